@@ -1,0 +1,39 @@
+"""Numba kernels for colorcli (numpy + numba only; no torch).
+
+Every kernel follows one pattern: a private ``_name_nb`` compiled with numba, a public
+``name`` wrapper that validates shapes and dtypes, and a plain-numpy twin ``name_np`` with the
+same signature that the parity tests compare against.
+"""
+
+from colorcli.kernels.bins import ab_gamut_bins, ab_grid_index
+from colorcli.kernels.decode import annealed_mean, annealed_mean_np
+from colorcli.kernels.encode import ab_histogram, ab_histogram_np, soft_encode, soft_encode_np
+from colorcli.kernels.lab import (
+    AB_NORM,
+    L_CENT,
+    L_NORM,
+    LAB_CONSTANTS,
+    lab_to_rgb,
+    lab_to_rgb_np,
+    rgb_to_lab,
+    rgb_to_lab_np,
+)
+
+__all__ = [
+    "AB_NORM",
+    "L_CENT",
+    "L_NORM",
+    "LAB_CONSTANTS",
+    "ab_gamut_bins",
+    "ab_grid_index",
+    "ab_histogram",
+    "ab_histogram_np",
+    "annealed_mean",
+    "annealed_mean_np",
+    "lab_to_rgb",
+    "lab_to_rgb_np",
+    "rgb_to_lab",
+    "rgb_to_lab_np",
+    "soft_encode",
+    "soft_encode_np",
+]

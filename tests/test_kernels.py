@@ -1,0 +1,136 @@
+"""Every numba kernel against its plain-numpy twin, plus the colour-science properties."""
+
+import numpy as np
+import pytest
+from colorcli.kernels import (
+    ab_gamut_bins,
+    ab_histogram,
+    ab_histogram_np,
+    annealed_mean,
+    annealed_mean_np,
+    lab_to_rgb,
+    lab_to_rgb_np,
+    rgb_to_lab,
+    rgb_to_lab_np,
+    soft_encode,
+    soft_encode_np,
+)
+
+
+@pytest.fixture(scope="module")
+def bins():
+    return ab_gamut_bins()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def test_gamut_bins_rule(bins):
+    assert bins.shape == (261, 2)
+    assert bins.dtype == np.float32
+    assert np.all(bins % 10 == 0)
+    assert bins[:, 0].min() == -90 and bins[:, 0].max() == 100
+    assert bins[:, 1].min() == -110 and bins[:, 1].max() == 90
+    # every 8-bit colour's ab is within half a cell (in a and in b) of some bin
+    rgb = np.random.default_rng(0).integers(0, 256, (20000, 3), dtype=np.uint8)
+    ab = rgb_to_lab(rgb)[:, 1:]
+    d = np.abs(ab[:, None, :] - bins[None]).max(-1).min(1)
+    assert d.max() <= 5.0 + 1e-4
+
+
+def test_lab_known_values():
+    lab = rgb_to_lab(np.array([[255, 255, 255], [0, 0, 0], [255, 0, 0]], np.uint8))
+    np.testing.assert_allclose(lab[0], [100, 0, 0], atol=0.01)
+    np.testing.assert_allclose(lab[1], [0, 0, 0], atol=0.01)
+    np.testing.assert_allclose(lab[2], [53.24, 80.09, 67.20], atol=0.05)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_rgb_to_lab_parity(rng, dtype):
+    if dtype == np.float32:
+        rgb = rng.random((7, 11, 3), dtype=np.float32)
+    else:
+        rgb = rng.integers(0, np.iinfo(dtype).max + 1, (7, 11, 3)).astype(dtype)
+    a, b = rgb_to_lab(rgb), rgb_to_lab_np(rgb)
+    assert a.shape == rgb.shape and a.dtype == np.float32
+    np.testing.assert_allclose(a, b, atol=2e-3)
+
+
+def test_lab_roundtrip_in_gamut(rng):
+    rgb = rng.random((5000, 3), dtype=np.float32)
+    back = lab_to_rgb(rgb_to_lab(rgb))
+    np.testing.assert_allclose(back, rgb, atol=1e-3)
+
+
+def test_lab_to_rgb_parity_and_keeps_lightness(rng):
+    lab = np.stack(
+        [rng.uniform(0, 100, 4000), rng.uniform(-128, 127, 4000), rng.uniform(-128, 127, 4000)], -1
+    ).astype(np.float32)
+    a, b = lab_to_rgb(lab), lab_to_rgb_np(lab)
+    np.testing.assert_allclose(a, b, atol=2e-3)
+    assert a.min() >= 0 and a.max() <= 1
+    # out-of-gamut ab loses chroma, never lightness
+    np.testing.assert_allclose(rgb_to_lab(a)[:, 0], lab[:, 0], atol=0.05)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.05, 0.38, 1.0])
+def test_annealed_mean_parity(rng, bins, temperature):
+    logits = (rng.standard_normal((513, len(bins))) * 4).astype(np.float32)
+    np.testing.assert_allclose(
+        annealed_mean(logits, bins, temperature),
+        annealed_mean_np(logits, bins, temperature),
+        atol=5e-3,
+    )
+
+
+def test_annealed_mean_limits(rng, bins):
+    logits = (rng.standard_normal((64, len(bins))) * 2).astype(np.float32)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(annealed_mean(logits, bins, 1.0), p @ bins, atol=1e-3)
+    np.testing.assert_allclose(annealed_mean(logits, bins, 1e-3), bins[logits.argmax(1)], atol=1e-2)
+    # a one-hot distribution gives its bin at any temperature, and probs work through log
+    one = np.full((3, len(bins)), 1e-12, np.float32)
+    one[np.arange(3), [0, 100, 200]] = 1
+    np.testing.assert_allclose(
+        annealed_mean(np.log(one), bins, 0.38), bins[[0, 100, 200]], atol=1e-3
+    )
+
+
+def test_annealed_mean_rejects_bad_input(bins):
+    with pytest.raises(ValueError, match="bins"):
+        annealed_mean(np.zeros((4, 10), np.float32), bins)
+    with pytest.raises(ValueError, match="temperature"):
+        annealed_mean(np.zeros((4, len(bins)), np.float32), bins, -1.0)
+
+
+@pytest.mark.parametrize("k", [1, 5, 8])
+def test_soft_encode_parity(rng, bins, k):
+    ab = rng.uniform(-100, 100, (3000, 2)).astype(np.float32)
+    i1, w1 = soft_encode(ab, bins, k=k, sigma=5.0)
+    i2, w2 = soft_encode_np(ab, bins, k=k, sigma=5.0)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_allclose(w1, w2, atol=1e-6)
+
+
+def test_soft_encode_properties(rng, bins):
+    ab = rng.uniform(-60, 60, (2000, 2)).astype(np.float32)
+    idx, w = soft_encode(ab, bins)
+    assert idx.shape == w.shape == (2000, 5)
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-6)
+    assert np.all(np.diff(w, axis=1) <= 1e-7)  # nearest first, so the largest weight first
+    nearest = ((ab[:, None] - bins[None]) ** 2).sum(-1).argmin(1)
+    np.testing.assert_array_equal(idx[:, 0], nearest)
+    # exactly on a bin centre: that bin takes the most mass, its 4 grid neighbours the rest
+    idx, w = soft_encode(np.zeros((1, 2), np.float32), bins)
+    assert np.all(bins[idx[0, 0]] == 0) and w[0, 0] > 0.5
+    np.testing.assert_allclose(w[0, 1:], w[0, 1], rtol=1e-6)
+
+
+def test_histogram_parity(rng, bins):
+    ab = rng.uniform(-110, 110, (20000, 2)).astype(np.float32)
+    h1, h2 = ab_histogram(ab, bins), ab_histogram_np(ab, bins)
+    np.testing.assert_array_equal(h1, h2)
+    assert h1.sum() == 20000
