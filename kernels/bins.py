@@ -36,7 +36,7 @@ def _gamut_cells(grid: float) -> tuple[tuple[int, int], ...]:
         to_lab = rgb_to_lab_np if nb.config.DISABLE_JIT else rgb_to_lab
         ij = np.round(to_lab(rgb)[:, 1:] / grid).astype(np.int64) + half
         occupied[ij[:, 0], ij[:, 1]] = True
-    return tuple((int(i) - half, int(j) - half) for i, j in zip(*np.nonzero(occupied)))
+    return tuple((int(i) - half, int(j) - half) for i, j in zip(*np.nonzero(occupied), strict=True))
 
 
 def ab_gamut_bins(grid: float = 10.0) -> np.ndarray:

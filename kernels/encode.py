@@ -17,7 +17,7 @@ import numpy as np
 _CHUNK = 65536
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _soft_encode_nb(ab, ab_bins, k, inv_two_sigma2, idx_out, w_out):
     n = ab.shape[0]
     q = ab_bins.shape[0]
@@ -51,7 +51,7 @@ def _soft_encode_nb(ab, ab_bins, k, inv_two_sigma2, idx_out, w_out):
             d[t] = d[t] / s
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _ab_histogram_nb(ab, ab_bins, nchunks):
     n = ab.shape[0]
     q = ab_bins.shape[0]

@@ -73,7 +73,7 @@ def _lin_to_lab_nb(r, g, b, m, out, i):
     out[i, 2] = 200.0 * (fy - fz)
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True)
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _rgb_to_lab_u8_nb(rgb, lut, m):
     n = rgb.shape[0]
     out = np.empty((n, 3), np.float32)
@@ -92,7 +92,7 @@ def _encode_srgb_nb(v):
     return 12.92 * v if v <= 0.0031308 else 1.055 * v ** (1.0 / 2.4) - 0.055
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True)
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _rgb_to_lab_f32_nb(rgb, m):
     n = rgb.shape[0]
     out = np.empty((n, 3), np.float32)
@@ -124,7 +124,7 @@ def _in_gamut_nb(r, g, b):
     return lo <= r <= hi and lo <= g <= hi and lo <= b <= hi
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True)
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _lab_to_rgb_nb(lab, minv):
     n = lab.shape[0]
     out = np.empty((n, 3), np.float32)

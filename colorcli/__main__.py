@@ -1,0 +1,3 @@
+from colorcli.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""The self-describing checkpoint: one ``.pt`` that turns logits into pixels on its own.
+
+It holds only types that ``torch.load(weights_only=True)`` accepts (dicts, lists, str, numbers,
+tensors): format name and version, arch and model config, state_dict, the ab bins, the prior,
+the rebalancing settings and weights, the Lab constants, decode defaults (temperature, network
+size), the training config and step, and provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pickle
+import platform
+import subprocess
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from colorcli import __version__
+from colorcli.errors import CheckpointError, ConfigError
+from colorcli.kernels import LAB_CONSTANTS
+from colorcli.models import ModelConfig, build_model, clean_state_dict
+
+FORMAT = "colorcli-checkpoint"
+FORMAT_VERSION = 1
+DEFAULT_MODEL = Path(__file__).with_name("weights") / "default.pt"
+
+
+@dataclass
+class Checkpoint:
+    """Everything needed to colorize, in memory.
+
+    ab_bins: (Q, 2) float32 bin centres. prior: (Q,) float64 smoothed empirical distribution
+    (sums to 1). class_weights: (Q,) float64 rebalancing weights (E_prior[w] = 1).
+    """
+
+    arch: str
+    model_config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    ab_bins: np.ndarray
+    prior: np.ndarray
+    class_weights: np.ndarray
+    rebalance: dict[str, float] = field(default_factory=dict)
+    lab: dict[str, Any] = field(default_factory=lambda: dict(LAB_CONSTANTS))
+    temperature: float = 0.38
+    net_size: int = 256
+    train_config: dict[str, Any] = field(default_factory=dict)
+    step: int = 0
+    provenance: dict[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def build(self) -> torch.nn.Module:
+        """The model with these weights, in eval mode, float32, on the CPU."""
+        try:
+            model = build_model(self.arch, self.model_config)
+            state = {k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()}
+            model.load_state_dict(clean_state_dict(state))
+        except ConfigError as e:
+            raise CheckpointError(self.source, str(e)) from e
+        except RuntimeError as e:
+            raise CheckpointError(self.source, "weights do not match the architecture") from e
+        return model.eval()
+
+
+def _git_sha() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def provenance() -> dict[str, str]:
+    """Versions, host, time and git sha, for a checkpoint being written now."""
+    import numba
+
+    return {
+        "colorcli": __version__,
+        "torch": str(torch.__version__),
+        "numpy": str(np.__version__),
+        "numba": str(numba.__version__),
+        "python": platform.python_version(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "git_sha": _git_sha(),
+    }
+
+
+def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
+    """The plain dict written to disk (``half`` stores float weights as fp16)."""
+    state = {
+        k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
+        for k, v in clean_state_dict(ckpt.state_dict).items()
+    }
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": ckpt.arch,
+        "model_config": dict(ckpt.model_config),
+        "state_dict": state,
+        "ab_bins": torch.as_tensor(np.asarray(ckpt.ab_bins, np.float32)),
+        "prior": torch.as_tensor(np.asarray(ckpt.prior, np.float64)),
+        "class_weights": torch.as_tensor(np.asarray(ckpt.class_weights, np.float64)),
+        "rebalance": dict(ckpt.rebalance),
+        "lab": dict(ckpt.lab),
+        "decode": {"temperature": float(ckpt.temperature), "net_size": int(ckpt.net_size)},
+        "train": {"config": dict(ckpt.train_config), "step": int(ckpt.step)},
+        "provenance": dict(ckpt.provenance) or provenance(),
+    }
+
+
+def save_checkpoint(ckpt: Checkpoint, path: Path | str, half: bool = False, extra: dict | None = None) -> Path:
+    """Write atomically: a temporary file beside ``path``, fsync, then rename.
+
+    ``extra`` adds keys (optimizer state for resuming, say); they must be weights_only-safe.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = to_payload(ckpt, half=half)
+    if extra:
+        payload.update(extra)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _require(payload: dict, key: str, kind: type | tuple, path: Path) -> Any:
+    if key not in payload:
+        raise CheckpointError(path, f"not a colorcli checkpoint (missing {key!r})")
+    if not isinstance(payload[key], kind):
+        raise CheckpointError(path, f"damaged checkpoint ({key!r} has the wrong type)")
+    return payload[key]
+
+
+def read_payload(path: Path | str) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with every failure turned into a CheckpointError."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(path, "no such model file")
+    if path.is_dir():
+        raise CheckpointError(path, "is a folder, not a model file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "global" in str(e).lower():  # a pickle that names a class or function to call
+            raise CheckpointError(path, "refused: the file contains code or objects beyond plain weights") from e
+        raise CheckpointError(path, "not a model file (cannot be unpickled)") from e
+    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise CheckpointError(path, "not a model file, or truncated/damaged") from e
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(path, "not a colorcli checkpoint")
+    version = payload.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(path, "damaged checkpoint (no format version)")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            path, f"checkpoint format {version} is newer than this colorcli reads ({FORMAT_VERSION}); upgrade colorcli"
+        )
+    return payload
+
+
+def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
+    """Load and validate a checkpoint (the shipped default model when ``path`` is None)."""
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    payload = read_payload(path)
+    arch = _require(payload, "arch", str, path)
+    cfg = _require(payload, "model_config", dict, path)
+    state = _require(payload, "state_dict", dict, path)
+    bins = _require(payload, "ab_bins", torch.Tensor, path).numpy().astype(np.float32)
+    prior = _require(payload, "prior", torch.Tensor, path).numpy().astype(np.float64)
+    weights = _require(payload, "class_weights", torch.Tensor, path).numpy().astype(np.float64)
+    decode = _require(payload, "decode", dict, path)
+    train = payload.get("train", {}) if isinstance(payload.get("train"), dict) else {}
+    try:
+        mcfg = ModelConfig.from_dict(cfg)
+    except (ConfigError, TypeError) as e:
+        raise CheckpointError(path, f"bad model config: {e}") from e
+    if bins.ndim != 2 or bins.shape[1] != 2:
+        raise CheckpointError(path, f"damaged checkpoint (ab_bins shape {tuple(bins.shape)})")
+    if mcfg.head == "classification" and mcfg.num_bins != len(bins):
+        raise CheckpointError(path, f"model predicts {mcfg.num_bins} bins but the file has {len(bins)}")
+    ckpt = Checkpoint(
+        arch=arch,
+        model_config=mcfg.to_dict(),
+        state_dict=state,
+        ab_bins=bins,
+        prior=prior,
+        class_weights=weights,
+        rebalance=dict(payload.get("rebalance", {})),
+        lab=dict(payload.get("lab", LAB_CONSTANTS)),
+        temperature=float(decode.get("temperature", 0.38)),
+        net_size=int(decode.get("net_size", 256)),
+        train_config=dict(train.get("config", {})),
+        step=int(train.get("step", 0)),
+        provenance=dict(payload.get("provenance", {})),
+        source=str(path),
+    )
+    return ckpt

@@ -1,0 +1,250 @@
+"""The ``colorize`` command. The only module that imports click or rich, prints, or exits.
+
+Heavy imports (torch, numba kernels) happen inside the commands, so ``colorize --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import click
+
+from colorcli import __version__
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+FORMATS = ("jpeg", "png", "tiff", "bmp", "webp")
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from colorcli.errors import ColorcliError
+
+        try:
+            return fn(*args, **kwargs)
+        except ColorcliError as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            click.echo("interrupted: no partial output was left under a final name; rerun to resume", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
+
+
+def common_options(fn: Callable) -> Callable:
+    """Options shared by every colorizing command, defined once."""
+    options = [
+        click.option("--model", "model", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Checkpoint (.pt) to use.  [default: the shipped model]"),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the network runs (CUDA uses half precision)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Images per forward pass (halved automatically on CUDA out-of-memory)."),
+        click.option("--temperature", type=click.FloatRange(min=0.0), default=None, help="Annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid).  [default: the model's, 0.38]"),
+        click.option("--saturation", type=click.FloatRange(min=0.0), default=1.0, show_default=True, help="Scale the predicted colour (0 = gray)."),
+        click.option("--size", type=click.IntRange(min=16), default=None, help="Short side in pixels of the image the network sees; output keeps full resolution.  [default: the model's, 256]"),
+        click.option("--overwrite", is_flag=True, help="Replace outputs that already exist."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress display."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+def _make_colorizer(model, device, batch_size, temperature, saturation, size):
+    from colorcli.colorizer import Colorizer
+
+    return Colorizer(model, device=device, batch_size=batch_size, temperature=temperature, saturation=saturation, size=size)
+
+
+def _progress(total: int, quiet: bool, unit: str, items: Iterable, describe: Callable = lambda r: "") -> Iterator:
+    """Wrap ``items`` in a rich progress bar (count, rate, ETA) on stderr unless quiet."""
+    if quiet:
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    class Rate(TextColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return super().render(task) if speed is None else f"{speed:.2f} {unit}/s"
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(""), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("colorizing", total=total)
+        for r in items:
+            bar.advance(task)
+            yield r
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="colorize")
+def main() -> None:
+    """Bring colour back to black-and-white photos and films."""
+
+
+@main.command("image")
+@click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
+@common_options
+@handle_errors
+def image_cmd(src: Path, dst: Path, model, device, batch_size, temperature, saturation, size, overwrite, quiet) -> None:
+    """Colorize one image SRC into DST (format from DST's extension)."""
+    from colorcli.errors import OutputPathError
+    from colorcli.imageio import IMAGE_FORMATS, read_image, write_image
+
+    if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
+        raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
+    if dst.suffix.lower() not in IMAGE_FORMATS:
+        raise OutputPathError(f"{dst}: unknown image extension {dst.suffix!r} (use jpg, png, tif, bmp or webp)")
+    if dst.exists() and not overwrite:
+        raise OutputPathError(f"{dst} exists already (use --overwrite)")
+    img = read_image(src)
+    colorizer = _make_colorizer(model, device, batch_size, temperature, saturation, size)
+    t0 = time.perf_counter()
+    rgb = colorizer.colorize(img.pixels)
+    write_image(dst, rgb, img.alpha, overwrite=overwrite)
+    if not quiet:
+        click.echo(f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)", err=True)
+
+
+@main.command("dir")
+@click.argument("src", type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder, mirroring SRC's tree.  [default: <SRC>_colorized beside SRC]")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Write every output in this format.  [default: each input's own]")
+@click.option("--shard", default="0/1", show_default=True, help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.")
+@common_options
+@handle_errors
+def dir_cmd(src: Path, out, fmt, shard, model, device, batch_size, temperature, saturation, size, overwrite, quiet) -> None:
+    """Colorize every image under SRC (jpg, png, tif, bmp, webp), recursively.
+
+    Outputs that already exist are skipped, so rerunning after an interruption resumes.
+    """
+    from colorcli.archive import Summary, colorize_jobs, parse_shard, plan_dir
+
+    plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
+    summary = Summary(skipped=len(plan.existing))
+    if not quiet:
+        click.echo(f"{len(plan.jobs)} images to colorize, {len(plan.existing)} already done, into {plan.out_dir}", err=True)
+    if plan.jobs:
+        colorizer = _make_colorizer(model, device, batch_size, temperature, saturation, size)
+        for r in _progress(len(plan.jobs), quiet, "img", colorize_jobs(colorizer, plan.jobs, overwrite=overwrite)):
+            summary.add(r)
+            if r.status == "failed":
+                click.echo(f"failed: {r.job.src}: {r.error}", err=True)
+    click.echo(f"{summary.done} colorized, {summary.skipped} skipped (already there), {len(summary.failed)} failed", err=True)
+    if summary.failed:
+        for path, reason in summary.failed:
+            click.echo(f"  {path}: {reason}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _train_options(fn: Callable) -> Callable:
+    """Options of ``colorize train``, each documented with its default."""
+    from colorcli.archs import ARCHS
+
+    opts = [
+        click.option("--data", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True, help="Folder of colour photos (DIV2K layout or any tree of images)."),
+        click.option("--val", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="Validation folder.  [default: DIV2K_valid_HR, or a seeded 10% split]"),
+        click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Run folder.  [default: runs/<timestamp>]"),
+        click.option("--arch", type=click.Choice(ARCHS), default="colorunet", show_default=True, help="Network architecture."),
+        click.option("--width", type=click.IntRange(min=1), default=32, show_default=True, help="Channels of the first stage."),
+        click.option("--out-stride", type=click.Choice(["1", "2", "4"]), default="1", show_default=True, help="colorunet: predict at 1/stride of the input."),
+        click.option("--loss", type=click.Choice(["classification", "regression"]), default="classification", show_default=True, help="Rebalanced soft cross-entropy over ab bins, or MSE on ab."),
+        click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True, help="Optimizer steps in total."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Crops per step (per process under torchrun)."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Peak AdamW learning rate (warm-up, then cosine)."),
+        click.option("--warmup", type=click.IntRange(min=0), default=100, show_default=True, help="Warm-up steps."),
+        click.option("--crop", type=click.IntRange(min=32), default=256, show_default=True, help="Random crop side in pixels."),
+        click.option("--load-size", type=click.IntRange(min=32), default=288, show_default=True, help="Short side photos are resized to before cropping (and the model's default --size)."),
+        click.option("--min-colorfulness", type=click.FloatRange(min=0), default=15.0, show_default=True, help="Drop photos below this Hasler-Suesstrunk colourfulness."),
+        click.option("--soft-k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest bins in soft-encoded targets."),
+        click.option("--rebalance-lambda", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Mix of the prior with uniform before inverting."),
+        click.option("--rebalance-alpha", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Exponent of the inverted prior."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the data split, crops and initialisation."),
+        click.option("--save-every", type=click.IntRange(min=1), default=500, show_default=True, help="Steps between checkpoints (last.pt)."),
+        click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True, help="Steps between validations (best.pt, contact sheet)."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="cuda uses bf16 autocast."),
+        click.option("--resume", is_flag=True, help="Continue the run in --out from its last.pt (same optimizer, schedule and step)."),
+        click.option("--quiet", "-q", is_flag=True, help="No live display."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+@main.command("train")
+@_train_options
+@handle_errors
+def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
+    """Train a colorization model: quantize ab, compute the prior, rebalance, train.
+
+    Writes config.json, metrics.jsonl, last.pt, best.pt and validation contact sheets into the
+    run folder. Under torchrun it trains data-parallel (gloo on CPU, NCCL on CUDA).
+    """
+    import datetime as dt
+
+    from colorcli.train.loop import TrainConfig, run_training
+
+    if out is None:
+        if resume:
+            raise click.UsageError("--resume needs --out (the run folder to continue)")
+        out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    cfg = TrainConfig(data=str(data), val=str(val) if val else None, out=str(out), out_stride=int(out_stride), **opts)
+    events = run_training(cfg, resume=resume)
+    last_val = None
+    total = None
+    for ev in events:
+        kind = ev["event"]
+        if kind == "data":
+            click.echo(f"data: {ev['train']} training photos ({ev['pixels'] / 1e6:.1f} Mpx cached), {ev['dropped']} dropped as colourless, {ev['unreadable']} unreadable, {ev['val']} for validation", err=True)
+        elif kind == "prior":
+            click.echo(f"prior: {ev['bins']} ab bins, entropy {ev['entropy']:.2f} nats", err=True)
+        elif kind == "resume":
+            click.echo(f"resuming {out} at step {ev['step']}", err=True)
+        elif kind == "val":
+            last_val = ev["psnr"]
+            click.echo(f"step {ev['step']}: validation PSNR {ev['psnr']:.2f} dB (gray baseline {ev['gray_psnr']:.2f} dB)", err=True)
+        elif kind == "step":
+            total = ev
+            break
+    if total is None:
+        return
+    stream = _chain([total], events)
+    if quiet:
+        for ev in stream:
+            pass
+        click.echo(f"done: {out / 'last.pt'}", err=True)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    cols = [TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}  lr {task.fields[lr]:.2e}  {task.fields[ips]:.1f} img/s  val {task.fields[val]}"), TextColumn("ETA"), TimeRemainingColumn()]
+    with Progress(*cols, console=Console(stderr=True)) as bar:
+        task = bar.add_task("train", total=cfg.steps, completed=total["step"] - 1, loss=0.0, lr=0.0, ips=0.0, val="-")
+        for ev in stream:
+            if ev["event"] == "step":
+                bar.update(task, completed=ev["step"], loss=ev["loss"], lr=ev["lr"], ips=ev["images_per_s"])
+            elif ev["event"] == "val":
+                last_val = ev["psnr"]
+                bar.update(task, val=f"{ev['psnr']:.2f} dB (gray {ev['gray_psnr']:.2f})")
+    click.echo(f"done: {out / 'last.pt'}" + (f", last validation PSNR {last_val:.2f} dB" if last_val is not None else ""), err=True)
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The self-describing checkpoint: round trip, weights_only, typed errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from colorcli.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint
+from colorcli.errors import CheckpointError
+from colorcli.kernels import LAB_CONSTANTS
+
+
+def test_plain_torch_load_weights_only(tiny_ckpt):
+    payload = torch.load(tiny_ckpt, weights_only=True)
+    assert payload["format"] == FORMAT and payload["format_version"] == FORMAT_VERSION
+    for key in ("arch", "model_config", "state_dict", "ab_bins", "prior", "class_weights", "rebalance", "lab", "decode", "train", "provenance"):
+        assert key in payload
+    assert payload["decode"]["temperature"] == pytest.approx(0.38)
+    assert payload["lab"] == LAB_CONSTANTS
+    assert payload["provenance"]["torch"]
+
+
+def test_round_trip(tiny_ckpt):
+    ckpt = load_checkpoint(tiny_ckpt)
+    assert ckpt.ab_bins.shape == (261, 2)
+    np.testing.assert_allclose(ckpt.prior.sum(), 1.0)
+    model = ckpt.build()
+    assert model.config.num_bins == 261
+
+
+def test_half_precision_copy(tmp_path, tiny_ckpt):
+    from colorcli.checkpoint import save_checkpoint
+
+    ckpt = load_checkpoint(tiny_ckpt)
+    path = save_checkpoint(ckpt, tmp_path / "half.pt", half=True)
+    assert path.stat().st_size < tiny_ckpt.stat().st_size
+    assert load_checkpoint(path).build() is not None
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+@pytest.mark.parametrize(
+    "kind,message",
+    [
+        ("missing", "no such model file"),
+        ("garbage", "not a model file"),
+        ("truncated", "not a model file, or truncated"),
+        ("code", "refused: the file contains code"),
+        ("newer", "newer than this colorcli reads"),
+        ("foreign", "not a colorcli checkpoint"),
+        ("mismatch", "weights do not match"),
+    ],
+)
+def test_bad_files_raise_typed_errors(tmp_path, tiny_ckpt, kind, message):
+    path = tmp_path / f"{kind}.pt"
+    if kind == "garbage":
+        path.write_bytes(b"\x00\x01garbage" * 100)
+    elif kind == "truncated":
+        data = tiny_ckpt.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "code":
+        torch.save({"format": FORMAT, "x": Evil()}, path)
+    elif kind == "newer":
+        payload = torch.load(tiny_ckpt, weights_only=True)
+        payload["format_version"] = FORMAT_VERSION + 1
+        torch.save(payload, path)
+    elif kind == "foreign":
+        torch.save({"model": torch.zeros(3)}, path)
+    elif kind == "mismatch":
+        payload = torch.load(tiny_ckpt, weights_only=True)
+        payload["state_dict"] = {k: v[..., :1] if v.ndim else v for k, v in payload["state_dict"].items()}
+        torch.save(payload, path)
+    with pytest.raises(CheckpointError, match=message) as err:
+        load_checkpoint(path).build()
+    assert "\n" not in str(err.value)
+
+
+def test_code_is_never_executed(tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as f:
+        pickle.dump(Evil(), f)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert "pwned" not in capsys.readouterr().out

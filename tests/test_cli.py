@@ -1,0 +1,213 @@
+"""Every CLI path: success properties, and each error's exit code and message."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from colorcli.imageio import read_image
+from colorcli.kernels import rgb_to_lab
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _l(img):
+    px = img.pixels if img.pixels.ndim == 3 else np.repeat(img.pixels[..., None], 3, -1)
+    return rgb_to_lab(px)[..., 0]
+
+
+def test_help_does_not_import_torch():
+    code = "import sys\nfrom click.testing import CliRunner\nfrom colorcli.cli import main\nr = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output\nassert 'torch' not in sys.modules and 'numba' not in sys.modules, 'heavy import'\n"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_version():
+    r = run("--version")
+    assert r.exit_code == 0 and "colorize, version" in r.output
+
+
+def test_image_keeps_size_and_lightness(tmp_path, media_tree, tiny_ckpt):
+    out = tmp_path / "out.png"
+    r = run("image", media_tree / "rgb.jpg", out, "--model", tiny_ckpt, "--quiet")
+    assert r.exit_code == 0, r.output
+    src, dst = read_image(media_tree / "rgb.jpg"), read_image(out)
+    assert dst.pixels.shape == src.pixels.shape
+    assert np.abs(_l(dst) - _l(src)).max() <= 1.0
+
+
+def test_image_refuses_output_equal_to_input(media_tree, tiny_ckpt):
+    src = media_tree / "rgb.jpg"
+    before = src.read_bytes()
+    r = run("image", src, src, "--model", tiny_ckpt)
+    assert r.exit_code == 1
+    assert "is the input" in r.stderr
+    assert src.read_bytes() == before
+
+
+def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, tiny_ckpt):
+    out = tmp_path / "o.png"
+    out.write_bytes(b"keep me")
+    r = run("image", media_tree / "rgb.jpg", out, "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "exists already (use --overwrite)" in r.stderr
+    assert out.read_bytes() == b"keep me"
+    r = run("image", media_tree / "rgb.jpg", out, "--model", tiny_ckpt, "--overwrite", "-q")
+    assert r.exit_code == 0 and out.read_bytes() != b"keep me"
+
+
+@pytest.mark.parametrize(
+    "which,message",
+    [("truncated", "damaged or truncated png"), ("text", "not a supported image"), ("empty", "empty file"), ("bomb", "decompression bomb")],
+)
+def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
+    r = run("image", broken_files[which], tmp_path / "o.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"error: {broken_files[which]}: ")
+    assert message in r.stderr and r.stderr.count("\n") == 1
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):
+    r = run("image", tmp_path / "nope.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "no such file" in r.stderr
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.gif", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "unknown image extension '.gif'" in r.stderr
+
+
+def test_bad_model_files(tmp_path, media_tree):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"nonsense" * 50)
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--model", bad)
+    assert r.exit_code == 1 and "bad.pt: not a model file" in r.stderr
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--model", tmp_path / "none.pt")
+    assert r.exit_code == 1 and "no such model file" in r.stderr
+
+
+def test_cuda_unavailable(tmp_path, media_tree, tiny_ckpt, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--model", tiny_ckpt, "--device", "cuda")
+    assert r.exit_code == 1 and "CUDA is not available" in r.stderr
+
+
+def test_bad_option_values_are_usage_errors(tmp_path, media_tree, tiny_ckpt):
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--batch-size", "0")
+    assert r.exit_code == 2 and "--batch-size" in r.stderr
+    r = run("dir", media_tree, "--shard", "3/2", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "0 <= K < N" in r.stderr
+    r = run("dir", media_tree, "--shard", "x", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "K/N" in r.stderr
+
+
+def _outputs(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_dir_every_kind(tmp_path, media_tree, tiny_ckpt):
+    out = tmp_path / "out"
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "--batch-size", "3")
+    assert r.exit_code == 0, r.stderr
+    expected = {
+        "gray.png", "rgb.jpg", "cmyk.jpg", "palette.png", "rotated.jpg", "nested/alpha.png",
+        "nested/gray16.png", "nested/rgb16.tif", "nested/deeper/pic.bmp", "nested/deeper/pic.webp",
+    }
+    assert _outputs(out) == expected
+    assert "10 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    for rel in expected:
+        src, dst = read_image(media_tree / rel), read_image(out / rel)
+        assert dst.pixels.shape[:2] == src.pixels.shape[:2], rel
+        assert dst.pixels.ndim == 3, rel
+        tol = 1.0 if rel.endswith((".png", ".tif", ".bmp")) else 2.5  # lossy re-encode
+        assert np.abs(_l(dst) - _l(src)).max() <= tol, rel
+    assert read_image(out / "rotated.jpg").pixels.shape[:2] == (56, 40)  # EXIF applied
+    a = read_image(out / "nested/alpha.png")
+    np.testing.assert_array_equal(a.alpha, read_image(media_tree / "nested/alpha.png").alpha)
+    assert read_image(out / "nested/gray16.png").pixels.dtype == np.uint16
+    assert read_image(out / "nested/rgb16.tif").pixels.dtype == np.uint16
+
+
+def test_dir_reports_bad_files_and_goes_on(tmp_path, broken_files, tiny_ckpt):
+    out = tmp_path / "out"
+    r = run("dir", broken_files["good"].parent, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert _outputs(out) == {"good.png"}
+    assert "1 colorized, 0 skipped (already there), 4 failed" in r.stderr
+    for which in ("truncated", "text", "empty", "bomb"):
+        assert f"{broken_files[which]}: " in r.stderr
+
+
+def test_dir_rerun_resumes(tmp_path, media_tree, tiny_ckpt):
+    out = tmp_path / "out"
+    assert run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q").exit_code == 0
+    (out / "gray.png").unlink()
+    stamp = (out / "rgb.jpg").stat().st_mtime_ns
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "1 colorized, 9 skipped" in r.stderr
+    assert (out / "rgb.jpg").stat().st_mtime_ns == stamp
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q", "--overwrite")
+    assert "10 colorized, 0 skipped" in r.stderr
+
+
+def test_dir_default_output_and_format(tmp_path, media_tree, tiny_ckpt):
+    # pic.bmp and pic.webp would both become pic.png: refused before anything is written
+    r = run("dir", media_tree, "--model", tiny_ckpt, "-q", "--format", "png")
+    assert r.exit_code == 1 and "would both be written to" in r.stderr
+    assert not media_tree.with_name("archive_colorized").exists()
+    (media_tree / "nested" / "deeper" / "pic.webp").unlink()
+    r = run("dir", media_tree, "--model", tiny_ckpt, "-q", "--format", "png")
+    assert r.exit_code == 0, r.stderr
+    out = media_tree.with_name("archive_colorized")
+    outs = _outputs(out)
+    assert "rgb.png" in outs and all(p.endswith(".png") for p in outs)
+
+
+def test_dir_refuses_output_inside_input(media_tree, tiny_ckpt):
+    for out in (media_tree, media_tree / "nested" / "out"):
+        r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt)
+        assert r.exit_code == 1 and "inside the input folder" in r.stderr
+    assert not (media_tree / "nested" / "out").exists()
+
+
+def test_dir_input_must_be_a_folder(tmp_path, media_tree, tiny_ckpt):
+    r = run("dir", tmp_path / "missing", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "no such folder" in r.stderr
+
+
+def test_dir_shards_partition_the_archive(tmp_path, media_tree, tiny_ckpt):
+    seen = []
+    for k in range(3):
+        out = tmp_path / f"s{k}"
+        r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q", "--shard", f"{k}/3")
+        assert r.exit_code == 0
+        seen.append(_outputs(out) if out.exists() else set())
+    assert sum(len(s) for s in seen) == 10
+    assert set.union(*seen) == _outputs(tmp_path / "s0") | _outputs(tmp_path / "s1") | _outputs(tmp_path / "s2")
+    assert len(set.union(*seen)) == 10
+
+
+def test_ctrl_c_leaves_no_partial_file(tmp_path, media_tree, tiny_ckpt, monkeypatch):
+    import colorcli.atomic as atomic
+
+    real_replace = atomic.os.replace
+    count = {"n": 0}
+
+    def interrupted(src, dst):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted)
+    out = tmp_path / "out"
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 130 and "interrupted" in r.stderr
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) == 2 and not any(".colorcli-tmp-" in p.name for p in files)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "8 colorized, 2 skipped" in r.stderr

@@ -1,0 +1,107 @@
+"""The library API: full resolution, L kept, batching, OOM back-off, device-side decode."""
+
+import numpy as np
+import pytest
+import torch
+
+from colorcli.checkpoint import load_checkpoint
+from colorcli.colorizer import Colorizer, annealed_mean_torch
+from colorcli.errors import DeviceError
+from colorcli.kernels import annealed_mean, rgb_to_lab
+from tests.conftest import gradient_rgb, make_checkpoint
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_ckpt):
+    return Colorizer(tiny_ckpt, device="cpu", batch_size=3)
+
+
+def _l(img):
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, -1)
+    return rgb_to_lab(img)[..., 0]
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (64, 64), (300, 21), (5, 400)])
+def test_full_resolution_and_lightness_kept(colorizer, shape):
+    rgb = gradient_rgb(*shape)
+    for img in (rgb, rgb[..., 0].copy()):
+        out = colorizer.colorize(img)
+        assert out.shape == shape + (3,) and out.dtype == np.uint8
+        assert np.abs(_l(out) - _l(img)).max() <= 1.0
+
+
+def test_sixteen_bit_stays_sixteen_bit(colorizer):
+    img = gradient_rgb(30, 40).astype(np.uint16) * 257 + 100
+    out = colorizer.colorize(img)
+    assert out.dtype == np.uint16
+    assert np.abs(_l(out) - _l(img)).max() <= 1.0
+
+
+def test_output_has_colour_and_saturation_scales_it(tiny_ckpt):
+    img = gradient_rgb(48, 48)[..., 0].copy()
+    chroma = {}
+    for sat in (0.0, 1.0):
+        out = Colorizer(tiny_ckpt, device="cpu", saturation=sat).colorize(img)
+        chroma[sat] = np.hypot(*np.moveaxis(rgb_to_lab(out)[..., 1:], -1, 0)).mean()
+    assert chroma[0.0] < 1.0
+    assert chroma[1.0] > 10.0
+
+
+def test_batch_equals_single(colorizer):
+    imgs = [gradient_rgb(40, 40, seed=s) for s in range(4)] + [gradient_rgb(33, 70)]
+    batch = colorizer.colorize_batch(imgs)
+    for img, out in zip(imgs, batch, strict=True):
+        np.testing.assert_allclose(out.astype(int), colorizer.colorize(img).astype(int), atol=2)
+
+
+def test_out_of_memory_halves_the_batch(tiny_ckpt, monkeypatch):
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=4)
+    real = c.model.forward
+    calls = []
+
+    def forward(x):
+        calls.append(x.shape[0])
+        if x.shape[0] > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return real(x)
+
+    monkeypatch.setattr(c.model, "forward", forward)
+    outs = c.colorize_batch([gradient_rgb(32, 32, seed=s) for s in range(4)])
+    assert len(outs) == 4 and all(o.shape == (32, 32, 3) for o in outs)
+    assert c.batch_size == 1 and calls[0] == 4
+
+
+def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, monkeypatch):
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1)
+
+    def forward(x):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(c.model, "forward", forward)
+    with pytest.raises(DeviceError, match="out of memory"):
+        c.colorize(gradient_rgb(32, 32))
+
+
+def test_device_annealed_mean_matches_kernel():
+    from colorcli.kernels import ab_gamut_bins
+
+    bins = ab_gamut_bins()
+    logits = torch.randn(2, len(bins), 5, 7) * 3
+    for t in (0.0, 0.38, 1.0):
+        dev = annealed_mean_torch(logits, torch.from_numpy(bins), t).numpy()
+        ref = annealed_mean(logits.permute(0, 2, 3, 1).reshape(-1, len(bins)).numpy(), bins, t).reshape(2, 5, 7, 2)
+        np.testing.assert_allclose(dev, ref, atol=5e-3)
+
+
+@pytest.mark.parametrize("arch,head", [("eccv16", "classification"), ("colorunet", "regression")])
+def test_other_architectures_and_heads(tmp_path, arch, head):
+    path = make_checkpoint(tmp_path / "m.pt", arch=arch, head=head)
+    out = Colorizer(path, device="cpu").colorize(gradient_rgb(45, 61))
+    assert out.shape == (45, 61, 3)
+
+
+def test_cuda_request_without_cuda(tiny_ckpt, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match="CUDA is not available"):
+        Colorizer(tiny_ckpt, device="cuda")

@@ -1,0 +1,171 @@
+"""Training data: find photos, drop the colourless ones, cache them small, make batches.
+
+``find_dataset`` accepts the DIV2K layout (``DIV2K_train_HR/`` and ``DIV2K_valid_HR/``) or any
+folder of images (recursive), with an automatic seeded validation split.
+
+Batches are a pure function of (seed, step): the crop positions, flips and image choice for
+step s come from ``np.random.default_rng([seed, s])``, so a resumed run sees exactly the batches
+an uninterrupted one would, with no sampler state to save.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from colorcli.errors import ColorcliError, MediaError
+from colorcli.imageio import IMAGE_FORMATS, read_image
+from colorcli.kernels import rgb_to_lab
+
+log = logging.getLogger(__name__)
+CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
+
+
+def colorfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) uint8 RGB image (0 = gray)."""
+    x = rgb.astype(np.float64)
+    rg = x[..., 0] - x[..., 1]
+    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def _list_images(root: Path) -> list[Path]:
+    out = []
+    for r, dirs, files in os.walk(root):
+        dirs.sort()
+        out += [Path(r) / f for f in sorted(files) if Path(f).suffix.lower() in IMAGE_FORMATS and not f.startswith(".")]
+    return out
+
+
+def find_dataset(data: Path, val: Path | None = None, val_fraction: float = 0.1, seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """Training and validation image paths.
+
+    DIV2K layout: ``DIV2K_train_HR`` for training, ``DIV2K_valid_HR`` for validation. Otherwise
+    every image under ``data``; validation from ``val`` if given, else a seeded split.
+    """
+    data = Path(data)
+    if not data.is_dir():
+        raise MediaError(data, "no such folder")
+    div_train, div_val = data / "DIV2K_train_HR", data / "DIV2K_valid_HR"
+    if div_train.is_dir():
+        train = _list_images(div_train)
+        vals = _list_images(Path(val)) if val else (_list_images(div_val) if div_val.is_dir() else [])
+    else:
+        train = _list_images(data)
+        vals = _list_images(Path(val)) if val else []
+    if not vals and train:
+        order = np.random.default_rng(seed).permutation(len(train))
+        n_val = max(1, round(len(train) * val_fraction)) if len(train) > 1 else 0
+        vals = [train[i] for i in sorted(order[:n_val])]
+        train = [train[i] for i in sorted(order[n_val:])]
+    if not train:
+        raise MediaError(data, "no training images found (jpg, png, tif, bmp, webp)")
+    return train, vals
+
+
+@dataclass
+class CachedImage:
+    path: Path
+    rgb: np.ndarray  # (H, W, 3) uint8, short side == load size
+    colorfulness: float
+
+
+def load_images(paths: list[Path], short_side: int, min_colorfulness: float) -> tuple[list[CachedImage], list[Path], list[tuple[Path, str]]]:
+    """Decode, resize (short side), score colourfulness. Returns (kept, dropped, unreadable)."""
+    kept, dropped, bad = [], [], []
+    for p in paths:
+        try:
+            img = read_image(p)
+        except (ColorcliError, MemoryError) as e:
+            warnings.warn(f"skipping unreadable training image {p}: {getattr(e, 'reason', e)}", stacklevel=2)
+            bad.append((p, str(e)))
+            continue
+        px = img.pixels
+        if px.dtype == np.uint16:
+            px = (px // 257).astype(np.uint8)
+        if px.ndim == 2:
+            px = np.repeat(px[..., None], 3, axis=-1)
+        h, w = px.shape[:2]
+        s = short_side / min(h, w)
+        px = cv2.resize(px, (max(short_side, round(w * s)), max(short_side, round(h * s))), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        c = colorfulness(px)
+        if c < min_colorfulness:
+            dropped.append(p)
+            continue
+        kept.append(CachedImage(p, np.ascontiguousarray(px), c))
+    return kept, dropped, bad
+
+
+def sample_batch(images: list[CachedImage], batch_size: int, crop: int, rng: np.random.Generator, flip: bool = True) -> np.ndarray:
+    """Random crops (and horizontal flips). Returns (B, crop, crop, 3) uint8 RGB."""
+    out = np.empty((batch_size, crop, crop, 3), np.uint8)
+    for i in range(batch_size):
+        im = images[rng.integers(len(images))].rgb
+        h, w = im.shape[:2]
+        y = rng.integers(h - crop + 1)
+        x = rng.integers(w - crop + 1)
+        c = im[y : y + crop, x : x + crop]
+        out[i] = c[:, ::-1] if flip and rng.random() < 0.5 else c
+    return out
+
+
+def center_crops(images: list[CachedImage], crop: int) -> np.ndarray:
+    """Deterministic validation crops: (N, crop, crop, 3) uint8."""
+    out = np.empty((len(images), crop, crop, 3), np.uint8)
+    for i, im in enumerate(images):
+        h, w = im.rgb.shape[:2]
+        y, x = (h - crop) // 2, (w - crop) // 2
+        out[i] = im.rgb[y : y + crop, x : x + crop]
+    return out
+
+
+def to_lab_batch(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, H, W, 3) uint8 -> L (B, H, W) float32 and ab (B, H, W, 2) float32."""
+    lab = rgb_to_lab(rgb)
+    return np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:])
+
+
+def prefetch(make, steps: range, depth: int = 3) -> Iterator:
+    """Run ``make(step)`` in a background thread, ``depth`` steps ahead; yields in order.
+
+    The numba kernels release the GIL, so batch preparation overlaps the model's step.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            for s in steps:
+                if stop.is_set():
+                    return
+                q.put((s, make(s)))
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            q.put((None, e))
+        q.put((None, None))
+
+    t = threading.Thread(target=worker, daemon=True, name="colorcli-data")
+    t.start()
+    try:
+        while True:
+            s, item = q.get()
+            if s is None:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield s, item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(timeout=0.05)
