@@ -16,11 +16,37 @@ from pathlib import Path
 
 from colorcli.atomic import is_temp
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
-from colorcli.imageio import DEFAULT_MAX_PIXELS, FORMAT_EXT, IMAGE_FORMATS, Image, read_image, write_image
+from colorcli.imageio import (
+    DEFAULT_MAX_PIXELS,
+    FORMAT_EXT,
+    IMAGE_FORMATS,
+    Image,
+    read_image,
+    write_image,
+)
+
+# video extensions, duplicated from colorcli.video so that planning does not import PyAV
+VIDEO_EXTS = {
+    ".mp4",
+    ".m4v",
+    ".mkv",
+    ".mov",
+    ".avi",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".wmv",
+    ".flv",
+    ".ogv",
+}
+OUTPUT_FORMATS = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm"}
 
 
 @dataclass(frozen=True)
 class Job:
+    """fmt: an image format name, or "video" (routed through the video pipeline)."""
+
     src: Path
     dst: Path
     fmt: str
@@ -74,7 +100,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     try:
         k, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise OutputPathError(f"--shard must look like K/N (for example 0/8), got {text!r}") from None
+        raise OutputPathError(
+            f"--shard must look like K/N (for example 0/8), got {text!r}"
+        ) from None
     if not (n >= 1 and 0 <= k < n):
         raise OutputPathError(f"--shard K/N needs 0 <= K < N, got {text!r}")
     return k, n
@@ -108,7 +136,9 @@ def plan_dir(
     in_abs = in_dir.resolve()
     out_abs = Path(out_dir).resolve() if out_dir is not None else default_output_dir(in_abs)
     if out_abs == in_abs or _is_within(out_abs, in_abs):
-        raise OutputPathError(f"output folder {out_abs} is inside the input folder {in_abs}; choose another -o")
+        raise OutputPathError(
+            f"output folder {out_abs} is inside the input folder {in_abs}; choose another -o"
+        )
     k, n = shard
     jobs, existing = [], []
     for root, dirs, files in os.walk(in_abs):
@@ -119,30 +149,41 @@ def plan_dir(
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
-            if ext not in IMAGE_FORMATS or is_temp(src):
+            if (ext not in IMAGE_FORMATS and ext not in VIDEO_EXTS) or is_temp(src):
                 continue
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
-            out_fmt = fmt or IMAGE_FORMATS[ext]
             dst = out_abs / rel
-            if fmt and IMAGE_FORMATS[ext] != fmt:
-                dst = dst.with_suffix(FORMAT_EXT[fmt])
-            job = Job(src, dst, out_fmt)
+            if ext in VIDEO_EXTS:
+                # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
+                job = Job(src, dst if ext in OUTPUT_FORMATS else dst.with_suffix(".mkv"), "video")
+            else:
+                out_fmt = fmt or IMAGE_FORMATS[ext]
+                if fmt and IMAGE_FORMATS[ext] != fmt:
+                    dst = dst.with_suffix(FORMAT_EXT[fmt])
+                job = Job(src, dst, out_fmt)
             (existing if dst.exists() and not overwrite else jobs).append(job)
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
     seen: dict[Path, Path] = {}
     for job in jobs + existing:
         if job.dst in seen:
-            raise OutputPathError(f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; drop --format or rename one")
+            raise OutputPathError(
+                f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; drop --format or rename one"
+            )
         seen[job.dst] = job.src
     return Plan(in_abs, out_abs, jobs, existing)
 
 
 def colorize_jobs(
-    colorizer, jobs: list[Job], overwrite: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
+    colorizer,
+    jobs: list[Job],
+    overwrite: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    video_options=None,
 ) -> Iterator[FileResult]:
-    """Colorize ``jobs`` in batches of ``colorizer.batch_size``; yield one result per file.
+    """Colorize ``jobs`` (images in batches of ``colorizer.batch_size``, videos one by one
+    through :func:`colorcli.video.colorize_video`); yield one result per file.
 
     A file that cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
@@ -165,6 +206,10 @@ def colorize_jobs(
         pending.clear()
 
     for job in jobs:
+        if job.fmt == "video":
+            yield from flush()
+            yield _colorize_video_job(colorizer, job, overwrite, video_options)
+            continue
         try:
             pending.append((job, read_image(job.src, max_pixels=max_pixels)))
         except MediaError as e:
@@ -176,6 +221,18 @@ def colorize_jobs(
         if len(pending) >= colorizer.batch_size:
             yield from flush()
     yield from flush()
+
+
+def _colorize_video_job(colorizer, job: Job, overwrite: bool, options) -> FileResult:
+    from colorcli.video import colorize_video
+
+    try:
+        for ev in colorize_video(job.src, job.dst, colorizer, options, overwrite=overwrite):
+            if ev["event"] == "done" and ev["lost"]:
+                return FileResult(job, "done", f"damaged input, {ev['lost']} frames lost")
+        return FileResult(job, "done")
+    except (ColorcliError, ValueError) as e:
+        return FileResult(job, "failed", _reason(e))
 
 
 def _reason(e: Exception) -> str:

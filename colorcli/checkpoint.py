@@ -58,7 +58,9 @@ class Checkpoint:
         """The model with these weights, in eval mode, float32, on the CPU."""
         try:
             model = build_model(self.arch, self.model_config)
-            state = {k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()}
+            state = {
+                k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()
+            }
             model.load_state_dict(clean_state_dict(state))
         except ConfigError as e:
             raise CheckpointError(self.source, str(e)) from e
@@ -119,7 +121,9 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
     }
 
 
-def save_checkpoint(ckpt: Checkpoint, path: Path | str, half: bool = False, extra: dict | None = None) -> Path:
+def save_checkpoint(
+    ckpt: Checkpoint, path: Path | str, half: bool = False, extra: dict | None = None
+) -> Path:
     """Write atomically: a temporary file beside ``path``, fsync, then rename.
 
     ``extra`` adds keys (optimizer state for resuming, say); they must be weights_only-safe.
@@ -160,7 +164,9 @@ def read_payload(path: Path | str) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if "global" in str(e).lower():  # a pickle that names a class or function to call
-            raise CheckpointError(path, "refused: the file contains code or objects beyond plain weights") from e
+            raise CheckpointError(
+                path, "refused: the file contains code or objects beyond plain weights"
+            ) from e
         raise CheckpointError(path, "not a model file (cannot be unpickled)") from e
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
         raise CheckpointError(path, "not a model file, or truncated/damaged") from e
@@ -171,7 +177,8 @@ def read_payload(path: Path | str) -> dict[str, Any]:
         raise CheckpointError(path, "damaged checkpoint (no format version)")
     if version > FORMAT_VERSION:
         raise CheckpointError(
-            path, f"checkpoint format {version} is newer than this colorcli reads ({FORMAT_VERSION}); upgrade colorcli"
+            path,
+            f"checkpoint format {version} is newer than this colorcli reads ({FORMAT_VERSION}); upgrade colorcli",
         )
     return payload
 
@@ -195,7 +202,9 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
     if bins.ndim != 2 or bins.shape[1] != 2:
         raise CheckpointError(path, f"damaged checkpoint (ab_bins shape {tuple(bins.shape)})")
     if mcfg.head == "classification" and mcfg.num_bins != len(bins):
-        raise CheckpointError(path, f"model predicts {mcfg.num_bins} bins but the file has {len(bins)}")
+        raise CheckpointError(
+            path, f"model predicts {mcfg.num_bins} bins but the file has {len(bins)}"
+        )
     ckpt = Checkpoint(
         arch=arch,
         model_config=mcfg.to_dict(),

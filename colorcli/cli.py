@@ -37,7 +37,10 @@ def handle_errors(fn: Callable) -> Callable:
         except ColorcliError as e:
             _fail(str(e))
         except KeyboardInterrupt:
-            click.echo("interrupted: no partial output was left under a final name; rerun to resume", err=True)
+            click.echo(
+                "interrupted: no partial output was left under a final name; rerun to resume",
+                err=True,
+            )
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
@@ -46,12 +49,46 @@ def handle_errors(fn: Callable) -> Callable:
 def common_options(fn: Callable) -> Callable:
     """Options shared by every colorizing command, defined once."""
     options = [
-        click.option("--model", "model", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Checkpoint (.pt) to use.  [default: the shipped model]"),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the network runs (CUDA uses half precision)."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Images per forward pass (halved automatically on CUDA out-of-memory)."),
-        click.option("--temperature", type=click.FloatRange(min=0.0), default=None, help="Annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid).  [default: the model's, 0.38]"),
-        click.option("--saturation", type=click.FloatRange(min=0.0), default=1.0, show_default=True, help="Scale the predicted colour (0 = gray)."),
-        click.option("--size", type=click.IntRange(min=16), default=None, help="Short side in pixels of the image the network sees; output keeps full resolution.  [default: the model's, 256]"),
+        click.option(
+            "--model",
+            "model",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Checkpoint (.pt) to use.  [default: the shipped model]",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="Where the network runs (CUDA uses half precision).",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=4,
+            show_default=True,
+            help="Images per forward pass (halved automatically on CUDA out-of-memory).",
+        ),
+        click.option(
+            "--temperature",
+            type=click.FloatRange(min=0.0),
+            default=None,
+            help="Annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid).  [default: the model's, 0.38]",
+        ),
+        click.option(
+            "--saturation",
+            type=click.FloatRange(min=0.0),
+            default=1.0,
+            show_default=True,
+            help="Scale the predicted colour (0 = gray).",
+        ),
+        click.option(
+            "--size",
+            type=click.IntRange(min=16),
+            default=None,
+            help="Short side in pixels of the image the network sees; output keeps full resolution.  [default: the model's, 256]",
+        ),
         click.option("--overwrite", is_flag=True, help="Replace outputs that already exist."),
         click.option("--quiet", "-q", is_flag=True, help="No progress display."),
     ]
@@ -63,23 +100,52 @@ def common_options(fn: Callable) -> Callable:
 def _make_colorizer(model, device, batch_size, temperature, saturation, size):
     from colorcli.colorizer import Colorizer
 
-    return Colorizer(model, device=device, batch_size=batch_size, temperature=temperature, saturation=saturation, size=size)
+    return Colorizer(
+        model,
+        device=device,
+        batch_size=batch_size,
+        temperature=temperature,
+        saturation=saturation,
+        size=size,
+    )
 
 
-def _progress(total: int, quiet: bool, unit: str, items: Iterable, describe: Callable = lambda r: "") -> Iterator:
+def _progress(
+    total: int, quiet: bool, unit: str, items: Iterable, describe: Callable = lambda r: ""
+) -> Iterator:
     """Wrap ``items`` in a rich progress bar (count, rate, ETA) on stderr unless quiet."""
     if quiet:
         yield from items
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     class Rate(TextColumn):
         def render(self, task):
-            speed = task.finished_speed or task.speed
-            return super().render(task) if speed is None else f"{speed:.2f} {unit}/s"
+            # completed / elapsed: rich's windowed speed spikes when a batch lands at once
+            elapsed = task.elapsed or 0.0
+            return (
+                super().render(task)
+                if elapsed <= 0 or not task.completed
+                else f"{task.completed / elapsed:.2f} {unit}/s"
+            )
 
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(""), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(""),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task("colorizing", total=total)
         for r in items:
@@ -98,7 +164,9 @@ def main() -> None:
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
 @common_options
 @handle_errors
-def image_cmd(src: Path, dst: Path, model, device, batch_size, temperature, saturation, size, overwrite, quiet) -> None:
+def image_cmd(
+    src: Path, dst: Path, model, device, batch_size, temperature, saturation, size, overwrite, quiet
+) -> None:
     """Colorize one image SRC into DST (format from DST's extension)."""
     from colorcli.errors import OutputPathError
     from colorcli.imageio import IMAGE_FORMATS, read_image, write_image
@@ -106,7 +174,9 @@ def image_cmd(src: Path, dst: Path, model, device, batch_size, temperature, satu
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
     if dst.suffix.lower() not in IMAGE_FORMATS:
-        raise OutputPathError(f"{dst}: unknown image extension {dst.suffix!r} (use jpg, png, tif, bmp or webp)")
+        raise OutputPathError(
+            f"{dst}: unknown image extension {dst.suffix!r} (use jpg, png, tif, bmp or webp)"
+        )
     if dst.exists() and not overwrite:
         raise OutputPathError(f"{dst} exists already (use --overwrite)")
     img = read_image(src)
@@ -115,17 +185,51 @@ def image_cmd(src: Path, dst: Path, model, device, batch_size, temperature, satu
     rgb = colorizer.colorize(img.pixels)
     write_image(dst, rgb, img.alpha, overwrite=overwrite)
     if not quiet:
-        click.echo(f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)", err=True)
+        click.echo(
+            f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)",
+            err=True,
+        )
 
 
 @main.command("dir")
 @click.argument("src", type=click.Path(path_type=Path, file_okay=False))
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder, mirroring SRC's tree.  [default: <SRC>_colorized beside SRC]")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Write every output in this format.  [default: each input's own]")
-@click.option("--shard", default="0/1", show_default=True, help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder, mirroring SRC's tree.  [default: <SRC>_colorized beside SRC]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Write every output in this format.  [default: each input's own]",
+)
+@click.option(
+    "--shard",
+    default="0/1",
+    show_default=True,
+    help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.",
+)
 @common_options
 @handle_errors
-def dir_cmd(src: Path, out, fmt, shard, model, device, batch_size, temperature, saturation, size, overwrite, quiet) -> None:
+def dir_cmd(
+    src: Path,
+    out,
+    fmt,
+    shard,
+    model,
+    device,
+    batch_size,
+    temperature,
+    saturation,
+    size,
+    overwrite,
+    quiet,
+) -> None:
     """Colorize every image under SRC (jpg, png, tif, bmp, webp), recursively.
 
     Outputs that already exist are skipped, so rerunning after an interruption resumes.
@@ -135,18 +239,173 @@ def dir_cmd(src: Path, out, fmt, shard, model, device, batch_size, temperature, 
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     if not quiet:
-        click.echo(f"{len(plan.jobs)} images to colorize, {len(plan.existing)} already done, into {plan.out_dir}", err=True)
+        click.echo(
+            f"{len(plan.jobs)} images to colorize, {len(plan.existing)} already done, into {plan.out_dir}",
+            err=True,
+        )
     if plan.jobs:
         colorizer = _make_colorizer(model, device, batch_size, temperature, saturation, size)
-        for r in _progress(len(plan.jobs), quiet, "img", colorize_jobs(colorizer, plan.jobs, overwrite=overwrite)):
+        for r in _progress(
+            len(plan.jobs), quiet, "img", colorize_jobs(colorizer, plan.jobs, overwrite=overwrite)
+        ):
             summary.add(r)
             if r.status == "failed":
                 click.echo(f"failed: {r.job.src}: {r.error}", err=True)
-    click.echo(f"{summary.done} colorized, {summary.skipped} skipped (already there), {len(summary.failed)} failed", err=True)
+    click.echo(
+        f"{summary.done} colorized, {summary.skipped} skipped (already there), {len(summary.failed)} failed",
+        err=True,
+    )
     if summary.failed:
         for path, reason in summary.failed:
             click.echo(f"  {path}: {reason}", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@main.command("video")
+@click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--smooth",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=0.7,
+    show_default=True,
+    help="Temporal smoothing of colour between frames (0 disables); reset at scene cuts.",
+)
+@click.option(
+    "--codec",
+    type=click.Choice(["libx264", "libx265", "ffv1", "prores", "libvpx-vp9"]),
+    default="libx264",
+    show_default=True,
+    help="Video encoder (ffv1: lossless RGB, prores: 10-bit 4:2:2 HQ).",
+)
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 63),
+    default=18,
+    show_default=True,
+    help="Quality for x264/x265/vp9 (lower is better).",
+)
+@click.option("--preset", default="medium", show_default=True, help="x264/x265 speed preset.")
+@click.option(
+    "--start",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="First second of the input to colorize.",
+)
+@click.option(
+    "--end", type=click.FloatRange(min=0), default=None, help="Second of the input to stop at."
+)
+@click.option("--stats", is_flag=True, help="Print temporal metrics of the output (flicker, CDC).")
+@common_options
+@handle_errors
+def video_cmd(
+    src: Path,
+    dst: Path,
+    smooth,
+    codec,
+    crf,
+    preset,
+    start,
+    end,
+    stats,
+    model,
+    device,
+    batch_size,
+    temperature,
+    saturation,
+    size,
+    overwrite,
+    quiet,
+) -> None:
+    """Colorize a film SRC into DST: same frames, timing, size and sound.
+
+    The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
+    packet where the container accepts it. DST appears only when complete.
+    """
+    from colorcli.video import VideoOptions, colorize_video
+
+    opts = VideoOptions(
+        codec=codec, crf=crf, preset=preset, smooth=smooth, start=start, end=end, stats=stats
+    )
+    events = colorize_video(
+        src,
+        dst,
+        _LazyColorizer(model, device, batch_size, temperature, saturation, size),
+        opts,
+        overwrite=overwrite,
+    )
+    _run_video_events(events, quiet, stats)
+
+
+class _LazyColorizer:
+    """Builds the Colorizer (and imports torch) only once the input has been checked."""
+
+    def __init__(self, *args) -> None:
+        self._args, self._c = args, None
+        self.batch_size = args[2]
+
+    def __getattr__(self, name):
+        if self._c is None:
+            self._c = _make_colorizer(*self._args)
+        return getattr(self._c, name)
+
+
+def _run_video_events(events: Iterator[dict], quiet: bool, stats: bool) -> dict:
+    done: dict = {}
+    bar = task = None
+    progress_cm = None
+    try:
+        for ev in events:
+            kind = ev["event"]
+            if kind == "start":
+                info = ev["info"]
+                if not quiet:
+                    click.echo(
+                        f"{info.width}x{info.height} {info.codec}, {ev['total'] or '?'} frames, {float(info.rate or 0):.3f} fps",
+                        err=True,
+                    )
+                    from rich.console import Console
+                    from rich.progress import (
+                        BarColumn,
+                        MofNCompleteColumn,
+                        Progress,
+                        TextColumn,
+                        TimeRemainingColumn,
+                    )
+
+                    progress_cm = Progress(
+                        TextColumn("colorizing"),
+                        BarColumn(),
+                        MofNCompleteColumn(),
+                        TextColumn("{task.fields[fps]} frames/s"),
+                        TextColumn("ETA"),
+                        TimeRemainingColumn(),
+                        console=Console(stderr=True),
+                    )
+                    bar = progress_cm.__enter__()
+                    task = bar.add_task("video", total=ev["total"] or None, fps="-")
+            elif kind == "notice":
+                click.echo(f"notice: {ev['message']}", err=True)
+            elif kind == "frames" and bar is not None:
+                bar.advance(task, ev["n"])
+                speed = bar.tasks[0].speed
+                bar.update(task, fps=f"{speed:.1f}" if speed else "-")
+            elif kind == "done":
+                done = ev
+    finally:
+        if progress_cm is not None:
+            progress_cm.__exit__(None, None, None)
+    if done and not quiet:
+        click.echo(
+            f"{done['frames']} frames in {done['seconds']:.1f} s ({done['frames'] / max(done['seconds'], 1e-9):.1f} frames/s) -> {done['path']}",
+            err=True,
+        )
+    if done and stats and done.get("stats"):
+        s = done["stats"]
+        click.echo(
+            f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}"
+        )
+    return done
 
 
 def _train_options(fn: Callable) -> Callable:
@@ -154,28 +413,155 @@ def _train_options(fn: Callable) -> Callable:
     from colorcli.archs import ARCHS
 
     opts = [
-        click.option("--data", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True, help="Folder of colour photos (DIV2K layout or any tree of images)."),
-        click.option("--val", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="Validation folder.  [default: DIV2K_valid_HR, or a seeded 10% split]"),
-        click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Run folder.  [default: runs/<timestamp>]"),
-        click.option("--arch", type=click.Choice(ARCHS), default="colorunet", show_default=True, help="Network architecture."),
-        click.option("--width", type=click.IntRange(min=1), default=32, show_default=True, help="Channels of the first stage."),
-        click.option("--out-stride", type=click.Choice(["1", "2", "4"]), default="1", show_default=True, help="colorunet: predict at 1/stride of the input."),
-        click.option("--loss", type=click.Choice(["classification", "regression"]), default="classification", show_default=True, help="Rebalanced soft cross-entropy over ab bins, or MSE on ab."),
-        click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True, help="Optimizer steps in total."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Crops per step (per process under torchrun)."),
-        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Peak AdamW learning rate (warm-up, then cosine)."),
-        click.option("--warmup", type=click.IntRange(min=0), default=100, show_default=True, help="Warm-up steps."),
-        click.option("--crop", type=click.IntRange(min=32), default=256, show_default=True, help="Random crop side in pixels."),
-        click.option("--load-size", type=click.IntRange(min=32), default=288, show_default=True, help="Short side photos are resized to before cropping (and the model's default --size)."),
-        click.option("--min-colorfulness", type=click.FloatRange(min=0), default=15.0, show_default=True, help="Drop photos below this Hasler-Suesstrunk colourfulness."),
-        click.option("--soft-k", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest bins in soft-encoded targets."),
-        click.option("--rebalance-lambda", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Mix of the prior with uniform before inverting."),
-        click.option("--rebalance-alpha", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Exponent of the inverted prior."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the data split, crops and initialisation."),
-        click.option("--save-every", type=click.IntRange(min=1), default=500, show_default=True, help="Steps between checkpoints (last.pt)."),
-        click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True, help="Steps between validations (best.pt, contact sheet)."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="cuda uses bf16 autocast."),
-        click.option("--resume", is_flag=True, help="Continue the run in --out from its last.pt (same optimizer, schedule and step)."),
+        click.option(
+            "--data",
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            required=True,
+            help="Folder of colour photos (DIV2K layout or any tree of images).",
+        ),
+        click.option(
+            "--val",
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            default=None,
+            help="Validation folder.  [default: DIV2K_valid_HR, or a seeded 10% split]",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help="Run folder.  [default: runs/<timestamp>]",
+        ),
+        click.option(
+            "--arch",
+            type=click.Choice(ARCHS),
+            default="colorunet",
+            show_default=True,
+            help="Network architecture.",
+        ),
+        click.option(
+            "--width",
+            type=click.IntRange(min=1),
+            default=32,
+            show_default=True,
+            help="Channels of the first stage.",
+        ),
+        click.option(
+            "--out-stride",
+            type=click.Choice(["1", "2", "4"]),
+            default="1",
+            show_default=True,
+            help="colorunet: predict at 1/stride of the input.",
+        ),
+        click.option(
+            "--loss",
+            type=click.Choice(["classification", "regression"]),
+            default="classification",
+            show_default=True,
+            help="Rebalanced soft cross-entropy over ab bins, or MSE on ab.",
+        ),
+        click.option(
+            "--steps",
+            type=click.IntRange(min=1),
+            default=2000,
+            show_default=True,
+            help="Optimizer steps in total.",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=16,
+            show_default=True,
+            help="Crops per step (per process under torchrun).",
+        ),
+        click.option(
+            "--lr",
+            type=click.FloatRange(min=0, min_open=True),
+            default=1e-3,
+            show_default=True,
+            help="Peak AdamW learning rate (warm-up, then cosine).",
+        ),
+        click.option(
+            "--warmup",
+            type=click.IntRange(min=0),
+            default=100,
+            show_default=True,
+            help="Warm-up steps.",
+        ),
+        click.option(
+            "--crop",
+            type=click.IntRange(min=32),
+            default=256,
+            show_default=True,
+            help="Random crop side in pixels.",
+        ),
+        click.option(
+            "--load-size",
+            type=click.IntRange(min=32),
+            default=288,
+            show_default=True,
+            help="Short side photos are resized to before cropping (and the model's default --size).",
+        ),
+        click.option(
+            "--min-colorfulness",
+            type=click.FloatRange(min=0),
+            default=15.0,
+            show_default=True,
+            help="Drop photos below this Hasler-Suesstrunk colourfulness.",
+        ),
+        click.option(
+            "--soft-k",
+            type=click.IntRange(min=1),
+            default=5,
+            show_default=True,
+            help="Nearest bins in soft-encoded targets.",
+        ),
+        click.option(
+            "--rebalance-lambda",
+            type=click.FloatRange(0, 1),
+            default=0.5,
+            show_default=True,
+            help="Mix of the prior with uniform before inverting.",
+        ),
+        click.option(
+            "--rebalance-alpha",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            help="Exponent of the inverted prior.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Seed of the data split, crops and initialisation.",
+        ),
+        click.option(
+            "--save-every",
+            type=click.IntRange(min=1),
+            default=500,
+            show_default=True,
+            help="Steps between checkpoints (last.pt).",
+        ),
+        click.option(
+            "--val-every",
+            type=click.IntRange(min=1),
+            default=500,
+            show_default=True,
+            help="Steps between validations (best.pt, contact sheet).",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="cuda uses bf16 autocast.",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="Continue the run in --out from its last.pt (same optimizer, schedule and step).",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="No live display."),
     ]
     for opt in reversed(opts):
@@ -200,21 +586,33 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         if resume:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    cfg = TrainConfig(data=str(data), val=str(val) if val else None, out=str(out), out_stride=int(out_stride), **opts)
+    cfg = TrainConfig(
+        data=str(data),
+        val=str(val) if val else None,
+        out=str(out),
+        out_stride=int(out_stride),
+        **opts,
+    )
     events = run_training(cfg, resume=resume)
     last_val = None
     total = None
     for ev in events:
         kind = ev["event"]
         if kind == "data":
-            click.echo(f"data: {ev['train']} training photos ({ev['pixels'] / 1e6:.1f} Mpx cached), {ev['dropped']} dropped as colourless, {ev['unreadable']} unreadable, {ev['val']} for validation", err=True)
+            click.echo(
+                f"data: {ev['train']} training photos ({ev['pixels'] / 1e6:.1f} Mpx cached), {ev['dropped']} dropped as colourless, {ev['unreadable']} unreadable, {ev['val']} for validation",
+                err=True,
+            )
         elif kind == "prior":
             click.echo(f"prior: {ev['bins']} ab bins, entropy {ev['entropy']:.2f} nats", err=True)
         elif kind == "resume":
             click.echo(f"resuming {out} at step {ev['step']}", err=True)
         elif kind == "val":
             last_val = ev["psnr"]
-            click.echo(f"step {ev['step']}: validation PSNR {ev['psnr']:.2f} dB (gray baseline {ev['gray_psnr']:.2f} dB)", err=True)
+            click.echo(
+                f"step {ev['step']}: validation PSNR {ev['psnr']:.2f} dB (gray baseline {ev['gray_psnr']:.2f} dB)",
+                err=True,
+            )
         elif kind == "step":
             total = ev
             break
@@ -222,23 +620,52 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         return
     stream = _chain([total], events)
     if quiet:
-        for ev in stream:
+        for _ in stream:
             pass
         click.echo(f"done: {out / 'last.pt'}", err=True)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    cols = [TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}  lr {task.fields[lr]:.2e}  {task.fields[ips]:.1f} img/s  val {task.fields[val]}"), TextColumn("ETA"), TimeRemainingColumn()]
+    cols = [
+        TextColumn("train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "loss {task.fields[loss]:.3f}  lr {task.fields[lr]:.2e}  {task.fields[ips]:.1f} img/s  val {task.fields[val]}"
+        ),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
     with Progress(*cols, console=Console(stderr=True)) as bar:
-        task = bar.add_task("train", total=cfg.steps, completed=total["step"] - 1, loss=0.0, lr=0.0, ips=0.0, val="-")
+        task = bar.add_task(
+            "train",
+            total=cfg.steps,
+            completed=total["step"] - 1,
+            loss=0.0,
+            lr=0.0,
+            ips=0.0,
+            val="-",
+        )
         for ev in stream:
             if ev["event"] == "step":
-                bar.update(task, completed=ev["step"], loss=ev["loss"], lr=ev["lr"], ips=ev["images_per_s"])
+                bar.update(
+                    task, completed=ev["step"], loss=ev["loss"], lr=ev["lr"], ips=ev["images_per_s"]
+                )
             elif ev["event"] == "val":
                 last_val = ev["psnr"]
                 bar.update(task, val=f"{ev['psnr']:.2f} dB (gray {ev['gray_psnr']:.2f})")
-    click.echo(f"done: {out / 'last.pt'}" + (f", last validation PSNR {last_val:.2f} dB" if last_val is not None else ""), err=True)
+    click.echo(
+        f"done: {out / 'last.pt'}"
+        + (f", last validation PSNR {last_val:.2f} dB" if last_val is not None else ""),
+        err=True,
+    )
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

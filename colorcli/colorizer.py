@@ -29,11 +29,15 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceError(f"device {device!r} requested but CUDA is not available here (use --device cpu)")
+        raise DeviceError(
+            f"device {device!r} requested but CUDA is not available here (use --device cpu)"
+        )
     return torch.device(device)
 
 
-def annealed_mean_torch(logits: torch.Tensor, ab_bins: torch.Tensor, temperature: float) -> torch.Tensor:
+def annealed_mean_torch(
+    logits: torch.Tensor, ab_bins: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """Annealed mean on the model's device (CUDA): avoids moving Q-channel logits to the host.
 
     logits: (N, Q, h, w) any float dtype; ab_bins: (Q, 2) float32 on the same device.
@@ -69,7 +73,9 @@ class Colorizer:
         saturation: float = 1.0,
         size: int | None = None,
     ) -> None:
-        self.ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+        self.ckpt = (
+            checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+        )
         self.device = resolve_device(device)
         if batch_size < 1:
             raise ConfigError("batch size must be >= 1")
@@ -148,7 +154,9 @@ class Colorizer:
         batch = np.empty((len(l_nets), 1, ph, pw), np.float32)
         for i, l_net in enumerate(l_nets):
             h, w = l_net.shape
-            batch[i, 0] = np.pad((l_net - self.l_cent) / self.l_norm, ((0, ph - h), (0, pw - w)), mode="edge")
+            batch[i, 0] = np.pad(
+                (l_net - self.l_cent) / self.l_norm, ((0, ph - h), (0, pw - w)), mode="edge"
+            )
         x = torch.from_numpy(batch).to(self.device)
         if self.half:
             x = x.half()
@@ -161,10 +169,17 @@ class Colorizer:
         else:
             nhwc = out.float().permute(0, 2, 3, 1).contiguous()
             n, h2, w2, q = nhwc.shape
-            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature).reshape(n, h2, w2, 2)
-        return [ab[i, : -(-l.shape[0] // stride), : -(-l.shape[1] // stride)] for i, l in enumerate(l_nets)]
+            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature).reshape(
+                n, h2, w2, 2
+            )
+        return [
+            ab[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
+            for i, ln in enumerate(l_nets)
+        ]
 
-    def compose(self, l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.uint8) -> np.ndarray:
+    def compose(
+        self, l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.uint8
+    ) -> np.ndarray:
         """Join full-resolution L with upsampled ab.
 
         l_full: (H, W) float32 L*. ab_small: (h, w, 2) float32. Returns (H, W, 3) RGB of

@@ -16,7 +16,15 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 
-IMAGE_FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff", ".bmp": "bmp", ".webp": "webp"}
+IMAGE_FORMATS = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".bmp": "bmp",
+    ".webp": "webp",
+}
 FORMAT_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
 SIXTEEN_BIT = {"png", "tiff"}
 ALPHA = {"png", "tiff", "webp"}
@@ -259,13 +267,21 @@ def encode_image(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quality: i
     return buf.tobytes()
 
 
-def write_image(path: Path | str, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt: str | None = None, overwrite: bool = True) -> Path:
+def write_image(
+    path: Path | str,
+    rgb: np.ndarray,
+    alpha: np.ndarray | None = None,
+    fmt: str | None = None,
+    overwrite: bool = True,
+) -> Path:
     """Encode and write atomically (temporary sibling, then rename). ``fmt`` defaults to the
     extension's format. Raises MediaError when the file cannot be written."""
     path = Path(path)
     fmt = fmt or IMAGE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise MediaError(path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp or webp)")
+        raise MediaError(
+            path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp or webp)"
+        )
     try:
         return write_bytes_atomic(path, encode_image(rgb, alpha, fmt), overwrite=overwrite)
     except FileExistsError as e:

@@ -126,7 +126,10 @@ class ColorUNet(nn.Module):
         self.head_kind = cfg.head
         self.stem = _cbr(1, chans[0], cfg.norm)
         self.down = nn.ModuleList(
-            nn.Sequential(_cbr(chans[i], chans[i + 1], cfg.norm, stride=2), _cbr(chans[i + 1], chans[i + 1], cfg.norm))
+            nn.Sequential(
+                _cbr(chans[i], chans[i + 1], cfg.norm, stride=2),
+                _cbr(chans[i + 1], chans[i + 1], cfg.norm),
+            )
             for i in range(5)
         )
         n_up = {1: 5, 2: 4, 4: 3}[cfg.out_stride]
@@ -135,7 +138,9 @@ class ColorUNet(nn.Module):
         c = chans[5]
         for i in range(n_up):
             skip = chans[4 - i]
-            self.up.append(nn.Sequential(_cbr(c + skip, skip, cfg.norm), _cbr(skip, skip, cfg.norm)))
+            self.up.append(
+                nn.Sequential(_cbr(c + skip, skip, cfg.norm), _cbr(skip, skip, cfg.norm))
+            )
             c = skip
         self.head = _head(c, cfg)
 
@@ -167,7 +172,9 @@ class ECCV16(nn.Module):
         w, n = cfg.width, cfg.norm
         self.head_kind = cfg.head
 
-        def stage(cin: int, cout: int, reps: int, last_stride: int = 1, dil: int = 1) -> nn.Sequential:
+        def stage(
+            cin: int, cout: int, reps: int, last_stride: int = 1, dil: int = 1
+        ) -> nn.Sequential:
             layers = []
             for r in range(reps):
                 stride = last_stride if r == reps - 1 else 1

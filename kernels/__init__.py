@@ -18,6 +18,7 @@ from colorcli.kernels.lab import (
     rgb_to_lab,
     rgb_to_lab_np,
 )
+from colorcli.kernels.temporal import temporal_smooth, temporal_smooth_np
 
 __all__ = [
     "AB_NORM",
@@ -36,4 +37,6 @@ __all__ = [
     "rgb_to_lab_np",
     "soft_encode",
     "soft_encode_np",
+    "temporal_smooth",
+    "temporal_smooth_np",
 ]

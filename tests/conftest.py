@@ -7,13 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from colorcli.kernels import ab_gamut_bins
 
 from colorcli.checkpoint import Checkpoint, save_checkpoint
-from colorcli.kernels import ab_gamut_bins
 from colorcli.models import ModelConfig, build_model
 
 
-def make_checkpoint(path: Path, arch: str = "colorunet", head: str = "classification", seed: int = 0, **cfg) -> Path:
+def make_checkpoint(
+    path: Path, arch: str = "colorunet", head: str = "classification", seed: int = 0, **cfg
+) -> Path:
     torch.manual_seed(seed)
     bins = ab_gamut_bins()
     mcfg = ModelConfig(num_bins=len(bins), head=head, width=cfg.pop("width", 4), **cfg)
@@ -24,7 +26,15 @@ def make_checkpoint(path: Path, arch: str = "colorunet", head: str = "classifica
             model.head.bias.zero_()
             model.head.bias[int(np.argmin(((bins - [20, 40]) ** 2).sum(1)))] = 6.0
     prior = np.full(len(bins), 1.0 / len(bins))
-    ckpt = Checkpoint(arch=arch, model_config=mcfg.to_dict(), state_dict=model.state_dict(), ab_bins=bins, prior=prior, class_weights=np.ones(len(bins)), net_size=64)
+    ckpt = Checkpoint(
+        arch=arch,
+        model_config=mcfg.to_dict(),
+        state_dict=model.state_dict(),
+        ab_bins=bins,
+        prior=prior,
+        class_weights=np.ones(len(bins)),
+        net_size=64,
+    )
     return save_checkpoint(ckpt, path)
 
 
@@ -94,6 +104,8 @@ def broken_files(tmp_path) -> dict[str, Path]:
 
     ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
-    files["bomb"].write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)))
+    files["bomb"].write_bytes(
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    )
     files["good"] = good
     return files

@@ -5,16 +5,28 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from colorcli.kernels import LAB_CONSTANTS
 
 from colorcli.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint
 from colorcli.errors import CheckpointError
-from colorcli.kernels import LAB_CONSTANTS
 
 
 def test_plain_torch_load_weights_only(tiny_ckpt):
     payload = torch.load(tiny_ckpt, weights_only=True)
     assert payload["format"] == FORMAT and payload["format_version"] == FORMAT_VERSION
-    for key in ("arch", "model_config", "state_dict", "ab_bins", "prior", "class_weights", "rebalance", "lab", "decode", "train", "provenance"):
+    for key in (
+        "arch",
+        "model_config",
+        "state_dict",
+        "ab_bins",
+        "prior",
+        "class_weights",
+        "rebalance",
+        "lab",
+        "decode",
+        "train",
+        "provenance",
+    ):
         assert key in payload
     assert payload["decode"]["temperature"] == pytest.approx(0.38)
     assert payload["lab"] == LAB_CONSTANTS
@@ -72,7 +84,9 @@ def test_bad_files_raise_typed_errors(tmp_path, tiny_ckpt, kind, message):
         torch.save({"model": torch.zeros(3)}, path)
     elif kind == "mismatch":
         payload = torch.load(tiny_ckpt, weights_only=True)
-        payload["state_dict"] = {k: v[..., :1] if v.ndim else v for k, v in payload["state_dict"].items()}
+        payload["state_dict"] = {
+            k: v[..., :1] if v.ndim else v for k, v in payload["state_dict"].items()
+        }
         torch.save(payload, path)
     with pytest.raises(CheckpointError, match=message) as err:
         load_checkpoint(path).build()

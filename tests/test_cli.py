@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from colorcli.kernels import rgb_to_lab
 
 from colorcli.cli import main
 from colorcli.imageio import read_image
-from colorcli.kernels import rgb_to_lab
 
 
 def run(*args):
@@ -63,7 +63,12 @@ def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, ti
 
 @pytest.mark.parametrize(
     "which,message",
-    [("truncated", "damaged or truncated png"), ("text", "not a supported image"), ("empty", "empty file"), ("bomb", "decompression bomb")],
+    [
+        ("truncated", "damaged or truncated png"),
+        ("text", "not a supported image"),
+        ("empty", "empty file"),
+        ("bomb", "decompression bomb"),
+    ],
 )
 def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
     r = run("image", broken_files[which], tmp_path / "o.png", "--model", tiny_ckpt)
@@ -91,7 +96,15 @@ def test_bad_model_files(tmp_path, media_tree):
 
 def test_cuda_unavailable(tmp_path, media_tree, tiny_ckpt, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--model", tiny_ckpt, "--device", "cuda")
+    r = run(
+        "image",
+        media_tree / "rgb.jpg",
+        tmp_path / "o.png",
+        "--model",
+        tiny_ckpt,
+        "--device",
+        "cuda",
+    )
     assert r.exit_code == 1 and "CUDA is not available" in r.stderr
 
 
@@ -113,8 +126,16 @@ def test_dir_every_kind(tmp_path, media_tree, tiny_ckpt):
     r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "--batch-size", "3")
     assert r.exit_code == 0, r.stderr
     expected = {
-        "gray.png", "rgb.jpg", "cmyk.jpg", "palette.png", "rotated.jpg", "nested/alpha.png",
-        "nested/gray16.png", "nested/rgb16.tif", "nested/deeper/pic.bmp", "nested/deeper/pic.webp",
+        "gray.png",
+        "rgb.jpg",
+        "cmyk.jpg",
+        "palette.png",
+        "rotated.jpg",
+        "nested/alpha.png",
+        "nested/gray16.png",
+        "nested/rgb16.tif",
+        "nested/deeper/pic.bmp",
+        "nested/deeper/pic.webp",
     }
     assert _outputs(out) == expected
     assert "10 colorized, 0 skipped (already there), 0 failed" in r.stderr
@@ -186,7 +207,9 @@ def test_dir_shards_partition_the_archive(tmp_path, media_tree, tiny_ckpt):
         assert r.exit_code == 0
         seen.append(_outputs(out) if out.exists() else set())
     assert sum(len(s) for s in seen) == 10
-    assert set.union(*seen) == _outputs(tmp_path / "s0") | _outputs(tmp_path / "s1") | _outputs(tmp_path / "s2")
+    assert set.union(*seen) == _outputs(tmp_path / "s0") | _outputs(tmp_path / "s1") | _outputs(
+        tmp_path / "s2"
+    )
     assert len(set.union(*seen)) == 10
 
 
@@ -211,3 +234,24 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path, media_tree, tiny_ckpt, monkeypa
     monkeypatch.setattr(atomic.os, "replace", real_replace)
     r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "8 colorized, 2 skipped" in r.stderr
+
+
+def test_dir_routes_videos_through_the_video_pipeline(tmp_path, tiny_ckpt):
+    from tests.conftest import gradient_rgb
+    from tests.media import make_clip, read_clip
+
+    root = tmp_path / "films"
+    (root / "reel1").mkdir(parents=True)
+    make_clip(root / "reel1" / "a.mp4", n=8)
+    make_clip(root / "b.mkv", n=5, audio=None)
+    (root / "broken.mov").write_text("not a film")
+    from PIL import Image
+
+    Image.fromarray(gradient_rgb(32, 32)).save(root / "still.png")
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert "3 colorized, 0 skipped (already there), 1 failed" in r.stderr
+    assert "broken.mov: not a video file" in r.stderr
+    assert _outputs(out) == {"reel1/a.mp4", "b.mkv", "still.png"}
+    assert read_clip(out / "reel1" / "a.mp4")["pts"] == read_clip(root / "reel1" / "a.mp4")["pts"]

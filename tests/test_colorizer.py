@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from colorcli.kernels import annealed_mean, rgb_to_lab
 
-from colorcli.checkpoint import load_checkpoint
 from colorcli.colorizer import Colorizer, annealed_mean_torch
 from colorcli.errors import DeviceError
-from colorcli.kernels import annealed_mean, rgb_to_lab
 from tests.conftest import gradient_rgb, make_checkpoint
 
 
@@ -90,7 +89,9 @@ def test_device_annealed_mean_matches_kernel():
     logits = torch.randn(2, len(bins), 5, 7) * 3
     for t in (0.0, 0.38, 1.0):
         dev = annealed_mean_torch(logits, torch.from_numpy(bins), t).numpy()
-        ref = annealed_mean(logits.permute(0, 2, 3, 1).reshape(-1, len(bins)).numpy(), bins, t).reshape(2, 5, 7, 2)
+        ref = annealed_mean(
+            logits.permute(0, 2, 3, 1).reshape(-1, len(bins)).numpy(), bins, t
+        ).reshape(2, 5, 7, 2)
         np.testing.assert_allclose(dev, ref, atol=5e-3)
 
 

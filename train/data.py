@@ -21,10 +21,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from colorcli.kernels import rgb_to_lab
 
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import IMAGE_FORMATS, read_image
-from colorcli.kernels import rgb_to_lab
 
 log = logging.getLogger(__name__)
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
@@ -42,11 +42,17 @@ def _list_images(root: Path) -> list[Path]:
     out = []
     for r, dirs, files in os.walk(root):
         dirs.sort()
-        out += [Path(r) / f for f in sorted(files) if Path(f).suffix.lower() in IMAGE_FORMATS and not f.startswith(".")]
+        out += [
+            Path(r) / f
+            for f in sorted(files)
+            if Path(f).suffix.lower() in IMAGE_FORMATS and not f.startswith(".")
+        ]
     return out
 
 
-def find_dataset(data: Path, val: Path | None = None, val_fraction: float = 0.1, seed: int = 0) -> tuple[list[Path], list[Path]]:
+def find_dataset(
+    data: Path, val: Path | None = None, val_fraction: float = 0.1, seed: int = 0
+) -> tuple[list[Path], list[Path]]:
     """Training and validation image paths.
 
     DIV2K layout: ``DIV2K_train_HR`` for training, ``DIV2K_valid_HR`` for validation. Otherwise
@@ -58,7 +64,9 @@ def find_dataset(data: Path, val: Path | None = None, val_fraction: float = 0.1,
     div_train, div_val = data / "DIV2K_train_HR", data / "DIV2K_valid_HR"
     if div_train.is_dir():
         train = _list_images(div_train)
-        vals = _list_images(Path(val)) if val else (_list_images(div_val) if div_val.is_dir() else [])
+        vals = (
+            _list_images(Path(val)) if val else (_list_images(div_val) if div_val.is_dir() else [])
+        )
     else:
         train = _list_images(data)
         vals = _list_images(Path(val)) if val else []
@@ -79,14 +87,18 @@ class CachedImage:
     colorfulness: float
 
 
-def load_images(paths: list[Path], short_side: int, min_colorfulness: float) -> tuple[list[CachedImage], list[Path], list[tuple[Path, str]]]:
+def load_images(
+    paths: list[Path], short_side: int, min_colorfulness: float
+) -> tuple[list[CachedImage], list[Path], list[tuple[Path, str]]]:
     """Decode, resize (short side), score colourfulness. Returns (kept, dropped, unreadable)."""
     kept, dropped, bad = [], [], []
     for p in paths:
         try:
             img = read_image(p)
         except (ColorcliError, MemoryError) as e:
-            warnings.warn(f"skipping unreadable training image {p}: {getattr(e, 'reason', e)}", stacklevel=2)
+            warnings.warn(
+                f"skipping unreadable training image {p}: {getattr(e, 'reason', e)}", stacklevel=2
+            )
             bad.append((p, str(e)))
             continue
         px = img.pixels
@@ -96,7 +108,11 @@ def load_images(paths: list[Path], short_side: int, min_colorfulness: float) -> 
             px = np.repeat(px[..., None], 3, axis=-1)
         h, w = px.shape[:2]
         s = short_side / min(h, w)
-        px = cv2.resize(px, (max(short_side, round(w * s)), max(short_side, round(h * s))), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        px = cv2.resize(
+            px,
+            (max(short_side, round(w * s)), max(short_side, round(h * s))),
+            interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC,
+        )
         c = colorfulness(px)
         if c < min_colorfulness:
             dropped.append(p)
@@ -105,7 +121,13 @@ def load_images(paths: list[Path], short_side: int, min_colorfulness: float) -> 
     return kept, dropped, bad
 
 
-def sample_batch(images: list[CachedImage], batch_size: int, crop: int, rng: np.random.Generator, flip: bool = True) -> np.ndarray:
+def sample_batch(
+    images: list[CachedImage],
+    batch_size: int,
+    crop: int,
+    rng: np.random.Generator,
+    flip: bool = True,
+) -> np.ndarray:
     """Random crops (and horizontal flips). Returns (B, crop, crop, 3) uint8 RGB."""
     out = np.empty((batch_size, crop, crop, 3), np.uint8)
     for i in range(batch_size):

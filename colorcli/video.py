@@ -1,0 +1,544 @@
+"""Whole films: PyAV decode -> batches -> Colorizer -> temporal smoothing -> encode -> mux.
+
+Three stages overlap: a decoder thread (demux, decode, copy-through packets), the calling thread
+(model, smoothing, composing at full resolution) and an encoder thread (encode, mux). Bounded
+queues between them keep memory flat however long the film. Media I/O only: the model is the
+Colorizer handed in.
+
+Fidelity: every output frame carries its input frame's pts in the input's time_base (variable
+frame rate survives), the size is kept (odd sizes use 4:4:4 chroma), the display rotation is
+copied, audio packets are copied byte for byte where the container accepts the codec (else
+transcoded with a notice), subtitle and data streams and global metadata are copied where the
+container allows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+
+from colorcli.archive import VIDEO_EXTS  # noqa: F401  (one list, re-exported here)
+from colorcli.atomic import temp_sibling
+from colorcli.errors import ConfigError, MediaError, OutputPathError
+from colorcli.kernels import temporal_smooth
+from colorcli.metrics import SceneCutDetector, TemporalMeter
+
+OUTPUT_FORMATS = {
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mkv": "matroska",
+    ".mov": "mov",
+    ".avi": "avi",
+    ".webm": "webm",
+}
+CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
+DEFAULT_SMOOTH = 0.7
+# audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
+# writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
+AUDIO_COPY = {
+    "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"},
+    "mov": {
+        "aac",
+        "mp3",
+        "ac3",
+        "eac3",
+        "alac",
+        "pcm_s16le",
+        "pcm_s24le",
+        "pcm_s16be",
+        "pcm_s24be",
+    },
+    "avi": {"mp3", "ac3", "pcm_s16le", "pcm_u8"},
+    "webm": {"opus", "vorbis"},
+}
+_QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Encoding and smoothing settings.
+
+    smooth: temporal smoothing strength in [0, 1) (0 disables). crf/preset: quality and speed of
+    x264/x265 (crf also vp9). start/end: seconds of the input to colorize (None: all).
+    stats: measure flicker and CDC of the output.
+    """
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "medium"
+    smooth: float = DEFAULT_SMOOTH
+    sigma_l: float = 3.0
+    start: float | None = None
+    end: float | None = None
+    stats: bool = False
+
+    def __post_init__(self) -> None:
+        if self.codec not in CODECS:
+            raise ConfigError(f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}")
+        if not 0.0 <= self.smooth < 1.0:
+            raise ConfigError(f"--smooth must be in [0, 1), got {self.smooth}")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ConfigError("--end must be after --start")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    frames: int  # from the container; 0 when it does not say
+    rate: Fraction | None
+    time_base: Fraction
+    codec: str
+    pix_fmt: str
+    bit_depth: int
+    rotation: int
+    duration: float | None
+    streams: tuple[str, ...]
+
+
+def _open_input(path: Path) -> av.container.InputContainer:
+    if not path.exists():
+        raise MediaError(path, "no such file")
+    if path.is_dir():
+        raise MediaError(path, "is a folder")
+    try:
+        return av.open(str(path), "r")
+    except av.error.FFmpegError as e:
+        raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+
+
+def _bit_depth(pix_fmt: str | None) -> int:
+    if not pix_fmt:
+        return 8
+    try:
+        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+    except (ValueError, av.error.FFmpegError):
+        return 8
+
+
+def probe_video(path: Path | str) -> VideoInfo:
+    """Read what the container says about its first video stream; MediaError if unusable."""
+    path = Path(path)
+    with _open_input(path) as c:
+        if not c.streams.video:
+            raise MediaError(path, "has no video stream")
+        v = c.streams.video[0]
+        cc = v.codec_context
+        if cc is None or not cc.name:
+            raise MediaError(path, "video codec is not supported by this FFmpeg build")
+        rotation = 0
+        # the display matrix reaches frames, not stream attributes: peek at the first frame
+        try:
+            for frame in c.decode(v):
+                rotation = int(frame.rotation or 0)
+                break
+        except av.error.FFmpegError:
+            pass
+        dur = (
+            float(v.duration * v.time_base)
+            if v.duration and v.time_base
+            else (c.duration / 1e6 if c.duration else None)
+        )
+        return VideoInfo(
+            width=cc.width,
+            height=cc.height,
+            frames=int(v.frames or 0),
+            rate=v.average_rate,
+            time_base=v.time_base,
+            codec=cc.name,
+            pix_fmt=cc.pix_fmt or "",
+            bit_depth=_bit_depth(cc.pix_fmt),
+            rotation=rotation,
+            duration=dur,
+            streams=tuple(s.type for s in c.streams),
+        )
+
+
+def _pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, dict[str, str]]:
+    odd = width % 2 or height % 2
+    if codec == "ffv1":
+        return ("gbrp16le" if deep else "bgr0"), {"level": "3", "slicecrc": "1"}
+    if codec == "prores":
+        return ("yuv444p10le", {"profile": "4"}) if odd else ("yuv422p10le", {"profile": "3"})
+    if codec == "libvpx-vp9":
+        return ("yuv444p" if odd else "yuv420p"), {}
+    base = "yuv444p" if odd else "yuv420p"
+    return (base + "10le" if deep else base), {}
+
+
+class TemporalSmoother:
+    """Lightness-guided EMA of ab across frames, reset at scene cuts."""
+
+    def __init__(self, strength: float, sigma_l: float = 3.0) -> None:
+        self.strength, self.sigma_l = strength, sigma_l
+        self.cuts = SceneCutDetector()
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self.resets = 0
+
+    def __call__(self, ab: np.ndarray, lum: np.ndarray) -> np.ndarray:
+        """ab: (h, w, 2) float32 this frame's prediction; lum: (h, w) float32 L* at that size."""
+        cut = self.cuts(lum)
+        self.resets += int(cut)
+        if self.strength > 0 and self._prev is not None and not cut:
+            ab = temporal_smooth(ab, lum, self._prev[0], self._prev[1], self.strength, self.sigma_l)
+        self._prev = (ab, lum)
+        return ab
+
+
+class _Stage:
+    """Shared state of the three threads: stop flag and the first error raised."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def put(self, q: queue.Queue, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, q: queue.Queue) -> Any:
+        while True:
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return ("end",)
+
+
+def _check_paths(src: Path, dst: Path, overwrite: bool) -> str:
+    fmt = OUTPUT_FORMATS.get(dst.suffix.lower())
+    if fmt is None:
+        raise OutputPathError(
+            f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(OUTPUT_FORMATS))})"
+        )
+    if src.exists() and (dst.resolve() == src.resolve() or (dst.exists() and dst.samefile(src))):
+        raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
+    if dst.exists() and not overwrite:
+        raise OutputPathError(f"{dst} exists already (use --overwrite)")
+    return fmt
+
+
+def _check_codec(dst: Path, fmt: str, codec: str) -> None:
+    if fmt == "webm" and codec != "libvpx-vp9":
+        raise OutputPathError(
+            f"{dst}: .webm holds VP9 video only; use --codec libvpx-vp9 or another extension"
+        )
+    if fmt == "mp4" and codec in ("ffv1", "prores"):
+        raise OutputPathError(f"{dst}: {codec} does not go in .mp4; use .mkv or .mov")
+    if fmt == "avi" and codec in ("libx265", "libvpx-vp9", "prores"):
+        raise OutputPathError(f"{dst}: {codec} does not go in .avi; use .mkv")
+
+
+def colorize_video(
+    src: Path | str,
+    dst: Path | str,
+    colorizer,
+    opts: VideoOptions | None = None,
+    overwrite: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Colorize a video file; yields plain-dict events.
+
+    "start" (info, total frames expected), "notice" (message), "frames" (n done since the last
+    event), "done" (frames, seconds, lost frames, stats). The output appears under ``dst`` only
+    when complete; on any error or interruption the temporary file is removed.
+    """
+    src, dst = Path(src), Path(dst)
+    opts = opts or VideoOptions()
+    fmt = _check_paths(src, dst, overwrite)
+    _check_codec(dst, fmt, opts.codec)
+    info = probe_video(src)
+    expected = info.frames
+    if opts.start is not None or opts.end is not None:
+        if info.rate and info.duration:
+            span = (opts.end if opts.end is not None else info.duration) - (opts.start or 0.0)
+            expected = max(0, round(span * float(info.rate)))
+    yield {"event": "start", "info": info, "total": expected}
+
+    tmp = temp_sibling(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    stage = _Stage()
+    q_in: queue.Queue = queue.Queue(maxsize=colorizer.batch_size + _QUEUE_FRAMES)
+    q_out: queue.Queue = queue.Queue(maxsize=colorizer.batch_size + _QUEUE_FRAMES)
+    inp = _open_input(src)
+    out = None
+    threads: list[threading.Thread] = []
+    notices: list[str] = []
+    meter = TemporalMeter() if opts.stats else None
+    counts = {"decoded": 0, "bad_packets": 0, "encoded": 0}
+    t0 = time.perf_counter()
+    try:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        deep = info.bit_depth > 8
+        in_fmt = "rgb48le" if deep else "rgb24"
+        out = av.open(str(tmp), "w", format=fmt)
+        pix_fmt, extra = _pick_pix_fmt(opts.codec, info.width, info.height, deep)
+        codec_name = "prores_ks" if opts.codec == "prores" else opts.codec
+        vout = out.add_stream(codec_name, rate=info.rate or Fraction(25))
+        vout.width, vout.height, vout.pix_fmt = info.width, info.height, pix_fmt
+        vout.time_base = info.time_base
+        vout.codec_context.time_base = info.time_base
+        options = dict(extra)
+        if opts.codec in ("libx264", "libx265"):
+            options.update({"crf": str(opts.crf), "preset": opts.preset})
+        elif opts.codec == "libvpx-vp9":
+            options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
+        vout.codec_context.options = options
+        cc_in = vin.codec_context
+        for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                setattr(vout.codec_context, attr, getattr(cc_in, attr))
+        if info.rotation:
+            vout.set_display_rotation(info.rotation)
+        if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
+            notices.append(
+                f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
+            )
+
+        # copy-through streams
+        copy_map: dict[int, Any] = {}
+        transcode: dict[int, Any] = {}
+        resamplers: dict[int, Any] = {}
+        supported = out.supported_codecs
+        for s in inp.streams:
+            if s.index == vin.index or s.type not in ("audio", "subtitle", "data"):
+                continue
+            name = s.codec_context.name if s.codec_context is not None else None
+            allowed = AUDIO_COPY.get(fmt, supported) if s.type == "audio" else supported
+            if name and name in allowed and name in supported:
+                try:
+                    copy_map[s.index] = out.add_stream_from_template(s)
+                    continue
+                except (ValueError, av.error.FFmpegError):
+                    pass
+            if s.type == "audio" and s.codec_context is not None:
+                target = "libopus" if fmt == "webm" else "aac"
+                a = out.add_stream(
+                    target, rate=48000 if target == "libopus" else s.codec_context.sample_rate
+                )
+                # a named layout for the channel count: muxers refuse unnamed channel orders
+                channels = len(s.codec_context.layout.channels)
+                layout = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}.get(
+                    channels, "stereo"
+                )
+                a.layout = layout
+                resamplers[s.index] = av.AudioResampler(
+                    format="fltp", layout=layout, rate=a.codec_context.sample_rate
+                )
+                transcode[s.index] = a
+                notices.append(
+                    f"audio stream {s.index} ({name}) cannot be copied into .{dst.suffix.lstrip('.')}: transcoding to {target}"
+                )
+            else:
+                notices.append(
+                    f"{s.type} stream {s.index} ({name}) dropped: not supported by .{dst.suffix.lstrip('.')}"
+                )
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            out.metadata.update({k: v for k, v in inp.metadata.items() if k.lower() != "encoder"})
+        for n in notices:
+            yield {"event": "notice", "message": n}
+
+        def decode_worker() -> None:
+            try:
+                demux_streams = [vin] + [
+                    s for s in inp.streams if s.index in copy_map or s.index in transcode
+                ]
+                last_pts = None
+                finished = False
+                for packet in inp.demux(*demux_streams):
+                    if stage.stop.is_set():
+                        return
+                    idx = packet.stream.index
+                    if idx == vin.index:
+                        if finished:
+                            continue
+                        try:
+                            frames = packet.decode()
+                        except av.error.FFmpegError:
+                            counts["bad_packets"] += 1
+                            continue
+                        for frame in frames:
+                            pts = (
+                                frame.pts
+                                if frame.pts is not None
+                                else (0 if last_pts is None else last_pts + 1)
+                            )
+                            last_pts = pts
+                            t = float(pts * info.time_base)
+                            if opts.start is not None and t < opts.start - 1e-6:
+                                continue
+                            if opts.end is not None and t >= opts.end - 1e-6:
+                                finished = True
+                                break
+                            arr = frame.to_ndarray(format=in_fmt)
+                            counts["decoded"] += 1
+                            if not stage.put(q_in, ("frame", pts, arr)):
+                                return
+                    elif packet.dts is not None:
+                        t = float(packet.pts * packet.time_base) if packet.pts is not None else None
+                        if t is not None and (
+                            (opts.start is not None and t < opts.start)
+                            or (opts.end is not None and t >= opts.end)
+                        ):
+                            continue
+                        if idx in copy_map:
+                            stage.put(q_in, ("packet", idx, packet))
+                        else:
+                            for af in packet.decode():
+                                for rf in resamplers[idx].resample(af):
+                                    stage.put(q_in, ("audio", idx, rf))
+            except BaseException as e:  # handed to the main thread
+                stage.error = stage.error or e
+            finally:
+                stage.put(q_in, ("end",))
+
+        def encode_worker() -> None:
+            try:
+                while True:
+                    item = stage.get(q_out)
+                    kind = item[0]
+                    if kind == "end":
+                        break
+                    if kind == "frame":
+                        _, pts, rgb = item
+                        vf = av.VideoFrame.from_ndarray(rgb, in_fmt)
+                        vf.pts, vf.time_base = pts, info.time_base
+                        for p in vout.encode(vf):
+                            out.mux(p)
+                        counts["encoded"] += 1
+                        if meter is not None:
+                            meter.update(
+                                rgb if rgb.dtype == np.uint8 else (rgb >> 8).astype(np.uint8)
+                            )
+                    elif kind == "packet":
+                        _, idx, packet = item
+                        packet.stream = copy_map[idx]
+                        out.mux(packet)
+                    elif kind == "audio":
+                        _, idx, af = item
+                        for p in transcode[idx].encode(af):
+                            out.mux(p)
+                if stage.stop.is_set() and stage.error is not None:
+                    return
+                for p in vout.encode(None):
+                    out.mux(p)
+                for a in transcode.values():
+                    for p in a.encode(None):
+                        out.mux(p)
+            except BaseException as e:
+                stage.error = stage.error or e
+                stage.stop.set()
+
+        threads = [
+            threading.Thread(target=decode_worker, name="colorcli-decode", daemon=True),
+            threading.Thread(target=encode_worker, name="colorcli-encode", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+
+        smoother = TemporalSmoother(opts.smooth, opts.sigma_l)
+        batch: list[tuple[int, np.ndarray]] = []
+
+        def run_batch() -> int:
+            l_fulls = [colorizer.lightness(arr) for _, arr in batch]
+            l_nets = [colorizer._l_net(lf) for lf in l_fulls]
+            abs_ = colorizer.predict_ab(l_nets)
+            for (pts, arr), lf, ln, ab in zip(batch, l_fulls, l_nets, abs_, strict=True):
+                l_small = (
+                    cv2.resize(ln, (ab.shape[1], ab.shape[0]), interpolation=cv2.INTER_AREA)
+                    if ln.shape != ab.shape[:2]
+                    else ln
+                )
+                ab = smoother(np.ascontiguousarray(ab), l_small)
+                rgb = colorizer.compose(lf, ab, arr.dtype)
+                if not stage.put(q_out, ("frame", pts, rgb)):
+                    break
+            n = len(batch)
+            batch.clear()
+            return n
+
+        while True:
+            if stage.error is not None:
+                raise stage.error
+            item = stage.get(q_in)
+            if item[0] == "frame":
+                batch.append((item[1], item[2]))
+                if len(batch) >= colorizer.batch_size:
+                    yield {"event": "frames", "n": run_batch()}
+            elif item[0] == "end":
+                if batch:
+                    yield {"event": "frames", "n": run_batch()}
+                stage.put(q_out, ("end",))
+                break
+            else:
+                stage.put(q_out, item)
+        threads[1].join()
+        threads[0].join()
+        if stage.error is not None:
+            raise stage.error
+        if counts["decoded"] == 0:
+            raise MediaError(
+                src,
+                "no video frames could be decoded"
+                + (" in the --start/--end range" if opts.start or opts.end else ""),
+            )
+        out.close()
+        out = None
+        os.replace(tmp, dst)
+        # frames the container promised (its count, else duration x rate) minus those decoded;
+        # one frame of slack for rounding of durations
+        promised = info.frames or (
+            round(info.duration * float(info.rate)) if info.duration and info.rate else 0
+        )
+        lost = (
+            max(0, promised - counts["decoded"]) if opts.start is None and opts.end is None else 0
+        )
+        if not info.frames and lost <= 1:
+            lost = 0
+        if lost or counts["bad_packets"]:
+            yield {
+                "event": "notice",
+                "message": f"{src}: input is damaged: {counts['decoded']} frames colorized, {lost} of {promised} lost ({counts['bad_packets']} undecodable packets)",
+            }
+        stats = meter.as_dict() if meter is not None else None
+        if stats is not None:
+            stats["smoothing_resets"] = smoother.resets
+        yield {
+            "event": "done",
+            "frames": counts["encoded"],
+            "seconds": time.perf_counter() - t0,
+            "lost": lost,
+            "stats": stats,
+            "path": str(dst),
+        }
+    except av.error.FFmpegError as e:
+        raise MediaError(src, f"video processing failed: {e}") from e
+    finally:
+        stage.stop.set()
+        for t in threads:
+            t.join(timeout=5)
+        if out is not None:
+            with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+                out.close()
+        inp.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,105 @@
+"""Synthetic video clips made with PyAV for the tests and the benchmark."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def frame_picture(i: int, h: int, w: int, cut_at: int | None = None) -> np.ndarray:
+    """A moving textured gradient; after ``cut_at`` a different, darker scene."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    if cut_at is not None and i >= cut_at:
+        g = 40 + 30 * np.sin((x * 0.3 + i) / 5.0) * np.cos(y / 9.0)
+    else:
+        g = 60 + 120 * (x + 2 * i) / (w + 2 * i + 1) + 40 * np.sin((y + i) / 6.0)
+    return np.clip(g, 0, 255).astype(np.uint8)
+
+
+def make_clip(
+    path: Path,
+    n: int = 12,
+    size: tuple[int, int] = (48, 64),
+    rate: int = 25,
+    pts: list[int] | None = None,
+    time_base: Fraction | None = None,
+    audio: str | None = "aac",
+    rotation: int = 0,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    cut_at: int | None = None,
+) -> Path:
+    """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation)."""
+    h, w = size
+    with av.open(str(path), "w") as out:
+        v = out.add_stream(codec, rate=rate)
+        v.width, v.height = w, h
+        v.pix_fmt = "yuv444p" if (w % 2 or h % 2) and pix_fmt == "yuv420p" else pix_fmt
+        if codec == "libx264":
+            v.codec_context.options = {"preset": "ultrafast", "crf": "20"}
+        tb = time_base or Fraction(1, rate * 100)
+        v.time_base = tb
+        v.codec_context.time_base = tb
+        if rotation:
+            v.set_display_rotation(rotation)
+        a = None
+        if audio:
+            a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)
+            a.layout = "stereo"
+        for i in range(n):
+            g = frame_picture(i, h, w, cut_at)
+            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
+            f.pts = pts[i] if pts is not None else round(i / rate / tb)
+            f.time_base = tb
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+        if a is not None:
+            sr = a.codec_context.sample_rate
+            samples = int(n / rate * sr)
+            t = np.arange(samples) / sr
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            chunk = 1024 if audio != "libopus" else 960
+            for s in range(0, samples, chunk):
+                block = tone[s : s + chunk]
+                if len(block) < chunk:
+                    block = np.pad(block, (0, chunk - len(block)))
+                fmt = "fltp" if audio in ("aac", "libopus") else "s16"
+                data = (
+                    np.stack([block, block])
+                    if fmt == "fltp"
+                    else (np.stack([block, block]).T.reshape(1, -1) * 32767).astype(np.int16)
+                )
+                af = av.AudioFrame.from_ndarray(data, format=fmt, layout="stereo")
+                af.sample_rate = sr
+                af.pts = s
+                for p in a.encode(af):
+                    out.mux(p)
+            for p in a.encode():
+                out.mux(p)
+    return path
+
+
+def read_clip(path: Path) -> dict:
+    """Frame count, pts list, time_base, size, rotation and audio packet bytes of a clip."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        info = {
+            "time_base": v.time_base,
+            "width": v.codec_context.width,
+            "height": v.codec_context.height,
+        }
+        pts, rotation, frames = [], 0, []
+        for f in c.decode(v):
+            pts.append(f.pts)
+            rotation = int(f.rotation or 0)
+            frames.append(f.to_ndarray(format="rgb24"))
+        info.update(pts=pts, rotation=rotation, frames=frames)
+    with av.open(str(path)) as c:
+        info["audio"] = [bytes(p) for s in c.streams.audio[:1] for p in c.demux(s) if p.size]
+        info["audio_codec"] = c.streams.audio[0].codec_context.name if c.streams.audio else None
+    return info

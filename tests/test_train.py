@@ -1,0 +1,182 @@
+"""Training: prior and rebalancing maths, data discovery, the loop, exact resume, single hue."""
+
+import json
+
+import numpy as np
+import pytest
+from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
+from colorcli.train.data import colorfulness, find_dataset, load_images
+from colorcli.train.loop import TrainConfig, get_lr, run_training
+from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
+from PIL import Image
+
+from colorcli.colorizer import Colorizer
+
+
+@pytest.fixture(scope="module")
+def bins():
+    return ab_gamut_bins()
+
+
+def test_prior_and_weights(bins):
+    rng = np.random.default_rng(0)
+    ab = np.concatenate([rng.normal(0, 8, (20000, 2)), rng.normal([40, 40], 10, (2000, 2))]).astype(
+        np.float32
+    )
+    p = empirical_prior(ab, bins)
+    assert p.sum() == pytest.approx(1.0)
+    ps = smooth_prior(p, bins, 5.0)
+    assert ps.sum() == pytest.approx(1.0) and np.all(ps >= 0)
+    assert ps.max() < p.max()  # smoothing spreads the peak
+    for lam in (0.0, 0.5, 0.9):
+        w = rebalance_weights(ps, lam, 1.0)
+        assert np.sum(ps * w) == pytest.approx(1.0)
+    w = rebalance_weights(ps, 0.5, 1.0)
+    gray, warm = np.argmin((bins**2).sum(1)), np.argmin(((bins - [40, 40]) ** 2).sum(1))
+    assert w[warm] > w[gray]  # rare colours weigh more
+    np.testing.assert_allclose(rebalance_weights(ps, 1.0, 1.0), 1.0)  # lambda = 1: uniform
+
+
+def test_soft_targets_rows_sum_to_one_nearest_first(bins):
+    ab = np.random.default_rng(1).uniform(-50, 50, (500, 2)).astype(np.float32)
+    idx, w = soft_encode(ab, bins, 5, 5.0)
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-6)
+    assert np.all(w[:, 0] == w.max(1))
+
+
+def test_lr_schedule():
+    cfg = TrainConfig(data="x", out="y", steps=100, warmup=10, lr=1.0)
+    assert get_lr(0, cfg) == pytest.approx(0.1)
+    assert get_lr(9, cfg) == pytest.approx(1.0)
+    assert get_lr(99, cfg) < 0.05
+    with pytest.raises(Exception, match="unknown training config keys"):
+        TrainConfig.from_dict({"data": "x", "out": "y", "nope": 1})
+
+
+def _write_colour_images(root, n, seed=0, hue=None, size=(72, 96)):
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    h, w = size
+    for i in range(n):
+        lum = np.clip(rng.uniform(25, 85) + rng.normal(0, 12, (h, w)), 5, 95)
+        lum = (lum + np.linspace(-10, 10, w)[None]).astype(np.float32)
+        if hue is None:
+            a, b = rng.choice([-1, 1], 2) * rng.uniform(25, 45, 2)
+            ab = np.stack([np.full((h, w), a), np.broadcast_to(np.linspace(-b, b, w), (h, w))], -1)
+        else:
+            ab = np.broadcast_to(np.float32(hue), (h, w, 2))
+        lab = np.concatenate([lum[..., None], ab], -1).astype(np.float32)
+        Image.fromarray(np.rint(lab_to_rgb(lab) * 255).astype(np.uint8)).save(
+            root / f"img{i:03d}.png"
+        )
+
+
+def test_colorfulness_score():
+    gray = np.full((20, 20, 3), 128, np.uint8)
+    assert colorfulness(gray) == 0.0
+    red = np.zeros((20, 20, 3), np.uint8)
+    red[..., 0] = 200
+    assert colorfulness(red) > 50
+
+
+def test_dataset_layouts_and_bad_files(tmp_path):
+    div = tmp_path / "DIV2K"
+    _write_colour_images(div / "DIV2K_train_HR", 4)
+    _write_colour_images(div / "DIV2K_valid_HR", 2, seed=1)
+    train, val = find_dataset(div)
+    assert len(train) == 4 and len(val) == 2 and all("valid" in str(p) for p in val)
+    plain = tmp_path / "plain"
+    _write_colour_images(plain / "a" / "b", 10)
+    train, val = find_dataset(plain, seed=3)
+    assert len(train) == 9 and len(val) == 1 and not set(train) & set(val)
+    (plain / "a" / "broken.jpg").write_bytes(b"\xff\xd8 broken")
+    Image.fromarray(np.full((80, 80, 3), 120, np.uint8)).save(plain / "a" / "gray.png")
+    paths = find_dataset(plain, val=plain / "a" / "b")[0]
+    with pytest.warns(UserWarning, match="skipping unreadable training image .*broken.jpg"):
+        kept, dropped, bad = load_images(paths, 64, 15.0)
+    assert len(bad) == 1 and [p.name for p in dropped] == ["gray.png"] and len(kept) == 10
+
+
+def _cfg(tmp_path, data, **kw):
+    base = dict(
+        data=str(data),
+        out=str(tmp_path / "run"),
+        width=4,
+        steps=12,
+        batch_size=4,
+        crop=32,
+        load_size=40,
+        warmup=2,
+        save_every=6,
+        val_every=6,
+        min_colorfulness=0.0,
+        seed=5,
+        lr=3e-3,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_runs_loss_falls_checkpoint_works(tmp_path):
+    data = tmp_path / "data"
+    _write_colour_images(data, 12)
+    events = list(run_training(_cfg(tmp_path, data, steps=30, save_every=10, val_every=15)))
+    losses = [e["loss"] for e in events if e["event"] == "step"]
+    assert len(losses) == 30
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    run = tmp_path / "run"
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "last.pt",
+        "best.pt",
+        "prior.npz",
+        "val_0000015.png",
+        "val_0000030.png",
+    ):
+        assert (run / name).exists(), name
+    assert json.loads((run / "config.json").read_text())["steps"] == 30
+    out = Colorizer(run / "last.pt", device="cpu").colorize(np.full((50, 70), 120, np.uint8))
+    assert out.shape == (50, 70, 3)
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+    data = tmp_path / "data"
+    _write_colour_images(data, 8)
+    full = [e for e in run_training(_cfg(tmp_path / "a", data)) if e["event"] == "step"]
+    cut = _cfg(tmp_path / "b", data)
+    gen = run_training(cut)
+    for e in gen:
+        if e["event"] == "save" and e["step"] == 6:
+            break
+    gen.close()  # killed after the step-6 save
+    resumed = list(run_training(cut, resume=True))
+    assert resumed[2] == {"event": "resume", "step": 6}
+    steps = [e for e in resumed if e["event"] == "step"]
+    assert steps[0]["step"] == 7
+    for a, b in zip(full[6:], steps, strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
+
+
+def test_a_model_trained_on_one_hue_learns_it(tmp_path):
+    hue = (30.0, 45.0)  # an orange
+    data = tmp_path / "orange"
+    _write_colour_images(data, 10, hue=hue)
+    # from a uniform head, so that only the gradient steps can have put the hue there
+    cfg = _cfg(
+        tmp_path,
+        data,
+        steps=40,
+        lr=3e-2,
+        warmup=5,
+        val_every=1000,
+        save_every=1000,
+        prior_bias_init=False,
+    )
+    list(run_training(cfg))
+    gray = np.clip(np.random.default_rng(0).normal(128, 30, (48, 64)), 0, 255).astype(np.uint8)
+    out = Colorizer(tmp_path / "run" / "last.pt", device="cpu").colorize(gray)
+    ab = rgb_to_lab(out)[..., 1:].reshape(-1, 2).mean(0)
+    angle = np.degrees(np.arctan2(ab[1], ab[0]) - np.arctan2(hue[1], hue[0]))
+    assert abs(angle) < 20.0, ab
+    assert np.hypot(*ab) > 0.5 * np.hypot(*hue), ab

@@ -1,0 +1,259 @@
+"""colorize video: fidelity (frames, pts, time_base, size, rotation, audio bytes), smoothing,
+scene cuts, metrics, and every error path of the command."""
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from colorcli.kernels import rgb_to_lab, temporal_smooth, temporal_smooth_np
+
+from colorcli.cli import main
+from colorcli.colorizer import Colorizer
+from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence
+from colorcli.video import TemporalSmoother, VideoOptions, colorize_video, probe_video
+from tests.media import make_clip, read_clip
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_ckpt):
+    return Colorizer(tiny_ckpt, device="cpu", batch_size=4)
+
+
+def _colorize(colorizer, src, dst, **kw):
+    return list(colorize_video(src, dst, colorizer, VideoOptions(**kw), overwrite=True))
+
+
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("even.mp4", {}),
+        ("odd.mp4", {"size": (47, 63)}),
+        ("rotated.mp4", {"rotation": 90}),
+        (
+            "vfr.mkv",
+            {
+                "pts": [0, 3, 4, 10, 11, 19, 20, 33, 34, 40],
+                "n": 10,
+                "time_base": Fraction(1, 30),
+                "rate": 30,
+            },
+        ),
+    ],
+)
+def test_fidelity(tmp_path, colorizer, name, kw):
+    src = make_clip(tmp_path / name, **kw)
+    dst = tmp_path / ("out_" + name)
+    events = _colorize(colorizer, src, dst)
+    assert events[-1]["event"] == "done"
+    a, b = read_clip(src), read_clip(dst)
+    assert len(b["pts"]) == len(a["pts"])
+    assert b["pts"] == a["pts"]
+    assert b["time_base"] == a["time_base"]
+    assert (b["width"], b["height"]) == (a["width"], a["height"])
+    assert b["rotation"] == a["rotation"]
+    assert b["audio"] == a["audio"] and len(a["audio"]) > 5  # packet for packet, bytes identical
+    for fa, fb in zip(a["frames"], b["frames"], strict=True):  # L kept, up to codec loss
+        assert np.abs(rgb_to_lab(fa)[..., 0] - rgb_to_lab(fb)[..., 0]).mean() < 2.0
+    chroma = np.hypot(*np.moveaxis(rgb_to_lab(b["frames"][-1])[..., 1:], -1, 0)).mean()
+    assert chroma > 5.0  # it is colour now
+
+
+def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
+    src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
+    events = _colorize(colorizer, src, tmp_path / "out.mp4")
+    notices = [e["message"] for e in events if e["event"] == "notice"]
+    assert any("pcm_s16le" in n and "transcoding to aac" in n for n in notices)
+    assert read_clip(tmp_path / "out.mp4")["audio_codec"] == "aac"
+
+
+@pytest.mark.parametrize(
+    "codec,ext",
+    [("ffv1", ".mkv"), ("libx265", ".mkv"), ("prores", ".mov"), ("libvpx-vp9", ".webm")],
+)
+def test_codecs(tmp_path, colorizer, codec, ext):
+    src = make_clip(tmp_path / "in.mp4", n=6)
+    dst = tmp_path / f"out{ext}"
+    _colorize(colorizer, src, dst, codec=codec)
+    out = read_clip(dst)
+    assert len(out["frames"]) == 6 and (out["width"], out["height"]) == (64, 48)
+
+
+def test_ten_bit_input(tmp_path, colorizer):
+    src = make_clip(tmp_path / "deep.mkv", pix_fmt="yuv420p10le", audio=None)
+    assert probe_video(src).bit_depth == 10
+    _colorize(colorizer, src, tmp_path / "out.mkv", codec="libx265")
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
+    assert len(read_clip(tmp_path / "out.mkv")["frames"]) == 12
+
+
+def test_start_end(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mp4", n=25)
+    _colorize(colorizer, src, tmp_path / "cut.mp4", start=0.2, end=0.6)
+    pts = read_clip(tmp_path / "cut.mp4")["pts"]
+    tb = read_clip(src)["time_base"]
+    assert len(pts) == 10 and abs(float(pts[0] * tb) - 0.2) < 1e-6
+
+
+def test_smoothing_kernel_parity():
+    rng = np.random.default_rng(0)
+    ab, ab_prev = (rng.normal(0, 20, (2, 33, 17, 2))).astype(np.float32)
+    lum, lum_prev = rng.uniform(0, 100, (2, 33, 17)).astype(np.float32)
+    lum_prev[:10] = lum[:10]  # some steady pixels
+    for s in (0.0, 0.5, 0.9):
+        np.testing.assert_allclose(
+            temporal_smooth(ab, lum, ab_prev, lum_prev, s),
+            temporal_smooth_np(ab, lum, ab_prev, lum_prev, s),
+            atol=1e-4,
+        )
+    out = temporal_smooth(ab, lum, ab_prev, lum, 0.7)  # L unchanged everywhere: the full EMA
+    np.testing.assert_allclose(out, 0.7 * ab_prev + 0.3 * ab, atol=1e-4)
+    with pytest.raises(ValueError, match="strength"):
+        temporal_smooth(ab, lum, ab_prev, lum_prev, 1.0)
+
+
+def test_smoother_cuts_flicker_and_resets_at_a_cut():
+    rng = np.random.default_rng(1)
+    lum_a = np.full((16, 16), 70.0, np.float32) + np.linspace(0, 5, 16, dtype=np.float32)
+    lum_b = np.full((16, 16), 20.0, np.float32)  # a dark new scene: the histogram jumps
+    truth_a, truth_b = np.array([20.0, 30.0], np.float32), np.array([-30.0, 5.0], np.float32)
+    outs = {}
+    for strength in (0.0, 0.7):
+        sm = TemporalSmoother(strength)
+        seq = []
+        for t in range(30):
+            lum, truth = (lum_a, truth_a) if t < 20 else (lum_b, truth_b)
+            noisy = (truth + rng.normal(0, 4, (16, 16, 2))).astype(np.float32)
+            seq.append(sm(noisy, lum))
+        outs[strength] = (np.stack(seq), sm.resets)
+    flick = {s: np.abs(np.diff(o[0][:20], axis=0)).mean() for s, o in outs.items()}
+    assert flick[0.7] < 0.6 * flick[0.0]
+    seq, resets = outs[0.7]
+    assert resets == 1
+    # right after the cut nothing of the old scene's colour is left
+    assert np.abs(seq[20].mean(axis=(0, 1)) - truth_b).max() < 2.0
+
+
+def test_scene_cut_detector_on_a_clip_with_a_hard_cut(tmp_path):
+    src = make_clip(tmp_path / "cut.mp4", n=16, cut_at=9, audio=None)
+    det = SceneCutDetector()
+    flags = [det(rgb_to_lab(f)[..., 0]) for f in read_clip(src)["frames"]]
+    assert [i for i, f in enumerate(flags) if f] == [9]
+
+
+def test_metrics_definitions():
+    p = np.array([1.0, 0, 0, 0])
+    assert js_divergence(p, p) == 0.0
+    assert js_divergence(p, np.array([0, 1.0, 0, 0])) == pytest.approx(1.0)
+    meter = TemporalMeter()
+    rng = np.random.default_rng(0)
+    base = np.full((20, 20, 3), 120, np.uint8)
+    for _ in range(6):
+        meter.update(base)
+    assert meter.flicker == 0.0 and meter.cdc == 0.0
+    noisy = TemporalMeter()
+    for _ in range(6):
+        f = base.copy()
+        f[..., 0] = np.clip(120 + rng.integers(-30, 30), 0, 255)
+        noisy.update(f)
+    assert noisy.flicker > 1.0 and noisy.cdc > 0.0
+
+
+def test_video_cli_stats_and_progress(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4")
+    r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "--stats", "--smooth", "0.5")
+    assert r.exit_code == 0, r.stderr
+    assert "stats: flicker" in r.stdout and "CDC" in r.stdout
+    assert "12 frames in" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "kind,message",
+    [
+        ("text", "not a video file"),
+        ("audio_only", "has no video stream"),
+        ("no_frames", "no video frames could be decoded"),
+        ("missing", "no such file"),
+    ],
+)
+def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
+    src = tmp_path / (
+        f"{kind}.mkv" if kind == "no_frames" else f"{kind}.mp4"
+    )  # mkv keeps an empty track
+    if kind == "text":
+        src.write_text("hello, not a film")
+    elif kind in ("audio_only", "no_frames"):
+        with av.open(str(src), "w") as out:
+            if kind == "no_frames":  # a video stream that holds no frame at all
+                v = out.add_stream("libx264", rate=25)
+                v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+            a = out.add_stream("aac", rate=44100)
+            a.layout = "mono"
+            for i in range(5):
+                f = av.AudioFrame.from_ndarray(
+                    np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+                )
+                f.sample_rate, f.pts = 44100, i * 1024
+                for p in a.encode(f):
+                    out.mux(p)
+            for p in a.encode(None):
+                out.mux(p)
+    dst = tmp_path / "out.mp4"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert message in r.stderr and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+    assert not dst.exists() and not list(tmp_path.glob(".*colorcli-tmp*"))
+
+
+def test_truncated_video_is_colorized_as_far_as_it_decodes(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "full.mkv", n=40, size=(96, 128), audio=None)
+    data = src.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    r = run("video", cut, tmp_path / "out.mkv", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    n = len(read_clip(tmp_path / "out.mkv")["frames"])
+    assert 0 < n < 40
+    assert "input is damaged" in r.stderr and "lost" in r.stderr
+
+
+def test_video_output_path_errors(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4")
+    before = src.read_bytes()
+    r = run("video", src, src, "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "is the input" in r.stderr and src.read_bytes() == before
+    r = run("video", src, tmp_path / "out.gif", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "unknown video extension" in r.stderr
+    r = run("video", src, tmp_path / "out.webm", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "VP9" in r.stderr
+    (tmp_path / "exists.mp4").write_bytes(b"x")
+    r = run("video", src, tmp_path / "exists.mp4", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "exists already" in r.stderr
+    r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--start", "2", "--end", "1")
+    assert r.exit_code == 1 and "--end must be after --start" in r.stderr
+
+
+def test_ctrl_c_leaves_nothing(tmp_path, tiny_ckpt, monkeypatch):
+    import colorcli.video as video
+
+    src = make_clip(tmp_path / "in.mp4", n=30)
+    real = video.TemporalSmoother.__call__
+    count = {"n": 0}
+
+    def interrupt(self, ab, lum):
+        count["n"] += 1
+        if count["n"] == 10:
+            raise KeyboardInterrupt
+        return real(self, ab, lum)
+
+    monkeypatch.setattr(video.TemporalSmoother, "__call__", interrupt)
+    dst = tmp_path / "out.mp4"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 130 and "interrupted" in r.stderr
+    assert not dst.exists() and not [p for p in tmp_path.iterdir() if "colorcli-tmp" in p.name]
