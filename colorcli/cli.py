@@ -6,6 +6,7 @@ Heavy imports (torch, numba kernels) happen inside the commands, so ``colorize -
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -157,6 +158,9 @@ def _progress(
 @click.version_option(__version__, prog_name="colorize")
 def main() -> None:
     """Bring colour back to black-and-white photos and films."""
+    # OpenMP workers (torch, numba) otherwise spin for a while after each parallel region and
+    # take the cores the video codec and the decoder threads need; must precede torch's import
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @main.command("image")

@@ -17,7 +17,7 @@ import torch
 
 from colorcli.checkpoint import Checkpoint, load_checkpoint
 from colorcli.errors import ConfigError, DeviceError
-from colorcli.kernels import annealed_mean, lab_to_rgb, rgb_to_lab
+from colorcli.kernels import annealed_mean, compose_rgb8, lab_to_rgb, rgb_to_l
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -93,6 +93,9 @@ class Colorizer:
         model = self.ckpt.build().to(self.device)
         if self.half:
             model = model.half()
+        if self.device.type == "cpu":
+            # NHWC activations: the logits then reach the (N, Q)-row kernel without a transpose
+            model = model.to(memory_format=torch.channels_last)
         self.model = model.eval()
         self.head = self.ckpt.model_config.get("head", "classification")
         self.multiple = int(getattr(model, "input_multiple", 32))
@@ -111,7 +114,7 @@ class Colorizer:
             image = np.repeat(image[..., None], 3, axis=-1)
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected (H, W) or (H, W, 3) image, got shape {image.shape}")
-        return rgb_to_lab(image)[..., 0]
+        return rgb_to_l(image)
 
     def net_shape(self, h: int, w: int) -> tuple[int, int]:
         """Network-resolution (h, w) for a full-resolution image: short side == size."""
@@ -160,6 +163,8 @@ class Colorizer:
         x = torch.from_numpy(batch).to(self.device)
         if self.half:
             x = x.half()
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
         out = self._forward(x)
         stride = ph // out.shape[-2]
         if self.head == "regression":
@@ -189,6 +194,8 @@ class Colorizer:
         ab = cv2.resize(ab_small, (w, h), interpolation=cv2.INTER_LINEAR)
         if ab.ndim == 2:  # cv2 drops a trailing axis of size 1 only; guard 1-pixel edge cases
             ab = ab.reshape(h, w, 2)
+        if dtype == np.uint8:
+            return compose_rgb8(l_full, ab, self.saturation)
         lab = np.empty((h, w, 3), np.float32)
         lab[..., 0] = l_full
         lab[..., 1:] = ab * self.saturation

@@ -38,7 +38,7 @@ _XYZ2RGB = np.linalg.inv(_RGB2XYZ)
 _EPS = (6.0 / 29.0) ** 3
 _KAPPA = 1.0 / (3.0 * (6.0 / 29.0) ** 2)
 _GAMUT_TOL = 1e-6
-_BISECT_STEPS = 14
+_BISECT_STEPS = 8  # chroma resolved to 1/256 of its predicted value
 
 
 def _srgb_lut_u8() -> np.ndarray:
@@ -151,6 +151,64 @@ def _lab_to_rgb_nb(lab, minv):
     return out
 
 
+def _l_of_y_lut(n: int = 4096) -> np.ndarray:
+    """L* at Y = i / (n - 1), i = 0..n-1, plus one guard entry (for interpolation at Y = 1)."""
+    y = np.linspace(0.0, 1.0, n)
+    f = np.where(y > _EPS, np.cbrt(y), y * _KAPPA + 4.0 / 29.0)
+    lut = (116.0 * f - 16.0).astype(np.float32)
+    return np.append(lut, lut[-1])
+
+
+def _srgb8_lut(n: int = 65536) -> np.ndarray:
+    """8-bit sRGB code of linear value i / (n - 1): rounding of the exact encoding."""
+    v = np.linspace(0.0, 1.0, n)
+    s = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1.0 / 2.4) - 0.055)
+    return np.rint(s * 255.0).astype(np.uint8)
+
+
+_L_OF_Y = _l_of_y_lut()
+_SRGB8 = _srgb8_lut()
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _rgb_to_l_u8_nb(rgb, lin, m, l_of_y):
+    n = rgb.shape[0]
+    out = np.empty(n, np.float32)
+    scale = np.float32(l_of_y.shape[0] - 2)
+    for i in nb.prange(n):
+        y = m[1, 0] * lin[rgb[i, 0]] + m[1, 1] * lin[rgb[i, 1]] + m[1, 2] * lin[rgb[i, 2]]
+        x = min(max(y, 0.0), 1.0) * scale
+        k = int(x)
+        t = x - k
+        out[i] = l_of_y[k] + t * (l_of_y[k + 1] - l_of_y[k])
+    return out
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _compose_rgb8_nb(lum, ab, saturation, minv, srgb8, out):
+    n = lum.shape[0]
+    top = srgb8.shape[0] - 1
+    for i in nb.prange(n):
+        fy = (min(max(np.float64(lum[i]), 0.0), 100.0) + 16.0) / 116.0
+        a = np.float64(ab[i, 0]) * saturation
+        b = np.float64(ab[i, 1]) * saturation
+        r, g, bl = _lab_to_lin_nb(fy, a, b, minv, 1.0)
+        if not _in_gamut_nb(r, g, bl):
+            lo = 0.0
+            hi = 1.0
+            for _ in range(_BISECT_STEPS):
+                mid = 0.5 * (lo + hi)
+                r, g, bl = _lab_to_lin_nb(fy, a, b, minv, mid)
+                if _in_gamut_nb(r, g, bl):
+                    lo = mid
+                else:
+                    hi = mid
+            r, g, bl = _lab_to_lin_nb(fy, a, b, minv, lo)
+        out[i, 0] = srgb8[int(min(max(r, 0.0), 1.0) * top + 0.5)]
+        out[i, 1] = srgb8[int(min(max(g, 0.0), 1.0) * top + 0.5)]
+        out[i, 2] = srgb8[int(min(max(bl, 0.0), 1.0) * top + 0.5)]
+
+
 # ---------------------------------------------------------------- numpy twins
 def _f_np(t: np.ndarray) -> np.ndarray:
     return np.where(t > _EPS, np.cbrt(t), t * _KAPPA + 4.0 / 29.0)
@@ -256,9 +314,55 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIE Lab (D65) -> sRGB float32 in [0, 1], keeping L.
 
     lab: (..., 3) float, L in [0, 100]. Out-of-gamut colours keep their L and hue and lose
-    chroma until they fit (14 bisection steps), instead of being clipped per channel, which
+    chroma until they fit (8 bisection steps), instead of being clipped per channel, which
     would shift lightness. Returns (..., 3) float32 in [0, 1].
     """
     lab = _check_lab(lab)
     flat = np.ascontiguousarray(lab.reshape(-1, 3))
     return _lab_to_rgb_nb(flat, _XYZ2RGB).reshape(lab.shape)
+
+
+def rgb_to_l(rgb: np.ndarray) -> np.ndarray:
+    """L* only (the lightness kept from a scan or a frame): faster than :func:`rgb_to_lab`.
+
+    rgb: (..., 3) uint8, uint16 or float in [0, 1]. Returns (...) float32 in [0, 100]; uint8
+    input goes through a 4096-entry interpolated table of L(Y) (error < 1e-3 L*).
+    """
+    rgb = _check_rgb(rgb)
+    if rgb.dtype != np.uint8:
+        return rgb_to_lab(rgb)[..., 0]
+    flat = np.ascontiguousarray(rgb.reshape(-1, 3))
+    return _rgb_to_l_u8_nb(flat, _LUT_U8, _RGB2XYZ, _L_OF_Y).reshape(rgb.shape[:-1])
+
+
+def rgb_to_l_np(rgb: np.ndarray) -> np.ndarray:
+    """Plain-numpy twin of :func:`rgb_to_l` (exact L*)."""
+    return rgb_to_lab_np(rgb)[..., 0]
+
+
+def _check_compose(lum: np.ndarray, ab: np.ndarray):
+    lum = np.ascontiguousarray(lum, np.float32)
+    ab = np.ascontiguousarray(ab, np.float32)
+    if ab.shape != lum.shape + (2,):
+        raise ValueError(f"expected L (...) and ab (..., 2), got {lum.shape} and {ab.shape}")
+    return lum, ab
+
+
+def compose_rgb8(lum: np.ndarray, ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    """L* and ab -> 8-bit sRGB in one pass, keeping L (chroma is reduced to fit the gamut).
+
+    lum: (...) float32 L* in [0, 100]; ab: (..., 2) float32, scaled by ``saturation``.
+    Returns (..., 3) uint8. Same result as ``rint(lab_to_rgb(lab) * 255)`` within one code,
+    without building the Lab array, and with a table for the sRGB encoding instead of pow().
+    """
+    lum, ab = _check_compose(lum, ab)
+    out = np.empty(lum.shape + (3,), np.uint8)
+    _compose_rgb8_nb(lum.reshape(-1), ab.reshape(-1, 2), float(saturation), _XYZ2RGB, _SRGB8, out.reshape(-1, 3))
+    return out
+
+
+def compose_rgb8_np(lum: np.ndarray, ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    """Plain-numpy twin of :func:`compose_rgb8`."""
+    lum, ab = _check_compose(lum, ab)
+    lab = np.concatenate([lum[..., None], ab * np.float32(saturation)], axis=-1)
+    return np.rint(lab_to_rgb_np(lab) * 255.0).astype(np.uint8)

@@ -1,0 +1,211 @@
+"""Video pipeline benchmark, every figure measured in one run on this machine.
+
+    python bench/fetch_media.py          # once: real footage for (e)
+    python bench/video.py [--seconds 4] [--device cpu]
+
+(a) pipeline frames/s / transcode-only floor (decode + the same libx264 settings, no model),
+    with the shipped model, on a 480p and a 1080p clip
+(b) the same with a trivial model (one 1x1 conv at 1/8 resolution): the pipeline's own overhead
+(c) speed-up over the naive route: frames dumped to PNG, colorized one by one, re-encoded
+(d) peak RSS of a whole run on a 10 s and a 60 s clip (separate processes)
+(e) flicker (colorcli.metrics) with --smooth 0 and with the default, on real footage
+Figures are medians of --repeat runs where timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does, before torch loads
+
+import av  # noqa: E402
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from colorcli.colorizer import Colorizer  # noqa: E402
+from colorcli.video import DEFAULT_SMOOTH, VideoOptions, colorize_video  # noqa: E402
+from tests.media import frame_picture  # noqa: E402
+
+ENC = {"crf": "18", "preset": "medium"}
+
+
+def make_source(path: Path, w: int, h: int, seconds: float, rate: int = 25) -> Path:
+    """A gray clip with texture and motion (x264 ultrafast, so making it is quick)."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=rate)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.codec_context.options = {"preset": "ultrafast", "crf": "16"}
+        rng = np.random.default_rng(0)
+        noise = rng.integers(-12, 12, (h, w), dtype=np.int16)
+        for i in range(round(seconds * rate)):
+            g = frame_picture(i, h, w, cut_at=round(seconds * rate * 0.6)).astype(np.int16) + np.roll(noise, i, axis=1)
+            g = np.clip(g, 0, 255).astype(np.uint8)
+            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
+            f.pts = i
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+def transcode_floor(src: Path, dst: Path) -> float:
+    """Decode and re-encode with the pipeline's encoder settings; returns frames/s."""
+    t0 = time.perf_counter()
+    n = 0
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        v = out.add_stream("libx264", rate=vin.average_rate)
+        v.width, v.height, v.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+        v.time_base = v.codec_context.time_base = vin.time_base
+        v.codec_context.options = dict(ENC)
+        for frame in inp.decode(vin):
+            for p in v.encode(frame):
+                out.mux(p)
+            n += 1
+        for p in v.encode():
+            out.mux(p)
+    return n / (time.perf_counter() - t0)
+
+
+def pipeline(src: Path, dst: Path, colorizer, smooth: float = DEFAULT_SMOOTH, stats: bool = False) -> tuple[float, dict | None]:
+    opts = VideoOptions(crf=int(ENC["crf"]), preset=ENC["preset"], smooth=smooth, stats=stats)
+    done = {}
+    for ev in colorize_video(src, dst, colorizer, opts, overwrite=True):
+        if ev["event"] == "done":
+            done = ev
+    return done["frames"] / done["seconds"], done["stats"]
+
+
+def naive(src: Path, dst: Path, colorizer, work: Path) -> float:
+    """What a script around a still-image colorizer does: PNGs in, PNGs out, re-encode."""
+    t0 = time.perf_counter()
+    frames_dir, out_dir = work / "frames", work / "colour"
+    frames_dir.mkdir(exist_ok=True)
+    out_dir.mkdir(exist_ok=True)
+    with av.open(str(src)) as inp:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate
+        names = []
+        for i, frame in enumerate(inp.decode(vin)):
+            name = f"{i:06d}.png"
+            cv2.imwrite(str(frames_dir / name), frame.to_ndarray(format="bgr24"))
+            names.append(name)
+    for name in names:
+        bgr = cv2.imread(str(frames_dir / name))
+        rgb = colorizer.colorize(np.ascontiguousarray(bgr[..., ::-1]))
+        cv2.imwrite(str(out_dir / name), rgb[..., ::-1])
+    with av.open(str(dst), "w") as out:
+        first = cv2.imread(str(out_dir / names[0]))
+        v = out.add_stream("libx264", rate=rate)
+        v.width, v.height, v.pix_fmt = first.shape[1], first.shape[0], "yuv420p"
+        v.codec_context.options = dict(ENC)
+        for i, name in enumerate(names):
+            f = av.VideoFrame.from_ndarray(cv2.imread(str(out_dir / name)), "bgr24")
+            f.pts = i
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return len(names) / (time.perf_counter() - t0)
+
+
+class Trivial(torch.nn.Module):
+    """Stands in for a network: 1x1 conv on an 8x-pooled input, logits at 1/4 resolution."""
+
+    input_multiple = 8
+    output_stride = 4
+
+    def __init__(self, q: int) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, q, 1)
+
+    def forward(self, x):
+        y = self.conv(torch.nn.functional.avg_pool2d(x, 8))
+        return torch.nn.functional.interpolate(y, scale_factor=2, mode="nearest")
+
+
+def trivial_colorizer(device: str, batch: int) -> Colorizer:
+    c = Colorizer(None, device=device, batch_size=batch)
+    c.model = Trivial(len(c.ab_bins)).to(c.device).eval()
+    c.multiple = 8
+    return c
+
+
+def rss_child(src: str, device: str) -> None:
+    c = Colorizer(None, device=device, batch_size=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline(Path(src), Path(tmp) / "out.mp4", c)
+    print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=4.0, help="length of the 480p/1080p clips")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--rss-size", default="640x360", help="WxH of the 10 s / 60 s RSS clips")
+    ap.add_argument("--real", type=Path, default=Path(__file__).with_name("media") / "bikes.mp4")
+    ap.add_argument("--skip", default="", help="comma list of a,b,c,d,e to skip")
+    ap.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child, args.device)
+        return
+    skip = set(args.skip.split(","))
+    torch.set_num_threads(os.cpu_count() or 1)
+    shipped = Colorizer(None, device=args.device, batch_size=args.batch_size)
+    trivial = trivial_colorizer(args.device, args.batch_size)
+    print(f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for label, (w, h) in {"480p": (854, 480), "1080p": (1920, 1080)}.items():
+            src = make_source(tmp / f"{label}.mp4", w, h, args.seconds)
+            floor = median([transcode_floor(src, tmp / "floor.mp4") for _ in range(args.repeat)])
+            line = f"{label}: floor {floor:.1f} frames/s"
+            if "a" not in skip:
+                fps = median([pipeline(src, tmp / "ours.mp4", shipped)[0] for _ in range(args.repeat)])
+                line += f" | (a) shipped model {fps:.1f} frames/s = {fps / floor:.2f} x floor"
+            if "b" not in skip:
+                fps_t = median([pipeline(src, tmp / "triv.mp4", trivial)[0] for _ in range(args.repeat)])
+                line += f" | (b) trivial model {fps_t:.1f} frames/s = {fps_t / floor:.2f} x floor"
+            if "c" not in skip:
+                fps_n = naive(src, tmp / "naive.mp4", shipped, tmp)
+                line += f" | (c) naive route {fps_n:.1f} frames/s, pipeline {fps / fps_n:.1f}x faster"
+            print(line, flush=True)
+        if "d" not in skip:
+            w, h = (int(x) for x in args.rss_size.split("x"))
+            rss = {}
+            for secs in (10, 60):
+                src = make_source(tmp / f"rss{secs}.mp4", w, h, secs)
+                out = subprocess.run([sys.executable, __file__, "--rss-child", str(src), "--device", args.device], capture_output=True, text=True, check=True)
+                rss[secs] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
+            print(f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}", flush=True)
+        if "e" not in skip:
+            src = args.real if args.real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)
+            what = args.real.name if args.real.exists() else "synthetic 640x272 (run bench/fetch_media.py for real footage)"
+            _, s0 = pipeline(src, tmp / "s0.mp4", shipped, smooth=0.0, stats=True)
+            _, s1 = pipeline(src, tmp / "s1.mp4", shipped, smooth=DEFAULT_SMOOTH, stats=True)
+            print(f"(e) flicker on {what}: --smooth 0 {s0['flicker']:.3f}, --smooth {DEFAULT_SMOOTH} {s1['flicker']:.3f} ({100 * (1 - s1['flicker'] / s0['flicker']):.0f}% lower); CDC {s0['cdc']:.4f} -> {s1['cdc']:.4f}; scene cuts {s1['scene_cuts']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
