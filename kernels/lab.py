@@ -357,7 +357,9 @@ def compose_rgb8(lum: np.ndarray, ab: np.ndarray, saturation: float = 1.0) -> np
     """
     lum, ab = _check_compose(lum, ab)
     out = np.empty(lum.shape + (3,), np.uint8)
-    _compose_rgb8_nb(lum.reshape(-1), ab.reshape(-1, 2), float(saturation), _XYZ2RGB, _SRGB8, out.reshape(-1, 3))
+    _compose_rgb8_nb(
+        lum.reshape(-1), ab.reshape(-1, 2), float(saturation), _XYZ2RGB, _SRGB8, out.reshape(-1, 3)
+    )
     return out
 
 

@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
-from colorcli.train.data import colorfulness, find_dataset, load_images
+from colorcli.train.data import find_dataset, load_images
 from colorcli.train.loop import TrainConfig, get_lr, run_training
 from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 from PIL import Image
 
 from colorcli.colorizer import Colorizer
+from colorcli.quality import colorfulness
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +181,58 @@ def test_a_model_trained_on_one_hue_learns_it(tmp_path):
     angle = np.degrees(np.arctan2(ab[1], ab[0]) - np.arctan2(hue[1], hue[0]))
     assert abs(angle) < 20.0, ab
     assert np.hypot(*ab) > 0.5 * np.hypot(*hue), ab
+
+
+def test_torchrun_two_processes_gloo(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from colorcli.checkpoint import load_checkpoint
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 8)
+    out = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "colorcli",
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--width",
+        "4",
+        "--steps",
+        "4",
+        "--batch-size",
+        "2",
+        "--crop",
+        "32",
+        "--load-size",
+        "40",
+        "--save-every",
+        "2",
+        "--val-every",
+        "2",
+        "--warmup",
+        "1",
+        "--min-colorfulness",
+        "0",
+        "--quiet",
+    ]
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr.count("done:") == 1  # rank 0 only
+    ckpt = load_checkpoint(out / "last.pt")
+    assert ckpt.step == 4 and ckpt.build() is not None
+    steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in steps if e["event"] == "step"] == [1, 2, 3, 4]

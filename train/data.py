@@ -10,12 +10,12 @@ an uninterrupted one would, with no sampler state to save.
 
 from __future__ import annotations
 
-import logging
+import itertools
 import os
-import queue
-import threading
 import warnings
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,17 +25,9 @@ from colorcli.kernels import rgb_to_lab
 
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import IMAGE_FORMATS, read_image
+from colorcli.quality import colorfulness
 
-log = logging.getLogger(__name__)
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
-
-
-def colorfulness(rgb: np.ndarray) -> float:
-    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) uint8 RGB image (0 = gray)."""
-    x = rgb.astype(np.float64)
-    rg = x[..., 0] - x[..., 1]
-    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
 def _list_images(root: Path) -> list[Path]:
@@ -156,38 +148,24 @@ def to_lab_batch(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:])
 
 
-def prefetch(make, steps: range, depth: int = 3) -> Iterator:
-    """Run ``make(step)`` in a background thread, ``depth`` steps ahead; yields in order.
+def prefetch(make, steps: range, depth: int = 4, workers: int = 2) -> Iterator:
+    """Run ``make(step)`` on ``workers`` threads, up to ``depth`` steps ahead; yield in order.
 
     The numba kernels release the GIL, so batch preparation overlaps the model's step.
     """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def worker() -> None:
+    it = iter(steps)
+    window: deque = deque()
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="colorcli-data") as pool:
+        for s in itertools.islice(it, max(1, depth)):
+            window.append((s, pool.submit(make, s)))
         try:
-            for s in steps:
-                if stop.is_set():
-                    return
-                q.put((s, make(s)))
-        except BaseException as e:  # handed to the consumer, which re-raises it
-            q.put((None, e))
-        q.put((None, None))
-
-    t = threading.Thread(target=worker, daemon=True, name="colorcli-data")
-    t.start()
-    try:
-        while True:
-            s, item = q.get()
-            if s is None:
-                if isinstance(item, BaseException):
-                    raise item
-                return
-            yield s, item
-    finally:
-        stop.set()
-        while t.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(timeout=0.05)
+            while window:
+                s, fut = window.popleft()
+                item = fut.result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    window.append((nxt, pool.submit(make, nxt)))
+                yield s, item
+        finally:
+            for _, fut in window:
+                fut.cancel()

@@ -41,6 +41,7 @@ from torch.nn import functional as F
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.errors import ConfigError
 from colorcli.models import ModelConfig, build_model, clean_state_dict
+from colorcli.quality import psnr
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class TrainConfig:
     val_every: int = 500
     val_images: int = 16
     prior_bias_init: bool = True
+    workers: int = 2
     prior_pixels: int = 4_000_000
     device: str = "auto"
 
@@ -207,12 +209,6 @@ def predict_rgb(
         )
     lab = np.concatenate([lum[..., None], ab], axis=-1)
     return np.rint(lab_to_rgb(lab) * 255).astype(np.uint8)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB over uint8 RGB (NTIRE 2019 colorization): 10 log10(255^2 / MSE)."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
@@ -391,6 +387,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         batches = prefetch(
             lambda s: make_batch(s, rank, images, bins, weights, stride, cfg),
             range(start, cfg.steps),
+            workers=cfg.workers,
         )
         while True:
             t_wait = time.perf_counter()

@@ -1,0 +1,125 @@
+"""``colorize eval``: how close a model's colours come to the truth, beside the gray baseline.
+
+For every colour photo of a folder (DIV2K layout: ``DIV2K_valid_HR``), the photo's lightness is
+colorized at the Colorizer's settings and compared with the photo: PSNR and SSIM on 8-bit RGB
+(NTIRE 2019), and colourfulness. The gray baseline outputs the lightness alone (a = b = 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from colorcli.kernels import compose_rgb8, rgb_to_l
+from colorcli.train.data import _list_images
+from colorcli.train.loop import contact_sheet
+
+from colorcli.errors import ColorcliError, MediaError
+from colorcli.imageio import read_image
+from colorcli.quality import colorfulness, psnr, ssim
+
+
+def eval_paths(data: Path) -> list[Path]:
+    """Evaluation photos: DIV2K_valid_HR in the DIV2K layout, else every image under ``data``."""
+    data = Path(data)
+    if not data.is_dir():
+        raise MediaError(data, "no such folder")
+    div = data / "DIV2K_valid_HR"
+    paths = _list_images(div if div.is_dir() else data)
+    if not paths:
+        raise MediaError(data, "no images to evaluate on")
+    return paths
+
+
+def _load_rgb8(path: Path, resize: int | None) -> np.ndarray:
+    px = read_image(path).pixels
+    if px.dtype == np.uint16:
+        px = (px // 257).astype(np.uint8)
+    if px.ndim == 2:
+        px = np.repeat(px[..., None], 3, axis=-1)
+    if resize:
+        h, w = px.shape[:2]
+        s = resize / min(h, w)
+        if s < 1:
+            px = cv2.resize(px, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(px)
+
+
+def evaluate(
+    colorizer, paths: list[Path], resize: int | None = None, min_colorfulness: float = 15.0
+) -> Iterator[dict[str, Any]]:
+    """Yield one record per photo, or a "skipped" record for an unreadable one and for one
+    below ``min_colorfulness`` (a gray truth says nothing about colour and makes PSNR infinite)."""
+    for p in paths:
+        try:
+            truth = _load_rgb8(p, resize)
+        except ColorcliError as e:
+            yield {"path": str(p), "skipped": str(e)}
+            continue
+        if colorfulness(truth) < min_colorfulness:
+            yield {
+                "path": str(p),
+                "skipped": f"{p}: colourfulness {colorfulness(truth):.1f} below {min_colorfulness}",
+            }
+            continue
+        ours = colorizer.colorize(truth)
+        lum = rgb_to_l(truth)
+        gray = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+        yield {
+            "path": str(p),
+            "size": [int(truth.shape[1]), int(truth.shape[0])],
+            "psnr": psnr(ours, truth),
+            "ssim": ssim(ours, truth),
+            "colorfulness": colorfulness(ours),
+            "gray_psnr": psnr(gray, truth),
+            "gray_ssim": ssim(gray, truth),
+            "truth_colorfulness": colorfulness(truth),
+            "_images": (gray, ours, truth),
+        }
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the evaluated photos; colourfulness ratio = mean(ours) / mean(truth)."""
+    ok = [r for r in records if "skipped" not in r]
+    if not ok:
+        raise MediaError(Path("."), "no photo could be evaluated")
+
+    def mean(k: str) -> float:
+        return float(np.mean([r[k] for r in ok]))
+
+    truth_c = mean("truth_colorfulness")
+    return {
+        "images": len(ok),
+        "skipped": [r["path"] for r in records if "skipped" in r],
+        "ours": {
+            "psnr": mean("psnr"),
+            "ssim": mean("ssim"),
+            "colorfulness": mean("colorfulness"),
+            "colorfulness_ratio": mean("colorfulness") / truth_c if truth_c else 0.0,
+        },
+        "gray": {
+            "psnr": mean("gray_psnr"),
+            "ssim": mean("gray_ssim"),
+            "colorfulness": 0.0,
+            "colorfulness_ratio": 0.0,
+        },
+        "truth": {"colorfulness": truth_c},
+        "per_image": [{k: v for k, v in r.items() if not k.startswith("_")} for r in records],
+    }
+
+
+def sheet_of(records: list[dict[str, Any]], rows: int = 6, height: int = 192) -> np.ndarray:
+    """Contact sheet gray | ours | truth of the first ``rows`` photos, each ``height`` tall."""
+    tiles = []
+    width = None
+    for r in [r for r in records if "_images" in r][:rows]:
+        row = []
+        for im in r["_images"]:
+            h, w = im.shape[:2]
+            width = width or round(w * height / h)
+            row.append(cv2.resize(im, (width, height), interpolation=cv2.INTER_AREA))
+        tiles.append(row)
+    return contact_sheet(tiles)
