@@ -20,7 +20,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from colorcli.train.loop import TrainConfig, run_training  # noqa: E402
-
 from tests.test_train import _write_colour_images  # noqa: E402
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numba as nb
 import numpy as np
+
 from colorcli.kernels.lab import rgb_to_lab, rgb_to_lab_np
 
 _HALF = 13  # grid cells each side of 0: |a|, |b| <= 130 holds every sRGB colour

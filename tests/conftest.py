@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from colorcli.kernels import ab_gamut_bins
 
 from colorcli.checkpoint import Checkpoint, save_checkpoint
+from colorcli.kernels import ab_gamut_bins
 from colorcli.models import ModelConfig, build_model
 
 

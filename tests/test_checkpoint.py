@@ -5,10 +5,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from colorcli.kernels import LAB_CONSTANTS
 
 from colorcli.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint
 from colorcli.errors import CheckpointError
+from colorcli.kernels import LAB_CONSTANTS
 
 
 def test_plain_torch_load_weights_only(tiny_ckpt):

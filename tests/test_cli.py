@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from colorcli.kernels import rgb_to_lab
 
 from colorcli.cli import main
 from colorcli.imageio import read_image
+from colorcli.kernels import rgb_to_lab
 
 
 def run(*args):

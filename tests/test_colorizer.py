@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from colorcli.kernels import annealed_mean, rgb_to_lab
 
 from colorcli.colorizer import Colorizer, annealed_mean_torch
 from colorcli.errors import DeviceError
+from colorcli.kernels import annealed_mean, rgb_to_lab
 from tests.conftest import gradient_rgb, make_checkpoint
 
 

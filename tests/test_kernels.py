@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from colorcli.kernels import (
     ab_gamut_bins,
     ab_histogram,

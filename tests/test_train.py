@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import pytest
-from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
-from colorcli.train.data import find_dataset, load_images
-from colorcli.train.loop import TrainConfig, get_lr, run_training
-from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 from PIL import Image
 
 from colorcli.colorizer import Colorizer
+from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
+from colorcli.train.data import find_dataset, load_images
+from colorcli.train.loop import TrainConfig, get_lr, run_training
+from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 
 
 @pytest.fixture(scope="module")

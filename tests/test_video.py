@@ -7,10 +7,10 @@ import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from colorcli.kernels import rgb_to_lab, temporal_smooth, temporal_smooth_np
 
 from colorcli.cli import main
 from colorcli.colorizer import Colorizer
+from colorcli.kernels import rgb_to_lab, temporal_smooth, temporal_smooth_np
 from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence
 from colorcli.video import TemporalSmoother, VideoOptions, colorize_video, probe_video
 from tests.media import make_clip, read_clip

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from colorcli.kernels import rgb_to_lab
 
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import IMAGE_FORMATS, read_image
+from colorcli.kernels import rgb_to_lab
 from colorcli.quality import colorfulness
 
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn

@@ -13,13 +13,13 @@ from typing import Any
 
 import cv2
 import numpy as np
-from colorcli.kernels import compose_rgb8, rgb_to_l
-from colorcli.train.data import _list_images
-from colorcli.train.loop import contact_sheet
 
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import read_image
+from colorcli.kernels import compose_rgb8, rgb_to_l
 from colorcli.quality import colorfulness, psnr, ssim
+from colorcli.train.data import _list_images
+from colorcli.train.loop import contact_sheet
 
 
 def eval_paths(data: Path) -> list[Path]:

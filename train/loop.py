@@ -24,8 +24,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn import functional as F
+
+from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
+from colorcli.errors import ConfigError
 from colorcli.kernels import ab_gamut_bins, annealed_mean, lab_to_rgb, soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
+from colorcli.models import ModelConfig, build_model, clean_state_dict
+from colorcli.quality import psnr
 from colorcli.train.data import (
     CHROMA_MIN,
     center_crops,
@@ -36,12 +42,6 @@ from colorcli.train.data import (
     to_lab_batch,
 )
 from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
-from torch.nn import functional as F
-
-from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
-from colorcli.errors import ConfigError
-from colorcli.models import ModelConfig, build_model, clean_state_dict
-from colorcli.quality import psnr
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ w     ~ ((1 - lambda) p~ + lambda / Q) ** -alpha, scaled so that sum_q p~_q w_q 
 from __future__ import annotations
 
 import numpy as np
+
 from colorcli.kernels import ab_histogram
 
 
