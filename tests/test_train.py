@@ -137,8 +137,47 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
     ):
         assert (run / name).exists(), name
     assert json.loads((run / "config.json").read_text())["steps"] == 30
-    out = Colorizer(run / "last.pt", device="cpu").colorize(np.full((50, 70), 120, np.uint8))
-    assert out.shape == (50, 70, 3)
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    Image.fromarray(np.full((50, 70), 120, np.uint8)).save(tmp_path / "gray.png")
+    r = CliRunner().invoke(
+        main,
+        [
+            "image",
+            str(tmp_path / "gray.png"),
+            str(tmp_path / "out.png"),
+            "--model",
+            str(run / "last.pt"),
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert np.asarray(Image.open(tmp_path / "out.png")).shape == (50, 70, 3)
+    # and eval reads it: table on stdout, JSON and a contact sheet on disk
+    val = tmp_path / "val"
+    _write_colour_images(val, 3, seed=9)
+    r = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--data",
+            str(val),
+            "--model",
+            str(run / "last.pt"),
+            "--json",
+            str(tmp_path / "e.json"),
+            "--sheet",
+            str(tmp_path / "e.png"),
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "ours" in r.stdout and "gray" in r.stdout
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["images"] == 3 and report["gray"]["colorfulness_ratio"] == 0.0
+    assert np.isfinite(report["ours"]["psnr"]) and (tmp_path / "e.png").exists()
 
 
 def test_resume_matches_uninterrupted_run(tmp_path):
@@ -236,3 +275,45 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert ckpt.step == 4 and ckpt.build() is not None
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in steps if e["event"] == "step"] == [1, 2, 3, 4]
+
+
+def test_eval_and_train_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    (tmp_path / "empty").mkdir()
+    r = CliRunner().invoke(main, ["eval", "--data", str(tmp_path / "empty")])
+    assert r.exit_code == 1 and "no images to evaluate on" in r.stderr
+    r = CliRunner().invoke(
+        main, ["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run")]
+    )
+    assert r.exit_code == 1 and "no training images found" in r.stderr
+    r = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "empty"), "--resume"])
+    assert r.exit_code == 2 and "--resume needs --out" in r.stderr
+    data = tmp_path / "d"
+    _write_colour_images(data, 3)
+    r = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--out", str(tmp_path / "r2"), "--resume"]
+    )
+    assert r.exit_code == 1 and "no " in r.stderr and "last.pt to resume from" in r.stderr
+    r = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "r3"),
+            "--arch",
+            "colorunet",
+            "--pretrained",
+            "--steps",
+            "1",
+            "--crop",
+            "32",
+            "--load-size",
+            "40",
+        ],
+    )
+    assert r.exit_code == 1 and "has no pretrained weights" in r.stderr
