@@ -419,7 +419,8 @@ def colorize_video(
                     if kind == "end":
                         break
                     if kind == "frame":
-                        _, pts, rgb = item
+                        _, pts, (lf, ab, dtype) = item
+                        rgb = colorizer.compose(lf, ab, dtype)
                         vf = av.VideoFrame.from_ndarray(rgb, in_fmt)
                         vf.pts, vf.time_base = pts, info.time_base
                         for p in vout.encode(vf):
@@ -469,8 +470,9 @@ def colorize_video(
                     else ln
                 )
                 ab = smoother(np.ascontiguousarray(ab), l_small)
-                rgb = colorizer.compose(lf, ab, arr.dtype)
-                if not stage.put(q_out, ("frame", pts, rgb)):
+                # composing at full resolution happens on the encoder thread, so the model can
+                # start on the next batch meanwhile
+                if not stage.put(q_out, ("frame", pts, (lf, ab, arr.dtype))):
                     break
             n = len(batch)
             batch.clear()
