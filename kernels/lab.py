@@ -124,6 +124,24 @@ def _in_gamut_nb(r, g, b):
     return lo <= r <= hi and lo <= g <= hi and lo <= b <= hi
 
 
+@nb.njit(inline="always", fastmath=True)
+def _fit_gamut_nb(fy, a, b, minv):
+    """Linear RGB of (L, s * a, s * b) with the largest s in [0, 1] that is in gamut."""
+    r, g, bl = _lab_to_lin_nb(fy, a, b, minv, 1.0)
+    if _in_gamut_nb(r, g, bl):
+        return r, g, bl
+    lo = 0.0
+    hi = 1.0
+    for _ in range(_BISECT_STEPS):
+        mid = 0.5 * (lo + hi)
+        r, g, bl = _lab_to_lin_nb(fy, a, b, minv, mid)
+        if _in_gamut_nb(r, g, bl):
+            lo = mid
+        else:
+            hi = mid
+    return _lab_to_lin_nb(fy, a, b, minv, lo)
+
+
 @nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _lab_to_rgb_nb(lab, minv):
     n = lab.shape[0]
@@ -133,18 +151,7 @@ def _lab_to_rgb_nb(lab, minv):
         fy = (lum + 16.0) / 116.0
         a = np.float64(lab[i, 1])
         b = np.float64(lab[i, 2])
-        r, g, bl = _lab_to_lin_nb(fy, a, b, minv, 1.0)
-        if not _in_gamut_nb(r, g, bl):
-            lo = 0.0
-            hi = 1.0
-            for _ in range(_BISECT_STEPS):
-                mid = 0.5 * (lo + hi)
-                r, g, bl = _lab_to_lin_nb(fy, a, b, minv, mid)
-                if _in_gamut_nb(r, g, bl):
-                    lo = mid
-                else:
-                    hi = mid
-            r, g, bl = _lab_to_lin_nb(fy, a, b, minv, lo)
+        r, g, bl = _fit_gamut_nb(fy, a, b, minv)
         out[i, 0] = _encode_srgb_nb(min(max(r, 0.0), 1.0))
         out[i, 1] = _encode_srgb_nb(min(max(g, 0.0), 1.0))
         out[i, 2] = _encode_srgb_nb(min(max(bl, 0.0), 1.0))
@@ -192,18 +199,7 @@ def _compose_rgb8_nb(lum, ab, saturation, minv, srgb8, out):
         fy = (min(max(np.float64(lum[i]), 0.0), 100.0) + 16.0) / 116.0
         a = np.float64(ab[i, 0]) * saturation
         b = np.float64(ab[i, 1]) * saturation
-        r, g, bl = _lab_to_lin_nb(fy, a, b, minv, 1.0)
-        if not _in_gamut_nb(r, g, bl):
-            lo = 0.0
-            hi = 1.0
-            for _ in range(_BISECT_STEPS):
-                mid = 0.5 * (lo + hi)
-                r, g, bl = _lab_to_lin_nb(fy, a, b, minv, mid)
-                if _in_gamut_nb(r, g, bl):
-                    lo = mid
-                else:
-                    hi = mid
-            r, g, bl = _lab_to_lin_nb(fy, a, b, minv, lo)
+        r, g, bl = _fit_gamut_nb(fy, a, b, minv)
         out[i, 0] = srgb8[int(min(max(r, 0.0), 1.0) * top + 0.5)]
         out[i, 1] = srgb8[int(min(max(g, 0.0), 1.0) * top + 0.5)]
         out[i, 2] = srgb8[int(min(max(bl, 0.0), 1.0) * top + 0.5)]
