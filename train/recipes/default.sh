@@ -13,11 +13,11 @@ colorize train --data "$DATA/train" --val "$DATA/val" --out "$RUN" \
   --crop 192 --load-size 256 --batch-size 12 --steps "$STEPS" --lr 1e-3 --warmup 100 \
   --rebalance-lambda 0.75 --min-colorfulness 15 --seed 0 --save-every 100 --val-every 250 \
   ${RESUME:+--resume} --quiet
-colorize eval --model "$RUN/last.pt" --data "$DATA/val" --json "$RUN/eval.json" --sheet "$RUN/eval.png"
+colorize eval --model "$RUN/best.pt" --data "$DATA/val" --json "$RUN/eval.json" --sheet "$RUN/eval.png"
 python - "$RUN" <<'PY'
 import sys
 from colorcli.checkpoint import load_checkpoint, save_checkpoint
-ckpt = load_checkpoint(f"{sys.argv[1]}/last.pt")
+ckpt = load_checkpoint(f"{sys.argv[1]}/best.pt")  # best validation PSNR, see MODEL.md
 save_checkpoint(ckpt, "colorcli/weights/default.pt", half=True)
 print("wrote colorcli/weights/default.pt")
 PY
