@@ -6,6 +6,7 @@ Heavy imports (torch, numba kernels) happen inside the commands, so ``colorize -
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import sys
 import time
@@ -602,19 +603,6 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         if resume:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
-        for _ in run_training(
-            TrainConfig(
-                data=str(data),
-                val=str(val) if val else None,
-                out=str(out),
-                out_stride=int(out_stride),
-                **opts,
-            ),
-            resume=resume,
-        ):
-            pass
-        return
     cfg = TrainConfig(
         data=str(data),
         val=str(val) if val else None,
@@ -622,6 +610,10 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         out_stride=int(out_stride),
         **opts,
     )
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
+        for _ in run_training(cfg, resume=resume):
+            pass
+        return
     events = run_training(cfg, resume=resume)
     last_val = None
     total = None
@@ -647,7 +639,7 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
             break
     if total is None:
         return
-    stream = _chain([total], events)
+    stream = itertools.chain([total], events)
     if quiet:
         for _ in stream:
             pass
@@ -787,11 +779,6 @@ def eval_cmd(
         write_image(sheet, sheet_of(records))
     if not quiet:
         click.echo(f"wrote {json_path}" + (f" and {sheet}" if sheet else ""), err=True)
-
-
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ class Colorizer:
         scale = self.size / min(h, w)
         return max(1, round(h * scale)), max(1, round(w * scale))
 
-    def _l_net(self, l_full: np.ndarray) -> np.ndarray:
+    def l_net(self, l_full: np.ndarray) -> np.ndarray:
         h, w = self.net_shape(*l_full.shape)
         interp = cv2.INTER_AREA if h < l_full.shape[0] else cv2.INTER_LINEAR
         return cv2.resize(l_full, (w, h), interpolation=interp)
@@ -217,7 +217,7 @@ class Colorizer:
         for s in range(0, len(images), self.batch_size):
             chunk = images[s : s + self.batch_size]
             l_fulls = [self.lightness(im) for im in chunk]
-            abs_ = self.predict_ab([self._l_net(lf) for lf in l_fulls])
+            abs_ = self.predict_ab([self.l_net(lf) for lf in l_fulls])
             for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
                 dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                 out.append(self.compose(lf, ab, dtype))

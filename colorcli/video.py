@@ -266,6 +266,10 @@ def colorize_video(
     fmt = _check_paths(src, dst, overwrite)
     _check_codec(dst, fmt, opts.codec)
     info = probe_video(src)
+    # frames the container promises for the whole file: its count, else duration x rate
+    promised = info.frames or (
+        round(info.duration * float(info.rate)) if info.duration and info.rate else 0
+    )
     expected = info.frames
     if opts.start is not None or opts.end is not None:
         if info.rate and info.duration:
@@ -461,7 +465,7 @@ def colorize_video(
 
         def run_batch() -> int:
             l_fulls = [colorizer.lightness(arr) for _, arr in batch]
-            l_nets = [colorizer._l_net(lf) for lf in l_fulls]
+            l_nets = [colorizer.l_net(lf) for lf in l_fulls]
             abs_ = colorizer.predict_ab(l_nets)
             for (pts, arr), lf, ln, ab in zip(batch, l_fulls, l_nets, abs_, strict=True):
                 l_small = (
@@ -506,11 +510,7 @@ def colorize_video(
         out.close()
         out = None
         os.replace(tmp, dst)
-        # frames the container promised (its count, else duration x rate) minus those decoded;
-        # one frame of slack for rounding of durations
-        promised = info.frames or (
-            round(info.duration * float(info.rate)) if info.duration and info.rate else 0
-        )
+        # frames promised minus those decoded; one frame of slack for rounding of durations
         lost = (
             max(0, promised - counts["decoded"]) if opts.start is None and opts.end is None else 0
         )
