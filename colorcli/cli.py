@@ -507,6 +507,20 @@ def _train_options(fn: Callable) -> Callable:
             help="Short side photos are resized to before cropping (and the model's default --size).",
         ),
         click.option(
+            "--max-zoom",
+            type=click.FloatRange(min=1.0),
+            default=1.0,
+            show_default=True,
+            help="Scale augmentation: cache photos this many times larger than --load-size and crop at a random zoom between 1 and this.",
+        ),
+        click.option(
+            "--ema",
+            type=click.FloatRange(0.0, 1.0, max_open=True),
+            default=0.0,
+            show_default=True,
+            help="Decay of an exponential moving average of the weights; checkpoints and validation use the average (0 disables).",
+        ),
+        click.option(
             "--min-colorfulness",
             type=click.FloatRange(min=0),
             default=15.0,

@@ -1,11 +1,14 @@
 """Training: prior and rebalancing maths, data discovery, the loop, exact resume, single hue."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from colorcli.checkpoint import read_payload
 from colorcli.colorizer import Colorizer
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
@@ -180,11 +183,12 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
     assert np.isfinite(report["ours"]["psnr"]) and (tmp_path / "e.png").exists()
 
 
-def test_resume_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "max_zoom": 1.5}], ids=["plain", "ema-zoom"])
+def test_resume_matches_uninterrupted_run(tmp_path, extra):
     data = tmp_path / "data"
     _write_colour_images(data, 8)
-    full = [e for e in run_training(_cfg(tmp_path / "a", data)) if e["event"] == "step"]
-    cut = _cfg(tmp_path / "b", data)
+    full = [e for e in run_training(_cfg(tmp_path / "a", data, **extra)) if e["event"] == "step"]
+    cut = _cfg(tmp_path / "b", data, **extra)
     gen = run_training(cut)
     for e in gen:
         if e["event"] == "save" and e["step"] == 6:
@@ -196,6 +200,31 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     assert steps[0]["step"] == 7
     for a, b in zip(full[6:], steps, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
+    # the checkpoints (EMA weights where enabled) agree too
+    wa = read_payload(tmp_path / "a" / "run" / "last.pt")["state_dict"]
+    wb = read_payload(tmp_path / "b" / "run" / "last.pt")["state_dict"]
+    for k in wa:
+        assert torch.allclose(wa[k].float(), wb[k].float(), atol=1e-5), k
+    if extra:
+        raw = read_payload(tmp_path / "a" / "run" / "last.pt")["raw_state_dict"]
+        assert any(not torch.equal(raw[k], wa[k]) for k in wa)  # the average is not the last step
+
+
+def test_zoomed_crops_cover_scales():
+    from colorcli.train.data import CachedImage, sample_batch
+
+    # a vertical ramp: a crop's vertical extent in the cached image shows its zoom
+    ramp = np.repeat(np.linspace(0, 255, 200)[:, None], 200, axis=1).astype(np.uint8)
+    im = CachedImage(Path("ramp"), np.repeat(ramp[..., None], 3, axis=-1), 0.0)
+    rng = np.random.default_rng(0)
+    spans = []
+    for _ in range(200):
+        c = sample_batch([im], 1, 50, rng, flip=False, max_zoom=4.0)[0, :, 0, 0].astype(float)
+        spans.append((c[-1] - c[0]) * 199 / 255 / 49)  # cached pixels per crop pixel
+    spans = np.array(spans)
+    assert spans.min() == pytest.approx(1.0, abs=0.1)  # z = max zoom: a plain crop
+    assert spans.max() == pytest.approx(4.0, abs=0.35)  # z = 1: 200 px shrunk to 50
+    assert 0.2 < np.mean(spans < 2.0) < 0.8  # log-uniform: half the crops below z = 2
 
 
 def test_a_model_trained_on_one_hue_learns_it(tmp_path):

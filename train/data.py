@@ -119,15 +119,29 @@ def sample_batch(
     crop: int,
     rng: np.random.Generator,
     flip: bool = True,
+    max_zoom: float = 1.0,
 ) -> np.ndarray:
-    """Random crops (and horizontal flips). Returns (B, crop, crop, 3) uint8 RGB."""
+    """Random crops (and horizontal flips). Returns (B, crop, crop, 3) uint8 RGB.
+
+    With ``max_zoom`` > 1 the images are cached ``max_zoom`` times larger than the network's
+    scale; each crop then draws a zoom z in [1, max_zoom] (log-uniform), cuts a square of
+    ``crop * max_zoom / z`` pixels and shrinks it to ``crop``. z = 1 is the scale the model
+    sees at inference; larger z shows finer detail, so a few high-resolution photos give many
+    distinct crops.
+    """
     out = np.empty((batch_size, crop, crop, 3), np.uint8)
     for i in range(batch_size):
         im = images[rng.integers(len(images))].rgb
         h, w = im.shape[:2]
-        y = rng.integers(h - crop + 1)
-        x = rng.integers(w - crop + 1)
-        c = im[y : y + crop, x : x + crop]
+        side = crop
+        if max_zoom > 1.0:
+            z = float(np.exp(rng.uniform(0.0, np.log(max_zoom))))
+            side = min(h, w, max(crop, round(crop * max_zoom / z)))
+        y = rng.integers(h - side + 1)
+        x = rng.integers(w - side + 1)
+        c = im[y : y + side, x : x + side]
+        if side != crop:
+            c = cv2.resize(c, (crop, crop), interpolation=cv2.INTER_AREA)
         out[i] = c[:, ::-1] if flip and rng.random() < 0.5 else c
     return out
 

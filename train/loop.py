@@ -12,6 +12,7 @@ that also makes resume exact), and only rank 0 logs and saves.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -64,6 +65,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     crop: int = 256
     load_size: int = 288
+    max_zoom: float = 1.0
     min_colorfulness: float = 15.0
     soft_k: int = 5
     soft_sigma: float = 5.0
@@ -79,6 +81,7 @@ class TrainConfig:
     workers: int = 2
     pretrained: bool = False
     prior_pixels: int = 4_000_000
+    ema: float = 0.0
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -88,6 +91,10 @@ class TrainConfig:
             raise ConfigError(f"load size {self.load_size} is smaller than the crop {self.crop}")
         if self.steps < 1 or self.batch_size < 1:
             raise ConfigError("steps and batch size must be >= 1")
+        if self.max_zoom < 1.0:
+            raise ConfigError(f"max zoom must be >= 1, got {self.max_zoom}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"ema decay must be in [0, 1), got {self.ema}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -140,7 +147,7 @@ def make_batch(
 ) -> dict[str, torch.Tensor]:
     """Batch for one step: input L, soft-encoded targets at output resolution, pixel weights."""
     rng = np.random.default_rng([cfg.seed, step, rank])
-    rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng)
+    rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
     lum, ab = to_lab_batch(rgb)
     b, h, w = lum.shape
     if stride > 1:  # area-average ab down to the model's output grid
@@ -287,6 +294,15 @@ def _to_checkpoint(model, cfg, bins, prior, weights, step) -> Checkpoint:
     )
 
 
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model for parameters; buffers (BN stats) copied."""
+    for pe, p in zip(ema.parameters(), model.parameters(), strict=True):
+        pe.lerp_(p.detach(), 1.0 - decay)
+    for be, b in zip(ema.buffers(), model.buffers(), strict=True):
+        be.copy_(b)
+
+
 # ------------------------------------------------------------------ the loop
 def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, Any]]:
     """Train; yield events: "data", "prior", "resume", "step", "val", "save", "done"."""
@@ -303,7 +319,9 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
     train_paths, val_paths = find_dataset(
         Path(cfg.data), Path(cfg.val) if cfg.val else None, seed=cfg.seed
     )
-    images, dropped, bad = load_images(train_paths, cfg.load_size, cfg.min_colorfulness)
+    images, dropped, bad = load_images(
+        train_paths, round(cfg.load_size * cfg.max_zoom), cfg.min_colorfulness
+    )
     val_imgs, _, _ = load_images(val_paths[: cfg.val_images], cfg.load_size, 0.0)
     if not images:
         raise ConfigError(
@@ -356,7 +374,9 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         if not last.exists():
             raise ConfigError(f"--resume: no {last} to resume from")
         payload = read_payload(last)
-        model.load_state_dict(clean_state_dict(payload["state_dict"]))
+        model.load_state_dict(
+            clean_state_dict(payload.get("raw_state_dict", payload["state_dict"]))
+        )
         opt.load_state_dict(payload["optimizer"])
         torch.set_rng_state(payload["torch_rng"])
         start = int(payload["train"]["step"])
@@ -365,6 +385,15 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
     elif main_rank:
         (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
     raw_model = model
+    # exponential moving average of the weights: what checkpoints hold and validation scores
+    # when cfg.ema > 0, so the shipped weights are not one noisy step of a small dataset
+    ema_model = None
+    if cfg.ema > 0:
+        ema_model = copy.deepcopy(raw_model).eval()
+        for p in ema_model.parameters():
+            p.requires_grad_(False)
+        if resume:
+            ema_model.load_state_dict(clean_state_dict(payload["state_dict"]))
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
@@ -378,12 +407,14 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
     use_amp = device.type == "cuda"
 
     def save(step: int, path: Path) -> None:
-        ckpt = _to_checkpoint(raw_model, cfg, bins, prior, weights, step)
+        ckpt = _to_checkpoint(ema_model or raw_model, cfg, bins, prior, weights, step)
         extra = {
             "optimizer": opt.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "best_psnr": best,
         }
+        if ema_model is not None:
+            extra["raw_state_dict"] = clean_state_dict(raw_model.state_dict())
         save_checkpoint(ckpt, path, extra=extra)
 
     try:
@@ -412,6 +443,8 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
             loss.backward()
             gnorm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
             opt.step()
+            if ema_model is not None:
+                _ema_update(ema_model, raw_model, min(cfg.ema, (1.0 + step) / (10.0 + step)))
             now = time.perf_counter()
             dt, t_prev = now - t_prev, now
             ev = {
@@ -430,7 +463,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
             done = step + 1
             is_last = done == cfg.steps
             if main_rank and val_rgb is not None and (done % cfg.val_every == 0 or is_last):
-                val_psnr, preds = estimate_val(raw_model, val_rgb, bins, cfg, device)
+                val_psnr, preds = estimate_val(ema_model or raw_model, val_rgb, bins, cfg, device)
                 gray = _gray(val_rgb)
                 gray_psnr = float(np.mean([psnr(g, t) for g, t in zip(gray, val_rgb, strict=True)]))
                 sheet = contact_sheet(
