@@ -300,6 +300,12 @@ def dir_cmd(
 @click.option(
     "--end", type=click.FloatRange(min=0), default=None, help="Second of the input to stop at."
 )
+@click.option(
+    "--keyframes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run the network on every K-th frame and every scene cut; carry colour to the frames between along the optical flow (1: every frame).  [default: 1 on CUDA, 4 on CPU]",
+)
 @click.option("--stats", is_flag=True, help="Print temporal metrics of the output (flicker, CDC).")
 @common_options
 @handle_errors
@@ -312,6 +318,7 @@ def video_cmd(
     preset,
     start,
     end,
+    keyframes,
     stats,
     model,
     device,
@@ -330,7 +337,14 @@ def video_cmd(
     from colorcli.video import VideoOptions, colorize_video
 
     opts = VideoOptions(
-        codec=codec, crf=crf, preset=preset, smooth=smooth, start=start, end=end, stats=stats
+        codec=codec,
+        crf=crf,
+        preset=preset,
+        smooth=smooth,
+        start=start,
+        end=end,
+        stats=stats,
+        keyframes=keyframes,
     )
     events = colorize_video(
         src,

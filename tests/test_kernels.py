@@ -157,3 +157,33 @@ def test_compose_rgb8_parity_and_lightness(rng):
         assert np.abs(rgb_to_lab(a)[..., 0] - lum).max() <= 1.0
     gray = compose_rgb8(lum, ab, 0.0)
     assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1
+
+
+@pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
+@pytest.mark.parametrize("full_range", [False, True])
+def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
+    from colorcli.kernels import lab_to_ycbcr, lab_to_ycbcr_np, luma_to_l
+    from colorcli.kernels.ycbcr import MATRICES
+
+    lum = rng.uniform(0, 100, (40, 30)).astype(np.float32)
+    ab = rng.normal(0, 35, (40, 30, 2)).astype(np.float32)
+    y, c = lab_to_ycbcr(lum, ab, 0.9, matrix, full_range)
+    y2, c2 = lab_to_ycbcr_np(lum, ab, 0.9, matrix, full_range)
+    assert y.dtype == np.float32 and c.dtype == np.uint8 and c.shape == (40, 30, 2)
+    np.testing.assert_allclose(y, y2, atol=0.05)
+    assert np.abs(c.astype(int) - c2).max() <= 1
+    # decode the codes as a player would: the result has the requested L*
+    kr, kb = MATRICES[matrix]
+    y0, ys, cs = (0.0, 255.0, 255.0) if full_range else (16.0, 219.0, 224.0)
+    yp = (np.rint(y) - y0) / ys
+    cb, cr = (c[..., 0] - 128.0) / cs, (c[..., 1] - 128.0) / cs
+    r = yp + 2 * (1 - kr) * cr
+    b = yp + 2 * (1 - kb) * cb
+    g = (yp - kr * r - kb * b) / (1 - kr - kb)
+    rgb = np.clip(np.stack([r, g, b], -1), 0, 1).astype(np.float32)
+    assert np.abs(rgb_to_lab(rgb)[..., 0] - lum).mean() < 0.5
+    assert np.abs(rgb_to_lab(rgb)[..., 0] - lum).max() < 3.0
+    # no colour: chroma is neutral and luma_to_l inverts the luma code
+    y0c, c0 = lab_to_ycbcr(lum, np.zeros_like(ab), 1.0, matrix, full_range)
+    assert np.abs(c0.astype(int) - 128).max() <= 1
+    np.testing.assert_allclose(luma_to_l(y0c, full_range), lum, atol=0.05)

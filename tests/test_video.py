@@ -246,14 +246,113 @@ def test_ctrl_c_leaves_nothing(tmp_path, tiny_ckpt, monkeypatch):
     real = video.TemporalSmoother.__call__
     count = {"n": 0}
 
-    def interrupt(self, ab, lum):
+    def interrupt(self, ab, lum, cut=None):
         count["n"] += 1
-        if count["n"] == 10:
+        if count["n"] == 3:  # keys only on the CPU default (every 4th frame)
             raise KeyboardInterrupt
-        return real(self, ab, lum)
+        return real(self, ab, lum, cut)
 
     monkeypatch.setattr(video.TemporalSmoother, "__call__", interrupt)
     dst = tmp_path / "out.mp4"
     r = run("video", src, dst, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 130 and "interrupted" in r.stderr
     assert not dst.exists() and not [p for p in tmp_path.iterdir() if "colorcli-tmp" in p.name]
+
+
+# ---------------------------------------------------------------- Y'CbCr path and keyframes
+def _planes(path):
+    with av.open(str(path)) as f:
+        return [fr.to_ndarray() for fr in f.decode(video=0)]
+
+
+def test_yuv_path_keeps_luma_bit_for_bit_where_there_is_no_colour(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=8, size=(48, 64), audio=None)
+    gray = Colorizer(tiny_ckpt, device="cpu", saturation=0.0)
+    dst = tmp_path / "out.mkv"
+    list(colorize_video(src, dst, gray, VideoOptions(codec="libx264", crf=0, keyframes=1)))
+    a, b = _planes(src), _planes(dst)
+    assert len(a) == len(b) == 8
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x[:48], y[:48])  # the luma plane is the input's
+        assert np.abs(y[48:].astype(int) - 128).max() <= 1  # chroma neutral
+
+
+def test_yuv_path_agrees_with_the_rgb_path(tmp_path, colorizer, monkeypatch):
+    from colorcli import video
+
+    src = make_clip(tmp_path / "in.mp4", n=6, size=(64, 96), audio=None)
+    _colorize(colorizer, src, tmp_path / "yuv.mp4", keyframes=1, smooth=0.0)
+    monkeypatch.setattr(video.Yuv420Path, "for_stream", classmethod(lambda cls, cc, s=1.0: None))
+    _colorize(colorizer, src, tmp_path / "rgb.mp4", keyframes=1, smooth=0.0)
+    ya = rgb_to_lab(np.stack(read_clip(tmp_path / "yuv.mp4")["frames"]))
+    ra = rgb_to_lab(np.stack(read_clip(tmp_path / "rgb.mp4")["frames"]))
+    sa = rgb_to_lab(np.stack(read_clip(src)["frames"]))
+    chroma = np.hypot(ra[..., 1], ra[..., 2]).mean()
+    assert chroma > 3.0  # the tiny model does colour something
+    assert np.abs(ya[..., 1:] - ra[..., 1:]).mean() < 0.25 * chroma + 1.0
+    # both keep the lightness of the input
+    assert np.abs(ya[..., 0] - sa[..., 0]).mean() < 1.5
+    assert np.abs(ra[..., 0] - sa[..., 0]).mean() < 1.5
+
+
+def test_flow_propagation_follows_motion():
+    from colorcli.propagate import FlowPropagator
+
+    h, w = 48, 64
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+
+    def scene(dx):
+        blob = ((xx - 20 - dx) ** 2 + (yy - 24) ** 2) < 80
+        lum = 30 + 40 * blob + 5 * np.sin(xx / 3) * np.cos(yy / 4)
+        ab = np.zeros((h, w, 2), np.float32)
+        ab[blob] = (40.0, 30.0)
+        return lum.astype(np.float32), ab
+
+    l0, ab0 = scene(0)
+    l1, ab1 = scene(4)
+    moved = FlowPropagator()(ab0, l0, l1)
+    err_warp = np.abs(moved - ab1).mean()
+    err_still = np.abs(ab0 - ab1).mean()
+    assert err_warp < 0.4 * err_still, (err_warp, err_still)
+
+
+def _count_network_frames(monkeypatch, colorizer):
+    seen = []
+    real = Colorizer.predict_ab
+
+    def spy(self, l_nets):
+        seen.append(len(l_nets))
+        return real(self, l_nets)
+
+    monkeypatch.setattr(Colorizer, "predict_ab", spy)
+    return seen
+
+
+@pytest.mark.parametrize("keyframes,expected", [(1, 20), (4, 5), (None, 5)])
+def test_keyframes_send_every_kth_frame_to_the_network(
+    tmp_path, colorizer, monkeypatch, keyframes, expected
+):
+    from colorcli.video import auto_keyframes
+
+    assert auto_keyframes("cuda") == 1 and auto_keyframes("cpu") == 4
+    src = make_clip(tmp_path / "in.mp4", n=20, audio=None)
+    seen = _count_network_frames(monkeypatch, colorizer)
+    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=keyframes)
+    assert sum(seen) == expected
+    assert len(read_clip(tmp_path / "out.mp4")["frames"]) == 20
+
+
+def test_a_scene_cut_is_always_a_keyframe(tmp_path, colorizer, monkeypatch):
+    src = make_clip(tmp_path / "in.mp4", n=20, audio=None, cut_at=10)
+    seen = _count_network_frames(monkeypatch, colorizer)
+    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=8)
+    assert sum(seen) == 4  # frames 0, 8, the cut at 10, 18
+
+
+def test_keyframes_cli_option(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=6)
+    r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "-q", "--keyframes", "0")
+    assert r.exit_code == 2 and "--keyframes" in r.output
+    r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "-q", "--keyframes", "2")
+    assert r.exit_code == 0, r.output
+    assert len(read_clip(tmp_path / "out.mp4")["frames"]) == 6
