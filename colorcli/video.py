@@ -27,6 +27,7 @@ from typing import Any
 
 import av
 import cv2
+import numba
 import numpy as np
 
 from colorcli.archive import VIDEO_EXTS  # noqa: F401  (one list, re-exported here)
@@ -378,8 +379,12 @@ def colorize_video(
     tmp = temp_sibling(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     stage = _Stage()
-    q_in: queue.Queue = queue.Queue(maxsize=colorizer.batch_size + _QUEUE_FRAMES)
-    q_out: queue.Queue = queue.Queue(maxsize=colorizer.batch_size + _QUEUE_FRAMES)
+    every = opts.keyframes or auto_keyframes(colorizer.device.type)
+    # one batch spans batch_size keys and the frames carried from them; the queues hold a
+    # batch's worth more, so decoding and encoding go on while the model works in bursts
+    depth = colorizer.batch_size * every + _QUEUE_FRAMES
+    q_in: queue.Queue = queue.Queue(maxsize=depth)
+    q_out: queue.Queue = queue.Queue(maxsize=depth)
     inp = _open_input(src)
     out = None
     threads: list[threading.Thread] = []
@@ -530,6 +535,9 @@ def colorize_video(
 
         def encode_worker() -> None:
             try:
+                # the codec's threads have the cores: composing serially here costs less CPU
+                # than a parallel kernel that waits on them (numba's setting is per thread)
+                numba.set_num_threads(1)
                 while True:
                     item = stage.get(q_out)
                     kind = item[0]
@@ -583,7 +591,6 @@ def colorize_video(
         # the network sees every K-th frame and every scene cut (a "key"); the frames after a
         # key until the next are carried from it by optical flow (colorcli.propagate)
         cutter = SceneCutDetector()
-        every = opts.keyframes or auto_keyframes(colorizer.device.type)
         propagator = FlowPropagator() if every > 1 else None
         groups: list[list[tuple[int, Any, np.ndarray, np.dtype, bool]]] = []
         since_key = every  # the first frame is a key
