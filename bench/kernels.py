@@ -63,6 +63,7 @@ def main() -> None:
         ("rgb_to_l       uint8", K.rgb_to_l, K.rgb_to_l_np, (rgb_u8,)),
         ("lab_to_rgb     float32", K.lab_to_rgb, K.lab_to_rgb_np, (lab,)),
         ("compose_rgb8   L+ab", K.compose_rgb8, K.compose_rgb8_np, (lum, ab_pred)),
+        ("lab_to_ycbcr   L+ab", K.lab_to_ycbcr, K.lab_to_ycbcr_np, (lum, ab_pred)),
         (
             "temporal_smooth",
             K.temporal_smooth,

@@ -219,10 +219,6 @@ class TemporalSmoother:
         self._prev = (ab, lum)
         return ab
 
-    def carry(self, ab: np.ndarray, lum: np.ndarray) -> None:
-        """Take a frame whose ab was propagated, not predicted, as the state to smooth from."""
-        self._prev = (ab, lum)
-
 
 @dataclass(frozen=True)
 class Yuv420Path:
@@ -624,8 +620,10 @@ def colorize_video(
                     if j == 0:
                         ab = smoother(np.ascontiguousarray(ab_key), l_small, cut=cut)
                     else:
-                        ab = propagator(prev[0], prev[1], l_small)
-                        smoother.carry(ab, l_small)
+                        # the warped colour goes through the smoother like a prediction: where
+                        # L is steady it keeps the previous colour (no wobble from flow noise),
+                        # where L changed it takes the warped one
+                        ab = smoother(propagator(prev[0], prev[1], l_small), l_small, cut=False)
                     prev = (ab, l_small)
                     # composing at full resolution happens on the encoder thread, so the model
                     # can start on the next batch meanwhile
