@@ -33,7 +33,7 @@ import numpy as np
 from colorcli.archive import VIDEO_EXTS  # noqa: F401  (one list, re-exported here)
 from colorcli.atomic import temp_sibling
 from colorcli.errors import ConfigError, MediaError, OutputPathError
-from colorcli.kernels import lab_to_ycbcr, luma_to_l, temporal_smooth
+from colorcli.kernels import lab_to_ycbcr, luma_l_table, temporal_smooth
 from colorcli.metrics import SceneCutDetector, TemporalMeter
 from colorcli.propagate import FlowPropagator
 
@@ -110,6 +110,17 @@ def auto_keyframes(device_type: str) -> int:
     every frame; on a CPU it dominates, and running it on every 4th frame (plus every cut) makes
     a film about 3x faster for a mean colour difference of about 5 ab units (bench/video.py)."""
     return 1 if device_type == "cuda" else CPU_KEYFRAMES
+
+
+def kernel_threads(cores: int | None = None) -> int:
+    """Threads for the numba kernels that run beside the codec (annealed mean, smoothing,
+    composing). The decoder and the encoder keep up to two cores busy; on a machine with few
+    cores a parallel kernel then stalls on a worker the codec has descheduled and burns CPU
+    spinning. Measured with bench/video.py's trivial model at 1080p on 2 cores: 0.66 x the
+    transcode floor with 2 kernel threads, 0.75 with 1; the shipped model's speed is unchanged
+    (its convolutions keep PyTorch's threads)."""
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores <= 4 else cores // 2
 
 
 @dataclass(frozen=True)
@@ -250,18 +261,14 @@ class Yuv420Path:
         """L* at the network's size from a packed frame."""
         nh, nw = colorizer.net_shape(self.height, self.width)
         y = yuv[: self.height]
-        k = min(self.height // nh, self.width // nw)
-        if k >= 2:  # an exact k x k box average first: OpenCV's fast path, then a small resize
-            y = cv2.resize(
-                y[: (self.height // k) * k, : (self.width // k) * k],
-                (self.width // k, self.height // k),
-                interpolation=cv2.INTER_AREA,
-            )
+        # exact 2x box averages while the frame is at least twice the network's size (OpenCV's
+        # fastest path), then bilinear for the last factor below 2
+        while y.shape[0] >= 2 * nh and y.shape[1] >= 2 * nw:
+            h2, w2 = y.shape[0] // 2, y.shape[1] // 2
+            y = cv2.resize(y[: 2 * h2, : 2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
         if y.shape != (nh, nw):
-            y = cv2.resize(
-                y, (nw, nh), interpolation=cv2.INTER_AREA if nh < y.shape[0] else cv2.INTER_LINEAR
-            )
-        return luma_to_l(y, self.full_range)
+            y = cv2.resize(y, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        return cv2.LUT(y, luma_l_table(self.full_range))
 
     def compose(self, yuv: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
         """A packed output frame: the input's luma (L* kept) with chroma from ``ab_small``."""
@@ -271,7 +278,11 @@ class Yuv420Path:
         yc = cv2.resize(y, (wc, hc), interpolation=cv2.INTER_AREA)
         ab = cv2.resize(ab_small, (wc, hc), interpolation=cv2.INTER_LINEAR).reshape(hc, wc, 2)
         y_new, cbcr = lab_to_ycbcr(
-            luma_to_l(yc, self.full_range), ab, self.saturation, self.matrix, self.full_range
+            cv2.LUT(yc, luma_l_table(self.full_range)),
+            ab,
+            self.saturation,
+            self.matrix,
+            self.full_range,
         )
         lo, hi = (0, 255) if self.full_range else (16, 235)
         # the luma a gray pixel of that L* has is clip(yc): the difference is what colour needs
@@ -388,7 +399,12 @@ def colorize_video(
     meter = TemporalMeter() if opts.stats else None
     counts = {"decoded": 0, "bad_packets": 0, "encoded": 0}
     t0 = time.perf_counter()
+    caller_threads = numba.get_num_threads()
     try:
+        # this (the caller's) thread runs the per-frame kernels while the codec threads keep
+        # the cores busy; a parallel kernel then waits on a descheduled worker (see
+        # kernel_threads); restored in the finally clause
+        numba.set_num_threads(min(caller_threads, kernel_threads()))
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         deep = info.bit_depth > 8
@@ -533,7 +549,7 @@ def colorize_video(
             try:
                 # the codec's threads have the cores: composing serially here costs less CPU
                 # than a parallel kernel that waits on them (numba's setting is per thread)
-                numba.set_num_threads(1)
+                numba.set_num_threads(min(numba.get_num_threads(), kernel_threads()))
                 while True:
                     item = stage.get(q_out)
                     kind = item[0]
@@ -689,6 +705,7 @@ def colorize_video(
     except av.error.FFmpegError as e:
         raise MediaError(src, f"video processing failed: {e}") from e
     finally:
+        numba.set_num_threads(caller_threads)
         stage.stop.set()
         for t in threads:
             t.join(timeout=5)

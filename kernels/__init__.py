@@ -23,7 +23,7 @@ from colorcli.kernels.lab import (
     rgb_to_lab_np,
 )
 from colorcli.kernels.temporal import temporal_smooth, temporal_smooth_np
-from colorcli.kernels.ycbcr import lab_to_ycbcr, lab_to_ycbcr_np, luma_to_l
+from colorcli.kernels.ycbcr import lab_to_ycbcr, lab_to_ycbcr_np, luma_l_table, luma_to_l
 
 __all__ = [
     "AB_NORM",
@@ -44,6 +44,7 @@ __all__ = [
     "lab_to_rgb_np",
     "lab_to_ycbcr",
     "lab_to_ycbcr_np",
+    "luma_l_table",
     "luma_to_l",
     "rgb_to_lab",
     "rgb_to_lab_np",

@@ -160,6 +160,12 @@ def luma_to_l(y: np.ndarray, full_range: bool = False) -> np.ndarray:
     return np.interp(v, _GRID, _L_OF_V).astype(np.float32)
 
 
+def luma_l_table(full_range: bool = False) -> np.ndarray:
+    """The 256 L* values of :func:`luma_to_l` for uint8 codes (float32), for a caller with a
+    faster lookup at hand (``cv2.LUT``)."""
+    return _L_OF_CODE[int(full_range)]
+
+
 def _l_of_v(v: np.ndarray) -> np.ndarray:
     lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
     return np.where(lin > (6.0 / 29.0) ** 3, 116.0 * np.cbrt(lin) - 16.0, lin * 24389.0 / 27.0)

@@ -356,3 +356,40 @@ def test_keyframes_cli_option(tmp_path, tiny_ckpt):
     r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "-q", "--keyframes", "2")
     assert r.exit_code == 0, r.output
     assert len(read_clip(tmp_path / "out.mp4")["frames"]) == 6
+
+
+def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
+    tmp_path, colorizer, monkeypatch
+):
+    import numba
+
+    from colorcli import video
+
+    src = make_clip(tmp_path / "in.mp4", n=6, size=(48, 64), audio=None)
+    seen = []
+    smooth = video.temporal_smooth
+    monkeypatch.setattr(video, "kernel_threads", lambda cores=None: 1)
+    monkeypatch.setattr(
+        video, "temporal_smooth", lambda *a: seen.append(numba.get_num_threads()) or smooth(*a)
+    )
+    before = numba.get_num_threads()
+    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=1)
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == before
+
+
+def test_kernel_threads_policy():
+    from colorcli.video import kernel_threads
+
+    assert kernel_threads(1) == kernel_threads(2) == kernel_threads(4) == 1
+    assert kernel_threads(16) == 8
+
+
+def test_luma_table_matches_luma_to_l():
+    import cv2
+
+    from colorcli.kernels import luma_l_table, luma_to_l
+
+    y = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    for full in (False, True):
+        np.testing.assert_array_equal(cv2.LUT(y, luma_l_table(full)), luma_to_l(y, full))
