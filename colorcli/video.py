@@ -113,12 +113,13 @@ def auto_keyframes(device_type: str) -> int:
 
 
 def kernel_threads(cores: int | None = None) -> int:
-    """Threads for the numba kernels that run beside the codec (annealed mean, smoothing,
-    composing). The decoder and the encoder keep up to two cores busy; on a machine with few
-    cores a parallel kernel then stalls on a worker the codec has descheduled and burns CPU
-    spinning. Measured with bench/video.py's trivial model at 1080p on 2 cores: 0.66 x the
-    transcode floor with 2 kernel threads, 0.75 with 1; the shipped model's speed is unchanged
-    (its convolutions keep PyTorch's threads)."""
+    """Threads for the numba and OpenCV work that runs beside the codec (annealed mean,
+    smoothing, optical flow, composing). The decoder and the encoder keep up to two cores
+    busy; on a machine with few cores a parallel kernel then stalls on a worker the codec has
+    descheduled, and the workers burn CPU spinning. Measured with bench/video.py's trivial
+    model on 2 cores: 1080p at 0.66 x the transcode floor with 2 numba threads, 0.75 with 1;
+    OpenCV's pool at 1 thread saves about 2 ms of CPU a 480p frame. The shipped model's speed
+    is unchanged (its convolutions keep PyTorch's threads)."""
     cores = cores or os.cpu_count() or 1
     return 1 if cores <= 4 else cores // 2
 
@@ -277,23 +278,27 @@ class Yuv420Path:
         y = yuv[:h]
         yc = cv2.resize(y, (wc, hc), interpolation=cv2.INTER_AREA)
         ab = cv2.resize(ab_small, (wc, hc), interpolation=cv2.INTER_LINEAR).reshape(hc, wc, 2)
-        y_new, cbcr = lab_to_ycbcr(
+        out = np.empty_like(yuv)
+        planes = out.reshape(-1)[h * w :]
+        n = hc * wc
+        # the chroma codes go straight into the frame's U and V planes
+        y_new, _, _ = lab_to_ycbcr(
             cv2.LUT(yc, luma_l_table(self.full_range)),
             ab,
             self.saturation,
             self.matrix,
             self.full_range,
+            out=(
+                np.empty((hc, wc), np.float32),
+                planes[:n].reshape(hc, wc),
+                planes[n : 2 * n].reshape(hc, wc),
+            ),
         )
         lo, hi = (0, 255) if self.full_range else (16, 235)
         # the luma a gray pixel of that L* has is clip(yc): the difference is what colour needs
-        y_new -= np.clip(yc, lo, hi)
+        cv2.subtract(y_new, np.clip(yc, lo, hi).astype(np.float32), dst=y_new)
         dy = cv2.resize(y_new, (w, h), interpolation=cv2.INTER_LINEAR)
-        out = np.empty_like(yuv)
-        flat = out.reshape(-1)
         out[:h] = cv2.add(y, dy, dtype=cv2.CV_8U)  # rounds and saturates in one pass
-        n = hc * wc
-        flat[h * w : h * w + n] = cbcr[..., 0].reshape(-1)
-        flat[h * w + n : h * w + 2 * n] = cbcr[..., 1].reshape(-1)
         return out
 
     def to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
@@ -399,12 +404,13 @@ def colorize_video(
     meter = TemporalMeter() if opts.stats else None
     counts = {"decoded": 0, "bad_packets": 0, "encoded": 0}
     t0 = time.perf_counter()
-    caller_threads = numba.get_num_threads()
+    caller_threads = numba.get_num_threads(), cv2.getNumThreads()
     try:
         # this (the caller's) thread runs the per-frame kernels while the codec threads keep
         # the cores busy; a parallel kernel then waits on a descheduled worker (see
-        # kernel_threads); restored in the finally clause
-        numba.set_num_threads(min(caller_threads, kernel_threads()))
+        # kernel_threads). OpenCV's pool is process-wide; both are restored at the end
+        numba.set_num_threads(min(caller_threads[0], kernel_threads()))
+        cv2.setNumThreads(min(caller_threads[1], kernel_threads()))
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         deep = info.bit_depth > 8
@@ -705,7 +711,8 @@ def colorize_video(
     except av.error.FFmpegError as e:
         raise MediaError(src, f"video processing failed: {e}") from e
     finally:
-        numba.set_num_threads(caller_threads)
+        numba.set_num_threads(caller_threads[0])
+        cv2.setNumThreads(caller_threads[1])
         stage.stop.set()
         for t in threads:
             t.join(timeout=5)

@@ -167,8 +167,9 @@ def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
 
     lum = rng.uniform(0, 100, (40, 30)).astype(np.float32)
     ab = rng.normal(0, 35, (40, 30, 2)).astype(np.float32)
-    y, c = lab_to_ycbcr(lum, ab, 0.9, matrix, full_range)
-    y2, c2 = lab_to_ycbcr_np(lum, ab, 0.9, matrix, full_range)
+    y, cb, cr = lab_to_ycbcr(lum, ab, 0.9, matrix, full_range)
+    y2, cb2, cr2 = lab_to_ycbcr_np(lum, ab, 0.9, matrix, full_range)
+    c, c2 = np.stack([cb, cr], -1), np.stack([cb2, cr2], -1)
     assert y.dtype == np.float32 and c.dtype == np.uint8 and c.shape == (40, 30, 2)
     np.testing.assert_allclose(y, y2, atol=0.05)
     assert np.abs(c.astype(int) - c2).max() <= 1
@@ -184,6 +185,25 @@ def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
     assert np.abs(rgb_to_lab(rgb)[..., 0] - lum).mean() < 0.5
     assert np.abs(rgb_to_lab(rgb)[..., 0] - lum).max() < 3.0
     # no colour: chroma is neutral and luma_to_l inverts the luma code
-    y0c, c0 = lab_to_ycbcr(lum, np.zeros_like(ab), 1.0, matrix, full_range)
-    assert np.abs(c0.astype(int) - 128).max() <= 1
+    y0c, cb0, cr0 = lab_to_ycbcr(lum, np.zeros_like(ab), 1.0, matrix, full_range)
+    assert np.abs(np.stack([cb0, cr0]).astype(int) - 128).max() <= 1
     np.testing.assert_allclose(luma_to_l(y0c, full_range), lum, atol=0.05)
+
+
+def test_lab_to_ycbcr_writes_into_given_planes_and_spans_blocks(rng):
+    from colorcli.kernels import lab_to_ycbcr, lab_to_ycbcr_np
+
+    # more pixels than one block of the kernel, L at the ends of its range, strong colour
+    lum = rng.uniform(0, 100, (97, 61)).astype(np.float32)
+    lum[0], lum[1] = 0.0, 100.0
+    ab = rng.normal(0, 60, (97, 61, 2)).astype(np.float32)
+    planes = (np.empty((97, 61), np.float32), *np.zeros((2, 97, 61), np.uint8))
+    got = lab_to_ycbcr(lum, ab, out=planes)
+    assert all(g is p for g, p in zip(got, planes, strict=True))
+    want = lab_to_ycbcr_np(lum, ab)
+    np.testing.assert_allclose(got[0], want[0], atol=0.05)
+    for g, w in zip(got[1:], want[1:], strict=True):
+        assert np.abs(g.astype(int) - w).max() <= 1
+        assert (g != w).mean() < 0.01  # off by one only where a code sits on a rounding edge
+    with pytest.raises(ValueError, match="out arrays"):
+        lab_to_ycbcr(lum, ab, out=(planes[0], planes[1], planes[2][:, :60]))

@@ -372,10 +372,20 @@ def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
     monkeypatch.setattr(
         video, "temporal_smooth", lambda *a: seen.append(numba.get_num_threads()) or smooth(*a)
     )
-    before = numba.get_num_threads()
+    import cv2
+
+    before = numba.get_num_threads(), cv2.getNumThreads()
+    cv_seen = []
+    compose = video.Yuv420Path.compose
+    monkeypatch.setattr(
+        video.Yuv420Path,
+        "compose",
+        lambda self, *a: cv_seen.append(cv2.getNumThreads()) or compose(self, *a),
+    )
     _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=1)
     assert seen and set(seen) == {1}
-    assert numba.get_num_threads() == before
+    assert cv_seen and set(cv_seen) == {1}
+    assert (numba.get_num_threads(), cv2.getNumThreads()) == before
 
 
 def test_kernel_threads_policy():
