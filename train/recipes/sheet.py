@@ -1,6 +1,6 @@
 """Before/after contact sheet of samples/ with a model (the README's picture).
 
-    python train/recipes/sheet.py [--model CKPT] [--out samples/contact_sheet.png]
+    python train/recipes/sheet.py [--model CKPT] [--out train/recipes/contact_sheet.png]
 
 One strip per sample photo (and one frame from the middle of each sample clip): the black and
 white input, then the colorization at the model's default settings; two strips to a row.
@@ -63,7 +63,7 @@ def pack(pairs: list[np.ndarray], per_row: int) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--out", type=Path, default=ROOT / "samples" / "contact_sheet.png")
+    ap.add_argument("--out", type=Path, default=ROOT / "train" / "recipes" / "contact_sheet.png")
     ap.add_argument("--height", type=int, default=200)
     ap.add_argument("--per-row", type=int, default=2)
     args = ap.parse_args()
