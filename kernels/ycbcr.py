@@ -36,8 +36,8 @@ def _range(full_range: bool) -> tuple[float, float, float]:
 
 
 # sRGB encoding as a polynomial in w = v ** (1/4) (two square roots): 1.055 w**(5/3) - 0.055 on
-# the power segment; least squares of degree 5, at most 0.005 of an 8-bit code from the exact
-# curve (tested against the numpy twin). Tables would need a gather per channel, which keeps
+# the power segment; least squares of degree 5, within 0.01 of an 8-bit code of the exact curve
+# (tested). Tables would need a gather per channel, which keeps
 # the loop from vectorizing; this is square roots and multiply-adds only.
 _W_LO = 0.0031308**0.25
 _ENC_POLY = tuple(

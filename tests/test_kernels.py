@@ -207,3 +207,12 @@ def test_lab_to_ycbcr_writes_into_given_planes_and_spans_blocks(rng):
         assert (g != w).mean() < 0.01  # off by one only where a code sits on a rounding edge
     with pytest.raises(ValueError, match="out arrays"):
         lab_to_ycbcr(lum, ab, out=(planes[0], planes[1], planes[2][:, :60]))
+
+
+def test_srgb_polynomial_of_the_ycbcr_kernel_is_within_a_hundredth_of_a_code():
+    from colorcli.kernels.ycbcr import _enc32
+
+    v = np.linspace(0.0, 1.0, 20001)
+    exact = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+    got = np.array([_enc32(np.float32(x)) for x in v])
+    assert np.abs(got - exact).max() * 255 < 0.01
