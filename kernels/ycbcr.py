@@ -37,17 +37,11 @@ def _range(full_range: bool) -> tuple[float, float, float]:
 
 # sRGB encoding as a polynomial in w = v ** (1/4) (two square roots): 1.055 w**(5/3) - 0.055 on
 # the power segment; least squares of degree 5, within 0.01 of an 8-bit code of the exact curve
-# (tested). Tables would need a gather per channel, which keeps
-# the loop from vectorizing; this is square roots and multiply-adds only.
+# (tested). Tables would need a gather per channel, which keeps the loop from vectorizing; this
+# is square roots and multiply-adds only.
 _W_LO = 0.0031308**0.25
-_ENC_POLY = tuple(
-    float(c)
-    for c in np.polyfit(
-        np.linspace(_W_LO, 1.0, 20001),
-        1.055 * np.linspace(_W_LO, 1.0, 20001) ** (5.0 / 3.0) - 0.055,
-        5,
-    )
-)
+_W = np.linspace(_W_LO, 1.0, 20001)
+_ENC_POLY = tuple(float(c) for c in np.polyfit(_W, 1.055 * _W ** (5.0 / 3.0) - 0.055, 5))
 _CHUNK = 2048  # pixels per block: three float32 buffers of it stay in the L1/L2 cache
 _D = 6.0 / 29.0
 
@@ -68,25 +62,37 @@ def _fy32(lum):
     )
 
 
+@nb.njit(inline="always", fastmath=True)
+def _lin32(fy, ea, eb, m):
+    """Linear RGB of the Lab colour with f(Y) = fy and a / 500 = ea, b / 200 = eb."""
+    x = _finv32(fy + ea)
+    y = _finv32(fy)
+    z = _finv32(fy - eb)
+    return (
+        m[0] * x + m[1] * y + m[2] * z,
+        m[3] * x + m[4] * y + m[5] * z,
+        m[6] * x + m[7] * y + m[8] * z,
+    )
+
+
+@nb.njit(inline="always", fastmath=True)
+def _in_gamut32(r, g, b):
+    return (min(r, min(g, b)) >= np.float32(-_GAMUT_TOL)) & (
+        max(r, max(g, b)) <= np.float32(1.0 + _GAMUT_TOL)
+    )
+
+
 @nb.njit(fastmath=True, nogil=True)
 def _block_linear(lum, ab, sa, sb, m, rr, gg, bb):
     """Linear RGB of a block of (L, s a, s b); returns how many pixels are out of gamut.
     Flat 1-D indexing only, so that LLVM vectorizes the loop."""
-    lo = np.float32(-_GAMUT_TOL)
-    hi = np.float32(1.0 + _GAMUT_TOL)
     bad = 0
     for j in range(lum.shape[0]):
-        fy = _fy32(lum[j])
-        x = _finv32(fy + ab[2 * j] * sa)
-        y = _finv32(fy)
-        z = _finv32(fy - ab[2 * j + 1] * sb)
-        r = m[0] * x + m[1] * y + m[2] * z
-        g = m[3] * x + m[4] * y + m[5] * z
-        b = m[6] * x + m[7] * y + m[8] * z
+        r, g, b = _lin32(_fy32(lum[j]), ab[2 * j] * sa, ab[2 * j + 1] * sb, m)
         rr[j] = r
         gg[j] = g
         bb[j] = b
-        bad += np.int32((min(r, min(g, b)) < lo) | (max(r, max(g, b)) > hi))
+        bad += np.int32(1) - np.int32(_in_gamut32(r, g, b))
     return bad
 
 
@@ -94,8 +100,6 @@ def _block_linear(lum, ab, sa, sb, m, rr, gg, bb):
 def _block_fit(lum, ab, sa, sb, m, rr, gg, bb):
     """Out-of-gamut pixels of a block: the largest chroma scale in gamut, by bisection. They
     are packed densely first so that the fixed-step bisection runs as one vectorized loop."""
-    lo_t = np.float32(-_GAMUT_TOL)
-    hi_t = np.float32(1.0 + _GAMUT_TOL)
     n = lum.shape[0]
     idx = np.empty(n, np.int32)
     fys = np.empty(n, np.float32)
@@ -103,7 +107,7 @@ def _block_fit(lum, ab, sa, sb, m, rr, gg, bb):
     ebs = np.empty(n, np.float32)
     nb_ = 0
     for j in range(n):
-        if min(rr[j], min(gg[j], bb[j])) < lo_t or max(rr[j], max(gg[j], bb[j])) > hi_t:
+        if not _in_gamut32(rr[j], gg[j], bb[j]):
             idx[nb_] = j
             fys[nb_] = _fy32(lum[j])
             eas[nb_] = ab[2 * j] * sa
@@ -114,25 +118,13 @@ def _block_fit(lum, ab, sa, sb, m, rr, gg, bb):
     for _ in range(_BISECT_STEPS):
         for q in range(nb_):
             mid = np.float32(0.5) * (los[q] + his[q])
-            fy = fys[q]
-            x = _finv32(fy + mid * eas[q])
-            y = _finv32(fy)
-            z = _finv32(fy - mid * ebs[q])
-            r = m[0] * x + m[1] * y + m[2] * z
-            g = m[3] * x + m[4] * y + m[5] * z
-            b = m[6] * x + m[7] * y + m[8] * z
-            ok = (min(r, min(g, b)) >= lo_t) & (max(r, max(g, b)) <= hi_t)
+            r, g, b = _lin32(fys[q], mid * eas[q], mid * ebs[q], m)
+            ok = _in_gamut32(r, g, b)
             los[q] = mid if ok else los[q]
             his[q] = his[q] if ok else mid
     for q in range(nb_):
-        fy = fys[q]
-        x = _finv32(fy + los[q] * eas[q])
-        y = _finv32(fy)
-        z = _finv32(fy - los[q] * ebs[q])
         j = idx[q]
-        rr[j] = m[0] * x + m[1] * y + m[2] * z
-        gg[j] = m[3] * x + m[4] * y + m[5] * z
-        bb[j] = m[6] * x + m[7] * y + m[8] * z
+        rr[j], gg[j], bb[j] = _lin32(fys[q], los[q] * eas[q], los[q] * ebs[q], m)
 
 
 @nb.njit(inline="always", fastmath=True)
