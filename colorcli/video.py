@@ -405,12 +405,13 @@ def colorize_video(
     counts = {"decoded": 0, "bad_packets": 0, "encoded": 0}
     t0 = time.perf_counter()
     caller_threads = numba.get_num_threads(), cv2.getNumThreads()
+    side_threads = kernel_threads()
     try:
         # this (the caller's) thread runs the per-frame kernels while the codec threads keep
         # the cores busy; a parallel kernel then waits on a descheduled worker (see
         # kernel_threads). OpenCV's pool is process-wide; both are restored at the end
-        numba.set_num_threads(min(caller_threads[0], kernel_threads()))
-        cv2.setNumThreads(min(caller_threads[1], kernel_threads()))
+        numba.set_num_threads(min(caller_threads[0], side_threads))
+        cv2.setNumThreads(min(caller_threads[1], side_threads))
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         deep = info.bit_depth > 8
@@ -555,7 +556,7 @@ def colorize_video(
             try:
                 # the codec's threads have the cores: composing serially here costs less CPU
                 # than a parallel kernel that waits on them (numba's setting is per thread)
-                numba.set_num_threads(min(numba.get_num_threads(), kernel_threads()))
+                numba.set_num_threads(min(numba.get_num_threads(), side_threads))
                 while True:
                     item = stage.get(q_out)
                     kind = item[0]
