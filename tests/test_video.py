@@ -361,6 +361,7 @@ def test_keyframes_cli_option(tmp_path, tiny_ckpt):
 def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
     tmp_path, colorizer, monkeypatch
 ):
+    import cv2
     import numba
 
     from colorcli import video
@@ -372,8 +373,6 @@ def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
     monkeypatch.setattr(
         video, "temporal_smooth", lambda *a: seen.append(numba.get_num_threads()) or smooth(*a)
     )
-    import cv2
-
     before = numba.get_num_threads(), cv2.getNumThreads()
     cv_seen = []
     compose = video.Yuv420Path.compose
