@@ -33,7 +33,7 @@ import numpy as np
 from colorcli.archive import VIDEO_EXTS  # noqa: F401  (one list, re-exported here)
 from colorcli.atomic import temp_sibling
 from colorcli.errors import ConfigError, MediaError, OutputPathError
-from colorcli.kernels import lab_to_ycbcr, luma_l_table, temporal_smooth
+from colorcli.kernels import add_half_res, lab_to_ycbcr, luma_l_table, temporal_smooth
 from colorcli.metrics import SceneCutDetector, TemporalMeter
 from colorcli.propagate import FlowPropagator
 
@@ -258,10 +258,9 @@ class Yuv420Path:
         full = cc.pix_fmt == "yuvj420p" or int(cc.color_range or 0) == 2
         return cls(cc.height, cc.width, matrix, full, saturation)
 
-    def l_net(self, colorizer, yuv: np.ndarray) -> np.ndarray:
-        """L* at the network's size from a packed frame."""
+    def l_net(self, colorizer, y: np.ndarray) -> np.ndarray:
+        """L* at the network's size from a frame's (H, W) luma plane."""
         nh, nw = colorizer.net_shape(self.height, self.width)
-        y = yuv[: self.height]
         # exact 2x box averages while the frame is at least twice the network's size (OpenCV's
         # fastest path), then bilinear for the last factor below 2
         while y.shape[0] >= 2 * nh and y.shape[1] >= 2 * nw:
@@ -271,35 +270,56 @@ class Yuv420Path:
             y = cv2.resize(y, (nw, nh), interpolation=cv2.INTER_LINEAR)
         return cv2.LUT(y, luma_l_table(self.full_range))
 
-    def compose(self, yuv: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
-        """A packed output frame: the input's luma (L* kept) with chroma from ``ab_small``."""
+    def compose(
+        self,
+        y: np.ndarray,
+        ab_small: np.ndarray,
+        out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """An output frame: the input's luma (L* kept) with chroma from ``ab_small``.
+
+        y: (H, W) uint8 luma plane of the input (a strided view of a frame's plane is fine).
+        out: the (Y', Cb, Cr) planes to write, such as views of a new frame's planes; None:
+        a new packed (H * 3 / 2, W) array (FFmpeg's yuv420p layout), which is returned.
+        """
         h, w = self.height, self.width
         hc, wc = h // 2, w // 2
-        y = yuv[:h]
+        packed = None
+        if out is None:
+            packed = np.empty((h * 3 // 2, w), np.uint8)
+            flat = packed.reshape(-1)[h * w :]
+            out = (packed[:h], flat[: hc * wc].reshape(hc, wc), flat[hc * wc :].reshape(hc, wc))
         yc = cv2.resize(y, (wc, hc), interpolation=cv2.INTER_AREA)
         ab = cv2.resize(ab_small, (wc, hc), interpolation=cv2.INTER_LINEAR).reshape(hc, wc, 2)
-        out = np.empty_like(yuv)
-        planes = out.reshape(-1)[h * w :]
-        n = hc * wc
-        # the chroma codes go straight into the frame's U and V planes
+        # the chroma codes go straight into the frame's planes when their rows are unpadded
+        direct = out[1].flags.c_contiguous and out[2].flags.c_contiguous
+        chroma = out[1:] if direct else (np.empty((hc, wc), np.uint8), np.empty((hc, wc), np.uint8))
         y_new, _, _ = lab_to_ycbcr(
             cv2.LUT(yc, luma_l_table(self.full_range)),
             ab,
             self.saturation,
             self.matrix,
             self.full_range,
-            out=(
-                np.empty((hc, wc), np.float32),
-                planes[:n].reshape(hc, wc),
-                planes[n : 2 * n].reshape(hc, wc),
-            ),
+            out=(np.empty((hc, wc), np.float32), *chroma),
         )
+        if not direct:
+            out[1][...] = chroma[0]
+            out[2][...] = chroma[1]
         lo, hi = (0, 255) if self.full_range else (16, 235)
-        # the luma a gray pixel of that L* has is clip(yc): the difference is what colour needs
+        # the luma a gray pixel of that L* has is clip(yc): the difference is what colour needs,
+        # added to the full-resolution luma in one pass
         cv2.subtract(y_new, np.clip(yc, lo, hi).astype(np.float32), dst=y_new)
-        dy = cv2.resize(y_new, (w, h), interpolation=cv2.INTER_LINEAR)
-        out[:h] = cv2.add(y, dy, dtype=cv2.CV_8U)  # rounds and saturates in one pass
-        return out
+        add_half_res(y, y_new, out=out[0])
+        return packed if packed is not None else out
+
+    def new_frame(self, y: np.ndarray, ab_small: np.ndarray) -> av.VideoFrame:
+        """A yuv420p frame composed in place (no intermediate array), tagged with the matrix
+        and range its chroma was computed for."""
+        vf = av.VideoFrame(self.width, self.height, "yuv420p")
+        self.compose(y, ab_small, out=tuple(_plane_view(p) for p in vf.planes))
+        vf.colorspace = _SPACE_CODE[self.matrix]
+        vf.color_range = 2 if self.full_range else 1
+        return vf
 
     def to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
         """8-bit RGB of an output frame, decoded with its own matrix and range (for --stats)."""
@@ -308,6 +328,14 @@ class Yuv420Path:
             src_colorspace=_SWS_NAME[self.matrix],
             src_color_range="JPEG" if self.full_range else "MPEG",
         )
+
+
+def _plane_view(plane) -> np.ndarray:
+    """A frame plane as a writable (height, width) uint8 array over its buffer (no copy); the
+    array keeps the frame alive."""
+    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[
+        : plane.height, : plane.width
+    ]
 
 
 class _Stage:
@@ -526,11 +554,13 @@ def colorize_video(
                             if opts.end is not None and t >= opts.end - 1e-6:
                                 finished = True
                                 break
-                            arr = (
-                                frame.to_ndarray()
-                                if yuv is not None and frame.format.name == in_fmt
-                                else frame.to_ndarray(format=in_fmt)
-                            )
+                            if yuv is not None:
+                                # the luma plane itself, no copy: chroma of a gray film is unused
+                                if frame.format.name != in_fmt:
+                                    frame = frame.reformat(format=in_fmt)
+                                arr = _plane_view(frame.planes[0])
+                            else:
+                                arr = frame.to_ndarray(format=in_fmt)
                             counts["decoded"] += 1
                             if not stage.put(q_in, ("frame", pts, arr)):
                                 return
@@ -565,9 +595,7 @@ def colorize_video(
                     if kind == "frame":
                         _, pts, (src_frame, ab, dtype) = item
                         if yuv is not None:
-                            vf = av.VideoFrame.from_ndarray(yuv.compose(src_frame, ab), "yuv420p")
-                            vf.colorspace = _SPACE_CODE[yuv.matrix]
-                            vf.color_range = 2 if yuv.full_range else 1
+                            vf = yuv.new_frame(src_frame, ab)
                             rgb = yuv.to_rgb(vf) if meter is not None else None
                         else:
                             rgb = colorizer.compose(src_frame, ab, dtype)
@@ -616,7 +644,7 @@ def colorize_video(
 
         def add_frame(pts: int, arr: np.ndarray) -> None:
             nonlocal since_key
-            if yuv is not None:  # the packed frame itself goes on to the encoder thread
+            if yuv is not None:  # the luma plane itself goes on to the encoder thread
                 payload, ln = arr, yuv.l_net(colorizer, arr)
             else:
                 payload = colorizer.lightness(arr)

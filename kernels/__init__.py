@@ -23,13 +23,22 @@ from colorcli.kernels.lab import (
     rgb_to_lab_np,
 )
 from colorcli.kernels.temporal import temporal_smooth, temporal_smooth_np
-from colorcli.kernels.ycbcr import lab_to_ycbcr, lab_to_ycbcr_np, luma_l_table, luma_to_l
+from colorcli.kernels.ycbcr import (
+    add_half_res,
+    add_half_res_np,
+    lab_to_ycbcr,
+    lab_to_ycbcr_np,
+    luma_l_table,
+    luma_to_l,
+)
 
 __all__ = [
     "AB_NORM",
     "L_CENT",
     "L_NORM",
     "LAB_CONSTANTS",
+    "add_half_res",
+    "add_half_res_np",
     "ab_gamut_bins",
     "ab_grid_index",
     "ab_histogram",

@@ -216,3 +216,31 @@ def test_srgb_polynomial_of_the_ycbcr_kernel_is_within_a_hundredth_of_a_code():
     exact = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
     got = np.array([_enc32(np.float32(x)) for x in v])
     assert np.abs(got - exact).max() * 255 < 0.01
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (6, 10), (240, 428)])
+def test_add_half_res_parity_and_matches_opencv(rng, shape):
+    import cv2
+
+    from colorcli.kernels import add_half_res, add_half_res_np
+
+    h, w = shape
+    y = rng.integers(0, 256, shape, dtype=np.uint8)
+    y[0, :2] = (0, 255)  # saturation at both ends
+    d = rng.normal(0, 12, (h // 2, w // 2)).astype(np.float32)
+    d[0, 0], d[0, -1] = -50.0, 50.0
+    a = add_half_res(y, d)
+    np.testing.assert_array_equal(a, add_half_res_np(y, d))
+    # the same as upsampling with OpenCV's bilinear resize and adding (rounding ties aside)
+    ref = cv2.add(y, cv2.resize(d, (w, h), interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
+    assert np.abs(a.astype(int) - ref).max() <= 1
+    assert (a != ref).mean() < 1e-3
+    # strided rows in and out, as a frame's planes have; nothing beyond the width is touched
+    pad_in = np.zeros((h, w + 12), np.uint8)
+    pad_in[:, :w] = y
+    pad_out = np.full((h, w + 12), 7, np.uint8)
+    add_half_res(pad_in[:, :w], d, out=pad_out[:, :w])
+    np.testing.assert_array_equal(pad_out[:, :w], a)
+    assert (pad_out[:, w:] == 7).all()
+    with pytest.raises(ValueError, match="halve"):
+        add_half_res(y, d[:-1])

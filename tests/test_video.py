@@ -379,7 +379,7 @@ def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
     monkeypatch.setattr(
         video.Yuv420Path,
         "compose",
-        lambda self, *a: cv_seen.append(cv2.getNumThreads()) or compose(self, *a),
+        lambda self, *a, **k: cv_seen.append(cv2.getNumThreads()) or compose(self, *a, **k),
     )
     _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=1)
     assert seen and set(seen) == {1}
