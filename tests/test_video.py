@@ -402,3 +402,21 @@ def test_luma_table_matches_luma_to_l():
     y = np.arange(256, dtype=np.uint8).reshape(16, 16)
     for full in (False, True):
         np.testing.assert_array_equal(cv2.LUT(y, luma_l_table(full)), luma_to_l(y, full))
+
+
+@pytest.mark.parametrize("size", [(48, 64), (40, 86)])  # chroma rows unpadded / padded
+def test_new_frame_matches_the_packed_compose(size):
+    from colorcli.video import Yuv420Path, _plane_view
+
+    h, w = size
+    rng = np.random.default_rng(3)
+    yuv = Yuv420Path(h, w, "bt601", False)
+    src = av.VideoFrame(w, h, "yuv420p")
+    y = _plane_view(src.planes[0])  # the decoder's luma plane, rows padded to its line size
+    y[...] = rng.integers(16, 236, (h, w), dtype=np.uint8)
+    ab = rng.normal(0, 30, (h // 4, w // 4, 2)).astype(np.float32)
+    packed = yuv.compose(np.ascontiguousarray(y), ab)
+    vf = yuv.new_frame(y, ab)
+    assert (vf.width, vf.height, vf.format.name) == (w, h, "yuv420p")
+    np.testing.assert_array_equal(vf.to_ndarray(), packed)
+    assert np.abs(packed[h:].astype(int) - 128).max() > 5  # there is colour to compare
