@@ -65,6 +65,15 @@ def main() -> None:
         ("compose_rgb8   L+ab", K.compose_rgb8, K.compose_rgb8_np, (lum, ab_pred)),
         ("lab_to_ycbcr   L+ab", K.lab_to_ycbcr, K.lab_to_ycbcr_np, (lum, ab_pred)),
         (
+            "add_half_res   luma",
+            K.add_half_res,
+            K.add_half_res_np,
+            (
+                rgb_u8[:, 0].reshape(-1, 256)[: n // 256 // 2 * 2],
+                ab_pred[: n // 4, 0].reshape(-1, 128)[: n // 256 // 2],
+            ),
+        ),
+        (
             "temporal_smooth",
             K.temporal_smooth,
             K.temporal_smooth_np,

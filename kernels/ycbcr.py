@@ -296,10 +296,12 @@ def _add_half_res_nb(y, ys, d, out, os_, h, w):
             orow[2 * m + 1] = _sat8(np.float32(yr[2 * m + 1]) + (c + q * row[m + 2]) + half)
 
 
+def _rows_contiguous(a: np.ndarray) -> bool:
+    return a.strides[1] == 1 and a.strides[0] >= a.shape[1]
+
+
 def _rows(a: np.ndarray) -> tuple[np.ndarray, int]:
     """A 2D uint8 array with contiguous rows as (flat view over its rows, row stride)."""
-    if a.strides[1] != 1 or a.strides[0] < a.shape[1]:
-        raise ValueError("luma planes need contiguous rows")
     n = (a.shape[0] - 1) * a.strides[0] + a.shape[1]
     return np.lib.stride_tricks.as_strided(a, shape=(n,), strides=(1,)), a.strides[0]
 
@@ -325,9 +327,15 @@ def add_half_res(y: np.ndarray, d: np.ndarray, out: np.ndarray | None = None) ->
     padded plane) receives the result. Returns out.
     """
     out = _check_half(y, d, out)
-    if y.size:
-        (yf, ys), (of, os_) = _rows(y), _rows(out)
-        _add_half_res_nb(yf, ys, np.ascontiguousarray(d), of, os_, y.shape[0], y.shape[1])
+    if not y.size:
+        return out
+    if not _rows_contiguous(y):
+        y = np.ascontiguousarray(y)
+    dst = out if _rows_contiguous(out) else np.empty(y.shape, np.uint8)
+    (yf, ys), (of, os_) = _rows(y), _rows(dst)
+    _add_half_res_nb(yf, ys, np.ascontiguousarray(d), of, os_, y.shape[0], y.shape[1])
+    if dst is not out:
+        out[...] = dst
     return out
 
 

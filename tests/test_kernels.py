@@ -242,5 +242,11 @@ def test_add_half_res_parity_and_matches_opencv(rng, shape):
     add_half_res(pad_in[:, :w], d, out=pad_out[:, :w])
     np.testing.assert_array_equal(pad_out[:, :w], a)
     assert (pad_out[:, w:] == 7).all()
+    # any strides at all (a column of an RGB image, a transposed output)
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[..., 1] = y
+    col_out = np.zeros((w, h), np.uint8).T
+    add_half_res(rgb[..., 1], d, out=col_out)
+    np.testing.assert_array_equal(col_out, a)
     with pytest.raises(ValueError, match="halve"):
         add_half_res(y, d[:-1])
