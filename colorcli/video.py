@@ -271,24 +271,15 @@ class Yuv420Path:
         return cv2.LUT(y, luma_l_table(self.full_range))
 
     def compose(
-        self,
-        y: np.ndarray,
-        ab_small: np.ndarray,
-        out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """An output frame: the input's luma (L* kept) with chroma from ``ab_small``.
+        self, y: np.ndarray, ab_small: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> None:
+        """Write an output frame: the input's luma (L* kept) with chroma from ``ab_small``.
 
         y: (H, W) uint8 luma plane of the input (a strided view of a frame's plane is fine).
-        out: the (Y', Cb, Cr) planes to write, such as views of a new frame's planes; None:
-        a new packed (H * 3 / 2, W) array (FFmpeg's yuv420p layout), which is returned.
+        out: the (Y', Cb, Cr) planes to write, such as views of a new frame's planes.
         """
         h, w = self.height, self.width
         hc, wc = h // 2, w // 2
-        packed = None
-        if out is None:
-            packed = np.empty((h * 3 // 2, w), np.uint8)
-            flat = packed.reshape(-1)[h * w :]
-            out = (packed[:h], flat[: hc * wc].reshape(hc, wc), flat[hc * wc :].reshape(hc, wc))
         yc = cv2.resize(y, (wc, hc), interpolation=cv2.INTER_AREA)
         ab = cv2.resize(ab_small, (wc, hc), interpolation=cv2.INTER_LINEAR).reshape(hc, wc, 2)
         # the chroma codes go straight into the frame's planes when their rows are unpadded
@@ -310,7 +301,6 @@ class Yuv420Path:
         # added to the full-resolution luma in one pass
         cv2.subtract(y_new, np.clip(yc, lo, hi).astype(np.float32), dst=y_new)
         add_half_res(y, y_new, out=out[0])
-        return packed if packed is not None else out
 
     def new_frame(self, y: np.ndarray, ab_small: np.ndarray) -> av.VideoFrame:
         """A yuv420p frame composed in place (no intermediate array), tagged with the matrix

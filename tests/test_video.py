@@ -415,7 +415,12 @@ def test_new_frame_matches_the_packed_compose(size):
     y = _plane_view(src.planes[0])  # the decoder's luma plane, rows padded to its line size
     y[...] = rng.integers(16, 236, (h, w), dtype=np.uint8)
     ab = rng.normal(0, 30, (h // 4, w // 4, 2)).astype(np.float32)
-    packed = yuv.compose(np.ascontiguousarray(y), ab)
+    # the same composition into FFmpeg's packed yuv420p layout, from an unpadded luma copy
+    packed = np.empty((h * 3 // 2, w), np.uint8)
+    n = (h // 2) * (w // 2)
+    chroma = packed.reshape(-1)[h * w :]
+    planes = (packed[:h], chroma[:n].reshape(h // 2, w // 2), chroma[n:].reshape(h // 2, w // 2))
+    yuv.compose(np.ascontiguousarray(y), ab, out=planes)
     vf = yuv.new_frame(y, ab)
     assert (vf.width, vf.height, vf.format.name) == (w, h, "yuv420p")
     np.testing.assert_array_equal(vf.to_ndarray(), packed)
