@@ -69,7 +69,7 @@ def main() -> None:
             K.add_half_res,
             K.add_half_res_np,
             (
-                rgb_u8[:, 0].reshape(-1, 256)[: n // 256 // 2 * 2],
+                np.ascontiguousarray(rgb_u8[:, 0]).reshape(-1, 256)[: n // 256 // 2 * 2],
                 ab_pred[: n // 4, 0].reshape(-1, 128)[: n // 256 // 2],
             ),
         ),
