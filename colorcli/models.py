@@ -243,6 +243,7 @@ class EffUNet(nn.Module):
     ImageNet features to a small colorization data set."""
 
     input_multiple = 32
+    encoder_prefixes = ("_conv_stem", "_bn0", "_blocks")  # what load_imagenet fills
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -304,12 +305,7 @@ class EffUNet(nn.Module):
         state["_conv_stem.weight"] = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
         own = self.state_dict()
         picked = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-        missing = [
-            k
-            for k in own
-            if (k.startswith("_blocks") or k.startswith("_conv_stem") or k.startswith("_bn0"))
-            and k not in picked
-        ]
+        missing = [k for k in own if k.startswith(self.encoder_prefixes) and k not in picked]
         if missing:
             raise ConfigError(
                 f"ImageNet weights do not fit the encoder ({len(missing)} tensors missing, e.g. {missing[0]})"

@@ -10,6 +10,7 @@ from PIL import Image
 
 from colorcli.checkpoint import read_payload
 from colorcli.colorizer import Colorizer
+from colorcli.errors import ConfigError
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
 from colorcli.train.data import find_dataset, load_images
@@ -183,7 +184,15 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
     assert np.isfinite(report["ours"]["psnr"]) and (tmp_path / "e.png").exists()
 
 
-@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "max_zoom": 1.5}], ids=["plain", "ema-zoom"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"ema": 0.9, "max_zoom": 1.5},
+        {"arch": "effunet", "encoder_lr": 0.1, "out_stride": 2, "crop": 64, "load_size": 64},
+    ],
+    ids=["plain", "ema-zoom", "effunet-encoder-lr"],
+)
 def test_resume_matches_uninterrupted_run(tmp_path, extra):
     data = tmp_path / "data"
     _write_colour_images(data, 8)
@@ -205,7 +214,7 @@ def test_resume_matches_uninterrupted_run(tmp_path, extra):
     wb = read_payload(tmp_path / "b" / "run" / "last.pt")["state_dict"]
     for k in wa:
         assert torch.allclose(wa[k].float(), wb[k].float(), atol=1e-5), k
-    if extra:
+    if extra.get("ema"):
         raw = read_payload(tmp_path / "a" / "run" / "last.pt")["raw_state_dict"]
         assert any(not torch.equal(raw[k], wa[k]) for k in wa)  # the average is not the last step
 
@@ -346,3 +355,56 @@ def test_eval_and_train_errors(tmp_path):
         ],
     )
     assert r.exit_code == 1 and "has no pretrained weights" in r.stderr
+
+
+def test_encoder_learning_rate_fraction(tmp_path):
+    from colorcli.models import ModelConfig, build_model
+    from colorcli.train.loop import param_groups
+
+    model = build_model("effunet", ModelConfig(num_bins=313, width=4, out_stride=2))
+    cfg = _cfg(tmp_path, tmp_path, arch="effunet", encoder_lr=0.1)
+    enc, rest = param_groups(model, cfg)
+    assert (enc["lr_scale"], rest["lr_scale"]) == (0.1, 1.0)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all(names[id(p)].startswith(("_conv_stem", "_bn0", "_blocks")) for p in enc["params"])
+    assert not any(names[id(p)].startswith("_blocks") for p in rest["params"])
+    assert len(enc["params"]) + len(rest["params"]) == len(list(model.parameters()))
+    # the default, and a model that names no encoder, keep one group
+    assert len(param_groups(model, _cfg(tmp_path, tmp_path))) == 1
+    plain = build_model("colorunet", ModelConfig(num_bins=313, width=4))
+    assert len(param_groups(plain, cfg)) == 1
+    with pytest.raises(ConfigError):
+        _cfg(tmp_path, tmp_path, encoder_lr=0.0)
+    # one step: the encoder moves by about a tenth of what the decoder's first layer moves
+    # (Adam's first step is lr * sign(g) per weight, so the mean |change| is the rate)
+    data = tmp_path / "data"
+    _write_colour_images(data, 4)
+    run = _cfg(
+        tmp_path,
+        data,
+        arch="effunet",
+        encoder_lr=0.1,
+        steps=1,
+        warmup=0,
+        crop=64,
+        load_size=64,
+        width=4,
+        out_stride=2,
+        weight_decay=0.0,
+        grad_clip=1e9,
+        lr=1e-3,
+    )
+    torch.manual_seed(run.seed)
+    before = build_model(
+        "effunet", ModelConfig(num_bins=len(ab_gamut_bins()), width=4, out_stride=2)
+    ).state_dict()
+    list(run_training(run))
+    after = read_payload(tmp_path / "run" / "last.pt")["state_dict"]
+    enc_step = (
+        (after["_blocks.5._depthwise_conv.weight"] - before["_blocks.5._depthwise_conv.weight"])
+        .abs()
+        .mean()
+    )
+    dec_step = (after["up.0.0.0.weight"] - before["up.0.0.0.weight"]).abs().mean()
+    assert float(enc_step) == pytest.approx(1e-4, rel=0.3)
+    assert float(dec_step) == pytest.approx(1e-3, rel=0.3)

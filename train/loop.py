@@ -83,6 +83,7 @@ class TrainConfig:
     prior_pixels: int = 4_000_000
     ema: float = 0.0
     device: str = "auto"
+    encoder_lr: float = 1.0  # the pretrained encoder's learning rate, as a fraction of lr
 
     def __post_init__(self) -> None:
         if self.loss not in ("classification", "regression"):
@@ -95,6 +96,8 @@ class TrainConfig:
             raise ConfigError(f"max zoom must be >= 1, got {self.max_zoom}")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"ema decay must be in [0, 1), got {self.ema}")
+        if not 0.0 < self.encoder_lr <= 1.0:
+            raise ConfigError(f"encoder lr fraction must be in (0, 1], got {self.encoder_lr}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -111,6 +114,19 @@ def get_lr(step: int, cfg: TrainConfig) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t))))
+
+
+def param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """AdamW parameter groups: with ``encoder_lr`` < 1 and a model that names its pretrained
+    encoder (``encoder_prefixes``), the encoder learns at that fraction of the schedule's rate,
+    so the ImageNet features that carry a small data set drift less."""
+    prefixes = tuple(getattr(model, "encoder_prefixes", ()))
+    if cfg.encoder_lr >= 1.0 or not prefixes:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    enc, rest = [], []
+    for name, p in model.named_parameters():
+        (enc if name.startswith(prefixes) else rest).append(p)
+    return [{"params": enc, "lr_scale": cfg.encoder_lr}, {"params": rest, "lr_scale": 1.0}]
 
 
 def compute_prior(
@@ -366,7 +382,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         # colours instead of climbing out of a gray average
         with torch.no_grad():
             model.head.bias.copy_(torch.from_numpy(np.log(np.maximum(prior, 1e-6))).float())
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0
     best = -math.inf
     last = out / "last.pt"
@@ -434,7 +450,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
             wait = time.perf_counter() - t_wait
             lr = get_lr(step, cfg)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("lr_scale", 1.0)
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 out_t = model(batch["l"])
