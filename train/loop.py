@@ -151,9 +151,7 @@ def init_from_checkpoint(
         raise ConfigError(f"--init {path}: the checkpoint was trained with {' '.join(wrong)}")
     if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
         raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
-    model.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in ckpt.state_dict.items()}
-    )
+    model.load_state_dict(ckpt.build().state_dict())  # float32, and a damaged file is one line
 
 
 def compute_prior(
