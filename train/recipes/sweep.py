@@ -38,7 +38,7 @@ def _launch(name: str, args: list[str], steps: int, root: Path, env: dict) -> su
     out.mkdir(parents=True)
     cmd = [sys.executable, "-c", LAUNCH, "train", *BASE, "--out", str(out)]
     cmd += ["--steps", str(steps), *args]
-    log = open(root / f"{name}.log", "w")  # noqa: SIM115 (the child writes it)
+    log = open(root / f"{name}.log", "w")  # the child process writes it
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
