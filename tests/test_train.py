@@ -355,6 +355,21 @@ def test_eval_and_train_errors(tmp_path):
         ],
     )
     assert r.exit_code == 1 and "has no pretrained weights" in r.stderr
+    # a resumed run must keep the settings it started with (schedule, batches, model)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "r4"), "--steps", "2"]
+    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--save-every", "1", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.stderr
+    r = CliRunner().invoke(main, [*args, "--resume", "--lr", "0.002", "--workers", "1"])
+    assert r.exit_code == 1
+    line = r.stderr.strip()
+    assert "\n" not in line and str(tmp_path / "r4") in line
+    assert "--lr 0.001 (now 0.002)" in line and "--workers" not in line
+    r = CliRunner().invoke(main, [*args, "--resume", "--workers", "1"])  # may change
+    assert r.exit_code == 0, r.stderr
+    (tmp_path / "r4" / "config.json").write_text("{")
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 1 and "config.json is unreadable" in r.stderr
 
 
 def test_encoder_learning_rate_fraction(tmp_path):

@@ -108,6 +108,32 @@ class TrainConfig:
         return cls(**d)
 
 
+# settings a resumed run may change: where it writes, how often it reports, what runs it
+RESUME_MAY_CHANGE = frozenset(
+    {"data", "val", "out", "save_every", "val_every", "val_images", "workers", "device"}
+)
+
+
+def check_resume_config(saved: dict[str, Any], cfg: TrainConfig) -> None:
+    """Refuse to resume a run with settings other than the ones it started with.
+
+    saved: the run's config.json. Every setting that shapes the schedule, the batches or the
+    model must match; a difference raises one ConfigError naming the options and both values.
+    """
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    diffs = []
+    for name, default in fields.items():
+        if name in RESUME_MAY_CHANGE:
+            continue
+        before, now = saved.get(name, default), getattr(cfg, name)
+        if before != now:
+            diffs.append(f"--{name.replace('_', '-')} {before} (now {now})")
+    if diffs:
+        raise ConfigError(
+            f"--resume: {cfg.out} was started with {', '.join(diffs)}; pass the same options or start a new run"
+        )
+
+
 # ------------------------------------------------------------------ helpers
 def get_lr(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up, then cosine decay to 1% of the peak."""
@@ -353,6 +379,14 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
     main_rank = rank == 0
     device = _device(cfg, rank)
     out = Path(cfg.out)
+    if resume and (out / "config.json").exists():
+        try:
+            saved = json.loads((out / "config.json").read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ConfigError(f"--resume: {out / 'config.json'} is unreadable ({e})") from e
+        if not isinstance(saved, dict):
+            raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
+        check_resume_config(saved, cfg)
     if main_rank:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
