@@ -528,6 +528,13 @@ def _train_options(fn: Callable) -> Callable:
             help="Scale augmentation: cache photos this many times larger than --load-size and crop at a random zoom between 1 and this.",
         ),
         click.option(
+            "--l-noise",
+            type=click.FloatRange(min=0.0),
+            default=0.0,
+            show_default=True,
+            help="Robustness augmentation: add Gaussian noise to the input L* with a standard deviation drawn per crop between 0 and this (targets stay clean), so grain and 8-bit luma do not move the colours.",
+        ),
+        click.option(
             "--ema",
             type=click.FloatRange(0.0, 1.0, max_open=True),
             default=0.0,

@@ -451,3 +451,27 @@ def test_fine_tune_starts_from_a_checkpoint(tmp_path):
     assert f"--init {base}: the checkpoint was trained with --width 4" in r.stderr
     r = CliRunner().invoke(main, [*args[:6], str(tmp_path / "missing.pt"), *args[7:]])
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_l_noise_perturbs_the_input_only(tmp_path):
+    from colorcli.kernels import ab_gamut_bins
+    from colorcli.train.data import load_images
+    from colorcli.train.loop import make_batch
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 4)
+    images, _, _ = load_images(sorted(data.glob("*.png")), 40, 0.0)
+    bins = ab_gamut_bins()
+    weights = np.ones(len(bins), np.float32)
+    clean = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data))
+    noisy = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data, l_noise=4.0))
+    again = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data, l_noise=4.0))
+    # same crops and targets; L moved by a few L* units on average, within [0, 100]
+    assert torch.equal(clean["ab"], noisy["ab"]) and torch.equal(clean["idx"], noisy["idx"])
+    diff = ((noisy["l"] - clean["l"]) * 100).abs()
+    assert 0.3 < float(diff.mean()) < 3.2
+    lum = noisy["l"] * 100 + 50
+    assert float(lum.min()) >= 0 and float(lum.max()) <= 100
+    assert torch.equal(noisy["l"], again["l"])  # a pure function of (seed, step)
+    with pytest.raises(ConfigError):
+        _cfg(tmp_path, data, l_noise=-1.0)

@@ -82,6 +82,7 @@ class TrainConfig:
     pretrained: bool = False
     prior_pixels: int = 4_000_000
     ema: float = 0.0
+    l_noise: float = 0.0  # max std of the Gaussian noise added to input L* (augmentation)
     device: str = "auto"
     encoder_lr: float = 1.0  # the pretrained encoder's learning rate, as a fraction of lr
     init: str | None = None  # start from this checkpoint's weights (fine-tuning)
@@ -95,6 +96,8 @@ class TrainConfig:
             raise ConfigError("steps and batch size must be >= 1")
         if self.max_zoom < 1.0:
             raise ConfigError(f"max zoom must be >= 1, got {self.max_zoom}")
+        if not (self.l_noise >= 0.0 and math.isfinite(self.l_noise)):
+            raise ConfigError(f"L noise must be >= 0, got {self.l_noise}")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"ema decay must be in [0, 1), got {self.ema}")
         if not 0.0 < self.encoder_lr <= 1.0:
@@ -217,6 +220,10 @@ def make_batch(
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
     lum, ab = to_lab_batch(rgb)
     b, h, w = lum.shape
+    if cfg.l_noise > 0:  # noisy input, clean targets: colours must not follow grain
+        sigma = rng.uniform(0.0, cfg.l_noise, size=(b, 1, 1)).astype(np.float32)
+        noise = rng.standard_normal(lum.shape, dtype=np.float32) * sigma
+        lum = np.clip(lum + noise, 0.0, 100.0)
     if stride > 1:  # area-average ab down to the model's output grid
         ab = ab.reshape(b, h // stride, stride, w // stride, stride, 2).mean(axis=(2, 4))
     has_colour = (np.abs(ab) > CHROMA_MIN).any(axis=-1).reshape(b, -1).any(axis=1)
