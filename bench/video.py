@@ -214,6 +214,7 @@ def main() -> None:
     ap.add_argument("--rss-size", default="640x360", help="WxH of the 10 s / 60 s RSS clips")
     ap.add_argument("--real", type=Path, default=Path(__file__).with_name("media") / "bikes.mp4")
     ap.add_argument("--skip", default="", help="comma list of a,b,c,d,e to skip")
+    ap.add_argument("--model", type=Path, help="checkpoint in place of the shipped model")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -221,7 +222,7 @@ def main() -> None:
         return
     skip = set(args.skip.split(","))
     torch.set_num_threads(os.cpu_count() or 1)
-    shipped = Colorizer(None, device=args.device, batch_size=args.batch_size)
+    shipped = Colorizer(args.model, device=args.device, batch_size=args.batch_size)
     trivial = trivial_colorizer(args.device, args.batch_size)
     auto = auto_keyframes(shipped.device.type)
     print(
