@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -42,12 +43,13 @@ def _launch(name: str, args: list[str], steps: int, root: Path, env: dict) -> su
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _steps(run: Path) -> list[dict]:
+def _events(run: Path, kind: str) -> list[dict]:
+    """The run's metrics.jsonl lines of one event kind ("step", "val"); none if it has none."""
     path = run / "metrics.jsonl"
     if not path.exists():
         return []
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    return [r for r in rows if r["event"] == "step"]
+    return [r for r in rows if r["event"] == kind]
 
 
 def main() -> None:
@@ -72,10 +74,10 @@ def main() -> None:
     for name, args in configs:
         procs[name].kill()
         procs[name].wait()
-        ev = _steps(probe / name)
+        ev = _events(probe / name, "step")
         if not ev:
             sys.exit(f"{name}: no step in the probe; see {probe / name}.log")
-        ips = sorted(e["images_per_s"] for e in ev[len(ev) // 2 :])[len(ev[len(ev) // 2 :]) // 2]
+        ips = statistics.median_high(e["images_per_s"] for e in ev[len(ev) // 2 :])
         bs = int(args[args.index("--batch-size") + 1]) if "--batch-size" in args else 16
         plan[name] = max(100, int(ips / bs * (left - 25) * 0.92))
         print(f"probe {name}: {len(ev)} steps, median {ips:.0f} images/s -> {plan[name]} steps")
@@ -102,9 +104,8 @@ def main() -> None:
                 if f.suffix in (".jsonl", ".json", ".png"):
                     tar.add(f, arcname=f"{name}/{f.name}")
             tar.add(root / f"{name}.log", arcname=f"{name}.log")
-            ev = _steps(run)
-            vals = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-            vals = [(v["step"], round(v["psnr"], 2)) for v in vals if v["event"] == "val"]
+            ev = _events(run, "step")
+            vals = [(v["step"], round(v["psnr"], 2)) for v in _events(run, "val")]
             print(f"{name}: rc {p.returncode}, {len(ev)} steps, val crops PSNR {vals}")
     print(f"wall {time.time() - t0:.0f} s")
 
