@@ -1,5 +1,6 @@
 """Training: prior and rebalancing maths, data discovery, the loop, exact resume, single hue."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from colorcli.errors import ConfigError
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
 from colorcli.train.data import find_dataset, load_images
-from colorcli.train.loop import TrainConfig, get_lr, run_training
+from colorcli.train.loop import TrainConfig, check_resume_config, get_lr, run_training
 from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 
 
@@ -367,6 +368,24 @@ def test_eval_and_train_errors(tmp_path):
     assert "--lr 0.001 (now 0.002)" in line and "--workers" not in line
     r = CliRunner().invoke(main, [*args, "--resume", "--workers", "1"])  # may change
     assert r.exit_code == 0, r.stderr
+    # where the weights started need not be repeated: the resumed run keeps its own record
+    r4_last = str(tmp_path / "r4" / "last.pt")
+    args5 = [*args[:4], str(tmp_path / "r5"), *args[5:]]
+    r = CliRunner().invoke(main, [*args5, "--init", r4_last])
+    assert r.exit_code == 0, r.stderr
+    r = CliRunner().invoke(main, [*args5, "--steps", "3", "--resume"])
+    assert r.exit_code == 1 and "--steps 2 (now 3)" in r.stderr and "--init" not in r.stderr
+    r = CliRunner().invoke(main, [*args5, "--resume"])
+    assert r.exit_code == 0, r.stderr
+    assert read_payload(tmp_path / "r5" / "last.pt")["train"]["config"]["init"] == r4_last
+    cfg = _cfg(tmp_path / "r6", data)
+    saved = {**dataclasses.asdict(cfg), "init": r4_last, "pretrained": True}
+    assert (check_resume_config(saved, cfg).init, check_resume_config(saved, cfg).pretrained) == (
+        r4_last,
+        True,
+    )
+    r = CliRunner().invoke(main, [*args5, "--resume", "--init", str(tmp_path / "r5" / "last.pt")])
+    assert r.exit_code == 1 and f"--init {r4_last} (now" in r.stderr
     (tmp_path / "r4" / "config.json").write_text("{")
     r = CliRunner().invoke(main, [*args, "--resume"])
     assert r.exit_code == 1 and "config.json is unreadable" in r.stderr

@@ -115,26 +115,35 @@ class TrainConfig:
 RESUME_MAY_CHANGE = frozenset(
     {"data", "val", "out", "save_every", "val_every", "val_images", "workers", "device"}
 )
+# where the weights started: a resumed run takes its weights from last.pt, so these need not be
+# repeated (the run keeps the values it started with); given with another value they are refused
+RESUME_KEEPS = frozenset({"pretrained", "init"})
 
 
-def check_resume_config(saved: dict[str, Any], cfg: TrainConfig) -> None:
+def check_resume_config(saved: dict[str, Any], cfg: TrainConfig) -> TrainConfig:
     """Refuse to resume a run with settings other than the ones it started with.
 
     saved: the run's config.json. Every setting that shapes the schedule, the batches or the
     model must match; a difference raises one ConfigError naming the options and both values.
+    Returns ``cfg`` with the run's own ``pretrained`` / ``init`` where they were left out, so the
+    checkpoints of the resumed run still say how it started.
     """
     fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     diffs = []
+    kept = {}
     for name, default in fields.items():
         if name in RESUME_MAY_CHANGE:
             continue
         before, now = saved.get(name, default), getattr(cfg, name)
-        if before != now:
+        if name in RESUME_KEEPS and now == default:
+            kept[name] = before
+        elif before != now:
             diffs.append(f"--{name.replace('_', '-')} {before} (now {now})")
     if diffs:
         raise ConfigError(
             f"--resume: {cfg.out} was started with {', '.join(diffs)}; pass the same options or start a new run"
         )
+    return dataclasses.replace(cfg, **kept)
 
 
 # ------------------------------------------------------------------ helpers
@@ -393,7 +402,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
             raise ConfigError(f"--resume: {out / 'config.json'} is unreadable ({e})") from e
         if not isinstance(saved, dict):
             raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
-        check_resume_config(saved, cfg)
+        cfg = check_resume_config(saved, cfg)
     if main_rank:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
