@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from colorcli.checkpoint import DEFAULT_MODEL, load_checkpoint
 from colorcli.cli import main
+from colorcli.colorizer import Colorizer
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from tests.media import read_clip
@@ -40,3 +41,25 @@ def test_colorize_dir_samples_with_the_shipped_model(tmp_path):
         assert np.hypot(lab[..., 1], lab[..., 2]).mean() > 3.0  # there is colour
     a, b = read_clip(SAMPLES / "bikes_bw.mp4"), read_clip(out / "bikes_bw.mp4")
     assert b["pts"] == a["pts"] and b["time_base"] == a["time_base"]
+
+
+def test_shipped_model_colours_sky_foliage_and_skin():
+    # the model card's claims on the samples, as Lab hue: a sky blue, trees green, skin warm
+    colorizer = Colorizer(None, device="cpu")
+
+    def mean_ab(name: str, rows: tuple[float, float], cols: tuple[float, float]):
+        px = read_image(SAMPLES / name).pixels
+        rgb = colorizer.colorize(np.repeat(px[..., None], 3, -1) if px.ndim == 2 else px)
+        h, w = px.shape[:2]
+        lab = rgb_to_lab(rgb)[
+            int(rows[0] * h) : int(rows[1] * h), int(cols[0] * w) : int(cols[1] * w)
+        ]
+        a, b = lab[..., 1].mean(), lab[..., 2].mean()
+        return np.hypot(a, b), np.degrees(np.arctan2(b, a))
+
+    chroma, hue = mean_ab("summer_1am_bw.jpg", (0.0, 0.3), (0.0, 1.0))  # the sky
+    assert chroma > 5 and -135 < hue < -60  # blue: b* well below 0
+    chroma, hue = mean_ab("aitzgorri_bw.jpg", (0.45, 0.7), (0.8, 1.0))  # the trees on the right
+    assert chroma > 10 and 100 < hue < 180  # green: a* < 0, b* > 0
+    chroma, hue = mean_ab("astronaut_bw.jpg", (0.15, 0.3), (0.35, 0.5))  # the face
+    assert chroma > 10 and 20 < hue < 90  # warm: a* > 0, b* > 0
