@@ -201,15 +201,22 @@ def test_resume_matches_uninterrupted_run(tmp_path, extra):
     cut = _cfg(tmp_path / "b", data, **extra)
     gen = run_training(cut)
     for e in gen:
-        if e["event"] == "save" and e["step"] == 6:
+        if e["event"] == "step" and e["step"] == 8:
             break
-    gen.close()  # killed after the step-6 save
+    gen.close()  # killed two steps after the step-6 save
+    log = tmp_path / "b" / "run" / "metrics.jsonl"
+    with open(log, "a") as f:
+        f.write('{"event": "step", "st')  # a line torn by the kill
     resumed = list(run_training(cut, resume=True))
     assert resumed[2] == {"event": "resume", "step": 6}
     steps = [e for e in resumed if e["event"] == "step"]
     assert steps[0]["step"] == 7
     for a, b in zip(full[6:], steps, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
+    # the log holds each step once: the lost steps 7 and 8 and the torn line are gone
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["step"] for e in logged if e["event"] == "step"] == list(range(1, 13))
+    assert [e["step"] for e in logged if e["event"] == "val"] == [6, 12]
     # the checkpoints (EMA weights where enabled) agree too
     wa = read_payload(tmp_path / "a" / "run" / "last.pt")["state_dict"]
     wb = read_payload(tmp_path / "b" / "run" / "last.pt")["state_dict"]

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from colorcli.atomic import write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.errors import ConfigError
 from colorcli.kernels import ab_gamut_bins, annealed_mean, lab_to_rgb, soft_encode
@@ -387,6 +388,23 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
 
 
 # ------------------------------------------------------------------ the loop
+def _trim_metrics(path: Path, step: int) -> None:
+    """On resume: drop the log lines of steps after ``step`` (they were lost with the run that
+    wrote them and are about to run again), and a line torn by the kill; atomic rewrite."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            ev = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        at = ev.get("step", 0) if isinstance(ev, dict) else 0
+        if not (isinstance(at, int | float) and at > step):
+            kept.append(line)
+    write_bytes_atomic(path, "".join(f"{line}\n" for line in kept).encode())
+
+
 def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, Any]]:
     """Train; yield events: "data", "prior", "resume", "step", "val", "save", "done"."""
     import cv2
@@ -475,6 +493,8 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[dict[str, A
         torch.set_rng_state(payload["torch_rng"])
         start = int(payload["train"]["step"])
         best = float(payload.get("best_psnr", -math.inf))
+        if main_rank:
+            _trim_metrics(out / "metrics.jsonl", start)
         yield {"event": "resume", "step": start}
     elif main_rank:
         (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
