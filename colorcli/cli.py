@@ -27,8 +27,19 @@ def _fail(message: str, code: int = EXIT_FAILED) -> None:
     sys.exit(code)
 
 
+# what a rerun does after Ctrl-C, per command (only `dir` skips what it finished; a film or a
+# single image starts again; a training run continues from its last save with --resume)
+_AFTER_INTERRUPT = {
+    "dir_cmd": "rerun the same command to resume (finished files are skipped)",
+    "video_cmd": "rerun to colorize the film again from its start",
+    "train_cmd": "rerun the same command with --resume to continue from the last save",
+}
+
+
 def handle_errors(fn: Callable) -> Callable:
-    """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130."""
+    """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130 with a line
+    saying that nothing half-written was left and what a rerun does."""
+    after = _AFTER_INTERRUPT.get(fn.__name__, "rerun to start again")
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -40,8 +51,7 @@ def handle_errors(fn: Callable) -> Callable:
             _fail(str(e))
         except KeyboardInterrupt:
             click.echo(
-                "interrupted: no partial output was left under a final name; rerun to resume",
-                err=True,
+                f"interrupted: no partial output was left under a final name; {after}", err=True
             )
             sys.exit(EXIT_INTERRUPTED)
 

@@ -229,6 +229,7 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path, media_tree, tiny_ckpt, monkeypa
     out = tmp_path / "out"
     r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 130 and "interrupted" in r.stderr
+    assert "rerun the same command to resume (finished files are skipped)" in r.stderr
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) == 2 and not any(".colorcli-tmp-" in p.name for p in files)
     monkeypatch.setattr(atomic.os, "replace", real_replace)

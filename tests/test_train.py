@@ -499,3 +499,31 @@ def test_l_noise_perturbs_the_input_only(tmp_path):
     assert torch.equal(noisy["l"], again["l"])  # a pure function of (seed, step)
     with pytest.raises(ConfigError):
         _cfg(tmp_path, data, l_noise=-1.0)
+
+
+def test_ctrl_c_during_training_says_how_to_resume(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import colorcli.train.loop as loop
+    from colorcli.cli import main
+
+    data = tmp_path / "d"
+    _write_colour_images(data, 3)
+    real = loop.compute_loss
+    calls = {"n": 0}
+
+    def interrupt(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(loop, "compute_loss", interrupt)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "4"]
+    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--save-every", "1", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 130
+    assert "rerun the same command with --resume to continue from the last save" in r.stderr
+    monkeypatch.setattr(loop, "compute_loss", real)
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 0 and "resuming" in r.stderr and "at step 2" in r.stderr, r.stderr

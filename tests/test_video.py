@@ -256,6 +256,7 @@ def test_ctrl_c_leaves_nothing(tmp_path, tiny_ckpt, monkeypatch):
     dst = tmp_path / "out.mp4"
     r = run("video", src, dst, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 130 and "interrupted" in r.stderr
+    assert "rerun to colorize the film again from its start" in r.stderr
     assert not dst.exists() and not [p for p in tmp_path.iterdir() if "colorcli-tmp" in p.name]
 
 
