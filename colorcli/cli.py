@@ -50,8 +50,10 @@ def handle_errors(fn: Callable) -> Callable:
         except ColorcliError as e:
             _fail(str(e))
         except KeyboardInterrupt:
+            ctx = click.get_current_context(silent=True)
+            hint = ctx.meta.get("after_interrupt", after) if ctx else after
             click.echo(
-                f"interrupted: no partial output was left under a final name; {after}", err=True
+                f"interrupted: no partial output was left under a final name; {hint}", err=True
             )
             sys.exit(EXIT_INTERRUPTED)
 
@@ -661,6 +663,10 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
         if resume:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        # the folder was not named: the line after Ctrl-C names it
+        click.get_current_context().meta["after_interrupt"] = (
+            f"rerun the same command with --out {out} --resume to continue from the last save"
+        )
     if opts.get("init") is not None:
         opts["init"] = str(opts["init"])
     cfg = TrainConfig(

@@ -527,3 +527,11 @@ def test_ctrl_c_during_training_says_how_to_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(loop, "compute_loss", real)
     r = CliRunner().invoke(main, [*args, "--resume"])
     assert r.exit_code == 0 and "resuming" in r.stderr and "at step 2" in r.stderr, r.stderr
+    # without --out the run folder is named by the time: the line names it
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(loop, "compute_loss", interrupt)
+    calls["n"] = 0
+    r = CliRunner().invoke(main, [*args[:3], *args[5:]])  # no --out
+    assert r.exit_code == 130
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert f"rerun the same command with --out {Path('runs') / run_dir.name} --resume" in r.stderr
