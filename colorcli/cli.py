@@ -27,19 +27,15 @@ def _fail(message: str, code: int = EXIT_FAILED) -> None:
     sys.exit(code)
 
 
-# what a rerun does after Ctrl-C, per command (only `dir` skips what it finished; a film or a
-# single image starts again; a training run continues from its last save with --resume)
-_AFTER_INTERRUPT = {
-    "dir_cmd": "rerun the same command to resume (finished files are skipped)",
-    "video_cmd": "rerun to colorize the film again from its start",
-    "train_cmd": "rerun the same command with --resume to continue from the last save",
-}
+def _after_interrupt(hint: str) -> None:
+    """What a rerun of the running command does, for the line after Ctrl-C (the default:
+    "rerun to start again"; only `dir` and `train` continue where they stopped)."""
+    click.get_current_context().meta["after_interrupt"] = hint
 
 
 def handle_errors(fn: Callable) -> Callable:
     """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130 with a line
-    saying that nothing half-written was left and what a rerun does."""
-    after = _AFTER_INTERRUPT.get(fn.__name__, "rerun to start again")
+    saying that nothing half-written was left and what a rerun does (see _after_interrupt)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -51,7 +47,7 @@ def handle_errors(fn: Callable) -> Callable:
             _fail(str(e))
         except KeyboardInterrupt:
             ctx = click.get_current_context(silent=True)
-            hint = ctx.meta.get("after_interrupt", after) if ctx else after
+            hint = (ctx.meta if ctx else {}).get("after_interrupt", "rerun to start again")
             click.echo(
                 f"interrupted: no partial output was left under a final name; {hint}", err=True
             )
@@ -251,6 +247,7 @@ def dir_cmd(
 
     Outputs that already exist are skipped, so rerunning after an interruption resumes.
     """
+    _after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, parse_shard, plan_dir
 
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
@@ -346,6 +343,7 @@ def video_cmd(
     The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
     packet where the container accepts it. DST appears only when complete.
     """
+    _after_interrupt("rerun to colorize the film again from its start")
     from colorcli.video import VideoOptions, colorize_video
 
     opts = VideoOptions(
@@ -664,9 +662,11 @@ def train_cmd(data, val, out, resume, quiet, out_stride, **opts) -> None:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         # the folder was not named: the line after Ctrl-C names it
-        click.get_current_context().meta["after_interrupt"] = (
+        _after_interrupt(
             f"rerun the same command with --out {out} --resume to continue from the last save"
         )
+    else:
+        _after_interrupt("rerun the same command with --resume to continue from the last save")
     if opts.get("init") is not None:
         opts["init"] = str(opts["init"])
     cfg = TrainConfig(
