@@ -1,9 +1,11 @@
-"""A photo archive, recursively: plan the work, colorize in batches, write atomically.
+"""A photo archive, recursively: plan the work, claim each output, colorize, write atomically.
 
 The output tree mirrors the input tree. Existing outputs are skipped (a rerun resumes where an
 interrupted one stopped) unless ``overwrite``. ``shard=(k, n)`` keeps the files whose relative
 path hashes to k modulo n, so a cluster job array can split a huge archive without coordination;
-the split is the same on every machine and does not move when other files are added.
+the split is the same on every machine and does not move when other files are added. Each
+output is claimed (``colorcli.atomic.Claim``) before any work on it, so two runs over the same
+folders share the work instead of repeating it. Films go through ``colorcli.video``.
 """
 
 from __future__ import annotations
@@ -14,33 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.atomic import is_temp
+from colorcli.atomic import Claim, check_writable, is_temp, sweep_stale
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
-from colorcli.imageio import (
-    DEFAULT_MAX_PIXELS,
-    FORMAT_EXT,
-    IMAGE_FORMATS,
-    Image,
-    read_image,
-    write_image,
-)
-
-# video extensions, duplicated from colorcli.video so that planning does not import PyAV
-VIDEO_EXTS = {
-    ".mp4",
-    ".m4v",
-    ".mkv",
-    ".mov",
-    ".avi",
-    ".webm",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".wmv",
-    ".flv",
-    ".ogv",
-}
-OUTPUT_FORMATS = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm"}
+from colorcli.events import Event, VideoDone
+from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
+from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, VIDEO_CONTAINERS, VIDEO_EXTS, VideoOptions
 
 
 @dataclass(frozen=True)
@@ -51,35 +31,66 @@ class Job:
     dst: Path
     fmt: str
 
+    @property
+    def damaged_dst(self) -> Path:
+        """Where a film goes whose input lost frames: beside ``dst``, never under its name."""
+        return self.dst.with_name(f"{self.dst.stem}.damaged{self.dst.suffix}")
+
 
 @dataclass
 class Plan:
-    """jobs: files to colorize; existing: outputs already there (skipped)."""
+    """jobs: files to colorize; existing: outputs already there (skipped); damaged: films an
+    earlier run found damaged (their partial colour kept beside the output); unsearched:
+    folders not entered, with the reason; unreadable: whether any of those is an error."""
 
     in_dir: Path
     out_dir: Path
     jobs: list[Job]
     existing: list[Job]
+    damaged: list[Job] = field(default_factory=list)
+    unsearched: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def films(self) -> int:
+        return sum(j.fmt == "video" for j in self.jobs)
+
+    @property
+    def unreadable(self) -> int:
+        return sum("symbolic link" not in reason for _, reason in self.unsearched)
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """One file handled: status is "done" or "failed" (with a one-line reason)."""
+    """One file handled: status "done", "failed" (with a one-line reason) or "busy" (another
+    live run holds its output) or "skipped" (another run finished it meanwhile)."""
 
     job: Job
     status: str
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class FilmUpdate:
+    """An event of the film now being coloured (progress, notices)."""
+
+    job: Job
+    event: Event
+
+
 @dataclass
 class Summary:
     done: int = 0
     skipped: int = 0
+    busy: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
     def add(self, r: FileResult) -> None:
         if r.status == "done":
             self.done += 1
+        elif r.status == "skipped":
+            self.skipped += 1
+        elif r.status == "busy":
+            self.busy += 1
         else:
             self.failed.append((r.job.src, r.error or "failed"))
 
@@ -116,19 +127,7 @@ def _is_within(path: Path, parent: Path) -> bool:
         return False
 
 
-def plan_dir(
-    in_dir: Path | str,
-    out_dir: Path | str | None = None,
-    fmt: str | None = None,
-    shard: tuple[int, int] = (0, 1),
-    overwrite: bool = False,
-) -> Plan:
-    """Find the images under ``in_dir`` and decide where each output goes.
-
-    Raises MediaError if ``in_dir`` is not a folder and OutputPathError if ``out_dir`` is
-    ``in_dir`` or inside it (we never write into the input tree).
-    """
-    in_dir = Path(in_dir)
+def _check_dirs(in_dir: Path, out_dir: Path | str | None) -> tuple[Path, Path]:
     if not in_dir.exists():
         raise MediaError(in_dir, "no such folder")
     if not in_dir.is_dir():
@@ -139,13 +138,53 @@ def plan_dir(
         raise OutputPathError(
             f"output folder {out_abs} is inside the input folder {in_abs}; choose another -o"
         )
+    if _is_within(in_abs, out_abs):
+        raise OutputPathError(
+            f"output folder {out_abs} contains the input folder {in_abs}; choose another -o"
+        )
+    return in_abs, out_abs
+
+
+def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
+    ext = src.suffix.lower()
+    dst = out_abs / rel
+    if ext in VIDEO_EXTS:
+        # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
+        return Job(src, dst if ext in VIDEO_CONTAINERS else dst.with_suffix(".mkv"), "video")
+    if fmt and IMAGE_FORMATS[ext] != fmt:
+        dst = dst.with_suffix(FORMAT_EXT[fmt])
+    return Job(src, dst, fmt or IMAGE_FORMATS[ext])
+
+
+def plan_dir(
+    in_dir: Path | str,
+    out_dir: Path | str | None = None,
+    fmt: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    overwrite: bool = False,
+) -> Plan:
+    """Find the images and films under ``in_dir`` and decide where each output goes.
+
+    Raises MediaError if ``in_dir`` is not a folder, and OutputPathError if ``out_dir`` is
+    ``in_dir``, inside it or above it (we never write into the input tree), or if two inputs
+    would be written to one output. Folders that cannot be listed, and symbolic links to
+    folders (not followed), are listed in ``unsearched``.
+    """
+    in_abs, out_abs = _check_dirs(Path(in_dir), out_dir)
+    plan = Plan(in_abs, out_abs, [], [])
     k, n = shard
-    jobs, existing = [], []
-    for root, dirs, files in os.walk(in_abs):
-        dirs.sort()
+
+    def unreadable(e: OSError) -> None:
+        plan.unsearched.append((Path(e.filename), f"cannot be read ({e.strerror or e})"))
+
+    for root, dirs, files in os.walk(in_abs, onerror=unreadable):
         root_p = Path(root)
-        if _is_within(root_p, out_abs):
-            continue
+        for d in sorted(dirs):
+            if (root_p / d).is_symlink():
+                plan.unsearched.append(
+                    (root_p / d, "is a symbolic link to a folder (not followed)")
+                )
+        dirs[:] = sorted(d for d in dirs if not (root_p / d).is_symlink())
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
@@ -154,25 +193,37 @@ def plan_dir(
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
-            dst = out_abs / rel
-            if ext in VIDEO_EXTS:
-                # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
-                job = Job(src, dst if ext in OUTPUT_FORMATS else dst.with_suffix(".mkv"), "video")
+            job = _job_for(src, rel, out_abs, fmt)
+            if job.fmt == "video" and job.damaged_dst.exists() and not overwrite:
+                plan.damaged.append(job)
             else:
-                out_fmt = fmt or IMAGE_FORMATS[ext]
-                if fmt and IMAGE_FORMATS[ext] != fmt:
-                    dst = dst.with_suffix(FORMAT_EXT[fmt])
-                job = Job(src, dst, out_fmt)
-            (existing if dst.exists() and not overwrite else jobs).append(job)
+                (plan.existing if job.dst.exists() and not overwrite else plan.jobs).append(job)
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
     seen: dict[Path, Path] = {}
-    for job in jobs + existing:
+    for job in plan.jobs + plan.existing + plan.damaged:
         if job.dst in seen:
             raise OutputPathError(
                 f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; drop --format or rename one"
             )
         seen[job.dst] = job.src
-    return Plan(in_abs, out_abs, jobs, existing)
+    if plan.jobs:
+        check_writable(out_abs / ".colorcli")
+        sweep_stale(out_abs)
+    return plan
+
+
+def _claim(job: Job, overwrite: bool) -> tuple[Claim | None, FileResult | None]:
+    """Claim a job's output before any work on it: (claim, None), or (None, why not)."""
+    claim = Claim(job.dst)
+    try:
+        if not claim.acquire():
+            return None, FileResult(job, "busy")
+    except MediaError as e:
+        return None, FileResult(job, "failed", e.reason)
+    if job.dst.exists() and not overwrite:  # another run finished it since we planned
+        claim.release()
+        return None, FileResult(job, "skipped")
+    return claim, None
 
 
 def colorize_jobs(
@@ -180,59 +231,84 @@ def colorize_jobs(
     jobs: list[Job],
     overwrite: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
-    video_options=None,
-) -> Iterator[FileResult]:
-    """Colorize ``jobs`` (images in batches of ``colorizer.batch_size``, videos one by one
-    through :func:`colorcli.video.colorize_video`); yield one result per file.
+    video_options: VideoOptions | None = None,
+) -> Iterator[FileResult | FilmUpdate]:
+    """Colorize ``jobs``: images in batches (at most ``colorizer.batch_size`` of them and
+    ``colorizer.max_batch_pixels`` pixels), films one by one through ``colorcli.video``.
 
-    A file that cannot be read, colorized or written yields a "failed" result and the rest go on.
+    Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
+    cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
-    pending: list[tuple[Job, Image]] = []
+    pending: list[tuple[Job, Image, Claim]] = []
 
     def flush() -> Iterator[FileResult]:
-        if not pending:
-            return
         try:
-            outs = colorizer.colorize_batch([im.pixels for _, im in pending])
-        except (ColorcliError, ValueError):
-            outs = None
-        for i, (job, im) in enumerate(pending):
+            outs = colorizer.colorize_batch([im.pixels for _, im, _ in pending])
+        except (ColorcliError, ValueError, MemoryError):
+            outs = None  # one by one, so that only the file at fault fails
+        for i, (job, im, claim) in enumerate(pending):
             try:
                 rgb = outs[i] if outs is not None else colorizer.colorize(im.pixels)
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite=overwrite)
                 yield FileResult(job, "done")
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))
+            except MemoryError:
+                yield FileResult(job, "failed", "out of memory")
+            finally:
+                claim.release()
         pending.clear()
 
     for job in jobs:
+        claim, refused = _claim(job, overwrite)
+        if refused is not None:
+            yield refused
+            continue
         if job.fmt == "video":
             yield from flush()
-            yield _colorize_video_job(colorizer, job, overwrite, video_options)
+            try:
+                yield from _colorize_film(colorizer, job, overwrite, video_options)
+            finally:
+                claim.release()
             continue
         try:
-            pending.append((job, read_image(job.src, max_pixels=max_pixels)))
-        except MediaError as e:
-            yield FileResult(job, "failed", e.reason)
+            pending.append((job, read_image(job.src, max_pixels=max_pixels), claim))
+        except (MediaError, MemoryError) as e:
+            claim.release()
+            reason = e.reason if isinstance(e, MediaError) else "out of memory while decoding"
+            yield FileResult(job, "failed", reason)
             continue
-        except MemoryError:
-            yield FileResult(job, "failed", "out of memory while decoding")
-            continue
-        if len(pending) >= colorizer.batch_size:
+        batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _ in pending)
+        if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
             yield from flush()
-    yield from flush()
+    if pending:
+        yield from flush()
 
 
-def _colorize_video_job(colorizer, job: Job, overwrite: bool, options) -> FileResult:
-    from colorcli.video import colorize_video
+def _colorize_film(
+    colorizer, job: Job, overwrite: bool, options: VideoOptions | None
+) -> Iterator[FileResult | FilmUpdate]:
+    from colorcli.video import colorize_video, prepare_video
 
     try:
-        for ev in colorize_video(job.src, job.dst, colorizer, options, overwrite=overwrite):
-            if ev["event"] == "done" and ev["lost"]:
-                return FileResult(job, "done", f"damaged input, {ev['lost']} frames lost")
-        return FileResult(job, "done")
+        film = prepare_video(job.src, job.dst, options, overwrite, damaged_dst=job.damaged_dst)
+        for ev in colorize_video(film, colorizer):
+            if isinstance(ev, VideoDone) and ev.lost:
+                yield FileResult(
+                    job,
+                    "failed",
+                    f"input is damaged: {ev.lost} of {ev.promised} frames lost; the {ev.frames} that decode are coloured in {ev.path}",
+                )
+                return
+            yield FilmUpdate(job, ev)
+        yield FileResult(job, "done")
     except (ColorcliError, ValueError) as e:
-        return FileResult(job, "failed", _reason(e))
+        yield FileResult(job, "failed", _reason(e))
+
+
+def damaged_reason(job: Job) -> str:
+    """The line for a film an earlier run found damaged (and does not redo)."""
+    return f"input is damaged (found by an earlier run); the frames that decode are coloured in {job.damaged_dst}; remove it to try again"
 
 
 def _reason(e: Exception) -> str:

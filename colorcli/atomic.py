@@ -1,48 +1,205 @@
-"""Never a half-written file under a final name: write to a temporary sibling, then rename."""
+"""Safe outputs: claim an output, write it under a temporary sibling, commit by rename.
+
+Never a half-written file under a final name, never an output replaced without ``overwrite``,
+and never two runs on one output:
+
+- A **claim** is an exclusive ``flock`` on a hidden lock file beside the output. The kernel
+  drops the lock when its process ends, however it ends (SIGKILL included), so a claim whose
+  writer died is free to take and a live one is never taken. Two ``colorize dir`` runs over the
+  same folders thus split the work instead of doing it twice.
+- While holding the claim, the writer removes the temporaries an earlier, dead writer of the
+  same output left behind (nobody else may write it), then writes its own.
+- The **commit** fsyncs the temporary and renames it onto the final name; without
+  ``overwrite`` it links instead of renaming, so an output that appeared meanwhile is kept.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from colorcli.errors import MediaError
+
 TMP_MARK = ".colorcli-tmp-"
+LOCK_MARK = ".colorcli-lock"
+
+
+class OutputBusy(MediaError):
+    """Another live colorcli run holds the claim on this output."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, "another colorcli run is writing it")
 
 
 def temp_sibling(final: Path) -> Path:
-    """Hidden temporary path beside ``final`` that keeps its extension (codecs pick formats by it)."""
-    return final.with_name(f".{final.stem}{TMP_MARK}{os.getpid()}{final.suffix}")
+    """Hidden temporary path beside ``final`` that keeps its extension (codecs pick formats by
+    it), named after this host and process."""
+    host = socket.gethostname().split(".")[0].replace("-", "_") or "host"
+    return final.with_name(f".{final.stem}{TMP_MARK}{host}-{os.getpid()}{final.suffix}")
+
+
+def lock_sibling(final: Path) -> Path:
+    return final.with_name(f".{final.name}{LOCK_MARK}")
 
 
 def is_temp(path: Path) -> bool:
-    """True for our own temporary files (skipped by scans, removed when stale)."""
-    return path.name.startswith(".") and TMP_MARK in path.name
+    """True for our own temporary and lock files (skipped by scans, removed when stale)."""
+    name = path.name
+    return name.startswith(".") and (TMP_MARK in name or name.endswith(LOCK_MARK))
+
+
+def _stale_temps(final: Path) -> list[Path]:
+    prefix, suffix = f".{final.stem}{TMP_MARK}", final.suffix
+    try:
+        names = os.listdir(final.parent)
+    except OSError:
+        return []
+    return [
+        final.parent / n
+        for n in names
+        if n.startswith(prefix) and n.endswith(suffix) and n[len(prefix) : len(n) - len(suffix)]
+    ]
+
+
+_HELD: dict[str, Claim] = {}  # claims this process holds, by lock path: a claim is re-entrant
+_HELD_LOCK = threading.Lock()
+
+
+class Claim:
+    """An exclusive claim on one output path (see the module's docstring).
+
+    ``acquire()`` returns False when another live run holds it; ``release()`` gives it back and
+    removes the lock file. Within one process a claim is re-entrant: claiming a path this
+    process already holds succeeds, and only the outer claim's release lets it go. Usable as a
+    context manager that raises :class:`OutputBusy`.
+    """
+
+    def __init__(self, final: Path | str) -> None:
+        self.final = Path(final)
+        self.lock = lock_sibling(self.final)
+        self._fd: int | None = None
+        self._nested = False
+
+    def acquire(self) -> bool:
+        if self._fd is not None or self._nested:
+            return True
+        key = os.path.abspath(self.lock)
+        with _HELD_LOCK:
+            if key in _HELD:
+                self._nested = True
+                return True
+        if not self._lock():
+            return False
+        with _HELD_LOCK:
+            _HELD[key] = self
+        for stale in _stale_temps(self.final):  # left by a writer that died: ours to remove
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        return True
+
+    def _lock(self) -> bool:
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise MediaError(self.final, f"cannot create its folder ({e.strerror or e})") from e
+        while True:
+            try:
+                fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise MediaError(self.final, f"cannot write here ({e.strerror or e})") from e
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return False
+                raise MediaError(self.final, f"cannot lock it ({e.strerror or e})") from e
+            # the holder before us may have finished and unlinked the lock file after we
+            # opened it: a lock on an unlinked file claims nothing, so open it anew
+            try:
+                same = os.stat(self.lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        self._fd = fd
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+        return True
+
+    def release(self) -> None:
+        if self._nested:
+            self._nested = False
+            return
+        if self._fd is None:
+            return
+        with _HELD_LOCK:
+            _HELD.pop(os.path.abspath(self.lock), None)
+        with contextlib.suppress(FileNotFoundError):
+            self.lock.unlink()  # while still locked, so nobody locks the file being removed
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> Claim:
+        if not self.acquire():
+            raise OutputBusy(self.final)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def commit(tmp: Path, final: Path, overwrite: bool) -> None:
+    """fsync ``tmp`` and move it onto ``final``; without ``overwrite`` an existing ``final``
+    is kept and FileExistsError raised (a hard link cannot replace; where the file system has
+    no hard links, a check just before the rename)."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if overwrite:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise FileExistsError(f"{final} appeared while writing; not overwritten") from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        if final.exists():
+            raise FileExistsError(f"{final} appeared while writing; not overwritten") from None
+        os.replace(tmp, final)
+        return
+    tmp.unlink()
 
 
 @contextlib.contextmanager
 def atomic_path(final: Path | str, overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temporary path; on a clean exit it is fsynced and renamed to ``final``.
+    """Claim ``final`` and yield a temporary path; on a clean exit it is committed.
 
     On any exception, Ctrl-C included, the temporary file is removed and ``final`` untouched.
-    With ``overwrite=False`` an existing ``final`` raises FileExistsError at the rename.
+    Raises :class:`OutputBusy` when another run holds ``final``, and FileExistsError at the
+    commit when ``final`` exists and ``overwrite`` is False.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(final)
-    try:
-        yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
+    with Claim(final):
+        tmp = temp_sibling(final)
         try:
-            os.fsync(fd)
+            yield tmp
+            commit(tmp, final, overwrite)
         finally:
-            os.close(fd)
-        if not overwrite and final.exists():
-            raise FileExistsError(f"{final} appeared while writing; not overwritten")
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def write_bytes_atomic(final: Path | str, data: bytes, overwrite: bool = True) -> Path:
@@ -50,3 +207,37 @@ def write_bytes_atomic(final: Path | str, data: bytes, overwrite: bool = True) -
     with atomic_path(final, overwrite=overwrite) as tmp:
         tmp.write_bytes(data)
     return Path(final)
+
+
+def check_writable(dst: Path) -> None:
+    """MediaError naming ``dst`` when its folder cannot be made or written (checked before any
+    work, so a whole archive is not coloured for nothing)."""
+    probe = dst.with_name(f".{dst.name}{TMP_MARK}probe")
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT, 0o644))
+        probe.unlink()
+    except OSError as e:
+        raise MediaError(dst, f"cannot write here ({e.strerror or e})") from e
+
+
+def sweep_stale(folder: Path | str) -> int:
+    """Remove, under ``folder``, the temporaries and lock files whose writer is gone (a lock
+    file nobody holds, a temporary whose output nobody claims). Returns how many went."""
+    removed = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root) / name
+            if not is_temp(path):
+                continue
+            if name.endswith(LOCK_MARK):
+                final = path.with_name(name[1 : -len(LOCK_MARK)])
+            else:
+                stem, _, rest = name[1:].partition(TMP_MARK)
+                final = path.with_name(stem + Path(rest).suffix)
+            claim = Claim(final)
+            with contextlib.suppress(MediaError):
+                if claim.acquire():  # nobody writes it: its leftovers go with the claim
+                    claim.release()
+            removed += not path.exists()
+    return removed

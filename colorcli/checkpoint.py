@@ -9,10 +9,10 @@ size), the training config and step, and provenance.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import pickle
 import platform
 import subprocess
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from colorcli import __version__
+from colorcli.atomic import atomic_path
 from colorcli.errors import CheckpointError, ConfigError
 from colorcli.kernels import LAB_CONSTANTS
-from colorcli.models import ModelConfig, build_model, clean_state_dict
+from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
 
 FORMAT = "colorcli-checkpoint"
 FORMAT_VERSION = 1
@@ -124,24 +125,16 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
 def save_checkpoint(
     ckpt: Checkpoint, path: Path | str, half: bool = False, extra: dict | None = None
 ) -> Path:
-    """Write atomically: a temporary file beside ``path``, fsync, then rename.
+    """Write atomically (``colorcli.atomic``: a claimed temporary sibling, fsync, rename).
 
     ``extra`` adds keys (optimizer state for resuming, say); they must be weights_only-safe.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = to_payload(ckpt, half=half)
     if extra:
         payload.update(extra)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 
@@ -161,7 +154,10 @@ def read_payload(path: Path | str) -> dict[str, Any]:
     if path.is_dir():
         raise CheckpointError(path, "is a folder, not a model file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # a foreign pickle's protocol draws a UserWarning before the refusal below
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if "global" in str(e).lower():  # a pickle that names a class or function to call
             raise CheckpointError(
@@ -197,8 +193,13 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
     train = payload.get("train", {}) if isinstance(payload.get("train"), dict) else {}
     try:
         mcfg = ModelConfig.from_dict(cfg)
+        strides = arch_strides(arch)
     except (ConfigError, TypeError) as e:
         raise CheckpointError(path, f"bad model config: {e}") from e
+    if len(strides) == 1 and mcfg.out_stride != strides[0]:
+        # files written before strides were checked recorded the option's value, which an
+        # architecture of one stride ignored; the weights are those of its own stride
+        mcfg = ModelConfig(**{**mcfg.to_dict(), "out_stride": strides[0]})
     if bins.ndim != 2 or bins.shape[1] != 2:
         raise CheckpointError(path, f"damaged checkpoint (ab_bins shape {tuple(bins.shape)})")
     if mcfg.head == "classification" and mcfg.num_bins != len(bins):

@@ -1,8 +1,9 @@
 """The library API: grayscale (or colour) images in, colour images out, at full resolution.
 
-The network sees the lightness resized so its short side is ``size`` pixels; its ab prediction
-is upsampled and joined to the ORIGINAL full-resolution L, so no detail of the scan is lost.
-Colour inputs are treated as their lightness: a sepia or hand-tinted scan is recoloured.
+The network sees the lightness resized so its short side is ``size`` pixels (its long side and
+pixel count bounded too, for strips and panoramas); its ab prediction is upsampled and joined to
+the ORIGINAL full-resolution L, so no detail of the scan is lost. Colour inputs are treated as
+their lightness: a sepia or hand-tinted scan is recoloured.
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from colorcli.checkpoint import Checkpoint, load_checkpoint
+from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.errors import ConfigError, DeviceError
-from colorcli.kernels import annealed_mean, compose_rgb8, lab_to_rgb, rgb_to_l
+from colorcli.kernels import annealed_mean
+from colorcli.models import ColorNet
+from colorcli.options import DEVICES
 
-DEVICES = ("auto", "cpu", "cuda")
+# the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
+# pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
+NET_LONG = 4
+NET_PIXELS = 4
+# full-resolution pixels colorized together on the host: a batch of huge scans goes one by one
+MAX_BATCH_PIXELS = 64_000_000
 
 
 def resolve_device(device: str) -> torch.device:
@@ -50,7 +58,11 @@ def annealed_mean_torch(
 
 
 def _is_oom(err: BaseException) -> bool:
-    return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower()
+    """CUDA's OutOfMemoryError, or the CPU allocator's RuntimeError, or numpy's MemoryError."""
+    text = str(err).lower()
+    return isinstance(err, torch.OutOfMemoryError | MemoryError) or (
+        "out of memory" in text or "can't allocate memory" in text
+    )
 
 
 class Colorizer:
@@ -58,10 +70,12 @@ class Colorizer:
 
     checkpoint: a loaded :class:`Checkpoint`, a path, or None for the shipped default model.
     device: "auto", "cpu", "cuda" or "cuda:N"; on CUDA the model runs in half precision.
-    batch_size: images per forward pass; halved and retried on CUDA out-of-memory, down to one.
+    batch_size: images per forward pass; halved and retried when memory runs out, down to one.
     temperature: annealed-mean temperature (None: the checkpoint's default, 0.38 usually).
     saturation: multiplies the predicted ab (1 = as predicted, 0 = gray).
     size: short side, in pixels, of the image the network sees (None: the checkpoint's).
+    model: an in-memory model to use as it is (float32, on its own device; training validates
+    with it) in place of building one from the checkpoint's weights.
     """
 
     def __init__(
@@ -72,11 +86,11 @@ class Colorizer:
         temperature: float | None = None,
         saturation: float = 1.0,
         size: int | None = None,
+        model: ColorNet | None = None,
     ) -> None:
         self.ckpt = (
             checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         )
-        self.device = resolve_device(device)
         if batch_size < 1:
             raise ConfigError("batch size must be >= 1")
         self.temperature = self.ckpt.temperature if temperature is None else float(temperature)
@@ -89,71 +103,88 @@ class Colorizer:
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
         self.batch_size = batch_size
-        self.half = self.device.type == "cuda"
-        model = self.ckpt.build().to(self.device)
-        if self.half:
-            model = model.half()
-        if self.device.type == "cpu":
-            # NHWC activations: the logits then reach the (N, Q)-row kernel without a transpose
-            model = model.to(memory_format=torch.channels_last)
-        self.model = model.eval()
-        self.head = self.ckpt.model_config.get("head", "classification")
-        self.multiple = int(getattr(model, "input_multiple", 32))
+        self.max_batch_pixels = MAX_BATCH_PIXELS
+        if model is not None:
+            self.device = next(model.parameters()).device
+            self.half = False
+        else:
+            self.device = resolve_device(device)
+            self.half = self.device.type == "cuda"
+            model = self.ckpt.build().to(self.device)
+            if self.half:
+                model = model.half()
+            if self.device.type == "cpu":
+                # NHWC activations: the logits reach the (N, Q)-row kernel without a transpose
+                model = model.to(memory_format=torch.channels_last)
+        self.model: ColorNet = model.eval()
         self.ab_bins = np.ascontiguousarray(self.ckpt.ab_bins, np.float32)
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
         self.l_cent = float(self.ckpt.lab.get("l_cent", 50.0))
         self.l_norm = float(self.ckpt.lab.get("l_norm", 100.0))
         self.ab_norm = float(self.ckpt.lab.get("ab_norm", 110.0))
 
-    # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def lightness(image: np.ndarray) -> np.ndarray:
-        """L* of an image. image: (H, W) or (H, W, 3) RGB, uint8 / uint16 / float in [0, 1].
-        Returns (H, W) float32 in [0, 100]."""
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=-1)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"expected (H, W) or (H, W, 3) image, got shape {image.shape}")
-        return rgb_to_l(image)
+    @property
+    def device_type(self) -> str:
+        return self.device.type
 
     def net_shape(self, h: int, w: int) -> tuple[int, int]:
-        """Network-resolution (h, w) for a full-resolution image: short side == size."""
-        scale = self.size / min(h, w)
+        """Network-resolution (h, w) for a full-resolution image: short side == size, unless
+        that would make the long side over NET_LONG x size or the pixels over NET_PIXELS x
+        size^2 (then smaller, same aspect)."""
+        scale = min(
+            self.size / min(h, w),
+            NET_LONG * self.size / max(h, w),
+            math.sqrt(NET_PIXELS * self.size**2 / (h * w)),
+        )
         return max(1, round(h * scale)), max(1, round(w * scale))
 
     def l_net(self, l_full: np.ndarray) -> np.ndarray:
-        h, w = self.net_shape(*l_full.shape)
-        interp = cv2.INTER_AREA if h < l_full.shape[0] else cv2.INTER_LINEAR
-        return cv2.resize(l_full, (w, h), interpolation=interp)
+        """(H, W) float32 L* -> the network's (h, w) float32 L*."""
+        return shrink_l(l_full, self.net_shape(*l_full.shape))
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         """Model forward with out-of-memory back-off: split the batch in halves, down to one."""
         try:
             with torch.inference_mode():
                 return self.model(x)
-        except (torch.OutOfMemoryError, RuntimeError) as e:
+        except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
             if not _is_oom(e):
                 raise
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
             if x.shape[0] == 1:
                 raise DeviceError(
-                    f"out of memory on {self.device} for a single image at size {self.size}; try a smaller --size or --device cpu"
+                    f"out of memory on {self.device} for one {x.shape[-2]}x{x.shape[-1]} network input at size {self.size}; try a smaller --size"
+                    + (" or --device cpu" if self.device.type == "cuda" else "")
                 ) from e
             half = x.shape[0] // 2
             self.batch_size = max(1, min(self.batch_size, half))
             return torch.cat([self._forward(x[:half]), self._forward(x[half:])])
 
+    def _decode(self, out: torch.Tensor) -> np.ndarray:
+        """Logits (or regression output) -> (N, h, w, 2) float32 ab, saturation applied."""
+        if self.model.head_kind == "regression":
+            ab = (out.float() * self.ab_norm).permute(0, 2, 3, 1).cpu().numpy()
+        elif self.device.type == "cuda":
+            ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
+        else:
+            nhwc = out.float().permute(0, 2, 3, 1).contiguous()
+            n, h2, w2, q = nhwc.shape
+            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
+            ab = ab.reshape(n, h2, w2, 2)
+        # the one place the saturation is applied: every route composes this ab as it is
+        return ab if self.saturation == 1.0 else ab * np.float32(self.saturation)
+
     def predict_ab(self, l_nets: Sequence[np.ndarray]) -> list[np.ndarray]:
         """ab at network-output resolution for a batch of network-size lightness maps.
 
         l_nets: (h, w) float32 L in [0, 100], any sizes (padded together by edge replication).
-        Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride).
+        Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride), scaled by
+        the saturation.
         """
-        hmax = max(a.shape[0] for a in l_nets)
-        wmax = max(a.shape[1] for a in l_nets)
-        ph = -(-hmax // self.multiple) * self.multiple
-        pw = -(-wmax // self.multiple) * self.multiple
+        m = self.model.input_multiple
+        ph = -(-max(a.shape[0] for a in l_nets) // m) * m
+        pw = -(-max(a.shape[1] for a in l_nets) // m) * m
         batch = np.empty((len(l_nets), 1, ph, pw), np.float32)
         for i, l_net in enumerate(l_nets):
             h, w = l_net.shape
@@ -165,62 +196,46 @@ class Colorizer:
             x = x.half()
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
-        out = self._forward(x)
-        stride = ph // out.shape[-2]
-        if self.head == "regression":
-            ab = (out.float() * self.ab_norm).permute(0, 2, 3, 1).cpu().numpy()
-        elif self.device.type == "cuda":
-            ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
-        else:
-            nhwc = out.float().permute(0, 2, 3, 1).contiguous()
-            n, h2, w2, q = nhwc.shape
-            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature).reshape(
-                n, h2, w2, 2
-            )
+        ab = self._decode(self._forward(x))
+        stride = self.model.output_stride
         return [
             ab[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
             for i, ln in enumerate(l_nets)
         ]
 
-    def compose(
-        self, l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.uint8
-    ) -> np.ndarray:
-        """Join full-resolution L with upsampled ab.
-
-        l_full: (H, W) float32 L*. ab_small: (h, w, 2) float32. Returns (H, W, 3) RGB of
-        ``dtype`` (uint8, uint16 or float32 in [0, 1]); its L* equals l_full within quantization.
-        """
-        h, w = l_full.shape
-        ab = cv2.resize(ab_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        if ab.ndim == 2:  # cv2 drops a trailing axis of size 1 only; guard 1-pixel edge cases
-            ab = ab.reshape(h, w, 2)
-        if dtype == np.uint8:
-            return compose_rgb8(l_full, ab, self.saturation)
-        lab = np.empty((h, w, 3), np.float32)
-        lab[..., 0] = l_full
-        lab[..., 1:] = ab * self.saturation
-        rgb = lab_to_rgb(lab)
-        if dtype == np.uint8:
-            return np.rint(rgb * 255.0).astype(np.uint8)
-        if dtype == np.uint16:
-            return np.rint(rgb * 65535.0).astype(np.uint16)
-        return rgb
-
     # ------------------------------------------------------------------ API
+    def _chunks(self, images: Sequence[np.ndarray]) -> list[Sequence[np.ndarray]]:
+        """Runs of at most ``batch_size`` images and ``max_batch_pixels`` full-resolution
+        pixels (an image over that goes alone), so memory does not grow with the batch."""
+        chunks, start, pixels = [], 0, 0
+        for i, im in enumerate(images):
+            n = im.shape[0] * im.shape[1]
+            if i > start and (i - start >= self.batch_size or pixels + n > self.max_batch_pixels):
+                chunks.append(images[start:i])
+                start, pixels = i, 0
+            pixels += n
+        if start < len(images):
+            chunks.append(images[start:])
+        return chunks
+
     def colorize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Colorize several images (any sizes) in batches of ``batch_size``.
+        """Colorize several images (any sizes) in batches (see ``_chunks``).
 
         images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. Returns (H, W, 3) RGB of the
-        same dtype and size for each.
+        same dtype and size for each. Out of memory for a single image is a DeviceError.
         """
         out: list[np.ndarray] = []
-        for s in range(0, len(images), self.batch_size):
-            chunk = images[s : s + self.batch_size]
-            l_fulls = [self.lightness(im) for im in chunk]
-            abs_ = self.predict_ab([self.l_net(lf) for lf in l_fulls])
-            for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
-                dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
-                out.append(self.compose(lf, ab, dtype))
+        for chunk in self._chunks(images):
+            try:
+                l_fulls = [lightness(im) for im in chunk]
+                abs_ = self.predict_ab([self.l_net(lf) for lf in l_fulls])
+                for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
+                    dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
+                    out.append(compose_rgb(lf, ab, dtype))
+            except MemoryError as e:
+                raise DeviceError(
+                    f"out of memory on the host for {len(chunk)} image(s) of up to {max(im.size for im in chunk) / 1e6:.0f} million samples"
+                ) from e
         return out
 
     def colorize(self, image: np.ndarray) -> np.ndarray:

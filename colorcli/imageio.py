@@ -15,17 +15,8 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
+from colorcli.options import FORMAT_EXT, IMAGE_FORMATS
 
-IMAGE_FORMATS = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".png": "png",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".bmp": "bmp",
-    ".webp": "webp",
-}
-FORMAT_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
 SIXTEEN_BIT = {"png", "tiff"}
 ALPHA = {"png", "tiff", "webp"}
 DEFAULT_MAX_PIXELS = 250_000_000

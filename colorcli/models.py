@@ -1,9 +1,10 @@
-"""Colorization networks: one registry, one ``build_model(arch, cfg)``.
+"""Colorization networks: one registry, one ``build_model(arch, cfg)``, one written contract.
 
 Every model maps normalised lightness ``(N, 1, H, W)`` (``(L - 50) / 100``) to either logits over
 the ab bins ``(N, Q, H / s, W / s)`` (classification head) or ab / 110 in [-1, 1]
 ``(N, 2, H / s, W / s)`` (regression head, tanh), where ``s = model.output_stride``. H and W must
-be multiples of ``model.input_multiple``; the Colorizer pads to that.
+be multiples of ``model.input_multiple``; the Colorizer pads to that. What the Colorizer and the
+training loop need of a model is the :class:`ColorNet` protocol.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -31,15 +32,16 @@ class ModelConfig:
     head: "classification" (Q logits) or "regression" (2 channels, tanh).
     width: channels of the first stage; later stages use multiples of it.
     norm: "batch", "group" or "none".
-    out_stride: colorunet only: 1 predicts at full network resolution, 2 or 4 stop the decoder
-        early (chroma is low-frequency; the Colorizer upsamples ab anyway).
+    out_stride: 1 predicts at full network resolution, 2 or 4 stop the decoder early (chroma
+        is low-frequency; the Colorizer upsamples ab anyway). Each architecture makes only some
+        strides (its ``strides``) and refuses others; None takes its own (the first).
     """
 
     num_bins: int = 261
     head: str = "classification"
     width: int = 32
     norm: str = "batch"
-    out_stride: int = 1
+    out_stride: int | None = None
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
@@ -48,7 +50,7 @@ class ModelConfig:
             raise ConfigError(f"norm must be one of {NORMS}, got {self.norm!r}")
         if self.width < 1 or self.num_bins < 2:
             raise ConfigError("width must be >= 1 and num_bins >= 2")
-        if self.out_stride not in (1, 2, 4):
+        if self.out_stride is not None and self.out_stride not in (1, 2, 4):
             raise ConfigError(f"out_stride must be 1, 2 or 4, got {self.out_stride}")
 
     @classmethod
@@ -63,13 +65,47 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
 
-_REGISTRY: dict[str, Callable[[ModelConfig], nn.Module]] = {}
+@runtime_checkable
+class ColorNet(Protocol):
+    """What the Colorizer and the training loop need of an architecture.
+
+    input_multiple: H and W of the input must be multiples of it. output_stride: the logits
+    are at 1/stride of the input. head_kind: "classification" or "regression". head: the last
+    1x1 convolution (training starts its bias at the log prior). encoder_prefixes: parameter
+    name prefixes of an ImageNet-pretrained encoder, () for none. load_imagenet(): fill that
+    encoder, or raise ConfigError where the architecture has none.
+    """
+
+    input_multiple: int
+    output_stride: int
+    head_kind: str
+    head: nn.Conv2d
+    encoder_prefixes: tuple[str, ...]
+
+    def load_imagenet(self) -> None: ...
+
+    def __call__(self, l_norm: torch.Tensor) -> torch.Tensor: ...
 
 
-def register(name: str) -> Callable:
-    def deco(fn: Callable[[ModelConfig], nn.Module]) -> Callable[[ModelConfig], nn.Module]:
-        _REGISTRY[name] = fn
-        return fn
+class _Net(nn.Module):
+    """Defaults of the ColorNet contract; ``strides``: the output strides it can make."""
+
+    strides: ClassVar[tuple[int, ...]] = (1,)
+    input_multiple: ClassVar[int] = 32
+    encoder_prefixes: ClassVar[tuple[str, ...]] = ()
+    arch: str = ""  # the registered name, set by build_model
+
+    def load_imagenet(self) -> None:
+        raise ConfigError(f"--pretrained: {self.arch} has no pretrained weights (effunet has)")
+
+
+_REGISTRY: dict[str, type[_Net]] = {}
+
+
+def register(name: str) -> Callable[[type[_Net]], type[_Net]]:
+    def deco(cls: type[_Net]) -> type[_Net]:
+        _REGISTRY[name] = cls
+        return cls
 
     return deco
 
@@ -79,17 +115,38 @@ def list_archs() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def build_model(arch: str, cfg: ModelConfig | dict[str, Any] | None = None) -> nn.Module:
-    """Build an untrained model of a registered architecture."""
+def arch_strides(arch: str) -> tuple[int, ...]:
+    """The output strides an architecture makes; the first is its default."""
     if arch not in _REGISTRY:
         raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(list_archs())}")
+    return _REGISTRY[arch].strides
+
+
+def resolve_config(arch: str, cfg: ModelConfig | dict[str, Any] | None) -> ModelConfig:
+    """The config with the architecture's own stride filled in; a stride it would ignore is
+    refused (ConfigError)."""
     if cfg is None:
         cfg = ModelConfig()
     elif isinstance(cfg, dict):
         cfg = ModelConfig.from_dict(cfg)
+    strides = arch_strides(arch)
+    if cfg.out_stride is None:
+        return dataclasses.replace(cfg, out_stride=strides[0])
+    if cfg.out_stride not in strides:
+        raise ConfigError(
+            f"{arch} predicts at output stride {' or '.join(map(str, strides))}, not {cfg.out_stride} (--out-stride)"
+        )
+    return cfg
+
+
+def build_model(arch: str, cfg: ModelConfig | dict[str, Any] | None = None) -> nn.Module:
+    """Build an untrained model of a registered architecture (a :class:`ColorNet`)."""
+    cfg = resolve_config(arch, cfg)
     model = _REGISTRY[arch](cfg)
     model.arch = arch
     model.config = cfg
+    if not isinstance(model, ColorNet):  # a registered class that breaks the contract
+        raise ConfigError(f"architecture {arch!r} does not meet the ColorNet contract")
     return model
 
 
@@ -113,11 +170,12 @@ def _head(cin: int, cfg: ModelConfig) -> nn.Module:
     return nn.Conv2d(cin, cfg.num_bins if cfg.head == "classification" else 2, 1)
 
 
-class ColorUNet(nn.Module):
+@register("colorunet")
+class ColorUNet(_Net):
     """U-Net as in the seeds (MLEU / ColorUNet): 5 stride-2 encoding blocks of conv+norm+ReLU,
     5 decoding blocks (bilinear x2, concatenate the skip, conv+norm+ReLU x2), 1x1 head."""
 
-    input_multiple = 32
+    strides = (1, 2, 4)
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -159,11 +217,13 @@ class ColorUNet(nn.Module):
         return torch.tanh(out) if self.head_kind == "regression" else out
 
 
-class ECCV16(nn.Module):
+@register("eccv16")
+class ECCV16(_Net):
     """Zhang et al. (ECCV 2016): VGG-style stages with BatchNorm, dilated conv5/conv6,
     a stride-2 transposed conv in conv8, predicting at 1/4 resolution. ``width=64`` gives the
     paper's channel counts (64-128-256-512-512-512-512-256)."""
 
+    strides = (4,)
     input_multiple = 8
     output_stride = 4
 
@@ -235,14 +295,15 @@ class _MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EffUNet(nn.Module):
+@register("effunet")
+class EffUNet(_Net):
     """U-Net with an EfficientNet-lite0 encoder (ImageNet-pretrained when trained with
     ``--pretrained``; the stem's RGB filters summed to take one L channel), a decoder of
     bilinear x2 + skip concatenation + two conv-norm-ReLU per level, and the head at 1/2
     resolution (``out_stride`` 2) or full resolution (1). The MLEU idea of the seeds: transfer
     ImageNet features to a small colorization data set."""
 
-    input_multiple = 32
+    strides = (1, 2)
     encoder_prefixes = ("_conv_stem", "_bn0", "_blocks")  # what load_imagenet fills
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -263,7 +324,7 @@ class EffUNet(nn.Module):
         for d, sc in zip(dec, skip_ch, strict=True):
             self.up.append(nn.Sequential(_cbr(c + sc, d, cfg.norm), _cbr(d, d, cfg.norm)))
             c = d
-        self.output_stride = cfg.out_stride if cfg.out_stride in (1, 2) else 2
+        self.output_stride = cfg.out_stride
         self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
         self.head = _head(c, cfg)
 
@@ -311,30 +372,6 @@ class EffUNet(nn.Module):
                 f"ImageNet weights do not fit the encoder ({len(missing)} tensors missing, e.g. {missing[0]})"
             )
         self.load_state_dict(picked, strict=False)
-
-
-@register("effunet")
-def _effunet(cfg: ModelConfig) -> nn.Module:
-    return EffUNet(cfg)
-
-
-@register("colorunet")
-def _colorunet(cfg: ModelConfig) -> nn.Module:
-    return ColorUNet(cfg)
-
-
-@register("eccv16")
-def _eccv16(cfg: ModelConfig) -> nn.Module:
-    return ECCV16(cfg)
-
-
-def _check_names() -> None:
-    from colorcli.archs import ARCHS
-
-    assert tuple(sorted(ARCHS)) == tuple(list_archs()), "colorcli.archs.ARCHS out of date"
-
-
-_check_names()
 
 
 def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

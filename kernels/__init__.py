@@ -5,7 +5,7 @@ Every kernel follows one pattern: a private ``_name_nb`` compiled with numba, a 
 same signature that the parity tests compare against.
 """
 
-from colorcli.kernels.bins import ab_gamut_bins, ab_grid_index
+from colorcli.kernels.bins import ab_gamut_bins
 from colorcli.kernels.decode import annealed_mean, annealed_mean_np
 from colorcli.kernels.encode import ab_histogram, ab_histogram_np, soft_encode, soft_encode_np
 from colorcli.kernels.lab import (
@@ -40,7 +40,6 @@ __all__ = [
     "add_half_res",
     "add_half_res_np",
     "ab_gamut_bins",
-    "ab_grid_index",
     "ab_histogram",
     "compose_rgb8",
     "compose_rgb8_np",

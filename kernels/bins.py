@@ -19,8 +19,6 @@ import numpy as np
 
 from colorcli.kernels.lab import rgb_to_lab, rgb_to_lab_np
 
-_HALF = 13  # grid cells each side of 0: |a|, |b| <= 130 holds every sRGB colour
-
 
 @lru_cache(maxsize=4)
 def _gamut_cells(grid: float) -> tuple[tuple[int, int], ...]:
@@ -47,16 +45,3 @@ def ab_gamut_bins(grid: float = 10.0) -> np.ndarray:
     """
     cells = np.array(_gamut_cells(float(grid)), dtype=np.float32)
     return cells * np.float32(grid)
-
-
-def ab_grid_index(ab_bins: np.ndarray, grid: float = 10.0) -> np.ndarray:
-    """Lookup table from grid cell to bin index, -1 where the cell holds no bin.
-
-    ab_bins: (Q, 2) float32 centres on the grid. Returns (n, n) int32 with n = 2 * 13 + 1
-    covering a and b in [-130, 130]; index ``[round(a / grid) + 13, round(b / grid) + 13]``.
-    """
-    half = _HALF
-    lut = np.full((2 * half + 1, 2 * half + 1), -1, np.int32)
-    ij = np.round(np.asarray(ab_bins) / grid).astype(np.int64) + half
-    lut[ij[:, 0], ij[:, 1]] = np.arange(len(ab_bins), dtype=np.int32)
-    return lut

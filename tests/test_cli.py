@@ -28,6 +28,39 @@ def test_help_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_cli_defaults_are_the_librarys():
+    import dataclasses
+
+    from colorcli.options import ColorizeOptions, VideoOptions
+    from colorcli.train.config import EvalOptions, TrainConfig
+
+    sources = {
+        "image": [ColorizeOptions],
+        "dir": [ColorizeOptions, VideoOptions],
+        "video": [ColorizeOptions, VideoOptions],
+        "train": [TrainConfig],
+        "eval": [ColorizeOptions, EvalOptions],
+    }
+    checked = 0
+    for name, classes in sources.items():
+        params = {p.name: p for p in main.commands[name].params}
+        for cls in classes:
+            for f in dataclasses.fields(cls):
+                if f.name not in params or f.default is dataclasses.MISSING:
+                    continue
+                default = params[f.name].default
+                default = int(default) if f.name == "out_stride" and default else default
+                assert default == f.default, (name, f.name, default, f.default)
+                checked += 1
+    assert checked > 50  # every option of every command was compared
+
+
+def test_help_says_what_each_command_takes():
+    r = run("dir", "--help")
+    assert "film" in r.output and "--codec" in r.output and "--keyframes" in r.output
+    assert "--batch-size" not in run("image", "--help").output
+
+
 def test_version():
     r = run("--version")
     assert r.exit_code == 0 and "colorize, version" in r.output
@@ -109,8 +142,11 @@ def test_cuda_unavailable(tmp_path, media_tree, tiny_ckpt, monkeypatch):
 
 
 def test_bad_option_values_are_usage_errors(tmp_path, media_tree, tiny_ckpt):
-    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--batch-size", "0")
+    r = run("dir", media_tree, "--batch-size", "0")
     assert r.exit_code == 2 and "--batch-size" in r.stderr
+    # one image is one forward pass: there is no batch size to set
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--batch-size", "2")
+    assert r.exit_code == 2 and "No such option '--batch-size'" in r.stderr
     r = run("dir", media_tree, "--shard", "3/2", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "0 <= K < N" in r.stderr
     r = run("dir", media_tree, "--shard", "x", "--model", tiny_ckpt)
@@ -206,35 +242,12 @@ def test_dir_shards_partition_the_archive(tmp_path, media_tree, tiny_ckpt):
         r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q", "--shard", f"{k}/3")
         assert r.exit_code == 0
         seen.append(_outputs(out) if out.exists() else set())
+    # every file in exactly one share, and the shares together are the whole archive
     assert sum(len(s) for s in seen) == 10
-    assert set.union(*seen) == _outputs(tmp_path / "s0") | _outputs(tmp_path / "s1") | _outputs(
-        tmp_path / "s2"
-    )
-    assert len(set.union(*seen)) == 10
-
-
-def test_ctrl_c_leaves_no_partial_file(tmp_path, media_tree, tiny_ckpt, monkeypatch):
-    import colorcli.atomic as atomic
-
-    real_replace = atomic.os.replace
-    count = {"n": 0}
-
-    def interrupted(src, dst):
-        count["n"] += 1
-        if count["n"] == 3:
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(atomic.os, "replace", interrupted)
-    out = tmp_path / "out"
-    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 130 and "interrupted" in r.stderr
-    assert "rerun the same command to resume (finished files are skipped)" in r.stderr
-    files = [p for p in out.rglob("*") if p.is_file()]
-    assert len(files) == 2 and not any(".colorcli-tmp-" in p.name for p in files)
-    monkeypatch.setattr(atomic.os, "replace", real_replace)
-    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 0 and "8 colorized, 2 skipped" in r.stderr
+    assert set.union(*seen) == _outputs(tmp_path / "s0").union(*seen) and all(seen)
+    whole = tmp_path / "whole"
+    assert run("dir", media_tree, "-o", whole, "--model", tiny_ckpt, "-q").exit_code == 0
+    assert set.union(*seen) == _outputs(whole)
 
 
 def test_dir_routes_videos_through_the_video_pipeline(tmp_path, tiny_ckpt):
@@ -250,9 +263,10 @@ def test_dir_routes_videos_through_the_video_pipeline(tmp_path, tiny_ckpt):
 
     Image.fromarray(gradient_rgb(32, 32)).save(root / "still.png")
     out = tmp_path / "out"
-    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt)  # not quiet: the plan's line
     assert r.exit_code == 1
     assert "3 colorized, 0 skipped (already there), 1 failed" in r.stderr
     assert "broken.mov: not a video file" in r.stderr
+    assert "1 photos and 3 films to colorize" in r.stderr  # films are counted as films
     assert _outputs(out) == {"reel1/a.mp4", "b.mkv", "still.png"}
     assert read_clip(out / "reel1" / "a.mp4")["pts"] == read_clip(root / "reel1" / "a.mp4")["pts"]

@@ -54,32 +54,62 @@ def test_batch_equals_single(colorizer):
         np.testing.assert_allclose(out.astype(int), colorizer.colorize(img).astype(int), atol=2)
 
 
-def test_out_of_memory_halves_the_batch(tiny_ckpt, monkeypatch):
-    c = Colorizer(tiny_ckpt, device="cpu", batch_size=4)
-    real = c.model.forward
-    calls = []
+class _OutOfMemoryAbove(torch.nn.Module):
+    """A network (the ColorNet contract of the one it wraps) whose allocator gives out above
+    ``limit`` images a call, with the message of CUDA's or of the CPU's allocator."""
 
-    def forward(x):
-        calls.append(x.shape[0])
-        if x.shape[0] > 1:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
-        return real(x)
+    def __init__(self, net, limit: int, cuda: bool) -> None:
+        super().__init__()
+        self.net, self.limit, self.cuda, self.calls = net, limit, cuda, []
+        self.input_multiple, self.output_stride = net.input_multiple, net.output_stride
+        self.head_kind, self.head, self.encoder_prefixes = net.head_kind, net.head, ()
 
-    monkeypatch.setattr(c.model, "forward", forward)
+    def load_imagenet(self) -> None:  # pragma: no cover - part of the contract only
+        raise NotImplementedError
+
+    def forward(self, x):
+        self.calls.append(x.shape[0])
+        if x.shape[0] > self.limit:
+            if self.cuda:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+            raise RuntimeError(
+                "[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 28000000000 bytes."
+            )
+        return self.net(x)
+
+
+@pytest.mark.parametrize("cuda_message", [True, False], ids=["cuda", "cpu"])
+def test_out_of_memory_halves_the_batch(tiny_ckpt, cuda_message):
+    from colorcli.checkpoint import load_checkpoint
+
+    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 1, cuda_message)
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=4, model=net)
     outs = c.colorize_batch([gradient_rgb(32, 32, seed=s) for s in range(4)])
     assert len(outs) == 4 and all(o.shape == (32, 32, 3) for o in outs)
-    assert c.batch_size == 1 and calls[0] == 4
+    assert c.batch_size == 1 and net.calls[0] == 4
 
 
-def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, monkeypatch):
-    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1)
+@pytest.mark.parametrize("cuda_message", [True, False], ids=["cuda", "cpu"])
+def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, cuda_message):
+    from colorcli.checkpoint import load_checkpoint
 
-    def forward(x):
-        raise torch.OutOfMemoryError("CUDA out of memory")
-
-    monkeypatch.setattr(c.model, "forward", forward)
-    with pytest.raises(DeviceError, match="out of memory"):
+    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 0, cuda_message)
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1, model=net)
+    with pytest.raises(DeviceError, match="out of memory on cpu for one") as err:
         c.colorize(gradient_rgb(32, 32))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("shape", [(3, 20000), (20000, 3), (240, 2400), (1, 1)])
+def test_strips_and_panoramas_keep_the_network_input_bounded(colorizer, shape):
+    h, w = colorizer.net_shape(*shape)
+    assert max(h, w) <= 4 * colorizer.size and h * w <= 4 * colorizer.size**2
+    scale = max(h, w) / max(shape)  # same aspect, to a pixel
+    assert abs(h - shape[0] * scale) <= 1 and abs(w - shape[1] * scale) <= 1
+    img = gradient_rgb(*shape)[..., 0].copy()
+    out = colorizer.colorize(img)
+    assert out.shape == shape + (3,)
+    assert np.abs(_l(out) - _l(img)).max() <= 1.0
 
 
 def test_device_annealed_mean_matches_kernel():

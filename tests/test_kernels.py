@@ -250,3 +250,21 @@ def test_add_half_res_parity_and_matches_opencv(rng, shape):
     np.testing.assert_array_equal(col_out, a)
     with pytest.raises(ValueError, match="halve"):
         add_half_res(y, d[:-1])
+
+
+def test_temporal_smooth_parity_and_limits(rng):
+    from colorcli.kernels import temporal_smooth, temporal_smooth_np
+
+    ab, ab_prev = (rng.normal(0, 20, (2, 33, 17, 2))).astype(np.float32)
+    lum, lum_prev = rng.uniform(0, 100, (2, 33, 17)).astype(np.float32)
+    lum_prev[:10] = lum[:10]  # some steady pixels
+    for s in (0.0, 0.5, 0.9):
+        np.testing.assert_allclose(
+            temporal_smooth(ab, lum, ab_prev, lum_prev, s),
+            temporal_smooth_np(ab, lum, ab_prev, lum_prev, s),
+            atol=1e-4,
+        )
+    out = temporal_smooth(ab, lum, ab_prev, lum, 0.7)  # L unchanged everywhere: the full EMA
+    np.testing.assert_allclose(out, 0.7 * ab_prev + 0.3 * ab, atol=1e-4)
+    with pytest.raises(ValueError, match="strength"):
+        temporal_smooth(ab, lum, ab_prev, lum_prev, 1.0)

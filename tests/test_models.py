@@ -7,23 +7,42 @@ import pytest
 import torch
 
 from colorcli.errors import ConfigError
-from colorcli.models import EffUNet, ModelConfig, build_model, clean_state_dict, list_archs
+from colorcli.models import (
+    ColorNet,
+    EffUNet,
+    ModelConfig,
+    build_model,
+    clean_state_dict,
+    list_archs,
+)
 
 
-def test_registry_matches_cli_names():
-    from colorcli.archs import ARCHS
-
-    assert tuple(list_archs()) == tuple(sorted(ARCHS))
-    with pytest.raises(ConfigError, match="unknown architecture"):
+def test_registry_refuses_unknown_names_keys_and_strides():
+    with pytest.raises(ConfigError, match="unknown architecture 'nope'; known: colorunet"):
         build_model("nope")
     with pytest.raises(ConfigError, match="unknown model config keys"):
         build_model("colorunet", {"num_bins": 10, "bogus": 1})
+    # a stride the architecture would ignore is refused, not silently replaced
+    with pytest.raises(ConfigError, match=r"eccv16 predicts at output stride 4, not 1"):
+        build_model("eccv16", ModelConfig(num_bins=17, width=4, out_stride=1))
+    with pytest.raises(ConfigError, match=r"effunet predicts at output stride 1 or 2, not 4"):
+        build_model("effunet", ModelConfig(num_bins=17, width=4, out_stride=4))
+
+
+@pytest.mark.parametrize("arch", ["colorunet", "eccv16", "effunet"])
+def test_every_architecture_meets_the_contract_at_its_own_stride(arch):
+    model = build_model(arch, ModelConfig(num_bins=17, width=4))
+    assert isinstance(model, ColorNet) and arch in list_archs()
+    out = model.eval()(torch.zeros(1, 1, 64, 64))
+    assert out.shape[-1] == 64 // model.output_stride == 64 // model.config.out_stride
+    assert 64 % model.input_multiple == 0
 
 
 @pytest.mark.parametrize("arch,stride", [("colorunet", 2), ("eccv16", 4), ("effunet", 2)])
 @pytest.mark.parametrize("head", ["classification", "regression"])
 def test_output_shapes(arch, stride, head):
-    model = build_model(arch, ModelConfig(num_bins=17, head=head, width=4, out_stride=2)).eval()
+    cfg = ModelConfig(num_bins=17, head=head, width=4, out_stride=stride)
+    model = build_model(arch, cfg).eval()
     out = model(torch.zeros(2, 1, 64, 96))
     assert out.shape == (2, 17 if head == "classification" else 2, 64 // stride, 96 // stride)
     assert model.output_stride == stride

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,12 @@ from PIL import Image
 from colorcli.checkpoint import read_payload
 from colorcli.colorizer import Colorizer
 from colorcli.errors import ConfigError
+from colorcli.events import Resumed, Step
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
+from colorcli.train.config import TrainConfig, check_resume_config, get_lr
 from colorcli.train.data import find_dataset, load_images
-from colorcli.train.loop import TrainConfig, check_resume_config, get_lr, run_training
+from colorcli.train.loop import run_training
 from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
 
 
@@ -127,7 +130,7 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
     data = tmp_path / "data"
     _write_colour_images(data, 12)
     events = list(run_training(_cfg(tmp_path, data, steps=30, save_every=10, val_every=15)))
-    losses = [e["loss"] for e in events if e["event"] == "step"]
+    losses = [e.loss for e in events if isinstance(e, Step)]
     assert len(losses) == 30
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
     run = tmp_path / "run"
@@ -197,22 +200,22 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
 def test_resume_matches_uninterrupted_run(tmp_path, extra):
     data = tmp_path / "data"
     _write_colour_images(data, 8)
-    full = [e for e in run_training(_cfg(tmp_path / "a", data, **extra)) if e["event"] == "step"]
+    full = [e for e in run_training(_cfg(tmp_path / "a", data, **extra)) if isinstance(e, Step)]
     cut = _cfg(tmp_path / "b", data, **extra)
     gen = run_training(cut)
     for e in gen:
-        if e["event"] == "step" and e["step"] == 8:
+        if isinstance(e, Step) and e.step == 8:
             break
     gen.close()  # killed two steps after the step-6 save
     log = tmp_path / "b" / "run" / "metrics.jsonl"
     with open(log, "a") as f:
         f.write('{"event": "step", "st')  # a line torn by the kill
     resumed = list(run_training(cut, resume=True))
-    assert resumed[2] == {"event": "resume", "step": 6}
-    steps = [e for e in resumed if e["event"] == "step"]
-    assert steps[0]["step"] == 7
+    assert resumed[2] == Resumed(6)
+    steps = [e for e in resumed if isinstance(e, Step)]
+    assert steps[0].step == 7
     for a, b in zip(full[6:], steps, strict=True):
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
+        assert a.loss == pytest.approx(b.loss, rel=1e-5, abs=1e-6)
     # the log holds each step once: the lost steps 7 and 8 and the torn line are gone
     logged = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["step"] for e in logged if e["event"] == "step"] == list(range(1, 13))
@@ -318,7 +321,9 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stderr.count("done:") == 1  # rank 0 only
     ckpt = load_checkpoint(out / "last.pt")
-    assert ckpt.step == 4 and ckpt.build() is not None
+    assert ckpt.step == 4
+    gray = np.full((24, 40), 128, np.uint8)
+    assert Colorizer(ckpt, device="cpu").colorize(gray).shape == (24, 40, 3)
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in steps if e["event"] == "step"] == [1, 2, 3, 4]
 
@@ -380,14 +385,15 @@ def test_eval_and_train_errors(tmp_path):
     args5 = [*args[:4], str(tmp_path / "r5"), *args[5:]]
     r = CliRunner().invoke(main, [*args5, "--init", r4_last])
     assert r.exit_code == 0, r.stderr
-    r = CliRunner().invoke(main, [*args5, "--steps", "3", "--resume"])
-    assert r.exit_code == 1 and "--steps 2 (now 3)" in r.stderr and "--init" not in r.stderr
+    r = CliRunner().invoke(main, [*args5, "--steps", "1", "--resume"])
+    assert r.exit_code == 1 and "--steps 2 (now 1; it may only be raised)" in r.stderr
+    assert "--init" not in r.stderr
     r = CliRunner().invoke(main, [*args5, "--resume"])
     assert r.exit_code == 0, r.stderr
     assert read_payload(tmp_path / "r5" / "last.pt")["train"]["config"]["init"] == r4_last
     cfg = _cfg(tmp_path / "r6", data)
     saved = {**dataclasses.asdict(cfg), "init": r4_last, "pretrained": True}
-    kept = check_resume_config(saved, cfg)  # left out on resume: the run's own values
+    kept = check_resume_config(saved, cfg, 2)  # left out on resume: the run's own values
     assert (kept.init, kept.pretrained) == (r4_last, True)
     r = CliRunner().invoke(main, [*args5, "--resume", "--init", str(tmp_path / "r5" / "last.pt")])
     assert r.exit_code == 1 and f"--init {r4_last} (now" in r.stderr
@@ -398,7 +404,7 @@ def test_eval_and_train_errors(tmp_path):
 
 def test_encoder_learning_rate_fraction(tmp_path):
     from colorcli.models import ModelConfig, build_model
-    from colorcli.train.loop import param_groups
+    from colorcli.train.step import param_groups
 
     model = build_model("effunet", ModelConfig(num_bins=313, width=4, out_stride=2))
     cfg = _cfg(tmp_path, tmp_path, arch="effunet", encoder_lr=0.1)
@@ -480,7 +486,7 @@ def test_fine_tune_starts_from_a_checkpoint(tmp_path):
 def test_l_noise_perturbs_the_input_only(tmp_path):
     from colorcli.kernels import ab_gamut_bins
     from colorcli.train.data import load_images
-    from colorcli.train.loop import make_batch
+    from colorcli.train.step import make_batch
 
     data = tmp_path / "data"
     _write_colour_images(data, 4)
@@ -501,37 +507,109 @@ def test_l_noise_perturbs_the_input_only(tmp_path):
         _cfg(tmp_path, data, l_noise=-1.0)
 
 
-def test_ctrl_c_during_training_says_how_to_resume(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_signal_during_training_says_how_to_resume(tmp_path, sig, code):
+    from tests import procs
+
+    data = tmp_path / "d"
+    _write_colour_images(data, 3)
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", data, "--out", run_dir, "--steps", "40", "--crop", "32"]
+    args += ["--load-size", "40", "--width", "4", "--save-every", "2", "--min-colorfulness", "0"]
+    args += ["--batch-size", "2", "--val-every", "1000"]
+    p = procs.start(*args, "-q")
+    log = run_dir / "metrics.jsonl"
+    procs.wait_for(lambda: log.exists() and log.read_text().count('"step"') >= 5, proc=p)
+    rc, _, err = procs.stop(p, sig)
+    assert rc == code, err
+    assert "rerun the same command with --resume to continue from the last save" in err
+    assert not procs.leftovers(run_dir) and "Traceback" not in err
+    saved = read_payload(run_dir / "last.pt")["train"]["step"]
+    assert saved >= 2 and saved % 2 == 0
+    r = procs.run(*args, "--resume", "-q")
+    assert r.returncode == 0, r.stderr
+    assert f"resuming {run_dir} at step {saved}" in r.stderr
+
+
+def test_without_out_the_interrupt_line_names_the_run_folder(tmp_path):
+    from tests import procs
+
+    data = tmp_path / "d"
+    _write_colour_images(data, 3)
+    args = ["train", "--data", data, "--steps", "400", "--crop", "32", "--load-size", "40"]
+    args += ["--width", "4", "--min-colorfulness", "0", "--batch-size", "2", "-q"]
+    p = procs.start(*args, cwd=tmp_path)
+    procs.wait_for(lambda: list(tmp_path.glob("runs/*/metrics.jsonl")), proc=p)
+    rc, _, err = procs.stop(p, signal.SIGINT)
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert rc == 130
+    assert f"rerun the same command with --out {Path('runs') / run_dir.name} --resume" in err
+
+
+def test_resume_may_raise_steps_and_the_rate_does_not_jump(tmp_path):
     from click.testing import CliRunner
 
-    import colorcli.train.loop as loop
     from colorcli.cli import main
 
     data = tmp_path / "d"
     _write_colour_images(data, 3)
-    real = loop.compute_loss
-    calls = {"n": 0}
+    out = tmp_path / "run"
+    args = ["train", "--data", str(data), "--out", str(out), "--crop", "32", "--load-size", "40"]
+    args += ["--width", "4", "--warmup", "2", "--save-every", "3", "--min-colorfulness", "0"]
+    r = CliRunner().invoke(main, [*args, "--steps", "6", "-q"])
+    assert r.exit_code == 0, r.stderr
+    r = CliRunner().invoke(main, [*args, "--steps", "10", "--resume", "-q"])
+    assert r.exit_code == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("schedule:"))
+    assert "--steps 6 -> 10: from step 6 the learning rate decays from where it was" in line
+    logged = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    lrs = [e["lr"] for e in logged if e["event"] == "step"]
+    assert [e["step"] for e in logged if e["event"] == "step"] == list(range(1, 11))
+    # steps 7..10 go on from step 6's rate down to the floor, never above where they were
+    assert max(lrs[6:]) <= lrs[5] * 1.0001 and lrs[-1] == pytest.approx(1e-5, rel=0.05)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["steps"] == 10 and cfg["stretches"] == [[6, 6]]
+    r = CliRunner().invoke(main, [*args, "--steps", "10", "--resume", "-q"])  # the same again
+    assert r.exit_code == 0 and "schedule:" not in r.stderr, r.stderr
 
-    def interrupt(*a, **k):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*a, **k)
 
-    monkeypatch.setattr(loop, "compute_loss", interrupt)
-    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "4"]
-    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--save-every", "1", "-q"]
+def test_stretched_schedule_is_continuous():
+    base = TrainConfig(data="x", out="y", steps=100, warmup=10, lr=1.0)
+    cfg = dataclasses.replace(base, steps=300, stretches=((60, 100),))
+    assert [get_lr(s, cfg) for s in range(61)] == [get_lr(s, base) for s in range(61)]
+    assert abs(get_lr(61, cfg) - get_lr(60, base)) < 1e-3  # no jump at the stretch
+    assert get_lr(299, cfg) == pytest.approx(0.01, abs=1e-4)
+    twice = dataclasses.replace(base, steps=500, stretches=((60, 100), (200, 300)))
+    assert [get_lr(s, twice) for s in range(201)] == [get_lr(s, cfg) for s in range(201)]
+    assert abs(get_lr(201, twice) - get_lr(200, cfg)) < 1e-3
+    early = dataclasses.replace(base, steps=300, stretches=((5, 100),))  # still warming up
+    assert get_lr(5, early) == get_lr(5, base)
+    assert get_lr(299, early) == pytest.approx(0.01, abs=1e-4)
+
+
+def test_eval_output_is_not_replaced_without_overwrite(tmp_path, tiny_ckpt):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    val = tmp_path / "val"
+    _write_colour_images(val, 2, seed=3)
+    args = ["eval", "--data", str(val), "--model", str(tiny_ckpt), "-q"]
+    args += ["--json", str(tmp_path / "e.json")]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    first = (tmp_path / "e.json").read_text()
     r = CliRunner().invoke(main, args)
-    assert r.exit_code == 130
-    assert "rerun the same command with --resume to continue from the last save" in r.stderr
-    monkeypatch.setattr(loop, "compute_loss", real)
-    r = CliRunner().invoke(main, [*args, "--resume"])
-    assert r.exit_code == 0 and "resuming" in r.stderr and "at step 2" in r.stderr, r.stderr
-    # without --out the run folder is named by the time: the line names it
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(loop, "compute_loss", interrupt)
-    calls["n"] = 0
-    r = CliRunner().invoke(main, [*args[:3], *args[5:]])  # no --out
-    assert r.exit_code == 130
-    run_dir = next((tmp_path / "runs").iterdir())
-    assert f"rerun the same command with --out {Path('runs') / run_dir.name} --resume" in r.stderr
+    assert (
+        r.exit_code == 1 and f"{tmp_path / 'e.json'} exists already (use --overwrite)" in r.stderr
+    )
+    assert (tmp_path / "e.json").read_text() == first
+    assert CliRunner().invoke(main, [*args, "--overwrite"]).exit_code == 0
+    # nothing to score (every photo below the colourfulness floor): the folder is named
+    gray = tmp_path / "grays"
+    gray.mkdir()
+    Image.fromarray(np.full((40, 40), 90, np.uint8)).save(gray / "g.png")
+    r = CliRunner().invoke(main, ["eval", "--data", str(gray), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1].startswith(f"error: {gray}: no photo could be evaluated")

@@ -1,6 +1,7 @@
 """colorize video: fidelity (frames, pts, time_base, size, rotation, audio bytes), smoothing,
 scene cuts, metrics, and every error path of the command."""
 
+import signal
 from fractions import Fraction
 
 import av
@@ -10,9 +11,13 @@ from click.testing import CliRunner
 
 from colorcli.cli import main
 from colorcli.colorizer import Colorizer
-from colorcli.kernels import rgb_to_lab, temporal_smooth, temporal_smooth_np
+from colorcli.events import Notice, VideoDone
+from colorcli.film import TemporalSmoother
+from colorcli.kernels import rgb_to_lab
 from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence
-from colorcli.video import TemporalSmoother, VideoOptions, colorize_video, probe_video
+from colorcli.options import VideoOptions
+from colorcli.video import colorize_video, prepare_video, probe_video
+from tests import procs
 from tests.media import make_clip, read_clip
 
 
@@ -26,7 +31,7 @@ def colorizer(tiny_ckpt):
 
 
 def _colorize(colorizer, src, dst, **kw):
-    return list(colorize_video(src, dst, colorizer, VideoOptions(**kw), overwrite=True))
+    return list(colorize_video(prepare_video(src, dst, VideoOptions(**kw), True), colorizer))
 
 
 @pytest.mark.parametrize(
@@ -50,7 +55,7 @@ def test_fidelity(tmp_path, colorizer, name, kw):
     src = make_clip(tmp_path / name, **kw)
     dst = tmp_path / ("out_" + name)
     events = _colorize(colorizer, src, dst)
-    assert events[-1]["event"] == "done"
+    assert isinstance(events[-1], VideoDone) and events[-1].path == str(dst)
     a, b = read_clip(src), read_clip(dst)
     assert len(b["pts"]) == len(a["pts"])
     assert b["pts"] == a["pts"]
@@ -67,7 +72,7 @@ def test_fidelity(tmp_path, colorizer, name, kw):
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
-    notices = [e["message"] for e in events if e["event"] == "notice"]
+    notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("pcm_s16le" in n and "transcoding to aac" in n for n in notices)
     assert read_clip(tmp_path / "out.mp4")["audio_codec"] == "aac"
 
@@ -101,23 +106,6 @@ def test_start_end(tmp_path, colorizer):
     assert len(pts) == 10 and abs(float(pts[0] * tb) - 0.2) < 1e-6
 
 
-def test_smoothing_kernel_parity():
-    rng = np.random.default_rng(0)
-    ab, ab_prev = (rng.normal(0, 20, (2, 33, 17, 2))).astype(np.float32)
-    lum, lum_prev = rng.uniform(0, 100, (2, 33, 17)).astype(np.float32)
-    lum_prev[:10] = lum[:10]  # some steady pixels
-    for s in (0.0, 0.5, 0.9):
-        np.testing.assert_allclose(
-            temporal_smooth(ab, lum, ab_prev, lum_prev, s),
-            temporal_smooth_np(ab, lum, ab_prev, lum_prev, s),
-            atol=1e-4,
-        )
-    out = temporal_smooth(ab, lum, ab_prev, lum, 0.7)  # L unchanged everywhere: the full EMA
-    np.testing.assert_allclose(out, 0.7 * ab_prev + 0.3 * ab, atol=1e-4)
-    with pytest.raises(ValueError, match="strength"):
-        temporal_smooth(ab, lum, ab_prev, lum_prev, 1.0)
-
-
 def test_smoother_cuts_flicker_and_resets_at_a_cut():
     rng = np.random.default_rng(1)
     lum_a = np.full((16, 16), 70.0, np.float32) + np.linspace(0, 5, 16, dtype=np.float32)
@@ -125,12 +113,12 @@ def test_smoother_cuts_flicker_and_resets_at_a_cut():
     truth_a, truth_b = np.array([20.0, 30.0], np.float32), np.array([-30.0, 5.0], np.float32)
     outs = {}
     for strength in (0.0, 0.7):
-        sm = TemporalSmoother(strength)
+        sm, cuts = TemporalSmoother(strength), SceneCutDetector()
         seq = []
         for t in range(30):
             lum, truth = (lum_a, truth_a) if t < 20 else (lum_b, truth_b)
             noisy = (truth + rng.normal(0, 4, (16, 16, 2))).astype(np.float32)
-            seq.append(sm(noisy, lum))
+            seq.append(sm(noisy, lum, cuts(lum)))
         outs[strength] = (np.stack(seq), sm.resets)
     flick = {s: np.abs(np.diff(o[0][:20], axis=0)).mean() for s, o in outs.items()}
     assert flick[0.7] < 0.6 * flick[0.0]
@@ -239,25 +227,35 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "--end must be after --start" in r.stderr
 
 
-def test_ctrl_c_leaves_nothing(tmp_path, tiny_ckpt, monkeypatch):
-    import colorcli.video as video
+@pytest.mark.parametrize(
+    "sig,code,line",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_signal_mid_film_leaves_nothing(tmp_path, tiny_ckpt, sig, code, line):
+    src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
+    dst = tmp_path / "out" / "film.mp4"
+    p = procs.start("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
+    rc, _, err = procs.stop(p, sig)
+    assert rc == code, err
+    assert err.strip().splitlines()[-1].startswith(f"{line}: no partial output was left")
+    assert "rerun to colorize the film again from its start" in err
+    assert not dst.exists() and not procs.leftovers(tmp_path) and "Traceback" not in err
 
-    src = make_clip(tmp_path / "in.mp4", n=30)
-    real = video.TemporalSmoother.__call__
-    count = {"n": 0}
 
-    def interrupt(self, ab, lum, cut=None):
-        count["n"] += 1
-        if count["n"] == 3:  # keys only on the CPU default (every 4th frame)
-            raise KeyboardInterrupt
-        return real(self, ab, lum, cut)
-
-    monkeypatch.setattr(video.TemporalSmoother, "__call__", interrupt)
-    dst = tmp_path / "out.mp4"
-    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 130 and "interrupted" in r.stderr
-    assert "rerun to colorize the film again from its start" in r.stderr
-    assert not dst.exists() and not [p for p in tmp_path.iterdir() if "colorcli-tmp" in p.name]
+def test_a_killed_film_leaves_a_temp_that_the_rerun_removes(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
+    dst = tmp_path / "out" / "film.mp4"
+    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    p = procs.start(*args)
+    procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
+    procs.stop(p, signal.SIGKILL)
+    assert procs.leftovers(dst.parent) and not dst.exists()  # SIGKILL cleans nothing up
+    r = procs.run(*args)
+    assert r.returncode == 0, r.stderr
+    assert not procs.leftovers(dst.parent)  # the writer was gone: its temp and lock went
+    assert len(read_clip(dst)["pts"]) == 300
 
 
 # ---------------------------------------------------------------- Y'CbCr path and keyframes
@@ -270,7 +268,7 @@ def test_yuv_path_keeps_luma_bit_for_bit_where_there_is_no_colour(tmp_path, tiny
     src = make_clip(tmp_path / "in.mp4", n=8, size=(48, 64), audio=None)
     gray = Colorizer(tiny_ckpt, device="cpu", saturation=0.0)
     dst = tmp_path / "out.mkv"
-    list(colorize_video(src, dst, gray, VideoOptions(codec="libx264", crf=0, keyframes=1)))
+    _colorize(gray, src, dst, codec="libx264", crf=0, keyframes=1)
     a, b = _planes(src), _planes(dst)
     assert len(a) == len(b) == 8
     for x, y in zip(a, b, strict=True):
@@ -278,15 +276,15 @@ def test_yuv_path_keeps_luma_bit_for_bit_where_there_is_no_colour(tmp_path, tiny
         assert np.abs(y[48:].astype(int) - 128).max() <= 1  # chroma neutral
 
 
-def test_yuv_path_agrees_with_the_rgb_path(tmp_path, colorizer, monkeypatch):
-    from colorcli import video
-
+def test_yuv_path_agrees_with_the_rgb_path(tmp_path, colorizer):
+    # x264 (4:2:0 out) takes the Y'CbCr route; ffv1 (RGB out) takes the RGB route
     src = make_clip(tmp_path / "in.mp4", n=6, size=(64, 96), audio=None)
-    _colorize(colorizer, src, tmp_path / "yuv.mp4", keyframes=1, smooth=0.0)
-    monkeypatch.setattr(video.Yuv420Path, "for_stream", classmethod(lambda cls, cc, s=1.0: None))
-    _colorize(colorizer, src, tmp_path / "rgb.mp4", keyframes=1, smooth=0.0)
-    ya = rgb_to_lab(np.stack(read_clip(tmp_path / "yuv.mp4")["frames"]))
-    ra = rgb_to_lab(np.stack(read_clip(tmp_path / "rgb.mp4")["frames"]))
+    _colorize(colorizer, src, tmp_path / "yuv.mkv", keyframes=1, smooth=0.0, crf=0)
+    _colorize(colorizer, src, tmp_path / "rgb.mkv", keyframes=1, smooth=0.0, codec="ffv1")
+    with av.open(str(tmp_path / "rgb.mkv")) as f:
+        assert f.streams.video[0].codec_context.pix_fmt == "bgr0"
+    ya = rgb_to_lab(np.stack(read_clip(tmp_path / "yuv.mkv")["frames"]))
+    ra = rgb_to_lab(np.stack(read_clip(tmp_path / "rgb.mkv")["frames"]))
     sa = rgb_to_lab(np.stack(read_clip(src)["frames"]))
     chroma = np.hypot(ra[..., 1], ra[..., 2]).mean()
     assert chroma > 3.0  # the tiny model does colour something
@@ -294,6 +292,20 @@ def test_yuv_path_agrees_with_the_rgb_path(tmp_path, colorizer, monkeypatch):
     # both keep the lightness of the input
     assert np.abs(ya[..., 0] - sa[..., 0]).mean() < 1.5
     assert np.abs(ra[..., 0] - sa[..., 0]).mean() < 1.5
+
+
+def test_saturation_scales_both_routes_alike(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=4, size=(64, 96), audio=None)
+    chroma = {}
+    for sat in (1.0, 0.5):
+        c = Colorizer(tiny_ckpt, device="cpu", saturation=sat)
+        for codec in ("libx264", "ffv1"):
+            dst = tmp_path / f"{codec}-{sat}.mkv"
+            _colorize(c, src, dst, keyframes=1, smooth=0.0, crf=0, codec=codec)
+            lab = rgb_to_lab(np.stack(read_clip(dst)["frames"]))
+            chroma[codec, sat] = np.hypot(lab[..., 1], lab[..., 2]).mean()
+    for codec in ("libx264", "ffv1"):
+        assert chroma[codec, 0.5] == pytest.approx(0.5 * chroma[codec, 1.0], rel=0.15)
 
 
 def test_flow_propagation_follows_motion():
@@ -317,37 +329,47 @@ def test_flow_propagation_follows_motion():
     assert err_warp < 0.4 * err_still, (err_warp, err_still)
 
 
-def _count_network_frames(monkeypatch, colorizer):
-    seen = []
-    real = Colorizer.predict_ab
+class Watching:
+    """A colorizer seen through the film's one interface (colorcli.film.AbPredictor), noting
+    how many frames reach the network and the kernel threads in force when they do."""
 
-    def spy(self, l_nets):
-        seen.append(len(l_nets))
-        return real(self, l_nets)
+    def __init__(self, colorizer):
+        self.c, self.sizes, self.threads = colorizer, [], []
 
-    monkeypatch.setattr(Colorizer, "predict_ab", spy)
-    return seen
+    @property
+    def batch_size(self):
+        return self.c.batch_size
+
+    @property
+    def device_type(self):
+        return self.c.device_type
+
+    def net_shape(self, h, w):
+        return self.c.net_shape(h, w)
+
+    def predict_ab(self, l_nets):
+        import cv2
+        import numba
+
+        self.sizes.append(len(l_nets))
+        self.threads.append((numba.get_num_threads(), cv2.getNumThreads()))
+        return self.c.predict_ab(l_nets)
 
 
 @pytest.mark.parametrize("keyframes,expected", [(1, 20), (4, 5), (None, 5)])
-def test_keyframes_send_every_kth_frame_to_the_network(
-    tmp_path, colorizer, monkeypatch, keyframes, expected
-):
-    from colorcli.video import auto_keyframes
-
-    assert auto_keyframes("cuda") == 1 and auto_keyframes("cpu") == 4
+def test_keyframes_send_every_kth_frame_to_the_network(tmp_path, colorizer, keyframes, expected):
     src = make_clip(tmp_path / "in.mp4", n=20, audio=None)
-    seen = _count_network_frames(monkeypatch, colorizer)
-    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=keyframes)
-    assert sum(seen) == expected
+    seen = Watching(colorizer)
+    _colorize(seen, src, tmp_path / "out.mp4", keyframes=keyframes)
+    assert sum(seen.sizes) == expected  # None: the CPU's default interval
     assert len(read_clip(tmp_path / "out.mp4")["frames"]) == 20
 
 
-def test_a_scene_cut_is_always_a_keyframe(tmp_path, colorizer, monkeypatch):
+def test_a_scene_cut_is_always_a_keyframe(tmp_path, colorizer):
     src = make_clip(tmp_path / "in.mp4", n=20, audio=None, cut_at=10)
-    seen = _count_network_frames(monkeypatch, colorizer)
-    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=8)
-    assert sum(seen) == 4  # frames 0, 8, the cut at 10, 18
+    seen = Watching(colorizer)
+    _colorize(seen, src, tmp_path / "out.mp4", keyframes=8)
+    assert sum(seen.sizes) == 4  # frames 0, 8, the cut at 10, 18
 
 
 def test_keyframes_cli_option(tmp_path, tiny_ckpt):
@@ -359,37 +381,23 @@ def test_keyframes_cli_option(tmp_path, tiny_ckpt):
     assert len(read_clip(tmp_path / "out.mp4")["frames"]) == 6
 
 
-def test_kernel_threads_are_lowered_during_a_film_and_restored_after(
-    tmp_path, colorizer, monkeypatch
-):
+def test_kernel_threads_are_lowered_during_a_film_and_restored_after(tmp_path, colorizer):
     import cv2
     import numba
 
-    from colorcli import video
+    from colorcli.film import kernel_threads
 
     src = make_clip(tmp_path / "in.mp4", n=6, size=(48, 64), audio=None)
-    seen = []
-    smooth = video.temporal_smooth
-    monkeypatch.setattr(video, "kernel_threads", lambda cores=None: 1)
-    monkeypatch.setattr(
-        video, "temporal_smooth", lambda *a: seen.append(numba.get_num_threads()) or smooth(*a)
-    )
     before = numba.get_num_threads(), cv2.getNumThreads()
-    cv_seen = []
-    compose = video.Yuv420Path.compose
-    monkeypatch.setattr(
-        video.Yuv420Path,
-        "compose",
-        lambda self, *a, **k: cv_seen.append(cv2.getNumThreads()) or compose(self, *a, **k),
-    )
-    _colorize(colorizer, src, tmp_path / "out.mp4", keyframes=1)
-    assert seen and set(seen) == {1}
-    assert cv_seen and set(cv_seen) == {1}
+    seen = Watching(colorizer)
+    _colorize(seen, src, tmp_path / "out.mp4", keyframes=1)
+    want = (min(before[0], kernel_threads()), min(before[1], kernel_threads()))
+    assert seen.threads and set(seen.threads) == {want}
     assert (numba.get_num_threads(), cv2.getNumThreads()) == before
 
 
 def test_kernel_threads_policy():
-    from colorcli.video import kernel_threads
+    from colorcli.film import kernel_threads
 
     assert kernel_threads(1) == kernel_threads(2) == kernel_threads(4) == 1
     assert kernel_threads(16) == 8
@@ -407,13 +415,13 @@ def test_luma_table_matches_luma_to_l():
 
 @pytest.mark.parametrize("size", [(48, 64), (40, 86)])  # chroma rows unpadded / padded
 def test_new_frame_matches_the_packed_compose(size):
-    from colorcli.video import Yuv420Path, _plane_view
+    from colorcli.compose import Yuv420Route, plane_view
 
     h, w = size
     rng = np.random.default_rng(3)
-    yuv = Yuv420Path(h, w, "bt601", False)
+    yuv = Yuv420Route(h, w, "bt601", False)
     src = av.VideoFrame(w, h, "yuv420p")
-    y = _plane_view(src.planes[0])  # the decoder's luma plane, rows padded to its line size
+    y = plane_view(src.planes[0])  # the decoder's luma plane, rows padded to its line size
     y[...] = rng.integers(16, 236, (h, w), dtype=np.uint8)
     ab = rng.normal(0, 30, (h // 4, w // 4, 2)).astype(np.float32)
     # the same composition into FFmpeg's packed yuv420p layout, from an unpadded luma copy

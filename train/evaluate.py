@@ -19,7 +19,25 @@ from colorcli.imageio import read_image
 from colorcli.kernels import compose_rgb8, rgb_to_l
 from colorcli.quality import colorfulness, psnr, ssim
 from colorcli.train.data import _list_images
-from colorcli.train.loop import contact_sheet
+
+
+def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Tile equal-size (H, W, 3) uint8 images: one row per list, 4 px white gutters."""
+    gap = 4
+    h, w = rows[0][0].shape[:2]
+    ncol = max(len(r) for r in rows)
+    sheet = np.full((len(rows) * (h + gap) + gap, ncol * (w + gap) + gap, 3), 255, np.uint8)
+    for i, r in enumerate(rows):
+        for j, im in enumerate(r):
+            y, x = gap + i * (h + gap), gap + j * (w + gap)
+            sheet[y : y + h, x : x + w] = im
+    return sheet
+
+
+def gray_of(truth: np.ndarray) -> np.ndarray:
+    """The gray baseline of an (H, W, 3) uint8 photo: its lightness alone (a = b = 0)."""
+    lum = rgb_to_l(truth)
+    return compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
 
 
 def eval_paths(data: Path) -> list[Path]:
@@ -66,8 +84,7 @@ def evaluate(
             }
             continue
         ours = colorizer.colorize(truth)
-        lum = rgb_to_l(truth)
-        gray = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+        gray = gray_of(truth)
         yield {
             "path": str(p),
             "size": [int(truth.shape[1]), int(truth.shape[0])],
@@ -81,11 +98,12 @@ def evaluate(
         }
 
 
-def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Means over the evaluated photos; colourfulness ratio = mean(ours) / mean(truth)."""
+def summarize(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
+    """Means over the evaluated photos of ``folder``; colourfulness ratio = mean(ours) /
+    mean(truth). MediaError naming the folder when none could be evaluated."""
     ok = [r for r in records if "skipped" not in r]
     if not ok:
-        raise MediaError(Path("."), "no photo could be evaluated")
+        raise MediaError(folder, f"no photo could be evaluated ({len(records)} skipped)")
 
     def mean(k: str) -> float:
         return float(np.mean([r[k] for r in ok]))

@@ -1,0 +1,272 @@
+"""What every command shares: options built from the settings dataclasses, errors and signals
+turned into one line and an exit code, and the one progress display.
+
+This package is the only code that imports click or rich, prints, or exits. Heavy imports
+(torch, numba, PyAV) happen inside the commands, so ``colorize --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from colorcli import __version__
+from colorcli.options import ColorizeOptions, option_fields
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM: kill, systemd, docker stop, SLURM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds (and cleans up) like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="colorize")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Bring colour back to black-and-white photos and films."""
+    # OpenMP workers (torch, numba) otherwise spin for a while after each parallel region and
+    # take the cores the video codec and the decoder threads need; must precede torch's import.
+    # OpenCV's own warnings ("[ WARN ]" lines about a damaged file) would reach the terminal
+    # beside our one line; its errors still come to us as return values
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def after_interrupt(hint: str) -> None:
+    """What a rerun of the running command does, for the line after Ctrl-C or SIGTERM (the
+    default: "rerun to start again"; only `dir` and `train` continue where they stopped)."""
+    click.get_current_context().meta["after_interrupt"] = hint
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130 and SIGTERM ->
+    exit 143, each with a line saying that nothing half-written was left and what a rerun does;
+    anything unforeseen -> one line too (COLORCLI_DEBUG=1 shows the traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from colorcli.errors import ColorcliError
+
+        try:
+            return fn(*args, **kwargs)
+        except ColorcliError as e:
+            fail(str(e))
+        except KeyboardInterrupt as e:
+            ctx = click.get_current_context(silent=True)
+            hint = (ctx.meta if ctx else {}).get("after_interrupt", "rerun to start again")
+            what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+            click.echo(f"{what}: no partial output was left under a final name; {hint}", err=True)
+            sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+        except MemoryError:
+            fail("out of memory (try a smaller --batch-size or --size)")
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as e:
+            if os.environ.get("COLORCLI_DEBUG"):
+                raise
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            fail(
+                f"unexpected {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno}; please report it; COLORCLI_DEBUG=1 shows the traceback)"
+            )
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- options from dataclasses
+def _number_type(annotation: str, meta: dict[str, Any]) -> click.ParamType | type | None:
+    kind = float if "float" in annotation else int if "int" in annotation else None
+    if kind is None:
+        return None
+    if not any(k in meta for k in ("min", "max")):
+        return kind
+    rng = click.FloatRange if kind is float else click.IntRange
+    extra = {k: meta[k] for k in ("min_open", "max_open") if k in meta}
+    return rng(min=meta.get("min"), max=meta.get("max"), **extra)
+
+
+_PATHS = {
+    "dir": {"file_okay": False, "exists": True},
+    "file": {"dir_okay": False, "exists": True},
+    "out": {"file_okay": False},
+    "out_file": {"dir_okay": False},
+    True: {"dir_okay": False},
+}
+
+
+def _as_int(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def option_for(f: dataclasses.Field, **overrides: Any) -> Callable:
+    """A click option from a settings field: the flag is ``--field-name``, the default, help
+    text, bounds and choices are the field's (``colorcli.options.opt``)."""
+    meta = dict(f.metadata)
+    kw: dict[str, Any] = {"help": meta["help"]}
+    default = None if f.default is dataclasses.MISSING else f.default
+    if f.default is dataclasses.MISSING and "default_help" not in meta:
+        kw["required"] = True
+    if meta.get("flag"):
+        kw["is_flag"] = True
+    elif meta.get("choices"):
+        choices = meta["choices"]
+        if all(isinstance(c, int) for c in choices):
+            kw["type"] = click.Choice([str(c) for c in choices])
+            kw["callback"] = _as_int
+            default = None if default is None else str(default)
+        else:
+            kw["type"] = click.Choice(choices)
+    elif meta.get("path"):
+        kw["type"] = click.Path(path_type=Path, **_PATHS[meta["path"]])
+    else:
+        kw["type"] = _number_type(str(f.type), meta) or str
+    if "default_help" in meta:
+        kw["help"] += f"  [default: {meta['default_help']}]"
+    elif default is not None and not meta.get("flag"):
+        kw["show_default"] = True
+    kw["default"] = default if not meta.get("flag") else bool(default)
+    kw.update(overrides)
+    return click.option("--" + f.name.replace("_", "-"), f.name, **kw)
+
+
+def options_from(
+    cls: type, exclude: Iterable[str] = (), overrides: dict[str, dict] | None = None
+) -> Callable:
+    """Decorate a command with an option for each option field of ``cls`` (in order)."""
+    skip, overrides = set(exclude), overrides or {}
+    fields = [f for f in option_fields(cls) if f.name not in skip]
+
+    def deco(fn: Callable) -> Callable:
+        for f in reversed(fields):
+            fn = option_for(f, **overrides.get(f.name, {}))(fn)
+        return fn
+
+    return deco
+
+
+def settings(cls: type, values: dict[str, Any], **extra: Any) -> Any:
+    """An instance of ``cls`` from a command's values (paths as str, unknown keys ignored)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kw = {k: str(v) if isinstance(v, Path) else v for k, v in values.items() if k in names}
+    return cls(**{**kw, **extra})
+
+
+def colorize_options(exclude: Iterable[str] = ()) -> Callable:
+    """The options of every colorizing command, plus --overwrite and --quiet."""
+
+    def deco(fn: Callable) -> Callable:
+        fn = click.option("--quiet", "-q", is_flag=True, help="No progress display.")(fn)
+        fn = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")(
+            fn
+        )
+        return options_from(ColorizeOptions, exclude)(fn)
+
+    return deco
+
+
+def make_colorizer(values: dict[str, Any]):
+    """A Colorizer from a command's colorizing options (imports torch)."""
+    from colorcli.colorizer import Colorizer
+
+    o = settings(ColorizeOptions, values)
+    return Colorizer(
+        o.model,
+        device=o.device,
+        batch_size=o.batch_size,
+        temperature=o.temperature,
+        saturation=o.saturation,
+        size=o.size,
+    )
+
+
+# ---------------------------------------------------------------- the one progress display
+class Bar:
+    """Rich progress bars on stderr (count, rate, elapsed, ETA), or nothing when quiet.
+
+    A task's rate is completed / elapsed; a task given ``elapsed=`` takes the library's clock
+    (a film's), so the bar's last rate is the one the summary line states.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self._progress = quiet, None
+
+    def __enter__(self) -> Bar:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            class Rate(TextColumn):
+                def render(self, task):
+                    elapsed = task.fields.get("elapsed") or task.elapsed or 0.0
+                    if elapsed <= 0 or not task.completed:
+                        return super().render(task)
+                    # completed / elapsed: rich's windowed speed spikes when a batch lands
+                    return f"{task.completed / elapsed:.2f} {task.fields['unit']}/s"
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                Rate(""),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=Console(stderr=True),
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+            self._progress = None
+
+    def add(self, description: str, total: int | None, unit: str, completed: int = 0) -> Any:
+        if self._progress is None:
+            return None
+        return self._progress.add_task(
+            description, total=total or None, completed=completed, unit=unit, info=""
+        )
+
+    def update(self, task: Any, advance: int = 0, **fields: Any) -> None:
+        if self._progress is not None and task is not None:
+            self._progress.update(task, advance=advance, **fields)
+
+    def remove(self, task: Any) -> None:
+        if self._progress is not None and task is not None:
+            self._progress.remove_task(task)
+
+
+def echo(message: str) -> None:
+    """One line on stderr (above the bars while they are shown)."""
+    click.echo(message, err=True)

@@ -1,0 +1,162 @@
+"""``colorize train`` and ``colorize eval``: thin commands over ``colorcli.train``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import click
+
+from colorcli.cli.common import (
+    Bar,
+    after_interrupt,
+    colorize_options,
+    echo,
+    handle_errors,
+    main,
+    make_colorizer,
+    options_from,
+    settings,
+)
+from colorcli.train.config import EvalOptions, TrainConfig
+
+
+class _ArchChoice(click.Choice):
+    """The registered architectures (``colorcli.models``), read when first needed: the
+    registry imports torch, and ``colorize --help`` should not wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from colorcli.models import list_archs
+
+        return tuple(list_archs())
+
+    @choices.setter
+    def choices(self, value: object) -> None:  # click's __init__ assigns; the registry rules
+        pass
+
+
+@main.command("train")
+@options_from(TrainConfig, overrides={"arch": {"type": _ArchChoice()}})
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --out from its last.pt (same optimizer, schedule and step).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No live display.")
+@handle_errors
+def train_cmd(resume: bool, quiet: bool, **opts) -> None:
+    """Train a colorization model: quantize ab, compute the prior, rebalance, train.
+
+    Writes config.json, metrics.jsonl, last.pt, best.pt and validation contact sheets into the
+    run folder. Under torchrun it trains data-parallel (gloo on CPU, NCCL on CUDA).
+    """
+    from colorcli.events import DataLoaded, PriorReady, Resumed, Step, Validation
+    from colorcli.train.loop import run_training
+
+    out = opts.pop("out")
+    if out is None:
+        if resume:
+            raise click.UsageError("--resume needs --out (the run folder to continue)")
+        out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        # the folder was not named: the line after Ctrl-C names it
+        after_interrupt(
+            f"rerun the same command with --out {out} --resume to continue from the last save"
+        )
+    else:
+        after_interrupt("rerun the same command with --resume to continue from the last save")
+    cfg = settings(TrainConfig, opts, out=str(out))
+    events = run_training(cfg, resume=resume)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
+        for _ in events:
+            pass
+        return
+    last_val = None
+    with Bar(quiet) as bar:
+        task = None
+        for ev in events:
+            if isinstance(ev, DataLoaded):
+                echo(
+                    f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation"
+                )
+            elif isinstance(ev, PriorReady):
+                echo(f"prior: {ev.bins} ab bins, entropy {ev.entropy:.2f} nats")
+            elif isinstance(ev, Resumed):
+                echo(f"resuming {out} at step {ev.step}")
+                if ev.stretch:
+                    echo(f"schedule: {ev.stretch}")
+            elif isinstance(ev, Validation):
+                last_val = ev
+                echo(
+                    f"step {ev.step}: validation PSNR {ev.psnr:.2f} dB (gray baseline {ev.gray_psnr:.2f} dB)"
+                )
+            elif isinstance(ev, Step):
+                if task is None:
+                    task = bar.add("train", ev.steps, "steps", completed=ev.step - 1)
+                val = f"  val {last_val.psnr:.2f} dB" if last_val else ""
+                bar.update(
+                    task,
+                    advance=1,
+                    info=f"loss {ev.loss:.3f}  lr {ev.lr:.2e}  {ev.images_per_s:.1f} img/s{val}",
+                )
+    echo(
+        f"done: {Path(out) / 'last.pt'}"
+        + (f", last validation PSNR {last_val.psnr:.2f} dB" if last_val is not None else "")
+    )
+
+
+@main.command("eval")
+@options_from(EvalOptions)
+@colorize_options()
+@handle_errors
+def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
+    """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its
+    colorizations, beside the gray baseline (the lightness alone)."""
+    from colorcli.atomic import write_bytes_atomic
+    from colorcli.errors import OutputPathError
+    from colorcli.train.evaluate import eval_paths, evaluate, sheet_of, summarize
+
+    o = settings(EvalOptions, opts)
+    outputs = [Path(o.json)] + ([Path(o.sheet)] if o.sheet else [])
+    for p in outputs:
+        if p.exists() and not overwrite:
+            raise OutputPathError(f"{p} exists already (use --overwrite)")
+    paths = eval_paths(Path(o.data))
+    colorizer = make_colorizer(opts)
+    records = []
+    with Bar(quiet) as bar:
+        task = bar.add("evaluating", len(paths), "img")
+        for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness):
+            if "skipped" in r:
+                echo(f"skipped: {r['skipped']}")
+            records.append(r)
+            bar.update(task, advance=1)
+    summary = summarize(records, Path(o.data))
+    summary["model"] = str(opts["model"]) if opts["model"] else "shipped default"
+    summary["settings"] = {
+        "temperature": colorizer.temperature,
+        "saturation": colorizer.saturation,
+        "size": colorizer.size,
+        "resize": o.resize,
+    }
+    ours, gray, truth = summary["ours"], summary["gray"], summary["truth"]
+    click.echo(f"{summary['images']} photos from {o.data}")
+    click.echo(f"{'':<8}{'PSNR dB':>9}{'SSIM':>8}{'colourfulness':>15}{'vs truth':>10}")
+    click.echo(
+        f"{'ours':<8}{ours['psnr']:>9.2f}{ours['ssim']:>8.4f}{ours['colorfulness']:>15.1f}{100 * ours['colorfulness_ratio']:>9.0f}%"
+    )
+    click.echo(f"{'gray':<8}{gray['psnr']:>9.2f}{gray['ssim']:>8.4f}{0.0:>15.1f}{0:>9.0f}%")
+    click.echo(f"{'truth':<8}{'':>9}{'':>8}{truth['colorfulness']:>15.1f}{100:>9.0f}%")
+    text = json.dumps(summary, indent=2) + "\n"
+    write_bytes_atomic(o.json, text.encode(), overwrite=overwrite)
+    if o.sheet:
+        from colorcli.imageio import write_image
+
+        write_image(o.sheet, sheet_of(records), overwrite=overwrite)
+    if not quiet:
+        echo(f"wrote {o.json}" + (f" and {o.sheet}" if o.sheet else ""))

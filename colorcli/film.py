@@ -1,0 +1,176 @@
+"""Film colouring: decoded frames in, (pts, payload, ab) out, with keyframes, scene cuts,
+temporal smoothing and optical-flow propagation. No containers, no files, no torch.
+
+The network is reached through :class:`AbPredictor`, the one narrow interface a film needs of
+the Colorizer. The network sees every K-th frame and every scene cut (a "key"); the frames after
+a key until the next are carried from it along the optical flow of the lightness
+(``colorcli.propagate``); every frame's ab then goes through the lightness-guided temporal
+smoother, which a scene cut resets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import cv2
+import numba
+import numpy as np
+
+from colorcli.kernels import temporal_smooth
+from colorcli.metrics import SceneCutDetector
+from colorcli.propagate import FlowPropagator
+
+
+class AbPredictor(Protocol):
+    """What film colouring needs of a colorizer (``colorcli.colorizer.Colorizer`` is one).
+
+    batch_size: keys per network call (may shrink after an out-of-memory back-off).
+    device_type: "cpu" or "cuda" (sets the default keyframe interval).
+    net_shape(h, w): the (h, w) the network sees for a frame of that size.
+    predict_ab(l_nets): (h, w) float32 L* maps at network size -> (h', w', 2) float32 ab each,
+    saturation applied.
+    """
+
+    batch_size: int
+
+    @property
+    def device_type(self) -> str: ...
+
+    def net_shape(self, h: int, w: int) -> tuple[int, int]: ...
+
+    def predict_ab(self, l_nets: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+
+
+class Route(Protocol):
+    """How decoded frames are split for the network and composed again (``colorcli.compose``)."""
+
+    def split(
+        self, arr: np.ndarray, net_shape: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def kernel_threads(cores: int | None = None) -> int:
+    """Threads for the numba and OpenCV work that runs beside the codec (annealed mean,
+    smoothing, optical flow, composing). The decoder and the encoder keep up to two cores
+    busy; on a machine with few cores a parallel kernel then stalls on a worker the codec has
+    descheduled, and the workers burn CPU spinning. Measured with bench/video.py's trivial
+    model on 2 cores: 1080p at 0.66 x the transcode floor with 2 numba threads, 0.75 with 1;
+    OpenCV's pool at 1 thread saves about 2 ms of CPU a 480p frame. The shipped model's speed
+    is unchanged (its convolutions keep PyTorch's threads)."""
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores <= 4 else cores // 2
+
+
+@contextlib.contextmanager
+def side_threads() -> Iterator[int]:
+    """Run this thread's numba kernels and OpenCV's (process-wide) pool on
+    :func:`kernel_threads` threads for the duration; both are restored after. Yields the count,
+    for other threads to apply with ``numba.set_num_threads`` (numba's setting is per thread)."""
+    before = numba.get_num_threads(), cv2.getNumThreads()
+    n = kernel_threads()
+    numba.set_num_threads(min(before[0], n))
+    cv2.setNumThreads(min(before[1], n))
+    try:
+        yield min(before[0], n)
+    finally:
+        numba.set_num_threads(before[0])
+        cv2.setNumThreads(before[1])
+
+
+class TemporalSmoother:
+    """Lightness-guided EMA of ab across frames, reset at scene cuts."""
+
+    def __init__(self, strength: float, sigma_l: float = 3.0) -> None:
+        self.strength, self.sigma_l = strength, sigma_l
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self.resets = 0
+
+    def __call__(self, ab: np.ndarray, lum: np.ndarray, cut: bool) -> np.ndarray:
+        """ab: (h, w, 2) float32 this frame's colour; lum: (h, w) float32 L* at that size;
+        cut: whether a scene cut precedes this frame. Returns the smoothed (h, w, 2) ab."""
+        self.resets += int(cut)
+        if self.strength > 0 and self._prev is not None and not cut:
+            ab = temporal_smooth(ab, lum, self._prev[0], self._prev[1], self.strength, self.sigma_l)
+        self._prev = (ab, lum)
+        return ab
+
+
+@dataclass(frozen=True)
+class Coloured:
+    """One frame ready to compose: its pts, the route's payload and its ab at network grid."""
+
+    pts: int
+    payload: Any
+    ab: np.ndarray
+
+
+class FilmColourer:
+    """Colour a film frame by frame, in presentation order.
+
+    ``add(pts, arr)`` takes a decoded frame and returns the frames that are ready (a whole batch
+    of keys and the frames carried from them at a time, else nothing); ``flush()`` returns the
+    rest at the end.
+    """
+
+    def __init__(
+        self, predictor: AbPredictor, route: Route, every: int, smooth: float, sigma_l: float
+    ) -> None:
+        self.predictor, self.route, self.every = predictor, route, every
+        self.smoother = TemporalSmoother(smooth, sigma_l)
+        self.cuts = SceneCutDetector()
+        self.propagator = FlowPropagator() if every > 1 else None
+        self._groups: list[list[tuple[int, Any, np.ndarray, bool]]] = []
+        self._since_key = every  # the first frame is a key
+        self._net_shape: tuple[int, int] | None = None
+
+    def add(self, pts: int, arr: np.ndarray) -> list[Coloured]:
+        """arr: the decoded frame as the route wants it ((H, W) luma or (H, W, 3) RGB)."""
+        if self._net_shape is None:
+            self._net_shape = self.predictor.net_shape(*arr.shape[:2])
+        payload, l_net = self.route.split(arr, self._net_shape)
+        cut = self.cuts(l_net[::2, ::2])  # a histogram needs no full resolution
+        ready: list[Coloured] = []
+        if cut or self._since_key >= self.every:
+            if len(self._groups) >= self.predictor.batch_size:
+                ready = self._run()
+            self._groups.append([])
+            self._since_key = 0
+        self._groups[-1].append((pts, payload, l_net, cut))
+        self._since_key += 1
+        return ready
+
+    def flush(self) -> list[Coloured]:
+        return self._run() if self._groups else []
+
+    @property
+    def resets(self) -> int:
+        """Scene cuts at which the smoother started afresh."""
+        return self.smoother.resets
+
+    def _run(self) -> list[Coloured]:
+        abs_ = self.predictor.predict_ab([g[0][2] for g in self._groups])
+        out = []
+        for group, ab_key in zip(self._groups, abs_, strict=True):
+            prev: tuple[np.ndarray, np.ndarray] | None = None
+            for j, (pts, payload, l_net, cut) in enumerate(group):
+                hs, ws = ab_key.shape[:2]
+                l_small = (
+                    cv2.resize(l_net, (ws, hs), interpolation=cv2.INTER_AREA)
+                    if l_net.shape != (hs, ws)
+                    else l_net
+                )
+                if j == 0:
+                    ab = self.smoother(np.ascontiguousarray(ab_key), l_small, cut)
+                else:
+                    # the warped colour goes through the smoother like a prediction: where L is
+                    # steady it keeps the previous colour (no wobble from flow noise), where L
+                    # changed it takes the warped one
+                    ab = self.smoother(self.propagator(prev[0], prev[1], l_small), l_small, False)
+                prev = (ab, l_small)
+                out.append(Coloured(pts, payload, ab))
+        self._groups.clear()
+        return out

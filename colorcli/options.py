@@ -1,0 +1,194 @@
+"""Every default and choice list of colorizing, in one torch-free place the CLI is built from.
+
+Settings are frozen dataclasses; a field that is a command-line option carries its help text
+and bounds in ``metadata`` (see :func:`opt`), and ``colorcli.cli`` turns each such field into a
+click option, so a default is written once. Nothing here imports torch, numba or PyAV, so
+``colorize --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from colorcli.errors import ConfigError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+# still images: extension -> format name, and the extension each format is written with
+IMAGE_FORMATS = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".bmp": "bmp",
+    ".webp": "webp",
+}
+FORMAT_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
+OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
+
+# films: containers we write (extension -> FFmpeg muxer), and every extension we read
+VIDEO_CONTAINERS = {
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mkv": "matroska",
+    ".mov": "mov",
+    ".avi": "avi",
+    ".webm": "webm",
+}
+VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".ogv"}
+CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
+# the highest --crf each codec accepts, and the speed presets of x264 and x265
+CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}
+X26X_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+CPU_KEYFRAMES = 4  # the network's keyframe interval on a CPU (1 on CUDA)
+
+
+def opt(help: str, **bounds: Any) -> dict[str, Any]:
+    """Field metadata for a command-line option: its help text and, for numbers, ``min``,
+    ``max``, ``min_open`` / ``max_open``; ``choices`` for a fixed list; ``flag`` for booleans;
+    ``default_help`` to describe a default that is resolved later (None in the dataclass)."""
+    return {"help": help, **bounds}
+
+
+def option_fields(cls: type) -> list[dataclasses.Field]:
+    """The fields of a settings dataclass that are command-line options, in order."""
+    return [f for f in dataclasses.fields(cls) if "help" in f.metadata]
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """How the network colours: shared by every colorizing command."""
+
+    model: str | None = field(
+        default=None,
+        metadata=opt("Checkpoint (.pt) to use.", default_help="the shipped model", path=True),
+    )
+    device: str = field(
+        default="auto",
+        metadata=opt("Where the network runs (CUDA uses half precision).", choices=DEVICES),
+    )
+    batch_size: int = field(
+        default=4,
+        metadata=opt("Images per forward pass (halved automatically when memory runs out).", min=1),
+    )
+    temperature: float | None = field(
+        default=None,
+        metadata=opt(
+            "Annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid).",
+            min=0.0,
+            default_help="the model's, 0.38",
+        ),
+    )
+    saturation: float = field(
+        default=1.0, metadata=opt("Scale the predicted colour (0 = gray).", min=0.0)
+    )
+    size: int | None = field(
+        default=None,
+        metadata=opt(
+            "Short side in pixels of the image the network sees; output keeps full resolution.",
+            min=16,
+            default_help="the model's, 256",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Encoding, smoothing and keyframe settings of a film.
+
+    smooth: temporal smoothing strength in [0, 1) (0 disables). crf/preset: quality and speed of
+    x264/x265 (crf also vp9). start/end: seconds of the input to colorize (None: all).
+    stats: measure flicker and CDC of the output. keyframes: the network colorizes every K-th
+    frame and every scene cut; the frames between get the colour of the frame before, carried
+    along the optical flow (1: the network sees every frame; None: 1 on CUDA, 4 on a CPU).
+    """
+
+    codec: str = field(
+        default="libx264",
+        metadata=opt(
+            "Video encoder (ffv1: lossless RGB, prores: 10-bit 4:2:2 HQ).", choices=CODECS
+        ),
+    )
+    crf: int = field(
+        default=18,
+        metadata=opt(
+            "Quality for x264/x265 (0-51) and vp9 (0-63); lower is better.", min=0, max=63
+        ),
+    )
+    preset: str = field(
+        default="medium", metadata=opt("x264/x265 speed preset.", choices=X26X_PRESETS)
+    )
+    smooth: float = field(
+        default=0.7,
+        metadata=opt(
+            "Temporal smoothing of colour between frames (0 disables); reset at scene cuts.",
+            min=0.0,
+            max=1.0,
+            max_open=True,
+        ),
+    )
+    sigma_l: float = 3.0
+    start: float | None = field(
+        default=None, metadata=opt("First second of the input to colorize.", min=0.0)
+    )
+    end: float | None = field(
+        default=None, metadata=opt("Second of the input to stop at.", min=0.0)
+    )
+    keyframes: int | None = field(
+        default=None,
+        metadata=opt(
+            "Run the network on every K-th frame and every scene cut; carry colour to the frames between along the optical flow (1: every frame).",
+            min=1,
+            default_help=f"1 on CUDA, {CPU_KEYFRAMES} on CPU",
+        ),
+    )
+    stats: bool = field(
+        default=False,
+        metadata=opt("Print temporal metrics of the output (flicker, CDC).", flag=True),
+    )
+
+    def __post_init__(self) -> None:
+        if self.keyframes is not None and self.keyframes < 1:
+            raise ConfigError(f"--keyframes must be >= 1, got {self.keyframes}")
+        if self.codec not in CODECS:
+            raise ConfigError(f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}")
+        top = CRF_MAX.get(self.codec)
+        if top is not None and not 0 <= self.crf <= top:
+            raise ConfigError(f"--crf for {self.codec} must be in 0..{top}, got {self.crf}")
+        if self.preset not in X26X_PRESETS:
+            raise ConfigError(
+                f"--preset must be one of {', '.join(X26X_PRESETS)}, got {self.preset!r}"
+            )
+        if not 0.0 <= self.smooth < 1.0:
+            raise ConfigError(f"--smooth must be in [0, 1), got {self.smooth}")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ConfigError("--end must be after --start")
+
+    def keyframes_for(self, device_type: str) -> int:
+        """The keyframe interval on this device: on a GPU the network is cheap beside the codec,
+        so it sees every frame; on a CPU it dominates, and running it on every 4th frame (plus
+        every cut) makes a film about 3x faster for a mean colour difference of about 5 ab
+        units (bench/video.py)."""
+        if self.keyframes is not None:
+            return self.keyframes
+        return 1 if device_type == "cuda" else CPU_KEYFRAMES
+
+
+def video_options_of(values: dict[str, Any]) -> VideoOptions:
+    """VideoOptions from a dict holding (at least) its option fields, e.g. a command's kwargs."""
+    names = {f.name for f in dataclasses.fields(VideoOptions)}
+    return VideoOptions(**{k: v for k, v in values.items() if k in names})

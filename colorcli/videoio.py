@@ -1,0 +1,341 @@
+"""Film I/O: the decode and encode threads, and the output container's streams. No model here.
+
+:class:`FilmReader` demuxes and decodes on a thread of its own and hands out frames (and the
+packets of the streams that are copied) in order; :class:`FilmWriter` sets up the output
+container (video stream, audio / subtitle / data copies, metadata) and encodes and muxes on a
+thread of its own. Bounded queues between them keep memory flat however long the film.
+
+Fidelity: every output frame carries its input frame's pts in the input's time_base (variable
+frame rate survives), the size is kept (odd sizes use 4:4:4 chroma), the display rotation is
+copied, audio packets are copied byte for byte where the container accepts the codec (else
+transcoded with a notice), subtitle and data streams and global metadata are copied where the
+container allows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from colorcli.compose import plane_view
+from colorcli.errors import MediaError
+from colorcli.options import VideoOptions
+from colorcli.videoprobe import VideoInfo, pick_pix_fmt
+
+# audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
+# writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
+AUDIO_COPY = {
+    "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"},
+    "mov": {"aac", "mp3", "ac3", "eac3", "alac"} | {f"pcm_s{b}{e}" for b in (16, 24) for e in "lb"},
+    "avi": {"mp3", "ac3", "pcm_s16le", "pcm_u8"},
+    "webm": {"opus", "vorbis"},
+}
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
+
+
+class _Worker:
+    """A thread, the queue it fills or drains, the shared stop flag and its first error."""
+
+    def __init__(self, stop: threading.Event, depth: int, name: str) -> None:
+        self.stop, self.error = stop, None
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._guarded, name=name, daemon=True)
+
+    def _guarded(self) -> None:
+        try:
+            self.run()
+        except BaseException as e:  # handed to the calling thread
+            self.error = e
+            self.stop.set()
+
+    def run(self) -> None:  # pragma: no cover - each worker defines it
+        raise NotImplementedError
+
+    def put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self) -> Any:
+        while True:
+            try:
+                return self.q.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return ("end",)
+
+    def join(self) -> None:
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+
+
+class FilmReader(_Worker):
+    """Decode the first video stream of ``inp`` (as ``frame_format``; with ``luma_only`` the
+    luma plane itself, no copy) between ``start`` and ``end`` seconds, and demux the packets of
+    the ``passthrough`` streams. Iterate for ``("frame", pts, array)``, ``("packet", index,
+    packet)`` and ``("audio", index, frame)`` items in file order."""
+
+    def __init__(
+        self,
+        src: Path,
+        inp: av.container.InputContainer,
+        info: VideoInfo,
+        frame_format: str,
+        luma_only: bool,
+        opts: VideoOptions,
+        passthrough: dict[int, Callable | None],
+        stop: threading.Event,
+        depth: int,
+    ) -> None:
+        super().__init__(stop, depth, "colorcli-decode")
+        self.src, self.inp, self.info, self.opts = src, inp, info, opts
+        self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
+        self.decoded = self.bad_packets = 0
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _in_range(self, t: float | None) -> bool:
+        start, end = self.opts.start, self.opts.end
+        return t is None or not (
+            (start is not None and t < start - 1e-6) or (end is not None and t >= end - 1e-6)
+        )
+
+    def _frames(self, packet) -> Iterator[tuple[int, np.ndarray]]:
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            self.bad_packets += 1
+            return
+        for frame in frames:
+            pts = frame.pts if frame.pts is not None else self._last + 1
+            self._last = pts
+            if frame.format.name != self.frame_format:
+                frame = frame.reformat(format=self.frame_format)
+            # the luma plane itself, no copy: chroma of a gray film is unused
+            yield pts, plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()
+
+    def run(self) -> None:
+        try:
+            vin = self.inp.streams.video[0]
+            streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
+            self._last, end, finished = -1, self.opts.end, False
+            for packet in self.inp.demux(*streams):
+                if self.stop.is_set():
+                    return
+                idx = packet.stream.index
+                if idx == vin.index:
+                    if finished:
+                        continue
+                    for pts, arr in self._frames(packet):
+                        t = float(pts * self.info.time_base)
+                        if end is not None and t >= end - 1e-6:
+                            finished = True
+                            break
+                        if self._in_range(t):
+                            self.decoded += 1
+                            if not self.put(("frame", pts, arr)):
+                                return
+                elif packet.dts is not None and self._in_range(
+                    float(packet.pts * packet.time_base) if packet.pts is not None else None
+                ):
+                    resample = self.passthrough[idx]
+                    if resample is None:
+                        self.put(("packet", idx, packet))
+                    else:
+                        for af in packet.decode():
+                            for rf in resample(af):
+                                self.put(("audio", idx, rf))
+        except av.error.FFmpegError as e:
+            raise MediaError(self.src, f"video decoding failed: {e}") from e
+        finally:
+            self.put(("end",))
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            item = self.get()
+            if item[0] == "end":
+                if self.error is not None:
+                    raise self.error
+                return
+            yield item
+
+
+class FilmWriter(_Worker):
+    """The output container at ``tmp``: the video stream, copies of the other streams, metadata.
+
+    ``put(("frame", pts, payload, ab))`` items are made into frames by ``make_frame`` and
+    encoded on the writer's thread; ``("packet", ...)`` and ``("audio", ...)`` items from the
+    reader are muxed. ``finish()`` flushes the encoders and closes the file.
+    """
+
+    def __init__(
+        self,
+        dst: Path,
+        tmp: Path,
+        fmt: str,
+        inp: av.container.InputContainer,
+        info: VideoInfo,
+        opts: VideoOptions,
+        stop: threading.Event,
+        depth: int,
+    ) -> None:
+        super().__init__(stop, depth, "colorcli-encode")
+        self.dst, self.info, self.notices = dst, info, []
+        self.encoded = 0
+        self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
+        try:
+            self.out = av.open(str(tmp), "w", format=fmt)
+        except (av.error.FFmpegError, OSError) as e:
+            raise MediaError(dst, f"cannot write ({e})") from e
+        self.vout = self._video_stream(inp.streams.video[0].codec_context, opts, extra)
+        self.copy_map: dict[int, Any] = {}
+        self.transcode: dict[int, Any] = {}
+        # stream index -> None (packets copied) or the resampler its decoded audio goes through
+        self.passthrough: dict[int, Callable | None] = {}
+        for s in inp.streams:
+            if s.index != inp.streams.video[0].index and s.type in ("audio", "subtitle", "data"):
+                self._add_copy(s, fmt)
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            self.out.metadata.update(
+                {k: v for k, v in inp.metadata.items() if k.lower() != "encoder"}
+            )
+
+    def start(
+        self,
+        make_frame: Callable[[Any, np.ndarray], av.VideoFrame],
+        color_tags: tuple[int, int] | None = None,
+        observe: Callable[[av.VideoFrame], None] | None = None,
+        thread_setup: Callable[[], None] | None = None,
+    ) -> None:
+        """Start encoding: ``make_frame(payload, ab)`` builds each frame on the writer's thread
+        (after ``thread_setup()`` there), ``observe(frame)`` sees each one written;
+        ``color_tags`` (AVColorSpace, AVColorRange) say what the frames' chroma was made for."""
+        self.make_frame, self.observe, self.thread_setup = make_frame, observe, thread_setup
+        if color_tags is not None:
+            self.vout.codec_context.colorspace, self.vout.codec_context.color_range = color_tags
+        self.thread.start()
+
+    def _video_stream(self, cc_in, opts: VideoOptions, extra: dict[str, str]):
+        info, pix_fmt = self.info, self.pix_fmt
+        codec_name = "prores_ks" if opts.codec == "prores" else opts.codec
+        vout = self.out.add_stream(codec_name, rate=info.rate or Fraction(25))
+        vout.width, vout.height, vout.pix_fmt = info.width, info.height, pix_fmt
+        vout.time_base = info.time_base
+        vout.codec_context.time_base = info.time_base
+        options = dict(extra)
+        if opts.codec in ("libx264", "libx265"):
+            options.update({"crf": str(opts.crf), "preset": opts.preset})
+        elif opts.codec == "libvpx-vp9":
+            options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
+        vout.codec_context.options = options
+        for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                setattr(vout.codec_context, attr, getattr(cc_in, attr))
+        if info.rotation:
+            vout.set_display_rotation(info.rotation)
+        if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
+            self.notices.append(
+                f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
+            )
+        return vout
+
+    def _add_copy(self, s, fmt: str) -> None:
+        """Copy stream ``s`` packet for packet where the container takes its codec; transcode
+        audio it does not take (aac, opus for webm); drop the rest with a notice."""
+        name = s.codec_context.name if s.codec_context is not None else None
+        supported = self.out.supported_codecs
+        allowed = AUDIO_COPY.get(fmt, supported) if s.type == "audio" else supported
+        ext = self.dst.suffix.lstrip(".")
+        if name and name in allowed and name in supported:
+            try:
+                self.copy_map[s.index] = self.out.add_stream_from_template(s)
+                self.passthrough[s.index] = None
+                return
+            except (ValueError, av.error.FFmpegError):
+                pass
+        if s.type != "audio" or s.codec_context is None:
+            self.notices.append(
+                f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
+            )
+            return
+        target = "libopus" if fmt == "webm" else "aac"
+        a = self.out.add_stream(
+            target, rate=48000 if target == "libopus" else s.codec_context.sample_rate
+        )
+        # a named layout for the channel count: muxers refuse unnamed channel orders
+        a.layout = _LAYOUTS.get(len(s.codec_context.layout.channels), "stereo")
+        resampler = av.AudioResampler(
+            format="fltp", layout=a.layout, rate=a.codec_context.sample_rate
+        )
+        self.transcode[s.index] = a
+        self.passthrough[s.index] = resampler.resample
+        self.notices.append(
+            f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}"
+        )
+
+    def _mux(self, packets) -> None:
+        for p in packets:
+            self.out.mux(p)
+
+    def run(self) -> None:
+        if self.thread_setup is not None:
+            self.thread_setup()
+        try:
+            while True:
+                item = self.get()
+                kind = item[0]
+                if kind == "end":
+                    return
+                if kind == "frame":
+                    _, pts, payload, ab = item
+                    vf = self.make_frame(payload, ab)
+                    vf.pts, vf.time_base = pts, self.info.time_base
+                    self._mux(self.vout.encode(vf))
+                    self.encoded += 1
+                    if self.observe is not None:
+                        self.observe(vf)
+                elif kind == "packet":
+                    _, idx, packet = item
+                    packet.stream = self.copy_map[idx]
+                    self.out.mux(packet)
+                else:
+                    _, idx, af = item
+                    self._mux(self.transcode[idx].encode(af))
+        except av.error.FFmpegError as e:
+            raise MediaError(self.dst, f"video encoding failed: {e}") from e
+
+    def finish(self) -> None:
+        """After the last item: wait for the thread, flush every encoder, close the file."""
+        self.put(("end",))
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        try:
+            self._mux(self.vout.encode(None))
+            for a in self.transcode.values():
+                self._mux(a.encode(None))
+            self.out.close()
+        except av.error.FFmpegError as e:
+            raise MediaError(self.dst, f"video encoding failed: {e}") from e
+        self.out = None
+
+    def abort(self) -> None:
+        self.stop.set()
+        self.join()
+        if self.out is not None:
+            with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+                self.out.close()
+            self.out = None

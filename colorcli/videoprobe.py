@@ -1,0 +1,123 @@
+"""Film inputs and outputs checked before any work: probe, path, codec and pixel-format rules."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from colorcli.atomic import check_writable
+from colorcli.errors import MediaError, OutputPathError
+from colorcli.options import VIDEO_CONTAINERS
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    frames: int  # from the container; 0 when it does not say
+    rate: Fraction | None
+    time_base: Fraction
+    codec: str
+    pix_fmt: str
+    bit_depth: int
+    rotation: int
+    duration: float | None
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    if not path.exists():
+        raise MediaError(path, "no such file")
+    if path.is_dir():
+        raise MediaError(path, "is a folder")
+    try:
+        return av.open(str(path), "r")
+    except av.error.FFmpegError as e:
+        raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+
+
+def _bit_depth(pix_fmt: str | None) -> int:
+    if not pix_fmt:
+        return 8
+    try:
+        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+    except (ValueError, av.error.FFmpegError):
+        return 8
+
+
+def probe_video(path: Path | str) -> VideoInfo:
+    """Read what the container says about its first video stream; MediaError if unusable."""
+    path = Path(path)
+    with open_input(path) as c:
+        if not c.streams.video:
+            raise MediaError(path, "has no video stream")
+        v = c.streams.video[0]
+        cc = v.codec_context
+        if cc is None or not cc.name:
+            raise MediaError(path, "video codec is not supported by this FFmpeg build")
+        rotation = 0
+        # the display matrix reaches frames, not stream attributes: peek at the first frame
+        with contextlib.suppress(av.error.FFmpegError):
+            for frame in c.decode(v):
+                rotation = int(frame.rotation or 0)
+                break
+        dur = (
+            float(v.duration * v.time_base)
+            if v.duration and v.time_base
+            else (c.duration / 1e6 if c.duration else None)
+        )
+        return VideoInfo(
+            width=cc.width,
+            height=cc.height,
+            frames=int(v.frames or 0),
+            rate=v.average_rate,
+            time_base=v.time_base,
+            codec=cc.name,
+            pix_fmt=cc.pix_fmt or "",
+            bit_depth=_bit_depth(cc.pix_fmt),
+            rotation=rotation,
+            duration=dur,
+        )
+
+
+def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
+    """The muxer for ``dst``; OutputPathError for an unknown extension, the input itself, an
+    existing file without ``overwrite``, a codec the container cannot hold, or a folder that
+    cannot be written (checked now, before any work)."""
+    fmt = VIDEO_CONTAINERS.get(dst.suffix.lower())
+    if fmt is None:
+        raise OutputPathError(
+            f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))})"
+        )
+    if src.exists() and (dst.resolve() == src.resolve() or (dst.exists() and dst.samefile(src))):
+        raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
+    if dst.exists() and not overwrite:
+        raise OutputPathError(f"{dst} exists already (use --overwrite)")
+    if fmt == "webm" and codec != "libvpx-vp9":
+        raise OutputPathError(
+            f"{dst}: .webm holds VP9 video only; use --codec libvpx-vp9 or another extension"
+        )
+    if fmt == "mp4" and codec in ("ffv1", "prores"):
+        raise OutputPathError(f"{dst}: {codec} does not go in .mp4; use .mkv or .mov")
+    if fmt == "avi" and codec in ("libx265", "libvpx-vp9", "prores"):
+        raise OutputPathError(f"{dst}: {codec} does not go in .avi; use .mkv")
+    check_writable(dst)
+    return fmt
+
+
+def pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, dict[str, str]]:
+    """Output pixel format and encoder options: 4:4:4 for odd sizes, 10/16-bit for deep input."""
+    odd = width % 2 or height % 2
+    if codec == "ffv1":
+        return ("gbrp16le" if deep else "bgr0"), {"level": "3", "slicecrc": "1"}
+    if codec == "prores":
+        return ("yuv444p10le", {"profile": "4"}) if odd else ("yuv422p10le", {"profile": "3"})
+    if codec == "libvpx-vp9":
+        return ("yuv444p" if odd else "yuv420p"), {}
+    base = "yuv444p" if odd else "yuv420p"
+    return (base + "10le" if deep else base), {}

@@ -1,0 +1,86 @@
+"""The CLI as a real process: for signals, kills, concurrent runs and file permissions."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+_PR_CAPBSET_DROP = 24
+_DAC_CAPS = (1, 2)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+
+
+def _drop_dac_caps() -> None:
+    """In the child before exec: without these two capabilities root obeys permission bits
+    (dropped from the bounding set, so they do not come back at exec)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in _DAC_CAPS:
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def permissions_enforceable() -> bool:
+    """Whether a child process will obey file modes (always for a normal user; for root
+    when it may drop its DAC capabilities)."""
+    if os.geteuid() != 0:
+        return True
+    probe = subprocess.run(
+        [sys.executable, "-c", "pass"], preexec_fn=_drop_dac_caps, capture_output=True
+    )
+    return probe.returncode == 0
+
+
+def start(*args, obey_permissions: bool = False, **kw) -> subprocess.Popen:
+    """``python -m colorcli ARGS`` in its own process group, stdout/stderr captured."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    pre = None
+    if obey_permissions and os.geteuid() == 0:
+        if not permissions_enforceable():
+            reason = "root here cannot drop CAP_DAC_OVERRIDE, so file modes bind nobody"
+            pytest.skip(reason)
+        pre = _drop_dac_caps
+    return subprocess.Popen(
+        [sys.executable, "-m", "colorcli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=pre,
+        **kw,
+    )
+
+
+def run(*args, obey_permissions: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+    p = start(*args, obey_permissions=obey_permissions)
+    out, err = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 120, proc=None) -> None:
+    """Poll until ``cond()``; fail if ``proc`` ends first or time runs out."""
+    t0 = time.monotonic()
+    while not cond():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process ended first ({proc.returncode}): {proc.stderr.read()}")
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 60):
+    """Send ``sig`` and wait; returns (returncode, stdout, stderr)."""
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Our temporary and lock files anywhere under ``root``."""
+    return [p for p in root.rglob(".*") if "colorcli-tmp" in p.name or "colorcli-lock" in p.name]

