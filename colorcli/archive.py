@@ -259,30 +259,34 @@ def colorize_jobs(
                 claim.release()
         pending.clear()
 
-    for job in jobs:
-        claim, refused = _claim(job, overwrite)
-        if refused is not None:
-            yield refused
-            continue
-        if job.fmt == "video":
-            yield from flush()
+    try:
+        for job in jobs:
+            claim, refused = _claim(job, overwrite)
+            if refused is not None:
+                yield refused
+                continue
+            if job.fmt == "video":
+                yield from flush()
+                try:
+                    yield from _colorize_film(colorizer, job, overwrite, video_options)
+                finally:
+                    claim.release()
+                continue
             try:
-                yield from _colorize_film(colorizer, job, overwrite, video_options)
-            finally:
+                pending.append((job, read_image(job.src, max_pixels=max_pixels), claim))
+            except (MediaError, MemoryError) as e:
                 claim.release()
-            continue
-        try:
-            pending.append((job, read_image(job.src, max_pixels=max_pixels), claim))
-        except (MediaError, MemoryError) as e:
-            claim.release()
-            reason = e.reason if isinstance(e, MediaError) else "out of memory while decoding"
-            yield FileResult(job, "failed", reason)
-            continue
-        batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _ in pending)
-        if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
+                reason = e.reason if isinstance(e, MediaError) else "out of memory while decoding"
+                yield FileResult(job, "failed", reason)
+                continue
+            batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _ in pending)
+            if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
+                yield from flush()
+        if pending:
             yield from flush()
-    if pending:
-        yield from flush()
+    finally:  # interrupted (Ctrl-C, SIGTERM, the caller stopped): give back what we hold
+        for _, _, claim in pending:
+            claim.release()
 
 
 def _colorize_film(

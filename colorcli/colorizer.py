@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -58,10 +59,11 @@ def annealed_mean_torch(
 
 
 def _is_oom(err: BaseException) -> bool:
-    """CUDA's OutOfMemoryError, or the CPU allocator's RuntimeError, or numpy's MemoryError."""
+    """CUDA's OutOfMemoryError, the CPU allocator's RuntimeError, numpy's MemoryError or
+    OpenCV's "Insufficient memory" error."""
     text = str(err).lower()
-    return isinstance(err, torch.OutOfMemoryError | MemoryError) or (
-        "out of memory" in text or "can't allocate memory" in text
+    return isinstance(err, torch.OutOfMemoryError | MemoryError) or any(
+        m in text for m in ("out of memory", "can't allocate memory", "insufficient memory")
     )
 
 
@@ -232,10 +234,15 @@ class Colorizer:
                 for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_rgb(lf, ab, dtype))
-            except MemoryError as e:
-                raise DeviceError(
-                    f"out of memory on the host for {len(chunk)} image(s) of up to {max(im.size for im in chunk) / 1e6:.0f} million samples"
-                ) from e
+            except (MemoryError, cv2.error) as e:
+                if not _is_oom(e):
+                    raise
+                what = (
+                    f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"
+                    if len(chunk) == 1
+                    else f"{len(chunk)} images of {sum(im.shape[0] * im.shape[1] for im in chunk) / 1e6:.0f} megapixels"
+                )
+                raise DeviceError(f"out of memory on the host for {what}") from e
         return out
 
     def colorize(self, image: np.ndarray) -> np.ndarray:

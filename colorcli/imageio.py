@@ -210,7 +210,11 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     else:
         flags = cv2.IMREAD_UNCHANGED
-    a = cv2.imdecode(data, flags)
+    try:
+        a = cv2.imdecode(data, flags)
+    except cv2.error as e:  # OpenCV raises rather than returns None when it cannot allocate
+        why = "out of memory while decoding" if "memory" in str(e).lower() else "cannot be decoded"
+        raise MediaError(path, f"{why} ({e.err or e})") from e
     if a is None or a.size == 0:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
     a = _to_supported_depth(a, path)

@@ -225,6 +225,19 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "exists already" in r.stderr
     r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--start", "2", "--end", "1")
     assert r.exit_code == 1 and "--end must be after --start" in r.stderr
+    # what the codec itself would refuse is refused up front, and blamed on the option
+    r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--crf", "60")
+    assert r.exit_code == 1 and "--crf for libx264 must be in 0..51, got 60" in r.stderr
+    r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--preset", "speedy")
+    assert r.exit_code == 2 and "Invalid value for '--preset'" in r.stderr
+    assert str(src) not in r.stderr and not (tmp_path / "o.mp4").exists()
+    r = run("video", src, tmp_path / "o.webm", "--model", tiny_ckpt, "-q", "--codec", "libvpx-vp9")
+    assert r.exit_code == 0, r.stderr  # vp9 takes --crf up to 63; the default 18 is fine
+    (tmp_path / "file").write_text("a file, not a folder")
+    r = run("video", src, tmp_path / "file" / "o.mp4", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.startswith(
+        f"error: {tmp_path / 'file' / 'o.mp4'}: cannot write here"
+    )
 
 
 @pytest.mark.parametrize(
