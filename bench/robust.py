@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from colorcli.colorizer import Colorizer  # noqa: E402
-from colorcli.video import Yuv420Path  # noqa: E402
+from colorcli.compose import Yuv420Route, lightness  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,12 +40,12 @@ def luma_shift(c: Colorizer, clip: Path, every: int = 10) -> float:
     shifts = []
     with av.open(str(clip)) as f:
         cc = f.streams.video[0].codec_context
-        yuv = Yuv420Path.for_stream(cc)
+        yuv = Yuv420Route.for_stream(cc)
         for i, frame in enumerate(f.decode(video=0)):
             if i % every:
                 continue
-            l_luma = yuv.l_net(c, frame.to_ndarray()[: cc.height])
-            l_rgb = c.l_net(c.lightness(frame.to_ndarray(format="rgb24")))
+            l_luma = yuv.split(frame.to_ndarray()[: cc.height], c.net_shape(cc.height, cc.width))[1]
+            l_rgb = c.l_net(lightness(frame.to_ndarray(format="rgb24")))
             a, b = c.predict_ab([l_luma, l_rgb])
             shifts.append(_shift(a, b))
     return float(np.mean(shifts))
@@ -57,7 +57,7 @@ def grain_shift(c: Colorizer, photos: list[Path], sigma: float, seeds: int) -> f
     rngs = [np.random.default_rng(seed) for seed in range(seeds)]
     shifts = np.empty((seeds, len(photos)))
     for j, p in enumerate(photos):
-        l_full = c.lightness(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
+        l_full = lightness(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
         clean = c.predict_ab([c.l_net(l_full)])[0]
         for i, rng in enumerate(rngs):
             noisy = np.clip(l_full + rng.normal(0.0, sigma, l_full.shape), 0, 100)

@@ -19,7 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from colorcli.train.loop import TrainConfig, run_training  # noqa: E402
+from colorcli.events import Step  # noqa: E402
+from colorcli.train.config import TrainConfig  # noqa: E402
+from colorcli.train.loop import run_training  # noqa: E402
 from tests.test_train import _write_colour_images  # noqa: E402
 
 
@@ -60,9 +62,9 @@ def main() -> None:
             workers=args.workers,
             device=args.device,
         )
-        steps = [e for e in run_training(cfg) if e["event"] == "step"][args.warmup :]
-    ips = statistics.median(e["images_per_s"] for e in steps)
-    wait = float(np.mean([e["data_wait"] for e in steps]))
+        steps = [e for e in run_training(cfg) if isinstance(e, Step)][args.warmup :]
+    ips = statistics.median(e.images_per_s for e in steps)
+    wait = float(np.mean([e.data_wait for e in steps]))
     print(
         f"# colorunet width {args.width}, batch {args.batch_size} x {args.crop}px crops, {args.workers} loader threads, device {args.device}, {len(steps)} timed steps"
     )

@@ -5,7 +5,7 @@
 
 (a) pipeline frames/s / transcode-only floor (decode + the same libx264 settings, no model),
     with the shipped model, on a 480p and a 1080p clip; at the default keyframe interval
-    (colorcli.video.auto_keyframes: 4 on CPU, 1 on CUDA) and with every frame through the network
+    (VideoOptions.keyframes_for: 4 on CPU, 1 on CUDA) and with every frame through the network
 (b) the same with a trivial model (a 1x1 conv from L at 1/4 resolution): the pipeline's own
     overhead, annealed mean of Q logits per pixel included
 (c) speed-up over the naive route: frames dumped to PNG, colorized one by one, re-encoded
@@ -38,13 +38,12 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from colorcli.colorizer import Colorizer  # noqa: E402
-from colorcli.video import (  # noqa: E402
-    DEFAULT_SMOOTH,
-    VideoOptions,
-    auto_keyframes,
-    colorize_video,
-)
+from colorcli.events import VideoDone  # noqa: E402
+from colorcli.options import VideoOptions  # noqa: E402
+from colorcli.video import colorize_video, prepare_video  # noqa: E402
 from tests.media import frame_picture  # noqa: E402
+
+DEFAULT_SMOOTH = VideoOptions().smooth
 
 ENC = {"crf": "18", "preset": "medium"}
 
@@ -110,11 +109,11 @@ def pipeline(
     opts = VideoOptions(
         crf=int(ENC["crf"]), preset=ENC["preset"], smooth=smooth, stats=stats, keyframes=keyframes
     )
-    done = {}
-    for ev in colorize_video(src, dst, colorizer, opts, overwrite=True):
-        if ev["event"] == "done":
+    done = None
+    for ev in colorize_video(prepare_video(src, dst, opts, overwrite=True), colorizer):
+        if isinstance(ev, VideoDone):
             done = ev
-    return done["frames"] / done["seconds"], done["stats"]
+    return done.frames / done.seconds, done.stats
 
 
 def naive(src: Path, dst: Path, colorizer, work: Path) -> float:
@@ -157,6 +156,8 @@ class Trivial(torch.nn.Module):
 
     input_multiple = 8
     output_stride = 4
+    head_kind = "classification"
+    encoder_prefixes = ()
 
     def __init__(self, q: int) -> None:
         super().__init__()
@@ -171,13 +172,14 @@ class Trivial(torch.nn.Module):
 
 
 def trivial_colorizer(device: str, batch: int) -> Colorizer:
-    c = Colorizer(None, device=device, batch_size=batch)
-    m = Trivial(len(c.ab_bins)).to(c.device)
-    if c.device.type == "cpu":  # as Colorizer prepares every model on the CPU
+    from colorcli.checkpoint import load_checkpoint
+    from colorcli.colorizer import resolve_device
+
+    ckpt = load_checkpoint(None)
+    m = Trivial(len(ckpt.ab_bins)).to(resolve_device(device))
+    if m.w.device.type == "cpu":  # as Colorizer prepares every model on the CPU
         m = m.to(memory_format=torch.channels_last)
-    c.model = m.eval()
-    c.multiple = 8
-    return c
+    return Colorizer(ckpt, batch_size=batch, model=m)
 
 
 def peak_rss_mb() -> float:
@@ -224,7 +226,7 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     shipped = Colorizer(args.model, device=args.device, batch_size=args.batch_size)
     trivial = trivial_colorizer(args.device, args.batch_size)
-    auto = auto_keyframes(shipped.device.type)
+    auto = VideoOptions().keyframes_for(shipped.device_type)
     print(
         f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}"
     )

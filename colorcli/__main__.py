@@ -1,3 +1,5 @@
+"""``python -m colorcli``: the ``colorize`` command."""
+
 from colorcli.cli import main
 
 main()

@@ -306,3 +306,17 @@ def test_dir_hands_video_options_to_its_films_and_reports_their_notices(tmp_path
         assert c.streams.video[0].codec_context.name in ("hevc", "libx265")
     r = run("dir", root, "-o", tmp_path / "o2", "--model", tiny_ckpt, "-q", "--crf", "60")
     assert r.exit_code == 1 and "--crf for libx264 must be in 0..51, got 60" in r.stderr
+
+
+def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_ckpt):
+    root = tmp_path / "in"
+    root.mkdir()
+    for ext in ("png", "jpg", "tif", "webp"):
+        Image.fromarray(gradient_rgb(64, 64)).save(root / f"good.{ext}")
+        data = (root / f"good.{ext}").read_bytes()
+        (root / f"cut.{ext}").write_bytes(data[: len(data) // 2])
+    r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
+    assert all(x.startswith(("failed: ", "  ", "4 colorized")) for x in lines), lines
+    assert len(lines) == 4 + 1 + 4

@@ -42,10 +42,10 @@ def main(ctx: click.Context) -> None:
     """Bring colour back to black-and-white photos and films."""
     # OpenMP workers (torch, numba) otherwise spin for a while after each parallel region and
     # take the cores the video codec and the decoder threads need; must precede torch's import.
-    # OpenCV's own warnings ("[ WARN ]" lines about a damaged file) would reach the terminal
-    # beside our one line; its errors still come to us as return values
+    # OpenCV's own log lines ("[ WARN ]", "[ERROR]" about a damaged file) would reach the
+    # terminal beside our one line; every failure still comes back to us (a None, an error)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 

@@ -6,50 +6,40 @@ from pathlib import Path
 
 import click
 
-from colorcli.cli.common import (
-    Bar,
-    after_interrupt,
-    colorize_options,
-    echo,
-    handle_errors,
-    main,
-    make_colorizer,
-    options_from,
-    settings,
-)
+from colorcli.cli import common as cc
 from colorcli.options import VideoOptions
 
 
-@main.command("video")
+@cc.main.command("video")
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
-@options_from(VideoOptions)
-@colorize_options()
-@handle_errors
+@cc.options_from(VideoOptions)
+@cc.colorize_options()
+@cc.handle_errors
 def video_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> None:
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
     The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
     packet where the container accepts it. DST appears only when complete.
     """
-    after_interrupt("rerun to colorize the film again from its start")
+    cc.after_interrupt("rerun to colorize the film again from its start")
     from colorcli.events import Frames, Notice, VideoDone, VideoStart
     from colorcli.video import colorize_video, prepare_video
 
-    video_opts = settings(VideoOptions, opts)
+    video_opts = cc.settings(VideoOptions, opts)
     job = prepare_video(src, dst, video_opts, overwrite=overwrite)  # before torch loads
     done = None
-    with Bar(quiet) as bar:
+    with cc.Bar(quiet) as bar:
         task = None
-        for ev in colorize_video(job, make_colorizer(opts)):
+        for ev in colorize_video(job, cc.make_colorizer(opts)):
             if isinstance(ev, VideoStart) and not quiet:
                 info = ev.info
-                echo(
+                cc.echo(
                     f"{info.width}x{info.height} {info.codec}, {ev.total or '?'} frames, {float(info.rate or 0):.3f} fps"
                 )
                 task = bar.add("colorizing", ev.total, "frames")
             elif isinstance(ev, Notice):
-                echo(f"notice: {ev.message}")
+                cc.echo(f"notice: {ev.message}")
             elif isinstance(ev, Frames):
                 bar.update(task, advance=ev.n, elapsed=ev.elapsed)
             elif isinstance(ev, VideoDone):
@@ -58,7 +48,7 @@ def video_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> Non
     if done is None:
         return
     if not quiet:
-        echo(
+        cc.echo(
             f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s) -> {done.path}"
         )
     if video_opts.stats and done.stats:

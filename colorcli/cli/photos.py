@@ -8,26 +8,15 @@ from pathlib import Path
 
 import click
 
-from colorcli.cli.common import (
-    EXIT_FAILED,
-    Bar,
-    after_interrupt,
-    colorize_options,
-    echo,
-    handle_errors,
-    main,
-    make_colorizer,
-    options_from,
-    settings,
-)
+from colorcli.cli import common as cc
 from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
 
 
-@main.command("image")
+@cc.main.command("image")
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
-@colorize_options(exclude=("batch_size",))
-@handle_errors
+@cc.colorize_options(exclude=("batch_size",))
+@cc.handle_errors
 def image_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> None:
     """Colorize one image SRC into DST (format from DST's extension)."""
     from colorcli.atomic import Claim, check_writable
@@ -46,17 +35,17 @@ def image_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> Non
     check_writable(dst)
     img = read_image(src)
     with Claim(dst):
-        colorizer = make_colorizer(opts)
+        colorizer = cc.make_colorizer(opts)
         t0 = time.perf_counter()
         rgb = colorizer.colorize(img.pixels)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
     if not quiet:
-        echo(
+        cc.echo(
             f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"
         )
 
 
-@main.command("dir")
+@cc.main.command("dir")
 @click.argument("src", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "-o",
@@ -79,9 +68,9 @@ def image_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> Non
     show_default=True,
     help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.",
 )
-@options_from(VideoOptions, exclude=("start", "end", "stats"))
-@colorize_options()
-@handle_errors
+@cc.options_from(VideoOptions, exclude=("start", "end", "stats"))
+@cc.colorize_options()
+@cc.handle_errors
 def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) -> None:
     """Colorize every photo (jpg, png, tif, bmp, webp) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
@@ -90,21 +79,21 @@ def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) ->
     each). Outputs that already exist are skipped, so rerunning after an interruption resumes;
     two runs over the same folders share the work.
     """
-    after_interrupt("rerun the same command to resume (finished files are skipped)")
+    cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason, parse_shard, plan_dir
 
-    video_opts = settings(VideoOptions, opts)
+    video_opts = cc.settings(VideoOptions, opts)
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
-        echo(f"not searched: {path}: {reason}")
+        cc.echo(f"not searched: {path}: {reason}")
     if not quiet:
         photos = len(plan.jobs) - plan.films
-        echo(
+        cc.echo(
             f"{photos} photos and {plan.films} films to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
         )
     if plan.jobs:
-        colorizer = make_colorizer(opts)
+        colorizer = cc.make_colorizer(opts)
         jobs = colorize_jobs(colorizer, plan.jobs, overwrite=overwrite, video_options=video_opts)
         _draw_jobs(jobs, len(plan.jobs), quiet, summary)
     for job in plan.damaged:
@@ -117,7 +106,7 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
     from colorcli.archive import FilmUpdate
     from colorcli.events import Frames, Notice, VideoStart
 
-    with Bar(quiet) as bar:
+    with cc.Bar(quiet) as bar:
         files = bar.add("colorizing", total, "files")
         film = None
         for r in jobs:
@@ -128,16 +117,16 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
                 elif isinstance(ev, Frames):
                     bar.update(film, advance=ev.n, elapsed=ev.elapsed)
                 elif isinstance(ev, Notice):
-                    echo(f"notice: {r.job.src}: {ev.message}")
+                    cc.echo(f"notice: {r.job.src}: {ev.message}")
                 continue
             bar.remove(film)
             film = None
             summary.add(r)
             bar.update(files, advance=1)
             if r.status == "failed":
-                echo(f"failed: {r.job.src}: {r.error}")
+                cc.echo(f"failed: {r.job.src}: {r.error}")
             elif r.status == "busy":
-                echo(f"busy: {r.job.dst}: another colorcli run is writing it; left to that run")
+                cc.echo(f"busy: {r.job.dst}: another colorcli run is writing it; left to that run")
 
 
 def _report(summary, plan) -> None:
@@ -146,8 +135,8 @@ def _report(summary, plan) -> None:
         line += f", {summary.busy} left to another run"
     if plan.unsearched:
         line += f", {len(plan.unsearched)} folders not searched"
-    echo(line)
+    cc.echo(line)
     for path, reason in summary.failed:
-        echo(f"  {path}: {reason}")
+        cc.echo(f"  {path}: {reason}")
     if summary.failed or plan.unreadable:
-        sys.exit(EXIT_FAILED)
+        sys.exit(cc.EXIT_FAILED)

@@ -9,17 +9,7 @@ from pathlib import Path
 
 import click
 
-from colorcli.cli.common import (
-    Bar,
-    after_interrupt,
-    colorize_options,
-    echo,
-    handle_errors,
-    main,
-    make_colorizer,
-    options_from,
-    settings,
-)
+from colorcli.cli import common as cc
 from colorcli.train.config import EvalOptions, TrainConfig
 
 
@@ -41,15 +31,15 @@ class _ArchChoice(click.Choice):
         pass
 
 
-@main.command("train")
-@options_from(TrainConfig, overrides={"arch": {"type": _ArchChoice()}})
+@cc.main.command("train")
+@cc.options_from(TrainConfig, overrides={"arch": {"type": _ArchChoice()}})
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue the run in --out from its last.pt (same optimizer, schedule and step).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No live display.")
-@handle_errors
+@cc.handle_errors
 def train_cmd(resume: bool, quiet: bool, **opts) -> None:
     """Train a colorization model: quantize ab, compute the prior, rebalance, train.
 
@@ -65,34 +55,34 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
             raise click.UsageError("--resume needs --out (the run folder to continue)")
         out = Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         # the folder was not named: the line after Ctrl-C names it
-        after_interrupt(
+        cc.after_interrupt(
             f"rerun the same command with --out {out} --resume to continue from the last save"
         )
     else:
-        after_interrupt("rerun the same command with --resume to continue from the last save")
-    cfg = settings(TrainConfig, opts, out=str(out))
+        cc.after_interrupt("rerun the same command with --resume to continue from the last save")
+    cfg = cc.settings(TrainConfig, opts, out=str(out))
     events = run_training(cfg, resume=resume)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
         for _ in events:
             pass
         return
     last_val = None
-    with Bar(quiet) as bar:
+    with cc.Bar(quiet) as bar:
         task = None
         for ev in events:
             if isinstance(ev, DataLoaded):
-                echo(
+                cc.echo(
                     f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation"
                 )
             elif isinstance(ev, PriorReady):
-                echo(f"prior: {ev.bins} ab bins, entropy {ev.entropy:.2f} nats")
+                cc.echo(f"prior: {ev.bins} ab bins, entropy {ev.entropy:.2f} nats")
             elif isinstance(ev, Resumed):
-                echo(f"resuming {out} at step {ev.step}")
+                cc.echo(f"resuming {out} at step {ev.step}")
                 if ev.stretch:
-                    echo(f"schedule: {ev.stretch}")
+                    cc.echo(f"schedule: {ev.stretch}")
             elif isinstance(ev, Validation):
                 last_val = ev
-                echo(
+                cc.echo(
                     f"step {ev.step}: validation PSNR {ev.psnr:.2f} dB (gray baseline {ev.gray_psnr:.2f} dB)"
                 )
             elif isinstance(ev, Step):
@@ -104,16 +94,16 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
                     advance=1,
                     info=f"loss {ev.loss:.3f}  lr {ev.lr:.2e}  {ev.images_per_s:.1f} img/s{val}",
                 )
-    echo(
+    cc.echo(
         f"done: {Path(out) / 'last.pt'}"
         + (f", last validation PSNR {last_val.psnr:.2f} dB" if last_val is not None else "")
     )
 
 
-@main.command("eval")
-@options_from(EvalOptions)
-@colorize_options()
-@handle_errors
+@cc.main.command("eval")
+@cc.options_from(EvalOptions)
+@cc.colorize_options()
+@cc.handle_errors
 def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its
     colorizations, beside the gray baseline (the lightness alone)."""
@@ -121,24 +111,24 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     from colorcli.errors import OutputPathError
     from colorcli.train.evaluate import eval_paths, evaluate, sheet_of, summarize
 
-    o = settings(EvalOptions, opts)
+    o = cc.settings(EvalOptions, opts)
     outputs = [Path(o.json)] + ([Path(o.sheet)] if o.sheet else [])
     for p in outputs:
         if p.exists() and not overwrite:
             raise OutputPathError(f"{p} exists already (use --overwrite)")
     paths = eval_paths(Path(o.data))
-    colorizer = make_colorizer(opts)
+    colorizer = cc.make_colorizer(opts)
     records = []
-    with Bar(quiet) as bar:
+    with cc.Bar(quiet) as bar:
         task = bar.add("evaluating", len(paths), "img")
         for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness):
             if "skipped" in r:
-                echo(f"skipped: {r['skipped']}")
+                cc.echo(f"skipped: {r['skipped']}")
             records.append(r)
             bar.update(task, advance=1)
     summary = summarize(records, Path(o.data))
     summary["model"] = str(opts["model"]) if opts["model"] else "shipped default"
-    summary["settings"] = {
+    summary["cc.settings"] = {
         "temperature": colorizer.temperature,
         "saturation": colorizer.saturation,
         "size": colorizer.size,
@@ -159,4 +149,4 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
 
         write_image(o.sheet, sheet_of(records), overwrite=overwrite)
     if not quiet:
-        echo(f"wrote {o.json}" + (f" and {o.sheet}" if o.sheet else ""))
+        cc.echo(f"wrote {o.json}" + (f" and {o.sheet}" if o.sheet else ""))
