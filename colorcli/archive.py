@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.atomic import Claim, check_writable, is_temp, sweep_stale
+from colorcli.atomic import Claim, check_folder_writable, is_temp, sweep_stale
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
 from colorcli.events import Event, VideoDone
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
@@ -207,8 +207,8 @@ def plan_dir(
             )
         seen[job.dst] = job.src
     if plan.jobs:
-        check_writable(out_abs / ".colorcli")
-        sweep_stale(out_abs)
+        check_folder_writable(out_abs)
+        sweep_stale(j.dst for j in plan.jobs + plan.existing)
     return plan
 
 
@@ -255,6 +255,8 @@ def colorize_jobs(
                 yield FileResult(job, "failed", _reason(e))
             except MemoryError:
                 yield FileResult(job, "failed", "out of memory")
+            except Exception as e:  # unforeseen, for this file: the archive goes on
+                yield FileResult(job, "failed", _unexpected(e))
             finally:
                 claim.release()
         pending.clear()
@@ -308,6 +310,8 @@ def _colorize_film(
         yield FileResult(job, "done")
     except (ColorcliError, ValueError) as e:
         yield FileResult(job, "failed", _reason(e))
+    except Exception as e:  # unforeseen, for this film: the archive goes on
+        yield FileResult(job, "failed", _unexpected(e))
 
 
 def damaged_reason(job: Job) -> str:
@@ -317,3 +321,7 @@ def damaged_reason(job: Job) -> str:
 
 def _reason(e: Exception) -> str:
     return e.reason if isinstance(e, MediaError) else str(e)
+
+
+def _unexpected(e: Exception) -> str:
+    return f"unexpected {type(e).__name__}: {e} (please report it)"

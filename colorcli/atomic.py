@@ -21,7 +21,7 @@ import fcntl
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from colorcli.errors import MediaError
@@ -209,33 +209,48 @@ def write_bytes_atomic(final: Path | str, data: bytes, overwrite: bool = True) -
     return Path(final)
 
 
-def check_writable(dst: Path) -> None:
-    """MediaError naming ``dst`` when its folder cannot be made or written (checked before any
-    work, so a whole archive is not coloured for nothing)."""
-    probe = dst.with_name(f".{dst.name}{TMP_MARK}probe")
+def check_folder_writable(folder: Path, name: Path | None = None) -> None:
+    """MediaError naming ``name`` (default: the folder) when ``folder`` cannot be made or
+    written. Checked before any work, so a whole archive is not coloured for nothing."""
+    probe = folder / f".{os.getpid()}{TMP_MARK}probe"
     try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT, 0o644))
         probe.unlink()
     except OSError as e:
-        raise MediaError(dst, f"cannot write here ({e.strerror or e})") from e
+        raise MediaError(name or folder, f"cannot write here ({e.strerror or e})") from e
 
 
-def sweep_stale(folder: Path | str) -> int:
-    """Remove, under ``folder``, the temporaries and lock files whose writer is gone (a lock
-    file nobody holds, a temporary whose output nobody claims). Returns how many went."""
+def check_writable(dst: Path) -> None:
+    """MediaError naming the output ``dst`` when its folder cannot be made or written."""
+    check_folder_writable(dst.parent, dst)
+
+
+def sweep_stale(finals: Iterable[Path]) -> int:
+    """Remove the temporaries and lock files that dead writers of these outputs left (a lock
+    nobody holds, a temporary of an output nobody claims), listing each folder once. Returns
+    how many went."""
+    wanted: dict[Path, set[str]] = {}
+    for f in finals:
+        wanted.setdefault(f.parent, set()).add(f.name)
     removed = 0
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = Path(root) / name
+    for folder, names in wanted.items():
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            path = folder / entry
             if not is_temp(path):
                 continue
-            if name.endswith(LOCK_MARK):
-                final = path.with_name(name[1 : -len(LOCK_MARK)])
+            if entry.endswith(LOCK_MARK):
+                final = entry[1 : -len(LOCK_MARK)]
             else:
-                stem, _, rest = name[1:].partition(TMP_MARK)
-                final = path.with_name(stem + Path(rest).suffix)
-            claim = Claim(final)
+                stem, _, rest = entry[1:].partition(TMP_MARK)
+                final = stem + Path(rest).suffix
+            if final not in names:
+                continue
+            claim = Claim(folder / final)
             with contextlib.suppress(MediaError):
                 if claim.acquire():  # nobody writes it: its leftovers go with the claim
                     claim.release()

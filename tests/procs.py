@@ -26,6 +26,13 @@ def _drop_dac_caps() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a terminal delivers it. A test run started in the
+    background (``cmd &``, nohup, some CI runners) inherits SIGINT as ignored, and Python then
+    installs no KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def permissions_enforceable() -> bool:
     """Whether a child process will obey file modes (always for a normal user; for root
     when it may drop its DAC capabilities)."""
@@ -40,12 +47,17 @@ def permissions_enforceable() -> bool:
 def start(*args, obey_permissions: bool = False, **kw) -> subprocess.Popen:
     """``python -m colorcli ARGS`` in its own process group, stdout/stderr captured."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    pre = None
+    steps = [_as_from_a_terminal]
     if obey_permissions and os.geteuid() == 0:
         if not permissions_enforceable():
             reason = "root here cannot drop CAP_DAC_OVERRIDE, so file modes bind nobody"
             pytest.skip(reason)
-        pre = _drop_dac_caps
+        steps.append(_drop_dac_caps)
+
+    def pre() -> None:
+        for step in steps:
+            step()
+
     return subprocess.Popen(
         [sys.executable, "-m", "colorcli", *map(str, args)],
         stdout=subprocess.PIPE,

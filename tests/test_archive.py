@@ -236,10 +236,7 @@ def test_an_unwritable_output_folder_is_found_before_any_work(tmp_path, tiny_ckp
     finally:
         shut.chmod(0o755)
     assert r.returncode == 1
-    assert (
-        r.stderr.strip()
-        == f"error: {shut / 'out' / '.colorcli'}: cannot write here (Permission denied)"
-    )
+    assert r.stderr.strip() == f"error: {shut / 'out'}: cannot write here (Permission denied)"
     assert v.returncode == 1  # a film names its output, not its input
     assert v.stderr.strip() == f"error: {shut / 'f.mp4'}: cannot write here (Permission denied)"
     assert not list(shut.iterdir())
