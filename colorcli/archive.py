@@ -261,6 +261,7 @@ def colorize_jobs(
                 claim.release()
         pending.clear()
 
+    claim: Claim | None = None  # held for the file in hand, until pending owns it
     try:
         for job in jobs:
             claim, refused = _claim(job, overwrite)
@@ -269,26 +270,28 @@ def colorize_jobs(
                 continue
             if job.fmt == "video":
                 yield from flush()
-                try:
-                    yield from _colorize_film(colorizer, job, overwrite, video_options)
-                finally:
-                    claim.release()
+                yield from _colorize_film(colorizer, job, overwrite, video_options)
+                claim.release()
                 continue
             try:
-                pending.append((job, read_image(job.src, max_pixels=max_pixels), claim))
+                image = read_image(job.src, max_pixels=max_pixels)
             except (MediaError, MemoryError) as e:
                 claim.release()
                 reason = e.reason if isinstance(e, MediaError) else "out of memory while decoding"
                 yield FileResult(job, "failed", reason)
                 continue
+            pending.append((job, image, claim))
+            claim = None
             batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _ in pending)
             if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
                 yield from flush()
         if pending:
             yield from flush()
     finally:  # interrupted (Ctrl-C, SIGTERM, the caller stopped): give back what we hold
-        for _, _, claim in pending:
+        if claim is not None:
             claim.release()
+        for _, _, held in pending:
+            held.release()
 
 
 def _colorize_film(

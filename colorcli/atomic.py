@@ -139,14 +139,18 @@ class Claim:
         if self._nested:
             self._nested = False
             return
-        if self._fd is None:
+        # taken out first: a release interrupted by a signal and called again by a `finally`
+        # must not close the descriptor twice (by then its number may be another file's)
+        fd, self._fd = self._fd, None
+        if fd is None:
             return
         with _HELD_LOCK:
             _HELD.pop(os.path.abspath(self.lock), None)
-        with contextlib.suppress(FileNotFoundError):
-            self.lock.unlink()  # while still locked, so nobody locks the file being removed
-        os.close(self._fd)
-        self._fd = None
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                self.lock.unlink()  # while still locked, so nobody locks the file being removed
+        finally:
+            os.close(fd)
 
     def __enter__(self) -> Claim:
         if not self.acquire():
