@@ -9,6 +9,7 @@ size), the training config and step, and provenance.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import pickle
 import platform
 import subprocess
@@ -68,6 +69,15 @@ class Checkpoint:
         except RuntimeError as e:
             raise CheckpointError(self.source, "weights do not match the architecture") from e
         return model.eval()
+
+
+def file_digest(path: Path | str) -> str:
+    """sha1 of a checkpoint file: its identity where a run must know it colours alike."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _git_sha() -> str:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from colorcli.checkpoint import Checkpoint, load_checkpoint
+from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.errors import ConfigError, DeviceError
 from colorcli.kernels import annealed_mean
@@ -128,6 +128,21 @@ class Colorizer:
     @property
     def device_type(self) -> str:
         return self.device.type
+
+    def fingerprint(self) -> dict[str, object]:
+        """The settings that shape its colours (a resumed film must be coloured alike)."""
+        src = Path(self.ckpt.source)
+        model = (
+            file_digest(src)
+            if src.is_file()
+            else f"{self.ckpt.arch} step {self.ckpt.step} (in memory)"
+        )
+        return {
+            "model": model,
+            "temperature": self.temperature,
+            "saturation": self.saturation,
+            "size": self.size,
+        }
 
     def net_shape(self, h: int, w: int) -> tuple[int, int]:
         """Network-resolution (h, w) for a full-resolution image: short side == size, unless

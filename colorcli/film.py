@@ -101,9 +101,11 @@ class TemporalSmoother:
 
 @dataclass(frozen=True)
 class Coloured:
-    """One frame ready to compose: its pts, the route's payload and its ab at network grid."""
+    """One frame ready to compose: its pts, its index in the film, the route's payload and its
+    ab at the network's output grid."""
 
     pts: int
+    index: int
     payload: Any
     ab: np.ndarray
 
@@ -113,7 +115,9 @@ class FilmColourer:
 
     ``add(pts, arr)`` takes a decoded frame and returns the frames that are ready (a whole batch
     of keys and the frames carried from them at a time, else nothing); ``flush()`` returns the
-    rest at the end.
+    rest at the end. A frame is a key at a scene cut and wherever its index in the film is a
+    multiple of ``every``: the keys do not depend on where colouring started, so a segment
+    coloured on its own (after a warm-up) takes the keys a whole run would.
     """
 
     def __init__(
@@ -123,24 +127,25 @@ class FilmColourer:
         self.smoother = TemporalSmoother(smooth, sigma_l)
         self.cuts = SceneCutDetector()
         self.propagator = FlowPropagator() if every > 1 else None
-        self._groups: list[list[tuple[int, Any, np.ndarray, bool]]] = []
-        self._since_key = every  # the first frame is a key
+        self._groups: list[list[tuple[int, int, Any, np.ndarray, bool]]] = []
+        self._next_index = 0
         self._net_shape: tuple[int, int] | None = None
 
-    def add(self, pts: int, arr: np.ndarray) -> list[Coloured]:
-        """arr: the decoded frame as the route wants it ((H, W) luma or (H, W, 3) RGB)."""
+    def add(self, pts: int, arr: np.ndarray, index: int | None = None) -> list[Coloured]:
+        """arr: the decoded frame as the route wants it ((H, W) luma or (H, W, 3) RGB);
+        index: its place in the film (default: the one after the last frame added)."""
+        index = self._next_index if index is None else index
+        self._next_index = index + 1
         if self._net_shape is None:
             self._net_shape = self.predictor.net_shape(*arr.shape[:2])
         payload, l_net = self.route.split(arr, self._net_shape)
         cut = self.cuts(l_net[::2, ::2])  # a histogram needs no full resolution
         ready: list[Coloured] = []
-        if cut or self._since_key >= self.every:
+        if cut or not self._groups or index % self.every == 0:
             if len(self._groups) >= self.predictor.batch_size:
                 ready = self._run()
             self._groups.append([])
-            self._since_key = 0
-        self._groups[-1].append((pts, payload, l_net, cut))
-        self._since_key += 1
+        self._groups[-1].append((pts, index, payload, l_net, cut))
         return ready
 
     def flush(self) -> list[Coloured]:
@@ -152,11 +157,11 @@ class FilmColourer:
         return self.smoother.resets
 
     def _run(self) -> list[Coloured]:
-        abs_ = self.predictor.predict_ab([g[0][2] for g in self._groups])
+        abs_ = self.predictor.predict_ab([g[0][3] for g in self._groups])
         out = []
         for group, ab_key in zip(self._groups, abs_, strict=True):
             prev: tuple[np.ndarray, np.ndarray] | None = None
-            for j, (pts, payload, l_net, cut) in enumerate(group):
+            for j, (pts, index, payload, l_net, cut) in enumerate(group):
                 hs, ws = ab_key.shape[:2]
                 l_small = (
                     cv2.resize(l_net, (ws, hs), interpolation=cv2.INTER_AREA)
@@ -171,6 +176,6 @@ class FilmColourer:
                     # changed it takes the warped one
                     ab = self.smoother(self.propagator(prev[0], prev[1], l_small), l_small, False)
                 prev = (ab, l_small)
-                out.append(Coloured(pts, payload, ab))
+                out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()
         return out

@@ -91,6 +91,14 @@ class TemporalMeter:
         self._hists.append(hist)
         self.frames += 1
 
+    def merge(self, later: TemporalMeter) -> None:
+        """Take in the figures of a meter that saw the frames after this one's (a film's next
+        segment): the one frame pair across the join is not counted."""
+        self._flicker += later._flicker
+        self._cdc += later._cdc
+        self.frames += later.frames
+        self.cuts += later.cuts
+
     @property
     def flicker(self) -> float:
         return float(np.mean(self._flicker)) if self._flicker else 0.0

@@ -160,6 +160,13 @@ class VideoOptions:
         default=False,
         metadata=opt("Print temporal metrics of the output (flicker, CDC).", flag=True),
     )
+    segment_seconds: float = field(
+        default=10.0,
+        metadata=opt(
+            "Colour the film in segments of about this many seconds, kept beside OUT until joined, so that a rerun resumes and --shard can spread the film (0: one encode, no resume).",
+            min=0.0,
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.keyframes is not None and self.keyframes < 1:

@@ -19,7 +19,7 @@ import numba
 
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
-from colorcli.errors import MediaError
+from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.metrics import TemporalMeter
@@ -34,7 +34,8 @@ _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
 class VideoJob:
     """A checked film: where from, where to, how; ``expected`` frames to colour (0: unknown),
     ``promised`` by the container for the whole file. ``damaged_dst``: where the film goes
-    when frames of the input do not decode (None: to ``dst`` as well, with a notice)."""
+    when frames of the input do not decode (None: to ``dst`` as well, with a notice).
+    ``shard``: (k, n), this run's share of the segments; ``restart``: discard earlier work."""
 
     src: Path
     dst: Path
@@ -45,6 +46,13 @@ class VideoJob:
     expected: int
     promised: int
     damaged_dst: Path | None = None
+    shard: tuple[int, int] | None = None
+    restart: bool = False
+    joined: bool = False  # a shard that found the film joined by another run already
+
+    @property
+    def segmented(self) -> bool:
+        return self.opts.segment_seconds > 0 or self.shard is not None
 
 
 def prepare_video(
@@ -53,10 +61,19 @@ def prepare_video(
     opts: VideoOptions | None = None,
     overwrite: bool = False,
     damaged_dst: Path | None = None,
+    shard: tuple[int, int] | None = None,
+    restart: bool = False,
 ) -> VideoJob:
     """Check the output path, the codec and the input (MediaError / OutputPathError)."""
     src, dst, opts = Path(src), Path(dst), opts or VideoOptions()
-    fmt = check_output(src, dst, opts.codec, overwrite)
+    if shard is not None and opts.segment_seconds <= 0:
+        raise ConfigError("--shard spreads a film's segments: it needs --segment-seconds above 0")
+    from colorcli.segments import WorkFolder
+
+    # a shard of a job array that starts after the others joined the film has nothing to do
+    joined = shard is not None and dst.exists() and not overwrite
+    joined = joined and not WorkFolder(dst).path.exists()
+    fmt = check_output(src, dst, opts.codec, overwrite or joined)
     info = probe_video(src)
     promised = info.frames or (
         round(info.duration * float(info.rate)) if info.duration and info.rate else 0
@@ -65,17 +82,36 @@ def prepare_video(
     if (opts.start is not None or opts.end is not None) and info.rate and info.duration:
         span = (opts.end if opts.end is not None else info.duration) - (opts.start or 0.0)
         expected = max(0, round(span * float(info.rate)))
-    return VideoJob(src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst)
+    return VideoJob(
+        src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
+        joined,
+    )  # fmt: skip
 
 
 def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """Colour a prepared film; yields VideoStart, Notice, Frames and VideoDone events.
 
     The output appears under ``job.dst`` only when complete; on any error or interruption the
-    temporary file is removed and nothing else is touched.
+    temporary file is removed and nothing else is touched. A segmented job keeps its finished
+    segments for a rerun (``colorcli.segmented``); VideoDone's path is then "" when other runs
+    still have segments to do.
     """
-    opts = job.opts
     yield VideoStart(job.info, job.expected)
+    if job.joined:
+        yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
+        yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
+        return
+    if job.segmented:
+        from colorcli.segmented import colorize_segmented
+
+        yield from colorize_segmented(job, colorizer)
+    else:
+        yield from _continuous(job, colorizer)
+
+
+def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
+    """The film as one encode, straight into OUT's temporary file."""
+    opts = job.opts
     t0 = time.perf_counter()
     tmp = temp_sibling(job.dst)
     meter = TemporalMeter() if opts.stats else None

@@ -28,7 +28,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, pick_pix_fmt
+from colorcli.videoprobe import VideoInfo, muxer_options, pick_pix_fmt
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
@@ -85,7 +85,12 @@ class FilmReader(_Worker):
     """Decode the first video stream of ``inp`` (as ``frame_format``; with ``luma_only`` the
     luma plane itself, no copy) between ``start`` and ``end`` seconds, and demux the packets of
     the ``passthrough`` streams. Iterate for ``("frame", pts, array)``, ``("packet", index,
-    packet)`` and ``("audio", index, frame)`` items in file order."""
+    packet)`` and ``("audio", index, frame)`` items in file order.
+
+    ``seek_pts``: start decoding at the keyframe at or before it; ``first_pts``: hand out no
+    frame before it (a segment's warm-up starts exactly there); ``halt()`` ends the reading
+    early (a run that stops at a segment another run holds).
+    """
 
     def __init__(
         self,
@@ -103,9 +108,15 @@ class FilmReader(_Worker):
         self.src, self.inp, self.info, self.opts = src, inp, info, opts
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
+        self.seek_pts: int | None = None
+        self.first_pts: int | None = None
+        self._halt = threading.Event()
 
     def start(self) -> None:
         self.thread.start()
+
+    def halt(self) -> None:
+        self._halt.set()
 
     def _in_range(self, t: float | None) -> bool:
         start, end = self.opts.start, self.opts.end
@@ -132,8 +143,10 @@ class FilmReader(_Worker):
             vin = self.inp.streams.video[0]
             streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
             self._last, end, finished = -1, self.opts.end, False
+            if self.seek_pts is not None:
+                self.inp.seek(self.seek_pts, stream=vin, backward=True)
             for packet in self.inp.demux(*streams):
-                if self.stop.is_set():
+                if self.stop.is_set() or self._halt.is_set():
                     return
                 idx = packet.stream.index
                 if idx == vin.index:
@@ -144,6 +157,8 @@ class FilmReader(_Worker):
                         if end is not None and t >= end - 1e-6:
                             finished = True
                             break
+                        if self.first_pts is not None and pts < self.first_pts:
+                            continue
                         if self._in_range(t):
                             self.decoded += 1
                             if not self.put(("frame", pts, arr)):
@@ -173,92 +188,28 @@ class FilmReader(_Worker):
             yield item
 
 
-class FilmWriter(_Worker):
-    """The output container at ``tmp``: the video stream, copies of the other streams, metadata.
+class StreamCopies:
+    """The input's audio, subtitle and data streams in an output: copied packet for packet
+    where the container takes the codec, audio transcoded where it does not (aac, opus for
+    webm), the rest dropped; each decision a notice. ``passthrough``: stream index -> None
+    (packets copied) or the resampler its decoded audio goes through."""
 
-    ``put(("frame", pts, payload, ab))`` items are made into frames by ``make_frame`` and
-    encoded on the writer's thread; ``("packet", ...)`` and ``("audio", ...)`` items from the
-    reader are muxed. ``finish()`` flushes the encoders and closes the file.
-    """
-
-    def __init__(
-        self,
-        dst: Path,
-        tmp: Path,
-        fmt: str,
-        inp: av.container.InputContainer,
-        info: VideoInfo,
-        opts: VideoOptions,
-        stop: threading.Event,
-        depth: int,
-    ) -> None:
-        super().__init__(stop, depth, "colorcli-encode")
-        self.dst, self.info, self.notices = dst, info, []
-        self.encoded = 0
-        self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
-        try:
-            self.out = av.open(str(tmp), "w", format=fmt)
-        except (av.error.FFmpegError, OSError) as e:
-            raise MediaError(dst, f"cannot write ({e})") from e
-        self.vout = self._video_stream(inp.streams.video[0].codec_context, opts, extra)
+    def __init__(self, out, inp: av.container.InputContainer, fmt: str, ext: str) -> None:
+        self.out, self.notices = out, []
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
-        # stream index -> None (packets copied) or the resampler its decoded audio goes through
         self.passthrough: dict[int, Callable | None] = {}
+        video = inp.streams.video[0].index
         for s in inp.streams:
-            if s.index != inp.streams.video[0].index and s.type in ("audio", "subtitle", "data"):
-                self._add_copy(s, fmt)
+            if s.index != video and s.type in ("audio", "subtitle", "data"):
+                self._add(s, fmt, ext)
         with contextlib.suppress(AttributeError, ValueError, TypeError):
-            self.out.metadata.update(
-                {k: v for k, v in inp.metadata.items() if k.lower() != "encoder"}
-            )
+            out.metadata.update({k: v for k, v in inp.metadata.items() if k.lower() != "encoder"})
 
-    def start(
-        self,
-        make_frame: Callable[[Any, np.ndarray], av.VideoFrame],
-        color_tags: tuple[int, int] | None = None,
-        observe: Callable[[av.VideoFrame], None] | None = None,
-        thread_setup: Callable[[], None] | None = None,
-    ) -> None:
-        """Start encoding: ``make_frame(payload, ab)`` builds each frame on the writer's thread
-        (after ``thread_setup()`` there), ``observe(frame)`` sees each one written;
-        ``color_tags`` (AVColorSpace, AVColorRange) say what the frames' chroma was made for."""
-        self.make_frame, self.observe, self.thread_setup = make_frame, observe, thread_setup
-        if color_tags is not None:
-            self.vout.codec_context.colorspace, self.vout.codec_context.color_range = color_tags
-        self.thread.start()
-
-    def _video_stream(self, cc_in, opts: VideoOptions, extra: dict[str, str]):
-        info, pix_fmt = self.info, self.pix_fmt
-        codec_name = "prores_ks" if opts.codec == "prores" else opts.codec
-        vout = self.out.add_stream(codec_name, rate=info.rate or Fraction(25))
-        vout.width, vout.height, vout.pix_fmt = info.width, info.height, pix_fmt
-        vout.time_base = info.time_base
-        vout.codec_context.time_base = info.time_base
-        options = dict(extra)
-        if opts.codec in ("libx264", "libx265"):
-            options.update({"crf": str(opts.crf), "preset": opts.preset})
-        elif opts.codec == "libvpx-vp9":
-            options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
-        vout.codec_context.options = options
-        for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
-            with contextlib.suppress(AttributeError, ValueError, TypeError):
-                setattr(vout.codec_context, attr, getattr(cc_in, attr))
-        if info.rotation:
-            vout.set_display_rotation(info.rotation)
-        if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
-            self.notices.append(
-                f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
-            )
-        return vout
-
-    def _add_copy(self, s, fmt: str) -> None:
-        """Copy stream ``s`` packet for packet where the container takes its codec; transcode
-        audio it does not take (aac, opus for webm); drop the rest with a notice."""
+    def _add(self, s, fmt: str, ext: str) -> None:
         name = s.codec_context.name if s.codec_context is not None else None
         supported = self.out.supported_codecs
         allowed = AUDIO_COPY.get(fmt, supported) if s.type == "audio" else supported
-        ext = self.dst.suffix.lstrip(".")
         if name and name in allowed and name in supported:
             try:
                 self.copy_map[s.index] = self.out.add_stream_from_template(s)
@@ -286,6 +237,101 @@ class FilmWriter(_Worker):
             f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}"
         )
 
+    def mux(self, kind: str, idx: int, item) -> None:
+        """A ("packet", index, packet) or ("audio", index, frame) item of the reader's."""
+        if kind == "packet":
+            item.stream = self.copy_map[idx]
+            self.out.mux(item)
+        else:
+            for p in self.transcode[idx].encode(item):
+                self.out.mux(p)
+
+    def flush(self) -> None:
+        for a in self.transcode.values():
+            for p in a.encode(None):
+                self.out.mux(p)
+
+
+class FilmWriter(_Worker):
+    """The output container at ``tmp``: the video stream, copies of the other streams, metadata
+    (none with ``video_only``: a segment, whose film is joined later).
+
+    ``put(("frame", pts, payload, ab))`` items are made into frames by ``make_frame`` and
+    encoded on the writer's thread; ``("packet", ...)`` and ``("audio", ...)`` items from the
+    reader are muxed. ``finish()`` flushes the encoders and closes the file.
+    """
+
+    def __init__(
+        self,
+        dst: Path,
+        tmp: Path,
+        fmt: str,
+        inp: av.container.InputContainer,
+        info: VideoInfo,
+        opts: VideoOptions,
+        stop: threading.Event,
+        depth: int,
+        video_only: bool = False,
+    ) -> None:
+        super().__init__(stop, depth, "colorcli-encode")
+        self.dst, self.info, self.notices = dst, info, []
+        self.encoded = 0
+        self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
+        try:
+            self.out = av.open(
+                str(tmp), "w", format=fmt, options=muxer_options(fmt, info.time_base)
+            )
+        except (av.error.FFmpegError, OSError) as e:
+            raise MediaError(dst, f"cannot write ({e})") from e
+        self.vout = self._video_stream(inp.streams.video[0].codec_context, opts, extra)
+        self.copies = None
+        self.passthrough: dict[int, Callable | None] = {}
+        if not video_only:
+            self.copies = StreamCopies(self.out, inp, fmt, dst.suffix.lstrip("."))
+            self.notices += self.copies.notices
+            self.passthrough = self.copies.passthrough
+
+    def start(
+        self,
+        make_frame: Callable[[Any, np.ndarray], av.VideoFrame],
+        color_tags: tuple[int, int] | None = None,
+        observe: Callable[[av.VideoFrame], None] | None = None,
+        thread_setup: Callable[[], None] | None = None,
+    ) -> None:
+        """Start encoding: ``make_frame(payload, ab)`` builds each frame on the writer's thread
+        (after ``thread_setup()`` there), ``observe(frame)`` sees each one written;
+        ``color_tags`` (AVColorSpace, AVColorRange) say what the frames' chroma was made for."""
+        self.make_frame, self.observe, self.thread_setup = make_frame, observe, thread_setup
+        if color_tags is not None:
+            self.vout.codec_context.colorspace, self.vout.codec_context.color_range = color_tags
+        self.thread.start()
+
+    def _video_stream(self, cc_in, opts: VideoOptions, extra: dict[str, str]):
+        info, pix_fmt = self.info, self.pix_fmt
+        codec_name = "prores_ks" if opts.codec == "prores" else opts.codec
+        vout = self.out.add_stream(codec_name, rate=info.rate or Fraction(25))
+        vout.width, vout.height, vout.pix_fmt = info.width, info.height, pix_fmt
+        vout.time_base = info.time_base
+        vout.codec_context.time_base = info.time_base
+        options = dict(extra)
+        if opts.codec in ("libx264", "libx265"):
+            options.update({"crf": str(opts.crf), "preset": opts.preset})
+        if opts.codec == "libx265":  # its banner and settings table would reach the terminal
+            options["x265-params"] = "log-level=error"
+        elif opts.codec == "libvpx-vp9":
+            options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
+        vout.codec_context.options = options
+        for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                setattr(vout.codec_context, attr, getattr(cc_in, attr))
+        if info.rotation:
+            vout.set_display_rotation(info.rotation)
+        if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
+            self.notices.append(
+                f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
+            )
+        return vout
+
     def _mux(self, packets) -> None:
         for p in packets:
             self.out.mux(p)
@@ -307,13 +353,8 @@ class FilmWriter(_Worker):
                     self.encoded += 1
                     if self.observe is not None:
                         self.observe(vf)
-                elif kind == "packet":
-                    _, idx, packet = item
-                    packet.stream = self.copy_map[idx]
-                    self.out.mux(packet)
                 else:
-                    _, idx, af = item
-                    self._mux(self.transcode[idx].encode(af))
+                    self.copies.mux(*item)
         except av.error.FFmpegError as e:
             raise MediaError(self.dst, f"video encoding failed: {e}") from e
 
@@ -325,8 +366,8 @@ class FilmWriter(_Worker):
             raise self.error
         try:
             self._mux(self.vout.encode(None))
-            for a in self.transcode.values():
-                self._mux(a.encode(None))
+            if self.copies is not None:
+                self.copies.flush()
             self.out.close()
         except av.error.FFmpegError as e:
             raise MediaError(self.dst, f"video encoding failed: {e}") from e

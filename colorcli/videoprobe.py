@@ -110,6 +110,15 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
     return fmt
 
 
+def muxer_options(fmt: str, time_base: Fraction | None) -> dict[str, str]:
+    """Options of the output container. MP4 and MOV write a film's start offset as an edit in
+    the movie's timescale (milliseconds by default), which moves every pts of a segment that
+    starts off the millisecond grid; in the stream's own timescale it is exact."""
+    if fmt in ("mp4", "mov") and time_base:
+        return {"movie_timescale": str(time_base.denominator)}
+    return {}
+
+
 def pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, dict[str, str]]:
     """Output pixel format and encoder options: 4:4:4 for odd sizes, 10/16-bit for deep input."""
     odd = width % 2 or height % 2

@@ -31,6 +31,7 @@ def make_clip(
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
     cut_at: int | None = None,
+    gop: int | None = None,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation)."""
     h, w = size
@@ -40,6 +41,8 @@ def make_clip(
         v.pix_fmt = "yuv444p" if (w % 2 or h % 2) and pix_fmt == "yuv420p" else pix_fmt
         if codec == "libx264":
             v.codec_context.options = {"preset": "ultrafast", "crf": "20"}
+        if gop is not None:  # a keyframe every ``gop`` frames (ultrafast places none at cuts)
+            v.codec_context.gop_size = gop
         tb = time_base or Fraction(1, rate * 100)
         v.time_base = tb
         v.codec_context.time_base = tb

@@ -1,6 +1,7 @@
 """colorize video: fidelity (frames, pts, time_base, size, rotation, audio bytes), smoothing,
 scene cuts, metrics, and every error path of the command."""
 
+import json
 import signal
 from fractions import Fraction
 
@@ -240,35 +241,93 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     )
 
 
+def _segments_done(dst):
+    work = dst.with_name(f".{dst.name}.colorcli-work")
+    return len(list(work.glob("seg-*.json")))
+
+
 @pytest.mark.parametrize(
     "sig,code,line",
     [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
     ids=["ctrl-c", "sigterm"],
 )
-def test_a_signal_mid_film_leaves_nothing(tmp_path, tiny_ckpt, sig, code, line):
-    src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
+def test_a_signal_mid_film_keeps_the_finished_segments_and_the_rerun_resumes(
+    tmp_path, tiny_ckpt, sig, code, line
+):
+    src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio="aac")
     dst = tmp_path / "out" / "film.mp4"
-    p = procs.start("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
-    procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
+    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    p = procs.start(*args, "--segment-seconds", "2")
+    procs.wait_for(lambda: _segments_done(dst) >= 2, proc=p)
     rc, _, err = procs.stop(p, sig)
     assert rc == code, err
-    assert err.strip().splitlines()[-1].startswith(f"{line}: no partial output was left")
+    assert err.strip().splitlines()[-1] == (
+        f"{line}: no partial output was left under a final name; the finished segments are kept: rerun the same command to resume"
+    )
+    kept = _segments_done(dst)
+    assert not dst.exists() and kept >= 2 and "Traceback" not in err
+    work = dst.with_name(".film.mp4.colorcli-work")
+    total = len(json.loads((work / "plan.json").read_text())["segments"])
+    assert not [q for q in work.iterdir() if "colorcli-tmp" in q.name]  # the one in hand went
+    r = procs.run(*args, "--segment-seconds", "2")
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {kept} of {total} segments were finished by an earlier run" in r.stderr
+    a, b = read_clip(src), read_clip(dst)
+    assert b["pts"] == a["pts"] and b["audio"] == a["audio"]
+    assert not procs.leftovers(tmp_path) and not work.exists()
+
+
+def test_a_changed_command_is_refused_unless_restarted(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio=None)
+    dst = tmp_path / "film.mp4"
+    args = (
+        "video",
+        src,
+        dst,
+        "--model",
+        tiny_ckpt,
+        "-q",
+        "--size",
+        "240",
+        "--segment-seconds",
+        "2",
+    )
+    p = procs.start(*args)
+    procs.wait_for(lambda: _segments_done(dst) >= 1, proc=p)
+    procs.stop(p, signal.SIGINT)
+    r = procs.run(*args, "--crf", "30")
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"error: {dst}: the unfinished work in ")
+    assert "--crf 18 (now 30)" in r.stderr and "--restart" in r.stderr
+    r = procs.run(*args, "--crf", "30", "--restart")
+    assert r.returncode == 0 and "resuming" not in r.stderr, r.stderr
+    assert len(read_clip(dst)["pts"]) == 400
+
+
+def test_a_signal_mid_film_without_segments_leaves_nothing(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
+    dst = tmp_path / "out" / "film.mp4"
+    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    p = procs.start(*args, "--segment-seconds", "0")
+    procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
+    rc, _, err = procs.stop(p, signal.SIGTERM)
+    assert rc == 143, err
     assert "rerun to colorize the film again from its start" in err
     assert not dst.exists() and not procs.leftovers(tmp_path) and "Traceback" not in err
 
 
-def test_a_killed_film_leaves_a_temp_that_the_rerun_removes(tmp_path, tiny_ckpt):
-    src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
+def test_a_killed_film_leaves_work_that_the_rerun_cleans_and_finishes(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio=None)
     dst = tmp_path / "out" / "film.mp4"
     args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
-    p = procs.start(*args)
-    procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
+    p = procs.start(*args, "--segment-seconds", "2")
+    procs.wait_for(lambda: _segments_done(dst) >= 1, proc=p)
     procs.stop(p, signal.SIGKILL)
     assert procs.leftovers(dst.parent) and not dst.exists()  # SIGKILL cleans nothing up
-    r = procs.run(*args)
+    r = procs.run(*args, "--segment-seconds", "2")
     assert r.returncode == 0, r.stderr
     assert not procs.leftovers(dst.parent)  # the writer was gone: its temp and lock went
-    assert len(read_clip(dst)["pts"]) == 300
+    assert read_clip(dst)["pts"] == read_clip(src)["pts"]
 
 
 # ---------------------------------------------------------------- Y'CbCr path and keyframes
@@ -360,6 +419,9 @@ class Watching:
     def net_shape(self, h, w):
         return self.c.net_shape(h, w)
 
+    def fingerprint(self):
+        return self.c.fingerprint()
+
     def predict_ab(self, l_nets):
         import cv2
         import numba
@@ -382,7 +444,7 @@ def test_a_scene_cut_is_always_a_keyframe(tmp_path, colorizer):
     src = make_clip(tmp_path / "in.mp4", n=20, audio=None, cut_at=10)
     seen = Watching(colorizer)
     _colorize(seen, src, tmp_path / "out.mp4", keyframes=8)
-    assert sum(seen.sizes) == 4  # frames 0, 8, the cut at 10, 18
+    assert sum(seen.sizes) == 4  # frames 0, 8, the cut at 10, 16 (keys fall on multiples of 8)
 
 
 def test_keyframes_cli_option(tmp_path, tiny_ckpt):

@@ -14,20 +14,38 @@ from colorcli.options import VideoOptions
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
 @cc.options_from(VideoOptions)
+@click.option(
+    "--shard",
+    default=None,
+    help="Colour only share K of N (0 <= K < N) of the film's segments, into the work folder beside DST that every share sees (shared storage): for cluster job arrays. The run that finds every segment done joins the film.",
+)
+@click.option(
+    "--restart", is_flag=True, help="Discard the unfinished work of an earlier run and start again."
+)
 @cc.colorize_options()
 @cc.handle_errors
-def video_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> None:
+def video_cmd(
+    src: Path, dst: Path, shard, restart: bool, overwrite: bool, quiet: bool, **opts
+) -> None:
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
     The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
-    packet where the container accepts it. DST appears only when complete.
+    packet where the container accepts it. DST appears only when complete; until then the
+    finished segments wait beside it, so a rerun of the same command resumes.
     """
-    cc.after_interrupt("rerun to colorize the film again from its start")
+    from colorcli.archive import parse_shard
     from colorcli.events import Frames, Notice, VideoDone, VideoStart
     from colorcli.video import colorize_video, prepare_video
 
     video_opts = cc.settings(VideoOptions, opts)
-    job = prepare_video(src, dst, video_opts, overwrite=overwrite)  # before torch loads
+    if video_opts.segment_seconds > 0:
+        cc.after_interrupt("the finished segments are kept: rerun the same command to resume")
+    else:
+        cc.after_interrupt("rerun to colorize the film again from its start")
+    job = prepare_video(  # before torch loads
+        src, dst, video_opts, overwrite, shard=parse_shard(shard) if shard else None,
+        restart=restart,
+    )  # fmt: skip
     done = None
     with cc.Bar(quiet) as bar:
         task = None
@@ -48,8 +66,9 @@ def video_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> Non
     if done is None:
         return
     if not quiet:
+        where = f"-> {done.path}" if done.path else "(segments kept for the join)"
         cc.echo(
-            f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s) -> {done.path}"
+            f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s) {where}"
         )
     if video_opts.stats and done.stats:
         s = done.stats

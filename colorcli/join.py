@@ -1,0 +1,125 @@
+"""Join a film's finished segments into one file: packets copied, nothing re-encoded.
+
+The video packets of the segments (each segment is OUT's own container, so its time base and
+codec tags are what OUT takes) go into one stream made from the first segment's; every pts is
+kept as encoded. A decode timestamp the segment's container did not keep (Matroska stores none
+for the first packets of each segment) or one that would run backwards at a join is set just
+after the one before, never past its pts. The input's audio, subtitle and data streams are
+copied (or transcoded) once, interleaved by time with the video, with the global metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from colorcli.errors import MediaError
+from colorcli.segments import Plan, WorkFolder
+from colorcli.videoio import StreamCopies
+from colorcli.videoprobe import VideoInfo, muxer_options, open_input
+
+
+def _video_packets(work: WorkFolder, plan: Plan, vout) -> Iterator[tuple[float, int, object]]:
+    """(seconds, order, packet) of every segment's video, decode order, dts made monotonic."""
+    last: int | None = None
+    order = 0
+    for seg in plan.segments:
+        path = work.segment(seg.index)
+        try:
+            c = av.open(str(path))
+        except av.error.FFmpegError as e:
+            raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
+        with c:
+            s = c.streams.video[0]
+            for p in c.demux(s):
+                if not p.size:
+                    continue
+                dts = p.dts
+                if dts is None or (last is not None and dts <= last):
+                    dts = p.pts if last is None else last + 1
+                if p.pts is not None and dts > p.pts:
+                    raise MediaError(
+                        path,
+                        "its decode timestamps cannot follow the segment before; rerun with --restart",
+                    )
+                p.dts, last = dts, dts
+                p.stream = vout
+                order += 1
+                yield float(dts * s.time_base), order, p
+
+
+def _input_items(inp, copies: StreamCopies, window) -> Iterator[tuple[float, int, object]]:
+    """(seconds, order, item) of the input's copied streams within the --start/--end window."""
+    start, end = window
+    streams = [s for s in inp.streams if s.index in copies.passthrough]
+    if not streams:
+        return
+    order = 0
+    for packet in inp.demux(*streams):
+        if packet.dts is None:
+            continue
+        t = float(packet.pts * packet.time_base) if packet.pts is not None else None
+        if t is not None and ((start is not None and t < start) or (end is not None and t >= end)):
+            continue
+        idx = packet.stream.index
+        resample = copies.passthrough[idx]
+        order += 1
+        if resample is None:
+            yield float(packet.dts * packet.time_base), order, ("packet", idx, packet)
+        else:
+            for af in packet.decode():
+                for rf in resample(af):
+                    yield (
+                        float(rf.pts * rf.time_base) if rf.pts is not None else 0.0,
+                        order,
+                        (
+                            "audio",
+                            idx,
+                            rf,
+                        ),
+                    )
+
+
+def join_segments(
+    src: Path, tmp: Path, dst: Path, fmt: str, info: VideoInfo, work: WorkFolder, plan: Plan,
+    window: tuple[float | None, float | None],
+) -> list[str]:  # fmt: skip
+    """Write the joined film to ``tmp`` (renamed by the caller); returns the notices."""
+    first = work.segment(plan.segments[0].index)
+    try:
+        out = av.open(str(tmp), "w", format=fmt, options=muxer_options(fmt, info.time_base))
+    except (av.error.FFmpegError, OSError) as e:
+        raise MediaError(dst, f"cannot write ({e})") from e
+    try:
+        with av.open(str(first)) as c0, contextlib.closing(open_input(src)) as inp:
+            vout = out.add_stream_from_template(c0.streams.video[0])
+            vout.time_base = info.time_base if info.time_base else Fraction(1, 25)
+            if info.rotation:
+                vout.set_display_rotation(info.rotation)
+            copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."))
+            video = _video_packets(work, plan, vout)
+            others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
+            for _, _, item in heapq.merge(
+                ((t, 2 * o, ("video", p)) for t, o, p in video),
+                ((t, 2 * o + 1, x) for t, o, x in others),
+                key=lambda e: (e[0], e[1]),
+            ):
+                if item[0] == "video":
+                    out.mux(item[1])
+                else:
+                    copies.mux(*item[1])
+            copies.flush()
+        out.close()
+        out = None
+        return copies.notices
+    except av.error.FFmpegError as e:
+        raise MediaError(dst, f"joining the segments failed: {e}") from e
+    finally:
+        if out is not None:
+            with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+                out.close()

@@ -1,0 +1,307 @@
+"""A film coloured segment by segment into the work folder beside OUT, then joined.
+
+A run takes the segments of its share that are neither finished nor claimed by another live
+run, in order. It colours them as one stretch: one reader, one colourer, and a new encoder at
+each boundary (the one before finishes on its own thread, so the stretch never waits). A
+stretch that starts cold (after a crash, on a shard, or past a segment another run holds)
+decodes from the keyframe before its first segment and colours a few frames there that it does
+not write, so that the smoother and the keys are what a whole run would have. Each finished
+segment is renamed into place with a record of its frames; a rerun reuses it. Whichever run
+finds every segment finished joins them (``colorcli.join``) and removes the folder.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numba
+
+from colorcli import __version__
+from colorcli.atomic import Claim, commit, temp_sibling, write_bytes_atomic
+from colorcli.compose import pick_route
+from colorcli.errors import MediaError
+from colorcli.events import Event, Frames, Notice, VideoDone
+from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.join import join_segments
+from colorcli.metrics import TemporalMeter
+from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
+from colorcli.videoio import FilmReader, FilmWriter
+from colorcli.videoprobe import open_input, pick_pix_fmt
+
+_QUEUE_FRAMES = 8
+
+
+def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
+    """What makes the segments of this command: a work folder is reused only for the same."""
+    st = job.src.stat()
+    o = job.opts
+    return {
+        "input": str(job.src.resolve()),
+        "input size": st.st_size,
+        "input mtime": st.st_mtime_ns,
+        "--codec": o.codec,
+        "--crf": o.crf,
+        "--preset": o.preset,
+        "--smooth": o.smooth,
+        "--start": o.start,
+        "--end": o.end,
+        "--keyframes": every,
+        "--segment-seconds": o.segment_seconds,
+        **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
+        "colorcli": __version__,
+    }
+
+
+@dataclasses.dataclass
+class _Tally:
+    frames: int = 0
+    bad_packets: int = 0
+    meters: dict[int, TemporalMeter] = dataclasses.field(default_factory=dict)
+
+
+class _SegmentWriter:
+    """One segment's encoder: frames in, then finished on a thread of its own, renamed into
+    the work folder with its record, and the claim given back."""
+
+    def __init__(self, job, seg: Segment, claim: Claim, work: WorkFolder, inp, route, meter, depth):
+        self.seg, self.claim, self.work = seg, claim, work
+        self.path = work.segment(seg.index)
+        self.tmp = temp_sibling(self.path)
+        self.stop = threading.Event()
+        self.w = FilmWriter(
+            job.dst, self.tmp, job.fmt, inp, job.info, job.opts, self.stop, depth, True
+        )
+        threads = numba.get_num_threads()
+        self.w.start(
+            route.new_frame,
+            route.color_tags,
+            (lambda vf: meter.update(route.to_rgb8(vf))) if meter is not None else None,
+            lambda: numba.set_num_threads(threads),
+        )
+        self.finisher: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.bad_packets = 0  # of the reader's, while this segment was being decoded
+
+    @property
+    def end(self) -> int:
+        return self.seg.first + self.seg.count
+
+    def put(self, c) -> None:
+        if self.w.error is not None:
+            raise self.w.error
+        self.w.put(("frame", c.pts, c.payload, c.ab))
+
+    def _finish(self) -> None:
+        try:
+            self.w.finish()
+            commit(self.tmp, self.path, overwrite=True)
+            record = {"frames": self.w.encoded, "bad_packets": self.bad_packets}
+            write_bytes_atomic(self.work.record(self.seg.index), json.dumps(record).encode())
+        except BaseException as e:
+            self.error = e
+            self.abort()
+        finally:
+            self.claim.release()
+
+    def finish_async(self) -> None:
+        self.finisher = threading.Thread(target=self._finish, name="colorcli-segment", daemon=True)
+        self.finisher.start()
+
+    def wait(self) -> None:
+        if self.finisher is not None:
+            self.finisher.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        self.w.abort()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+        self.claim.release()
+
+
+def _claim_first(plan: Plan, work: WorkFolder, todo: list[Segment]):
+    """The first segment of ``todo`` this run can take, claimed; (None, None) if none."""
+    for seg in todo:
+        claim = Claim(work.segment(seg.index))
+        if claim.acquire():
+            if not work.done(seg.index):
+                return seg, claim
+            claim.release()
+    return None, None
+
+
+def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Event]:
+    """Colour consecutive segments of ``todo`` from the first one free; returns whether any."""
+    seg, claim = _claim_first(plan, work, todo)
+    if seg is None:
+        return False
+    mine = {s.index for s in todo}
+    warm = plan.warm_start(seg, every) if seg.first > 0 else 0
+    writers: list[_SegmentWriter] = []
+    with side_threads(), contextlib.closing(open_input(job.src)) as inp:
+        inp.streams.video[0].thread_type = "AUTO"
+        stop = threading.Event()
+        deep = job.info.bit_depth > 8
+        pix_fmt = pick_pix_fmt(job.opts.codec, job.info.width, job.info.height, deep)[0]
+        route = pick_route(inp.streams.video[0].codec_context, deep, pix_fmt)
+        depth = colorizer.batch_size * every + _QUEUE_FRAMES
+        reader = FilmReader(
+            job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth
+        )
+        reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
+        colourer = FilmColourer(colorizer, route, every, job.opts.smooth, job.opts.sigma_l)
+
+        def open_writer(s: Segment, c: Claim) -> _SegmentWriter:
+            meter = TemporalMeter() if job.opts.stats else None
+            if meter is not None:
+                tally.meters[s.index] = meter
+            writers.append(_SegmentWriter(job, s, c, work, inp, route, meter, depth))
+            writers[-1].bad_start = reader.bad_packets
+            return writers[-1]
+
+        current = open_writer(seg, claim)
+        for n in current.w.notices:
+            yield Notice(n)
+        try:
+            reader.start()
+            halted = False
+            for item in reader:
+                ready = colourer.add(item[1], item[2], bisect.bisect_left(plan.pts, item[1]))
+                current, halted = _route(ready, current, plan, work, mine, open_writer, reader)
+                if ready:
+                    yield Frames(sum(c.index >= seg.first for c in ready), time.perf_counter() - t0)
+                if halted:
+                    break
+            if not halted:
+                flushed = colourer.flush()
+                current, halted = _route(flushed, current, plan, work, mine, open_writer, reader)
+            if not halted:  # a halted stretch finished its last segment at the boundary
+                current.bad_packets = reader.bad_packets - current.bad_start
+                current.finish_async()
+            for w in writers:
+                w.wait()
+        finally:
+            stop.set()
+            reader.join()
+            for w in writers:
+                if w.finisher is None:
+                    w.abort()
+                else:
+                    w.finisher.join()
+    tally.frames += sum(w.w.encoded for w in writers)
+    tally.bad_packets += reader.bad_packets
+    return True
+
+
+def _route(ready, current, plan, work, mine, open_writer, reader):
+    """Send coloured frames to their segment's encoder, opening the next at each boundary;
+    (the encoder now in use, whether the stretch ends: the next segment is not ours to do)."""
+    for c in ready:
+        if c.index < current.seg.first:
+            continue  # warm-up: coloured for the state it leaves, not written
+        while c.index >= current.end:
+            current.bad_packets = reader.bad_packets - current.bad_start
+            current.finish_async()
+            nxt = current.seg.index + 1
+            claim = Claim(work.segment(nxt)) if nxt in mine else None
+            if claim is None or not claim.acquire() or work.done(nxt):
+                if claim is not None:
+                    claim.release()
+                reader.halt()
+                return current, True
+            current = open_writer(plan.segments[nxt], claim)
+        current.put(c)
+    return current, False
+
+
+def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
+    """Colour this run's share of the film's segments; join them once all are finished."""
+    t0 = time.perf_counter()
+    every = job.opts.keyframes_for(colorizer.device_type)
+    work = WorkFolder(job.dst)
+    had = work.open(fingerprint(job, colorizer, every), job.restart)
+    plan = work.load_plan()
+    if plan is None:
+        plan = plan_segments(
+            job.src, job.info.time_base, job.opts.segment_seconds, job.opts.start, job.opts.end
+        )
+        work.save_plan(plan)
+    if not plan.pts:
+        work.remove()
+        raise MediaError(job.src, "no video frames could be decoded")
+    total = len(plan.segments)
+    if had:
+        yield Notice(
+            f"resuming: {work.finished(plan)} of {total} segments were finished by an earlier run and are kept"
+        )
+    mine = share(plan, job.shard) if job.shard else plan.segments
+    tally = _Tally()
+    while True:
+        todo = [s for s in mine if not work.done(s.index)]
+        if not todo or not (
+            yield from _stretch(job, colorizer, plan, work, todo, every, tally, t0)
+        ):
+            break
+    left = total - work.finished(plan)
+    if left:
+        yield Notice(
+            f"{left} of {total} segments are left to other runs (another shard, or a run colouring them now); whichever run finishes the last one joins the film"
+        )
+        yield VideoDone(
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None
+        )
+        return
+    yield from _join(job, plan, work, tally, t0)
+
+
+def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterator[Event]:
+    claim = Claim(job.dst)
+    if not claim.acquire():
+        yield Notice(f"{job.dst}: another run is joining the segments")
+        yield VideoDone(
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None
+        )
+        return
+    tmp = temp_sibling(job.dst)
+    try:
+        records = [work.read_record(s.index) for s in plan.segments]
+        written = sum(r["frames"] for r in records)
+        bad = sum(r["bad_packets"] for r in records)
+        window = (job.opts.start, job.opts.end)
+        notices = join_segments(job.src, tmp, job.dst, job.fmt, job.info, work, plan, window)
+        whole = job.opts.start is None and job.opts.end is None
+        lost = max(0, job.promised - written) if whole else 0
+        lost = 0 if not job.info.frames and lost <= 1 else lost
+        final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
+        commit(tmp, final, job.overwrite)
+        work.remove()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        claim.release()
+    for n in notices:
+        yield Notice(n)
+    if lost or bad:
+        yield Notice(
+            f"{job.src}: input is damaged: {written} frames colorized, {lost} of {job.promised} lost ({bad} undecodable packets)"
+        )
+    stats = None
+    if tally.meters:
+        ordered = [tally.meters[i] for i in sorted(tally.meters)]
+        for m in ordered[1:]:
+            ordered[0].merge(m)
+        stats = ordered[0].as_dict()
+    yield VideoDone(
+        tally.frames, time.perf_counter() - t0, lost, job.promised, bad, str(final), stats
+    )
+
+
+__all__ = ["colorize_segmented", "fingerprint"]

@@ -1,0 +1,181 @@
+"""A film in segments: the plan, the work folder beside OUT, and which segments a run takes.
+
+The plan comes from the container alone (packets demuxed, nothing decoded), so every run and
+every shard of a job array computes the same one: a boundary is the first keyframe at least
+``seconds`` after the previous boundary (encoders put keyframes at scene cuts and at their GOP
+limit), or, where a scene runs on with no keyframe for twice that, the frame ``seconds`` on.
+The work folder (``.OUT.colorcli-work`` beside OUT) holds the fingerprint of the command
+(input, output, every setting that shapes the picture), the plan, and each finished segment
+as ``seg-NNNNN.EXT`` in OUT's own container with a small record beside it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import json
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from colorcli.atomic import LOCK_MARK, write_bytes_atomic
+from colorcli.errors import ConfigError, MediaError
+
+WORK_MARK = ".colorcli-work"
+WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``first`` .. ``first + count - 1`` (presentation order) of the film's range."""
+
+    index: int
+    first: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """pts: every frame's pts in presentation order (the --start/--end range only), in the
+    stream's time_base; keyframes: indices into ``pts`` of the keyframes; segments."""
+
+    pts: list[int]
+    keyframes: list[int]
+    segments: list[Segment]
+
+    def warm_start(self, seg: Segment, every: int) -> int:
+        """The frame a cold run starts colouring at, to warm up before ``seg``: enough frames
+        for the smoother to forget its start and for the keys to fall where a whole run's do."""
+        return max(0, seg.first - max(WARMUP_FRAMES, 2 * every))
+
+    def seek_pts(self, frame: int) -> int:
+        """pts of the last keyframe at or before ``frame`` (where decoding must start), or the
+        frame's own where the range holds none before it (a seek backward finds the file's)."""
+        i = bisect.bisect_right(self.keyframes, frame) - 1
+        return self.pts[self.keyframes[i]] if i >= 0 else self.pts[frame]
+
+    def end_pts(self, seg: Segment) -> int | None:
+        """pts of the first frame after ``seg`` (None for the last)."""
+        nxt = seg.first + seg.count
+        return self.pts[nxt] if nxt < len(self.pts) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pts": self.pts,
+            "keyframes": self.keyframes,
+            "segments": [[s.first, s.count] for s in self.segments],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Plan:
+        segs = [Segment(i, int(a), int(b)) for i, (a, b) in enumerate(d["segments"])]
+        return cls([int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]], segs)
+
+
+def plan_segments(
+    src: Path, time_base: Fraction, seconds: float, start: float | None, end: float | None
+) -> Plan:
+    """Read the packets of the first video stream (no decoding) and cut the range into
+    segments of about ``seconds`` each (see the module's docstring)."""
+    frames: list[tuple[int, bool]] = []
+    try:
+        with av.open(str(src)) as c:
+            v = c.streams.video[0]
+            for p in c.demux(v):
+                if p.pts is not None and p.size:
+                    frames.append((int(p.pts), bool(p.is_keyframe)))
+    except av.error.FFmpegError as e:
+        raise MediaError(src, f"cannot plan segments: {e}") from e
+    frames.sort()
+    lo = -float("inf") if start is None else start - 1e-6
+    hi = float("inf") if end is None else end - 1e-6
+    frames = [(p, k) for p, k in frames if lo <= float(p * time_base) < hi]
+    pts = [p for p, _ in frames]
+    keys = [i for i, (_, k) in enumerate(frames) if k]
+    times = [float(p * time_base) for p in pts]
+    key_times = [times[i] for i in keys]
+    segs, first, n = [], 0, len(pts)
+    while first < n:
+        t0 = times[first]
+        j = bisect.bisect_left(key_times, t0 + seconds - 1e-6)
+        nxt = keys[j] if j < len(keys) else n
+        if times[nxt - 1] > t0 + 2 * seconds:
+            # a scene that runs on with no keyframe: cut inside it, ``seconds`` on
+            nxt = bisect.bisect_left(times, t0 + seconds - 1e-6, first + 1)
+        if nxt < n and times[-1] < times[nxt] + 0.25 * seconds:
+            nxt = n  # what would be left is a sliver: it joins this segment
+        segs.append(Segment(len(segs), first, nxt - first))
+        first = nxt
+    return Plan(pts, keys, segs)
+
+
+class WorkFolder:
+    """The hidden folder beside OUT where segments wait for the join."""
+
+    def __init__(self, dst: Path) -> None:
+        self.dst = dst
+        self.path = dst.with_name(f".{dst.name}{WORK_MARK}")
+        self.ext = dst.suffix
+
+    def segment(self, i: int) -> Path:
+        return self.path / f"seg-{i:05d}{self.ext}"
+
+    def record(self, i: int) -> Path:
+        return self.path / f"seg-{i:05d}.json"
+
+    def done(self, i: int) -> bool:
+        return self.record(i).exists() and self.segment(i).exists()
+
+    def read_record(self, i: int) -> dict[str, int]:
+        return json.loads(self.record(i).read_text())
+
+    def open(self, fingerprint: dict[str, Any], restart: bool) -> bool:
+        """Make or reuse the folder for this command; returns whether it held work already.
+        A folder made by another command is refused (ConfigError naming what differs)."""
+        if restart and self.path.exists():
+            shutil.rmtree(self.path)
+        mark = self.path / "fingerprint.json"
+        if mark.exists():
+            before = json.loads(mark.read_text())
+            diffs = [
+                f"{k} {before.get(k)} (now {fingerprint.get(k)})"
+                for k in sorted(set(before) | set(fingerprint))
+                if before.get(k) != fingerprint.get(k)
+            ]
+            if diffs:
+                raise ConfigError(
+                    f"{self.dst}: the unfinished work in {self.path} was started with {', '.join(diffs)}; rerun with the same options to resume, or add --restart to discard it"
+                )
+            return any(self.path.glob("seg-*.json"))
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(mark, (json.dumps(fingerprint, indent=1) + "\n").encode())
+        return False
+
+    def load_plan(self) -> Plan | None:
+        path = self.path / "plan.json"
+        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, KeyError):
+            return Plan.from_dict(json.loads(path.read_text()))
+        return None
+
+    def save_plan(self, plan: Plan) -> None:
+        write_bytes_atomic(self.path / "plan.json", json.dumps(plan.to_dict()).encode())
+
+    def finished(self, plan: Plan) -> int:
+        return sum(self.done(s.index) for s in plan.segments)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def busy_locks(self) -> bool:
+        return any(p.name.endswith(LOCK_MARK) for p in self.path.glob(".*"))
+
+
+def share(plan: Plan, shard: tuple[int, int]) -> list[Segment]:
+    """Shard k of n takes a contiguous block of segments (one warm-up per block)."""
+    k, n = shard
+    m = len(plan.segments)
+    return plan.segments[k * m // n : (k + 1) * m // n]

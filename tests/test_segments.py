@@ -1,0 +1,163 @@
+"""A film in segments: the plan, the joins (B-frames, VFR, 10-bit, audio, mp4 and mkv, a
+boundary on a cut and one inside a scene), resume and shards against an uninterrupted run."""
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from colorcli.colorizer import Colorizer
+from colorcli.events import Notice, VideoDone
+from colorcli.options import VideoOptions
+from colorcli.segments import WorkFolder, plan_segments
+from colorcli.video import colorize_video, prepare_video
+from tests import procs
+from tests.media import make_clip, read_clip
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_ckpt):
+    return Colorizer(tiny_ckpt, device="cpu", batch_size=4)
+
+
+def _run(colorizer, src, dst, stop_after=None, **kw):
+    """Colour a film; with ``stop_after`` N, stop the run (as Ctrl-C does) once N segments of
+    the work folder are finished. Returns the events."""
+    kw.setdefault("segment_seconds", 2.0)
+    shard, restart = kw.pop("shard", None), kw.pop("restart", False)
+    job = prepare_video(src, dst, VideoOptions(**kw), True, shard=shard, restart=restart)
+    events, gen = [], colorize_video(job, colorizer)
+    work = WorkFolder(dst)
+    for ev in gen:
+        events.append(ev)
+        if stop_after is not None and len(list(work.path.glob("seg-*.json"))) >= stop_after:
+            gen.close()
+            break
+    return events
+
+
+def _frames(path):
+    return [f.astype(np.int16) for f in read_clip(path)["frames"]]
+
+
+def test_the_plan_cuts_at_keyframes_and_inside_long_scenes(tmp_path):
+    keyed = make_clip(tmp_path / "keyed.mp4", n=150, cut_at=50, audio=None, gop=50)
+    sparse = make_clip(tmp_path / "sparse.mp4", n=150, cut_at=50, audio=None)  # one keyframe
+    with av.open(str(keyed)) as c:
+        tb = c.streams.video[0].time_base
+    plan = plan_segments(keyed, tb, 1.5, None, None)  # keyframes every 2 s: the boundaries
+    assert plan.keyframes == [0, 50, 100]
+    assert [(s.first, s.count) for s in plan.segments] == [(0, 50), (50, 50), (100, 50)]
+    plan = plan_segments(sparse, tb, 1.5, None, None)  # no keyframe after 0: cut 1.5 s on,
+    assert plan.keyframes == [0]  # and a rest of at most twice that stays whole
+    assert [(s.first, s.count) for s in plan.segments] == [(0, 38), (38, 38), (76, 74)]
+    part = plan_segments(sparse, tb, 2.0, 1.0, 5.0)  # --start 1 --end 5: that range only
+    assert len(part.pts) == 100 and part.segments[0].first == 0
+
+
+@pytest.mark.parametrize(
+    "name,kw,clip",
+    [
+        ("x264.mp4", {}, {}),
+        ("x264.mkv", {}, {}),
+        ("x265.mkv", {"codec": "libx265"}, {}),
+        ("x265-10bit.mkv", {"codec": "libx265"}, {"pix_fmt": "yuv420p10le", "audio": None}),
+        ("vfr.mkv", {}, {"rate": 30, "time_base": Fraction(1, 30), "vfr": True}),
+        ("vfr.mp4", {}, {"rate": 30, "time_base": Fraction(1, 30), "vfr": True}),
+        ("odd.mp4", {}, {"size": (47, 63)}),
+    ],
+)
+def test_joined_film_keeps_frames_pts_and_audio(tmp_path, colorizer, name, kw, clip):
+    n = 150
+    if clip.pop("vfr", False):
+        clip["pts"] = np.cumsum(np.random.default_rng(1).integers(1, 4, n)).tolist()
+    src = make_clip(tmp_path / f"in{name[name.index('.') :]}", n=n, cut_at=50, **clip)
+    dst = tmp_path / f"out-{name}"
+    events = _run(colorizer, src, dst, **kw)
+    done = events[-1]
+    assert isinstance(done, VideoDone) and done.path == str(dst) and done.frames == n
+    a, b = read_clip(src), read_clip(dst)
+    assert b["pts"] == a["pts"] and b["time_base"] == a["time_base"]
+    assert b["audio"] == a["audio"]  # copied once at the join, byte for byte
+    assert (b["width"], b["height"]) == (a["width"], a["height"])
+    assert not WorkFolder(dst).path.exists()
+    if "10bit" in name:
+        with av.open(str(dst)) as c:
+            assert c.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
+
+
+def test_segmented_resumed_and_sharded_films_match_an_uninterrupted_one(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mkv", n=200, size=(64, 96), cut_at=90)
+    ffv1 = {"codec": "ffv1"}
+    whole = tmp_path / "whole.mkv"
+    _run(colorizer, src, whole, segment_seconds=0, **ffv1)  # one continuous encode
+    segmented = tmp_path / "segmented.mkv"
+    _run(colorizer, src, segmented, **ffv1)
+    resumed = tmp_path / "resumed.mkv"
+    _run(colorizer, src, resumed, stop_after=2, **ffv1)  # stopped, as Ctrl-C stops it
+    assert not resumed.exists() and len(list(WorkFolder(resumed).path.glob("seg-*.json"))) == 2
+    events = _run(colorizer, src, resumed, **ffv1)
+    assert any(isinstance(e, Notice) and e.message.startswith("resuming: 2 of") for e in events)
+    sharded = tmp_path / "sharded.mkv"
+    first = _run(colorizer, src, sharded, shard=(1, 2), **ffv1)
+    assert first[-1].path == "" and not sharded.exists()  # half the segments: no join yet
+    assert any(isinstance(e, Notice) and "left to other runs" in e.message for e in first)
+    second = _run(colorizer, src, sharded, shard=(0, 2), **ffv1)
+    assert second[-1].path == str(sharded)  # the run that finished the last one joined
+    ref = _frames(whole)
+    assert read_clip(sharded)["pts"] == read_clip(src)["pts"]
+    for out in (segmented, resumed, sharded):
+        got = _frames(out)
+        assert len(got) == len(ref) == 200
+        worst = max(float(np.abs(a - b).mean()) for a, b in zip(ref, got, strict=True))
+        assert worst <= 0.5, (out.name, worst)
+    # carrying the state across boundaries in one run, segments change nothing at all
+    assert all(np.array_equal(a, b) for a, b in zip(ref, _frames(segmented), strict=True))
+
+
+def test_x264_resumed_film_has_the_frames_and_pts(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mp4", n=200, size=(64, 96), cut_at=120)
+    dst = tmp_path / "out.mp4"
+    _run(colorizer, src, dst, stop_after=1)
+    _run(colorizer, src, dst)
+    a, b = read_clip(src), read_clip(dst)
+    assert b["pts"] == a["pts"] and b["audio"] == a["audio"]
+
+
+def test_two_shards_at_once_share_the_segments_and_one_joins(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320))
+    dst = tmp_path / "film.mp4"
+    args = (
+        "video",
+        src,
+        dst,
+        "--model",
+        tiny_ckpt,
+        "-q",
+        "--size",
+        "240",
+        "--segment-seconds",
+        "2",
+    )
+    runs = [procs.start(*args, "--shard", f"{k}/2") for k in range(2)]
+    outs = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [e for _, e in outs]
+    joined = [e for _, e in outs if "left to other runs" not in e]
+    assert len(joined) == 1  # the other run left the join to the one that finished last
+    a, b = read_clip(src), read_clip(dst)
+    assert b["pts"] == a["pts"] and b["audio"] == a["audio"]
+    assert not procs.leftovers(tmp_path)
+    r = procs.run(*args, "--shard", "0/2")  # a shard that starts after the join: nothing to do
+    assert r.returncode == 0 and "already joined by another run; nothing left to do" in r.stderr
+
+
+def test_shard_needs_segments_and_a_valid_share(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=10, audio=None)
+    r = procs.run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--shard", "2/2")
+    assert r.returncode == 1 and "0 <= K < N" in r.stderr
+    r = procs.run(
+        "video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--shard", "0/2",
+        "--segment-seconds", "0",
+    )  # fmt: skip
+    assert r.returncode == 1 and "--shard spreads a film's segments" in r.stderr
