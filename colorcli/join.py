@@ -21,16 +21,29 @@ import av
 from colorcli.errors import MediaError
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import StreamCopies
-from colorcli.videoprobe import VideoInfo, muxer_options, open_input
+from colorcli.videoprobe import VideoInfo, m2ts_options, muxer_options, open_input
 
 
-def _video_packets(work: WorkFolder, plan: Plan, vout) -> Iterator[tuple[float, int, object]]:
+def _offset(path: Path, want: Fraction) -> int:
+    """Ticks (of the segment's time base) to add so that its first frame shows at ``want``
+    seconds: 0 where the container kept absolute times (MP4, Matroska), the segment's start
+    where it begins every file at zero (MXF counts edit units)."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        first = min((p.pts for p in c.demux(s) if p.size and p.pts is not None), default=0)
+        return round(want / s.time_base) - first
+
+
+def _video_packets(
+    work: WorkFolder, plan: Plan, vout, time_base: Fraction
+) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, packet) of every segment's video, decode order, dts made monotonic."""
     last: int | None = None
     order = 0
     for seg in plan.segments:
         path = work.segment(seg.index)
         try:
+            shift = _offset(path, plan.pts[seg.first] * time_base)
             c = av.open(str(path))
         except av.error.FFmpegError as e:
             raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
@@ -39,7 +52,9 @@ def _video_packets(work: WorkFolder, plan: Plan, vout) -> Iterator[tuple[float, 
             for p in c.demux(s):
                 if not p.size:
                     continue
-                dts = p.dts
+                if p.pts is not None:
+                    p.pts += shift
+                dts = None if p.dts is None else p.dts + shift
                 if dts is None or (last is not None and dts <= last):
                     dts = p.pts if last is None else last + 1
                 if p.pts is not None and dts > p.pts:
@@ -92,17 +107,21 @@ def join_segments(
     """Write the joined film to ``tmp`` (renamed by the caller); returns the notices."""
     first = work.segment(plan.segments[0].index)
     try:
-        out = av.open(str(tmp), "w", format=fmt, options=muxer_options(fmt, info.time_base))
+        options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
+        out = av.open(str(tmp), "w", format=fmt, options=options)
     except (av.error.FFmpegError, OSError) as e:
         raise MediaError(dst, f"cannot write ({e})") from e
     try:
         with av.open(str(first)) as c0, contextlib.closing(open_input(src)) as inp:
             vout = out.add_stream_from_template(c0.streams.video[0])
-            vout.time_base = info.time_base if info.time_base else Fraction(1, 25)
+            # what this muxer made of the input's time base (MXF: one over the frame rate)
+            vout.time_base = c0.streams.video[0].time_base
+            if fmt == "mxf" and info.rate:  # MXF's edit rate comes from the stream's frame rate
+                vout.codec_context.framerate = info.rate
             if info.rotation:
                 vout.set_display_rotation(info.rotation)
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."))
-            video = _video_packets(work, plan, vout)
+            video = _video_packets(work, plan, vout, info.time_base)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(
                 ((t, 2 * o, ("video", p)) for t, o, p in video),

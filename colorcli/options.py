@@ -37,9 +37,23 @@ VIDEO_CONTAINERS = {
     ".mov": "mov",
     ".avi": "avi",
     ".webm": "webm",
+    ".ts": "mpegts",
+    ".m2ts": "mpegts",
+    ".mts": "mpegts",
+    ".mxf": "mxf",
 }
-VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".ogv"}
+VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {".mpg", ".mpeg", ".wmv", ".flv", ".ogv"}
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
+# the codecs each container holds (the first is its default, as ffmpeg picks one by extension)
+CONTAINER_CODECS = {
+    "mp4": ("libx264", "libx265", "libvpx-vp9"),
+    "matroska": CODECS,
+    "mov": ("libx264", "libx265", "prores", "ffv1"),
+    "avi": ("libx264", "ffv1"),
+    "webm": ("libvpx-vp9",),
+    "mpegts": ("libx264", "libx265"),
+    "mxf": ("prores", "ffv1", "libx264"),
+}
 # the highest --crf each codec accepts, and the speed presets of x264 and x265
 CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}
 X26X_PRESETS = (
@@ -117,10 +131,12 @@ class VideoOptions:
     along the optical flow (1: the network sees every frame; None: 1 on CUDA, 4 on a CPU).
     """
 
-    codec: str = field(
-        default="libx264",
+    codec: str | None = field(
+        default=None,
         metadata=opt(
-            "Video encoder (ffv1: lossless RGB, prores: 10-bit 4:2:2 HQ).", choices=CODECS
+            "Video encoder (ffv1: lossless RGB, prores: 10-bit 4:2:2 HQ).",
+            choices=CODECS,
+            default_help="the container's: libvpx-vp9 for webm, prores for mxf, libx264 otherwise",
         ),
     )
     crf: int = field(
@@ -171,11 +187,14 @@ class VideoOptions:
     def __post_init__(self) -> None:
         if self.keyframes is not None and self.keyframes < 1:
             raise ConfigError(f"--keyframes must be >= 1, got {self.keyframes}")
-        if self.codec not in CODECS:
+        if self.codec is not None and self.codec not in CODECS:
             raise ConfigError(f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}")
-        top = CRF_MAX.get(self.codec)
+        # with no codec yet (the container picks it) only the widest range is checked here;
+        # ``for_container`` checks again with the codec chosen
+        top = CRF_MAX.get(self.codec) if self.codec else max(CRF_MAX.values())
         if top is not None and not 0 <= self.crf <= top:
-            raise ConfigError(f"--crf for {self.codec} must be in 0..{top}, got {self.crf}")
+            name = self.codec or "every codec"
+            raise ConfigError(f"--crf for {name} must be in 0..{top}, got {self.crf}")
         if self.preset not in X26X_PRESETS:
             raise ConfigError(
                 f"--preset must be one of {', '.join(X26X_PRESETS)}, got {self.preset!r}"
@@ -184,6 +203,12 @@ class VideoOptions:
             raise ConfigError(f"--smooth must be in [0, 1), got {self.smooth}")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ConfigError("--end must be after --start")
+
+    def for_container(self, fmt: str) -> VideoOptions:
+        """These options with the codec the container takes by default where none was given."""
+        if self.codec is not None:
+            return self
+        return dataclasses.replace(self, codec=CONTAINER_CODECS.get(fmt, CODECS)[0])
 
     def keyframes_for(self, device_type: str) -> int:
         """The keyframe interval on this device: on a GPU the network is cheap beside the codec,

@@ -23,7 +23,7 @@ from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.metrics import TemporalMeter
-from colorcli.options import VideoOptions
+from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.videoio import FilmReader, FilmWriter
 from colorcli.videoprobe import VideoInfo, check_output, open_input, probe_video
 
@@ -73,6 +73,8 @@ def prepare_video(
     # a shard of a job array that starts after the others joined the film has nothing to do
     joined = shard is not None and dst.exists() and not overwrite
     joined = joined and not WorkFolder(dst).path.exists()
+    fmt = VIDEO_CONTAINERS.get(dst.suffix.lower(), "")
+    opts = opts.for_container(fmt)
     fmt = check_output(src, dst, opts.codec, overwrite or joined)
     info = probe_video(src)
     promised = info.frames or (

@@ -37,7 +37,11 @@ AUDIO_COPY = {
     "mov": {"aac", "mp3", "ac3", "eac3", "alac"} | {f"pcm_s{b}{e}" for b in (16, 24) for e in "lb"},
     "avi": {"mp3", "ac3", "pcm_s16le", "pcm_u8"},
     "webm": {"opus", "vorbis"},
+    "mpegts": {"aac", "mp2", "mp3", "ac3", "eac3", "opus"},
+    "mxf": {"pcm_s16le", "pcm_s24le"},
 }
+# what audio a container cannot copy is transcoded to, and at which rate (None: the input's)
+AUDIO_TARGET = {"webm": ("libopus", 48000), "mxf": ("pcm_s16le", 48000)}
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
 
 
@@ -209,8 +213,15 @@ class StreamCopies:
     def _add(self, s, fmt: str, ext: str) -> None:
         name = s.codec_context.name if s.codec_context is not None else None
         supported = self.out.supported_codecs
-        allowed = AUDIO_COPY.get(fmt, supported) if s.type == "audio" else supported
-        if name and name in allowed and name in supported:
+        # FFmpeg's own list is incomplete for some muxers (MPEG-TS): ours, where we have one
+        ok = (
+            name in AUDIO_COPY[fmt]
+            if s.type == "audio" and fmt in AUDIO_COPY
+            else name in supported
+        )
+        if s.type == "audio" and fmt == "mxf":
+            ok = ok and s.codec_context.sample_rate == 48000  # MXF takes 48 kHz PCM only
+        if name and ok:
             try:
                 self.copy_map[s.index] = self.out.add_stream_from_template(s)
                 self.passthrough[s.index] = None
@@ -222,14 +233,12 @@ class StreamCopies:
                 f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
             )
             return
-        target = "libopus" if fmt == "webm" else "aac"
-        a = self.out.add_stream(
-            target, rate=48000 if target == "libopus" else s.codec_context.sample_rate
-        )
+        target, rate = AUDIO_TARGET.get(fmt, ("aac", None))
+        a = self.out.add_stream(target, rate=rate or s.codec_context.sample_rate)
         # a named layout for the channel count: muxers refuse unnamed channel orders
         a.layout = _LAYOUTS.get(len(s.codec_context.layout.channels), "stereo")
         resampler = av.AudioResampler(
-            format="fltp", layout=a.layout, rate=a.codec_context.sample_rate
+            format=a.codec_context.format.name, layout=a.layout, rate=a.codec_context.sample_rate
         )
         self.transcode[s.index] = a
         self.passthrough[s.index] = resampler.resample

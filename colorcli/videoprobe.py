@@ -11,7 +11,7 @@ import av
 
 from colorcli.atomic import check_writable
 from colorcli.errors import MediaError, OutputPathError
-from colorcli.options import VIDEO_CONTAINERS
+from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,11 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
     if dst.exists() and not overwrite:
         raise OutputPathError(f"{dst} exists already (use --overwrite)")
-    if fmt == "webm" and codec != "libvpx-vp9":
+    takes = CONTAINER_CODECS.get(fmt, ())
+    if codec not in takes:
         raise OutputPathError(
-            f"{dst}: .webm holds VP9 video only; use --codec libvpx-vp9 or another extension"
+            f"{dst}: {codec} does not go in {dst.suffix}; use --codec {' or '.join(takes)}, or .mkv"
         )
-    if fmt == "mp4" and codec in ("ffv1", "prores"):
-        raise OutputPathError(f"{dst}: {codec} does not go in .mp4; use .mkv or .mov")
-    if fmt == "avi" and codec in ("libx265", "libvpx-vp9", "prores"):
-        raise OutputPathError(f"{dst}: {codec} does not go in .avi; use .mkv")
     check_writable(dst)
     return fmt
 
@@ -117,6 +114,11 @@ def muxer_options(fmt: str, time_base: Fraction | None) -> dict[str, str]:
     if fmt in ("mp4", "mov") and time_base:
         return {"movie_timescale": str(time_base.denominator)}
     return {}
+
+
+def m2ts_options(dst: Path) -> dict[str, str]:
+    """Blu-ray transport streams (.m2ts, .mts) carry a 4-byte timecode before each packet."""
+    return {"mpegts_m2ts_mode": "1"} if dst.suffix.lower() in (".m2ts", ".mts") else {}
 
 
 def pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, dict[str, str]]:

@@ -90,6 +90,31 @@ def test_codecs(tmp_path, colorizer, codec, ext):
     assert len(out["frames"]) == 6 and (out["width"], out["height"]) == (64, 48)
 
 
+@pytest.mark.parametrize(
+    "src_ext,dst_ext,codec_name,audio",
+    [
+        (".webm", ".webm", "vp9", "opus"),  # webm in, webm out: vp9 without --codec
+        (".mp4", ".ts", "h264", "aac"),  # broadcast transport streams
+        (".mp4", ".m2ts", "h264", "aac"),
+        (".mp4", ".mxf", "prores", "pcm_s16le"),  # MXF: ProRes, 48 kHz PCM
+    ],
+)
+def test_the_codec_follows_the_container(tmp_path, colorizer, src_ext, dst_ext, codec_name, audio):
+    clip_codec = "libvpx-vp9" if src_ext == ".webm" else "libx264"
+    src_audio = "libopus" if src_ext == ".webm" else "aac"
+    src = make_clip(tmp_path / f"in{src_ext}", n=30, codec=clip_codec, audio=src_audio)
+    dst = tmp_path / f"out{dst_ext}"
+    _colorize(colorizer, src, dst)  # no codec given
+    a, b = read_clip(src), read_clip(dst)
+    with av.open(str(dst)) as c:
+        assert c.streams.video[0].codec_context.name == codec_name
+        assert c.streams.audio[0].codec_context.name == audio
+    assert len(b["pts"]) == 30
+    secs = lambda clip: [float(p * clip["time_base"]) for p in clip["pts"]]  # noqa: E731
+    offset = secs(b)[0] - secs(a)[0]  # a transport stream starts its clock where it likes
+    assert max(abs(x - offset - y) for x, y in zip(secs(b), secs(a), strict=True)) < 1e-3
+
+
 def test_ten_bit_input(tmp_path, colorizer):
     src = make_clip(tmp_path / "deep.mkv", pix_fmt="yuv420p10le", audio=None)
     assert probe_video(src).bit_depth == 10
@@ -219,8 +244,11 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "is the input" in r.stderr and src.read_bytes() == before
     r = run("video", src, tmp_path / "out.gif", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "unknown video extension" in r.stderr
-    r = run("video", src, tmp_path / "out.webm", "--model", tiny_ckpt)
-    assert r.exit_code == 1 and "VP9" in r.stderr
+    r = run("video", src, tmp_path / "out.webm", "--model", tiny_ckpt, "--codec", "libx264")
+    assert r.exit_code == 1
+    assert "libx264 does not go in .webm; use --codec libvpx-vp9, or .mkv" in r.stderr
+    r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "--codec", "ffv1")
+    assert r.exit_code == 1 and "ffv1 does not go in .mp4" in r.stderr
     (tmp_path / "exists.mp4").write_bytes(b"x")
     r = run("video", src, tmp_path / "exists.mp4", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "exists already" in r.stderr
@@ -232,8 +260,8 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--preset", "speedy")
     assert r.exit_code == 2 and "Invalid value for '--preset'" in r.stderr
     assert str(src) not in r.stderr and not (tmp_path / "o.mp4").exists()
-    r = run("video", src, tmp_path / "o.webm", "--model", tiny_ckpt, "-q", "--codec", "libvpx-vp9")
-    assert r.exit_code == 0, r.stderr  # vp9 takes --crf up to 63; the default 18 is fine
+    r = run("video", src, tmp_path / "o.webm", "--model", tiny_ckpt, "-q", "--crf", "60")
+    assert r.exit_code == 0, r.stderr  # .webm takes vp9 by itself, and vp9 takes --crf 60
     (tmp_path / "file").write_text("a file, not a folder")
     r = run("video", src, tmp_path / "file" / "o.mp4", "--model", tiny_ckpt)
     assert r.exit_code == 1 and r.stderr.startswith(
