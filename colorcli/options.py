@@ -44,6 +44,7 @@ VIDEO_CONTAINERS = {
 }
 VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {".mpg", ".mpeg", ".wmv", ".flv", ".ogv"}
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
+PIPE_FORMATS = ("matroska", "nut")  # containers that stream onto a pipe
 # the codecs each container holds (the first is its default, as ffmpeg picks one by extension)
 CONTAINER_CODECS = {
     "mp4": ("libx264", "libx265", "libvpx-vp9"),
@@ -53,6 +54,7 @@ CONTAINER_CODECS = {
     "webm": ("libvpx-vp9",),
     "mpegts": ("libx264", "libx265"),
     "mxf": ("prores", "ffv1", "libx264"),
+    "nut": CODECS,
 }
 # the highest --crf each codec accepts, and the speed presets of x264 and x265
 CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}

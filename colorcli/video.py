@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numba
 
@@ -25,9 +26,17 @@ from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.videoio import FilmReader, FilmWriter
-from colorcli.videoprobe import VideoInfo, check_output, open_input, probe_video
+from colorcli.videoprobe import (
+    VideoInfo,
+    check_output,
+    info_of,
+    open_input,
+    open_pipe,
+    probe_video,
+)
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
+PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in messages
 
 
 @dataclass(frozen=True)
@@ -49,23 +58,44 @@ class VideoJob:
     shard: tuple[int, int] | None = None
     restart: bool = False
     joined: bool = False  # a shard that found the film joined by another run already
+    source: Any = None  # the open input container of a film arriving on a pipe
+    sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
+
+    @property
+    def piped(self) -> bool:
+        return self.source is not None or self.sink is not None
 
     @property
     def segmented(self) -> bool:
-        return self.opts.segment_seconds > 0 or self.shard is not None
+        """In segments, resumable; a pipe cannot be read twice, so it is one encode."""
+        return not self.piped and (self.opts.segment_seconds > 0 or self.shard is not None)
 
 
 def prepare_video(
-    src: Path | str,
-    dst: Path | str,
+    src: Path | str | BinaryIO,
+    dst: Path | str | BinaryIO,
     opts: VideoOptions | None = None,
     overwrite: bool = False,
     damaged_dst: Path | None = None,
     shard: tuple[int, int] | None = None,
     restart: bool = False,
+    pipe_format: str = "matroska",
 ) -> VideoJob:
-    """Check the output path, the codec and the input (MediaError / OutputPathError)."""
-    src, dst, opts = Path(src), Path(dst), opts or VideoOptions()
+    """Check the output path, the codec and the input (MediaError / OutputPathError).
+
+    ``src`` or ``dst`` may be a binary stream (a pipe): the film is then read from it or
+    written to it in ``pipe_format`` (Matroska or NUT), as one encode that cannot resume.
+    """
+    opts = opts or VideoOptions()
+    piped = not isinstance(src, str | Path) or not isinstance(dst, str | Path)
+    if shard is not None and piped:
+        raise ConfigError("--shard needs files: a film on a pipe is one encode")
+    source = sink = None
+    if not isinstance(src, str | Path):
+        source, src = open_pipe(src, PIPE_IN), PIPE_IN
+    if not isinstance(dst, str | Path):
+        sink, dst = dst, PIPE_OUT
+    src, dst = Path(src), Path(dst)
     if shard is not None and opts.segment_seconds <= 0:
         raise ConfigError("--shard spreads a film's segments: it needs --segment-seconds above 0")
     from colorcli.segments import WorkFolder
@@ -73,10 +103,13 @@ def prepare_video(
     # a shard of a job array that starts after the others joined the film has nothing to do
     joined = shard is not None and dst.exists() and not overwrite
     joined = joined and not WorkFolder(dst).path.exists()
-    fmt = VIDEO_CONTAINERS.get(dst.suffix.lower(), "")
-    opts = opts.for_container(fmt)
-    fmt = check_output(src, dst, opts.codec, overwrite or joined)
-    info = probe_video(src)
+    if sink is not None:
+        fmt = pipe_format
+        opts = opts.for_container(fmt)
+    else:
+        opts = opts.for_container(VIDEO_CONTAINERS.get(dst.suffix.lower(), ""))
+        fmt = check_output(src, dst, opts.codec, overwrite or joined)
+    info = info_of(source, src, peek=False) if source is not None else probe_video(src)
     promised = info.frames or (
         round(info.duration * float(info.rate)) if info.duration and info.rate else 0
     )
@@ -86,7 +119,7 @@ def prepare_video(
         expected = max(0, round(span * float(info.rate)))
     return VideoJob(
         src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
-        joined,
+        joined, source, sink,
     )  # fmt: skip
 
 
@@ -112,12 +145,14 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
-    """The film as one encode, straight into OUT's temporary file."""
+    """The film as one encode, straight into OUT's temporary file (or onto the pipe)."""
     opts = job.opts
     t0 = time.perf_counter()
-    tmp = temp_sibling(job.dst)
+    tmp = temp_sibling(job.dst) if job.sink is None else job.sink
     meter = TemporalMeter() if opts.stats else None
-    with Claim(job.dst), side_threads() as threads, contextlib.closing(open_input(job.src)) as inp:
+    claim = Claim(job.dst) if job.sink is None else contextlib.nullcontext()
+    source = job.source if job.source is not None else open_input(job.src)
+    with claim, side_threads() as threads, contextlib.closing(source) as inp:
         try:
             reader, writer, colourer = yield from _run(job, colorizer, inp, tmp, threads, meter, t0)
             if reader.decoded == 0:
@@ -128,10 +163,12 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                 )
             lost = _lost(job, reader.decoded)
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
-            commit(tmp, final, job.overwrite)
+            if job.sink is None:
+                commit(tmp, final, job.overwrite)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            if job.sink is None:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
     if lost or reader.bad_packets:
         yield Notice(
             f"{job.src}: input is damaged: {reader.decoded} frames colorized, {lost} of {job.promised} lost ({reader.bad_packets} undecodable packets)"

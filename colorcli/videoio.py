@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, muxer_options, pick_pix_fmt
+from colorcli.videoprobe import VideoInfo, m2ts_options, muxer_options, pick_pix_fmt
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
@@ -273,7 +273,7 @@ class FilmWriter(_Worker):
     def __init__(
         self,
         dst: Path,
-        tmp: Path,
+        tmp: Path | BinaryIO,
         fmt: str,
         inp: av.container.InputContainer,
         info: VideoInfo,
@@ -287,9 +287,9 @@ class FilmWriter(_Worker):
         self.encoded = 0
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:
-            self.out = av.open(
-                str(tmp), "w", format=fmt, options=muxer_options(fmt, info.time_base)
-            )
+            options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
+            target = str(tmp) if isinstance(tmp, Path) else tmp  # a path, or a pipe's stream
+            self.out = av.open(target, "w", format=fmt, options=options)
         except (av.error.FFmpegError, OSError) as e:
             raise MediaError(dst, f"cannot write ({e})") from e
         self.vout = self._video_stream(inp.streams.video[0].codec_context, opts, extra)

@@ -54,35 +54,50 @@ def probe_video(path: Path | str) -> VideoInfo:
     """Read what the container says about its first video stream; MediaError if unusable."""
     path = Path(path)
     with open_input(path) as c:
-        if not c.streams.video:
-            raise MediaError(path, "has no video stream")
-        v = c.streams.video[0]
-        cc = v.codec_context
-        if cc is None or not cc.name:
-            raise MediaError(path, "video codec is not supported by this FFmpeg build")
-        rotation = 0
-        # the display matrix reaches frames, not stream attributes: peek at the first frame
+        return info_of(c, path)
+
+
+def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> VideoInfo:
+    """The VideoInfo of an open container. ``peek``: decode its first frame for the display
+    rotation (not for a pipe, whose frames cannot be read twice)."""
+    if not c.streams.video:
+        raise MediaError(name, "has no video stream")
+    v = c.streams.video[0]
+    cc = v.codec_context
+    if cc is None or not cc.name:
+        raise MediaError(name, "video codec is not supported by this FFmpeg build")
+    rotation = 0
+    # the display matrix reaches frames, not stream attributes: peek at the first frame
+    if peek:
         with contextlib.suppress(av.error.FFmpegError):
             for frame in c.decode(v):
                 rotation = int(frame.rotation or 0)
                 break
-        dur = (
-            float(v.duration * v.time_base)
-            if v.duration and v.time_base
-            else (c.duration / 1e6 if c.duration else None)
-        )
-        return VideoInfo(
-            width=cc.width,
-            height=cc.height,
-            frames=int(v.frames or 0),
-            rate=v.average_rate,
-            time_base=v.time_base,
-            codec=cc.name,
-            pix_fmt=cc.pix_fmt or "",
-            bit_depth=_bit_depth(cc.pix_fmt),
-            rotation=rotation,
-            duration=dur,
-        )
+    dur = (
+        float(v.duration * v.time_base)
+        if v.duration and v.time_base
+        else (c.duration / 1e6 if c.duration else None)
+    )
+    return VideoInfo(
+        width=cc.width,
+        height=cc.height,
+        frames=int(v.frames or 0),
+        rate=v.average_rate,
+        time_base=v.time_base,
+        codec=cc.name,
+        pix_fmt=cc.pix_fmt or "",
+        bit_depth=_bit_depth(cc.pix_fmt),
+        rotation=rotation,
+        duration=dur,
+    )
+
+
+def open_pipe(stream, name: Path) -> av.container.InputContainer:
+    """A film arriving on a pipe (any container FFmpeg can read without seeking)."""
+    try:
+        return av.open(stream, "r")
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise MediaError(name, "not a video stream (no container FFmpeg can read)") from e
 
 
 def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:

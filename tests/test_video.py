@@ -537,3 +537,68 @@ def test_new_frame_matches_the_packed_compose(size):
     assert (vf.width, vf.height, vf.format.name) == (w, h, "yuv420p")
     np.testing.assert_array_equal(vf.to_ndarray(), packed)
     assert np.abs(packed[h:].astype(int) - 128).max() > 5  # there is colour to compare
+
+
+# ---------------------------------------------------------------- pipes
+def _pipe(args, stdin=None, timeout=120):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "colorcli", *map(str, args)],
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=procs._as_from_a_terminal,
+    )
+
+
+def test_films_go_through_pipes_both_ways(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mkv", n=30, pts=list(range(0, 90, 3)), time_base=Fraction(1, 75))
+    model = ("--model", tiny_ckpt, "-q")
+    with open(src, "rb") as f:  # stdin to a file
+        r = _pipe(["video", "-", tmp_path / "a.mkv", *model], stdin=f)
+    assert r.returncode == 0, r.stderr
+    with open(src, "rb") as f:  # stdin to stdout, in NUT, with --stats kept off the film
+        r = _pipe(["video", "-", "-", *model, "--pipe-format", "nut", "--stats"], stdin=f)
+    assert r.returncode == 0, r.stderr
+    assert b"stats: flicker" in r.stderr
+    (tmp_path / "b.nut").write_bytes(r.stdout)
+    r = _pipe(["video", src, "-", *model])  # a file to stdout, Matroska
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "c.mkv").write_bytes(r.stdout)
+    a = read_clip(src)
+    want = [float(p * a["time_base"]) for p in a["pts"]]
+    for out in ("a.mkv", "b.nut", "c.mkv"):
+        b = read_clip(tmp_path / out)
+        secs = [float(p * b["time_base"]) for p in b["pts"]]
+        # NUT keeps no negative timestamps: x264's B-frame delay shifts its film as a whole
+        shift = secs[0] - want[0] if out.endswith(".nut") else 0.0
+        assert [t - shift for t in secs] == pytest.approx(want, abs=1e-3), out
+        assert b["audio"] and len(b["frames"]) == 30, out
+
+
+def test_a_pipe_cannot_resume_and_says_so(tmp_path, tiny_ckpt):
+    import subprocess
+    import sys
+
+    src = make_clip(tmp_path / "in.mkv", n=400, size=(240, 320), audio=None)
+    with open(src, "rb") as f:
+        p = subprocess.Popen(
+            [sys.executable, "-m", "colorcli", "video", "-", tmp_path / "o.mkv"]
+            + ["--model", str(tiny_ckpt), "-q", "--size", "240"],
+            stdin=f,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=procs._as_from_a_terminal,
+        )
+        procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in tmp_path.glob(".*")), proc=p)
+        rc, _, err = procs.stop(p, signal.SIGINT)
+    assert rc == 130 and "a pipe cannot resume: send the film through again" in err
+    assert not (tmp_path / "o.mkv").exists() and not procs.leftovers(tmp_path)
+    r = _pipe(
+        ["video", "-", tmp_path / "o.mkv", "--model", tiny_ckpt, "--shard", "0/2"], stdin=None
+    )
+    assert r.returncode == 1 and b"--shard needs files" in r.stderr
+    r = _pipe(["video", "-", tmp_path / "o.mkv", "--model", tiny_ckpt], stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and r.stderr.startswith(b"error: <stdin>: not a video stream")

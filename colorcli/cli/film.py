@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from colorcli.cli import common as cc
-from colorcli.options import VideoOptions
+from colorcli.options import PIPE_FORMATS, VideoOptions
 
 
 @cc.main.command("video")
-@click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
-@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("src", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @cc.options_from(VideoOptions)
 @click.option(
     "--shard",
@@ -22,11 +23,19 @@ from colorcli.options import VideoOptions
 @click.option(
     "--restart", is_flag=True, help="Discard the unfinished work of an earlier run and start again."
 )
+@click.option(
+    "--pipe-format",
+    type=click.Choice(PIPE_FORMATS),
+    default=PIPE_FORMATS[0],
+    show_default=True,
+    help="Container of a film written to a pipe (DST '-').",
+)
 @cc.colorize_options()
 @cc.handle_errors
 def video_cmd(
-    src: Path, dst: Path, shard, restart: bool, overwrite: bool, quiet: bool, **opts
-) -> None:
+    src: Path, dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool, quiet: bool,
+    **opts,
+) -> None:  # fmt: skip
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
     The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
@@ -38,13 +47,18 @@ def video_cmd(
     from colorcli.video import colorize_video, prepare_video
 
     video_opts = cc.settings(VideoOptions, opts)
-    if video_opts.segment_seconds > 0:
+    piped = str(src) == "-" or str(dst) == "-"
+    if piped:
+        cc.after_interrupt("a pipe cannot resume: send the film through again")
+    elif video_opts.segment_seconds > 0:
         cc.after_interrupt("the finished segments are kept: rerun the same command to resume")
     else:
         cc.after_interrupt("rerun to colorize the film again from its start")
     job = prepare_video(  # before torch loads
-        src, dst, video_opts, overwrite, shard=parse_shard(shard) if shard else None,
-        restart=restart,
+        sys.stdin.buffer if str(src) == "-" else src,
+        sys.stdout.buffer if str(dst) == "-" else dst,
+        video_opts, overwrite, shard=parse_shard(shard) if shard else None, restart=restart,
+        pipe_format=pipe_format,
     )  # fmt: skip
     done = None
     with cc.Bar(quiet) as bar:
@@ -72,6 +86,7 @@ def video_cmd(
         )
     if video_opts.stats and done.stats:
         s = done.stats
-        click.echo(
-            f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}"
+        click.echo(  # stdout, unless the film itself goes there
+            f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
+            err=str(dst) == "-",
         )
