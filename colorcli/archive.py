@@ -249,7 +249,7 @@ def colorize_jobs(
         for i, (job, im, claim) in enumerate(pending):
             try:
                 rgb = outs[i] if outs is not None else colorizer.colorize(im.pixels)
-                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite=overwrite)
+                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, bits=im.info.bits)
                 yield FileResult(job, "done")
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))

@@ -17,19 +17,20 @@ from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS
 
-SIXTEEN_BIT = {"png", "tiff"}
+SIXTEEN_BIT = {"png", "tiff", "dpx"}
 ALPHA = {"png", "tiff", "webp"}
 DEFAULT_MAX_PIXELS = 250_000_000
 
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What the header says: format name, width, height and EXIF orientation (1..8)."""
+    """What the header says: format name, width, height, EXIF orientation (1..8), bits."""
 
     format: str
     width: int
     height: int
     orientation: int = 1
+    bits: int = 8  # bits per sample where the header says (DPX: 8, 10, 12 or 16)
 
 
 @dataclass
@@ -139,6 +140,10 @@ def probe_image(path: Path | str) -> ImageInfo:
                         w = int.from_bytes(buf[24:27], "little") + 1
                         h = int.from_bytes(buf[27:30], "little") + 1
                         return ImageInfo("webp", w, h)
+                if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
+                    e = ">" if buf[:4] == b"SDPX" else "<"
+                    w, h = struct.unpack_from(e + "II", buf, 772)
+                    return ImageInfo("dpx", w, h, 1, buf[803] or 10)
                 if buf[:4] in (b"II*\x00", b"MM\x00*"):
                     f.seek(0)
                     data = f.read()  # IFDs may sit anywhere; TIFF headers are read whole
@@ -205,6 +210,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
             path,
             f"refused: {info.width}x{info.height} is {info.width * info.height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (possible decompression bomb)",
         )
+    if info.format == "dpx":
+        return Image(_read_dpx(path), None, info)
     data = np.fromfile(path, np.uint8)
     if info.format == "jpeg":  # JPEG has no alpha; IMREAD_COLOR converts CMYK and YCCK
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
@@ -235,13 +242,47 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     return Image(a, alpha, info)
 
 
-def encode_image(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quality: int = 95) -> bytes:
+def _read_dpx(path: Path) -> np.ndarray:
+    """A DPX frame (OpenCV has no DPX codec; FFmpeg's) as (H, W, 3) uint16 RGB."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            frame = next(c.decode(video=0))
+            return np.ascontiguousarray(frame.to_ndarray(format="rgb48le"))
+    except (av.error.FFmpegError, StopIteration) as e:
+        raise MediaError(path, "damaged or truncated dpx data (cannot be decoded)") from e
+
+
+def _encode_dpx(rgb: np.ndarray, bits: int) -> bytes:
+    """(H, W, 3) RGB as DPX: 10-bit where the source was (film scans), else 16 or 8."""
+    from fractions import Fraction
+
+    import av
+
+    deep = rgb.dtype == np.uint16
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb48le" if deep else "rgb24")
+    pix = "gbrp10le" if deep and bits <= 10 else ("rgb48le" if deep else "rgb24")
+    cc = av.CodecContext.create("dpx", "w")
+    cc.width, cc.height, cc.pix_fmt, cc.time_base = frame.width, frame.height, pix, Fraction(1, 1)
+    frame = frame.reformat(format=pix)
+    frame.pts = 0
+    return b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)])
+
+
+def encode_image(
+    rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quality: int = 95, bits: int = 8
+) -> bytes:
     """Encode (H, W, 3) RGB (+ (H, W) alpha) as ``fmt`` bytes.
 
-    16-bit is kept for png and tiff and reduced to 8-bit elsewhere; alpha is kept for png, tiff
-    and webp and dropped for jpeg and bmp.
+    16-bit is kept for png, tiff and dpx and reduced to 8-bit elsewhere (dpx keeps 10 bits
+    where ``bits`` says the source had them); alpha is kept for png, tiff and webp and dropped
+    for jpeg, bmp and dpx.
     """
     import cv2
+
+    if fmt == "dpx":
+        return _encode_dpx(rgb, bits)
 
     if rgb.dtype == np.uint16 and fmt not in SIXTEEN_BIT:
         rgb = (rgb.astype(np.uint32) * 255 + 32767) // 65535
@@ -268,6 +309,7 @@ def write_image(
     alpha: np.ndarray | None = None,
     fmt: str | None = None,
     overwrite: bool = True,
+    bits: int = 8,
 ) -> Path:
     """Encode and write atomically (temporary sibling, then rename). ``fmt`` defaults to the
     extension's format. Raises MediaError when the file cannot be written."""
@@ -275,10 +317,11 @@ def write_image(
     fmt = fmt or IMAGE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise MediaError(
-            path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp or webp)"
+            path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp, webp or dpx)"
         )
     try:
-        return write_bytes_atomic(path, encode_image(rgb, alpha, fmt), overwrite=overwrite)
+        data = encode_image(rgb, alpha, fmt, bits=bits)
+        return write_bytes_atomic(path, data, overwrite=overwrite)
     except FileExistsError as e:
         raise MediaError(path, "exists already (use --overwrite)") from e
     except OSError as e:

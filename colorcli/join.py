@@ -102,7 +102,7 @@ def _input_items(inp, copies: StreamCopies, window) -> Iterator[tuple[float, int
 
 def join_segments(
     src: Path, tmp: Path, dst: Path, fmt: str, info: VideoInfo, work: WorkFolder, plan: Plan,
-    window: tuple[float | None, float | None],
+    window: tuple[float | None, float | None], rate: float = 24.0,
 ) -> list[str]:  # fmt: skip
     """Write the joined film to ``tmp`` (renamed by the caller); returns the notices."""
     first = work.segment(plan.segments[0].index)
@@ -112,7 +112,7 @@ def join_segments(
     except (av.error.FFmpegError, OSError) as e:
         raise MediaError(dst, f"cannot write ({e})") from e
     try:
-        with av.open(str(first)) as c0, contextlib.closing(open_input(src)) as inp:
+        with av.open(str(first)) as c0, contextlib.closing(open_input(src, rate)) as inp:
             vout = out.add_stream_from_template(c0.streams.video[0])
             # what this muxer made of the input's time base (MXF: one over the frame rate)
             vout.time_base = c0.streams.video[0].time_base

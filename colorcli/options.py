@@ -25,8 +25,16 @@ IMAGE_FORMATS = {
     ".tiff": "tiff",
     ".bmp": "bmp",
     ".webp": "webp",
+    ".dpx": "dpx",  # a film scanner's frame, read and written through FFmpeg
 }
-FORMAT_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp"}
+FORMAT_EXT = {
+    "jpeg": ".jpg",
+    "png": ".png",
+    "tiff": ".tif",
+    "bmp": ".bmp",
+    "webp": ".webp",
+    "dpx": ".dpx",
+}
 OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
 
 # films: containers we write (extension -> FFmpeg muxer), and every extension we read
@@ -177,6 +185,14 @@ class VideoOptions:
     stats: bool = field(
         default=False,
         metadata=opt("Print temporal metrics of the output (flicker, CDC).", flag=True),
+    )
+    rate: float = field(
+        default=24.0,
+        metadata=opt(
+            "Frames per second of numbered frames read as a film (scans/%06d.dpx, or a folder of frames).",
+            min=0.0,
+            min_open=True,
+        ),
     )
     segment_seconds: float = field(
         default=10.0,

@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -33,19 +34,28 @@ from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmReader, FilmWriter
-from colorcli.videoprobe import open_input, pick_pix_fmt
+from colorcli.videoprobe import frame_sequence, is_sequence, open_input, pick_pix_fmt
 
 _QUEUE_FRAMES = 8
 
 
+def input_identity(src: Path) -> dict[str, Any]:
+    """The input as a resumed run must find it again: its path, size and time (for numbered
+    frames, how many, and the last one's)."""
+    if is_sequence(src):
+        pattern, first, count = frame_sequence(src)
+        st = Path(pattern % (first + count - 1)).stat()
+        return {"input": pattern, "input frames": [first, count], "input size": st.st_size,
+                "input mtime": st.st_mtime_ns}  # fmt: skip
+    st = src.stat()
+    return {"input": str(src.resolve()), "input size": st.st_size, "input mtime": st.st_mtime_ns}
+
+
 def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
     """What makes the segments of this command: a work folder is reused only for the same."""
-    st = job.src.stat()
     o = job.opts
     return {
-        "input": str(job.src.resolve()),
-        "input size": st.st_size,
-        "input mtime": st.st_mtime_ns,
+        **input_identity(job.src),
         "--codec": o.codec,
         "--crf": o.crf,
         "--preset": o.preset,
@@ -54,6 +64,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--end": o.end,
         "--keyframes": every,
         "--segment-seconds": o.segment_seconds,
+        "--rate": o.rate,
         **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
         "colorcli": __version__,
     }
@@ -146,7 +157,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     mine = {s.index for s in todo}
     warm = plan.warm_start(seg, every) if seg.first > 0 else 0
     writers: list[_SegmentWriter] = []
-    with side_threads(), contextlib.closing(open_input(job.src)) as inp:
+    with side_threads(), contextlib.closing(open_input(job.src, job.opts.rate)) as inp:
         inp.streams.video[0].thread_type = "AUTO"
         stop = threading.Event()
         deep = job.info.bit_depth > 8
@@ -230,9 +241,7 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     had = work.open(fingerprint(job, colorizer, every), job.restart)
     plan = work.load_plan()
     if plan is None:
-        plan = plan_segments(
-            job.src, job.info.time_base, job.opts.segment_seconds, job.opts.start, job.opts.end
-        )
+        plan = plan_segments(job.src, job.info.time_base, job.opts)
         work.save_plan(plan)
     if not plan.pts:
         work.remove()
@@ -276,7 +285,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         written = sum(r["frames"] for r in records)
         bad = sum(r["bad_packets"] for r in records)
         window = (job.opts.start, job.opts.end)
-        notices = join_segments(job.src, tmp, job.dst, job.fmt, job.info, work, plan, window)
+        notices = join_segments(
+            job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
+        )
         whole = job.opts.start is None and job.opts.end is None
         lost = max(0, job.promised - written) if whole else 0
         lost = 0 if not job.info.frames and lost <= 1 else lost

@@ -24,6 +24,7 @@ import av
 
 from colorcli.atomic import LOCK_MARK, write_bytes_atomic
 from colorcli.errors import ConfigError, MediaError
+from colorcli.videoprobe import open_input
 
 WORK_MARK = ".colorcli-work"
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
@@ -76,14 +77,13 @@ class Plan:
         return cls([int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]], segs)
 
 
-def plan_segments(
-    src: Path, time_base: Fraction, seconds: float, start: float | None, end: float | None
-) -> Plan:
-    """Read the packets of the first video stream (no decoding) and cut the range into
-    segments of about ``seconds`` each (see the module's docstring)."""
+def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
+    """Read the packets of the first video stream (no decoding) and cut the --start/--end
+    range into segments of about ``opts.segment_seconds`` each (see the module's docstring)."""
+    seconds, start, end = opts.segment_seconds or float("inf"), opts.start, opts.end
     frames: list[tuple[int, bool]] = []
     try:
-        with av.open(str(src)) as c:
+        with open_input(src, opts.rate) as c:
             v = c.streams.video[0]
             for p in c.demux(v):
                 if p.pts is not None and p.size:

@@ -68,7 +68,9 @@ class VideoJob:
     @property
     def segmented(self) -> bool:
         """In segments, resumable; a pipe cannot be read twice, so it is one encode."""
-        return not self.piped and (self.opts.segment_seconds > 0 or self.shard is not None)
+        if self.piped or self.fmt == "sequence":  # frames out resume frame by frame
+            return False
+        return self.opts.segment_seconds > 0 or self.shard is not None
 
 
 def prepare_video(
@@ -106,10 +108,15 @@ def prepare_video(
     if sink is not None:
         fmt = pipe_format
         opts = opts.for_container(fmt)
+    elif "%" in dst.name:  # numbered frames out (colorcli.sequence)
+        from colorcli.sequence import check_sequence_output
+
+        check_sequence_output(dst)
+        fmt, opts = "sequence", opts.for_container("matroska")
     else:
         opts = opts.for_container(VIDEO_CONTAINERS.get(dst.suffix.lower(), ""))
         fmt = check_output(src, dst, opts.codec, overwrite or joined)
-    info = info_of(source, src, peek=False) if source is not None else probe_video(src)
+    info = info_of(source, src, peek=False) if source is not None else probe_video(src, opts.rate)
     promised = info.frames or (
         round(info.duration * float(info.rate)) if info.duration and info.rate else 0
     )
@@ -136,7 +143,11 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
         yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
         return
-    if job.segmented:
+    if job.fmt == "sequence":
+        from colorcli.sequence import colorize_to_sequence
+
+        yield from colorize_to_sequence(job, colorizer)
+    elif job.segmented:
         from colorcli.segmented import colorize_segmented
 
         yield from colorize_segmented(job, colorizer)
@@ -151,7 +162,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     tmp = temp_sibling(job.dst) if job.sink is None else job.sink
     meter = TemporalMeter() if opts.stats else None
     claim = Claim(job.dst) if job.sink is None else contextlib.nullcontext()
-    source = job.source if job.source is not None else open_input(job.src)
+    source = job.source if job.source is not None else open_input(job.src, opts.rate)
     with claim, side_threads() as threads, contextlib.closing(source) as inp:
         try:
             reader, writer, colourer = yield from _run(job, colorizer, inp, tmp, threads, meter, t0)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,11 +31,63 @@ class VideoInfo:
     duration: float | None
 
 
-def open_input(path: Path) -> av.container.InputContainer:
+FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr")  # what film scanners write
+_PATTERN = re.compile(r"%0?(\d*)d")
+
+
+def is_sequence(path: Path) -> bool:
+    """A numbered-frame pattern (``scans/%06d.dpx``) or a folder of numbered frames."""
+    return "%" in path.name or path.is_dir()
+
+
+def frame_sequence(path: Path) -> tuple[str, int, int]:
+    """(pattern, first number, frame count) of a numbered-frame pattern or folder; MediaError
+    for no frames, or a gap in the numbering (the demuxer would stop at it)."""
+    if "%" in path.name:
+        m = _PATTERN.search(path.name)
+        if m is None:
+            raise MediaError(path, "a frame pattern needs %d or %0Nd (for example %06d.dpx)")
+        head, tail = path.name[: m.start()], path.name[m.end() :]
+        digits = rf"\d{{{m.group(1)}}}" if m.group(1) else r"\d+"
+        rx = re.compile(re.escape(head) + f"({digits})" + re.escape(tail) + "$")
+        folder, pattern = path.parent, str(path)
+        names = os.listdir(folder) if folder.is_dir() else []
+    else:
+        folder, names = path, sorted(os.listdir(path))
+        groups: dict[tuple[str, int, str], int] = {}
+        for n in names:
+            m = re.match(r"(.*?)(\d+)(\.[A-Za-z]+)$", n)
+            if m and m.group(3).lower() in FRAME_EXTS and not n.startswith("."):
+                key = (m.group(1), len(m.group(2)), m.group(3))
+                groups[key] = groups.get(key, 0) + 1
+        if not groups:
+            raise MediaError(path, "is a folder with no numbered frames (dpx, tif, png, exr)")
+        head, width, tail = max(groups, key=groups.get)
+        rx = re.compile(re.escape(head) + rf"(\d{{{width}}})" + re.escape(tail) + "$")
+        pattern = str(path / f"{head}%0{width}d{tail}")
+    numbers = sorted(int(m.group(1)) for n in names if (m := rx.match(n)))
+    if not numbers:
+        raise MediaError(path, "no frames match this pattern")
+    gaps = [a + 1 for a, b in zip(numbers, numbers[1:], strict=False) if b != a + 1]
+    if gaps:
+        raise MediaError(
+            path,
+            f"frame {gaps[0]} is missing: a numbered sequence must have no gaps ({len(numbers)} frames found)",
+        )
+    return pattern, numbers[0], len(numbers)
+
+
+def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
+    """A film file, or a numbered-frame sequence read at ``rate`` frames per second."""
+    if is_sequence(path):
+        pattern, first, _ = frame_sequence(path)
+        options = {"framerate": str(rate), "start_number": str(first)}
+        try:
+            return av.open(pattern, "r", format="image2", options=options)
+        except av.error.FFmpegError as e:
+            raise MediaError(path, "the frames cannot be read (damaged or unknown images)") from e
     if not path.exists():
         raise MediaError(path, "no such file")
-    if path.is_dir():
-        raise MediaError(path, "is a folder")
     try:
         return av.open(str(path), "r")
     except av.error.FFmpegError as e:
@@ -50,11 +105,16 @@ def _bit_depth(pix_fmt: str | None) -> int:
         return 8
 
 
-def probe_video(path: Path | str) -> VideoInfo:
-    """Read what the container says about its first video stream; MediaError if unusable."""
+def probe_video(path: Path | str, rate: float = 24.0) -> VideoInfo:
+    """Read what the container says about its first video stream; MediaError if unusable. A
+    numbered-frame sequence is a film of its frames at ``rate``."""
     path = Path(path)
-    with open_input(path) as c:
-        return info_of(c, path)
+    with open_input(path, rate) as c:
+        info = info_of(c, path)
+    if is_sequence(path):
+        count = frame_sequence(path)[2]
+        info = dataclasses.replace(info, frames=count, duration=count / rate)
+    return info
 
 
 def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> VideoInfo:

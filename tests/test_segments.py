@@ -46,13 +46,19 @@ def test_the_plan_cuts_at_keyframes_and_inside_long_scenes(tmp_path):
     sparse = make_clip(tmp_path / "sparse.mp4", n=150, cut_at=50, audio=None)  # one keyframe
     with av.open(str(keyed)) as c:
         tb = c.streams.video[0].time_base
-    plan = plan_segments(keyed, tb, 1.5, None, None)  # keyframes every 2 s: the boundaries
+    plan = plan_segments(
+        keyed, tb, VideoOptions(segment_seconds=1.5)
+    )  # keyframes every 2 s: the boundaries
     assert plan.keyframes == [0, 50, 100]
     assert [(s.first, s.count) for s in plan.segments] == [(0, 50), (50, 50), (100, 50)]
-    plan = plan_segments(sparse, tb, 1.5, None, None)  # no keyframe after 0: cut 1.5 s on,
+    plan = plan_segments(
+        sparse, tb, VideoOptions(segment_seconds=1.5)
+    )  # no keyframe after 0: cut 1.5 s on,
     assert plan.keyframes == [0]  # and a rest of at most twice that stays whole
     assert [(s.first, s.count) for s in plan.segments] == [(0, 38), (38, 38), (76, 74)]
-    part = plan_segments(sparse, tb, 2.0, 1.0, 5.0)  # --start 1 --end 5: that range only
+    part = plan_segments(
+        sparse, tb, VideoOptions(segment_seconds=2.0, start=1.0, end=5.0)
+    )  # --start 1 --end 5: that range only
     assert len(part.pts) == 100 and part.segments[0].first == 0
 
 

@@ -12,7 +12,7 @@ from colorcli.options import PIPE_FORMATS, VideoOptions
 
 
 @cc.main.command("video")
-@click.argument("src", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument("src", type=click.Path(path_type=Path, allow_dash=True))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @cc.options_from(VideoOptions)
 @click.option(
@@ -50,6 +50,8 @@ def video_cmd(
     piped = str(src) == "-" or str(dst) == "-"
     if piped:
         cc.after_interrupt("a pipe cannot resume: send the film through again")
+    elif "%" in dst.name:
+        cc.after_interrupt("the finished frames are kept: rerun the same command to resume")
     elif video_opts.segment_seconds > 0:
         cc.after_interrupt("the finished segments are kept: rerun the same command to resume")
     else:

@@ -1,0 +1,133 @@
+"""Scans as frames: numbered DPX or TIFF frames read as a film, a film written as numbered
+16-bit TIFF or DPX frames (resumed frame by frame), DPX in colorize dir, and their errors."""
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from colorcli.imageio import probe_image, read_image
+from colorcli.kernels import rgb_to_lab
+from tests.media import frame_picture, make_clip, read_clip
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def make_scans(folder: Path, n: int = 12, first: int = 1000, bits: int = 10) -> Path:
+    """``n`` numbered DPX frames of a moving gray picture (10-bit, or 16-bit with bits=16)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pix = "gbrp10le" if bits == 10 else "rgb48le"
+    for i in range(n):
+        g = frame_picture(i, 48, 64).astype(np.uint16) * 257
+        frame = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb48le")
+        cc = av.CodecContext.create("dpx", "w")
+        cc.width, cc.height, cc.pix_fmt, cc.time_base = 64, 48, pix, Fraction(1, 24)
+        frame = frame.reformat(format=pix)
+        frame.pts = 0
+        data = b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)])
+        (folder / f"{first + i:06d}.dpx").write_bytes(data)
+    return folder
+
+
+def _frames(path: Path, fmt: str | None = None, **options) -> list[np.ndarray]:
+    with av.open(str(path), format=fmt, options=options) as c:
+        return [f.to_ndarray(format="rgb48le") for f in c.decode(video=0)]
+
+
+@pytest.mark.parametrize("how", ["pattern", "folder"])
+def test_a_dpx_sequence_in_gives_a_film_of_its_frames(tmp_path, tiny_ckpt, how):
+    scans = make_scans(tmp_path / "scans")
+    src = scans / "%06d.dpx" if how == "pattern" else scans
+    out = tmp_path / "film.mkv"
+    r = run("video", src, out, "--model", tiny_ckpt, "-q", "--codec", "ffv1", "--rate", "24")
+    assert r.exit_code == 0, r.stderr
+    film = read_clip(out)
+    assert len(film["pts"]) == 12
+    assert float(film["pts"][-1] * film["time_base"]) == pytest.approx(11 / 24, abs=1e-3)
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == "gbrp16le"  # the depth is kept
+
+
+def test_a_film_out_to_numbered_tiffs_is_16_bit_keeps_l_and_resumes(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=20, audio=None)
+    pattern = tmp_path / "out" / "%06d.tif"
+    r = run("video", src, pattern, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    files = sorted((tmp_path / "out").glob("*.tif"))
+    assert [f.name for f in files] == [f"{i:06d}.tif" for i in range(20)]
+    frames = read_clip(src)["frames"]
+    for f, rgb in zip(files, frames, strict=True):
+        tif = read_image(f).pixels
+        assert tif.dtype == np.uint16 and tif.shape == (48, 64, 3)
+        lab = rgb_to_lab(tif)
+        assert np.abs(lab[..., 0] - rgb_to_lab(rgb)[..., 0]).mean() < 1.0  # L kept
+        assert np.hypot(lab[..., 1], lab[..., 2]).mean() > 3.0  # and coloured
+    kept = files[3].stat().st_mtime_ns
+    files[7].unlink()
+    files[12].unlink()
+    r = run("video", src, pattern, "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert "resuming: 18 of 20 frames are there and kept" in r.stderr
+    assert files[7].exists() and files[12].exists() and files[3].stat().st_mtime_ns == kept
+    r = run("video", src, pattern, "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "all 20 frames are there already" in r.stderr
+
+
+def test_dpx_frames_out_keep_the_scans_numbers_and_their_bits(tmp_path, tiny_ckpt):
+    scans = make_scans(tmp_path / "scans", n=6, first=500)
+    r = run("video", scans, tmp_path / "out" / "c%06d.dpx", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"c{500 + i:06d}.dpx" for i in range(6)]
+    info = probe_image(tmp_path / "out" / "c000500.dpx")
+    assert (info.format, info.bits, info.width, info.height) == ("dpx", 10, 64, 48)
+
+
+def test_dpx_in_colorize_dir_keeps_ten_bits(tmp_path, tiny_ckpt):
+    scans = make_scans(tmp_path / "archive" / "reel1", n=2)
+    r = run("dir", scans.parent, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "2 colorized" in r.stderr, r.stderr
+    out = tmp_path / "out" / "reel1" / "001000.dpx"
+    assert probe_image(out).bits == 10
+    lab = rgb_to_lab(read_image(out).pixels)
+    src = rgb_to_lab(read_image(scans / "001000.dpx").pixels)
+    assert np.abs(lab[..., 0] - src[..., 0]).mean() < 1.0
+
+
+def test_sequence_errors_name_the_frames_and_the_pattern(tmp_path, tiny_ckpt):
+    scans = make_scans(tmp_path / "scans", n=5)
+    (scans / "001002.dpx").unlink()
+    r = run("video", scans / "%06d.dpx", tmp_path / "o.mkv", "--model", tiny_ckpt)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (
+        f"error: {scans / '%06d.dpx'}: frame 1002 is missing: a numbered sequence must have no gaps (4 frames found)"
+    )
+    r = run("video", tmp_path / "nothing" / "%06d.dpx", tmp_path / "o.mkv", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "no frames match this pattern" in r.stderr
+    (tmp_path / "empty").mkdir()
+    r = run("video", tmp_path / "empty", tmp_path / "o.mkv", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "is a folder with no numbered frames" in r.stderr
+    src = make_clip(tmp_path / "in.mp4", n=3, audio=None)
+    r = run("video", src, tmp_path / "f" / "%06d.jpg", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "numbered frames are written as .tif, .dpx or .png" in r.stderr
+    r = run("video", src, tmp_path / "f" / "frames%.tif", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "a frame pattern holds one %d or %0Nd" in r.stderr
+    assert not (tmp_path / "f").exists() or not list((tmp_path / "f").iterdir())
+
+
+def test_16_bit_tiff_frames_read_as_a_film(tmp_path, tiny_ckpt):
+    folder = tmp_path / "tiffs"
+    folder.mkdir()
+    for i in range(5):
+        g = frame_picture(i, 48, 64).astype(np.uint16) * 257
+        cv2.imwrite(str(folder / f"shot_{i:04d}.tif"), np.repeat(g[..., None], 3, -1))
+    r = run("video", folder, tmp_path / "o.mkv", "--model", tiny_ckpt, "-q", "--codec", "ffv1")
+    assert r.exit_code == 0, r.stderr
+    assert len(_frames(tmp_path / "o.mkv")) == 5
