@@ -11,6 +11,9 @@
 (c) speed-up over the naive route: frames dumped to PNG, colorized one by one, re-encoded
 (d) peak RSS of a whole run on a 10 s and a 60 s clip (separate processes)
 (e) flicker (colorcli.metrics) with --smooth 0 and with the default, on real footage
+(f) the segmented path (the default: segments of --segment-seconds 5, joined at the end) against
+    one encode (--segment-seconds 0), each against the floor, on a 20 s clip: what resuming
+    and --shard cost
 Figures are medians of --repeat runs where timed, after an untimed warm-up run of each; a
 ratio is the median over repeats of (pipeline / the floor timed in the same repeat).
 """
@@ -105,9 +108,15 @@ def pipeline(
     smooth: float = DEFAULT_SMOOTH,
     stats: bool = False,
     keyframes: int | None = None,
+    segment_seconds: float = VideoOptions().segment_seconds,
 ) -> tuple[float, dict | None]:
     opts = VideoOptions(
-        crf=int(ENC["crf"]), preset=ENC["preset"], smooth=smooth, stats=stats, keyframes=keyframes
+        crf=int(ENC["crf"]),
+        preset=ENC["preset"],
+        smooth=smooth,
+        stats=stats,
+        keyframes=keyframes,
+        segment_seconds=segment_seconds,
     )
     done = None
     for ev in colorize_video(prepare_video(src, dst, opts, overwrite=True), colorizer):
@@ -207,6 +216,26 @@ def median(xs):
     return statistics.median(xs)
 
 
+def segmented_vs_one_encode(tmp: Path, colorizer, repeat: int) -> None:
+    """(f): the default segmented path against one encode, each against the floor timed in
+    the same repeat (the two in turns first), on 20 s clips (four 5 s segments and a join)."""
+    for label, (w, h) in {"480p": (854, 480), "1080p": (1920, 1080)}.items():
+        src = make_source(tmp / f"seg-{label}.mp4", w, h, 20.0)
+        default = VideoOptions().segment_seconds
+        ratios: dict[float, list[float]] = {default: [], 0.0: []}
+        for r in range(repeat):
+            floor = transcode_floor(src, tmp / "floor.mp4")
+            order = list(ratios) if r % 2 == 0 else list(ratios)[::-1]  # neither always first
+            for seconds in order:
+                fps = pipeline(src, tmp / "seg.mp4", colorizer, segment_seconds=seconds)[0]
+                ratios[seconds].append(fps / floor)
+        seg, one = median(ratios[default]), median(ratios[0.0])
+        print(
+            f"(f) {label} 20 s, shipped model: segmented {seg:.3f} x floor, one encode {one:.3f} x floor (difference {seg - one:+.3f})",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=4.0, help="length of the 480p/1080p clips")
@@ -215,7 +244,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--rss-size", default="640x360", help="WxH of the 10 s / 60 s RSS clips")
     ap.add_argument("--real", type=Path, default=Path(__file__).with_name("media") / "bikes.mp4")
-    ap.add_argument("--skip", default="", help="comma list of a,b,c,d,e to skip")
+    ap.add_argument("--skip", default="", help="comma list of a,b,c,d,e,f to skip")
     ap.add_argument("--model", type=Path, help="checkpoint in place of the shipped model")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -285,6 +314,8 @@ def main() -> None:
                 f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}",
                 flush=True,
             )
+        if "f" not in skip:
+            segmented_vs_one_encode(tmp, shipped, args.repeat)
         if "e" not in skip:
             src = (
                 args.real if args.real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)

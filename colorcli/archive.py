@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.atomic import Claim, check_folder_writable, is_temp, sweep_stale
+from colorcli.atomic import WORK_MARK, Claim, check_folder_writable, is_temp, sweep_stale
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
 from colorcli.events import Event, VideoDone
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
@@ -184,7 +184,10 @@ def plan_dir(
                 plan.unsearched.append(
                     (root_p / d, "is a symbolic link to a folder (not followed)")
                 )
-        dirs[:] = sorted(d for d in dirs if not (root_p / d).is_symlink())
+        # a film's unfinished segments (an output tree given as input) are not films to colour
+        dirs[:] = sorted(
+            d for d in dirs if not (root_p / d).is_symlink() and not d.endswith(WORK_MARK)
+        )
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()

@@ -28,6 +28,7 @@ from colorcli.errors import MediaError
 
 TMP_MARK = ".colorcli-tmp-"
 LOCK_MARK = ".colorcli-lock"
+WORK_MARK = ".colorcli-work"  # a film's folder of unfinished segments (colorcli.segments)
 
 
 class OutputBusy(MediaError):
@@ -80,9 +81,10 @@ class Claim:
     context manager that raises :class:`OutputBusy`.
     """
 
-    def __init__(self, final: Path | str) -> None:
+    def __init__(self, final: Path | str, make_folder: bool = True) -> None:
         self.final = Path(final)
         self.lock = lock_sibling(self.final)
+        self.make_folder = make_folder  # False: a folder that is gone means nothing to claim
         self._fd: int | None = None
         self._nested = False
 
@@ -104,13 +106,18 @@ class Claim:
         return True
 
     def _lock(self) -> bool:
-        try:
-            self.final.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise MediaError(self.final, f"cannot create its folder ({e.strerror or e})") from e
+        if self.make_folder:
+            try:
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise MediaError(self.final, f"cannot create its folder ({e.strerror or e})") from e
         while True:
             try:
                 fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                if not self.make_folder:
+                    return False
+                raise
             except OSError as e:
                 raise MediaError(self.final, f"cannot write here ({e.strerror or e})") from e
             try:

@@ -195,7 +195,7 @@ class VideoOptions:
         ),
     )
     segment_seconds: float = field(
-        default=10.0,
+        default=5.0,
         metadata=opt(
             "Colour the film in segments of about this many seconds, kept beside OUT until joined, so that a rerun resumes and --shard can spread the film (0: one encode, no resume).",
             min=0.0,

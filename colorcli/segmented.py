@@ -141,7 +141,7 @@ class _SegmentWriter:
 def _claim_first(plan: Plan, work: WorkFolder, todo: list[Segment]):
     """The first segment of ``todo`` this run can take, claimed; (None, None) if none."""
     for seg in todo:
-        claim = Claim(work.segment(seg.index))
+        claim = Claim(work.segment(seg.index), make_folder=False)
         if claim.acquire():
             if not work.done(seg.index):
                 return seg, claim
@@ -222,7 +222,7 @@ def _route(ready, current, plan, work, mine, open_writer, reader):
             current.bad_packets = reader.bad_packets - current.bad_start
             current.finish_async()
             nxt = current.seg.index + 1
-            claim = Claim(work.segment(nxt)) if nxt in mine else None
+            claim = Claim(work.segment(nxt), make_folder=False) if nxt in mine else None
             if claim is None or not claim.acquire() or work.done(nxt):
                 if claim is not None:
                     claim.release()
@@ -259,6 +259,10 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
             yield from _stretch(job, colorizer, plan, work, todo, every, tally, t0)
         ):
             break
+    if not work.path.exists():  # another run finished the last segment and joined
+        yield Notice(f"{job.dst}: joined by another run")
+        yield VideoDone(tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst))
+        return
     left = total - work.finished(plan)
     if left:
         yield Notice(
@@ -273,7 +277,8 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
 
 def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterator[Event]:
     claim = Claim(job.dst)
-    if not claim.acquire():
+    if not claim.acquire() or not work.path.exists():  # joining, or joined, by another run
+        claim.release()
         yield Notice(f"{job.dst}: another run is joining the segments")
         yield VideoDone(
             tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None

@@ -3,7 +3,7 @@
 The plan comes from the container alone (packets demuxed, nothing decoded), so every run and
 every shard of a job array computes the same one: a boundary is the first keyframe at least
 ``seconds`` after the previous boundary (encoders put keyframes at scene cuts and at their GOP
-limit), or, where a scene runs on with no keyframe for twice that, the frame ``seconds`` on.
+limit), or, where none comes within 1.5 times that, the frame ``seconds`` on.
 The work folder (``.OUT.colorcli-work`` beside OUT) holds the fingerprint of the command
 (input, output, every setting that shapes the picture), the plan, and each finished segment
 as ``seg-NNNNN.EXT`` in OUT's own container with a small record beside it.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,11 +23,10 @@ from typing import Any
 
 import av
 
-from colorcli.atomic import LOCK_MARK, write_bytes_atomic
+from colorcli.atomic import WORK_MARK, write_bytes_atomic
 from colorcli.errors import ConfigError, MediaError
 from colorcli.videoprobe import open_input
 
-WORK_MARK = ".colorcli-work"
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
 
@@ -58,11 +58,6 @@ class Plan:
         frame's own where the range holds none before it (a seek backward finds the file's)."""
         i = bisect.bisect_right(self.keyframes, frame) - 1
         return self.pts[self.keyframes[i]] if i >= 0 else self.pts[frame]
-
-    def end_pts(self, seg: Segment) -> int | None:
-        """pts of the first frame after ``seg`` (None for the last)."""
-        nxt = seg.first + seg.count
-        return self.pts[nxt] if nxt < len(self.pts) else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,8 +98,9 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
         t0 = times[first]
         j = bisect.bisect_left(key_times, t0 + seconds - 1e-6)
         nxt = keys[j] if j < len(keys) else n
-        if times[nxt - 1] > t0 + 2 * seconds:
-            # a scene that runs on with no keyframe: cut inside it, ``seconds`` on
+        if times[nxt - 1] > t0 + 1.5 * seconds:
+            # no keyframe soon: cut inside the GOP, ``seconds`` on (a cold start decodes from
+            # the keyframe before it anyway)
             nxt = bisect.bisect_left(times, t0 + seconds - 1e-6, first + 1)
         if nxt < n and times[-1] < times[nxt] + 0.25 * seconds:
             nxt = n  # what would be left is a sliver: it joins this segment
@@ -136,8 +132,8 @@ class WorkFolder:
     def open(self, fingerprint: dict[str, Any], restart: bool) -> bool:
         """Make or reuse the folder for this command; returns whether it held work already.
         A folder made by another command is refused (ConfigError naming what differs)."""
-        if restart and self.path.exists():
-            shutil.rmtree(self.path)
+        if restart:
+            self.remove()
         mark = self.path / "fingerprint.json"
         if mark.exists():
             before = json.loads(mark.read_text())
@@ -168,10 +164,15 @@ class WorkFolder:
         return sum(self.done(s.index) for s in plan.segments)
 
     def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-    def busy_locks(self) -> bool:
-        return any(p.name.endswith(LOCK_MARK) for p in self.path.glob(".*"))
+        """Moved aside first (one rename), so that a run claiming a segment at that moment
+        finds no folder to write its lock into, and then deleted."""
+        # still named as a work folder, so that archive scans pass it by if it is left
+        trash = self.path.with_name(f".{self.dst.name}.gone-{os.getpid()}{WORK_MARK}")
+        try:
+            os.rename(self.path, trash)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def share(plan: Plan, shard: tuple[int, int]) -> list[Segment]:
