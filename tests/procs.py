@@ -13,6 +13,13 @@ from pathlib import Path
 
 import pytest
 
+# Ctrl-C and SIGTERM, with the exit code and the first word of the line each one gets
+each_stop_signal = pytest.mark.parametrize(
+    "sig,code,line",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+    ids=["ctrl-c", "sigterm"],
+)
+
 _PR_CAPBSET_DROP = 24
 _DAC_CAPS = (1, 2)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 
@@ -91,6 +98,12 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 60):
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+def film(src: Path, dst: Path, model: Path, *extra) -> tuple:
+    """``colorize video`` arguments for a film coloured by a tiny model at a size that takes a
+    few seconds: long enough to signal, kill or race it part way."""
+    return ("video", src, dst, "--model", model, "-q", "--size", "240", *extra)
 
 
 def leftovers(root: Path) -> list[Path]:

@@ -130,11 +130,7 @@ def _slow_archive(root: Path, n: int = 40) -> tuple:
     return ("--size", "512", "--batch-size", "1")
 
 
-@pytest.mark.parametrize(
-    "sig,code,line",
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
-    ids=["ctrl-c", "sigterm"],
-)
+@procs.each_stop_signal
 def test_a_signal_mid_archive_leaves_whole_files_and_the_rerun_resumes(
     tmp_path, tiny_ckpt, sig, code, line
 ):

@@ -130,18 +130,7 @@ def test_x264_resumed_film_has_the_frames_and_pts(tmp_path, colorizer):
 def test_two_shards_at_once_share_the_segments_and_one_joins(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320))
     dst = tmp_path / "film.mp4"
-    args = (
-        "video",
-        src,
-        dst,
-        "--model",
-        tiny_ckpt,
-        "-q",
-        "--size",
-        "240",
-        "--segment-seconds",
-        "2",
-    )
+    args = procs.film(src, dst, tiny_ckpt, "--segment-seconds", "2")
     runs = [procs.start(*args, "--shard", f"{k}/2") for k in range(2)]
     outs = [p.communicate(timeout=300) for p in runs]
     assert [p.returncode for p in runs] == [0, 0], [e for _, e in outs]

@@ -274,17 +274,13 @@ def _segments_done(dst):
     return len(list(work.glob("seg-*.json")))
 
 
-@pytest.mark.parametrize(
-    "sig,code,line",
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
-    ids=["ctrl-c", "sigterm"],
-)
+@procs.each_stop_signal
 def test_a_signal_mid_film_keeps_the_finished_segments_and_the_rerun_resumes(
     tmp_path, tiny_ckpt, sig, code, line
 ):
     src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio="aac")
     dst = tmp_path / "out" / "film.mp4"
-    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    args = procs.film(src, dst, tiny_ckpt)
     p = procs.start(*args, "--segment-seconds", "2")
     procs.wait_for(lambda: _segments_done(dst) >= 2, proc=p)
     rc, _, err = procs.stop(p, sig)
@@ -308,18 +304,7 @@ def test_a_signal_mid_film_keeps_the_finished_segments_and_the_rerun_resumes(
 def test_a_changed_command_is_refused_unless_restarted(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio=None)
     dst = tmp_path / "film.mp4"
-    args = (
-        "video",
-        src,
-        dst,
-        "--model",
-        tiny_ckpt,
-        "-q",
-        "--size",
-        "240",
-        "--segment-seconds",
-        "2",
-    )
+    args = procs.film(src, dst, tiny_ckpt, "--segment-seconds", "2")
     p = procs.start(*args)
     procs.wait_for(lambda: _segments_done(dst) >= 1, proc=p)
     procs.stop(p, signal.SIGINT)
@@ -335,7 +320,7 @@ def test_a_changed_command_is_refused_unless_restarted(tmp_path, tiny_ckpt):
 def test_a_signal_mid_film_without_segments_leaves_nothing(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=300, size=(240, 320), audio=None)
     dst = tmp_path / "out" / "film.mp4"
-    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    args = procs.film(src, dst, tiny_ckpt)
     p = procs.start(*args, "--segment-seconds", "0")
     procs.wait_for(lambda: any("colorcli-tmp" in q.name for q in dst.parent.glob(".*")), proc=p)
     rc, _, err = procs.stop(p, signal.SIGTERM)
@@ -347,7 +332,7 @@ def test_a_signal_mid_film_without_segments_leaves_nothing(tmp_path, tiny_ckpt):
 def test_a_killed_film_leaves_work_that_the_rerun_cleans_and_finishes(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=400, size=(240, 320), audio=None)
     dst = tmp_path / "out" / "film.mp4"
-    args = ("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "240")
+    args = procs.film(src, dst, tiny_ckpt)
     p = procs.start(*args, "--segment-seconds", "2")
     procs.wait_for(lambda: _segments_done(dst) >= 1, proc=p)
     procs.stop(p, signal.SIGKILL)
