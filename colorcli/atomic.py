@@ -220,6 +220,22 @@ def write_bytes_atomic(final: Path | str, data: bytes, overwrite: bool = True) -
     return Path(final)
 
 
+def create_once(final: Path, data: bytes) -> bool:
+    """Make ``final`` hold ``data`` unless it exists: for files that every run of a command
+    writes alike (a film's plan), where several may try at once. A private temporary, then a
+    hard link, which only the first makes; no claim, so no run is turned away. Returns whether
+    this call made it."""
+    tmp = temp_sibling(final)
+    tmp.write_bytes(data)
+    try:
+        os.link(tmp, final)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+
+
 def check_folder_writable(folder: Path, name: Path | None = None) -> None:
     """MediaError naming ``name`` (default: the folder) when ``folder`` cannot be made or
     written. Checked before any work, so a whole archive is not coloured for nothing."""

@@ -293,9 +293,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         notices = join_segments(
             job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
         )
-        whole = job.opts.start is None and job.opts.end is None
-        lost = max(0, job.promised - written) if whole else 0
-        lost = 0 if not job.info.frames and lost <= 1 else lost
+        lost = job.lost(written)
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         commit(tmp, final, job.overwrite)
         work.remove()
@@ -305,10 +303,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         claim.release()
     for n in notices:
         yield Notice(n)
-    if lost or bad:
-        yield Notice(
-            f"{job.src}: input is damaged: {written} frames colorized, {lost} of {job.promised} lost ({bad} undecodable packets)"
-        )
+    damage = job.damage(written, lost, bad)
+    if damage is not None:
+        yield damage
     stats = None
     if tally.meters:
         ordered = [tally.meters[i] for i in sorted(tally.meters)]

@@ -23,7 +23,7 @@ from typing import Any
 
 import av
 
-from colorcli.atomic import WORK_MARK, write_bytes_atomic
+from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
 from colorcli.videoprobe import open_input
 
@@ -134,8 +134,10 @@ class WorkFolder:
         A folder made by another command is refused (ConfigError naming what differs)."""
         if restart:
             self.remove()
+        self.path.mkdir(parents=True, exist_ok=True)
         mark = self.path / "fingerprint.json"
-        if mark.exists():
+        made = create_once(mark, (json.dumps(fingerprint, indent=1) + "\n").encode())
+        if not made:
             before = json.loads(mark.read_text())
             diffs = [
                 f"{k} {before.get(k)} (now {fingerprint.get(k)})"
@@ -147,8 +149,6 @@ class WorkFolder:
                     f"{self.dst}: the unfinished work in {self.path} was started with {', '.join(diffs)}; rerun with the same options to resume, or add --restart to discard it"
                 )
             return any(self.path.glob("seg-*.json"))
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(mark, (json.dumps(fingerprint, indent=1) + "\n").encode())
         return False
 
     def load_plan(self) -> Plan | None:
@@ -158,7 +158,8 @@ class WorkFolder:
         return None
 
     def save_plan(self, plan: Plan) -> None:
-        write_bytes_atomic(self.path / "plan.json", json.dumps(plan.to_dict()).encode())
+        """Every run plans alike: the first to finish planning writes it."""
+        create_once(self.path / "plan.json", json.dumps(plan.to_dict()).encode())
 
     def finished(self, plan: Plan) -> int:
         return sum(self.done(s.index) for s in plan.segments)

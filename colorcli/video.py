@@ -65,6 +65,23 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
+    def lost(self, decoded: int) -> int:
+        """Frames promised for the whole file minus those decoded (0 for a --start/--end
+        section); one frame of slack for rounding of durations when the container gave no
+        count."""
+        if self.opts.start is not None or self.opts.end is not None:
+            return 0
+        lost = max(0, self.promised - decoded)
+        return 0 if not self.info.frames and lost <= 1 else lost
+
+    def damage(self, decoded: int, lost: int, bad_packets: int) -> Notice | None:
+        """The notice for an input that lost frames or packets, or None."""
+        if not (lost or bad_packets):
+            return None
+        return Notice(
+            f"{self.src}: input is damaged: {decoded} frames colorized, {lost} of {self.promised} lost ({bad_packets} undecodable packets)"
+        )
+
     @property
     def segmented(self) -> bool:
         """In segments, resumable; a pipe cannot be read twice, so it is one encode."""
@@ -172,7 +189,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                     "no video frames could be decoded"
                     + (" in the --start/--end range" if opts.start or opts.end else ""),
                 )
-            lost = _lost(job, reader.decoded)
+            lost = job.lost(reader.decoded)
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             if job.sink is None:
                 commit(tmp, final, job.overwrite)
@@ -180,10 +197,9 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.sink is None:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-    if lost or reader.bad_packets:
-        yield Notice(
-            f"{job.src}: input is damaged: {reader.decoded} frames colorized, {lost} of {job.promised} lost ({reader.bad_packets} undecodable packets)"
-        )
+    damage = job.damage(reader.decoded, lost, reader.bad_packets)
+    if damage is not None:
+        yield damage
     stats = meter.as_dict() if meter is not None else None
     if stats is not None:
         stats["smoothing_resets"] = colourer.resets
@@ -244,15 +260,6 @@ def _send(writer: FilmWriter, ready: list, t0: float) -> Frames:
     for c in ready:
         writer.put(("frame", c.pts, c.payload, c.ab))
     return Frames(len(ready), time.perf_counter() - t0)
-
-
-def _lost(job: VideoJob, decoded: int) -> int:
-    """Frames promised for the whole file minus those decoded (0 for a --start/--end section);
-    one frame of slack for rounding of durations when the container gave no count."""
-    if job.opts.start is not None or job.opts.end is not None:
-        return 0
-    lost = max(0, job.promised - decoded)
-    return 0 if not job.info.frames and lost <= 1 else lost
 
 
 __all__ = ["VideoJob", "colorize_video", "prepare_video", "probe_video"]
