@@ -239,6 +239,12 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     every = job.opts.keyframes_for(colorizer.device_type)
     work = WorkFolder(job.dst)
     had = work.open(fingerprint(job, colorizer, every), job.restart)
+    if job.shard and not job.overwrite and job.dst.exists():
+        # another shard joined the film between this run's start and now: the folder is stray
+        work.remove()
+        yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
+        yield VideoDone(0, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst))
+        return
     plan = work.load_plan()
     if plan is None:
         plan = plan_segments(job.src, job.info.time_base, job.opts)

@@ -144,6 +144,21 @@ def test_two_shards_at_once_share_the_segments_and_one_joins(tmp_path, tiny_ckpt
     assert r.returncode == 0 and "already joined by another run; nothing left to do" in r.stderr
 
 
+def test_a_shard_that_starts_while_another_joins_leaves_no_work_folder(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mp4", n=60, size=(96, 128), audio=None)
+    dst = tmp_path / "film.mkv"
+    opts = VideoOptions(segment_seconds=1.0)
+    late = prepare_video(src, dst, opts, False, shard=(1, 2))  # checked before the join
+    _run(colorizer, src, dst, segment_seconds=1.0)  # another run does it all and joins
+    before = dst.read_bytes()
+    events = list(colorize_video(late, colorizer))
+    assert any(
+        "already joined by another run" in e.message for e in events if isinstance(e, Notice)
+    )
+    assert not WorkFolder(dst).path.exists() and dst.read_bytes() == before
+    assert not procs.leftovers(tmp_path)
+
+
 def test_shard_needs_segments_and_a_valid_share(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=10, audio=None)
     r = procs.run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--shard", "2/2")
