@@ -2,7 +2,7 @@
 
 It holds only types that ``torch.load(weights_only=True)`` accepts (dicts, lists, str, numbers,
 tensors): format name and version, arch and model config, state_dict, the ab bins, the prior,
-the rebalancing settings and weights, the Lab constants, decode defaults (temperature, network
+the rebalancing settings and weights, what inputs the network takes, the Lab constants, decode defaults (temperature, network
 size), the training config and step, and provenance.
 """
 
@@ -55,6 +55,12 @@ class Checkpoint:
     step: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
+
+    @property
+    def inputs(self) -> list[str]:
+        """What the network takes: "l" always; "guide" (hinted ab and a mask) and "palette"
+        (a distribution over the ab bins) for a hint model."""
+        return ["l", "guide", "palette"] if self.model_config.get("hints") else ["l"]
 
     def build(self) -> torch.nn.Module:
         """The model with these weights, in eval mode, float32, on the CPU."""
@@ -120,6 +126,7 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "arch": ckpt.arch,
         "model_config": dict(ckpt.model_config),
+        "inputs": ckpt.inputs,
         "state_dict": state,
         "ab_bins": torch.as_tensor(np.asarray(ckpt.ab_bins, np.float32)),
         "prior": torch.as_tensor(np.asarray(ckpt.prior, np.float64)),

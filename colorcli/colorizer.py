@@ -19,6 +19,7 @@ import torch
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.errors import ConfigError, DeviceError
+from colorcli.guide import Guide, guide_net
 from colorcli.kernels import annealed_mean
 from colorcli.models import ColorNet
 from colorcli.options import DEVICES
@@ -159,11 +160,20 @@ class Colorizer:
         """(H, W) float32 L* -> the network's (h, w) float32 L*."""
         return shrink_l(l_full, self.net_shape(*l_full.shape))
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def takes_hints(self) -> bool:
+        return bool(self.model.takes_hints)
+
+    def _forward(
+        self,
+        x: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Model forward with out-of-memory back-off: split the batch in halves, down to one."""
         try:
             with torch.inference_mode():
-                return self.model(x)
+                return self.model(x, guide, palette) if self.takes_hints else self.model(x)
         except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
             if not _is_oom(e):
                 raise
@@ -176,7 +186,17 @@ class Colorizer:
                 ) from e
             half = x.shape[0] // 2
             self.batch_size = max(1, min(self.batch_size, half))
-            return torch.cat([self._forward(x[:half]), self._forward(x[half:])])
+
+            def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
+                return None if t is None else t[sl]
+
+            lo, hi = slice(None, half), slice(half, None)
+            return torch.cat(
+                [
+                    self._forward(x[lo], part(guide, lo), part(palette, lo)),
+                    self._forward(x[hi], part(guide, hi), part(palette, hi)),
+                ]
+            )
 
     def _decode(self, out: torch.Tensor) -> np.ndarray:
         """Logits (or regression output) -> (N, h, w, 2) float32 ab, saturation applied."""
@@ -192,10 +212,52 @@ class Colorizer:
         # the one place the saturation is applied: every route composes this ab as it is
         return ab if self.saturation == 1.0 else ab * np.float32(self.saturation)
 
-    def predict_ab(self, l_nets: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def _guidance(
+        self,
+        guides: Sequence[np.ndarray | None] | None,
+        palettes: Sequence[np.ndarray | None] | None,
+        shape: tuple[int, int, int],
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The batch's guide (N, 3, ph, pw) and palette (N, Q) tensors, zeros where an image
+        has none (and outside each image); (None, None) when no image has any."""
+        n, ph, pw = shape
+        has_g = guides is not None and any(g is not None for g in guides)
+        has_p = palettes is not None and any(p is not None for p in palettes)
+        if not (has_g or has_p):
+            return None, None
+        if not self.takes_hints:
+            raise ConfigError(
+                f"{self.ckpt.source}: this model was not trained to take hints or a reference (train one with colorize train --hints)"
+            )
+        guide = palette = None
+        if has_g:
+            g = np.zeros((n, 3, ph, pw), np.float32)
+            for i, gi in enumerate(guides or ()):
+                if gi is not None:
+                    g[i, :, : gi.shape[1], : gi.shape[2]] = gi
+            guide = torch.from_numpy(g).to(self.device)
+        if has_p:
+            p = np.zeros((n, len(self.ab_bins)), np.float32)
+            for i, pi in enumerate(palettes or ()):
+                if pi is not None:
+                    p[i] = pi
+            palette = torch.from_numpy(p).to(self.device)
+        if self.half:
+            guide = guide.half() if guide is not None else None
+            palette = palette.half() if palette is not None else None
+        return guide, palette
+
+    def predict_ab(
+        self,
+        l_nets: Sequence[np.ndarray],
+        guides: Sequence[np.ndarray | None] | None = None,
+        palettes: Sequence[np.ndarray | None] | None = None,
+    ) -> list[np.ndarray]:
         """ab at network-output resolution for a batch of network-size lightness maps.
 
         l_nets: (h, w) float32 L in [0, 100], any sizes (padded together by edge replication).
+        guides: per image None or (3, h, w) float32 (ab / 110, mask) at its l_net's size;
+        palettes: per image None or (Q,) float32 (a hint model only; see ``colorcli.guide``).
         Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride), scaled by
         the saturation.
         """
@@ -213,7 +275,8 @@ class Colorizer:
             x = x.half()
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
-        ab = self._decode(self._forward(x))
+        guide, palette = self._guidance(guides, palettes, (len(l_nets), ph, pw))
+        ab = self._decode(self._forward(x, guide, palette))
         stride = self.model.output_stride
         return [
             ab[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
@@ -235,17 +298,29 @@ class Colorizer:
             chunks.append(images[start:])
         return chunks
 
-    def colorize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def colorize_batch(
+        self, images: Sequence[np.ndarray], guides: Sequence[Guide | None] | None = None
+    ) -> list[np.ndarray]:
         """Colorize several images (any sizes) in batches (see ``_chunks``).
 
-        images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. Returns (H, W, 3) RGB of the
+        images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. guides: per image None or a
+        :class:`Guide` at that image's size (a hint model only). Returns (H, W, 3) RGB of the
         same dtype and size for each. Out of memory for a single image is a DeviceError.
         """
         out: list[np.ndarray] = []
+        at = 0
         for chunk in self._chunks(images):
+            gs = list(guides[at : at + len(chunk)]) if guides is not None else [None] * len(chunk)
+            at += len(chunk)
             try:
                 l_fulls = [lightness(im) for im in chunk]
-                abs_ = self.predict_ab([self.l_net(lf) for lf in l_fulls])
+                l_nets = [self.l_net(lf) for lf in l_fulls]
+                g_nets = [
+                    None if g is None or g.empty else guide_net(g, lf.shape, ln.shape)
+                    for g, lf, ln in zip(gs, l_fulls, l_nets, strict=True)
+                ]
+                palettes = [None if g is None else g.palette for g in gs]
+                abs_ = self.predict_ab(l_nets, g_nets, palettes)
                 for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_rgb(lf, ab, dtype))
@@ -260,9 +335,9 @@ class Colorizer:
                 raise DeviceError(f"out of memory on the host for {what}") from e
         return out
 
-    def colorize(self, image: np.ndarray) -> np.ndarray:
+    def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""
-        return self.colorize_batch([image])[0]
+        return self.colorize_batch([image], [guide])[0]
 
 
 __all__ = ["Colorizer", "annealed_mean_torch", "resolve_device"]

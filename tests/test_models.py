@@ -6,14 +6,15 @@ import types
 import pytest
 import torch
 
+from colorcli.effnet import EffUNet
 from colorcli.errors import ConfigError
 from colorcli.models import (
     ColorNet,
-    EffUNet,
     ModelConfig,
     build_model,
     clean_state_dict,
     list_archs,
+    widen_state,
 )
 
 
@@ -85,3 +86,27 @@ def test_imagenet_weights_load_and_stem_is_summed(tmp_path, monkeypatch):
     torch.testing.assert_close(
         model._blocks[5]._depthwise_conv.weight, state["_blocks.5._depthwise_conv.weight"]
     )
+
+
+@pytest.mark.parametrize("arch", ["colorunet", "eccv16", "effunet"])
+def test_a_hint_model_widened_from_an_automatic_one_colours_alike_until_trained(arch):
+    torch.manual_seed(0)
+    auto = build_model(arch, ModelConfig(num_bins=17, width=4)).eval()
+    hinted = build_model(arch, ModelConfig(num_bins=17, width=4, hints=True)).eval()
+    assert hinted.takes_hints and not auto.takes_hints
+    hinted.load_state_dict(widen_state(auto.state_dict(), hinted.state_dict()))
+    x = torch.rand(2, 1, 64, 64) - 0.5
+    guide = torch.zeros(2, 3, 64, 64)
+    guide[:, :2, 10:20, 10:20], guide[:, 2, 10:20, 10:20] = 0.4, 1.0
+    palette = torch.softmax(torch.randn(2, 17), 1)
+    with torch.no_grad():
+        ref = auto(x)
+        assert torch.equal(hinted(x), ref)  # no guidance: the automatic model
+        assert torch.allclose(hinted(x, guide, palette), ref, atol=1e-6)  # new weights are zero
+        for p in hinted.parameters():  # once the new inputs have weights, guidance counts
+            p.add_(torch.randn_like(p) * 0.05)
+        hinted.train()  # batch statistics: an untrained deep net's signal does not fade
+        assert not torch.allclose(hinted(x, guide), hinted(x), atol=1e-4)
+        assert not torch.allclose(hinted(x, None, palette), hinted(x), atol=1e-4)
+    with pytest.raises(ConfigError, match="not trained to take hints"):
+        auto(x, guide)

@@ -141,6 +141,13 @@ class TrainConfig:
             min_open=True,
         ),
     )
+    hints: bool = field(
+        default=False,
+        metadata=opt(
+            "Train a hint model: beside L the network takes a hint map (ab and a mask) and a palette, simulated from the true colours (often none, so with no hints it stays automatic). With --init from an automatic model, the new inputs start at zero.",
+            flag=True,
+        ),
+    )
     init: str | None = field(
         default=None,
         metadata=opt(

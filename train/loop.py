@@ -190,7 +190,12 @@ def _load_data(cfg: TrainConfig):
 
 def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
     mcfg = ModelConfig(
-        num_bins=len(bins), head=cfg.loss, width=cfg.width, norm=cfg.norm, out_stride=cfg.out_stride
+        num_bins=len(bins),
+        head=cfg.loss,
+        width=cfg.width,
+        norm=cfg.norm,
+        out_stride=cfg.out_stride,
+        hints=cfg.hints,
     )
     model = build_model(cfg.arch, mcfg).to(device)
     step = max(model.output_stride, model.input_multiple)
@@ -339,7 +344,7 @@ def _steps(cfg, model, run: _Run, images, val_rgb, rank, world, device, metrics)
             g["lr"] = lr * g.get("lr_scale", 1.0)
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            out_t = model(batch["l"])
+            out_t = model(batch["l"], batch.get("guide"), batch.get("palette"))
         loss = compute_loss(out_t, batch, cfg)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -13,9 +13,10 @@ from torch.nn import functional as F
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
-from colorcli.models import ColorNet
+from colorcli.models import ColorNet, widen_state
 from colorcli.train.config import TrainConfig
 from colorcli.train.data import CHROMA_MIN, sample_batch, to_lab_batch
+from colorcli.train.hints import simulate_guidance
 
 
 def param_groups(model: ColorNet, cfg: TrainConfig) -> list[dict[str, Any]]:
@@ -46,11 +47,15 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
         "--norm": (mc.get("norm", "batch"), own.norm),
     }
     wrong = [f"{k} {a}" for k, (a, b) in want.items() if a != b]
+    if mc.get("hints") and not own.hints:
+        wrong.append("--hints")
     if wrong:
         raise ConfigError(f"--init {path}: the checkpoint was trained with {' '.join(wrong)}")
     if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
         raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
-    model.load_state_dict(ckpt.build().state_dict())  # float32, and a damaged file is one line
+    state = ckpt.build().state_dict()  # float32, and a damaged file is one line
+    # an automatic model's weights start a hint model: its new inputs start at zero
+    model.load_state_dict(widen_state(state, model.state_dict()) if own.hints else state)
 
 
 def make_batch(
@@ -62,7 +67,8 @@ def make_batch(
     stride: int,
     cfg: TrainConfig,
 ) -> dict[str, torch.Tensor]:
-    """Batch for one step: input L, soft-encoded targets at output resolution, pixel weights.
+    """Batch for one step: input L (and, for a hint model, simulated guidance), soft-encoded
+    targets at output resolution, pixel weights.
     A pure function of (seed, step, rank), so a resumed run sees the batches it would have."""
     rng = np.random.default_rng([cfg.seed, step, rank])
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
@@ -72,6 +78,7 @@ def make_batch(
         sigma = rng.uniform(0.0, cfg.l_noise, size=(b, 1, 1)).astype(np.float32)
         noise = rng.standard_normal(lum.shape, dtype=np.float32) * sigma
         lum = np.clip(lum + noise, 0.0, 100.0)
+    guidance = simulate_guidance(ab, bins, rng) if cfg.hints else None
     if stride > 1:  # area-average ab down to the model's output grid
         ab = ab.reshape(b, h // stride, stride, w // stride, stride, 2).mean(axis=(2, 4))
     has_colour = (np.abs(ab) > CHROMA_MIN).any(axis=-1).reshape(b, -1).any(axis=1)
@@ -82,6 +89,8 @@ def make_batch(
         ),
         "ab": torch.from_numpy(np.ascontiguousarray(ab.transpose(0, 3, 1, 2)) / AB_NORM),
     }
+    if guidance is not None:
+        batch["guide"], batch["palette"] = (torch.from_numpy(g) for g in guidance)
     if cfg.loss == "classification":
         idx, wt = soft_encode(ab.reshape(-1, 2), bins, cfg.soft_k, cfg.soft_sigma)
         batch["idx"] = torch.from_numpy(idx.astype(np.int64))

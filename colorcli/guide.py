@@ -1,0 +1,172 @@
+"""Guidance for one photo: wanted colours (painted hints, points) turned into what a hint model
+takes, at the network's resolution; only a hint's chroma counts, its lightness is the photo's."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from colorcli.errors import ConfigError
+from colorcli.kernels import lab_to_rgb, rgb_to_lab
+from colorcli.kernels.lab import AB_NORM
+
+HINT_ALPHA = 128  # a hint image's pixel is a hint where its alpha is at least this
+POINT_SIDE = 5  # a --hint point is a square this many network pixels wide
+_GAMUT_TOL = 2.0  # ab units a gamut-mapped hint may lose without a notice
+
+
+@dataclass(frozen=True)
+class Guide:
+    """Wanted colours for one image, at that image's full resolution.
+
+    ab: (H, W, 2) float32 Lab ab, read only where ``mask`` > 0. mask: (H, W) float32 in
+    [0, 1], the confidence of each hint (0: none). palette: (Q,) float32 distribution over the
+    model's ab bins, or None. notices: what was changed on the way (gamut mapping).
+    points: hints given as (x, y, (a, b)) in pixels of the image, drawn at network scale.
+    """
+
+    ab: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    palette: np.ndarray | None = None
+    points: tuple[tuple[float, float, tuple[float, float]], ...] = ()
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return self.mask is None and not self.points and self.palette is None
+
+
+def parse_point(text: str) -> tuple[int, int, tuple[int, int, int]]:
+    """ "X,Y,#RRGGBB" -> (x, y, (r, g, b)); ConfigError naming the text otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*", text)
+    if m is None:
+        raise ConfigError(f"--hint {text!r}: expected X,Y,#RRGGBB (pixels of the input)")
+    rgb = tuple(int(m.group(3)[i : i + 2], 16) for i in (0, 2, 4))
+    return int(m.group(1)), int(m.group(2)), rgb  # type: ignore[return-value]
+
+
+def fit_chroma(lum: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, int]:
+    """The largest part of each hint's chroma that its pixel's lightness can show in sRGB.
+
+    lum: (N,) float32 L* of the photo's pixels; ab: (N, 2) float32 wanted ab. Returns the mapped
+    ab (same hue, chroma reduced where needed) and how many lost more than a trace of it.
+    """
+    lab = np.concatenate([lum[:, None], ab], axis=1).astype(np.float32)
+    back = rgb_to_lab(lab_to_rgb(lab))  # lab_to_rgb keeps L and hue, shrinks chroma to fit
+    c_want = np.hypot(ab[:, 0], ab[:, 1])
+    c_fit = np.minimum(np.hypot(back[:, 1], back[:, 2]), c_want)
+    scale = np.where(c_want > 1e-6, c_fit / np.maximum(c_want, 1e-6), 0.0)[:, None]
+    mapped = (ab * scale).astype(np.float32)
+    return mapped, int(np.count_nonzero(c_want - c_fit > _GAMUT_TOL))
+
+
+def guide_from_rgba(rgba: np.ndarray, l_full: np.ndarray, name: str = "hints") -> Guide:
+    """A painted hint layer as a Guide for a photo of lightness ``l_full``.
+
+    rgba: (h, w, 4) uint8 / uint16, any size (scaled to the photo); pixels with alpha >= 128
+    (of 255) are wanted colours, the rest no hint. l_full: (H, W) float32 L* of the photo.
+    """
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ConfigError(f"{name}: a hint image needs an alpha channel (transparent = no hint)")
+    scale = 65535.0 if rgba.dtype == np.uint16 else 255.0
+    h, w = l_full.shape
+    if rgba.shape[:2] != (h, w):
+        rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_NEAREST)
+    on = rgba[..., 3] >= HINT_ALPHA * scale / 255.0
+    if not on.any():
+        return Guide(notices=(f"{name}: no opaque pixel, so no hint",))
+    rgb = (rgba[..., :3][on].astype(np.float32) / scale)[None]
+    ab_want = rgb_to_lab(rgb)[0, :, 1:]
+    ab_fit, lost = fit_chroma(l_full[on], ab_want)
+    ab = np.zeros((h, w, 2), np.float32)
+    ab[on] = ab_fit
+    notes = ()
+    if lost:
+        notes = (
+            f"{name}: {lost} hint pixels asked for more colour than their lightness can show; it was reduced to the most that fits",
+        )
+    return Guide(ab=ab, mask=on.astype(np.float32), notices=notes)
+
+
+def guide_from_points(
+    points: Sequence[tuple[int, int, tuple[int, int, int]]], l_full: np.ndarray
+) -> Guide:
+    """``--hint`` points (x, y, (r, g, b)) as a Guide; each is gamut-mapped at its pixel's L."""
+    h, w = l_full.shape
+    out, lost = [], 0
+    for x, y, rgb in points:
+        if not (0 <= x < w and 0 <= y < h):
+            raise ConfigError(f"--hint {x},{y}: outside the {w}x{h} image")
+        ab_want = rgb_to_lab(np.asarray([[rgb]], np.uint8))[0, :, 1:]
+        ab_fit, n = fit_chroma(l_full[y : y + 1, x], ab_want)
+        lost += n
+        out.append((float(x), float(y), (float(ab_fit[0, 0]), float(ab_fit[0, 1]))))
+    notes = ()
+    if lost:
+        notes = (
+            f"--hint: {lost} of {len(out)} hints asked for more colour than their pixel's lightness can show; reduced to the most that fits",
+        )
+    return Guide(points=tuple(out), notices=notes)
+
+
+def merge(a: Guide | None, b: Guide | None) -> Guide | None:
+    """Both guides' hints; where both hint a pixel, ``b``'s."""
+    if a is None or a.empty:
+        return b
+    if b is None or b.empty:
+        return a
+    ab, mask = a.ab, a.mask
+    if b.mask is not None:
+        if mask is None:
+            ab, mask = b.ab, b.mask
+        else:
+            take = b.mask > 0
+            ab, mask = np.where(take[..., None], b.ab, ab), np.where(take, b.mask, mask)
+    palette = b.palette if b.palette is not None else a.palette
+    return Guide(ab, mask, palette, a.points + b.points, a.notices + b.notices)
+
+
+def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -> np.ndarray:
+    """The guide at the network's input resolution: (3, h, w) float32, ab / 110 and the mask.
+
+    Each network pixel takes the mask-weighted mean colour of the hints it covers and the
+    highest confidence among them, so a one-pixel hint in a large scan still counts whole.
+    """
+    h, w = net_hw
+    out = np.zeros((3, h, w), np.float32)
+    if guide.mask is not None:
+        mask = guide.mask.astype(np.float32)
+        k = max(1, math.ceil(max(full_hw[0] / h, full_hw[1] / w)))
+        peak = cv2.dilate(mask, np.ones((k, k), np.uint8)) if k > 1 else mask
+        inter = cv2.INTER_AREA if k > 1 else cv2.INTER_LINEAR
+        summed = cv2.resize(guide.ab * mask[..., None], (w, h), interpolation=inter)
+        frac = cv2.resize(mask, (w, h), interpolation=inter)
+        has = frac > 1e-6
+        out[:2] = np.where(has, summed.transpose(2, 0, 1) / np.maximum(frac, 1e-6), 0.0)
+        out[2] = np.where(has, cv2.resize(peak, (w, h), interpolation=cv2.INTER_NEAREST), 0.0)
+    sy, sx = h / full_hw[0], w / full_hw[1]
+    r = POINT_SIDE // 2
+    for x, y, ab in guide.points:
+        cy, cx = min(h - 1, int(y * sy)), min(w - 1, int(x * sx))
+        y0, x0 = max(0, cy - r), max(0, cx - r)
+        out[0, y0 : cy + r + 1, x0 : cx + r + 1] = ab[0]
+        out[1, y0 : cy + r + 1, x0 : cx + r + 1] = ab[1]
+        out[2, y0 : cy + r + 1, x0 : cx + r + 1] = 1.0
+    out[:2] /= AB_NORM
+    return out
+
+
+__all__ = [
+    "Guide",
+    "fit_chroma",
+    "guide_from_points",
+    "guide_from_rgba",
+    "guide_net",
+    "merge",
+    "parse_point",
+]
