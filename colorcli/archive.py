@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorcli.atomic import WORK_MARK, Claim, check_folder_writable, is_temp, sweep_stale
+from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
 from colorcli.events import Event, VideoDone
+from colorcli.guide import SIDECAR, Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, VIDEO_CONTAINERS, VIDEO_EXTS, VideoOptions
 
@@ -30,6 +32,7 @@ class Job:
     src: Path
     dst: Path
     fmt: str
+    hints: Path | None = None  # a sidecar <stem>.hints.png beside a photo: its painted hints
 
     @property
     def damaged_dst(self) -> Path:
@@ -67,6 +70,7 @@ class FileResult:
     job: Job
     status: str
     error: str | None = None
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,8 @@ def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
         return Job(src, dst if ext in VIDEO_CONTAINERS else dst.with_suffix(".mkv"), "video")
     if fmt and IMAGE_FORMATS[ext] != fmt:
         dst = dst.with_suffix(FORMAT_EXT[fmt])
-    return Job(src, dst, fmt or IMAGE_FORMATS[ext])
+    sidecar = src.with_name(src.stem + SIDECAR)
+    return Job(src, dst, fmt or IMAGE_FORMATS[ext], sidecar if sidecar.is_file() else None)
 
 
 def plan_dir(
@@ -192,6 +197,8 @@ def plan_dir(
             src = root_p / name
             ext = src.suffix.lower()
             if (ext not in IMAGE_FORMATS and ext not in VIDEO_EXTS) or is_temp(src):
+                continue
+            if name.lower().endswith(SIDECAR):  # hints for a photo, not a photo
                 continue
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
@@ -242,18 +249,20 @@ def colorize_jobs(
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
-    pending: list[tuple[Job, Image, Claim]] = []
+    pending: list[tuple[Job, Image, Claim, Guide | None]] = []
 
     def flush() -> Iterator[FileResult]:
         try:
-            outs = colorizer.colorize_batch([im.pixels for _, im, _ in pending])
+            outs = colorizer.colorize_batch(
+                [im.pixels for _, im, _, _ in pending], [g for *_, g in pending]
+            )
         except (ColorcliError, ValueError, MemoryError):
             outs = None  # one by one, so that only the file at fault fails
-        for i, (job, im, claim) in enumerate(pending):
+        for i, (job, im, claim, guide) in enumerate(pending):
             try:
-                rgb = outs[i] if outs is not None else colorizer.colorize(im.pixels)
+                rgb = outs[i] if outs is not None else colorizer.colorize(im.pixels, guide)
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, bits=im.info.bits)
-                yield FileResult(job, "done")
+                yield FileResult(job, "done", notices=guide.notices if guide else ())
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))
             except MemoryError:
@@ -278,14 +287,19 @@ def colorize_jobs(
                 continue
             try:
                 image = read_image(job.src, max_pixels=max_pixels)
+                guide = _sidecar_guide(colorizer, job, image, max_pixels)
             except (MediaError, MemoryError) as e:
                 claim.release()
-                reason = e.reason if isinstance(e, MediaError) else "out of memory while decoding"
+                reason = (
+                    _reason(e, job.src)
+                    if isinstance(e, MediaError)
+                    else "out of memory while decoding"
+                )
                 yield FileResult(job, "failed", reason)
                 continue
-            pending.append((job, image, claim))
+            pending.append((job, image, claim, guide))
             claim = None
-            batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _ in pending)
+            batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _, _ in pending)
             if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
                 yield from flush()
         if pending:
@@ -293,8 +307,21 @@ def colorize_jobs(
     finally:  # interrupted (Ctrl-C, SIGTERM, the caller stopped): give back what we hold
         if claim is not None:
             claim.release()
-        for _, _, held in pending:
+        for _, _, held, _ in pending:
             held.release()
+
+
+def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:
+    """The Guide of a photo's sidecar hints, or None; MediaError naming the sidecar."""
+    if job.hints is None:
+        return None
+    if not colorizer.takes_hints:
+        raise MediaError(
+            job.hints,
+            "not used: the model was not trained to take hints (train one with colorize train --hints)",
+        )
+    layer = read_image(job.hints, max_pixels=max_pixels)
+    return guide_from_layer(layer.pixels, layer.alpha, lightness(image.pixels), str(job.hints))
 
 
 def _colorize_film(
@@ -325,8 +352,11 @@ def damaged_reason(job: Job) -> str:
     return f"input is damaged (found by an earlier run); the frames that decode are coloured in {job.damaged_dst}; remove it to try again"
 
 
-def _reason(e: Exception) -> str:
-    return e.reason if isinstance(e, MediaError) else str(e)
+def _reason(e: Exception, src: Path | None = None) -> str:
+    """One line; a problem with a file other than ``src`` (a sidecar) names that file."""
+    if isinstance(e, MediaError):
+        return e.reason if src is None or e.path == src else f"{e.path}: {e.reason}"
+    return str(e)
 
 
 def _unexpected(e: Exception) -> str:

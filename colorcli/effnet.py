@@ -61,8 +61,7 @@ class EffUNet(_Net):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.head_kind = cfg.head
-        g = self._guidance(cfg, 320)
-        self._conv_stem = nn.Conv2d(1 + g, 32, 3, 2, 1, bias=False)
+        self._conv_stem = nn.Conv2d(1, 32, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
         blocks, cin = [], 32
         for expand, k, stride, cout in _EFF_LITE0:
@@ -74,13 +73,13 @@ class EffUNet(_Net):
         skip_ch = [112, 40, 24, 16]
         self.up = nn.ModuleList()
         c = 320
-        for i, (d, sc) in enumerate(zip(dec, skip_ch, strict=True)):
-            extra = g if i == len(dec) - 1 else 0  # the guide again, at 1/2
-            self.up.append(nn.Sequential(_cbr(c + sc + extra, d, cfg.norm), _cbr(d, d, cfg.norm)))
+        for d, sc in zip(dec, skip_ch, strict=True):
+            self.up.append(nn.Sequential(_cbr(c + sc, d, cfg.norm), _cbr(d, d, cfg.norm)))
             c = d
         self.output_stride = cfg.out_stride
         self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
         self.head = _head(c, cfg)
+        self._guidance(cfg, self._conv_stem, self.up[-1][0][0], 320)  # the guide again at 1/2
 
     def forward(
         self,
@@ -88,8 +87,11 @@ class EffUNet(_Net):
         guide: torch.Tensor | None = None,
         palette: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        x = self._with_guide(l_norm * 2.0, guide)  # ImageNet-lite inputs span [-1, 1]
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        self._check_guidance(guide, palette)
+        x = self._conv_stem(l_norm * 2.0)  # ImageNet-lite inputs span [-1, 1]
+        if guide is not None:
+            x = x + self.guide_in(guide.to(x.dtype))
+        x = F.relu6(self._bn0(x))
         skips = []
         for i, block in enumerate(self._blocks):
             x = block(x)
@@ -100,7 +102,10 @@ class EffUNet(_Net):
             s = skips.pop()
             x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
             x = torch.cat([x, s], dim=1)
-            x = block(self._with_guide(x, guide) if i == len(self.up) - 1 else x)
+            if i == len(self.up) - 1:
+                x = block[1](self._guided(block[0], x, guide, "guide_up"))
+            else:
+                x = block(x)
         if self.final is not None:
             x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
             x = self.final(torch.cat([x, l_norm], dim=1))
@@ -121,10 +126,7 @@ class EffUNet(_Net):
             / "efficientnet-lite0-57934424.pth"
         )
         state = torch.load(path, map_location="cpu", weights_only=True)
-        stem = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
-        wide = torch.zeros_like(self._conv_stem.weight)  # a hint model's guide starts at zero
-        wide[:, :1] = stem
-        state["_conv_stem.weight"] = wide
+        state["_conv_stem.weight"] = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
         own = self.state_dict()
         picked = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         missing = [k for k in own if k.startswith(self.encoder_prefixes) and k not in picked]

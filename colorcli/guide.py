@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from colorcli.errors import ConfigError
+from colorcli.errors import ConfigError, MediaError
 from colorcli.kernels import lab_to_rgb, rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 
+SIDECAR = ".hints.png"  # <stem>.hints.png beside a photo guides it in colorize dir
 HINT_ALPHA = 128  # a hint image's pixel is a hint where its alpha is at least this
 POINT_SIDE = 5  # a --hint point is a square this many network pixels wide
 _GAMUT_TOL = 2.0  # ab units a gamut-mapped hint may lose without a notice
@@ -65,24 +66,31 @@ def fit_chroma(lum: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, int]:
     return mapped, int(np.count_nonzero(c_want - c_fit > _GAMUT_TOL))
 
 
-def guide_from_rgba(rgba: np.ndarray, l_full: np.ndarray, name: str = "hints") -> Guide:
+def guide_from_layer(
+    rgb: np.ndarray, alpha: np.ndarray | None, l_full: np.ndarray, name: str = "hints"
+) -> Guide:
     """A painted hint layer as a Guide for a photo of lightness ``l_full``.
 
-    rgba: (h, w, 4) uint8 / uint16, any size (scaled to the photo); pixels with alpha >= 128
-    (of 255) are wanted colours, the rest no hint. l_full: (H, W) float32 L* of the photo.
+    rgb: (h, w, 3) or (h, w) uint8 / uint16, any size (scaled to the photo); alpha: (h, w) of
+    the same kind: pixels at least half opaque (128 of 255) are wanted colours, the rest no
+    hint. l_full: (H, W) float32 L* of the photo. MediaError naming ``name`` without alpha.
     """
-    if rgba.ndim != 3 or rgba.shape[2] != 4:
-        raise ConfigError(f"{name}: a hint image needs an alpha channel (transparent = no hint)")
-    scale = 65535.0 if rgba.dtype == np.uint16 else 255.0
+    if alpha is None:
+        raise MediaError(
+            name,
+            "a hint image needs transparency: paint the colours on a transparent layer (pixels at least half opaque are hints)",
+        )
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=-1)
     h, w = l_full.shape
-    if rgba.shape[:2] != (h, w):
-        rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_NEAREST)
-    on = rgba[..., 3] >= HINT_ALPHA * scale / 255.0
+    if rgb.shape[:2] != (h, w):
+        rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_NEAREST)
+        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_NEAREST)
+    on = alpha.astype(np.float32) / _full_scale(alpha) >= HINT_ALPHA / 255.0
     if not on.any():
-        return Guide(notices=(f"{name}: no opaque pixel, so no hint",))
-    rgb = (rgba[..., :3][on].astype(np.float32) / scale)[None]
-    ab_want = rgb_to_lab(rgb)[0, :, 1:]
-    ab_fit, lost = fit_chroma(l_full[on], ab_want)
+        return Guide(notices=(f"{name}: no pixel is opaque enough to be a hint",))
+    wanted = (rgb[on].astype(np.float32) / _full_scale(rgb))[None]
+    ab_fit, lost = fit_chroma(l_full[on], rgb_to_lab(wanted)[0, :, 1:])
     ab = np.zeros((h, w, 2), np.float32)
     ab[on] = ab_fit
     notes = ()
@@ -91,6 +99,10 @@ def guide_from_rgba(rgba: np.ndarray, l_full: np.ndarray, name: str = "hints") -
             f"{name}: {lost} hint pixels asked for more colour than their lightness can show; it was reduced to the most that fits",
         )
     return Guide(ab=ab, mask=on.astype(np.float32), notices=notes)
+
+
+def _full_scale(a: np.ndarray) -> float:
+    return 65535.0 if a.dtype == np.uint16 else 255.0
 
 
 def guide_from_points(
@@ -162,10 +174,11 @@ def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -
 
 
 __all__ = [
+    "SIDECAR",
     "Guide",
     "fit_chroma",
     "guide_from_points",
-    "guide_from_rgba",
+    "guide_from_layer",
     "guide_net",
     "merge",
     "parse_point",

@@ -37,9 +37,10 @@ class ModelConfig:
     out_stride: 1 predicts at full network resolution, 2 or 4 stop the decoder early (chroma
         is low-frequency; the Colorizer upsamples ab anyway). Each architecture makes only some
         strides (its ``strides``) and refuses others; None takes its own (the first).
-    hints: also takes a guide (hinted ab and a mask) and a palette. Their input weights start
-        at zero, so a hint model made from an automatic one (``widen_state``) colours alike
-        until it has learned to follow hints, and with no hints it is the automatic model.
+    hints: also takes a guide (hinted ab and a mask) and a palette, through ways in of their
+        own (``GUIDANCE_PREFIXES``) that start at zero: a hint model made from an automatic one
+        colours alike until it has learned to follow hints, and with no hints it is the
+        automatic model exactly.
     """
 
     num_bins: int = 261
@@ -113,33 +114,39 @@ class _Net(nn.Module):
     def load_imagenet(self) -> None:
         raise ConfigError(f"--pretrained: {self.arch} has no pretrained weights (effunet has)")
 
-    def _guidance(self, cfg: ModelConfig, bottleneck: int) -> int:
-        """Set up the palette's way in (a zero-initialised linear map onto the bottleneck's
-        channels) for a hint model; returns the guide's channel count (3, or 0 without)."""
+    def _guidance(
+        self, cfg: ModelConfig, first: nn.Conv2d, last: nn.Conv2d, bottleneck: int
+    ) -> None:
+        """For a hint model, the guidance's ways in, each zero at the start and added to what
+        the automatic model computes: the guide beside the first convolution (``first``: same
+        kernel and stride) and beside the first convolution of the decoder's last level
+        (``last``), and the palette onto the bottleneck's channels. With no guidance they are
+        skipped, so the model is exactly the automatic one it started from."""
         self.takes_hints = cfg.hints
         if not cfg.hints:
-            return 0
+            return
+        k, st, pad = first.kernel_size, first.stride, first.padding
+        self.guide_in = nn.Conv2d(GUIDE_CHANNELS, first.out_channels, k, st, pad, bias=False)
+        self.guide_up = nn.Conv2d(GUIDE_CHANNELS, last.out_channels, 3, 1, 1, bias=False)
         self.palette_in = nn.Linear(cfg.num_bins, bottleneck)
-        nn.init.zeros_(self.palette_in.weight)
-        nn.init.zeros_(self.palette_in.bias)
-        return GUIDE_CHANNELS
+        for m in (self.guide_in, self.guide_up, self.palette_in):
+            for p in m.parameters():
+                nn.init.zeros_(p)
 
-    def _with_guide(self, x: torch.Tensor, guide: torch.Tensor | None) -> torch.Tensor:
-        """``x`` with the guide (zeros for none) as extra channels, at ``x``'s resolution (a
-        finer guide is area-averaged, its ab weighted by the mask)."""
-        if not self.takes_hints:
-            if guide is not None:
-                raise ConfigError(f"this {self.arch} model was not trained to take hints")
-            return x
-        if guide is None:
-            return torch.cat([x, x.new_zeros((x.shape[0], GUIDE_CHANNELS, *x.shape[-2:]))], 1)
-        guide = guide.to(x.dtype)
-        if guide.shape[-2:] != x.shape[-2:]:
-            mask = guide[:, 2:]
-            summed = F.adaptive_avg_pool2d(torch.cat([guide[:, :2] * mask, mask], 1), x.shape[-2:])
-            m = summed[:, 2:]
-            guide = torch.cat([summed[:, :2] / m.clamp(min=1e-6), m.clamp(max=1.0)], 1)
-        return torch.cat([x, guide], 1)
+    def _check_guidance(self, guide: torch.Tensor | None, palette: torch.Tensor | None) -> None:
+        if not self.takes_hints and (guide is not None or palette is not None):
+            raise ConfigError(f"this {self.arch} model was not trained to take hints")
+
+    def _guided(
+        self, cbr: nn.Sequential, x: torch.Tensor, guide: torch.Tensor | None, way: str
+    ) -> torch.Tensor:
+        """conv-norm-ReLU ``cbr`` on ``x``, the guide's way in ``way`` added before the norm."""
+        y = cbr[0](x)
+        if guide is not None and self.takes_hints:
+            y = y + getattr(self, way)(pool_guide(guide, x.shape[-2:]).to(y.dtype))
+        for m in cbr[1:]:
+            y = m(y)
+        return y
 
     def _with_palette(self, x: torch.Tensor, palette: torch.Tensor | None) -> torch.Tensor:
         if palette is None or not self.takes_hints:
@@ -147,6 +154,18 @@ class _Net(nn.Module):
         return x + self.palette_in(palette.to(x.dtype))[:, :, None, None]
 
 
+def pool_guide(guide: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A guide (N, 3, H, W) at ``size``: area-averaged, its ab weighted by the mask, the mask
+    the fraction of hinted area."""
+    if tuple(guide.shape[-2:]) == tuple(size):
+        return guide
+    mask = guide[:, 2:]
+    summed = F.adaptive_avg_pool2d(torch.cat([guide[:, :2] * mask, mask], 1), size)
+    m = summed[:, 2:]
+    return torch.cat([summed[:, :2] / m.clamp(min=1e-6), m.clamp(max=1.0)], 1)
+
+
+GUIDANCE_PREFIXES = ("guide_in", "guide_up", "palette_in")  # a hint model's own parameters
 GUIDE_CHANNELS = 3  # hinted a / 110, b / 110, mask
 _REGISTRY: dict[str, type[_Net]] = {}
 
@@ -231,8 +250,7 @@ class ColorUNet(_Net):
         w = cfg.width
         chans = [w, 2 * w, 4 * w, 8 * w, 8 * w, 8 * w]
         self.head_kind = cfg.head
-        g = self._guidance(cfg, chans[5])
-        self.stem = _cbr(1 + g, chans[0], cfg.norm)
+        self.stem = _cbr(1, chans[0], cfg.norm)
         self.down = nn.ModuleList(
             nn.Sequential(
                 _cbr(chans[i], chans[i + 1], cfg.norm, stride=2),
@@ -246,12 +264,12 @@ class ColorUNet(_Net):
         c = chans[5]
         for i in range(n_up):
             skip = chans[4 - i]
-            extra = g if i == n_up - 1 else 0  # the guide again, at the last level
             self.up.append(
-                nn.Sequential(_cbr(c + skip + extra, skip, cfg.norm), _cbr(skip, skip, cfg.norm))
+                nn.Sequential(_cbr(c + skip, skip, cfg.norm), _cbr(skip, skip, cfg.norm))
             )
             c = skip
         self.head = _head(c, cfg)
+        self._guidance(cfg, self.stem[0], self.up[-1][0][0], chans[5])
 
     def forward(
         self,
@@ -259,7 +277,8 @@ class ColorUNet(_Net):
         guide: torch.Tensor | None = None,
         palette: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        x = self.stem(self._with_guide(l_norm, guide))
+        self._check_guidance(guide, palette)
+        x = self._guided(self.stem, l_norm, guide, "guide_in")
         skips = [x]
         for block in self.down:
             x = block(x)
@@ -270,7 +289,10 @@ class ColorUNet(_Net):
             s = skips.pop()
             x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
             x = torch.cat([x, s], dim=1)
-            x = block(self._with_guide(x, guide) if i == len(self.up) - 1 else x)
+            if i == len(self.up) - 1:
+                x = block[1](self._guided(block[0], x, guide, "guide_up"))
+            else:
+                x = block(x)
         out = self.head(x)
         return torch.tanh(out) if self.head_kind == "regression" else out
 
@@ -289,7 +311,6 @@ class ECCV16(_Net):
         super().__init__()
         w, n = cfg.width, cfg.norm
         self.head_kind = cfg.head
-        g = self._guidance(cfg, 8 * w)
 
         def stage(
             cin: int, cout: int, reps: int, last_stride: int = 1, dil: int = 1
@@ -301,7 +322,7 @@ class ECCV16(_Net):
             return nn.Sequential(*layers)
 
         self.body = nn.Sequential(
-            stage(1 + g, w, 2, last_stride=2),
+            stage(1, w, 2, last_stride=2),
             stage(w, 2 * w, 2, last_stride=2),
             stage(2 * w, 4 * w, 3, last_stride=2),
             stage(4 * w, 8 * w, 3),
@@ -313,6 +334,7 @@ class ECCV16(_Net):
             stage(4 * w, 4 * w, 2),
         )
         self.head = _head(4 * w, cfg)
+        self._guidance(cfg, self.body[0][0][0], self.body[9][0][0], 8 * w)
 
     def forward(
         self,
@@ -320,35 +342,14 @@ class ECCV16(_Net):
         guide: torch.Tensor | None = None,
         palette: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        x = self.body[:4](self._with_guide(l_norm, guide))  # to the 1/8 bottleneck
-        out = self.head(self.body[4:](self._with_palette(x, palette)))
+        self._check_guidance(guide, palette)
+        first = self.body[0]
+        x = first[1:](self._guided(first[0], l_norm, guide, "guide_in"))
+        x = self._with_palette(self.body[1:4](x), palette)  # the 1/8 bottleneck
+        x = self.body[4:9](x)
+        last = self.body[9]  # the last stage, at 1/4: the guide again
+        out = self.head(last[1:](self._guided(last[0], x, guide, "guide_up")))
         return torch.tanh(out) if self.head_kind == "regression" else out
-
-
-def widen_state(
-    state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]
-) -> dict[str, torch.Tensor]:
-    """``state`` (an automatic model's weights) fitted to ``own`` (a hint model's): tensors
-    that gained input channels keep their weights in the first ones and zeros in the new ones;
-    tensors ``state`` lacks (the palette's) keep ``own``'s zero start. Any other mismatch is
-    left for ``load_state_dict`` to report."""
-    out = dict(own)
-    for k, v in state.items():
-        o = own.get(k)
-        wider = (
-            o is not None
-            and v.ndim == o.ndim >= 2
-            and v.shape[0] == o.shape[0]
-            and v.shape[1] < o.shape[1]
-            and v.shape[2:] == o.shape[2:]
-        )
-        if wider:
-            wide = torch.zeros_like(o)
-            wide[:, : v.shape[1]] = v
-            out[k] = wide
-        else:
-            out[k] = v
-    return out
 
 
 def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

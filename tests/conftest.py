@@ -10,7 +10,7 @@ import torch
 
 from colorcli.checkpoint import Checkpoint, save_checkpoint
 from colorcli.kernels import ab_gamut_bins
-from colorcli.models import ModelConfig, build_model
+from colorcli.models import GUIDANCE_PREFIXES, ModelConfig, build_model
 
 
 def make_checkpoint(
@@ -25,6 +25,10 @@ def make_checkpoint(
         with torch.no_grad():
             model.head.bias.zero_()
             model.head.bias[int(np.argmin(((bins - [20, 40]) ** 2).sum(1)))] = 6.0
+            if mcfg.hints:  # guidance that counts from the start (a trained one would too)
+                for name, p in model.named_parameters():
+                    if name.startswith(GUIDANCE_PREFIXES):
+                        p.normal_(0.0, 4.0)
     prior = np.full(len(bins), 1.0 / len(bins))
     ckpt = Checkpoint(
         arch=arch,
@@ -41,6 +45,12 @@ def make_checkpoint(
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory) -> Path:
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", out_stride=2)
+
+
+@pytest.fixture(scope="session")
+def hint_ckpt(tmp_path_factory) -> Path:
+    """A tiny random-weight hint model whose guidance changes its colours."""
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "hints.pt", out_stride=2, hints=True)
 
 
 def gradient_rgb(h: int, w: int, seed: int = 0) -> np.ndarray:

@@ -194,8 +194,9 @@ def test_training_runs_loss_falls_checkpoint_works(tmp_path):
         {},
         {"ema": 0.9, "max_zoom": 1.5},
         {"arch": "effunet", "encoder_lr": 0.1, "out_stride": 2, "crop": 64, "load_size": 64},
+        {"hints": True, "freeze_bn": True},
     ],
-    ids=["plain", "ema-zoom", "effunet-encoder-lr"],
+    ids=["plain", "ema-zoom", "effunet-encoder-lr", "hints"],
 )
 def test_resume_matches_uninterrupted_run(tmp_path, extra):
     data = tmp_path / "data"
@@ -481,6 +482,45 @@ def test_fine_tune_starts_from_a_checkpoint(tmp_path):
     assert f"--init {base}: the checkpoint was trained with --width 4" in r.stderr
     r = CliRunner().invoke(main, [*args[:6], str(tmp_path / "missing.pt"), *args[7:]])
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_a_hint_model_fine_tuned_from_an_automatic_one(tmp_path):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+    from colorcli.colorizer import Colorizer
+    from colorcli.train.hinteval import simulate_hints
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 6)
+    list(run_training(_cfg(tmp_path / "a", data, steps=6)))
+    base = tmp_path / "a" / "run" / "last.pt"
+    tuned = _cfg(tmp_path / "b", data, steps=1, lr=1e-12, warmup=0, init=str(base), hints=True)
+    list(run_training(dataclasses.replace(tuned, freeze_bn=True)))
+    hinted = tmp_path / "b" / "run" / "last.pt"
+    assert read_payload(hinted)["inputs"] == ["l", "guide", "palette"]
+    assert read_payload(base)["inputs"] == ["l"]
+    # before it has learned anything it is the automatic model, with hints or without
+    img = np.asarray(Image.open(next(data.rglob("*.png"))).convert("RGB"))
+    auto = Colorizer(base, device="cpu").colorize(img).astype(int)
+    c = Colorizer(hinted, device="cpu")
+    assert np.abs(c.colorize(img).astype(int) - auto).max() <= 1
+    g = simulate_hints(img, 5, "x").guide
+    assert np.abs(c.colorize(img, g).astype(int) - auto).max() <= 1
+    # the other way round is refused: a hint model cannot start an automatic one
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "c"), "--init", str(hinted)]
+    args += ["--width", "4", "--crop", "32", "--load-size", "40", "--steps", "1", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1 and "the checkpoint was trained with --hints" in r.stderr
+    # eval scores a hint model with simulated hints beside the Gaussian spread of them
+    ev = ["eval", "--data", str(data), "--min-colorfulness", "0", "--hints", "3", "-q"]
+    r = CliRunner().invoke(main, [*ev, "--model", str(hinted), "--json", str(tmp_path / "e.json")])
+    assert r.exit_code == 0, r.output
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert {"hinted", "spread"} <= set(report) and report["settings"]["hints"] == 3
+    assert "hinted" in r.output and "spread" in r.output
+    r = CliRunner().invoke(main, [*ev, "--model", str(base), "--json", str(tmp_path / "f.json")])
+    assert r.exit_code == 1 and "was not trained to take hints" in r.stderr
 
 
 def test_l_noise_perturbs_the_input_only(tmp_path):

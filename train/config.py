@@ -148,6 +148,21 @@ class TrainConfig:
             flag=True,
         ),
     )
+    guide_lr: float = field(
+        default=10.0,
+        metadata=opt(
+            "--hints: the guidance inputs' learning rate as a multiple of --lr (they start at zero).",
+            min=0.0,
+            min_open=True,
+        ),
+    )
+    freeze_bn: bool = field(
+        default=False,
+        metadata=opt(
+            "Keep the batch-norm statistics the weights started with (fine-tuning with --init on small batches).",
+            flag=True,
+        ),
+    )
     init: str | None = field(
         default=None,
         metadata=opt(
@@ -216,6 +231,13 @@ class EvalOptions:
     )
     json: str = field(
         default="eval.json", metadata=opt("Where to write the figures as JSON.", path="out_file")
+    )
+    hints: int = field(
+        default=0,
+        metadata=opt(
+            "Also score with this many simulated hints per photo (seeded 5x5 squares of the true colour; a hint model), beside a baseline that spreads the same hints with a Gaussian in (x, y, L).",
+            min=0,
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from colorcli.imageio import read_image
 from colorcli.kernels import compose_rgb8, rgb_to_l
 from colorcli.quality import colorfulness, psnr, ssim
 from colorcli.train.data import _list_images
+from colorcli.train.hinteval import simulate_hints, spread_hints
 
 
 def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
@@ -66,11 +67,25 @@ def _load_rgb8(path: Path, resize: int | None) -> np.ndarray:
     return np.ascontiguousarray(px)
 
 
+def _scores(prefix: str, image: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    return {
+        f"{prefix}psnr": psnr(image, truth),
+        f"{prefix}ssim": ssim(image, truth),
+        f"{prefix}colorfulness": colorfulness(image),
+    }
+
+
 def evaluate(
-    colorizer, paths: list[Path], resize: int | None = None, min_colorfulness: float = 15.0
+    colorizer,
+    paths: list[Path],
+    resize: int | None = None,
+    min_colorfulness: float = 15.0,
+    hints: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """Yield one record per photo, or a "skipped" record for an unreadable one and for one
-    below ``min_colorfulness`` (a gray truth says nothing about colour and makes PSNR infinite)."""
+    below ``min_colorfulness`` (a gray truth says nothing about colour and makes PSNR infinite).
+    With ``hints`` N > 0 (a hint model), also the scores with N seeded simulated hints
+    (``hinted_*``) and of the Gaussian spread of the same hints (``spread_*``)."""
     for p in paths:
         try:
             truth = _load_rgb8(p, resize)
@@ -85,17 +100,22 @@ def evaluate(
             continue
         ours = colorizer.colorize(truth)
         gray = gray_of(truth)
-        yield {
+        record = {
             "path": str(p),
             "size": [int(truth.shape[1]), int(truth.shape[0])],
-            "psnr": psnr(ours, truth),
-            "ssim": ssim(ours, truth),
-            "colorfulness": colorfulness(ours),
+            **_scores("", ours, truth),
             "gray_psnr": psnr(gray, truth),
             "gray_ssim": ssim(gray, truth),
             "truth_colorfulness": colorfulness(truth),
             "_images": (gray, ours, truth),
         }
+        if hints:
+            sim = simulate_hints(truth, hints, p.name)
+            hinted = colorizer.colorize(truth, sim.guide)
+            record.update(_scores("hinted_", hinted, truth))
+            record.update(_scores("spread_", spread_hints(truth, sim), truth))
+            record["_images"] = (gray, ours, hinted, truth)
+        yield record
 
 
 def summarize(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
@@ -109,28 +129,38 @@ def summarize(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
         return float(np.mean([r[k] for r in ok]))
 
     truth_c = mean("truth_colorfulness")
+
+    def rows(prefix: str) -> dict[str, float]:
+        c = mean(f"{prefix}colorfulness")
+        return {
+            "psnr": mean(f"{prefix}psnr"),
+            "ssim": mean(f"{prefix}ssim"),
+            "colorfulness": c,
+            "colorfulness_ratio": c / truth_c if truth_c else 0.0,
+        }
+
+    guided = {}
+    if all("hinted_psnr" in r for r in ok):
+        guided = {"hinted": rows("hinted_"), "spread": rows("spread_")}
     return {
         "images": len(ok),
         "skipped": [r["path"] for r in records if "skipped" in r],
-        "ours": {
-            "psnr": mean("psnr"),
-            "ssim": mean("ssim"),
-            "colorfulness": mean("colorfulness"),
-            "colorfulness_ratio": mean("colorfulness") / truth_c if truth_c else 0.0,
-        },
+        "ours": rows(""),
         "gray": {
             "psnr": mean("gray_psnr"),
             "ssim": mean("gray_ssim"),
             "colorfulness": 0.0,
             "colorfulness_ratio": 0.0,
         },
+        **guided,
         "truth": {"colorfulness": truth_c},
         "per_image": [{k: v for k, v in r.items() if not k.startswith("_")} for r in records],
     }
 
 
 def sheet_of(records: list[dict[str, Any]], rows: int = 6, height: int = 192) -> np.ndarray:
-    """Contact sheet gray | ours | truth of the first ``rows`` photos, each ``height`` tall."""
+    """Contact sheet gray | ours (| ours with hints) | truth of the first ``rows`` photos, each
+    ``height`` tall."""
     tiles = []
     width = None
     for r in [r for r in records if "_images" in r][:rows]:

@@ -54,6 +54,7 @@ from colorcli.train.step import (
     init_from_checkpoint,
     make_batch,
     param_groups,
+    train_mode,
 )
 
 
@@ -308,7 +309,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[Event]:
         model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    model.train()
+    train_mode(model, cfg)
     val_rgb = center_crops(val_imgs, cfg.crop) if val_imgs else None
     # line-buffered: tail -f works
     metrics = open(out / "metrics.jsonl", "a", buffering=1) if main_rank else None
@@ -362,6 +363,7 @@ def _steps(cfg, model, run: _Run, images, val_rgb, rank, world, device, metrics)
         is_last = done == cfg.steps
         if metrics is not None and val_rgb is not None and (done % cfg.val_every == 0 or is_last):
             vev = run.validate(done, val_rgb, out)
+            train_mode(model, cfg)
             metrics.write(json.dumps(vev.to_dict()) + "\n")
             yield vev
         if metrics is not None and (done % cfg.save_every == 0 or is_last):

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
-from colorcli.models import ColorNet, widen_state
+from colorcli.models import GUIDANCE_PREFIXES, ColorNet
 from colorcli.train.config import TrainConfig
 from colorcli.train.data import CHROMA_MIN, sample_batch, to_lab_batch
 from colorcli.train.hints import simulate_guidance
@@ -22,14 +22,29 @@ from colorcli.train.hints import simulate_guidance
 def param_groups(model: ColorNet, cfg: TrainConfig) -> list[dict[str, Any]]:
     """AdamW parameter groups: with ``encoder_lr`` < 1 and a model that names its pretrained
     encoder (``encoder_prefixes``), the encoder learns at that fraction of the schedule's rate,
-    so the ImageNet features that carry a small data set drift less."""
-    prefixes = model.encoder_prefixes
-    if cfg.encoder_lr >= 1.0 or not prefixes:
-        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
-    enc, rest = [], []
+    so the ImageNet features that carry a small data set drift less; a hint model's guidance
+    ways in (which start at zero) learn at ``guide_lr`` times it."""
+    enc_prefixes = model.encoder_prefixes if cfg.encoder_lr < 1.0 else ()
+    groups: dict[float, list] = {}
     for name, p in model.named_parameters():
-        (enc if name.startswith(prefixes) else rest).append(p)
-    return [{"params": enc, "lr_scale": cfg.encoder_lr}, {"params": rest, "lr_scale": 1.0}]
+        if name.startswith(GUIDANCE_PREFIXES):
+            scale = cfg.guide_lr
+        elif enc_prefixes and name.startswith(enc_prefixes):
+            scale = cfg.encoder_lr
+        else:
+            scale = 1.0
+        groups.setdefault(scale, []).append(p)
+    return [{"params": ps, "lr_scale": scale} for scale, ps in groups.items()]
+
+
+def train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
+    """Training mode; with ``freeze_bn`` the batch norms keep the statistics they started with
+    (fine-tuning with small batches, where a batch's own statistics are noisy)."""
+    model.train()
+    if cfg.freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
 
 
 def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np.ndarray) -> None:
@@ -54,8 +69,13 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
     if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
         raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
     state = ckpt.build().state_dict()  # float32, and a damaged file is one line
-    # an automatic model's weights start a hint model: its new inputs start at zero
-    model.load_state_dict(widen_state(state, model.state_dict()) if own.hints else state)
+    if own.hints and not mc.get("hints"):
+        # an automatic model starts a hint model: the guidance's own ways in keep their zeros
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith(GUIDANCE_PREFIXES) for k in missing):
+            raise ConfigError(f"--init {path}: its weights do not fit this model")
+    else:
+        model.load_state_dict(state)
 
 
 def make_batch(

@@ -15,14 +15,33 @@ from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
 @cc.main.command("image")
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--hints",
+    "hints_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Image of wanted colours (any size, scaled to SRC): its opaque pixels (alpha >= 128) are hints, transparent ones are not; only their colour counts, not their lightness.",
+)
+@click.option(
+    "--hint",
+    "points",
+    multiple=True,
+    metavar="X,Y,#RRGGBB",
+    callback=lambda ctx, param, value: _parse_points(value),
+    help="A wanted colour at pixel X,Y of SRC (repeatable).",
+)
 @cc.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
-def image_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> None:
-    """Colorize one image SRC into DST (format from DST's extension)."""
+def image_cmd(
+    src: Path, dst: Path, hints_path, points, overwrite: bool, quiet: bool, **opts
+) -> None:
+    """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.atomic import Claim, check_writable
     from colorcli.errors import OutputPathError
     from colorcli.imageio import read_image, write_image
     from colorcli.options import IMAGE_FORMATS
+
+    parsed = points  # (x, y, rgb), checked by click before any work
 
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
@@ -36,13 +55,48 @@ def image_cmd(src: Path, dst: Path, overwrite: bool, quiet: bool, **opts) -> Non
     img = read_image(src)
     with Claim(dst):
         colorizer = cc.make_colorizer(opts)
+        guide = None
+        if hints_path is not None or parsed:
+            guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
-        rgb = colorizer.colorize(img.pixels)
+        rgb = colorizer.colorize(img.pixels, guide)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
     if not quiet:
         cc.echo(
             f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"
         )
+
+
+def _parse_points(texts: tuple[str, ...]) -> list:
+    from colorcli.errors import ConfigError
+    from colorcli.guide import parse_point
+
+    try:
+        return [parse_point(t) for t in texts]
+    except ConfigError as e:
+        raise click.BadParameter(str(e).removeprefix("--hint ")) from None
+
+
+def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
+    """The Guide of ``colorize image``'s --hints and --hint, notices echoed."""
+    from colorcli.compose import lightness
+    from colorcli.errors import ConfigError
+    from colorcli.guide import guide_from_layer, guide_from_points, merge
+    from colorcli.imageio import read_image
+
+    if not colorizer.takes_hints:
+        raise ConfigError(
+            f"--hints/--hint: {model or 'the shipped model'} was not trained to take hints (train one with colorize train --hints)"
+        )
+    l_full = lightness(img.pixels)
+    layer = None
+    if hints_path is not None:
+        h = read_image(hints_path)
+        layer = guide_from_layer(h.pixels, h.alpha, l_full, str(hints_path))
+    guide = merge(layer, guide_from_points(points, l_full) if points else None)
+    for note in guide.notices if guide is not None else ():
+        cc.echo(f"notice: {note}")
+    return guide
 
 
 @cc.main.command("dir")
@@ -123,6 +177,8 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
             film = None
             summary.add(r)
             bar.update(files, advance=1)
+            for note in r.notices:
+                cc.echo(f"notice: {note}")
             if r.status == "failed":
                 cc.echo(f"failed: {r.job.src}: {r.error}")
             elif r.status == "busy":

@@ -108,7 +108,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its
     colorizations, beside the gray baseline (the lightness alone)."""
     from colorcli.atomic import write_bytes_atomic
-    from colorcli.errors import OutputPathError
+    from colorcli.errors import ConfigError, OutputPathError
     from colorcli.train.evaluate import eval_paths, evaluate, sheet_of, summarize
 
     o = cc.settings(EvalOptions, opts)
@@ -118,21 +118,26 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
             raise OutputPathError(f"{p} exists already (use --overwrite)")
     paths = eval_paths(Path(o.data))
     colorizer = cc.make_colorizer(opts)
+    if o.hints and not colorizer.takes_hints:
+        raise ConfigError(
+            f"--hints: {opts['model'] or 'the shipped model'} was not trained to take hints (train one with colorize train --hints)"
+        )
     records = []
     with cc.Bar(quiet) as bar:
         task = bar.add("evaluating", len(paths), "img")
-        for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness):
+        for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness, o.hints):
             if "skipped" in r:
                 cc.echo(f"skipped: {r['skipped']}")
             records.append(r)
             bar.update(task, advance=1)
     summary = summarize(records, Path(o.data))
     summary["model"] = str(opts["model"]) if opts["model"] else "shipped default"
-    summary["cc.settings"] = {
+    summary["settings"] = {
         "temperature": colorizer.temperature,
         "saturation": colorizer.saturation,
         "size": colorizer.size,
         "resize": o.resize,
+        "hints": o.hints,
     }
     ours, gray, truth = summary["ours"], summary["gray"], summary["truth"]
     click.echo(f"{summary['images']} photos from {o.data}")
@@ -140,8 +145,18 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     click.echo(
         f"{'ours':<8}{ours['psnr']:>9.2f}{ours['ssim']:>8.4f}{ours['colorfulness']:>15.1f}{100 * ours['colorfulness_ratio']:>9.0f}%"
     )
+    for name in ("hinted", "spread"):
+        if name in summary:
+            r = summary[name]
+            click.echo(
+                f"{name:<8}{r['psnr']:>9.2f}{r['ssim']:>8.4f}{r['colorfulness']:>15.1f}{100 * r['colorfulness_ratio']:>9.0f}%"
+            )
     click.echo(f"{'gray':<8}{gray['psnr']:>9.2f}{gray['ssim']:>8.4f}{0.0:>15.1f}{0:>9.0f}%")
     click.echo(f"{'truth':<8}{'':>9}{'':>8}{truth['colorfulness']:>15.1f}{100:>9.0f}%")
+    if o.hints:
+        click.echo(
+            f"hinted: ours with {o.hints} simulated hints (5x5 squares of the true colour); spread: the same hints spread with a Gaussian in (x, y, L)"
+        )
     text = json.dumps(summary, indent=2) + "\n"
     write_bytes_atomic(o.json, text.encode(), overwrite=overwrite)
     if o.sheet:

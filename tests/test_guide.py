@@ -1,0 +1,193 @@
+"""Guided colour for photos: hint layers, points, gamut mapping, the network's view of hints,
+the image and dir commands with hints, and the simulated hints that score them."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from colorcli.cli import main
+from colorcli.colorizer import Colorizer
+from colorcli.errors import ConfigError, MediaError
+from colorcli.guide import Guide, guide_from_layer, guide_from_points, guide_net, parse_point
+from colorcli.kernels import rgb_to_lab
+from colorcli.train.hinteval import simulate_hints, spread_hints
+from tests.conftest import gradient_rgb
+
+
+def _layer(h, w, box, rgb, alpha=255):
+    """An RGBA hint layer: transparent but for ``box`` (y0, y1, x0, x1) painted ``rgb``."""
+    layer = np.zeros((h, w, 4), np.uint8)
+    y0, y1, x0, x1 = box
+    layer[y0:y1, x0:x1, :3] = rgb
+    layer[y0:y1, x0:x1, 3] = alpha
+    return layer
+
+
+def test_hint_points_parse_and_bad_ones_are_named():
+    assert parse_point("12,7,#1a2B3c") == (12, 7, (0x1A, 0x2B, 0x3C))
+    for bad in ("12,7", "a,b,#ffffff", "1,2,#fff", "1,2,#gggggg"):
+        with pytest.raises(ConfigError, match="expected X,Y,#RRGGBB"):
+            parse_point(bad)
+    with pytest.raises(ConfigError, match="outside the 10x8 image"):
+        guide_from_points([(10, 0, (255, 0, 0))], np.full((8, 10), 50.0, np.float32))
+
+
+def test_a_layer_hints_only_where_opaque_with_the_chroma_it_asks_for():
+    l_full = np.full((40, 60), 55.0, np.float32)
+    layer = _layer(20, 30, (2, 6, 3, 9), (40, 90, 200))
+    layer[10:12, 10:12] = (255, 0, 0, 100)  # under half opaque: no hint
+    g = guide_from_layer(layer[..., :3], layer[..., 3], l_full, "h.png")  # scaled x2 to the photo
+    assert g.mask.shape == (40, 60) and set(np.unique(g.mask)) == {0.0, 1.0}
+    assert g.mask[4:12, 6:18].all() and g.mask.sum() == 8 * 12
+    want = rgb_to_lab(np.array([[[40, 90, 200]]], np.uint8))[0, 0, 1:]
+    np.testing.assert_allclose(g.ab[5, 8], want, atol=1.5)  # its chroma; its L is not used
+    assert not g.notices
+    with pytest.raises(MediaError, match="needs transparency"):
+        guide_from_layer(layer[..., :3], None, l_full, "h.png")
+    empty = guide_from_layer(layer[..., :3], np.zeros((20, 30), np.uint8), l_full, "h.png")
+    assert empty.empty and "no pixel is opaque enough" in empty.notices[0]
+
+
+def test_a_colour_the_pixels_lightness_cannot_show_is_gamut_mapped_with_a_notice():
+    l_full = np.full((8, 8), 97.0, np.float32)  # near white: no saturated blue exists there
+    layer = _layer(8, 8, (0, 8, 0, 8), (0, 0, 255))
+    g = guide_from_layer(layer[..., :3], layer[..., 3], l_full, "h.png")
+    assert "64 hint pixels asked for more colour" in g.notices[0]
+    blue = rgb_to_lab(np.array([[[0, 0, 255]]], np.uint8))[0, 0, 1:]
+    chroma = np.hypot(*g.ab[0, 0])
+    assert 0 < chroma < 0.5 * np.hypot(*blue)
+    hue = np.degrees(np.arctan2(g.ab[0, 0, 1], g.ab[0, 0, 0]) - np.arctan2(blue[1], blue[0]))
+    assert abs((hue + 180) % 360 - 180) < 5  # the same hue, less of it
+    pts = guide_from_points([(1, 1, (0, 0, 255)), (2, 2, (128, 128, 128))], l_full)
+    assert "1 of 2 hints asked for more colour" in pts.notices[0]
+
+
+def test_a_one_pixel_hint_in_a_large_scan_reaches_the_network_whole():
+    h, w = 2000, 3000
+    ab, mask = np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
+    ab[1000, 1500], mask[1000, 1500] = (30.0, -20.0), 1.0
+    net = guide_net(Guide(ab=ab, mask=mask), (h, w), (100, 150))
+    assert net.shape == (3, 100, 150) and net[2].max() == 1.0 and (net[2] > 0).sum() <= 4
+    y, x = np.unravel_index(net[2].argmax(), net[2].shape)
+    assert abs(y - 50) <= 1 and abs(x - 75) <= 1
+    np.testing.assert_allclose(net[:2, y, x] * 110, (30.0, -20.0), atol=0.1)
+    pts = guide_net(Guide(points=((1500.0, 1000.0, (30.0, -20.0)),)), (h, w), (100, 150))
+    assert (pts[2] > 0).sum() == 25  # a point is a 5x5 square of network pixels
+
+
+def test_hints_change_a_hint_models_colours_and_keep_the_lightness(hint_ckpt, tiny_ckpt):
+    img = gradient_rgb(48, 64)
+    c = Colorizer(hint_ckpt, device="cpu")
+    l_full = rgb_to_lab(img)[..., 0]
+    layer = _layer(48, 64, (0, 48, 0, 32), (20, 160, 40))
+    g = guide_from_layer(layer[..., :3], layer[..., 3], l_full)
+    plain, hinted = c.colorize(img), c.colorize(img, g)
+    assert np.abs(plain.astype(int) - hinted.astype(int)).max() > 10
+    for out in (plain, hinted):
+        assert np.abs(rgb_to_lab(out)[..., 0] - l_full).mean() < 1.0
+    batch = c.colorize_batch([img, img], [None, g])  # guides go with their own image
+    assert np.abs(batch[0].astype(int) - plain).max() <= 2
+    assert np.abs(batch[1].astype(int) - hinted).max() <= 2
+    with pytest.raises(ConfigError, match="not trained to take hints"):
+        Colorizer(tiny_ckpt, device="cpu").colorize(img, g)
+
+
+def test_colorize_image_with_hints_and_points(tmp_path, hint_ckpt, tiny_ckpt):
+    src, hints = tmp_path / "in.png", tmp_path / "paint.png"
+    Image.fromarray(gradient_rgb(48, 64)[..., 0]).save(src)
+    Image.fromarray(_layer(24, 32, (0, 24, 0, 16), (20, 160, 40)), "RGBA").save(hints)
+    run = CliRunner().invoke
+    base = ["image", "--model", str(hint_ckpt), "--quiet"]
+    r = run(main, [*base, str(src), str(tmp_path / "plain.png")])
+    assert r.exit_code == 0, r.output
+    r = run(
+        main,
+        [
+            *base,
+            "--hints",
+            str(hints),
+            "--hint",
+            "60,40,#0000ff",
+            str(src),
+            str(tmp_path / "h.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    plain = np.asarray(Image.open(tmp_path / "plain.png"), int)
+    hinted = np.asarray(Image.open(tmp_path / "h.png"), int)
+    assert np.abs(plain - hinted).max() > 4
+    # the error paths: one line each, naming the file or the option
+    Image.fromarray(gradient_rgb(8, 8)).save(tmp_path / "opaque.png")
+    cases = [
+        (["--hint", "1,2"], 2, "expected X,Y,#RRGGBB"),
+        (["--hint", "999,2,#ff0000"], 1, "outside the 64x48 image"),
+        (["--hints", str(tmp_path / "missing.png")], 1, "missing.png"),
+        (
+            ["--hints", str(tmp_path / "opaque.png")],
+            1,
+            "opaque.png: a hint image needs transparency",
+        ),
+    ]
+    for extra, code, msg in cases:
+        r = run(main, [*base, *extra, str(src), str(tmp_path / "x.png")])
+        assert r.exit_code == code and msg in r.output, (extra, r.output)
+        assert "Traceback" not in r.output and not (tmp_path / "x.png").exists()
+    r = run(
+        main,
+        [
+            "image",
+            "--model",
+            str(tiny_ckpt),
+            "--hint",
+            "1,2,#ff0000",
+            str(src),
+            str(tmp_path / "x.png"),
+        ],
+    )
+    assert r.exit_code == 1 and "was not trained to take hints" in r.output
+
+
+def test_dir_takes_sidecar_hints_and_never_colours_them(tmp_path, hint_ckpt, tiny_ckpt):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(gradient_rgb(48, 64)[..., 0]).save(root / f"{name}.jpg")
+    Image.fromarray(_layer(48, 64, (0, 48, 0, 32), (20, 160, 40)), "RGBA").save(
+        root / "a.hints.png"
+    )
+    r = CliRunner().invoke(
+        main, ["dir", str(root), "-o", str(tmp_path / "out"), "--model", str(hint_ckpt), "--quiet"]
+    )
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg", "b.jpg"]
+    a = np.asarray(Image.open(tmp_path / "out" / "a.jpg"), int)
+    b = np.asarray(Image.open(tmp_path / "out" / "b.jpg"), int)
+    assert np.abs(a - b).max() > 4  # the same photo, guided and not
+    # a sidecar without transparency fails its photo only, naming the sidecar
+    Image.fromarray(gradient_rgb(8, 8)).save(root / "b.hints.png")
+    r = CliRunner().invoke(
+        main, ["dir", str(root), "-o", str(tmp_path / "o2"), "--model", str(hint_ckpt), "--quiet"]
+    )
+    assert r.exit_code == 1 and "b.hints.png: a hint image needs transparency" in r.output
+    assert "1 colorized" in r.output and (tmp_path / "o2" / "a.jpg").exists()
+    r = CliRunner().invoke(
+        main, ["dir", str(root), "-o", str(tmp_path / "o3"), "--model", str(tiny_ckpt), "--quiet"]
+    )
+    assert (
+        r.exit_code == 1
+        and "a.hints.png: not used: the model was not trained to take hints" in r.output
+    )
+
+
+def test_simulated_hints_are_seeded_and_the_spread_baseline_follows_them():
+    truth = gradient_rgb(60, 80, seed=3)
+    a, b = simulate_hints(truth, 10, "photo.jpg"), simulate_hints(truth, 10, "photo.jpg")
+    np.testing.assert_array_equal(a.centres, b.centres)
+    assert a.guide.mask.sum() <= 10 * 25 and len(a.lum) == 10
+    assert not np.array_equal(simulate_hints(truth, 10, "other.jpg").centres, a.centres)
+    spread = rgb_to_lab(spread_hints(truth, a))
+    x, y = (int(v) for v in a.centres[0])
+    lab = rgb_to_lab(truth)
+    assert np.abs(spread[..., 0] - lab[..., 0]).mean() < 1.0  # the photo's L is kept
+    assert np.hypot(*(spread[y, x, 1:] - a.ab[0])) < np.hypot(*a.ab[0]) + 1e-3
