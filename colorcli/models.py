@@ -119,8 +119,8 @@ class _Net(nn.Module):
     ) -> None:
         """For a hint model, the guidance's ways in, each zero at the start and added to what
         the automatic model computes: the guide beside the first convolution (``first``: same
-        kernel and stride) and beside the first convolution of the decoder's last level
-        (``last``), and the palette onto the bottleneck's channels. With no guidance they are
+        kernel and stride), beside the first convolution of the decoder's last level
+        (``last``) and onto the head's output, and the palette onto the bottleneck's channels. With no guidance they are
         skipped, so the model is exactly the automatic one it started from."""
         self.takes_hints = cfg.hints
         if not cfg.hints:
@@ -128,8 +128,11 @@ class _Net(nn.Module):
         k, st, pad = first.kernel_size, first.stride, first.padding
         self.guide_in = nn.Conv2d(GUIDE_CHANNELS, first.out_channels, k, st, pad, bias=False)
         self.guide_up = nn.Conv2d(GUIDE_CHANNELS, last.out_channels, 3, 1, 1, bias=False)
+        # and onto the logits themselves: a hint can raise its own colour's bins where it is
+        # (colorcli.train.step.init_guide_out starts it so), the deeper ways spread it
+        self.guide_out = nn.Conv2d(GUIDE_CHANNELS, self.head.out_channels, 5, 1, 2, bias=False)
         self.palette_in = nn.Linear(cfg.num_bins, bottleneck)
-        for m in (self.guide_in, self.guide_up, self.palette_in):
+        for m in (self.guide_in, self.guide_up, self.guide_out, self.palette_in):
             for p in m.parameters():
                 nn.init.zeros_(p)
 
@@ -148,6 +151,12 @@ class _Net(nn.Module):
             y = m(y)
         return y
 
+    def _out(self, out: torch.Tensor, guide: torch.Tensor | None) -> torch.Tensor:
+        """The head's output, the guide's last way in added; tanh for a regression head."""
+        if guide is not None and self.takes_hints:
+            out = out + self.guide_out(pool_guide(guide, out.shape[-2:]).to(out.dtype))
+        return torch.tanh(out) if self.head_kind == "regression" else out
+
     def _with_palette(self, x: torch.Tensor, palette: torch.Tensor | None) -> torch.Tensor:
         if palette is None or not self.takes_hints:
             return x
@@ -165,7 +174,12 @@ def pool_guide(guide: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.cat([summed[:, :2] / m.clamp(min=1e-6), m.clamp(max=1.0)], 1)
 
 
-GUIDANCE_PREFIXES = ("guide_in", "guide_up", "palette_in")  # a hint model's own parameters
+GUIDANCE_PREFIXES = (
+    "guide_in",
+    "guide_up",
+    "guide_out",
+    "palette_in",
+)  # a hint model's own parameters
 GUIDE_CHANNELS = 3  # hinted a / 110, b / 110, mask
 _REGISTRY: dict[str, type[_Net]] = {}
 
@@ -293,8 +307,7 @@ class ColorUNet(_Net):
                 x = block[1](self._guided(block[0], x, guide, "guide_up"))
             else:
                 x = block(x)
-        out = self.head(x)
-        return torch.tanh(out) if self.head_kind == "regression" else out
+        return self._out(self.head(x), guide)
 
 
 @register("eccv16")
@@ -349,7 +362,7 @@ class ECCV16(_Net):
         x = self.body[4:9](x)
         last = self.body[9]  # the last stage, at 1/4: the guide again
         out = self.head(last[1:](self._guided(last[0], x, guide, "guide_up")))
-        return torch.tanh(out) if self.head_kind == "regression" else out
+        return self._out(out, guide)
 
 
 def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

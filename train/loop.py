@@ -52,6 +52,7 @@ from colorcli.train.step import (
     compute_loss,
     ema_update,
     init_from_checkpoint,
+    init_guide_out,
     make_batch,
     param_groups,
     train_mode,
@@ -202,6 +203,8 @@ def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
     step = max(model.output_stride, model.input_multiple)
     if cfg.crop % step:
         raise ConfigError(f"crop {cfg.crop} must be a multiple of {step} for {cfg.arch}")
+    if cfg.hints and not resume:
+        init_guide_out(model, bins)
     if cfg.init and not resume:
         init_from_checkpoint(model, Path(cfg.init), cfg, bins)
     elif cfg.pretrained and not resume:

@@ -37,6 +37,25 @@ def param_groups(model: ColorNet, cfg: TrainConfig) -> list[dict[str, Any]]:
     return [{"params": ps, "lr_scale": scale} for scale, ps in groups.items()]
 
 
+HINT_SIGMA = 5.0  # ab units: how sharply a hint's own bins are raised at the start
+
+
+def init_guide_out(model: ColorNet, bins: np.ndarray, sigma: float = HINT_SIGMA) -> None:
+    """Start a classification hint model's guide-to-logits way so that a hint raises the bins
+    near its colour where it is: logit_q += (<ab, ab_q> - mask |ab_q|^2 / 2) / sigma^2, which
+    is -|ab - ab_q|^2 / (2 sigma^2) up to a term the softmax ignores (its centre tap only)."""
+    if not model.takes_hints or model.head_kind != "classification":
+        return
+    w = model.guide_out.weight  # (Q, 3, k, k)
+    q = torch.as_tensor(bins, dtype=w.dtype)
+    c = w.shape[-1] // 2
+    with torch.no_grad():
+        w.zero_()
+        w[:, 0, c, c] = q[:, 0] * AB_NORM / sigma**2  # the guide holds ab / 110
+        w[:, 1, c, c] = q[:, 1] * AB_NORM / sigma**2
+        w[:, 2, c, c] = -(q**2).sum(1) / (2 * sigma**2)
+
+
 def train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
     """Training mode; with ``freeze_bn`` the batch norms keep the statistics they started with
     (fine-tuning with small batches, where a batch's own statistics are noisy)."""
@@ -70,7 +89,7 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
         raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
     state = ckpt.build().state_dict()  # float32, and a damaged file is one line
     if own.hints and not mc.get("hints"):
-        # an automatic model starts a hint model: the guidance's own ways in keep their zeros
+        # an automatic model starts a hint model: the guidance's own ways in keep their start
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith(GUIDANCE_PREFIXES) for k in missing):
             raise ConfigError(f"--init {path}: its weights do not fit this model")
