@@ -92,3 +92,39 @@ def video_cmd(
             f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
             err=str(dst) == "-",
         )
+
+
+@cc.main.command("scenes")
+@click.argument("src", type=click.Path(path_type=Path, dir_okay=True))
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=True, file_okay=False))
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=VideoOptions.rate,
+    show_default=True,
+    help="Frames per second of a numbered-frame sequence SRC.",
+)
+@cc.colorize_options(exclude=("batch_size",))
+@cc.handle_errors
+def scenes_cmd(src: Path, out: Path, rate: float, overwrite: bool, quiet: bool, **opts) -> None:
+    """Write the first frame of each scene of SRC as OUT/<N>.png (N: the frame's number from 0),
+    coloured by the model as a starting point. Recolour any of them in an editor (or with
+    colorize image --hints), then give the folder to colorize video --refs. Stills already in
+    OUT are kept unless --overwrite."""
+    from colorcli.events import Frames, Notice, VideoDone, VideoStart
+    from colorcli.scenes import write_scene_stills
+
+    done = None
+    with cc.Bar(quiet) as bar:
+        task = None
+        for ev in write_scene_stills(src, out, cc.make_colorizer(opts), rate, overwrite):
+            if isinstance(ev, VideoStart):
+                task = bar.add("finding scenes", ev.total, "frames")
+            elif isinstance(ev, Frames):
+                bar.update(task, advance=ev.n, elapsed=ev.elapsed)
+            elif isinstance(ev, Notice):
+                cc.echo(f"notice: {ev.message}")
+            elif isinstance(ev, VideoDone):
+                done = ev
+    if done is not None and not quiet:
+        cc.echo(f"{done.frames} stills of {done.promised} frames -> {done.path}")
