@@ -23,6 +23,7 @@ import numpy as np
 from colorcli.kernels import temporal_smooth
 from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import FlowPropagator
+from colorcli.refs import RefGuide, guide_of
 
 
 class AbPredictor(Protocol):
@@ -31,18 +32,28 @@ class AbPredictor(Protocol):
     batch_size: keys per network call (may shrink after an out-of-memory back-off).
     device_type: "cpu" or "cuda" (sets the default keyframe interval).
     net_shape(h, w): the (h, w) the network sees for a frame of that size.
-    predict_ab(l_nets): (h, w) float32 L* maps at network size -> (h', w', 2) float32 ab each,
-    saturation applied.
+    predict_ab(l_nets, guides, palettes): (h, w) float32 L* maps at network size -> (h', w', 2)
+    float32 ab each, saturation applied; guides and palettes (a hint model: ``takes_hints``)
+    as ``Colorizer.predict_ab`` takes them.
     """
 
     batch_size: int
+    ab_bins: np.ndarray  # (Q, 2) float32: the bins a palette is over
+
+    @property
+    def takes_hints(self) -> bool: ...
 
     @property
     def device_type(self) -> str: ...
 
     def net_shape(self, h: int, w: int) -> tuple[int, int]: ...
 
-    def predict_ab(self, l_nets: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+    def predict_ab(
+        self,
+        l_nets: Sequence[np.ndarray],
+        guides: Sequence[np.ndarray | None] | None = None,
+        palettes: Sequence[np.ndarray | None] | None = None,
+    ) -> list[np.ndarray]: ...
 
 
 class Route(Protocol):
@@ -121,9 +132,15 @@ class FilmColourer:
     """
 
     def __init__(
-        self, predictor: AbPredictor, route: Route, every: int, smooth: float, sigma_l: float
+        self,
+        predictor: AbPredictor,
+        route: Route,
+        every: int,
+        smooth: float,
+        sigma_l: float,
+        refs: RefGuide | None = None,
     ) -> None:
-        self.predictor, self.route, self.every = predictor, route, every
+        self.predictor, self.route, self.every, self.refs = predictor, route, every, refs
         self.smoother = TemporalSmoother(smooth, sigma_l)
         self.cuts = SceneCutDetector()
         self.propagator = FlowPropagator() if every > 1 else None
@@ -156,8 +173,29 @@ class FilmColourer:
         """Scene cuts at which the smoother started afresh."""
         return self.smoother.resets
 
+    def _predict_keys(self) -> list[np.ndarray]:
+        """The network's ab for each group's key; with stills and a hint model, guided by the
+        nearest still of its scene."""
+        l_keys = [g[0][3] for g in self._groups]
+        if self.refs is None or not self.predictor.takes_hints:
+            return self.predictor.predict_ab(l_keys)
+        warps = [self.refs.warp(g[0][1], g[0][3]) for g in self._groups]
+        guides = [None if w is None else guide_of(w[0], w[1], w[0].shape[:2]) for w in warps]
+        palettes = [None if w is None else self.refs.palette(w[2]) for w in warps]
+        return self.predictor.predict_ab(l_keys, guides, palettes)
+
+    def _with_still(self, ab: np.ndarray, index: int, l_net: np.ndarray) -> np.ndarray:
+        """A frame's ab drawn to its scene's still where the still is trusted."""
+        w = self.refs.warp(index, l_net) if self.refs is not None else None
+        if w is None:
+            return ab
+        hs, ws = ab.shape[:2]
+        warped = cv2.resize(w[0], (ws, hs), interpolation=cv2.INTER_AREA)
+        trust = cv2.resize(w[1], (ws, hs), interpolation=cv2.INTER_AREA)[..., None]
+        return (trust * warped + (1.0 - trust) * ab).astype(np.float32)
+
     def _run(self) -> list[Coloured]:
-        abs_ = self.predictor.predict_ab([g[0][3] for g in self._groups])
+        abs_ = self._predict_keys()
         out = []
         for group, ab_key in zip(self._groups, abs_, strict=True):
             prev: tuple[np.ndarray, np.ndarray] | None = None
@@ -169,12 +207,14 @@ class FilmColourer:
                     else l_net
                 )
                 if j == 0:
-                    ab = self.smoother(np.ascontiguousarray(ab_key), l_small, cut)
+                    ab = self._with_still(np.ascontiguousarray(ab_key), index, l_net)
+                    ab = self.smoother(ab, l_small, cut)
                 else:
                     # the warped colour goes through the smoother like a prediction: where L is
                     # steady it keeps the previous colour (no wobble from flow noise), where L
                     # changed it takes the warped one
-                    ab = self.smoother(self.propagator(prev[0], prev[1], l_small), l_small, False)
+                    ab = self.propagator(prev[0], prev[1], l_small)
+                    ab = self.smoother(self._with_still(ab, index, l_net), l_small, False)
                 prev = (ab, l_small)
                 out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from colorcli.errors import ConfigError, MediaError
-from colorcli.kernels import lab_to_rgb, rgb_to_lab
+from colorcli.kernels import lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.kernels.lab import AB_NORM
 
 SIDECAR = ".hints.png"  # <stem>.hints.png beside a photo guides it in colorize dir
@@ -126,6 +126,15 @@ def guide_from_points(
     return Guide(points=tuple(out), notices=notes)
 
 
+def palette_of(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Distribution of ab colours over the bins (nearest bin). ab: (..., 2) float32 Lab units;
+    returns (Q,) float32 summing to 1."""
+    flat = np.ascontiguousarray(ab.reshape(-1, 2), np.float32)
+    idx, _ = soft_encode(flat, bins, 1, 5.0)
+    hist = np.bincount(idx[:, 0], minlength=len(bins)).astype(np.float32)
+    return hist / max(1.0, hist.sum())
+
+
 def merge(a: Guide | None, b: Guide | None) -> Guide | None:
     """Both guides' hints; where both hint a pixel, ``b``'s."""
     if a is None or a.empty:
@@ -144,7 +153,8 @@ def merge(a: Guide | None, b: Guide | None) -> Guide | None:
 
 
 def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -> np.ndarray:
-    """The guide at the network's input resolution: (3, h, w) float32, ab / 110 and the mask.
+    """The guide at the network's input resolution: (3, h, w) float32, mask * ab / 110 and
+    the mask.
 
     Each network pixel takes the mask-weighted mean colour of the hints it covers and the
     highest confidence among them, so a one-pixel hint in a large scan still counts whole.
@@ -169,7 +179,7 @@ def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -
         out[0, y0 : cy + r + 1, x0 : cx + r + 1] = ab[0]
         out[1, y0 : cy + r + 1, x0 : cx + r + 1] = ab[1]
         out[2, y0 : cy + r + 1, x0 : cx + r + 1] = 1.0
-    out[:2] /= AB_NORM
+    out[:2] *= out[2:] / AB_NORM  # premultiplied by the mask
     return out
 
 
@@ -181,5 +191,6 @@ __all__ = [
     "guide_from_layer",
     "guide_net",
     "merge",
+    "palette_of",
     "parse_point",
 ]

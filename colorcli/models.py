@@ -1,8 +1,8 @@
 """Colorization networks: one registry, one ``build_model(arch, cfg)``, one written contract.
 
 Every model maps normalised lightness ``(N, 1, H, W)`` (``(L - 50) / 100``), and, when built with
-``hints``, a guide ``(N, 3, H, W)`` (hinted ab / 110 and a confidence mask in [0, 1]; zeros are no
-hint) and a palette ``(N, Q)`` (a distribution over the ab bins, or zeros for none) to either logits over
+``hints``, a guide ``(N, 3, H, W)`` (hinted ab / 110 times a confidence mask in [0, 1], and the
+mask; zeros are no hint) and a palette ``(N, Q)`` (a distribution over the ab bins, or zeros for none) to either logits over
 the ab bins ``(N, Q, H / s, W / s)`` (classification head) or ab / 110 in [-1, 1]
 ``(N, 2, H / s, W / s)`` (regression head, tanh), where ``s = model.output_stride``. H and W must
 be multiples of ``model.input_multiple``; the Colorizer pads to that. What the Colorizer and the
@@ -164,14 +164,11 @@ class _Net(nn.Module):
 
 
 def pool_guide(guide: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """A guide (N, 3, H, W) at ``size``: area-averaged, its ab weighted by the mask, the mask
-    the fraction of hinted area."""
+    """A guide (N, 3, H, W) at ``size``, area-averaged: its ab channels are premultiplied by
+    the mask, so the average stays premultiplied by the hinted fraction of each cell."""
     if tuple(guide.shape[-2:]) == tuple(size):
         return guide
-    mask = guide[:, 2:]
-    summed = F.adaptive_avg_pool2d(torch.cat([guide[:, :2] * mask, mask], 1), size)
-    m = summed[:, 2:]
-    return torch.cat([summed[:, :2] / m.clamp(min=1e-6), m.clamp(max=1.0)], 1)
+    return F.adaptive_avg_pool2d(guide, size)
 
 
 GUIDANCE_PREFIXES = (
@@ -180,7 +177,7 @@ GUIDANCE_PREFIXES = (
     "guide_out",
     "palette_in",
 )  # a hint model's own parameters
-GUIDE_CHANNELS = 3  # hinted a / 110, b / 110, mask
+GUIDE_CHANNELS = 3  # mask * a / 110, mask * b / 110, mask
 _REGISTRY: dict[str, type[_Net]] = {}
 
 

@@ -194,6 +194,13 @@ class VideoOptions:
             min_open=True,
         ),
     )
+    refs: str | None = field(
+        default=None,
+        metadata=opt(
+            "Folder of coloured stills <N>.png|jpg|tif, each the true colour of frame N (from 0; colorize scenes writes a starting set): carried forward and backward through N's scene.",
+            path="dir",
+        ),
+    )
     segment_seconds: float = field(
         default=5.0,
         metadata=opt(

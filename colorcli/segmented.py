@@ -32,6 +32,7 @@ from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
+from colorcli.refs import refs_identity
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmReader, FilmWriter
 from colorcli.videoprobe import frame_sequence, is_sequence, open_input, pick_pix_fmt
@@ -65,6 +66,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--keyframes": every,
         "--segment-seconds": o.segment_seconds,
         "--rate": o.rate,
+        "--refs": refs_identity(o.refs),
         **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
         "colorcli": __version__,
     }
@@ -168,7 +170,9 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
             job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth
         )
         reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
-        colourer = FilmColourer(colorizer, route, every, job.opts.smooth, job.opts.sigma_l)
+        colourer = FilmColourer(
+            colorizer, route, every, job.opts.smooth, job.opts.sigma_l, job.refs
+        )
 
         def open_writer(s: Segment, c: Claim) -> _SegmentWriter:
             meter = TemporalMeter() if job.opts.stats else None

@@ -9,6 +9,7 @@ codec and the input before any model is built; ``colorize_video`` runs the film.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
+from colorcli.refs import RefGuide
 from colorcli.videoio import FilmReader, FilmWriter
 from colorcli.videoprobe import (
     VideoInfo,
@@ -60,6 +62,7 @@ class VideoJob:
     joined: bool = False  # a shard that found the film joined by another run already
     source: Any = None  # the open input container of a film arriving on a pipe
     sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
+    refs: RefGuide | None = None  # the --refs stills, once loaded (colorize_video)
 
     @property
     def piped(self) -> bool:
@@ -109,6 +112,14 @@ def prepare_video(
     piped = not isinstance(src, str | Path) or not isinstance(dst, str | Path)
     if shard is not None and piped:
         raise ConfigError("--shard needs files: a film on a pipe is one encode")
+    if opts.refs is not None:
+        if not isinstance(src, str | Path):
+            raise ConfigError(
+                "--refs needs the film as a file: it is read twice (once for its scenes)"
+            )
+        from colorcli.refs import find_stills
+
+        find_stills(Path(opts.refs))  # an empty or missing folder fails before any work
     source = sink = None
     if not isinstance(src, str | Path):
         source, src = open_pipe(src, PIPE_IN), PIPE_IN
@@ -160,6 +171,8 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
         yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
         return
+    if job.opts.refs is not None:
+        job = dataclasses.replace(job, refs=_refs(job, colorizer))
     if job.fmt == "sequence":
         from colorcli.sequence import colorize_to_sequence
 
@@ -170,6 +183,24 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield from colorize_segmented(job, colorizer)
     else:
         yield from _continuous(job, colorizer)
+
+
+def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
+    """The stills of ``--refs`` for this film, or None."""
+    if job.opts.refs is None:
+        return None
+    from colorcli.guide import palette_of
+    from colorcli.refs import load_refs
+
+    bins = colorizer.ab_bins if colorizer.takes_hints else None
+    return load_refs(
+        Path(job.opts.refs),
+        job.src,
+        job.opts.rate,
+        colorizer.net_shape(job.info.height, job.info.width),
+        job.promised,
+        None if bins is None else (lambda ab: palette_of(ab, bins)),
+    )
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
@@ -223,7 +254,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,
     )  # fmt: skip
-    colourer = FilmColourer(colorizer, route, every, opts.smooth, opts.sigma_l)
+    colourer = FilmColourer(colorizer, route, every, opts.smooth, opts.sigma_l, job.refs)
     try:
         writer.start(
             route.new_frame,

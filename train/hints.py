@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from colorcli.kernels import soft_encode
+from colorcli.guide import palette_of
 from colorcli.kernels.lab import AB_NORM
 
 P_NONE = 0.25  # crops with no local hints
@@ -24,15 +24,6 @@ P_PALETTE = 0.2  # crops that also get their palette
 MEAN_POINTS = 8
 MAX_POINTS = 48
 MAX_PATCH = 9
-
-
-def palette_of(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Distribution of ab colours over the bins (nearest bin). ab: (..., 2) float32 Lab units;
-    returns (Q,) float32 summing to 1."""
-    flat = np.ascontiguousarray(ab.reshape(-1, 2), np.float32)
-    idx, _ = soft_encode(flat, bins, 1, 5.0)
-    hist = np.bincount(idx[:, 0], minlength=len(bins)).astype(np.float32)
-    return hist / max(1.0, hist.sum())
 
 
 def _points(ab: np.ndarray, rng: np.random.Generator, guide: np.ndarray) -> None:
@@ -65,7 +56,7 @@ def simulate_guidance(
     """Hints for a batch drawn from its true colours.
 
     ab: (B, H, W, 2) float32 true ab in Lab units, at the network's input resolution. Returns
-    guide (B, 3, H, W) float32 (ab / 110 where hinted, mask in [0, 1]) and palette (B, Q)
+    guide (B, 3, H, W) float32 (mask * ab / 110, the mask in [0, 1]) and palette (B, Q)
     float32 (zeros for a crop without one).
     """
     b, h, w, _ = ab.shape
@@ -79,5 +70,5 @@ def simulate_guidance(
             _dense(ab[i], rng, guide[i])
         if rng.random() < P_PALETTE:
             palette[i] = palette_of(ab[i, ::4, ::4], bins)
-    guide[:, :2] /= AB_NORM
+    guide[:, :2] *= guide[:, 2:] / AB_NORM  # premultiplied by the mask
     return guide, palette

@@ -37,13 +37,16 @@ def param_groups(model: ColorNet, cfg: TrainConfig) -> list[dict[str, Any]]:
     return [{"params": ps, "lr_scale": scale} for scale, ps in groups.items()]
 
 
-HINT_SIGMA = 5.0  # ab units: how sharply a hint's own bins are raised at the start
+HINT_SIGMA = 12.0  # ab units: how sharply a hint's own bins are raised at the start (sharper
+# costs more where a hint is a patch's mean colour and its pixels vary)
 
 
 def init_guide_out(model: ColorNet, bins: np.ndarray, sigma: float = HINT_SIGMA) -> None:
     """Start a classification hint model's guide-to-logits way so that a hint raises the bins
-    near its colour where it is: logit_q += (<ab, ab_q> - mask |ab_q|^2 / 2) / sigma^2, which
-    is -|ab - ab_q|^2 / (2 sigma^2) up to a term the softmax ignores (its centre tap only)."""
+    near its colour where it is: with the guide's ab premultiplied by the mask m,
+    logit_q += m (<ab, ab_q> - |ab_q|^2 / 2) / sigma^2 = -m |ab - ab_q|^2 / (2 sigma^2) up to a
+    term the softmax ignores (its centre tap only): a Gaussian on the hint's colour, as strong
+    as the hint is trusted."""
     if not model.takes_hints or model.head_kind != "classification":
         return
     w = model.guide_out.weight  # (Q, 3, k, k)
@@ -51,7 +54,7 @@ def init_guide_out(model: ColorNet, bins: np.ndarray, sigma: float = HINT_SIGMA)
     c = w.shape[-1] // 2
     with torch.no_grad():
         w.zero_()
-        w[:, 0, c, c] = q[:, 0] * AB_NORM / sigma**2  # the guide holds ab / 110
+        w[:, 0, c, c] = q[:, 0] * AB_NORM / sigma**2  # the guide holds m ab / 110
         w[:, 1, c, c] = q[:, 1] * AB_NORM / sigma**2
         w[:, 2, c, c] = -(q**2).sum(1) / (2 * sigma**2)
 

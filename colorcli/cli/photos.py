@@ -122,7 +122,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     show_default=True,
     help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.",
 )
-@cc.options_from(VideoOptions, exclude=("start", "end", "stats"))
+@cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs"))
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) -> None:

@@ -1,0 +1,223 @@
+"""Coloured stills carried through their scenes: ``DIR/<N>.png`` is the true colour of frame N,
+carried onto every frame of N's scene, forward and backward: each pixel takes the still warped
+along the optical flow of the lightness (where the flow holds both ways) or the still as it is,
+whichever agrees with the frame's lightness; the model fills the scenes no still shows."""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from colorcli.compose import lightness, shrink_l
+from colorcli.errors import ColorcliError, MediaError
+from colorcli.imageio import read_image
+from colorcli.kernels import rgb_to_lab
+from colorcli.kernels.lab import AB_NORM
+from colorcli.metrics import SceneCutDetector
+from colorcli.videoprobe import open_input
+
+STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+FLOW_TOLERANCE = 2.0  # network pixels of forward-backward disagreement at 0.6 trust
+PICK_TOLERANCE = 2.0  # L* units: which reading of the still a pixel takes
+# frames from the still at which its trust has fallen to 1/e. The trust does not fall with the
+# lightness's disagreement: on the validation clip any reading of a still beat the model's own
+# guess there (29.91 dB with a fall-back at 60 L* units, 30.06 without)
+REACH = 500
+
+
+def refs_identity(folder: str | None) -> dict[str, list[int]] | None:
+    """What a resumed film must find again of its stills: each one's size and change time (a
+    recoloured still makes the finished segments stale)."""
+    if folder is None:
+        return None
+    out = {}
+    for n, p in find_stills(Path(folder)).items():
+        st = p.stat()
+        out[f"{n}:{p.name}"] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def find_stills(folder: Path) -> dict[int, Path]:
+    """``<N>.png|jpg|tif`` under ``folder`` by frame number N; MediaError naming the folder when
+    it is not one or holds none, or naming the two files that claim one frame."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MediaError(folder, "no such folder of stills (--refs)")
+    found: dict[int, Path] = {}
+    for p in sorted(folder.iterdir()):
+        m = re.fullmatch(r"(\d+)", p.stem)
+        if m is None or p.suffix.lower() not in STILL_EXTS or not p.is_file():
+            continue
+        n = int(m.group(1))
+        if n in found:
+            raise MediaError(p, f"frame {n} has two stills ({found[n].name} and {p.name})")
+        found[n] = p
+    if not found:
+        raise MediaError(folder, "no stills named <N>.png, .jpg or .tif (N: a frame number from 0)")
+    return found
+
+
+def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[int], int]:
+    """First frame of each scene (0 first) and the frame count, from one decoding pass with
+    the film's own cut detector on the lightness it sees."""
+    cuts = SceneCutDetector()
+    starts, n = [0], 0
+    with contextlib.closing(open_input(src, rate)) as inp:
+        stream = inp.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in inp.decode(stream):
+                lum = shrink_l(lightness(frame.to_ndarray(format="gray")), net_hw)[::2, ::2]
+                if cuts(lum) and n > 0:
+                    starts.append(n)
+                n += 1
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the film's own run says so
+    return starts, n
+
+
+@dataclass
+class _Still:
+    rgb: np.ndarray  # the still as given, full size
+    at: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]  # grid shape -> (L, ab) there
+    palette: np.ndarray | None
+
+
+class RefGuide:
+    """The stills of a film, ready to guide each of its frames.
+
+    stills: frame number -> (H, W, 3) uint8 / uint16 RGB; starts: first frame of each scene;
+    palette_of: ab (..., 2) -> (Q,) distribution over the model's bins (None: no palette).
+    """
+
+    def __init__(
+        self,
+        stills: dict[int, np.ndarray],
+        starts: list[int],
+        palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self.starts = sorted(starts)
+        self.stills = {n: _Still(rgb, {}, None) for n, rgb in stills.items()}
+        self._by_scene: dict[int, list[int]] = {}
+        for n in sorted(self.stills):
+            self._by_scene.setdefault(self.scene(n), []).append(n)
+        self.palette_of = palette_of
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def scene(self, index: int) -> int:
+        return bisect.bisect_right(self.starts, index) - 1
+
+    def nearest(self, index: int) -> int | None:
+        """The still of ``index``'s scene nearest to it, or None."""
+        ns = self._by_scene.get(self.scene(index))
+        return None if not ns else min(ns, key=lambda n: (abs(n - index), n))
+
+    def _at(self, n: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        still = self.stills[n]
+        if shape not in still.at:
+            h, w = shape
+            rgb = still.rgb
+            if rgb.dtype == np.uint16:
+                rgb = rgb.astype(np.float32) / 65535.0
+            lab = rgb_to_lab(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))
+            still.at[shape] = (
+                np.ascontiguousarray(lab[..., 0]),
+                np.ascontiguousarray(lab[..., 1:]),
+            )
+            if self.palette_of is not None and still.palette is None:
+                still.palette = self.palette_of(still.at[shape][1])
+        return still.at[shape]
+
+    def warp(self, index: int, l_cur: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """The nearest still's colour on a frame, and how far to trust it.
+
+        Two readings of the still compete at each pixel: the still warped along the optical
+        flow from it to the frame (right where things moved, if the flow holds both ways) and
+        the still as it is (right where nothing moved, or where the flow fails); each counts as
+        much as its own lightness agrees with the frame's; the trust falls only with the
+        distance from the still (``REACH``). l_cur: (h, w) float32 L* of
+        frame ``index`` at the network's size. Returns (ab (h, w, 2) float32, trust (h, w)
+        float32 in [0, 1], the still's number), or None when no still is in its scene.
+        """
+        n = self.nearest(index)
+        if n is None:
+            return None
+        l_ref, ab_ref = self._at(n, l_cur.shape)
+        if n == index:
+            return ab_ref.copy(), np.ones(l_cur.shape, np.float32), n
+        h, w = l_cur.shape
+        ab_w, l_w, held = self._follow(l_ref, ab_ref, l_cur)
+        w_moved = _agree(l_cur, l_w, PICK_TOLERANCE) * held
+        w_still = _agree(l_cur, l_ref, PICK_TOLERANCE)
+        total = w_moved + w_still + 1e-6
+        ab = (w_moved[..., None] * ab_w + w_still[..., None] * ab_ref) / total[..., None]
+        trust = np.full((h, w), np.exp(-abs(index - n) / REACH), np.float32)
+        return ab.astype(np.float32), trust.astype(np.float32), n
+
+    def _follow(self, l_ref: np.ndarray, ab_ref: np.ndarray, l_cur: np.ndarray):
+        """The still's ab and L warped onto ``l_cur``, and where the flow holds both ways (and
+        stays inside the picture), in [0, 1]."""
+        h, w = l_cur.shape
+        u8 = [np.clip(x * 2.55 + 0.5, 0, 255).astype(np.uint8) for x in (l_cur, l_ref)]
+        back = self.dis.calc(u8[0], u8[1], None)  # frame pixel -> where it is in the still
+        fwd = self.dis.calc(u8[1], u8[0], None)  # still pixel -> where it is in the frame
+        gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+        mx, my = gx + back[..., 0], gy + back[..., 1]
+
+        def pull(a: np.ndarray) -> np.ndarray:
+            return cv2.remap(a, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+        err = np.hypot(back[..., 0] + pull(fwd[..., 0]), back[..., 1] + pull(fwd[..., 1]))
+        inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+        held = np.exp(-0.5 * (err / FLOW_TOLERANCE) ** 2) * inside
+        return pull(ab_ref).reshape(h, w, 2), pull(l_ref), held.astype(np.float32)
+
+    def palette(self, n: int) -> np.ndarray | None:
+        return self.stills[n].palette
+
+
+def _agree(l_cur: np.ndarray, l_other: np.ndarray, tolerance: float) -> np.ndarray:
+    """How well two lightness maps agree, per pixel, in [0, 1]."""
+    return np.exp(-0.5 * ((l_cur - l_other) / tolerance) ** 2).astype(np.float32)
+
+
+def guide_of(ab: np.ndarray, trust: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
+    """A warped still as a hint model's guide at the network's input size: (3, h, w) float32."""
+    h, w = net_hw
+    pm = np.dstack([ab * trust[..., None] / AB_NORM, trust])  # premultiplied, as guides are
+    up = cv2.resize(pm, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(up.transpose(2, 0, 1), np.float32)
+
+
+def load_refs(
+    folder: Path, src: Path, rate: float, net_hw: tuple[int, int], frames: int, palette_of=None
+) -> RefGuide:
+    """The stills of ``folder`` for the film ``src`` (``frames``: its frame count if known):
+    MediaError naming a still that cannot be read or whose N is past the film's end."""
+    paths = find_stills(folder)
+    starts, counted = scene_starts(src, rate, net_hw)
+    total = counted or frames
+    stills = {}
+    for n, p in paths.items():
+        if total and n >= total:
+            raise MediaError(
+                p, f"frame {n} is past the film's end (it has {total} frames, 0 to {total - 1})"
+            )
+        try:
+            img = read_image(p)
+        except ColorcliError as e:
+            raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
+        px = img.pixels
+        stills[n] = np.repeat(px[..., None], 3, axis=-1) if px.ndim == 2 else px
+    return RefGuide(stills, starts, palette_of)
+
+
+__all__ = ["RefGuide", "find_stills", "guide_of", "load_refs", "refs_identity", "scene_starts"]

@@ -1,0 +1,97 @@
+"""colorize video --refs: coloured stills carried through their scenes (with an automatic and
+a hint model, segmented or not), their identity in the resume fingerprint, and the error paths."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from colorcli.cli import main
+from colorcli.kernels import compose_rgb8, rgb_to_lab
+from colorcli.refs import find_stills
+from tests.media import make_clip, read_clip
+
+AB = (-15.0, 10.0)  # the still's colour: a mild green, far from the tiny models' warm one
+
+
+def _still(frame_rgb: np.ndarray, path) -> None:
+    lum = rgb_to_lab(frame_rgb)[..., 0]
+    ab = np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()
+    Image.fromarray(compose_rgb8(lum, ab)).save(path)
+
+
+@pytest.mark.parametrize("model", ["tiny_ckpt", "hint_ckpt"])
+@pytest.mark.parametrize("segments", ["0", "1"])
+def test_a_still_colours_its_scene_and_only_its_scene(tmp_path, request, model, segments):
+    ckpt = request.getfixturevalue(model)
+    src = make_clip(tmp_path / "in.mp4", n=40, size=(64, 96), cut_at=20, audio=None)
+    frames = read_clip(src)["frames"]
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _still(frames[5], refs / "5.png")  # mid-scene: carried backward to 0 and forward to 19
+    dst = tmp_path / "out.mkv"
+    args = ["video", str(src), str(dst), "--model", str(ckpt), "--refs", str(refs), "-q"]
+    r = CliRunner().invoke(main, [*args, "--codec", "ffv1", "--segment-seconds", segments])
+    assert r.exit_code == 0, r.output
+    out = read_clip(dst)["frames"]
+    assert len(out) == 40
+
+    def mean_ab(rgb):
+        return rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(axis=0)
+
+    offs = []
+    for i in range(40):
+        # the still's colour as each frame's own lightness can show it
+        lum = rgb_to_lab(frames[i])[..., 0]
+        want = mean_ab(compose_rgb8(lum, np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()))
+        offs.append(float(np.hypot(*(mean_ab(out[i]) - want))))
+    # the still's scene, before and after it, within chroma subsampling and the trust's fall
+    assert np.mean(offs[:20]) < 4 and max(offs[:20]) < 8, offs[:20]
+    assert min(offs[20:]) > 15, offs[20:]  # the next scene has no still: the model's colours
+
+
+def test_stills_error_paths(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=10, audio=None)
+    frames = read_clip(src)["frames"]
+    empty, late, bad, twice = (tmp_path / d for d in ("empty", "late", "bad", "twice"))
+    for d in (empty, late, bad, twice):
+        d.mkdir()
+    (empty / "notes.txt").write_text("no stills here")
+    _still(frames[0], late / "10.png")
+    (bad / "3.png").write_bytes(b"not a picture")
+    _still(frames[0], twice / "4.png")
+    _still(frames[0], twice / "4.jpg")
+    cases = [
+        (tmp_path / "missing", 2, "does not exist"),
+        (empty, 1, "no stills named <N>.png"),
+        (late, 1, "10.png: frame 10 is past the film's end (it has 10 frames, 0 to 9)"),
+        (bad, 1, "3.png: unreadable still"),
+        (twice, 1, "frame 4 has two stills"),
+    ]
+    for refs, code, msg in cases:
+        dst = tmp_path / "out.mkv"
+        r = CliRunner().invoke(
+            main,
+            ["video", str(src), str(dst), "--model", str(tiny_ckpt), "--refs", str(refs), "-q"],
+        )
+        assert r.exit_code == code and msg in r.output and "Traceback" not in r.output, r.output
+        assert not dst.exists()
+    r = CliRunner().invoke(
+        main, ["video", "-", str(tmp_path / "o.mkv"), "--refs", str(late), "-q"], input=b""
+    )
+    assert r.exit_code == 1 and "--refs needs the film as a file" in r.output
+
+
+def test_a_recoloured_still_is_a_new_command_for_resume(tmp_path):
+    from colorcli.refs import refs_identity
+
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _still(np.full((8, 8, 3), 128, np.uint8), refs / "0.png")
+    before = refs_identity(str(refs))
+    _still(np.full((8, 8, 3), 90, np.uint8), refs / "0.png")
+    import os
+
+    st = (refs / "0.png").stat()
+    os.utime(refs / "0.png", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert refs_identity(str(refs)) != before and set(find_stills(refs)) == {0}
