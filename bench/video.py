@@ -46,7 +46,7 @@ from colorcli.options import VideoOptions  # noqa: E402
 from colorcli.video import colorize_video, prepare_video  # noqa: E402
 from tests.media import frame_picture  # noqa: E402
 
-DEFAULT_SMOOTH = VideoOptions().smooth
+DEFAULT_SMOOTH = VideoOptions().smoothing
 
 ENC = {"crf": "18", "preset": "medium"}
 

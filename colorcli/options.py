@@ -130,6 +130,10 @@ class ColorizeOptions:
     )
 
 
+SMOOTH = 0.7  # --smooth's default
+REFS_SMOOTH = 0.85  # --smooth's default with --refs
+
+
 @dataclass(frozen=True)
 class VideoOptions:
     """Encoding, smoothing and keyframe settings of a film.
@@ -158,13 +162,14 @@ class VideoOptions:
     preset: str = field(
         default="medium", metadata=opt("x264/x265 speed preset.", choices=X26X_PRESETS)
     )
-    smooth: float = field(
-        default=0.7,
+    smooth: float | None = field(
+        default=None,
         metadata=opt(
             "Temporal smoothing of colour between frames (0 disables); reset at scene cuts.",
             min=0.0,
             max=1.0,
             max_open=True,
+            default_help="0.7, or 0.85 with --refs",
         ),
     )
     sigma_l: float = 3.0
@@ -224,7 +229,7 @@ class VideoOptions:
             raise ConfigError(
                 f"--preset must be one of {', '.join(X26X_PRESETS)}, got {self.preset!r}"
             )
-        if not 0.0 <= self.smooth < 1.0:
+        if self.smooth is not None and not 0.0 <= self.smooth < 1.0:
             raise ConfigError(f"--smooth must be in [0, 1), got {self.smooth}")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ConfigError("--end must be after --start")
@@ -234,6 +239,15 @@ class VideoOptions:
         if self.codec is not None:
             return self
         return dataclasses.replace(self, codec=CONTAINER_CODECS.get(fmt, CODECS)[0])
+
+    @property
+    def smoothing(self) -> float:
+        """--smooth as given, else 0.7; with --refs 0.85, which on the validation clip kept
+        the flicker of stills carried by flow below the automatic output's (bench of record:
+        train/recipes/refs_eval.py)."""
+        if self.smooth is not None:
+            return self.smooth
+        return REFS_SMOOTH if self.refs is not None else SMOOTH
 
     def keyframes_for(self, device_type: str) -> int:
         """The keyframe interval on this device: on a GPU the network is cheap beside the codec,

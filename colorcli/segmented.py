@@ -60,7 +60,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--codec": o.codec,
         "--crf": o.crf,
         "--preset": o.preset,
-        "--smooth": o.smooth,
+        "--smooth": o.smoothing,
         "--start": o.start,
         "--end": o.end,
         "--keyframes": every,
@@ -171,7 +171,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
         )
         reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
         colourer = FilmColourer(
-            colorizer, route, every, job.opts.smooth, job.opts.sigma_l, job.refs
+            colorizer, route, every, job.opts.smoothing, job.opts.sigma_l, job.refs
         )
 
         def open_writer(s: Segment, c: Claim) -> _SegmentWriter:

@@ -254,7 +254,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,
     )  # fmt: skip
-    colourer = FilmColourer(colorizer, route, every, opts.smooth, opts.sigma_l, job.refs)
+    colourer = FilmColourer(colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs)
     try:
         writer.start(
             route.new_frame,
