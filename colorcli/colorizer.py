@@ -335,6 +335,29 @@ class Colorizer:
                 raise DeviceError(f"out of memory on the host for {what}") from e
         return out
 
+    def colorize_like(self, image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """Colorize ``image`` after a colour photo of similar content (``colorcli.refs``):
+        the reference's colours where its lightness matches (warped along the flow, or where
+        they are), the model's elsewhere; a hint model is also guided by them and their
+        palette. reference: (h, w, 3) uint8 / uint16 RGB, any size."""
+        from colorcli.guide import palette_of
+        from colorcli.refs import guide_of, reference_colours
+
+        l_full = lightness(image)
+        l_net = self.l_net(l_full)
+        ab_ref, trust = reference_colours(reference, l_full, l_net.shape)
+        if self.takes_hints:
+            guide = guide_of(ab_ref, trust, l_net.shape)
+            ab = self.predict_ab([l_net], [guide], [palette_of(ab_ref, self.ab_bins)])[0]
+        else:
+            ab = self.predict_ab([l_net])[0]
+        hs, ws = ab.shape[:2]
+        warped = cv2.resize(ab_ref, (ws, hs), interpolation=cv2.INTER_AREA)
+        t = cv2.resize(trust, (ws, hs), interpolation=cv2.INTER_AREA)[..., None]
+        ab = (t * warped * np.float32(self.saturation) + (1.0 - t) * ab).astype(np.float32)
+        dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
+        return compose_rgb(l_full, ab, dtype)
+
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""
         return self.colorize_batch([image], [guide])[0]

@@ -191,3 +191,29 @@ def test_simulated_hints_are_seeded_and_the_spread_baseline_follows_them():
     lab = rgb_to_lab(truth)
     assert np.abs(spread[..., 0] - lab[..., 0]).mean() < 1.0  # the photo's L is kept
     assert np.hypot(*(spread[y, x, 1:] - a.ab[0])) < np.hypot(*a.ab[0]) + 1e-3
+
+
+def test_colorize_image_after_a_reference_photo(tmp_path, tiny_ckpt, hint_ckpt):
+    gray = gradient_rgb(48, 64)[..., 0]
+    lum = rgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0]
+    want = np.float32((-15.0, 10.0))  # a mild green the tiny models never predict
+    from colorcli.kernels import compose_rgb8
+
+    ref = compose_rgb8(lum, np.broadcast_to(want, lum.shape + (2,)).copy())
+    src, refp = tmp_path / "in.png", tmp_path / "ref.jpg"
+    Image.fromarray(gray).save(src)
+    Image.fromarray(ref[4:, 6:]).save(refp, quality=95)  # another framing of the same view
+    for ckpt in (tiny_ckpt, hint_ckpt):
+        out = tmp_path / f"out_{ckpt.stem}.png"
+        r = CliRunner().invoke(
+            main,
+            ["image", str(src), str(out), "--model", str(ckpt), "--reference", str(refp), "-q"],
+        )
+        assert r.exit_code == 0, r.output
+        ab = rgb_to_lab(np.asarray(Image.open(out)))[..., 1:].reshape(-1, 2).mean(axis=0)
+        assert np.hypot(*(ab - want)) < 6, ab
+    base = ["image", str(src), str(tmp_path / "x.png"), "--model", str(hint_ckpt)]
+    r = CliRunner().invoke(main, [*base, "--reference", str(tmp_path / "none.jpg")])
+    assert r.exit_code == 1 and "none.jpg" in r.output and not (tmp_path / "x.png").exists()
+    r = CliRunner().invoke(main, [*base, "--reference", str(refp), "--hint", "1,1,#00ff00"])
+    assert r.exit_code == 1 and "--reference goes alone" in r.output

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 from colorcli.cli import common as cc
 from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
@@ -23,6 +24,12 @@ from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
     help="Image of wanted colours (any size, scaled to SRC): its opaque pixels (alpha >= 128) are hints, transparent ones are not; only their colour counts, not their lightness.",
 )
 @click.option(
+    "--reference",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A colour photo of similar content (the same street today, the same actor elsewhere): its colours where its lightness matches, the model's elsewhere.",
+)
+@click.option(
     "--hint",
     "points",
     multiple=True,
@@ -33,11 +40,11 @@ from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
 @cc.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def image_cmd(
-    src: Path, dst: Path, hints_path, points, overwrite: bool, quiet: bool, **opts
+    src: Path, dst: Path, hints_path, reference, points, overwrite: bool, quiet: bool, **opts
 ) -> None:
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.atomic import Claim, check_writable
-    from colorcli.errors import OutputPathError
+    from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image, write_image
     from colorcli.options import IMAGE_FORMATS
 
@@ -59,7 +66,14 @@ def image_cmd(
         if hints_path is not None or parsed:
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
-        rgb = colorizer.colorize(img.pixels, guide)
+        if reference is not None:
+            if guide is not None:
+                raise ConfigError("--reference goes alone: give hints or a reference, not both")
+            ref = read_image(reference)
+            px = ref.pixels if ref.pixels.ndim == 3 else np.repeat(ref.pixels[..., None], 3, -1)
+            rgb = colorizer.colorize_like(img.pixels, px)
+        else:
+            rgb = colorizer.colorize(img.pixels, guide)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
     if not quiet:
         cc.echo(
