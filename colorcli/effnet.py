@@ -79,7 +79,7 @@ class EffUNet(_Net):
         self.output_stride = cfg.out_stride
         self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
         self.head = _head(c, cfg)
-        self._guidance(cfg, self._conv_stem, self.up[-1][0][0], 320)  # the guide again at 1/2
+        self._guidance(cfg, self._conv_stem, [b[0][0] for b in self.up], 320)
 
     def forward(
         self,
@@ -102,10 +102,7 @@ class EffUNet(_Net):
             s = skips.pop()
             x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
             x = torch.cat([x, s], dim=1)
-            if i == len(self.up) - 1:
-                x = block[1](self._guided(block[0], x, guide, "guide_up"))
-            else:
-                x = block(x)
+            x = block[1](self._guided(block[0], x, guide, self._way("guide_up", i)))
         if self.final is not None:
             x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
             x = self.final(torch.cat([x, l_norm], dim=1))

@@ -115,19 +115,22 @@ class _Net(nn.Module):
         raise ConfigError(f"--pretrained: {self.arch} has no pretrained weights (effunet has)")
 
     def _guidance(
-        self, cfg: ModelConfig, first: nn.Conv2d, last: nn.Conv2d, bottleneck: int
+        self, cfg: ModelConfig, first: nn.Conv2d, levels: list[nn.Conv2d], bottleneck: int
     ) -> None:
         """For a hint model, the guidance's ways in, each zero at the start and added to what
         the automatic model computes: the guide beside the first convolution (``first``: same
-        kernel and stride), beside the first convolution of the decoder's last level
-        (``last``) and onto the head's output, and the palette onto the bottleneck's channels. With no guidance they are
-        skipped, so the model is exactly the automatic one it started from."""
+        kernel and stride), beside the first convolution of each decoder level (``levels``:
+        the coarse ones see far, so a hint can spread) and onto the head's output, and the
+        palette onto the bottleneck's channels. With no guidance they are skipped, so the
+        model is exactly the automatic one it started from."""
         self.takes_hints = cfg.hints
         if not cfg.hints:
             return
         k, st, pad = first.kernel_size, first.stride, first.padding
         self.guide_in = nn.Conv2d(GUIDE_CHANNELS, first.out_channels, k, st, pad, bias=False)
-        self.guide_up = nn.Conv2d(GUIDE_CHANNELS, last.out_channels, 3, 1, 1, bias=False)
+        self.guide_up = nn.ModuleList(
+            nn.Conv2d(GUIDE_CHANNELS, c.out_channels, 3, 1, 1, bias=False) for c in levels
+        )
         # and onto the logits themselves: a hint can raise its own colour's bins where it is
         # (colorcli.train.step.init_guide_out starts it so), the deeper ways spread it
         self.guide_out = nn.Conv2d(GUIDE_CHANNELS, self.head.out_channels, 5, 1, 2, bias=False)
@@ -140,13 +143,20 @@ class _Net(nn.Module):
         if not self.takes_hints and (guide is not None or palette is not None):
             raise ConfigError(f"this {self.arch} model was not trained to take hints")
 
+    def _way(self, name: str, i: int | None = None) -> nn.Module | None:
+        """A guidance way in by name (and decoder level), None for an automatic model."""
+        if not self.takes_hints:
+            return None
+        way = getattr(self, name)
+        return way if i is None else way[i]
+
     def _guided(
-        self, cbr: nn.Sequential, x: torch.Tensor, guide: torch.Tensor | None, way: str
+        self, cbr: nn.Sequential, x: torch.Tensor, guide: torch.Tensor | None, way
     ) -> torch.Tensor:
         """conv-norm-ReLU ``cbr`` on ``x``, the guide's way in ``way`` added before the norm."""
         y = cbr[0](x)
-        if guide is not None and self.takes_hints:
-            y = y + getattr(self, way)(pool_guide(guide, x.shape[-2:]).to(y.dtype))
+        if guide is not None and way is not None:
+            y = y + way(pool_guide(guide, x.shape[-2:]).to(y.dtype))
         for m in cbr[1:]:
             y = m(y)
         return y
@@ -280,7 +290,7 @@ class ColorUNet(_Net):
             )
             c = skip
         self.head = _head(c, cfg)
-        self._guidance(cfg, self.stem[0], self.up[-1][0][0], chans[5])
+        self._guidance(cfg, self.stem[0], [b[0][0] for b in self.up], chans[5])
 
     def forward(
         self,
@@ -289,7 +299,7 @@ class ColorUNet(_Net):
         palette: torch.Tensor | None = None,
     ) -> torch.Tensor:
         self._check_guidance(guide, palette)
-        x = self._guided(self.stem, l_norm, guide, "guide_in")
+        x = self._guided(self.stem, l_norm, guide, self._way("guide_in"))
         skips = [x]
         for block in self.down:
             x = block(x)
@@ -300,10 +310,7 @@ class ColorUNet(_Net):
             s = skips.pop()
             x = F.interpolate(x, size=s.shape[-2:], mode="bilinear", align_corners=False)
             x = torch.cat([x, s], dim=1)
-            if i == len(self.up) - 1:
-                x = block[1](self._guided(block[0], x, guide, "guide_up"))
-            else:
-                x = block(x)
+            x = block[1](self._guided(block[0], x, guide, self._way("guide_up", i)))
         return self._out(self.head(x), guide)
 
 
@@ -344,7 +351,7 @@ class ECCV16(_Net):
             stage(4 * w, 4 * w, 2),
         )
         self.head = _head(4 * w, cfg)
-        self._guidance(cfg, self.body[0][0][0], self.body[9][0][0], 8 * w)
+        self._guidance(cfg, self.body[0][0][0], [self.body[9][0][0]], 8 * w)
 
     def forward(
         self,
@@ -354,11 +361,11 @@ class ECCV16(_Net):
     ) -> torch.Tensor:
         self._check_guidance(guide, palette)
         first = self.body[0]
-        x = first[1:](self._guided(first[0], l_norm, guide, "guide_in"))
+        x = first[1:](self._guided(first[0], l_norm, guide, self._way("guide_in")))
         x = self._with_palette(self.body[1:4](x), palette)  # the 1/8 bottleneck
         x = self.body[4:9](x)
         last = self.body[9]  # the last stage, at 1/4: the guide again
-        out = self.head(last[1:](self._guided(last[0], x, guide, "guide_up")))
+        out = self.head(last[1:](self._guided(last[0], x, guide, self._way("guide_up", 0))))
         return self._out(out, guide)
 
 
