@@ -341,7 +341,7 @@ class Colorizer:
         they are), the model's elsewhere; a hint model is also guided by them and their
         palette. reference: (h, w, 3) uint8 / uint16 RGB, any size."""
         from colorcli.guide import palette_of
-        from colorcli.refs import guide_of, reference_colours
+        from colorcli.refs import blend_still, guide_of, reference_colours
 
         l_full = lightness(image)
         l_net = self.l_net(l_full)
@@ -351,10 +351,7 @@ class Colorizer:
             ab = self.predict_ab([l_net], [guide], [palette_of(ab_ref, self.ab_bins)])[0]
         else:
             ab = self.predict_ab([l_net])[0]
-        hs, ws = ab.shape[:2]
-        warped = cv2.resize(ab_ref, (ws, hs), interpolation=cv2.INTER_AREA)
-        t = cv2.resize(trust, (ws, hs), interpolation=cv2.INTER_AREA)[..., None]
-        ab = (t * warped * np.float32(self.saturation) + (1.0 - t) * ab).astype(np.float32)
+        ab = blend_still(ab, ab_ref, trust, self.saturation)
         dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
         return compose_rgb(l_full, ab, dtype)
 

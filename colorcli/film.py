@@ -23,7 +23,7 @@ import numpy as np
 from colorcli.kernels import temporal_smooth
 from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import FlowPropagator
-from colorcli.refs import RefGuide, guide_of
+from colorcli.refs import RefGuide, blend_still, guide_of
 
 
 class AbPredictor(Protocol):
@@ -173,31 +173,30 @@ class FilmColourer:
         """Scene cuts at which the smoother started afresh."""
         return self.smoother.resets
 
-    def _predict_keys(self) -> list[np.ndarray]:
-        """The network's ab for each group's key; with stills and a hint model, guided by the
-        nearest still of its scene."""
+    def _predict_keys(self) -> tuple[list[np.ndarray], list]:
+        """The network's ab for each group's key, and each key's still as ``RefGuide.warp``
+        gives it (None without stills); a hint model is guided by it."""
         l_keys = [g[0][3] for g in self._groups]
-        if self.refs is None or not self.predictor.takes_hints:
-            return self.predictor.predict_ab(l_keys)
+        if self.refs is None:
+            return self.predictor.predict_ab(l_keys), [None] * len(l_keys)
         warps = [self.refs.warp(g[0][1], g[0][3]) for g in self._groups]
+        if not self.predictor.takes_hints:
+            return self.predictor.predict_ab(l_keys), warps
         guides = [None if w is None else guide_of(w[0], w[1], w[0].shape[:2]) for w in warps]
         palettes = [None if w is None else self.refs.palette(w[2]) for w in warps]
-        return self.predictor.predict_ab(l_keys, guides, palettes)
+        return self.predictor.predict_ab(l_keys, guides, palettes), warps
 
-    def _with_still(self, ab: np.ndarray, index: int, l_net: np.ndarray) -> np.ndarray:
-        """A frame's ab drawn to its scene's still where the still is trusted."""
-        w = self.refs.warp(index, l_net) if self.refs is not None else None
-        if w is None:
-            return ab
-        hs, ws = ab.shape[:2]
-        warped = cv2.resize(w[0], (ws, hs), interpolation=cv2.INTER_AREA)
-        trust = cv2.resize(w[1], (ws, hs), interpolation=cv2.INTER_AREA)[..., None]
-        return (trust * warped + (1.0 - trust) * ab).astype(np.float32)
+    def _with_still(self, ab: np.ndarray, warp) -> np.ndarray:
+        """A frame's ab drawn to its scene's still (``warp``, or None) where it is trusted."""
+        return ab if warp is None else blend_still(ab, warp[0], warp[1])
+
+    def _still_of(self, index: int, l_net: np.ndarray):
+        return self.refs.warp(index, l_net) if self.refs is not None else None
 
     def _run(self) -> list[Coloured]:
-        abs_ = self._predict_keys()
+        abs_, key_warps = self._predict_keys()
         out = []
-        for group, ab_key in zip(self._groups, abs_, strict=True):
+        for group, ab_key, key_warp in zip(self._groups, abs_, key_warps, strict=True):
             prev: tuple[np.ndarray, np.ndarray] | None = None
             for j, (pts, index, payload, l_net, cut) in enumerate(group):
                 hs, ws = ab_key.shape[:2]
@@ -207,14 +206,15 @@ class FilmColourer:
                     else l_net
                 )
                 if j == 0:
-                    ab = self._with_still(np.ascontiguousarray(ab_key), index, l_net)
+                    ab = self._with_still(np.ascontiguousarray(ab_key), key_warp)
                     ab = self.smoother(ab, l_small, cut)
                 else:
                     # the warped colour goes through the smoother like a prediction: where L is
                     # steady it keeps the previous colour (no wobble from flow noise), where L
                     # changed it takes the warped one
                     ab = self.propagator(prev[0], prev[1], l_small)
-                    ab = self.smoother(self._with_still(ab, index, l_net), l_small, False)
+                    ab = self._with_still(ab, self._still_of(index, l_net))
+                    ab = self.smoother(ab, l_small, False)
                 prev = (ab, l_small)
                 out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()

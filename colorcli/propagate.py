@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 
-def _u8(lum: np.ndarray) -> np.ndarray:
+def to_u8(lum: np.ndarray) -> np.ndarray:
+    """L* in [0, 100] as the 8-bit picture DIS flow takes."""
     return np.clip(lum * 2.55 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -30,7 +31,7 @@ class FlowPropagator:
 
     def flow(self, l_prev: np.ndarray, l_cur: np.ndarray) -> np.ndarray:
         """Backward flow: for each pixel of the current frame, where it was in the previous."""
-        return self.dis.calc(_u8(l_cur), _u8(l_prev), None)
+        return self.dis.calc(to_u8(l_cur), to_u8(l_prev), None)
 
     def __call__(self, ab_prev: np.ndarray, l_prev: np.ndarray, l_cur: np.ndarray) -> np.ndarray:
         h, w = l_cur.shape
@@ -53,4 +54,4 @@ class FlowPropagator:
         ).reshape(h, w, 2)
 
 
-__all__ = ["FlowPropagator"]
+__all__ = ["FlowPropagator", "to_u8"]

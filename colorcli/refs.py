@@ -22,6 +22,8 @@ from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 from colorcli.metrics import SceneCutDetector
+from colorcli.propagate import to_u8
+from colorcli.scenes import cut_view
 from colorcli.videoprobe import open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -75,7 +77,7 @@ def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[
         stream.thread_type = "AUTO"
         try:
             for frame in inp.decode(stream):
-                lum = shrink_l(lightness(frame.to_ndarray(format="gray")), net_hw)[::2, ::2]
+                lum = cut_view(lightness(frame.to_ndarray(format="gray")), net_hw)
                 if cuts(lum) and n > 0:
                     starts.append(n)
                 n += 1
@@ -166,7 +168,7 @@ class RefGuide:
         """The still's ab and L warped onto ``l_cur``, and where the flow holds both ways (and
         stays inside the picture), in [0, 1]."""
         h, w = l_cur.shape
-        u8 = [np.clip(x * 2.55 + 0.5, 0, 255).astype(np.uint8) for x in (l_cur, l_ref)]
+        u8 = [to_u8(x) for x in (l_cur, l_ref)]
         back = self.dis.calc(u8[0], u8[1], None)  # frame pixel -> where it is in the still
         fwd = self.dis.calc(u8[1], u8[0], None)  # still pixel -> where it is in the frame
         gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -182,6 +184,17 @@ class RefGuide:
 
     def palette(self, n: int) -> np.ndarray | None:
         return self.stills[n].palette
+
+
+def blend_still(
+    ab: np.ndarray, warped: np.ndarray, trust: np.ndarray, scale: float = 1.0
+) -> np.ndarray:
+    """``ab`` (h', w', 2) drawn to a still's colour ``warped`` (h, w, 2, times ``scale``) where
+    it is trusted (``trust`` (h, w) in [0, 1]), on ``ab``'s grid; float32."""
+    hs, ws = ab.shape[:2]
+    still = cv2.resize(warped, (ws, hs), interpolation=cv2.INTER_AREA) * np.float32(scale)
+    t = cv2.resize(trust, (ws, hs), interpolation=cv2.INTER_AREA)[..., None]
+    return (t * still + (1.0 - t) * ab).astype(np.float32)
 
 
 def _agree(l_cur: np.ndarray, l_other: np.ndarray, tolerance: float) -> np.ndarray:
@@ -234,6 +247,7 @@ def reference_colours(
 
 __all__ = [
     "RefGuide",
+    "blend_still",
     "find_stills",
     "guide_of",
     "load_refs",
