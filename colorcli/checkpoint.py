@@ -1,9 +1,10 @@
 """The self-describing checkpoint: one ``.pt`` that turns logits into pixels on its own.
 
 It holds only types that ``torch.load(weights_only=True)`` accepts (dicts, lists, str, numbers,
-tensors): format name and version, arch and model config, state_dict, the ab bins, the prior,
-the rebalancing settings and weights, what inputs the network takes, the Lab constants, decode defaults (temperature, network
-size), the training config and step, and provenance.
+tensors): format name and version, arch and model config, state_dict, the colour classes (bin
+centres in the chroma of its colour space: Lab ab, or YUV's UV), the prior, the rebalancing
+settings and weights, what inputs the network takes, the Lab constants, the colour space,
+decode defaults (temperature, network size), the training config and step, and provenance.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import torch
 
 from colorcli import __version__
 from colorcli.atomic import atomic_path
+from colorcli.chroma import space_record
 from colorcli.errors import CheckpointError, ConfigError
 from colorcli.kernels import LAB_CONSTANTS
 from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
+from colorcli.options import COLOR_SPACES
 
 FORMAT = "colorcli-checkpoint"
 FORMAT_VERSION = 1
@@ -37,7 +40,8 @@ DEFAULT_MODEL = Path(__file__).with_name("weights") / "default.pt"
 class Checkpoint:
     """Everything needed to colorize, in memory.
 
-    ab_bins: (Q, 2) float32 bin centres. prior: (Q,) float64 smoothed empirical distribution
+    ab_bins: (Q, 2) float32 class centres, in the chroma of ``color_space`` (Lab ab unless
+    it says otherwise; ``colorcli.chroma``). prior: (Q,) float64 smoothed empirical distribution
     (sums to 1). class_weights: (Q,) float64 rebalancing weights (E_prior[w] = 1).
     """
 
@@ -49,6 +53,7 @@ class Checkpoint:
     class_weights: np.ndarray
     rebalance: dict[str, float] = field(default_factory=dict)
     lab: dict[str, Any] = field(default_factory=lambda: dict(LAB_CONSTANTS))
+    color_space: dict[str, Any] = field(default_factory=lambda: space_record("lab"))
     temperature: float = 0.38
     net_size: int = 256
     train_config: dict[str, Any] = field(default_factory=dict)
@@ -133,6 +138,7 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
         "class_weights": torch.as_tensor(np.asarray(ckpt.class_weights, np.float64)),
         "rebalance": dict(ckpt.rebalance),
         "lab": dict(ckpt.lab),
+        "color_space": dict(ckpt.color_space),
         "decode": {"temperature": float(ckpt.temperature), "net_size": int(ckpt.net_size)},
         "train": {"config": dict(ckpt.train_config), "step": int(ckpt.step)},
         "provenance": dict(ckpt.provenance) or provenance(),
@@ -207,6 +213,12 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
     prior = _require(payload, "prior", torch.Tensor, path).numpy().astype(np.float64)
     weights = _require(payload, "class_weights", torch.Tensor, path).numpy().astype(np.float64)
     decode = _require(payload, "decode", dict, path)
+    space = payload.get("color_space", {"name": "lab"})  # files before spaces were Lab
+    if not isinstance(space, dict) or space.get("name") not in COLOR_SPACES:
+        name = space.get("name") if isinstance(space, dict) else space
+        raise CheckpointError(
+            path, f"colour space {name!r} is not one this colorcli reads {COLOR_SPACES}"
+        )
     train = payload.get("train", {}) if isinstance(payload.get("train"), dict) else {}
     try:
         mcfg = ModelConfig.from_dict(cfg)
@@ -232,6 +244,7 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
         class_weights=weights,
         rebalance=dict(payload.get("rebalance", {})),
         lab=dict(payload.get("lab", LAB_CONSTANTS)),
+        color_space=space_record(space["name"]),
         temperature=float(decode.get("temperature", 0.38)),
         net_size=int(decode.get("net_size", 256)),
         train_config=dict(train.get("config", {})),

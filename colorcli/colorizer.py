@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
+from colorcli.chroma import chroma_to_ab, net_input
 from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.errors import ConfigError, DeviceError
 from colorcli.guide import Guide, guide_net
@@ -125,6 +126,9 @@ class Colorizer:
         self.l_cent = float(self.ckpt.lab.get("l_cent", 50.0))
         self.l_norm = float(self.ckpt.lab.get("l_norm", 100.0))
         self.ab_norm = float(self.ckpt.lab.get("ab_norm", 110.0))
+        # what the network predicts in (colorcli.chroma): its output becomes Lab ab in predict_ab
+        self.space = str(self.ckpt.color_space.get("name", "lab"))
+        self.chroma_norm = float(self.ckpt.color_space.get("chroma_norm", self.ab_norm))
 
     @property
     def device_type(self) -> str:
@@ -199,9 +203,9 @@ class Colorizer:
             )
 
     def _decode(self, out: torch.Tensor) -> np.ndarray:
-        """Logits (or regression output) -> (N, h, w, 2) float32 ab, saturation applied."""
+        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
         if self.model.head_kind == "regression":
-            ab = (out.float() * self.ab_norm).permute(0, 2, 3, 1).cpu().numpy()
+            ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
         elif self.device.type == "cuda":
             ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
         else:
@@ -209,8 +213,7 @@ class Colorizer:
             n, h2, w2, q = nhwc.shape
             ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
             ab = ab.reshape(n, h2, w2, 2)
-        # the one place the saturation is applied: every route composes this ab as it is
-        return ab if self.saturation == 1.0 else ab * np.float32(self.saturation)
+        return ab
 
     def _guidance(
         self,
@@ -268,7 +271,9 @@ class Colorizer:
         for i, l_net in enumerate(l_nets):
             h, w = l_net.shape
             batch[i, 0] = np.pad(
-                (l_net - self.l_cent) / self.l_norm, ((0, ph - h), (0, pw - w)), mode="edge"
+                (net_input(l_net, self.space) - self.l_cent) / self.l_norm,
+                ((0, ph - h), (0, pw - w)),
+                mode="edge",
             )
         x = torch.from_numpy(batch).to(self.device)
         if self.half:
@@ -276,12 +281,16 @@ class Colorizer:
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         guide, palette = self._guidance(guides, palettes, (len(l_nets), ph, pw))
-        ab = self._decode(self._forward(x, guide, palette))
+        chroma = self._decode(self._forward(x, guide, palette))
         stride = self.model.output_stride
-        return [
-            ab[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
-            for i, ln in enumerate(l_nets)
-        ]
+        out = []
+        for i, ln in enumerate(l_nets):
+            c = chroma[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
+            if self.space != "lab":  # Lab ab at the lightness of the same (output) pixels
+                c = chroma_to_ab(c, shrink_l(ln, c.shape[:2]), self.space)
+            # the one place the saturation is applied: every route composes this ab as it is
+            out.append(c if self.saturation == 1.0 else c * np.float32(self.saturation))
+        return out
 
     # ------------------------------------------------------------------ API
     def _chunks(self, images: Sequence[np.ndarray]) -> list[Sequence[np.ndarray]]:

@@ -98,6 +98,7 @@ class Step(Event):
     grad_norm: float
     images_per_s: float
     data_wait: float
+    d_loss: float | None = None  # --loss gan: the discriminator's loss this step
 
 
 @dataclass(frozen=True)

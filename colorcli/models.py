@@ -4,7 +4,8 @@ Every model maps normalised lightness ``(N, 1, H, W)`` (``(L - 50) / 100``), and
 ``hints``, a guide ``(N, 3, H, W)`` (hinted ab / 110 times a confidence mask in [0, 1], and the
 mask; zeros are no hint) and a palette ``(N, Q)`` (a distribution over the ab bins, or zeros for none) to either logits over
 the ab bins ``(N, Q, H / s, W / s)`` (classification head) or ab / 110 in [-1, 1]
-``(N, 2, H / s, W / s)`` (regression head, tanh), where ``s = model.output_stride``. H and W must
+``(N, 2, H / s, W / s)`` (regression head, tanh; chroma / norm of the checkpoint's colour
+space in general, ``colorcli.chroma``: the input is then that space's lightness-like channel), where ``s = model.output_stride``. H and W must
 be multiples of ``model.input_multiple``; the Colorizer pads to that. What the Colorizer and the
 training loop need of a model is the :class:`ColorNet` protocol.
 """
@@ -21,9 +22,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from colorcli.errors import ConfigError
+from colorcli.options import NORMS
 
 HEADS = ("classification", "regression")
-NORMS = ("batch", "group", "none")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class ModelConfig:
     num_bins: Q, the number of ab bins (classification head).
     head: "classification" (Q logits) or "regression" (2 channels, tanh).
     width: channels of the first stage; later stages use multiples of it.
-    norm: "batch", "group" or "none".
+    norm: "batch", "group" (8 groups), "layer" (one group: each sample normalised over its
+        channels and pixels, as LayerNorm on a feature map) or "none".
     out_stride: 1 predicts at full network resolution, 2 or 4 stop the decoder early (chroma
         is low-frequency; the Colorizer upsamples ab anyway). Each architecture makes only some
         strides (its ``strides``) and refuses others; None takes its own (the first).
@@ -244,6 +246,8 @@ def _norm(kind: str, c: int) -> nn.Module:
         return nn.BatchNorm2d(c)
     if kind == "group":
         return nn.GroupNorm(min(8, c), c)
+    if kind == "layer":
+        return nn.GroupNorm(1, c)
     return nn.Identity()
 
 

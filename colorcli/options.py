@@ -16,6 +16,12 @@ from colorcli.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda")
 
+# what a model predicts in and over: the chroma space, the classes it is quantized into, the
+# normalisation of its convolutions (each recorded in the checkpoint, so colouring needs no flag)
+COLOR_SPACES = ("lab", "yuv")
+BIN_KINDS = ("grid", "freq", "kmeans", "som")  # grid, or freq:K / kmeans:K / som:K
+NORMS = ("batch", "group", "layer", "none")
+
 # still images: extension -> format name, and the extension each format is written with
 IMAGE_FORMATS = {
     ".jpg": "jpeg",

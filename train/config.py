@@ -13,10 +13,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colorcli.errors import ConfigError
-from colorcli.options import DEVICES, opt
+from colorcli.options import BIN_KINDS, COLOR_SPACES, DEVICES, NORMS, opt
 
-LOSSES = ("classification", "regression")
+LOSSES = ("classification", "regression", "gan")
+MAX_BINS = 1024
 STRIDES = (1, 2, 4)
+
+
+def parse_bins(spec: str) -> tuple[str, int | None]:
+    """'grid' -> ('grid', None); 'kmeans:32' -> ('kmeans', 32). Anything else is a ConfigError
+    naming --bins."""
+    kind, _, k = spec.partition(":")
+    if kind not in BIN_KINDS:
+        raise ConfigError(f"--bins must be grid, freq:K, kmeans:K or som:K, got {spec!r}")
+    if kind == "grid":
+        if k:
+            raise ConfigError(f"--bins grid takes no count, got {spec!r}")
+        return kind, None
+    if not k.isdigit() or not 2 <= int(k) <= MAX_BINS:
+        raise ConfigError(f"--bins {kind}:K needs a count K in 2..{MAX_BINS}, got {spec!r}")
+    return kind, int(k)
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,26 @@ class TrainConfig:
     )
     arch: str = field(default="colorunet", metadata=opt("Network architecture."))
     width: int = field(default=32, metadata=opt("Channels of the first stage.", min=1))
-    norm: str = "batch"
+    norm: str = field(
+        default="batch",
+        metadata=opt(
+            "Normalisation of the convolutions (layer: each sample over its channels and pixels, as the ColorUNet poster).",
+            choices=NORMS,
+        ),
+    )
+    color_space: str = field(
+        default="lab",
+        metadata=opt(
+            "Chroma the model predicts: Lab ab from L*, or YUV's UV from Y' (BT.601); the output keeps the input's lightness either way.",
+            choices=COLOR_SPACES,
+        ),
+    )
+    bins: str = field(
+        default="grid",
+        metadata=opt(
+            "Colour classes (classification): grid (every in-gamut 10-unit cell), freq:K (the K cells holding most training pixels), kmeans:K or som:K (fitted on the training pixels' chroma).",
+        ),
+    )
     out_stride: int | None = field(
         default=None,
         metadata=opt(
@@ -46,7 +81,17 @@ class TrainConfig:
     )
     loss: str = field(
         default="classification",
-        metadata=opt("Rebalanced soft cross-entropy over ab bins, or MSE on ab.", choices=LOSSES),
+        metadata=opt(
+            "Rebalanced soft cross-entropy over the colour classes, MSE on the chroma, or gan: L1 on the chroma plus a conditional PatchGAN discriminator on (L, chroma), pix2pix style.",
+            choices=LOSSES,
+        ),
+    )
+    gan_weight: float = field(
+        default=0.01,
+        metadata=opt(
+            "--loss gan: weight of the adversarial term against the L1 term (pix2pix's 1:100).",
+            min=0.0,
+        ),
     )
     steps: int = field(
         default=2000,
@@ -175,7 +220,21 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
-            raise ConfigError(f"loss must be classification or regression, got {self.loss!r}")
+            raise ConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.color_space not in COLOR_SPACES:
+            raise ConfigError(
+                f"colour space must be one of {COLOR_SPACES}, got {self.color_space!r}"
+            )
+        if self.norm not in NORMS:
+            raise ConfigError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if parse_bins(self.bins)[0] != "grid" and self.loss != "classification":
+            raise ConfigError(
+                f"--bins {self.bins} needs --loss classification (the {self.loss} head predicts chroma itself)"
+            )
+        if self.hints and self.color_space != "lab":
+            raise ConfigError("--hints needs --color-space lab (hints are Lab colours)")
+        if not (self.gan_weight >= 0.0 and math.isfinite(self.gan_weight)):
+            raise ConfigError(f"gan weight must be >= 0, got {self.gan_weight}")
         if self.out_stride is not None and self.out_stride not in STRIDES:
             raise ConfigError(f"out stride must be one of {STRIDES}, got {self.out_stride}")
         if self.load_size < self.crop:

@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from colorcli.chroma import to_space
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import IMAGE_FORMATS, read_image
-from colorcli.kernels import rgb_to_lab
 from colorcli.quality import colorfulness
 
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
@@ -156,10 +156,10 @@ def center_crops(images: list[CachedImage], crop: int) -> np.ndarray:
     return out
 
 
-def to_lab_batch(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(B, H, W, 3) uint8 -> L (B, H, W) float32 and ab (B, H, W, 2) float32."""
-    lab = rgb_to_lab(rgb)
-    return np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:])
+def to_pairs(rgb: np.ndarray, space: str = "lab") -> tuple[np.ndarray, np.ndarray]:
+    """(B, H, W, 3) uint8 -> the network's input (L*, or 100 Y' for yuv) (B, H, W) float32 and
+    the chroma target (ab, or scaled UV) (B, H, W, 2) float32 (``colorcli.chroma``)."""
+    return to_space(rgb, space)
 
 
 def prefetch(make, steps: range, depth: int = 4, workers: int = 2) -> Iterator:

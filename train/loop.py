@@ -28,6 +28,7 @@ import torch
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
+from colorcli.chroma import space_record
 from colorcli.colorizer import Colorizer
 from colorcli.errors import ConfigError
 from colorcli.events import (
@@ -41,13 +42,13 @@ from colorcli.events import (
     Validation,
 )
 from colorcli.imageio import write_image
-from colorcli.kernels import ab_gamut_bins
 from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig, check_resume_config, describe_stretch, get_lr
-from colorcli.train.data import center_crops, find_dataset, load_images, prefetch, to_lab_batch
+from colorcli.train.data import center_crops, find_dataset, load_images, prefetch
 from colorcli.train.evaluate import contact_sheet, gray_of
-from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
+from colorcli.train.gan import Adversary
+from colorcli.train.prior import colour_classes
 from colorcli.train.step import (
     compute_loss,
     ema_update,
@@ -60,29 +61,6 @@ from colorcli.train.step import (
 
 
 # ------------------------------------------------------------------ helpers
-def compute_prior(
-    images, bins: np.ndarray, cfg: TrainConfig, cache: Path | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Smoothed prior and rebalancing weights, cached in the run folder for resumes."""
-    if cache is not None and cache.exists():
-        with np.load(cache) as z:
-            return z["prior"], z["weights"]
-    rng = np.random.default_rng([cfg.seed, 7])
-    per_image = max(1, cfg.prior_pixels // max(1, len(images)))
-    samples = []
-    for im in images:
-        ab = to_lab_batch(im.rgb[None])[1].reshape(-1, 2)
-        pick = rng.choice(len(ab), size=min(per_image, len(ab)), replace=False)
-        samples.append(ab[pick])
-    prior = smooth_prior(empirical_prior(np.concatenate(samples), bins), bins, cfg.prior_sigma)
-    weights = rebalance_weights(prior, cfg.rebalance_lambda, cfg.rebalance_alpha)
-    if cache is not None:
-        tmp = cache.with_name(f".{cache.stem}.tmp.npz")
-        np.savez(tmp, prior=prior, weights=weights)
-        os.replace(tmp, cache)
-    return prior, weights
-
-
 def to_checkpoint(model, cfg: TrainConfig, bins, prior, weights, step: int) -> Checkpoint:
     """The self-describing checkpoint of ``model`` at ``step`` (weights by reference)."""
     return Checkpoint(
@@ -99,6 +77,7 @@ def to_checkpoint(model, cfg: TrainConfig, bins, prior, weights, step: int) -> C
             "soft_k": cfg.soft_k,
             "soft_sigma": cfg.soft_sigma,
         },
+        color_space=space_record(cfg.color_space),
         temperature=cfg.temperature,
         net_size=cfg.load_size,  # the scale of the training images, not of the crops
         train_config=cfg.to_dict(),
@@ -193,7 +172,7 @@ def _load_data(cfg: TrainConfig):
 def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
     mcfg = ModelConfig(
         num_bins=len(bins),
-        head=cfg.loss,
+        head="regression" if cfg.loss == "gan" else cfg.loss,
         width=cfg.width,
         norm=cfg.norm,
         out_stride=cfg.out_stride,
@@ -218,9 +197,10 @@ def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
 
 
 class _Run:
-    """The state a run saves and restores: model, its moving average, optimizer, best PSNR."""
+    """The state a run saves and restores: model, its moving average, optimizer, best PSNR,
+    and for ``--loss gan`` the discriminator with its optimizer (in last.pt only)."""
 
-    def __init__(self, cfg: TrainConfig, model, bins, prior, weights) -> None:
+    def __init__(self, cfg: TrainConfig, model, bins, prior, weights, world: int = 1) -> None:
         self.cfg, self.raw, self.bins, self.prior, self.weights = cfg, model, bins, prior, weights
         self.opt = torch.optim.AdamW(
             param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay
@@ -233,6 +213,9 @@ class _Run:
             self.ema = copy.deepcopy(model).eval()
             for p in self.ema.parameters():
                 p.requires_grad_(False)
+        self.adv = None
+        if cfg.loss == "gan":
+            self.adv = Adversary(next(model.parameters()).device, distributed=world > 1)
 
     @property
     def shown(self):
@@ -248,19 +231,27 @@ class _Run:
         self.opt.load_state_dict(payload["optimizer"])
         torch.set_rng_state(payload["torch_rng"])
         self.start = int(payload["train"]["step"])
+        if self.adv is not None:
+            if not isinstance(payload.get("discriminator"), dict):
+                raise ConfigError("--resume: last.pt of a --loss gan run has no discriminator")
+            self.adv.load(payload["discriminator"])
         self.best = float(payload.get("best_psnr", -math.inf))
 
     def checkpoint(self, step: int) -> Checkpoint:
         return to_checkpoint(self.shown, self.cfg, self.bins, self.prior, self.weights, step)
 
-    def save(self, step: int, path: Path) -> None:
-        extra = {
+    def save(self, step: int, path: Path, resumable: bool = True) -> None:
+        """A checkpoint with what resuming needs; the discriminator goes only where the run
+        resumes from (``resumable``: last.pt)."""
+        extra: dict[str, Any] = {
             "optimizer": self.opt.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "best_psnr": self.best,
         }
         if self.ema is not None:
             extra["raw_state_dict"] = clean_state_dict(self.raw.state_dict())
+        if self.adv is not None and resumable:
+            extra["discriminator"] = self.adv.state()
         save_checkpoint(self.checkpoint(step), path, extra=extra)
 
     def validate(self, step: int, val_rgb: np.ndarray, out: Path) -> Validation:
@@ -272,7 +263,7 @@ class _Run:
         write_image(out / f"val_{step:07d}.png", contact_sheet(rows))
         if val_psnr > self.best:
             self.best = val_psnr
-            self.save(step, out / "best.pt")
+            self.save(step, out / "best.pt", resumable=False)
         return Validation(step, val_psnr, gray_psnr)
 
 
@@ -289,11 +280,10 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[Event]:
     torch.manual_seed(cfg.seed)
     images, val_imgs, loaded = _load_data(cfg)
     yield loaded
-    bins = ab_gamut_bins()
-    prior, weights = compute_prior(images, bins, cfg, out / "prior.npz" if main_rank else None)
+    bins, prior, weights = colour_classes(images, cfg, out / "prior.npz" if main_rank else None)
     yield PriorReady(len(bins), float(-(prior * np.log(np.maximum(prior, 1e-300))).sum()))
     model = _build(cfg, bins, prior, device, resume)
-    run = _Run(cfg, model, bins, prior, weights)
+    run = _Run(cfg, model, bins, prior, weights, world)
     if payload is not None:
         run.restore(payload)
         if main_rank:
@@ -350,6 +340,10 @@ def _steps(cfg, model, run: _Run, images, val_rgb, rank, world, device, metrics)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             out_t = model(batch["l"], batch.get("guide"), batch.get("palette"))
         loss = compute_loss(out_t, batch, cfg)
+        d_loss = None
+        if run.adv is not None:  # pix2pix: the discriminator's step, then the generator's
+            d_loss = run.adv.step(batch["l"], out_t, batch["ab"], lr, use_amp)
+            loss = loss + cfg.gan_weight * run.adv.generator_loss(batch["l"], out_t, use_amp)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
@@ -359,7 +353,8 @@ def _steps(cfg, model, run: _Run, images, val_rgb, rank, world, device, metrics)
         now = time.perf_counter()
         dt, t_prev = now - t_prev, now
         done = step + 1
-        ev = Step(done, cfg.steps, loss.item(), lr, gnorm, cfg.batch_size * world / dt, wait / dt)
+        rate = cfg.batch_size * world / dt
+        ev = Step(done, cfg.steps, loss.item(), lr, gnorm, rate, wait / dt, d_loss)
         if metrics is not None:
             metrics.write(json.dumps(ev.to_dict()) + "\n")
         yield ev

@@ -1,15 +1,56 @@
-"""Empirical ab prior and class-rebalancing weights (Zhang et al. 2016, section 2.2).
+"""The colour classes of a run, their empirical prior and the rebalancing weights (Zhang et al.
+2016, section 2.2), from one seeded sample of training pixels.
 
-p     = histogram of training-pixel ab over the bins, normalised to sum to 1
-p~    = p smoothed with a Gaussian over ab (sigma 5 in Lab units), renormalised
+bins  = the space's gamut grid, or K classes fitted on the sample (``colorcli.train.bins``)
+p     = histogram of the sample's chroma over the bins, normalised to sum to 1
+p~    = p smoothed with a Gaussian over chroma (sigma 5 units), renormalised
 w     ~ ((1 - lambda) p~ + lambda / Q) ** -alpha, scaled so that sum_q p~_q w_q = 1
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
+from colorcli.chroma import gamut_grid
 from colorcli.kernels import ab_histogram
+from colorcli.train.bins import fit_bins
+from colorcli.train.config import TrainConfig
+from colorcli.train.data import to_pairs
+
+
+def pixel_sample(images, cfg: TrainConfig) -> np.ndarray:
+    """Up to ``prior_pixels`` chroma values, an equal seeded share from each photo. (N, 2)."""
+    rng = np.random.default_rng([cfg.seed, 7])
+    per_image = max(1, cfg.prior_pixels // max(1, len(images)))
+    samples = []
+    for im in images:
+        chroma = to_pairs(im.rgb[None], cfg.color_space)[1].reshape(-1, 2)
+        pick = rng.choice(len(chroma), size=min(per_image, len(chroma)), replace=False)
+        samples.append(chroma[pick])
+    return np.concatenate(samples)
+
+
+def colour_classes(
+    images, cfg: TrainConfig, cache: Path | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bins, smoothed prior, rebalancing weights), cached in the run folder for resumes (a
+    cache from before fitted classes holds the grid's prior and no bins)."""
+    if cache is not None and cache.exists():
+        with np.load(cache) as z:
+            bins = z["bins"] if "bins" in z else gamut_grid(cfg.color_space)
+            return bins.astype(np.float32), z["prior"], z["weights"]
+    sample = pixel_sample(images, cfg)
+    bins = fit_bins(cfg.bins, cfg.color_space, sample, cfg.seed)
+    prior = smooth_prior(empirical_prior(sample, bins), bins, cfg.prior_sigma)
+    weights = rebalance_weights(prior, cfg.rebalance_lambda, cfg.rebalance_alpha)
+    if cache is not None:
+        tmp = cache.with_name(f".{cache.stem}.tmp.npz")
+        np.savez(tmp, bins=bins, prior=prior, weights=weights)
+        os.replace(tmp, cache)
+    return bins, prior, weights
 
 
 def empirical_prior(ab: np.ndarray, ab_bins: np.ndarray) -> np.ndarray:

@@ -10,12 +10,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from colorcli.chroma import CHROMA_NORM
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
 from colorcli.models import GUIDANCE_PREFIXES, ColorNet
 from colorcli.train.config import TrainConfig
-from colorcli.train.data import CHROMA_MIN, sample_batch, to_lab_batch
+from colorcli.train.data import CHROMA_MIN, sample_batch, to_pairs
 from colorcli.train.hints import simulate_guidance
 
 
@@ -81,6 +82,7 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
         "--width": (mc.get("width"), own.width),
         "--out-stride": (mc.get("out_stride"), own.out_stride),
         "--loss": (mc.get("head", "classification"), own.head),
+        "--color-space": (ckpt.color_space.get("name", "lab"), cfg.color_space),
         "--norm": (mc.get("norm", "batch"), own.norm),
     }
     wrong = [f"{k} {a}" for k, (a, b) in want.items() if a != b]
@@ -114,7 +116,7 @@ def make_batch(
     A pure function of (seed, step, rank), so a resumed run sees the batches it would have."""
     rng = np.random.default_rng([cfg.seed, step, rank])
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
-    lum, ab = to_lab_batch(rgb)
+    lum, ab = to_pairs(rgb, cfg.color_space)
     b, h, w = lum.shape
     if cfg.l_noise > 0:  # noisy input, clean targets: colours must not follow grain
         sigma = rng.uniform(0.0, cfg.l_noise, size=(b, 1, 1)).astype(np.float32)
@@ -129,12 +131,15 @@ def make_batch(
         "mask": torch.from_numpy(
             np.repeat(has_colour, ab.shape[1] * ab.shape[2]).astype(np.float32)
         ),
-        "ab": torch.from_numpy(np.ascontiguousarray(ab.transpose(0, 3, 1, 2)) / AB_NORM),
+        "ab": torch.from_numpy(
+            np.ascontiguousarray(ab.transpose(0, 3, 1, 2)) / CHROMA_NORM[cfg.color_space]
+        ),
     }
     if guidance is not None:
         batch["guide"], batch["palette"] = (torch.from_numpy(g) for g in guidance)
     if cfg.loss == "classification":
-        idx, wt = soft_encode(ab.reshape(-1, 2), bins, cfg.soft_k, cfg.soft_sigma)
+        k = min(cfg.soft_k, len(bins))  # a few fitted classes: each pixel over all of them
+        idx, wt = soft_encode(ab.reshape(-1, 2), bins, k, cfg.soft_sigma)
         batch["idx"] = torch.from_numpy(idx.astype(np.int64))
         batch["w"] = torch.from_numpy(wt)
         batch["pix_w"] = torch.from_numpy(weights[idx[:, 0]].astype(np.float32))
@@ -144,12 +149,14 @@ def make_batch(
 def compute_loss(
     out: torch.Tensor, batch: dict[str, torch.Tensor], cfg: TrainConfig
 ) -> torch.Tensor:
-    """Rebalanced soft cross-entropy (classification) or masked MSE on ab / 110 (regression).
+    """Rebalanced soft cross-entropy (classification), masked MSE on chroma / norm
+    (regression) or masked L1 on it (gan: the adversarial term is ``colorcli.train.gan``'s).
     Crops without chroma are masked out."""
     mask = batch["mask"]
     denom = mask.sum().clamp(min=1.0)
-    if cfg.loss == "regression":
-        err = ((out.float() - batch["ab"]) ** 2).sum(1).reshape(-1)
+    if cfg.loss in ("regression", "gan"):
+        diff = out.float() - batch["ab"]
+        err = (diff**2 if cfg.loss == "regression" else diff.abs()).sum(1).reshape(-1)
         return (err * mask).sum() / denom
     q = out.shape[1]
     logp = F.log_softmax(out.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, q)

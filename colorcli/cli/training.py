@@ -75,7 +75,9 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
                     f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation"
                 )
             elif isinstance(ev, PriorReady):
-                cc.echo(f"prior: {ev.bins} ab bins, entropy {ev.entropy:.2f} nats")
+                cc.echo(
+                    f"prior: {ev.bins} {cfg.color_space} colour classes ({cfg.bins}), entropy {ev.entropy:.2f} nats"
+                )
             elif isinstance(ev, Resumed):
                 cc.echo(f"resuming {out} at step {ev.step}")
                 if ev.stretch:
@@ -89,10 +91,11 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
                 if task is None:
                     task = bar.add("train", ev.steps, "steps", completed=ev.step - 1)
                 val = f"  val {last_val.psnr:.2f} dB" if last_val else ""
+                d = f"  D {ev.d_loss:.3f}" if ev.d_loss is not None else ""
                 bar.update(
                     task,
                     advance=1,
-                    info=f"loss {ev.loss:.3f}  lr {ev.lr:.2e}  {ev.images_per_s:.1f} img/s{val}",
+                    info=f"loss {ev.loss:.3f}{d}  lr {ev.lr:.2e}  {ev.images_per_s:.1f} img/s{val}",
                 )
     cc.echo(
         f"done: {Path(out) / 'last.pt'}"
