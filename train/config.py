@@ -16,6 +16,8 @@ from colorcli.errors import ConfigError
 from colorcli.options import BIN_KINDS, COLOR_SPACES, DEVICES, NORMS, opt
 
 LOSSES = ("classification", "regression", "gan")
+# colorize eval --gray (colorcli.train.filmgray makes them)
+GRAY_KINDS = ("plain", "modern", "early-pan", "ortho", "blue", "grainy", "film")
 MAX_BINS = 1024
 STRIDES = (1, 2, 4)
 
@@ -176,6 +178,14 @@ class TrainConfig:
             min=0.0,
         ),
     )
+    film_gray: float = field(
+        default=0.0,
+        metadata=opt(
+            "Fraction of crops whose input is made gray as film makes it (a random stock's spectral weights in linear light: modern, early panchromatic, orthochromatic, blue-sensitive; tone curve, blur, grain, JPEG); targets stay the true colours.",
+            min=0.0,
+            max=1.0,
+        ),
+    )
     device: str = field(default="auto", metadata=opt("cuda uses bf16 autocast.", choices=DEVICES))
     encoder_lr: float = field(
         default=1.0,
@@ -243,6 +253,8 @@ class TrainConfig:
             raise ConfigError("steps and batch size must be >= 1")
         if self.max_zoom < 1.0:
             raise ConfigError(f"max zoom must be >= 1, got {self.max_zoom}")
+        if not 0.0 <= self.film_gray <= 1.0:
+            raise ConfigError(f"film gray fraction must be in [0, 1], got {self.film_gray}")
         if not (self.l_noise >= 0.0 and math.isfinite(self.l_noise)):
             raise ConfigError(f"L noise must be >= 0, got {self.l_noise}")
         if not 0.0 <= self.ema < 1.0:
@@ -290,6 +302,13 @@ class EvalOptions:
     )
     json: str = field(
         default="eval.json", metadata=opt("Where to write the figures as JSON.", path="out_file")
+    )
+    gray: str = field(
+        default="plain",
+        metadata=opt(
+            "How the photos are made gray: plain (their own L*), as one film stock (modern, early-pan, ortho: blind to red, blue: 19th-century plates), grainy (heavy grain, blur, a scan's JPEG), or film (a random film per photo, seeded by its name); the gray baseline is that gray.",
+            choices=GRAY_KINDS,
+        ),
     )
     hints: int = field(
         default=0,

@@ -7,6 +7,7 @@ colorized at the Colorizer's settings and compared with the photo: PSNR and SSIM
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from colorcli.imageio import read_image
 from colorcli.kernels import compose_rgb8, rgb_to_l
 from colorcli.quality import colorfulness, psnr, ssim
 from colorcli.train.data import _list_images
+from colorcli.train.filmgray import film_lightness, gray_look
 from colorcli.train.hinteval import simulate_hints, spread_hints
 
 
@@ -38,6 +40,17 @@ def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
 def gray_of(truth: np.ndarray) -> np.ndarray:
     """The gray baseline of an (H, W, 3) uint8 photo: its lightness alone (a = b = 0)."""
     lum = rgb_to_l(truth)
+    return compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+
+
+def made_gray(truth: np.ndarray, gray_kind: str = "plain", name: str = "") -> np.ndarray:
+    """The gray input of an eval: the photo's own lightness, or as a film made it (the random
+    kinds seeded by the file name, so every model sees the same grays)."""
+    look = gray_look(gray_kind, np.random.default_rng(zlib.crc32(name.encode())))
+    if look is None:
+        return gray_of(truth)
+    rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
+    lum = film_lightness(truth, look, rng)
     return compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
 
 
@@ -81,11 +94,13 @@ def evaluate(
     resize: int | None = None,
     min_colorfulness: float = 15.0,
     hints: int = 0,
+    gray: str = "plain",
 ) -> Iterator[dict[str, Any]]:
     """Yield one record per photo, or a "skipped" record for an unreadable one and for one
     below ``min_colorfulness`` (a gray truth says nothing about colour and makes PSNR infinite).
     With ``hints`` N > 0 (a hint model), also the scores with N seeded simulated hints
-    (``hinted_*``) and of the Gaussian spread of the same hints (``spread_*``)."""
+    (``hinted_*``) and of the Gaussian spread of the same hints (``spread_*``). ``gray``: how
+    the photo is made gray (``colorcli.train.filmgray``; the baseline is that gray)."""
     for p in paths:
         try:
             truth = _load_rgb8(p, resize)
@@ -98,23 +113,25 @@ def evaluate(
                 "skipped": f"{p}: colourfulness {colorfulness(truth):.1f} below {min_colorfulness}",
             }
             continue
-        ours = colorizer.colorize(truth)
-        gray = gray_of(truth)
+        made = made_gray(truth, gray_kind=gray, name=p.name)
+        # plain: the photo itself goes in (its exact L*, as users colour a colour scan)
+        source = truth if gray == "plain" else made
+        ours = colorizer.colorize(source)
         record = {
             "path": str(p),
             "size": [int(truth.shape[1]), int(truth.shape[0])],
             **_scores("", ours, truth),
-            "gray_psnr": psnr(gray, truth),
-            "gray_ssim": ssim(gray, truth),
+            "gray_psnr": psnr(made, truth),
+            "gray_ssim": ssim(made, truth),
             "truth_colorfulness": colorfulness(truth),
-            "_images": (gray, ours, truth),
+            "_images": (made, ours, truth),
         }
         if hints:
             sim = simulate_hints(truth, hints, p.name)
-            hinted = colorizer.colorize(truth, sim.guide)
+            hinted = colorizer.colorize(source, sim.guide)
             record.update(_scores("hinted_", hinted, truth))
             record.update(_scores("spread_", spread_hints(truth, sim), truth))
-            record["_images"] = (gray, ours, hinted, truth)
+            record["_images"] = (made, ours, hinted, truth)
         yield record
 
 

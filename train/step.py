@@ -10,13 +10,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from colorcli.chroma import CHROMA_NORM
+from colorcli.chroma import CHROMA_NORM, net_input
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
 from colorcli.models import GUIDANCE_PREFIXES, ColorNet
 from colorcli.train.config import TrainConfig
 from colorcli.train.data import CHROMA_MIN, sample_batch, to_pairs
+from colorcli.train.filmgray import film_lightness, random_look
 from colorcli.train.hints import simulate_guidance
 
 
@@ -118,6 +119,10 @@ def make_batch(
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
     lum, ab = to_pairs(rgb, cfg.color_space)
     b, h, w = lum.shape
+    if cfg.film_gray > 0:  # the input as a film saw it; the targets stay the true colours
+        for i in np.flatnonzero(rng.random(b) < cfg.film_gray):
+            film = film_lightness(rgb[i], random_look(rng), rng)
+            lum[i] = net_input(film, cfg.color_space)
     if cfg.l_noise > 0:  # noisy input, clean targets: colours must not follow grain
         sigma = rng.uniform(0.0, cfg.l_noise, size=(b, 1, 1)).astype(np.float32)
         noise = rng.standard_normal(lum.shape, dtype=np.float32) * sigma

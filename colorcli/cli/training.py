@@ -128,7 +128,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     records = []
     with cc.Bar(quiet) as bar:
         task = bar.add("evaluating", len(paths), "img")
-        for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness, o.hints):
+        for r in evaluate(colorizer, paths, o.resize, o.min_colorfulness, o.hints, o.gray):
             if "skipped" in r:
                 cc.echo(f"skipped: {r['skipped']}")
             records.append(r)
@@ -141,6 +141,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
         "size": colorizer.size,
         "resize": o.resize,
         "hints": o.hints,
+        "gray": o.gray,
     }
     ours, gray, truth = summary["ours"], summary["gray"], summary["truth"]
     click.echo(f"{summary['images']} photos from {o.data}")
