@@ -81,17 +81,22 @@ def sheet(run: Path, data: Path, names: list[str]) -> Path:
 
     paths = [p for p in eval_paths(data / "val") if p.name in SHEET]
     models = [Colorizer(run / n / "last.pt", device="cpu") for n in names]
-    rows = []
+    h, w = 180, 240  # every photo centre-cropped to 4:3
+    gap = np.full((h, 4, 3), 255, np.uint8)
+    header = np.full((24, (w + 4) * (len(names) + 2) - 4, 3), 255, np.uint8)
+    for i, label in enumerate(["gray", *names, "truth"]):
+        cv2.putText(header, label, (i * (w + 4) + 4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0))
+    rows = [header]
     for p in paths:
         truth = read_image(p).pixels
-        h = 200
-        truth = cv2.resize(truth, (round(truth.shape[1] * h / truth.shape[0]), h), cv2.INTER_AREA)
+        th, tw = truth.shape[:2]
+        ch, cw = min(th, tw * 3 // 4), min(tw, th * 4 // 3)
+        y0, x0 = (th - ch) // 2, (tw - cw) // 2
+        truth = cv2.resize(truth[y0 : y0 + ch, x0 : x0 + cw], (w, h), interpolation=cv2.INTER_AREA)
         gray = gray_of(truth)
         cells = [gray] + [m.colorize(gray) for m in models] + [truth]
-        gap = np.full((h, 4, 3), 255, np.uint8)
-        rows.append(np.concatenate([c for x in cells for c in (x, gap)][:-1], axis=1))
-    width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+        row = np.concatenate([c for x in cells for c in (x, gap)][:-1], axis=1)
+        rows.append(np.pad(row, ((4, 0), (0, 0), (0, 0)), constant_values=255))
     out = run / "systems.jpg"
     write_image(out, np.concatenate(rows, axis=0))
     return out
