@@ -1,0 +1,85 @@
+"""Fit a checkpoint's annealed-mean temperature on validation photos (issue 16: honest confidence).
+
+    python train/recipes/calibrate.py MODEL VAL_DIR [--out CKPT] [--min-colour 0.8] [--resize 512]
+
+A higher temperature moves each pixel's colour toward the mean of its predicted distribution, so
+where the model is unsure (a broad distribution) the colour is muted, where it is sure it stays
+vivid. For each temperature of a grid the network runs once per photo (its logits are kept) and
+the decode is redone: the rule is the temperature of the highest mean PSNR among those whose
+colourfulness is at least ``--min-colour`` of the truth's. With ``--out`` the checkpoint is
+written again with that temperature as its default decode (what colouring uses unless told).
+Choose on validation photos only; a test set scored here is no longer a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from colorcli.checkpoint import load_checkpoint, save_checkpoint
+from colorcli.colorizer import Colorizer
+from colorcli.compose import compose_rgb, lightness
+from colorcli.kernels import annealed_mean
+from colorcli.quality import colorfulness, psnr
+from colorcli.train.evaluate import _load_rgb8, eval_paths
+
+TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.6, 0.7, 0.85, 1.0)
+
+
+def logits_of(c: Colorizer, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the photo's L*, the network's (h, w, Q) logits for it)."""
+    l_full = lightness(truth)
+    l_net = c.l_net(l_full)
+    m, s = c.model.input_multiple, c.model.output_stride
+    h, w = l_net.shape
+    x = np.pad((l_net - c.l_cent) / c.l_norm, ((0, -h % m), (0, -w % m)), mode="edge")
+    with torch.inference_mode():
+        out = c.model(torch.from_numpy(x[None, None].astype(np.float32)))
+    return l_full, out[0, :, : -(-h // s), : -(-w // s)].permute(1, 2, 0).contiguous().numpy()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model", type=Path)
+    ap.add_argument("val", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--min-colour", type=float, default=0.8)
+    ap.add_argument("--resize", type=int, default=512)
+    a = ap.parse_args()
+    ckpt = load_checkpoint(a.model)
+    c = Colorizer(ckpt, device="cpu")
+    if c.model.head_kind != "classification" or c.space != "lab":
+        raise SystemExit("calibrate.py fits the temperature of a Lab classification model")
+    photos = []
+    for p in eval_paths(a.val):
+        truth = _load_rgb8(p, a.resize)
+        if colorfulness(truth) >= 15.0:
+            photos.append((truth, *logits_of(c, truth)))
+    truth_c = float(np.mean([colorfulness(t) for t, _, _ in photos]))
+    rows = []
+    for t in TEMPERATURES:
+        ps, cs = [], []
+        for truth, l_full, lg in photos:
+            ab = annealed_mean(lg.reshape(-1, lg.shape[-1]), c.ab_bins, t).reshape(*lg.shape[:2], 2)
+            out = compose_rgb(l_full, ab)
+            ps.append(psnr(out, truth))
+            cs.append(colorfulness(out))
+        rows.append({"temperature": t, "psnr": float(np.mean(ps)), "colour": np.mean(cs) / truth_c})
+        print(f"T {t:.2f}: PSNR {rows[-1]['psnr']:.2f} dB, colourfulness {rows[-1]['colour']:.0%}")
+    ok = [r for r in rows if r["colour"] >= a.min_colour] or rows
+    best = max(ok, key=lambda r: r["psnr"])
+    print(json.dumps({"photos": len(photos), "chosen": best}))
+    if a.out:
+        save_checkpoint(
+            dataclasses.replace(ckpt, temperature=best["temperature"]), a.out, half=True
+        )
+        print(f"wrote {a.out} (temperature {best['temperature']})")
+
+
+if __name__ == "__main__":
+    main()
