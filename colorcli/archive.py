@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from colorcli.atomic import WORK_MARK, Claim, check_folder_writable, is_temp, sweep_stale
 from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, OutputPathError
@@ -242,25 +244,35 @@ def colorize_jobs(
     overwrite: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     video_options: VideoOptions | None = None,
+    reference: np.ndarray | None = None,
 ) -> Iterator[FileResult | FilmUpdate]:
     """Colorize ``jobs``: images in batches (at most ``colorizer.batch_size`` of them and
     ``colorizer.max_batch_pixels`` pixels), films one by one through ``colorcli.video``.
+    ``reference``: (h, w, 3) RGB of a colour photo that guides every photo without sidecar
+    hints (``Colorizer.colorize_like``, one by one).
 
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
     pending: list[tuple[Job, Image, Claim, Guide | None]] = []
 
+    def one(im: Image, guide: Guide | None) -> np.ndarray:
+        if reference is not None and guide is None:
+            return colorizer.colorize_like(im.pixels, reference)
+        return colorizer.colorize(im.pixels, guide)
+
     def flush() -> Iterator[FileResult]:
-        try:
-            outs = colorizer.colorize_batch(
-                [im.pixels for _, im, _, _ in pending], [g for *_, g in pending]
-            )
-        except (ColorcliError, ValueError, MemoryError):
-            outs = None  # one by one, so that only the file at fault fails
+        outs = None  # one by one when batching fails, so that only the file at fault fails
+        if reference is None:
+            try:
+                outs = colorizer.colorize_batch(
+                    [im.pixels for _, im, _, _ in pending], [g for *_, g in pending]
+                )
+            except (ColorcliError, ValueError, MemoryError):
+                pass
         for i, (job, im, claim, guide) in enumerate(pending):
             try:
-                rgb = outs[i] if outs is not None else colorizer.colorize(im.pixels, guide)
+                rgb = outs[i] if outs is not None else one(im, guide)
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, bits=im.info.bits)
                 yield FileResult(job, "done", notices=guide.notices if guide else ())
             except (ColorcliError, ValueError) as e:

@@ -217,3 +217,30 @@ def test_colorize_image_after_a_reference_photo(tmp_path, tiny_ckpt, hint_ckpt):
     assert r.exit_code == 1 and "none.jpg" in r.output and not (tmp_path / "x.png").exists()
     r = CliRunner().invoke(main, [*base, "--reference", str(refp), "--hint", "1,1,#00ff00"])
     assert r.exit_code == 1 and "--reference goes alone" in r.output
+
+
+def test_colorize_dir_after_a_reference_photo(tmp_path, tiny_ckpt):
+    from colorcli.kernels import compose_rgb8
+
+    gray = gradient_rgb(48, 64)[..., 0]
+    lum = rgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0]
+    want = np.float32((-15.0, 10.0))
+    refp = tmp_path / "ref.png"
+    Image.fromarray(compose_rgb8(lum, np.broadcast_to(want, lum.shape + (2,)).copy())).save(refp)
+    src = tmp_path / "album"
+    (src / "sub").mkdir(parents=True)
+    Image.fromarray(gray).save(src / "a.png")
+    Image.fromarray(gray[::-1]).save(src / "sub" / "b.png")
+    out = tmp_path / "out"
+    args = ["dir", str(src), "-o", str(out), "--model", str(tiny_ckpt), "-q"]
+    r = CliRunner().invoke(main, [*args, "--reference", str(refp)])
+    assert r.exit_code == 0, r.output
+    for name in ("a.png", "sub/b.png"):  # every photo takes the reference's colours
+        ab = rgb_to_lab(np.asarray(Image.open(out / name)))[..., 1:].reshape(-1, 2).mean(axis=0)
+        assert np.hypot(*(ab - want)) < 6, (name, ab)
+    # a reference that cannot be read stops the run before any work, naming it
+    r = CliRunner().invoke(
+        main,
+        [*args[:3], str(tmp_path / "o2"), *args[4:], "--reference", str(tmp_path / "none.jpg")],
+    )
+    assert r.exit_code == 1 and "none.jpg" in r.output and not (tmp_path / "o2").exists()

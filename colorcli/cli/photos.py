@@ -136,10 +136,16 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     show_default=True,
     help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.",
 )
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
+)
 @cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs"))
 @cc.colorize_options()
 @cc.handle_errors
-def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) -> None:
+def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool, **opts) -> None:
     """Colorize every photo (jpg, png, tif, bmp, webp) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
 
@@ -151,6 +157,12 @@ def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) ->
     from colorcli.archive import Summary, colorize_jobs, damaged_reason, parse_shard, plan_dir
 
     video_opts = cc.settings(VideoOptions, opts)
+    ref = None
+    if reference is not None:  # a bad reference stops the run before any work
+        from colorcli.imageio import read_image
+
+        ref = read_image(reference).pixels
+        ref = ref if ref.ndim == 3 else np.repeat(ref[..., None], 3, -1)
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
@@ -160,9 +172,15 @@ def dir_cmd(src: Path, out, fmt, shard, overwrite: bool, quiet: bool, **opts) ->
         cc.echo(
             f"{photos} photos and {plan.films} films to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
         )
+    if ref is not None and plan.films:
+        cc.echo(
+            f"notice: --reference guides the photos; the {plan.films} films are coloured without it (colorize video --refs carries stills through a film)"
+        )
     if plan.jobs:
         colorizer = cc.make_colorizer(opts)
-        jobs = colorize_jobs(colorizer, plan.jobs, overwrite=overwrite, video_options=video_opts)
+        jobs = colorize_jobs(
+            colorizer, plan.jobs, overwrite=overwrite, video_options=video_opts, reference=ref
+        )
         _draw_jobs(jobs, len(plan.jobs), quiet, summary)
     for job in plan.damaged:
         summary.failed.append((job.src, damaged_reason(job)))
