@@ -27,9 +27,15 @@ def cut_view(l_full: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
 
 
 def write_scene_stills(
-    src: Path, out_dir: Path, colorizer, rate: float = 24.0, overwrite: bool = False
+    src: Path,
+    out_dir: Path,
+    colorizer,
+    rate: float = 24.0,
+    overwrite: bool = False,
+    reference: np.ndarray | None = None,
 ) -> Iterator[Event]:
-    """Colour the first frame of each scene of ``src`` into ``out_dir/<N>.png``.
+    """Colour the first frame of each scene of ``src`` into ``out_dir/<N>.png`` (after the
+    colour photo ``reference``, (h, w, 3) RGB, where one is given: ``Colorizer.colorize_like``).
 
     A still already there is kept (a colourist may have recoloured it) unless ``overwrite``.
     Yields VideoStart, Frames (decoded frames), Notice and a VideoDone whose ``frames`` is the
@@ -59,7 +65,12 @@ def write_scene_stills(
                 if dst.exists() and not overwrite:
                     kept += 1
                     continue
-                write_image(dst, colorizer.colorize(rgb), overwrite=overwrite)
+                still = (
+                    colorizer.colorize(rgb)
+                    if reference is None
+                    else colorizer.colorize_like(rgb, reference)
+                )
+                write_image(dst, still, overwrite=overwrite)
                 written += 1
         except av.error.FFmpegError as e:
             if n == 0:

@@ -40,3 +40,26 @@ def test_scenes_error_paths(tmp_path, tiny_ckpt):
     for pair, name in cases:
         r = CliRunner().invoke(main, ["scenes", *pair, "--model", str(tiny_ckpt), "-q"])
         assert r.exit_code in (1, 2) and name in r.output and "Traceback" not in r.output, r.output
+
+
+def test_scenes_after_a_reference_photo(tmp_path, tiny_ckpt):
+    from colorcli.kernels import compose_rgb8, rgb_to_lab
+
+    src = make_clip(tmp_path / "in.mp4", n=20, size=(48, 64), cut_at=9, audio=None)
+    out = tmp_path / "stills"
+    r = CliRunner().invoke(main, ["scenes", str(src), str(out), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    # the reference: the first still's own lightness in a mild green the tiny model never makes
+    lum = rgb_to_lab(np.asarray(Image.open(out / "0.png")))[..., 0]
+    want = np.float32((-15.0, 10.0))
+    refp = tmp_path / "ref.png"
+    Image.fromarray(compose_rgb8(lum, np.broadcast_to(want, lum.shape + (2,)).copy())).save(refp)
+    args = ["scenes", str(src), str(tmp_path / "s2"), "--model", str(tiny_ckpt), "-q"]
+    r = CliRunner().invoke(main, [*args, "--reference", str(refp)])
+    assert r.exit_code == 0, r.output
+    ab = rgb_to_lab(np.asarray(Image.open(tmp_path / "s2" / "0.png")))[..., 1:]
+    assert np.hypot(*(ab.reshape(-1, 2).mean(0) - want)) < 6
+    r = CliRunner().invoke(
+        main, [*args[:2], str(tmp_path / "s3"), *args[3:], "--reference", str(tmp_path / "no.png")]
+    )
+    assert r.exit_code == 1 and "no.png" in r.output and not (tmp_path / "s3").exists()

@@ -104,9 +104,17 @@ def video_cmd(
     show_default=True,
     help="Frames per second of a numbered-frame sequence SRC.",
 )
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Colour the stills after this colour photo of similar content (the same place, the same actor), then carry them with colorize video --refs.",
+)
 @cc.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
-def scenes_cmd(src: Path, out: Path, rate: float, overwrite: bool, quiet: bool, **opts) -> None:
+def scenes_cmd(
+    src: Path, out: Path, rate: float, reference, overwrite: bool, quiet: bool, **opts
+) -> None:
     """Write the first frame of each scene of SRC as OUT/<N>.png (N: the frame's number from 0),
     coloured by the model as a starting point. Recolour any of them in an editor (or with
     colorize image --hints), then give the folder to colorize video --refs. Stills already in
@@ -114,10 +122,19 @@ def scenes_cmd(src: Path, out: Path, rate: float, overwrite: bool, quiet: bool, 
     from colorcli.events import Frames, Notice, VideoDone, VideoStart
     from colorcli.scenes import write_scene_stills
 
+    ref = None
+    if reference is not None:  # a bad reference stops before any work
+        import numpy as np
+
+        from colorcli.imageio import read_image
+
+        ref = read_image(reference).pixels
+        ref = ref if ref.ndim == 3 else np.repeat(ref[..., None], 3, -1)
     done = None
     with cc.Bar(quiet) as bar:
         task = None
-        for ev in write_scene_stills(src, out, cc.make_colorizer(opts), rate, overwrite):
+        stills = write_scene_stills(src, out, cc.make_colorizer(opts), rate, overwrite, ref)
+        for ev in stills:
             if isinstance(ev, VideoStart):
                 task = bar.add("finding scenes", ev.total, "frames")
             elif isinstance(ev, Frames):
