@@ -44,6 +44,11 @@ class Image:
     alpha: np.ndarray | None
     info: ImageInfo
 
+    @property
+    def rgb(self) -> np.ndarray:
+        """The pixels as (H, W, 3) RGB: a gray image's one channel repeated."""
+        return self.pixels if self.pixels.ndim == 3 else np.repeat(self.pixels[..., None], 3, -1)
+
 
 # ---------------------------------------------------------------- header probing
 def _tiff_tags(buf: bytes, base: int, wanted: set[int]) -> dict[int, int]:

@@ -228,8 +228,7 @@ def load_refs(
             img = read_image(p)
         except ColorcliError as e:
             raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
-        px = img.pixels
-        stills[n] = np.repeat(px[..., None], 3, axis=-1) if px.ndim == 2 else px
+        stills[n] = img.rgb
     return RefGuide(stills, starts, palette_of)
 
 

@@ -93,11 +93,9 @@ def load_images(
             )
             bad.append((p, str(e)))
             continue
-        px = img.pixels
+        px = img.rgb
         if px.dtype == np.uint16:
             px = (px // 257).astype(np.uint8)
-        if px.ndim == 2:
-            px = np.repeat(px[..., None], 3, axis=-1)
         h, w = px.shape[:2]
         s = short_side / min(h, w)
         px = cv2.resize(

@@ -67,11 +67,9 @@ def eval_paths(data: Path) -> list[Path]:
 
 
 def _load_rgb8(path: Path, resize: int | None) -> np.ndarray:
-    px = read_image(path).pixels
+    px = read_image(path).rgb
     if px.dtype == np.uint16:
         px = (px // 257).astype(np.uint8)
-    if px.ndim == 2:
-        px = np.repeat(px[..., None], 3, axis=-1)
     if resize:
         h, w = px.shape[:2]
         s = resize / min(h, w)

@@ -124,12 +124,9 @@ def scenes_cmd(
 
     ref = None
     if reference is not None:  # a bad reference stops before any work
-        import numpy as np
-
         from colorcli.imageio import read_image
 
-        ref = read_image(reference).pixels
-        ref = ref if ref.ndim == 3 else np.repeat(ref[..., None], 3, -1)
+        ref = read_image(reference).rgb
     done = None
     with cc.Bar(quiet) as bar:
         task = None

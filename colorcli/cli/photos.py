@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 
 from colorcli.cli import common as cc
 from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
@@ -69,9 +68,7 @@ def image_cmd(
         if reference is not None:
             if guide is not None:
                 raise ConfigError("--reference goes alone: give hints or a reference, not both")
-            ref = read_image(reference)
-            px = ref.pixels if ref.pixels.ndim == 3 else np.repeat(ref.pixels[..., None], 3, -1)
-            rgb = colorizer.colorize_like(img.pixels, px)
+            rgb = colorizer.colorize_like(img.pixels, read_image(reference).rgb)
         else:
             rgb = colorizer.colorize(img.pixels, guide)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
@@ -161,8 +158,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     if reference is not None:  # a bad reference stops the run before any work
         from colorcli.imageio import read_image
 
-        ref = read_image(reference).pixels
-        ref = ref if ref.ndim == 3 else np.repeat(ref[..., None], 3, -1)
+        ref = read_image(reference).rgb
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
