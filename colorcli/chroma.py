@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from colorcli.errors import ConfigError
-from colorcli.kernels import rgb_to_lab
+from colorcli.kernels import lab_to_rgb, rgb_to_lab
 from colorcli.options import COLOR_SPACES
 
 UV_SCALE = 200.0
@@ -47,17 +47,12 @@ def space_record(name: str) -> dict[str, Any]:
     return rec
 
 
-def _srgb_encode(y: np.ndarray) -> np.ndarray:
-    return np.where(
-        y <= 0.0031308, 12.92 * y, 1.055 * np.power(np.maximum(y, 0.0), 1 / 2.4) - 0.055
-    )
-
-
 def luma_of_l(l_star: np.ndarray) -> np.ndarray:
-    """L* in [0, 100] -> 100 x the sRGB gray level with that lightness (float32)."""
-    t = (np.asarray(l_star, np.float64) + 16.0) / 116.0
-    y = np.where(l_star > 8.0, t**3, np.asarray(l_star, np.float64) / 903.2963)
-    return (100.0 * _srgb_encode(np.clip(y, 0.0, 1.0))).astype(np.float32)
+    """L* in [0, 100] -> 100 x the sRGB gray level with that lightness (float32): the gray
+    (L*, 0, 0) through ``lab_to_rgb``."""
+    lab = np.zeros((*np.shape(l_star), 3), np.float32)
+    lab[..., 0] = l_star
+    return 100.0 * lab_to_rgb(lab)[..., 0]
 
 
 def net_input(l_star: np.ndarray, space: str) -> np.ndarray:

@@ -22,7 +22,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorcli.chroma import to_space
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import IMAGE_FORMATS, read_image
 from colorcli.quality import colorfulness
@@ -152,12 +151,6 @@ def center_crops(images: list[CachedImage], crop: int) -> np.ndarray:
         y, x = (h - crop) // 2, (w - crop) // 2
         out[i] = im.rgb[y : y + crop, x : x + crop]
     return out
-
-
-def to_pairs(rgb: np.ndarray, space: str = "lab") -> tuple[np.ndarray, np.ndarray]:
-    """(B, H, W, 3) uint8 -> the network's input (L*, or 100 Y' for yuv) (B, H, W) float32 and
-    the chroma target (ab, or scaled UV) (B, H, W, 2) float32 (``colorcli.chroma``)."""
-    return to_space(rgb, space)
 
 
 def prefetch(make, steps: range, depth: int = 4, workers: int = 2) -> Iterator:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from colorcli.kernels.lab import _LUT_U8
+from colorcli.kernels.lab import _LUT_U8, _f_np
 
 STOCKS = {
     "modern": (0.2126, 0.7152, 0.0722),
@@ -74,8 +74,8 @@ def random_look(rng: np.random.Generator) -> FilmLook:
 
 
 def _l_of_y(y: np.ndarray) -> np.ndarray:
-    eps, kappa = 216 / 24389, 24389 / 27
-    return np.where(y > eps, 116.0 * np.cbrt(y) - 16.0, kappa * y).astype(np.float32)
+    """L* of relative luminance Y, by the Lab kernels' own f."""
+    return (116.0 * _f_np(y) - 16.0).astype(np.float32)
 
 
 def film_lightness(rgb: np.ndarray, look: FilmLook, rng: np.random.Generator) -> np.ndarray:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from colorcli.chroma import gamut_grid
+from colorcli.chroma import gamut_grid, to_space
 from colorcli.kernels import ab_histogram
 from colorcli.train.bins import fit_bins
 from colorcli.train.config import TrainConfig
-from colorcli.train.data import to_pairs
 
 
 def pixel_sample(images, cfg: TrainConfig) -> np.ndarray:
@@ -27,7 +26,7 @@ def pixel_sample(images, cfg: TrainConfig) -> np.ndarray:
     per_image = max(1, cfg.prior_pixels // max(1, len(images)))
     samples = []
     for im in images:
-        chroma = to_pairs(im.rgb[None], cfg.color_space)[1].reshape(-1, 2)
+        chroma = to_space(im.rgb[None], cfg.color_space)[1].reshape(-1, 2)
         pick = rng.choice(len(chroma), size=min(per_image, len(chroma)), replace=False)
         samples.append(chroma[pick])
     return np.concatenate(samples)

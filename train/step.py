@@ -10,13 +10,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from colorcli.chroma import CHROMA_NORM, net_input
+from colorcli.chroma import CHROMA_NORM, net_input, to_space
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
 from colorcli.models import GUIDANCE_PREFIXES, ColorNet
 from colorcli.train.config import TrainConfig
-from colorcli.train.data import CHROMA_MIN, sample_batch, to_pairs
+from colorcli.train.data import CHROMA_MIN, sample_batch
 from colorcli.train.filmgray import film_lightness, random_look
 from colorcli.train.hints import simulate_guidance
 
@@ -117,7 +117,7 @@ def make_batch(
     A pure function of (seed, step, rank), so a resumed run sees the batches it would have."""
     rng = np.random.default_rng([cfg.seed, step, rank])
     rgb = sample_batch(images, cfg.batch_size, cfg.crop, rng, max_zoom=cfg.max_zoom)
-    lum, ab = to_pairs(rgb, cfg.color_space)
+    lum, ab = to_space(rgb, cfg.color_space)
     b, h, w = lum.shape
     if cfg.film_gray > 0:  # the input as a film saw it; the targets stay the true colours
         for i in np.flatnonzero(rng.random(b) < cfg.film_gray):
