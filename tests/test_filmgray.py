@@ -11,7 +11,7 @@ from colorcli.cli import main
 from colorcli.errors import ConfigError
 from colorcli.kernels import rgb_to_l
 from colorcli.train.filmgray import STOCKS, FilmLook, film_lightness, random_look
-from tests.test_train import _cfg, _write_colour_images
+from tests.test_train import _cfg, _write_colour_images, step_batches
 
 
 def _patch(rgb):
@@ -47,24 +47,13 @@ def test_grain_blur_and_jpeg_are_seeded_and_bounded():
 
 
 def test_film_gray_changes_the_input_not_the_targets(tmp_path):
-    from colorcli.kernels import ab_gamut_bins
-    from colorcli.train.data import load_images
-    from colorcli.train.step import make_batch
-
-    data = tmp_path / "data"
-    _write_colour_images(data, 4)
-    images, _, _ = load_images(sorted(data.glob("*.png")), 40, 0.0)
-    bins = ab_gamut_bins()
-    w = np.ones(len(bins), np.float32)
-    clean = make_batch(3, 0, images, bins, w, 1, _cfg(tmp_path, data))
-    film = make_batch(3, 0, images, bins, w, 1, _cfg(tmp_path, data, film_gray=1.0))
-    again = make_batch(3, 0, images, bins, w, 1, _cfg(tmp_path, data, film_gray=1.0))
+    clean, film, again = step_batches(tmp_path, film_gray=1.0)
     assert torch.equal(clean["ab"], film["ab"]) and torch.equal(clean["idx"], film["idx"])
     moved = ((film["l"] - clean["l"]) * 100).abs().mean(dim=(1, 2, 3))
     assert bool((moved > 0.5).all())  # every crop's input changed
     assert torch.equal(film["l"], again["l"])  # a pure function of (seed, step)
     with pytest.raises(ConfigError, match="film gray fraction"):
-        _cfg(tmp_path, data, film_gray=1.5)
+        _cfg(tmp_path, tmp_path / "data", film_gray=1.5)
 
 
 def test_eval_gray_kinds(tmp_path, tiny_ckpt):

@@ -12,7 +12,6 @@ from PIL import Image
 from colorcli.checkpoint import load_checkpoint, read_payload, save_checkpoint
 from colorcli.chroma import chroma_to_ab, gamut_grid, luma_of_l, rgb_to_yuv, yuv_to_rgb
 from colorcli.cli import main
-from colorcli.colorizer import Colorizer
 from colorcli.errors import ConfigError
 from colorcli.events import Resumed, Step
 from colorcli.kernels import rgb_to_lab
@@ -191,33 +190,6 @@ def test_each_system_resumes_exactly_and_colours_images_and_films(tmp_path, name
     assert r.exit_code == 0, r.stderr
     got = read_clip(tmp_path / "o.mp4")
     assert len(got["frames"]) == 6 and got["audio"] == read_clip(clip)["audio"]
-
-
-def test_a_yuv_model_learns_one_hue(tmp_path):
-    """Trained on orange photos only, from a uniform head over the 347 UV cells, a YUV model
-    colours a gray orange: its UV turns into Lab ab the right way round."""
-    extra = {"color_space": "yuv", "norm": "layer"}
-    hue = (30.0, 45.0)
-    data = tmp_path / "orange"
-    _write_colour_images(data, 10, hue=hue)
-    cfg = _cfg(
-        tmp_path,
-        data,
-        steps=40,
-        lr=3e-2,
-        warmup=5,
-        val_every=1000,
-        save_every=1000,
-        prior_bias_init=False,
-        **extra,
-    )
-    list(run_training(cfg))
-    gray = np.clip(np.random.default_rng(0).normal(128, 30, (48, 64)), 0, 255).astype(np.uint8)
-    out = Colorizer(tmp_path / "run" / "last.pt", device="cpu").colorize(gray)
-    ab = rgb_to_lab(out)[..., 1:].reshape(-1, 2).mean(0)
-    angle = np.degrees(np.arctan2(ab[1], ab[0]) - np.arctan2(hue[1], hue[0]))
-    assert abs(angle) < 20.0, ab
-    assert np.hypot(*ab) > 0.5 * np.hypot(*hue), ab
 
 
 def test_gan_fine_tunes_a_regression_model(tmp_path):

@@ -249,7 +249,12 @@ def test_zoomed_crops_cover_scales():
     assert 0.2 < np.mean(spans < 2.0) < 0.8  # log-uniform: half the crops below z = 2
 
 
-def test_a_model_trained_on_one_hue_learns_it(tmp_path):
+@pytest.mark.parametrize(
+    "extra", [{}, {"color_space": "yuv", "norm": "layer"}], ids=["lab", "yuv-layer"]
+)
+def test_a_model_trained_on_one_hue_learns_it(tmp_path, extra):
+    """Trained on orange photos only, from a uniform head, a model colours a gray orange; for
+    a YUV model (347 UV cells) this also says its UV turns into Lab ab the right way round."""
     hue = (30.0, 45.0)  # an orange
     data = tmp_path / "orange"
     _write_colour_images(data, 10, hue=hue)
@@ -263,6 +268,7 @@ def test_a_model_trained_on_one_hue_learns_it(tmp_path):
         val_every=1000,
         save_every=1000,
         prior_bias_init=False,
+        **extra,
     )
     list(run_training(cfg))
     gray = np.clip(np.random.default_rng(0).normal(128, 30, (48, 64)), 0, 255).astype(np.uint8)
@@ -536,7 +542,9 @@ def test_a_hint_model_fine_tuned_from_an_automatic_one(tmp_path):
     assert r.exit_code == 1 and "was not trained to take hints" in r.stderr
 
 
-def test_l_noise_perturbs_the_input_only(tmp_path):
+def step_batches(tmp_path, **kw):
+    """Step 3's batch of 4 tiny photos without and twice with the settings ``kw``:
+    (clean, changed, changed again)."""
     from colorcli.kernels import ab_gamut_bins
     from colorcli.train.data import load_images
     from colorcli.train.step import make_batch
@@ -546,9 +554,14 @@ def test_l_noise_perturbs_the_input_only(tmp_path):
     images, _, _ = load_images(sorted(data.glob("*.png")), 40, 0.0)
     bins = ab_gamut_bins()
     weights = np.ones(len(bins), np.float32)
-    clean = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data))
-    noisy = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data, l_noise=4.0))
-    again = make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data, l_noise=4.0))
+    return tuple(
+        make_batch(3, 0, images, bins, weights, 1, _cfg(tmp_path, data, **extra))
+        for extra in ({}, kw, kw)
+    )
+
+
+def test_l_noise_perturbs_the_input_only(tmp_path):
+    clean, noisy, again = step_batches(tmp_path, l_noise=4.0)
     # same crops and targets; L moved by a few L* units on average, within [0, 100]
     assert torch.equal(clean["ab"], noisy["ab"]) and torch.equal(clean["idx"], noisy["idx"])
     diff = ((noisy["l"] - clean["l"]) * 100).abs()
@@ -557,7 +570,7 @@ def test_l_noise_perturbs_the_input_only(tmp_path):
     assert float(lum.min()) >= 0 and float(lum.max()) <= 100
     assert torch.equal(noisy["l"], again["l"])  # a pure function of (seed, step)
     with pytest.raises(ConfigError):
-        _cfg(tmp_path, data, l_noise=-1.0)
+        _cfg(tmp_path, tmp_path / "data", l_noise=-1.0)
 
 
 @pytest.mark.parametrize(
