@@ -175,7 +175,7 @@ class VideoOptions:
             min=0.0,
             max=1.0,
             max_open=True,
-            default_help="0.7, or 0.85 with --refs",
+            default_help="0.7, or 0.85 with --refs or --reference",
         ),
     )
     sigma_l: float = 3.0
@@ -210,6 +210,13 @@ class VideoOptions:
         metadata=opt(
             "Folder of coloured stills <N>.png|jpg|tif, each the true colour of frame N (from 0; colorize scenes writes a starting set): carried forward and backward through N's scene.",
             path="dir",
+        ),
+    )
+    reference: str | None = field(
+        default=None,
+        metadata=opt(
+            "A colour photo of similar content (the same place, the same actor): the first frame of each scene is coloured after it, and that still is carried through its scene as --refs carries one.",
+            path="file",
         ),
     )
     segment_seconds: float = field(
@@ -248,12 +255,12 @@ class VideoOptions:
 
     @property
     def smoothing(self) -> float:
-        """--smooth as given, else 0.7; with --refs 0.85, which on the validation clip kept
+        """--smooth as given, else 0.7; with --refs (or --reference) 0.85, which on the validation clip kept
         the flicker of stills carried by flow below the automatic output's (bench of record:
         train/recipes/refs_eval.py)."""
         if self.smooth is not None:
             return self.smooth
-        return REFS_SMOOTH if self.refs is not None else SMOOTH
+        return REFS_SMOOTH if self.refs is not None or self.reference is not None else SMOOTH
 
     def keyframes_for(self, device_type: str) -> int:
         """The keyframe interval on this device: on a GPU the network is cheap beside the codec,

@@ -47,6 +47,14 @@ def refs_identity(folder: str | None) -> dict[str, list[int]] | None:
     return out
 
 
+def file_identity(path: str | None) -> list[int] | None:
+    """A ``--reference`` photo's size and change time, for a resumed film to find again."""
+    if path is None:
+        return None
+    st = Path(path).stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
 def find_stills(folder: Path) -> dict[int, Path]:
     """``<N>.png|jpg|tif`` under ``folder`` by frame number N; MediaError naming the folder when
     it is not one or holds none, or naming the two files that claim one frame."""
@@ -232,6 +240,36 @@ def load_refs(
     return RefGuide(stills, starts, palette_of)
 
 
+def reference_guide(
+    src: Path,
+    rate: float,
+    colorizer,
+    reference: np.ndarray,
+    palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> RefGuide:
+    """``video --reference``: one decoding pass that colours the first frame of each scene
+    after the colour photo ``reference`` (``colorizer.colorize_like``) and keeps it at the
+    network's size, as the still that guides its scene (what ``--refs`` would carry)."""
+    cuts, starts, stills, n = SceneCutDetector(), [], {}, 0
+    with contextlib.closing(open_input(src, rate)) as inp:
+        stream = inp.streams.video[0]
+        stream.thread_type = "AUTO"
+        net_hw = None
+        try:
+            for frame in inp.decode(stream):
+                rgb = frame.to_ndarray(format="rgb24")
+                net_hw = net_hw or colorizer.net_shape(*rgb.shape[:2])
+                if cuts(cut_view(lightness(rgb), net_hw)) or n == 0:
+                    still = colorizer.colorize_like(rgb, reference)
+                    h, w = net_hw
+                    stills[n] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
+                    starts.append(n)
+                n += 1
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the film's own run says so
+    return RefGuide(stills, starts or [0], palette_of)
+
+
 def reference_colours(
     ref_rgb: np.ndarray, l_full: np.ndarray, net_hw: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -250,7 +288,9 @@ __all__ = [
     "find_stills",
     "guide_of",
     "load_refs",
+    "file_identity",
     "reference_colours",
+    "reference_guide",
     "refs_identity",
     "scene_starts",
 ]

@@ -32,7 +32,7 @@ from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
-from colorcli.refs import refs_identity
+from colorcli.refs import file_identity, refs_identity
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmReader, FilmWriter
 from colorcli.videoprobe import frame_sequence, is_sequence, open_input, pick_pix_fmt
@@ -67,6 +67,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--segment-seconds": o.segment_seconds,
         "--rate": o.rate,
         "--refs": refs_identity(o.refs),
+        "--reference": file_identity(o.reference),
         **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
         "colorcli": __version__,
     }

@@ -24,6 +24,7 @@ from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.refs import RefGuide
@@ -120,6 +121,12 @@ def prepare_video(
         from colorcli.refs import find_stills
 
         find_stills(Path(opts.refs))  # an empty or missing folder fails before any work
+    if opts.reference is not None:
+        if opts.refs is not None:
+            raise ConfigError("give --refs or --reference, not both")
+        if not isinstance(src, str | Path):
+            raise ConfigError("--reference needs the film as a file: it is read twice")
+        read_image(opts.reference)  # an unreadable reference fails before any work
     source = sink = None
     if not isinstance(src, str | Path):
         source, src = open_pipe(src, PIPE_IN), PIPE_IN
@@ -171,7 +178,7 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
         yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
         return
-    if job.opts.refs is not None:
+    if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=_refs(job, colorizer))
     if job.fmt == "sequence":
         from colorcli.sequence import colorize_to_sequence
@@ -186,13 +193,21 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
 
 
 def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
-    """The stills of ``--refs`` for this film, or None."""
-    if job.opts.refs is None:
+    """The stills of ``--refs`` (or made after ``--reference``) for this film, or None."""
+    if job.opts.refs is None and job.opts.reference is None:
         return None
     from colorcli.guide import palette_of
-    from colorcli.refs import load_refs
+    from colorcli.refs import load_refs, reference_guide
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
+    if job.opts.reference is not None:
+        return reference_guide(
+            job.src,
+            job.opts.rate,
+            colorizer,
+            read_image(job.opts.reference).rgb,
+            None if bins is None else (lambda ab: palette_of(ab, bins)),
+        )
     return load_refs(
         Path(job.opts.refs),
         job.src,

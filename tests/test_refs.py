@@ -95,3 +95,71 @@ def test_a_recoloured_still_is_a_new_command_for_resume(tmp_path):
     st = (refs / "0.png").stat()
     os.utime(refs / "0.png", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert refs_identity(str(refs)) != before and set(find_stills(refs)) == {0}
+
+
+@pytest.mark.parametrize("model", ["tiny_ckpt", "hint_ckpt"])
+def test_a_reference_photo_colours_a_film(tmp_path, request, model):
+    """video --reference: each scene's first frame is coloured after the photo and carried
+    through its scene; here the photo is a frame of the first scene in a mild green."""
+    ckpt = request.getfixturevalue(model)
+    src = make_clip(tmp_path / "in.mp4", n=30, size=(64, 96), cut_at=15, audio=None)
+    frames = read_clip(src)["frames"]
+    ref = tmp_path / "ref.png"
+    _still(frames[8], ref)
+    auto, guided = tmp_path / "auto.mkv", tmp_path / "guided.mkv"
+    base = ["--model", str(ckpt), "--codec", "ffv1", "-q"]
+    for dst, extra in ((auto, []), (guided, ["--reference", str(ref)])):
+        r = CliRunner().invoke(main, ["video", str(src), str(dst), *base, *extra])
+        assert r.exit_code == 0, r.output
+
+    def off(rgb, i):
+        lum = rgb_to_lab(frames[i])[..., 0]
+        want = compose_rgb8(lum, np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy())
+        return float(
+            np.hypot(*(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(want)[..., 1:]).reshape(-1, 2).mean(0))
+        )
+
+    a, g = read_clip(auto)["frames"], read_clip(guided)["frames"]
+    assert len(g) == 30
+    before = np.mean([off(a[i], i) for i in range(15)])
+    after = np.mean([off(g[i], i) for i in range(15)])
+    assert after < 5 and after < before / 2, (before, after)
+
+
+def test_reference_error_paths(tmp_path, tiny_ckpt):
+    src = make_clip(tmp_path / "in.mp4", n=6, audio=None)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture")
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _still(read_clip(src)["frames"][0], refs / "0.png")
+    dst = tmp_path / "out.mkv"
+    cases = [
+        (["--reference", str(bad)], 1, "bad.png"),
+        (["--reference", str(tmp_path / "none.png")], 2, "does not exist"),
+        (["--reference", str(refs / "0.png"), "--refs", str(refs)], 1, "not both"),
+    ]
+    for extra, code, msg in cases:
+        r = CliRunner().invoke(
+            main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q", *extra]
+        )
+        assert r.exit_code == code and msg in r.output and "Traceback" not in r.output, r.output
+        assert not dst.exists()
+    r = CliRunner().invoke(
+        main, ["video", "-", str(dst), "--reference", str(refs / "0.png"), "-q"], input=b""
+    )
+    assert r.exit_code == 1 and "--reference needs the film as a file" in r.output
+
+
+def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
+    from colorcli.refs import file_identity
+
+    ref = tmp_path / "ref.png"
+    _still(np.full((8, 8, 3), 128, np.uint8), ref)
+    before = file_identity(str(ref))
+    _still(np.full((8, 8, 3), 90, np.uint8), ref)
+    import os
+
+    st = ref.stat()
+    os.utime(ref, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert file_identity(str(ref)) != before and file_identity(None) is None

@@ -139,7 +139,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     default=None,
     help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
 )
-@cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs"))
+@cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs", "reference"))
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool, **opts) -> None:

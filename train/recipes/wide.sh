@@ -9,6 +9,7 @@
 # 18.31 -> 20.67 (89%), gray 20.90; ortho 18.29 -> 19.74, gray 20.76; grainy 17.58 -> 19.13,
 # gray 19.60. Better than the shipped model by 1.5-2.4 dB, still below gray: not shipped.
 # train/recipes/calibrate.py on it picks T 0.7 (20.92 dB at 82%, at short side 512).
+# EXTRA adds options (EXTRA=--hints trains the hint-aware model this way).
 # An interrupted run continues with:  RESUME=1 bash train/recipes/wide.sh RUN_DIR STEPS
 set -euo pipefail
 RUN=${1:-runs/wide}
@@ -20,7 +21,7 @@ colorize train --data "$DATA/train" --val "$DATA/val" --out "$RUN" \
   --crop 128 --load-size 256 --max-zoom 4 --encoder-lr 0.1 --ema 0.995 --batch-size 16 \
   --steps "$STEPS" --lr 3e-4 --warmup 100 --rebalance-lambda 0.8 --film-gray 0.5 \
   --min-colorfulness 15 --seed 0 --save-every 100 --val-every 500 \
-  ${RESUME:+--resume} --quiet
+  ${RESUME:+--resume} ${EXTRA:-} --quiet
 for gray in plain ortho grainy; do
   colorize eval --model "$RUN/last.pt" --data "$DATA/val" --gray "$gray" --overwrite -q \
     --json "$RUN/eval-$gray.json"
