@@ -4,7 +4,9 @@
 
 The default set's sources (gather.py) plus Debian gcompris-qt-data (photos inside its Qt
 resource files), palapeli-data, jigzo-data (photos inside its .pzl puzzles), tuxpaint-data
-(photo templates), and PyPI glymur (JPEG 2000 samples) and imgaug. Writes OUT_DIR/train/<source>/
+(photo templates), tuxpaint-stamps-default (photo cut-outs pasted onto the default set's
+nature photos, train/recipes/stamps.py), stellarium-data (photographed landscape panoramas,
+sky cut away, cut into views), and PyPI glymur (JPEG 2000 samples) and imgaug. Writes OUT_DIR/train/<source>/
 and OUT_DIR/val/<source>/ and OUT_DIR/sources.tsv (split, file, package, licence). Validation is
 held out by source, not at random: whole packages or folders (VAL_SOURCES), so it measures
 photos unlike the training ones. Licences come from each package's Debian copyright file (the
@@ -24,9 +26,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
 from gather import gather  # noqa: E402
 from rcc import read_rcc  # noqa: E402
+from stamps import composite_stamps  # noqa: E402
 
 # gcompris-qt-data: resource file -> folders of photographs inside it (the rest is artwork)
 GCOMPRIS = {
@@ -56,6 +61,12 @@ VAL_SOURCES = (
     "jigzo-data",
     "gcompris-qt-data/explore_farm_animals",
 )
+# stellarium-data's landscapes that are photographs (ocean is a Terragen render, trees a
+# fisheye, mars and moon are not of this world)
+STELLARIUM = ("garching", "guereins", "hurricane")
+# the stamps' backgrounds: the default set's nature photos (Elephants.jpg is a painting)
+STAMP_BACKGROUNDS = ("mate-backgrounds", "plasma-workspace-wallpapers")
+NOT_BACKGROUNDS = {"Elephants"}
 # a photo whose gray version is in samples/ is not trained on (the README shows the samples)
 IN_SAMPLES = {"summer_1am"}
 NON_FREE = re.compile(r"\bNC\b|non-?commercial", re.I)
@@ -146,6 +157,51 @@ def _debs(tmp: Path, dst: Path, rows: list) -> None:
             rows.append((out, f"{pkg} ({rel})", lic))
 
 
+def _stamps(tmp: Path, dst: Path, rows: list) -> None:
+    """tuxpaint-stamps-default's photo cut-outs, each pasted onto a nature photo of the
+    default set (train/recipes/stamps.py); training only, as their backgrounds are."""
+    root = _deb("tuxpaint-stamps-default", tmp)
+    backgrounds = [
+        (p, lic)
+        for p, src, lic in rows
+        if src in STAMP_BACKGROUNDS and p.stem not in NOT_BACKGROUNDS
+    ]
+    rows += composite_stamps(
+        root / "usr/share/tuxpaint/stamps",
+        backgrounds,
+        dst / "tuxpaint-stamps-default",
+        "2022.06.04-1",
+    )
+
+
+def _stellarium(tmp: Path, dst: Path, rows: list) -> None:
+    """stellarium-data's photographed landscape panoramas: the side textures side by side, the
+    sky (transparent) cut away, the rest cut into views of 3:2."""
+    import cv2
+
+    root = _deb("stellarium-data", tmp)
+    paras = _copyright(root, "stellarium-data")
+    for name in STELLARIUM:
+        base = root / "usr/share/stellarium/landscapes" / name
+        ini = (base / "landscape.ini").read_text(errors="replace")
+        texs = re.findall(r"^tex\d+\s*=\s*(\S+)", ini, re.M)
+        tiles = [cv2.imread(str(base / t), cv2.IMREAD_UNCHANGED) for t in texs]
+        h = min(t.shape[0] for t in tiles)
+        strip = np.concatenate([cv2.resize(t, (t.shape[1] * h // t.shape[0], h)) for t in tiles], 1)
+        opaque = (strip[..., 3] >= 250).mean(axis=1) >= 0.99
+        top = int(np.argmax(opaque)) if opaque.any() else h
+        band = strip[top:, :, :3]
+        vw = int(band.shape[0] * 1.5)
+        for i in range(band.shape[1] // max(vw, 1)):
+            out = dst / "stellarium-data" / f"{name}_{i}.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(out), band[:, i * vw : (i + 1) * vw])
+            rel = f"usr/share/stellarium/landscapes/{name}"
+            rows.append(
+                (out, f"stellarium-data 0.22.2-1 ({rel}, view {i})", licence_of(rel, paras))
+            )
+
+
 def _wheels(tmp: Path, dst: Path, rows: list) -> None:
     import cv2
 
@@ -192,7 +248,7 @@ def gather_wide(out: Path) -> list[tuple[Path, str, str]]:
             rows.append((dst, pkg, DEFAULT_LICENCES.get(pkg, "unknown")))
     shutil.rmtree(out / "default-all")
     with tempfile.TemporaryDirectory() as tmp:
-        for step in (_gcompris, _jigzo, _debs, _wheels):
+        for step in (_stamps, _stellarium, _gcompris, _jigzo, _debs, _wheels):
             step(Path(tmp), staging, rows)
     placed = []
     for src, source, lic in rows:
