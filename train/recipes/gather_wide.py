@@ -6,7 +6,8 @@ The default set's sources (gather.py) plus Debian gcompris-qt-data (photos insid
 resource files), palapeli-data, jigzo-data (photos inside its .pzl puzzles), tuxpaint-data
 (photo templates), tuxpaint-stamps-default (photo cut-outs pasted onto the default set's
 nature photos, train/recipes/stamps.py), stellarium-data (photographed landscape panoramas,
-sky cut away, cut into views), and PyPI glymur (JPEG 2000 samples) and imgaug. Writes OUT_DIR/train/<source>/
+sky cut away, cut into views), blender-data (CC0 HDR panoramas, tone-mapped and cut into
+perspective views, train/recipes/panoramas.py; needs the openexr wheel), and PyPI glymur (JPEG 2000 samples) and imgaug. Writes OUT_DIR/train/<source>/
 and OUT_DIR/val/<source>/ and OUT_DIR/sources.tsv (split, file, package, licence). Validation is
 held out by source, not at random: whole packages or folders (VAL_SOURCES), so it measures
 photos unlike the training ones. Licences come from each package's Debian copyright file (the
@@ -30,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gather import gather  # noqa: E402
+from panoramas import panorama_views  # noqa: E402
 from rcc import read_rcc  # noqa: E402
 from stamps import composite_stamps  # noqa: E402
 
@@ -202,6 +204,29 @@ def _stellarium(tmp: Path, dst: Path, rows: list) -> None:
             )
 
 
+def _blender(tmp: Path, dst: Path, rows: list) -> None:
+    """blender-data's CC0 HDR panoramas, tone-mapped and cut into views (panoramas.py)."""
+    import cv2
+
+    try:
+        import OpenEXR  # noqa: F401
+    except ImportError:
+        print("blender-data skipped: reading its EXR panoramas needs pip install openexr")
+        return
+    root = _deb("blender-data", tmp)
+    world = root / "usr/share/blender/datafiles/studiolights/world"
+    if "CC0" not in (world / "license.txt").read_text():
+        raise SystemExit(f"{world / 'license.txt'} no longer says CC0: check it")
+    lic = "CC0 (Greg Zaal, HDRI Haven; studiolights/world/license.txt)"
+    for exr in sorted(world.glob("*.exr")):
+        for name, rgb in panorama_views(exr):
+            out = dst / "blender-data" / f"{name}.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(out), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            rel = exr.relative_to(root)
+            rows.append((out, f"blender-data 3.4.1+dfsg-2 ({rel}, view {name})", lic))
+
+
 def _wheels(tmp: Path, dst: Path, rows: list) -> None:
     import cv2
 
@@ -248,7 +273,7 @@ def gather_wide(out: Path) -> list[tuple[Path, str, str]]:
             rows.append((dst, pkg, DEFAULT_LICENCES.get(pkg, "unknown")))
     shutil.rmtree(out / "default-all")
     with tempfile.TemporaryDirectory() as tmp:
-        for step in (_stamps, _stellarium, _gcompris, _jigzo, _debs, _wheels):
+        for step in (_stamps, _stellarium, _blender, _gcompris, _jigzo, _debs, _wheels):
             step(Path(tmp), staging, rows)
     placed = []
     for src, source, lic in rows:
