@@ -170,8 +170,12 @@ class _Net(nn.Module):
         return torch.tanh(out) if self.head_kind == "regression" else out
 
     def _with_palette(self, x: torch.Tensor, palette: torch.Tensor | None) -> torch.Tensor:
-        if palette is None or not self.takes_hints:
+        """The palette's way in at the bottleneck. No palette is an all-zero one, as training
+        gives a crop without one: its bias is added still (it learns away from zero)."""
+        if not self.takes_hints:
             return x
+        if palette is None:
+            return x + self.palette_in.bias.to(x.dtype)[None, :, None, None]
         return x + self.palette_in(palette.to(x.dtype))[:, :, None, None]
 
 

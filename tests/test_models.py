@@ -109,5 +109,11 @@ def test_a_hint_model_widened_from_an_automatic_one_colours_alike_until_trained(
         hinted.train()  # batch statistics: an untrained deep net's signal does not fade
         assert not torch.allclose(hinted(x, guide), hinted(x), atol=1e-4)
         assert not torch.allclose(hinted(x, None, palette), hinted(x), atol=1e-4)
+        # no guidance is all-zero guidance, as training gives a crop without any, whatever
+        # the guidance weights have learned
+        hinted.eval()
+        zeros = torch.zeros(2, 3, 64, 64), torch.zeros(2, 17)
+        torch.testing.assert_close(hinted(x), hinted(x, *zeros))
+        torch.testing.assert_close(hinted(x, guide), hinted(x, guide, zeros[1]))
     with pytest.raises(ConfigError, match="not trained to take hints"):
         auto(x, guide)
