@@ -28,7 +28,7 @@ from colorcli.kernels import annealed_mean
 from colorcli.quality import colorfulness, psnr
 from colorcli.train.evaluate import _load_rgb8, eval_paths
 
-TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.6, 0.7, 0.85, 1.0)
+TEMPERATURES = (0.2, 0.3, 0.38, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)
 
 
 def logits_of(c: Colorizer, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
