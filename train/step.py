@@ -85,6 +85,7 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
         "--loss": (mc.get("head", "classification"), own.head),
         "--color-space": (ckpt.color_space.get("name", "lab"), cfg.color_space),
         "--norm": (mc.get("norm", "batch"), own.norm),
+        "--encoder": (mc.get("encoder", "lite0"), own.encoder),
     }
     wrong = [f"{k} {a}" for k, (a, b) in want.items() if a != b]
     if mc.get("hints") and not own.hints:
