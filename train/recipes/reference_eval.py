@@ -2,7 +2,10 @@
 a colour frame of the same scene at least 4 s later, against moving the reference's mean ab
 onto the gray frame, the automatic output and gray.
 
-    python train/recipes/reference_eval.py CLIP.mp4 [CLIP.mp4 ...] [--model M.pt]
+    python train/recipes/reference_eval.py CLIP.mp4 [CLIP.mp4 ...] [--model M.pt] [--every N]
+
+By default one pair per clip (frame 10 of its first scene that is 4 s long); with --every N
+the mean over every N-th frame of every such scene, each after the frame 4 s later.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("clips", type=Path, nargs="+")
     ap.add_argument("--model", default=None)
+    ap.add_argument(
+        "--every", type=int, default=0, help="score every N-th frame of each 4 s scene (mean)"
+    )
     a = ap.parse_args()
     c = Colorizer(a.model, device="cpu")
     for clip in a.clips:
@@ -31,28 +37,37 @@ def main() -> None:
             rate = float(ct.streams.video[0].average_rate)
             frames = [f.to_ndarray(format="rgb24") for f in ct.decode(video=0)]
         starts, n = scene_starts(clip, 24.0, c.net_shape(*frames[0].shape[:2]))
-        bounds = list(zip(starts, [*starts[1:], n], strict=True))
-        first, end = max(bounds, key=lambda b: b[1] - b[0])  # the longest scene
         gap = round(4 * rate)
-        g = first + min(10, max(0, end - first - gap - 1))
-        r = g + gap
-        if r >= end:
+        pairs = []
+        for first, end in zip(starts, [*starts[1:], n], strict=True):
+            if a.every:  # every a.every-th frame of every scene that is 4 s long
+                pairs += [(g, g + gap) for g in range(first, end - gap, a.every)]
+            elif not pairs and end - first > gap:  # the first such scene, frame 10 on
+                g = first + min(10, end - first - gap - 1)
+                pairs.append((g, g + gap))
+        if not pairs:
             print(f"{clip.name}: no scene is 4 s long")
             continue
-        truth, ref = frames[g], frames[r]
-        lum = lightness(truth)
-        mean_ab = rgb_to_lab(ref)[..., 1:].reshape(-1, 2).mean(axis=0)
-        rows = {
-            "gray": compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32)),
-            "reference's mean ab": compose_rgb8(
-                lum, np.broadcast_to(mean_ab.astype(np.float32), lum.shape + (2,)).copy()
-            ),
-            "automatic": c.colorize(truth),
-            "--reference": c.colorize_like(truth, ref),
-        }
-        print(f"{clip.name}: frame {g} after frame {r} ({(r - g) / rate:.1f} s later)")
-        for name, img in rows.items():
-            print(f"  {name:<22}{psnr(img, truth):>7.2f} dB")
+        scores: dict[str, list[float]] = {}
+        for g, r in pairs:
+            truth, ref = frames[g], frames[r]
+            lum = lightness(truth)
+            mean_ab = rgb_to_lab(ref)[..., 1:].reshape(-1, 2).mean(axis=0)
+            rows = {
+                "gray": compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32)),
+                "reference's mean ab": compose_rgb8(
+                    lum, np.broadcast_to(mean_ab.astype(np.float32), lum.shape + (2,)).copy()
+                ),
+                "automatic": c.colorize(truth),
+                "--reference": c.colorize_like(truth, ref),
+            }
+            for name, img in rows.items():
+                scores.setdefault(name, []).append(psnr(img, truth))
+        g, r = pairs[0]
+        what = f"{len(pairs)} pairs" if a.every else f"frame {g} after frame {r}"
+        print(f"{clip.name}: {what} ({gap / rate:.1f} s later)")
+        for name, vals in scores.items():
+            print(f"  {name:<22}{np.mean(vals):>7.2f} dB")
 
 
 if __name__ == "__main__":
