@@ -167,6 +167,7 @@ class Trivial(torch.nn.Module):
     output_stride = 4
     head_kind = "classification"
     encoder_prefixes = ()
+    takes_hints = False
 
     def __init__(self, q: int) -> None:
         super().__init__()

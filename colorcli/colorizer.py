@@ -75,7 +75,7 @@ class Colorizer:
     checkpoint: a loaded :class:`Checkpoint`, a path, or None for the shipped default model.
     device: "auto", "cpu", "cuda" or "cuda:N"; on CUDA the model runs in half precision.
     batch_size: images per forward pass; halved and retried when memory runs out, down to one.
-    temperature: annealed-mean temperature (None: the checkpoint's default, 0.38 usually).
+    temperature: annealed-mean temperature (None: the checkpoint's default, fitted on held-out photos).
     saturation: multiplies the predicted ab (1 = as predicted, 0 = gray).
     size: short side, in pixels, of the image the network sees (None: the checkpoint's).
     model: an in-memory model to use as it is (float32, on its own device; training validates
