@@ -4,11 +4,12 @@
 # made gray as film makes it (--film-gray 0.5), then scored on the held-out photos (plain,
 # orthochromatic, grainy) and written to RUN/eval-*.json.
 #   bash train/recipes/wide.sh [RUN_DIR] [STEPS]
-# A CPU run: 1500 steps of 16 crops of 128 px took 40 minutes on 2 cores (10.6 crops/s). Its
-# figures on the 44 held-out photos (full resolution; shipped model -> this; gray): plain
-# 18.31 -> 20.67 (89%), gray 20.90; ortho 18.29 -> 19.74, gray 20.76; grainy 17.58 -> 19.13,
-# gray 19.60. Better than the shipped model by 1.5-2.4 dB, still below gray: not shipped.
-# train/recipes/calibrate.py on it picks T 0.7 (20.92 dB at 82%, at short side 512).
+# The shipped model (MODEL.md): DATA=runs/wide-data EXTRA=--hints bash train/recipes/wide.sh
+# runs/wideh2 3500 (690 training photos, 627 above colourfulness 15; about 12.6 crops/s on 2
+# cores, 95 minutes), then bash train/recipes/wide_report.sh runs/wideh2 (temperature 0.7).
+# Held out, full resolution (previous model -> this; gray): plain 18.31 -> 21.02 (82%), 20.90;
+# ortho 18.29 -> 20.08, 20.76; grainy 17.58 -> 19.54, 19.60. An earlier CPU run of 1500 steps
+# on the 315 photos gathered before the stamps and panoramas: plain 20.67 (89%) uncalibrated.
 # EXTRA adds options (EXTRA=--hints trains the hint-aware model this way).
 # An interrupted run continues with:  RESUME=1 bash train/recipes/wide.sh RUN_DIR STEPS
 set -euo pipefail
