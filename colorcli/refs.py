@@ -16,14 +16,13 @@ import av
 import cv2
 import numpy as np
 
-from colorcli.compose import lightness, shrink_l
+from colorcli.compose import shrink_l
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
-from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import to_u8
-from colorcli.scenes import cut_view
+from colorcli.scenes import scene_frames
 from colorcli.videoprobe import open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -41,11 +40,7 @@ def refs_identity(folder: str | None) -> dict[str, list[int]] | None:
     recoloured still makes the finished segments stale)."""
     if folder is None:
         return None
-    out = {}
-    for n, p in find_stills(Path(folder)).items():
-        st = p.stat()
-        out[f"{n}:{p.name}"] = [st.st_size, st.st_mtime_ns]
-    return out
+    return {f"{n}:{p.name}": file_identity(str(p)) for n, p in find_stills(Path(folder)).items()}
 
 
 def file_identity(path: str | None) -> list[int] | None:
@@ -79,17 +74,13 @@ def find_stills(folder: Path) -> dict[int, Path]:
 def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[int], int]:
     """First frame of each scene (0 first) and the frame count, from one decoding pass with
     the film's own cut detector on the lightness it sees."""
-    cuts = SceneCutDetector()
     starts, n = [0], 0
     with contextlib.closing(open_input(src, rate)) as inp:
-        stream = inp.streams.video[0]
-        stream.thread_type = "AUTO"
         try:
-            for frame in inp.decode(stream):
-                lum = cut_view(lightness(frame.to_ndarray(format="gray")), net_hw)
-                if cuts(lum) and n > 0:
-                    starts.append(n)
-                n += 1
+            for i, _, first in scene_frames(inp, net_hw, "gray"):
+                if first and i > 0:
+                    starts.append(i)
+                n = i + 1
         except av.error.FFmpegError:
             pass  # a damaged tail: the film's own run says so
     return starts, n
@@ -244,28 +235,24 @@ def load_refs(
 def reference_guide(
     src: Path,
     rate: float,
+    net_hw: tuple[int, int],
     colorizer,
     reference: np.ndarray,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RefGuide:
     """``video --reference``: one decoding pass that colours the first frame of each scene
     after the colour photo ``reference`` (``colorizer.colorize_like``) and keeps it at the
-    network's size, as the still that guides its scene (what ``--refs`` would carry)."""
-    cuts, starts, stills, n = SceneCutDetector(), [], {}, 0
+    network's size ``net_hw``, as the still that guides its scene (what ``--refs`` would
+    carry)."""
+    starts, stills = [], {}
+    h, w = net_hw
     with contextlib.closing(open_input(src, rate)) as inp:
-        stream = inp.streams.video[0]
-        stream.thread_type = "AUTO"
-        net_hw = None
         try:
-            for frame in inp.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
-                net_hw = net_hw or colorizer.net_shape(*rgb.shape[:2])
-                if cuts(cut_view(lightness(rgb), net_hw)) or n == 0:
+            for n, rgb, first in scene_frames(inp, net_hw):
+                if first:
                     still = colorizer.colorize_like(rgb, reference)
-                    h, w = net_hw
                     stills[n] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
                     starts.append(n)
-                n += 1
         except av.error.FFmpegError:
             pass  # a damaged tail: the film's own run says so
     return RefGuide(stills, starts or [0], palette_of)

@@ -26,6 +26,21 @@ def cut_view(l_full: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
     return shrink_l(l_full, net_hw)[::2, ::2]
 
 
+def scene_frames(
+    inp: av.container.InputContainer, net_hw: tuple[int, int], fmt: str = "rgb24"
+) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene) for each frame
+    of ``inp``'s video, through the film's own cut detector on the lightness it sees; a
+    decoding error is left to the caller."""
+    stream = inp.streams.video[0]
+    stream.thread_type = "AUTO"
+    cuts = SceneCutDetector()  # as colorize video runs it
+    for n, frame in enumerate(inp.decode(stream)):
+        px = frame.to_ndarray(format=fmt)
+        cut = cuts(cut_view(lightness(px), net_hw))
+        yield n, px, n == 0 or cut
+
+
 def write_scene_stills(
     src: Path,
     out_dir: Path,
@@ -50,17 +65,13 @@ def write_scene_stills(
     with contextlib.closing(open_input(src, rate)) as inp:
         info = info_of(inp, src, peek=False)
         yield VideoStart(info, info.frames)
-        stream = inp.streams.video[0]
-        stream.thread_type = "AUTO"
         net_hw = colorizer.net_shape(info.height, info.width)
-        cuts = SceneCutDetector()  # as colorize video runs it
         try:
-            for n, frame in enumerate(inp.decode(stream), start=1):
-                rgb = frame.to_ndarray(format="rgb24")
-                cut = cuts(cut_view(lightness(rgb), net_hw))
+            for i, rgb, first in scene_frames(inp, net_hw):
+                n = i + 1
                 yield Frames(1, time.perf_counter() - t0)
-                dst = out_dir / f"{n - 1}.png"
-                if n > 1 and not cut:
+                dst = out_dir / f"{i}.png"
+                if not first:
                     continue
                 if dst.exists() and not overwrite:
                     kept += 1
@@ -83,4 +94,4 @@ def write_scene_stills(
     yield VideoDone(written, time.perf_counter() - t0, 0, n, 0, str(out_dir))
 
 
-__all__ = ["cut_view", "write_scene_stills"]
+__all__ = ["cut_view", "scene_frames", "write_scene_stills"]

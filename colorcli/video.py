@@ -204,6 +204,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
         return reference_guide(
             job.src,
             job.opts.rate,
+            colorizer.net_shape(job.info.height, job.info.width),
             colorizer,
             read_image(job.opts.reference).rgb,
             None if bins is None else (lambda ab: palette_of(ab, bins)),
