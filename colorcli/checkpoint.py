@@ -60,6 +60,8 @@ class Checkpoint:
     step: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
+    # the learned head that spreads a photo's hints (colorcli.attend), or None
+    hint_attention: dict[str, Any] | None = None
 
     @property
     def inputs(self) -> list[str]:
@@ -142,6 +144,7 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
         "decode": {"temperature": float(ckpt.temperature), "net_size": int(ckpt.net_size)},
         "train": {"config": dict(ckpt.train_config), "step": int(ckpt.step)},
         "provenance": dict(ckpt.provenance) or provenance(),
+        **({"hint_attention": ckpt.hint_attention} if ckpt.hint_attention else {}),
     }
 
 
@@ -235,6 +238,13 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
         raise CheckpointError(
             path, f"model predicts {mcfg.num_bins} bins but the file has {len(bins)}"
         )
+    attention = payload.get("hint_attention")
+    if attention is not None and not (
+        isinstance(attention, dict)
+        and isinstance(attention.get("config"), dict)
+        and isinstance(attention.get("state_dict"), dict)
+    ):
+        raise CheckpointError(path, "damaged checkpoint ('hint_attention' has the wrong type)")
     ckpt = Checkpoint(
         arch=arch,
         model_config=mcfg.to_dict(),
@@ -251,5 +261,6 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
         step=int(train.get("step", 0)),
         provenance=dict(payload.get("provenance", {})),
         source=str(path),
+        hint_attention=attention,
     )
     return ckpt

@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 import torch
 
+from colorcli.attend import attend, build_head, pixel_features, spread_with
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab, net_input
 from colorcli.compose import compose_rgb, lightness, shrink_l
-from colorcli.errors import ConfigError, DeviceError
+from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.guide import Guide, guide_net
-from colorcli.kernels import annealed_mean
+from colorcli.kernels import annealed_mean, rgb_to_lab
 from colorcli.models import ColorNet
 from colorcli.options import DEVICES
 
@@ -129,6 +130,15 @@ class Colorizer:
         # what the network predicts in (colorcli.chroma): its output becomes Lab ab in predict_ab
         self.space = str(self.ckpt.color_space.get("name", "lab"))
         self.chroma_norm = float(self.ckpt.color_space.get("chroma_norm", self.ab_norm))
+        # the learned head that spreads hints in the network's features (colorcli.attend)
+        self.attention = None
+        if self.ckpt.hint_attention is not None and self.model.head_kind == "classification":
+            try:
+                self.attention = build_head(self.ckpt.hint_attention).to(self.device)
+            except (KeyError, TypeError, ValueError, RuntimeError) as e:
+                raise CheckpointError(
+                    self.ckpt.source, "damaged checkpoint (its hint attention does not load)"
+                ) from e
 
     @property
     def device_type(self) -> str:
@@ -202,6 +212,19 @@ class Colorizer:
                 ]
             )
 
+    def _forward_features(
+        self, x: torch.Tensor, palette: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The unguided forward (a palette still counts) and the features the head sees,
+        (N, C, h', w'), for the hint attention."""
+        parts: list[torch.Tensor] = []
+        hook = self.model.head.register_forward_hook(lambda _m, i, _o: parts.append(i[0]))
+        try:
+            out = self._forward(x, None, palette)
+        finally:
+            hook.remove()
+        return out, torch.cat(parts)
+
     def _decode(self, out: torch.Tensor) -> np.ndarray:
         """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
         if self.model.head_kind == "regression":
@@ -250,20 +273,9 @@ class Colorizer:
             palette = palette.half() if palette is not None else None
         return guide, palette
 
-    def predict_ab(
-        self,
-        l_nets: Sequence[np.ndarray],
-        guides: Sequence[np.ndarray | None] | None = None,
-        palettes: Sequence[np.ndarray | None] | None = None,
-    ) -> list[np.ndarray]:
-        """ab at network-output resolution for a batch of network-size lightness maps.
-
-        l_nets: (h, w) float32 L in [0, 100], any sizes (padded together by edge replication).
-        guides: per image None or (3, h, w) float32 (ab / 110, mask) at its l_net's size;
-        palettes: per image None or (Q,) float32 (a hint model only; see ``colorcli.guide``).
-        Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride), scaled by
-        the saturation.
-        """
+    def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:
+        """The network's input (N, 1, ph, pw) for lightness maps of any sizes, padded
+        together by edge replication to the input multiple."""
         m = self.model.input_multiple
         ph = -(-max(a.shape[0] for a in l_nets) // m) * m
         pw = -(-max(a.shape[1] for a in l_nets) // m) * m
@@ -280,17 +292,69 @@ class Colorizer:
             x = x.half()
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def pixel_features(self, l_net: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        """What the hint attention sees of one image and the model's own colours, unguided:
+        l_net (h, w) float32 L* at the network's size -> features (h', w', F) float32 tensor
+        and ab (h', w', 2) float32 at the output resolution (a classification model only)."""
+        logits, feats = self._forward_features(self._batch([l_net]), None)
+        ab = self._decode(logits)[0]
+        stride = self.model.output_stride
+        h, w = -(-l_net.shape[0] // stride), -(-l_net.shape[1] // stride)
+        return pixel_features(feats[..., :h, :w], logits[..., :h, :w])[0], ab[:h, :w]
+
+    def predict_ab(
+        self,
+        l_nets: Sequence[np.ndarray],
+        guides: Sequence[np.ndarray | None] | None = None,
+        palettes: Sequence[np.ndarray | None] | None = None,
+    ) -> list[np.ndarray]:
+        """ab at network-output resolution for a batch of network-size lightness maps.
+
+        l_nets: (h, w) float32 L in [0, 100], any sizes (padded together by edge replication).
+        guides: per image None or (3, h, w) float32 (ab / 110, mask) at its l_net's size;
+        palettes: per image None or (Q,) float32 (a hint model only; see ``colorcli.guide``).
+        Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride), scaled by
+        the saturation.
+        """
+        x = self._batch(l_nets)
+        ph, pw = x.shape[-2:]
         guide, palette = self._guidance(guides, palettes, (len(l_nets), ph, pw))
-        chroma = self._decode(self._forward(x, guide, palette))
+        attend = self.attention is not None and guide is not None
+        if attend:  # the hints are spread by the head, not fed to the network
+            logits, feats = self._forward_features(x, palette)
+        else:
+            logits, feats = self._forward(x, guide, palette), None
+        chroma = self._decode(logits)
         stride = self.model.output_stride
         out = []
         for i, ln in enumerate(l_nets):
             c = chroma[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
             if self.space != "lab":  # Lab ab at the lightness of the same (output) pixels
                 c = chroma_to_ab(c, shrink_l(ln, c.shape[:2]), self.space)
+            if attend and guides is not None and guides[i] is not None:
+                c = self._spread(c, ln, guides[i], feats[i : i + 1], logits[i : i + 1])
             # the one place the saturation is applied: every route composes this ab as it is
             out.append(c if self.saturation == 1.0 else c * np.float32(self.saturation))
         return out
+
+    def _spread(
+        self,
+        ab: np.ndarray,
+        l_net: np.ndarray,
+        guide: np.ndarray,
+        feats: torch.Tensor,
+        logits: torch.Tensor,
+    ) -> np.ndarray:
+        """One image's ab (h', w', 2) with its guide's hints spread by the attention head."""
+        h, w = ab.shape[:2]
+        pf = pixel_features(feats[..., :h, :w], logits[..., :h, :w])[0]
+        g_out = cv2.resize(guide.transpose(1, 2, 0), (w, h), interpolation=cv2.INTER_AREA)
+        assert self.attention is not None
+        return spread_with(
+            self.attention, pf, ab, shrink_l(l_net, (h, w)), g_out.transpose(2, 0, 1)
+        )
 
     # ------------------------------------------------------------------ API
     def _chunks(self, images: Sequence[np.ndarray]) -> list[Sequence[np.ndarray]]:
@@ -344,18 +408,42 @@ class Colorizer:
                 raise DeviceError(f"out of memory on the host for {what}") from e
         return out
 
+    def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
+        photo's pixels that look like each pixel in the network's features (the hint
+        attention, over the reference's pixels as keys); what resembles none stays gray (on
+        bikes the model's own colours there scored 3 dB lower). reference: (h, w, 3) uint8 /
+        uint16 RGB, any size. A checkpoint without the attention: the model's own ab."""
+        feats, ab_net = self.pixel_features(l_net)
+        if self.attention is None:
+            return ab_net * np.float32(self.saturation)
+        ref = reference.astype(np.float32) / (65535.0 if reference.dtype == np.uint16 else 255.0)
+        ref_l = lightness(ref)
+        k_feats, _ = self.pixel_features(self.l_net(ref_l))
+        hk, wk = k_feats.shape[:2]
+        k_ab = rgb_to_lab(cv2.resize(ref, (wk, hk), interpolation=cv2.INTER_AREA))[..., 1:]
+        keys = (k_feats, shrink_l(ref_l, (hk, wk)), k_ab, np.ones((hk, wk), np.float32))
+        l_out = shrink_l(l_net, ab_net.shape[:2])
+        ab = attend(self.attention, feats, np.zeros_like(ab_net), l_out, keys)
+        return ab * np.float32(self.saturation)
+
     def colorize_like(self, image: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """Colorize ``image`` after a colour photo of similar content (``colorcli.refs``):
         the reference's colours where its lightness matches (warped along the flow, or where
-        they are), the model's elsewhere; a hint model is also guided by them and their
-        palette. reference: (h, w, 3) uint8 / uint16 RGB, any size."""
+        they are); elsewhere, with the hint attention, the colours of the reference's pixels
+        that look alike in the network's features (``match_reference``), without it the
+        model's (a hint model also guided by the reading and its palette). reference:
+        (h, w, 3) uint8 / uint16 RGB, any size."""
         from colorcli.guide import palette_of
         from colorcli.refs import blend_still, guide_of, reference_colours
 
         l_full = lightness(image)
         l_net = self.l_net(l_full)
-        ab_ref, trust = reference_colours(reference, l_full, l_net.shape)
-        if self.takes_hints:
+        ab_ref, trust, agree = reference_colours(reference, l_full, l_net.shape)
+        if self.attention is not None:
+            ab = self.match_reference(l_net, reference)
+            trust = trust * agree
+        elif self.takes_hints:
             guide = guide_of(ab_ref, trust, l_net.shape)
             ab = self.predict_ab([l_net], [guide], [palette_of(ab_ref, self.ab_bins)])[0]
         else:

@@ -33,6 +33,9 @@ PICK_TOLERANCE = 2.0  # L* units: which reading of the still a pixel takes
 # guess there (29.91 dB with a fall-back at 60 L* units, 30.06 without)
 REACH = 500
 REFERENCE_BLUR = 4.0  # network pixels: how far a --reference photo's reading is smoothed
+# L* units: a --reference reading counts where its lightness agrees this well with the photo's
+# (0.6 at this difference); chosen on bigbuckbunny: 25.90 dB, against 25.13 at 2 and 25.88 at 10
+REFERENCE_TOLERANCE = 5.0
 
 
 def refs_identity(folder: str | None) -> dict[str, list[int]] | None:
@@ -149,12 +152,21 @@ class RefGuide:
         frame ``index`` at the network's size. Returns (ab (h, w, 2) float32, trust (h, w)
         float32 in [0, 1], the still's number), or None when no still is in its scene.
         """
+        read = self.read(index, l_cur)
+        return None if read is None else read[:3]
+
+    def read(
+        self, index: int, l_cur: np.ndarray, tolerance: float = PICK_TOLERANCE
+    ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
+        """``warp``'s reading and, fourth, how well its better reading's lightness agrees with
+        the frame's at each pixel, (h, w) float32 in [0, 1] (``tolerance`` L* units at 0.6)."""
         n = self.nearest(index)
         if n is None:
             return None
         l_ref, ab_ref = self._at(n, l_cur.shape)
         if n == index:
-            return ab_ref.copy(), np.ones(l_cur.shape, np.float32), n
+            one = np.ones(l_cur.shape, np.float32)
+            return ab_ref.copy(), one, n, one
         h, w = l_cur.shape
         ab_w, l_w, held = self._follow(l_ref, ab_ref, l_cur)
         w_moved = _agree(l_cur, l_w, PICK_TOLERANCE) * held
@@ -162,7 +174,8 @@ class RefGuide:
         total = w_moved + w_still + 1e-6
         ab = (w_moved[..., None] * ab_w + w_still[..., None] * ab_ref) / total[..., None]
         trust = np.full((h, w), np.exp(-abs(index - n) / REACH), np.float32)
-        return ab.astype(np.float32), trust.astype(np.float32), n
+        agree = np.maximum(_agree(l_cur, l_w, tolerance) * held, _agree(l_cur, l_ref, tolerance))
+        return ab.astype(np.float32), trust.astype(np.float32), n, agree.astype(np.float32)
 
     def _follow(self, l_ref: np.ndarray, ab_ref: np.ndarray, l_cur: np.ndarray):
         """The still's ab and L warped onto ``l_cur``, and where the flow holds both ways (and
@@ -260,17 +273,22 @@ def reference_guide(
 
 def reference_colours(
     ref_rgb: np.ndarray, l_full: np.ndarray, net_hw: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A colour photo of similar content (``--reference``) read onto a gray one, as a still is
     (``RefGuide.warp``: warped along the flow where it holds, or as it is, whichever agrees
-    with the lightness), at the network's size: ab (h, w, 2) float32 and trust (h, w). Its
-    mean colour as a third reading, where neither agrees, scored lower on the validation clip
-    (22.80 dB against 24.51). The reading is smoothed (a Gaussian of ``REFERENCE_BLUR``
-    network pixels): a photo of other things matches lightness pixel by pixel only by chance,
-    and the smoothing gained 0.3 dB on bigbuckbunny and on bikes (train/recipes/reference_eval.py)."""
+    with the lightness), at the network's size: ab (h, w, 2) float32, trust (h, w) and where
+    the reading's lightness agrees with the photo's (h, w) in [0, 1]
+    (``REFERENCE_TOLERANCE``; elsewhere the reading is of other things, and the colours that
+    the hint attention matches by features do better: ``Colorizer.colorize_like``). Its mean
+    colour as a third reading, where neither agrees, scored lower on the validation clip
+    (22.80 dB against 24.51). The reading and the agreement are smoothed (a Gaussian of
+    ``REFERENCE_BLUR`` network pixels): a photo of other things matches lightness pixel by
+    pixel only by chance, and the smoothing gained 0.3 dB on bigbuckbunny and on bikes
+    (train/recipes/reference_eval.py)."""
     guide = RefGuide({1: ref_rgb}, [0])
-    ab, trust = guide.warp(0, shrink_l(l_full, net_hw))[:2]
-    return cv2.GaussianBlur(ab, (0, 0), REFERENCE_BLUR), trust
+    ab, trust, _, agree = guide.read(0, shrink_l(l_full, net_hw), REFERENCE_TOLERANCE)
+    blur = (0, 0), REFERENCE_BLUR
+    return cv2.GaussianBlur(ab, *blur), trust, cv2.GaussianBlur(agree, *blur)
 
 
 __all__ = [

@@ -1,0 +1,223 @@
+"""Hints spread by learned attention: each pixel takes the colours of the hints that look like it
+in the network's own features (and lie near it, at a similar lightness), or keeps the model's
+colour where no hint does.
+
+A handful of hints names a photo's colours; which pixels share each one is what the automatic
+model knows best and colours worst: its features group sky with sky and bark with bark even
+where its guess of their colour is wrong. The head is small (an embedding of each pixel's
+features, two distance weights and the logit of keeping the model's colour) and is fitted on
+frozen features (``colorcli.train.attend``); a checkpoint carries it beside the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from colorcli.kernels.lab import AB_NORM
+
+MAX_TOKENS = 1024  # hints attended to at once: a painted layer is pooled down to this many
+QUERY_CHUNK = 8192  # pixels per attention block (bounds memory on panoramas)
+EMBED, HIDDEN = 32, 128  # the embedding MLP's sizes (16, 64 scored 0.16 dB lower held out)
+
+
+class HintAttention(nn.Module):
+    """Attention of pixels (queries) over hints (keys whose values are their colours), with a
+    null key whose value is the model's own colour at the pixel.
+
+    feat_dim: per-pixel features (``pixel_features``); embed, hidden: the embedding MLP's sizes.
+    """
+
+    def __init__(self, feat_dim: int, embed: int = EMBED, hidden: int = HIDDEN) -> None:
+        super().__init__()
+        self.feat_dim, self.embed_dim, self.hidden = int(feat_dim), int(embed), int(hidden)
+        self.mlp = nn.Sequential(
+            nn.Linear(self.feat_dim, self.hidden), nn.ReLU(), nn.Linear(self.hidden, embed)
+        )
+        # squared distances in (x, y) (fractions of the diagonal) and L* / 100, each scaled by
+        # 10 softplus(its weight); started at Gaussian widths of 0.35 and 0.15
+        self.w_xy = nn.Parameter(torch.tensor(-0.7))
+        self.w_l = nn.Parameter(torch.tensor(2.1))
+        self.null = nn.Parameter(torch.tensor(-4.0))  # logit of keeping the model's colour
+
+    def config(self) -> dict[str, int]:
+        return {"feat_dim": self.feat_dim, "embed": self.embed_dim, "hidden": self.hidden}
+
+    def embed(self, feats: torch.Tensor) -> torch.Tensor:
+        """(..., feat_dim) -> (..., embed)."""
+        return self.mlp(feats)
+
+    def forward(
+        self,
+        q_emb: torch.Tensor,
+        q_pos: torch.Tensor,
+        k_emb: torch.Tensor,
+        k_pos: torch.Tensor,
+        k_ab: torch.Tensor,
+        k_logw: torch.Tensor,
+        ab_net: torch.Tensor,
+    ) -> torch.Tensor:
+        """Colours of N pixels from K hints, batched.
+
+        q_emb: (B, N, E) pixel embeddings; q_pos: (B, N, 3) x, y (fractions of the diagonal)
+        and L* / 100; k_emb (B, K, E), k_pos (B, K, 3) the same of the hints; k_ab (B, K, 2)
+        their ab; k_logw (B, K) log of each hint's confidence (-inf: no hint); ab_net (B, N, 2)
+        the model's ab. Returns (B, N, 2) ab.
+        """
+        d_emb = torch.cdist(q_emb, k_emb).square()
+        d_xy = torch.cdist(q_pos[..., :2], k_pos[..., :2]).square()
+        d_l = (q_pos[..., 2:] - k_pos[..., 2].unsqueeze(1)).square()
+        logits = -d_emb - F.softplus(self.w_xy) * 10.0 * d_xy - F.softplus(self.w_l) * 10.0 * d_l
+        logits = logits + k_logw.unsqueeze(1)
+        null = self.null.expand(*logits.shape[:2], 1)
+        a = torch.softmax(torch.cat([null, logits], dim=-1), dim=-1)
+        return a[..., :1] * ab_net + a[..., 1:] @ k_ab
+
+
+def pixel_features(feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """What the head embeds, per pixel: the network's last features (unit length) beside the
+    square root of its class distribution. feats (B, C, h, w), logits (B, Q, h, w) ->
+    (B, h, w, C + Q) float32."""
+    f = F.normalize(feats.float(), dim=1)
+    p = torch.softmax(logits.float(), dim=1).sqrt()
+    return torch.cat([f, p], dim=1).permute(0, 2, 3, 1)
+
+
+def positions(l_out: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32: each pixel's centre x, y as fractions of the diagonal and L* / 100."""
+    h, w = l_out.shape
+    diag = float(np.hypot(h, w))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.dstack([(xx + 0.5) / diag, (yy + 0.5) / diag, l_out / 100.0]).astype(np.float32)
+
+
+def hint_tokens(
+    emb: torch.Tensor, pos: np.ndarray, ab: np.ndarray, mask: np.ndarray, limit: int = MAX_TOKENS
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The hinted pixels of one image as keys: each pixel whose mask is above zero, or, when
+    there are more than ``limit``, the mask-weighted means over square cells of the grid.
+
+    emb: (h, w, E) embeddings; pos: (h, w, 3); ab: (h, w, 2) hinted ab; mask: (h, w) confidence
+    in [0, 1]. Returns emb (K, E), pos (K, 3), ab (K, 2), log-confidence (K,), as tensors on
+    ``emb``'s device.
+    """
+    dev = emb.device
+    m = torch.as_tensor(mask, dtype=torch.float32, device=dev)
+    vals = torch.cat(
+        [
+            emb.float(),
+            torch.as_tensor(pos, device=dev),
+            torch.as_tensor(ab, dtype=torch.float32, device=dev),
+        ],
+        dim=-1,
+    )
+    cell = 1
+    while int((m > 0).sum()) > limit:
+        cell *= 2
+        pooled_m = F.avg_pool2d(m[None, None], cell, ceil_mode=True)[0, 0]
+        if int((pooled_m > 0).sum()) <= limit:
+            break
+    if cell > 1:
+        num = F.avg_pool2d((vals * m[..., None]).permute(2, 0, 1)[None], cell, ceil_mode=True)
+        m = F.avg_pool2d(m[None, None], cell, ceil_mode=True)[0, 0]
+        vals = (num[0] / m.clamp_min(1e-12)).permute(1, 2, 0)
+    on = m > 0
+    v = vals[on]
+    e = emb.shape[-1]
+    return v[:, :e], v[:, e : e + 3], v[:, e + 3 :], m[on].log()
+
+
+def attend(
+    head: HintAttention,
+    feats: torch.Tensor,
+    ab_net: np.ndarray,
+    l_out: np.ndarray,
+    keys: tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """One image's ab from the colours of ``keys``, pixels of it or of another photo.
+
+    feats: (h, w, F) ``pixel_features`` at the network's output resolution; ab_net: (h, w, 2)
+    float32 the model's ab there; l_out: (h, w) float32 L*. keys: the features (h2, w2, F),
+    L* (h2, w2), ab (h2, w2, 2) and confidence (h2, w2) in [0, 1] (0: no colour) of the
+    pixels whose colours are given. Returns (h, w, 2) float32.
+    """
+    k_feats, k_l, k_ab, k_mask = keys
+    dev = feats.device
+    pos = positions(l_out)
+    with torch.inference_mode():
+        emb = head.embed(feats.float())
+        k_emb, k_pos, k_abs, k_logw = hint_tokens(
+            head.embed(k_feats.float()), positions(k_l), k_ab, k_mask
+        )
+        h, w = l_out.shape
+        q_emb, q_pos = (
+            emb.reshape(-1, emb.shape[-1]),
+            torch.as_tensor(pos, device=dev).reshape(-1, 3),
+        )
+        net = torch.as_tensor(ab_net, device=dev).reshape(-1, 2)
+        out = torch.empty_like(net)
+        for s in range(0, h * w, QUERY_CHUNK):
+            sl = slice(s, s + QUERY_CHUNK)
+            out[sl] = head(
+                q_emb[None, sl],
+                q_pos[None, sl],
+                k_emb[None],
+                k_pos[None],
+                k_abs[None],
+                k_logw[None],
+                net[None, sl],
+            )[0]
+    return out.reshape(h, w, 2).cpu().numpy().astype(np.float32)
+
+
+def spread_with(
+    head: HintAttention,
+    feats: torch.Tensor,
+    ab_net: np.ndarray,
+    l_out: np.ndarray,
+    guide_out: np.ndarray,
+) -> np.ndarray:
+    """One image's ab with its own hints spread by ``head`` (``attend``).
+
+    guide_out: (3, h, w) float32 the guide at the output resolution (mask * ab / 110 and the
+    mask, as ``colorcli.guide.guide_net`` makes it). Returns ``ab_net`` itself where there is
+    no hint.
+    """
+    mask = guide_out[2]
+    if not (mask > 0).any():
+        return ab_net
+    ab_hint = guide_out[:2].transpose(1, 2, 0) * AB_NORM / np.maximum(mask, 1e-6)[..., None]
+    return attend(head, feats, ab_net, l_out, (feats, l_out, ab_hint, mask))
+
+
+def build_head(record: dict[str, Any]) -> HintAttention:
+    """The head a checkpoint stores: {"config": {...}, "state_dict": {...}}; ValueError when it
+    does not fit."""
+    cfg = record["config"]
+    head = HintAttention(int(cfg["feat_dim"]), int(cfg["embed"]), int(cfg["hidden"]))
+    head.load_state_dict({k: v.float() for k, v in record["state_dict"].items()})
+    return head.eval()
+
+
+def head_record(head: HintAttention) -> dict[str, Any]:
+    """What a checkpoint stores of the head (weights_only-safe)."""
+    return {
+        "config": head.config(),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in head.state_dict().items()},
+    }
+
+
+__all__ = [
+    "HintAttention",
+    "attend",
+    "build_head",
+    "head_record",
+    "hint_tokens",
+    "pixel_features",
+    "positions",
+    "spread_with",
+]

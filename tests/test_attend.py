@@ -1,0 +1,183 @@
+"""The hint attention head: hints spread to the pixels like them, the model's colour kept where
+there is none, a painted layer pooled, the head carried by the checkpoint and fitted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from colorcli.attend import HintAttention, head_record, hint_tokens, positions, spread_with
+from colorcli.checkpoint import load_checkpoint, save_checkpoint
+from colorcli.colorizer import Colorizer
+from colorcli.errors import CheckpointError
+from colorcli.guide import Guide
+from colorcli.kernels import compose_rgb8, rgb_to_lab
+from colorcli.quality import psnr
+from colorcli.train.attend import fit_head, photo_pixels
+from tests.conftest import gradient_rgb
+
+
+def _head(feat_dim: int, null: float = -30.0) -> HintAttention:
+    torch.manual_seed(0)
+    head = HintAttention(feat_dim, embed=4, hidden=8)
+    with torch.no_grad():
+        head.null.fill_(null)
+    return head.eval()
+
+
+def _two_halves(h: int = 16, w: int = 24) -> tuple[torch.Tensor, np.ndarray]:
+    """Features that tell a photo's left half from its right, and a flat lightness."""
+    feats = torch.zeros(h, w, 3)
+    feats[:, : w // 2, 0] = 1.0
+    feats[:, w // 2 :, 1] = 1.0
+    return feats, np.full((h, w), 50.0, np.float32)
+
+
+def _guide_at(h: int, w: int, points: dict[tuple[int, int], tuple[float, float]]) -> np.ndarray:
+    g = np.zeros((3, h, w), np.float32)
+    for (y, x), ab in points.items():
+        g[0, y, x], g[1, y, x], g[2, y, x] = ab[0] / 110, ab[1] / 110, 1.0
+    return g
+
+
+def test_no_hint_keeps_the_models_colours():
+    feats, l_out = _two_halves()
+    ab_net = np.random.default_rng(0).normal(0, 20, (16, 24, 2)).astype(np.float32)
+    out = spread_with(_head(3), feats, ab_net, l_out, np.zeros((3, 16, 24), np.float32))
+    assert np.array_equal(out, ab_net)
+
+
+def test_each_pixel_takes_the_hint_whose_features_it_shares():
+    feats, l_out = _two_halves()
+    head = _head(3)
+    with torch.no_grad():  # an embedding that keeps the halves far apart
+        head.mlp[0].weight.zero_()
+        head.mlp[0].weight[:2, :2] = torch.eye(2) * 10
+        head.mlp[0].bias.zero_()
+        head.mlp[2].weight.zero_()
+        head.mlp[2].weight[:2, :2] = torch.eye(2)
+    red, blue = (40.0, 30.0), (5.0, -40.0)
+    g = _guide_at(16, 24, {(8, 2): red, (8, 21): blue})
+    out = spread_with(head, feats, np.zeros((16, 24, 2), np.float32), l_out, g)
+    assert np.allclose(out[:, :12], red, atol=1.0)  # the far corner of the left half too
+    assert np.allclose(out[:, 12:], blue, atol=1.0)
+
+
+def test_with_a_strong_null_the_models_colour_stays():
+    feats, l_out = _two_halves()
+    ab_net = np.full((16, 24, 2), 7.0, np.float32)
+    g = _guide_at(16, 24, {(8, 2): (40.0, 30.0)})
+    out = spread_with(_head(3, null=30.0), feats, ab_net, l_out, g)
+    assert np.allclose(out, 7.0, atol=1e-3)
+
+
+def test_a_painted_layer_is_pooled_to_the_limit_keeping_its_weighted_mean():
+    rng = np.random.default_rng(1)
+    h, w = 40, 50
+    emb = torch.from_numpy(rng.normal(size=(h, w, 4)).astype(np.float32))
+    ab = rng.normal(0, 30, (h, w, 2)).astype(np.float32)
+    mask = (rng.random((h, w)) > 0.3).astype(np.float32) * rng.uniform(0.2, 1.0, (h, w))
+    pos = positions(np.full((h, w), 50.0, np.float32))
+    k_emb, k_pos, k_ab, k_logw = hint_tokens(emb, pos, ab, mask.astype(np.float32), limit=100)
+    assert 0 < len(k_ab) <= 100
+    assert k_emb.shape[1] == 4 and k_pos.shape[1] == 3
+    want = (ab * mask[..., None]).sum((0, 1)) / mask.sum()
+    got = (k_ab.numpy() * k_logw.exp().numpy()[:, None]).sum(0) / k_logw.exp().sum().item()
+    assert np.allclose(got, want, atol=1.0)  # cells at the edge are partial: close, not equal
+    few = hint_tokens(emb, pos, ab, mask.astype(np.float32), limit=10_000)
+    assert len(few[2]) == int((mask > 0).sum())
+
+
+def test_the_checkpoint_carries_the_head_and_hints_follow_it(tmp_path, hint_ckpt):
+    ckpt = load_checkpoint(hint_ckpt)
+    colorizer = Colorizer(ckpt, device="cpu")
+    img = gradient_rgb(48, 64)
+    l_net = colorizer.l_net(rgb_to_lab(img)[..., 0])
+    feats, ab_net = colorizer.pixel_features(l_net)
+    assert feats.shape[:2] == ab_net.shape[:2] and feats.shape[2] > len(ckpt.ab_bins)
+    ckpt.hint_attention = head_record(_head(feats.shape[2]))
+    path = save_checkpoint(ckpt, tmp_path / "with_head.pt")
+    assert "hint_attention" in torch.load(path, weights_only=True)
+    c = Colorizer(path, device="cpu")
+    assert c.attention is not None
+    want = np.array([30.0, -30.0], np.float32)  # one hint: every pixel takes its colour
+    ab = np.zeros((48, 64, 2), np.float32)
+    mask = np.zeros((48, 64), np.float32)
+    ab[20:25, 30:35], mask[20:25, 30:35] = want, 1.0
+    out = c.colorize(img, Guide(ab=ab, mask=mask))
+    lab = rgb_to_lab(out)
+    assert np.abs(lab[..., 0] - rgb_to_lab(img)[..., 0]).mean() < 1.0
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+    assert np.median(np.abs(hue - np.degrees(np.arctan2(-30, 30)))) < 15
+    plain = Colorizer(hint_ckpt, device="cpu").colorize(img)
+    assert np.array_equal(c.colorize(img), plain)  # no hints: the model as it was
+
+
+def test_a_damaged_head_is_one_clear_error(tmp_path, hint_ckpt):
+    payload = torch.load(hint_ckpt, weights_only=True)
+    payload["hint_attention"] = [1, 2]
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match="hint_attention"):
+        load_checkpoint(tmp_path / "bad.pt")
+    payload["hint_attention"] = {"config": {"feat_dim": 3}, "state_dict": {}}
+    torch.save(payload, tmp_path / "bad2.pt")
+    with pytest.raises(CheckpointError, match="hint attention"):
+        Colorizer(tmp_path / "bad2.pt", device="cpu")
+
+
+def _two_textures(seed: int) -> np.ndarray:
+    """A flat red left half and a speckled blue right half of the same mean lightness."""
+    r = np.random.default_rng(seed)
+    lum = np.full((64, 96), 130.0)
+    lum[:, 48:] += r.choice([-60.0, 60.0], (64, 48))
+    lum[:, :48] += r.normal(0, 3, (64, 48))
+    img = np.repeat(lum[..., None], 3, -1)
+    img[:, :48] *= [1.0, 0.55, 0.45]
+    img[:, 48:] *= [0.45, 0.6, 1.0]
+    return img.clip(0, 255).astype(np.uint8)
+
+
+def test_a_fitted_head_spreads_hints_better_than_an_unfitted_one(tmp_path, hint_ckpt):
+    ckpt = load_checkpoint(hint_ckpt)
+    colorizer = Colorizer(ckpt, device="cpu")
+    rng = np.random.default_rng(0)
+    photos = [photo_pixels(colorizer, _two_textures(s), rng) for s in range(4)]
+    fits = list(fit_head(photos, steps=300, batch=4, lr=0.03, seed=0))
+    assert fits[-1][1] < fits[0][1]
+    torch.manual_seed(0)
+    unfitted = HintAttention(photos[0].feats.shape[1])
+    truth = _two_textures(9)
+    lab = rgb_to_lab(truth)
+    ab, mask = np.zeros((64, 96, 2), np.float32), np.zeros((64, 96), np.float32)
+    for y, x in ((10, 40), (50, 8), (12, 52), (54, 90)):  # two hints in each half
+        ab[y : y + 3, x : x + 3] = lab[y : y + 3, x : x + 3, 1:].mean((0, 1))
+        mask[y : y + 3, x : x + 3] = 1.0
+    scores = []
+    for head in (unfitted, fits[-1][2]):
+        ckpt.hint_attention = head_record(head)
+        out = Colorizer(ckpt, device="cpu").colorize(truth, Guide(ab=ab, mask=mask))
+        scores.append(psnr(out, truth))
+    assert scores[1] > scores[0] + 1.0
+
+
+def test_a_reference_photo_lends_its_colours_through_the_head(hint_ckpt):
+    ckpt = load_checkpoint(hint_ckpt)
+    feats = Colorizer(ckpt, device="cpu").pixel_features(np.zeros((64, 96), np.float32))[0]
+    truth, reference = _two_textures(1), _two_textures(2)  # same scene, other speckles
+    lum = rgb_to_lab(truth)[..., 0]
+    scores = {}
+    for null in (30.0, -30.0):  # a head that always falls back (gray), and one that attends
+        head = _head(feats.shape[2], null=null)
+        with torch.no_grad():  # no feature term: each pixel takes the reference's colours near it
+            for p in head.mlp.parameters():
+                p.zero_()
+            head.w_xy.fill_(5.0)
+        ckpt.hint_attention = head_record(head)
+        out = Colorizer(ckpt, device="cpu").colorize_like(truth, reference)  # colour in: its L
+        assert np.abs(rgb_to_lab(out)[..., 0] - lum).mean() < 1.0
+        scores[null] = psnr(out, truth)
+    gray = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+    # where the reading's lightness disagrees (the speckles), the attention's colours count
+    assert scores[30.0] > psnr(gray, truth) + 3.0
+    assert scores[-30.0] > scores[30.0] + 1.5
