@@ -20,11 +20,11 @@ from colorcli.attend import attend, build_head, pixel_features, spread_with
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab, net_input
 from colorcli.compose import compose_rgb, lightness, shrink_l
+from colorcli.device import annealed_mean_torch, is_oom, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.guide import Guide, guide_net
 from colorcli.kernels import annealed_mean, rgb_to_lab
 from colorcli.models import ColorNet
-from colorcli.options import DEVICES
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
 # pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
@@ -32,42 +32,6 @@ NET_LONG = 4
 NET_PIXELS = 4
 # full-resolution pixels colorized together on the host: a batch of huge scans goes one by one
 MAX_BATCH_PIXELS = 64_000_000
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; 'cuda' without CUDA is a DeviceError."""
-    if device not in DEVICES and not device.startswith("cuda:"):
-        raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceError(
-            f"device {device!r} requested but CUDA is not available here (use --device cpu)"
-        )
-    return torch.device(device)
-
-
-def annealed_mean_torch(
-    logits: torch.Tensor, ab_bins: torch.Tensor, temperature: float
-) -> torch.Tensor:
-    """Annealed mean on the model's device (CUDA): avoids moving Q-channel logits to the host.
-
-    logits: (N, Q, h, w) any float dtype; ab_bins: (Q, 2) float32 on the same device.
-    Returns (N, h, w, 2) float32 ab in Lab units; same result as ``kernels.annealed_mean``.
-    """
-    if temperature == 0.0:
-        return ab_bins[logits.argmax(dim=1)]
-    p = torch.softmax(logits.float() / temperature, dim=1)
-    return torch.einsum("nqhw,qc->nhwc", p, ab_bins)
-
-
-def _is_oom(err: BaseException) -> bool:
-    """CUDA's OutOfMemoryError, the CPU allocator's RuntimeError, numpy's MemoryError or
-    OpenCV's "Insufficient memory" error."""
-    text = str(err).lower()
-    return isinstance(err, torch.OutOfMemoryError | MemoryError) or any(
-        m in text for m in ("out of memory", "can't allocate memory", "insufficient memory")
-    )
 
 
 class Colorizer:
@@ -189,7 +153,7 @@ class Colorizer:
             with torch.inference_mode():
                 return self.model(x, guide, palette) if self.takes_hints else self.model(x)
         except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
-            if not _is_oom(e):
+            if not is_oom(e):
                 raise
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
@@ -309,19 +273,22 @@ class Colorizer:
         l_nets: Sequence[np.ndarray],
         guides: Sequence[np.ndarray | None] | None = None,
         palettes: Sequence[np.ndarray | None] | None = None,
+        spread: bool = False,
     ) -> list[np.ndarray]:
         """ab at network-output resolution for a batch of network-size lightness maps.
 
         l_nets: (h, w) float32 L in [0, 100], any sizes (padded together by edge replication).
         guides: per image None or (3, h, w) float32 (ab / 110, mask) at its l_net's size;
         palettes: per image None or (Q,) float32 (a hint model only; see ``colorcli.guide``).
-        Returns for each an (h', w', 2) float32 ab, h' = ceil(h / output_stride), scaled by
-        the saturation.
+        spread: the guides are a user's hints, spread by the hint attention where the
+        checkpoint has one (else, and for a film's stills, they go into the network: with
+        the head, --refs scored 0.1 dB lower on bikes). Returns for each an (h', w', 2)
+        float32 ab, h' = ceil(h / output_stride), scaled by the saturation.
         """
         x = self._batch(l_nets)
         ph, pw = x.shape[-2:]
         guide, palette = self._guidance(guides, palettes, (len(l_nets), ph, pw))
-        attend = self.attention is not None and guide is not None
+        attend = spread and self.attention is not None and guide is not None
         if attend:  # the hints are spread by the head, not fed to the network
             logits, feats = self._forward_features(x, palette)
         else:
@@ -393,12 +360,12 @@ class Colorizer:
                     for g, lf, ln in zip(gs, l_fulls, l_nets, strict=True)
                 ]
                 palettes = [None if g is None else g.palette for g in gs]
-                abs_ = self.predict_ab(l_nets, g_nets, palettes)
+                abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True)
                 for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_rgb(lf, ab, dtype))
             except (MemoryError, cv2.error) as e:
-                if not _is_oom(e):
+                if not is_oom(e):
                     raise
                 what = (
                     f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"

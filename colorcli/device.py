@@ -1,0 +1,48 @@
+"""Where the network runs: the device asked for, the annealed mean computed on it, and which
+errors mean that memory ran out (so a batch can be split and retried)."""
+
+from __future__ import annotations
+
+import torch
+
+from colorcli.errors import ConfigError, DeviceError
+from colorcli.options import DEVICES
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> cuda when available, else cpu; 'cuda' without CUDA is a DeviceError."""
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(
+            f"device {device!r} requested but CUDA is not available here (use --device cpu)"
+        )
+    return torch.device(device)
+
+
+def annealed_mean_torch(
+    logits: torch.Tensor, ab_bins: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """Annealed mean on the model's device (CUDA): avoids moving Q-channel logits to the host.
+
+    logits: (N, Q, h, w) any float dtype; ab_bins: (Q, 2) float32 on the same device.
+    Returns (N, h, w, 2) float32 ab in Lab units; same result as ``kernels.annealed_mean``.
+    """
+    if temperature == 0.0:
+        return ab_bins[logits.argmax(dim=1)]
+    p = torch.softmax(logits.float() / temperature, dim=1)
+    return torch.einsum("nqhw,qc->nhwc", p, ab_bins)
+
+
+def is_oom(err: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, the CPU allocator's RuntimeError, numpy's MemoryError or
+    OpenCV's "Insufficient memory" error."""
+    text = str(err).lower()
+    return isinstance(err, torch.OutOfMemoryError | MemoryError) or any(
+        m in text for m in ("out of memory", "can't allocate memory", "insufficient memory")
+    )
+
+
+__all__ = ["annealed_mean_torch", "is_oom", "resolve_device"]
