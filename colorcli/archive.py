@@ -327,7 +327,7 @@ def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide 
     """The Guide of a photo's sidecar hints, or None; MediaError naming the sidecar."""
     if job.hints is None:
         return None
-    if not colorizer.takes_hints:
+    if not colorizer.follows_hints:
         raise MediaError(
             job.hints,
             "not used: the model was not trained to take hints (train one with colorize train --hints)",

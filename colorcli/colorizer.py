@@ -140,7 +140,14 @@ class Colorizer:
 
     @property
     def takes_hints(self) -> bool:
+        """The network itself takes guidance (a hint model)."""
         return bool(self.model.takes_hints)
+
+    @property
+    def follows_hints(self) -> bool:
+        """A user's hints count: the checkpoint has the hint attention, or its network takes
+        them."""
+        return self.takes_hints or self.attention is not None
 
     def _forward(
         self,
@@ -286,12 +293,13 @@ class Colorizer:
         float32 ab, h' = ceil(h / output_stride), scaled by the saturation.
         """
         x = self._batch(l_nets)
-        ph, pw = x.shape[-2:]
-        guide, palette = self._guidance(guides, palettes, (len(l_nets), ph, pw))
-        attend = spread and self.attention is not None and guide is not None
+        shape = (len(l_nets), *x.shape[-2:])
+        attend = spread and self.attention is not None and any(g is not None for g in guides or ())
         if attend:  # the hints are spread by the head, not fed to the network
+            palette = self._guidance(None, palettes, shape)[1] if self.takes_hints else None
             logits, feats = self._forward_features(x, palette)
         else:
+            guide, palette = self._guidance(guides, palettes, shape)
             logits, feats = self._forward(x, guide, palette), None
         chroma = self._decode(logits)
         stride = self.model.output_stride

@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
+from PIL import Image
 
 from colorcli.attend import HintAttention, head_record, hint_tokens, positions, spread_with
 from colorcli.checkpoint import load_checkpoint, save_checkpoint
+from colorcli.cli import main
 from colorcli.colorizer import Colorizer
 from colorcli.errors import CheckpointError
 from colorcli.guide import Guide
@@ -181,3 +184,31 @@ def test_a_reference_photo_lends_its_colours_through_the_head(hint_ckpt):
     # where the reading's lightness disagrees (the speckles), the attention's colours count
     assert scores[30.0] > psnr(gray, truth) + 3.0
     assert scores[-30.0] > scores[30.0] + 1.5
+
+
+def test_an_automatic_model_with_the_head_follows_hints_from_the_command_line(tmp_path, tiny_ckpt):
+    ckpt = load_checkpoint(tiny_ckpt)  # its network takes no hints
+    feats = Colorizer(ckpt, device="cpu").pixel_features(np.zeros((48, 64), np.float32))[0]
+    head = _head(feats.shape[2], null=-30.0)
+    ckpt.hint_attention = head_record(head)
+    model = save_checkpoint(ckpt, tmp_path / "auto_head.pt")
+    src = tmp_path / "in.png"
+    Image.fromarray(gradient_rgb(48, 64)[..., 0]).save(src)
+    r = CliRunner().invoke(
+        main,
+        [
+            "image",
+            "--model",
+            str(model),
+            "-q",
+            "--hint",
+            "30,20,#2050c0",
+            str(src),
+            str(tmp_path / "o.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    lab = rgb_to_lab(np.asarray(Image.open(tmp_path / "o.png")))
+    want = rgb_to_lab(np.array([[[0x20, 0x50, 0xC0]]], np.uint8))[0, 0]
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+    assert np.median(np.abs(hue - np.degrees(np.arctan2(want[2], want[1])))) < 20

@@ -95,7 +95,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     from colorcli.guide import guide_from_layer, guide_from_points, merge
     from colorcli.imageio import read_image
 
-    if not colorizer.takes_hints:
+    if not colorizer.follows_hints:
         raise ConfigError(
             f"--hints/--hint: {model or 'the shipped model'} was not trained to take hints (train one with colorize train --hints)"
         )

@@ -121,7 +121,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
             raise OutputPathError(f"{p} exists already (use --overwrite)")
     paths = eval_paths(Path(o.data))
     colorizer = cc.make_colorizer(opts)
-    if o.hints and not colorizer.takes_hints:
+    if o.hints and not colorizer.follows_hints:
         raise ConfigError(
             f"--hints: {opts['model'] or 'the shipped model'} was not trained to take hints (train one with colorize train --hints)"
         )
