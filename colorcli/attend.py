@@ -153,9 +153,8 @@ def attend(
     pos = positions(l_out)
     with torch.inference_mode():
         emb = head.embed(feats.float())
-        k_emb, k_pos, k_abs, k_logw = hint_tokens(
-            head.embed(k_feats.float()), positions(k_l), k_ab, k_mask
-        )
+        k_map = emb if k_feats is feats else head.embed(k_feats.float())  # own hints: once
+        k_emb, k_pos, k_abs, k_logw = hint_tokens(k_map, positions(k_l), k_ab, k_mask)
         h, w = l_out.shape
         q_emb, q_pos = (
             emb.reshape(-1, emb.shape[-1]),
