@@ -148,6 +148,13 @@ def test_a_fitted_head_spreads_hints_better_than_an_unfitted_one(tmp_path, hint_
     photos = [photo_pixels(colorizer, _two_textures(s), rng) for s in range(4)]
     fits = list(fit_head(photos, steps=300, batch=4, lr=0.03, seed=0))
     assert fits[-1][1] < fits[0][1]
+    # the other view (a crop, maybe mirrored) holds the photo's own colours, and a fit whose
+    # keys are all from it (as a reference photo's are) runs
+    halves = rgb_to_lab(_two_textures(0))[:, [0, -1], 1:].reshape(-1, 2)
+    near = np.abs(photos[0].view_ab.numpy()[:, None] - halves[None]).sum(-1).min(1)
+    assert photos[0].view_ab.shape == (256, 2) and np.median(near) < 10
+    ref_fits = list(fit_head(photos, steps=20, batch=4, references=1.0, seed=0))
+    assert np.isfinite(ref_fits[-1][1])
     torch.manual_seed(0)
     unfitted = HintAttention(photos[0].feats.shape[1])
     truth = _two_textures(9)

@@ -1,6 +1,6 @@
 """Fit a checkpoint's hint attention head (colorcli.attend) and write the checkpoint with it.
 
-    python train/recipes/hint_attention.py MODEL TRAIN_DIR OUT.pt [--steps N] [--embed E]
+    python train/recipes/hint_attention.py MODEL TRAIN_DIR OUT.pt [--steps N] [--references R]
 
 The network stays as it is; the head learns, on TRAIN_DIR's photos (runs/wide-data/train, the
 model's own training photos), which of a photo's hints each pixel should take, from the
@@ -21,7 +21,7 @@ import torch
 from colorcli.attend import EMBED, HIDDEN, head_record
 from colorcli.checkpoint import load_checkpoint, save_checkpoint
 from colorcli.colorizer import Colorizer
-from colorcli.train.attend import PhotoPixels, fit_head, gather_pixels
+from colorcli.train.attend import REFERENCES, PhotoPixels, fit_head, gather_pixels
 from colorcli.train.data import _list_images
 
 
@@ -35,6 +35,12 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=HIDDEN)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--references",
+        type=float,
+        default=REFERENCES,
+        help="share of steps whose keys are another view of the photo",
+    )
     ap.add_argument("--pooled-loss", action="store_true", help="one squared error over all photos")
     ap.add_argument("--cache", type=Path, help="keep the sampled pixels here (reused if present)")
     a = ap.parse_args()
@@ -65,6 +71,7 @@ def main() -> None:
         lr=a.lr,
         seed=a.seed,
         per_photo=not a.pooled_loss,
+        references=a.references,
     ):
         head = fitted
         print(f"step {step}: loss {loss:.3f} ({time.time() - t0:.0f} s)", flush=True)
