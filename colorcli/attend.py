@@ -118,12 +118,13 @@ def hint_tokens(
         ],
         dim=-1,
     )
+
+    def cells(side: int) -> int:
+        return int((F.avg_pool2d(m[None, None], side, ceil_mode=True) > 0).sum())
+
     cell = 1
-    while int((m > 0).sum()) > limit:
+    while cells(cell) > limit:  # the smallest power-of-two cell that brings them under it
         cell *= 2
-        pooled_m = F.avg_pool2d(m[None, None], cell, ceil_mode=True)[0, 0]
-        if int((pooled_m > 0).sum()) <= limit:
-            break
     if cell > 1:
         num = F.avg_pool2d((vals * m[..., None]).permute(2, 0, 1)[None], cell, ceil_mode=True)
         m = F.avg_pool2d(m[None, None], cell, ceil_mode=True)[0, 0]
