@@ -12,29 +12,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.kernels import median_time  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.guide import Guide  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.train.hinteval import simulate_hints  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-
-
-def _median_time(f, repeat: int) -> float:
-    f()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main() -> None:
@@ -55,9 +45,9 @@ def main() -> None:
             ab=rng.normal(0, 20, (h, w, 2)).astype(np.float32),
             mask=(rng.random((h, w)) < 0.5).astype(np.float32),
         )
-        none = _median_time(lambda img=img: c.colorize(img), a.repeat)
-        ten = _median_time(lambda img=img, g=points: c.colorize(img, g), a.repeat)
-        half = _median_time(lambda img=img, g=layer: c.colorize(img, g), a.repeat)
+        none = median_time(c.colorize, (img,), a.repeat)
+        ten = median_time(c.colorize, (img, points), a.repeat)
+        half = median_time(c.colorize, (img, layer), a.repeat)
         rows.append((ten / none, half / none))
         print(f"{p.name:<22} {w}x{h}  none {none:.3f} s  10 hints {ten:.3f} s  layer {half:.3f} s")
     ten_r, half_r = np.median(np.array(rows), axis=0)

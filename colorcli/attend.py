@@ -22,10 +22,8 @@ from colorcli.kernels.lab import AB_NORM
 
 MAX_TOKENS = 1024  # hints attended to at once: a painted layer is pooled down to this many
 QUERY_CHUNK = 8192  # pixels per attention block (bounds memory on panoramas)
-EMBED, HIDDEN = (
-    32,
-    128,
-)  # the embedding MLP's sizes (16, 64 at half the steps: 0.08 dB lower held out)
+# the embedding MLP's sizes (16, 64 at half the steps: 0.08 dB lower held out)
+EMBED, HIDDEN = 32, 128
 
 
 class HintAttention(nn.Module):

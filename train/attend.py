@@ -17,9 +17,9 @@ import torch
 from colorcli.attend import EMBED, HIDDEN, HintAttention, positions
 from colorcli.compose import lightness, shrink_l
 from colorcli.errors import ColorcliError, ConfigError
-from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.quality import colorfulness
+from colorcli.train.evaluate import _load_rgb8
 
 QUERIES = 1024  # pixels of a photo that the loss scores
 CANDIDATES = 256  # pixels of a photo a hint may be drawn at
@@ -86,12 +86,10 @@ def gather_pixels(
     rng = np.random.default_rng(seed)
     for p in paths:
         try:
-            rgb = read_image(p).rgb
+            rgb = _load_rgb8(p, None)
         except ColorcliError as e:
             yield f"{p}: {getattr(e, 'reason', e)}"
             continue
-        if rgb.dtype == np.uint16:
-            rgb = (rgb // 257).astype(np.uint8)
         if colorfulness(rgb) < min_colorfulness:
             yield f"{p}: colourfulness below {min_colorfulness}"
             continue
@@ -128,9 +126,8 @@ def _batch(photos: Sequence[PhotoPixels], rng: np.random.Generator, reference: b
     def at(t: torch.Tensor) -> torch.Tensor:
         return torch.gather(t, 1, idx[..., None].expand(-1, -1, t.shape[-1]))
 
-    return (feats[:, q], pos[:, q], at(feats), at(pos), at(ab_true), logw, ab_net[:, q]), ab_true[
-        :, q
-    ]
+    truth = ab_true[:, q]
+    return (feats[:, q], pos[:, q], at(feats), at(pos), at(ab_true), logw, ab_net[:, q]), truth
 
 
 def fit_head(

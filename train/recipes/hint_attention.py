@@ -44,7 +44,6 @@ def main() -> None:
     ap.add_argument("--pooled-loss", action="store_true", help="one squared error over all photos")
     ap.add_argument("--cache", type=Path, help="keep the sampled pixels here (reused if present)")
     a = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     ckpt = load_checkpoint(a.model)
     colorizer = Colorizer(ckpt, device="cpu")
     paths = _list_images(a.data)
