@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -136,11 +136,14 @@ def palette_of(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
 
 
 def merge(a: Guide | None, b: Guide | None) -> Guide | None:
-    """Both guides' hints; where both hint a pixel, ``b``'s."""
-    if a is None or a.empty:
-        return b
-    if b is None or b.empty:
-        return a
+    """Both guides' hints; where both hint a pixel, ``b``'s. Notices of both are kept, an
+    empty guide's too (a layer with no opaque pixel says so)."""
+    if a is None or a.empty or b is None or b.empty:
+        full = b if a is None or a.empty else a
+        notes = (a.notices if a else ()) + (b.notices if b else ())
+        if full is not None and not full.empty:
+            return replace(full, notices=notes)
+        return Guide(notices=notes) if notes else None
     ab, mask = a.ab, a.mask
     if b.mask is not None:
         if mask is None:

@@ -117,6 +117,13 @@ def test_colorize_image_with_hints_and_points(tmp_path, hint_ckpt, tiny_ckpt):
     plain = np.asarray(Image.open(tmp_path / "plain.png"), int)
     hinted = np.asarray(Image.open(tmp_path / "h.png"), int)
     assert np.abs(plain - hinted).max() > 4
+    # a layer with nothing opaque on it: the automatic colours, and a notice that says why
+    Image.fromarray(np.zeros((24, 32, 4), np.uint8), "RGBA").save(tmp_path / "clear.png")
+    r = run(
+        main, [*base, "--hints", str(tmp_path / "clear.png"), str(src), str(tmp_path / "c.png")]
+    )
+    assert r.exit_code == 0 and "clear.png: no pixel is opaque enough" in r.output, r.output
+    assert np.abs(np.asarray(Image.open(tmp_path / "c.png"), int) - plain).max() <= 1
     # the error paths: one line each, naming the file or the option
     Image.fromarray(gradient_rgb(8, 8)).save(tmp_path / "opaque.png")
     cases = [
