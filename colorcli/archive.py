@@ -54,6 +54,8 @@ class Plan:
     existing: list[Job]
     damaged: list[Job] = field(default_factory=list)
     unsearched: list[tuple[Path, str]] = field(default_factory=list)
+    # sidecars of hints whose photo is not beside them under that name (never used)
+    orphans: list[Path] = field(default_factory=list)
 
     @property
     def films(self) -> int:
@@ -195,13 +197,15 @@ def plan_dir(
         dirs[:] = sorted(
             d for d in dirs if not (root_p / d).is_symlink() and not d.endswith(WORK_MARK)
         )
+        sidecars = {name for name in files if name.lower().endswith(SIDECAR)}
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
             if (ext not in IMAGE_FORMATS and ext not in VIDEO_EXTS) or is_temp(src):
                 continue
-            if name.lower().endswith(SIDECAR):  # hints for a photo, not a photo
+            if name in sidecars:  # hints for a photo, not a photo
                 continue
+            sidecars.discard(src.stem + SIDECAR)
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
@@ -210,6 +214,7 @@ def plan_dir(
                 plan.damaged.append(job)
             else:
                 (plan.existing if job.dst.exists() and not overwrite else plan.jobs).append(job)
+        plan.orphans += [root_p / name for name in sorted(sidecars)]
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
     seen: dict[Path, Path] = {}
     for job in plan.jobs + plan.existing + plan.damaged:

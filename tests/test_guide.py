@@ -171,6 +171,15 @@ def test_dir_takes_sidecar_hints_and_never_colours_them(tmp_path, hint_ckpt, tin
     a = np.asarray(Image.open(tmp_path / "out" / "a.jpg"), int)
     b = np.asarray(Image.open(tmp_path / "out" / "b.jpg"), int)
     assert np.abs(a - b).max() > 4  # the same photo, guided and not
+    # a sidecar whose photo is not beside it under that name is said to be unused
+    Image.fromarray(_layer(48, 64, (0, 8, 0, 8), (20, 160, 40)), "RGBA").save(root / "c.hints.png")
+    r = CliRunner().invoke(
+        main, ["dir", str(root), "-o", str(tmp_path / "o1"), "--model", str(hint_ckpt), "--quiet"]
+    )
+    assert r.exit_code == 0 and "c.hints.png: not used: no photo beside it" in r.output
+    assert sorted(p.name for p in (tmp_path / "o1").iterdir()) == ["a.jpg", "b.jpg"]
+    assert "a.hints.png: not used" not in r.output
+    (root / "c.hints.png").unlink()
     # a sidecar without transparency fails its photo only, naming the sidecar
     Image.fromarray(gradient_rgb(8, 8)).save(root / "b.hints.png")
     r = CliRunner().invoke(

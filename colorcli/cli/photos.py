@@ -152,6 +152,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     """
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason, parse_shard, plan_dir
+    from colorcli.guide import SIDECAR
 
     video_opts = cc.settings(VideoOptions, opts)
     ref = None
@@ -163,6 +164,10 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
+    for path in plan.orphans:
+        cc.echo(
+            f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
+        )
     if not quiet:
         photos = len(plan.jobs) - plan.films
         cc.echo(
