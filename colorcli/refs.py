@@ -36,6 +36,7 @@ REFERENCE_BLUR = 4.0  # network pixels: how far a --reference photo's reading is
 # L* units: a --reference reading counts where its lightness agrees this well with the photo's
 # (0.6 at this difference); chosen on bigbuckbunny: 25.90 dB, against 25.13 at 2 and 25.88 at 10
 REFERENCE_TOLERANCE = 5.0
+COLOURLESS_CHROMA = 3.0  # mean C*ab under which a still or a reference is said to be gray
 
 
 def refs_identity(folder: str | None) -> dict[str, list[int]] | None:
@@ -52,6 +53,20 @@ def file_identity(path: str | None) -> list[int] | None:
         return None
     st = Path(path).stat()
     return [st.st_size, st.st_mtime_ns]
+
+
+def colourless(rgb: np.ndarray, name: str | Path) -> str | None:
+    """A notice when a still or reference photo (``name``) has almost no colour: its mean
+    chroma is under ``COLOURLESS_CHROMA`` (a gray frame given by mistake guides toward gray;
+    a sepia print, about 10, still counts as colour). rgb: (h, w, 3) uint8 / uint16."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, 256.0 / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))))
+    x = small.astype(np.float32) / (65535.0 if rgb.dtype == np.uint16 else 255.0)
+    chroma = float(np.hypot(*rgb_to_lab(x)[..., 1:].transpose(2, 0, 1)).mean())
+    if chroma >= COLOURLESS_CHROMA:
+        return None
+    return f"{name}: has almost no colour (mean chroma {chroma:.1f}), so it guides toward gray"
 
 
 def find_stills(folder: Path) -> dict[int, Path]:
@@ -116,6 +131,7 @@ class RefGuide:
             self._by_scene.setdefault(self.scene(n), []).append(n)
         self.palette_of = palette_of
         self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.notices: list[str] = []  # what a user should hear of the stills (``colourless``)
 
     def scene(self, index: int) -> int:
         return bisect.bisect_right(self.starts, index) - 1
@@ -242,7 +258,9 @@ def load_refs(
         except ColorcliError as e:
             raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
         stills[n] = img.rgb
-    return RefGuide(stills, starts, palette_of)
+    guide = RefGuide(stills, starts, palette_of)
+    guide.notices = [m for n, p in paths.items() if (m := colourless(stills[n], p))]
+    return guide
 
 
 def reference_guide(
@@ -294,6 +312,7 @@ def reference_colours(
 __all__ = [
     "RefGuide",
     "blend_still",
+    "colourless",
     "find_stills",
     "guide_of",
     "load_refs",

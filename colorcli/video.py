@@ -180,6 +180,8 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         return
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=_refs(job, colorizer))
+        for note in job.refs.notices:
+            yield Notice(note)
     if job.fmt == "sequence":
         from colorcli.sequence import colorize_to_sequence
 
@@ -197,18 +199,21 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     if job.opts.refs is None and job.opts.reference is None:
         return None
     from colorcli.guide import palette_of
-    from colorcli.refs import load_refs, reference_guide
+    from colorcli.refs import colourless, load_refs, reference_guide
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
     if job.opts.reference is not None:
-        return reference_guide(
+        ref = read_image(job.opts.reference).rgb
+        guide = reference_guide(
             job.src,
             job.opts.rate,
             colorizer.net_shape(job.info.height, job.info.width),
             colorizer,
-            read_image(job.opts.reference).rgb,
+            ref,
             None if bins is None else (lambda ab: palette_of(ab, bins)),
         )
+        guide.notices = [m for m in [colourless(ref, job.opts.reference)] if m]
+        return guide
     return load_refs(
         Path(job.opts.refs),
         job.src,

@@ -225,9 +225,23 @@ def test_colorize_image_after_a_reference_photo(tmp_path, tiny_ckpt, hint_ckpt):
             main,
             ["image", str(src), str(out), "--model", str(ckpt), "--reference", str(refp), "-q"],
         )
-        assert r.exit_code == 0, r.output
+        assert r.exit_code == 0 and "almost no colour" not in r.output, r.output
         ab = rgb_to_lab(np.asarray(Image.open(out)))[..., 1:].reshape(-1, 2).mean(axis=0)
         assert np.hypot(*(ab - want)) < 6, ab
+    # the gray photo itself given as the reference: coloured, with a notice that says why gray
+    r = CliRunner().invoke(
+        main,
+        [
+            "image",
+            str(src),
+            str(tmp_path / "g.png"),
+            "--model",
+            str(hint_ckpt),
+            "--reference",
+            str(src),
+        ],
+    )
+    assert r.exit_code == 0 and "in.png: has almost no colour" in r.output, r.output
     base = ["image", str(src), str(tmp_path / "x.png"), "--model", str(hint_ckpt)]
     r = CliRunner().invoke(main, [*base, "--reference", str(tmp_path / "none.jpg")])
     assert r.exit_code == 1 and "none.jpg" in r.output and not (tmp_path / "x.png").exists()

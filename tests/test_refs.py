@@ -151,6 +151,27 @@ def test_reference_error_paths(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "--reference needs the film as a file" in r.output
 
 
+def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_ckpt):
+    """The gray frame given by mistake: the film is still made, with one notice naming it."""
+    src = make_clip(tmp_path / "in.mp4", n=6, audio=None)
+    frames = read_clip(src)["frames"]
+    gray, colour = tmp_path / "gray", tmp_path / "colour"
+    gray.mkdir(), colour.mkdir()
+    lum = rgb_to_lab(frames[0])[..., 0]
+    flat = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+    Image.fromarray(flat).save(gray / "0.png")
+    _still(frames[0], colour / "0.png")
+    base = ["video", str(src), "--model", str(tiny_ckpt), "--codec", "ffv1", "-q"]
+    for n, extra in enumerate((["--refs", str(gray)], ["--reference", str(gray / "0.png")])):
+        r = CliRunner().invoke(main, [*base[:2], str(tmp_path / f"g{n}.mkv"), *base[2:], *extra])
+        assert r.exit_code == 0 and "0.png: has almost no colour" in r.output, r.output
+        assert (tmp_path / f"g{n}.mkv").exists()
+    r = CliRunner().invoke(
+        main, [*base[:2], str(tmp_path / "c.mkv"), *base[2:], "--refs", str(colour)]
+    )
+    assert r.exit_code == 0 and "almost no colour" not in r.output, r.output
+
+
 def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
     from colorcli.refs import file_identity
 

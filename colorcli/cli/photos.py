@@ -68,7 +68,9 @@ def image_cmd(
         if reference is not None:
             if guide is not None:
                 raise ConfigError("--reference goes alone: give hints or a reference, not both")
-            rgb = colorizer.colorize_like(img.pixels, read_image(reference).rgb)
+            ref = read_image(reference).rgb
+            _say_if_colourless(ref, reference)
+            rgb = colorizer.colorize_like(img.pixels, ref)
         else:
             rgb = colorizer.colorize(img.pixels, guide)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
@@ -86,6 +88,13 @@ def _parse_points(texts: tuple[str, ...]) -> list:
         return [parse_point(t) for t in texts]
     except ConfigError as e:
         raise click.BadParameter(str(e).removeprefix("--hint ")) from None
+
+
+def _say_if_colourless(rgb, path: Path) -> None:
+    from colorcli.refs import colourless
+
+    if (note := colourless(rgb, path)) is not None:
+        cc.echo(f"notice: {note}")
 
 
 def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
@@ -160,6 +169,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
         from colorcli.imageio import read_image
 
         ref = read_image(reference).rgb
+        _say_if_colourless(ref, reference)
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
