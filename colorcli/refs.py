@@ -175,7 +175,12 @@ class RefGuide:
         self, index: int, l_cur: np.ndarray, tolerance: float = PICK_TOLERANCE
     ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
         """``warp``'s reading and, fourth, how well its better reading's lightness agrees with
-        the frame's at each pixel, (h, w) float32 in [0, 1] (``tolerance`` L* units at 0.6)."""
+        the frame's at each pixel, (h, w) float32 in [0, 1] (``tolerance`` L* units at 0.6).
+
+        The reading as it is counts in the agreement only as far as the two pictures are of
+        one view: scaled by the share of pixels where the flow holds both ways. Lightness that
+        matches pixel for pixel between two views of other things (a reference of another
+        shot: the flow holds nowhere) is chance, not evidence."""
         n = self.nearest(index)
         if n is None:
             return None
@@ -190,7 +195,10 @@ class RefGuide:
         total = w_moved + w_still + 1e-6
         ab = (w_moved[..., None] * ab_w + w_still[..., None] * ab_ref) / total[..., None]
         trust = np.full((h, w), np.exp(-abs(index - n) / REACH), np.float32)
-        agree = np.maximum(_agree(l_cur, l_w, tolerance) * held, _agree(l_cur, l_ref, tolerance))
+        same_view = float(held.mean())
+        agree = np.maximum(
+            _agree(l_cur, l_w, tolerance) * held, _agree(l_cur, l_ref, tolerance) * same_view
+        )
         return ab.astype(np.float32), trust.astype(np.float32), n, agree.astype(np.float32)
 
     def _follow(self, l_ref: np.ndarray, ab_ref: np.ndarray, l_cur: np.ndarray):

@@ -184,3 +184,28 @@ def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
     st = ref.stat()
     os.utime(ref, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert file_identity(str(ref)) != before and file_identity(None) is None
+
+
+def test_a_reference_of_other_things_agrees_only_by_chance_and_that_is_not_counted():
+    """RefGuide.read's agreement: high where the reference is the same view moved a little,
+    low where it shows other things whose lightness matches here and there by chance."""
+    import cv2
+
+    from colorcli.imageio import read_image
+    from colorcli.refs import RefGuide
+
+    lum = {}
+    for name in ("chelsea", "coffee", "rocket"):
+        rgb = read_image(f"samples/{name}_bw.jpg").rgb.astype(np.float32) / 255.0
+        lum[name] = cv2.resize(rgb_to_lab(rgb)[..., 0], (128, 96), interpolation=cv2.INTER_AREA)
+
+    def agreement(l_cur, l_ref):
+        ab = np.broadcast_to(np.float32((20.0, -10.0)), l_ref.shape + (2,)).copy()
+        return RefGuide({0: compose_rgb8(l_ref, ab)}, [0]).read(1, l_cur, 5.0)[3]
+
+    for a, b in (("chelsea", "coffee"), ("coffee", "rocket"), ("rocket", "chelsea")):
+        same = agreement(lum[a], np.roll(lum[a], 4, axis=1))  # the same view, panned
+        other = agreement(lum[a], lum[b])
+        by_chance = (np.abs(lum[a] - lum[b]) < 5).mean()  # lightness that matches in place
+        assert same.mean() > 0.9, (a, same.mean())
+        assert other.mean() < min(0.15, 0.8 * by_chance), (a, b, other.mean(), by_chance)
