@@ -16,14 +16,15 @@ import cv2
 import numpy as np
 import torch
 
-from colorcli.attend import attend, build_head, pixel_features, spread_with
+from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab, net_input
 from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
+from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
-from colorcli.kernels import annealed_mean, rgb_to_lab
+from colorcli.kernels import annealed_mean
 from colorcli.models import ColorNet
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
@@ -34,7 +35,7 @@ NET_PIXELS = 4
 MAX_BATCH_PIXELS = 64_000_000
 
 
-class Colorizer:
+class Colorizer(ExemplarMixin):
     """Colorize uint8 / uint16 images with a checkpoint.
 
     checkpoint: a loaded :class:`Checkpoint`, a path, or None for the shipped default model.
@@ -382,50 +383,6 @@ class Colorizer:
                 )
                 raise DeviceError(f"out of memory on the host for {what}") from e
         return out
-
-    def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
-        photo's pixels that look like each pixel in the network's features (the hint
-        attention, over the reference's pixels as keys); what resembles none stays gray (on
-        bikes the model's own colours there scored 3 dB lower). reference: (h, w, 3) uint8 /
-        uint16 RGB, any size. A checkpoint without the attention: the model's own ab."""
-        feats, ab_net = self.pixel_features(l_net)
-        if self.attention is None:
-            return ab_net * np.float32(self.saturation)
-        ref = reference.astype(np.float32) / (65535.0 if reference.dtype == np.uint16 else 255.0)
-        ref_l = lightness(ref)
-        k_feats, _ = self.pixel_features(self.l_net(ref_l))
-        hk, wk = k_feats.shape[:2]
-        k_ab = rgb_to_lab(cv2.resize(ref, (wk, hk), interpolation=cv2.INTER_AREA))[..., 1:]
-        keys = (k_feats, shrink_l(ref_l, (hk, wk)), k_ab, np.ones((hk, wk), np.float32))
-        l_out = shrink_l(l_net, ab_net.shape[:2])
-        ab = attend(self.attention, feats, np.zeros_like(ab_net), l_out, keys)
-        return ab * np.float32(self.saturation)
-
-    def colorize_like(self, image: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        """Colorize ``image`` after a colour photo of similar content (``colorcli.refs``):
-        the reference's colours where its lightness matches (warped along the flow, or where
-        they are); elsewhere, with the hint attention, the colours of the reference's pixels
-        that look alike in the network's features (``match_reference``), without it the
-        model's (a hint model also guided by the reading and its palette). reference:
-        (h, w, 3) uint8 / uint16 RGB, any size."""
-        from colorcli.guide import palette_of
-        from colorcli.refs import blend_still, guide_of, reference_colours
-
-        l_full = lightness(image)
-        l_net = self.l_net(l_full)
-        ab_ref, trust, agree = reference_colours(reference, l_full, l_net.shape)
-        if self.attention is not None:
-            ab = self.match_reference(l_net, reference)
-            trust = trust * agree
-        elif self.takes_hints:
-            guide = guide_of(ab_ref, trust, l_net.shape)
-            ab = self.predict_ab([l_net], [guide], [palette_of(ab_ref, self.ab_bins)])[0]
-        else:
-            ab = self.predict_ab([l_net])[0]
-        ab = blend_still(ab, ab_ref, trust, self.saturation)
-        dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
-        return compose_rgb(l_full, ab, dtype)
 
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""

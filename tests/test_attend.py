@@ -191,6 +191,15 @@ def test_a_reference_photo_lends_its_colours_through_the_head(hint_ckpt):
     # where the reading's lightness disagrees (the speckles), the attention's colours count
     assert scores[30.0] > psnr(gray, truth) + 3.0
     assert scores[-30.0] > scores[30.0] + 1.5
+    # one colorizer, references in turn (dir --reference): each call follows its own reference,
+    # also one changed in place, as a fresh colorizer would
+    c = Colorizer(ckpt, device="cpu")
+    other = reference[..., ::-1].copy()  # the same scene in other colours
+    first, second = c.colorize_like(truth, reference), c.colorize_like(truth, other)
+    assert np.abs(first.astype(int) - second.astype(int)).max() > 10
+    assert np.array_equal(second, Colorizer(ckpt, device="cpu").colorize_like(truth, other))
+    reference[:] = other
+    assert np.array_equal(c.colorize_like(truth, reference), second)
 
 
 def test_an_automatic_model_with_the_head_follows_hints_from_the_command_line(tmp_path, tiny_ckpt):

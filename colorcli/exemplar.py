@@ -1,0 +1,81 @@
+"""Colouring a photo after a colour photo of similar content (``--reference``): the
+reference's colours read onto it where the two are one view, elsewhere the colours of the
+reference's pixels that look like each pixel in the network's features (the hint attention).
+
+A mixin of ``colorcli.colorizer.Colorizer``: it uses the colorizer's network, its features
+(``pixel_features``), sizes (``l_net``) and settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import cv2
+import numpy as np
+
+from colorcli.attend import attend
+from colorcli.compose import compose_rgb, lightness, shrink_l
+from colorcli.kernels import rgb_to_lab
+
+
+class ExemplarMixin:
+    """``match_reference`` and ``colorize_like`` for ``Colorizer``."""
+
+    _ref_keys: tuple | None = None  # (which reference, its keys): see _keys_of
+
+    def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
+        photo's pixels that look like each pixel in the network's features (the hint
+        attention, over the reference's pixels as keys); what resembles none stays gray (on
+        bikes the model's own colours there scored 3 dB lower). reference: (h, w, 3) uint8 /
+        uint16 RGB, any size. A checkpoint without the attention: the model's own ab."""
+        feats, ab_net = self.pixel_features(l_net)
+        if self.attention is None:
+            return ab_net * np.float32(self.saturation)
+        l_out = shrink_l(l_net, ab_net.shape[:2])
+        ab = attend(self.attention, feats, np.zeros_like(ab_net), l_out, self._keys_of(reference))
+        return ab * np.float32(self.saturation)
+
+    def _keys_of(self, reference: np.ndarray) -> tuple:
+        """The reference's pixels as the hint attention's keys (``attend``), kept for the next
+        call with the same picture: ``dir --reference`` asks once per photo."""
+        digest = hashlib.blake2b(np.ascontiguousarray(reference).data, digest_size=16)
+        key = (reference.shape, reference.dtype.str, digest.hexdigest())
+        if self._ref_keys is not None and self._ref_keys[0] == key:
+            return self._ref_keys[1]
+        ref = reference.astype(np.float32) / (65535.0 if reference.dtype == np.uint16 else 255.0)
+        ref_l = lightness(ref)
+        k_feats, _ = self.pixel_features(self.l_net(ref_l))
+        hk, wk = k_feats.shape[:2]
+        k_ab = rgb_to_lab(cv2.resize(ref, (wk, hk), interpolation=cv2.INTER_AREA))[..., 1:]
+        keys = (k_feats, shrink_l(ref_l, (hk, wk)), k_ab, np.ones((hk, wk), np.float32))
+        self._ref_keys = (key, keys)
+        return keys
+
+    def colorize_like(self, image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """Colorize ``image`` after a colour photo of similar content (``colorcli.refs``):
+        the reference's colours where its lightness matches (warped along the flow, or where
+        they are); elsewhere, with the hint attention, the colours of the reference's pixels
+        that look alike in the network's features (``match_reference``), without it the
+        model's (a hint model also guided by the reading and its palette). reference:
+        (h, w, 3) uint8 / uint16 RGB, any size."""
+        from colorcli.guide import palette_of
+        from colorcli.refs import blend_still, guide_of, reference_colours
+
+        l_full = lightness(image)
+        l_net = self.l_net(l_full)
+        ab_ref, trust, agree = reference_colours(reference, l_full, l_net.shape)
+        if self.attention is not None:
+            ab = self.match_reference(l_net, reference)
+            trust = trust * agree
+        elif self.takes_hints:
+            guide = guide_of(ab_ref, trust, l_net.shape)
+            ab = self.predict_ab([l_net], [guide], [palette_of(ab_ref, self.ab_bins)])[0]
+        else:
+            ab = self.predict_ab([l_net])[0]
+        ab = blend_still(ab, ab_ref, trust, self.saturation)
+        dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
+        return compose_rgb(l_full, ab, dtype)
+
+
+__all__ = ["ExemplarMixin"]
