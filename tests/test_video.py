@@ -15,7 +15,7 @@ from colorcli.colorizer import Colorizer
 from colorcli.events import Notice, VideoDone
 from colorcli.film import TemporalSmoother
 from colorcli.kernels import rgb_to_lab
-from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence
+from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence, lightness_histogram
 from colorcli.options import VideoOptions
 from colorcli.video import colorize_video, prepare_video, probe_video
 from tests import procs
@@ -159,6 +159,33 @@ def test_scene_cut_detector_on_a_clip_with_a_hard_cut(tmp_path):
     det = SceneCutDetector()
     flags = [det(rgb_to_lab(f)[..., 0]) for f in read_clip(src)["frames"]]
     assert [i for i, f in enumerate(flags) if f] == [9]
+
+
+def _scene(seed: int, h: int = 90, w: int = 480) -> np.ndarray:
+    """A wide textured L* picture (blobs of 20-80 L*), to pan across."""
+    import cv2
+
+    noise = np.random.default_rng(seed).random((h, w)).astype(np.float32)
+    blobs = cv2.GaussianBlur(noise, (0, 0), 6)
+    return (50 + 30 * (blobs - blobs.mean()) / blobs.std()).clip(0, 100).astype(np.float32)
+
+
+def test_a_cut_between_two_alike_shots_is_found_and_a_grainy_flickering_pan_is_not():
+    """Two shots of one place at one exposure (the second the first mirrored: the same
+    histogram) are two scenes; a fast pan with film grain and flicker is one."""
+    rng = np.random.default_rng(0)
+    wide = _scene(3)
+    frames = []
+    for t in range(40):  # 4 px a frame across a 160-px view, then the mirrored view
+        view = wide[:, 4 * t : 4 * t + 160] if t < 25 else wide[:, 4 * t + 159 : 4 * t - 1 : -1]
+        grain = rng.normal(0, 4, view.shape).astype(np.float32)
+        frames.append(np.clip(view + grain + rng.uniform(-3, 3), 0, 100))
+    det = SceneCutDetector()
+    flags = [det(f) for f in frames]
+    assert [i for i, f in enumerate(flags) if f] == [25]
+    assert (
+        0.5 * np.abs(lightness_histogram(frames[25]) - lightness_histogram(frames[24])).sum() < 0.35
+    )
 
 
 def test_metrics_definitions():
