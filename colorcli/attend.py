@@ -69,14 +69,26 @@ class HintAttention(nn.Module):
         their ab; k_logw (B, K) log of each hint's confidence (-inf: no hint); ab_net (B, N, 2)
         the model's ab. Returns (B, N, 2) ab.
         """
+        a = self.weights(q_emb, q_pos, k_emb, k_pos, k_logw)
+        return a[..., :1] * ab_net + a[..., 1:] @ k_ab
+
+    def weights(
+        self,
+        q_emb: torch.Tensor,
+        q_pos: torch.Tensor,
+        k_emb: torch.Tensor,
+        k_pos: torch.Tensor,
+        k_logw: torch.Tensor,
+    ) -> torch.Tensor:
+        """(B, N, 1 + K): each pixel's attention to the null key (its model's colour) and to
+        each hint, summing to 1 (arguments as ``forward``)."""
         d_emb = torch.cdist(q_emb, k_emb).square()
         d_xy = torch.cdist(q_pos[..., :2], k_pos[..., :2]).square()
         d_l = (q_pos[..., 2:] - k_pos[..., 2].unsqueeze(1)).square()
         logits = -d_emb - F.softplus(self.w_xy) * 10.0 * d_xy - F.softplus(self.w_l) * 10.0 * d_l
         logits = logits + k_logw.unsqueeze(1)
         null = self.null.expand(*logits.shape[:2], 1)
-        a = torch.softmax(torch.cat([null, logits], dim=-1), dim=-1)
-        return a[..., :1] * ab_net + a[..., 1:] @ k_ab
+        return torch.softmax(torch.cat([null, logits], dim=-1), dim=-1)
 
 
 def pixel_features(feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -139,13 +151,17 @@ def attend(
     ab_net: np.ndarray,
     l_out: np.ndarray,
     keys: tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray],
+    capacity: float | None = None,
 ) -> np.ndarray:
     """One image's ab from the colours of ``keys``, pixels of it or of another photo.
 
     feats: (h, w, F) ``pixel_features`` at the network's output resolution; ab_net: (h, w, 2)
     float32 the model's ab there; l_out: (h, w) float32 L*. keys: the features (h2, w2, F),
     L* (h2, w2), ab (h2, w2, 2) and confidence (h2, w2) in [0, 1] (0: no colour) of the
-    pixels whose colours are given. Returns (h, w, 2) float32.
+    pixels whose colours are given. capacity: for keys of another photo, how many times its
+    share of that photo each key may colour of this one (what it lends beyond that goes to
+    the null key): a small bright patch of the reference cannot paint a large one here.
+    Returns (h, w, 2) float32.
     """
     k_feats, k_l, k_ab, k_mask = keys
     dev = feats.device
@@ -155,23 +171,26 @@ def attend(
         k_map = emb if k_feats is feats else head.embed(k_feats.float())  # own hints: once
         k_emb, k_pos, k_abs, k_logw = hint_tokens(k_map, positions(k_l), k_ab, k_mask)
         h, w = l_out.shape
-        q_emb, q_pos = (
-            emb.reshape(-1, emb.shape[-1]),
-            torch.as_tensor(pos, device=dev).reshape(-1, 3),
-        )
+        q_emb = emb.reshape(-1, emb.shape[-1])
+        q_pos = torch.as_tensor(pos, device=dev).reshape(-1, 3)
         net = torch.as_tensor(ab_net, device=dev).reshape(-1, 2)
-        out = torch.empty_like(net)
-        for s in range(0, h * w, QUERY_CHUNK):
-            sl = slice(s, s + QUERY_CHUNK)
-            out[sl] = head(
-                q_emb[None, sl],
-                q_pos[None, sl],
-                k_emb[None],
-                k_pos[None],
-                k_abs[None],
-                k_logw[None],
-                net[None, sl],
+        chunks = [slice(s, s + QUERY_CHUNK) for s in range(0, h * w, QUERY_CHUNK)]
+
+        def weights(sl: slice) -> torch.Tensor:
+            return head.weights(
+                q_emb[None, sl], q_pos[None, sl], k_emb[None], k_pos[None], k_logw[None]
             )[0]
+
+        scale = torch.ones(len(k_abs), device=dev)
+        if capacity is not None:  # each key's share of the attention, capped
+            mass = sum(weights(sl)[:, 1:].sum(0) for sl in chunks)
+            share = k_logw.exp() / k_logw.exp().sum()
+            scale = (capacity * share * (h * w) / mass.clamp_min(1e-9)).clamp(max=1.0)
+        out = torch.empty_like(net)
+        for sl in chunks:
+            a = weights(sl)
+            lent = a[:, 1:] * scale
+            out[sl] = (1.0 - lent.sum(1, keepdim=True)) * net[sl] + lent @ k_abs
     return out.reshape(h, w, 2).cpu().numpy().astype(np.float32)
 
 

@@ -67,6 +67,41 @@ def test_each_pixel_takes_the_hint_whose_features_it_shares():
     assert np.allclose(out[:, 12:], blue, atol=1.0)
 
 
+def test_a_small_patch_of_a_reference_cannot_paint_a_large_area():
+    """Keys of another photo with a capacity: a patch of 1/32 of the reference that every
+    bright pixel matches colours at most about capacity times its share of this photo; the
+    rest keeps the null's colour. Without the cap it paints the whole bright half."""
+    from colorcli.attend import attend
+
+    h, w = 16, 32
+    feats = torch.zeros(h, w, 3)
+    l_out = np.full((h, w), 30.0, np.float32)
+    l_out[:, w // 2 :] = 80.0  # the photo: half dark, half bright
+    k_l = np.full((h, w), 30.0, np.float32)
+    k_l[:4, :4] = 80.0  # the reference: dark blue, one small bright orange patch
+    k_ab = np.zeros((h, w, 2), np.float32)
+    k_ab[...] = (5.0, -30.0)
+    k_ab[:4, :4] = (30.0, 60.0)
+    head = _head(3)
+    with torch.no_grad():  # lightness alone decides
+        for p in head.mlp.parameters():
+            p.zero_()
+        head.w_xy.fill_(-20.0)
+        head.w_l.fill_(5.0)
+    keys = (feats, k_l, k_ab, np.ones((h, w), np.float32))
+    zero = np.zeros((h, w, 2), np.float32)
+    orange = [
+        np.hypot(*(attend(head, feats, zero, l_out, keys, cap) - (30.0, 60.0)).transpose(2, 0, 1))
+        < 20
+        for cap in (None, 4.0)
+    ]
+    assert orange[0][:, w // 2 :].mean() > 0.9  # uncapped: all the bright half
+    lent = np.hypot(*attend(head, feats, zero, l_out, keys, 4.0).transpose(2, 0, 1))
+    assert lent[:, w // 2 :].sum() <= 4.0 * (16 / (h * w)) * (h * w) * 67.1 * 1.05  # its capacity
+    dark = attend(head, feats, zero, l_out, keys, 4.0)[:, : w // 2]
+    assert np.abs(dark - (5.0, -30.0)).max() < 3  # the blue, plentiful, is lent in full
+
+
 def test_with_a_strong_null_the_models_colour_stays():
     feats, l_out = _two_halves()
     ab_net = np.full((16, 24, 2), 7.0, np.float32)

