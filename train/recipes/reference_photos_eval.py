@@ -1,0 +1,85 @@
+"""--reference on held-out photos: each photo coloured after another view of itself (a crop of
+60-100% of each side, mirrored half the time: the same things) and after another photo of the
+set (other things), against moving the reference's mean ab onto the photo and against gray.
+A validation set for the exemplar that is not a test clip: choose --reference's settings here
+(and on bigbuckbunny), not on bikes.
+
+    python train/recipes/reference_photos_eval.py [DIR] [--model M.pt] [--short 384]
+
+DIR: runs/wide-data/val (photos below colourfulness 15 are left out, as colorize eval does).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from colorcli.colorizer import Colorizer
+from colorcli.compose import lightness
+from colorcli.kernels import compose_rgb8, rgb_to_lab
+from colorcli.quality import colorfulness, psnr
+from colorcli.train.data import _list_images
+from colorcli.train.evaluate import _load_rgb8
+
+
+def _photos(folder: Path, short: int) -> list[np.ndarray]:
+    out = []
+    for p in _list_images(folder):
+        im = _load_rgb8(p, None)
+        if colorfulness(im) < 15:
+            continue
+        h, w = im.shape[:2]
+        s = short / min(h, w)
+        if s < 1:
+            im = cv2.resize(im, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        out.append(im)
+    return out
+
+
+def _view(im: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    h, w = im.shape[:2]
+    ch, cw = (int(f * n) for f, n in zip(rng.uniform(0.6, 1.0, 2), (h, w), strict=True))
+    y0, x0 = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+    crop = im[y0 : y0 + ch, x0 : x0 + cw]
+    return np.ascontiguousarray(crop[:, ::-1] if rng.random() < 0.5 else crop)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", type=Path, nargs="?", default=Path("runs/wide-data/val"))
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--short", type=int, default=384, help="photos' short side at most")
+    a = ap.parse_args()
+    c = Colorizer(a.model, device="cpu")
+    photos = _photos(a.data, a.short)
+    rng = np.random.default_rng(0)
+    scores: dict[str, dict[str, list[float]]] = {"another view": {}, "another photo": {}}
+    for i, im in enumerate(photos):
+        lum = lightness(im)
+        refs = {
+            "another view": _view(im, rng),
+            "another photo": photos[(i + len(photos) // 2) % len(photos)],
+        }
+        for kind, ref in refs.items():
+            mean = rgb_to_lab(ref)[..., 1:].reshape(-1, 2).mean(axis=0).astype(np.float32)
+            rows = {
+                "gray": compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32)),
+                "reference's mean ab": compose_rgb8(
+                    lum, np.broadcast_to(mean, lum.shape + (2,)).copy()
+                ),
+                "--reference": c.colorize_like(im, ref),
+            }
+            for name, out in rows.items():
+                scores[kind].setdefault(name, []).append(psnr(out, im))
+    print(f"{len(photos)} photos from {a.data} (short side at most {a.short})")
+    for kind, rows in scores.items():
+        print(f"  reference: {kind}")
+        for name, vals in rows.items():
+            print(f"    {name:<22}{np.mean(vals):>7.2f} dB")
+
+
+if __name__ == "__main__":
+    main()
