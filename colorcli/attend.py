@@ -152,7 +152,8 @@ def attend(
     l_out: np.ndarray,
     keys: tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray],
     capacity: float | None = None,
-) -> np.ndarray:
+    with_null: bool = False,
+) -> np.ndarray | tuple[np.ndarray, float]:
     """One image's ab from the colours of ``keys``, pixels of it or of another photo.
 
     feats: (h, w, F) ``pixel_features`` at the network's output resolution; ab_net: (h, w, 2)
@@ -161,7 +162,8 @@ def attend(
     pixels whose colours are given. capacity: for keys of another photo, how many times its
     share of that photo each key may colour of this one (what it lends beyond that goes to
     the null key): a small bright patch of the reference cannot paint a large one here.
-    Returns (h, w, 2) float32.
+    Returns (h, w, 2) float32, and with ``with_null`` the mean attention of the pixels to the
+    null key (how much of the image finds nothing like it among the keys).
     """
     k_feats, k_l, k_ab, k_mask = keys
     dev = feats.device
@@ -187,11 +189,14 @@ def attend(
             share = k_logw.exp() / k_logw.exp().sum()
             scale = (capacity * share * (h * w) / mass.clamp_min(1e-9)).clamp(max=1.0)
         out = torch.empty_like(net)
+        null = 0.0
         for sl in chunks:
             a = weights(sl)
             lent = a[:, 1:] * scale
             out[sl] = (1.0 - lent.sum(1, keepdim=True)) * net[sl] + lent @ k_abs
-    return out.reshape(h, w, 2).cpu().numpy().astype(np.float32)
+            null += float(a[:, 0].sum())
+    ab = out.reshape(h, w, 2).cpu().numpy().astype(np.float32)
+    return (ab, null / (h * w)) if with_null else ab
 
 
 def spread_with(

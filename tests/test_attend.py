@@ -263,3 +263,15 @@ def test_an_automatic_model_with_the_head_follows_hints_from_the_command_line(tm
     want = rgb_to_lab(np.array([[[0x20, 0x50, 0xC0]]], np.uint8))[0, 0]
     hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
     assert np.median(np.abs(hue - np.degrees(np.arctan2(want[2], want[1])))) < 20
+
+
+def test_a_reference_that_shows_other_things_is_trusted_less():
+    """The more of the photo finds nothing like it in the reference, the more its colours are
+    scaled toward gray, down to a floor; a reference of the same things is followed in full."""
+    from colorcli.exemplar import OTHER_THINGS_FLOOR, reference_trust
+
+    shares = np.linspace(0.0, 0.5, 26)
+    trust = [reference_trust(float(s)) for s in shares]
+    assert trust[0] == 1.0 and reference_trust(0.005) == 1.0
+    assert all(a >= b for a, b in zip(trust, trust[1:], strict=False))
+    assert trust[-1] == OTHER_THINGS_FLOOR and 0.25 <= reference_trust(0.1) < 1.0
