@@ -14,37 +14,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 from colorcli.quality import colorfulness, psnr
-from colorcli.train.data import _list_images
-from colorcli.train.evaluate import _load_rgb8
+from colorcli.train.attend import _view
+from colorcli.train.evaluate import _load_rgb8, eval_paths
 
 
 def _photos(folder: Path, short: int) -> list[np.ndarray]:
-    out = []
-    for p in _list_images(folder):
-        im = _load_rgb8(p, None)
-        if colorfulness(im) < 15:
-            continue
-        h, w = im.shape[:2]
-        s = short / min(h, w)
-        if s < 1:
-            im = cv2.resize(im, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        out.append(im)
-    return out
-
-
-def _view(im: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    h, w = im.shape[:2]
-    ch, cw = (int(f * n) for f, n in zip(rng.uniform(0.6, 1.0, 2), (h, w), strict=True))
-    y0, x0 = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-    crop = im[y0 : y0 + ch, x0 : x0 + cw]
-    return np.ascontiguousarray(crop[:, ::-1] if rng.random() < 0.5 else crop)
+    """The folder's photos at short side at most ``short``, the colourless ones left out."""
+    photos = (_load_rgb8(p, short) for p in eval_paths(folder))
+    return [im for im in photos if colorfulness(im) >= 15]
 
 
 def main() -> None:
