@@ -270,3 +270,14 @@ class Bar:
 def echo(message: str) -> None:
     """One line on stderr (above the bars while they are shown)."""
     click.echo(message, err=True)
+
+
+def read_reference(path: Path):
+    """A --reference photo's (h, w, 3) RGB, with one notice when it has almost no colour."""
+    from colorcli.imageio import read_image
+    from colorcli.refs import colourless
+
+    rgb = read_image(path).rgb
+    if (note := colourless(rgb, path)) is not None:
+        echo(f"notice: {note}")
+    return rgb

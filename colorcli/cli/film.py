@@ -124,12 +124,7 @@ def scenes_cmd(
 
     ref = None
     if reference is not None:  # a bad reference stops before any work
-        from colorcli.imageio import read_image
-        from colorcli.refs import colourless
-
-        ref = read_image(reference).rgb
-        if (note := colourless(ref, reference)) is not None:
-            cc.echo(f"notice: {note}")
+        ref = cc.read_reference(reference)
     done = None
     with cc.Bar(quiet) as bar:
         task = None

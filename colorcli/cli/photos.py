@@ -68,9 +68,7 @@ def image_cmd(
         if reference is not None:
             if guide is not None:
                 raise ConfigError("--reference goes alone: give hints or a reference, not both")
-            ref = read_image(reference).rgb
-            _say_if_colourless(ref, reference)
-            rgb = colorizer.colorize_like(img.pixels, ref)
+            rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
             rgb = colorizer.colorize(img.pixels, guide)
         write_image(dst, rgb, img.alpha, overwrite=overwrite)
@@ -88,13 +86,6 @@ def _parse_points(texts: tuple[str, ...]) -> list:
         return [parse_point(t) for t in texts]
     except ConfigError as e:
         raise click.BadParameter(str(e).removeprefix("--hint ")) from None
-
-
-def _say_if_colourless(rgb, path: Path) -> None:
-    from colorcli.refs import colourless
-
-    if (note := colourless(rgb, path)) is not None:
-        cc.echo(f"notice: {note}")
 
 
 def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
@@ -166,10 +157,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     video_opts = cc.settings(VideoOptions, opts)
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
-        from colorcli.imageio import read_image
-
-        ref = read_image(reference).rgb
-        _say_if_colourless(ref, reference)
+        ref = cc.read_reference(reference)
     plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
