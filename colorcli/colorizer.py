@@ -266,14 +266,18 @@ class Colorizer(ExemplarMixin):
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
+    def _out_hw(self, l_net: np.ndarray) -> tuple[int, int]:
+        """The network's output size for a network-size lightness map (ceil of / stride)."""
+        stride = self.model.output_stride
+        return -(-l_net.shape[0] // stride), -(-l_net.shape[1] // stride)
+
     def pixel_features(self, l_net: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """What the hint attention sees of one image and the model's own colours, unguided:
         l_net (h, w) float32 L* at the network's size -> features (h', w', F) float32 tensor
         and ab (h', w', 2) float32 at the output resolution (a classification model only)."""
         logits, feats = self._forward_features(self._batch([l_net]), None)
         ab = self._decode(logits)[0]
-        stride = self.model.output_stride
-        h, w = -(-l_net.shape[0] // stride), -(-l_net.shape[1] // stride)
+        h, w = self._out_hw(l_net)
         return pixel_features(feats[..., :h, :w], logits[..., :h, :w])[0], ab[:h, :w]
 
     def predict_ab(
@@ -303,10 +307,10 @@ class Colorizer(ExemplarMixin):
             guide, palette = self._guidance(guides, palettes, shape)
             logits, feats = self._forward(x, guide, palette), None
         chroma = self._decode(logits)
-        stride = self.model.output_stride
         out = []
         for i, ln in enumerate(l_nets):
-            c = chroma[i, : -(-ln.shape[0] // stride), : -(-ln.shape[1] // stride)]
+            h, w = self._out_hw(ln)
+            c = chroma[i, :h, :w]
             if self.space != "lab":  # Lab ab at the lightness of the same (output) pixels
                 c = chroma_to_ab(c, shrink_l(ln, c.shape[:2]), self.space)
             if attend and guides is not None and guides[i] is not None:
