@@ -216,7 +216,7 @@ class VideoOptions:
     reference: str | None = field(
         default=None,
         metadata=opt(
-            "A colour photo of similar content (the same place, the same actor): the first frame of each scene is coloured after it, and that still is carried through its scene as --refs carries one.",
+            "A colour photo of similar content (the same place, the same actor): a still of each scene (its first frame, as colorize scenes picks it) is coloured after it, and that still is carried through its scene as --refs carries one.",
             path="file",
         ),
     )

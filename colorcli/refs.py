@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 from colorcli.propagate import to_u8
-from colorcli.scenes import scene_frames
+from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
 from colorcli.videoprobe import open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -96,7 +96,7 @@ def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[
     starts, n = [0], 0
     with contextlib.closing(open_input(src, rate)) as inp:
         try:
-            for i, _, first in scene_frames(inp, net_hw, "gray"):
+            for i, _, first, _ in scene_frames(inp, net_hw, "gray"):
                 if first and i > 0:
                     starts.append(i)
                 n = i + 1
@@ -280,19 +280,26 @@ def reference_guide(
     reference: np.ndarray,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RefGuide:
-    """``video --reference``: one decoding pass that colours the first frame of each scene
-    after the colour photo ``reference`` (``colorizer.colorize_like``) and keeps it at the
-    network's size ``net_hw``, as the still that guides its scene (what ``--refs`` would
-    carry)."""
+    """``video --reference``: one decoding pass that colours a frame of each scene (its first,
+    or where that is dim its clearest: ``scene_stills``) after the colour photo
+    ``reference`` (``colorizer.colorize_like``) and keeps it at the network's size
+    ``net_hw``, as the still that guides its scene (what ``--refs`` would carry)."""
     starts, stills = [], {}
     h, w = net_hw
+
+    def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
+        for frame in scene_frames(inp, net_hw):
+            if frame[2]:
+                starts.append(frame[0])
+            yield frame
+
     with contextlib.closing(open_input(src, rate)) as inp:
+        fps = inp.streams.video[0].average_rate
         try:
-            for n, rgb, first in scene_frames(inp, net_hw):
-                if first:
+            for _, chosen in scene_stills(frames(inp), lookahead_frames(fps, rate)):
+                for n, rgb in chosen:
                     still = colorizer.colorize_like(rgb, reference)
                     stills[n] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
-                    starts.append(n)
         except av.error.FFmpegError:
             pass  # a damaged tail: the film's own run says so
     return RefGuide(stills, starts or [0], palette_of)

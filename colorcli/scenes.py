@@ -1,12 +1,13 @@
-"""Stills for a colourist: the first frame of each scene of a film, coloured by the model as a
-starting point, written as ``DIR/<N>.png`` (N: the frame's 0-based number in presentation
-order), to be recoloured in any editor and given back to ``colorize video --refs DIR``."""
+"""Stills for a colourist: a frame of each scene of a film (its first, or where that is dim, its
+clearest in the first second), coloured by the model as a starting point, written as
+``DIR/<N>.png`` (N: the frame's 0-based number in presentation order), to be recoloured in any
+editor and given back to ``colorize video --refs DIR``."""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import av
@@ -20,6 +21,12 @@ from colorcli.imageio import write_image
 from colorcli.metrics import SceneCutDetector
 from colorcli.videoprobe import info_of, open_input
 
+# L*: a scene's first frame whose lightness varies less than this (its standard deviation at
+# the cut detector's size) shows little of the scene: a fade in from black (a frame of bikes
+# 15-20, one a fifth as bright 4.6); its still is then looked for further in
+DIM = 5.0
+STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
+
 
 def cut_view(l_full: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
     """The lightness a film's cut detector sees of a frame: at half the network's size."""
@@ -28,17 +35,60 @@ def cut_view(l_full: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
 
 def scene_frames(
     inp: av.container.InputContainer, net_hw: tuple[int, int], fmt: str = "rgb24"
-) -> Iterator[tuple[int, np.ndarray, bool]]:
-    """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene) for each frame
-    of ``inp``'s video, through the film's own cut detector on the lightness it sees; a
-    decoding error is left to the caller."""
+) -> Iterator[tuple[int, np.ndarray, bool, float]]:
+    """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene, the spread of
+    its lightness: its standard deviation as the detector sees it) for each frame of
+    ``inp``'s video, through the film's own cut detector on the lightness it sees; a decoding
+    error is left to the caller."""
     stream = inp.streams.video[0]
     stream.thread_type = "AUTO"
     cuts = SceneCutDetector()  # as colorize video runs it
     for n, frame in enumerate(inp.decode(stream)):
         px = frame.to_ndarray(format=fmt)
-        cut = cuts(cut_view(lightness(px), net_hw))
-        yield n, px, n == 0 or cut
+        small = cut_view(lightness(px), net_hw)
+        cut = cuts(small)
+        yield n, px, n == 0 or cut, float(small.std())
+
+
+def scene_stills(
+    frames: Iterable[tuple[int, np.ndarray, bool, float]], lookahead: int
+) -> Iterator[tuple[int, list[tuple[int, np.ndarray]]]]:
+    """For each of ``scene_frames``' frames: its number and the stills chosen by then, each as
+    (frame number, pixels). A scene's still is its first frame; where that is dim (``DIM``),
+    the frame of widest spread among its first ``lookahead`` frames, told once they are seen
+    or the scene ends (the film's last frame, or a decoding error, tells what is left)."""
+    best: tuple[int, np.ndarray, float, int] | None = None  # (n, px, spread, last frame)
+    held: tuple[int, list[tuple[int, np.ndarray]]] | None = None  # one frame behind
+    try:
+        for n, px, first, spread in frames:
+            ready = []
+            if best is not None and first:
+                ready.append(best[:2])  # the scene ended while its still was looked for
+                best = None
+            if first and spread >= DIM:
+                ready.append((n, px))
+            elif first:
+                best = (n, px, spread, n + lookahead - 1)
+            elif best is not None and spread > best[2]:
+                best = (n, px, spread, best[3])
+            if best is not None and n >= best[3]:
+                ready.append(best[:2])
+                best = None
+            if held is not None:
+                yield held
+            held = (n, ready)
+    except av.error.FFmpegError:  # a damaged tail: the stills up to it, then the error
+        if held is not None:
+            yield held[0], held[1] + ([best[:2]] if best is not None else [])
+        raise
+    if held is not None:
+        yield held[0], held[1] + ([best[:2]] if best is not None else [])
+
+
+def lookahead_frames(rate: float | None, fallback: float) -> int:
+    """``STILL_LOOKAHEAD`` in frames of a film of ``rate`` frames a second (None: unknown,
+    ``fallback``)."""
+    return max(1, round(STILL_LOOKAHEAD * float(rate or fallback)))
 
 
 def write_scene_stills(
@@ -49,8 +99,9 @@ def write_scene_stills(
     overwrite: bool = False,
     reference: np.ndarray | None = None,
 ) -> Iterator[Event]:
-    """Colour the first frame of each scene of ``src`` into ``out_dir/<N>.png`` (after the
-    colour photo ``reference``, (h, w, 3) RGB, where one is given: ``Colorizer.colorize_like``).
+    """Colour a frame of each scene of ``src`` (``scene_stills``) into ``out_dir/<N>.png``
+    (after the colour photo ``reference``, (h, w, 3) RGB, where one is given:
+    ``Colorizer.colorize_like``).
 
     A still already there is kept (a colourist may have recoloured it) unless ``overwrite``.
     Yields VideoStart, Frames (decoded frames), Notice and a VideoDone whose ``frames`` is the
@@ -66,23 +117,23 @@ def write_scene_stills(
         info = info_of(inp, src, peek=False)
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
+        frames = scene_frames(inp, net_hw)
         try:
-            for i, rgb, first in scene_frames(inp, net_hw):
+            for i, stills in scene_stills(frames, lookahead_frames(info.rate, rate)):
                 n = i + 1
                 yield Frames(1, time.perf_counter() - t0)
-                dst = out_dir / f"{i}.png"
-                if not first:
-                    continue
-                if dst.exists() and not overwrite:
-                    kept += 1
-                    continue
-                still = (
-                    colorizer.colorize(rgb)
-                    if reference is None
-                    else colorizer.colorize_like(rgb, reference)
-                )
-                write_image(dst, still, overwrite=overwrite)
-                written += 1
+                for k, rgb in stills:
+                    dst = out_dir / f"{k}.png"
+                    if dst.exists() and not overwrite:
+                        kept += 1
+                        continue
+                    still = (
+                        colorizer.colorize(rgb)
+                        if reference is None
+                        else colorizer.colorize_like(rgb, reference)
+                    )
+                    write_image(dst, still, overwrite=overwrite)
+                    written += 1
         except av.error.FFmpegError as e:
             if n == 0:
                 raise MediaError(src, "no video frames could be decoded") from e
@@ -94,4 +145,4 @@ def write_scene_stills(
     yield VideoDone(written, time.perf_counter() - t0, 0, n, 0, str(out_dir))
 
 
-__all__ = ["cut_view", "scene_frames", "write_scene_stills"]
+__all__ = ["cut_view", "lookahead_frames", "scene_frames", "scene_stills", "write_scene_stills"]

@@ -9,11 +9,15 @@ import av
 import numpy as np
 
 
-def frame_picture(i: int, h: int, w: int, cut_at: int | None = None) -> np.ndarray:
-    """A moving textured gradient; after ``cut_at`` a different, darker scene."""
+def frame_picture(
+    i: int, h: int, w: int, cut_at: int | None = None, fade_in: int = 0
+) -> np.ndarray:
+    """A moving textured gradient; after ``cut_at`` a different, darker scene (fading in from
+    black over its first ``fade_in`` frames)."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     if cut_at is not None and i >= cut_at:
         g = 40 + 30 * np.sin((x * 0.3 + i) / 5.0) * np.cos(y / 9.0)
+        g *= min(1.0, (i - cut_at + 1) / (fade_in + 1))
     else:
         g = 60 + 120 * (x + 2 * i) / (w + 2 * i + 1) + 40 * np.sin((y + i) / 6.0)
     return np.clip(g, 0, 255).astype(np.uint8)
@@ -32,6 +36,7 @@ def make_clip(
     pix_fmt: str = "yuv420p",
     cut_at: int | None = None,
     gop: int | None = None,
+    fade_in: int = 0,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation)."""
     h, w = size
@@ -53,7 +58,7 @@ def make_clip(
             a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)
             a.layout = "stereo"
         for i in range(n):
-            g = frame_picture(i, h, w, cut_at)
+            g = frame_picture(i, h, w, cut_at, fade_in)
             f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
             f.pts = pts[i] if pts is not None else round(i / rate / tb)
             f.time_base = tb

@@ -6,7 +6,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from colorcli.cli import main
-from tests.media import make_clip
+from colorcli.scenes import scene_stills
+from tests.media import make_clip, read_clip
 
 
 def test_scenes_writes_the_first_frame_of_each_scene_and_keeps_edited_stills(tmp_path, tiny_ckpt):
@@ -63,3 +64,50 @@ def test_scenes_after_a_reference_photo(tmp_path, tiny_ckpt):
         main, [*args[:2], str(tmp_path / "s3"), *args[3:], "--reference", str(tmp_path / "no.png")]
     )
     assert r.exit_code == 1 and "no.png" in r.output and not (tmp_path / "s3").exists()
+
+
+def test_a_scene_that_fades_in_from_black_gets_its_clearest_frame_as_still(tmp_path, tiny_ckpt):
+    """The second scene starts black and fades in over 8 frames: its still is a frame at full
+    light (from 20 on), not the dark frame where the scene begins."""
+    src = make_clip(tmp_path / "in.mp4", n=45, size=(48, 64), cut_at=12, fade_in=8, audio=None)
+    out = tmp_path / "stills"
+    r = CliRunner().invoke(main, ["scenes", str(src), str(out), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    names = sorted((p.name for p in out.iterdir()), key=lambda n: int(n.split(".")[0]))
+    assert len(names) == 2 and names[0] == "0.png", names
+    n = int(names[1].split(".")[0])
+    assert 20 <= n < 45, names
+    from colorcli.kernels import rgb_to_lab
+
+    full = rgb_to_lab(read_clip(src)["frames"][30])[..., 0].mean()
+    assert rgb_to_lab(np.asarray(Image.open(out / names[1])))[..., 0].mean() > 0.9 * full
+
+
+def test_scene_stills_choice():
+    """Each scene gets one still, in it: the first frame, or after a dim first frame the
+    widest spread among the next ones (up to the look-ahead, the scene's end, the film's end
+    or a decoding error)."""
+    import av
+
+    def frames(spreads, firsts, fail=False):
+        for n, (s, f) in enumerate(zip(spreads, firsts, strict=True)):
+            yield n, np.full((2, 2), n), f, s
+        if fail:
+            raise av.error.InvalidDataError(1094995529, "damaged")
+
+    def chosen(spreads, firsts, lookahead=4, fail=False):
+        got = []
+        try:
+            for _, stills in scene_stills(frames(spreads, firsts, fail), lookahead):
+                got += [n for n, px in stills if px[0, 0] == n]
+        except av.error.FFmpegError:
+            got.append("error")
+        return got
+
+    sharp, dim = 10.0, 1.0
+    # a sharp start; a dim start that brightens; a dim scene cut short by the next one
+    spreads = [sharp, 9, dim, 3, 8, 7, 9, dim, 2, sharp, 8]
+    firsts = [True, False, True, False, False, False, False, True, False, True, False]
+    assert chosen(spreads, firsts) == [0, 4, 8, 9]
+    assert chosen(spreads[:9], firsts[:9]) == [0, 4, 8]  # the film ends while it looks
+    assert chosen(spreads[:9], firsts[:9], fail=True) == [0, 4, 8, "error"]

@@ -115,8 +115,9 @@ def video_cmd(
 def scenes_cmd(
     src: Path, out: Path, rate: float, reference, overwrite: bool, quiet: bool, **opts
 ) -> None:
-    """Write the first frame of each scene of SRC as OUT/<N>.png (N: the frame's number from 0),
-    coloured by the model as a starting point. Recolour any of them in an editor (or with
+    """Write the first frame of each scene of SRC as OUT/<N>.png (N: the frame's number from 0;
+    a scene that fades in from black: its clearest frame of the first second), coloured by the
+    model as a starting point. Recolour any of them in an editor (or with
     colorize image --hints), then give the folder to colorize video --refs. Stills already in
     OUT are kept unless --overwrite."""
     from colorcli.events import Frames, Notice, VideoDone, VideoStart
