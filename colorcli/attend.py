@@ -152,8 +152,7 @@ def attend(
     l_out: np.ndarray,
     keys: tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray],
     capacity: float | None = None,
-    with_null: bool = False,
-) -> np.ndarray | tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, float]:
     """One image's ab from the colours of ``keys``, pixels of it or of another photo.
 
     feats: (h, w, F) ``pixel_features`` at the network's output resolution; ab_net: (h, w, 2)
@@ -162,8 +161,8 @@ def attend(
     pixels whose colours are given. capacity: for keys of another photo, how many times its
     share of that photo each key may colour of this one (what it lends beyond that goes to
     the null key): a small bright patch of the reference cannot paint a large one here.
-    Returns (h, w, 2) float32, and with ``with_null`` the mean attention of the pixels to the
-    null key (how much of the image finds nothing like it among the keys).
+    Returns (h, w, 2) float32 ab and the mean attention of the pixels to the null key (how
+    much of the image finds nothing like it among the keys).
     """
     k_feats, k_l, k_ab, k_mask = keys
     dev = feats.device
@@ -196,7 +195,7 @@ def attend(
             out[sl] = (1.0 - lent.sum(1, keepdim=True)) * net[sl] + lent @ k_abs
             null += float(a[:, 0].sum())
     ab = out.reshape(h, w, 2).cpu().numpy().astype(np.float32)
-    return (ab, null / (h * w)) if with_null else ab
+    return ab, null / (h * w)
 
 
 def spread_with(
@@ -216,7 +215,7 @@ def spread_with(
     if not (mask > 0).any():
         return ab_net
     ab_hint = guide_out[:2].transpose(1, 2, 0) * AB_NORM / np.maximum(mask, 1e-6)[..., None]
-    return attend(head, feats, ab_net, l_out, (feats, l_out, ab_hint, mask))
+    return attend(head, feats, ab_net, l_out, (feats, l_out, ab_hint, mask))[0]
 
 
 def build_head(record: dict[str, Any]) -> HintAttention:

@@ -64,7 +64,7 @@ class ExemplarMixin:
         l_out = shrink_l(l_net, ab_net.shape[:2])
         keys = self._keys_of(reference)
         zero = np.zeros_like(ab_net)
-        ab, null = attend(self.attention, feats, zero, l_out, keys, REFERENCE_CAPACITY, True)
+        ab, null = attend(self.attention, feats, zero, l_out, keys, REFERENCE_CAPACITY)
         return ab * np.float32(self.saturation), null
 
     def _keys_of(self, reference: np.ndarray) -> tuple:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +124,7 @@ class RefGuide:
         stills: dict[int, np.ndarray],
         starts: list[int],
         palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         self.starts = sorted(starts)
         self.stills = {n: _Still(rgb, {}, None) for n, rgb in stills.items()}
@@ -132,7 +133,7 @@ class RefGuide:
             self._by_scene.setdefault(self.scene(n), []).append(n)
         self.palette_of = palette_of
         self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        self.notices: list[str] = []  # what a user should hear of the stills (``colourless``)
+        self.notices = list(notices)  # what a user should hear of the stills (``colourless``)
 
     def scene(self, index: int) -> int:
         return bisect.bisect_right(self.starts, index) - 1
@@ -267,9 +268,8 @@ def load_refs(
         except ColorcliError as e:
             raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
         stills[n] = img.rgb
-    guide = RefGuide(stills, starts, palette_of)
-    guide.notices = [m for n, p in paths.items() if (m := colourless(stills[n], p))]
-    return guide
+    notices = [m for n, p in paths.items() if (m := colourless(stills[n], p))]
+    return RefGuide(stills, starts, palette_of, notices)
 
 
 def reference_guide(
@@ -279,6 +279,7 @@ def reference_guide(
     colorizer,
     reference: np.ndarray,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+    notices: Sequence[str] = (),
 ) -> RefGuide:
     """``video --reference``: one decoding pass that colours a frame of each scene (its first,
     or where that is dim its clearest: ``scene_stills``) after the colour photo
@@ -302,7 +303,7 @@ def reference_guide(
                     stills[n] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
         except av.error.FFmpegError:
             pass  # a damaged tail: the film's own run says so
-    return RefGuide(stills, starts or [0], palette_of)
+    return RefGuide(stills, starts or [0], palette_of, notices)
 
 
 def reference_colours(

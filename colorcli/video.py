@@ -204,16 +204,15 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     bins = colorizer.ab_bins if colorizer.takes_hints else None
     if job.opts.reference is not None:
         ref = read_image(job.opts.reference).rgb
-        guide = reference_guide(
+        return reference_guide(
             job.src,
             job.opts.rate,
             colorizer.net_shape(job.info.height, job.info.width),
             colorizer,
             ref,
             None if bins is None else (lambda ab: palette_of(ab, bins)),
+            [m for m in [colourless(ref, job.opts.reference)] if m],
         )
-        guide.notices = [m for m in [colourless(ref, job.opts.reference)] if m]
-        return guide
     return load_refs(
         Path(job.opts.refs),
         job.src,

@@ -91,14 +91,16 @@ def test_a_small_patch_of_a_reference_cannot_paint_a_large_area():
     keys = (feats, k_l, k_ab, np.ones((h, w), np.float32))
     zero = np.zeros((h, w, 2), np.float32)
     orange = [
-        np.hypot(*(attend(head, feats, zero, l_out, keys, cap) - (30.0, 60.0)).transpose(2, 0, 1))
+        np.hypot(
+            *(attend(head, feats, zero, l_out, keys, cap)[0] - (30.0, 60.0)).transpose(2, 0, 1)
+        )
         < 20
         for cap in (None, 4.0)
     ]
     assert orange[0][:, w // 2 :].mean() > 0.9  # uncapped: all the bright half
-    lent = np.hypot(*attend(head, feats, zero, l_out, keys, 4.0).transpose(2, 0, 1))
+    lent = np.hypot(*attend(head, feats, zero, l_out, keys, 4.0)[0].transpose(2, 0, 1))
     assert lent[:, w // 2 :].sum() <= 4.0 * (16 / (h * w)) * (h * w) * 67.1 * 1.05  # its capacity
-    dark = attend(head, feats, zero, l_out, keys, 4.0)[:, : w // 2]
+    dark = attend(head, feats, zero, l_out, keys, 4.0)[0][:, : w // 2]
     assert np.abs(dark - (5.0, -30.0)).max() < 3  # the blue, plentiful, is lent in full
 
 
