@@ -192,6 +192,9 @@ def test_a_fitted_head_spreads_hints_better_than_an_unfitted_one(tmp_path, hint_
     assert photos[0].view_ab.shape == (256, 2) and np.median(near) < 10
     ref_fits = list(fit_head(photos, steps=20, batch=4, references=1.0, seed=0))
     assert np.isfinite(ref_fits[-1][1])
+    # keys of another photo too, or only (a reference of other things), run as well
+    other_fits = list(fit_head(photos, steps=20, batch=4, references=1.0, others=1.0, seed=0))
+    assert np.isfinite(other_fits[-1][1])
     torch.manual_seed(0)
     unfitted = HintAttention(photos[0].feats.shape[1])
     truth = _two_textures(9)

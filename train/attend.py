@@ -27,6 +27,9 @@ MAX_HINTS = 32
 # share of steps whose keys are the other view (bigbuckbunny's --reference: 25.90 dB at 0, 26.34
 # at 0.3, 26.50 at 0.5; 10 hints held out 26.28, 26.33, 26.21)
 REFERENCES = 0.3
+# share of those steps whose keys also (half of them: only) come from another photo: a
+# reference of other things, whose pixels should lend nothing
+OTHERS = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,22 +99,35 @@ def gather_pixels(
         yield photo_pixels(colorizer, rgb, rng)
 
 
-def _batch(photos: Sequence[PhotoPixels], rng: np.random.Generator, reference: bool = False):
+def _batch(
+    photos: Sequence[PhotoPixels],
+    rng: np.random.Generator,
+    reference: bool = False,
+    other: str = "",
+):
     """Queries and a random number (1 to ``MAX_HINTS``) of hints per photo, padded; or, with
     ``reference``, every sampled pixel of the photo's other view as keys and gray as the null
-    key's colour (what ``Colorizer.match_reference`` gives the head)."""
+    key's colour (what ``Colorizer.match_reference`` gives the head); ``other`` "mixed" adds
+    the next photo's view's pixels to the keys, "only" takes them instead."""
     feats = torch.stack([p.feats for p in photos]).float()
     pos = torch.stack([p.pos for p in photos])
     ab_true = torch.stack([p.ab_true for p in photos])
     ab_net = torch.stack([p.ab_net for p in photos])
     q = slice(0, QUERIES)
     if reference:
-        keys = (
+        keys = [
             torch.stack([p.view_feats for p in photos]).float(),
             torch.stack([p.view_pos for p in photos]),
             torch.stack([p.view_ab for p in photos]),
-            torch.zeros(len(photos), CANDIDATES),
-        )
+        ]
+        if other:
+            rolled = [k.roll(1, dims=0) for k in keys]
+            keys = (
+                rolled
+                if other == "only"
+                else [torch.cat(kk, 1) for kk in zip(keys, rolled, strict=True)]
+            )
+        keys.append(torch.zeros(len(photos), keys[0].shape[1]))
         null = torch.zeros_like(ab_net[:, q])
         return (feats[:, q], pos[:, q], *keys, null), ab_true[:, q]
     k = rng.integers(1, MAX_HINTS + 1, size=len(photos))
@@ -140,6 +156,7 @@ def fit_head(
     seed: int = 0,
     per_photo: bool = True,
     references: float = REFERENCES,
+    others: float = OTHERS,
 ) -> Iterator[tuple[int, float, HintAttention]]:
     """Fit a head on ``photos``; yields (step, mean loss of the last 100 steps, head) every
     100 steps and at the end. The loss: the squared ab error of the spread colours (Lab
@@ -156,7 +173,12 @@ def fit_head(
     for step in range(1, steps + 1):
         pick = rng.choice(len(photos), size=min(batch, len(photos)), replace=False)
         as_ref = photos[0].view_feats is not None and rng.random() < references
-        (qf, qp, kf, kp, kab, logw, net), truth = _batch([photos[i] for i in pick], rng, as_ref)
+        other = ""  # no draw unless asked: the default fit stays as it was
+        if as_ref and others > 0 and rng.random() < others:
+            other = "mixed" if rng.random() < 0.5 else "only"
+        (qf, qp, kf, kp, kab, logw, net), truth = _batch(
+            [photos[i] for i in pick], rng, as_ref, other
+        )
         ab = head(head.embed(qf), qp, head.embed(kf), kp, kab, logw, net)
         err = (ab - truth).square().sum(-1)
         loss = err.mean(1).add(1.0).log().mean() if per_photo else err.mean()

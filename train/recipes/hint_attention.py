@@ -21,7 +21,7 @@ import torch
 from colorcli.attend import EMBED, HIDDEN, head_record
 from colorcli.checkpoint import load_checkpoint, save_checkpoint
 from colorcli.colorizer import Colorizer
-from colorcli.train.attend import REFERENCES, PhotoPixels, fit_head, gather_pixels
+from colorcli.train.attend import OTHERS, REFERENCES, PhotoPixels, fit_head, gather_pixels
 from colorcli.train.data import _list_images
 
 
@@ -40,6 +40,12 @@ def main() -> None:
         type=float,
         default=REFERENCES,
         help="share of steps whose keys are another view of the photo",
+    )
+    ap.add_argument(
+        "--others",
+        type=float,
+        default=OTHERS,
+        help="share of those steps whose keys also (or only) come from another photo",
     )
     ap.add_argument("--pooled-loss", action="store_true", help="one squared error over all photos")
     ap.add_argument("--cache", type=Path, help="keep the sampled pixels here (reused if present)")
@@ -71,6 +77,7 @@ def main() -> None:
         seed=a.seed,
         per_photo=not a.pooled_loss,
         references=a.references,
+        others=a.others,
     ):
         head = fitted
         print(f"step {step}: loss {loss:.3f} ({time.time() - t0:.0f} s)", flush=True)
