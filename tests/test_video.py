@@ -188,23 +188,29 @@ def test_a_cut_between_two_alike_shots_is_found_and_a_grainy_flickering_pan_is_n
     )
 
 
-def _lightness_at(picture: np.ndarray, gain: float) -> np.ndarray:
+def _lightness_at(picture: np.ndarray, gain: float, white: float = 0.0) -> np.ndarray:
     """L* of a gray picture (0-100 as 0-255 code values) at ``gain`` times its exposure, as a
-    film's fade or flash scales the coded values (clipped at white)."""
-    code = np.clip(picture * 2.55 * gain, 0, 255).astype(np.uint8)
+    film's fade or flash scales the coded values (clipped at white), or mixed with white
+    (``white`` of it: a fade to white)."""
+    code = np.clip(picture * 2.55 * gain * (1 - white) + 255 * white, 0, 255).astype(np.uint8)
     return rgb_to_lab(np.repeat(code[..., None], 3, axis=2))[..., 0]
 
 
 def test_a_fade_through_black_is_one_cut_and_a_flash_is_none():
-    """A shot fading out to black and another fading in: one cut, at the black frame or the
-    next (the old rule found several, at the fade's dark frames); a fade that only dips, and
-    a flash (one frame twice as bright), are no cut."""
+    """A shot fading out to black (or white) and another fading in: one cut, at the blank
+    frame or the next (the old rule found several, at the fade's dark frames); the same shot
+    on both sides of the black, a fade that only dips, and a flash (one frame twice as
+    bright), are no cut."""
     a, b = _scene(3)[:, :160], _scene(4)[:, :160]
     out = [_lightness_at(a, 1 - t / 11) for t in range(12)]  # the last frame is black
     fade = out + [_lightness_at(b, (t + 1) / 12) for t in range(12)]
+    back = out + [_lightness_at(a, (t + 1) / 12) for t in range(12)]
+    white = [_lightness_at(a, 1, t / 11) for t in range(12)]
+    white += [_lightness_at(b, 1, 1 - (t + 1) / 12) for t in range(12)]
     dip = [_lightness_at(a, 1 - 0.8 * abs(t - 6) / 6) for t in range(13)]
     flash = [_lightness_at(a, 2.0 if t == 6 else 1.0) for t in range(12)]
-    for frames, want in ((fade, ([11], [12])), (dip, ([],)), (flash, ([],))):
+    cases = [(fade, ([11], [12])), (white, ([11], [12])), (back, ([],)), (dip, ([],))]
+    for frames, want in [*cases, (flash, ([],))]:
         det = SceneCutDetector()
         assert [i for i, f in enumerate(frames) if det(f)] in want
     # the old rule's cue is there: the histogram jumps at the fade's dark frames and the flash
