@@ -157,6 +157,44 @@ def test_a_signal_mid_archive_leaves_whole_files_and_the_rerun_resumes(
     assert not procs.leftovers(out)
 
 
+_SWALLOWING_RUN = """
+import os, signal, sys
+import colorcli.archive as archive
+from colorcli.cli import main
+
+real, count = archive.write_image, [0]
+
+def write_image(*args, **kwargs):  # as a C extension that polls for signals and clears them
+    real(*args, **kwargs)
+    count[0] += 1
+    if count[0] == 3:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])  # the handler runs here
+        except BaseException:
+            pass
+
+archive.write_image = write_image
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_stop_signal_that_a_library_swallowed_still_stops_the_run(tmp_path, tiny_ckpt):
+    """A SIGTERM whose exception something caught on the way is raised again at the next
+    progress step: the run stops (exit 143, its line), a file or so later, not at the end."""
+    root, out = tmp_path / "in", tmp_path / "out"
+    _photos(root, 12)
+    args = ["dir", str(root), "-o", str(out), "--model", str(tiny_ckpt), "-q"]
+    r = subprocess.run(
+        [sys.executable, "-c", _SWALLOWING_RUN, *args, "--batch-size", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 143, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("terminated (SIGTERM): no partial output")
+    assert 3 <= len(list(out.glob("p*.png"))) <= 4
+
+
 def test_after_a_kill_the_rerun_removes_what_the_dead_run_left(tmp_path, tiny_ckpt):
     root, out = tmp_path / "in", tmp_path / "out"
     slow = _slow_archive(root, 20)

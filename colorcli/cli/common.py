@@ -31,8 +31,25 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds (and cleans up) like Ctrl-C."""
 
 
+# a stop signal already raised once: raised again at the next progress step, should a library
+# have caught it on the way (a C extension that polls for signals and clears what it gets)
+_STOPPED: list[type[KeyboardInterrupt]] = []
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    _STOPPED.append(Terminated)
     raise Terminated()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    _STOPPED.append(KeyboardInterrupt)
+    raise KeyboardInterrupt()
+
+
+def stop_if_signalled() -> None:
+    """Raise again a Ctrl-C or SIGTERM that has come and not stopped the run."""
+    if _STOPPED:
+        raise _STOPPED[0]()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,8 +63,12 @@ def main(ctx: click.Context) -> None:
     # terminal beside our one line; every failure still comes back to us (a None, an error)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")
+    _STOPPED.clear()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+        signal.signal(signal.SIGINT, _on_sigint)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -252,6 +273,7 @@ class Bar:
             self._progress = None
 
     def add(self, description: str, total: int | None, unit: str, completed: int = 0) -> Any:
+        stop_if_signalled()
         if self._progress is None:
             return None
         return self._progress.add_task(
@@ -259,6 +281,7 @@ class Bar:
         )
 
     def update(self, task: Any, advance: int = 0, **fields: Any) -> None:
+        stop_if_signalled()  # every command reports its progress here, quiet or not
         if self._progress is not None and task is not None:
             self._progress.update(task, advance=advance, **fields)
 
