@@ -47,17 +47,14 @@ class ExemplarMixin:
 
     _ref_keys: tuple | None = None  # (which reference, its keys): see _keys_of
 
-    def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
         """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
         photo's pixels that look like each pixel in the network's features (the hint
         attention, over the reference's pixels as keys); what resembles none stays gray (on
-        bikes the model's own colours there scored 3 dB lower). reference: (h, w, 3) uint8 /
-        uint16 RGB, any size. A checkpoint without the attention: the model's own ab."""
-        return self._match(l_net, reference)[0]
-
-    def _match(self, l_net: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
-        """``match_reference``'s ab and the share of the image that found nothing like it in
-        the reference (0 without the attention)."""
+        bikes the model's own colours there scored 3 dB lower). Also the share of the image
+        that found nothing like it in the reference (``reference_trust``). reference:
+        (h, w, 3) uint8 / uint16 RGB, any size. A checkpoint without the attention: the
+        model's own ab, and 0."""
         feats, ab_net = self.pixel_features(l_net)
         if self.attention is None:
             return ab_net * np.float32(self.saturation), 0.0
@@ -97,7 +94,7 @@ class ExemplarMixin:
         l_net = self.l_net(l_full)
         ab_ref, trust, agree = reference_colours(reference, l_full, l_net.shape)
         if self.attention is not None:
-            ab, null = self._match(l_net, reference)
+            ab, null = self.match_reference(l_net, reference)
             ab, trust = ab * np.float32(reference_trust(null)), trust * agree
         elif self.takes_hints:
             guide = guide_of(ab_ref, trust, l_net.shape)

@@ -70,6 +70,13 @@ def colourless(rgb: np.ndarray, name: str | Path) -> str | None:
     return f"{name}: has almost no colour (mean chroma {chroma:.1f}), so it guides toward gray"
 
 
+def read_reference(path: str | Path) -> tuple[np.ndarray, str | None]:
+    """A ``--reference`` photo's (h, w, 3) RGB and, when it has almost no colour, the notice
+    that says so (``colourless``)."""
+    rgb = read_image(path).rgb
+    return rgb, colourless(rgb, path)
+
+
 def find_stills(folder: Path) -> dict[int, Path]:
     """``<N>.png|jpg|tif`` under ``folder`` by frame number N; MediaError naming the folder when
     it is not one or holds none, or naming the two files that claim one frame."""
@@ -333,6 +340,7 @@ __all__ = [
     "find_stills",
     "guide_of",
     "load_refs",
+    "read_reference",
     "file_identity",
     "reference_colours",
     "reference_guide",

@@ -59,6 +59,10 @@ def scene_stills(
     or the scene ends (the film's last frame, or a decoding error, tells what is left)."""
     best: tuple[int, np.ndarray, float, int] | None = None  # (n, px, spread, last frame)
     held: tuple[int, list[tuple[int, np.ndarray]]] | None = None  # one frame behind
+
+    def last() -> tuple[int, list[tuple[int, np.ndarray]]]:  # the held frame, and what is left
+        return held[0], held[1] + ([best[:2]] if best is not None else [])
+
     try:
         for n, px, first, spread in frames:
             ready = []
@@ -79,10 +83,10 @@ def scene_stills(
             held = (n, ready)
     except av.error.FFmpegError:  # a damaged tail: the stills up to it, then the error
         if held is not None:
-            yield held[0], held[1] + ([best[:2]] if best is not None else [])
+            yield last()
         raise
     if held is not None:
-        yield held[0], held[1] + ([best[:2]] if best is not None else [])
+        yield last()
 
 
 def lookahead_frames(rate: float | None, fallback: float) -> int:

@@ -199,11 +199,11 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     if job.opts.refs is None and job.opts.reference is None:
         return None
     from colorcli.guide import palette_of
-    from colorcli.refs import colourless, load_refs, reference_guide
+    from colorcli.refs import load_refs, read_reference, reference_guide
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
     if job.opts.reference is not None:
-        ref = read_image(job.opts.reference).rgb
+        ref, note = read_reference(job.opts.reference)
         return reference_guide(
             job.src,
             job.opts.rate,
@@ -211,7 +211,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
             colorizer,
             ref,
             None if bins is None else (lambda ab: palette_of(ab, bins)),
-            [m for m in [colourless(ref, job.opts.reference)] if m],
+            [note] if note else [],
         )
     return load_refs(
         Path(job.opts.refs),

@@ -297,10 +297,9 @@ def echo(message: str) -> None:
 
 def read_reference(path: Path):
     """A --reference photo's (h, w, 3) RGB, with one notice when it has almost no colour."""
-    from colorcli.imageio import read_image
-    from colorcli.refs import colourless
+    from colorcli import refs
 
-    rgb = read_image(path).rgb
-    if (note := colourless(rgb, path)) is not None:
+    rgb, note = refs.read_reference(path)
+    if note is not None:
         echo(f"notice: {note}")
     return rgb
