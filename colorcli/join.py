@@ -21,7 +21,7 @@ import av
 from colorcli.errors import MediaError
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import StreamCopies
-from colorcli.videoprobe import VideoInfo, m2ts_options, muxer_options, open_input
+from colorcli.videoprobe import VideoInfo, demux, m2ts_options, muxer_options, open_input
 
 
 def _offset(path: Path, want: Fraction) -> int:
@@ -41,6 +41,8 @@ def _video_packets(
     last: int | None = None
     order = 0
     for seg in plan.segments:
+        if work.empty(seg.index):
+            continue
         path = work.segment(seg.index)
         try:
             shift = _offset(path, plan.pts[seg.first] * time_base)
@@ -75,7 +77,7 @@ def _input_items(inp, copies: StreamCopies, window) -> Iterator[tuple[float, int
     if not streams:
         return
     order = 0
-    for packet in inp.demux(*streams):
+    for packet in demux(inp, *streams):
         if packet.dts is None:
             continue
         t = float(packet.pts * packet.time_base) if packet.pts is not None else None
@@ -105,7 +107,10 @@ def join_segments(
     window: tuple[float | None, float | None], rate: float = 24.0,
 ) -> list[str]:  # fmt: skip
     """Write the joined film to ``tmp`` (renamed by the caller); returns the notices."""
-    first = work.segment(plan.segments[0].index)
+    held = [s.index for s in plan.segments if not work.empty(s.index)]
+    if not held:
+        raise MediaError(src, "no video frames could be decoded")
+    first = work.segment(held[0])
     try:
         options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
         out = av.open(str(tmp), "w", format=fmt, options=options)

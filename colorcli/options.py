@@ -57,7 +57,10 @@ VIDEO_CONTAINERS = {
     ".mts": "mpegts",
     ".mxf": "mxf",
 }
-VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {".mpg", ".mpeg", ".wmv", ".flv", ".ogv"}
+# read only (each becomes .mkv in an archive): DVD (.vob), DV tape captures (.dv), old phones
+VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
+    ".mpg", ".mpeg", ".m2v", ".vob", ".dv", ".3gp", ".wmv", ".asf", ".flv", ".ogv",
+}  # fmt: skip
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
 PIPE_FORMATS = ("matroska", "nut")  # containers that stream onto a pipe
 # the codecs each container holds (the first is its default, as ffmpeg picks one by extension)

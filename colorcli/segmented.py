@@ -115,7 +115,11 @@ class _SegmentWriter:
     def _finish(self) -> None:
         try:
             self.w.finish()
-            commit(self.tmp, self.path, overwrite=True)
+            if self.w.encoded:
+                commit(self.tmp, self.path, overwrite=True)
+            else:  # no frame of it decoded: its record says so, and the join passes it by
+                with contextlib.suppress(FileNotFoundError):
+                    self.tmp.unlink()
             record = {"frames": self.w.encoded, "bad_packets": self.bad_packets}
             write_bytes_atomic(self.work.record(self.seg.index), json.dumps(record).encode())
         except BaseException as e:
@@ -304,7 +308,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         notices = join_segments(
             job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
         )
-        lost = job.lost(written)
+        lost, promised = job.account(written, plan.pts)
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         commit(tmp, final, job.overwrite)
         work.remove()
@@ -314,7 +318,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         claim.release()
     for n in notices:
         yield Notice(n)
-    damage = job.damage(written, lost, bad)
+    damage = job.damage(written, lost, promised, bad)
     if damage is not None:
         yield damage
     stats = None
@@ -323,9 +327,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         for m in ordered[1:]:
             ordered[0].merge(m)
         stats = ordered[0].as_dict()
-    yield VideoDone(
-        tally.frames, time.perf_counter() - t0, lost, job.promised, bad, str(final), stats
-    )
+    yield VideoDone(tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats)
 
 
 __all__ = ["colorize_segmented", "fingerprint"]

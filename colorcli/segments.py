@@ -25,7 +25,7 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import open_input
+from colorcli.videoprobe import demux, open_input
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -80,7 +80,7 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
     try:
         with open_input(src, opts.rate) as c:
             v = c.streams.video[0]
-            for p in c.demux(v):
+            for p in demux(c, v):
                 if p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))
     except av.error.FFmpegError as e:
@@ -124,7 +124,16 @@ class WorkFolder:
         return self.path / f"seg-{i:05d}.json"
 
     def done(self, i: int) -> bool:
-        return self.record(i).exists() and self.segment(i).exists()
+        """Finished: its record is written, and its file too unless no frame of it decoded."""
+        if not self.record(i).exists():
+            return False
+        return self.segment(i).exists() or self.empty(i)
+
+    def empty(self, i: int) -> bool:
+        """A finished segment of which no frame decoded (a damaged stretch): it has no file."""
+        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, KeyError):
+            return self.read_record(i)["frames"] == 0
+        return False
 
     def read_record(self, i: int) -> dict[str, int]:
         return json.loads(self.record(i).read_text())

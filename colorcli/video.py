@@ -12,12 +12,13 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numba
+import numpy as np
 
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
@@ -40,6 +41,30 @@ from colorcli.videoprobe import (
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
 PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in messages
+
+
+GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a constant rate
+
+
+def missing_frames(pts: Sequence[int], info: VideoInfo) -> int:
+    """Frames missing from a film without a count, read from the pts of those it holds: the
+    gaps of a film on one regular grid (a constant frame rate, where a gap of k steps lacks
+    k - 1 frames) and the time from its last frame to the end of its duration, in steps
+    (one step of slack). A film off any grid (variable frame rate) lacks only that tail."""
+    t = np.unique(np.asarray(pts, dtype=np.int64))
+    if t.size < 2:
+        return 0
+    gaps = np.diff(t)
+    step = float(np.median(gaps))
+    k = gaps / step
+    on_grid = np.mean(np.abs(k - np.round(k)) < 0.1) >= GRID_SHARE
+    holes = int(np.sum(np.maximum(np.round(k) - 1, 0))) if on_grid else 0
+    tail = 0
+    if info.duration:
+        seconds = float(step * info.time_base)
+        left = info.start + info.duration - (float(t[-1] * info.time_base) + seconds)
+        tail = max(0, round(left / seconds))
+    return holes + (tail if tail > 1 else 0)
 
 
 @dataclass(frozen=True)
@@ -69,21 +94,29 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
-    def lost(self, decoded: int) -> int:
-        """Frames promised for the whole file minus those decoded (0 for a --start/--end
-        section); one frame of slack for rounding of durations when the container gave no
-        count."""
+    def lost(self, decoded: int, pts: Sequence[int]) -> int:
+        """Frames of the whole file that did not decode (0 for a --start/--end section).
+        With a count in the container: that count minus the ``decoded``. Without one,
+        duration times frame rate is no count for a film of variable frame rate; what is
+        missing is read from ``pts``, those of the frames the file holds (see
+        :func:`missing_frames`), plus any of them that did not decode."""
         if self.opts.start is not None or self.opts.end is not None:
             return 0
-        lost = max(0, self.promised - decoded)
-        return 0 if not self.info.frames and lost <= 1 else lost
+        if self.info.frames:
+            return max(0, self.info.frames - decoded)
+        return missing_frames(pts, self.info) + max(0, len(pts) - decoded)
 
-    def damage(self, decoded: int, lost: int, bad_packets: int) -> Notice | None:
+    def account(self, decoded: int, pts: Sequence[int]) -> tuple[int, int]:
+        """(frames lost, frames the file should hold) once the film is read."""
+        lost = self.lost(decoded, pts)
+        return lost, (self.promised if self.info.frames or lost == 0 else decoded + lost)
+
+    def damage(self, decoded: int, lost: int, promised: int, bad_packets: int) -> Notice | None:
         """The notice for an input that lost frames or packets, or None."""
         if not (lost or bad_packets):
             return None
         return Notice(
-            f"{self.src}: input is damaged: {decoded} frames colorized, {lost} of {self.promised} lost ({bad_packets} undecodable packets)"
+            f"{self.src}: input is damaged: {decoded} frames colorized, {lost} of {promised} lost ({bad_packets} undecodable packets)"
         )
 
     @property
@@ -240,7 +273,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                     "no video frames could be decoded"
                     + (" in the --start/--end range" if opts.start or opts.end else ""),
                 )
-            lost = job.lost(reader.decoded)
+            lost, promised = job.account(reader.decoded, reader.seen)
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             if job.sink is None:
                 commit(tmp, final, job.overwrite)
@@ -248,14 +281,14 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.sink is None:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-    damage = job.damage(reader.decoded, lost, reader.bad_packets)
+    damage = job.damage(reader.decoded, lost, promised, reader.bad_packets)
     if damage is not None:
         yield damage
     stats = meter.as_dict() if meter is not None else None
     if stats is not None:
         stats["smoothing_resets"] = colourer.resets
     yield VideoDone(
-        writer.encoded, time.perf_counter() - t0, lost, job.promised, reader.bad_packets,
+        writer.encoded, time.perf_counter() - t0, lost, promised, reader.bad_packets,
         str(final), stats,
     )  # fmt: skip
 

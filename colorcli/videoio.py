@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from array import array
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -28,13 +29,14 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, m2ts_options, muxer_options, pick_pix_fmt
+from colorcli.videoprobe import VideoInfo, demux, m2ts_options, muxer_options, pick_pix_fmt
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
 AUDIO_COPY = {
     "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"},
-    "mov": {"aac", "mp3", "ac3", "eac3", "alac"} | {f"pcm_s{b}{e}" for b in (16, 24) for e in "lb"},
+    "mov": {"aac", "mp3", "ac3", "eac3", "alac"}
+    | {f"pcm_s{b}{e}" for b in (16, 24) for e in ("le", "be")},
     "avi": {"mp3", "ac3", "pcm_s16le", "pcm_u8"},
     "webm": {"opus", "vorbis"},
     "mpegts": {"aac", "mp2", "mp3", "ac3", "eac3", "opus"},
@@ -85,6 +87,21 @@ class _Worker:
             self.thread.join(timeout=5)
 
 
+_SEEK_TRIES = 6  # a seek stepping back 1, 2, 4... seconds; then the file's start
+_KEY_SCAN = 4096  # packets read after a seek to find the keyframe decoding starts at
+
+
+def _first_keyframe(inp: av.container.InputContainer, vin) -> int | None:
+    """pts of the first keyframe packet of ``vin`` from where ``inp`` stands (None: none
+    within ``_KEY_SCAN`` packets, or the stream ended)."""
+    for i, p in enumerate(demux(inp, vin)):
+        if p.is_keyframe and p.pts is not None:
+            return int(p.pts)
+        if i >= _KEY_SCAN:
+            break
+    return None
+
+
 class FilmReader(_Worker):
     """Decode the first video stream of ``inp`` (as ``frame_format``; with ``luma_only`` the
     luma plane itself, no copy) between ``start`` and ``end`` seconds, and demux the packets of
@@ -112,6 +129,7 @@ class FilmReader(_Worker):
         self.src, self.inp, self.info, self.opts = src, inp, info, opts
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
+        self.seen = array("q")  # the pts of every frame handed out
         self.seek_pts: int | None = None
         self.first_pts: int | None = None
         self._halt = threading.Event()
@@ -135,21 +153,47 @@ class FilmReader(_Worker):
             self.bad_packets += 1
             return
         for frame in frames:
-            pts = frame.pts if frame.pts is not None else self._last + 1
+            if frame.pts is None:
+                pts = 0 if self._last is None else self._last + 1
+            elif self._last is not None and frame.pts <= self._last:
+                # a straggler the decoder lets out after damage, behind frames already out:
+                # it has no place left in the film
+                self.bad_packets += 1
+                continue
+            else:
+                pts = frame.pts
             self._last = pts
             if frame.format.name != self.frame_format:
                 frame = frame.reformat(format=self.frame_format)
             # the luma plane itself, no copy: chroma of a gray film is unused
             yield pts, plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()
 
+    def _seek(self, vin, target: int) -> None:
+        """Seek so that decoding starts at a keyframe at or before ``target`` (a pts). Some
+        demuxers (MPEG-TS) land after it, and decoding would then start at a later keyframe
+        and drop every frame between: where the first keyframe found is past ``target``, seek
+        again a second earlier, then two, four... and at last to the file's first byte."""
+        at, step = target, max(1, round(1 / vin.time_base))
+        for _ in range(_SEEK_TRIES):
+            self.inp.seek(at, stream=vin, backward=True)
+            key = _first_keyframe(self.inp, vin)
+            if key is None or key <= target:
+                self.inp.seek(at, stream=vin, backward=True)  # again: the check read packets
+                return
+            at, step = at - step, step * 2
+        try:
+            self.inp.seek(0, unsupported_byte_offset=True)
+        except av.error.FFmpegError:
+            self.inp.seek(at, stream=vin, backward=True)
+
     def run(self) -> None:
         try:
             vin = self.inp.streams.video[0]
             streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
-            self._last, end, finished = -1, self.opts.end, False
+            self._last, end, finished = None, self.opts.end, False
             if self.seek_pts is not None:
-                self.inp.seek(self.seek_pts, stream=vin, backward=True)
-            for packet in self.inp.demux(*streams):
+                self._seek(vin, self.seek_pts)
+            for packet in demux(self.inp, *streams):
                 if self.stop.is_set() or self._halt.is_set():
                     return
                 idx = packet.stream.index
@@ -165,6 +209,7 @@ class FilmReader(_Worker):
                             continue
                         if self._in_range(t):
                             self.decoded += 1
+                            self.seen.append(pts)
                             if not self.put(("frame", pts, arr)):
                                 return
                 elif packet.dts is not None and self._in_range(
@@ -211,7 +256,9 @@ class StreamCopies:
             out.metadata.update({k: v for k, v in inp.metadata.items() if k.lower() != "encoder"})
 
     def _add(self, s, fmt: str, ext: str) -> None:
-        name = s.codec_context.name if s.codec_context is not None else None
+        # the codec's own name, not its decoder's (MPEG audio decodes with "mp3float")
+        cc = s.codec_context
+        name = (getattr(cc.codec, "canonical_name", None) or cc.name) if cc is not None else None
         supported = self.out.supported_codecs
         # FFmpeg's own list is incomplete for some muxers (MPEG-TS): ours, where we have one
         ok = (
@@ -335,6 +382,11 @@ class FilmWriter(_Worker):
                 setattr(vout.codec_context, attr, getattr(cc_in, attr))
         if info.rotation:
             vout.set_display_rotation(info.rotation)
+        sar = cc_in.sample_aspect_ratio
+        if sar and sar != 1:  # non-square pixels (DV, DVD, anamorphic scans): shown as before
+            vout.codec_context.sample_aspect_ratio = sar
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                vout.sample_aspect_ratio = sar
         if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
             self.notices.append(
                 f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +30,7 @@ class VideoInfo:
     bit_depth: int
     rotation: int
     duration: float | None
+    start: float = 0.0  # seconds: where ``duration`` begins (the stream's or container's start)
 
 
 FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr")  # what film scanners write
@@ -96,6 +98,25 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
 
 
+_AGAIN_LIMIT = 10_000  # "try again" answers in a row before a demuxer is taken as stuck
+
+
+def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
+    """``c.demux(*streams)``, carried on where the demuxer asks to be called again (EAGAIN:
+    MPEG-TS resyncing past damaged bytes) instead of ending the film there."""
+    again = 0
+    while True:
+        try:
+            for p in c.demux(*streams):
+                again = 0
+                yield p
+            return
+        except av.error.BlockingIOError:
+            again += 1
+            if again > _AGAIN_LIMIT:
+                raise
+
+
 def _bit_depth(pix_fmt: str | None) -> int:
     if not pix_fmt:
         return 8
@@ -133,11 +154,11 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
             for frame in c.decode(v):
                 rotation = int(frame.rotation or 0)
                 break
-    dur = (
-        float(v.duration * v.time_base)
-        if v.duration and v.time_base
-        else (c.duration / 1e6 if c.duration else None)
-    )
+    if v.duration and v.time_base:
+        dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
+    else:
+        dur = c.duration / 1e6 if c.duration else None
+        start = (c.start_time or 0) / 1e6
     return VideoInfo(
         width=cc.width,
         height=cc.height,
@@ -149,6 +170,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         bit_depth=_bit_depth(cc.pix_fmt),
         rotation=rotation,
         duration=dur,
+        start=start,
     )
 
 

@@ -37,6 +37,7 @@ def make_clip(
     cut_at: int | None = None,
     gop: int | None = None,
     fade_in: int = 0,
+    sar: Fraction | None = None,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation)."""
     h, w = size
@@ -53,6 +54,8 @@ def make_clip(
         v.codec_context.time_base = tb
         if rotation:
             v.set_display_rotation(rotation)
+        if sar is not None:  # non-square pixels
+            v.codec_context.sample_aspect_ratio = sar
         a = None
         if audio:
             a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)
@@ -100,6 +103,7 @@ def read_clip(path: Path) -> dict:
             "time_base": v.time_base,
             "width": v.codec_context.width,
             "height": v.codec_context.height,
+            "sar": v.codec_context.sample_aspect_ratio or Fraction(1),
         }
         pts, rotation, frames = [], 0, []
         for f in c.decode(v):
