@@ -25,6 +25,7 @@ from colorcli.events import Event, VideoDone
 from colorcli.guide import SIDECAR, Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, VIDEO_CONTAINERS, VIDEO_EXTS, VideoOptions
+from colorcli.photometa import read_meta
 
 
 @dataclass(frozen=True)
@@ -278,8 +279,11 @@ def colorize_jobs(
         for i, (job, im, claim, guide) in enumerate(pending):
             try:
                 rgb = outs[i] if outs is not None else one(im, guide)
-                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, bits=im.info.bits)
-                yield FileResult(job, "done", notices=guide.notices if guide else ())
+                meta = read_meta(job.src)  # the scan's dpi, EXIF, XMP, text: carried over
+                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, meta)
+                notes = tuple(f"{job.src}: {n}" for n in im.info.notices)
+                notes += guide.notices if guide else ()
+                yield FileResult(job, "done", notices=notes)
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))
             except MemoryError:

@@ -16,6 +16,7 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS
+from colorcli.photometa import Meta, apply_meta, tiff_params
 
 SIXTEEN_BIT = {"png", "tiff", "dpx"}
 ALPHA = {"png", "tiff", "webp"}
@@ -31,6 +32,14 @@ class ImageInfo:
     height: int
     orientation: int = 1
     bits: int = 8  # bits per sample where the header says (DPX: 8, 10, 12 or 16)
+    pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """What a user should know about reading it."""
+        if self.pages > 1:
+            return (f"{self.pages} pages: only the first is coloured (split the others out)",)
+        return ()
 
 
 @dataclass
@@ -72,6 +81,20 @@ def _tiff_tags(buf: bytes, base: int, wanted: set[int]) -> dict[int, int]:
             fmt = e + ("H" if typ == 3 else "I")
             (out[tag],) = struct.unpack_from(fmt, buf, entry + 8)
     return out
+
+
+def _pages(buf: bytes) -> int:
+    """How many IFDs (pages) a TIFF chains, up to 10,000."""
+    e = "<" if buf[:2] == b"II" else ">"
+    (pos,) = struct.unpack_from(e + "I", buf, 4)
+    seen: set[int] = set()
+    while 0 < pos < len(buf) - 2 and pos not in seen and len(seen) < 10_000:
+        seen.add(pos)
+        (count,) = struct.unpack_from(e + "H", buf, pos)
+        if pos + 6 + 12 * count > len(buf):
+            break
+        (pos,) = struct.unpack_from(e + "I", buf, pos + 2 + 12 * count)
+    return max(1, len(seen))
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -155,7 +178,8 @@ def probe_image(path: Path | str) -> ImageInfo:
                     tags = _tiff_tags(data, 0, {256, 257, 274})
                     if 256 in tags and 257 in tags:
                         o = tags.get(274, 1)
-                        return ImageInfo("tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1)
+                        o = o if 1 <= o <= 8 else 1
+                        return ImageInfo("tiff", tags[256], tags[257], o, pages=_pages(data))
                     raise ValueError("damaged TIFF (no size tags)")
             except (struct.error, ValueError, IndexError) as e:
                 raise MediaError(path, f"not a readable image ({e})") from e
@@ -276,13 +300,19 @@ def _encode_dpx(rgb: np.ndarray, bits: int) -> bytes:
 
 
 def encode_image(
-    rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quality: int = 95, bits: int = 8
+    rgb: np.ndarray,
+    alpha: np.ndarray | None,
+    fmt: str,
+    quality: int = 95,
+    bits: int = 8,
+    meta: Meta | None = None,
 ) -> bytes:
     """Encode (H, W, 3) RGB (+ (H, W) alpha) as ``fmt`` bytes.
 
     16-bit is kept for png, tiff and dpx and reduced to 8-bit elsewhere (dpx keeps 10 bits
     where ``bits`` says the source had them); alpha is kept for png, tiff and webp and dropped
-    for jpeg, bmp and dpx.
+    for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where the format
+    takes it (``colorcli.photometa``).
     """
     import cv2
 
@@ -302,10 +332,12 @@ def encode_image(
         params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     elif fmt == "webp":
         params = [cv2.IMWRITE_WEBP_QUALITY, quality]
+    elif fmt == "tiff":
+        params = tiff_params(meta)
     ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
-    return buf.tobytes()
+    return apply_meta(buf.tobytes(), fmt, meta) if meta is not None else buf.tobytes()
 
 
 def write_image(
@@ -315,9 +347,11 @@ def write_image(
     fmt: str | None = None,
     overwrite: bool = True,
     bits: int = 8,
+    meta: Meta | None = None,
 ) -> Path:
     """Encode and write atomically (temporary sibling, then rename). ``fmt`` defaults to the
-    extension's format. Raises MediaError when the file cannot be written."""
+    extension's format; ``meta``: the input's metadata to carry. Raises MediaError when the
+    file cannot be written."""
     path = Path(path)
     fmt = fmt or IMAGE_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -325,7 +359,7 @@ def write_image(
             path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp, webp or dpx)"
         )
     try:
-        data = encode_image(rgb, alpha, fmt, bits=bits)
+        data = encode_image(rgb, alpha, fmt, bits=bits, meta=meta)
         return write_bytes_atomic(path, data, overwrite=overwrite)
     except FileExistsError as e:
         raise MediaError(path, "exists already (use --overwrite)") from e

@@ -19,7 +19,7 @@ from colorcli.errors import MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.imageio import write_image
 from colorcli.metrics import SceneCutDetector
-from colorcli.videoprobe import info_of, open_input
+from colorcli.videoprobe import film_stream, info_of, open_input
 
 # L*: a scene's first frame whose lightness varies less than this (its standard deviation at
 # the cut detector's size) shows little of the scene: a fade in from black (a frame of bikes
@@ -40,7 +40,7 @@ def scene_frames(
     its lightness: its standard deviation as the detector sees it) for each frame of
     ``inp``'s video, through the film's own cut detector on the lightness it sees; a decoding
     error is left to the caller."""
-    stream = inp.streams.video[0]
+    stream = film_stream(inp)
     stream.thread_type = "AUTO"
     cuts = SceneCutDetector()  # as colorize video runs it
     for n, frame in enumerate(inp.decode(stream)):

@@ -35,7 +35,7 @@ from colorcli.metrics import TemporalMeter
 from colorcli.refs import file_identity, refs_identity
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmReader, FilmWriter
-from colorcli.videoprobe import frame_sequence, is_sequence, open_input, pick_pix_fmt
+from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input, pick_pix_fmt
 
 _QUEUE_FRAMES = 8
 
@@ -165,11 +165,11 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     warm = plan.warm_start(seg, every) if seg.first > 0 else 0
     writers: list[_SegmentWriter] = []
     with side_threads(), contextlib.closing(open_input(job.src, job.opts.rate)) as inp:
-        inp.streams.video[0].thread_type = "AUTO"
+        film_stream(inp).thread_type = "AUTO"
         stop = threading.Event()
         deep = job.info.bit_depth > 8
         pix_fmt = pick_pix_fmt(job.opts.codec, job.info.width, job.info.height, deep)[0]
-        route = pick_route(inp.streams.video[0].codec_context, deep, pix_fmt)
+        route = pick_route(film_stream(inp).codec_context, deep, pix_fmt)
         depth = colorizer.batch_size * every + _QUEUE_FRAMES
         reader = FilmReader(
             job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth

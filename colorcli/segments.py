@@ -25,7 +25,7 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import demux, open_input
+from colorcli.videoprobe import demux, film_stream, open_input
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -79,7 +79,7 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
     frames: list[tuple[int, bool]] = []
     try:
         with open_input(src, opts.rate) as c:
-            v = c.streams.video[0]
+            v = film_stream(c)
             for p in demux(c, v):
                 if p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))

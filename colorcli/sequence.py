@@ -28,7 +28,7 @@ from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.segments import WARMUP_FRAMES, plan_segments
 from colorcli.videoio import FilmReader, _Worker
-from colorcli.videoprobe import frame_sequence, is_sequence, open_input
+from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input
 
 SEQUENCE_EXTS = {".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx", ".png": "png"}
 
@@ -133,7 +133,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
     wanted = set(todo)
     stop = threading.Event()
     with Claim(job.dst), side_threads(), contextlib.closing(open_input(job.src, opts.rate)) as inp:
-        inp.streams.video[0].thread_type = "AUTO"
+        film_stream(inp).thread_type = "AUTO"
         depth = colorizer.batch_size * every + 8
         route = RgbRoute(deep=True)
         reader = FilmReader(

@@ -29,7 +29,14 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, demux, m2ts_options, muxer_options, pick_pix_fmt
+from colorcli.videoprobe import (
+    VideoInfo,
+    demux,
+    film_stream,
+    m2ts_options,
+    muxer_options,
+    pick_pix_fmt,
+)
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
@@ -188,7 +195,7 @@ class FilmReader(_Worker):
 
     def run(self) -> None:
         try:
-            vin = self.inp.streams.video[0]
+            vin = film_stream(self.inp)
             streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
             self._last, end, finished = None, self.opts.end, False
             if self.seek_pts is not None:
@@ -248,7 +255,7 @@ class StreamCopies:
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
         self.passthrough: dict[int, Callable | None] = {}
-        video = inp.streams.video[0].index
+        video = film_stream(inp).index
         for s in inp.streams:
             if s.index != video and s.type in ("audio", "subtitle", "data"):
                 self._add(s, fmt, ext)
@@ -339,7 +346,7 @@ class FilmWriter(_Worker):
             self.out = av.open(target, "w", format=fmt, options=options)
         except (av.error.FFmpegError, OSError) as e:
             raise MediaError(dst, f"cannot write ({e})") from e
-        self.vout = self._video_stream(inp.streams.video[0].codec_context, opts, extra)
+        self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
         self.copies = None
         self.passthrough: dict[int, Callable | None] = {}
         if not video_only:

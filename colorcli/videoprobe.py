@@ -138,12 +138,24 @@ def probe_video(path: Path | str, rate: float = 24.0) -> VideoInfo:
     return info
 
 
+def film_stream(c: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The film of a container: of its video streams, the one FFmpeg ranks best (not a cover
+    picture; the most frames), not merely the first (a 1-frame cover stored before the film
+    would be coloured in its place). IndexError when it has none."""
+    if len(c.streams.video) > 1:
+        with contextlib.suppress(av.error.FFmpegError, ValueError, AttributeError, TypeError):
+            best = c.streams.best("video")
+            if best is not None:
+                return best
+    return c.streams.video[0]
+
+
 def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> VideoInfo:
     """The VideoInfo of an open container. ``peek``: decode its first frame for the display
     rotation (not for a pipe, whose frames cannot be read twice)."""
     if not c.streams.video:
         raise MediaError(name, "has no video stream")
-    v = c.streams.video[0]
+    v = film_stream(c)
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")

@@ -354,3 +354,45 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
     assert all(x.startswith(("failed: ", "  ", "4 colorized")) for x in lines), lines
     assert len(lines) == 4 + 1 + 4
+
+
+def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
+    """What the scanner and the archivist wrote into a scan (its dpi: the print's real size;
+    EXIF date, description and scanner; XMP; PNG text) is in the coloured file too, within a
+    format and across to PNG; the EXIF orientation says upright, as the pixels now are. A
+    multi-page TIFF is said to be coloured on its first page only."""
+    src = tmp_path / "in"
+    src.mkdir()
+    gray = gradient_rgb(40, 60, seed=3)[..., 0]
+    exif = Image.Exif()
+    exif[0x010E], exif[0x0110], exif[0x0132] = "Grandma, 1950", "Nikon LS-50", "1950:06:01 12:00:00"
+    exif[0x0112] = 6  # stored on its side
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Picnic</dc:title></x:xmpmeta>'
+    Image.fromarray(gray).save(src / "a.jpg", dpi=(600, 600), exif=exif, xmp=xmp)
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Description", "Wedding, 1962")
+    Image.fromarray(gray).save(src / "b.png", dpi=(1200, 1200), pnginfo=text)
+    Image.fromarray(gray).save(src / "c.tif", dpi=(300, 300))
+    pages = [Image.fromarray(np.roll(gray, k, 1)) for k in range(3)]
+    pages[0].save(src / "album.tif", save_all=True, append_images=pages[1:])
+    for fmt, out in ((None, tmp_path / "same"), ("png", tmp_path / "png")):
+        r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q", *(["--format", fmt] * bool(fmt)))
+        assert r.exit_code == 0, r.stderr
+        assert "album.tif: 3 pages: only the first is coloured" in r.stderr
+        a = Image.open(out / ("a.png" if fmt else "a.jpg"))
+        assert a.size == (40, 60)  # turned upright
+        assert [round(v) for v in a.info["dpi"]] == [600, 600]
+        ex = a.getexif()
+        assert ex[0x010E] == "Grandma, 1950" and ex[0x0110] == "Nikon LS-50"
+        assert ex[0x0132] == "1950:06:01 12:00:00" and ex.get(0x0112, 1) == 1
+        assert b"Picnic" in (a.info.get("xmp") or a.info.get("XML:com.adobe.xmp", "").encode())
+        b = Image.open(out / "b.png")
+        assert [round(v) for v in b.info["dpi"]] == [1200, 1200]
+        assert b.info["Description"] == "Wedding, 1962"
+        c = Image.open(out / ("c.png" if fmt else "c.tif"))
+        assert [round(v) for v in c.info["dpi"]] == [300, 300]
+    r = run("image", src / "a.jpg", tmp_path / "one.jpg", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert Image.open(tmp_path / "one.jpg").getexif()[0x010E] == "Grandma, 1950"

@@ -331,6 +331,38 @@ def test_a_transport_stream_with_junk_inside_goes_on_past_it(tmp_path, tiny_ckpt
     assert len(a) == len(b) == 100 and list(np.diff(b)) == list(np.diff(a))  # every frame, in time
 
 
+@pytest.mark.parametrize("segments", ["5", "0"])
+def test_the_film_is_coloured_not_a_cover_picture_stored_before_it(tmp_path, tiny_ckpt, segments):
+    src = tmp_path / "in.mkv"
+    with av.open(str(src), "w") as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        film = out.add_stream("libx264", rate=25)
+        film.width, film.height, film.pix_fmt = 64, 48, "yuv420p"
+        still = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 200, np.uint8), format="rgb24")
+        for p in [*cover.encode(still.reformat(format="yuvj420p")), *cover.encode()]:
+            out.mux(p)
+        for i in range(20):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 10 * i, np.uint8), format="rgb24")
+            for p in film.encode(f.reformat(format="yuv420p")):
+                out.mux(p)
+        for p in film.encode():
+            out.mux(p)
+    r = run(
+        "video",
+        src,
+        tmp_path / "out.mkv",
+        "--model",
+        tiny_ckpt,
+        "-q",
+        "--segment-seconds",
+        segments,
+    )
+    assert r.exit_code == 0, r.stderr
+    out = read_clip(tmp_path / "out.mkv")
+    assert (out["width"], out["height"], len(out["frames"])) == (64, 48, 20)
+
+
 def test_a_segment_of_which_nothing_decodes_is_a_hole_in_the_film(tmp_path, tiny_ckpt):
     """Frames 25-49 of a 75-frame MJPEG film are blanked in place (their packets are there,
     none decodes): with 1-second segments, one whole segment has nothing to write."""

@@ -46,6 +46,7 @@ def image_cmd(
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image, write_image
     from colorcli.options import IMAGE_FORMATS
+    from colorcli.photometa import read_meta
 
     parsed = points  # (x, y, rgb), checked by click before any work
 
@@ -71,7 +72,10 @@ def image_cmd(
             rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
             rgb = colorizer.colorize(img.pixels, guide)
-        write_image(dst, rgb, img.alpha, overwrite=overwrite)
+        for note in img.info.notices:
+            cc.echo(f"notice: {src}: {note}")
+        meta = read_meta(src)  # the scan's dpi, EXIF, XMP, text: carried over
+        write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=meta)
     if not quiet:
         cc.echo(
             f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"

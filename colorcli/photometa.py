@@ -1,0 +1,264 @@
+"""A photo's own metadata, carried from the scan to its coloured copy. Bytes only, no pixels.
+
+An archive's scans carry what an archivist wrote into them and what the scanner recorded: the
+resolution (dots per inch: the print's real size), EXIF (date, scanner or camera, description,
+artist, copyright), XMP and IPTC records, comments and PNG text. :func:`read_meta` collects them
+from the input file's bytes and :func:`apply_meta` writes them into the encoded output:
+
+- JPEG out: the JFIF density, EXIF, XMP, IPTC (APP13) and comments;
+- PNG out: ``pHYs`` (the density), ``eXIf``, XMP, and the input's ``tEXt``/``zTXt``/``iTXt``
+  and ``tIME`` chunks;
+- TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
+
+The EXIF orientation is written as 1 (the pixels were turned upright on reading). Colour
+profiles are not carried: the output is sRGB whatever the scan's gray profile was. Nothing is
+carried into WebP, BMP or DPX.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
+_EXIF = b"Exif\x00\x00"
+_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
+_PNG_SIG = b"\x89PNG\r\n\x1a\n"
+_PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt", b"tIME")
+_PNG_XMP = b"XML:com.adobe.xmp"
+_INCH = 0.0254  # metres
+
+
+@dataclass
+class Meta:
+    """What a photo says about itself. ``dpi``: (x, y) dots per inch or None; ``exif``: the raw
+    TIFF structure of its EXIF; ``xmp``: the XMP packet; ``jpeg``: other JPEG segments to
+    carry as (marker, payload); ``png``: PNG text chunks to carry as (type, data)."""
+
+    dpi: tuple[float, float] | None = None
+    exif: bytes | None = None
+    xmp: bytes | None = None
+    jpeg: list[tuple[int, bytes]] = field(default_factory=list)
+    png: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.dpi or self.exif or self.xmp or self.jpeg or self.png)
+
+
+_JPEG_HEAD = 1 << 20  # bytes of a JPEG read for its segments (EXIF and XMP are each < 64 kB)
+
+
+def read_meta(path: Path) -> Meta:
+    """The metadata of a JPEG, PNG or TIFF file (an empty Meta for anything else, or for a
+    structure it cannot follow: metadata is never a reason to fail a photo). A PNG's pixel
+    data is skipped over, not read; a TIFF is read whole, as its probe does."""
+    try:
+        with open(path, "rb") as f:
+            sig = f.read(8)
+            f.seek(0)
+            if sig[:2] == b"\xff\xd8":
+                return _read_jpeg(f.read(_JPEG_HEAD))
+            if sig == _PNG_SIG:
+                return _read_png(f)
+            if sig[:4] in (b"II*\x00", b"MM\x00*"):
+                return Meta(dpi=_tiff_dpi(f.read()))
+    except (OSError, struct.error, IndexError, ValueError):
+        pass
+    return Meta()
+
+
+def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
+    """``encoded`` (a JPEG or PNG file's bytes) with ``meta`` written in; other formats as
+    they are."""
+    if not meta:
+        return encoded
+    if fmt == "jpeg" and encoded[:2] == b"\xff\xd8":
+        return _write_jpeg(encoded, meta)
+    if fmt == "png" and encoded[:8] == _PNG_SIG:
+        return _write_png(encoded, meta)
+    return encoded
+
+
+def tiff_params(meta: Meta | None) -> list[int]:
+    """OpenCV TIFF writing options that keep the density."""
+    if meta is None or meta.dpi is None:
+        return []
+    import cv2
+
+    x, y = (max(1, round(v)) for v in meta.dpi)
+    return [cv2.IMWRITE_TIFF_RESUNIT, 2, cv2.IMWRITE_TIFF_XDPI, x, cv2.IMWRITE_TIFF_YDPI, y]
+
+
+# ---------------------------------------------------------------- JPEG
+def _jpeg_segments(data: bytes):
+    """(marker, payload) of each segment before the image data (SOS)."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xDA:
+            return
+        (n,) = struct.unpack_from(">H", data, pos + 2)
+        yield marker, data[pos + 4 : pos + 2 + n]
+        pos += 2 + n
+
+
+def _read_jpeg(data: bytes) -> Meta:
+    meta = Meta()
+    for marker, payload in _jpeg_segments(data):
+        if marker == 0xE0 and payload[:5] == b"JFIF\x00" and len(payload) >= 12:
+            unit, x, y = struct.unpack_from(">BHH", payload, 7)
+            if unit in (1, 2) and x and y:
+                meta.dpi = (x * 2.54, y * 2.54) if unit == 2 else (float(x), float(y))
+        elif marker == 0xE1 and payload.startswith(_EXIF):
+            meta.exif = payload[len(_EXIF) :]
+        elif marker == 0xE1 and payload.startswith(_XMP):
+            meta.xmp = payload[len(_XMP) :]
+        elif marker in _JPEG_APPS:
+            meta.jpeg.append((marker, payload))
+    return meta
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    if len(payload) + 2 > 0xFFFF:
+        return b""  # too long for one segment: left out rather than split
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _write_jpeg(encoded: bytes, meta: Meta) -> bytes:
+    """SOI, the output's own APP0 (density set), then the carried segments, then the rest."""
+    pos, head = 2, b""
+    if encoded[2:4] == b"\xff\xe0":  # OpenCV's JFIF APP0
+        (n,) = struct.unpack_from(">H", encoded, 4)
+        app0 = bytearray(encoded[4 : 4 + n])
+        if meta.dpi is not None and app0[2:7] == b"JFIF\x00":
+            struct.pack_into(">BHH", app0, 9, 1, *(min(0xFFFF, round(v)) for v in meta.dpi))
+        head, pos = b"\xff\xe0" + bytes(app0), 4 + n
+    carried = []
+    if meta.exif is not None:
+        carried.append(_segment(0xE1, _EXIF + _upright(meta.exif)))
+    if meta.xmp is not None:
+        carried.append(_segment(0xE1, _XMP + meta.xmp))
+    carried += [_segment(m, p) for m, p in meta.jpeg]
+    return encoded[:2] + head + b"".join(carried) + encoded[pos:]
+
+
+# ---------------------------------------------------------------- PNG
+def _png_chunks(data: bytes):
+    """(type, body, start, end) of each chunk of an encoded PNG."""
+    pos = 8
+    while pos + 12 <= len(data):
+        (n,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4 : pos + 8]
+        yield kind, data[pos + 8 : pos + 8 + n], pos, pos + 12 + n
+        if kind == b"IEND":
+            return
+        pos += 12 + n
+
+
+def _read_png(f) -> Meta:
+    """Walk a PNG file's chunks, reading the bodies of those carried and seeking past the rest."""
+    meta = Meta()
+    f.seek(8)
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            return meta
+        n, kind = struct.unpack(">I", head[:4])[0], head[4:]
+        if kind == b"IEND":
+            return meta
+        if kind not in (b"pHYs", b"eXIf") + _PNG_TEXT:
+            f.seek(n + 4, 1)
+            continue
+        body = f.read(n)
+        f.seek(4, 1)
+        if kind == b"pHYs" and len(body) == 9:
+            x, y, unit = struct.unpack(">IIB", body)
+            if unit == 1 and x and y:
+                meta.dpi = (x * _INCH, y * _INCH)
+        elif kind == b"eXIf":
+            meta.exif = body
+        elif _is_xmp(kind, body) and body[len(_PNG_XMP) + 1] == 0:
+            # uncompressed: language, translated keyword, then the packet
+            meta.xmp = body[len(_PNG_XMP) + 3 :].split(b"\x00", 2)[2]
+        else:
+            meta.png.append((kind, body))
+
+
+def _is_xmp(kind: bytes, body: bytes) -> bool:
+    return kind == b"iTXt" and body.startswith(_PNG_XMP + b"\x00")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _write_png(encoded: bytes, meta: Meta) -> bytes:
+    """The carried chunks right after IHDR (the output's own pHYs, if any, replaced)."""
+    chunks = list(_png_chunks(encoded))
+    ihdr_end = chunks[0][3]
+    carried = []
+    if meta.dpi is not None:
+        ppm = (max(1, round(v / _INCH)) for v in meta.dpi)
+        carried.append(_chunk(b"pHYs", struct.pack(">IIB", *ppm, 1)))
+    if meta.exif is not None:
+        carried.append(_chunk(b"eXIf", _upright(meta.exif)))
+    if meta.xmp is not None:
+        carried.append(_chunk(b"iTXt", _PNG_XMP + b"\x00\x00\x00\x00\x00" + meta.xmp))
+    carried += [_chunk(k, b) for k, b in meta.png]
+    rest = b"".join(
+        encoded[a:b] for kind, _, a, b in chunks[1:] if not (kind == b"pHYs" and meta.dpi)
+    )
+    return encoded[:ihdr_end] + b"".join(carried) + rest
+
+
+# ---------------------------------------------------------------- TIFF structures
+def _upright(tiff: bytes) -> bytes:
+    """An EXIF TIFF structure with its orientation tag (0x0112) set to 1 and no thumbnail
+    (the link to the second IFD, which holds the gray scan's, is cut)."""
+    buf = bytearray(tiff)
+    try:
+        e, pos = _first_ifd(buf)
+        (count,) = struct.unpack_from(e + "H", buf, pos)
+        for i in range(count):
+            entry = pos + 2 + 12 * i
+            tag, typ = struct.unpack_from(e + "HH", buf, entry)
+            if tag == 0x0112 and typ == 3:
+                struct.pack_into(e + "H", buf, entry + 8, 1)
+        struct.pack_into(e + "I", buf, pos + 2 + 12 * count, 0)
+    except (struct.error, ValueError):
+        pass
+    return bytes(buf)
+
+
+def _first_ifd(buf) -> tuple[str, int]:
+    order = bytes(buf[:2])
+    if order not in (b"II", b"MM"):
+        raise ValueError("not a TIFF structure")
+    e = "<" if order == b"II" else ">"
+    return e, struct.unpack_from(e + "I", buf, 4)[0]
+
+
+def _tiff_dpi(buf: bytes) -> tuple[float, float] | None:
+    """XResolution / YResolution (RATIONAL) and ResolutionUnit of a TIFF's first IFD, as dpi."""
+    e, pos = _first_ifd(buf)
+    (count,) = struct.unpack_from(e + "H", buf, pos)
+    res, unit = {}, 2
+    for i in range(count):
+        entry = pos + 2 + 12 * i
+        tag, typ, _n, value = struct.unpack_from(e + "HHII", buf, entry)
+        if tag in (282, 283) and typ == 5:
+            num, den = struct.unpack_from(e + "II", buf, value)
+            res[tag] = num / den if den else 0.0
+        elif tag == 296 and typ == 3:
+            (unit,) = struct.unpack_from(e + "H", buf, entry + 8)
+    x, y = res.get(282), res.get(283)
+    if unit not in (2, 3) or not x or not y:
+        return None  # no unit (1): an aspect ratio, not a size
+    return (x * 2.54, y * 2.54) if unit == 3 else (x, y)
