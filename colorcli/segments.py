@@ -25,7 +25,7 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import demux, film_stream, open_input
+from colorcli.videoprobe import check_continuous, demux, film_stream, open_input
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -80,7 +80,9 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
     try:
         with open_input(src, opts.rate) as c:
             v = film_stream(c)
+            last = None
             for p in demux(c, v):
+                last = check_continuous(src, p, last)
                 if p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))
     except av.error.FFmpegError as e:

@@ -31,6 +31,7 @@ from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
     VideoInfo,
+    check_continuous,
     demux,
     film_stream,
     m2ts_options,
@@ -170,7 +171,12 @@ class FilmReader(_Worker):
             else:
                 pts = frame.pts
             self._last = pts
-            if frame.format.name != self.frame_format:
+            size = (self.info.width, self.info.height)
+            if (frame.width, frame.height) != size:
+                # the picture changes size mid-film (a broadcast switching format): scaled to
+                # the film's first size, as ffmpeg does
+                frame = frame.reformat(width=size[0], height=size[1], format=self.frame_format)
+            elif frame.format.name != self.frame_format:
                 frame = frame.reformat(format=self.frame_format)
             # the luma plane itself, no copy: chroma of a gray film is unused
             yield pts, plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()
@@ -197,7 +203,7 @@ class FilmReader(_Worker):
         try:
             vin = film_stream(self.inp)
             streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
-            self._last, end, finished = None, self.opts.end, False
+            self._last, end, finished, last_dts = None, self.opts.end, False, None
             if self.seek_pts is not None:
                 self._seek(vin, self.seek_pts)
             for packet in demux(self.inp, *streams):
@@ -207,6 +213,7 @@ class FilmReader(_Worker):
                 if idx == vin.index:
                     if finished:
                         continue
+                    last_dts = check_continuous(self.src, packet, last_dts)
                     for pts, arr in self._frames(packet):
                         t = float(pts * self.info.time_base)
                         if end is not None and t >= end - 1e-6:

@@ -117,6 +117,25 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
                 raise
 
 
+JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
+
+
+def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | None:
+    """The packet's dts, if it does not step back more than ``JUMP_BACK`` from ``last``; a
+    film whose times restart (recordings joined byte for byte, as transport streams allow)
+    cannot be kept in time as one film: MediaError naming where."""
+    dts = packet.dts
+    if dts is None or packet.time_base is None:
+        return last
+    if last is not None and float((last - dts) * packet.time_base) > JUMP_BACK:
+        back, at = float((last - dts) * packet.time_base), float(last * packet.time_base)
+        raise MediaError(
+            src,
+            f"its timestamps jump back {back:.1f} s at {at:.1f} s (recordings joined into one file?); split it there and colour each part",
+        )
+    return dts if last is None else max(last, dts)
+
+
 def _bit_depth(pix_fmt: str | None) -> int:
     if not pix_fmt:
         return 8

@@ -363,6 +363,30 @@ def test_the_film_is_coloured_not_a_cover_picture_stored_before_it(tmp_path, tin
     assert (out["width"], out["height"], len(out["frames"])) == (64, 48, 20)
 
 
+@pytest.mark.parametrize("segments", ["1", "0"])
+def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segments):
+    """Transport streams join byte for byte. Where the picture changes size (a broadcast
+    switching format) its frames are scaled to the first size; where the times restart, the
+    film cannot be kept in time, and one line says where to split it."""
+    kw = {"gop": 10, "codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None}
+    a = make_clip(tmp_path / "a.ts", n=50, size=(48, 64), **kw).read_bytes()
+    b = make_clip(tmp_path / "b.ts", n=50, size=(64, 80), pts=list(range(50, 100)), **kw)
+    (tmp_path / "sizes.ts").write_bytes(a + b.read_bytes())
+    dst = tmp_path / "out.ts"
+    opts = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", tmp_path / "sizes.ts", dst, *opts)
+    assert r.exit_code == 0, r.stderr
+    out = read_clip(dst)
+    assert (out["width"], out["height"]) == (64, 48) and len(out["frames"]) >= 99
+    assert np.ptp([f.mean() for f in out["frames"][60:]]) > 0  # the second part's pictures
+    b = make_clip(tmp_path / "b.ts", n=50, size=(48, 64), **kw)  # its times restart at 0
+    (tmp_path / "joined.ts").write_bytes(a + b.read_bytes())
+    r = run("video", tmp_path / "joined.ts", tmp_path / "out2.ts", *opts)
+    assert r.exit_code == 1 and not (tmp_path / "out2.ts").exists()
+    assert "joined.ts: its timestamps jump back 2.0 s at 2.0 s" in r.stderr
+    assert "split it there and colour each part" in r.stderr
+
+
 def test_a_segment_of_which_nothing_decodes_is_a_hole_in_the_film(tmp_path, tiny_ckpt):
     """Frames 25-49 of a 75-frame MJPEG film are blanked in place (their packets are there,
     none decodes): with 1-second segments, one whole segment has nothing to write."""
