@@ -18,9 +18,9 @@ from pathlib import Path
 
 import av
 
+from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoio import StreamCopies
 from colorcli.videoprobe import VideoInfo, demux, m2ts_options, muxer_options, open_input
 
 
