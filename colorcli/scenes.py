@@ -19,7 +19,7 @@ from colorcli.errors import MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.imageio import write_image
 from colorcli.metrics import SceneCutDetector
-from colorcli.videoprobe import film_stream, info_of, open_input
+from colorcli.videoprobe import demux, film_stream, info_of, open_input
 
 # L*: a scene's first frame whose lightness varies less than this (its standard deviation at
 # the cut detector's size) shows little of the scene: a fade in from black (a frame of bikes
@@ -43,7 +43,8 @@ def scene_frames(
     stream = film_stream(inp)
     stream.thread_type = "AUTO"
     cuts = SceneCutDetector()  # as colorize video runs it
-    for n, frame in enumerate(inp.decode(stream)):
+    decoded = (f for packet in demux(inp, stream) for f in packet.decode())
+    for n, frame in enumerate(decoded):
         px = frame.to_ndarray(format=fmt)
         small = cut_view(lightness(px), net_hw)
         cut = cuts(small)

@@ -319,7 +319,7 @@ def test_a_transport_stream_with_junk_inside_goes_on_past_it(tmp_path, tiny_ckpt
     ask to be called again while it resyncs: the film goes on after them, every frame kept."""
     src = make_clip(
         tmp_path / "in.ts", n=100, gop=10, codec="mpeg2video", time_base=Fraction(1, 25),
-        audio="mp2",
+        audio="mp2", cut_at=70,
     )  # fmt: skip
     data, a = src.read_bytes(), read_clip(src)["pts"]
     at = len(data) // 2 // 188 * 188
@@ -329,6 +329,10 @@ def test_a_transport_stream_with_junk_inside_goes_on_past_it(tmp_path, tiny_ckpt
     assert r.exit_code == 0, r.stderr
     b = read_clip(dst)["pts"]
     assert len(a) == len(b) == 100 and list(np.diff(b)) == list(np.diff(a))  # every frame, in time
+    if segments == "0":  # the scenes' stills read past the junk too (a cut at frame 70)
+        r = run("scenes", src, tmp_path / "stills", "--model", tiny_ckpt, "-q")
+        assert r.exit_code == 0 and "decoding stopped" not in r.stderr, r.stderr
+        assert sorted(p.name for p in (tmp_path / "stills").iterdir()) == ["0.png", "70.png"]
 
 
 @pytest.mark.parametrize("segments", ["5", "0"])
