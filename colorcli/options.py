@@ -60,6 +60,7 @@ VIDEO_CONTAINERS = {
 # read only (each becomes .mkv in an archive): DVD (.vob), DV tape captures (.dv), old phones
 VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".mpg", ".mpeg", ".m2v", ".vob", ".dv", ".3gp", ".wmv", ".asf", ".flv", ".ogv",
+    ".h264", ".264", ".h265", ".hevc",  # raw streams (CCTV and DVR exports)
 }  # fmt: skip
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")
 PIPE_FORMATS = ("matroska", "nut")  # containers that stream onto a pipe

@@ -125,6 +125,8 @@ class VideoJob:
         """In segments, resumable; a pipe cannot be read twice, so it is one encode."""
         if self.piped or self.fmt == "sequence":  # frames out resume frame by frame
             return False
+        if not self.info.timed:  # without timestamps a segment cannot be found again
+            return False
         return self.opts.segment_seconds > 0 or self.shard is not None
 
 
@@ -216,6 +218,10 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         job = dataclasses.replace(job, refs=_refs(job, colorizer))
         for note in job.refs.notices:
             yield Notice(note)
+    if not job.info.timed:
+        yield Notice(
+            f"{job.src}: a raw stream without timestamps: its frames are timed at {float(job.info.rate or 25):g} frames/s, and it is coloured in one go (no resume)"
+        )
     if job.fmt == "sequence":
         from colorcli.sequence import colorize_to_sequence
 

@@ -148,8 +148,8 @@ class FilmReader(_Worker):
             self.bad_packets += 1
             return
         for frame in frames:
-            if frame.pts is None:
-                pts = 0 if self._last is None else self._last + 1
+            if frame.pts is None:  # a raw stream: timed at the average rate
+                pts = 0 if self._last is None else self._last + self.info.step
             elif self._last is not None and frame.pts <= self._last:
                 # a straggler the decoder lets out after damage, behind frames already out:
                 # it has no place left in the film
@@ -175,16 +175,17 @@ class FilmReader(_Worker):
         again a second earlier, then two, four... and at last to the file's first byte."""
         at, step = target, max(1, round(1 / vin.time_base))
         for _ in range(_SEEK_TRIES):
-            self.inp.seek(at, stream=vin, backward=True)
+            try:
+                self.inp.seek(at, stream=vin, backward=True)
+            except av.error.FFmpegError:
+                break  # before the start, or a stream that cannot seek by time
             key = _first_keyframe(self.inp, vin)
             if key is None or key <= target:
                 self.inp.seek(at, stream=vin, backward=True)  # again: the check read packets
                 return
             at, step = at - step, step * 2
-        try:
-            self.inp.seek(0, unsupported_byte_offset=True)
-        except av.error.FFmpegError:
-            self.inp.seek(at, stream=vin, backward=True)
+        # the file's first byte: the frames before the one wanted are passed by
+        self.inp.seek(0, unsupported_byte_offset=True)
 
     def run(self) -> None:
         try:

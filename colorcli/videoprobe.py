@@ -31,6 +31,13 @@ class VideoInfo:
     rotation: int
     duration: float | None
     start: float = 0.0  # seconds: where ``duration`` begins (the stream's or container's start)
+    timed: bool = True  # False: a raw elementary stream (.h264, .m2v) whose packets carry no pts
+
+    @property
+    def step(self) -> int:
+        """Ticks of ``time_base`` from one frame to the next at the average rate."""
+        rate = self.rate or Fraction(25)
+        return max(1, round(1 / (rate * self.time_base)))
 
 
 FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr")  # what film scanners write
@@ -178,13 +185,18 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
-    rotation = 0
-    # the display matrix reaches frames, not stream attributes: peek at the first frame
+    rotation, timed = 0, None
+    # the display matrix reaches frames, not stream attributes: peek at the first frame (and
+    # at the first packet: whether the stream has timestamps at all)
     if peek:
         with contextlib.suppress(av.error.FFmpegError):
-            for frame in c.decode(v):
-                rotation = int(frame.rotation or 0)
-                break
+            for packet in demux(c, v):
+                if packet.size and timed is None:
+                    timed = packet.pts is not None or packet.dts is not None
+                frames = packet.decode()
+                if frames:
+                    rotation = int(frames[0].rotation or 0)
+                    break
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
     else:
@@ -202,6 +214,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         rotation=rotation,
         duration=dur,
         start=start,
+        timed=timed is not False,
     )
 
 

@@ -391,6 +391,33 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     assert "split it there and colour each part" in r.stderr
 
 
+@pytest.mark.parametrize("fmt,codec", [("h264", "libx264"), ("mpeg2video", "mpeg2video")])
+def test_raw_elementary_streams(tmp_path, tiny_ckpt, fmt, codec):
+    """A raw .h264 (a CCTV or DVR export) has no timestamps at all: its frames are timed at
+    its rate and it is one encode, said once. A raw .m2v has them but cannot seek by time."""
+    src = tmp_path / "in" / f"raw.{'h264' if fmt == 'h264' else 'm2v'}"
+    src.parent.mkdir()
+    with av.open(str(src), "w", format=fmt) as out:
+        v = out.add_stream(codec, rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * i, np.uint8), "rgb24")
+            for p in v.encode(f.reformat(format="yuv420p")):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    r = run("dir", src.parent, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    pts = read_clip(tmp_path / "out" / "raw.mkv")["pts"]
+    assert len(pts) == 30 and len(set(np.diff(pts))) == 1  # every frame, evenly timed
+    assert ("a raw stream without timestamps" in r.stderr) == (fmt == "h264")
+    r = run(
+        "video", src, tmp_path / "o.mkv", "--model", tiny_ckpt, "-q", "--segment-seconds", "0.4"
+    )
+    assert r.exit_code == 0, r.stderr
+    assert read_clip(tmp_path / "o.mkv")["pts"] == pts
+
+
 def test_a_segment_of_which_nothing_decodes_is_a_hole_in_the_film(tmp_path, tiny_ckpt):
     """Frames 25-49 of a 75-frame MJPEG film are blanked in place (their packets are there,
     none decodes): with 1-second segments, one whole segment has nothing to write."""
