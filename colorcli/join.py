@@ -21,7 +21,14 @@ import av
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoprobe import VideoInfo, demux, m2ts_options, muxer_options, open_input
+from colorcli.videoprobe import (
+    VideoInfo,
+    demux,
+    film_stream,
+    m2ts_options,
+    muxer_options,
+    open_input,
+)
 
 
 def _offset(path: Path, want: Fraction) -> int:
@@ -125,6 +132,9 @@ def join_segments(
                 vout.codec_context.framerate = info.rate
             if info.rotation:
                 vout.set_display_rotation(info.rotation)
+            sar = film_stream(inp).codec_context.sample_aspect_ratio
+            if sar and sar != 1:  # MOV keeps it beside the stream, not in ProRes itself
+                vout.codec_context.sample_aspect_ratio = sar
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."))
             video = _video_packets(work, plan, vout, info.time_base)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))

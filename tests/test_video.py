@@ -88,6 +88,18 @@ def test_fidelity(tmp_path, colorizer, name, kw):
     assert chroma > 5.0  # it is colour now
 
 
+@pytest.mark.parametrize("codec,ext", [("prores", ".mov"), ("libx265", ".mkv"), ("libx264", ".ts")])
+def test_non_square_pixels_stay_so(tmp_path, colorizer, codec, ext):
+    """DV and DVD pixels are not square; ProRes keeps the ratio beside the stream (MOV), not in
+    itself, so the join must carry it. (FFV1 in Matroska and VP9 in WebM cannot through PyAV.)"""
+    src = make_clip(tmp_path / "in.mp4", sar=Fraction(32, 27), audio=None)
+    dst = tmp_path / f"out{ext}"
+    _colorize(colorizer, src, dst, codec=codec)
+    with av.open(str(dst)) as c:
+        s = c.streams.video[0]
+        assert (s.sample_aspect_ratio or s.codec_context.sample_aspect_ratio) == Fraction(32, 27)
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
