@@ -25,6 +25,7 @@ from colorcli.events import Event, VideoDone
 from colorcli.guide import SIDECAR, Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, VIDEO_CONTAINERS, VIDEO_EXTS, VideoOptions
+from colorcli.pages import colorize_pages
 from colorcli.photometa import read_meta
 
 
@@ -318,6 +319,11 @@ def colorize_jobs(
                 )
                 yield FileResult(job, "failed", reason)
                 continue
+            if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
+                yield from flush()  # an album: every page, into one tiff
+                yield _album(colorizer, job, overwrite, max_pixels, reference)
+                claim.release()
+                continue
             pending.append((job, image, claim, guide))
             claim = None
             batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _, _ in pending)
@@ -330,6 +336,17 @@ def colorize_jobs(
             claim.release()
         for _, _, held, _ in pending:
             held.release()
+
+
+def _album(colorizer, job: Job, overwrite: bool, max_pixels: int, reference) -> FileResult:
+    """A multi-page TIFF coloured page by page (``colorcli.pages``)."""
+    try:
+        colorize_pages(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
+        return FileResult(job, "done")
+    except (ColorcliError, ValueError) as e:
+        return FileResult(job, "failed", _reason(e))
+    except MemoryError:
+        return FileResult(job, "failed", "out of memory")
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:

@@ -37,8 +37,8 @@ class ImageInfo:
     @property
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
-        if self.pages > 1:
-            return (f"{self.pages} pages: only the first is coloured (split the others out)",)
+        if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
+            return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
         return ()
 
 
@@ -253,6 +253,35 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"{why} ({e.err or e})") from e
     if a is None or a.size == 0:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
+    return _from_cv(a, path, info)
+
+
+def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
+    """Every page of a multi-page TIFF (an album scanned into one file), each as
+    :func:`read_image` gives the first; the limit on pixels holds for all pages together."""
+    import cv2
+
+    path = Path(path)
+    info = probe_image(path)
+    if info.format != "tiff" or info.pages < 2:
+        return [read_image(path, max_pixels)]
+    data = np.fromfile(path, np.uint8)
+    try:
+        ok, pages = cv2.imdecodemulti(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as e:
+        raise MediaError(path, f"cannot be decoded ({e.err or e})") from e
+    if not ok or not pages:
+        raise MediaError(path, "damaged or truncated tiff data (cannot be decoded)")
+    if sum(p.shape[0] * p.shape[1] for p in pages) > max_pixels:
+        raise MediaError(
+            path,
+            f"refused: its {len(pages)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
+        )
+    return [_from_cv(p, path, info) for p in pages]
+
+
+def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
+    """OpenCV's decoded array as an Image: supported depth, alpha apart, RGB, upright."""
     a = _to_supported_depth(a, path)
     alpha = None
     if a.ndim == 3 and a.shape[2] == 4:
@@ -338,6 +367,20 @@ def encode_image(
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
     return apply_meta(buf.tobytes(), fmt, meta) if meta is not None else buf.tobytes()
+
+
+def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:
+    """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept."""
+    import cv2
+
+    bgr = []
+    for rgb, alpha in pages:
+        page = np.ascontiguousarray(rgb[..., ::-1])
+        bgr.append(page if alpha is None else np.dstack([page, alpha.astype(page.dtype)]))
+    ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
+    if not ok:
+        raise ValueError("OpenCV could not encode a multi-page tiff")
+    return buf.tobytes()
 
 
 def write_image(

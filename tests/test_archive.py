@@ -360,7 +360,8 @@ def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     """What the scanner and the archivist wrote into a scan (its dpi: the print's real size;
     EXIF date, description and scanner; XMP; PNG text) is in the coloured file too, within a
     format and across to PNG; the EXIF orientation says upright, as the pixels now are. A
-    multi-page TIFF is said to be coloured on its first page only."""
+    multi-page TIFF (an album) comes out with every page coloured, or, into another format,
+    its first page with a notice."""
     src = tmp_path / "in"
     src.mkdir()
     gray = gradient_rgb(40, 60, seed=3)[..., 0]
@@ -380,7 +381,19 @@ def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     for fmt, out in ((None, tmp_path / "same"), ("png", tmp_path / "png")):
         r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q", *(["--format", fmt] * bool(fmt)))
         assert r.exit_code == 0, r.stderr
-        assert "album.tif: 3 pages: only the first is coloured" in r.stderr
+        if fmt:  # into png: the first page, said
+            assert "album.tif: 3 pages: only the first is coloured" in r.stderr
+        else:  # into tif: every page, each coloured on its own
+            album = Image.open(out / "album.tif")
+            assert album.n_frames == 3 and "pages" not in r.stderr
+            for k in range(3):
+                album.seek(k)
+                page = np.asarray(album.convert("RGB"), dtype=np.float32)
+                lab = cv2.cvtColor(page / 255, cv2.COLOR_RGB2Lab)
+                want = cv2.cvtColor(
+                    np.asarray(pages[k].convert("RGB"), np.float32) / 255, cv2.COLOR_RGB2Lab
+                )
+                assert np.abs(lab[..., 0] - want[..., 0]).mean() < 1.0  # its own page's L
         a = Image.open(out / ("a.png" if fmt else "a.jpg"))
         assert a.size == (40, 60)  # turned upright
         assert [round(v) for v in a.info["dpi"]] == [600, 600]
@@ -396,3 +409,5 @@ def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     r = run("image", src / "a.jpg", tmp_path / "one.jpg", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     assert Image.open(tmp_path / "one.jpg").getexif()[0x010E] == "Grandma, 1950"
+    r = run("image", src / "album.tif", tmp_path / "album.tif", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and Image.open(tmp_path / "album.tif").n_frames == 3, r.stderr

@@ -46,6 +46,7 @@ def image_cmd(
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image, write_image
     from colorcli.options import IMAGE_FORMATS
+    from colorcli.pages import colorize_pages
     from colorcli.photometa import read_meta
 
     parsed = points  # (x, y, rgb), checked by click before any work
@@ -66,6 +67,12 @@ def image_cmd(
         if hints_path is not None or parsed:
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
+        if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
+            ref = cc.read_reference(reference) if reference is not None else None
+            colorize_pages(colorizer, src, dst, overwrite, reference=ref)  # an album
+            if not quiet:
+                cc.echo(f"{src} -> {dst} ({img.info.pages} pages)")
+            return
         if reference is not None:
             if guide is not None:
                 raise ConfigError("--reference goes alone: give hints or a reference, not both")

@@ -1,0 +1,40 @@
+"""Multi-page TIFFs (an album scanned into one file): every page coloured, one file written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from colorcli.atomic import write_bytes_atomic
+from colorcli.errors import MediaError
+from colorcli.imageio import DEFAULT_MAX_PIXELS, encode_pages, read_pages
+from colorcli.photometa import read_meta
+
+
+def colorize_pages(
+    colorizer,
+    src: Path,
+    dst: Path,
+    overwrite: bool,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    reference: np.ndarray | None = None,
+) -> int:
+    """Colour every page of ``src`` into the multi-page TIFF ``dst`` (written whole, then
+    renamed: never half an album under its name); returns the page count. Each page is
+    coloured on its own, after ``reference`` if given. MediaError names a file at fault."""
+    coloured = []
+    for page in read_pages(src, max_pixels):
+        if reference is not None:
+            rgb = colorizer.colorize_like(page.pixels, reference)
+        else:
+            rgb = colorizer.colorize(page.pixels)
+        coloured.append((rgb, page.alpha))
+    try:
+        data = encode_pages(coloured, read_meta(src))
+        write_bytes_atomic(dst, data, overwrite=overwrite)
+    except FileExistsError as e:
+        raise MediaError(dst, "exists already (use --overwrite)") from e
+    except OSError as e:
+        raise MediaError(dst, f"cannot write ({e.strerror or e})") from e
+    return len(coloured)
