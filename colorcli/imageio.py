@@ -369,20 +369,6 @@ def encode_image(
     return apply_meta(buf.tobytes(), fmt, meta) if meta is not None else buf.tobytes()
 
 
-def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:
-    """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept."""
-    import cv2
-
-    bgr = []
-    for rgb, alpha in pages:
-        page = np.ascontiguousarray(rgb[..., ::-1])
-        bgr.append(page if alpha is None else np.dstack([page, alpha.astype(page.dtype)]))
-    ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
-    if not ok:
-        raise ValueError("OpenCV could not encode a multi-page tiff")
-    return buf.tobytes()
-
-
 def write_image(
     path: Path | str,
     rgb: np.ndarray,

@@ -8,8 +8,8 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
-from colorcli.imageio import DEFAULT_MAX_PIXELS, encode_pages, read_pages
-from colorcli.photometa import read_meta
+from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
+from colorcli.photometa import Meta, read_meta, tiff_params
 
 
 def colorize_pages(
@@ -38,3 +38,17 @@ def colorize_pages(
     except OSError as e:
         raise MediaError(dst, f"cannot write ({e.strerror or e})") from e
     return len(coloured)
+
+
+def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:
+    """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept."""
+    import cv2
+
+    bgr = []
+    for rgb, alpha in pages:
+        page = np.ascontiguousarray(rgb[..., ::-1])
+        bgr.append(page if alpha is None else np.dstack([page, alpha.astype(page.dtype)]))
+    ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
+    if not ok:
+        raise ValueError("OpenCV could not encode a multi-page tiff")
+    return buf.tobytes()
