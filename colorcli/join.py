@@ -21,6 +21,7 @@ import av
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError
 from colorcli.segments import Plan, WorkFolder
+from colorcli.videoio import keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
@@ -132,9 +133,7 @@ def join_segments(
                 vout.codec_context.framerate = info.rate
             if info.rotation:
                 vout.set_display_rotation(info.rotation)
-            sar = film_stream(inp).codec_context.sample_aspect_ratio
-            if sar and sar != 1:  # MOV keeps it beside the stream, not in ProRes itself
-                vout.codec_context.sample_aspect_ratio = sar
+            keep_pixel_ratio(vout, film_stream(inp).codec_context)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."))
             video = _video_packets(work, plan, vout, info.time_base)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))

@@ -52,8 +52,8 @@ _JPEG_HEAD = 1 << 20  # bytes of a JPEG read for its segments (EXIF and XMP are 
 
 def read_meta(path: Path) -> Meta:
     """The metadata of a JPEG, PNG or TIFF file (an empty Meta for anything else, or for a
-    structure it cannot follow: metadata is never a reason to fail a photo). A PNG's pixel
-    data is skipped over, not read; a TIFF is read whole, as its probe does."""
+    structure it cannot follow: metadata is never a reason to fail a photo). Pixel data is
+    skipped over, not read."""
     try:
         with open(path, "rb") as f:
             sig = f.read(8)
@@ -63,7 +63,7 @@ def read_meta(path: Path) -> Meta:
             if sig == _PNG_SIG:
                 return _read_png(f)
             if sig[:4] in (b"II*\x00", b"MM\x00*"):
-                return Meta(dpi=_tiff_dpi(f.read()))
+                return Meta(dpi=_tiff_dpi(f))
     except (OSError, struct.error, IndexError, ValueError):
         pass
     return Meta()
@@ -245,19 +245,22 @@ def _first_ifd(buf) -> tuple[str, int]:
     return e, struct.unpack_from(e + "I", buf, 4)[0]
 
 
-def _tiff_dpi(buf: bytes) -> tuple[float, float] | None:
-    """XResolution / YResolution (RATIONAL) and ResolutionUnit of a TIFF's first IFD, as dpi."""
-    e, pos = _first_ifd(buf)
-    (count,) = struct.unpack_from(e + "H", buf, pos)
+def _tiff_dpi(f) -> tuple[float, float] | None:
+    """XResolution / YResolution (RATIONAL) and ResolutionUnit of a TIFF file's first IFD, as
+    dpi: the header, that IFD and the two rationals are read, not the scan's pixels."""
+    e, pos = _first_ifd(f.read(8))
+    f.seek(pos)
+    (count,) = struct.unpack(e + "H", f.read(2))
+    entries = f.read(12 * count)
     res, unit = {}, 2
     for i in range(count):
-        entry = pos + 2 + 12 * i
-        tag, typ, _n, value = struct.unpack_from(e + "HHII", buf, entry)
+        tag, typ, _n, value = struct.unpack_from(e + "HHII", entries, 12 * i)
         if tag in (282, 283) and typ == 5:
-            num, den = struct.unpack_from(e + "II", buf, value)
+            f.seek(value)
+            num, den = struct.unpack(e + "II", f.read(8))
             res[tag] = num / den if den else 0.0
         elif tag == 296 and typ == 3:
-            (unit,) = struct.unpack_from(e + "H", buf, entry + 8)
+            (unit,) = struct.unpack_from(e + "H", entries, 12 * i + 8)
     x, y = res.get(282), res.get(283)
     if unit not in (2, 3) or not x or not y:
         return None  # no unit (1): an aspect ratio, not a size

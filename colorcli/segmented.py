@@ -165,11 +165,12 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     warm = plan.warm_start(seg, every) if seg.first > 0 else 0
     writers: list[_SegmentWriter] = []
     with side_threads(), contextlib.closing(open_input(job.src, job.opts.rate)) as inp:
-        film_stream(inp).thread_type = "AUTO"
+        vin = film_stream(inp)
+        vin.thread_type = "AUTO"
         stop = threading.Event()
         deep = job.info.bit_depth > 8
         pix_fmt = pick_pix_fmt(job.opts.codec, job.info.width, job.info.height, deep)[0]
-        route = pick_route(film_stream(inp).codec_context, deep, pix_fmt)
+        route = pick_route(vin.codec_context, deep, pix_fmt)
         depth = colorizer.batch_size * every + _QUEUE_FRAMES
         reader = FilmReader(
             job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth

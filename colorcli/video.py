@@ -307,9 +307,10 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
     every = opts.keyframes_for(colorizer.device_type)
     depth = colorizer.batch_size * every + _QUEUE_FRAMES
     stop = threading.Event()
-    film_stream(inp).thread_type = "AUTO"
+    vin = film_stream(inp)
+    vin.thread_type = "AUTO"
     writer = FilmWriter(job.dst, tmp, job.fmt, inp, info, opts, stop, depth)
-    route = pick_route(film_stream(inp).codec_context, info.bit_depth > 8, writer.pix_fmt)
+    route = pick_route(vin.codec_context, info.bit_depth > 8, writer.pix_fmt)
     reader = FilmReader(
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,

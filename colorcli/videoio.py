@@ -42,6 +42,14 @@ from colorcli.videoprobe import (
 )
 
 
+def keep_pixel_ratio(vout, cc_in) -> None:
+    """Non-square pixels (DV, DVD, anamorphic scans) stay so: the input's sample aspect ratio
+    on the output stream (x264 and x265 carry it themselves, MOV and MXF beside ProRes)."""
+    sar = cc_in.sample_aspect_ratio
+    if sar and sar != 1:
+        vout.codec_context.sample_aspect_ratio = sar
+
+
 class _Worker:
     """A thread, the queue it fills or drains, the shared stop flag and its first error."""
 
@@ -313,11 +321,7 @@ class FilmWriter(_Worker):
                 setattr(vout.codec_context, attr, getattr(cc_in, attr))
         if info.rotation:
             vout.set_display_rotation(info.rotation)
-        sar = cc_in.sample_aspect_ratio
-        if sar and sar != 1:  # non-square pixels (DV, DVD, anamorphic scans): shown as before
-            vout.codec_context.sample_aspect_ratio = sar
-            with contextlib.suppress(AttributeError, ValueError, TypeError):
-                vout.sample_aspect_ratio = sar
+        keep_pixel_ratio(vout, cc_in)
         if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
             self.notices.append(
                 f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
