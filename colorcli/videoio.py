@@ -7,7 +7,8 @@ thread of its own. Bounded queues between them keep memory flat however long the
 
 Fidelity: every output frame carries its input frame's pts in the input's time_base (variable
 frame rate survives), the size is kept (odd sizes use 4:4:4 chroma), the display rotation is
-copied, and so is the sample aspect ratio; the other streams go through
+copied, and so are the sample aspect ratio and the field order of an interlaced film
+(:mod:`colorcli.fields`); the other streams go through
 :class:`colorcli.copies.StreamCopies`. A seek that lands past its keyframe (MPEG-TS) is stepped
 back, frames a damaged stream lets out of order are dropped and counted, frames of another size
 are scaled to the film's, and times that restart stop the film with one line.
@@ -30,6 +31,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError
+from colorcli.fields import FieldMarker, mark_fields, needs_marker
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
     VideoInfo,
@@ -279,6 +281,11 @@ class FilmWriter(_Worker):
         except (av.error.FFmpegError, OSError) as e:
             raise MediaError(dst, f"cannot write ({e})") from e
         self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
+        self.mark = None
+        if needs_marker(opts.codec, info.fields):
+            self.mark = FieldMarker(
+                info.fields, info.width, info.height, self.pix_fmt, info.time_base
+            )
         self.copies = None
         self.passthrough: dict[int, Callable | None] = {}
         if not video_only:
@@ -315,6 +322,7 @@ class FilmWriter(_Worker):
             options["x265-params"] = "log-level=error"
         elif opts.codec == "libvpx-vp9":
             options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
+        self.notices += mark_fields(vout, opts.codec, info.fields, options)
         vout.codec_context.options = options
         for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
             with contextlib.suppress(AttributeError, ValueError, TypeError):
@@ -345,7 +353,12 @@ class FilmWriter(_Worker):
                     _, pts, payload, ab = item
                     vf = self.make_frame(payload, ab)
                     vf.pts, vf.time_base = pts, self.info.time_base
-                    self._mux(self.vout.encode(vf))
+                    marked = (
+                        vf
+                        if self.mark is None
+                        else self.mark(vf, self.vout.codec_context.thread_count)
+                    )
+                    self._mux(self.vout.encode(marked))
                     self.encoded += 1
                     if self.observe is not None:
                         self.observe(vf)

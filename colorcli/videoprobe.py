@@ -32,6 +32,7 @@ class VideoInfo:
     duration: float | None
     start: float = 0.0  # seconds: where ``duration`` begins (the stream's or container's start)
     timed: bool = True  # False: a raw elementary stream (.h264, .m2v) whose packets carry no pts
+    fields: str = ""  # interlaced: "tff" or "bff", the field shown first; "" progressive
 
     @property
     def step(self) -> int:
@@ -185,7 +186,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
-    rotation, timed = 0, None
+    rotation, timed, interlaced = 0, None, None
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
@@ -196,6 +197,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                 frames = packet.decode()
                 if frames:
                     rotation = int(frames[0].rotation or 0)
+                    interlaced = bool(frames[0].interlaced_frame)
                     break
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
@@ -215,7 +217,26 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         duration=dur,
         start=start,
         timed=timed is not False,
+        fields=field_order(int(cc.field_order or 0), interlaced, cc.name, cc.height),
     )
+
+
+# AVFieldOrder: the field shown first (TT, BT: top; BB, TB: bottom), 1 progressive, 0 unknown
+_SHOWN_FIRST = {2: "tff", 5: "tff", 3: "bff", 4: "bff"}
+
+
+def field_order(stream_order: int, interlaced: bool | None, codec: str, height: int) -> str:
+    """The field shown first, "tff" or "bff", or "" (progressive), from the stream's field
+    order and, where the first frame was decoded, its interlaced flag (which wins: an MPEG-2
+    film with 3:2 pulldown has an order but progressive pictures). Where the stream says no
+    order: standard-definition DV is bottom field first, everything else top field first."""
+    if interlaced is False:
+        return ""
+    if stream_order in _SHOWN_FIRST:
+        return _SHOWN_FIRST[stream_order]
+    if interlaced:
+        return "bff" if codec == "dvvideo" and height <= 576 else "tff"
+    return ""
 
 
 def open_pipe(stream, name: Path) -> av.container.InputContainer:

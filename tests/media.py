@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.filter
 import numpy as np
 
 
@@ -38,8 +39,10 @@ def make_clip(
     gop: int | None = None,
     fade_in: int = 0,
     sar: Fraction | None = None,
+    fields: str = "",
 ) -> Path:
-    """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation)."""
+    """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
+    interlaced with ``fields`` "tff" or "bff")."""
     h, w = size
     with av.open(str(path), "w") as out:
         v = out.add_stream(codec, rate=rate)
@@ -56,6 +59,7 @@ def make_clip(
             v.set_display_rotation(rotation)
         if sar is not None:  # non-square pixels
             v.codec_context.sample_aspect_ratio = sar
+        mark = _interlace(v, codec, fields, tb) if fields else None
         a = None
         if audio:
             a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)
@@ -65,6 +69,8 @@ def make_clip(
             f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
             f.pts = pts[i] if pts is not None else round(i / rate / tb)
             f.time_base = tb
+            if mark is not None:
+                f = mark(f)
             for p in v.encode(f):
                 out.mux(p)
         for p in v.encode():
@@ -93,6 +99,47 @@ def make_clip(
             for p in a.encode():
                 out.mux(p)
     return path
+
+
+def _interlace(v, codec: str, fields: str, tb: Fraction):
+    """Code the stream as fields; returns what marks each frame (``setfield``) for the
+    encoders that read the order from the frame (MPEG-2, ProRes, FFV1)."""
+    flags = av.codec.context.Flags
+    v.codec_context.flags |= flags.interlaced_dct | flags.interlaced_me
+    v.codec_context.field_order = 2 if fields == "tff" else 3
+    if codec == "libx264":
+        v.codec_context.options = {**v.codec_context.options, "x264-params": f"{fields}=1"}
+    graph = av.filter.Graph()
+    src = graph.add_buffer(width=v.width, height=v.height, format=v.pix_fmt, time_base=tb)
+    setfield, sink = graph.add("setfield", fields), graph.add("buffersink")
+    src.link_to(setfield)
+    setfield.link_to(sink)
+    graph.configure()
+
+    def mark(frame):
+        frame = frame.reformat(format=v.pix_fmt)
+        pts = frame.pts
+        graph.push(frame)
+        out = graph.pull()
+        out.pts, out.time_base = pts, tb
+        return out
+
+    return mark
+
+
+def field_order_of(path: Path) -> str:
+    """The field shown first, "tff" or "bff", or "" (progressive): the first frame's
+    interlaced flag and the order the stream says (as a player reads them); ProRes: the order
+    in its first frame's header."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        if v.codec_context.name == "prores":
+            header = bytes(next(p for p in c.demux(v) if p.size))
+            return {1: "tff", 2: "bff"}.get((header[20] >> 2) & 3, "")
+        frame = next(c.decode(v))
+        if not frame.interlaced_frame:
+            return ""
+        return {2: "tff", 5: "tff", 3: "bff", 4: "bff"}.get(v.codec_context.field_order, "?")
 
 
 def read_clip(path: Path) -> dict:

@@ -20,7 +20,7 @@ from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence, lig
 from colorcli.options import VideoOptions
 from colorcli.video import colorize_video, prepare_video, probe_video
 from tests import procs
-from tests.media import make_clip, read_clip
+from tests.media import field_order_of, make_clip, read_clip
 
 
 def run(*args):
@@ -63,8 +63,14 @@ def _colorize(colorizer, src, dst, **kw):
                 "audio": "mp2",
             },
         ),  # broadcast
+        (
+            "interlaced.ts",
+            {"n": 20, "codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": "mp2",
+             "fields": "tff"},
+        ),  # tape and broadcast: fields, top first
+        ("interlaced.mkv", {"fields": "bff"}),  # DV: bottom first
     ],
-)
+)  # fmt: skip
 def test_fidelity(tmp_path, colorizer, name, kw):
     src = make_clip(tmp_path / name, **kw)
     dst = tmp_path / ("out_" + name)
@@ -74,6 +80,7 @@ def test_fidelity(tmp_path, colorizer, name, kw):
     assert not [n for n in notices if "damaged" in n or "transcoding" in n], notices
     a, b = read_clip(src), read_clip(dst)
     assert b["sar"] == a["sar"]
+    assert field_order_of(dst) == field_order_of(src) == kw.get("fields", "")
     assert len(b["pts"]) == len(a["pts"])
     # MPEG-TS shifts every stream alike so that no decode time is negative
     shift = b["pts"][0] - a["pts"][0] if name.endswith(".ts") else 0
@@ -98,6 +105,28 @@ def test_non_square_pixels_stay_so(tmp_path, colorizer, codec, ext):
     with av.open(str(dst)) as c:
         s = c.streams.video[0]
         assert (s.sample_aspect_ratio or s.codec_context.sample_aspect_ratio) == Fraction(32, 27)
+
+
+@pytest.mark.parametrize(
+    "codec,ext,fields,segments",
+    [("prores", ".mov", "tff", 1), ("ffv1", ".mkv", "bff", 0), ("libx264", ".mp4", "bff", 1)],
+)
+def test_interlaced_films_stay_interlaced(tmp_path, colorizer, codec, ext, fields, segments):
+    """A tape capture's fields stay fields, in their order, so players deinterlace the output
+    as they did the input (each encoder is told its own way; segments go through the join)."""
+    src = make_clip(tmp_path / "in.mkv", n=30, fields=fields, audio=None)
+    dst = tmp_path / f"out{ext}"
+    events = _colorize(colorizer, src, dst, codec=codec, segment_seconds=segments)
+    assert not [e for e in events if isinstance(e, Notice)]
+    assert field_order_of(dst) == fields
+    assert len(read_clip(dst)["pts"]) == 30
+
+
+def test_an_encoder_that_cannot_code_fields_says_so(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mkv", fields="tff", audio=None)
+    events = _colorize(colorizer, src, tmp_path / "out.mkv", codec="libx265")
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("interlaced input (tff)" in n and "libx265 cannot code fields" in n for n in notices)
 
 
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
