@@ -1,13 +1,9 @@
-"""Still-image files: probe headers, decode, apply EXIF orientation, encode. No models here.
-
-Headers are read by hand before decoding so that a decompression bomb (a small file that
-declares a gigapixel image) is refused before any pixel memory is allocated, and so that EXIF
-orientation is applied the same way on every OpenCV build.
+"""Still-image files: decode (after :mod:`colorcli.imageprobe` has read the header), apply
+EXIF orientation, encode. No models here.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,31 +11,13 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
+from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS
 from colorcli.photometa import Meta, apply_meta, tiff_params
 
-SIXTEEN_BIT = {"png", "tiff", "dpx"}
-ALPHA = {"png", "tiff", "webp"}
+SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
+ALPHA = {"png", "tiff", "webp", "jp2"}
 DEFAULT_MAX_PIXELS = 250_000_000
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What the header says: format name, width, height, EXIF orientation (1..8), bits."""
-
-    format: str
-    width: int
-    height: int
-    orientation: int = 1
-    bits: int = 8  # bits per sample where the header says (DPX: 8, 10, 12 or 16)
-    pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
-
-    @property
-    def notices(self) -> tuple[str, ...]:
-        """What a user should know about reading it."""
-        if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
-            return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
-        return ()
 
 
 @dataclass
@@ -57,141 +35,6 @@ class Image:
     def rgb(self) -> np.ndarray:
         """The pixels as (H, W, 3) RGB: a gray image's one channel repeated."""
         return self.pixels if self.pixels.ndim == 3 else np.repeat(self.pixels[..., None], 3, -1)
-
-
-# ---------------------------------------------------------------- header probing
-def _tiff_tags(buf: bytes, base: int, wanted: set[int]) -> dict[int, int]:
-    """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
-    order = buf[base : base + 2]
-    if order not in (b"II", b"MM"):
-        return {}
-    e = "<" if order == b"II" else ">"
-    (ifd,) = struct.unpack_from(e + "I", buf, base + 4)
-    pos = base + ifd
-    if pos + 2 > len(buf):
-        return {}
-    (count,) = struct.unpack_from(e + "H", buf, pos)
-    out = {}
-    for i in range(count):
-        entry = pos + 2 + 12 * i
-        if entry + 12 > len(buf):
-            break
-        tag, typ, _n = struct.unpack_from(e + "HHI", buf, entry)
-        if tag in wanted:
-            fmt = e + ("H" if typ == 3 else "I")
-            (out[tag],) = struct.unpack_from(fmt, buf, entry + 8)
-    return out
-
-
-def _pages(buf: bytes) -> int:
-    """How many IFDs (pages) a TIFF chains, up to 10,000."""
-    e = "<" if buf[:2] == b"II" else ">"
-    (pos,) = struct.unpack_from(e + "I", buf, 4)
-    seen: set[int] = set()
-    while 0 < pos < len(buf) - 2 and pos not in seen and len(seen) < 10_000:
-        seen.add(pos)
-        (count,) = struct.unpack_from(e + "H", buf, pos)
-        if pos + 6 + 12 * count > len(buf):
-            break
-        (pos,) = struct.unpack_from(e + "I", buf, pos + 2 + 12 * count)
-    return max(1, len(seen))
-
-
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _probe_jpeg(f) -> tuple[int, int, int]:
-    """Walk JPEG segments up to the frame header: (width, height, EXIF orientation)."""
-    f.seek(2)
-    orientation = 1
-    while True:
-        b = f.read(1)
-        if not b:
-            raise ValueError("truncated JPEG header")
-        if b != b"\xff":
-            raise ValueError("damaged JPEG (bad marker)")
-        m = f.read(1)
-        while m == b"\xff":
-            m = f.read(1)
-        if not m:
-            raise ValueError("truncated JPEG header")
-        marker = m[0]
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
-            continue  # markers without a length
-        lb = f.read(2)
-        if len(lb) < 2:
-            raise ValueError("truncated JPEG header")
-        length = struct.unpack(">H", lb)[0]
-        if marker in _SOF:
-            seg = f.read(5)
-            if len(seg) < 5:
-                raise ValueError("truncated JPEG header")
-            h, w = struct.unpack(">HH", seg[1:5])
-            return w, h, orientation
-        if marker == 0xDA:
-            raise ValueError("damaged JPEG (no frame header)")
-        if marker == 0xE1:
-            seg = f.read(length - 2)
-            if seg[:6] == b"Exif\x00\x00":
-                orientation = _tiff_tags(seg, 6, {0x0112}).get(0x0112, 1)
-        else:
-            f.seek(length - 2, 1)
-
-
-def probe_image(path: Path | str) -> ImageInfo:
-    """Read the header: format, size, orientation. Raises MediaError for anything else."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            buf = f.read(1 << 16)
-            if not buf:
-                raise MediaError(path, "empty file")
-            try:
-                if buf[:8] == b"\x89PNG\r\n\x1a\n" and len(buf) >= 24:
-                    w, h = struct.unpack(">II", buf[16:24])
-                    return ImageInfo("png", w, h)
-                if buf[:2] == b"\xff\xd8":
-                    w, h, o = _probe_jpeg(f)
-                    return ImageInfo("jpeg", w, h, o if 1 <= o <= 8 else 1)
-                if buf[:2] == b"BM" and len(buf) >= 26:
-                    w, h = struct.unpack("<ii", buf[18:26])
-                    return ImageInfo("bmp", abs(w), abs(h))
-                if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
-                    chunk = buf[12:16]
-                    if chunk == b"VP8 ":
-                        w, h = struct.unpack("<HH", buf[26:30])
-                        return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
-                    if chunk == b"VP8L":
-                        bits = int.from_bytes(buf[21:25], "little")
-                        return ImageInfo("webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
-                    if chunk == b"VP8X":
-                        w = int.from_bytes(buf[24:27], "little") + 1
-                        h = int.from_bytes(buf[27:30], "little") + 1
-                        return ImageInfo("webp", w, h)
-                if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
-                    e = ">" if buf[:4] == b"SDPX" else "<"
-                    w, h = struct.unpack_from(e + "II", buf, 772)
-                    return ImageInfo("dpx", w, h, 1, buf[803] or 10)
-                if buf[:4] in (b"II*\x00", b"MM\x00*"):
-                    f.seek(0)
-                    data = f.read()  # IFDs may sit anywhere; TIFF headers are read whole
-                    tags = _tiff_tags(data, 0, {256, 257, 274})
-                    if 256 in tags and 257 in tags:
-                        o = tags.get(274, 1)
-                        o = o if 1 <= o <= 8 else 1
-                        return ImageInfo("tiff", tags[256], tags[257], o, pages=_pages(data))
-                    raise ValueError("damaged TIFF (no size tags)")
-            except (struct.error, ValueError, IndexError) as e:
-                raise MediaError(path, f"not a readable image ({e})") from e
-    except IsADirectoryError as e:
-        raise MediaError(path, "is a folder") from e
-    except PermissionError as e:
-        raise MediaError(path, "permission denied") from e
-    except FileNotFoundError as e:
-        raise MediaError(path, "no such file") from e
-    except OSError as e:
-        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp)")
 
 
 # ---------------------------------------------------------------- decode / encode
@@ -253,7 +96,15 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"{why} ({e.err or e})") from e
     if a is None or a.size == 0:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
+    if info.format == "jp2" and a.dtype == np.uint16 and 8 < info.bits < 16:
+        a = _full_scale(a, info.bits)  # OpenCV gives 12-bit samples as 0..4095
     return _from_cv(a, path, info)
+
+
+def _full_scale(a: np.ndarray, bits: int) -> np.ndarray:
+    """Samples of ``bits`` bits (in uint16) stretched to the full 16-bit range."""
+    top = (1 << bits) - 1
+    return ((np.minimum(a, top).astype(np.uint32) * 65535 + top // 2) // top).astype(np.uint16)
 
 
 def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
@@ -338,9 +189,9 @@ def encode_image(
 ) -> bytes:
     """Encode (H, W, 3) RGB (+ (H, W) alpha) as ``fmt`` bytes.
 
-    16-bit is kept for png, tiff and dpx and reduced to 8-bit elsewhere (dpx keeps 10 bits
-    where ``bits`` says the source had them); alpha is kept for png, tiff and webp and dropped
-    for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where the format
+    16-bit is kept for png, tiff, dpx and jp2 and reduced to 8-bit elsewhere (dpx keeps 10
+    bits where ``bits`` says the source had them); alpha is kept for png, tiff, webp and jp2
+    and dropped for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where the format
     takes it (``colorcli.photometa``).
     """
     import cv2
@@ -363,6 +214,8 @@ def encode_image(
         params = [cv2.IMWRITE_WEBP_QUALITY, quality]
     elif fmt == "tiff":
         params = tiff_params(meta)
+    elif fmt == "jp2":  # lossless, as archives keep their masters
+        params = [cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 1000]
     ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
@@ -385,7 +238,8 @@ def write_image(
     fmt = fmt or IMAGE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise MediaError(
-            path, f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp, webp or dpx)"
+            path,
+            f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp, webp, dpx or jp2)",
         )
     try:
         data = encode_image(rgb, alpha, fmt, bits=bits, meta=meta)

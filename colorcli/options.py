@@ -33,6 +33,8 @@ IMAGE_FORMATS = {
     ".bmp": "bmp",
     ".webp": "webp",
     ".dpx": "dpx",  # a film scanner's frame, read and written through FFmpeg
+    ".jp2": "jp2",  # JPEG 2000: libraries' and archives' masters (written losslessly)
+    ".j2k": "jp2",  # its bare codestream (read; written as .jp2)
 }
 FORMAT_EXT = {
     "jpeg": ".jpg",
@@ -41,8 +43,10 @@ FORMAT_EXT = {
     "bmp": ".bmp",
     "webp": ".webp",
     "dpx": ".dpx",
+    "jp2": ".jp2",
 }
 OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
+WRITTEN_AS = {".j2k": ".jp2"}  # extensions read but written under another name
 
 # films: containers we write (extension -> FFmpeg muxer), and every extension we read
 VIDEO_CONTAINERS = {

@@ -7,6 +7,7 @@ import resource
 import signal
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -19,6 +20,7 @@ from PIL import Image
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.cli import main
 from colorcli.imageio import read_image
+from colorcli.kernels import rgb_to_lab
 from tests import procs
 from tests.conftest import gradient_rgb
 from tests.media import make_clip, read_clip
@@ -345,15 +347,15 @@ def test_dir_hands_video_options_to_its_films_and_reports_their_notices(tmp_path
 def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_ckpt):
     root = tmp_path / "in"
     root.mkdir()
-    for ext in ("png", "jpg", "tif", "webp"):
+    for ext in ("png", "jpg", "tif", "webp", "jp2"):
         Image.fromarray(gradient_rgb(64, 64)).save(root / f"good.{ext}")
         data = (root / f"good.{ext}").read_bytes()
         (root / f"cut.{ext}").write_bytes(data[: len(data) // 2])
     r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
-    assert all(x.startswith(("failed: ", "  ", "4 colorized")) for x in lines), lines
-    assert len(lines) == 4 + 1 + 4
+    assert all(x.startswith(("failed: ", "  ", "5 colorized")) for x in lines), lines
+    assert len(lines) == 5 + 1 + 5
 
 
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
@@ -411,3 +413,41 @@ def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     assert Image.open(tmp_path / "one.jpg").getexif()[0x010E] == "Grandma, 1950"
     r = run("image", src / "album.tif", tmp_path / "album.tif", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and Image.open(tmp_path / "album.tif").n_frames == 3, r.stderr
+
+
+def _jpeg2000(path: Path, gray16: np.ndarray, pix_fmt: str, container: str) -> Path:
+    """A gray JPEG 2000 scan written by FFmpeg's encoder (``container``: jp2 or j2k)."""
+    cc = av.CodecContext.create("jpeg2000", "w")
+    cc.width, cc.height, cc.pix_fmt = gray16.shape[1], gray16.shape[0], pix_fmt
+    cc.time_base = Fraction(1, 25)
+    cc.options = {"format": container, "pred": "1"}  # pred 1: lossless
+    frame = av.VideoFrame.from_ndarray(gray16, format="gray16le").reformat(format=pix_fmt)
+    path.write_bytes(b"".join(bytes(p) for p in cc.encode(frame) + cc.encode(None)))
+    return path
+
+
+def test_jpeg2000_masters_go_through_at_their_depth(tmp_path, tiny_ckpt):
+    """Libraries keep their masters as JPEG 2000, often 12-bit gray, sometimes as a bare
+    codestream: each is coloured into a lossless .jp2 with its own lightness (12-bit samples
+    read as 12-bit, not as dark 16-bit ones); a damaged one fails alone, named."""
+    root = tmp_path / "masters"
+    (root / "box").mkdir(parents=True)
+    x = np.linspace(0.1, 0.9, 96)[None, :] * np.ones((64, 1))
+    gray16 = np.rint(x * 65535).astype(np.uint16)
+    _jpeg2000(root / "deep.jp2", gray16, "gray12le", "jp2")
+    _jpeg2000(root / "box" / "bare.j2k", gray16, "gray12le", "j2k")
+    assert cv2.imwrite(str(root / "plain.jp2"), (x * 255).astype(np.uint8))
+    (root / "cut.jp2").write_bytes((root / "deep.jp2").read_bytes()[:300])
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert "3 colorized, 0 skipped (already there), 1 failed" in r.stderr
+    assert "cut.jp2" in r.stderr and "Traceback" not in r.stderr
+    assert _outputs(out) == {"deep.jp2", "box/bare.jp2", "plain.jp2"}
+    want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
+    for name, tol in (("deep.jp2", 0.5), ("box/bare.jp2", 0.5), ("plain.jp2", 1.0)):
+        img = read_image(out / name)
+        assert img.pixels.shape == (64, 96, 3)
+        rgb = img.pixels.astype(np.float32) / np.iinfo(img.pixels.dtype).max
+        assert np.abs(rgb_to_lab(rgb)[..., 0] - want).mean() < tol, name
+    assert read_image(out / "deep.jp2").pixels.dtype == np.uint16

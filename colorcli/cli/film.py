@@ -42,7 +42,7 @@ def video_cmd(
     packet where the container accepts it. DST appears only when complete; until then the
     finished segments wait beside it, so a rerun of the same command resumes.
     """
-    from colorcli.archive import parse_shard
+    from colorcli.archiveplan import parse_shard
     from colorcli.events import Frames, Notice, VideoDone, VideoStart
     from colorcli.video import colorize_video, prepare_video
 

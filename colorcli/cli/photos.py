@@ -154,7 +154,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool, **opts) -> None:
-    """Colorize every photo (jpg, png, tif, bmp, webp) and film (mp4, mkv, mov, avi, webm,
+    """Colorize every photo (jpg, png, tif, bmp, webp, jp2) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
 
     Films keep their timing and sound, as with `colorize video` (the video options apply to
@@ -162,7 +162,8 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     two runs over the same folders share the work.
     """
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    from colorcli.archive import Summary, colorize_jobs, damaged_reason, parse_shard, plan_dir
+    from colorcli.archive import Summary, colorize_jobs, damaged_reason
+    from colorcli.archiveplan import parse_shard, plan_dir
     from colorcli.guide import SIDECAR
 
     video_opts = cc.settings(VideoOptions, opts)

@@ -1,0 +1,193 @@
+"""A photo archive's plan: which files under a folder are photos and films to colour, where
+each output goes (a mirror of the input tree, never inside it), which are done already, and
+which of them this shard of a cluster job array takes.
+
+``shard=(k, n)`` keeps the files whose relative path hashes to k modulo n, so a cluster job
+array can split a huge archive without coordination; the split is the same on every machine
+and does not move when other files are added.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from colorcli.atomic import WORK_MARK, check_folder_writable, is_temp, sweep_stale
+from colorcli.errors import MediaError, OutputPathError
+from colorcli.guide import SIDECAR
+from colorcli.options import (
+    FORMAT_EXT,
+    IMAGE_FORMATS,
+    VIDEO_CONTAINERS,
+    VIDEO_EXTS,
+    WRITTEN_AS,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """fmt: an image format name, or "video" (routed through the video pipeline)."""
+
+    src: Path
+    dst: Path
+    fmt: str
+    hints: Path | None = None  # a sidecar <stem>.hints.png beside a photo: its painted hints
+
+    @property
+    def damaged_dst(self) -> Path:
+        """Where a film goes whose input lost frames: beside ``dst``, never under its name."""
+        return self.dst.with_name(f"{self.dst.stem}.damaged{self.dst.suffix}")
+
+
+@dataclass
+class Plan:
+    """jobs: files to colorize; existing: outputs already there (skipped); damaged: films an
+    earlier run found damaged (their partial colour kept beside the output); unsearched:
+    folders not entered, with the reason; unreadable: whether any of those is an error."""
+
+    in_dir: Path
+    out_dir: Path
+    jobs: list[Job]
+    existing: list[Job]
+    damaged: list[Job] = field(default_factory=list)
+    unsearched: list[tuple[Path, str]] = field(default_factory=list)
+    # sidecars of hints whose photo is not beside them under that name (never used)
+    orphans: list[Path] = field(default_factory=list)
+
+    @property
+    def films(self) -> int:
+        return sum(j.fmt == "video" for j in self.jobs)
+
+    @property
+    def unreadable(self) -> int:
+        return sum("symbolic link" not in reason for _, reason in self.unsearched)
+
+
+def default_output_dir(in_dir: Path) -> Path:
+    """``<IN>_colorized`` beside IN."""
+    in_dir = Path(in_dir).resolve()
+    return in_dir.with_name(in_dir.name + "_colorized")
+
+
+def shard_of(rel: Path, n: int) -> int:
+    """Stable shard number of a relative path (crc32 of its POSIX form, modulo n)."""
+    return zlib.crc32(rel.as_posix().encode("utf-8")) % n
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'K/N' with 0 <= K < N -> (K, N)."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise OutputPathError(
+            f"--shard must look like K/N (for example 0/8), got {text!r}"
+        ) from None
+    if not (n >= 1 and 0 <= k < n):
+        raise OutputPathError(f"--shard K/N needs 0 <= K < N, got {text!r}")
+    return k, n
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    try:
+        path.relative_to(parent)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_dirs(in_dir: Path, out_dir: Path | str | None) -> tuple[Path, Path]:
+    if not in_dir.exists():
+        raise MediaError(in_dir, "no such folder")
+    if not in_dir.is_dir():
+        raise MediaError(in_dir, "is not a folder (use 'colorize image' for one file)")
+    in_abs = in_dir.resolve()
+    out_abs = Path(out_dir).resolve() if out_dir is not None else default_output_dir(in_abs)
+    if out_abs == in_abs or _is_within(out_abs, in_abs):
+        raise OutputPathError(
+            f"output folder {out_abs} is inside the input folder {in_abs}; choose another -o"
+        )
+    if _is_within(in_abs, out_abs):
+        raise OutputPathError(
+            f"output folder {out_abs} contains the input folder {in_abs}; choose another -o"
+        )
+    return in_abs, out_abs
+
+
+def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
+    ext = src.suffix.lower()
+    dst = out_abs / rel
+    if ext in VIDEO_EXTS:
+        # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
+        return Job(src, dst if ext in VIDEO_CONTAINERS else dst.with_suffix(".mkv"), "video")
+    if fmt and IMAGE_FORMATS[ext] != fmt:
+        dst = dst.with_suffix(FORMAT_EXT[fmt])
+    elif ext in WRITTEN_AS:  # read but not written as such (a bare JPEG 2000 codestream)
+        dst = dst.with_suffix(WRITTEN_AS[ext])
+    sidecar = src.with_name(src.stem + SIDECAR)
+    return Job(src, dst, fmt or IMAGE_FORMATS[ext], sidecar if sidecar.is_file() else None)
+
+
+def plan_dir(
+    in_dir: Path | str,
+    out_dir: Path | str | None = None,
+    fmt: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    overwrite: bool = False,
+) -> Plan:
+    """Find the images and films under ``in_dir`` and decide where each output goes.
+
+    Raises MediaError if ``in_dir`` is not a folder, and OutputPathError if ``out_dir`` is
+    ``in_dir``, inside it or above it (we never write into the input tree), or if two inputs
+    would be written to one output. Folders that cannot be listed, and symbolic links to
+    folders (not followed), are listed in ``unsearched``.
+    """
+    in_abs, out_abs = _check_dirs(Path(in_dir), out_dir)
+    plan = Plan(in_abs, out_abs, [], [])
+    k, n = shard
+
+    def unreadable(e: OSError) -> None:
+        plan.unsearched.append((Path(e.filename), f"cannot be read ({e.strerror or e})"))
+
+    for root, dirs, files in os.walk(in_abs, onerror=unreadable):
+        root_p = Path(root)
+        for d in sorted(dirs):
+            if (root_p / d).is_symlink():
+                plan.unsearched.append(
+                    (root_p / d, "is a symbolic link to a folder (not followed)")
+                )
+        # a film's unfinished segments (an output tree given as input) are not films to colour
+        dirs[:] = sorted(
+            d for d in dirs if not (root_p / d).is_symlink() and not d.endswith(WORK_MARK)
+        )
+        sidecars = {name for name in files if name.lower().endswith(SIDECAR)}
+        for name in sorted(files):
+            src = root_p / name
+            ext = src.suffix.lower()
+            if (ext not in IMAGE_FORMATS and ext not in VIDEO_EXTS) or is_temp(src):
+                continue
+            if name in sidecars:  # hints for a photo, not a photo
+                continue
+            sidecars.discard(src.stem + SIDECAR)
+            rel = src.relative_to(in_abs)
+            if n > 1 and shard_of(rel, n) != k:
+                continue
+            job = _job_for(src, rel, out_abs, fmt)
+            if job.fmt == "video" and job.damaged_dst.exists() and not overwrite:
+                plan.damaged.append(job)
+            else:
+                (plan.existing if job.dst.exists() and not overwrite else plan.jobs).append(job)
+        plan.orphans += [root_p / name for name in sorted(sidecars)]
+    # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
+    seen: dict[Path, Path] = {}
+    for job in plan.jobs + plan.existing + plan.damaged:
+        if job.dst in seen:
+            raise OutputPathError(
+                f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; drop --format or rename one"
+            )
+        seen[job.dst] = job.src
+    if plan.jobs:
+        check_folder_writable(out_abs)
+        sweep_stale(j.dst for j in plan.jobs + plan.existing)
+    return plan

@@ -1,0 +1,206 @@
+"""What an image file's header says (format, size, EXIF orientation, bits, pages), read by
+hand before any decoding: a decompression bomb (a small file that declares a gigapixel
+image) is refused before pixel memory is allocated, and EXIF orientation is applied the same
+way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, never its pixels.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from colorcli.errors import MediaError
+
+# reads ``n`` bytes at an offset: of a file (seeking) or of bytes in memory
+Reader = Callable[[int, int], bytes]
+JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+J2K_CODESTREAM = b"\xff\x4f\xff\x51"  # SOC, then SIZ
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the header says: format name, width, height, EXIF orientation (1..8), bits."""
+
+    format: str
+    width: int
+    height: int
+    orientation: int = 1
+    bits: int = 8  # bits per sample where the header says (DPX, JPEG 2000: 8 to 16)
+    pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """What a user should know about reading it."""
+        if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
+            return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
+        return ()
+
+
+def _tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
+    """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
+    order = read(base, 2)
+    if order not in (b"II", b"MM"):
+        return {}
+    e = "<" if order == b"II" else ">"
+    (ifd,) = struct.unpack(e + "I", read(base + 4, 4))
+    count_bytes = read(base + ifd, 2)
+    if len(count_bytes) < 2:
+        return {}
+    (count,) = struct.unpack(e + "H", count_bytes)
+    entries = read(base + ifd + 2, 12 * count)
+    out = {}
+    for i in range(len(entries) // 12):
+        tag, typ, _n = struct.unpack_from(e + "HHI", entries, 12 * i)
+        if tag in wanted:
+            (out[tag],) = struct.unpack_from(e + ("H" if typ == 3 else "I"), entries, 12 * i + 8)
+    return out
+
+
+def _pages(read: Reader) -> int:
+    """How many IFDs (pages) a TIFF chains, up to 10,000."""
+    e = "<" if read(0, 2) == b"II" else ">"
+    (pos,) = struct.unpack(e + "I", read(4, 4))
+    seen: set[int] = set()
+    while pos > 0 and pos not in seen and len(seen) < 10_000:
+        count_bytes = read(pos, 2)
+        if len(count_bytes) < 2:
+            break
+        seen.add(pos)
+        (count,) = struct.unpack(e + "H", count_bytes)
+        nxt = read(pos + 2 + 12 * count, 4)
+        if len(nxt) < 4:
+            break
+        (pos,) = struct.unpack(e + "I", nxt)
+    return max(1, len(seen))
+
+
+def _file_reader(f) -> Reader:
+    def read(offset: int, n: int) -> bytes:
+        f.seek(offset)
+        return f.read(n)
+
+    return read
+
+
+def _bytes_reader(buf: bytes) -> Reader:
+    return lambda offset, n: buf[offset : offset + n]
+
+
+def _probe_tiff(f) -> ImageInfo:
+    read = _file_reader(f)
+    tags = _tiff_tags(read, 0, {256, 257, 274})
+    if 256 not in tags or 257 not in tags:
+        raise ValueError("damaged TIFF (no size tags)")
+    o = tags.get(274, 1)
+    return ImageInfo("tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1, pages=_pages(read))
+
+
+def _probe_jp2(buf: bytes) -> ImageInfo:
+    """JPEG 2000, as a JP2 file or a bare codestream: size and bits per sample from the
+    codestream's SIZ segment (what decoders follow), else from the JP2 image header box."""
+    at = buf.find(J2K_CODESTREAM)
+    if at >= 0 and len(buf) >= at + 43:
+        x, y, x0, y0 = struct.unpack_from(">IIII", buf, at + 8)
+        return ImageInfo("jp2", x - x0, y - y0, bits=(buf[at + 42] & 0x7F) + 1)
+    at = buf.find(b"ihdr")
+    if at >= 4 and len(buf) >= at + 15:
+        h, w, _nc, bpc = struct.unpack_from(">IIHB", buf, at + 4)
+        return ImageInfo("jp2", w, h, bits=16 if bpc == 255 else (bpc & 0x7F) + 1)
+    raise ValueError("damaged JPEG 2000 (no image header)")
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _probe_jpeg(f) -> tuple[int, int, int]:
+    """Walk JPEG segments up to the frame header: (width, height, EXIF orientation)."""
+    f.seek(2)
+    orientation = 1
+    while True:
+        b = f.read(1)
+        if not b:
+            raise ValueError("truncated JPEG header")
+        if b != b"\xff":
+            raise ValueError("damaged JPEG (bad marker)")
+        m = f.read(1)
+        while m == b"\xff":
+            m = f.read(1)
+        if not m:
+            raise ValueError("truncated JPEG header")
+        marker = m[0]
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
+            continue  # markers without a length
+        lb = f.read(2)
+        if len(lb) < 2:
+            raise ValueError("truncated JPEG header")
+        length = struct.unpack(">H", lb)[0]
+        if marker in _SOF:
+            seg = f.read(5)
+            if len(seg) < 5:
+                raise ValueError("truncated JPEG header")
+            h, w = struct.unpack(">HH", seg[1:5])
+            return w, h, orientation
+        if marker == 0xDA:
+            raise ValueError("damaged JPEG (no frame header)")
+        if marker == 0xE1:
+            seg = f.read(length - 2)
+            if seg[:6] == b"Exif\x00\x00":
+                orientation = _tiff_tags(_bytes_reader(seg), 6, {0x0112}).get(0x0112, 1)
+        else:
+            f.seek(length - 2, 1)
+
+
+def probe_image(path: Path | str) -> ImageInfo:
+    """Read the header: format, size, orientation. Raises MediaError for anything else."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            buf = f.read(1 << 16)
+            if not buf:
+                raise MediaError(path, "empty file")
+            try:
+                if buf[:8] == b"\x89PNG\r\n\x1a\n" and len(buf) >= 24:
+                    w, h = struct.unpack(">II", buf[16:24])
+                    return ImageInfo("png", w, h)
+                if buf[:2] == b"\xff\xd8":
+                    w, h, o = _probe_jpeg(f)
+                    return ImageInfo("jpeg", w, h, o if 1 <= o <= 8 else 1)
+                if buf[:2] == b"BM" and len(buf) >= 26:
+                    w, h = struct.unpack("<ii", buf[18:26])
+                    return ImageInfo("bmp", abs(w), abs(h))
+                if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
+                    chunk = buf[12:16]
+                    if chunk == b"VP8 ":
+                        w, h = struct.unpack("<HH", buf[26:30])
+                        return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
+                    if chunk == b"VP8L":
+                        bits = int.from_bytes(buf[21:25], "little")
+                        return ImageInfo("webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+                    if chunk == b"VP8X":
+                        w = int.from_bytes(buf[24:27], "little") + 1
+                        h = int.from_bytes(buf[27:30], "little") + 1
+                        return ImageInfo("webp", w, h)
+                if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
+                    e = ">" if buf[:4] == b"SDPX" else "<"
+                    w, h = struct.unpack_from(e + "II", buf, 772)
+                    return ImageInfo("dpx", w, h, 1, buf[803] or 10)
+                if buf[:4] in (b"II*\x00", b"MM\x00*"):
+                    return _probe_tiff(f)
+                if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
+                    return _probe_jp2(buf)
+            except (struct.error, ValueError, IndexError) as e:
+                raise MediaError(path, f"not a readable image ({e})") from e
+    except IsADirectoryError as e:
+        raise MediaError(path, "is a folder") from e
+    except PermissionError as e:
+        raise MediaError(path, "permission denied") from e
+    except FileNotFoundError as e:
+        raise MediaError(path, "no such file") from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2)")
+
+
+__all__ = ["ImageInfo", "probe_image"]
