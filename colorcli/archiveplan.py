@@ -20,9 +20,10 @@ from colorcli.guide import SIDECAR
 from colorcli.options import (
     FORMAT_EXT,
     IMAGE_FORMATS,
+    PHOTO_EXTS,
+    READ_ONLY_IMAGES,
     VIDEO_CONTAINERS,
     VIDEO_EXTS,
-    WRITTEN_AS,
 )
 
 
@@ -121,12 +122,13 @@ def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
     if ext in VIDEO_EXTS:
         # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
         return Job(src, dst if ext in VIDEO_CONTAINERS else dst.with_suffix(".mkv"), "video")
-    if fmt and IMAGE_FORMATS[ext] != fmt:
+    if ext in READ_ONLY_IMAGES:  # written under another extension (a GIF as png)
+        dst = dst.with_suffix(READ_ONLY_IMAGES[ext])
+    if fmt and IMAGE_FORMATS[dst.suffix.lower()] != fmt:
         dst = dst.with_suffix(FORMAT_EXT[fmt])
-    elif ext in WRITTEN_AS:  # read but not written as such (a bare JPEG 2000 codestream)
-        dst = dst.with_suffix(WRITTEN_AS[ext])
     sidecar = src.with_name(src.stem + SIDECAR)
-    return Job(src, dst, fmt or IMAGE_FORMATS[ext], sidecar if sidecar.is_file() else None)
+    fmt = fmt or IMAGE_FORMATS[dst.suffix.lower()]
+    return Job(src, dst, fmt, sidecar if sidecar.is_file() else None)
 
 
 def plan_dir(
@@ -165,7 +167,7 @@ def plan_dir(
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
-            if (ext not in IMAGE_FORMATS and ext not in VIDEO_EXTS) or is_temp(src):
+            if (ext not in PHOTO_EXTS and ext not in VIDEO_EXTS) or is_temp(src):
                 continue
             if name in sidecars:  # hints for a photo, not a photo
                 continue

@@ -12,7 +12,7 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 from colorcli.imageprobe import ImageInfo, probe_image
-from colorcli.options import FORMAT_EXT, IMAGE_FORMATS
+from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, tiff_params
 
 SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
@@ -96,15 +96,16 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"{why} ({e.err or e})") from e
     if a is None or a.size == 0:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
-    if info.format == "jp2" and a.dtype == np.uint16 and 8 < info.bits < 16:
-        a = _full_scale(a, info.bits)  # OpenCV gives 12-bit samples as 0..4095
+    if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
+        a = _full_scale(a, info.top)
     return _from_cv(a, path, info)
 
 
-def _full_scale(a: np.ndarray, bits: int) -> np.ndarray:
-    """Samples of ``bits`` bits (in uint16) stretched to the full 16-bit range."""
-    top = (1 << bits) - 1
-    return ((np.minimum(a, top).astype(np.uint32) * 65535 + top // 2) // top).astype(np.uint16)
+def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
+    """Samples of 0..``top`` stretched to the full range of their type."""
+    full = np.iinfo(a.dtype).max
+    scaled = (np.minimum(a, top).astype(np.uint32) * full + top // 2) // top
+    return scaled.astype(a.dtype)
 
 
 def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
@@ -239,7 +240,7 @@ def write_image(
     if fmt is None:
         raise MediaError(
             path,
-            f"unknown image extension {path.suffix!r} (use jpg, png, tif, bmp, webp, dpx or jp2)",
+            f"cannot write a {path.suffix!r} image (use {WRITABLE_NAMES})",
         )
     try:
         data = encode_image(rgb, alpha, fmt, bits=bits, meta=meta)

@@ -6,6 +6,7 @@ way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, neve
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ class ImageInfo:
     height: int
     orientation: int = 1
     bits: int = 8  # bits per sample where the header says (DPX, JPEG 2000: 8 to 16)
+    # the largest sample value, where the decoder leaves samples short of their type's full
+    # range (12-bit JPEG 2000 as 0..4095, a binary Netpbm's maxval); 0: full range
+    top: int = 0
     pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
 
     @property
@@ -103,12 +107,33 @@ def _probe_jp2(buf: bytes) -> ImageInfo:
     at = buf.find(J2K_CODESTREAM)
     if at >= 0 and len(buf) >= at + 43:
         x, y, x0, y0 = struct.unpack_from(">IIII", buf, at + 8)
-        return ImageInfo("jp2", x - x0, y - y0, bits=(buf[at + 42] & 0x7F) + 1)
-    at = buf.find(b"ihdr")
-    if at >= 4 and len(buf) >= at + 15:
+        w, h, bits = x - x0, y - y0, (buf[at + 42] & 0x7F) + 1
+    else:
+        at = buf.find(b"ihdr")
+        if at < 4 or len(buf) < at + 15:
+            raise ValueError("damaged JPEG 2000 (no image header)")
         h, w, _nc, bpc = struct.unpack_from(">IIHB", buf, at + 4)
-        return ImageInfo("jp2", w, h, bits=16 if bpc == 255 else (bpc & 0x7F) + 1)
-    raise ValueError("damaged JPEG 2000 (no image header)")
+        bits = 16 if bpc == 255 else (bpc & 0x7F) + 1
+    return ImageInfo("jp2", w, h, bits=bits, top=(1 << bits) - 1 if 8 < bits < 16 else 0)
+
+
+def _probe_pnm(buf: bytes) -> ImageInfo:
+    """Netpbm (P1 to P6: what SANE's scanimage writes): size and maxval from the text
+    header. OpenCV stretches an ASCII file's samples of maxval under 256 itself, not
+    the others'."""
+    text = re.sub(rb"#[^\n]*", b" ", buf[:4096])
+    fields = text.split(maxsplit=4)
+    bilevel = buf[1:2] in (b"1", b"4")
+    if len(fields) < (3 if bilevel else 4):
+        raise ValueError("truncated Netpbm header")
+    w, h = int(fields[1]), int(fields[2])
+    maxval = 1 if bilevel else int(fields[3])
+    if not 0 < maxval < 65536:
+        raise ValueError(f"Netpbm maxval {maxval}")
+    full = 255 if maxval < 256 else 65535
+    stretched = buf[1:2] in (b"2", b"3") and maxval < 256  # by OpenCV
+    top = 0 if bilevel or maxval == full or stretched else maxval
+    return ImageInfo("pnm", w, h, bits=8 if maxval < 256 else 16, top=top)
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -190,6 +215,16 @@ def probe_image(path: Path | str) -> ImageInfo:
                     return _probe_tiff(f)
                 if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
                     return _probe_jp2(buf)
+                if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 10:
+                    w, h = struct.unpack_from("<HH", buf, 6)
+                    return ImageInfo("gif", w, h)
+                if (
+                    len(buf) > 2
+                    and buf[:1] == b"P"
+                    and buf[1:2] in b"123456"
+                    and buf[2:3].isspace()
+                ):
+                    return _probe_pnm(buf)
             except (struct.error, ValueError, IndexError) as e:
                 raise MediaError(path, f"not a readable image ({e})") from e
     except IsADirectoryError as e:
@@ -200,7 +235,7 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise MediaError(path, "no such file") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2)")
+    raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2, gif, pnm)")
 
 
 __all__ = ["ImageInfo", "probe_image"]

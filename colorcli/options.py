@@ -34,7 +34,6 @@ IMAGE_FORMATS = {
     ".webp": "webp",
     ".dpx": "dpx",  # a film scanner's frame, read and written through FFmpeg
     ".jp2": "jp2",  # JPEG 2000: libraries' and archives' masters (written losslessly)
-    ".j2k": "jp2",  # its bare codestream (read; written as .jp2)
 }
 FORMAT_EXT = {
     "jpeg": ".jpg",
@@ -46,7 +45,19 @@ FORMAT_EXT = {
     "jp2": ".jp2",
 }
 OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
-WRITTEN_AS = {".j2k": ".jp2"}  # extensions read but written under another name
+# read but not written as such: each one's output extension. A bare JPEG 2000 codestream;
+# GIF (256 colours: a coloured photo would lose its shades); Netpbm, what SANE's scanimage
+# writes (16-bit kept in png)
+READ_ONLY_IMAGES = {
+    ".j2k": ".jp2",
+    ".gif": ".png",
+    ".pgm": ".png",
+    ".ppm": ".png",
+    ".pnm": ".png",
+    ".pbm": ".png",
+}
+PHOTO_EXTS = frozenset(IMAGE_FORMATS) | frozenset(READ_ONLY_IMAGES)  # every photo we read
+WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
 
 # films: containers we write (extension -> FFmpeg muxer), and every extension we read
 VIDEO_CONTAINERS = {

@@ -451,3 +451,40 @@ def test_jpeg2000_masters_go_through_at_their_depth(tmp_path, tiny_ckpt):
         rgb = img.pixels.astype(np.float32) / np.iinfo(img.pixels.dtype).max
         assert np.abs(rgb_to_lab(rgb)[..., 0] - want).mean() < tol, name
     assert read_image(out / "deep.jp2").pixels.dtype == np.uint16
+
+
+def _netpbm(path: Path, magic: str, maxval: int, gray: np.ndarray) -> Path:
+    """A Netpbm scan (SANE's scanimage writes these): binary P5 or ASCII P2, with a comment."""
+    h, w = gray.shape
+    head = f"{magic}\n# scanimage\n{w} {h}\n{maxval}\n".encode()
+    if magic == "P2":
+        path.write_bytes(head + " ".join(map(str, gray.astype(int).ravel())).encode() + b"\n")
+    else:
+        path.write_bytes(head + gray.astype(">u2" if maxval > 255 else "u1").tobytes())
+    return path
+
+
+def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt):
+    """Netpbm from a scanner (16-bit, odd maxvals, ASCII) and GIFs from an old web archive
+    are coloured into .png (GIF's 256 colours would lose the shades) at their own lightness."""
+    root = tmp_path / "scans"
+    root.mkdir()
+    x = np.linspace(0.1, 0.9, 96)[None, :] * np.ones((64, 1))
+    _netpbm(root / "sane16.pgm", "P5", 65535, np.rint(x * 65535))
+    _netpbm(root / "twelve.pgm", "P5", 4095, np.rint(x * 4095))
+    _netpbm(root / "hundred.pgm", "P5", 100, np.rint(x * 100))
+    _netpbm(root / "ascii.pgm", "P2", 100, np.rint(x * 100))
+    Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "web.gif")
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "5 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    names = {"sane16", "twelve", "hundred", "ascii", "web"}
+    assert _outputs(out) == {f"{n}.png" for n in names}
+    want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
+    for name in names:
+        img = read_image(out / f"{name}.png")
+        rgb = img.pixels.astype(np.float32) / np.iinfo(img.pixels.dtype).max
+        step = 100 / (255 if name == "web" else 100 if name in ("hundred", "ascii") else 4095)
+        assert np.abs(rgb_to_lab(rgb)[..., 0] - want).mean() < 0.5 + step, name
+    assert read_image(out / "sane16.png").pixels.dtype == np.uint16

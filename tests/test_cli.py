@@ -115,7 +115,9 @@ def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):
     r = run("image", tmp_path / "nope.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "no such file" in r.stderr
     r = run("image", media_tree / "rgb.jpg", tmp_path / "o.gif", "--model", tiny_ckpt)
-    assert r.exit_code == 1 and "unknown image extension '.gif'" in r.stderr
+    assert r.exit_code == 1 and "cannot write a '.gif' image (use jpg, png" in r.stderr
+    r = run("image", media_tree / "rgb.jpg", tmp_path / "o.xyz", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "cannot write a '.xyz' image" in r.stderr
 
 
 def test_bad_model_files(tmp_path, media_tree):

@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 
 from colorcli.errors import ColorcliError, MediaError
-from colorcli.imageio import IMAGE_FORMATS, read_image
+from colorcli.imageio import read_image
+from colorcli.options import PHOTO_EXTS
 from colorcli.quality import colorfulness
 
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
@@ -36,7 +37,7 @@ def _list_images(root: Path) -> list[Path]:
         out += [
             Path(r) / f
             for f in sorted(files)
-            if Path(f).suffix.lower() in IMAGE_FORMATS and not f.startswith(".")
+            if Path(f).suffix.lower() in PHOTO_EXTS and not f.startswith(".")
         ]
     return out
 

@@ -45,7 +45,7 @@ def image_cmd(
     from colorcli.atomic import Claim, check_writable
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image, write_image
-    from colorcli.options import IMAGE_FORMATS
+    from colorcli.options import IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
     from colorcli.photometa import read_meta
 
@@ -54,9 +54,7 @@ def image_cmd(
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
     if dst.suffix.lower() not in IMAGE_FORMATS:
-        raise OutputPathError(
-            f"{dst}: unknown image extension {dst.suffix!r} (use jpg, png, tif, bmp or webp)"
-        )
+        raise OutputPathError(f"{dst}: cannot write a {dst.suffix!r} image (use {WRITABLE_NAMES})")
     if dst.exists() and not overwrite:
         raise OutputPathError(f"{dst} exists already (use --overwrite)")
     check_writable(dst)
@@ -154,7 +152,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool, **opts) -> None:
-    """Colorize every photo (jpg, png, tif, bmp, webp, jp2) and film (mp4, mkv, mov, avi, webm,
+    """Colorize every photo (jpg, png, tif, bmp, webp, jp2, gif, pnm) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
 
     Films keep their timing and sound, as with `colorize video` (the video options apply to
