@@ -1,9 +1,12 @@
-"""The input's audio, subtitle and data streams in a film's output: copied packet for packet
-where the container takes the codec, audio transcoded where it does not. No model, no video."""
+"""Everything of the input's in a film's output besides the pictures: audio, subtitle and data
+streams, copied packet for packet where the container takes the codec (audio transcoded where it
+does not); each stream's language, title and flags (default, forced, commentary...); chapters;
+attachments (a Matroska film's subtitle fonts); the global tags. No model, no video frames."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,25 +28,86 @@ AUDIO_COPY = {
 # what audio a container cannot copy is transcoded to, and at which rate (None: the input's)
 AUDIO_TARGET = {"webm": ("libopus", 48000), "mxf": ("pcm_s16le", 48000)}
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
+# tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
+_STALE_TAG = re.compile(r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER)(-\w+)?$", re.I)
+CHAPTER_FORMATS = {"matroska", "webm", "mp4", "mov"}  # containers that hold chapters
+ATTACHMENT_FORMATS = {"matroska"}
+
+
+def carry_tags(dst, src) -> None:
+    """A stream's language, title and other tags, and its disposition, onto its output."""
+    with contextlib.suppress(AttributeError, ValueError, TypeError):
+        dst.metadata.update({k: v for k, v in src.metadata.items() if not _STALE_TAG.match(k)})
+    with contextlib.suppress(AttributeError, ValueError, TypeError):
+        dst.disposition = src.disposition
 
 
 class StreamCopies:
     """The input's audio, subtitle and data streams in an output: copied packet for packet
     where the container takes the codec, audio transcoded where it does not (aac, opus for
     webm), the rest dropped; each decision a notice. ``passthrough``: stream index -> None
-    (packets copied) or the resampler its decoded audio goes through."""
+    (packets copied) or the resampler its decoded audio goes through. ``film``: the output's
+    video stream, which takes the film stream's tags. ``window``: the --start/--end seconds
+    that chapters are clipped to."""
 
-    def __init__(self, out, inp: av.container.InputContainer, fmt: str, ext: str) -> None:
+    def __init__(
+        self,
+        out,
+        inp: av.container.InputContainer,
+        fmt: str,
+        ext: str,
+        film=None,
+        window: tuple[float | None, float | None] = (None, None),
+    ) -> None:
         self.out, self.notices = out, []
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
         self.passthrough: dict[int, Callable | None] = {}
-        video = film_stream(inp).index
+        video = film_stream(inp)
+        if film is not None:
+            carry_tags(film, video)
         for s in inp.streams:
-            if s.index != video and s.type in ("audio", "subtitle", "data"):
+            if s.index != video.index and s.type in ("audio", "subtitle", "data"):
                 self._add(s, fmt, ext)
         with contextlib.suppress(AttributeError, ValueError, TypeError):
             out.metadata.update({k: v for k, v in inp.metadata.items() if k.lower() != "encoder"})
+        self._chapters(inp, fmt, ext, window)
+        self._attachments(inp, fmt, ext)
+
+    def _chapters(self, inp, fmt: str, ext: str, window) -> None:
+        try:
+            chapters = inp.chapters()
+        except (AttributeError, ValueError, av.error.FFmpegError):
+            return
+        start, end = window
+        kept = []
+        for ch in chapters:
+            tb = ch["time_base"]
+            lo, hi = ch["start"], ch["end"]
+            if start is not None:
+                lo = max(lo, round(start / tb)) if hi * tb > start else None
+            if end is not None and lo is not None:
+                hi = min(hi, round(end / tb)) if lo * tb < end else None
+            if lo is not None and hi is not None:
+                kept.append({**ch, "start": lo, "end": hi, "id": len(kept) + 1})
+        if kept and fmt not in CHAPTER_FORMATS:
+            self.notices.append(f"{len(kept)} chapters dropped: not supported by .{ext} (use .mkv)")
+        elif kept:
+            self.out.set_chapters(kept)
+
+    def _attachments(self, inp, fmt: str, ext: str) -> None:
+        files = [s for s in inp.streams if s.type == "attachment"]
+        if files and fmt not in ATTACHMENT_FORMATS:
+            names = ", ".join(getattr(s, "name", None) or str(s.index) for s in files)
+            self.notices.append(
+                f"attachments dropped ({names}): not supported by .{ext} (use .mkv)"
+            )
+            return
+        for s in files:
+            try:
+                self.out.add_attachment(s.name, s.mimetype, bytes(s.data))
+            except (AttributeError, ValueError, TypeError, av.error.FFmpegError):
+                self.notices.append(f"attachment {s.name or s.index} could not be copied")
 
     def _add(self, s, fmt: str, ext: str) -> None:
         # the codec's own name, not its decoder's (MPEG audio decodes with "mp3float")
@@ -61,6 +125,7 @@ class StreamCopies:
         if name and ok:
             try:
                 self.copy_map[s.index] = self.out.add_stream_from_template(s)
+                carry_tags(self.copy_map[s.index], s)
                 self.passthrough[s.index] = None
                 return
             except (ValueError, av.error.FFmpegError):
@@ -74,6 +139,7 @@ class StreamCopies:
         a = self.out.add_stream(target, rate=rate or s.codec_context.sample_rate)
         # a named layout for the channel count: muxers refuse unnamed channel orders
         a.layout = _LAYOUTS.get(len(s.codec_context.layout.channels), "stereo")
+        carry_tags(a, s)
         resampler = av.AudioResampler(
             format=a.codec_context.format.name, layout=a.layout, rate=a.codec_context.sample_rate
         )

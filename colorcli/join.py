@@ -134,7 +134,7 @@ def join_segments(
             if info.rotation:
                 vout.set_display_rotation(info.rotation)
             keep_pixel_ratio(vout, film_stream(inp).codec_context)  # ProRes: MOV holds it
-            copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."))
+            copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
             video = _video_packets(work, plan, vout, info.time_base)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(

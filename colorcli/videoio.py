@@ -289,7 +289,10 @@ class FilmWriter(_Worker):
         self.copies = None
         self.passthrough: dict[int, Callable | None] = {}
         if not video_only:
-            self.copies = StreamCopies(self.out, inp, fmt, dst.suffix.lstrip("."))
+            window = (opts.start, opts.end)
+            self.copies = StreamCopies(
+                self.out, inp, fmt, dst.suffix.lstrip("."), self.vout, window
+            )
             self.notices += self.copies.notices
             self.passthrough = self.copies.passthrough
 

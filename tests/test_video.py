@@ -129,6 +129,93 @@ def test_an_encoder_that_cannot_code_fields_says_so(tmp_path, colorizer):
     assert any("interlaced input (tff)" in n and "libx265 cannot code fields" in n for n in notices)
 
 
+def _disc_rip(path):
+    """A DVD rip: languages, titles and flags on its streams, chapters, a subtitle font."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.metadata.update({"title": "Main feature", "language": "fre"})
+        tracks = []
+        for lang, title, flags in (
+            ("fre", "Version originale", "default"),
+            ("eng", "Commentary", "comment"),
+        ):
+            a = out.add_stream("aac", rate=48000)
+            a.layout = "stereo"
+            a.metadata.update({"language": lang, "title": title})
+            a.disposition = getattr(av.stream.Disposition, flags)
+            tracks.append(a)
+        out.add_attachment("font.ttf", "application/x-truetype-font", b"\x00\x01\x00\x00" * 50)
+        ms = Fraction(1, 1000)
+        out.set_chapters(
+            [
+                {
+                    "id": 1,
+                    "start": 0,
+                    "end": 1000,
+                    "time_base": ms,
+                    "metadata": {"title": "Opening"},
+                },
+                {
+                    "id": 2,
+                    "start": 1000,
+                    "end": 2000,
+                    "time_base": ms,
+                    "metadata": {"title": "Chase"},
+                },
+            ]
+        )
+        for i in range(50):
+            g = np.full((48, 64, 3), 40 + 3 * i, np.uint8)
+            f = av.VideoFrame.from_ndarray(g, format="rgb24")
+            f.pts = i
+            out.mux(v.encode(f))
+        out.mux(v.encode())
+        for a in tracks:
+            for k in range(0, 96000, 1024):
+                af = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), "fltp", "stereo")
+                af.sample_rate, af.pts = 48000, k
+                out.mux(a.encode(af))
+            out.mux(a.encode())
+    return path
+
+
+def _marks(path):
+    """What a player shows of a film besides its pictures."""
+    with av.open(str(path)) as c:
+        streams = [
+            (s.type, s.metadata.get("language"), s.metadata.get("title") or s.metadata.get("name"),
+             int(s.disposition) & int(av.stream.Disposition.comment))
+            for s in c.streams if s.type in ("video", "audio")
+        ]  # fmt: skip
+        chapters = [
+            (float(ch["start"] * ch["time_base"]), float(ch["end"] * ch["time_base"]),
+             ch["metadata"].get("title")) for ch in c.chapters()
+        ]  # fmt: skip
+        fonts = [s.name for s in c.streams if s.type == "attachment"]
+    return streams, chapters, fonts
+
+
+@pytest.mark.parametrize("segments", [1, 0])
+def test_languages_titles_chapters_and_fonts_survive(tmp_path, colorizer, segments):
+    """A viewer still picks the French track or the commentary by name, jumps by chapter, and
+    the subtitles keep their font; a window keeps the chapters inside it, clipped; a
+    container that cannot hold a font says so."""
+    src = _disc_rip(tmp_path / "rip.mkv")
+    streams, chapters, fonts = _marks(src)
+    assert len(streams) == 3 and len(chapters) == 2 and fonts == ["font.ttf"]
+    out = tmp_path / "out.mkv"
+    _colorize(colorizer, src, out, segment_seconds=segments)
+    assert _marks(out) == (streams, chapters, fonts)
+    cut = tmp_path / "cut.mkv"
+    _colorize(colorizer, src, cut, segment_seconds=segments, start=0.5, end=1.5)
+    assert _marks(cut)[1] == [(0.5, 1.0, "Opening"), (1.0, 1.5, "Chase")]
+    events = _colorize(colorizer, src, tmp_path / "out.mp4", segment_seconds=segments)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("attachments dropped (font.ttf): not supported by .mp4" in n for n in notices)
+    assert _marks(tmp_path / "out.mp4")[:2] == (streams, chapters)
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
