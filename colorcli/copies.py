@@ -29,7 +29,11 @@ AUDIO_COPY = {
 AUDIO_TARGET = {"webm": ("libopus", 48000), "mxf": ("pcm_s16le", 48000)}
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
-_STALE_TAG = re.compile(r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER)(-\w+)?$", re.I)
+_STALE_TAG = re.compile(
+    r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER|MAJOR_BRAND|MINOR_VERSION|"
+    r"COMPATIBLE_BRANDS)(-\w+)?$",
+    re.I,
+)
 CHAPTER_FORMATS = {"matroska", "webm", "mp4", "mov"}  # containers that hold chapters
 ATTACHMENT_FORMATS = {"matroska"}
 
@@ -64,13 +68,17 @@ class StreamCopies:
         self.transcode: dict[int, Any] = {}
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
+        timecode = None
         if film is not None:
             carry_tags(film, video)
+            timecode = video.metadata.get("timecode") or inp.metadata.get("timecode")
         for s in inp.streams:
+            if s.type == "data" and timecode and s.metadata.get("timecode") == timecode:
+                continue  # a timecode track: the muxer makes it again from the film's tag
             if s.index != video.index and s.type in ("audio", "subtitle", "data"):
                 self._add(s, fmt, ext)
         with contextlib.suppress(AttributeError, ValueError, TypeError):
-            out.metadata.update({k: v for k, v in inp.metadata.items() if k.lower() != "encoder"})
+            out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
         self._chapters(inp, fmt, ext, window)
         self._attachments(inp, fmt, ext)
 

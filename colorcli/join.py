@@ -129,7 +129,9 @@ def join_segments(
             vout = out.add_stream_from_template(c0.streams.video[0])
             # what this muxer made of the input's time base (MXF: one over the frame rate)
             vout.time_base = c0.streams.video[0].time_base
-            if fmt == "mxf" and info.rate:  # MXF's edit rate comes from the stream's frame rate
+            # the stream's frame rate, as one encode writes it: MXF's edit rate and MOV's
+            # timecode track are made from it (without it: "fps 12800 is too large")
+            if info.rate:
                 vout.codec_context.framerate = info.rate
             if info.rotation:
                 vout.set_display_rotation(info.rotation)

@@ -208,7 +208,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         width=cc.width,
         height=cc.height,
         frames=int(v.frames or 0),
-        rate=v.average_rate,
+        rate=v.average_rate or _sane_rate(v.guessed_rate),
         time_base=v.time_base,
         codec=cc.name,
         pix_fmt=cc.pix_fmt or "",
@@ -237,6 +237,12 @@ def field_order(stream_order: int, interlaced: bool | None, codec: str, height: 
     if interlaced:
         return "bff" if codec == "dvvideo" and height <= 576 else "tff"
     return ""
+
+
+def _sane_rate(rate: Fraction | None) -> Fraction | None:
+    """A frame rate the container gives only as its base rate (MXF: the edit rate), where it
+    is one a film can have (not a time base's 1/90000)."""
+    return rate if rate and 1 <= rate <= 240 else None
 
 
 def open_pipe(stream, name: Path) -> av.container.InputContainer:

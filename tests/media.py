@@ -40,6 +40,7 @@ def make_clip(
     fade_in: int = 0,
     sar: Fraction | None = None,
     fields: str = "",
+    timecode: str | None = None,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
     interlaced with ``fields`` "tff" or "bff")."""
@@ -60,6 +61,8 @@ def make_clip(
         if sar is not None:  # non-square pixels
             v.codec_context.sample_aspect_ratio = sar
         mark = _interlace(v, codec, fields, tb) if fields else None
+        if timecode:  # a tape master's start timecode (MOV: a tmcd track; MXF: the package)
+            v.metadata["timecode"] = out.metadata["timecode"] = timecode
         a = None
         if audio:
             a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)

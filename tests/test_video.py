@@ -216,6 +216,26 @@ def test_languages_titles_chapters_and_fonts_survive(tmp_path, colorizer, segmen
     assert _marks(tmp_path / "out.mp4")[:2] == (streams, chapters)
 
 
+@pytest.mark.parametrize(
+    "src_ext,dst_ext", [(".mov", ".mov"), (".mxf", ".mxf"), (".mov", ".mp4"), (".mxf", ".mkv")]
+)
+def test_a_masters_timecode_is_kept(tmp_path, colorizer, src_ext, dst_ext):
+    """Broadcast and archive masters start at a timecode (10:00:00:00); the coloured copy
+    starts at the same one, through the join of segments, with no notice of a dropped track.
+    (The join once failed on both: MOV's timecode track and MXF's edit rate need the frame
+    rate, which MXF gives only as its base rate.)"""
+    src = make_clip(tmp_path / f"in{src_ext}", n=30, codec="prores_ks", pix_fmt="yuv422p10le",
+                    audio=None, timecode="10:00:00:00")  # fmt: skip
+    dst = tmp_path / f"out{dst_ext}"
+    events = _colorize(colorizer, src, dst, segment_seconds=0.5)
+    assert not [e.message for e in events if isinstance(e, Notice) and "dropped" in e.message]
+    with av.open(str(dst)) as c:
+        tags = {k.lower(): v for k, v in {**c.metadata, **c.streams.video[0].metadata}.items()}
+        assert tags.get("timecode") == "10:00:00:00"
+        assert c.streams.video[0].frames in (0, 30)
+    assert len(read_clip(dst)["pts"]) == 30
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
