@@ -116,14 +116,23 @@ def _check_dirs(in_dir: Path, out_dir: Path | str | None) -> tuple[Path, Path]:
     return in_abs, out_abs
 
 
+def _written_as(src: Path, dst: Path, suffix: str) -> Path:
+    """``dst`` with the extension it is written as; where the input folder also holds a file
+    of that name (scan.gif beside scan.png), the old extension stays in the name
+    (scan.gif.png), so that neither is lost or refused."""
+    if src.with_suffix(suffix).exists():
+        return dst.with_name(dst.name + suffix)
+    return dst.with_suffix(suffix)
+
+
 def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
     ext = src.suffix.lower()
     dst = out_abs / rel
     if ext in VIDEO_EXTS:
         # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
-        return Job(src, dst if ext in VIDEO_CONTAINERS else dst.with_suffix(".mkv"), "video")
+        return Job(src, dst if ext in VIDEO_CONTAINERS else _written_as(src, dst, ".mkv"), "video")
     if ext in READ_ONLY_IMAGES:  # written under another extension (a GIF as png)
-        dst = dst.with_suffix(READ_ONLY_IMAGES[ext])
+        dst = _written_as(src, dst, READ_ONLY_IMAGES[ext])
     if fmt and IMAGE_FORMATS[dst.suffix.lower()] != fmt:
         dst = dst.with_suffix(FORMAT_EXT[fmt])
     sidecar = src.with_name(src.stem + SIDECAR)

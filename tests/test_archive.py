@@ -475,16 +475,31 @@ def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt
     _netpbm(root / "hundred.pgm", "P5", 100, np.rint(x * 100))
     _netpbm(root / "ascii.pgm", "P2", 100, np.rint(x * 100))
     Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "web.gif")
+    Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "twelve.png")  # the same name
     out = tmp_path / "out"
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
-    assert "5 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    assert "6 colorized, 0 skipped (already there), 0 failed" in r.stderr
     names = {"sane16", "twelve", "hundred", "ascii", "web"}
-    assert _outputs(out) == {f"{n}.png" for n in names}
+    assert _outputs(out) == {f"{n}.png" for n in names} | {"twelve.pgm.png"}
     want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
     for name in names:
-        img = read_image(out / f"{name}.png")
+        img = read_image(out / (f"{name}.pgm.png" if name == "twelve" else f"{name}.png"))
         rgb = img.pixels.astype(np.float32) / np.iinfo(img.pixels.dtype).max
         step = 100 / (255 if name == "web" else 100 if name in ("hundred", "ascii") else 4095)
         assert np.abs(rgb_to_lab(rgb)[..., 0] - want).mean() < 0.5 + step, name
     assert read_image(out / "sane16.png").pixels.dtype == np.uint16
+
+
+def test_a_film_read_but_not_written_as_such_beside_one_of_its_output_name(tmp_path, tiny_ckpt):
+    """clip.mpg is written as .mkv; beside a clip.mkv it becomes clip.mpg.mkv, and both go
+    through (before, the whole run was refused: two inputs, one output)."""
+    root = tmp_path / "films"
+    root.mkdir()
+    make_clip(root / "clip.mkv", audio=None)
+    make_clip(root / "clip.mpg", codec="mpeg2video", time_base=Fraction(1, 25), audio=None)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert _outputs(out) == {"clip.mkv", "clip.mpg.mkv"}
+    assert len(read_clip(out / "clip.mpg.mkv")["pts"]) == 12
