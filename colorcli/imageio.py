@@ -98,7 +98,20 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
-    return _from_cv(a, path, info)
+    return _follow_profile(_from_cv(a, path, info), path)
+
+
+def _follow_profile(img: Image, path: Path) -> Image:
+    """The pixels re-encoded as sRGB where the file embeds a colour profile that says they
+    are something else (``colorcli.icc``); the same Image otherwise."""
+    from colorcli.icc import parse, to_srgb
+    from colorcli.photometa import read_meta
+
+    icc = read_meta(path).icc
+    profile = parse(icc) if icc else None
+    if profile is None:
+        return img
+    return Image(to_srgb(img.pixels, profile), img.alpha, img.info)
 
 
 def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
@@ -129,7 +142,7 @@ def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[I
             path,
             f"refused: its {len(pages)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
         )
-    return [_from_cv(p, path, info) for p in pages]
+    return [_follow_profile(_from_cv(p, path, info), path) for p in pages]
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:

@@ -10,9 +10,9 @@ from the input file's bytes and :func:`apply_meta` writes them into the encoded 
   and ``tIME`` chunks;
 - TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
 
-The EXIF orientation is written as 1 (the pixels were turned upright on reading). Colour
-profiles are not carried: the output is sRGB whatever the scan's gray profile was. Nothing is
-carried into WebP, BMP or DPX.
+The EXIF orientation is written as 1 (the pixels were turned upright on reading). The colour
+profile (ICC) is read, not carried: ``colorcli.icc`` follows it to sRGB on reading, and the
+output is sRGB. Nothing is carried into WebP, BMP or DPX.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ _INCH = 0.0254  # metres
 class Meta:
     """What a photo says about itself. ``dpi``: (x, y) dots per inch or None; ``exif``: the raw
     TIFF structure of its EXIF; ``xmp``: the XMP packet; ``jpeg``: other JPEG segments to
-    carry as (marker, payload); ``png``: PNG text chunks to carry as (type, data)."""
+    carry as (marker, payload); ``png``: PNG text chunks to carry as (type, data); ``icc``:
+    the embedded colour profile (read, followed to sRGB, not written)."""
 
     dpi: tuple[float, float] | None = None
     exif: bytes | None = None
     xmp: bytes | None = None
     jpeg: list[tuple[int, bytes]] = field(default_factory=list)
     png: list[tuple[bytes, bytes]] = field(default_factory=list)
+    icc: bytes | None = None
 
     def __bool__(self) -> bool:
         return bool(self.dpi or self.exif or self.xmp or self.jpeg or self.png)
@@ -63,8 +65,11 @@ def read_meta(path: Path) -> Meta:
             if sig == _PNG_SIG:
                 return _read_png(f)
             if sig[:4] in (b"II*\x00", b"MM\x00*"):
-                return Meta(dpi=_tiff_dpi(f))
-    except (OSError, struct.error, IndexError, ValueError):
+                dpi, icc = _tiff_fields(f)
+                return Meta(dpi=dpi, icc=icc)
+            if sig[:4] == b"RIFF":
+                return Meta(icc=_webp_icc(f.read(1 << 20)))
+    except (OSError, struct.error, IndexError, ValueError, zlib.error):
         pass
     return Meta()
 
@@ -109,9 +114,15 @@ def _jpeg_segments(data: bytes):
         pos += 2 + n
 
 
+_ICC_JPEG = b"ICC_PROFILE\x00"
+
+
 def _read_jpeg(data: bytes) -> Meta:
     meta = Meta()
+    icc: dict[int, bytes] = {}  # a profile over 64 kB comes in numbered APP2 pieces
     for marker, payload in _jpeg_segments(data):
+        if marker == 0xE2 and payload.startswith(_ICC_JPEG) and len(payload) > 14:
+            icc[payload[12]] = payload[14:]
         if marker == 0xE0 and payload[:5] == b"JFIF\x00" and len(payload) >= 12:
             unit, x, y = struct.unpack_from(">BHH", payload, 7)
             if unit in (1, 2) and x and y:
@@ -122,6 +133,7 @@ def _read_jpeg(data: bytes) -> Meta:
             meta.xmp = payload[len(_XMP) :]
         elif marker in _JPEG_APPS:
             meta.jpeg.append((marker, payload))
+    meta.icc = b"".join(icc[k] for k in sorted(icc)) or None
     return meta
 
 
@@ -173,7 +185,7 @@ def _read_png(f) -> Meta:
         n, kind = struct.unpack(">I", head[:4])[0], head[4:]
         if kind == b"IEND":
             return meta
-        if kind not in (b"pHYs", b"eXIf") + _PNG_TEXT:
+        if kind not in (b"pHYs", b"eXIf", b"iCCP") + _PNG_TEXT:
             f.seek(n + 4, 1)
             continue
         body = f.read(n)
@@ -184,6 +196,8 @@ def _read_png(f) -> Meta:
                 meta.dpi = (x * _INCH, y * _INCH)
         elif kind == b"eXIf":
             meta.exif = body
+        elif kind == b"iCCP":  # name, 0, method 0, the zlib-compressed profile
+            meta.icc = zlib.decompress(body.split(b"\x00", 1)[1][1:])
         elif _is_xmp(kind, body) and body[len(_PNG_XMP) + 1] == 0:
             # uncompressed: language, translated keyword, then the packet
             meta.xmp = body[len(_PNG_XMP) + 3 :].split(b"\x00", 2)[2]
@@ -245,23 +259,38 @@ def _first_ifd(buf) -> tuple[str, int]:
     return e, struct.unpack_from(e + "I", buf, 4)[0]
 
 
-def _tiff_dpi(f) -> tuple[float, float] | None:
-    """XResolution / YResolution (RATIONAL) and ResolutionUnit of a TIFF file's first IFD, as
-    dpi: the header, that IFD and the two rationals are read, not the scan's pixels."""
+def _tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
+    """(dpi, ICC profile) of a TIFF file's first IFD: XResolution / YResolution (RATIONAL)
+    and ResolutionUnit as dpi, and the InterColorProfile; the header, that IFD and those
+    fields are read, not the scan's pixels."""
     e, pos = _first_ifd(f.read(8))
     f.seek(pos)
     (count,) = struct.unpack(e + "H", f.read(2))
     entries = f.read(12 * count)
-    res, unit = {}, 2
+    res, unit, icc = {}, 2, None
     for i in range(count):
-        tag, typ, _n, value = struct.unpack_from(e + "HHII", entries, 12 * i)
+        tag, typ, n, value = struct.unpack_from(e + "HHII", entries, 12 * i)
         if tag in (282, 283) and typ == 5:
             f.seek(value)
             num, den = struct.unpack(e + "II", f.read(8))
             res[tag] = num / den if den else 0.0
         elif tag == 296 and typ == 3:
             (unit,) = struct.unpack_from(e + "H", entries, 12 * i + 8)
+        elif tag == 34675 and typ == 7 and 128 <= n < (1 << 24):
+            f.seek(value)
+            icc = f.read(n)
     x, y = res.get(282), res.get(283)
     if unit not in (2, 3) or not x or not y:
-        return None  # no unit (1): an aspect ratio, not a size
-    return (x * 2.54, y * 2.54) if unit == 3 else (x, y)
+        return None, icc  # no unit (1): an aspect ratio, not a size
+    return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
+
+
+def _webp_icc(data: bytes) -> bytes | None:
+    """The ICCP chunk of an extended WebP file."""
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, (n,) = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)
+        if kind == b"ICCP":
+            return data[pos + 8 : pos + 8 + n]
+        pos += 8 + n + (n & 1)
+    return None
