@@ -41,7 +41,9 @@ def parse(icc: bytes) -> Profile | None:
     if len(icc) < 132 or icc[36:40] != b"acsp":
         return None
     space, pcs = icc[16:20].decode("latin-1"), icc[20:24]
-    if pcs != b"XYZ " or space not in ("GRAY", "RGB "):
+    if pcs not in (b"XYZ ", b"Lab ") or space not in ("GRAY", "RGB "):
+        return None
+    if pcs == b"Lab " and space != "GRAY":  # an RGB profile over Lab is a LUT profile
         return None
     tags = {}
     (count,) = struct.unpack_from(">I", icc, 128)
@@ -50,7 +52,13 @@ def parse(icc: bytes) -> Profile | None:
         tags[sig] = icc[off : off + size]
     try:
         if space == "GRAY":
-            return Profile(space, (_curve(tags[b"kTRC"]),)) if b"kTRC" in tags else None
+            if b"kTRC" not in tags:
+                return None
+            curve = _curve(tags[b"kTRC"])
+            if pcs == b"Lab ":  # the curve gives L* / 100: luminance from it
+                lab = curve * 100.0
+                curve = np.where(lab > 8.0, ((lab + 16.0) / 116.0) ** 3, lab / 903.3)
+            return Profile(space, (curve,))
         names = (b"rTRC", b"gTRC", b"bTRC"), (b"rXYZ", b"gXYZ", b"bXYZ")
         if not all(n in tags for group in names for n in group):
             return None

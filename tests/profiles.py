@@ -25,7 +25,7 @@ def xyz(x: float, y: float, z: float) -> bytes:
     return b"XYZ " + bytes(4) + struct.pack(">iii", *(round(v * 65536) for v in (x, y, z)))
 
 
-def profile(space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+def profile(space: bytes, tags: list[tuple[bytes, bytes]], pcs: bytes = b"XYZ ") -> bytes:
     """A display profile of ``space`` (b"GRAY" or b"RGB "), connection space XYZ, with the
     media white point every profile has."""
     tags = [*tags, (b"wtpt", xyz(0.9642, 1.0, 0.8249))]
@@ -42,8 +42,8 @@ def profile(space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
     return head + bytes(128 - len(head)) + struct.pack(">I", len(tags)) + table + body
 
 
-def gray(trc: bytes) -> bytes:
-    return profile(b"GRAY", [(b"kTRC", trc)])
+def gray(trc: bytes, pcs: bytes = b"XYZ ") -> bytes:
+    return profile(b"GRAY", [(b"kTRC", trc)], pcs)
 
 
 def adobe_like() -> bytes:

@@ -23,6 +23,7 @@ CASES = {
         profiles.para(1 / 0.45, 1 / 1.099, 0.099 / 1.099, 1 / 4.5, 0.081)
     ),
     "adobe-like RGB": profiles.adobe_like(),
+    "gray over Lab (L* curve)": profiles.gray(profiles.curv(table=X**0.8), pcs=b"Lab "),
 }
 
 
