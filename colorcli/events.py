@@ -70,6 +70,7 @@ class DataLoaded(Event):
     unreadable: int
     val: int
     pixels: int
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, why) of each unreadable photo
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,9 @@ def test_dataset_layouts_and_bad_files(tmp_path):
     (plain / "a" / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     Image.fromarray(np.full((80, 80, 3), 120, np.uint8)).save(plain / "a" / "gray.png")
     paths = find_dataset(plain, val=plain / "a" / "b")[0]
-    with pytest.warns(UserWarning, match="skipping unreadable training image .*broken.jpg"):
-        kept, dropped, bad = load_images(paths, 64, 15.0)
-    assert len(bad) == 1 and [p.name for p in dropped] == ["gray.png"] and len(kept) == 10
+    kept, dropped, bad = load_images(paths, 64, 15.0)
+    assert [(p.name, "damaged JPEG" in why) for p, why in bad] == [("broken.jpg", True)]
+    assert [p.name for p in dropped] == ["gray.png"] and len(kept) == 10
 
 
 def _cfg(tmp_path, data, **kw):
@@ -679,3 +679,22 @@ def test_eval_output_is_not_replaced_without_overwrite(tmp_path, tiny_ckpt):
     r = CliRunner().invoke(main, ["eval", "--data", str(gray), "--model", str(tiny_ckpt), "-q"])
     assert r.exit_code == 1
     assert r.stderr.splitlines()[-1].startswith(f"error: {gray}: no photo could be evaluated")
+
+
+def test_an_unreadable_training_photo_is_one_line_naming_it(tmp_path):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 6)
+    (data / "broken.jpg").write_bytes(b"\xff\xd8 broken")
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"]
+    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--min-colorfulness", "0"]
+    r = CliRunner().invoke(main, [*args, "-q"])
+    assert r.exit_code == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if "broken.jpg" in x]
+    assert lines == [
+        f"skipped: {data / 'broken.jpg'}: not a readable image (damaged JPEG (bad marker))"
+    ]
+    assert "Warning" not in r.stderr and "1 unreadable" in r.stderr

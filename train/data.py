@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import warnings
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -82,16 +81,14 @@ class CachedImage:
 def load_images(
     paths: list[Path], short_side: int, min_colorfulness: float
 ) -> tuple[list[CachedImage], list[Path], list[tuple[Path, str]]]:
-    """Decode, resize (short side), score colourfulness. Returns (kept, dropped, unreadable)."""
+    """Decode, resize (short side), score colourfulness. Returns (kept, dropped, unreadable:
+    (path, why) each)."""
     kept, dropped, bad = [], [], []
     for p in paths:
         try:
             img = read_image(p)
         except (ColorcliError, MemoryError) as e:
-            warnings.warn(
-                f"skipping unreadable training image {p}: {getattr(e, 'reason', e)}", stacklevel=2
-            )
-            bad.append((p, str(e)))
+            bad.append((p, str(getattr(e, "reason", None) or e)))
             continue
         px = img.rgb
         if px.dtype == np.uint16:

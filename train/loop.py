@@ -160,13 +160,15 @@ def _load_data(cfg: TrainConfig):
     images, dropped, bad = load_images(
         train_paths, round(cfg.load_size * cfg.max_zoom), cfg.min_colorfulness
     )
-    val_imgs, _, _ = load_images(val_paths[: cfg.val_images], cfg.load_size, 0.0)
+    val_imgs, _, val_bad = load_images(val_paths[: cfg.val_images], cfg.load_size, 0.0)
     if not images:
         raise ConfigError(
             f"no training image left after the colourfulness filter ({len(dropped)} dropped below {cfg.min_colorfulness})"
         )
     pixels = int(sum(im.rgb.shape[0] * im.rgb.shape[1] for im in images))
-    return images, val_imgs, DataLoaded(len(images), len(dropped), len(bad), len(val_imgs), pixels)
+    skipped = tuple((str(p), why) for p, why in bad + val_bad)
+    loaded = DataLoaded(len(images), len(dropped), len(skipped), len(val_imgs), pixels, skipped)
+    return images, val_imgs, loaded
 
 
 def _build(cfg: TrainConfig, bins, prior, device, resume: bool):

@@ -71,6 +71,8 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
         task = None
         for ev in events:
             if isinstance(ev, DataLoaded):
+                for path, why in ev.skipped:
+                    cc.echo(f"skipped: {path}: {why}")
                 cc.echo(
                     f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation"
                 )
