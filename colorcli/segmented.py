@@ -30,11 +30,12 @@ from colorcli.compose import pick_route
 from colorcli.errors import MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmreader import FilmReader
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
 from colorcli.refs import file_identity, refs_identity
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
-from colorcli.videoio import FilmReader, FilmWriter
+from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input, pick_pix_fmt
 
 _QUEUE_FRAMES = 8

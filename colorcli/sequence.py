@@ -26,9 +26,10 @@ from colorcli.compose import RgbRoute
 from colorcli.errors import MediaError, OutputPathError
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmreader import FilmReader
 from colorcli.segments import WARMUP_FRAMES, plan_segments
-from colorcli.videoio import FilmReader, _Worker
 from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input
+from colorcli.workers import Worker
 
 SEQUENCE_EXTS = {".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx", ".png": "png"}
 
@@ -58,7 +59,7 @@ def _pix_fmt(ext: str, bit_depth: int) -> str:
     return "rgb48le"  # TIFF: 16 bits whatever came in
 
 
-class _FrameFiles(_Worker):
+class _FrameFiles(Worker):
     """Composes, encodes and writes frames on a thread of its own (beside the network)."""
 
     def __init__(self, job, paths: list[Path], stop: threading.Event, depth: int) -> None:

@@ -25,11 +25,12 @@ from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.refs import RefGuide
-from colorcli.videoio import FilmReader, FilmWriter
+from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
     VideoInfo,
     check_output,

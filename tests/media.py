@@ -41,6 +41,7 @@ def make_clip(
     sar: Fraction | None = None,
     fields: str = "",
     timecode: str | None = None,
+    bframes: int = 0,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
     interlaced with ``fields`` "tff" or "bff")."""
@@ -51,6 +52,11 @@ def make_clip(
         v.pix_fmt = "yuv444p" if (w % 2 or h % 2) and pix_fmt == "yuv420p" else pix_fmt
         if codec == "libx264":
             v.codec_context.options = {"preset": "ultrafast", "crf": "20"}
+            if bframes:  # frames decoded out of their order (ultrafast has none)
+                v.codec_context.options = {
+                    **v.codec_context.options,
+                    "x264-params": f"bframes={bframes}:b-pyramid=normal:b-adapt=0",
+                }
         if gop is not None:  # a keyframe every ``gop`` frames (ultrafast places none at cuts)
             v.codec_context.gop_size = gop
         tb = time_base or Fraction(1, rate * 100)

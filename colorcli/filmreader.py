@@ -1,0 +1,232 @@
+"""Film decoding on a thread of its own: :class:`FilmReader` demuxes and decodes and hands out
+frames (and the packets of the streams that are copied) in order. No model here.
+
+A seek that lands past its keyframe (MPEG-TS) is stepped back; the times of a stream whose
+container gives frames their decode-order times (AVI with B-frames) are put back in order;
+frames a damaged stream lets out of order are dropped and counted; frames of another size are
+scaled to the film's; times that restart stop the film with one line.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import threading
+from array import array
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from colorcli.compose import plane_view
+from colorcli.errors import MediaError
+from colorcli.options import VideoOptions
+from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream
+from colorcli.workers import Worker
+
+# frames held back to put the times of a stream with B-frames in order (see Reorder)
+REORDER_DEPTH = 8
+
+
+class Reorder:
+    """A decoder hands out frames in presentation order, but some containers (AVI, which
+    keeps no presentation times) give them the times of their packets, in decode order: an
+    AVI with B-frames came out as 1, 4, 3, 5, 2... Holding back ``depth`` frames and giving
+    each the earliest time pending puts the times back in order; with times already in order
+    nothing changes (but the delay)."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.times: list[int] = []  # a heap
+        self.items: collections.deque = collections.deque()
+
+    def push(self, pts: int, item) -> Iterator[tuple[int, Any]]:
+        heapq.heappush(self.times, pts)
+        self.items.append(item)
+        while len(self.items) > self.depth:
+            yield heapq.heappop(self.times), self.items.popleft()
+
+    def flush(self) -> Iterator[tuple[int, Any]]:
+        while self.items:
+            yield heapq.heappop(self.times), self.items.popleft()
+
+
+_SEEK_TRIES = 6  # a seek stepping back 1, 2, 4... seconds; then the file's start
+_KEY_SCAN = 4096  # packets read after a seek to find the keyframe decoding starts at
+
+
+def _first_keyframe(inp: av.container.InputContainer, vin) -> int | None:
+    """pts of the first keyframe packet of ``vin`` from where ``inp`` stands (None: none
+    within ``_KEY_SCAN`` packets, or the stream ended)."""
+    for i, p in enumerate(demux(inp, vin)):
+        if p.is_keyframe and p.pts is not None:
+            return int(p.pts)
+        if i >= _KEY_SCAN:
+            break
+    return None
+
+
+class FilmReader(Worker):
+    """Decode the first video stream of ``inp`` (as ``frame_format``; with ``luma_only`` the
+    luma plane itself, no copy) between ``start`` and ``end`` seconds, and demux the packets of
+    the ``passthrough`` streams. Iterate for ``("frame", pts, array)``, ``("packet", index,
+    packet)`` and ``("audio", index, frame)`` items in file order.
+
+    ``seek_pts``: start decoding at the keyframe at or before it; ``first_pts``: hand out no
+    frame before it (a segment's warm-up starts exactly there); ``halt()`` ends the reading
+    early (a run that stops at a segment another run holds).
+    """
+
+    def __init__(
+        self,
+        src: Path,
+        inp: av.container.InputContainer,
+        info: VideoInfo,
+        frame_format: str,
+        luma_only: bool,
+        opts: VideoOptions,
+        passthrough: dict[int, Callable | None],
+        stop: threading.Event,
+        depth: int,
+    ) -> None:
+        super().__init__(stop, depth, "colorcli-decode")
+        self.src, self.inp, self.info, self.opts = src, inp, info, opts
+        self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
+        self.decoded = self.bad_packets = 0
+        self.seen = array("q")  # the pts of every frame handed out
+        self.seek_pts: int | None = None
+        self.first_pts: int | None = None
+        self._halt = threading.Event()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def halt(self) -> None:
+        self._halt.set()
+
+    def _in_range(self, t: float | None) -> bool:
+        start, end = self.opts.start, self.opts.end
+        return t is None or not (
+            (start is not None and t < start - 1e-6) or (end is not None and t >= end - 1e-6)
+        )
+
+    def _frames(self, packet) -> Iterator[tuple[int, np.ndarray]]:
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            self.bad_packets += 1
+            return
+        for frame in frames:
+            if frame.pts is None:  # a raw stream: timed at the average rate
+                pending = self._reorder.times
+                prev = max(pending) if pending else self._last
+                pts = 0 if prev is None else prev + self.info.step
+            else:
+                pts = frame.pts
+            yield from self._reorder.push(pts, self._array(frame))
+
+    def _in_order(
+        self, timed: Iterator[tuple[int, np.ndarray]]
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Frames whose time is behind one already handed out: a straggler the decoder lets
+        out after damage, behind frames already out, has no place left in the film."""
+        for pts, arr in timed:
+            if self._last is not None and pts <= self._last:
+                self.bad_packets += 1
+                continue
+            self._last = pts
+            yield pts, arr
+
+    def _array(self, frame: av.VideoFrame) -> np.ndarray:
+        size = (self.info.width, self.info.height)
+        if (frame.width, frame.height) != size:
+            # the picture changes size mid-film (a broadcast switching format): scaled to
+            # the film's first size, as ffmpeg does
+            frame = frame.reformat(width=size[0], height=size[1], format=self.frame_format)
+        elif frame.format.name != self.frame_format:
+            frame = frame.reformat(format=self.frame_format)
+        # the luma plane itself, no copy: chroma of a gray film is unused
+        return plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()
+
+    def _seek(self, vin, target: int) -> None:
+        """Seek so that decoding starts at a keyframe at or before ``target`` (a pts). Some
+        demuxers (MPEG-TS) land after it, and decoding would then start at a later keyframe
+        and drop every frame between: where the first keyframe found is past ``target``, seek
+        again a second earlier, then two, four... and at last to the file's first byte."""
+        at, step = target, max(1, round(1 / vin.time_base))
+        for _ in range(_SEEK_TRIES):
+            try:
+                self.inp.seek(at, stream=vin, backward=True)
+            except av.error.FFmpegError:
+                break  # before the start, or a stream that cannot seek by time
+            key = _first_keyframe(self.inp, vin)
+            if key is None or key <= target:
+                self.inp.seek(at, stream=vin, backward=True)  # again: the check read packets
+                return
+            at, step = at - step, step * 2
+        # the file's first byte: the frames before the one wanted are passed by
+        self.inp.seek(0, unsupported_byte_offset=True)
+
+    def run(self) -> None:
+        try:
+            vin = film_stream(self.inp)
+            streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
+            self._last, end, last_dts = None, self.opts.end, None
+            self._reorder = Reorder(REORDER_DEPTH if vin.codec_context.has_b_frames else 0)
+            self._finished = False
+            if self.seek_pts is not None:
+                self._seek(vin, self.seek_pts)
+            for packet in demux(self.inp, *streams):
+                if self.stop.is_set() or self._halt.is_set():
+                    return
+                idx = packet.stream.index
+                if idx == vin.index:
+                    if self._finished:
+                        continue
+                    last_dts = check_continuous(self.src, packet, last_dts)
+                    if not self._hand_out(self._in_order(self._frames(packet)), end):
+                        return
+                elif packet.dts is not None and self._in_range(
+                    float(packet.pts * packet.time_base) if packet.pts is not None else None
+                ):
+                    resample = self.passthrough[idx]
+                    if resample is None:
+                        self.put(("packet", idx, packet))
+                    else:
+                        for af in packet.decode():
+                            for rf in resample(af):
+                                self.put(("audio", idx, rf))
+            if not self._finished:
+                self._hand_out(self._in_order(self._reorder.flush()), end)
+        except av.error.FFmpegError as e:
+            raise MediaError(self.src, f"video decoding failed: {e}") from e
+        finally:
+            self.put(("end",))
+
+    def _hand_out(self, timed: Iterator[tuple[int, np.ndarray]], end: float | None) -> bool:
+        """Queue the frames within --start/--end (and from ``first_pts``); False when the
+        run was stopped."""
+        for pts, arr in timed:
+            t = float(pts * self.info.time_base)
+            if end is not None and t >= end - 1e-6:
+                self._finished = True
+                return True
+            if self.first_pts is not None and pts < self.first_pts:
+                continue
+            if self._in_range(t):
+                self.decoded += 1
+                self.seen.append(pts)
+                if not self.put(("frame", pts, arr)):
+                    return False
+        return True
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            item = self.get()
+            if item[0] == "end":
+                if self.error is not None:
+                    raise self.error
+                return
+            yield item
