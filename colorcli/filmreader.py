@@ -162,7 +162,9 @@ class FilmReader(Worker):
             except av.error.FFmpegError:
                 break  # before the start, or a stream that cannot seek by time
             key = _first_keyframe(self.inp, vin)
-            if key is None or key <= target:
+            # no keyframe at all from the landing on: it landed past the last one before
+            # ``target`` (a TS whose only keyframe is its first)
+            if key is not None and key <= target:
                 self.inp.seek(at, stream=vin, backward=True)  # again: the check read packets
                 return
             at, step = at - step, step * 2

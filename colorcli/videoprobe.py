@@ -199,8 +199,12 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     rotation = int(frames[0].rotation or 0)
                     interlaced = bool(frames[0].interlaced_frame)
                     break
+    tagged = _tagged_duration(v)
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
+    elif tagged is not None:  # Matroska: the film's own length, not its longer sound's
+        dur = tagged
+        start = float((v.start_time or 0) * v.time_base) if v.time_base else 0.0
     else:
         dur = c.duration / 1e6 if c.duration else None
         start = (c.start_time or 0) / 1e6
@@ -237,6 +241,20 @@ def field_order(stream_order: int, interlaced: bool | None, codec: str, height: 
     if interlaced:
         return "bff" if codec == "dvvideo" and height <= 576 else "tff"
     return ""
+
+
+_DURATION_TAG = re.compile(r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
+
+
+def _tagged_duration(v) -> float | None:
+    """A Matroska stream's DURATION tag (written at the end of the file, so a cut-off file
+    has none and the container's length serves), in seconds."""
+    for key, value in v.metadata.items():
+        if key.upper().split("-")[0] == "DURATION":
+            m = _DURATION_TAG.match(str(value).strip())
+            if m:
+                return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    return None
 
 
 def _sane_rate(rate: Fraction | None) -> Fraction | None:

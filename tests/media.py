@@ -42,6 +42,7 @@ def make_clip(
     fields: str = "",
     timecode: str | None = None,
     bframes: int = 0,
+    audio_seconds: float | None = None,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
     interlaced with ``fields`` "tff" or "bff")."""
@@ -86,7 +87,7 @@ def make_clip(
             out.mux(p)
         if a is not None:
             sr = a.codec_context.sample_rate
-            samples = int(n / rate * sr)
+            samples = int((audio_seconds or n / rate) * sr)  # sound may outlast the pictures
             t = np.arange(samples) / sr
             tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             chunk = 1024 if audio != "libopus" else 960

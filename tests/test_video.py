@@ -254,6 +254,30 @@ def test_an_avi_with_b_frames_keeps_every_frame_in_its_order(tmp_path, colorizer
         assert np.abs(rgb_to_lab(fa)[..., 0] - rgb_to_lab(fb)[..., 0]).mean() < 2.0
 
 
+@pytest.mark.parametrize("ext", [".mkv", ".webm", ".ts"])
+@pytest.mark.parametrize("segments", [1, 0])
+def test_sound_that_outlasts_the_pictures_is_kept_and_is_no_damage(
+    tmp_path, colorizer, ext, segments
+):
+    """Sound 2 s longer than the film (credits music, a capture stopped late): all of it is
+    kept, and the film is not called damaged for frames 'missing' up to the sound's end
+    (Matroska's own length of the film is its DURATION tag). The TS case once failed outright
+    with segments ('no video frames could be decoded': the seek landed past the only
+    keyframe)."""
+    codec, audio = ("libvpx-vp9", "libopus") if ext == ".webm" else ("libx264", "aac")
+    tb = Fraction(1, 25) if ext == ".ts" else None
+    src = make_clip(tmp_path / f"in{ext}", n=30, codec=codec, audio=audio, audio_seconds=3.0,
+                    time_base=tb, bframes=3 if ext == ".ts" else 0)  # fmt: skip
+    dst = tmp_path / f"out{ext}"
+    events = _colorize(colorizer, src, dst, segment_seconds=segments)
+    assert not [e.message for e in events if isinstance(e, Notice) and "damaged" in e.message]
+    a, b = read_clip(src), read_clip(dst)
+    assert len(b["pts"]) == 30 and b["audio"] == a["audio"]
+    with av.open(str(src)) as c:
+        s = c.streams.audio[0]
+        assert max((p.pts or 0) * s.time_base for p in c.demux(s) if p.size) > 2.5
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
