@@ -56,6 +56,8 @@ class Plan:
     unsearched: list[tuple[Path, str]] = field(default_factory=list)
     # sidecars of hints whose photo is not beside them under that name (never used)
     orphans: list[Path] = field(default_factory=list)
+    # what operating systems and NAS boxes keep beside photos, passed over (system_entry)
+    passed_over: list[Path] = field(default_factory=list)
 
     @property
     def films(self) -> int:
@@ -116,6 +118,35 @@ def _check_dirs(in_dir: Path, out_dir: Path | str | None) -> tuple[Path, Path]:
     return in_abs, out_abs
 
 
+# folders that hold an operating system's or a NAS box's own files (thumbnails of every photo,
+# recycle bins, indexes), never an archivist's photos
+SYSTEM_FOLDERS = frozenset(
+    {
+        "@eaDir",  # Synology: thumbnails of every photo
+        ".@__thumb",  # QNAP
+        "#recycle",
+        "#snapshot",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        ".AppleDouble",
+        ".Trashes",
+        ".Spotlight-V100",
+        ".fseventsd",
+        ".TemporaryItems",
+        ".DocumentRevisions-V100",
+        ".thumbnails",
+    }
+)
+
+
+def system_entry(name: str, folder: bool) -> bool:
+    """A folder of SYSTEM_FOLDERS or a trash (.Trash, .Trash-1000), or a macOS resource file
+    (._photo.jpg beside photo.jpg on a drive or share a Mac wrote: not a picture)."""
+    if folder:
+        return name in SYSTEM_FOLDERS or name == ".Trash" or name.startswith(".Trash-")
+    return name.startswith("._")
+
+
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     """``dst`` with the extension it is written as; where the input folder also holds a file
     of that name (scan.gif beside scan.png), the old extension stays in the name
@@ -168,15 +199,23 @@ def plan_dir(
                 plan.unsearched.append(
                     (root_p / d, "is a symbolic link to a folder (not followed)")
                 )
+        plan.passed_over += [root_p / d for d in sorted(dirs) if system_entry(d, True)]
         # a film's unfinished segments (an output tree given as input) are not films to colour
         dirs[:] = sorted(
-            d for d in dirs if not (root_p / d).is_symlink() and not d.endswith(WORK_MARK)
+            d
+            for d in dirs
+            if not (root_p / d).is_symlink()
+            and not d.endswith(WORK_MARK)
+            and not system_entry(d, True)
         )
         sidecars = {name for name in files if name.lower().endswith(SIDECAR)}
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
             if (ext not in PHOTO_EXTS and ext not in VIDEO_EXTS) or is_temp(src):
+                continue
+            if system_entry(name, False):
+                plan.passed_over.append(src)
                 continue
             if name in sidecars:  # hints for a photo, not a photo
                 continue

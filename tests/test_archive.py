@@ -503,3 +503,22 @@ def test_a_film_read_but_not_written_as_such_beside_one_of_its_output_name(tmp_p
     assert r.exit_code == 0, r.stderr
     assert _outputs(out) == {"clip.mkv", "clip.mpg.mkv"}
     assert len(read_clip(out / "clip.mpg.mkv")["pts"]) == 12
+
+
+def test_what_systems_keep_beside_photos_is_passed_over(tmp_path, tiny_ckpt):
+    """A drive a Mac wrote has a ._photo.jpg beside every photo.jpg (not a picture), a
+    Synology NAS an @eaDir of thumbnails of every photo, a Linux desktop a .Trash-1000: none is
+    coloured or counted failed; one notice says how many were passed over."""
+    root = tmp_path / "archive"
+    (root / "album" / "@eaDir" / "p000.png").mkdir(parents=True)
+    _photos(root / "album", 2)
+    (root / "album" / "._p000.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    Image.fromarray(gradient_rgb(16, 16)).save(root / "album" / "@eaDir" / "p000.png" / "THUMB.png")
+    (root / ".Trash-1000").mkdir()
+    Image.fromarray(gradient_rgb(16, 16)).save(root / ".Trash-1000" / "gone.png")
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "2 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    assert "notice: 3 system folders and files passed over" in r.stderr
+    assert _outputs(out) == {"album/p000.png", "album/p001.png"}

@@ -172,6 +172,12 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
+    if plan.passed_over:
+        n, first = len(plan.passed_over), plan.passed_over[0]
+        cc.echo(
+            f"notice: {n} system folders and files passed over (NAS thumbnails, recycle bins, "
+            f"macOS ._ files; the first: {first})"
+        )
     for path in plan.orphans:
         cc.echo(
             f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
