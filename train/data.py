@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from colorcli.archiveplan import system_entry
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import read_image
 from colorcli.options import PHOTO_EXTS
@@ -32,7 +33,7 @@ CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to le
 def _list_images(root: Path) -> list[Path]:
     out = []
     for r, dirs, files in os.walk(root):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not system_entry(d, True))  # NAS thumbnails, trash
         out += [
             Path(r) / f
             for f in sorted(files)
