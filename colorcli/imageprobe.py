@@ -42,41 +42,79 @@ class ImageInfo:
         return ()
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Classic TIFF (32-bit offsets) or BigTIFF (64-bit: scans over 4 GB, slide scanners)."""
+
+    e: str  # byte order for struct
+    big: bool
+
+    @property
+    def count(self) -> str:  # an IFD's entry count
+        return self.e + ("Q" if self.big else "H")
+
+    @property
+    def offset(self) -> str:
+        return self.e + ("Q" if self.big else "I")
+
+    @property
+    def entry(self) -> int:  # bytes per IFD entry
+        return 20 if self.big else 12
+
+
+def _layout(read: Reader, base: int) -> tuple[_Layout, int] | None:
+    """The layout and first IFD's offset of a TIFF structure at ``base``."""
+    head = read(base, 16)
+    if head[:2] not in (b"II", b"MM"):
+        return None
+    e = "<" if head[:2] == b"II" else ">"
+    (magic,) = struct.unpack_from(e + "H", head, 2)
+    if magic == 43:  # BigTIFF: offset size 8, then the first IFD's 64-bit offset
+        return _Layout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
+    return _Layout(e, False), struct.unpack_from(e + "I", head, 4)[0]
+
+
 def _tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
     """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
-    order = read(base, 2)
-    if order not in (b"II", b"MM"):
+    found = _layout(read, base)
+    if found is None:
         return {}
-    e = "<" if order == b"II" else ">"
-    (ifd,) = struct.unpack(e + "I", read(base + 4, 4))
-    count_bytes = read(base + ifd, 2)
-    if len(count_bytes) < 2:
+    lay, ifd = found
+    size = struct.calcsize(lay.count)
+    count_bytes = read(base + ifd, size)
+    if len(count_bytes) < size:
         return {}
-    (count,) = struct.unpack(e + "H", count_bytes)
-    entries = read(base + ifd + 2, 12 * count)
+    (count,) = struct.unpack(lay.count, count_bytes)
+    entries = read(base + ifd + size, lay.entry * min(count, 4096))
+    value_at = 12 if lay.big else 8
+    kinds = {3: "H", 4: "I", 16: "Q"}  # SHORT, LONG, LONG8: the value sits left in its field
     out = {}
-    for i in range(len(entries) // 12):
-        tag, typ, _n = struct.unpack_from(e + "HHI", entries, 12 * i)
-        if tag in wanted:
-            (out[tag],) = struct.unpack_from(e + ("H" if typ == 3 else "I"), entries, 12 * i + 8)
+    for i in range(len(entries) // lay.entry):
+        tag, typ = struct.unpack_from(lay.e + "HH", entries, lay.entry * i)
+        if tag in wanted and typ in kinds:
+            at = lay.entry * i + value_at
+            (out[tag],) = struct.unpack_from(lay.e + kinds[typ], entries, at)
     return out
 
 
 def _pages(read: Reader) -> int:
     """How many IFDs (pages) a TIFF chains, up to 10,000."""
-    e = "<" if read(0, 2) == b"II" else ">"
-    (pos,) = struct.unpack(e + "I", read(4, 4))
+    found = _layout(read, 0)
+    if found is None:
+        return 1
+    lay, pos = found
+    size, link = struct.calcsize(lay.count), struct.calcsize(lay.offset)
     seen: set[int] = set()
     while pos > 0 and pos not in seen and len(seen) < 10_000:
-        count_bytes = read(pos, 2)
-        if len(count_bytes) < 2:
+        count_bytes = read(pos, size)
+        if len(count_bytes) < size:
             break
         seen.add(pos)
-        (count,) = struct.unpack(e + "H", count_bytes)
-        nxt = read(pos + 2 + 12 * count, 4)
-        if len(nxt) < 4:
+        (count,) = struct.unpack(lay.count, count_bytes)
+        nxt = read(pos + size + lay.entry * count, link)
+        if len(nxt) < link:
             break
-        (pos,) = struct.unpack(e + "I", nxt)
+        (pos,) = struct.unpack(lay.offset, nxt)
     return max(1, len(seen))
 
 
@@ -211,7 +249,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                     e = ">" if buf[:4] == b"SDPX" else "<"
                     w, h = struct.unpack_from(e + "II", buf, 772)
                     return ImageInfo("dpx", w, h, 1, buf[803] or 10)
-                if buf[:4] in (b"II*\x00", b"MM\x00*"):
+                if buf[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
                     return _probe_tiff(f)
                 if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
                     return _probe_jp2(buf)
