@@ -53,7 +53,9 @@ def _video_packets(
             continue
         path = work.segment(seg.index)
         try:
-            shift = _offset(path, plan.pts[seg.first] * time_base)
+            # a record from before first_pts was kept: the plan's first frame
+            first = work.read_record(seg.index).get("first_pts", plan.pts[seg.first])
+            shift = _offset(path, first * time_base)
             c = av.open(str(path))
         except av.error.FFmpegError as e:
             raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e

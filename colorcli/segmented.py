@@ -103,6 +103,7 @@ class _SegmentWriter:
         self.finisher: threading.Thread | None = None
         self.error: BaseException | None = None
         self.bad_packets = 0  # of the reader's, while this segment was being decoded
+        self.first_pts: int | None = None  # the input time of the first frame written
 
     @property
     def end(self) -> int:
@@ -111,6 +112,8 @@ class _SegmentWriter:
     def put(self, c) -> None:
         if self.w.error is not None:
             raise self.w.error
+        if self.first_pts is None:
+            self.first_pts = int(c.pts)
         self.w.put(("frame", c.pts, c.payload, c.ab))
 
     def _finish(self) -> None:
@@ -121,7 +124,11 @@ class _SegmentWriter:
             else:  # no frame of it decoded: its record says so, and the join passes it by
                 with contextlib.suppress(FileNotFoundError):
                     self.tmp.unlink()
+            # where its first frame belongs: not the plan's first frame where that one did not
+            # decode (a recording that starts mid-GOP; damage at the segment's start)
             record = {"frames": self.w.encoded, "bad_packets": self.bad_packets}
+            if self.first_pts is not None:
+                record["first_pts"] = self.first_pts
             write_bytes_atomic(self.work.record(self.seg.index), json.dumps(record).encode())
         except BaseException as e:
             self.error = e
@@ -310,7 +317,8 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         notices = join_segments(
             job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
         )
-        lost, promised = job.account(written, plan.pts)
+        leading = plan.keyframes[0] if plan.keyframes else 0  # frames before the first key
+        lost, promised = job.account(written, plan.pts, leading)
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         commit(tmp, final, job.overwrite)
         work.remove()

@@ -96,21 +96,25 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
-    def lost(self, decoded: int, pts: Sequence[int]) -> int:
+    def lost(self, decoded: int, pts: Sequence[int], leading: int = 0) -> int:
         """Frames of the whole file that did not decode (0 for a --start/--end section).
         With a count in the container: that count minus the ``decoded``. Without one,
         duration times frame rate is no count for a film of variable frame rate; what is
         missing is read from ``pts``, those of the frames the file holds (see
-        :func:`missing_frames`), plus any of them that did not decode."""
+        :func:`missing_frames`), plus any of them that did not decode. ``leading``: how many
+        of ``pts`` come before the first keyframe (a recording that starts mid-GOP, as
+        broadcast captures do): nobody can decode those, and they are not counted lost (where
+        some did decode, as many lost frames after them may go uncounted)."""
         if self.opts.start is not None or self.opts.end is not None:
             return 0
         if self.info.frames:
             return max(0, self.info.frames - decoded)
-        return missing_frames(pts, self.info) + max(0, len(pts) - decoded)
+        held = pts[leading:]  # the film from its first keyframe on
+        return missing_frames(held, self.info) + max(0, len(held) - decoded)
 
-    def account(self, decoded: int, pts: Sequence[int]) -> tuple[int, int]:
+    def account(self, decoded: int, pts: Sequence[int], leading: int = 0) -> tuple[int, int]:
         """(frames lost, frames the file should hold) once the film is read."""
-        lost = self.lost(decoded, pts)
+        lost = self.lost(decoded, pts, leading)
         return lost, (self.promised if self.info.frames or lost == 0 else decoded + lost)
 
     def damage(self, decoded: int, lost: int, promised: int, bad_packets: int) -> Notice | None:

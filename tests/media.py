@@ -60,6 +60,8 @@ def make_clip(
                 }
         if gop is not None:  # a keyframe every ``gop`` frames (ultrafast places none at cuts)
             v.codec_context.gop_size = gop
+        if bframes and codec != "libx264":
+            v.codec_context.max_b_frames = bframes
         tb = time_base or Fraction(1, rate * 100)
         v.time_base = tb
         v.codec_context.time_base = tb

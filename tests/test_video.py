@@ -278,6 +278,30 @@ def test_sound_that_outlasts_the_pictures_is_kept_and_is_no_damage(
         assert max((p.pts or 0) * s.time_base for p in c.demux(s) if p.size) > 2.5
 
 
+@pytest.mark.parametrize("segments", [1, 0])
+def test_a_capture_that_starts_mid_gop_keeps_its_timing(tmp_path, colorizer, segments):
+    """A broadcast recording starts wherever the tuner was: its first frames need a keyframe
+    it never got, and nobody can decode them. They are not called lost, and the rest keep
+    their times (with segments the first segment was shifted 10 frames early: the join put
+    its first frame where the plan's first, undecodable, frame was)."""
+    whole = make_clip(tmp_path / "whole.ts", n=60, codec="mpeg2video", gop=12, bframes=2,
+                      time_base=Fraction(1, 25), audio=None)  # fmt: skip
+    src = tmp_path / "capture.ts"
+    with av.open(str(whole)) as i, av.open(str(src), "w", format="mpegts") as o:
+        vo = o.add_stream_from_template(i.streams.video[0])
+        for n, p in enumerate(p for p in i.demux(i.streams.video[0]) if p.size):
+            if n >= 5:  # the tuner came in here
+                p.stream = vo
+                o.mux(p)
+    a = read_clip(src)
+    assert 40 < len(a["pts"]) < 56  # some frames cannot be decoded
+    dst = tmp_path / "out.ts"
+    events = _colorize(colorizer, src, dst, segment_seconds=segments)
+    assert not [e.message for e in events if isinstance(e, Notice) and "damaged" in e.message]
+    b = read_clip(dst)
+    assert [p * b["time_base"] for p in b["pts"]] == [p * a["time_base"] for p in a["pts"]]
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
