@@ -95,6 +95,7 @@ class FilmReader(Worker):
         self.src, self.inp, self.info, self.opts = src, inp, info, opts
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
+        self.rescaled = array("q")  # the pts of frames of another size, scaled to the film's
         self.seen = array("q")  # the pts of every frame handed out
         self.seek_pts: int | None = None
         self.first_pts: int | None = None
@@ -132,23 +133,28 @@ class FilmReader(Worker):
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Frames whose time is behind one already handed out: a straggler the decoder lets
         out after damage, behind frames already out, has no place left in the film."""
-        for pts, arr in timed:
+        for pts, (arr, scaled) in timed:
             if self._last is not None and pts <= self._last:
                 self.bad_packets += 1
                 continue
             self._last = pts
+            if scaled:
+                self.rescaled.append(pts)
             yield pts, arr
 
-    def _array(self, frame: av.VideoFrame) -> np.ndarray:
+    def _array(self, frame: av.VideoFrame) -> tuple[np.ndarray, bool]:
+        """The frame as the colourer takes it, and whether it was scaled to the film's size."""
+        scaled = False
         size = (self.info.width, self.info.height)
         if (frame.width, frame.height) != size:
             # the picture changes size mid-film (a broadcast switching format): scaled to
             # the film's first size, as ffmpeg does
             frame = frame.reformat(width=size[0], height=size[1], format=self.frame_format)
+            scaled = True
         elif frame.format.name != self.frame_format:
             frame = frame.reformat(format=self.frame_format)
         # the luma plane itself, no copy: chroma of a gray film is unused
-        return plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()
+        return (plane_view(frame.planes[0]) if self.luma_only else frame.to_ndarray()), scaled
 
     def _seek(self, vin, target: int) -> None:
         """Seek so that decoding starts at a keyframe at or before ``target`` (a pts). Some

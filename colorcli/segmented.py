@@ -103,6 +103,7 @@ class _SegmentWriter:
         self.finisher: threading.Thread | None = None
         self.error: BaseException | None = None
         self.bad_packets = 0  # of the reader's, while this segment was being decoded
+        self.rescaled = 0  # its frames of another size, scaled (counted at the finish)
         self.first_pts: int | None = None  # the input time of the first frame written
 
     @property
@@ -127,6 +128,7 @@ class _SegmentWriter:
             # where its first frame belongs: not the plan's first frame where that one did not
             # decode (a recording that starts mid-GOP; damage at the segment's start)
             record = {"frames": self.w.encoded, "bad_packets": self.bad_packets}
+            record["rescaled"] = self.rescaled
             if self.first_pts is not None:
                 record["first_pts"] = self.first_pts
             write_bytes_atomic(self.work.record(self.seg.index), json.dumps(record).encode())
@@ -214,6 +216,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
                 current, halted = _route(flushed, current, plan, work, mine, open_writer, reader)
             if not halted:  # a halted stretch finished its last segment at the boundary
                 current.bad_packets = reader.bad_packets - current.bad_start
+                current.rescaled = _rescaled_in(reader, plan, current.seg)
                 current.finish_async()
             for w in writers:
                 w.wait()
@@ -230,6 +233,13 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     return True
 
 
+def _rescaled_in(reader, plan, seg: Segment) -> int:
+    """How many of the segment's frames were of another size (the reader records their pts,
+    rising; every frame of the segment has been decoded by the time it finishes)."""
+    lo, hi = plan.pts[seg.first], plan.pts[seg.first + seg.count - 1]
+    return bisect.bisect_right(reader.rescaled, hi) - bisect.bisect_left(reader.rescaled, lo)
+
+
 def _route(ready, current, plan, work, mine, open_writer, reader):
     """Send coloured frames to their segment's encoder, opening the next at each boundary;
     (the encoder now in use, whether the stretch ends: the next segment is not ours to do)."""
@@ -238,6 +248,7 @@ def _route(ready, current, plan, work, mine, open_writer, reader):
             continue  # warm-up: coloured for the state it leaves, not written
         while c.index >= current.end:
             current.bad_packets = reader.bad_packets - current.bad_start
+            current.rescaled = _rescaled_in(reader, plan, current.seg)
             current.finish_async()
             nxt = current.seg.index + 1
             claim = Claim(work.segment(nxt), make_folder=False) if nxt in mine else None
@@ -328,6 +339,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         claim.release()
     for n in notices:
         yield Notice(n)
+    rescaled = sum(r.get("rescaled", 0) for r in records)
+    if rescaled:
+        yield Notice(job.rescaled_notice(rescaled))
     damage = job.damage(written, lost, promised, bad)
     if damage is not None:
         yield damage

@@ -117,6 +117,11 @@ class VideoJob:
         lost = self.lost(decoded, pts, leading)
         return lost, (self.promised if self.info.frames or lost == 0 else decoded + lost)
 
+    def rescaled_notice(self, frames: int) -> str:
+        """What to say of ``frames`` frames of another size, scaled to the film's."""
+        size = f"{self.info.width}x{self.info.height}"
+        return f"{self.src}: the picture changes size: {frames} frames scaled to {size}, its first size"
+
     def damage(self, decoded: int, lost: int, promised: int, bad_packets: int) -> Notice | None:
         """The notice for an input that lost frames or packets, or None."""
         if not (lost or bad_packets):
@@ -293,6 +298,8 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.sink is None:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
+    if reader.rescaled:
+        yield Notice(job.rescaled_notice(len(reader.rescaled)))
     damage = job.damage(reader.decoded, lost, promised, reader.bad_packets)
     if damage is not None:
         yield damage

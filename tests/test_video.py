@@ -596,6 +596,7 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     assert r.exit_code == 0, r.stderr
     out = read_clip(dst)
     assert (out["width"], out["height"]) == (64, 48) and len(out["frames"]) >= 99
+    assert "the picture changes size: 50 frames scaled to 64x48, its first size" in r.stderr
     assert np.ptp([f.mean() for f in out["frames"][60:]]) > 0  # the second part's pictures
     b = make_clip(tmp_path / "b.ts", n=50, size=(48, 64), **kw)  # its times restart at 0
     (tmp_path / "joined.ts").write_bytes(a + b.read_bytes())
