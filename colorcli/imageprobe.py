@@ -33,12 +33,15 @@ class ImageInfo:
     # range (12-bit JPEG 2000 as 0..4095, a binary Netpbm's maxval); 0: full range
     top: int = 0
     pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
+    frames: int = 1  # an animated GIF's frame count (the first frame is the one read)
 
     @property
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
         if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
             return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
+        if self.frames > 1:
+            return (f"an animation of {self.frames} frames: only the first is coloured",)
         return ()
 
 
@@ -155,6 +158,38 @@ def _probe_jp2(buf: bytes) -> ImageInfo:
     return ImageInfo("jp2", w, h, bits=bits, top=(1 << bits) - 1 if 8 < bits < 16 else 0)
 
 
+_GIF_READ = 64 << 20  # bytes of a GIF walked to count its frames
+
+
+def _gif_frames(data: bytes) -> int:
+    """How many images a GIF holds (an animation's frames): its blocks walked, their
+    sub-blocks skipped by their lengths."""
+
+    def skip_sub_blocks(pos: int) -> int:
+        while pos < len(data):
+            n = data[pos]
+            pos += 1 + n
+            if n == 0:
+                break
+        return pos
+
+    pos, frames = 13, 0
+    if data[10] & 0x80:  # a global colour table
+        pos += 3 * (2 << (data[10] & 7))
+    while pos < len(data):
+        kind = data[pos]
+        if kind == 0x21:  # an extension: its label, then sub-blocks
+            pos = skip_sub_blocks(pos + 2)
+        elif kind == 0x2C and pos + 10 <= len(data):  # an image
+            frames += 1
+            flags = data[pos + 9]
+            pos += 10 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+            pos = skip_sub_blocks(pos + 1)  # the LZW code size, then the data
+        else:  # the trailer, or something this walk cannot follow
+            break
+    return max(frames, 1)
+
+
 def _probe_pnm(buf: bytes) -> ImageInfo:
     """Netpbm (P1 to P6: what SANE's scanimage writes): size and maxval from the text
     header. OpenCV stretches an ASCII file's samples of maxval under 256 itself, not
@@ -253,9 +288,10 @@ def probe_image(path: Path | str) -> ImageInfo:
                     return _probe_tiff(f)
                 if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
                     return _probe_jp2(buf)
-                if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 10:
+                if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
                     w, h = struct.unpack_from("<HH", buf, 6)
-                    return ImageInfo("gif", w, h)
+                    f.seek(0)
+                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
                 if (
                     len(buf) > 2
                     and buf[:1] == b"P"

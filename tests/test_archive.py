@@ -466,7 +466,8 @@ def _netpbm(path: Path, magic: str, maxval: int, gray: np.ndarray) -> Path:
 
 def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt):
     """Netpbm from a scanner (16-bit, odd maxvals, ASCII) and GIFs from an old web archive
-    are coloured into .png (GIF's 256 colours would lose the shades) at their own lightness;
+    are coloured into .png (GIF's 256 colours would lose the shades) at their own lightness
+    (an animation's first frame, with a notice);
     a BigTIFF (a slide scanner's, 64-bit offsets) is read like any TIFF."""
     root = tmp_path / "scans"
     root.mkdir()
@@ -475,13 +476,15 @@ def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt
     _netpbm(root / "twelve.pgm", "P5", 4095, np.rint(x * 4095))
     _netpbm(root / "hundred.pgm", "P5", 100, np.rint(x * 100))
     _netpbm(root / "ascii.pgm", "P2", 100, np.rint(x * 100))
-    Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "web.gif")
+    frames = [Image.fromarray(np.rint(x * 255 - i).astype(np.uint8)) for i in range(3)]
+    frames[0].save(root / "web.gif", save_all=True, append_images=frames[1:], duration=100)
     Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "twelve.png")  # the same name
     Image.fromarray(np.rint(x * 255).astype(np.uint8)).save(root / "slide.tif", big_tiff=True)
     out = tmp_path / "out"
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     assert "7 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    assert "web.gif: an animation of 3 frames: only the first is coloured" in r.stderr
     names = {"sane16", "twelve", "hundred", "ascii", "web"}
     assert _outputs(out) == {f"{n}.png" for n in names} | {"twelve.pgm.png", "slide.tif"}
     assert read_image(out / "slide.tif").pixels.shape == (64, 96, 3)  # a BigTIFF
