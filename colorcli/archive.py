@@ -24,7 +24,6 @@ from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages
-from colorcli.photometa import read_meta
 
 
 @dataclass(frozen=True)
@@ -113,8 +112,8 @@ def colorize_jobs(
         for i, (job, im, claim, guide) in enumerate(pending):
             try:
                 rgb = outs[i] if outs is not None else one(im, guide)
-                meta = read_meta(job.src)  # the scan's dpi, EXIF, XMP, text: carried over
-                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, meta)
+                # the scan's dpi, EXIF, XMP, text: carried over
+                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, im.meta)
                 notes = tuple(f"{job.src}: {n}" for n in im.info.notices)
                 notes += guide.notices if guide else ()
                 yield FileResult(job, "done", notices=notes)

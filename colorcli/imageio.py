@@ -4,16 +4,17 @@ EXIF orientation, encode. No models here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
+from colorcli.icc import parse, to_srgb
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
-from colorcli.photometa import Meta, apply_meta, tiff_params
+from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
 
 SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
 ALPHA = {"png", "tiff", "webp", "jp2"}
@@ -25,11 +26,14 @@ class Image:
     """A decoded, upright image.
 
     pixels: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. alpha: (H, W) of the same dtype or None.
+    meta: what the file says about itself (``colorcli.photometa``), read with its pixels: its
+    colour profile is already followed, the rest is for the coloured copy to carry.
     """
 
     pixels: np.ndarray
     alpha: np.ndarray | None
     info: ImageInfo
+    meta: Meta = field(default_factory=Meta)
 
     @property
     def rgb(self) -> np.ndarray:
@@ -98,20 +102,15 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
-    return _follow_profile(_from_cv(a, path, info), path)
+    return _follow_profile(_from_cv(a, path, info), read_meta(path))
 
 
-def _follow_profile(img: Image, path: Path) -> Image:
-    """The pixels re-encoded as sRGB where the file embeds a colour profile that says they
-    are something else (``colorcli.icc``); the same Image otherwise."""
-    from colorcli.icc import parse, to_srgb
-    from colorcli.photometa import read_meta
-
-    icc = read_meta(path).icc
-    profile = parse(icc) if icc else None
-    if profile is None:
-        return img
-    return Image(to_srgb(img.pixels, profile), img.alpha, img.info)
+def _follow_profile(img: Image, meta: Meta) -> Image:
+    """``img`` with its file's ``meta``, its pixels re-encoded as sRGB where the file embeds
+    a colour profile that says they are something else (``colorcli.icc``)."""
+    profile = parse(meta.icc) if meta.icc else None
+    pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
+    return Image(pixels, img.alpha, img.info, meta)
 
 
 def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
@@ -142,7 +141,8 @@ def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[I
             path,
             f"refused: its {len(pages)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
         )
-    return [_follow_profile(_from_cv(p, path, info), path) for p in pages]
+    meta = read_meta(path)
+    return [_follow_profile(_from_cv(p, path, info), meta) for p in pages]
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
@@ -205,8 +205,8 @@ def encode_image(
 
     16-bit is kept for png, tiff, dpx and jp2 and reduced to 8-bit elsewhere (dpx keeps 10
     bits where ``bits`` says the source had them); alpha is kept for png, tiff, webp and jp2
-    and dropped for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where the format
-    takes it (``colorcli.photometa``).
+    and dropped for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where
+    the format takes it (``colorcli.photometa``).
     """
     import cv2
 

@@ -9,7 +9,7 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
-from colorcli.photometa import Meta, read_meta, tiff_params
+from colorcli.photometa import Meta, tiff_params
 
 
 def colorize_pages(
@@ -24,14 +24,15 @@ def colorize_pages(
     renamed: never half an album under its name); returns the page count. Each page is
     coloured on its own, after ``reference`` if given. MediaError names a file at fault."""
     coloured = []
-    for page in read_pages(src, max_pixels):
+    pages = read_pages(src, max_pixels)
+    for page in pages:
         if reference is not None:
             rgb = colorizer.colorize_like(page.pixels, reference)
         else:
             rgb = colorizer.colorize(page.pixels)
         coloured.append((rgb, page.alpha))
     try:
-        data = encode_pages(coloured, read_meta(src))
+        data = encode_pages(coloured, pages[0].meta)
         write_bytes_atomic(dst, data, overwrite=overwrite)
     except FileExistsError as e:
         raise MediaError(dst, "exists already (use --overwrite)") from e

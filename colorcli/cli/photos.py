@@ -47,7 +47,6 @@ def image_cmd(
     from colorcli.imageio import read_image, write_image
     from colorcli.options import IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
-    from colorcli.photometa import read_meta
 
     parsed = points  # (x, y, rgb), checked by click before any work
 
@@ -79,8 +78,8 @@ def image_cmd(
             rgb = colorizer.colorize(img.pixels, guide)
         for note in img.info.notices:
             cc.echo(f"notice: {src}: {note}")
-        meta = read_meta(src)  # the scan's dpi, EXIF, XMP, text: carried over
-        write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=meta)
+        # the scan's dpi, EXIF, XMP, text: carried over
+        write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
     if not quiet:
         cc.echo(
             f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"
