@@ -102,6 +102,7 @@ class _SegmentWriter:
         )
         self.finisher: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.bad_start = 0  # the reader's undecodable packets when this segment opened
         self.bad_packets = 0  # of the reader's, while this segment was being decoded
         self.rescaled = 0  # its frames of another size, scaled (counted at the finish)
         self.first_pts: int | None = None  # the input time of the first frame written
@@ -125,11 +126,14 @@ class _SegmentWriter:
             else:  # no frame of it decoded: its record says so, and the join passes it by
                 with contextlib.suppress(FileNotFoundError):
                     self.tmp.unlink()
-            # where its first frame belongs: not the plan's first frame where that one did not
-            # decode (a recording that starts mid-GOP; damage at the segment's start)
-            record = {"frames": self.w.encoded, "bad_packets": self.bad_packets}
-            record["rescaled"] = self.rescaled
+            record = {
+                "frames": self.w.encoded,
+                "bad_packets": self.bad_packets,
+                "rescaled": self.rescaled,
+            }
             if self.first_pts is not None:
+                # where its first frame belongs: not the plan's first frame where that one did
+                # not decode (a recording that starts mid-GOP; damage at the segment's start)
                 record["first_pts"] = self.first_pts
             write_bytes_atomic(self.work.record(self.seg.index), json.dumps(record).encode())
         except BaseException as e:
@@ -138,7 +142,10 @@ class _SegmentWriter:
         finally:
             self.claim.release()
 
-    def finish_async(self) -> None:
+    def finish_async(self, reader, plan: Plan) -> None:
+        """Finish on a thread of its own, with what the reader met while decoding it."""
+        self.bad_packets = reader.bad_packets - self.bad_start
+        self.rescaled = _rescaled_in(reader, plan, self.seg)
         self.finisher = threading.Thread(target=self._finish, name="colorcli-segment", daemon=True)
         self.finisher.start()
 
@@ -215,9 +222,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
                 flushed = colourer.flush()
                 current, halted = _route(flushed, current, plan, work, mine, open_writer, reader)
             if not halted:  # a halted stretch finished its last segment at the boundary
-                current.bad_packets = reader.bad_packets - current.bad_start
-                current.rescaled = _rescaled_in(reader, plan, current.seg)
-                current.finish_async()
+                current.finish_async(reader, plan)
             for w in writers:
                 w.wait()
         finally:
@@ -247,9 +252,7 @@ def _route(ready, current, plan, work, mine, open_writer, reader):
         if c.index < current.seg.first:
             continue  # warm-up: coloured for the state it leaves, not written
         while c.index >= current.end:
-            current.bad_packets = reader.bad_packets - current.bad_start
-            current.rescaled = _rescaled_in(reader, plan, current.seg)
-            current.finish_async()
+            current.finish_async(reader, plan)
             nxt = current.seg.index + 1
             claim = Claim(work.segment(nxt), make_folder=False) if nxt in mine else None
             if claim is None or not claim.acquire() or work.done(nxt):
