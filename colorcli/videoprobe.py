@@ -199,10 +199,9 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     rotation = int(frames[0].rotation or 0)
                     interlaced = bool(frames[0].interlaced_frame)
                     break
-    tagged = _tagged_duration(v)
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
-    elif tagged is not None:  # Matroska: the film's own length, not its longer sound's
+    elif (tagged := _tagged_duration(v)) is not None:  # Matroska: the film's own length
         dur = tagged
         start = float((v.start_time or 0) * v.time_base) if v.time_base else 0.0
     else:
