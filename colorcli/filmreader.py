@@ -95,6 +95,7 @@ class FilmReader(Worker):
         self.src, self.inp, self.info, self.opts = src, inp, info, opts
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
+        self.discarded = 0  # packets the container marks as not shown (an MP4's edit list)
         self.rescaled = array("q")  # the pts of frames of another size, scaled to the film's
         self.seen = array("q")  # the pts of every frame handed out
         self.seek_pts: int | None = None
@@ -194,6 +195,8 @@ class FilmReader(Worker):
                     if self._finished:
                         continue
                     last_dts = check_continuous(self.src, packet, last_dts)
+                    if packet.size and packet.is_discard:
+                        self.discarded += 1
                     if not self._hand_out(self._in_order(self._frames(packet)), end):
                         return
                 elif packet.dts is not None and self._in_range(

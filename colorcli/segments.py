@@ -42,11 +42,14 @@ class Segment:
 @dataclass(frozen=True)
 class Plan:
     """pts: every frame's pts in presentation order (the --start/--end range only), in the
-    stream's time_base; keyframes: indices into ``pts`` of the keyframes; segments."""
+    stream's time_base; keyframes: indices into ``pts`` of the keyframes; segments;
+    discarded: packets the container marks as not shown (an MP4 trimmed by its edit list
+    inside a GOP keeps the frames before the cut, for decoding only), in no segment."""
 
     pts: list[int]
     keyframes: list[int]
     segments: list[Segment]
+    discarded: int = 0
 
     def warm_start(self, seg: Segment, every: int) -> int:
         """The frame a cold run starts colouring at, to warm up before ``seg``: enough frames
@@ -64,12 +67,14 @@ class Plan:
             "pts": self.pts,
             "keyframes": self.keyframes,
             "segments": [[s.first, s.count] for s in self.segments],
+            "discarded": self.discarded,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plan:
         segs = [Segment(i, int(a), int(b)) for i, (a, b) in enumerate(d["segments"])]
-        return cls([int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]], segs)
+        pts, keys = [int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]]
+        return cls(pts, keys, segs, int(d.get("discarded", 0)))
 
 
 def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
@@ -77,13 +82,16 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
     range into segments of about ``opts.segment_seconds`` each (see the module's docstring)."""
     seconds, start, end = opts.segment_seconds or float("inf"), opts.start, opts.end
     frames: list[tuple[int, bool]] = []
+    discarded = 0
     try:
         with open_input(src, opts.rate) as c:
             v = film_stream(c)
             last = None
             for p in demux(c, v):
                 last = check_continuous(src, p, last)
-                if p.pts is not None and p.size:
+                if p.size and p.is_discard:
+                    discarded += 1
+                elif p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))
     except av.error.FFmpegError as e:
         raise MediaError(src, f"cannot plan segments: {e}") from e
@@ -108,7 +116,7 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
             nxt = n  # what would be left is a sliver: it joins this segment
         segs.append(Segment(len(segs), first, nxt - first))
         first = nxt
-    return Plan(pts, keys, segs)
+    return Plan(pts, keys, segs, discarded)
 
 
 class WorkFolder:

@@ -96,7 +96,7 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
-    def lost(self, decoded: int, pts: Sequence[int], leading: int = 0) -> int:
+    def lost(self, decoded: int, pts: Sequence[int], leading: int = 0, discarded: int = 0) -> int:
         """Frames of the whole file that did not decode (0 for a --start/--end section).
         With a count in the container: that count minus the ``decoded``. Without one,
         duration times frame rate is no count for a film of variable frame rate; what is
@@ -104,18 +104,23 @@ class VideoJob:
         :func:`missing_frames`), plus any of them that did not decode. ``leading``: how many
         of ``pts`` come before the first keyframe (a recording that starts mid-GOP, as
         broadcast captures do): nobody can decode those, and they are not counted lost (where
-        some did decode, as many lost frames after them may go uncounted)."""
+        some did decode, as many lost frames after them may go uncounted). ``discarded``:
+        frames the container counts but marks as not shown (an MP4's edit list), never lost."""
         if self.opts.start is not None or self.opts.end is not None:
             return 0
         if self.info.frames:
-            return max(0, self.info.frames - decoded)
+            return max(0, self.info.frames - discarded - decoded)
         held = pts[leading:]  # the film from its first keyframe on
         return missing_frames(held, self.info) + max(0, len(held) - decoded)
 
-    def account(self, decoded: int, pts: Sequence[int], leading: int = 0) -> tuple[int, int]:
+    def account(
+        self, decoded: int, pts: Sequence[int], leading: int = 0, discarded: int = 0
+    ) -> tuple[int, int]:
         """(frames lost, frames the file should hold) once the film is read."""
-        lost = self.lost(decoded, pts, leading)
-        return lost, (self.promised if self.info.frames or lost == 0 else decoded + lost)
+        lost = self.lost(decoded, pts, leading, discarded)
+        if self.info.frames:
+            return lost, self.promised - discarded
+        return lost, (self.promised if lost == 0 else decoded + lost)
 
     def rescaled_notice(self, frames: int) -> str:
         """What to say of ``frames`` frames of another size, scaled to the film's."""
@@ -290,7 +295,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                     "no video frames could be decoded"
                     + (" in the --start/--end range" if opts.start or opts.end else ""),
                 )
-            lost, promised = job.account(reader.decoded, reader.seen)
+            lost, promised = job.account(reader.decoded, reader.seen, 0, reader.discarded)
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             if job.sink is None:
                 commit(tmp, final, job.overwrite)

@@ -302,6 +302,30 @@ def test_a_capture_that_starts_mid_gop_keeps_its_timing(tmp_path, colorizer, seg
     assert [p * b["time_base"] for p in b["pts"]] == [p * a["time_base"] for p in a["pts"]]
 
 
+@pytest.mark.parametrize("segments", [1, 0])
+def test_an_mp4_trimmed_inside_a_gop_is_not_called_damaged(tmp_path, colorizer, segments):
+    """An MP4 cut without re-encoding (ffmpeg -ss X -c copy, a phone's trim) keeps the
+    frames from the keyframe before the cut, for decoding, and its edit list hides them: the
+    container counts them, the decoder lets none out. They were counted lost ("input is
+    damaged: 7 of 60 lost"; in a dir run, set aside as .damaged)."""
+    whole = make_clip(tmp_path / "whole.mp4", n=60, gop=25, bframes=2, audio=None)
+    src = tmp_path / "trimmed.mp4"
+    with av.open(str(whole)) as i, av.open(str(src), "w") as o:
+        vo = o.add_stream_from_template(i.streams.video[0])
+        packets = [p for p in i.demux(i.streams.video[0]) if p.size]
+        cut = sorted(p.pts for p in packets)[7]  # the cut: frame 7, inside the first GOP
+        for p in packets:  # the frames before it keep negative times: the edit list hides them
+            p.pts, p.dts, p.stream = p.pts - cut, p.dts - cut, vo
+            o.mux(p)
+    a = read_clip(src)
+    assert len(a["pts"]) == 53
+    dst = tmp_path / "out.mp4"
+    events = _colorize(colorizer, src, dst, segment_seconds=segments)
+    assert not [e.message for e in events if isinstance(e, Notice) and "damaged" in e.message]
+    b = read_clip(dst)
+    assert [p * b["time_base"] for p in b["pts"]] == [p * a["time_base"] for p in a["pts"]]
+
+
 def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
     src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
     events = _colorize(colorizer, src, tmp_path / "out.mp4")
