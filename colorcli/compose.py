@@ -8,6 +8,7 @@ takes the Y'CbCr route (:class:`Yuv420Route`), which never makes full-resolution
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import av
@@ -29,14 +30,40 @@ SPACE_CODE = {"bt709": 1, "bt601": 6, "bt2020": 9}
 _SWS_NAME = {"bt709": "ITU709", "bt601": "ITU601", "bt2020": "BT2020"}
 
 
+# full-resolution work is done this many pixels at a time: a 100-megapixel scan took 7 GB
+# at once (its L*, ab and Lab as whole float images), in strips it takes its input and output
+STRIP_PIXELS = 1 << 22
+
+
+def _strips(h: int, w: int) -> range:
+    """Starting rows of strips of about ``STRIP_PIXELS`` pixels."""
+    return range(0, h, max(1, STRIP_PIXELS // max(w, 1)))
+
+
+@functools.cache
+def _gray_l_table(dtype: str) -> np.ndarray:
+    """L* of every code value of a gray image (R = G = B) of ``dtype`` (uint8 or uint16)."""
+    codes = np.arange(np.iinfo(dtype).max + 1, dtype=dtype)
+    return rgb_to_l(np.repeat(codes[:, None], 3, axis=1))
+
+
 def lightness(image: np.ndarray) -> np.ndarray:
     """L* of an image. image: (H, W) or (H, W, 3) RGB, uint8 / uint16 / float in [0, 1].
-    Returns (H, W) float32 in [0, 100]."""
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    if image.ndim != 3 or image.shape[2] != 3:
+    Returns (H, W) float32 in [0, 100]. Gray of 8 or 16 bits is looked up by code value;
+    the rest is converted a strip at a time (no full-size float RGB or Lab)."""
+    if image.ndim == 2 and image.dtype in (np.uint8, np.uint16):
+        return _gray_l_table(image.dtype.name)[image]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
         raise ValueError(f"expected (H, W) or (H, W, 3) image, got shape {image.shape}")
-    return rgb_to_l(image)
+    h, w = image.shape[:2]
+    out = np.empty((h, w), np.float32)
+    step = _strips(h, w).step
+    for r in _strips(h, w):
+        part = image[r : r + step]
+        if part.ndim == 2:
+            part = np.repeat(part[..., None], 3, axis=-1)
+        out[r : r + step] = rgb_to_l(part)
+    return out
 
 
 def shrink_l(l_full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -52,21 +79,53 @@ def upsample_ab(ab_small: np.ndarray, h: int, w: int) -> np.ndarray:
     return ab.reshape(h, w, 2)  # cv2 drops a trailing axis of size 1 on 1-pixel edges
 
 
+class _AbRows:
+    """Rows of ``ab_small`` resized bilinearly to (h, w), as :func:`upsample_ab` gives them
+    (cv2's mapping: row y samples (y + 0.5) * h' / h - 0.5, clamped at the edges), made a
+    strip at a time: the width is resized once, each strip's rows are blended from it. A
+    picture of one strip (a film's frame) is resized whole, by cv2, which is faster."""
+
+    def __init__(self, ab_small: np.ndarray, h: int, w: int) -> None:
+        self.whole = upsample_ab(ab_small, h, w) if h * w <= STRIP_PIXELS else None
+        if self.whole is not None:
+            return
+        hs = ab_small.shape[0]
+        self.wide = upsample_ab(ab_small, hs, w)  # (h', w, 2): full width, the net's rows
+        y = (np.arange(h, dtype=np.float64) + 0.5) * (hs / h) - 0.5
+        y = np.clip(y, 0, hs - 1)
+        self.lo = np.floor(y).astype(np.intp)
+        self.hi = np.minimum(self.lo + 1, hs - 1)
+        self.frac = (y - self.lo).astype(np.float32)[:, None, None]
+
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        if self.whole is not None:
+            return self.whole[r0:r1]
+        f = self.frac[r0:r1]
+        lo, hi = self.wide[self.lo[r0:r1]], self.wide[self.hi[r0:r1]]
+        return lo + (hi - lo) * f
+
+
 def compose_rgb(l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.uint8) -> np.ndarray:
-    """Join full-resolution L with upsampled ab.
+    """Join full-resolution L with upsampled ab, a strip at a time.
 
     l_full: (H, W) float32 L*. ab_small: (h, w, 2) float32. Returns (H, W, 3) RGB of
     ``dtype`` (uint8, uint16 or float32 in [0, 1]); its L* equals l_full within quantization.
     """
     h, w = l_full.shape
-    ab = upsample_ab(ab_small, h, w)
-    if dtype == np.uint8:
-        return compose_rgb8(l_full, ab, 1.0)
-    lab = np.empty((h, w, 3), np.float32)
-    lab[..., 0] = l_full
-    lab[..., 1:] = ab
-    rgb = lab_to_rgb(lab)
-    return np.rint(rgb * 65535.0).astype(np.uint16) if dtype == np.uint16 else rgb
+    dtype = np.dtype(dtype)
+    out = np.empty((h, w, 3), dtype if dtype in (np.uint8, np.uint16) else np.float32)
+    ab_rows, step = _AbRows(ab_small, h, w), _strips(h, w).step
+    for r in _strips(h, w):
+        lum, ab = l_full[r : r + step], ab_rows.rows(r, min(h, r + step))
+        if dtype == np.uint8:
+            out[r : r + step] = compose_rgb8(lum, ab, 1.0)
+            continue
+        rgb = lab_to_rgb(np.concatenate([lum[..., None], ab], axis=-1))
+        if dtype == np.uint16:
+            out[r : r + step] = np.rint(rgb * 65535.0)
+        else:
+            out[r : r + step] = rgb
+    return out
 
 
 def plane_view(plane) -> np.ndarray:

@@ -37,6 +37,33 @@ def test_sixteen_bit_stays_sixteen_bit(colorizer):
     assert np.abs(_l(out) - _l(img)).max() <= 1.0
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_large_scan_is_coloured_in_strips_as_it_would_be_whole(colorizer, monkeypatch, dtype):
+    """Full-resolution work goes a strip at a time, so that a 100-megapixel scan fits in
+    memory (it took 7 GB); the result is the one a single pass gives, and the float work
+    beside the output stays a fraction of a whole image's (a whole pass holds its L*, ab,
+    Lab and float RGB: 14 bytes a pixel and more)."""
+    import tracemalloc
+
+    import colorcli.compose as compose
+
+    img = (gradient_rgb(600, 450)[..., 1].astype(dtype)) * (257 if dtype == np.uint16 else 1)
+    whole = colorizer.colorize(img)
+    monkeypatch.setattr(compose, "STRIP_PIXELS", 1 << 14, raising=False)  # 36 strips
+    tracemalloc.start()
+    try:
+        strips = colorizer.colorize(img)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert strips.dtype == whole.dtype and strips.shape == whole.shape
+    code = 257 if dtype == np.uint16 else 1
+    assert np.abs(strips.astype(int) - whole.astype(int)).max() <= 2 * code
+    pixels = img.shape[0] * img.shape[1]
+    # the output, the input's L* (float32) and strips (torch's memory is not traced)
+    assert peak < strips.nbytes + 4 * pixels + 2_000_000
+
+
 def test_output_has_colour_and_saturation_scales_it(tiny_ckpt):
     img = gradient_rgb(48, 48)[..., 0].copy()
     chroma = {}
