@@ -23,7 +23,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream
+from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream, packet_end
 from colorcli.workers import Worker
 
 # frames held back to put the times of a stream with B-frames in order (see Reorder)
@@ -96,6 +96,9 @@ class FilmReader(Worker):
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
         self.discarded = 0  # packets the container marks as not shown (an MP4's edit list)
+        # seconds where the file's packets end (of every stream, where the film's length is
+        # the container's: what tells a cut-off file from sound that outlasts the pictures)
+        self.end: float | None = None
         self.rescaled = array("q")  # the pts of frames of another size, scaled to the film's
         self.seen = array("q")  # the pts of every frame handed out
         self.seek_pts: int | None = None
@@ -182,6 +185,8 @@ class FilmReader(Worker):
         try:
             vin = film_stream(self.inp)
             streams = [vin] + [s for s in self.inp.streams if s.index in self.passthrough]
+            if self.info.shared_duration:
+                streams = list(self.inp.streams)
             self._last, end, last_dts = None, self.opts.end, None
             self._reorder = Reorder(REORDER_DEPTH if vin.codec_context.has_b_frames else 0)
             self._finished = False
@@ -191,6 +196,8 @@ class FilmReader(Worker):
                 if self.stop.is_set() or self._halt.is_set():
                     return
                 idx = packet.stream.index
+                if (t := packet_end(packet)) is not None and (self.end is None or t > self.end):
+                    self.end = t
                 if idx == vin.index:
                     if self._finished:
                         continue
@@ -199,6 +206,8 @@ class FilmReader(Worker):
                         self.discarded += 1
                     if not self._hand_out(self._in_order(self._frames(packet)), end):
                         return
+                elif idx not in self.passthrough:
+                    continue
                 elif packet.dts is not None and self._in_range(
                     float(packet.pts * packet.time_base) if packet.pts is not None else None
                 ):

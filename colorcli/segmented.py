@@ -279,7 +279,7 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
         return
     plan = work.load_plan()
     if plan is None:
-        plan = plan_segments(job.src, job.info.time_base, job.opts)
+        plan = plan_segments(job.src, job.info.time_base, job.opts, job.info.shared_duration)
         work.save_plan(plan)
     if not plan.pts:
         work.remove()
@@ -332,7 +332,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
             job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
         )
         leading = plan.keyframes[0] if plan.keyframes else 0  # frames before the first key
-        lost, promised = job.account(written, plan.pts, leading, plan.discarded)
+        lost, promised = job.account(written, plan.pts, leading, plan.discarded, plan.end)
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         commit(tmp, final, job.overwrite)
         work.remove()

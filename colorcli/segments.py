@@ -25,7 +25,7 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import check_continuous, demux, film_stream, open_input
+from colorcli.videoprobe import check_continuous, demux, film_stream, open_input, packet_end
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -50,6 +50,7 @@ class Plan:
     keyframes: list[int]
     segments: list[Segment]
     discarded: int = 0
+    end: float | None = None  # seconds where the file's packets end (see plan_segments)
 
     def warm_start(self, seg: Segment, every: int) -> int:
         """The frame a cold run starts colouring at, to warm up before ``seg``: enough frames
@@ -68,26 +69,33 @@ class Plan:
             "keyframes": self.keyframes,
             "segments": [[s.first, s.count] for s in self.segments],
             "discarded": self.discarded,
+            "end": self.end,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plan:
         segs = [Segment(i, int(a), int(b)) for i, (a, b) in enumerate(d["segments"])]
         pts, keys = [int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]]
-        return cls(pts, keys, segs, int(d.get("discarded", 0)))
+        end = d.get("end")
+        return cls(pts, keys, segs, int(d.get("discarded", 0)), None if end is None else float(end))
 
 
-def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
+def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = False) -> Plan:
     """Read the packets of the first video stream (no decoding) and cut the --start/--end
-    range into segments of about ``opts.segment_seconds`` each (see the module's docstring)."""
+    range into segments of about ``opts.segment_seconds`` each (see the module's docstring).
+    ``every_stream``: read the other streams' packets too, for where the file ends."""
     seconds, start, end = opts.segment_seconds or float("inf"), opts.start, opts.end
     frames: list[tuple[int, bool]] = []
-    discarded = 0
+    discarded, file_end = 0, None
     try:
         with open_input(src, opts.rate) as c:
             v = film_stream(c)
             last = None
-            for p in demux(c, v):
+            for p in demux(c, *(c.streams if every_stream else [v])):
+                if (t := packet_end(p)) is not None and (file_end is None or t > file_end):
+                    file_end = t
+                if p.stream.index != v.index:
+                    continue
                 last = check_continuous(src, p, last)
                 if p.size and p.is_discard:
                     discarded += 1
@@ -116,7 +124,7 @@ def plan_segments(src: Path, time_base: Fraction, opts) -> Plan:
             nxt = n  # what would be left is a sliver: it joins this segment
         segs.append(Segment(len(segs), first, nxt - first))
         first = nxt
-    return Plan(pts, keys, segs, discarded)
+    return Plan(pts, keys, segs, discarded, file_end)
 
 
 class WorkFolder:

@@ -48,11 +48,14 @@ PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in 
 GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a constant rate
 
 
-def missing_frames(pts: Sequence[int], info: VideoInfo) -> int:
+def missing_frames(pts: Sequence[int], info: VideoInfo, end: float | None = None) -> int:
     """Frames missing from a film without a count, read from the pts of those it holds: the
     gaps of a film on one regular grid (a constant frame rate, where a gap of k steps lacks
     k - 1 frames) and the time from its last frame to the end of its duration, in steps
-    (one step of slack). A film off any grid (variable frame rate) lacks only that tail."""
+    (one step of slack). A film off any grid (variable frame rate) lacks only that tail.
+    Where the duration is the container's (``info.shared_duration``), the sound may run past
+    the pictures: the tail is then the time from ``end``, where the file's packets end, to
+    the end of the duration (a cut-off file ends early in every stream)."""
     t = np.unique(np.asarray(pts, dtype=np.int64))
     if t.size < 2:
         return 0
@@ -64,7 +67,10 @@ def missing_frames(pts: Sequence[int], info: VideoInfo) -> int:
     tail = 0
     if info.duration:
         seconds = float(step * info.time_base)
-        left = info.start + info.duration - (float(t[-1] * info.time_base) + seconds)
+        last = float(t[-1] * info.time_base) + seconds
+        if info.shared_duration and end is not None:
+            last = max(last, end)
+        left = info.start + info.duration - last
         tail = max(0, round(left / seconds))
     return holes + (tail if tail > 1 else 0)
 
@@ -96,7 +102,14 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
-    def lost(self, decoded: int, pts: Sequence[int], leading: int = 0, discarded: int = 0) -> int:
+    def lost(
+        self,
+        decoded: int,
+        pts: Sequence[int],
+        leading: int = 0,
+        discarded: int = 0,
+        end: float | None = None,
+    ) -> int:
         """Frames of the whole file that did not decode (0 for a --start/--end section).
         With a count in the container: that count minus the ``decoded``. Without one,
         duration times frame rate is no count for a film of variable frame rate; what is
@@ -105,19 +118,25 @@ class VideoJob:
         of ``pts`` come before the first keyframe (a recording that starts mid-GOP, as
         broadcast captures do): nobody can decode those, and they are not counted lost (where
         some did decode, as many lost frames after them may go uncounted). ``discarded``:
-        frames the container counts but marks as not shown (an MP4's edit list), never lost."""
+        frames the container counts but marks as not shown (an MP4's edit list), never lost.
+        ``end``: seconds where the file's packets end (see :func:`missing_frames`)."""
         if self.opts.start is not None or self.opts.end is not None:
             return 0
         if self.info.frames:
             return max(0, self.info.frames - discarded - decoded)
         held = pts[leading:]  # the film from its first keyframe on
-        return missing_frames(held, self.info) + max(0, len(held) - decoded)
+        return missing_frames(held, self.info, end) + max(0, len(held) - decoded)
 
     def account(
-        self, decoded: int, pts: Sequence[int], leading: int = 0, discarded: int = 0
+        self,
+        decoded: int,
+        pts: Sequence[int],
+        leading: int = 0,
+        discarded: int = 0,
+        end: float | None = None,
     ) -> tuple[int, int]:
         """(frames lost, frames the file should hold) once the film is read."""
-        lost = self.lost(decoded, pts, leading, discarded)
+        lost = self.lost(decoded, pts, leading, discarded, end)
         if self.info.frames:
             return lost, self.promised - discarded
         return lost, (self.promised if lost == 0 else decoded + lost)
@@ -295,7 +314,9 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                     "no video frames could be decoded"
                     + (" in the --start/--end range" if opts.start or opts.end else ""),
                 )
-            lost, promised = job.account(reader.decoded, reader.seen, 0, reader.discarded)
+            lost, promised = job.account(
+                reader.decoded, reader.seen, 0, reader.discarded, reader.end
+            )
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             if job.sink is None:
                 commit(tmp, final, job.overwrite)

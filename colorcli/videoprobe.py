@@ -33,6 +33,9 @@ class VideoInfo:
     start: float = 0.0  # seconds: where ``duration`` begins (the stream's or container's start)
     timed: bool = True  # False: a raw elementary stream (.h264, .m2v) whose packets carry no pts
     fields: str = ""  # interlaced: "tff" or "bff", the field shown first; "" progressive
+    # ``duration`` is the container's (its longest stream's), not the film's own: a Matroska
+    # file without DURATION tags (mkvmerge, MakeMKV) whose sound may run past the pictures
+    shared_duration: bool = False
 
     @property
     def step(self) -> int:
@@ -128,6 +131,13 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
 JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
 
 
+def packet_end(packet: av.Packet) -> float | None:
+    """Seconds where ``packet`` ends (its pts plus its duration), or None without a pts."""
+    if packet.pts is None or packet.time_base is None:
+        return None
+    return float((packet.pts + (packet.duration or 0)) * packet.time_base)
+
+
 def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | None:
     """The packet's dts, if it does not step back more than ``JUMP_BACK`` from ``last``; a
     film whose times restart (recordings joined byte for byte, as transport streams allow)
@@ -199,6 +209,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     rotation = int(frames[0].rotation or 0)
                     interlaced = bool(frames[0].interlaced_frame)
                     break
+    shared = False
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
     elif (tagged := _tagged_duration(v)) is not None:  # Matroska: the film's own length
@@ -207,6 +218,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     else:
         dur = c.duration / 1e6 if c.duration else None
         start = (c.start_time or 0) / 1e6
+        shared = len(c.streams) > 1
     return VideoInfo(
         width=cc.width,
         height=cc.height,
@@ -221,6 +233,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         start=start,
         timed=timed is not False,
         fields=field_order(int(cc.field_order or 0), interlaced, cc.name, cc.height),
+        shared_duration=shared,
     )
 
 

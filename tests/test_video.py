@@ -5,6 +5,7 @@ import json
 import re
 import signal
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -254,20 +255,33 @@ def test_an_avi_with_b_frames_keeps_every_frame_in_its_order(tmp_path, colorizer
         assert np.abs(rgb_to_lab(fa)[..., 0] - rgb_to_lab(fb)[..., 0]).mean() < 2.0
 
 
-@pytest.mark.parametrize("ext", [".mkv", ".webm", ".ts"])
+def _untagged(path: Path) -> Path:
+    """The Matroska file at ``path`` as mkvmerge and MakeMKV write it: no DURATION tag on its
+    tracks (its Tags element renamed to an ID no demuxer knows, which it passes over)."""
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"\x12\x54\xc3\x67", b"\x12\x54\xc3\x66"))
+    with av.open(str(path)) as c:
+        assert c.duration and not any(s.metadata for s in c.streams)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".webm", ".ts", "untagged.mkv"])
 @pytest.mark.parametrize("segments", [1, 0])
 def test_sound_that_outlasts_the_pictures_is_kept_and_is_no_damage(
     tmp_path, colorizer, ext, segments
 ):
     """Sound 2 s longer than the film (credits music, a capture stopped late): all of it is
     kept, and the film is not called damaged for frames 'missing' up to the sound's end
-    (Matroska's own length of the film is its DURATION tag). The TS case once failed outright
-    with segments ('no video frames could be decoded': the seek landed past the only
-    keyframe)."""
+    (Matroska's own length of the film is its DURATION tag; without one, the container's
+    length is the sound's, and the sound's packets show the file whole). The TS case once
+    failed outright with segments ('no video frames could be decoded': the seek landed past
+    the only keyframe)."""
     codec, audio = ("libvpx-vp9", "libopus") if ext == ".webm" else ("libx264", "aac")
     tb = Fraction(1, 25) if ext == ".ts" else None
     src = make_clip(tmp_path / f"in{ext}", n=30, codec=codec, audio=audio, audio_seconds=3.0,
                     time_base=tb, bframes=3 if ext == ".ts" else 0)  # fmt: skip
+    if ext.startswith("untagged"):
+        src = _untagged(src)
     dst = tmp_path / f"out{ext}"
     events = _colorize(colorizer, src, dst, segment_seconds=segments)
     assert not [e.message for e in events if isinstance(e, Notice) and "damaged" in e.message]
@@ -539,12 +553,16 @@ def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
     assert not dst.exists() and not list(tmp_path.glob(".*colorcli-tmp*"))
 
 
-def test_truncated_video_is_colorized_as_far_as_it_decodes(tmp_path, tiny_ckpt):
-    src = make_clip(tmp_path / "full.mkv", n=40, size=(96, 128), audio=None)
+@pytest.mark.parametrize("audio,segments", [(None, "5"), ("aac", "5"), ("aac", "0.5")])
+def test_truncated_video_is_colorized_as_far_as_it_decodes(tmp_path, tiny_ckpt, audio, segments):
+    """A file cut off (a copy or a download that stopped) ends early in every stream: it is
+    damaged, sound or not (sound that outlasts the pictures is not, see above)."""
+    src = make_clip(tmp_path / "full.mkv", n=40, size=(96, 128), audio=audio)
     data = src.read_bytes()
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(data[: int(len(data) * 0.6)])
-    r = run("video", cut, tmp_path / "out.mkv", "--model", tiny_ckpt, "-q")
+    args = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", cut, tmp_path / "out.mkv", *args)
     assert r.exit_code == 0, r.stderr
     n = len(read_clip(tmp_path / "out.mkv")["frames"])
     assert 0 < n < 40
