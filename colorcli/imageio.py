@@ -152,6 +152,8 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = np.ascontiguousarray(a[..., 3])
         a = a[..., :3]
+        if info.premultiplied and (info.extra == 1 or a.dtype == np.uint8):
+            a = _unpremultiply(a, alpha)
     elif a.ndim == 3 and a.shape[2] == 2:
         alpha = np.ascontiguousarray(a[..., 1])
         a = a[..., 0]
@@ -163,6 +165,14 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
     if alpha is not None:
         alpha = np.ascontiguousarray(apply_orientation(alpha, info.orientation))
     return Image(a, alpha, info)
+
+
+def _unpremultiply(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Colour multiplied by its alpha, divided back (where the alpha is 0 it stays)."""
+    full = np.iinfo(colour.dtype).max
+    a = alpha.astype(np.float32)[..., None]
+    out = np.where(a > 0, colour * (full / np.maximum(a, 1)), colour)
+    return np.minimum(np.rint(out), full).astype(colour.dtype)
 
 
 def _read_dpx(path: Path) -> np.ndarray:

@@ -34,10 +34,23 @@ class ImageInfo:
     top: int = 0
     pages: int = 1  # a multi-page TIFF's page count (the first page is the one read)
     frames: int = 1  # an animated GIF's frame count (the first frame is the one read)
+    # a TIFF's alpha: its ExtraSamples (1: associated, premultiplied; 2: unassociated) and
+    # its samples per pixel (2: gray and alpha)
+    extra: int = 0
+    samples: int = 0
+
+    @property
+    def premultiplied(self) -> bool:
+        """Whether OpenCV hands out this TIFF's colour multiplied by its alpha: as stored
+        where the alpha is associated; and at 8 bits, where libtiff's RGBA reading multiplies
+        an unassociated alpha in (16 bits are read as stored)."""
+        return self.format == "tiff" and self.samples == 4 and self.extra in (1, 2)
 
     @property
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
+        if self.format == "tiff" and self.samples == 2:
+            return ("gray with transparency: read as 8-bit gray, its transparency is not kept",)
         if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
             return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
         if self.frames > 1:
@@ -135,11 +148,14 @@ def _bytes_reader(buf: bytes) -> Reader:
 
 def _probe_tiff(f) -> ImageInfo:
     read = _file_reader(f)
-    tags = _tiff_tags(read, 0, {256, 257, 274})
+    tags = _tiff_tags(read, 0, {256, 257, 274, 277, 338})
     if 256 not in tags or 257 not in tags:
         raise ValueError("damaged TIFF (no size tags)")
     o = tags.get(274, 1)
-    return ImageInfo("tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1, pages=_pages(read))
+    return ImageInfo(
+        "tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1, pages=_pages(read),
+        extra=tags.get(338, 0), samples=tags.get(277, 0),
+    )  # fmt: skip
 
 
 def _probe_jp2(buf: bytes) -> ImageInfo:

@@ -174,3 +174,35 @@ def read_clip(path: Path) -> dict:
         info["audio"] = [bytes(p) for s in c.streams.audio[:1] for p in c.demux(s) if p.size]
         info["audio_codec"] = c.streams.audio[0].codec_context.name if c.streams.audio else None
     return info
+
+
+def write_tiff(path: Path, samples: np.ndarray, extra: int | None = None) -> Path:
+    """An uncompressed little-endian TIFF of one strip: (H, W, C) uint8 or uint16 samples
+    (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1: associated alpha,
+    2: unassociated; None: no such tag)."""
+    import struct
+
+    h, w, c = samples.shape
+    data = samples.astype(samples.dtype.newbyteorder("<")).tobytes()
+    tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
+        256: (4, [w]), 257: (4, [h]), 258: (3, [samples.dtype.itemsize * 8] * c),
+        259: (3, [1]), 262: (3, [2 if c >= 3 else 1]), 273: (4, [0]), 277: (3, [c]),
+        278: (4, [h]), 279: (4, [len(data)]),
+    }  # fmt: skip
+    if extra is not None:
+        tags[338] = (3, [extra])
+    start = 8 + 2 + 12 * len(tags) + 4  # after the header and the one IFD
+    blobs, entries = b"", []
+    for tag, (kind, values) in sorted(tags.items()):
+        raw = struct.pack("<" + ("H" if kind == 3 else "I") * len(values), *values)
+        if len(raw) > 4:  # does not fit the entry: stored after the IFD
+            raw, blobs = struct.pack("<I", start + len(blobs)), blobs + raw
+        entries.append((tag, kind, len(values), raw))
+    at = start + len(blobs)  # the strip
+    ifd = b"".join(
+        struct.pack("<HHI", t, k, n) + (struct.pack("<I", at) if t == 273 else raw.ljust(4, b"\0"))
+        for t, k, n, raw in entries
+    )
+    head = b"II*\0" + struct.pack("<IH", 8, len(tags))
+    path.write_bytes(head + ifd + b"\0\0\0\0" + blobs + data)
+    return path

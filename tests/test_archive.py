@@ -23,7 +23,7 @@ from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from tests import procs
 from tests.conftest import gradient_rgb
-from tests.media import make_clip, read_clip
+from tests.media import make_clip, read_clip, write_tiff
 
 
 def run(*args):
@@ -462,6 +462,36 @@ def _netpbm(path: Path, magic: str, maxval: int, gray: np.ndarray) -> Path:
     else:
         path.write_bytes(head + gray.astype(">u2" if maxval > 255 else "u1").tobytes())
     return path
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, dtype):
+    """A TIFF with transparency (GIMP, Photoshop: a cut-out portrait with soft edges) keeps
+    its lightness under its alpha. OpenCV hands out the colour multiplied by the alpha where
+    the file stores it so (associated alpha) and at 8 bits where libtiff multiplies an
+    unassociated alpha in: half-transparent pixels came out half as bright, and the coloured
+    copy kept that darker lightness. Gray with alpha, which OpenCV reads as 8-bit gray without
+    it, says so."""
+    full = np.iinfo(dtype).max
+    x = np.linspace(0.2, 0.8, 64)[None, :] * np.ones((48, 1))
+    gray = np.rint(x * full).astype(dtype)
+    alpha = np.rint(np.linspace(0.25, 1.0, 48)[:, None] * np.ones((1, 64)) * full).astype(dtype)
+    premultiplied = np.rint(gray.astype(np.float64) * alpha / full).astype(dtype)
+    root = tmp_path / "in"
+    root.mkdir()
+    write_tiff(root / "straight.tif", np.dstack([gray, gray, gray, alpha]), extra=2)
+    write_tiff(root / "associated.tif", np.dstack([premultiplied] * 3 + [alpha]), extra=1)
+    write_tiff(root / "unspecified.tif", np.dstack([gray, gray, gray, alpha]))
+    write_tiff(root / "grayalpha.tif", np.dstack([gray, alpha]), extra=2)
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "grayalpha.tif: gray with transparency: read as 8-bit gray" in r.stderr
+    want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
+    for name in ("straight", "associated", "unspecified"):
+        img = read_image(tmp_path / "out" / f"{name}.tif")
+        rgb = img.pixels.astype(np.float32) / full
+        assert np.abs(rgb_to_lab(rgb)[..., 0] - want).max() < 1.5, name
+        assert img.alpha is not None and np.abs(img.alpha.astype(int) - alpha).max() <= 1
 
 
 def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt):
