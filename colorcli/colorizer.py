@@ -18,14 +18,14 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
-from colorcli.chroma import chroma_to_ab, net_input
+from colorcli.chroma import chroma_to_ab
 from colorcli.compose import compose_rgb, lightness, shrink_l
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
-from colorcli.kernels import annealed_mean
 from colorcli.models import ColorNet
+from colorcli.netrun import NetRunMixin
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
 # pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
@@ -35,7 +35,7 @@ NET_PIXELS = 4
 MAX_BATCH_PIXELS = 64_000_000
 
 
-class Colorizer(ExemplarMixin):
+class Colorizer(NetRunMixin, ExemplarMixin):
     """Colorize uint8 / uint16 images with a checkpoint.
 
     checkpoint: a loaded :class:`Checkpoint`, a path, or None for the shipped default model.
@@ -104,6 +104,8 @@ class Colorizer(ExemplarMixin):
                 raise CheckpointError(
                     self.ckpt.source, "damaged checkpoint (its hint attention does not load)"
                 ) from e
+        if self.device.type == "cpu":
+            self._warm()
 
     @property
     def device_type(self) -> str:
@@ -150,66 +152,6 @@ class Colorizer(ExemplarMixin):
         them."""
         return self.takes_hints or self.attention is not None
 
-    def _forward(
-        self,
-        x: torch.Tensor,
-        guide: torch.Tensor | None = None,
-        palette: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Model forward with out-of-memory back-off: split the batch in halves, down to one."""
-        try:
-            with torch.inference_mode():
-                return self.model(x, guide, palette) if self.takes_hints else self.model(x)
-        except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
-            if not is_oom(e):
-                raise
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            if x.shape[0] == 1:
-                raise DeviceError(
-                    f"out of memory on {self.device} for one {x.shape[-2]}x{x.shape[-1]} network input at size {self.size}; try a smaller --size"
-                    + (" or --device cpu" if self.device.type == "cuda" else "")
-                ) from e
-            half = x.shape[0] // 2
-            self.batch_size = max(1, min(self.batch_size, half))
-
-            def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
-                return None if t is None else t[sl]
-
-            lo, hi = slice(None, half), slice(half, None)
-            return torch.cat(
-                [
-                    self._forward(x[lo], part(guide, lo), part(palette, lo)),
-                    self._forward(x[hi], part(guide, hi), part(palette, hi)),
-                ]
-            )
-
-    def _forward_features(
-        self, x: torch.Tensor, palette: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The unguided forward (a palette still counts) and the features the head sees,
-        (N, C, h', w'), for the hint attention."""
-        parts: list[torch.Tensor] = []
-        hook = self.model.head.register_forward_hook(lambda _m, i, _o: parts.append(i[0]))
-        try:
-            out = self._forward(x, None, palette)
-        finally:
-            hook.remove()
-        return out, torch.cat(parts)
-
-    def _decode(self, out: torch.Tensor) -> np.ndarray:
-        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
-        if self.model.head_kind == "regression":
-            ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
-        elif self.device.type == "cuda":
-            ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
-        else:
-            nhwc = out.float().permute(0, 2, 3, 1).contiguous()
-            n, h2, w2, q = nhwc.shape
-            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
-            ab = ab.reshape(n, h2, w2, 2)
-        return ab
-
     def _guidance(
         self,
         guides: Sequence[np.ndarray | None] | None,
@@ -244,32 +186,6 @@ class Colorizer(ExemplarMixin):
             guide = guide.half() if guide is not None else None
             palette = palette.half() if palette is not None else None
         return guide, palette
-
-    def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:
-        """The network's input (N, 1, ph, pw) for lightness maps of any sizes, padded
-        together by edge replication to the input multiple."""
-        m = self.model.input_multiple
-        ph = -(-max(a.shape[0] for a in l_nets) // m) * m
-        pw = -(-max(a.shape[1] for a in l_nets) // m) * m
-        batch = np.empty((len(l_nets), 1, ph, pw), np.float32)
-        for i, l_net in enumerate(l_nets):
-            h, w = l_net.shape
-            batch[i, 0] = np.pad(
-                (net_input(l_net, self.space) - self.l_cent) / self.l_norm,
-                ((0, ph - h), (0, pw - w)),
-                mode="edge",
-            )
-        x = torch.from_numpy(batch).to(self.device)
-        if self.half:
-            x = x.half()
-        if self.device.type == "cpu":
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
-
-    def _out_hw(self, l_net: np.ndarray) -> tuple[int, int]:
-        """The network's output size for a network-size lightness map (ceil of / stride)."""
-        stride = self.model.output_stride
-        return -(-l_net.shape[0] // stride), -(-l_net.shape[1] // stride)
 
     def pixel_features(self, l_net: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """What the hint attention sees of one image and the model's own colours, unguided:
@@ -377,8 +293,10 @@ class Colorizer(ExemplarMixin):
                 for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_rgb(lf, ab, dtype))
-            except (MemoryError, cv2.error) as e:
-                if not is_oom(e):
+            except (MemoryError, cv2.error, DeviceError) as e:
+                if not is_oom(e) or (
+                    isinstance(e, DeviceError) and not self._pictures_to_blame(chunk)
+                ):
                     raise
                 what = (
                     f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"
@@ -387,6 +305,13 @@ class Colorizer(ExemplarMixin):
                 )
                 raise DeviceError(f"out of memory on the host for {what}") from e
         return out
+
+    def _pictures_to_blame(self, chunk: Sequence[np.ndarray]) -> bool:
+        """Whether the network ran out of memory for want of what the full-size pictures
+        took: on the CPU, where both share the host's, and with pictures far larger than
+        its input (else a smaller --size is the cure, as its own message says)."""
+        pixels = sum(im.shape[0] * im.shape[1] for im in chunk)
+        return self.device.type == "cpu" and pixels > 16 * self.size * self.size * len(chunk)
 
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""

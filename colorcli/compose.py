@@ -66,6 +66,18 @@ def lightness(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def warm_kernels() -> None:
+    """Load (or compile) the full-resolution kernels on a tiny picture now: loading one takes
+    memory of LLVM's, which it cannot get once a huge scan holds nearly all there is, and
+    then the process aborts ("LLVM ERROR: Unable to allocate section memory") instead of
+    failing that one file with a MemoryError."""
+    ab = np.zeros((1, 1, 2), np.float32)
+    for dtype in (np.uint8, np.uint16):
+        tiny = np.zeros((2, 2), dtype)
+        compose_rgb(lightness(np.dstack([tiny] * 3)), ab, dtype)
+        lightness(tiny)
+
+
 def shrink_l(l_full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 L* resized to ``shape`` (h, w): area averaging down, bilinear up."""
     h, w = shape

@@ -37,11 +37,18 @@ def annealed_mean_torch(
 
 
 def is_oom(err: BaseException) -> bool:
-    """CUDA's OutOfMemoryError, the CPU allocator's RuntimeError, numpy's MemoryError or
-    OpenCV's "Insufficient memory" error."""
+    """CUDA's OutOfMemoryError, the CPU allocator's RuntimeError, numpy's MemoryError,
+    OpenCV's "Insufficient memory" error, or oneDNN's "could not create a primitive" (what
+    the CPU convolutions say where they cannot get memory for their workspace)."""
     text = str(err).lower()
     return isinstance(err, torch.OutOfMemoryError | MemoryError) or any(
-        m in text for m in ("out of memory", "can't allocate memory", "insufficient memory")
+        m in text
+        for m in (
+            "out of memory",
+            "can't allocate memory",
+            "insufficient memory",
+            "could not create a primitive",
+        )
     )
 
 

@@ -14,7 +14,7 @@ from colorcli.errors import MediaError
 from colorcli.icc import parse, to_srgb
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
-from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
+from colorcli.photometa import Meta, apply_meta, mark_alpha, read_meta, tiff_params
 
 SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
 ALPHA = {"png", "tiff", "webp", "jp2"}
@@ -243,7 +243,8 @@ def encode_image(
     ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
-    return apply_meta(buf.tobytes(), fmt, meta) if meta is not None else buf.tobytes()
+    data = mark_alpha(buf.tobytes()) if fmt == "tiff" and bgr.shape[-1] == 4 else buf.tobytes()
+    return apply_meta(data, fmt, meta) if meta is not None else data
 
 
 def write_image(

@@ -9,7 +9,7 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
 from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
-from colorcli.photometa import Meta, tiff_params
+from colorcli.photometa import Meta, mark_alpha, tiff_params
 
 
 def colorize_pages(
@@ -52,4 +52,4 @@ def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta |
     ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
     if not ok:
         raise ValueError("OpenCV could not encode a multi-page tiff")
-    return buf.tobytes()
+    return mark_alpha(buf.tobytes())

@@ -251,11 +251,44 @@ def _upright(tiff: bytes) -> bytes:
     return bytes(buf)
 
 
+def mark_alpha(tiff: bytes) -> bytes:
+    """A classic TIFF whose pages of 2 or 4 samples (gray or RGB, and alpha) say that the
+    last is an unassociated alpha (ExtraSamples 2). OpenCV writes no ExtraSamples: GIMP then
+    asks what the channel is and Photoshop reads it as a mask, not as transparency. Each such
+    page's IFD is written again at the end, with the tag, and what pointed to it points there."""
+    buf = bytearray(tiff)
+    try:
+        e, pos = _first_ifd(buf)
+        link, seen = 4, set()  # where the pointer to the IFD at ``pos`` sits
+        while pos and pos not in seen:
+            seen.add(pos)
+            (count,) = struct.unpack_from(e + "H", buf, pos)
+            entries = [bytes(buf[pos + 2 + 12 * i : pos + 14 + 12 * i]) for i in range(count)]
+            after = pos + 2 + 12 * count
+            (nxt,) = struct.unpack_from(e + "I", buf, after)
+            fields = {struct.unpack_from(e + "H", x)[0]: x for x in entries}
+            spp = struct.unpack_from(e + "H", fields[277], 8)[0] if 277 in fields else 0
+            if spp in (2, 4) and 338 not in fields:
+                entries.append(struct.pack(e + "HHIH", 338, 3, 1, 2) + bytes(2))
+                entries.sort(key=lambda x: struct.unpack_from(e + "H", x)[0])
+                buf += bytes(len(buf) % 2)  # an IFD starts on a word boundary
+                struct.pack_into(e + "I", buf, link, len(buf))
+                after = len(buf) + 2 + 12 * len(entries)
+                buf += struct.pack(e + "H", len(entries)) + b"".join(entries)
+                buf += struct.pack(e + "I", nxt)
+            link, pos = after, nxt
+    except (struct.error, ValueError):
+        return tiff
+    return bytes(buf)
+
+
 def _first_ifd(buf) -> tuple[str, int]:
     order = bytes(buf[:2])
     if order not in (b"II", b"MM"):
         raise ValueError("not a TIFF structure")
     e = "<" if order == b"II" else ">"
+    if struct.unpack_from(e + "H", buf, 2)[0] != 42:  # BigTIFF (43): 64-bit offsets
+        raise ValueError("not a classic TIFF structure")
     return e, struct.unpack_from(e + "I", buf, 4)[0]
 
 

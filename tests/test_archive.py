@@ -471,7 +471,7 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
     the file stores it so (associated alpha) and at 8 bits where libtiff multiplies an
     unassociated alpha in: half-transparent pixels came out half as bright, and the coloured
     copy kept that darker lightness. Gray with alpha, which OpenCV reads as 8-bit gray without
-    it, says so."""
+    it, says so. What we write marks its alpha as unassociated (OpenCV left it unnamed)."""
     full = np.iinfo(dtype).max
     x = np.linspace(0.2, 0.8, 64)[None, :] * np.ones((48, 1))
     gray = np.rint(x * full).astype(dtype)
@@ -483,15 +483,30 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
     write_tiff(root / "associated.tif", np.dstack([premultiplied] * 3 + [alpha]), extra=1)
     write_tiff(root / "unspecified.tif", np.dstack([gray, gray, gray, alpha]))
     write_tiff(root / "grayalpha.tif", np.dstack([gray, alpha]), extra=2)
+    rgba8 = np.dstack([np.rint(x * 255).astype(np.uint8)] * 3 + [np.full(x.shape, 128, np.uint8)])
+    pages = [Image.fromarray(np.roll(rgba8, k, 1), "RGBA") for k in range(2)]
+    pages[0].save(root / "album.tif", save_all=True, append_images=pages[1:])
     r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
+    with Image.open(tmp_path / "out" / "album.tif") as t:  # every page of an album too
+        for k in range(2):
+            t.seek(k)
+            assert t.mode == "RGBA" and t.tag_v2.get(338) in (2, (2,))
+            assert np.abs(np.asarray(t)[..., 3].astype(int) - 128).max() <= 1
     assert "grayalpha.tif: gray with transparency: read as 8-bit gray" in r.stderr
     want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
     for name in ("straight", "associated", "unspecified"):
         img = read_image(tmp_path / "out" / f"{name}.tif")
-        rgb = img.pixels.astype(np.float32) / full
+        pixels, got_alpha = img.pixels, img.alpha
+        if dtype == np.uint8:  # as stored (our reading divides libtiff's product: rounding)
+            with Image.open(tmp_path / "out" / f"{name}.tif") as t:
+                stored = np.asarray(t)
+            pixels, got_alpha = stored[..., :3], stored[..., 3]
+        rgb = pixels.astype(np.float32) / full
         assert np.abs(rgb_to_lab(rgb)[..., 0] - want).max() < 1.5, name
-        assert img.alpha is not None and np.abs(img.alpha.astype(int) - alpha).max() <= 1
+        assert got_alpha is not None and np.abs(got_alpha.astype(int) - alpha).max() <= 1
+        with Image.open(tmp_path / "out" / f"{name}.tif") as t:  # the alpha says what it is
+            assert t.tag_v2.get(338) in (2, (2,))  # unassociated: GIMP asked, Photoshop masked
 
 
 def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt):

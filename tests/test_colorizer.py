@@ -83,11 +83,13 @@ def test_batch_equals_single(colorizer):
 
 class _OutOfMemoryAbove(torch.nn.Module):
     """A network (the ColorNet contract of the one it wraps) whose allocator gives out above
-    ``limit`` images a call, with the message of CUDA's or of the CPU's allocator."""
+    ``limit`` images a call, with the message of CUDA's or of the CPU's allocator, or of
+    oneDNN's (the CPU convolutions: "could not create a primitive" where it got no memory
+    for its workspace, as it did beside a 64-megapixel scan under a memory cap)."""
 
-    def __init__(self, net, limit: int, cuda: bool) -> None:
+    def __init__(self, net, limit: int, kind: str) -> None:
         super().__init__()
-        self.net, self.limit, self.cuda, self.calls = net, limit, cuda, []
+        self.net, self.limit, self.kind, self.calls = net, limit, kind, []
         self.input_multiple, self.output_stride = net.input_multiple, net.output_stride
         self.head_kind, self.head, self.encoder_prefixes = net.head_kind, net.head, ()
         self.takes_hints = net.takes_hints
@@ -98,30 +100,33 @@ class _OutOfMemoryAbove(torch.nn.Module):
     def forward(self, x):
         self.calls.append(x.shape[0])
         if x.shape[0] > self.limit:
-            if self.cuda:
+            if self.kind == "cuda":
                 raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+            if self.kind == "onednn":
+                raise RuntimeError("could not create a primitive")
             raise RuntimeError(
                 "[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 28000000000 bytes."
             )
         return self.net(x)
 
 
-@pytest.mark.parametrize("cuda_message", [True, False], ids=["cuda", "cpu"])
-def test_out_of_memory_halves_the_batch(tiny_ckpt, cuda_message):
+@pytest.mark.parametrize("kind", ["cuda", "cpu", "onednn"])
+def test_out_of_memory_halves_the_batch(tiny_ckpt, kind):
     from colorcli.checkpoint import load_checkpoint
 
-    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 1, cuda_message)
+    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 1, kind)
     c = Colorizer(tiny_ckpt, device="cpu", batch_size=4, model=net)
+    net.calls.clear()  # the colorizer's own first tiny pass
     outs = c.colorize_batch([gradient_rgb(32, 32, seed=s) for s in range(4)])
     assert len(outs) == 4 and all(o.shape == (32, 32, 3) for o in outs)
     assert c.batch_size == 1 and net.calls[0] == 4
 
 
-@pytest.mark.parametrize("cuda_message", [True, False], ids=["cuda", "cpu"])
-def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, cuda_message):
+@pytest.mark.parametrize("kind", ["cuda", "cpu", "onednn"])
+def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, kind):
     from colorcli.checkpoint import load_checkpoint
 
-    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 0, cuda_message)
+    net = _OutOfMemoryAbove(load_checkpoint(tiny_ckpt).build(), 0, kind)
     c = Colorizer(tiny_ckpt, device="cpu", batch_size=1, model=net)
     with pytest.raises(DeviceError, match="out of memory on cpu for one") as err:
         c.colorize(gradient_rgb(32, 32))

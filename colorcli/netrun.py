@@ -1,0 +1,122 @@
+"""The network's forward passes for :class:`colorcli.colorizer.Colorizer`: its input batch,
+the forward with out-of-memory back-off, logits decoded to chroma, and a first tiny pass that
+loads what every photo needs.
+
+A mixin of ``Colorizer``: it uses the colorizer's model, device, bins and settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from colorcli.chroma import net_input
+from colorcli.compose import warm_kernels
+from colorcli.device import annealed_mean_torch, is_oom
+from colorcli.errors import DeviceError
+from colorcli.kernels import annealed_mean
+
+
+class NetRunMixin:
+    """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
+
+    def _warm(self) -> None:
+        """Load the kernels every photo needs and start the network's runtime (oneDNN's
+        code generator, the thread pool) on a tiny input, while memory is to be had: a first
+        photo that takes nearly all there is left LLVM unable to load a kernel (the process
+        aborted) and oneDNN unable to make any convolution for the rest of the run (every
+        photo after it failed)."""
+        warm_kernels()
+        annealed_mean(np.zeros((1, len(self.ab_bins)), np.float32), self.ab_bins, 1.0)
+        m = self.model.input_multiple
+        with contextlib.suppress(DeviceError):  # out of memory now: the photo will say so
+            self._forward(self._batch([np.full((m, m), 50.0, np.float32)]))
+
+    def _forward(
+        self,
+        x: torch.Tensor,
+        guide: torch.Tensor | None = None,
+        palette: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Model forward with out-of-memory back-off: split the batch in halves, down to one."""
+        try:
+            with torch.inference_mode():
+                return self.model(x, guide, palette) if self.takes_hints else self.model(x)
+        except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
+            if not is_oom(e):
+                raise
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            if x.shape[0] == 1:
+                raise DeviceError(
+                    f"out of memory on {self.device} for one {x.shape[-2]}x{x.shape[-1]} network input at size {self.size}; try a smaller --size"
+                    + (" or --device cpu" if self.device.type == "cuda" else "")
+                ) from e
+            half = x.shape[0] // 2
+            self.batch_size = max(1, min(self.batch_size, half))
+
+            def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
+                return None if t is None else t[sl]
+
+            lo, hi = slice(None, half), slice(half, None)
+            return torch.cat(
+                [
+                    self._forward(x[lo], part(guide, lo), part(palette, lo)),
+                    self._forward(x[hi], part(guide, hi), part(palette, hi)),
+                ]
+            )
+
+    def _forward_features(
+        self, x: torch.Tensor, palette: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The unguided forward (a palette still counts) and the features the head sees,
+        (N, C, h', w'), for the hint attention."""
+        parts: list[torch.Tensor] = []
+        hook = self.model.head.register_forward_hook(lambda _m, i, _o: parts.append(i[0]))
+        try:
+            out = self._forward(x, None, palette)
+        finally:
+            hook.remove()
+        return out, torch.cat(parts)
+
+    def _decode(self, out: torch.Tensor) -> np.ndarray:
+        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
+        if self.model.head_kind == "regression":
+            ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
+        elif self.device.type == "cuda":
+            ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
+        else:
+            nhwc = out.float().permute(0, 2, 3, 1).contiguous()
+            n, h2, w2, q = nhwc.shape
+            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
+            ab = ab.reshape(n, h2, w2, 2)
+        return ab
+
+    def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:
+        """The network's input (N, 1, ph, pw) for lightness maps of any sizes, padded
+        together by edge replication to the input multiple."""
+        m = self.model.input_multiple
+        ph = -(-max(a.shape[0] for a in l_nets) // m) * m
+        pw = -(-max(a.shape[1] for a in l_nets) // m) * m
+        batch = np.empty((len(l_nets), 1, ph, pw), np.float32)
+        for i, l_net in enumerate(l_nets):
+            h, w = l_net.shape
+            batch[i, 0] = np.pad(
+                (net_input(l_net, self.space) - self.l_cent) / self.l_norm,
+                ((0, ph - h), (0, pw - w)),
+                mode="edge",
+            )
+        x = torch.from_numpy(batch).to(self.device)
+        if self.half:
+            x = x.half()
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def _out_hw(self, l_net: np.ndarray) -> tuple[int, int]:
+        """The network's output size for a network-size lightness map (ceil of / stride)."""
+        stride = self.model.output_stride
+        return -(-l_net.shape[0] // stride), -(-l_net.shape[1] // stride)
