@@ -164,9 +164,14 @@ class FilmReader(Worker):
         """Seek so that decoding starts at a keyframe at or before ``target`` (a pts). Some
         demuxers (MPEG-TS) land after it, and decoding would then start at a later keyframe
         and drop every frame between: where the first keyframe found is past ``target``, seek
-        again a second earlier, then two, four... and at last to the file's first byte."""
+        again a second earlier, then two, four... no earlier than the stream's start, and at
+        last to the file's first byte (where some demuxers, AVI without its index, land
+        anywhere)."""
         at, step = target, max(1, round(1 / vin.time_base))
+        floor = vin.start_time
         for _ in range(_SEEK_TRIES):
+            if floor is not None and at < floor:
+                at = floor
             try:
                 self.inp.seek(at, stream=vin, backward=True)
             except av.error.FFmpegError:
@@ -177,6 +182,8 @@ class FilmReader(Worker):
             if key is not None and key <= target:
                 self.inp.seek(at, stream=vin, backward=True)  # again: the check read packets
                 return
+            if floor is not None and at <= floor:
+                break  # from the stream's start on, no keyframe at or before ``target``
             at, step = at - step, step * 2
         # the file's first byte: the frames before the one wanted are passed by
         self.inp.seek(0, unsupported_byte_offset=True)

@@ -192,7 +192,11 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
         reader = FilmReader(
             job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth
         )
-        reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
+        # the film's own first frame needs no seek (a cut-off AVI, with no index, cannot
+        # seek back to it: the landing is past its only keyframe)
+        from_top = warm == 0 and job.opts.start is None
+        reader.seek_pts = None if from_top else plan.seek_pts(warm)
+        reader.first_pts = plan.pts[warm]
         colourer = FilmColourer(
             colorizer, route, every, job.opts.smoothing, job.opts.sigma_l, job.refs
         )
@@ -326,6 +330,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
     try:
         records = [work.read_record(s.index) for s in plan.segments]
         written = sum(r["frames"] for r in records)
+        if written == 0:  # nothing to resume: a rerun (a fixed input, a newer version) starts anew
+            work.remove()
+            raise MediaError(job.src, "no video frames could be decoded")
         bad = sum(r["bad_packets"] for r in records)
         window = (job.opts.start, job.opts.end)
         notices = join_segments(

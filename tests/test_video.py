@@ -237,12 +237,21 @@ def test_a_masters_timecode_is_kept(tmp_path, colorizer, src_ext, dst_ext):
     assert len(read_clip(dst)["pts"]) == 30
 
 
+@pytest.mark.parametrize("indexed", [True, False])
 @pytest.mark.parametrize("segments", [1, 0])
-def test_an_avi_with_b_frames_keeps_every_frame_in_its_order(tmp_path, colorizer, segments):
+def test_an_avi_with_b_frames_keeps_every_frame_in_its_order(
+    tmp_path, colorizer, segments, indexed
+):
     """AVI keeps no presentation times: FFmpeg gives its frames their packets' times, in
     decode order (1, 4, 3, 5, 2...). Every frame comes out, in order, none called damaged
-    (the out-of-order ones were dropped as stragglers: 13 of 30 lost)."""
+    (the out-of-order ones were dropped as stragglers: 13 of 30 lost). A capture that
+    stopped before writing its index (idx1) cannot seek back to its first keyframe: the
+    first segment seeked anyway and got no frame at all ('no video frames could be
+    decoded')."""
     src = make_clip(tmp_path / "xvid.avi", n=40, bframes=3, audio=None, time_base=Fraction(1, 25))
+    if not indexed:
+        data = src.read_bytes()
+        src.write_bytes(data[: data.rindex(b"idx1")])
     with av.open(str(src)) as c:
         times = [f.pts for f in c.decode(video=0)]
     assert times != sorted(times)  # the container's pathology is there
@@ -521,15 +530,28 @@ def test_video_cli_stats_and_progress(tmp_path, tiny_ckpt):
         ("text", "not a video file"),
         ("audio_only", "has no video stream"),
         ("no_frames", "no video frames could be decoded"),
+        ("junk_frames", "no video frames could be decoded"),
         ("missing", "no such file"),
     ],
 )
 def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
+    """Each one line and exit 1, and nothing left beside DST: not even the segments' work
+    folder of a film whose every packet is junk (it was kept, and a rerun after a fix or a
+    newer version resumed its empty segments)."""
     src = tmp_path / (
-        f"{kind}.mkv" if kind == "no_frames" else f"{kind}.mp4"
+        f"{kind}.mkv" if kind in ("no_frames", "junk_frames") else f"{kind}.mp4"
     )  # mkv keeps an empty track
     if kind == "text":
         src.write_text("hello, not a film")
+    elif kind == "junk_frames":
+        clip, rng = make_clip(tmp_path / "clip.mkv", n=20, audio=None), np.random.default_rng(0)
+        with av.open(str(clip)) as i, av.open(str(src), "w") as out:
+            v = out.add_stream_from_template(i.streams.video[0])
+            for p in i.demux(i.streams.video[0]):
+                if p.size:
+                    junk = av.Packet(rng.integers(0, 256, p.size, dtype=np.uint8).tobytes())
+                    junk.pts, junk.dts, junk.time_base, junk.stream = p.pts, p.dts, p.time_base, v
+                    out.mux(junk)
     elif kind in ("audio_only", "no_frames"):
         with av.open(str(src), "w") as out:
             if kind == "no_frames":  # a video stream that holds no frame at all
@@ -551,6 +573,7 @@ def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
     assert r.exit_code == 1
     assert message in r.stderr and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
     assert not dst.exists() and not list(tmp_path.glob(".*colorcli-tmp*"))
+    assert not list(tmp_path.glob(".out.mp4*"))  # no work folder either
 
 
 @pytest.mark.parametrize("audio,segments", [(None, "5"), ("aac", "5"), ("aac", "0.5")])
