@@ -26,8 +26,8 @@ def xyz(x: float, y: float, z: float) -> bytes:
 
 
 def profile(space: bytes, tags: list[tuple[bytes, bytes]], pcs: bytes = b"XYZ ") -> bytes:
-    """A display profile of ``space`` (b"GRAY" or b"RGB "), connection space XYZ, with the
-    media white point every profile has."""
+    """A display profile of ``space`` (b"GRAY" or b"RGB "), connection space ``pcs`` (b"XYZ "
+    or b"Lab "), with the media white point every profile has."""
     tags = [*tags, (b"wtpt", xyz(0.9642, 1.0, 0.8249))]
     body, table, start = b"", b"", 128 + 4 + 12 * len(tags)
     for sig, data in tags:
@@ -35,7 +35,7 @@ def profile(space: bytes, tags: list[tuple[bytes, bytes]], pcs: bytes = b"XYZ ")
         table += sig + struct.pack(">II", start + len(body), len(data))
         body += data
     head = struct.pack(
-        ">I4sI4s4s4s", start + len(body), b"none", 0x02100000, b"mntr", space, b"XYZ "
+        ">I4sI4s4s4s", start + len(body), b"none", 0x02100000, b"mntr", space, pcs
     )
     head += bytes(12) + b"acsp"
     head += bytes(68 - len(head)) + struct.pack(">iii", 63190, 65536, 54061)  # D50
