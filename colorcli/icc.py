@@ -69,6 +69,20 @@ def parse(icc: bytes) -> Profile | None:
         return None
 
 
+_KINDS = {"CMYK": "CMYK", "RGB ": "RGB by tables", "GRAY": "gray without a tone curve"}
+
+
+def unfollowed(icc: bytes) -> str | None:
+    """What to tell of an embedded profile that is one (its signature is there) but not one
+    this module follows (a scanner's table profile, a print workflow's CMYK); None for a
+    followed profile or bytes that are no profile."""
+    if len(icc) < 132 or icc[36:40] != b"acsp" or parse(icc) is not None:
+        return None
+    space = icc[16:20].decode("latin-1")
+    kind = _KINDS.get(space, space.strip() or "of no colour space")
+    return f"its colour profile ({kind}) is not followed: its colours are read as sRGB"
+
+
 def _s15(raw: bytes, at: int) -> float:
     return struct.unpack_from(">i", raw, at)[0] / 65536.0
 

@@ -4,6 +4,7 @@ EXIF orientation, encode. No models here.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
-from colorcli.icc import parse, to_srgb
+from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, mark_alpha, read_meta, tiff_params
@@ -89,6 +90,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     if info.format == "dpx":
         return Image(_read_dpx(path), None, info)
     data = np.fromfile(path, np.uint8)
+    if info.format == "png":
+        data = _without_profile(data)
     if info.format == "jpeg":  # JPEG has no alpha; IMREAD_COLOR converts CMYK and YCCK
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     else:
@@ -105,12 +108,36 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     return _follow_profile(_from_cv(a, path, info), read_meta(path))
 
 
+def _without_profile(png: np.ndarray) -> np.ndarray:
+    """A PNG's bytes without its iCCP chunk: the profile is read apart (``read_meta``), and
+    libpng checks it on decoding and prints what it finds straight to the terminal ("libpng
+    warning: iCCP: known incorrect sRGB profile", from a common old Photoshop profile)."""
+    pos, cut = 8, []
+    while pos + 12 <= png.size:
+        n = int.from_bytes(png[pos : pos + 4].tobytes(), "big")
+        kind = png[pos + 4 : pos + 8].tobytes()
+        if kind == b"iCCP":
+            cut.append((pos, pos + 12 + n))
+        if kind in (b"IDAT", b"IEND"):  # iCCP must come before the pixels
+            break
+        pos += 12 + n
+    if not cut:
+        return png
+    ends = [0] + [b for _, b in cut]
+    return np.concatenate(
+        [png[e:a] for e, (a, _) in zip(ends, cut, strict=False)] + [png[ends[-1] :]]
+    )
+
+
 def _follow_profile(img: Image, meta: Meta) -> Image:
     """``img`` with its file's ``meta``, its pixels re-encoded as sRGB where the file embeds
     a colour profile that says they are something else (``colorcli.icc``)."""
     profile = parse(meta.icc) if meta.icc else None
     pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
-    return Image(pixels, img.alpha, img.info, meta)
+    info = img.info
+    if meta.icc and profile is None and (note := unfollowed(meta.icc)):
+        info = dataclasses.replace(info, profile_note=note)
+    return Image(pixels, img.alpha, info, meta)
 
 
 def _full_scale(a: np.ndarray, top: int) -> np.ndarray:

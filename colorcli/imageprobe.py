@@ -38,6 +38,7 @@ class ImageInfo:
     # its samples per pixel (2: gray and alpha)
     extra: int = 0
     samples: int = 0
+    profile_note: str = ""  # an embedded colour profile that is not followed (colorcli.icc)
 
     @property
     def premultiplied(self) -> bool:
@@ -49,13 +50,16 @@ class ImageInfo:
     @property
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
+        notes = [self.profile_note] if self.profile_note else []
         if self.format == "tiff" and self.samples == 2:
-            return ("gray with transparency: read as 8-bit gray, its transparency is not kept",)
+            notes.append("gray with transparency: read as 8-bit gray, its transparency is not kept")
         if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
-            return (f"{self.pages} pages: only the first is coloured (a .tif output keeps all)",)
-        if self.frames > 1:
-            return (f"an animation of {self.frames} frames: only the first is coloured",)
-        return ()
+            notes.append(
+                f"{self.pages} pages: only the first is coloured (a .tif output keeps all)"
+            )
+        elif self.frames > 1:
+            notes.append(f"an animation of {self.frames} frames: only the first is coloured")
+        return tuple(notes)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,7 @@ def profile(space: bytes, tags: list[tuple[bytes, bytes]], pcs: bytes = b"XYZ ")
         data += bytes(-len(data) % 4)
         table += sig + struct.pack(">II", start + len(body), len(data))
         body += data
-    head = struct.pack(
-        ">I4sI4s4s4s", start + len(body), b"none", 0x02100000, b"mntr", space, pcs
-    )
+    head = struct.pack(">I4sI4s4s4s", start + len(body), b"none", 0x02100000, b"mntr", space, pcs)
     head += bytes(12) + b"acsp"
     head += bytes(68 - len(head)) + struct.pack(">iii", 63190, 65536, 54061)  # D50
     return head + bytes(128 - len(head)) + struct.pack(">I", len(tags)) + table + body

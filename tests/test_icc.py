@@ -13,7 +13,7 @@ from colorcli.cli import main
 from colorcli.icc import parse, to_srgb
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
-from tests import profiles
+from tests import procs, profiles
 
 X = np.linspace(0, 1, 4096)
 CASES = {
@@ -88,3 +88,25 @@ def test_a_gray_scan_is_coloured_with_the_lightness_its_profile_gives(tmp_path, 
         out = read_image(tmp_path / "out" / name).pixels.astype(np.float32) / 255
         got = rgb_to_lab(out)[..., 0]
         assert np.abs(got - want).mean() < 1.0, name
+
+
+def test_a_profile_that_is_not_followed_is_named_and_libpng_stays_quiet(tmp_path, tiny_ckpt):
+    """A CMYK or table profile (a print workflow's, a scanner's) is not followed: the photo
+    goes through read as sRGB, and one notice says so (it went unsaid). libpng's own lines
+    about a profile it dislikes ("libpng warning: iCCP: ...", printed by the decoder itself)
+    do not reach the terminal: the profile is read apart, so the decoder never sees it."""
+    root = tmp_path / "scans"
+    root.mkdir()
+    g = Image.fromarray(np.full((16, 24), 120, np.uint8), "L")
+    g.convert("CMYK").save(root / "print.jpg", icc_profile=profiles.profile(b"CMYK", []))
+    g.convert("RGB").save(root / "scanner.png", icc_profile=profiles.profile(b"RGB ", []))
+    g.save(root / "gamma.png", icc_profile=profiles.gray(profiles.curv(1.8)))
+    r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert "libpng" not in r.stderr, lines
+    note = "its colour profile ({}) is not followed: its colours are read as sRGB"
+    assert f"notice: {root / 'print.jpg'}: {note.format('CMYK')}" in lines
+    assert f"notice: {root / 'scanner.png'}: {note.format('RGB by tables')}" in lines
+    assert not [x for x in lines if "gamma.png" in x]  # followed: nothing to say
+    assert len(lines) == 3  # the two notices and the summary
