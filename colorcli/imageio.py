@@ -5,6 +5,7 @@ EXIF orientation, encode. No models here.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         return Image(_read_dpx(path), None, info)
     data = np.fromfile(path, np.uint8)
     if info.format == "png":
-        data = _without_profile(data)
+        data = _png_for_decoder(data, path)
     if info.format == "jpeg":  # JPEG has no alpha; IMREAD_COLOR converts CMYK and YCCK
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     else:
@@ -108,17 +109,27 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     return _follow_profile(_from_cv(a, path, info), read_meta(path))
 
 
-def _without_profile(png: np.ndarray) -> np.ndarray:
-    """A PNG's bytes without its iCCP chunk: the profile is read apart (``read_meta``), and
-    libpng checks it on decoding and prints what it finds straight to the terminal ("libpng
-    warning: iCCP: known incorrect sRGB profile", from a common old Photoshop profile)."""
+def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
+    """A PNG's bytes as OpenCV is to see them, checked first, so that libpng has nothing to
+    print straight to the terminal beside our one line: a critical chunk (the pixels) that
+    fails its checksum is a MediaError here ("libpng error: IDAT: CRC error" came before
+    ours); a damaged ancillary chunk is left out, as libpng would, and so is the iCCP chunk,
+    whose profile is read apart (libpng checks it and says what it finds: "libpng warning:
+    iCCP: known incorrect sRGB profile", from a common old Photoshop profile)."""
     pos, cut = 8, []
     while pos + 12 <= png.size:
         n = int.from_bytes(png[pos : pos + 4].tobytes(), "big")
         kind = png[pos + 4 : pos + 8].tobytes()
-        if kind == b"iCCP":
+        if pos + 12 + n > png.size:
+            break  # cut off: the decoder says so
+        stored = int.from_bytes(png[pos + 8 + n : pos + 12 + n].tobytes(), "big")
+        damaged = zlib.crc32(png[pos + 4 : pos + 8 + n]) != stored
+        if damaged and kind[:1].isupper():
+            name = kind.decode("latin-1", "replace")
+            raise MediaError(path, f"damaged png data (its {name} chunk fails its checksum)")
+        if damaged or kind == b"iCCP":
             cut.append((pos, pos + 12 + n))
-        if kind in (b"IDAT", b"IEND"):  # iCCP must come before the pixels
+        if kind == b"IEND":
             break
         pos += 12 + n
     if not cut:

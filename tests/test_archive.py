@@ -345,17 +345,25 @@ def test_dir_hands_video_options_to_its_films_and_reports_their_notices(tmp_path
 
 
 def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_ckpt):
+    """Cut-off files of every format, and a PNG whose pixels fail their checksum (bit rot:
+    'libpng error: IDAT: CRC error' came before our line): one line each, ours."""
     root = tmp_path / "in"
     root.mkdir()
     for ext in ("png", "jpg", "tif", "webp", "jp2"):
         Image.fromarray(gradient_rgb(64, 64)).save(root / f"good.{ext}")
         data = (root / f"good.{ext}").read_bytes()
         (root / f"cut.{ext}").write_bytes(data[: len(data) // 2])
+    rot = bytearray((root / "good.png").read_bytes())
+    rot[len(rot) // 2] ^= 0x10  # one bit inside the pixels' chunk
+    (root / "rot.png").write_bytes(bytes(rot))
     r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
     assert all(x.startswith(("failed: ", "  ", "5 colorized")) for x in lines), lines
-    assert len(lines) == 5 + 1 + 5
+    assert len(lines) == 6 + 1 + 6
+    assert (
+        f"failed: {root / 'rot.png'}: damaged png data (its IDAT chunk fails its checksum)" in lines
+    )
 
 
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
