@@ -102,15 +102,17 @@ class VideoJob:
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
 
-    def lost(
+    def account(
         self,
         decoded: int,
         pts: Sequence[int],
         leading: int = 0,
         discarded: int = 0,
         end: float | None = None,
-    ) -> int:
-        """Frames of the whole file that did not decode (0 for a --start/--end section).
+    ) -> tuple[int, int]:
+        """(frames lost, frames the file should hold) once the film is read; none lost for
+        a --start/--end section.
+
         With a count in the container: that count minus the ``decoded``. Without one,
         duration times frame rate is no count for a film of variable frame rate; what is
         missing is read from ``pts``, those of the frames the file holds (see
@@ -121,24 +123,12 @@ class VideoJob:
         frames the container counts but marks as not shown (an MP4's edit list), never lost.
         ``end``: seconds where the file's packets end (see :func:`missing_frames`)."""
         if self.opts.start is not None or self.opts.end is not None:
-            return 0
-        if self.info.frames:
-            return max(0, self.info.frames - discarded - decoded)
-        held = pts[leading:]  # the film from its first keyframe on
-        return missing_frames(held, self.info, end) + max(0, len(held) - decoded)
-
-    def account(
-        self,
-        decoded: int,
-        pts: Sequence[int],
-        leading: int = 0,
-        discarded: int = 0,
-        end: float | None = None,
-    ) -> tuple[int, int]:
-        """(frames lost, frames the file should hold) once the film is read."""
-        lost = self.lost(decoded, pts, leading, discarded, end)
-        if self.info.frames:
-            return lost, self.promised - discarded
+            lost = 0
+        elif self.info.frames:
+            return max(0, self.info.frames - discarded - decoded), self.promised - discarded
+        else:
+            held = pts[leading:]  # the film from its first keyframe on
+            lost = missing_frames(held, self.info, end) + max(0, len(held) - decoded)
         return lost, (self.promised if lost == 0 else decoded + lost)
 
     def rescaled_notice(self, frames: int) -> str:
