@@ -63,7 +63,7 @@ class ImageInfo:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class TiffLayout:
     """Classic TIFF (32-bit offsets) or BigTIFF (64-bit: scans over 4 GB, slide scanners)."""
 
     e: str  # byte order for struct
@@ -82,7 +82,7 @@ class _Layout:
         return 20 if self.big else 12
 
 
-def _layout(read: Reader, base: int) -> tuple[_Layout, int] | None:
+def tiff_layout(read: Reader, base: int) -> tuple[TiffLayout, int] | None:
     """The layout and first IFD's offset of a TIFF structure at ``base``."""
     head = read(base, 16)
     if head[:2] not in (b"II", b"MM"):
@@ -90,13 +90,13 @@ def _layout(read: Reader, base: int) -> tuple[_Layout, int] | None:
     e = "<" if head[:2] == b"II" else ">"
     (magic,) = struct.unpack_from(e + "H", head, 2)
     if magic == 43:  # BigTIFF: offset size 8, then the first IFD's 64-bit offset
-        return _Layout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
-    return _Layout(e, False), struct.unpack_from(e + "I", head, 4)[0]
+        return TiffLayout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
+    return TiffLayout(e, False), struct.unpack_from(e + "I", head, 4)[0]
 
 
 def _tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
     """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
-    found = _layout(read, base)
+    found = tiff_layout(read, base)
     if found is None:
         return {}
     lay, ifd = found
@@ -119,7 +119,7 @@ def _tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
 
 def _pages(read: Reader) -> int:
     """How many IFDs (pages) a TIFF chains, up to 10,000."""
-    found = _layout(read, 0)
+    found = tiff_layout(read, 0)
     if found is None:
         return 1
     lay, pos = found
@@ -138,7 +138,7 @@ def _pages(read: Reader) -> int:
     return max(1, len(seen))
 
 
-def _file_reader(f) -> Reader:
+def file_reader(f) -> Reader:
     def read(offset: int, n: int) -> bytes:
         f.seek(offset)
         return f.read(n)
@@ -151,7 +151,7 @@ def _bytes_reader(buf: bytes) -> Reader:
 
 
 def _probe_tiff(f) -> ImageInfo:
-    read = _file_reader(f)
+    read = file_reader(f)
     tags = _tiff_tags(read, 0, {256, 257, 274, 277, 338})
     if 256 not in tags or 257 not in tags:
         raise ValueError("damaged TIFF (no size tags)")

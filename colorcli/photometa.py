@@ -22,6 +22,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from colorcli.imageprobe import file_reader, tiff_layout
+
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -64,7 +66,7 @@ def read_meta(path: Path) -> Meta:
                 return _read_jpeg(f.read(_JPEG_HEAD))
             if sig == _PNG_SIG:
                 return _read_png(f)
-            if sig[:4] in (b"II*\x00", b"MM\x00*"):
+            if sig[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # BigTIFF: +
                 dpi, icc = _tiff_fields(f)
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
@@ -293,25 +295,37 @@ def _first_ifd(buf) -> tuple[str, int]:
 
 
 def _tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
-    """(dpi, ICC profile) of a TIFF file's first IFD: XResolution / YResolution (RATIONAL)
-    and ResolutionUnit as dpi, and the InterColorProfile; the header, that IFD and those
-    fields are read, not the scan's pixels."""
-    e, pos = _first_ifd(f.read(8))
-    f.seek(pos)
-    (count,) = struct.unpack(e + "H", f.read(2))
-    entries = f.read(12 * count)
+    """(dpi, ICC profile) of a TIFF file's first IFD (classic or BigTIFF): XResolution /
+    YResolution (RATIONAL) and ResolutionUnit as dpi, and the InterColorProfile; the header,
+    that IFD and those fields are read, not the scan's pixels."""
+    read = file_reader(f)
+    found = tiff_layout(read, 0)
+    if found is None:
+        raise ValueError("not a TIFF structure")
+    lay, ifd = found
+    size, word = struct.calcsize(lay.count), struct.calcsize(lay.offset)
+    (count,) = struct.unpack(lay.count, read(ifd, size))
+    entries = read(ifd + size, lay.entry * min(count, 4096))
     res, unit, icc = {}, 2, None
-    for i in range(count):
-        tag, typ, n, value = struct.unpack_from(e + "HHII", entries, 12 * i)
+    for at in range(0, len(entries) - lay.entry + 1, lay.entry):
+        tag, typ = struct.unpack_from(lay.e + "HH", entries, at)
+        (n,) = struct.unpack_from(lay.offset, entries, at + 4)
+        field = entries[at + 4 + word : at + lay.entry]  # the value, or where it is
+
+        def value(nbytes: int, field: bytes = field) -> bytes:
+            return (
+                field[:nbytes]
+                if nbytes <= word
+                else read(struct.unpack(lay.offset, field)[0], nbytes)
+            )
+
         if tag in (282, 283) and typ == 5:
-            f.seek(value)
-            num, den = struct.unpack(e + "II", f.read(8))
+            num, den = struct.unpack(lay.e + "II", value(8))
             res[tag] = num / den if den else 0.0
         elif tag == 296 and typ == 3:
-            (unit,) = struct.unpack_from(e + "H", entries, 12 * i + 8)
+            (unit,) = struct.unpack_from(lay.e + "H", field)
         elif tag == 34675 and typ == 7 and 128 <= n < (1 << 24):
-            f.seek(value)
-            icc = f.read(n)
+            icc = value(n)
     x, y = res.get(282), res.get(283)
     if unit not in (2, 3) or not x or not y:
         return None, icc  # no unit (1): an aspect ratio, not a size

@@ -65,8 +65,9 @@ def test_srgb_and_unfollowed_profiles_leave_pixels_alone():
 
 
 def test_a_gray_scan_is_coloured_with_the_lightness_its_profile_gives(tmp_path, tiny_ckpt):
-    """A Photoshop gray scan (here gamma 1.0 and 1.8 profiles, in PNG, TIFF, JPEG and WebP)
-    keeps the lightness the archivist saw, not the one of its numbers read as sRGB."""
+    """A Photoshop gray scan (here gamma 1.0 and 1.8 profiles, in PNG, TIFF, BigTIFF, JPEG and
+    WebP) keeps the lightness the archivist saw, not the one of its numbers read as sRGB (a
+    BigTIFF's profile and dpi were not read)."""
     root = tmp_path / "scans"
     root.mkdir()
     x = np.linspace(0.1, 0.9, 96)[None, :] * np.ones((64, 1))
@@ -74,6 +75,7 @@ def test_a_gray_scan_is_coloured_with_the_lightness_its_profile_gives(tmp_path, 
     linear, g18 = profiles.gray(profiles.curv(1.0)), profiles.gray(profiles.curv(1.8))
     g.save(root / "linear.png", icc_profile=linear)
     g.save(root / "g18.tif", icc_profile=g18)
+    g.save(root / "g18big.tif", icc_profile=g18, big_tiff=True, dpi=(4000, 4000))  # a slide's
     g.save(root / "g18.jpg", icc_profile=g18, quality=100)
     g.convert("RGB").save(root / "rgb.webp", icc_profile=profiles.adobe_like(), lossless=True)
     g.save(root / "plain.png")
@@ -81,13 +83,15 @@ def test_a_gray_scan_is_coloured_with_the_lightness_its_profile_gives(tmp_path, 
                                   str(tiny_ckpt), "-q"])  # fmt: skip
     assert r.exit_code == 0, r.stderr
     srgb = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
-    luminance = {"linear": x, "g18": x**1.8, "rgb": x**2.2, "plain": None}
-    for name in ("linear.png", "g18.tif", "g18.jpg", "rgb.webp", "plain.png"):
+    luminance = {"linear": x, "g18": x**1.8, "g18big": x**1.8, "rgb": x**2.2, "plain": None}
+    for name in ("linear.png", "g18.tif", "g18big.tif", "g18.jpg", "rgb.webp", "plain.png"):
         y = luminance[name.split(".")[0]]
         want = srgb if y is None else 116 * np.cbrt(y) - 16
         out = read_image(tmp_path / "out" / name).pixels.astype(np.float32) / 255
         got = rgb_to_lab(out)[..., 0]
         assert np.abs(got - want).mean() < 1.0, name
+    with Image.open(tmp_path / "out" / "g18big.tif") as big:  # a BigTIFF's dpi carried too
+        assert [round(v) for v in big.info["dpi"]] == [4000, 4000]
 
 
 def test_a_profile_that_is_not_followed_is_named_and_libpng_stays_quiet(tmp_path, tiny_ckpt):
