@@ -5,6 +5,7 @@ EXIF orientation, encode. No models here.
 from __future__ import annotations
 
 import dataclasses
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
+from colorcli.cstderr import captured
 from colorcli.errors import MediaError
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
@@ -98,15 +100,27 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     else:
         flags = cv2.IMREAD_UNCHANGED
     try:
-        a = cv2.imdecode(data, flags)
+        with captured() as said:  # libjpeg prints its warnings itself
+            a = cv2.imdecode(data, flags)
     except cv2.error as e:  # OpenCV raises rather than returns None when it cannot allocate
         why = "out of memory while decoding" if "memory" in str(e).lower() else "cannot be decoded"
         raise MediaError(path, f"{why} ({e.err or e})") from e
+    said = [x for x in said if not _HARMLESS.search(x)]
     if a is None or a.size == 0:
-        raise MediaError(path, f"damaged or truncated {info.format} data (cannot be decoded)")
+        why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
+        raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
-    return _follow_profile(_from_cv(a, path, info), read_meta(path))
+    img = _from_cv(a, path, info)
+    if said:
+        note = f"damaged {info.format} data ({'; '.join(said)}): coloured as far as it decodes"
+        img = Image(img.pixels, img.alpha, dataclasses.replace(info, notes=(note,)))
+    return _follow_profile(img, read_meta(path))
+
+
+# what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras
+# and editors write them into every photo; a notice for each would bury the damaged ones)
+_HARMLESS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
 
 
 def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
@@ -147,7 +161,7 @@ def _follow_profile(img: Image, meta: Meta) -> Image:
     pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
     info = img.info
     if meta.icc and profile is None and (note := unfollowed(meta.icc)):
-        info = dataclasses.replace(info, profile_note=note)
+        info = dataclasses.replace(info, notes=(*info.notes, note))
     return Image(pixels, img.alpha, info, meta)
 
 

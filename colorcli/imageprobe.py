@@ -38,7 +38,8 @@ class ImageInfo:
     # its samples per pixel (2: gray and alpha)
     extra: int = 0
     samples: int = 0
-    profile_note: str = ""  # an embedded colour profile that is not followed (colorcli.icc)
+    # found on decoding: a colour profile not followed (colorcli.icc), damage the decoder met
+    notes: tuple[str, ...] = ()
 
     @property
     def premultiplied(self) -> bool:
@@ -50,7 +51,7 @@ class ImageInfo:
     @property
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
-        notes = [self.profile_note] if self.profile_note else []
+        notes = list(self.notes)
         if self.format == "tiff" and self.samples == 2:
             notes.append("gray with transparency: read as 8-bit gray, its transparency is not kept")
         if self.pages > 1:  # read_pages gives them all: a .tif output takes every page

@@ -366,6 +366,26 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     )
 
 
+def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
+    """libjpeg prints its warnings itself ("Corrupt JPEG data: premature end of data
+    segment"), naming no file: in a run over thousands of photos nobody could tell which. The
+    photo still goes through (as far as it decodes), and the warning is our notice naming it;
+    the one warning some cameras give every photo (bytes after the last scan) is dropped."""
+    root = tmp_path / "in"
+    root.mkdir()
+    Image.fromarray(gradient_rgb(96, 128)).save(root / "good.jpg", quality=90)
+    data = (root / "good.jpg").read_bytes()
+    (root / "cut.jpg").write_bytes(data[: len(data) * 2 // 3] + b"\xff\xd9")  # EOI added back
+    (root / "tail.jpg").write_bytes(data[:-2] + b"\x00" * 40 + b"\xff\xd9")  # bytes before EOI
+    r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines == [
+        f"notice: {root / 'cut.jpg'}: damaged jpeg data (Corrupt JPEG data: premature end of data segment): coloured as far as it decodes",
+        "3 colorized, 0 skipped (already there), 0 failed",
+    ], lines
+
+
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     """What the scanner and the archivist wrote into a scan (its dpi: the print's real size;
     EXIF date, description and scanner; XMP; PNG text) is in the coloured file too, within a

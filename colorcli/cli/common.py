@@ -63,6 +63,9 @@ def main(ctx: click.Context) -> None:
     # terminal beside our one line; every failure still comes back to us (a None, an error)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")
+    from colorcli import cstderr
+
+    cstderr.ENABLED = True  # libjpeg's own warnings become our notices, naming the file
     _STOPPED.clear()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
