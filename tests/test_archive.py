@@ -366,6 +366,23 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     )
 
 
+def test_file_names_that_are_not_utf8_or_hold_a_newline_are_one_readable_line(tmp_path, tiny_ckpt):
+    """An old archive's names in Latin-1 ('caf\\xe9.jpg' on a Linux disk) were shown as Python
+    holds them ('caf\\udce9.jpg'), and a newline in a name split its line in two."""
+    root = tmp_path / "in"
+    root.mkdir()
+    latin = os.fsencode(root) + b"/caf\xe9.jpg"
+    with open(latin, "wb") as f:
+        f.write(b"not a photo")
+    (root / "two\nlines.png").write_bytes(b"not a photo either")
+    r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2 + 1 + 2, lines
+    assert f"failed: {root}/caf\ufffd.jpg: not a supported image" in r.stderr
+    assert f"failed: {root}/two\\nlines.png: not a supported image" in r.stderr
+
+
 def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
     """libjpeg prints its warnings itself ("Corrupt JPEG data: premature end of data
     segment"), naming no file: in a run over thousands of photos nobody could tell which. The

@@ -74,8 +74,16 @@ def main(ctx: click.Context) -> None:
         signal.signal(signal.SIGINT, _on_sigint)
 
 
+def shown(message: str) -> str:
+    """``message`` as one line a terminal shows: a file name that is not UTF-8 (an old
+    archive's Latin-1 'café.jpg') with a replacement character where Python held its bytes
+    as '\\udce9', and a newline inside a name as '\\n'."""
+    text = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {shown(message)}", err=True)
     sys.exit(code)
 
 
@@ -295,7 +303,7 @@ class Bar:
 
 def echo(message: str) -> None:
     """One line on stderr (above the bars while they are shown)."""
-    click.echo(message, err=True)
+    click.echo(shown(message), err=True)
 
 
 def read_reference(path: Path):
