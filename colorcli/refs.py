@@ -97,6 +97,22 @@ def find_stills(folder: Path) -> dict[int, Path]:
     return found
 
 
+def stray_stills(folder: Path) -> str | None:
+    """A notice naming the images in ``folder`` that no frame number names ('120 copy.png',
+    'frame_120.png', as an editor saves a still), which would go unused without a word."""
+    stray = sorted(
+        p.name
+        for p in Path(folder).iterdir()
+        if p.suffix.lower() in STILL_EXTS
+        and not p.name.startswith(".")
+        and not re.fullmatch(r"\d+", p.stem)
+    )
+    if not stray:
+        return None
+    shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+    return f"{folder}: not used, as no frame number names them (<N>.png, .jpg or .tif): {shown}"
+
+
 def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[int], int]:
     """First frame of each scene (0 first) and the frame count, from one decoding pass with
     the film's own cut detector on the lightness it sees."""
@@ -276,6 +292,8 @@ def load_refs(
             raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
         stills[n] = img.rgb
     notices = [m for n, p in paths.items() if (m := colourless(stills[n], p))]
+    if stray := stray_stills(folder):
+        notices.insert(0, stray)
     return RefGuide(stills, starts, palette_of, notices)
 
 

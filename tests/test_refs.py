@@ -152,7 +152,8 @@ def test_reference_error_paths(tmp_path, tiny_ckpt):
 
 
 def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_ckpt):
-    """The gray frame given by mistake: the film is still made, with one notice naming it."""
+    """The gray frame given by mistake: the film is still made, with one notice naming it.
+    Images in the folder that no frame number names are named too."""
     src = make_clip(tmp_path / "in.mp4", n=6, audio=None)
     frames = read_clip(src)["frames"]
     gray, colour = tmp_path / "gray", tmp_path / "colour"
@@ -170,6 +171,15 @@ def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_c
         main, [*base[:2], str(tmp_path / "c.mkv"), *base[2:], "--refs", str(colour)]
     )
     assert r.exit_code == 0 and "almost no colour" not in r.output, r.output
+    assert "not used" not in r.output
+    # a still saved under another name by an editor: unused, and said so (it went unsaid)
+    for name in ("3 copy.png", "frame_4.jpg", "._0.png"):
+        _still(frames[0], colour / name)
+    r = CliRunner().invoke(
+        main, [*base[:2], str(tmp_path / "d.mkv"), *base[2:], "--refs", str(colour)]
+    )
+    want = f"{colour}: not used, as no frame number names them (<N>.png, .jpg or .tif): 3 copy.png, frame_4.jpg"
+    assert r.exit_code == 0 and want in r.output, r.output
 
 
 def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
