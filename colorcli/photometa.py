@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.imageprobe import file_reader, tiff_layout
+from colorcli.imageprobe import JP2_SIGNATURE, file_reader, tiff_layout
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"
@@ -71,6 +71,8 @@ def read_meta(path: Path) -> Meta:
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
                 return Meta(icc=_webp_icc(f.read(1 << 20)))
+            if sig == JP2_SIGNATURE[:8]:
+                return _read_jp2(file_reader(f))
     except (OSError, struct.error, IndexError, ValueError, zlib.error):
         pass
     return Meta()
@@ -330,6 +332,57 @@ def _tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
     if unit not in (2, 3) or not x or not y:
         return None, icc  # no unit (1): an aspect ratio, not a size
     return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
+
+
+def _boxes(read, start: int, end: int | None):
+    """(type, content start, content end) of the JPEG 2000 boxes from ``start`` to ``end``
+    (None: the file's end), their payloads not read."""
+    pos = start
+    while end is None or pos + 8 <= end:
+        head = read(pos, 16)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack_from(">I4s", head)
+        body = pos + 8
+        if size == 1:  # a 64-bit length follows
+            (size,) = struct.unpack_from(">Q", head, 8)
+            body = pos + 16
+        if size == 0:  # to the end of the file (or of its superbox)
+            yield kind, body, end
+            return
+        if pos + size < body:
+            return  # damaged
+        yield kind, body, pos + size
+        pos += size
+
+
+def _read_jp2(read) -> Meta:
+    """A JP2 file's colour profile (its 'colr' box, by ICC: methods 2 and 3) and the scan's
+    resolution (its 'resc' capture box, else 'resd', as dots per inch), from the header box."""
+    icc, dpi = None, None
+    for kind, body, stop in _boxes(read, 0, None):
+        if kind == b"jp2c" or stop is None:
+            break
+        if kind != b"jp2h":
+            continue
+        found: dict[bytes, bytes] = {}
+        for inner, b, s in _boxes(read, body, stop):
+            if s is None:
+                break
+            if inner == b"res ":
+                found.update((k, read(bb, ss - bb)) for k, bb, ss in _boxes(read, b, s) if ss)
+            elif inner == b"colr":
+                found[inner] = read(b, min(s - b, 1 << 24))
+        colr = found.get(b"colr", b"")
+        if len(colr) > 3 and colr[0] in (2, 3):
+            icc = colr[3:]
+        for res in (found.get(b"resc"), found.get(b"resd")):
+            if res is not None and len(res) >= 10:
+                vn, vd, hn, hd, ve, he = struct.unpack(">HHHHbb", res[:10])
+                if vd and hd and vn and hn:  # pixels per metre, as dots per inch
+                    dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
+                    break
+    return Meta(dpi=dpi, icc=icc)
 
 
 def _webp_icc(data: bytes) -> bytes | None:

@@ -21,7 +21,7 @@ from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.cli import main
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
-from tests import procs
+from tests import procs, profiles
 from tests.conftest import gradient_rgb
 from tests.media import make_clip, read_clip, write_tiff
 
@@ -496,6 +496,49 @@ def test_jpeg2000_masters_go_through_at_their_depth(tmp_path, tiny_ckpt):
         rgb = img.pixels.astype(np.float32) / np.iinfo(img.pixels.dtype).max
         assert np.abs(rgb_to_lab(rgb)[..., 0] - want).mean() < tol, name
     assert read_image(out / "deep.jp2").pixels.dtype == np.uint16
+
+
+def _with_jp2_header(path: Path, icc: bytes, dpi: int) -> Path:
+    """The JP2 file at ``path`` with its header box ('jp2h') given a colour profile ('colr',
+    method 2: restricted ICC) and a capture resolution ('res ' / 'resc'), as a library's
+    master carries them."""
+    import struct
+
+    def box(kind: bytes, content: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(content), kind) + content
+
+    data, pos, out = path.read_bytes(), 0, b""
+    while pos < len(data):
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        size = size or len(data) - pos
+        if kind == b"jp2h":  # its image header kept, the rest replaced
+            ihdr = data[pos + 8 : pos + 8 + 22]
+            assert ihdr[4:8] == b"ihdr"
+            per_metre = round(dpi / 0.0254 / 100)  # x 10^2
+            resc = box(b"resc", struct.pack(">HHHHbb", per_metre, 1, per_metre, 1, 2, 2))
+            out += box(b"jp2h", ihdr + box(b"colr", bytes([2, 0, 0]) + icc) + box(b"res ", resc))
+        else:
+            out += data[pos : pos + size]
+        pos += size
+    path.write_bytes(out)
+    return path
+
+
+def test_a_jpeg2000_masters_profile_is_followed_and_its_resolution_carried(tmp_path, tiny_ckpt):
+    """A JP2 master under a gray gamma 1.8 profile (its 'colr' box) and scanned at 2400 dpi
+    (its 'resc' box): the coloured copy has the lightness the profile gives and the scan's
+    resolution (both were ignored: the numbers read as sRGB, the dpi lost)."""
+    x = np.linspace(0.1, 0.9, 96)[None, :] * np.ones((64, 1))
+    src = _jpeg2000(tmp_path / "master.jp2", np.rint(x * 65535).astype(np.uint16), "gray16", "jp2")
+    _with_jp2_header(src, profiles.gray(profiles.curv(1.8)), 2400)
+    dst = tmp_path / "master.tif"
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    img = read_image(dst)
+    got = rgb_to_lab(img.pixels.astype(np.float32) / 65535)[..., 0]
+    assert np.abs(got - (116 * np.cbrt(x**1.8) - 16)).mean() < 1.0
+    with Image.open(dst) as t:
+        assert [round(v) for v in t.info["dpi"]] == [2400, 2400]
 
 
 def _netpbm(path: Path, magic: str, maxval: int, gray: np.ndarray) -> Path:
