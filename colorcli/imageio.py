@@ -15,10 +15,11 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.cstderr import captured
 from colorcli.errors import MediaError
+from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
-from colorcli.photometa import Meta, apply_meta, mark_alpha, read_meta, tiff_params
+from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
 
 SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
 ALPHA = {"png", "tiff", "webp", "jp2"}

@@ -8,8 +8,9 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError
+from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
-from colorcli.photometa import Meta, mark_alpha, tiff_params
+from colorcli.photometa import Meta, tiff_params
 
 
 def colorize_pages(

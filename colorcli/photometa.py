@@ -10,6 +10,9 @@ from the input file's bytes and :func:`apply_meta` writes them into the encoded 
   and ``tIME`` chunks;
 - TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
 
+The resolution and the profile of TIFF, JPEG 2000 and WebP inputs are read from their headers
+by ``colorcli.headermeta``.
+
 The EXIF orientation is written as 1 (the pixels were turned upright on reading). The colour
 profile (ICC) is read, not carried: ``colorcli.icc`` follows it to sRGB on reading, and the
 output is sRGB. Nothing is carried into WebP, BMP or DPX.
@@ -22,7 +25,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.imageprobe import JP2_SIGNATURE, file_reader, tiff_layout
+from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields, webp_icc
+from colorcli.imageprobe import JP2_SIGNATURE, file_reader
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"
@@ -67,12 +71,13 @@ def read_meta(path: Path) -> Meta:
             if sig == _PNG_SIG:
                 return _read_png(f)
             if sig[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # BigTIFF: +
-                dpi, icc = _tiff_fields(f)
+                dpi, icc = tiff_fields(f)
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
-                return Meta(icc=_webp_icc(f.read(1 << 20)))
+                return Meta(icc=webp_icc(f.read(1 << 20)))
             if sig == JP2_SIGNATURE[:8]:
-                return _read_jp2(file_reader(f))
+                dpi, icc = jp2_fields(file_reader(f))
+                return Meta(dpi=dpi, icc=icc)
     except (OSError, struct.error, IndexError, ValueError, zlib.error):
         pass
     return Meta()
@@ -242,7 +247,7 @@ def _upright(tiff: bytes) -> bytes:
     (the link to the second IFD, which holds the gray scan's, is cut)."""
     buf = bytearray(tiff)
     try:
-        e, pos = _first_ifd(buf)
+        e, pos = first_ifd(buf)
         (count,) = struct.unpack_from(e + "H", buf, pos)
         for i in range(count):
             entry = pos + 2 + 12 * i
@@ -253,144 +258,3 @@ def _upright(tiff: bytes) -> bytes:
     except (struct.error, ValueError):
         pass
     return bytes(buf)
-
-
-def mark_alpha(tiff: bytes) -> bytes:
-    """A classic TIFF whose pages of 2 or 4 samples (gray or RGB, and alpha) say that the
-    last is an unassociated alpha (ExtraSamples 2). OpenCV writes no ExtraSamples: GIMP then
-    asks what the channel is and Photoshop reads it as a mask, not as transparency. Each such
-    page's IFD is written again at the end, with the tag, and what pointed to it points there."""
-    buf = bytearray(tiff)
-    try:
-        e, pos = _first_ifd(buf)
-        link, seen = 4, set()  # where the pointer to the IFD at ``pos`` sits
-        while pos and pos not in seen:
-            seen.add(pos)
-            (count,) = struct.unpack_from(e + "H", buf, pos)
-            entries = [bytes(buf[pos + 2 + 12 * i : pos + 14 + 12 * i]) for i in range(count)]
-            after = pos + 2 + 12 * count
-            (nxt,) = struct.unpack_from(e + "I", buf, after)
-            fields = {struct.unpack_from(e + "H", x)[0]: x for x in entries}
-            spp = struct.unpack_from(e + "H", fields[277], 8)[0] if 277 in fields else 0
-            if spp in (2, 4) and 338 not in fields:
-                entries.append(struct.pack(e + "HHIH", 338, 3, 1, 2) + bytes(2))
-                entries.sort(key=lambda x: struct.unpack_from(e + "H", x)[0])
-                buf += bytes(len(buf) % 2)  # an IFD starts on a word boundary
-                struct.pack_into(e + "I", buf, link, len(buf))
-                after = len(buf) + 2 + 12 * len(entries)
-                buf += struct.pack(e + "H", len(entries)) + b"".join(entries)
-                buf += struct.pack(e + "I", nxt)
-            link, pos = after, nxt
-    except (struct.error, ValueError):
-        return tiff
-    return bytes(buf)
-
-
-def _first_ifd(buf) -> tuple[str, int]:
-    order = bytes(buf[:2])
-    if order not in (b"II", b"MM"):
-        raise ValueError("not a TIFF structure")
-    e = "<" if order == b"II" else ">"
-    if struct.unpack_from(e + "H", buf, 2)[0] != 42:  # BigTIFF (43): 64-bit offsets
-        raise ValueError("not a classic TIFF structure")
-    return e, struct.unpack_from(e + "I", buf, 4)[0]
-
-
-def _tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
-    """(dpi, ICC profile) of a TIFF file's first IFD (classic or BigTIFF): XResolution /
-    YResolution (RATIONAL) and ResolutionUnit as dpi, and the InterColorProfile; the header,
-    that IFD and those fields are read, not the scan's pixels."""
-    read = file_reader(f)
-    found = tiff_layout(read, 0)
-    if found is None:
-        raise ValueError("not a TIFF structure")
-    lay, ifd = found
-    size, word = struct.calcsize(lay.count), struct.calcsize(lay.offset)
-    (count,) = struct.unpack(lay.count, read(ifd, size))
-    entries = read(ifd + size, lay.entry * min(count, 4096))
-    res, unit, icc = {}, 2, None
-    for at in range(0, len(entries) - lay.entry + 1, lay.entry):
-        tag, typ = struct.unpack_from(lay.e + "HH", entries, at)
-        (n,) = struct.unpack_from(lay.offset, entries, at + 4)
-        field = entries[at + 4 + word : at + lay.entry]  # the value, or where it is
-
-        def value(nbytes: int, field: bytes = field) -> bytes:
-            return (
-                field[:nbytes]
-                if nbytes <= word
-                else read(struct.unpack(lay.offset, field)[0], nbytes)
-            )
-
-        if tag in (282, 283) and typ == 5:
-            num, den = struct.unpack(lay.e + "II", value(8))
-            res[tag] = num / den if den else 0.0
-        elif tag == 296 and typ == 3:
-            (unit,) = struct.unpack_from(lay.e + "H", field)
-        elif tag == 34675 and typ == 7 and 128 <= n < (1 << 24):
-            icc = value(n)
-    x, y = res.get(282), res.get(283)
-    if unit not in (2, 3) or not x or not y:
-        return None, icc  # no unit (1): an aspect ratio, not a size
-    return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
-
-
-def _boxes(read, start: int, end: int | None):
-    """(type, content start, content end) of the JPEG 2000 boxes from ``start`` to ``end``
-    (None: the file's end), their payloads not read."""
-    pos = start
-    while end is None or pos + 8 <= end:
-        head = read(pos, 16)
-        if len(head) < 8:
-            return
-        size, kind = struct.unpack_from(">I4s", head)
-        body = pos + 8
-        if size == 1:  # a 64-bit length follows
-            (size,) = struct.unpack_from(">Q", head, 8)
-            body = pos + 16
-        if size == 0:  # to the end of the file (or of its superbox)
-            yield kind, body, end
-            return
-        if pos + size < body:
-            return  # damaged
-        yield kind, body, pos + size
-        pos += size
-
-
-def _read_jp2(read) -> Meta:
-    """A JP2 file's colour profile (its 'colr' box, by ICC: methods 2 and 3) and the scan's
-    resolution (its 'resc' capture box, else 'resd', as dots per inch), from the header box."""
-    icc, dpi = None, None
-    for kind, body, stop in _boxes(read, 0, None):
-        if kind == b"jp2c" or stop is None:
-            break
-        if kind != b"jp2h":
-            continue
-        found: dict[bytes, bytes] = {}
-        for inner, b, s in _boxes(read, body, stop):
-            if s is None:
-                break
-            if inner == b"res ":
-                found.update((k, read(bb, ss - bb)) for k, bb, ss in _boxes(read, b, s) if ss)
-            elif inner == b"colr":
-                found[inner] = read(b, min(s - b, 1 << 24))
-        colr = found.get(b"colr", b"")
-        if len(colr) > 3 and colr[0] in (2, 3):
-            icc = colr[3:]
-        for res in (found.get(b"resc"), found.get(b"resd")):
-            if res is not None and len(res) >= 10:
-                vn, vd, hn, hd, ve, he = struct.unpack(">HHHHbb", res[:10])
-                if vd and hd and vn and hn:  # pixels per metre, as dots per inch
-                    dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
-                    break
-    return Meta(dpi=dpi, icc=icc)
-
-
-def _webp_icc(data: bytes) -> bytes | None:
-    """The ICCP chunk of an extended WebP file."""
-    pos = 12
-    while pos + 8 <= len(data):
-        kind, (n,) = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)
-        if kind == b"ICCP":
-            return data[pos + 8 : pos + 8 + n]
-        pos += 8 + n + (n & 1)
-    return None

@@ -1,0 +1,152 @@
+"""Metadata in the headers of TIFF (classic and BigTIFF), JPEG 2000 and WebP files: the
+resolution and the colour profile, read without the pixels; and, in a TIFF we write, its alpha
+named as what it is. Bytes only.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from colorcli.imageprobe import file_reader, tiff_layout
+
+
+def first_ifd(buf) -> tuple[str, int]:
+    order = bytes(buf[:2])
+    if order not in (b"II", b"MM"):
+        raise ValueError("not a TIFF structure")
+    e = "<" if order == b"II" else ">"
+    if struct.unpack_from(e + "H", buf, 2)[0] != 42:  # BigTIFF (43): 64-bit offsets
+        raise ValueError("not a classic TIFF structure")
+    return e, struct.unpack_from(e + "I", buf, 4)[0]
+
+
+def mark_alpha(tiff: bytes) -> bytes:
+    """A classic TIFF whose pages of 2 or 4 samples (gray or RGB, and alpha) say that the
+    last is an unassociated alpha (ExtraSamples 2). OpenCV writes no ExtraSamples: GIMP then
+    asks what the channel is and Photoshop reads it as a mask, not as transparency. Each such
+    page's IFD is written again at the end, with the tag, and what pointed to it points there."""
+    buf = bytearray(tiff)
+    try:
+        e, pos = first_ifd(buf)
+        link, seen = 4, set()  # where the pointer to the IFD at ``pos`` sits
+        while pos and pos not in seen:
+            seen.add(pos)
+            (count,) = struct.unpack_from(e + "H", buf, pos)
+            entries = [bytes(buf[pos + 2 + 12 * i : pos + 14 + 12 * i]) for i in range(count)]
+            after = pos + 2 + 12 * count
+            (nxt,) = struct.unpack_from(e + "I", buf, after)
+            fields = {struct.unpack_from(e + "H", x)[0]: x for x in entries}
+            spp = struct.unpack_from(e + "H", fields[277], 8)[0] if 277 in fields else 0
+            if spp in (2, 4) and 338 not in fields:
+                entries.append(struct.pack(e + "HHIH", 338, 3, 1, 2) + bytes(2))
+                entries.sort(key=lambda x: struct.unpack_from(e + "H", x)[0])
+                buf += bytes(len(buf) % 2)  # an IFD starts on a word boundary
+                struct.pack_into(e + "I", buf, link, len(buf))
+                after = len(buf) + 2 + 12 * len(entries)
+                buf += struct.pack(e + "H", len(entries)) + b"".join(entries)
+                buf += struct.pack(e + "I", nxt)
+            link, pos = after, nxt
+    except (struct.error, ValueError):
+        return tiff
+    return bytes(buf)
+
+
+def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
+    """(dpi, ICC profile) of a TIFF file's first IFD (classic or BigTIFF): XResolution /
+    YResolution (RATIONAL) and ResolutionUnit as dpi, and the InterColorProfile; the header,
+    that IFD and those fields are read, not the scan's pixels."""
+    read = file_reader(f)
+    found = tiff_layout(read, 0)
+    if found is None:
+        raise ValueError("not a TIFF structure")
+    lay, ifd = found
+    size, word = struct.calcsize(lay.count), struct.calcsize(lay.offset)
+    (count,) = struct.unpack(lay.count, read(ifd, size))
+    entries = read(ifd + size, lay.entry * min(count, 4096))
+    res, unit, icc = {}, 2, None
+    for at in range(0, len(entries) - lay.entry + 1, lay.entry):
+        tag, typ = struct.unpack_from(lay.e + "HH", entries, at)
+        (n,) = struct.unpack_from(lay.offset, entries, at + 4)
+        field = entries[at + 4 + word : at + lay.entry]  # the value, or where it is
+
+        def value(nbytes: int, field: bytes = field) -> bytes:
+            return (
+                field[:nbytes]
+                if nbytes <= word
+                else read(struct.unpack(lay.offset, field)[0], nbytes)
+            )
+
+        if tag in (282, 283) and typ == 5:
+            num, den = struct.unpack(lay.e + "II", value(8))
+            res[tag] = num / den if den else 0.0
+        elif tag == 296 and typ == 3:
+            (unit,) = struct.unpack_from(lay.e + "H", field)
+        elif tag == 34675 and typ == 7 and 128 <= n < (1 << 24):
+            icc = value(n)
+    x, y = res.get(282), res.get(283)
+    if unit not in (2, 3) or not x or not y:
+        return None, icc  # no unit (1): an aspect ratio, not a size
+    return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
+
+
+def _boxes(read, start: int, end: int | None):
+    """(type, content start, content end) of the JPEG 2000 boxes from ``start`` to ``end``
+    (None: the file's end), their payloads not read."""
+    pos = start
+    while end is None or pos + 8 <= end:
+        head = read(pos, 16)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack_from(">I4s", head)
+        body = pos + 8
+        if size == 1:  # a 64-bit length follows
+            (size,) = struct.unpack_from(">Q", head, 8)
+            body = pos + 16
+        if size == 0:  # to the end of the file (or of its superbox)
+            yield kind, body, end
+            return
+        if pos + size < body:
+            return  # damaged
+        yield kind, body, pos + size
+        pos += size
+
+
+def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
+    """(dpi, ICC profile) of a JP2 file: the scan's resolution (its 'resc' capture box, else
+    'resd', as dots per inch) and its colour profile (its 'colr' box, by ICC: methods 2 and
+    3), from the header box."""
+    icc, dpi = None, None
+    for kind, body, stop in _boxes(read, 0, None):
+        if kind == b"jp2c" or stop is None:
+            break
+        if kind != b"jp2h":
+            continue
+        found: dict[bytes, bytes] = {}
+        for inner, b, s in _boxes(read, body, stop):
+            if s is None:
+                break
+            if inner == b"res ":
+                found.update((k, read(bb, ss - bb)) for k, bb, ss in _boxes(read, b, s) if ss)
+            elif inner == b"colr":
+                found[inner] = read(b, min(s - b, 1 << 24))
+        colr = found.get(b"colr", b"")
+        if len(colr) > 3 and colr[0] in (2, 3):
+            icc = colr[3:]
+        for res in (found.get(b"resc"), found.get(b"resd")):
+            if res is not None and len(res) >= 10:
+                vn, vd, hn, hd, ve, he = struct.unpack(">HHHHbb", res[:10])
+                if vd and hd and vn and hn:  # pixels per metre, as dots per inch
+                    dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
+                    break
+    return dpi, icc
+
+
+def webp_icc(data: bytes) -> bytes | None:
+    """The ICCP chunk of an extended WebP file."""
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, (n,) = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)
+        if kind == b"ICCP":
+            return data[pos + 8 : pos + 8 + n]
+        pos += 8 + n + (n & 1)
+    return None
