@@ -214,10 +214,22 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
         if a.shape[2] != 3:
             raise MediaError(path, f"unsupported channel count {a.shape[2]}")
         a = a[..., ::-1]  # BGR -> RGB
-    a = np.ascontiguousarray(apply_orientation(a, info.orientation))
+    turn = 1 if _turned_by_decoder(a, info) else info.orientation
+    a = np.ascontiguousarray(apply_orientation(a, turn))
     if alpha is not None:
-        alpha = np.ascontiguousarray(apply_orientation(alpha, info.orientation))
+        alpha = np.ascontiguousarray(apply_orientation(alpha, turn))
     return Image(a, alpha, info)
+
+
+def _turned_by_decoder(a: np.ndarray, info: ImageInfo) -> bool:
+    """Whether OpenCV turned the pixels upright itself: its TIFF decoder does, by the
+    Orientation tag, whatever the flags (OpenCV 4.10 and 5.1: a TIFF stored on its side was
+    turned twice). Where the turn swaps the sides, the decoded shape tells."""
+    if info.format != "tiff" or info.orientation == 1:
+        return False
+    if info.orientation >= 5 and info.width != info.height:
+        return a.shape[:2] == (info.width, info.height)
+    return True
 
 
 def _unpremultiply(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -383,6 +383,26 @@ def test_file_names_that_are_not_utf8_or_hold_a_newline_are_one_readable_line(tm
     assert f"failed: {root}/two\\nlines.png: not a supported image" in r.stderr
 
 
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_tiff_stored_on_its_side_comes_out_upright_once(tmp_path, tiny_ckpt, orientation):
+    """A TIFF whose Orientation tag says how to turn it (a camera's, or a scan turned by its
+    tag): OpenCV's decoder turns it itself, and we turned it again (on its side, or upside
+    down, in the coloured copy)."""
+    from colorcli.imageio import apply_orientation
+
+    stored = gradient_rgb(40, 80, seed=1)[..., 0].copy()
+    stored[:10, :20] = 250  # a mark at the stored top left
+    src = tmp_path / "turned.tif"
+    Image.fromarray(stored).save(src, tiffinfo={274: orientation})
+    dst = tmp_path / "out.png"
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    want = apply_orientation(stored, orientation)  # as every viewer shows it
+    got = rgb_to_lab(read_image(dst).pixels)[..., 0]
+    assert got.shape == want.shape
+    assert np.abs(got - rgb_to_lab(np.repeat(want[..., None], 3, -1))[..., 0]).mean() < 1.0
+
+
 def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
     """libjpeg prints its warnings itself ("Corrupt JPEG data: premature end of data
     segment"), naming no file: in a run over thousands of photos nobody could tell which. The
