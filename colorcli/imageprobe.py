@@ -271,6 +271,45 @@ def _probe_jpeg(f) -> tuple[int, int, int]:
             f.seek(length - 2, 1)
 
 
+def _exif_orientation(exif: bytes) -> int:
+    """The orientation (1..8) an EXIF block gives (a TIFF structure, after "Exif\\0\\0" or
+    not); 1 where it gives none."""
+    base = 6 if exif[:6] == b"Exif\x00\x00" else 0
+    o = _tiff_tags(_bytes_reader(exif), base, {0x0112}).get(0x0112, 1)
+    return o if 1 <= o <= 8 else 1
+
+
+def _png_orientation(head: bytes) -> int:
+    """The orientation of a PNG's eXIf chunk among the chunks in ``head`` before its pixels
+    (browsers turn a PNG by it, as a phone's or an editor's PNG may have one)."""
+    pos = 8
+    while pos + 8 <= len(head):
+        n, kind = struct.unpack_from(">I4s", head, pos)
+        if kind == b"eXIf":
+            return _exif_orientation(head[pos + 8 : pos + 8 + n])
+        if kind in (b"IDAT", b"IEND"):
+            break
+        pos += 12 + n
+    return 1
+
+
+def _webp_orientation(f) -> int:
+    """The orientation of an extended WebP's EXIF chunk (usually after its pixels: the
+    chunks are walked by their sizes, the pixels not read)."""
+    f.seek(4)
+    pos, end = 12, int.from_bytes(f.read(4), "little") + 8  # the RIFF size
+    for _ in range(64):
+        f.seek(pos)
+        head = f.read(8)
+        if len(head) < 8 or pos >= end:
+            break
+        n = int.from_bytes(head[4:8], "little")
+        if head[:4] == b"EXIF":
+            return _exif_orientation(f.read(min(n, 1 << 20)))
+        pos += 8 + n + (n & 1)
+    return 1
+
+
 def probe_image(path: Path | str) -> ImageInfo:
     """Read the header: format, size, orientation. Raises MediaError for anything else."""
     path = Path(path)
@@ -282,7 +321,7 @@ def probe_image(path: Path | str) -> ImageInfo:
             try:
                 if buf[:8] == b"\x89PNG\r\n\x1a\n" and len(buf) >= 24:
                     w, h = struct.unpack(">II", buf[16:24])
-                    return ImageInfo("png", w, h)
+                    return ImageInfo("png", w, h, _png_orientation(buf))
                 if buf[:2] == b"\xff\xd8":
                     w, h, o = _probe_jpeg(f)
                     return ImageInfo("jpeg", w, h, o if 1 <= o <= 8 else 1)
@@ -291,6 +330,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                     return ImageInfo("bmp", abs(w), abs(h))
                 if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
                     chunk = buf[12:16]
+                    o = _webp_orientation(f) if chunk == b"VP8X" else 1
                     if chunk == b"VP8 ":
                         w, h = struct.unpack("<HH", buf[26:30])
                         return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
@@ -300,7 +340,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                     if chunk == b"VP8X":
                         w = int.from_bytes(buf[24:27], "little") + 1
                         h = int.from_bytes(buf[27:30], "little") + 1
-                        return ImageInfo("webp", w, h)
+                        return ImageInfo("webp", w, h, o)
                 if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
                     e = ">" if buf[:4] == b"SDPX" else "<"
                     w, h = struct.unpack_from(e + "II", buf, 772)

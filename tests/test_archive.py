@@ -403,6 +403,29 @@ def test_a_tiff_stored_on_its_side_comes_out_upright_once(tmp_path, tiny_ckpt, o
     assert np.abs(got - rgb_to_lab(np.repeat(want[..., None], 3, -1))[..., 0]).mean() < 1.0
 
 
+@pytest.mark.parametrize("ext", ["png", "webp"])
+def test_a_png_or_webp_with_an_exif_orientation_is_turned_upright(tmp_path, tiny_ckpt, ext):
+    """Browsers turn a PNG or WebP by its EXIF orientation (a phone's, an editor's), as they
+    do a JPEG; we did not, and the PNG's copy then said 'upright' over pixels on their side."""
+    from colorcli.imageio import apply_orientation
+
+    stored = gradient_rgb(40, 80, seed=2)[..., 0].copy()
+    stored[:10, :20] = 250
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    src = tmp_path / f"phone.{ext}"
+    Image.fromarray(stored).save(src, exif=exif, **({"lossless": True} if ext == "webp" else {}))
+    dst = tmp_path / f"out.{ext}"
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    want = apply_orientation(stored, 6)
+    got = rgb_to_lab(read_image(dst).pixels)[..., 0]
+    assert got.shape == want.shape
+    assert np.abs(got - rgb_to_lab(np.repeat(want[..., None], 3, -1))[..., 0]).mean() < 1.0
+    with Image.open(dst) as out:  # and says so, or says nothing
+        assert out.getexif().get(0x0112, 1) == 1
+
+
 def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
     """libjpeg prints its warnings itself ("Corrupt JPEG data: premature end of data
     segment"), naming no file: in a run over thousands of photos nobody could tell which. The
