@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from colorcli.options import (
     IMAGE_FORMATS,
     PHOTO_EXTS,
     READ_ONLY_IMAGES,
+    UNREAD_MEDIA,
     VIDEO_CONTAINERS,
     VIDEO_EXTS,
 )
@@ -58,6 +60,8 @@ class Plan:
     orphans: list[Path] = field(default_factory=list)
     # what operating systems and NAS boxes keep beside photos, passed over (system_entry)
     passed_over: list[Path] = field(default_factory=list)
+    # pictures and films colorize cannot read, by extension (options.UNREAD_MEDIA)
+    other_kinds: Counter = field(default_factory=Counter)
 
     @property
     def films(self) -> int:
@@ -212,7 +216,11 @@ def plan_dir(
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
-            if (ext not in PHOTO_EXTS and ext not in VIDEO_EXTS) or is_temp(src):
+            if is_temp(src):
+                continue
+            if ext not in PHOTO_EXTS and ext not in VIDEO_EXTS:
+                if ext in UNREAD_MEDIA and not name.startswith("."):
+                    plan.other_kinds[ext] += 1
                 continue
             if system_entry(name, False):
                 plan.passed_over.append(src)

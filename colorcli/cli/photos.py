@@ -177,6 +177,12 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
             f"notice: {n} system folders and files passed over (NAS thumbnails, recycle bins, "
             f"macOS ._ files; the first: {first})"
         )
+    if plan.other_kinds:
+        kinds = sorted(plan.other_kinds.items(), key=lambda kn: (-kn[1], kn[0]))
+        shown = ", ".join(f"{ext} {n}" for ext, n in kinds[:8]) + (
+            ", ..." if len(kinds) > 8 else ""
+        )
+        cc.echo(f"notice: passed over, as colorize cannot read them: {shown}")
     for path in plan.orphans:
         cc.echo(
             f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
