@@ -21,6 +21,12 @@ ENABLED = False  # the CLI turns it on
 _LOCK = threading.Lock()  # one swap at a time
 
 
+def _flush() -> None:
+    """Python's own stderr buffer out to descriptor 2 (there may be no sys.stderr at all)."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        sys.stderr.flush()
+
+
 def _from_terminal_code(line: str) -> bool:
     """Output of our own that drew on the terminal (escape sequences: a progress bar)."""
     return "\x1b" in line
@@ -35,14 +41,17 @@ def captured() -> Iterator[list[str]]:
         yield said
         return
     with _LOCK, tempfile.TemporaryFile() as held:
-        sys.stderr.flush()
-        saved = os.dup(2)
+        _flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no descriptor 2 at all (a job started with stderr closed)
+            yield said
+            return
         os.dup2(held.fileno(), 2)
         try:
             yield said
         finally:
-            with contextlib.suppress(ValueError, OSError):
-                sys.stderr.flush()
+            _flush()
             os.dup2(saved, 2)
             os.close(saved)
             held.seek(0)

@@ -444,6 +444,19 @@ def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
         f"notice: {root / 'cut.jpg'}: damaged jpeg data (Corrupt JPEG data: premature end of data segment): coloured as far as it decodes",
         "3 colorized, 0 skipped (already there), 0 failed",
     ], lines
+    # a job started with its stderr closed (cron, a daemon): nothing to hold, it goes through
+    cmd = [
+        sys.executable,
+        "-m",
+        "colorcli",
+        "image",
+        str(root / "cut.jpg"),
+        str(tmp_path / "c.png"),
+    ]
+    done = subprocess.run(
+        [*cmd, "--model", str(tiny_ckpt), "-q"], preexec_fn=lambda: os.close(2), timeout=300
+    )
+    assert done.returncode == 0 and (tmp_path / "c.png").exists()
 
 
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
