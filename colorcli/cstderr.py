@@ -40,11 +40,12 @@ def captured() -> Iterator[list[str]]:
     if not ENABLED:
         yield said
         return
-    with _LOCK, tempfile.TemporaryFile() as held:
-        _flush()
+    with _LOCK, contextlib.ExitStack() as stack:
         try:
+            held = stack.enter_context(tempfile.TemporaryFile())
+            _flush()
             saved = os.dup(2)
-        except OSError:  # no descriptor 2 at all (a job started with stderr closed)
+        except OSError:  # no descriptor 2 (a job started with stderr closed), no room for a file
             yield said
             return
         os.dup2(held.fileno(), 2)
@@ -54,10 +55,17 @@ def captured() -> Iterator[list[str]]:
             _flush()
             os.dup2(saved, 2)
             os.close(saved)
-            held.seek(0)
-            ours = []
-            for line in held.read().decode("utf-8", "replace").splitlines(keepends=True):
-                (ours if _from_terminal_code(line) else said).append(line)
-            if ours:
-                os.write(2, "".join(ours).encode("utf-8"))
-            said[:] = [x.strip() for x in said if x.strip()]
+            said[:] = _given_back(held)
+
+
+def _given_back(held) -> list[str]:
+    """The decoder's lines among what ``held`` took in; the rest (a progress bar's redraws)
+    written to descriptor 2 again. What cannot be read or written back is let go."""
+    said, ours = [], []
+    with contextlib.suppress(OSError):
+        held.seek(0)
+        for line in held.read().decode("utf-8", "replace").splitlines(keepends=True):
+            (ours if _from_terminal_code(line) else said).append(line)
+        if ours:
+            os.write(2, "".join(ours).encode("utf-8"))
+    return [x.strip() for x in said if x.strip()]
