@@ -1,4 +1,4 @@
-"""Metadata in the headers of TIFF (classic and BigTIFF), JPEG 2000 and WebP files: the
+"""Metadata in the headers of TIFF (classic and BigTIFF) and JPEG 2000 files: the
 resolution and the colour profile, read without the pixels; and, in a TIFF we write, its alpha
 named as what it is. Bytes only.
 """
@@ -139,14 +139,3 @@ def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
                     dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
                     break
     return dpi, icc
-
-
-def webp_icc(data: bytes) -> bytes | None:
-    """The ICCP chunk of an extended WebP file."""
-    pos = 12
-    while pos + 8 <= len(data):
-        kind, (n,) = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)
-        if kind == b"ICCP":
-            return data[pos + 8 : pos + 8 + n]
-        pos += 8 + n + (n & 1)
-    return None

@@ -17,7 +17,7 @@ from colorcli.cstderr import captured
 from colorcli.errors import MediaError
 from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
-from colorcli.imageprobe import ImageInfo, probe_image
+from colorcli.imageprobe import ImageInfo, png_chunks, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
 
@@ -131,22 +131,15 @@ def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
     ours); a damaged ancillary chunk is left out, as libpng would, and so is the iCCP chunk,
     whose profile is read apart (libpng checks it and says what it finds: "libpng warning:
     iCCP: known incorrect sRGB profile", from a common old Photoshop profile)."""
-    pos, cut = 8, []
-    while pos + 12 <= png.size:
-        n = int.from_bytes(png[pos : pos + 4].tobytes(), "big")
-        kind = png[pos + 4 : pos + 8].tobytes()
-        if pos + 12 + n > png.size:
-            break  # cut off: the decoder says so
-        stored = int.from_bytes(png[pos + 8 + n : pos + 12 + n].tobytes(), "big")
-        damaged = zlib.crc32(png[pos + 4 : pos + 8 + n]) != stored
+    cut = []
+    for kind, _, start, end in png_chunks(png):  # a chunk cut off: the decoder says so
+        stored = int.from_bytes(png[end - 4 : end].tobytes(), "big")
+        damaged = zlib.crc32(png[start + 4 : end - 4]) != stored
         if damaged and kind[:1].isupper():
             name = kind.decode("latin-1", "replace")
             raise MediaError(path, f"damaged png data (its {name} chunk fails its checksum)")
         if damaged or kind == b"iCCP":
-            cut.append((pos, pos + 12 + n))
-        if kind == b"IEND":
-            break
-        pos += 12 + n
+            cut.append((start, end))
     if not cut:
         return png
     ends = [0] + [b for _, b in cut]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from colorcli.errors import MediaError
 
@@ -18,6 +19,8 @@ from colorcli.errors import MediaError
 Reader = Callable[[int, int], bytes]
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"  # SOC, then SIZ
+# classic TIFF (42) and BigTIFF (43, "+"), in either byte order
+TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 @dataclass(frozen=True)
@@ -279,35 +282,51 @@ def _exif_orientation(exif: bytes) -> int:
     return o if 1 <= o <= 8 else 1
 
 
+def png_chunks(data) -> Iterator[tuple[bytes, Any, int, int]]:
+    """(type, body, start, end) of each whole chunk of a PNG's bytes (or uint8 array), up to
+    its IEND; a chunk cut off ends the walk."""
+    pos = 8
+    while pos + 12 <= len(data):
+        end = pos + 12 + int.from_bytes(bytes(data[pos : pos + 4]), "big")
+        if end > len(data):
+            return
+        kind = bytes(data[pos + 4 : pos + 8])
+        yield kind, data[pos + 8 : end - 4], pos, end
+        if kind == b"IEND":
+            return
+        pos = end
+
+
+def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
+    """The body (its first ``limit`` bytes) of a RIFF file's (a WebP's) first ``kind``
+    chunk; the chunks are walked by their sizes, the pixels not read."""
+    pos, end = 12, int.from_bytes(read(4, 4), "little") + 8  # the RIFF size
+    for _ in range(64):
+        head = read(pos, 8)
+        if len(head) < 8 or pos >= end:
+            break
+        n = int.from_bytes(head[4:8], "little")
+        if head[:4] == kind:
+            return read(pos + 8, min(n, limit))
+        pos += 8 + n + (n & 1)
+    return None
+
+
 def _png_orientation(head: bytes) -> int:
     """The orientation of a PNG's eXIf chunk among the chunks in ``head`` before its pixels
     (browsers turn a PNG by it, as a phone's or an editor's PNG may have one)."""
-    pos = 8
-    while pos + 8 <= len(head):
-        n, kind = struct.unpack_from(">I4s", head, pos)
+    for kind, body, _, _ in png_chunks(head):
         if kind == b"eXIf":
-            return _exif_orientation(head[pos + 8 : pos + 8 + n])
-        if kind in (b"IDAT", b"IEND"):
+            return _exif_orientation(body)
+        if kind == b"IDAT":
             break
-        pos += 12 + n
     return 1
 
 
 def _webp_orientation(f) -> int:
-    """The orientation of an extended WebP's EXIF chunk (usually after its pixels: the
-    chunks are walked by their sizes, the pixels not read)."""
-    f.seek(4)
-    pos, end = 12, int.from_bytes(f.read(4), "little") + 8  # the RIFF size
-    for _ in range(64):
-        f.seek(pos)
-        head = f.read(8)
-        if len(head) < 8 or pos >= end:
-            break
-        n = int.from_bytes(head[4:8], "little")
-        if head[:4] == b"EXIF":
-            return _exif_orientation(f.read(min(n, 1 << 20)))
-        pos += 8 + n + (n & 1)
-    return 1
+    """The orientation of an extended WebP's EXIF chunk (usually after its pixels)."""
+    exif = riff_chunk(file_reader(f), b"EXIF", 1 << 20)
+    return _exif_orientation(exif) if exif else 1
 
 
 def probe_image(path: Path | str) -> ImageInfo:
@@ -345,7 +364,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                     e = ">" if buf[:4] == b"SDPX" else "<"
                     w, h = struct.unpack_from(e + "II", buf, 772)
                     return ImageInfo("dpx", w, h, 1, buf[803] or 10)
-                if buf[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+                if buf[:4] in TIFF_SIGNATURES:
                     return _probe_tiff(f)
                 if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
                     return _probe_jp2(buf)
@@ -373,4 +392,4 @@ def probe_image(path: Path | str) -> ImageInfo:
     raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2, gif, pnm)")
 
 
-__all__ = ["ImageInfo", "probe_image"]
+__all__ = ["ImageInfo", "png_chunks", "probe_image", "riff_chunk"]

@@ -25,8 +25,14 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields, webp_icc
-from colorcli.imageprobe import JP2_SIGNATURE, file_reader
+from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields
+from colorcli.imageprobe import (
+    JP2_SIGNATURE,
+    TIFF_SIGNATURES,
+    file_reader,
+    png_chunks,
+    riff_chunk,
+)
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"
@@ -70,11 +76,11 @@ def read_meta(path: Path) -> Meta:
                 return _read_jpeg(f.read(_JPEG_HEAD))
             if sig == _PNG_SIG:
                 return _read_png(f)
-            if sig[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # BigTIFF: +
+            if sig[:4] in TIFF_SIGNATURES:
                 dpi, icc = tiff_fields(f)
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
-                return Meta(icc=webp_icc(f.read(1 << 20)))
+                return Meta(icc=riff_chunk(file_reader(f), b"ICCP"))
             if sig == JP2_SIGNATURE[:8]:
                 dpi, icc = jp2_fields(file_reader(f))
                 return Meta(dpi=dpi, icc=icc)
@@ -171,18 +177,6 @@ def _write_jpeg(encoded: bytes, meta: Meta) -> bytes:
 
 
 # ---------------------------------------------------------------- PNG
-def _png_chunks(data: bytes):
-    """(type, body, start, end) of each chunk of an encoded PNG."""
-    pos = 8
-    while pos + 12 <= len(data):
-        (n,) = struct.unpack_from(">I", data, pos)
-        kind = data[pos + 4 : pos + 8]
-        yield kind, data[pos + 8 : pos + 8 + n], pos, pos + 12 + n
-        if kind == b"IEND":
-            return
-        pos += 12 + n
-
-
 def _read_png(f) -> Meta:
     """Walk a PNG file's chunks, reading the bodies of those carried and seeking past the rest."""
     meta = Meta()
@@ -224,7 +218,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def _write_png(encoded: bytes, meta: Meta) -> bytes:
     """The carried chunks right after IHDR (the output's own pHYs, if any, replaced)."""
-    chunks = list(_png_chunks(encoded))
+    chunks = list(png_chunks(encoded))
     ihdr_end = chunks[0][3]
     carried = []
     if meta.dpi is not None:
