@@ -84,11 +84,9 @@ def find_stills(folder: Path) -> dict[int, Path]:
     if not folder.is_dir():
         raise MediaError(folder, "no such folder of stills (--refs)")
     found: dict[int, Path] = {}
-    for p in sorted(folder.iterdir()):
-        m = re.fullmatch(r"(\d+)", p.stem)
-        if m is None or p.suffix.lower() not in STILL_EXTS or not p.is_file():
+    for p, n in _images(folder):
+        if n is None:
             continue
-        n = int(m.group(1))
         if n in found:
             raise MediaError(p, f"frame {n} has two stills ({found[n].name} and {p.name})")
         found[n] = p
@@ -97,16 +95,20 @@ def find_stills(folder: Path) -> dict[int, Path]:
     return found
 
 
+def _images(folder: Path) -> list[tuple[Path, int | None]]:
+    """The images of a folder of stills, by name, each with the frame number its name gives
+    (``<N>.png``) or None."""
+    return [
+        (p, int(p.stem) if re.fullmatch(r"\d+", p.stem) else None)
+        for p in sorted(Path(folder).iterdir())
+        if p.suffix.lower() in STILL_EXTS and p.is_file()
+    ]
+
+
 def stray_stills(folder: Path) -> str | None:
     """A notice naming the images in ``folder`` that no frame number names ('120 copy.png',
     'frame_120.png', as an editor saves a still), which would go unused without a word."""
-    stray = sorted(
-        p.name
-        for p in Path(folder).iterdir()
-        if p.suffix.lower() in STILL_EXTS
-        and not p.name.startswith(".")
-        and not re.fullmatch(r"\d+", p.stem)
-    )
+    stray = [p.name for p, n in _images(folder) if n is None and not p.name.startswith(".")]
     if not stray:
         return None
     shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
