@@ -35,9 +35,9 @@ _SWS_NAME = {"bt709": "ITU709", "bt601": "ITU601", "bt2020": "BT2020"}
 STRIP_PIXELS = 1 << 22
 
 
-def _strips(h: int, w: int) -> range:
-    """Starting rows of strips of about ``STRIP_PIXELS`` pixels."""
-    return range(0, h, max(1, STRIP_PIXELS // max(w, 1)))
+def _strip_rows(w: int) -> int:
+    """Rows of a strip of about ``STRIP_PIXELS`` pixels of a picture ``w`` wide."""
+    return max(1, STRIP_PIXELS // max(w, 1))
 
 
 @functools.cache
@@ -57,8 +57,8 @@ def lightness(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected (H, W) or (H, W, 3) image, got shape {image.shape}")
     h, w = image.shape[:2]
     out = np.empty((h, w), np.float32)
-    step = _strips(h, w).step
-    for r in _strips(h, w):
+    step = _strip_rows(w)
+    for r in range(0, h, step):
         part = image[r : r + step]
         if part.ndim == 2:
             part = np.repeat(part[..., None], 3, axis=-1)
@@ -126,8 +126,8 @@ def compose_rgb(l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.u
     h, w = l_full.shape
     dtype = np.dtype(dtype)
     out = np.empty((h, w, 3), dtype if dtype in (np.uint8, np.uint16) else np.float32)
-    ab_rows, step = _AbRows(ab_small, h, w), _strips(h, w).step
-    for r in _strips(h, w):
+    ab_rows, step = _AbRows(ab_small, h, w), _strip_rows(w)
+    for r in range(0, h, step):
         lum, ab = l_full[r : r + step], ab_rows.rows(r, min(h, r + step))
         if dtype == np.uint8:
             out[r : r + step] = compose_rgb8(lum, ab, 1.0)
