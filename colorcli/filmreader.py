@@ -23,7 +23,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream, packet_end
+from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream, later_end
 from colorcli.workers import Worker
 
 # frames held back to put the times of a stream with B-frames in order (see Reorder)
@@ -203,8 +203,7 @@ class FilmReader(Worker):
                 if self.stop.is_set() or self._halt.is_set():
                     return
                 idx = packet.stream.index
-                if (t := packet_end(packet)) is not None and (self.end is None or t > self.end):
-                    self.end = t
+                self.end = later_end(self.end, packet)
                 if idx == vin.index:
                     if self._finished:
                         continue

@@ -25,7 +25,7 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import check_continuous, demux, film_stream, open_input, packet_end
+from colorcli.videoprobe import check_continuous, demux, film_stream, later_end, open_input
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -92,8 +92,7 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
             v = film_stream(c)
             last = None
             for p in demux(c, *(c.streams if every_stream else [v])):
-                if (t := packet_end(p)) is not None and (file_end is None or t > file_end):
-                    file_end = t
+                file_end = later_end(file_end, p)
                 if p.stream.index != v.index:
                     continue
                 last = check_continuous(src, p, last)

@@ -131,11 +131,13 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
 JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
 
 
-def packet_end(packet: av.Packet) -> float | None:
-    """Seconds where ``packet`` ends (its pts plus its duration), or None without a pts."""
+def later_end(end: float | None, packet: av.Packet) -> float | None:
+    """``end`` (seconds where a file's packets end so far), or where ``packet`` ends (its pts
+    plus its duration) if that is later; a packet without a pts leaves it."""
     if packet.pts is None or packet.time_base is None:
-        return None
-    return float((packet.pts + (packet.duration or 0)) * packet.time_base)
+        return end
+    t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+    return t if end is None or t > end else end
 
 
 def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | None:
