@@ -268,8 +268,8 @@ def _probe_jpeg(f) -> tuple[int, int, int]:
             raise ValueError("damaged JPEG (no frame header)")
         if marker == 0xE1:
             seg = f.read(length - 2)
-            if seg[:6] == b"Exif\x00\x00":
-                orientation = _tiff_tags(_bytes_reader(seg), 6, {0x0112}).get(0x0112, 1)
+            if seg[:6] == b"Exif\x00\x00":  # not XMP, which APP1 also holds
+                orientation = _exif_orientation(seg)
         else:
             f.seek(length - 2, 1)
 
@@ -343,7 +343,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                     return ImageInfo("png", w, h, _png_orientation(buf))
                 if buf[:2] == b"\xff\xd8":
                     w, h, o = _probe_jpeg(f)
-                    return ImageInfo("jpeg", w, h, o if 1 <= o <= 8 else 1)
+                    return ImageInfo("jpeg", w, h, o)
                 if buf[:2] == b"BM" and len(buf) >= 26:
                     w, h = struct.unpack("<ii", buf[18:26])
                     return ImageInfo("bmp", abs(w), abs(h))
