@@ -20,13 +20,18 @@ AUDIO_COPY = {
     "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"},
     "mov": {"aac", "mp3", "ac3", "eac3", "alac"}
     | {f"pcm_s{b}{e}" for b in (16, 24) for e in ("le", "be")},
-    "avi": {"mp3", "ac3", "pcm_s16le", "pcm_u8"},
+    "avi": {"mp2", "mp3", "ac3", "pcm_s16le", "pcm_s24le", "pcm_u8"},
     "webm": {"opus", "vorbis"},
     "mpegts": {"aac", "mp2", "mp3", "ac3", "eac3", "opus"},
     "mxf": {"pcm_s16le", "pcm_s24le"},
 }
 # what audio a container cannot copy is transcoded to, and at which rate (None: the input's)
-AUDIO_TARGET = {"webm": ("libopus", 48000), "mxf": ("pcm_s16le", 48000)}
+# (AVI: PCM, as a capture card writes it; the AAC of an MP4 has no standard place there)
+AUDIO_TARGET = {
+    "webm": ("libopus", 48000),
+    "mxf": ("pcm_s16le", 48000),
+    "avi": ("pcm_s16le", None),
+}
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
 _STALE_TAG = re.compile(

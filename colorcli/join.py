@@ -20,12 +20,12 @@ import av
 
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError
+from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoio import keep_pixel_ratio
+from colorcli.videoio import frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
-    film_stream,
     m2ts_options,
     muxer_options,
     open_input,
@@ -43,9 +43,10 @@ def _offset(path: Path, want: Fraction) -> int:
 
 
 def _video_packets(
-    work: WorkFolder, plan: Plan, vout, time_base: Fraction
+    work: WorkFolder, plan: Plan, vout, time_base: Fraction, origin: float = 0.0
 ) -> Iterator[tuple[float, int, object]]:
-    """(seconds, order, packet) of every segment's video, decode order, dts made monotonic."""
+    """(seconds, order, packet) of every segment's video, decode order, dts made monotonic;
+    ``origin``: the input time the output's clock starts from (AVI: the film's start)."""
     last: int | None = None
     order = 0
     for seg in plan.segments:
@@ -55,7 +56,7 @@ def _video_packets(
         try:
             # a record from before first_pts was kept: the plan's first frame
             first = work.read_record(seg.index).get("first_pts", plan.pts[seg.first])
-            shift = _offset(path, first * time_base)
+            shift = _offset(path, first * time_base - origin)
             c = av.open(str(path))
         except av.error.FFmpegError as e:
             raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
@@ -77,7 +78,7 @@ def _video_packets(
                 p.dts, last = dts, dts
                 p.stream = vout
                 order += 1
-                yield float(dts * s.time_base), order, p
+                yield float(dts * s.time_base) + origin, order, p
 
 
 def _input_items(inp, copies: StreamCopies, window) -> Iterator[tuple[float, int, object]]:
@@ -137,9 +138,10 @@ def join_segments(
                 vout.codec_context.framerate = info.rate
             if info.rotation:
                 vout.set_display_rotation(info.rotation)
-            keep_pixel_ratio(vout, film_stream(inp).codec_context)  # ProRes: MOV holds it
+            keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
-            video = _video_packets(work, plan, vout, info.time_base)
+            origin = info.start if frame_clock(fmt, info) else 0.0  # AVI counts from its start
+            video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(
                 ((t, 2 * o, ("video", p)) for t, o, p in video),
@@ -153,7 +155,8 @@ def join_segments(
             copies.flush()
         out.close()
         out = None
-        return copies.notices
+        shape = carry_pixel_aspect(tmp, fmt, info)
+        return copies.notices + ([shape] if shape else [])
     except av.error.FFmpegError as e:
         raise MediaError(dst, f"joining the segments failed: {e}") from e
     finally:

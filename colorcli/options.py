@@ -90,7 +90,7 @@ PIPE_FORMATS = ("matroska", "nut")  # containers that stream onto a pipe
 CONTAINER_CODECS = {
     "mp4": ("libx264", "libx265", "libvpx-vp9"),
     "matroska": CODECS,
-    "mov": ("libx264", "libx265", "prores", "ffv1"),
+    "mov": ("libx264", "libx265", "prores"),  # FFmpeg writes no FFV1 into MOV
     "avi": ("libx264", "ffv1"),
     "webm": ("libvpx-vp9",),
     "mpegts": ("libx264", "libx265"),

@@ -29,6 +29,7 @@ from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
+from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
 from colorcli.refs import RefGuide
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
@@ -308,12 +309,18 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                 reader.decoded, reader.seen, 0, reader.discarded, reader.end
             )
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
+            shape = None
             if job.sink is None:
+                shape = carry_pixel_aspect(tmp, job.fmt, job.info)
                 commit(tmp, final, job.overwrite)
         finally:
             if job.sink is None:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
+    if job.sink is not None:
+        shape = pipe_pixel_aspect(job.info, job.opts.codec)
+    if shape is not None:
+        yield Notice(shape)
     if reader.rescaled:
         yield Notice(job.rescaled_notice(len(reader.rescaled)))
     damage = job.damage(reader.decoded, lost, promised, reader.bad_packets)

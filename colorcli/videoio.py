@@ -36,12 +36,22 @@ from colorcli.videoprobe import (
 from colorcli.workers import Worker
 
 
-def keep_pixel_ratio(vout, cc_in) -> None:
+def keep_pixel_ratio(vout, info: VideoInfo) -> None:
     """Non-square pixels (DV, DVD, anamorphic scans) stay so: the input's sample aspect ratio
-    on the output stream (x264 and x265 carry it themselves, MOV and MXF beside ProRes)."""
-    sar = cc_in.sample_aspect_ratio
-    if sar and sar != 1:
-        vout.codec_context.sample_aspect_ratio = sar
+    on the output stream (x264 and x265 carry it themselves, MOV, MP4 and MXF beside other
+    codecs; Matroska and AVI need :func:`colorcli.pixelaspect.carry_pixel_aspect`)."""
+    if info.sar is not None:
+        vout.codec_context.sample_aspect_ratio = info.sar
+
+
+def frame_clock(fmt: str, info: VideoInfo) -> Fraction | None:
+    """AVI counts frames, not time: its video runs one tick per frame at the film's rate. On
+    a finer clock the muxer fills every gap with an empty "drop" chunk (19 per frame from a
+    phone's 1/90000, and players read 600 fps). None for containers with timestamps."""
+    if fmt != "avi":
+        return None
+    rate = Fraction(info.rate or 25).limit_denominator(1001)  # 29.97... is 30000/1001
+    return 1 / rate
 
 
 class FilmWriter(Worker):
@@ -68,6 +78,11 @@ class FilmWriter(Worker):
         super().__init__(stop, depth, "colorcli-encode")
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
+        self.clock = frame_clock(fmt, info)
+        # where tick 0 lies, in seconds: the film's start; a segment's own first frame (the
+        # join moves it into place)
+        self.origin: float | None = None if video_only else info.start
+        self.last_tick: int | None = None
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:
             options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
@@ -75,7 +90,11 @@ class FilmWriter(Worker):
             self.out = av.open(target, "w", format=fmt, options=options)
         except (av.error.FFmpegError, OSError) as e:
             raise MediaError(dst, f"cannot write ({e})") from e
-        self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
+        try:
+            self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
+        except ValueError as e:  # PyAV: this FFmpeg cannot put the codec in the container
+            self.out.close()
+            raise MediaError(dst, f"cannot write ({e})") from e
         self.mark = None
         if needs_marker(opts.codec, info.fields):
             self.mark = FieldMarker(
@@ -111,8 +130,8 @@ class FilmWriter(Worker):
         codec_name = "prores_ks" if opts.codec == "prores" else opts.codec
         vout = self.out.add_stream(codec_name, rate=info.rate or Fraction(25))
         vout.width, vout.height, vout.pix_fmt = info.width, info.height, pix_fmt
-        vout.time_base = info.time_base
-        vout.codec_context.time_base = info.time_base
+        vout.time_base = self.clock or info.time_base
+        vout.codec_context.time_base = self.clock or info.time_base
         options = dict(extra)
         if opts.codec in ("libx264", "libx265"):
             options.update({"crf": str(opts.crf), "preset": opts.preset})
@@ -127,12 +146,25 @@ class FilmWriter(Worker):
                 setattr(vout.codec_context, attr, getattr(cc_in, attr))
         if info.rotation:
             vout.set_display_rotation(info.rotation)
-        keep_pixel_ratio(vout, cc_in)
+        keep_pixel_ratio(vout, info)
         if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
             self.notices.append(
                 f"odd frame size {info.width}x{info.height}: encoding 4:4:4 chroma to keep every pixel"
             )
         return vout
+
+    def _tick(self, pts: int) -> int:
+        """A frame's place on the frame clock: the nearest tick to its time, after the last
+        frame's (a variable-rate film's frames keep their order and come as near their times
+        as the film's average rate allows)."""
+        secs = float(pts * self.info.time_base)
+        if self.origin is None:
+            self.origin = secs
+        tick = max(0, round((secs - self.origin) / self.clock))
+        if self.last_tick is not None and tick <= self.last_tick:
+            tick = self.last_tick + 1
+        self.last_tick = tick
+        return tick
 
     def _mux(self, packets) -> None:
         for p in packets:
@@ -150,7 +182,10 @@ class FilmWriter(Worker):
                 if kind == "frame":
                     _, pts, payload, ab = item
                     vf = self.make_frame(payload, ab)
-                    vf.pts, vf.time_base = pts, self.info.time_base
+                    if self.clock is None:
+                        vf.pts, vf.time_base = pts, self.info.time_base
+                    else:
+                        vf.pts, vf.time_base = self._tick(pts), self.clock
                     marked = (
                         vf
                         if self.mark is None

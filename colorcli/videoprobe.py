@@ -36,6 +36,9 @@ class VideoInfo:
     # ``duration`` is the container's (its longest stream's), not the film's own: a Matroska
     # file without DURATION tags (mkvmerge, MakeMKV) whose sound may run past the pictures
     shared_duration: bool = False
+    # the shape of a pixel, where not square (DV, DVD, anamorphic scans): the container's (MOV,
+    # MXF, Matroska hold it beside ProRes and FFV1), else the codec's
+    sar: Fraction | None = None
 
     @property
     def step(self) -> int:
@@ -236,7 +239,14 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         timed=timed is not False,
         fields=field_order(int(cc.field_order or 0), interlaced, cc.name, cc.height),
         shared_duration=shared,
+        sar=_pixel_shape(v),
     )
+
+
+def _pixel_shape(v) -> Fraction | None:
+    """The stream's sample aspect ratio (its container's, else its codec's); None: square."""
+    sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio
+    return Fraction(sar) if sar and sar != 1 and 0.1 < sar < 10 else None
 
 
 # AVFieldOrder: the field shown first (TT, BT: top; BB, TB: bottom), 1 progressive, 0 unknown

@@ -1,6 +1,7 @@
 """colorize video: fidelity (frames, pts, time_base, size, rotation, audio bytes), smoothing,
 scene cuts, metrics, and every error path of the command."""
 
+import dataclasses
 import json
 import re
 import signal
@@ -18,7 +19,8 @@ from colorcli.events import Notice, VideoDone
 from colorcli.film import TemporalSmoother
 from colorcli.kernels import rgb_to_lab
 from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence, lightness_histogram
-from colorcli.options import VideoOptions
+from colorcli.options import CONTAINER_CODECS, VideoOptions
+from colorcli.pixelaspect import carry_pixel_aspect, write_pixel_aspect
 from colorcli.video import colorize_video, prepare_video, probe_video
 from tests import procs
 from tests.media import field_order_of, make_clip, read_clip
@@ -96,16 +98,83 @@ def test_fidelity(tmp_path, colorizer, name, kw):
     assert chroma > 5.0  # it is colour now
 
 
-@pytest.mark.parametrize("codec,ext", [("prores", ".mov"), ("libx265", ".mkv"), ("libx264", ".ts")])
-def test_non_square_pixels_stay_so(tmp_path, colorizer, codec, ext):
-    """DV and DVD pixels are not square; ProRes keeps the ratio beside the stream (MOV), not in
-    itself, so the join must carry it. (FFV1 in Matroska and VP9 in WebM cannot through PyAV.)"""
-    src = make_clip(tmp_path / "in.mp4", sar=Fraction(32, 27), audio=None)
-    dst = tmp_path / f"out{ext}"
-    _colorize(colorizer, src, dst, codec=codec)
-    with av.open(str(dst)) as c:
+def _shown_ratio(path) -> Fraction | None:
+    """The sample aspect ratio a player takes: the container's, else the codec's."""
+    with av.open(str(path)) as c:
         s = c.streams.video[0]
-        assert (s.sample_aspect_ratio or s.codec_context.sample_aspect_ratio) == Fraction(32, 27)
+        return s.sample_aspect_ratio or s.codec_context.sample_aspect_ratio
+
+
+@pytest.mark.parametrize(
+    "codec,ext",
+    [
+        ("prores", ".mov"), ("libx265", ".mkv"), ("libx264", ".ts"),
+        ("ffv1", ".mkv"), ("prores", ".mkv"), ("libvpx-vp9", ".webm"), ("ffv1", ".avi"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("segments", [0, 5])
+def test_non_square_pixels_stay_so(tmp_path, colorizer, codec, ext, segments):
+    """DV and DVD pixels are not square. H.264 and H.265 say so themselves; beside ProRes,
+    FFV1 and VP9 the container must, and Matroska, WebM and AVI get it written in after the
+    muxer (which cannot be told through PyAV), by one encode and by the join alike."""
+    src = make_clip(tmp_path / "in.mp4", sar=Fraction(32, 27), audio="aac")
+    dst = tmp_path / f"out{ext}"
+    events = _colorize(colorizer, src, dst, codec=codec, segment_seconds=segments)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert not [n for n in notices if "aspect" in n], notices
+    # WebM gives the display width in whole pixels: 64 x 32/27 shows as 76 wide
+    tolerance = 0.01 if ext == ".webm" else 0
+    assert abs(_shown_ratio(dst) / Fraction(32, 27) - 1) <= tolerance
+    a, b = read_clip(src), read_clip(dst)
+    assert len(b["frames"]) == len(a["frames"]) and len(b["audio"]) > 5
+    if ext == ".ts":  # its clock starts at 1.4 s; nothing was written into it afterwards
+        return
+    with av.open(str(dst)) as c:  # seeking still finds its frames (the index was not moved)
+        v = c.streams.video[0]
+        c.seek(int(0.5 / v.time_base), stream=v)
+        assert next(c.decode(v)).pts is not None
+
+
+def test_pixel_shape_kept_by_the_container_alone_reaches_the_output(tmp_path, colorizer):
+    """A ProRes master from an editor holds its pixel shape in the MOV only (the codec says
+    nothing): the coloured H.264 says it too."""
+    src = make_clip(tmp_path / "master.mov", codec="prores_ks", pix_fmt="yuv422p10le",
+                    sar=Fraction(64, 45), audio=None)  # fmt: skip
+    with av.open(str(src)) as c:
+        assert not c.streams.video[0].codec_context.sample_aspect_ratio  # in the container only
+    dst = tmp_path / "out.mp4"
+    _colorize(colorizer, src, dst, segment_seconds=0)
+    assert _shown_ratio(dst) == Fraction(64, 45)
+
+
+def _level1(b: bytes, at: int) -> list[tuple[int, int]]:
+    """(first byte of the id, start) of a Matroska segment's elements from ``at`` to the first
+    cluster."""
+    out = []
+    while b[at] != 0x1F:
+        n = 9 - b[at].bit_length()  # the id's length
+        m = 9 - b[at + n].bit_length()  # the size's
+        size = int.from_bytes(b[at + n : at + n + m], "big") & ((1 << (7 * m)) - 1)
+        out.append((b[at], at))
+        at += n + m + size
+    return out
+
+
+def test_a_matroska_file_without_padding_is_left_as_it_is(tmp_path):
+    """The ratio goes in only where the muxer left room before the first cluster (an EBML
+    Void); a file with none is left byte for byte, and the caller says so."""
+    src = make_clip(tmp_path / "in.mkv", n=3, codec="ffv1", audio=None)
+    data = bytearray(src.read_bytes())
+    voids = [at for first, at in _level1(data, 52) if first == 0xEC]  # the segment's data: 52
+    assert voids
+    for at in voids:  # each Void made an element no reader knows, of the same length
+        data[at] = 0xC8
+    path = tmp_path / "unpadded.mkv"
+    path.write_bytes(bytes(data))
+    info = dataclasses.replace(probe_video(path), sar=Fraction(64, 45))
+    assert not write_pixel_aspect(path, "matroska", info)
+    assert path.read_bytes() == bytes(data)
+    assert "could not be written into .mkv" in carry_pixel_aspect(path, "matroska", info)
 
 
 @pytest.mark.parametrize(
@@ -358,24 +427,13 @@ def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
 
 
 @pytest.mark.parametrize(
-    "codec,ext",
-    [("ffv1", ".mkv"), ("libx265", ".mkv"), ("prores", ".mov"), ("libvpx-vp9", ".webm")],
-)
-def test_codecs(tmp_path, colorizer, codec, ext):
-    src = make_clip(tmp_path / "in.mp4", n=6)
-    dst = tmp_path / f"out{ext}"
-    _colorize(colorizer, src, dst, codec=codec)
-    out = read_clip(dst)
-    assert len(out["frames"]) == 6 and (out["width"], out["height"]) == (64, 48)
-
-
-@pytest.mark.parametrize(
     "src_ext,dst_ext,codec_name,audio",
     [
         (".webm", ".webm", "vp9", "opus"),  # webm in, webm out: vp9 without --codec
         (".mp4", ".ts", "h264", "aac"),  # broadcast transport streams
         (".mp4", ".m2ts", "h264", "aac"),
         (".mp4", ".mxf", "prores", "pcm_s16le"),  # MXF: ProRes, 48 kHz PCM
+        (".mp4", ".avi", "h264", "pcm_s16le"),  # AVI: an MP4's AAC becomes PCM, as captured
     ],
 )
 def test_the_codec_follows_the_container(tmp_path, colorizer, src_ext, dst_ext, codec_name, audio):
@@ -389,7 +447,8 @@ def test_the_codec_follows_the_container(tmp_path, colorizer, src_ext, dst_ext, 
         assert c.streams.video[0].codec_context.name == codec_name
         assert c.streams.audio[0].codec_context.name == audio
     assert len(b["pts"]) == 30
-    secs = lambda clip: [float(p * clip["time_base"]) for p in clip["pts"]]  # noqa: E731
+    # AVI stores no presentation times: a B-frame comes out labelled with its decode time
+    secs = lambda clip: sorted(float(p * clip["time_base"]) for p in clip["pts"])  # noqa: E731
     offset = secs(b)[0] - secs(a)[0]  # a transport stream starts its clock where it likes
     assert max(abs(x - offset - y) for x, y in zip(secs(b), secs(a), strict=True)) < 1e-3
 
@@ -736,6 +795,45 @@ def test_a_variable_frame_rate_film_without_a_count_is_not_called_damaged(tmp_pa
     assert "input is damaged: 20 frames colorized, 10 of 30 lost" in r.stderr
 
 
+@pytest.mark.parametrize(
+    "fmt,codec", [(f, c) for f, codecs in CONTAINER_CODECS.items() for c in codecs if f != "nut"]
+)
+def test_every_codec_a_container_offers_can_be_written(tmp_path, colorizer, fmt, codec):
+    """What --codec accepts for a container is what this FFmpeg writes into it."""
+    ext = {"matroska": ".mkv", "mpegts": ".ts"}.get(fmt, f".{fmt}")
+    src = make_clip(tmp_path / "in.mp4", n=3, audio=None)
+    dst = tmp_path / f"out{ext}"
+    _colorize(colorizer, src, dst, codec=codec, segment_seconds=0)
+    out = read_clip(dst)
+    assert len(out["frames"]) == 3 and (out["width"], out["height"]) == (64, 48)
+
+
+@pytest.mark.parametrize("segments", [0, 1])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("phone.mp4", {"time_base": Fraction(1, 90000)}),
+        ("broadcast.ts", {"codec": "mpeg2video", "time_base": Fraction(1, 30), "audio": "mp2"}),
+    ],
+)
+def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, segments):
+    """AVI has no timestamps: a chunk per frame. On the input's finer clock the muxer wrote an
+    empty "drop" chunk for every tick without a frame (19 a frame from a phone, the header
+    saying 600 fps), and a transport stream's clock (starting at 1.4 s) led with empty ones."""
+    src = make_clip(tmp_path / name, n=45, rate=30, **kw)
+    dst = tmp_path / "out.avi"
+    _colorize(colorizer, src, dst, segment_seconds=segments)
+    with av.open(str(dst)) as c:
+        v = c.streams.video[0]
+        assert v.time_base == Fraction(1, 30) and v.average_rate == 30
+        assert v.frames == 45 == sum(1 for p in c.demux(v) if p.size)  # no empty chunks
+        assert not v.start_time
+        assert c.streams.audio[0].codec_context.name == (
+            "mp2" if name.endswith("ts") else "pcm_s16le"
+        )
+    assert len(read_clip(dst)["frames"]) == 45
+
+
 def test_video_output_path_errors(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4")
     before = src.read_bytes()
@@ -748,6 +846,9 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert "libx264 does not go in .webm; use --codec libvpx-vp9, or .mkv" in r.stderr
     r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "--codec", "ffv1")
     assert r.exit_code == 1 and "ffv1 does not go in .mp4" in r.stderr
+    r = run("video", src, tmp_path / "out.mov", "--model", tiny_ckpt, "--codec", "ffv1")
+    assert r.exit_code == 1 and "ffv1 does not go in .mov" in r.stderr
+    assert not list(tmp_path.glob(".out*"))  # no work folder or temporary left
     (tmp_path / "exists.mp4").write_bytes(b"x")
     r = run("video", src, tmp_path / "exists.mp4", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "exists already" in r.stderr
@@ -1060,6 +1161,20 @@ def test_films_go_through_pipes_both_ways(tmp_path, tiny_ckpt):
         shift = secs[0] - want[0] if out.endswith(".nut") else 0.0
         assert [t - shift for t in secs] == pytest.approx(want, abs=1e-3), out
         assert b["audio"] and len(b["frames"]) == 30, out
+
+
+def test_non_square_pixels_onto_a_pipe_in_ffv1_are_named(tmp_path, tiny_ckpt):
+    """What is streamed cannot be written into afterwards: FFV1 on a pipe loses the pixel
+    shape, and the user is told; H.264, which carries it, says nothing."""
+    src = make_clip(tmp_path / "in.mkv", n=5, sar=Fraction(64, 45), audio=None)
+    model = ("--model", tiny_ckpt, "-q")
+    r = _pipe(["video", src, "-", *model, "--codec", "ffv1"])
+    assert r.returncode == 0, r.stderr
+    assert b"pixel aspect ratio (64:45) cannot go onto a pipe with ffv1" in r.stderr
+    r = _pipe(["video", src, "-", *model])
+    assert r.returncode == 0 and b"aspect" not in r.stderr, r.stderr
+    (tmp_path / "o.mkv").write_bytes(r.stdout)
+    assert _shown_ratio(tmp_path / "o.mkv") == Fraction(64, 45)
 
 
 def test_a_pipe_cannot_resume_and_says_so(tmp_path, tiny_ckpt):
