@@ -111,7 +111,7 @@ def colorize_jobs(
                 pass
         for i, (job, im, claim, guide) in enumerate(pending):
             try:
-                rgb = outs[i] if outs is not None else one(im, guide)
+                rgb = im.gray_where_missing(outs[i] if outs is not None else one(im, guide))
                 # the scan's dpi, EXIF, XMP, text: carried over
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, im.meta)
                 notes = tuple(f"{job.src}: {n}" for n in im.info.notices)

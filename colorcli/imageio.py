@@ -18,6 +18,7 @@ from colorcli.errors import MediaError
 from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, png_chunks, probe_image
+from colorcli.jpegend import jpeg_complete, missing_band, truncation_note
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
 
@@ -39,11 +40,23 @@ class Image:
     alpha: np.ndarray | None
     info: ImageInfo
     meta: Meta = field(default_factory=Meta)
+    # (top, bottom, left, right): where a JPEG cut short holds no picture (colorcli.jpegend)
+    missing: tuple[int, int, int, int] | None = None
 
     @property
     def rgb(self) -> np.ndarray:
         """The pixels as (H, W, 3) RGB: a gray image's one channel repeated."""
         return self.pixels if self.pixels.ndim == 3 else np.repeat(self.pixels[..., None], 3, -1)
+
+    def gray_where_missing(self, rgb: np.ndarray) -> np.ndarray:
+        """``rgb`` (this image coloured) with the part its file lacks left as read: gray, not
+        a colour guessed for a flat fill."""
+        if self.missing is None:
+            return rgb
+        top, bottom, left, right = self.missing
+        rgb = rgb.copy()
+        rgb[top:bottom, left:right] = self.rgb[top:bottom, left:right].astype(rgb.dtype)
+        return rgb
 
 
 # ---------------------------------------------------------------- decode / encode
@@ -96,6 +109,9 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     data = np.fromfile(path, np.uint8)
     if info.format == "png":
         data = _png_for_decoder(data, path)
+    cut_short = info.format == "jpeg" and not jpeg_complete(data)
+    if cut_short:  # OpenCV refuses a JPEG that runs out; ended, libjpeg fills the rest flat
+        data = np.concatenate([data, np.array([0xFF, 0xD9], np.uint8)])
     if info.format == "jpeg":  # JPEG has no alpha; IMREAD_COLOR converts CMYK and YCCK
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     else:
@@ -113,9 +129,15 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
     img = _from_cv(a, path, info)
-    if said:
+    note = None
+    if cut_short:  # libjpeg's warnings about the missing end say no more than this
+        band = missing_band(img.pixels)
+        img = dataclasses.replace(img, missing=band)
+        note = truncation_note(band, img.pixels.shape)
+    elif said:
         note = f"damaged {info.format} data ({'; '.join(said)}): coloured as far as it decodes"
-        img = Image(img.pixels, img.alpha, dataclasses.replace(info, notes=(note,)))
+    if note is not None:
+        img = dataclasses.replace(img, info=dataclasses.replace(info, notes=(note,)))
     return _follow_profile(img, read_meta(path))
 
 
@@ -156,7 +178,7 @@ def _follow_profile(img: Image, meta: Meta) -> Image:
     info = img.info
     if meta.icc and profile is None and (note := unfollowed(meta.icc)):
         info = dataclasses.replace(info, notes=(*info.notes, note))
-    return Image(pixels, img.alpha, info, meta)
+    return dataclasses.replace(img, pixels=pixels, info=info, meta=meta)
 
 
 def _full_scale(a: np.ndarray, top: int) -> np.ndarray:

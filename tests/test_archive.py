@@ -359,8 +359,11 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
-    assert all(x.startswith(("failed: ", "  ", "5 colorized")) for x in lines), lines
-    assert len(lines) == 6 + 1 + 6
+    # the cut JPEG is coloured as far as it goes (its own test says how)
+    notices = [x for x in lines if x.startswith("notice: ")]
+    assert len(notices) == 1 and f"{root / 'cut.jpg'}: truncated jpeg data" in notices[0]
+    assert all(x.startswith(("failed: ", "  ", "6 colorized", "notice: ")) for x in lines), lines
+    assert len(lines) == 1 + 5 + 1 + 5
     assert (
         f"failed: {root / 'rot.png'}: damaged png data (its IDAT chunk fails its checksum)" in lines
     )
@@ -457,6 +460,50 @@ def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
         [*cmd, "--model", str(tiny_ckpt), "-q"], preexec_fn=lambda: os.close(2), timeout=300
     )
     assert done.returncode == 0 and (tmp_path / "c.png").exists()
+
+
+def test_a_jpeg_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(tmp_path, tiny_ckpt):
+    """A photo from a damaged card or a stopped download ends inside its picture. OpenCV
+    refused it ("cannot be decoded") though libjpeg decodes what is there, as viewers show it.
+    It is coloured as far as it goes; the part the file lacks (libjpeg's flat fill) stays
+    gray, not a colour guessed for it, wherever the EXIF orientation turns it; a progressive
+    one, whose first scans cover the whole picture, is coloured whole. A phone's motion clip
+    after the end of the picture is no damage."""
+    root = tmp_path / "in"
+    root.mkdir()
+    gray = gradient_rgb(128, 160, seed=4)[..., 0]
+    Image.fromarray(gray).save(root / "whole.jpg", quality=90)
+    whole = (root / "whole.jpg").read_bytes()
+    (root / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: the missing part is on the left once upright
+    Image.fromarray(gray).save(root / "turned.jpg", quality=90, exif=exif)
+    turned = (root / "turned.jpg").read_bytes()
+    (root / "turned.jpg").write_bytes(turned[: len(turned) // 2])
+    Image.fromarray(gray).save(root / "prog.jpg", quality=90, progressive=True)
+    prog = (root / "prog.jpg").read_bytes()
+    (root / "prog.jpg").write_bytes(prog[: len(prog) * 3 // 4])
+    (root / "motion.jpg").write_bytes(whole + b"\x00\x00\x00\x18ftypmp42" + bytes(500))
+    out = tmp_path / "out"
+    r = procs.run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.returncode == 0, r.stderr
+    notes = sorted(r.stderr.strip().splitlines()[:-1])
+    assert r.stderr.strip().splitlines()[-1] == "5 colorized, 0 skipped (already there), 0 failed"
+    assert len(notes) == 3 and all("truncated jpeg data" in n for n in notes), notes
+    assert "cut.jpg" in notes[0] and "of the picture is missing and left gray" in notes[0]
+    assert "prog.jpg" in notes[1] and "coloured as far as it decodes" in notes[1]
+    assert "turned.jpg" in notes[2] and "missing and left gray" in notes[2]
+    chroma = lambda a: np.hypot(*np.moveaxis(rgb_to_lab(a)[..., 1:], -1, 0))  # noqa: E731
+    cut = chroma(read_image(out / "cut.jpg").pixels)
+    assert cut[-40:].max() < 2.0 and cut[:40].mean() > 3.0  # gray below, coloured above
+    turned = chroma(read_image(out / "turned.jpg").pixels)
+    assert (
+        turned.shape == (160, 128) and turned[:, :40].max() < 2.0 and turned[:, -40:].mean() > 3.0
+    )
+    assert chroma(read_image(out / "prog.jpg").pixels)[-40:].mean() > 3.0
+    # the library says it too, without the command line
+    note = read_image(root / "cut.jpg").info.notices
+    assert note and "missing and left gray" in note[0]
 
 
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):

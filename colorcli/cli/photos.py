@@ -76,6 +76,7 @@ def image_cmd(
             rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
             rgb = colorizer.colorize(img.pixels, guide)
+        rgb = img.gray_where_missing(rgb)
         for note in img.info.notices:
             cc.echo(f"notice: {src}: {note}")
         # the scan's dpi, EXIF, XMP, text: carried over
