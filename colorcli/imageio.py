@@ -14,11 +14,17 @@ import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.cstderr import captured
+from colorcli.cutshort import (
+    fill_value,
+    jpeg_complete,
+    mended_png,
+    missing_band,
+    truncation_note,
+)
 from colorcli.errors import MediaError
 from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, png_chunks, probe_image
-from colorcli.jpegend import jpeg_complete, missing_band, truncation_note
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
 
@@ -107,11 +113,14 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     if info.format == "dpx":
         return Image(_read_dpx(path), None, info)
     data = np.fromfile(path, np.uint8)
+    held = None  # a PNG cut short: the rows it holds
     if info.format == "png":
         data = _png_for_decoder(data, path)
-    cut_short = info.format == "jpeg" and not jpeg_complete(data)
-    if cut_short:  # OpenCV refuses a JPEG that runs out; ended, libjpeg fills the rest flat
-        data = np.concatenate([data, np.array([0xFF, 0xD9], np.uint8)])
+        if (mended := mended_png(data)) is not None:
+            data, held = np.frombuffer(mended[0], np.uint8), mended[1]
+    cut_short = held is not None or (info.format == "jpeg" and not jpeg_complete(data))
+    if cut_short and held is None:  # OpenCV refuses a JPEG that runs out; ended, libjpeg
+        data = np.concatenate([data, np.array([0xFF, 0xD9], np.uint8)])  # fills the rest
     if info.format == "jpeg":  # JPEG has no alpha; IMREAD_COLOR converts CMYK and YCCK
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     else:
@@ -128,12 +137,17 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
+    if held is not None:  # the rows the PNG lacks (and the one cut through) gray, opaque
+        a = a.copy()
+        a[held:] = fill_value(a.dtype)
+        if a.ndim == 3 and a.shape[2] in (2, 4):
+            a[held:, :, -1] = np.iinfo(a.dtype).max
     img = _from_cv(a, path, info)
     note = None
-    if cut_short:  # libjpeg's warnings about the missing end say no more than this
+    if cut_short:  # the decoder's warnings about the missing end say no more than this
         band = missing_band(img.pixels)
         img = dataclasses.replace(img, missing=band)
-        note = truncation_note(band, img.pixels.shape)
+        note = truncation_note(info.format, band, img.pixels.shape)
     elif said:
         note = f"damaged {info.format} data ({'; '.join(said)}): coloured as far as it decodes"
     if note is not None:

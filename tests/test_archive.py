@@ -359,11 +359,12 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
-    # the cut JPEG is coloured as far as it goes (its own test says how)
-    notices = [x for x in lines if x.startswith("notice: ")]
-    assert len(notices) == 1 and f"{root / 'cut.jpg'}: truncated jpeg data" in notices[0]
-    assert all(x.startswith(("failed: ", "  ", "6 colorized", "notice: ")) for x in lines), lines
-    assert len(lines) == 1 + 5 + 1 + 5
+    # the cut JPEG and PNG are coloured as far as they go (their own test says how)
+    notices = sorted(x for x in lines if x.startswith("notice: "))
+    assert len(notices) == 2 and f"{root / 'cut.jpg'}: truncated jpeg data" in notices[0]
+    assert f"{root / 'cut.png'}: truncated png data" in notices[1]
+    assert all(x.startswith(("failed: ", "  ", "7 colorized", "notice: ")) for x in lines), lines
+    assert len(lines) == 2 + 4 + 1 + 4
     assert (
         f"failed: {root / 'rot.png'}: damaged png data (its IDAT chunk fails its checksum)" in lines
     )
@@ -462,9 +463,12 @@ def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
     assert done.returncode == 0 and (tmp_path / "c.png").exists()
 
 
-def test_a_jpeg_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(tmp_path, tiny_ckpt):
+def test_a_photo_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(
+    tmp_path, tiny_ckpt
+):
     """A photo from a damaged card or a stopped download ends inside its picture. OpenCV
-    refused it ("cannot be decoded") though libjpeg decodes what is there, as viewers show it.
+    refused it ("cannot be decoded") though libjpeg decodes what is there, as viewers show it,
+    and a PNG's whole rows can be.
     It is coloured as far as it goes; the part the file lacks (libjpeg's flat fill) stays
     gray, not a colour guessed for it, wherever the EXIF orientation turns it; a progressive
     one, whose first scans cover the whole picture, is coloured whole. A phone's motion clip
@@ -484,15 +488,20 @@ def test_a_jpeg_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(t
     prog = (root / "prog.jpg").read_bytes()
     (root / "prog.jpg").write_bytes(prog[: len(prog) * 3 // 4])
     (root / "motion.jpg").write_bytes(whole + b"\x00\x00\x00\x18ftypmp42" + bytes(500))
+    rgba = np.dstack([gradient_rgb(128, 160, seed=5), np.full((128, 160), 90, np.uint8)])
+    Image.fromarray(rgba).save(root / "cut.png")  # a PNG cut short: its whole rows decode
+    png = (root / "cut.png").read_bytes()
+    (root / "cut.png").write_bytes(png[: len(png) // 2])
     out = tmp_path / "out"
     r = procs.run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.returncode == 0, r.stderr
     notes = sorted(r.stderr.strip().splitlines()[:-1])
-    assert r.stderr.strip().splitlines()[-1] == "5 colorized, 0 skipped (already there), 0 failed"
-    assert len(notes) == 3 and all("truncated jpeg data" in n for n in notes), notes
+    assert r.stderr.strip().splitlines()[-1] == "6 colorized, 0 skipped (already there), 0 failed"
+    assert len(notes) == 4 and all("truncated" in n for n in notes), notes
     assert "cut.jpg" in notes[0] and "of the picture is missing and left gray" in notes[0]
-    assert "prog.jpg" in notes[1] and "coloured as far as it decodes" in notes[1]
-    assert "turned.jpg" in notes[2] and "missing and left gray" in notes[2]
+    assert "cut.png: truncated png data" in notes[1] and "missing and left gray" in notes[1]
+    assert "prog.jpg" in notes[2] and "coloured as far as it decodes" in notes[2]
+    assert "turned.jpg" in notes[3] and "missing and left gray" in notes[3]
     chroma = lambda a: np.hypot(*np.moveaxis(rgb_to_lab(a)[..., 1:], -1, 0))  # noqa: E731
     cut = chroma(read_image(out / "cut.jpg").pixels)
     assert cut[-40:].max() < 2.0 and cut[:40].mean() > 3.0  # gray below, coloured above
@@ -501,6 +510,9 @@ def test_a_jpeg_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(t
         turned.shape == (160, 128) and turned[:, :40].max() < 2.0 and turned[:, -40:].mean() > 3.0
     )
     assert chroma(read_image(out / "prog.jpg").pixels)[-40:].mean() > 3.0
+    cut_png = read_image(out / "cut.png")  # its rows as they were, its alpha kept
+    assert cut_png.alpha is not None and (cut_png.alpha[:40] == 90).all()
+    assert chroma(cut_png.pixels)[-40:].max() < 2.0 and chroma(cut_png.pixels)[:40].mean() > 3.0
     # the library says it too, without the command line
     note = read_image(root / "cut.jpg").info.notices
     assert note and "missing and left gray" in note[0]
