@@ -101,6 +101,9 @@ class FilmReader(Worker):
         self.end: float | None = None
         self.rescaled = array("q")  # the pts of frames of another size, scaled to the film's
         self.seen = array("q")  # the pts of every frame handed out
+        # the pts of frames passed over for sharing their time with the frame before (where
+        # two recordings were joined, the second's first picture may take the first's last)
+        self.collided = array("q")
         self.seek_pts: int | None = None
         self.first_pts: int | None = None
         self._halt = threading.Event()
@@ -138,7 +141,10 @@ class FilmReader(Worker):
         """Frames whose time is behind one already handed out: a straggler the decoder lets
         out after damage, behind frames already out, has no place left in the film."""
         for pts, (arr, scaled) in timed:
-            if self._last is not None and pts <= self._last:
+            if pts == self._last:  # one time, two pictures: only one can be shown there
+                self.collided.append(pts)
+                continue
+            if self._last is not None and pts < self._last:
                 self.bad_packets += 1
                 continue
             self._last = pts

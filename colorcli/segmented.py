@@ -105,6 +105,7 @@ class _SegmentWriter:
         self.bad_start = 0  # the reader's undecodable packets when this segment opened
         self.bad_packets = 0  # of the reader's, while this segment was being decoded
         self.rescaled = 0  # its frames of another size, scaled (counted at the finish)
+        self.collided = 0  # its frames passed over for another's time (counted at the finish)
         self.first_pts: int | None = None  # the input time of the first frame written
 
     @property
@@ -130,6 +131,7 @@ class _SegmentWriter:
                 "frames": self.w.encoded,
                 "bad_packets": self.bad_packets,
                 "rescaled": self.rescaled,
+                "collided": self.collided,
             }
             if self.first_pts is not None:
                 # where its first frame belongs: not the plan's first frame where that one did
@@ -145,7 +147,8 @@ class _SegmentWriter:
     def finish_async(self, reader, plan: Plan) -> None:
         """Finish on a thread of its own, with what the reader met while decoding it."""
         self.bad_packets = reader.bad_packets - self.bad_start
-        self.rescaled = _rescaled_in(reader, plan, self.seg)
+        self.rescaled = _count_in(reader.rescaled, plan, self.seg)
+        self.collided = _count_in(reader.collided, plan, self.seg)
         self.finisher = threading.Thread(target=self._finish, name="colorcli-segment", daemon=True)
         self.finisher.start()
 
@@ -242,11 +245,12 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     return True
 
 
-def _rescaled_in(reader, plan, seg: Segment) -> int:
-    """How many of the segment's frames were of another size (the reader records their pts,
-    rising; every frame of the segment has been decoded by the time it finishes)."""
+def _count_in(marked, plan, seg: Segment) -> int:
+    """How many of ``marked`` (pts the reader records, rising: frames of another size,
+    frames passed over) fall in the segment (every frame of it has been decoded by the time
+    it finishes)."""
     lo, hi = plan.pts[seg.first], plan.pts[seg.first + seg.count - 1]
-    return bisect.bisect_right(reader.rescaled, hi) - bisect.bisect_left(reader.rescaled, lo)
+    return bisect.bisect_right(marked, hi) - bisect.bisect_left(marked, lo)
 
 
 def _route(ready, current, plan, work, mine, open_writer, reader):
@@ -352,6 +356,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
     rescaled = sum(r.get("rescaled", 0) for r in records)
     if rescaled:
         yield Notice(job.rescaled_notice(rescaled))
+    collided = sum(r.get("collided", 0) for r in records)
+    if collided:
+        yield Notice(job.collided_notice(collided))
     damage = job.damage(written, lost, promised, bad)
     if damage is not None:
         yield damage

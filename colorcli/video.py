@@ -129,13 +129,19 @@ class VideoJob:
             return max(0, self.info.frames - discarded - decoded), self.promised - discarded
         else:
             held = pts[leading:]  # the film from its first keyframe on
-            lost = missing_frames(held, self.info, end) + max(0, len(held) - decoded)
+            # two frames of one time (recordings joined) are one place in the film
+            places = len(np.unique(np.asarray(held, dtype=np.int64)))
+            lost = missing_frames(held, self.info, end) + max(0, places - decoded)
         return lost, (self.promised if lost == 0 else decoded + lost)
 
     def rescaled_notice(self, frames: int) -> str:
         """What to say of ``frames`` frames of another size, scaled to the film's."""
         size = f"{self.info.width}x{self.info.height}"
         return f"{self.src}: the picture changes size: {frames} frames scaled to {size}, its first size"
+
+    def collided_notice(self, frames: int) -> str:
+        """What to say of ``frames`` frames passed over for the time of the frame before."""
+        return f"{self.src}: {frames} frame(s) share their time with the frame before (where recordings were joined): the first shown there is kept"
 
     def damage(self, decoded: int, lost: int, promised: int, bad_packets: int) -> Notice | None:
         """The notice for an input that lost frames or packets, or None."""
@@ -323,6 +329,8 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(shape)
     if reader.rescaled:
         yield Notice(job.rescaled_notice(len(reader.rescaled)))
+    if reader.collided:
+        yield Notice(job.collided_notice(len(reader.collided)))
     damage = job.damage(reader.decoded, lost, promised, reader.bad_packets)
     if damage is not None:
         yield damage

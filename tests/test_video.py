@@ -730,6 +730,27 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     assert "split it there and colour each part" in r.stderr
 
 
+@pytest.mark.parametrize("segments", ["1", "0"])
+def test_recordings_that_meet_on_one_timestamp_lose_nothing(tmp_path, tiny_ckpt, segments):
+    """Where two recordings are joined, the second's first picture may take the time of the
+    first's last: only one of them can be shown there. The film has no hole, and neither
+    route calls it damaged (one encode: "1 undecodable packet"; segments: "1 of 100 lost"):
+    a notice says what was passed over."""
+    kw = {"gop": 10, "codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None}
+    a = make_clip(tmp_path / "a.ts", n=50, **kw).read_bytes()
+    # the muxer delays each recording by a frame: the second's first picture is the first's last
+    b = make_clip(tmp_path / "b.ts", n=50, pts=list(range(50, 100)), **kw).read_bytes()
+    (tmp_path / "met.ts").write_bytes(a + b)
+    dst = tmp_path / "out.mkv"
+    r = run(
+        "video", tmp_path / "met.ts", dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments
+    )
+    assert r.exit_code == 0 and "damaged" not in r.stderr, r.stderr
+    assert "met.ts: 1 frame(s) share their time with the frame before" in r.stderr
+    pts = read_clip(dst)["pts"]
+    assert len(pts) == len(set(pts)) == 99 and len(set(np.diff(sorted(pts)))) == 1  # no hole
+
+
 @pytest.mark.parametrize("fmt,codec", [("h264", "libx264"), ("mpeg2video", "mpeg2video")])
 def test_raw_elementary_streams(tmp_path, tiny_ckpt, fmt, codec):
     """A raw .h264 (a CCTV or DVR export) has no timestamps at all: its frames are timed at
