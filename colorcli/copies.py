@@ -12,6 +12,7 @@ from typing import Any
 
 import av
 
+from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
 from colorcli.videoprobe import film_stream
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
@@ -71,6 +72,7 @@ class StreamCopies:
         self.out, self.notices = out, []
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
+        self.retext: dict[int, Retext] = {}  # text subtitles written again in another codec
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
         timecode = None
@@ -127,11 +129,13 @@ class StreamCopies:
         cc = s.codec_context
         name = (getattr(cc.codec, "canonical_name", None) or cc.name) if cc is not None else None
         supported = self.out.supported_codecs
-        # FFmpeg's own list is incomplete for some muxers (MPEG-TS): ours, where we have one
+        # FFmpeg's own list is incomplete for some muxers (MPEG-TS): ours, where we have one.
+        # Its list names decoders: a Blu-ray's hdmv_pgs_subtitle is "pgssub" there, a DVD's
+        # dvd_subtitle "dvdsub" (by the codec's name alone they were dropped from Matroska)
         ok = (
             name in AUDIO_COPY[fmt]
             if s.type == "audio" and fmt in AUDIO_COPY
-            else name in supported
+            else name in supported or (cc is not None and cc.name in supported)
         )
         if s.type == "audio" and fmt == "mxf":
             ok = ok and s.codec_context.sample_rate == 48000  # MXF takes 48 kHz PCM only
@@ -143,6 +147,19 @@ class StreamCopies:
                 return
             except (ValueError, av.error.FFmpegError):
                 pass
+        if s.type == "subtitle" and can_retext(s, fmt):
+            try:
+                retext = Retext(self.out, s, fmt)
+            except (ValueError, av.error.FFmpegError):
+                pass
+            else:
+                carry_tags(retext.stream, s)
+                self.copy_map[s.index], self.retext[s.index] = retext.stream, retext
+                self.passthrough[s.index] = None
+                self.notices.append(
+                    f"subtitle stream {s.index} ({name}) cannot be copied into .{ext}: converted to {TEXT_TARGET[fmt]} (the words and times kept; styling may not be)"
+                )
+                return
         if s.type != "audio" or s.codec_context is None:
             self.notices.append(
                 f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
@@ -165,6 +182,8 @@ class StreamCopies:
     def mux(self, kind: str, idx: int, item) -> None:
         """A ("packet", index, packet) or ("audio", index, frame) item of the reader's."""
         if kind == "packet":
+            if idx in self.retext and (item := self.retext[idx](item)) is None:
+                return
             item.stream = self.copy_map[idx]
             self.out.mux(item)
         else:

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import re
 import signal
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -284,6 +285,73 @@ def test_languages_titles_chapters_and_fonts_survive(tmp_path, colorizer, segmen
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("attachments dropped (font.ttf): not supported by .mp4" in n for n in notices)
     assert _marks(tmp_path / "out.mp4")[:2] == (streams, chapters)
+
+
+def _with_subtitles(path, subtitle_file):
+    """A film with the subtitle track of ``subtitle_file`` (.srt, .sup), in French."""
+    with av.open(str(subtitle_file)) as sin, av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        s = out.add_stream_from_template(sin.streams[0])
+        s.metadata["language"] = "fre"
+        for i in range(50):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 + 3 * i, np.uint8), "rgb24")
+            f.pts = i
+            out.mux(v.encode(f))
+        out.mux(v.encode())
+        for p in sin.demux():
+            if p.size:
+                p.stream = s
+                out.mux(p)
+    return path
+
+
+def _cues(path):
+    with av.open(str(path)) as c:
+        if not c.streams.subtitles:
+            return None
+        s = c.streams.subtitles[0]
+        cues = [(float(p.pts * p.time_base), bytes(p)) for p in c.demux(s) if p.size]
+        return s.codec_context.name, s.metadata.get("language"), cues
+
+
+@pytest.mark.parametrize("segments", [1, 0])
+def test_subtitles_are_kept_or_converted_never_dropped_unsaid(tmp_path, colorizer, segments):
+    """A Blu-ray's PGS subtitles were dropped from Matroska ('not supported by .mkv': FFmpeg's
+    list names the codec 'pgssub', not 'hdmv_pgs_subtitle'). Text subtitles that a container
+    cannot hold as they are (SubRip in MP4, WebM) are written again in the one it takes, as
+    ffmpeg does, words and times kept; where none can go (pictures into MP4), a notice."""
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,200 --> 00:00:00,700\nHello there\n\n"
+                   "2\n00:00:01,000 --> 00:00:01,600\nÇa va? Fine\n", encoding="utf-8")  # fmt: skip
+    seg = lambda t, kind, data: b"PG" + struct.pack(">IIBH", t, 0, kind, len(data)) + data  # noqa: E731
+    shown = struct.pack(">HHBHBBBB", 64, 48, 0x10, 0, 0x80, 0, 0, 0)  # a composition, 0.2 s
+    (tmp_path / "disc.sup").write_bytes(seg(18000, 0x16, shown) + seg(18000, 0x80, b""))
+    text = _with_subtitles(tmp_path / "text.mkv", srt)
+    pictures = _with_subtitles(tmp_path / "pictures.mkv", tmp_path / "disc.sup")
+    words = [(0.2, b"Hello there"), (1.0, "Ça va? Fine".encode())]
+
+    def run_to(src, ext):
+        dst = tmp_path / f"{src.stem}_{segments}{ext}"
+        events = _colorize(colorizer, src, dst, segment_seconds=segments)
+        return _cues(dst), [e.message for e in events if isinstance(e, Notice)]
+
+    (name, lang, cues), notices = run_to(pictures, ".mkv")
+    assert name == "pgssub" and lang == "fre" and len(cues) == 1 and not notices, notices
+    assert cues[0][0] == pytest.approx(0.2) and cues[0][1].startswith(b"\x16")
+    for ext, codec in ((".mkv", "subrip"), (".mp4", "mov_text"), (".webm", "webvtt")):
+        (name, lang, cues), notices = run_to(text, ext)
+        if codec == "mov_text":  # its cues carry their length first; blank ones between
+            cues = [(t, b[2:]) for t, b in cues if len(b) > 2]
+        assert [(round(t, 3), b) for t, b in cues] == words, (ext, cues)
+        assert lang == "fre" and name in (codec, "srt")
+        converted = [n for n in notices if "converted to" in n]
+        assert bool(converted) == (ext != ".mkv"), notices
+    got, notices = run_to(pictures, ".mp4")
+    assert got is None
+    assert any(
+        "subtitle stream 1 (hdmv_pgs_subtitle) dropped: not supported by .mp4" in n for n in notices
+    )
 
 
 @pytest.mark.parametrize(
