@@ -23,7 +23,7 @@ from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 from colorcli.propagate import to_u8
 from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
-from colorcli.videoprobe import film_stream, open_input
+from colorcli.videoprobe import film_rate, film_stream, open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 FLOW_TOLERANCE = 2.0  # network pixels of forward-backward disagreement at 0.6 trust
@@ -322,7 +322,7 @@ def reference_guide(
             yield frame
 
     with contextlib.closing(open_input(src, rate)) as inp:
-        fps = film_stream(inp).average_rate
+        fps = film_rate(film_stream(inp))
         try:
             for _, chosen in scene_stills(frames(inp), lookahead_frames(fps, rate)):
                 for n, rgb in chosen:

@@ -228,7 +228,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         width=cc.width,
         height=cc.height,
         frames=int(v.frames or 0),
-        rate=v.average_rate or _sane_rate(v.guessed_rate),
+        rate=film_rate(v),
         time_base=v.time_base,
         codec=cc.name,
         pix_fmt=cc.pix_fmt or "",
@@ -281,9 +281,15 @@ def _tagged_duration(v) -> float | None:
     return None
 
 
+def film_rate(v) -> Fraction | None:
+    """The video stream ``v``'s frame rate: its average, else its guessed one, each where a
+    film can have it."""
+    return _sane_rate(v.average_rate) or _sane_rate(v.guessed_rate)
+
+
 def _sane_rate(rate: Fraction | None) -> Fraction | None:
-    """A frame rate the container gives only as its base rate (MXF: the edit rate), where it
-    is one a film can have (not a time base's 1/90000)."""
+    """A frame rate where it is one a film can have: not a time base's 1/90000 given as a
+    base rate (MXF: the edit rate), nor the 60000 fps FFmpeg averages for a raw DV file."""
     return rate if rate and 1 <= rate <= 240 else None
 
 

@@ -923,6 +923,26 @@ def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, s
     assert len(read_clip(dst)["frames"]) == 45
 
 
+def test_a_raw_dv_file_keeps_its_frame_rate(tmp_path, colorizer):
+    """A raw DV tape dump (.dv): FFmpeg averages its rate as 60000 fps. ProRes in MOV refused
+    that rate ('video encoding failed: Invalid argument'); the film runs at 25."""
+    src = tmp_path / "tape.dv"
+    with av.open(str(src), "w", format="dv") as out:
+        v = out.add_stream("dvvideo", rate=25)
+        v.width, v.height, v.pix_fmt = 720, 576, "yuv420p"
+        for i in range(8):
+            f = av.VideoFrame.from_ndarray(np.full((576, 720, 3), 30 * i, np.uint8), "rgb24")
+            out.mux(v.encode(f.reformat(format="yuv420p")))
+        out.mux(v.encode())
+    assert probe_video(src).rate == 25
+    for ext, codec in ((".mov", "prores"), (".avi", "ffv1")):
+        dst = tmp_path / f"out{ext}"
+        _colorize(colorizer, src, dst, codec=codec, segment_seconds=0)
+        with av.open(str(dst)) as c:
+            assert c.streams.video[0].average_rate == 25
+        assert len(read_clip(dst)["frames"]) == 8
+
+
 def test_video_output_path_errors(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4")
     before = src.read_bytes()
