@@ -6,6 +6,7 @@ attachments (a Matroska film's subtitle fonts); the global tags. No model, no vi
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 import av
 
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
-from colorcli.videoprobe import film_stream
+from colorcli.timecode import shift_timecode
+from colorcli.videoprobe import film_rate, film_stream
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
@@ -86,8 +88,29 @@ class StreamCopies:
                 self._add(s, fmt, ext)
         with contextlib.suppress(AttributeError, ValueError, TypeError):
             out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
+        if timecode and window[0] is not None:
+            self._section_timecode(timecode, video, film, window[0])
         self._chapters(inp, fmt, ext, window)
         self._attachments(inp, fmt, ext)
+
+    def _section_timecode(self, timecode: str, video, film, start: float) -> None:
+        """A section (--start) begins later in the master, and so does its timecode: an
+        editor conforming the coloured section by timecode puts it where it came from."""
+        rate = film_rate(video)
+        origin = float(video.start_time * video.time_base) if video.start_time else 0.0
+        if rate is None:
+            return
+        frames = max(0, math.ceil((start - origin) * rate - 1e-6))  # the first frame shown
+        moved = shift_timecode(timecode, frames, rate)
+        if moved is None:
+            self.notices.append(
+                f"its timecode {timecode} is kept as it is: not one that can be counted"
+            )
+            return
+        for tags in (film.metadata, self.out.metadata):
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                if "timecode" in tags or tags is film.metadata:
+                    tags["timecode"] = moved
 
     def _chapters(self, inp, fmt: str, ext: str, window) -> None:
         try:

@@ -22,6 +22,7 @@ from colorcli.kernels import rgb_to_lab
 from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence, lightness_histogram
 from colorcli.options import CONTAINER_CODECS, VideoOptions
 from colorcli.pixelaspect import carry_pixel_aspect, write_pixel_aspect
+from colorcli.timecode import shift_timecode
 from colorcli.video import colorize_video, prepare_video, probe_video
 from tests import procs
 from tests.media import field_order_of, make_clip, read_clip
@@ -372,6 +373,50 @@ def test_a_masters_timecode_is_kept(tmp_path, colorizer, src_ext, dst_ext):
         assert tags.get("timecode") == "10:00:00:00"
         assert c.streams.video[0].frames in (0, 30)
     assert len(read_clip(dst)["pts"]) == 30
+
+
+@pytest.mark.parametrize("segments", [0.5, 0])
+@pytest.mark.parametrize(
+    "ext,rate,timecode,start,want",
+    [
+        (".mov", 25, "10:00:00:00", 0.4, "10:00:00:10"),
+        (".mxf", 25, "10:00:00:00", 0.4, "10:00:00:10"),
+        (".mov", Fraction(30000, 1001), "00:00:59;20", 0.5, "00:01:00;07"),  # drop-frame
+    ],
+)
+def test_a_section_of_a_master_starts_at_its_own_timecode(
+    tmp_path, colorizer, segments, ext, rate, timecode, start, want
+):
+    """A section (--start) of a master begins later than the master, and its timecode says
+    so: it kept the master's start (10:00:00:00 for a section 10 frames in), and an editor
+    conforming the coloured section by timecode would have put it 10 frames early. NTSC's
+    drop-frame count skips frame numbers 0 and 1 each minute but every tenth."""
+    tb = Fraction(1, 25) if rate == 25 else Fraction(1001, 30000)
+    src = make_clip(tmp_path / f"in{ext}", n=30, codec="prores_ks", pix_fmt="yuv422p10le",
+                    audio=None, timecode=timecode, rate=rate, time_base=tb)  # fmt: skip
+    dst = tmp_path / f"out{ext}"
+    _colorize(colorizer, src, dst, segment_seconds=segments, start=start)
+    with av.open(str(dst)) as c:
+        tags = {k.lower(): v for k, v in {**c.metadata, **c.streams.video[0].metadata}.items()}
+        assert tags.get("timecode") == want
+
+
+def test_timecodes_count_as_smpte_does():
+    """Drop-frame 29.97: an hour is 107892 frames, ten minutes 17982; frame numbers 0 and 1
+    are skipped at each minute but every tenth. Non-drop counts every frame; a day wraps."""
+    ntsc = Fraction(30000, 1001)
+    assert shift_timecode("00:00:00;00", 107892, ntsc) == "01:00:00;00"
+    assert shift_timecode("00:00:00;00", 17982, ntsc) == "00:10:00;00"
+    assert shift_timecode("00:00:59;29", 1, ntsc) == "00:01:00;02"
+    assert shift_timecode("00:09:59;29", 1, ntsc) == "00:10:00;00"
+    assert shift_timecode("00:01:00;02", -1, ntsc) == "00:00:59;29"
+    assert shift_timecode("23:59:59:24", 1, 25) == "00:00:00:00"
+    assert shift_timecode("10:00:00:00", 90000, 25) == "11:00:00:00"
+    rng = np.random.default_rng(0)
+    for a, b in rng.integers(0, 2_000_000, (200, 2)):  # moving by a, then b, is moving by a+b
+        once = shift_timecode("00:00:00;00", int(a + b), ntsc)
+        assert shift_timecode(shift_timecode("00:00:00;00", int(a), ntsc), int(b), ntsc) == once
+    assert shift_timecode("reel 3", 5, 25) is None and shift_timecode("00:00:00:30", 1, 25) is None
 
 
 @pytest.mark.parametrize("indexed", [True, False])
