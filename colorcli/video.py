@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
-from colorcli.errors import ConfigError, MediaError
+from colorcli.errors import ConfigError, MediaError, OutputPathError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmreader import FilmReader
@@ -37,6 +38,7 @@ from colorcli.videoprobe import (
     check_output,
     film_stream,
     info_of,
+    mxf_takes_rate,
     open_input,
     open_pipe,
     probe_video,
@@ -219,6 +221,11 @@ def prepare_video(
         opts = opts.for_container(VIDEO_CONTAINERS.get(dst.suffix.lower(), ""))
         fmt = check_output(src, dst, opts.codec, overwrite or joined)
     info = info_of(source, src, peek=False) if source is not None else probe_video(src, opts.rate)
+    if fmt == "mxf" and not mxf_takes_rate(info.rate or Fraction(25)):
+        raise OutputPathError(
+            f"{dst}: MXF takes broadcast frame rates only (24, 25, 30, 48, 50, 60 and their "
+            f"1000/1001 kin); this film runs at {float(info.rate or 25):.3g} fps: use .mov or .mkv"
+        )
     promised = info.frames or (
         round(info.duration * float(info.rate)) if info.duration and info.rate else 0
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -321,6 +322,24 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
         )
     check_writable(dst)
     return fmt
+
+
+def mxf_takes_rate(rate: Fraction) -> bool:
+    """Whether FFmpeg's MXF muxer writes a film of ``rate`` frames a second: it knows the
+    broadcast rates only (24, 25, 30, 48, 50, 60, 100, 120 and their 1000/1001 kin), not a
+    silent film's 16 or 18. Asked of the muxer itself, one tiny frame into memory."""
+    try:
+        with av.open(io.BytesIO(), "w", format="mxf") as out:
+            v = out.add_stream("prores_ks", rate=rate)
+            v.width, v.height, v.pix_fmt = 16, 16, "yuv422p10le"
+            v.time_base = v.codec_context.time_base = 1 / rate
+            frame = av.VideoFrame(16, 16, "yuv422p10le")
+            frame.pts, frame.time_base = 0, 1 / rate
+            out.mux(v.encode(frame))
+            out.mux(v.encode())
+    except (av.error.FFmpegError, ValueError, ZeroDivisionError):
+        return False
+    return True
 
 
 def muxer_options(fmt: str, time_base: Fraction | None) -> dict[str, str]:

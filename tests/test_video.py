@@ -1002,6 +1002,10 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "ffv1 does not go in .mp4" in r.stderr
     r = run("video", src, tmp_path / "out.mov", "--model", tiny_ckpt, "--codec", "ffv1")
     assert r.exit_code == 1 and "ffv1 does not go in .mov" in r.stderr
+    silent = make_clip(tmp_path / "silent.mkv", n=5, rate=18, audio=None)  # a 1920s reel
+    r = run("video", silent, tmp_path / "out.mxf", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "MXF takes broadcast frame rates only" in r.stderr
+    assert "runs at 18 fps: use .mov or .mkv" in r.stderr and r.stderr.count("\n") == 1
     assert not list(tmp_path.glob(".out*"))  # no work folder or temporary left
     (tmp_path / "exists.mp4").write_bytes(b"x")
     r = run("video", src, tmp_path / "exists.mp4", "--model", tiny_ckpt)
