@@ -18,7 +18,7 @@ import numpy as np
 from colorcli.archiveplan import Job
 from colorcli.atomic import Claim
 from colorcli.compose import lightness
-from colorcli.errors import ColorcliError, MediaError
+from colorcli.errors import ColorcliError, MediaError, NoSpaceError
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
@@ -117,6 +117,8 @@ def colorize_jobs(
                 notes = tuple(f"{job.src}: {n}" for n in im.info.notices)
                 notes += guide.notices if guide else ()
                 yield FileResult(job, "done", notices=notes)
+            except NoSpaceError:
+                raise  # every file after would fail alike: the run stops, to resume later
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))
             except MemoryError:
@@ -175,6 +177,8 @@ def _album(colorizer, job: Job, overwrite: bool, max_pixels: int, reference) -> 
     try:
         colorize_pages(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
         return FileResult(job, "done")
+    except NoSpaceError:
+        raise
     except (ColorcliError, ValueError) as e:
         return FileResult(job, "failed", _reason(e))
     except MemoryError:
@@ -211,6 +215,8 @@ def _colorize_film(
                 return
             yield FilmUpdate(job, ev)
         yield FileResult(job, "done")
+    except NoSpaceError:
+        raise
     except (ColorcliError, ValueError) as e:
         yield FileResult(job, "failed", _reason(e))
     except Exception as e:  # unforeseen, for this film: the archive goes on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -23,6 +24,29 @@ class MediaError(ColorcliError):
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path, self.reason = Path(path), reason
         super().__init__(f"{path}: {reason}")
+
+
+class NoSpaceError(MediaError):
+    """The disk (or the user's quota) filled up while an output was written."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, "no space left on the device: free some and run the command again")
+
+
+def out_of_space(e: BaseException) -> bool:
+    """Whether ``e`` (an OSError, or FFmpeg's error for one) is a full disk or quota."""
+    return getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
+def write_failure(path: Path | str, e: BaseException, what: str | None = None) -> MediaError:
+    """The error for ``e`` met writing ``path``: a full disk said in words (a run over an
+    archive stops at it: every file after would fail alike), else ``what: e`` or "cannot
+    write (its reason)"."""
+    if out_of_space(e):
+        return NoSpaceError(path)
+    if what is not None:
+        return MediaError(path, f"{what}: {e}")
+    return MediaError(path, f"cannot write ({getattr(e, 'strerror', None) or e})")
 
 
 class OutputPathError(ColorcliError):

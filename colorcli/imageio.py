@@ -21,7 +21,7 @@ from colorcli.cutshort import (
     missing_band,
     truncation_note,
 )
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, png_chunks, probe_image
@@ -366,4 +366,4 @@ def write_image(
     except FileExistsError as e:
         raise MediaError(path, "exists already (use --overwrite)") from e
     except OSError as e:
-        raise MediaError(path, f"cannot write ({e.strerror or e})") from e
+        raise write_failure(path, e) from e

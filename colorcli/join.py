@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 
 from colorcli.copies import StreamCopies
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, write_failure
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import frame_clock, keep_pixel_ratio
@@ -158,7 +158,7 @@ def join_segments(
         shape = carry_pixel_aspect(tmp, fmt, info)
         return copies.notices + ([shape] if shape else [])
     except av.error.FFmpegError as e:
-        raise MediaError(dst, f"joining the segments failed: {e}") from e
+        raise write_failure(dst, e, "joining the segments failed") from e
     finally:
         if out is not None:
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):

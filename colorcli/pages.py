@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
 from colorcli.photometa import Meta, tiff_params
@@ -38,7 +38,7 @@ def colorize_pages(
     except FileExistsError as e:
         raise MediaError(dst, "exists already (use --overwrite)") from e
     except OSError as e:
-        raise MediaError(dst, f"cannot write ({e.strerror or e})") from e
+        raise write_failure(dst, e) from e
     return len(coloured)
 
 

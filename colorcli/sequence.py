@@ -23,7 +23,7 @@ import numba
 
 from colorcli.atomic import Claim, check_folder_writable, write_bytes_atomic
 from colorcli.compose import RgbRoute
-from colorcli.errors import MediaError, OutputPathError
+from colorcli.errors import MediaError, OutputPathError, write_failure
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmreader import FilmReader
@@ -98,7 +98,7 @@ class _FrameFiles(Worker):
             except FileExistsError:
                 continue  # another run wrote it meanwhile: its frame stands
             except OSError as e:
-                raise MediaError(path, f"cannot write ({e.strerror or e})") from e
+                raise write_failure(path, e) from e
             self.written += 1
 
     def finish(self) -> None:

@@ -23,7 +23,7 @@ import av
 import numpy as np
 
 from colorcli.copies import StreamCopies
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, write_failure
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
@@ -198,7 +198,7 @@ class FilmWriter(Worker):
                 else:
                     self.copies.mux(*item)
         except av.error.FFmpegError as e:
-            raise MediaError(self.dst, f"video encoding failed: {e}") from e
+            raise write_failure(self.dst, e, "video encoding failed") from e
 
     def finish(self) -> None:
         """After the last item: wait for the thread, flush every encoder, close the file."""
@@ -212,7 +212,7 @@ class FilmWriter(Worker):
                 self.copies.flush()
             self.out.close()
         except av.error.FFmpegError as e:
-            raise MediaError(self.dst, f"video encoding failed: {e}") from e
+            raise write_failure(self.dst, e, "video encoding failed") from e
         self.out = None
 
     def abort(self) -> None:

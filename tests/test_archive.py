@@ -518,6 +518,38 @@ def test_a_photo_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(
     assert note and "missing and left gray" in note[0]
 
 
+def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckpt, monkeypatch):
+    """Once the disk is full every photo after would fail alike, each coloured first for
+    nothing (hours, over a large archive): the run stops at the first, says so in words and
+    what a rerun does, and leaves nothing half-written; with space again it resumes."""
+    import errno
+
+    from colorcli import imageio
+
+    root = tmp_path / "in"
+    _photos(root, 5)
+    out = tmp_path / "out"
+    real, calls = imageio.write_bytes_atomic, []
+
+    def fills_up(path, data, **kw):
+        calls.append(path)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data, **kw)
+
+    monkeypatch.setattr(imageio, "write_bytes_atomic", fills_up)
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--batch-size", "1")
+    assert r.exit_code == 1 and len(calls) == 3  # the two before, the one that failed: no more
+    assert r.stderr == (
+        f"error: {calls[2]}: no space left on the device: free some and run the command again; "
+        "rerun the same command to resume (finished files are skipped)\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in calls[:2])
+    monkeypatch.setattr(imageio, "write_bytes_atomic", real)
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "3 colorized, 2 skipped" in r.stderr
+
+
 def test_a_scans_own_metadata_reaches_its_coloured_copy(tmp_path, tiny_ckpt):
     """What the scanner and the archivist wrote into a scan (its dpi: the print's real size;
     EXIF date, description and scanner; XMP; PNG text) is in the coloured file too, within a

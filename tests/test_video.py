@@ -988,6 +988,40 @@ def test_a_raw_dv_file_keeps_its_frame_rate(tmp_path, colorizer):
         assert len(read_clip(dst)["frames"]) == 8
 
 
+def test_a_full_disk_is_said_in_words_and_a_segmented_film_resumes(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """The disk fills up while a film is written: one line says so (not 'video encoding
+    failed: [Errno 28] ...' naming a temporary file) and what a rerun does; with space again,
+    the rerun keeps the finished segments."""
+    import errno
+
+    from colorcli import videoio
+
+    src = make_clip(tmp_path / "in.mkv", n=40, audio=None)
+    dst = tmp_path / "out.mkv"
+    real, calls = videoio.FilmWriter._mux, []
+
+    def fills_up(self, packets):
+        calls.append(1)
+        if len(calls) > 25:  # the disk is full from the 26th packet on
+            raise av.error.OSError(errno.ENOSPC, "No space left on device")
+        real(self, packets)
+
+    monkeypatch.setattr(videoio.FilmWriter, "_mux", fills_up)
+    opts = ("--model", tiny_ckpt, "-q", "--segment-seconds", "0.4")
+    r = run("video", src, dst, *opts)
+    assert r.exit_code == 1 and not dst.exists()
+    assert r.stderr == (
+        f"error: {dst}: no space left on the device: free some and run the command again; "
+        "the finished segments are kept: rerun the same command to resume\n"
+    )
+    monkeypatch.setattr(videoio.FilmWriter, "_mux", real)  # space again
+    r = run("video", src, dst, *opts)
+    assert r.exit_code == 0 and "resuming: 2 of 4 segments were finished" in r.stderr
+    assert len(read_clip(dst)["frames"]) == 40
+
+
 def test_video_output_path_errors(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4")
     before = src.read_bytes()

@@ -93,6 +93,12 @@ def after_interrupt(hint: str) -> None:
     click.get_current_context().meta["after_interrupt"] = hint
 
 
+def _rerun_hint() -> str:
+    """What a rerun of the running command does (see :func:`after_interrupt`)."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta if ctx else {}).get("after_interrupt", "rerun to start again")
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Typed library errors -> one line on stderr and exit 1; Ctrl-C -> exit 130 and SIGTERM ->
     exit 143, each with a line saying that nothing half-written was left and what a rerun does;
@@ -100,23 +106,30 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from colorcli.errors import ColorcliError
+        from colorcli.errors import ColorcliError, NoSpaceError, out_of_space
 
         try:
             return fn(*args, **kwargs)
+        except NoSpaceError as e:
+            fail(f"{e}; {_rerun_hint()}")
         except ColorcliError as e:
             fail(str(e))
         except KeyboardInterrupt as e:
-            ctx = click.get_current_context(silent=True)
-            hint = (ctx.meta if ctx else {}).get("after_interrupt", "rerun to start again")
             what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
-            click.echo(f"{what}: no partial output was left under a final name; {hint}", err=True)
+            click.echo(
+                f"{what}: no partial output was left under a final name; {_rerun_hint()}", err=True
+            )
             sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
         except MemoryError:
             fail("out of memory (try a smaller --batch-size or --size)")
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as e:
+            if out_of_space(e):  # a full disk, met where no typed error was made of it
+                where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
+                fail(
+                    f"{where}no space left on the device: free some and run the command again; {_rerun_hint()}"
+                )
             if os.environ.get("COLORCLI_DEBUG"):
                 raise
             where = traceback.extract_tb(e.__traceback__)[-1]
