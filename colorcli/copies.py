@@ -151,6 +151,13 @@ class StreamCopies:
         # the codec's own name, not its decoder's (MPEG audio decodes with "mp3float")
         cc = s.codec_context
         name = (getattr(cc.codec, "canonical_name", None) or cc.name) if cc is not None else None
+        if s.type == "audio" and cc is not None and not (cc.sample_rate and cc.layout.channels):
+            # a track a broadcast lists but never sends: no rate, no channels, no packets
+            # (the muxer refused the whole film for it: 'Invalid argument')
+            self.notices.append(
+                f"audio stream {s.index} ({name}) left out: the input holds none of its sound"
+            )
+            return
         supported = self.out.supported_codecs
         # FFmpeg's own list is incomplete for some muxers (MPEG-TS): ours, where we have one.
         # Its list names decoders: a Blu-ray's hdmv_pgs_subtitle is "pgssub" there, a DVD's

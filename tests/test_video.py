@@ -844,6 +844,28 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
 
 
 @pytest.mark.parametrize("segments", ["1", "0"])
+def test_a_broadcast_track_that_was_never_sent_is_left_out(tmp_path, tiny_ckpt, segments):
+    """A DVB recording lists audio tracks that carry nothing (another language, audio
+    description off air): FFmpeg knows no rate or channels for them, and the muxer refused
+    the whole film ('video encoding failed: Invalid argument'). The track is left out, said."""
+    src = tmp_path / "dvb.ts"
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("mpeg2video", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        out.add_stream("mp2", rate=48000).layout = "stereo"  # listed, never sent
+        for i in range(30):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 5 * i, np.uint8), "rgb24")
+            out.mux(v.encode(f.reformat(format="yuv420p")))
+        out.mux(v.encode())
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    assert r.exit_code == 0, r.stderr
+    assert "audio stream 1 (mp3) left out: the input holds none of its sound" in r.stderr
+    out = read_clip(dst)
+    assert len(out["frames"]) == 30 and not out["audio"]
+
+
+@pytest.mark.parametrize("segments", ["1", "0"])
 def test_recordings_that_meet_on_one_timestamp_lose_nothing(tmp_path, tiny_ckpt, segments):
     """Where two recordings are joined, the second's first picture may take the time of the
     first's last: only one of them can be shown there. The film has no hole, and neither
