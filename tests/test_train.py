@@ -101,9 +101,16 @@ def test_dataset_layouts_and_bad_files(tmp_path):
     assert len(train) == 9 and len(val) == 1 and not set(train) & set(val)
     (plain / "a" / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     Image.fromarray(np.full((80, 80, 3), 120, np.uint8)).save(plain / "a" / "gray.png")
+    # a photo cut short is coloured for a user as far as it goes, but its gray band is no
+    # colour to learn from
+    whole = (plain / "a" / "b" / "img000.png").read_bytes()
+    (plain / "a" / "cut.png").write_bytes(whole[: len(whole) // 2])
     paths = find_dataset(plain, val=plain / "a" / "b")[0]
     kept, dropped, bad = load_images(paths, 64, 15.0)
-    assert [(p.name, "damaged JPEG" in why) for p, why in bad] == [("broken.jpg", True)]
+    assert [(p.name, "damaged JPEG" in why) for p, why in bad] == [
+        ("broken.jpg", True), ("cut.png", False)
+    ]  # fmt: skip
+    assert "truncated" in bad[1][1]
     assert [p.name for p in dropped] == ["gray.png"] and len(kept) == 10
 
 

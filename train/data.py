@@ -91,6 +91,9 @@ def load_images(
         except (ColorcliError, MemoryError) as e:
             bad.append((p, str(getattr(e, "reason", None) or e)))
             continue
+        if img.missing is not None:  # a file cut short: its gray band is no colour to learn
+            bad.append((p, "truncated: part of the picture is missing"))
+            continue
         px = img.rgb
         if px.dtype == np.uint16:
             px = (px // 257).astype(np.uint8)

@@ -67,7 +67,10 @@ def eval_paths(data: Path) -> list[Path]:
 
 
 def _load_rgb8(path: Path, resize: int | None) -> np.ndarray:
-    px = read_image(path).rgb
+    img = read_image(path)
+    if img.missing is not None:  # a file cut short: its gray band would score as colour
+        raise MediaError(path, "truncated: part of the picture is missing")
+    px = img.rgb
     if px.dtype == np.uint16:
         px = (px // 257).astype(np.uint8)
     if resize:
