@@ -1,0 +1,131 @@
+"""A checked film job and its accounting: where from, where to, how, and what the input
+promised against what decoded (frames lost, a damaged input's notice). No model, no decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from colorcli.events import Notice
+from colorcli.options import VideoOptions
+from colorcli.refs import RefGuide
+from colorcli.videoprobe import VideoInfo
+
+GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a constant rate
+
+
+def missing_frames(pts: Sequence[int], info: VideoInfo, end: float | None = None) -> int:
+    """Frames missing from a film without a count, read from the pts of those it holds: the
+    gaps of a film on one regular grid (a constant frame rate, where a gap of k steps lacks
+    k - 1 frames) and the time from its last frame to the end of its duration, in steps
+    (one step of slack). A film off any grid (variable frame rate) lacks only that tail.
+    Where the duration is the container's (``info.shared_duration``), the sound may run past
+    the pictures: the tail is then the time from ``end``, where the file's packets end, to
+    the end of the duration (a cut-off file ends early in every stream)."""
+    t = np.unique(np.asarray(pts, dtype=np.int64))
+    if t.size < 2:
+        return 0
+    gaps = np.diff(t)
+    step = float(np.median(gaps))
+    k = gaps / step
+    on_grid = np.mean(np.abs(k - np.round(k)) < 0.1) >= GRID_SHARE
+    holes = int(np.sum(np.maximum(np.round(k) - 1, 0))) if on_grid else 0
+    tail = 0
+    if info.duration:
+        seconds = float(step * info.time_base)
+        last = float(t[-1] * info.time_base) + seconds
+        if info.shared_duration and end is not None:
+            last = max(last, end)
+        left = info.start + info.duration - last
+        tail = max(0, round(left / seconds))
+    return holes + (tail if tail > 1 else 0)
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """A checked film: where from, where to, how; ``expected`` frames to colour (0: unknown),
+    ``promised`` by the container for the whole file. ``damaged_dst``: where the film goes
+    when frames of the input do not decode (None: to ``dst`` as well, with a notice).
+    ``shard``: (k, n), this run's share of the segments; ``restart``: discard earlier work."""
+
+    src: Path
+    dst: Path
+    opts: VideoOptions
+    overwrite: bool
+    fmt: str
+    info: VideoInfo
+    expected: int
+    promised: int
+    damaged_dst: Path | None = None
+    shard: tuple[int, int] | None = None
+    restart: bool = False
+    joined: bool = False  # a shard that found the film joined by another run already
+    source: Any = None  # the open input container of a film arriving on a pipe
+    sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
+    refs: RefGuide | None = None  # the --refs stills, once loaded (colorize_video)
+
+    @property
+    def piped(self) -> bool:
+        return self.source is not None or self.sink is not None
+
+    def account(
+        self,
+        decoded: int,
+        pts: Sequence[int],
+        leading: int = 0,
+        discarded: int = 0,
+        end: float | None = None,
+    ) -> tuple[int, int]:
+        """(frames lost, frames the file should hold) once the film is read; none lost for
+        a --start/--end section.
+
+        With a count in the container: that count minus the ``decoded``. Without one,
+        duration times frame rate is no count for a film of variable frame rate; what is
+        missing is read from ``pts``, those of the frames the file holds (see
+        :func:`missing_frames`), plus any of them that did not decode. ``leading``: how many
+        of ``pts`` come before the first keyframe (a recording that starts mid-GOP, as
+        broadcast captures do): nobody can decode those, and they are not counted lost (where
+        some did decode, as many lost frames after them may go uncounted). ``discarded``:
+        frames the container counts but marks as not shown (an MP4's edit list), never lost.
+        ``end``: seconds where the file's packets end (see :func:`missing_frames`)."""
+        if self.opts.start is not None or self.opts.end is not None:
+            lost = 0
+        elif self.info.frames:
+            return max(0, self.info.frames - discarded - decoded), self.promised - discarded
+        else:
+            held = pts[leading:]  # the film from its first keyframe on
+            # two frames of one time (recordings joined) are one place in the film
+            places = len(np.unique(np.asarray(held, dtype=np.int64)))
+            lost = missing_frames(held, self.info, end) + max(0, places - decoded)
+        return lost, (self.promised if lost == 0 else decoded + lost)
+
+    def rescaled_notice(self, frames: int) -> str:
+        """What to say of ``frames`` frames of another size, scaled to the film's."""
+        size = f"{self.info.width}x{self.info.height}"
+        return f"{self.src}: the picture changes size: {frames} frames scaled to {size}, its first size"
+
+    def collided_notice(self, frames: int) -> str:
+        """What to say of ``frames`` frames passed over for the time of the frame before."""
+        return f"{self.src}: {frames} frame(s) share their time with the frame before (where recordings were joined): the first shown there is kept"
+
+    def damage(self, decoded: int, lost: int, promised: int, bad_packets: int) -> Notice | None:
+        """The notice for an input that lost frames or packets, or None."""
+        if not (lost or bad_packets):
+            return None
+        return Notice(
+            f"{self.src}: input is damaged: {decoded} frames colorized, {lost} of {promised} lost ({bad_packets} undecodable packets)"
+        )
+
+    @property
+    def segmented(self) -> bool:
+        """In segments, resumable; a pipe cannot be read twice, so it is one encode."""
+        if self.piped or self.fmt == "sequence":  # frames out resume frame by frame
+            return False
+        if not self.info.timed:  # without timestamps a segment cannot be found again
+            return False
+        return self.opts.segment_seconds > 0 or self.shard is not None
