@@ -1,6 +1,6 @@
 """Everything of the input's in a film's output besides the pictures: audio, subtitle and data
-streams, copied packet for packet where the container takes the codec (audio transcoded where it
-does not); each stream's language, title and flags (default, forced, commentary...); chapters;
+streams, copied packet for packet where the container takes the codec (audio transcoded, text
+subtitles written again, where it does not); each stream's language, title and flags (default, forced, commentary...); chapters;
 attachments (a Matroska film's subtitle fonts); the global tags. No model, no video frames."""
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def carry_tags(dst, src) -> None:
 
 class StreamCopies:
     """The input's audio, subtitle and data streams in an output: copied packet for packet
-    where the container takes the codec, audio transcoded where it does not (aac, opus for
-    webm), the rest dropped; each decision a notice. ``passthrough``: stream index -> None
+    where the container takes the codec, audio transcoded where it does not (aac; opus for
+    webm; PCM for avi and mxf), text subtitles written again in the container's text codec,
+    the rest dropped; each decision a notice. An audio track the input never sent (no rate,
+    no channels) is left out. A section (``window``) starts at its own timecode. ``passthrough``: stream index -> None
     (packets copied) or the resampler its decoded audio goes through. ``film``: the output's
     video stream, which takes the film stream's tags. ``window``: the --start/--end seconds
     that chapters are clipped to."""
@@ -97,9 +99,9 @@ class StreamCopies:
         """A section (--start) begins later in the master, and so does its timecode: an
         editor conforming the coloured section by timecode puts it where it came from."""
         rate = film_rate(video)
-        origin = float(video.start_time * video.time_base) if video.start_time else 0.0
         if rate is None:
             return
+        origin = float(video.start_time * video.time_base) if video.start_time else 0.0
         frames = max(0, math.ceil((start - origin) * rate - 1e-6))  # the first frame shown
         moved = shift_timecode(timecode, frames, rate)
         if moved is None:
@@ -107,10 +109,10 @@ class StreamCopies:
                 f"its timecode {timecode} is kept as it is: not one that can be counted"
             )
             return
-        for tags in (film.metadata, self.out.metadata):
-            with contextlib.suppress(AttributeError, ValueError, TypeError):
-                if "timecode" in tags or tags is film.metadata:
-                    tags["timecode"] = moved
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            film.metadata["timecode"] = moved
+            if "timecode" in self.out.metadata:  # MXF's, from the input's container
+                self.out.metadata["timecode"] = moved
 
     def _chapters(self, inp, fmt: str, ext: str, window) -> None:
         try:
@@ -177,19 +179,8 @@ class StreamCopies:
                 return
             except (ValueError, av.error.FFmpegError):
                 pass
-        if s.type == "subtitle" and can_retext(s, fmt):
-            try:
-                retext = Retext(self.out, s, fmt)
-            except (ValueError, av.error.FFmpegError):
-                pass
-            else:
-                carry_tags(retext.stream, s)
-                self.copy_map[s.index], self.retext[s.index] = retext.stream, retext
-                self.passthrough[s.index] = None
-                self.notices.append(
-                    f"subtitle stream {s.index} ({name}) cannot be copied into .{ext}: converted to {TEXT_TARGET[fmt]} (the words and times kept; styling may not be)"
-                )
-                return
+        if s.type == "subtitle" and self._retext(s, fmt, ext, name):
+            return
         if s.type != "audio" or s.codec_context is None:
             self.notices.append(
                 f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
@@ -208,6 +199,23 @@ class StreamCopies:
         self.notices.append(
             f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}"
         )
+
+    def _retext(self, s, fmt: str, ext: str, name: str | None) -> bool:
+        """Text subtitles the container cannot copy, written again in the text codec it
+        takes (``colorcli.subtitles``); False where that cannot be."""
+        if not can_retext(s, fmt):
+            return False
+        try:
+            retext = Retext(self.out, s, fmt)
+        except (ValueError, av.error.FFmpegError):
+            return False
+        carry_tags(retext.stream, s)
+        self.copy_map[s.index], self.retext[s.index] = retext.stream, retext
+        self.passthrough[s.index] = None
+        self.notices.append(
+            f"subtitle stream {s.index} ({name}) cannot be copied into .{ext}: converted to {TEXT_TARGET[fmt]} (the words and times kept; styling may not be)"
+        )
+        return True
 
     def mux(self, kind: str, idx: int, item) -> None:
         """A ("packet", index, packet) or ("audio", index, frame) item of the reader's."""
