@@ -316,12 +316,12 @@ def write_pixel_aspect(path: Path, fmt: str, info: VideoInfo) -> bool:
     if sar is None or fmt not in ("matroska", "webm", "avi"):
         return False
     with open(path, "r+b") as f:
-        end = _avi_head(f) if fmt == "avi" else _matroska_head(f)
-        if not 0 < end <= _HEADER_LIMIT:
-            return False
-        f.seek(0)
-        b = f.read(end)
-        try:
+        try:  # a header this cannot walk is left as it is
+            end = _avi_head(f) if fmt == "avi" else _matroska_head(f)
+            if not 0 < end <= _HEADER_LIMIT:
+                return False
+            f.seek(0)
+            b = f.read(end)
             if fmt == "avi":
                 fields = 2 if info.fields else 1
                 new = _avi(b, _vprp(info.width, info.height, sar, float(info.rate or 25), fields))
