@@ -22,7 +22,7 @@ from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoio import frame_clock, keep_pixel_ratio
+from colorcli.videoio import clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
@@ -140,7 +140,8 @@ def join_segments(
                 vout.set_display_rotation(info.rotation)
             keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
-            origin = info.start if frame_clock(fmt, info) else 0.0  # AVI counts from its start
+            # AVI counts from the film's start, or the section's
+            origin = clock_origin(info, window[0]) if frame_clock(fmt, info) else 0.0
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(

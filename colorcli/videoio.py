@@ -54,6 +54,12 @@ def frame_clock(fmt: str, info: VideoInfo) -> Fraction | None:
     return 1 / rate
 
 
+def clock_origin(info: VideoInfo, start: float | None) -> float:
+    """Where an AVI's frame clock starts, in the input's seconds: the film's start, or the
+    section's (``--start``)."""
+    return info.start if start is None else max(info.start, start)
+
+
 class FilmWriter(Worker):
     """The output container at ``tmp``: the video stream, copies of the other streams, metadata
     (none with ``video_only``: a segment, whose film is joined later).
@@ -79,9 +85,10 @@ class FilmWriter(Worker):
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
         self.clock = frame_clock(fmt, info)
-        # where tick 0 lies, in seconds: the film's start; a segment's own first frame (the
-        # join moves it into place)
-        self.origin: float | None = None if video_only else info.start
+        # where tick 0 lies, in seconds: the film's start, or the section's (AVI's sound has
+        # no times: it starts where the pictures do); a segment's own first frame (the join
+        # moves it into place)
+        self.origin: float | None = None if video_only else clock_origin(info, opts.start)
         self.last_tick: int | None = None
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:

@@ -988,6 +988,13 @@ def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, s
             "mp2" if name.endswith("ts") else "pcm_s16le"
         )
     assert len(read_clip(dst)["frames"]) == 45
+    # a section starts the clock where it starts (its sound, which AVI does not time, too)
+    _colorize(colorizer, src, tmp_path / "part.avi", segment_seconds=segments, start=1.0)
+    clip = read_clip(src)
+    shown = sum(1 for p in clip["pts"] if p * clip["time_base"] >= 1.0)  # 15 or 16
+    with av.open(str(tmp_path / "part.avi")) as c:
+        v = c.streams.video[0]
+        assert v.frames == shown == sum(1 for p in c.demux(v) if p.size)
 
 
 def test_a_raw_dv_file_keeps_its_frame_rate(tmp_path, colorizer):
