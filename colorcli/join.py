@@ -141,7 +141,7 @@ def join_segments(
             keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
             # AVI counts from the film's start, or the section's
-            origin = clock_origin(info, window[0]) if frame_clock(fmt, info) else 0.0
+            origin = clock_origin(inp, info, window[0]) if frame_clock(fmt, info) else 0.0
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(

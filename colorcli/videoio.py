@@ -54,10 +54,12 @@ def frame_clock(fmt: str, info: VideoInfo) -> Fraction | None:
     return 1 / rate
 
 
-def clock_origin(info: VideoInfo, start: float | None) -> float:
-    """Where an AVI's frame clock starts, in the input's seconds: the film's start, or the
-    section's (``--start``)."""
-    return info.start if start is None else max(info.start, start)
+def clock_origin(inp, info: VideoInfo, start: float | None) -> float:
+    """Where an AVI's frame clock starts, in the input's seconds: where the input's first
+    stream starts (sound that starts before the pictures keeps its lead: empty frames fill
+    it), or the section's start (``--start``). AVI times its sound not at all."""
+    first = inp.start_time / 1e6 if inp.start_time is not None else info.start
+    return min(first, info.start) if start is None else max(info.start, start)
 
 
 class FilmWriter(Worker):
@@ -85,10 +87,9 @@ class FilmWriter(Worker):
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
         self.clock = frame_clock(fmt, info)
-        # where tick 0 lies, in seconds: the film's start, or the section's (AVI's sound has
-        # no times: it starts where the pictures do); a segment's own first frame (the join
-        # moves it into place)
-        self.origin: float | None = None if video_only else clock_origin(info, opts.start)
+        # where tick 0 lies, in seconds (``clock_origin``); a segment's own first frame (the
+        # join moves it into place)
+        self.origin: float | None = None if video_only else clock_origin(inp, info, opts.start)
         self.last_tick: int | None = None
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:

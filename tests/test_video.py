@@ -990,6 +990,21 @@ def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, s
     assert len(read_clip(dst)["frames"]) == 45
     # a section starts the clock where it starts (its sound, which AVI does not time, too)
     _colorize(colorizer, src, tmp_path / "part.avi", segment_seconds=segments, start=1.0)
+    # sound that starts 1 s before the pictures keeps its lead: 30 empty frames before them
+    late = tmp_path / "late.mkv"
+    with av.open(str(src)) as i, av.open(str(late), "w") as o:
+        iv, ia = i.streams.video[0], i.streams.audio[0]
+        ov, oa = o.add_stream_from_template(iv), o.add_stream_from_template(ia)
+        for p in [p for p in i.demux() if p.size]:
+            if p.stream.index == iv.index:
+                p.pts, p.dts = p.pts + round(1 / iv.time_base), p.dts + round(1 / iv.time_base)
+            p.stream = ov if p.stream.index == iv.index else oa
+            o.mux(p)
+    _colorize(colorizer, late, tmp_path / "late.avi", segment_seconds=segments)
+    with av.open(str(tmp_path / "late.avi")) as c:
+        v = c.streams.video[0]
+        assert sum(1 for p in c.demux(v) if p.size) == 45
+        assert abs(v.frames - (45 + 30)) <= 2  # a B-frame's decoding delay, at most
     clip = read_clip(src)
     shown = sum(1 for p in clip["pts"] if p * clip["time_base"] >= 1.0)  # 15 or 16
     with av.open(str(tmp_path / "part.avi")) as c:
