@@ -1062,7 +1062,8 @@ def test_a_full_disk_is_said_in_words_and_a_segmented_film_resumes(
     )
     monkeypatch.setattr(videoio.FilmWriter, "_mux", real)  # space again
     r = run("video", src, dst, *opts)
-    assert r.exit_code == 0 and "resuming: 2 of 4 segments were finished" in r.stderr
+    # the first one or two (the second may still be finishing on its thread when the disk fills)
+    assert r.exit_code == 0 and re.search(r"resuming: [12] of 4 segments were finished", r.stderr)
     assert len(read_clip(dst)["frames"]) == 40
 
 
