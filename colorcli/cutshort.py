@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from colorcli.imageprobe import png_chunks
+from colorcli.walkers import png_chunks
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # samples per pixel of each PNG colour type

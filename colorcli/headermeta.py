@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from colorcli.imageprobe import file_reader, tiff_layout
+from colorcli.walkers import file_reader, tiff_layout
 
 
 def first_ifd(buf) -> tuple[str, int]:

@@ -24,9 +24,10 @@ from colorcli.cutshort import (
 from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.icc import parse, to_srgb, unfollowed
-from colorcli.imageprobe import ImageInfo, png_chunks, probe_image
+from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
 from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
+from colorcli.walkers import png_chunks
 
 SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
 ALPHA = {"png", "tiff", "webp", "jp2"}

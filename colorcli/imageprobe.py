@@ -1,26 +1,30 @@
 """What an image file's header says (format, size, EXIF orientation, bits, pages), read by
 hand before any decoding: a decompression bomb (a small file that declares a gigapixel
 image) is refused before pixel memory is allocated, and EXIF orientation is applied the same
-way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, never its pixels.
+way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, never its pixels
+(the containers' own structures are walked by ``colorcli.walkers``).
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from colorcli.errors import MediaError
+from colorcli.walkers import (
+    TIFF_SIGNATURES,
+    bytes_reader,
+    file_reader,
+    png_chunks,
+    riff_chunk,
+    tiff_pages,
+    tiff_tags,
+)
 
-# reads ``n`` bytes at an offset: of a file (seeking) or of bytes in memory
-Reader = Callable[[int, int], bytes]
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"  # SOC, then SIZ
-# classic TIFF (42) and BigTIFF (43, "+"), in either byte order
-TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 @dataclass(frozen=True)
@@ -66,102 +70,14 @@ class ImageInfo:
         return tuple(notes)
 
 
-@dataclass(frozen=True)
-class TiffLayout:
-    """Classic TIFF (32-bit offsets) or BigTIFF (64-bit: scans over 4 GB, slide scanners)."""
-
-    e: str  # byte order for struct
-    big: bool
-
-    @property
-    def count(self) -> str:  # an IFD's entry count
-        return self.e + ("Q" if self.big else "H")
-
-    @property
-    def offset(self) -> str:
-        return self.e + ("Q" if self.big else "I")
-
-    @property
-    def entry(self) -> int:  # bytes per IFD entry
-        return 20 if self.big else 12
-
-
-def tiff_layout(read: Reader, base: int) -> tuple[TiffLayout, int] | None:
-    """The layout and first IFD's offset of a TIFF structure at ``base``."""
-    head = read(base, 16)
-    if head[:2] not in (b"II", b"MM"):
-        return None
-    e = "<" if head[:2] == b"II" else ">"
-    (magic,) = struct.unpack_from(e + "H", head, 2)
-    if magic == 43:  # BigTIFF: offset size 8, then the first IFD's 64-bit offset
-        return TiffLayout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
-    return TiffLayout(e, False), struct.unpack_from(e + "I", head, 4)[0]
-
-
-def _tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
-    """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
-    found = tiff_layout(read, base)
-    if found is None:
-        return {}
-    lay, ifd = found
-    size = struct.calcsize(lay.count)
-    count_bytes = read(base + ifd, size)
-    if len(count_bytes) < size:
-        return {}
-    (count,) = struct.unpack(lay.count, count_bytes)
-    entries = read(base + ifd + size, lay.entry * min(count, 4096))
-    value_at = 12 if lay.big else 8
-    kinds = {3: "H", 4: "I", 16: "Q"}  # SHORT, LONG, LONG8: the value sits left in its field
-    out = {}
-    for i in range(len(entries) // lay.entry):
-        tag, typ = struct.unpack_from(lay.e + "HH", entries, lay.entry * i)
-        if tag in wanted and typ in kinds:
-            at = lay.entry * i + value_at
-            (out[tag],) = struct.unpack_from(lay.e + kinds[typ], entries, at)
-    return out
-
-
-def _pages(read: Reader) -> int:
-    """How many IFDs (pages) a TIFF chains, up to 10,000."""
-    found = tiff_layout(read, 0)
-    if found is None:
-        return 1
-    lay, pos = found
-    size, link = struct.calcsize(lay.count), struct.calcsize(lay.offset)
-    seen: set[int] = set()
-    while pos > 0 and pos not in seen and len(seen) < 10_000:
-        count_bytes = read(pos, size)
-        if len(count_bytes) < size:
-            break
-        seen.add(pos)
-        (count,) = struct.unpack(lay.count, count_bytes)
-        nxt = read(pos + size + lay.entry * count, link)
-        if len(nxt) < link:
-            break
-        (pos,) = struct.unpack(lay.offset, nxt)
-    return max(1, len(seen))
-
-
-def file_reader(f) -> Reader:
-    def read(offset: int, n: int) -> bytes:
-        f.seek(offset)
-        return f.read(n)
-
-    return read
-
-
-def _bytes_reader(buf: bytes) -> Reader:
-    return lambda offset, n: buf[offset : offset + n]
-
-
 def _probe_tiff(f) -> ImageInfo:
     read = file_reader(f)
-    tags = _tiff_tags(read, 0, {256, 257, 274, 277, 338})
+    tags = tiff_tags(read, 0, {256, 257, 274, 277, 338})
     if 256 not in tags or 257 not in tags:
         raise ValueError("damaged TIFF (no size tags)")
     o = tags.get(274, 1)
     return ImageInfo(
-        "tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1, pages=_pages(read),
+        "tiff", tags[256], tags[257], o if 1 <= o <= 8 else 1, pages=tiff_pages(read),
         extra=tags.get(338, 0), samples=tags.get(277, 0),
     )  # fmt: skip
 
@@ -278,38 +194,8 @@ def _exif_orientation(exif: bytes) -> int:
     """The orientation (1..8) an EXIF block gives (a TIFF structure, after "Exif\\0\\0" or
     not); 1 where it gives none."""
     base = 6 if exif[:6] == b"Exif\x00\x00" else 0
-    o = _tiff_tags(_bytes_reader(exif), base, {0x0112}).get(0x0112, 1)
+    o = tiff_tags(bytes_reader(exif), base, {0x0112}).get(0x0112, 1)
     return o if 1 <= o <= 8 else 1
-
-
-def png_chunks(data) -> Iterator[tuple[bytes, Any, int, int]]:
-    """(type, body, start, end) of each whole chunk of a PNG's bytes (or uint8 array), up to
-    its IEND; a chunk cut off ends the walk."""
-    pos = 8
-    while pos + 12 <= len(data):
-        end = pos + 12 + int.from_bytes(bytes(data[pos : pos + 4]), "big")
-        if end > len(data):
-            return
-        kind = bytes(data[pos + 4 : pos + 8])
-        yield kind, data[pos + 8 : end - 4], pos, end
-        if kind == b"IEND":
-            return
-        pos = end
-
-
-def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
-    """The body (its first ``limit`` bytes) of a RIFF file's (a WebP's) first ``kind``
-    chunk; the chunks are walked by their sizes, the pixels not read."""
-    pos, end = 12, int.from_bytes(read(4, 4), "little") + 8  # the RIFF size
-    for _ in range(64):
-        head = read(pos, 8)
-        if len(head) < 8 or pos >= end:
-            break
-        n = int.from_bytes(head[4:8], "little")
-        if head[:4] == kind:
-            return read(pos + 8, min(n, limit))
-        pos += 8 + n + (n & 1)
-    return None
 
 
 def _png_orientation(head: bytes) -> int:

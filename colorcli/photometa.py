@@ -26,13 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields
-from colorcli.imageprobe import (
-    JP2_SIGNATURE,
-    TIFF_SIGNATURES,
-    file_reader,
-    png_chunks,
-    riff_chunk,
-)
+from colorcli.imageprobe import JP2_SIGNATURE
+from colorcli.walkers import TIFF_SIGNATURES, file_reader, png_chunks, riff_chunk
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"

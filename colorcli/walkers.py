@@ -1,0 +1,137 @@
+"""The structures image files are made of, walked by their own sizes, never their pixels:
+a TIFF's IFDs (classic and BigTIFF), a PNG's chunks, a RIFF file's (WebP's) chunks; and readers
+of bytes at offsets, of a file or of memory.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# reads ``n`` bytes at an offset: of a file (seeking) or of bytes in memory
+Reader = Callable[[int, int], bytes]
+# classic TIFF (42) and BigTIFF (43, "+"), in either byte order
+TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+@dataclass(frozen=True)
+class TiffLayout:
+    """Classic TIFF (32-bit offsets) or BigTIFF (64-bit: scans over 4 GB, slide scanners)."""
+
+    e: str  # byte order for struct
+    big: bool
+
+    @property
+    def count(self) -> str:  # an IFD's entry count
+        return self.e + ("Q" if self.big else "H")
+
+    @property
+    def offset(self) -> str:
+        return self.e + ("Q" if self.big else "I")
+
+    @property
+    def entry(self) -> int:  # bytes per IFD entry
+        return 20 if self.big else 12
+
+
+def tiff_layout(read: Reader, base: int) -> tuple[TiffLayout, int] | None:
+    """The layout and first IFD's offset of a TIFF structure at ``base``."""
+    head = read(base, 16)
+    if head[:2] not in (b"II", b"MM"):
+        return None
+    e = "<" if head[:2] == b"II" else ">"
+    (magic,) = struct.unpack_from(e + "H", head, 2)
+    if magic == 43:  # BigTIFF: offset size 8, then the first IFD's 64-bit offset
+        return TiffLayout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
+    return TiffLayout(e, False), struct.unpack_from(e + "I", head, 4)[0]
+
+
+def tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
+    """Values of a few SHORT/LONG tags of the first IFD of a TIFF structure at ``base``."""
+    found = tiff_layout(read, base)
+    if found is None:
+        return {}
+    lay, ifd = found
+    size = struct.calcsize(lay.count)
+    count_bytes = read(base + ifd, size)
+    if len(count_bytes) < size:
+        return {}
+    (count,) = struct.unpack(lay.count, count_bytes)
+    entries = read(base + ifd + size, lay.entry * min(count, 4096))
+    value_at = 12 if lay.big else 8
+    kinds = {3: "H", 4: "I", 16: "Q"}  # SHORT, LONG, LONG8: the value sits left in its field
+    out = {}
+    for i in range(len(entries) // lay.entry):
+        tag, typ = struct.unpack_from(lay.e + "HH", entries, lay.entry * i)
+        if tag in wanted and typ in kinds:
+            at = lay.entry * i + value_at
+            (out[tag],) = struct.unpack_from(lay.e + kinds[typ], entries, at)
+    return out
+
+
+def tiff_pages(read: Reader) -> int:
+    """How many IFDs (pages) a TIFF chains, up to 10,000."""
+    found = tiff_layout(read, 0)
+    if found is None:
+        return 1
+    lay, pos = found
+    size, link = struct.calcsize(lay.count), struct.calcsize(lay.offset)
+    seen: set[int] = set()
+    while pos > 0 and pos not in seen and len(seen) < 10_000:
+        count_bytes = read(pos, size)
+        if len(count_bytes) < size:
+            break
+        seen.add(pos)
+        (count,) = struct.unpack(lay.count, count_bytes)
+        nxt = read(pos + size + lay.entry * count, link)
+        if len(nxt) < link:
+            break
+        (pos,) = struct.unpack(lay.offset, nxt)
+    return max(1, len(seen))
+
+
+def file_reader(f) -> Reader:
+    """A Reader of an open binary file, by seeking."""
+
+    def read(offset: int, n: int) -> bytes:
+        f.seek(offset)
+        return f.read(n)
+
+    return read
+
+
+def bytes_reader(buf: bytes) -> Reader:
+    """A Reader of bytes in memory."""
+    return lambda offset, n: buf[offset : offset + n]
+
+
+def png_chunks(data) -> Iterator[tuple[bytes, Any, int, int]]:
+    """(type, body, start, end) of each whole chunk of a PNG's bytes (or uint8 array), up to
+    its IEND; a chunk cut off ends the walk."""
+    pos = 8
+    while pos + 12 <= len(data):
+        end = pos + 12 + int.from_bytes(bytes(data[pos : pos + 4]), "big")
+        if end > len(data):
+            return
+        kind = bytes(data[pos + 4 : pos + 8])
+        yield kind, data[pos + 8 : end - 4], pos, end
+        if kind == b"IEND":
+            return
+        pos = end
+
+
+def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
+    """The body (its first ``limit`` bytes) of a RIFF file's (a WebP's) first ``kind``
+    chunk; the chunks are walked by their sizes, the pixels not read."""
+    pos, end = 12, int.from_bytes(read(4, 4), "little") + 8  # the RIFF size
+    for _ in range(64):
+        head = read(pos, 8)
+        if len(head) < 8 or pos >= end:
+            break
+        n = int.from_bytes(head[4:8], "little")
+        if head[:4] == kind:
+            return read(pos + 8, min(n, limit))
+        pos += 8 + n + (n & 1)
+    return None
