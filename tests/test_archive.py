@@ -541,6 +541,7 @@ def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckp
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--batch-size", "1")
     assert r.exit_code == 1 and len(calls) == 3  # the two before, the one that failed: no more
     assert r.stderr == (
+        "2 colorized before the disk filled up, 0 failed, 3 not done\n"
         f"error: {calls[2]}: no space left on the device: free some and run the command again; "
         "rerun the same command to resume (finished files are skipped)\n"
     )

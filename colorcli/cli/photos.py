@@ -162,6 +162,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason
     from colorcli.archiveplan import parse_shard, plan_dir
+    from colorcli.errors import NoSpaceError
     from colorcli.guide import SIDECAR
 
     video_opts = cc.settings(VideoOptions, opts)
@@ -202,7 +203,14 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
         jobs = colorize_jobs(
             colorizer, plan.jobs, overwrite=overwrite, video_options=video_opts, reference=ref
         )
-        _draw_jobs(jobs, len(plan.jobs), quiet, summary)
+        try:
+            _draw_jobs(jobs, len(plan.jobs), quiet, summary)
+        except NoSpaceError:  # the run stops: what it did before, then the one line
+            left = len(plan.jobs) - summary.done - summary.skipped - summary.busy
+            cc.echo(
+                f"{summary.done} colorized before the disk filled up, {len(summary.failed)} failed, {left} not done"
+            )
+            raise
     for job in plan.damaged:
         summary.failed.append((job.src, damaged_reason(job)))
     _report(summary, plan)
