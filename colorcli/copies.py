@@ -13,6 +13,7 @@ from typing import Any
 
 import av
 
+from colorcli.languages import mov_language
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
 from colorcli.timecode import shift_timecode
 from colorcli.videoprobe import film_rate, film_stream
@@ -92,6 +93,11 @@ class StreamCopies:
             out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
         if timecode and window[0] is not None:
             self._section_timecode(timecode, video, film, window[0])
+        if fmt == "mov":  # its language codes are Macintosh ones (colorcli.languages)
+            for st in [film, *self.copy_map.values(), *self.transcode.values()]:
+                with contextlib.suppress(AttributeError, ValueError, TypeError):
+                    if st is not None and st.metadata.get("language"):
+                        st.metadata["language"] = mov_language(st.metadata["language"])
         self._chapters(inp, fmt, ext, window)
         self._attachments(inp, fmt, ext)
 

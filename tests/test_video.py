@@ -288,6 +288,26 @@ def test_languages_titles_chapters_and_fonts_survive(tmp_path, colorizer, segmen
     assert _marks(tmp_path / "out.mp4")[:2] == (streams, chapters)
 
 
+@pytest.mark.parametrize("src_ext,lang,other", [(".mkv", "fre", "fra"), (".mp4", "deu", "ger")])
+def test_a_tracks_language_survives_into_a_mov(tmp_path, colorizer, src_ext, lang, other):
+    """MOV writes Macintosh language codes, and FFmpeg knows French there as 'fra', German as
+    'ger': a French track from an MKV ('fre') or a German one from an MP4 ('deu') came out
+    with no language. It keeps it, in the spelling MOV holds."""
+    src = make_clip(tmp_path / f"in{src_ext}", n=10)
+    tagged = tmp_path / f"tagged{src_ext}"
+    with av.open(str(src)) as i, av.open(str(tagged), "w") as o:
+        streams = {s.index: o.add_stream_from_template(s) for s in i.streams}
+        streams[1].metadata["language"] = lang
+        for p in i.demux():
+            if p.size:
+                p.stream = streams[p.stream.index]
+                o.mux(p)
+    dst = tmp_path / "out.mov"
+    _colorize(colorizer, tagged, dst, segment_seconds=0)
+    with av.open(str(dst)) as c:
+        assert c.streams.audio[0].metadata.get("language") in (lang, other)
+
+
 def _with_subtitles(path, subtitle_file):
     """A film with the subtitle track of ``subtitle_file`` (.srt, .sup), in French."""
     with av.open(str(subtitle_file)) as sin, av.open(str(path), "w") as out:
