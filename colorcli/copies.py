@@ -48,9 +48,13 @@ ATTACHMENT_FORMATS = {"matroska"}
 
 
 def carry_tags(dst, src) -> None:
-    """A stream's language, title and other tags, and its disposition, onto its output."""
+    """A stream's language, title and other tags, and its disposition, onto its output. An
+    MP4's or MOV's track title is its 'name' (Matroska shows a track by its 'title')."""
     with contextlib.suppress(AttributeError, ValueError, TypeError):
-        dst.metadata.update({k: v for k, v in src.metadata.items() if not _STALE_TAG.match(k)})
+        tags = {k: v for k, v in src.metadata.items() if not _STALE_TAG.match(k)}
+        if not tags.get("title") and tags.get("name"):
+            tags["title"] = tags.pop("name")
+        dst.metadata.update(tags)
     with contextlib.suppress(AttributeError, ValueError, TypeError):
         dst.disposition = src.disposition
 

@@ -286,6 +286,11 @@ def test_languages_titles_chapters_and_fonts_survive(tmp_path, colorizer, segmen
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("attachments dropped (font.ttf): not supported by .mp4" in n for n in notices)
     assert _marks(tmp_path / "out.mp4")[:2] == (streams, chapters)
+    # and back: an MP4 keeps a track's title as its 'name'; Matroska shows its 'title'
+    _colorize(colorizer, tmp_path / "out.mp4", tmp_path / "back.mkv", segment_seconds=segments)
+    with av.open(str(tmp_path / "back.mkv")) as c:
+        titles = [s.metadata.get("title") for s in c.streams if s.type in ("video", "audio")]
+    assert titles == [t for _, _, t, _ in streams]
 
 
 @pytest.mark.parametrize("src_ext,lang,other", [(".mkv", "fre", "fra"), (".mp4", "deu", "ger")])
