@@ -47,7 +47,8 @@ class Image:
     alpha: np.ndarray | None
     info: ImageInfo
     meta: Meta = field(default_factory=Meta)
-    # (top, bottom, left, right): where a JPEG cut short holds no picture (colorcli.jpegend)
+    # (top, bottom, left, right): where a JPEG or PNG cut short holds no picture
+    # (colorcli.cutshort)
     missing: tuple[int, int, int, int] | None = None
 
     @property

@@ -101,7 +101,8 @@ class FilmWriter(Worker):
         try:
             self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
         except ValueError as e:  # PyAV: this FFmpeg cannot put the codec in the container
-            self.out.close()
+            with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+                self.out.close()
             raise MediaError(dst, f"cannot write ({e})") from e
         self.mark = None
         if needs_marker(opts.codec, info.fields):
