@@ -195,7 +195,9 @@ def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide 
             "not used: the model was not trained to take hints (train one with colorize train --hints)",
         )
     layer = read_image(job.hints, max_pixels=max_pixels)
-    return guide_from_layer(layer.pixels, layer.alpha, lightness(image.pixels), str(job.hints))
+    return guide_from_layer(
+        layer.pixels, layer.present_alpha, lightness(image.pixels), str(job.hints)
+    )
 
 
 def _colorize_film(

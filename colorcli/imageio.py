@@ -56,6 +56,17 @@ class Image:
         """The pixels as (H, W, 3) RGB: a gray image's one channel repeated."""
         return self.pixels if self.pixels.ndim == 3 else np.repeat(self.pixels[..., None], 3, -1)
 
+    @property
+    def present_alpha(self) -> np.ndarray | None:
+        """The alpha with the part the file lacks transparent: a hint layer cut short gives no
+        hints there (its missing rows read as opaque gray, as a photo's should show)."""
+        if self.alpha is None or self.missing is None:
+            return self.alpha
+        top, bottom, left, right = self.missing
+        alpha = self.alpha.copy()
+        alpha[top:bottom, left:right] = 0
+        return alpha
+
     def gray_where_missing(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` (this image coloured) with the part its file lacks left as read: gray, not
         a colour guessed for a flat fill."""

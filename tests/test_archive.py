@@ -512,6 +512,10 @@ def test_a_photo_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(
     assert chroma(read_image(out / "prog.jpg").pixels)[-40:].mean() > 3.0
     cut_png = read_image(out / "cut.png")  # its rows as they were, its alpha kept
     assert cut_png.alpha is not None and (cut_png.alpha[:40] == 90).all()
+    # read as a hint layer, the rows it lacks are no hints (not gray ones)
+    layer = read_image(root / "cut.png")
+    assert (layer.alpha[-10:] > 0).all() and (layer.present_alpha[-10:] == 0).all()
+    assert (layer.present_alpha[:40] == 90).all()
     assert chroma(cut_png.pixels)[-40:].max() < 2.0 and chroma(cut_png.pixels)[:40].mean() > 3.0
     # the library says it too, without the command line
     note = read_image(root / "cut.jpg").info.notices

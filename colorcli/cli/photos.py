@@ -112,7 +112,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     layer = None
     if hints_path is not None:
         h = read_image(hints_path)
-        layer = guide_from_layer(h.pixels, h.alpha, l_full, str(hints_path))
+        layer = guide_from_layer(h.pixels, h.present_alpha, l_full, str(hints_path))
     guide = merge(layer, guide_from_points(points, l_full) if points else None)
     for note in guide.notices if guide is not None else ():
         cc.echo(f"notice: {note}")
