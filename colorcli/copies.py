@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import av
+import numpy as np
 
 from colorcli.languages import mov_language
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
@@ -37,6 +38,13 @@ AUDIO_TARGET = {
     "avi": ("pcm_s16le", None),
 }
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
+_SAMPLE_TYPES = {
+    "u8": np.uint8,
+    "s16": np.int16,
+    "s32": np.int32,
+    "flt": np.float32,
+    "dbl": np.float64,
+}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
 _STALE_TAG = re.compile(
     r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER|MAJOR_BRAND|MINOR_VERSION|"
@@ -82,6 +90,10 @@ class StreamCopies:
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
         self.retext: dict[int, Retext] = {}  # text subtitles written again in another codec
+        # AVI times no sound: where its frame clock starts (seconds), a transcoded track
+        # that starts later is led by silence (set by the writer; None elsewhere)
+        self.audio_origin: float | None = None
+        self._sounding: set[int] = set()  # transcoded tracks whose first frame has gone
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
         timecode = None
@@ -235,8 +247,31 @@ class StreamCopies:
             item.stream = self.copy_map[idx]
             self.out.mux(item)
         else:
+            if idx not in self._sounding:
+                self._sounding.add(idx)
+                self._lead_in(idx, item)
             for p in self.transcode[idx].encode(item):
                 self.out.mux(p)
+
+    def _lead_in(self, idx: int, first) -> None:
+        """Silence before a transcoded track's first frame, as long as the track starts after
+        ``audio_origin`` (AVI: the pictures would otherwise lead the sound by that much)."""
+        if self.audio_origin is None or first.pts is None or first.time_base is None:
+            return
+        a = self.transcode[idx].codec_context
+        samples = round((float(first.pts * first.time_base) - self.audio_origin) * a.sample_rate)
+        if samples <= 0:
+            return
+        kind = _SAMPLE_TYPES.get(a.format.name.rstrip("p"))
+        if kind is None:
+            return
+        channels = len(a.layout.channels)
+        shape = (channels, samples) if a.format.is_planar else (1, samples * channels)
+        quiet = np.full(shape, 128 if kind == np.uint8 else 0, kind)  # unsigned 8-bit: 128
+        silence = av.AudioFrame.from_ndarray(quiet, format=a.format.name, layout=a.layout.name)
+        silence.sample_rate = a.sample_rate
+        for p in self.transcode[idx].encode(silence):
+            self.out.mux(p)
 
     def flush(self) -> None:
         for a in self.transcode.values():

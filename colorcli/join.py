@@ -142,6 +142,8 @@ def join_segments(
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
             # AVI counts from the film's start, or the section's
             origin = clock_origin(inp, info, window[0]) if frame_clock(fmt, info) else 0.0
+            if frame_clock(fmt, info):  # sound that starts late is led by silence
+                copies.audio_origin = origin
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             for _, _, item in heapq.merge(

@@ -118,6 +118,8 @@ class FilmWriter(Worker):
             )
             self.notices += self.copies.notices
             self.passthrough = self.copies.passthrough
+            if self.clock is not None:  # AVI: sound that starts late is led by silence
+                self.copies.audio_origin = self.origin
 
     def start(
         self,

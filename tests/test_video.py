@@ -1092,6 +1092,34 @@ def test_a_full_disk_is_said_in_words_and_a_segmented_film_resumes(
     assert len(read_clip(dst)["frames"]) == 40
 
 
+@pytest.mark.parametrize("segments", [0, 1])
+def test_an_avi_keeps_sound_that_starts_after_the_pictures_in_its_place(
+    tmp_path, colorizer, segments
+):
+    """AVI times no sound: transcoded sound that starts 1 s after the pictures (an MP4's AAC)
+    went in from the file's start, 1 s early. It is led by that much silence now."""
+    src = make_clip(tmp_path / "in.mp4", n=50, audio="aac")
+    late = tmp_path / "late.mp4"
+    with av.open(str(src)) as i, av.open(str(late), "w") as o:
+        iv, ia = i.streams.video[0], i.streams.audio[0]
+        ov, oa = o.add_stream_from_template(iv), o.add_stream_from_template(ia)
+        for p in [p for p in i.demux() if p.size]:
+            if p.stream.index == ia.index:
+                p.pts, p.dts = p.pts + round(1 / ia.time_base), p.dts + round(1 / ia.time_base)
+            p.stream = oa if p.stream.index == ia.index else ov
+            o.mux(p)
+    with av.open(str(late)) as c:
+        a = c.streams.audio[0]
+        start = float(a.start_time * a.time_base)  # 1 s, less the codec's priming
+        sound = sum(f.samples for f in c.decode(a))
+    dst = tmp_path / "out.avi"
+    _colorize(colorizer, late, dst, segment_seconds=segments)
+    with av.open(str(dst)) as c:
+        a = c.streams.audio[0]
+        got = sum(f.samples for f in c.decode(a))
+        assert abs(got - (sound + start * a.rate)) <= 2
+
+
 def test_video_output_path_errors(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4")
     before = src.read_bytes()
