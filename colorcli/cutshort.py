@@ -13,9 +13,8 @@ import zlib
 
 import numpy as np
 
-from colorcli.walkers import png_chunks
+from colorcli.walkers import PNG_SIGNATURE, png_chunk, png_chunks
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # samples per pixel of each PNG colour type
 
 _LENGTHLESS = {0x01, 0xD8, *range(0xD0, 0xD8)}  # TEM, SOI, RSTn: JPEG markers without a length
@@ -97,11 +96,6 @@ def truncation_note(
     return f"{head}: {share:.0%} of the picture is missing and left gray; the rest is coloured"
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    crc = zlib.crc32(kind + body)
-    return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
-
-
 def mended_png(png: np.ndarray) -> tuple[bytes, int] | None:
     """A PNG whose pixel data runs out, made whole for the decoder: (the new file's bytes, how
     many of its rows the file holds). The rows it lacks (and the one cut through) are zeros,
@@ -127,6 +121,6 @@ def mended_png(png: np.ndarray) -> tuple[bytes, int] | None:
     if rows == 0:
         return None
     raw = raw[: rows * stride] + bytes((height - rows) * stride)
-    before = [_chunk(k, bytes(b)) for k, b, _, _ in chunks if k not in (b"IDAT", b"IEND")]
-    idat = _chunk(b"IDAT", zlib.compress(raw, 1))
-    return _SIGNATURE + b"".join(before) + idat + _chunk(b"IEND", b""), rows
+    before = [png_chunk(k, bytes(b)) for k, b, _, _ in chunks if k not in (b"IDAT", b"IEND")]
+    idat = png_chunk(b"IDAT", zlib.compress(raw, 1))
+    return PNG_SIGNATURE + b"".join(before) + idat + png_chunk(b"IEND", b""), rows

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from colorcli.errors import MediaError
 from colorcli.walkers import (
+    PNG_SIGNATURE,
     TIFF_SIGNATURES,
     bytes_reader,
     file_reader,
@@ -224,7 +225,7 @@ def probe_image(path: Path | str) -> ImageInfo:
             if not buf:
                 raise MediaError(path, "empty file")
             try:
-                if buf[:8] == b"\x89PNG\r\n\x1a\n" and len(buf) >= 24:
+                if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
                     w, h = struct.unpack(">II", buf[16:24])
                     return ImageInfo("png", w, h, _png_orientation(buf))
                 if buf[:2] == b"\xff\xd8":
@@ -278,4 +279,4 @@ def probe_image(path: Path | str) -> ImageInfo:
     raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2, gif, pnm)")
 
 
-__all__ = ["ImageInfo", "png_chunks", "probe_image", "riff_chunk"]
+__all__ = ["ImageInfo", "probe_image"]

@@ -27,12 +27,18 @@ from pathlib import Path
 
 from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields
 from colorcli.imageprobe import JP2_SIGNATURE
-from colorcli.walkers import TIFF_SIGNATURES, file_reader, png_chunks, riff_chunk
+from colorcli.walkers import (
+    PNG_SIGNATURE,
+    TIFF_SIGNATURES,
+    file_reader,
+    png_chunk,
+    png_chunks,
+    riff_chunk,
+)
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
 _EXIF = b"Exif\x00\x00"
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
-_PNG_SIG = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt", b"tIME")
 _PNG_XMP = b"XML:com.adobe.xmp"
 _INCH = 0.0254  # metres
@@ -69,7 +75,7 @@ def read_meta(path: Path) -> Meta:
             f.seek(0)
             if sig[:2] == b"\xff\xd8":
                 return _read_jpeg(f.read(_JPEG_HEAD))
-            if sig == _PNG_SIG:
+            if sig == PNG_SIGNATURE:
                 return _read_png(f)
             if sig[:4] in TIFF_SIGNATURES:
                 dpi, icc = tiff_fields(f)
@@ -91,7 +97,7 @@ def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
         return encoded
     if fmt == "jpeg" and encoded[:2] == b"\xff\xd8":
         return _write_jpeg(encoded, meta)
-    if fmt == "png" and encoded[:8] == _PNG_SIG:
+    if fmt == "png" and encoded[:8] == PNG_SIGNATURE:
         return _write_png(encoded, meta)
     return encoded
 
@@ -207,10 +213,6 @@ def _is_xmp(kind: bytes, body: bytes) -> bool:
     return kind == b"iTXt" and body.startswith(_PNG_XMP + b"\x00")
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def _write_png(encoded: bytes, meta: Meta) -> bytes:
     """The carried chunks right after IHDR (the output's own pHYs, if any, replaced)."""
     chunks = list(png_chunks(encoded))
@@ -218,12 +220,12 @@ def _write_png(encoded: bytes, meta: Meta) -> bytes:
     carried = []
     if meta.dpi is not None:
         ppm = (max(1, round(v / _INCH)) for v in meta.dpi)
-        carried.append(_chunk(b"pHYs", struct.pack(">IIB", *ppm, 1)))
+        carried.append(png_chunk(b"pHYs", struct.pack(">IIB", *ppm, 1)))
     if meta.exif is not None:
-        carried.append(_chunk(b"eXIf", _upright(meta.exif)))
+        carried.append(png_chunk(b"eXIf", _upright(meta.exif)))
     if meta.xmp is not None:
-        carried.append(_chunk(b"iTXt", _PNG_XMP + b"\x00\x00\x00\x00\x00" + meta.xmp))
-    carried += [_chunk(k, b) for k, b in meta.png]
+        carried.append(png_chunk(b"iTXt", _PNG_XMP + b"\x00\x00\x00\x00\x00" + meta.xmp))
+    carried += [png_chunk(k, b) for k, b in meta.png]
     rest = b"".join(
         encoded[a:b] for kind, _, a, b in chunks[1:] if not (kind == b"pHYs" and meta.dpi)
     )

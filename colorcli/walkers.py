@@ -6,6 +6,7 @@ of bytes at offsets, of a file or of memory.
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 Reader = Callable[[int, int], bytes]
 # classic TIFF (42) and BigTIFF (43, "+"), in either byte order
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ def png_chunks(data) -> Iterator[tuple[bytes, Any, int, int]]:
         if kind == b"IEND":
             return
         pos = end
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: its length, type, body and checksum."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
