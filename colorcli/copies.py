@@ -1,7 +1,8 @@
 """Everything of the input's in a film's output besides the pictures: audio, subtitle and data
 streams, copied packet for packet where the container takes the codec (audio transcoded, text
-subtitles written again, where it does not); each stream's language, title and flags (default, forced, commentary...); chapters;
-attachments (a Matroska film's subtitle fonts); the global tags. No model, no video frames."""
+subtitles written again, where it does not); each stream's language, title and flags
+(default, forced, commentary...); chapters; attachments (a Matroska film's subtitle fonts); the
+global tags. No model, no video frames."""
 
 from __future__ import annotations
 
@@ -72,10 +73,10 @@ class StreamCopies:
     where the container takes the codec, audio transcoded where it does not (aac; opus for
     webm; PCM for avi and mxf), text subtitles written again in the container's text codec,
     the rest dropped; each decision a notice. An audio track the input never sent (no rate,
-    no channels) is left out. A section (``window``) starts at its own timecode. ``passthrough``: stream index -> None
-    (packets copied) or the resampler its decoded audio goes through. ``film``: the output's
-    video stream, which takes the film stream's tags. ``window``: the --start/--end seconds
-    that chapters are clipped to."""
+    no channels) is left out. ``passthrough``: stream index -> None (packets copied) or the
+    resampler its decoded audio goes through. ``film``: the output's video stream, which takes
+    the film stream's tags. ``window``: the --start/--end seconds that chapters are clipped
+    to; a section starts at its own timecode. ``audio_origin``: see ``_lead_in``."""
 
     def __init__(
         self,

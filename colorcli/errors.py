@@ -26,11 +26,14 @@ class MediaError(ColorcliError):
         super().__init__(f"{path}: {reason}")
 
 
+NO_SPACE = "no space left on the device: free some and run the command again"
+
+
 class NoSpaceError(MediaError):
     """The disk (or the user's quota) filled up while an output was written."""
 
     def __init__(self, path: Path | str) -> None:
-        super().__init__(path, "no space left on the device: free some and run the command again")
+        super().__init__(path, NO_SPACE)
 
 
 def out_of_space(e: BaseException) -> bool:

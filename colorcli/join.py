@@ -140,9 +140,9 @@ def join_segments(
                 vout.set_display_rotation(info.rotation)
             keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
-            # AVI counts from the film's start, or the section's
-            origin = clock_origin(inp, info, window[0]) if frame_clock(fmt, info) else 0.0
-            if frame_clock(fmt, info):  # sound that starts late is led by silence
+            origin = 0.0
+            if frame_clock(fmt, info):  # AVI counts frames from its clock's origin, and leads
+                origin = clock_origin(inp, info, window[0])  # sound that starts later by silence
                 copies.audio_origin = origin
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))

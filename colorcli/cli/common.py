@@ -106,7 +106,7 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from colorcli.errors import ColorcliError, NoSpaceError, out_of_space
+        from colorcli.errors import NO_SPACE, ColorcliError, NoSpaceError, out_of_space
 
         try:
             return fn(*args, **kwargs)
@@ -127,9 +127,7 @@ def handle_errors(fn: Callable) -> Callable:
         except Exception as e:
             if out_of_space(e):  # a full disk, met where no typed error was made of it
                 where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
-                fail(
-                    f"{where}no space left on the device: free some and run the command again; {_rerun_hint()}"
-                )
+                fail(f"{where}{NO_SPACE}; {_rerun_hint()}")
             if os.environ.get("COLORCLI_DEBUG"):
                 raise
             where = traceback.extract_tb(e.__traceback__)[-1]
