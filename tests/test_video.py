@@ -989,6 +989,22 @@ def test_every_codec_a_container_offers_can_be_written(tmp_path, colorizer, fmt,
     assert len(out["frames"]) == 3 and (out["width"], out["height"]) == (64, 48)
 
 
+def _one_second_later(src: Path, dst: Path, kind: str) -> Path:
+    """A copy of the film ``src`` (one video and one audio stream) whose ``kind`` stream
+    starts 1 s later than the other."""
+    with av.open(str(src)) as i, av.open(str(dst), "w") as o:
+        out = {
+            s.index: o.add_stream_from_template(s) for s in (i.streams.video[0], i.streams.audio[0])
+        }
+        for p in [p for p in i.demux() if p.size]:
+            if p.stream.type == kind:
+                step = round(1 / p.stream.time_base)
+                p.pts, p.dts = p.pts + step, p.dts + step
+            p.stream = out[p.stream.index]
+            o.mux(p)
+    return dst
+
+
 @pytest.mark.parametrize("segments", [0, 1])
 @pytest.mark.parametrize(
     "name,kw",
@@ -1016,15 +1032,7 @@ def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, s
     # a section starts the clock where it starts (its sound, which AVI does not time, too)
     _colorize(colorizer, src, tmp_path / "part.avi", segment_seconds=segments, start=1.0)
     # sound that starts 1 s before the pictures keeps its lead: 30 empty frames before them
-    late = tmp_path / "late.mkv"
-    with av.open(str(src)) as i, av.open(str(late), "w") as o:
-        iv, ia = i.streams.video[0], i.streams.audio[0]
-        ov, oa = o.add_stream_from_template(iv), o.add_stream_from_template(ia)
-        for p in [p for p in i.demux() if p.size]:
-            if p.stream.index == iv.index:
-                p.pts, p.dts = p.pts + round(1 / iv.time_base), p.dts + round(1 / iv.time_base)
-            p.stream = ov if p.stream.index == iv.index else oa
-            o.mux(p)
+    late = _one_second_later(src, tmp_path / "late.mkv", "video")
     _colorize(colorizer, late, tmp_path / "late.avi", segment_seconds=segments)
     with av.open(str(tmp_path / "late.avi")) as c:
         v = c.streams.video[0]
@@ -1099,15 +1107,7 @@ def test_an_avi_keeps_sound_that_starts_after_the_pictures_in_its_place(
     """AVI times no sound: transcoded sound that starts 1 s after the pictures (an MP4's AAC)
     went in from the file's start, 1 s early. It is led by that much silence now."""
     src = make_clip(tmp_path / "in.mp4", n=50, audio="aac")
-    late = tmp_path / "late.mp4"
-    with av.open(str(src)) as i, av.open(str(late), "w") as o:
-        iv, ia = i.streams.video[0], i.streams.audio[0]
-        ov, oa = o.add_stream_from_template(iv), o.add_stream_from_template(ia)
-        for p in [p for p in i.demux() if p.size]:
-            if p.stream.index == ia.index:
-                p.pts, p.dts = p.pts + round(1 / ia.time_base), p.dts + round(1 / ia.time_base)
-            p.stream = oa if p.stream.index == ia.index else ov
-            o.mux(p)
+    late = _one_second_later(src, tmp_path / "late.mp4", "audio")
     with av.open(str(late)) as c:
         a = c.streams.audio[0]
         start = float(a.start_time * a.time_base)  # 1 s, less the codec's priming
