@@ -218,6 +218,16 @@ def test_srgb_polynomial_of_the_ycbcr_kernel_is_within_a_hundredth_of_a_code():
     assert np.abs(got - exact).max() * 255 < 0.01
 
 
+def test_srgb_polynomial_is_the_least_squares_fit_it_says():
+    """The fit is written out (made on import, its LAPACK call once hung two shards); it is
+    the degree-5 least-squares fit of the power segment its comment describes."""
+    from colorcli.kernels.ycbcr import _ENC_POLY, _W_LO
+
+    w = np.linspace(_W_LO, 1.0, 20001)
+    fit = np.polyfit(w, 1.055 * w ** (5.0 / 3.0) - 0.055, 5)
+    np.testing.assert_allclose(_ENC_POLY, fit, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("shape", [(2, 2), (6, 10), (240, 428)])
 def test_add_half_res_parity_and_matches_opencv(rng, shape):
     import cv2
