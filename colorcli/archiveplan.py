@@ -153,9 +153,12 @@ def system_entry(name: str, folder: bool) -> bool:
 
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     """``dst`` with the extension it is written as; where the input folder also holds a file
-    of that name (scan.gif beside scan.png), the old extension stays in the name
-    (scan.gif.png), so that neither is lost or refused."""
-    if src.with_suffix(suffix).exists():
+    of that name (scan.gif beside scan.png), or another file written under it (IMG_1.heic
+    beside IMG_1.avif), the old extension stays in the name (scan.gif.png), so that neither is
+    lost or refused."""
+    own = src.suffix.lower()
+    others = [e for e, s in READ_ONLY_IMAGES.items() if s == suffix and e != own] + [suffix]
+    if any(src.with_suffix(e).exists() or src.with_suffix(e.upper()).exists() for e in others):
         return dst.with_name(dst.name + suffix)
     return dst.with_suffix(suffix)
 
@@ -242,7 +245,8 @@ def plan_dir(
     for job in plan.jobs + plan.existing + plan.damaged:
         if job.dst in seen:
             raise OutputPathError(
-                f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; drop --format or rename one"
+                f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; "
+                + ("drop --format or rename one" if fmt else "rename one")
             )
         seen[job.dst] = job.src
     if plan.jobs:

@@ -23,6 +23,7 @@ from colorcli.cutshort import (
 )
 from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
+from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
@@ -125,6 +126,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         )
     if info.format == "dpx":
         return Image(_read_dpx(path), None, info)
+    if info.format == "heif":
+        return _read_heif(path, info)
     data = np.fromfile(path, np.uint8)
     held = None  # a PNG cut short: the rows it holds
     if info.format == "png":
@@ -171,6 +174,24 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
 # what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras
 # and editors write them into every photo; a notice for each would bury the damaged ones)
 _HARMLESS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
+
+
+def _read_heif(path: Path, info: ImageInfo) -> Image:
+    """A phone's HEIC or an AVIF (``colorcli.heif``), its profile followed; one cut short
+    among its tiles is coloured as far as its tiles go, the rest gray."""
+    try:
+        pixels, alpha, notes, cut = read_heif(path)
+    except HeifError as e:
+        raise MediaError(path, str(e)) from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    img = Image(pixels, alpha, info)
+    if cut:
+        band = missing_band(pixels)
+        img.missing = band
+        notes.insert(0, truncation_note("heif", band, pixels.shape))
+    img.info = dataclasses.replace(info, notes=(*info.notes, *notes))
+    return _follow_profile(img, read_meta(path))
 
 
 def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:

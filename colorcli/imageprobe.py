@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colorcli.errors import MediaError
+from colorcli.heif import probe_heif
+from colorcli.heifboxes import is_heif
 from colorcli.walkers import (
     PNG_SIGNATURE,
     TIFF_SIGNATURES,
@@ -255,6 +257,9 @@ def probe_image(path: Path | str) -> ImageInfo:
                     return _probe_tiff(f)
                 if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
                     return _probe_jp2(buf)
+                if is_heif(buf):  # a phone's HEIC, an AVIF
+                    w, h, bits = probe_heif(f)
+                    return ImageInfo("heif", w, h, bits=bits)
                 if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
@@ -276,7 +281,9 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise MediaError(path, "no such file") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    raise MediaError(path, "not a supported image (jpg, png, tif, bmp, webp, jp2, gif, pnm)")
+    raise MediaError(
+        path, "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm)"
+    )
 
 
 __all__ = ["ImageInfo", "probe_image"]

@@ -11,7 +11,8 @@ from the input file's bytes and :func:`apply_meta` writes them into the encoded 
 - TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
 
 The resolution and the profile of TIFF, JPEG 2000 and WebP inputs are read from their headers
-by ``colorcli.headermeta``.
+by ``colorcli.headermeta``; a HEIF file's (a phone's HEIC, an AVIF) Exif, XMP and profile from
+its items by ``colorcli.heifboxes``.
 
 The EXIF orientation is written as 1 (the pixels were turned upright on reading). The colour
 profile (ICC) is read, not carried: ``colorcli.icc`` follows it to sRGB on reading, and the
@@ -20,12 +21,14 @@ output is sRGB. Nothing is carried into WebP, BMP or DPX.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields
+from colorcli.heifboxes import heif_meta, is_heif
 from colorcli.imageprobe import JP2_SIGNATURE
 from colorcli.walkers import (
     PNG_SIGNATURE,
@@ -66,12 +69,16 @@ _JPEG_HEAD = 1 << 20  # bytes of a JPEG read for its segments (EXIF and XMP are 
 
 
 def read_meta(path: Path) -> Meta:
-    """The metadata of a JPEG, PNG or TIFF file (an empty Meta for anything else, or for a
-    structure it cannot follow: metadata is never a reason to fail a photo). Pixel data is
-    skipped over, not read."""
+    """The metadata of a JPEG, PNG, TIFF, WebP, JPEG 2000 or HEIF file (an empty Meta for
+    anything else, or for a structure it cannot follow: metadata is never a reason to fail a
+    photo). Pixel data is skipped over, not read."""
     try:
         with open(path, "rb") as f:
             sig = f.read(8)
+            f.seek(0)
+            if is_heif(f.read(256)):  # a phone's HEIC, an AVIF: their Exif, XMP and profile
+                exif, xmp, icc = heif_meta(file_reader(f), os.fstat(f.fileno()).st_size)
+                return Meta(exif=exif, xmp=xmp, icc=icc)
             f.seek(0)
             if sig[:2] == b"\xff\xd8":
                 return _read_jpeg(f.read(_JPEG_HEAD))

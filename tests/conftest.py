@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,15 @@ import torch
 from colorcli.checkpoint import Checkpoint, save_checkpoint
 from colorcli.kernels import ab_gamut_bins
 from colorcli.models import GUIDANCE_PREFIXES, ModelConfig, build_model
+
+
+@pytest.fixture(autouse=True)
+def _normal_scheduling():
+    """Each test leaves the suite's thread at normal priority: an encoder that made it
+    real-time (SVT-AV1 does, as root) had every process the later tests start inherit it, and
+    two of them spinning at that priority hung the suite (tests.heifmake puts it back)."""
+    yield
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER, "a test left the thread real-time"
 
 
 def make_checkpoint(
