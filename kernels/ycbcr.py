@@ -39,8 +39,8 @@ def _range(full_range: bool) -> tuple[float, float, float]:
 # the power segment; least squares of degree 5 over 20001 points of w from 0.0031308 ** 0.25
 # to 1, within 0.01 of an 8-bit code of the exact curve (both tested). Tables would need a
 # gather per channel, which keeps the loop from vectorizing; this is square roots and
-# multiply-adds only. The fit is written out, not made on import: np.polyfit's LAPACK call,
-# multithreaded by OpenBLAS, once spun for minutes in two shards of a film starting at once.
+# multiply-adds only. The fit is written out, not made on every import (a LAPACK call over
+# 20001 points, multithreaded by OpenBLAS).
 _W_LO = 0.0031308**0.25
 _ENC_POLY = (
     -0.06394999957343492,

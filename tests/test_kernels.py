@@ -219,8 +219,8 @@ def test_srgb_polynomial_of_the_ycbcr_kernel_is_within_a_hundredth_of_a_code():
 
 
 def test_srgb_polynomial_is_the_least_squares_fit_it_says():
-    """The fit is written out (made on import, its LAPACK call once hung two shards); it is
-    the degree-5 least-squares fit of the power segment its comment describes."""
+    """The fit is written out (it was made on every import); it is the degree-5
+    least-squares fit of the power segment its comment describes."""
     from colorcli.kernels.ycbcr import _ENC_POLY, _W_LO
 
     w = np.linspace(_W_LO, 1.0, 20001)
