@@ -21,7 +21,8 @@ from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, NoSpaceError
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
-from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
+from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
+from colorcli.imagewrite import write_image
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages
 

@@ -1,5 +1,6 @@
-"""Still-image files: decode (after :mod:`colorcli.imageprobe` has read the header), apply
-EXIF orientation, encode. No models here.
+"""Still-image files decoded (after :mod:`colorcli.imageprobe` has read the header), EXIF
+orientation applied, the colour profile followed; encoding is ``colorcli.imagewrite``. No
+models here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from colorcli.atomic import write_bytes_atomic
 from colorcli.cstderr import captured
 from colorcli.cutshort import (
     fill_value,
@@ -21,17 +21,13 @@ from colorcli.cutshort import (
     missing_band,
     truncation_note,
 )
-from colorcli.errors import MediaError, write_failure
-from colorcli.headermeta import mark_alpha
+from colorcli.errors import MediaError
 from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
-from colorcli.options import FORMAT_EXT, IMAGE_FORMATS, WRITABLE_NAMES
-from colorcli.photometa import Meta, apply_meta, read_meta, tiff_params
+from colorcli.photometa import Meta, read_meta
 from colorcli.walkers import png_chunks
 
-SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
-ALPHA = {"png", "tiff", "webp", "jp2"}
 DEFAULT_MAX_PIXELS = 250_000_000
 
 
@@ -313,91 +309,3 @@ def _read_dpx(path: Path) -> np.ndarray:
             return np.ascontiguousarray(frame.to_ndarray(format="rgb48le"))
     except (av.error.FFmpegError, StopIteration) as e:
         raise MediaError(path, "damaged or truncated dpx data (cannot be decoded)") from e
-
-
-def _encode_dpx(rgb: np.ndarray, bits: int) -> bytes:
-    """(H, W, 3) RGB as DPX: 10-bit where the source was (film scans), else 16 or 8."""
-    from fractions import Fraction
-
-    import av
-
-    deep = rgb.dtype == np.uint16
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb48le" if deep else "rgb24")
-    pix = "gbrp10le" if deep and bits <= 10 else ("rgb48le" if deep else "rgb24")
-    cc = av.CodecContext.create("dpx", "w")
-    cc.width, cc.height, cc.pix_fmt, cc.time_base = frame.width, frame.height, pix, Fraction(1, 1)
-    frame = frame.reformat(format=pix)
-    frame.pts = 0
-    return b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)])
-
-
-def encode_image(
-    rgb: np.ndarray,
-    alpha: np.ndarray | None,
-    fmt: str,
-    quality: int = 95,
-    bits: int = 8,
-    meta: Meta | None = None,
-) -> bytes:
-    """Encode (H, W, 3) RGB (+ (H, W) alpha) as ``fmt`` bytes.
-
-    16-bit is kept for png, tiff, dpx and jp2 and reduced to 8-bit elsewhere (dpx keeps 10
-    bits where ``bits`` says the source had them); alpha is kept for png, tiff, webp and jp2
-    and dropped for jpeg, bmp and dpx. ``meta``: the input's own metadata, written in where
-    the format takes it (``colorcli.photometa``).
-    """
-    import cv2
-
-    if fmt == "dpx":
-        return _encode_dpx(rgb, bits)
-
-    if rgb.dtype == np.uint16 and fmt not in SIXTEEN_BIT:
-        rgb = (rgb.astype(np.uint32) * 255 + 32767) // 65535
-        rgb = rgb.astype(np.uint8)
-        if alpha is not None:
-            alpha = ((alpha.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    bgr = np.ascontiguousarray(rgb[..., ::-1])
-    if alpha is not None and fmt in ALPHA:
-        bgr = np.dstack([bgr, alpha.astype(bgr.dtype)])
-    params: list[int] = []
-    if fmt == "jpeg":
-        params = [cv2.IMWRITE_JPEG_QUALITY, quality]
-    elif fmt == "webp":
-        params = [cv2.IMWRITE_WEBP_QUALITY, quality]
-    elif fmt == "tiff":
-        params = tiff_params(meta)
-    elif fmt == "jp2":  # lossless, as archives keep their masters
-        params = [cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 1000]
-    ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
-    if not ok:
-        raise ValueError(f"OpenCV could not encode {fmt}")
-    data = mark_alpha(buf.tobytes()) if fmt == "tiff" and bgr.shape[-1] == 4 else buf.tobytes()
-    return apply_meta(data, fmt, meta) if meta is not None else data
-
-
-def write_image(
-    path: Path | str,
-    rgb: np.ndarray,
-    alpha: np.ndarray | None = None,
-    fmt: str | None = None,
-    overwrite: bool = True,
-    bits: int = 8,
-    meta: Meta | None = None,
-) -> Path:
-    """Encode and write atomically (temporary sibling, then rename). ``fmt`` defaults to the
-    extension's format; ``meta``: the input's metadata to carry. Raises MediaError when the
-    file cannot be written."""
-    path = Path(path)
-    fmt = fmt or IMAGE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise MediaError(
-            path,
-            f"cannot write a {path.suffix!r} image (use {WRITABLE_NAMES})",
-        )
-    try:
-        data = encode_image(rgb, alpha, fmt, bits=bits, meta=meta)
-        return write_bytes_atomic(path, data, overwrite=overwrite)
-    except FileExistsError as e:
-        raise MediaError(path, "exists already (use --overwrite)") from e
-    except OSError as e:
-        raise write_failure(path, e) from e

@@ -17,7 +17,7 @@ from colorcli.atomic import check_folder_writable
 from colorcli.compose import lightness, shrink_l
 from colorcli.errors import MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
-from colorcli.imageio import write_image
+from colorcli.imagewrite import write_image
 from colorcli.metrics import SceneCutDetector
 from colorcli.videoprobe import demux, film_stream, info_of, open_input
 

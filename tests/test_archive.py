@@ -528,12 +528,12 @@ def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckp
     what a rerun does, and leaves nothing half-written; with space again it resumes."""
     import errno
 
-    from colorcli import imageio
+    from colorcli import imagewrite
 
     root = tmp_path / "in"
     _photos(root, 5)
     out = tmp_path / "out"
-    real, calls = imageio.write_bytes_atomic, []
+    real, calls = imagewrite.write_bytes_atomic, []
 
     def fills_up(path, data, **kw):
         calls.append(path)
@@ -541,7 +541,7 @@ def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckp
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, data, **kw)
 
-    monkeypatch.setattr(imageio, "write_bytes_atomic", fills_up)
+    monkeypatch.setattr(imagewrite, "write_bytes_atomic", fills_up)
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--batch-size", "1")
     assert r.exit_code == 1 and len(calls) == 3  # the two before, the one that failed: no more
     assert r.stderr == (
@@ -550,7 +550,7 @@ def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckp
         "rerun the same command to resume (finished files are skipped)\n"
     )
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in calls[:2])
-    monkeypatch.setattr(imageio, "write_bytes_atomic", real)
+    monkeypatch.setattr(imagewrite, "write_bytes_atomic", real)
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "3 colorized, 2 skipped" in r.stderr
 

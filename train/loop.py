@@ -41,7 +41,7 @@ from colorcli.events import (
     TrainDone,
     Validation,
 )
-from colorcli.imageio import write_image
+from colorcli.imagewrite import write_image
 from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig, check_resume_config, describe_stretch, get_lr

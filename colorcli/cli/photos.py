@@ -44,7 +44,8 @@ def image_cmd(
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.atomic import Claim, check_writable
     from colorcli.errors import ConfigError, OutputPathError
-    from colorcli.imageio import read_image, write_image
+    from colorcli.imageio import read_image
+    from colorcli.imagewrite import write_image
     from colorcli.options import IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 

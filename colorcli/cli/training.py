@@ -166,7 +166,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     text = json.dumps(summary, indent=2) + "\n"
     write_bytes_atomic(o.json, text.encode(), overwrite=overwrite)
     if o.sheet:
-        from colorcli.imageio import write_image
+        from colorcli.imagewrite import write_image
 
         write_image(o.sheet, sheet_of(records), overwrite=overwrite)
     if not quiet:

@@ -22,7 +22,7 @@ import numpy as np
 
 from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
-from colorcli.imageio import write_image
+from colorcli.imagewrite import write_image
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 from colorcli.metrics import TemporalMeter
 from colorcli.quality import psnr

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from colorcli.colorizer import Colorizer
-from colorcli.imageio import read_image, write_image
+from colorcli.imageio import read_image
+from colorcli.imagewrite import write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 GAP = 4

@@ -76,7 +76,8 @@ def sheet(run: Path, data: Path, names: list[str]) -> Path:
     import cv2
 
     from colorcli.colorizer import Colorizer
-    from colorcli.imageio import read_image, write_image
+    from colorcli.imageio import read_image
+    from colorcli.imagewrite import write_image
     from colorcli.train.evaluate import eval_paths, gray_of
 
     paths = [p for p in eval_paths(data / "val") if p.name in SHEET]
