@@ -1,6 +1,6 @@
-"""Metadata in the headers of TIFF (classic and BigTIFF) and JPEG 2000 files: the
-resolution and the colour profile, read without the pixels; and, in a TIFF we write, its alpha
-named as what it is. Bytes only.
+"""Metadata in the headers of TIFF (classic and BigTIFF), JPEG 2000 and Photoshop files: the
+resolution and the colour profile (and a Photoshop file's EXIF and XMP), read without the
+pixels; and, in a TIFF we write, its alpha named as what it is. Bytes only.
 """
 
 from __future__ import annotations
@@ -139,3 +139,36 @@ def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
                     dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
                     break
     return dpi, icc
+
+
+_PSD_RESOURCES = 1 << 24  # bytes of a Photoshop file's image resources read (thumbnails aside)
+
+
+def psd_fields(read) -> tuple[tuple[float, float] | None, bytes | None, bytes | None, bytes | None]:
+    """(dpi, ICC profile, EXIF as its TIFF structure, XMP) of a Photoshop file, from its image
+    resources: ResolutionInfo (1005), the ICC profile (1039), EXIF data 1 (1058), XMP (1060)."""
+    head = read(0, 30)
+    if head[:4] != b"8BPS" or len(head) < 30:
+        return None, None, None, None
+    at = 30 + struct.unpack_from(">I", head, 26)[0]  # past the colour mode data
+    (size,) = struct.unpack(">I", read(at, 4))
+    data = read(at + 4, min(size, _PSD_RESOURCES))
+    found, i = {}, 0
+    while i + 12 <= len(data) and data[i : i + 4] in (b"8BIM", b"MeSa", b"AgHg", b"PHUT", b"DCSR"):
+        (rid,) = struct.unpack_from(">H", data, i + 4)
+        name = 1 + data[i + 6]
+        name += name % 2  # a Pascal string padded to even
+        (n,) = struct.unpack_from(">I", data, i + 6 + name)
+        start = i + 10 + name
+        found.setdefault(rid, data[start : start + n])
+        i = start + n + n % 2
+    dpi = None
+    if len(res := found.get(1005, b"")) >= 16:
+        h, h_unit, _, v, v_unit, _ = struct.unpack_from(">IHHIHH", res)
+        per_inch = [
+            x / 65536 * (2.54 if unit == 2 else 1.0) for x, unit in ((h, h_unit), (v, v_unit))
+        ]
+        dpi = tuple(per_inch) if min(per_inch) > 0 else None
+    exif = found.get(1058)
+    exif = exif if exif and exif[:2] in (b"II", b"MM") else None
+    return dpi, found.get(1039) or None, exif, found.get(1060) or None

@@ -22,6 +22,7 @@ from colorcli.cutshort import (
     truncation_note,
 )
 from colorcli.errors import MediaError
+from colorcli.ffstill import FF_FORMATS, decode_ff_still
 from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
@@ -124,6 +125,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         return Image(_read_dpx(path), None, info)
     if info.format == "heif":
         return _read_heif(path, info)
+    if info.format in FF_FORMATS:
+        return _read_ff_still(path, info)
     data = np.fromfile(path, np.uint8)
     held = None  # a PNG cut short: the rows it holds
     if info.format == "png":
@@ -188,6 +191,18 @@ def _read_heif(path: Path, info: ImageInfo) -> Image:
         notes.insert(0, truncation_note("heif", band, pixels.shape))
     img.info = dataclasses.replace(info, notes=(*info.notes, *notes))
     return _follow_profile(img, read_meta(path))
+
+
+def _read_ff_still(path: Path, info: ImageInfo) -> Image:
+    """A Photoshop file's flattened picture, a PCX, Targa, SGI or Sun raster file
+    (``colorcli.ffstill``), its profile followed."""
+    try:
+        pixels, alpha = decode_ff_still(path, info.format)
+    except ValueError as e:
+        raise MediaError(path, str(e)) from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    return _follow_profile(Image(pixels, alpha, info), read_meta(path))
 
 
 def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:

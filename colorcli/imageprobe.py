@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colorcli.errors import MediaError
+from colorcli.ffstill import probe_ff_still
 from colorcli.heif import probe_heif
 from colorcli.heifboxes import is_heif
 from colorcli.walkers import (
@@ -264,6 +265,9 @@ def probe_image(path: Path | str) -> ImageInfo:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
                     return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
+                if (found := probe_ff_still(buf, path.suffix.lower())) is not None:
+                    fmt, w, h, bits = found  # PSD, PCX, Targa, SGI, Sun raster
+                    return ImageInfo(fmt, w, h, bits=bits)
                 if (
                     len(buf) > 2
                     and buf[:1] == b"P"
@@ -282,7 +286,8 @@ def probe_image(path: Path | str) -> ImageInfo:
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
     raise MediaError(
-        path, "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm)"
+        path,
+        "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, pcx, tga)",
     )
 
 

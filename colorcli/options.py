@@ -58,13 +58,18 @@ READ_ONLY_IMAGES = {
     ".heic": ".jpg",  # a phone's HEIC and AVIF: jpg, as every viewer shows (--format for more)
     ".heif": ".jpg",
     ".avif": ".jpg",
+    ".psd": ".tif",  # a restorer's Photoshop master: its flattened picture, lossless
+    ".pcx": ".png",  # 1990s scans: PCX, Targa; SGI and Sun raster files
+    ".tga": ".png",
+    ".sgi": ".png",
+    ".ras": ".png",
 }
 PHOTO_EXTS = frozenset(IMAGE_FORMATS) | frozenset(READ_ONLY_IMAGES)  # every photo we read
 WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
 # pictures and films an archive may hold that colorize cannot read (a camera's
 # raw, an editor's file, a scan kept as PDF): counted in one notice by `colorize dir`
 UNREAD_MEDIA = frozenset(
-    ".jxl .jxr .psd .psb .xcf .pdf .djvu .tga .pcx .ico .svg .eps .exr "
+    ".jxl .jxr .psb .xcf .pdf .djvu .ico .svg .eps .exr "
     ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .rwl .3fr .iiq "
     ".rm .rmvb .mod .tod .vro .swf".split()
 )

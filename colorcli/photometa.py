@@ -10,8 +10,8 @@ from the input file's bytes and :func:`apply_meta` writes them into the encoded 
   and ``tIME`` chunks;
 - TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
 
-The resolution and the profile of TIFF, JPEG 2000 and WebP inputs are read from their headers
-by ``colorcli.headermeta``; a HEIF file's (a phone's HEIC, an AVIF) Exif, XMP and profile from
+The resolution and the profile of TIFF, JPEG 2000, WebP and Photoshop inputs (and a Photoshop
+file's EXIF and XMP) are read from their headers by ``colorcli.headermeta``; a HEIF file's (a phone's HEIC, an AVIF) Exif, XMP and profile from
 its items by ``colorcli.heifboxes``.
 
 The EXIF orientation is written as 1 (the pixels were turned upright on reading). The colour
@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.headermeta import first_ifd, jp2_fields, tiff_fields
+from colorcli.headermeta import first_ifd, jp2_fields, psd_fields, tiff_fields
 from colorcli.heifboxes import heif_meta, is_heif
 from colorcli.imageprobe import JP2_SIGNATURE
 from colorcli.walkers import (
@@ -69,7 +69,7 @@ _JPEG_HEAD = 1 << 20  # bytes of a JPEG read for its segments (EXIF and XMP are 
 
 
 def read_meta(path: Path) -> Meta:
-    """The metadata of a JPEG, PNG, TIFF, WebP, JPEG 2000 or HEIF file (an empty Meta for
+    """The metadata of a JPEG, PNG, TIFF, WebP, JPEG 2000, HEIF or PSD file (an empty Meta for
     anything else, or for a structure it cannot follow: metadata is never a reason to fail a
     photo). Pixel data is skipped over, not read."""
     try:
@@ -89,6 +89,9 @@ def read_meta(path: Path) -> Meta:
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
                 return Meta(icc=riff_chunk(file_reader(f), b"ICCP"))
+            if sig[:4] == b"8BPS":
+                dpi, icc, exif, xmp = psd_fields(file_reader(f))
+                return Meta(dpi=dpi, icc=icc, exif=exif, xmp=xmp)
             if sig == JP2_SIGNATURE[:8]:
                 dpi, icc = jp2_fields(file_reader(f))
                 return Meta(dpi=dpi, icc=icc)

@@ -1,0 +1,101 @@
+"""Stills that FFmpeg decodes and OpenCV does not: a restorer's Photoshop file (its flattened
+picture), a 1990s PCX or Targa scan, SGI and Sun raster files. Each is one coded picture: its
+header is read here for its size (a decompression bomb is refused before decoding), then the
+whole file goes to FFmpeg's decoder through PyAV as one packet.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+# extension -> (FFmpeg decoder, format name)
+FF_STILLS = {
+    ".psd": ("psd", "psd"),
+    ".pcx": ("pcx", "pcx"),
+    ".tga": ("targa", "targa"),
+    ".sgi": ("sgi", "sgi"),
+    ".ras": ("sunrast", "sunrast"),
+}
+_DECODER = {fmt: codec for codec, fmt in FF_STILLS.values()}
+FF_FORMATS = frozenset(_DECODER)
+# what each decoded sample layout is read as: (format for to_ndarray, channels kept)
+_GRAY = ("gray", "gray16le")
+_MAX_BYTES = 1 << 31  # a still FFmpeg takes as one packet
+_PSD_MODES_NOT_READ = {7: "multichannel", 9: "Lab colour"}  # what FFmpeg's decoder refuses
+
+
+def probe_ff_still(head: bytes, ext: str) -> tuple[str, int, int, int] | None:
+    """(format, width, height, bits) from a file's first bytes, for the formats named by their
+    signature (PSD, PCX, SGI, Sun raster) or, for Targa, which has none, by ``ext``; None for
+    anything else. Raises ValueError for a header that does not add up."""
+    if head[:4] == b"8BPS" and len(head) >= 26:
+        version, channels, h, w, depth, mode = struct.unpack_from(">H6xHIIHH", head, 4)
+        if version != 1:
+            raise ValueError("a large-document Photoshop file (PSB): not supported")
+        if mode in _PSD_MODES_NOT_READ or depth not in (1, 8, 16):
+            kind = _PSD_MODES_NOT_READ.get(mode, f"{depth}-bit")
+            raise ValueError(f"a {kind} Photoshop file: not supported (save it as RGB or gray)")
+        return "psd", w, h, depth
+    if head[:1] == b"\x0a" and len(head) >= 128 and head[1] in (0, 2, 3, 4, 5) and head[2] == 1:
+        x0, y0, x1, y1 = struct.unpack_from("<HHHH", head, 4)
+        if x1 < x0 or y1 < y0:
+            raise ValueError("damaged PCX (its window is inside out)")
+        return "pcx", x1 - x0 + 1, y1 - y0 + 1, 8
+    if head[:2] == b"\x01\xda" and len(head) >= 12:
+        bpc, _, w, h = struct.unpack_from(">BHHH", head, 3)
+        return "sgi", w, h, 8 * max(bpc, 1)
+    if head[:4] == b"\x59\xa6\x6a\x95" and len(head) >= 16:
+        w, h, depth = struct.unpack_from(">III", head, 4)
+        return "sunrast", w, h, 8
+    if ext == ".tga" and len(head) >= 18:
+        cmap, kind = head[1], head[2]
+        if cmap in (0, 1) and kind in (1, 2, 3, 9, 10, 11):
+            w, h = struct.unpack_from("<HH", head, 12)
+            return "targa", w, h, 8
+    return None
+
+
+def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(pixels, alpha) of a still of ``fmt`` (see :func:`probe_ff_still`): (H, W) gray or
+    (H, W, 3) RGB, uint8 or uint16 (16-bit samples kept), alpha apart where it has one.
+    Raises ValueError with the decoder's reason where it cannot decode it."""
+    import av
+
+    data = path.read_bytes()
+    if len(data) > _MAX_BYTES:
+        raise ValueError("over 2 GB: too large for one packet")
+    try:
+        cc = av.CodecContext.create(_DECODER[fmt], "r")
+        frames = [*cc.decode(av.Packet(data)), *cc.decode(None)]
+    except av.error.InvalidDataError as e:
+        raise ValueError(f"damaged or truncated {fmt} data (it does not decode)") from e
+    except av.error.FFmpegError as e:
+        raise ValueError(f"{fmt} data of a kind FFmpeg cannot decode ({e.strerror})") from e
+    if not frames:
+        raise ValueError(f"damaged or truncated {fmt} data (it does not decode)")
+    return _split(frames[0])
+
+
+def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
+    """A decoded frame as gray or RGB of 8 or 16 bits, and its alpha."""
+    name = frame.format.name
+    deep = frame.format.components[0].bits > 8
+    alpha = any(c.is_alpha for c in frame.format.components)
+    if name.startswith(("gray", "ya", "monow", "monob")):
+        a = frame.to_ndarray(format=("ya16le" if deep else "ya8") if alpha else _GRAY[deep])
+        if alpha:
+            return np.ascontiguousarray(a[..., 0]), np.ascontiguousarray(a[..., 1])
+        return a, None
+    if alpha:
+        a = frame.to_ndarray(format="rgba64le" if deep else "rgba")
+        return np.ascontiguousarray(a[..., :3]), np.ascontiguousarray(a[..., 3])
+    rgb = frame.to_ndarray(format="rgb48le" if deep else "rgb24")
+    if frame.format.has_palette and (rgb[..., :1] == rgb).all():  # a gray palette: gray
+        return np.ascontiguousarray(rgb[..., 0]), None
+    return rgb, None
+
+
+__all__ = ["FF_FORMATS", "FF_STILLS", "decode_ff_still", "probe_ff_still"]
