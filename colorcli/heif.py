@@ -46,7 +46,7 @@ def probe_heif(f) -> tuple[int, int, int]:
     primary = src.layout.items[src.layout.primary]
     if primary.kind not in _DECODABLE:
         _decode(src, primary, 0)  # says why in words
-    return (*picture_size(src, primary), bits(primary))
+    return (*_picture_size(src, primary), _bits(primary))
 
 
 def read_heif(path: Path) -> tuple[np.ndarray, np.ndarray | None, list[str], bool]:
@@ -67,7 +67,7 @@ def read_heif(path: Path) -> tuple[np.ndarray, np.ndarray | None, list[str], boo
             raise HeifError(f"damaged heif data ({e or 'its boxes do not add up'})") from e
 
 
-def picture_size(src: _Source, item: Item) -> tuple[int, int]:
+def _picture_size(src: _Source, item: Item) -> tuple[int, int]:
     """(width, height) of ``item`` as shown: its crop and turn applied."""
     if item.kind == "grid":
         w, h = _grid(item_bytes(src.read, src.layout, item, src.size))[2:]
@@ -85,7 +85,7 @@ def picture_size(src: _Source, item: Item) -> tuple[int, int]:
     return w, h
 
 
-def bits(item: Item) -> int:
+def _bits(item: Item) -> int:
     """Bits per sample the file says its picture has (its ``pixi``), 8 where it is silent."""
     pixi = item.prop("pixi")
     return max(pixi[5 : 5 + pixi[4]], default=8) if pixi and len(pixi) > 5 else 8
@@ -331,4 +331,4 @@ def _ycbcr_to_rgb(
     return out
 
 
-__all__ = ["HeifError", "bits", "picture_size", "probe_heif", "read_heif"]
+__all__ = ["HeifError", "probe_heif", "read_heif"]
