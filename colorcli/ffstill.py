@@ -68,8 +68,7 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
     if len(data) > _MAX_BYTES:
         raise ValueError("over 2 GB: too large for one packet")
     try:
-        cc = av.CodecContext.create(_DECODER[fmt], "r")
-        frames = [*cc.decode(av.Packet(data)), *cc.decode(None)]
+        frames = decode_packet(_DECODER[fmt], data)
     except av.error.InvalidDataError as e:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)") from e
     except av.error.FFmpegError as e:
@@ -77,6 +76,24 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
     if not frames:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)")
     return _split(frames[0])
+
+
+def decode_packet(codec: str, data: bytes, extradata: bytes | None = None) -> list:
+    """The frames FFmpeg's ``codec`` decodes from one packet of ``data`` (and its flush).
+
+    The packet's bytes are copied into a buffer FFmpeg owns: a packet over Python's bytes is
+    freed by a call back into Python, and where a decoder's worker thread let go of it last
+    (dav1d, after a damaged tile) while the freeing of the decoder waited for that thread
+    with the interpreter held, the two waited on each other for ever (seen after 56 damaged
+    AVIFs in a row). Raises PyAV's FFmpegError."""
+    import av
+
+    cc = av.CodecContext.create(codec, "r")
+    if extradata:
+        cc.extradata = extradata
+    packet = av.Packet(len(data))
+    memoryview(packet)[:] = data
+    return [*cc.decode(packet), *cc.decode(None)]
 
 
 def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
@@ -98,4 +115,4 @@ def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, None
 
 
-__all__ = ["FF_FORMATS", "FF_STILLS", "decode_ff_still", "probe_ff_still"]
+__all__ = ["FF_FORMATS", "FF_STILLS", "decode_ff_still", "decode_packet", "probe_ff_still"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from colorcli.cutshort import fill_value
+from colorcli.ffstill import decode_packet
 from colorcli.heifboxes import CutShort, Item, Layout, heif_layout, item_bytes
 from colorcli.walkers import Reader, file_reader
 
@@ -226,13 +227,10 @@ def _decode_coded(src: _Source, item: Item, alpha: bool) -> np.ndarray:
     codec, config_box = _DECODERS[item.kind]
     data = item_bytes(src.read, src.layout, item, src.size)
     try:
-        cc = av.CodecContext.create(codec, "r")
-        config = item.prop(config_box)
-        if config:
-            cc.extradata = config
-        frames = [*cc.decode(av.Packet(data)), *cc.decode(None)]
+        frames = decode_packet(codec, data, item.prop(config_box))
     except (av.error.FFmpegError, ValueError) as e:
-        raise HeifError(f"damaged heif data (its {_NAMES[codec]} does not decode: {e})") from e
+        why = getattr(e, "strerror", None) or e
+        raise HeifError(f"damaged heif data (its {_NAMES[codec]} does not decode: {why})") from e
     if not frames:
         raise HeifError(f"damaged heif data (its {_NAMES[codec]} does not decode)")
     a = _to_array(frames[0], _nclx(item), alpha)

@@ -232,3 +232,38 @@ def test_colours_an_nclx_box_says_but_are_not_followed_get_a_notice(tmp_path, nc
     )
     said = [n for n in read_image(path).info.notices if "colours" in n]
     assert (len(said) == 1 and words in said[0]) if words else not said, said
+
+
+_DAMAGED_IN_A_ROW = """
+import random, sys
+from pathlib import Path
+from colorcli.errors import MediaError
+from colorcli.imageio import read_image
+data, rnd = Path(sys.argv[1]).read_bytes(), random.Random(0)
+for k in range(400):
+    d = bytearray(data)
+    for _ in range(rnd.randint(1, 8)):
+        d[rnd.randrange(len(d))] = rnd.randrange(256)
+    case = Path(sys.argv[1]).with_name("case.avif")
+    case.write_bytes(bytes(d))
+    try:
+        read_image(case)
+    except MediaError:
+        pass
+print("done")
+"""
+
+
+def test_damaged_avifs_in_a_row_neither_hang_nor_crash(tmp_path):
+    """400 AV1 grids with bytes flipped: each read or refused in words. With packets over
+    Python's bytes, dav1d's worker freed one through Python while the decoder's freeing waited
+    for it with the interpreter held: the run hung for good (here within 400)."""
+    import subprocess
+    import sys
+
+    path = write_heif(tmp_path / "g.avif", picture(), codec="av1", tile=64)
+    r = subprocess.run(
+        [sys.executable, "-c", _DAMAGED_IN_A_ROW, str(path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0 and r.stdout.strip() == "done", r.stderr[-2000:]
