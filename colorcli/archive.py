@@ -22,7 +22,7 @@ from colorcli.errors import ColorcliError, MediaError, NoSpaceError
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
-from colorcli.imagewrite import write_image
+from colorcli.imagewrite import alpha_note, write_image
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages
 
@@ -115,7 +115,9 @@ def colorize_jobs(
                 rgb = im.gray_where_missing(outs[i] if outs is not None else one(im, guide))
                 # the scan's dpi, EXIF, XMP, text: carried over
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, im.meta)
-                notes = tuple(f"{job.src}: {n}" for n in im.info.notices)
+                lost = alpha_note(im.alpha, job.fmt)  # a HEIC's alpha into jpg, say
+                said = (*im.info.notices, lost) if lost else im.info.notices
+                notes = tuple(f"{job.src}: {n}" for n in said)
                 notes += guide.notices if guide else ()
                 yield FileResult(job, "done", notices=notes)
             except NoSpaceError:

@@ -18,6 +18,14 @@ SIXTEEN_BIT = {"png", "tiff", "dpx", "jp2"}
 ALPHA = {"png", "tiff", "webp", "jp2"}
 
 
+def alpha_note(alpha: np.ndarray | None, fmt: str) -> str | None:
+    """What a user is told where a photo's transparency does not go into ``fmt`` (jpeg, bmp,
+    dpx); None where it goes, or where the photo has none or is opaque throughout."""
+    if alpha is None or fmt in ALPHA or alpha.min() == np.iinfo(alpha.dtype).max:
+        return None
+    return f"its transparency is not kept in {fmt} (--format png keeps it)"
+
+
 def _encode_dpx(rgb: np.ndarray, bits: int) -> bytes:
     """(H, W, 3) RGB as DPX: 10-bit where the source was (film scans), else 16 or 8."""
     from fractions import Fraction

@@ -267,3 +267,26 @@ def test_damaged_avifs_in_a_row_neither_hang_nor_crash(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert r.returncode == 0 and r.stdout.strip() == "done", r.stderr[-2000:]
+
+
+def test_transparency_a_jpg_cannot_keep_is_said_not_lost_silently(tmp_path, tiny_ckpt):
+    """An AVIF with alpha goes to jpg by default: the transparency cannot go, and the notice
+    says so (and what keeps it); into png it is kept and nothing is said. An opaque alpha
+    plane loses nothing: nothing said."""
+    root = tmp_path / "in"
+    root.mkdir()
+    alpha = np.tile(np.linspace(0, 255, 160).astype(np.uint8), (96, 1))
+    write_heif(root / "logo.avif", picture(), codec="av1", alpha=alpha)
+    write_heif(
+        root / "opaque.avif", picture(), codec="av1", alpha=np.full((96, 160), 255, np.uint8)
+    )
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    said = [x for x in r.stderr.splitlines() if "transparency is not kept" in x]
+    assert len(said) == 1 and "logo.avif" in said[0], r.stderr
+    assert "its transparency is not kept in jpeg (--format png keeps it)" in said[0]
+    r = run("image", root / "logo.avif", tmp_path / "logo.png", "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "transparency is not kept" not in r.stderr
+    assert read_image(tmp_path / "logo.png").alpha is not None
+    r = run("image", root / "logo.avif", tmp_path / "logo.jpg", "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "its transparency is not kept in jpeg" in r.stderr

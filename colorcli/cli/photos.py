@@ -45,7 +45,7 @@ def image_cmd(
     from colorcli.atomic import Claim, check_writable
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
-    from colorcli.imagewrite import write_image
+    from colorcli.imagewrite import alpha_note, write_image
     from colorcli.options import IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 
@@ -78,7 +78,8 @@ def image_cmd(
         else:
             rgb = colorizer.colorize(img.pixels, guide)
         rgb = img.gray_where_missing(rgb)
-        for note in img.info.notices:
+        lost = alpha_note(img.alpha, IMAGE_FORMATS[dst.suffix.lower()])
+        for note in (*img.info.notices, lost) if lost else img.info.notices:
             cc.echo(f"notice: {src}: {note}")
         # the scan's dpi, EXIF, XMP, text: carried over
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
