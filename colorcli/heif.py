@@ -46,7 +46,7 @@ def probe_heif(f) -> tuple[int, int, int]:
     src = _Source(read, heif_layout(read, size), size)
     primary = src.layout.items[src.layout.primary]
     if primary.kind not in _DECODABLE:
-        _decode(src, primary, 0)  # says why in words
+        raise _not_supported(primary.kind)
     return (*_picture_size(src, primary), _bits(primary))
 
 
@@ -118,11 +118,9 @@ _HDR = {16: "PQ", 18: "HLG"}  # nclx transfer characteristics
 def _colour_note(src: _Source, primary: Item) -> str | None:
     """What the picture's nclx box says that is not followed (wide-gamut primaries, an HDR
     transfer) where no ICC profile says the colours instead; None where nothing is lost."""
-    tiles = primary.refs.get("dimg", [])[:1]
-    items = [primary, *(src.layout.items[i] for i in tiles if i in src.layout.items)]
-    if any(k == "colr" and p[:4] in (b"prof", b"rICC") for i in items for k, p in i.props):
+    if src.layout.profiles(primary):  # the profile says the colours (and is followed)
         return None
-    nclx = next((n for n in map(_nclx, items) if n), None)
+    nclx = next((n for n in map(_nclx, src.layout.colour_items(primary)) if n), None)
     if nclx is None or (nclx[0] not in _WIDE and nclx[1] not in _HDR):
         return None
     if nclx[1] in _HDR:
@@ -151,9 +149,13 @@ def _decode(src: _Source, item: Item, depth: int, alpha: bool = False) -> np.nda
             raise HeifError("damaged heif data (a derived picture with no source)")
         a = _decode(src, src.layout.items[refs[0]], depth + 1, alpha)
     else:
-        what = {"iovl": "an overlay of pictures", "jpeg": "a JPEG inside HEIF"}.get(item.kind)
-        raise HeifError(f"its picture is {what or f'coded as {item.kind!r}'}: not supported")
+        raise _not_supported(item.kind)
     return _transform(a, item)
+
+
+def _not_supported(kind: str) -> HeifError:
+    what = {"iovl": "an overlay of pictures", "jpeg": "a JPEG inside HEIF"}.get(kind)
+    return HeifError(f"its picture is {what or f'coded as {kind!r}'}: not supported")
 
 
 def _transform(a: np.ndarray, item: Item) -> np.ndarray:

@@ -55,6 +55,17 @@ class Layout:
         """The items with a ``kind`` reference to item ``to`` (an alpha plane's "auxl")."""
         return [i for i in self.items.values() if to in i.refs.get(kind, ())]
 
+    def colour_items(self, item: Item) -> list[Item]:
+        """``item`` and its first tile: where a picture's colour boxes sit (a grid's may be
+        on its tiles only)."""
+        first = item.refs.get("dimg", [])[:1]
+        return [item, *(self.items[i] for i in first if i in self.items)]
+
+    def profiles(self, item: Item) -> list[bytes]:
+        """The ICC profiles in ``item``'s colour boxes (its own, then its first tile's)."""
+        return [p[4:] for i in self.colour_items(item) for k, p in i.props
+                if k == "colr" and p[:4] in (b"prof", b"rICC")]  # fmt: skip
+
 
 def is_heif(head: bytes) -> bool:
     """Whether a file's first bytes are a HEIF still's ftyp box."""
@@ -105,7 +116,8 @@ def heif_layout(read: Reader, size: int) -> Layout:
     if "iinf" in sub:
         _read_iinf(read, *sub["iinf"], items)
     if "iloc" in sub:
-        _read_iloc(read(*_span(sub["iloc"])), items)
+        start, end = sub["iloc"]
+        _read_iloc(read(start, end - start), items)
     if "iref" in sub:
         _read_iref(read, *sub["iref"], items)
     if "iprp" in sub:
@@ -115,10 +127,6 @@ def heif_layout(read: Reader, size: int) -> Layout:
     if primary is None or primary not in items:
         raise ValueError("a HEIF file with no primary picture")
     return Layout(items, primary, idat)
-
-
-def _span(ab: tuple[int, int]) -> tuple[int, int]:
-    return ab[0], ab[1] - ab[0]
 
 
 def _read_iinf(read: Reader, start: int, end: int, items: dict[int, Item]) -> None:
@@ -231,16 +239,7 @@ def heif_meta(read: Reader, size: int) -> tuple[bytes | None, bytes | None, byte
             exif = data[at:] if data[at : at + 2] in (b"II", b"MM") else None
         elif item.kind == "mime" and "rdf+xml" in item.content_type and xmp is None:
             xmp = item_bytes(read, layout, item, size)
-    icc = None
-    for item in [primary] + [
-        layout.items[i] for i in primary.refs.get("dimg", [])[:1] if i in layout.items
-    ]:
-        icc = next(
-            (p[4:] for k, p in item.props if k == "colr" and p[:4] in (b"prof", b"rICC")), None
-        )
-        if icc:
-            break
-    return exif, xmp, icc
+    return exif, xmp, next((p for p in layout.profiles(primary) if p), None)
 
 
 __all__ = [
