@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import av
-import numpy as np
 
 from colorcli.languages import mov_language
+from colorcli.leadin import silent_frame, silent_packets
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
 from colorcli.timecode import shift_timecode
 from colorcli.videoprobe import film_rate, film_stream
@@ -39,13 +39,6 @@ AUDIO_TARGET = {
     "avi": ("pcm_s16le", None),
 }
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
-_SAMPLE_TYPES = {
-    "u8": np.uint8,
-    "s16": np.int16,
-    "s32": np.int32,
-    "flt": np.float32,
-    "dbl": np.float64,
-}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
 _STALE_TAG = re.compile(
     r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER|MAJOR_BRAND|MINOR_VERSION|"
@@ -94,7 +87,8 @@ class StreamCopies:
         # AVI times no sound: where its frame clock starts (seconds), a transcoded track
         # that starts later is led by silence (set by the writer; None elsewhere)
         self.audio_origin: float | None = None
-        self._sounding: set[int] = set()  # transcoded tracks whose first frame has gone
+        self._sounding: set[int] = set()  # sound tracks whose first frame or packet has gone
+        self._copied_sound: set[int] = set()
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
         timecode = None
@@ -199,6 +193,8 @@ class StreamCopies:
                 self.copy_map[s.index] = self.out.add_stream_from_template(s)
                 carry_tags(self.copy_map[s.index], s)
                 self.passthrough[s.index] = None
+                if s.type == "audio":
+                    self._copied_sound.add(s.index)
                 return
             except (ValueError, av.error.FFmpegError):
                 pass
@@ -245,6 +241,9 @@ class StreamCopies:
         if kind == "packet":
             if idx in self.retext and (item := self.retext[idx](item)) is None:
                 return
+            if idx in self._copied_sound and idx not in self._sounding:
+                self._sounding.add(idx)
+                self._copy_lead_in(idx, item)
             item.stream = self.copy_map[idx]
             self.out.mux(item)
         else:
@@ -254,24 +253,43 @@ class StreamCopies:
             for p in self.transcode[idx].encode(item):
                 self.out.mux(p)
 
-    def _lead_in(self, idx: int, first) -> None:
-        """Silence before a transcoded track's first frame, as long as the track starts after
-        ``audio_origin`` (AVI: the pictures would otherwise lead the sound by that much)."""
+    def _gap(self, first) -> float:
+        """Seconds from ``audio_origin`` (AVI: where its frame clock starts) to a track's
+        first packet or frame; 0 elsewhere (the pictures would otherwise lead the sound by
+        that much, as AVI plays every track from the file's start)."""
         if self.audio_origin is None or first.pts is None or first.time_base is None:
-            return
+            return 0.0
+        return float(first.pts * first.time_base) - self.audio_origin
+
+    def _lead_in(self, idx: int, first) -> None:
+        """Silence before a transcoded track's first frame (``_gap``)."""
         a = self.transcode[idx].codec_context
-        samples = round((float(first.pts * first.time_base) - self.audio_origin) * a.sample_rate)
-        if samples <= 0:
+        silence = silent_frame(a, round(self._gap(first) * a.sample_rate))
+        if silence is not None:
+            for p in self.transcode[idx].encode(silence):
+                self.out.mux(p)
+
+    def _copy_lead_in(self, idx: int, first: av.Packet) -> None:
+        """Silence before a copied track's first packet (``_gap``), in packets of its own
+        codec (``colorcli.leadin.silent_packets``)."""
+        gap, rate = self._gap(first), first.stream.codec_context.sample_rate
+        silence = silent_packets(first.stream, gap) if gap > 0 else []
+        if not silence:
             return
-        kind = _SAMPLE_TYPES.get(a.format.name.rstrip("p"))
-        if kind is None:
+        tb, end = first.time_base, first.pts
+        # their times: spread before the first packet's, from no earlier than the origin
+        # (AVI counts their samples; its muxer wants times that rise, and none below 0)
+        at = max(
+            end - round(sum(n for _, n in silence) / rate / tb), math.ceil(self.audio_origin / tb)
+        )
+        if end - at < len(silence):
             return
-        channels = len(a.layout.channels)
-        shape = (channels, samples) if a.format.is_planar else (1, samples * channels)
-        quiet = np.full(shape, 128 if kind == np.uint8 else 0, kind)  # unsigned 8-bit: 128
-        silence = av.AudioFrame.from_ndarray(quiet, format=a.format.name, layout=a.layout.name)
-        silence.sample_rate = a.sample_rate
-        for p in self.transcode[idx].encode(silence):
+        for k, (data, samples) in enumerate(silence):
+            p = av.Packet(data)
+            p.time_base = tb
+            p.pts = p.dts = at + (end - at) * k // len(silence)
+            p.duration = round(samples / rate / tb)
+            p.stream = self.copy_map[idx]
             self.out.mux(p)
 
     def flush(self) -> None:

@@ -92,12 +92,12 @@ def make_clip(
             samples = int((audio_seconds or n / rate) * sr)  # sound may outlast the pictures
             t = np.arange(samples) / sr
             tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            chunk = 1024 if audio != "libopus" else 960
+            chunk = {"libopus": 960, "ac3": 1536, "mp2": 1152}.get(audio, 1024)
             for s in range(0, samples, chunk):
                 block = tone[s : s + chunk]
                 if len(block) < chunk:
                     block = np.pad(block, (0, chunk - len(block)))
-                fmt = "fltp" if audio in ("aac", "libopus") else "s16"
+                fmt = "fltp" if audio in ("aac", "libopus", "ac3") else "s16"
                 data = (
                     np.stack([block, block])
                     if fmt == "fltp"

@@ -1120,6 +1120,44 @@ def test_an_avi_keeps_sound_that_starts_after_the_pictures_in_its_place(
         assert abs(got - (sound + start * a.rate)) <= 2
 
 
+@pytest.mark.parametrize("segments", [0, 1])
+@pytest.mark.parametrize("codec", ["mp2", "ac3", "pcm_s16le"])
+def test_an_avi_keeps_copied_sound_that_starts_after_the_pictures_in_its_place(
+    tmp_path, colorizer, segments, codec
+):
+    """Sound an AVI takes as it is (a VOB's AC-3 or MP2, a capture's PCM) that starts 1 s
+    after the pictures went in from the file's start, 1 s early, as AVI times no sound. It is
+    led by that much silence in its own codec now, and still copied."""
+    src = make_clip(tmp_path / "in.mkv", n=50, audio=codec)
+    late = _one_second_later(src, tmp_path / "late.mkv", "audio")
+    dst = tmp_path / "out.avi"
+    _colorize(colorizer, late, dst, segment_seconds=segments)
+    (start, sound), (onset, got) = _sound_onset(late), _sound_onset(dst)
+    with av.open(str(dst)) as c:
+        assert (
+            c.streams.audio[0].codec_context.name
+            == av.open(str(late)).streams.audio[0].codec_context.name
+        )
+    frame = {"mp2": 1152, "ac3": 1536}.get(codec, 1) / 44100  # the finest step: one packet
+    assert start > 0.9 and abs(onset - start) <= frame / 2 + 0.002
+    assert abs(got - sound) <= frame  # none of the sound lost
+
+
+def _sound_onset(path: Path) -> tuple[float, float]:
+    """Where a file's first audio track first sounds (seconds from where its first stream
+    starts: an AVI's tracks play from its start) and how long it sounds from there."""
+    with av.open(str(path)) as c:
+        zero = min(float(s.start_time * s.time_base) for s in c.streams if s.start_time is not None)
+        a, frames = c.streams.audio[0], []
+        for f in c.decode(audio=0):
+            if not frames:
+                first = float(f.time) - zero if f.time is not None else 0.0
+            frames.append(f.to_ndarray()[0, :: 1 if f.format.is_planar else 2])
+    left = np.abs(np.concatenate(frames).astype(np.float64))
+    loud = int(np.flatnonzero(left > 0.01 * left.max())[0])
+    return first + loud / a.rate, (len(left) - loud) / a.rate
+
+
 def test_video_output_path_errors(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4")
     before = src.read_bytes()
