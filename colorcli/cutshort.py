@@ -1,6 +1,6 @@
 """Photos cut short (a damaged card, a copy or download stopped part way): whether a JPEG's
 bytes reach its end, a PNG mended so that its whole rows decode, and where the picture the
-file lacks lies once decoded.
+file lacks lies once decoded (a TIFF is mended in ``colorcli.tiffmend``).
 
 OpenCV refuses both: a JPEG unless it ends with an end-of-image marker (libjpeg then decodes
 as far as the bytes go and fills every block it lacks flat at mid-gray), a PNG whose pixel
@@ -93,7 +93,8 @@ def truncation_note(
         return f"{head}: coloured as far as it decodes"
     top, bottom, left, right = band
     share = (bottom - top) * (right - left) / (shape[0] * shape[1])
-    return f"{head}: {share:.0%} of the picture is missing and left gray; the rest is coloured"
+    said = "under 1%" if share < 0.005 else f"{share:.0%}"  # one row of 300 is not "0%"
+    return f"{head}: {said} of the picture is missing and left gray; the rest is coloured"
 
 
 def mended_png(png: np.ndarray) -> tuple[bytes, int] | None:

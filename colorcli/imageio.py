@@ -27,6 +27,7 @@ from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.photometa import Meta, read_meta
+from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import png_chunks
 
 DEFAULT_MAX_PIXELS = 250_000_000
@@ -128,11 +129,15 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     if info.format in FF_FORMATS:
         return _read_ff_still(path, info)
     data = np.fromfile(path, np.uint8)
-    held = None  # a PNG cut short: the rows it holds
+    held = full = None  # a PNG or TIFF cut short: the rows it holds (a TIFF's decode: only
+    as_stored = False  # those, of ``full``); a TIFF OpenCV is to leave as stored, for us to turn
     if info.format == "png":
         data = _png_for_decoder(data, path)
         if (mended := mended_png(data)) is not None:
             data, held = np.frombuffer(mended[0], np.uint8), mended[1]
+    elif info.format == "tiff":
+        tiff = tiff_for_decoder(data)
+        data, held, full, as_stored = tiff.data, tiff.held, tiff.height, tiff.as_stored
     cut_short = held is not None or (info.format == "jpeg" and not jpeg_complete(data))
     if cut_short and held is None:  # OpenCV refuses a JPEG that runs out; ended, libjpeg
         data = np.concatenate([data, np.array([0xFF, 0xD9], np.uint8)])  # fills the rest
@@ -152,12 +157,9 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
-    if held is not None:  # the rows the PNG lacks (and the one cut through) gray, opaque
-        a = a.copy()
-        a[held:] = fill_value(a.dtype)
-        if a.ndim == 3 and a.shape[2] in (2, 4):
-            a[held:, :, -1] = np.iinfo(a.dtype).max
-    img = _from_cv(a, path, info)
+    if held is not None:
+        a = _gray_below(a, held, full or a.shape[0])
+    img = _from_cv(a, path, info, as_stored)
     note = None
     if cut_short:  # the decoder's warnings about the missing end say no more than this
         band = missing_band(img.pixels)
@@ -173,6 +175,17 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
 # what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras
 # and editors write them into every photo; a notice for each would bury the damaged ones)
 _HARMLESS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
+
+
+def _gray_below(a: np.ndarray, held: int, height: int) -> np.ndarray:
+    """``a`` made ``height`` rows tall, its rows from ``held`` on (what a file cut short
+    lacks, and the row cut through) gray and opaque."""
+    out = np.empty((height, *a.shape[1:]), a.dtype)
+    out[:held] = a[:held]
+    out[held:] = fill_value(a.dtype)
+    if a.ndim == 3 and a.shape[2] in (2, 4):
+        out[held:, :, -1] = np.iinfo(a.dtype).max
+    return out
 
 
 def _read_heif(path: Path, info: ImageInfo) -> Image:
@@ -272,8 +285,9 @@ def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[I
     return [_follow_profile(_from_cv(p, path, info), meta) for p in pages]
 
 
-def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
-    """OpenCV's decoded array as an Image: supported depth, alpha apart, RGB, upright."""
+def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:
+    """OpenCV's decoded array as an Image: supported depth, alpha apart, RGB, upright.
+    ``as_stored``: a TIFF OpenCV did not turn (``colorcli.tiffmend``)."""
     a = _to_supported_depth(a, path)
     alpha = None
     if a.ndim == 3 and a.shape[2] == 4:
@@ -288,7 +302,7 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo) -> Image:
         if a.shape[2] != 3:
             raise MediaError(path, f"unsupported channel count {a.shape[2]}")
         a = a[..., ::-1]  # BGR -> RGB
-    turn = 1 if _turned_by_decoder(a, info) else info.orientation
+    turn = 1 if not as_stored and _turned_by_decoder(a, info) else info.orientation
     a = np.ascontiguousarray(apply_orientation(a, turn))
     if alpha is not None:
         alpha = np.ascontiguousarray(apply_orientation(alpha, turn))

@@ -73,6 +73,51 @@ def tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
     return out
 
 
+# SHORT, LONG, LONG8: struct code and size of each value
+TIFF_INTEGERS = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}
+
+
+def tiff_entries(read: Reader, base: int = 0) -> tuple[TiffLayout, dict[int, tuple]] | None:
+    """The layout and the entries of the first IFD of a TIFF structure at ``base``: tag ->
+    (type, count, where its value field lies, from ``base``). None where the IFD is cut off."""
+    found = tiff_layout(read, base)
+    if found is None:
+        return None
+    lay, ifd = found
+    size, wide = struct.calcsize(lay.count), lay.e + ("Q" if lay.big else "I")
+    count_bytes = read(base + ifd, size)
+    if len(count_bytes) < size:
+        return None
+    (count,) = struct.unpack(lay.count, count_bytes)
+    table = read(base + ifd + size, lay.entry * count)
+    if len(table) < lay.entry * count:
+        return None
+    out = {}
+    for i in range(count):
+        tag, typ = struct.unpack_from(lay.e + "HH", table, lay.entry * i)
+        (n,) = struct.unpack_from(wide, table, lay.entry * i + 4)
+        out[tag] = (typ, n, ifd + size + lay.entry * i + (12 if lay.big else 8))
+    return lay, out
+
+
+def tiff_integers(
+    read: Reader, lay: TiffLayout, entry: tuple, base: int = 0
+) -> tuple[list[int], int] | None:
+    """The SHORT/LONG/LONG8 values of an IFD entry (``tiff_entries``) and where they lie (from
+    ``base``); None for another type, or values cut off."""
+    typ, n, field = entry
+    if typ not in TIFF_INTEGERS or n > 1 << 24:
+        return None
+    code, size = TIFF_INTEGERS[typ]
+    at = field
+    if n * size > (8 if lay.big else 4):  # not in the entry: its field holds their offset
+        (at,) = struct.unpack(lay.offset, read(base + field, struct.calcsize(lay.offset)))
+    raw = read(base + at, n * size)
+    if len(raw) < n * size:
+        return None
+    return list(struct.unpack(lay.e + code * n, raw)), at
+
+
 def tiff_pages(read: Reader) -> int:
     """How many IFDs (pages) a TIFF chains, up to 10,000."""
     found = tiff_layout(read, 0)

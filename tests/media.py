@@ -176,33 +176,62 @@ def read_clip(path: Path) -> dict:
     return info
 
 
-def write_tiff(path: Path, samples: np.ndarray, extra: int | None = None) -> Path:
-    """An uncompressed little-endian TIFF of one strip: (H, W, C) uint8 or uint16 samples
-    (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1: associated alpha,
-    2: unassociated; None: no such tag)."""
+def write_tiff(
+    path: Path,
+    samples: np.ndarray,
+    extra: int | None = None,
+    rows: int | None = None,
+    tile: int | None = None,
+    deflate: bool = False,
+    orientation: int | None = None,
+) -> Path:
+    """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
+    uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
+    associated alpha, 2: unassociated; None: no such tag); strips of ``rows`` rows (one strip
+    by default) or square tiles of ``tile`` pixels; Deflate-compressed or not."""
     import struct
+    import zlib
 
     h, w, c = samples.shape
-    data = samples.astype(samples.dtype.newbyteorder("<")).tobytes()
+    le = samples.astype(samples.dtype.newbyteorder("<"))
+    if tile:  # tiles run over the picture's edges: zeros there
+        padded = np.zeros((-(-h // tile) * tile, -(-w // tile) * tile, c), le.dtype)
+        padded[:h, :w] = le
+        pieces = [
+            padded[y : y + tile, x : x + tile].tobytes()
+            for y in range(0, padded.shape[0], tile)
+            for x in range(0, padded.shape[1], tile)
+        ]
+    else:
+        pieces = [le[y : y + (rows or h)].tobytes() for y in range(0, h, rows or h)]
+    if deflate:
+        pieces = [zlib.compress(p) for p in pieces]
     tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
         256: (4, [w]), 257: (4, [h]), 258: (3, [samples.dtype.itemsize * 8] * c),
-        259: (3, [1]), 262: (3, [2 if c >= 3 else 1]), 273: (4, [0]), 277: (3, [c]),
-        278: (4, [h]), 279: (4, [len(data)]),
+        259: (3, [8 if deflate else 1]), 262: (3, [2 if c >= 3 else 1]), 277: (3, [c]),
     }  # fmt: skip
+    sizes = [len(p) for p in pieces]
+    if tile:
+        tags.update({322: (3, [tile]), 323: (3, [tile]), 324: (4, [0] * len(pieces))})
+        tags[325] = (4, sizes)
+    else:
+        tags.update({273: (4, [0] * len(pieces)), 278: (4, [rows or h]), 279: (4, sizes)})
     if extra is not None:
         tags[338] = (3, [extra])
+    if orientation is not None:
+        tags[274] = (3, [orientation])
     start = 8 + 2 + 12 * len(tags) + 4  # after the header and the one IFD
+    blob_size = sum(4 * len(v) if k == 4 else 2 * len(v) for k, v in tags.values())
+    at = start + blob_size  # where the picture starts: after every value stored apart
+    offsets = list(np.cumsum([at, *sizes[:-1]]))
+    tags[324 if tile else 273] = (4, [int(o) for o in offsets])
     blobs, entries = b"", []
     for tag, (kind, values) in sorted(tags.items()):
         raw = struct.pack("<" + ("H" if kind == 3 else "I") * len(values), *values)
         if len(raw) > 4:  # does not fit the entry: stored after the IFD
             raw, blobs = struct.pack("<I", start + len(blobs)), blobs + raw
-        entries.append((tag, kind, len(values), raw))
-    at = start + len(blobs)  # the strip
-    ifd = b"".join(
-        struct.pack("<HHI", t, k, n) + (struct.pack("<I", at) if t == 273 else raw.ljust(4, b"\0"))
-        for t, k, n, raw in entries
-    )
+        entries.append(struct.pack("<HHI", tag, kind, len(values)) + raw.ljust(4, b"\0"))
+    blobs = blobs.ljust(blob_size, b"\0")
     head = b"II*\0" + struct.pack("<IH", 8, len(tags))
-    path.write_bytes(head + ifd + b"\0\0\0\0" + blobs + data)
+    path.write_bytes(head + b"".join(entries) + b"\0\0\0\0" + blobs + b"".join(pieces))
     return path

@@ -359,12 +359,14 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()  # OpenCV's and libtiff's own lines are not among them
-    # the cut JPEG and PNG are coloured as far as they go (their own test says how)
+    # the cut JPEG, PNG and TIFF (Pillow's, its IFD first) are coloured as far as they go
+    # (their own tests say how)
     notices = sorted(x for x in lines if x.startswith("notice: "))
-    assert len(notices) == 2 and f"{root / 'cut.jpg'}: truncated jpeg data" in notices[0]
+    assert len(notices) == 3 and f"{root / 'cut.jpg'}: truncated jpeg data" in notices[0]
     assert f"{root / 'cut.png'}: truncated png data" in notices[1]
-    assert all(x.startswith(("failed: ", "  ", "7 colorized", "notice: ")) for x in lines), lines
-    assert len(lines) == 2 + 4 + 1 + 4
+    assert f"{root / 'cut.tif'}: truncated tiff data" in notices[2]
+    assert all(x.startswith(("failed: ", "  ", "8 colorized", "notice: ")) for x in lines), lines
+    assert len(lines) == 3 + 3 + 1 + 3
     assert (
         f"failed: {root / 'rot.png'}: damaged png data (its IDAT chunk fails its checksum)" in lines
     )
@@ -520,6 +522,82 @@ def test_a_photo_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(
     # the library says it too, without the command line
     note = read_image(root / "cut.jpg").info.notices
     assert note and "missing and left gray" in note[0]
+
+
+@pytest.mark.parametrize(
+    "kind,kw,cut",
+    [
+        ("one strip", {}, 0.6),  # the whole picture one uncompressed strip: its whole rows
+        ("strips", {"rows": 7}, 0.5),
+        ("deflate 16-bit gray", {"rows": 5, "deflate": True, "gray16": True}, 0.7),
+        ("tiles with alpha", {"tile": 16, "alpha": True}, 0.6),
+        ("deflate tiles, turned", {"tile": 16, "deflate": True, "orientation": 6}, 0.7),
+        ("strips, turned", {"rows": 4, "orientation": 3}, 0.5),
+    ],
+)
+def test_a_tiff_cut_short_is_coloured_as_far_as_its_strips_go(tmp_path, kind, kw, cut):
+    """A scan's TIFF from a stopped copy ends inside its picture: OpenCV refused it whole
+    ("damaged or truncated tiff data"). Where its IFD comes before the picture (as Photoshop
+    writes it) it is read as far as its whole strips, rows of tiles, or rows of an
+    uncompressed strip go, the rest gray (on the side the Orientation turns it to), with the
+    cut-short notice."""
+    kw = dict(kw)
+    gray16, alpha = kw.pop("gray16", False), kw.pop("alpha", False)
+    picture = gradient_rgb(60, 45, seed=7)
+    if gray16:
+        picture = (picture[..., :1].astype(np.uint16) * 257 + 3).astype(np.uint16)
+    if alpha:
+        picture = np.dstack([picture, np.full((60, 45), 200, np.uint8)])
+    whole = write_tiff(tmp_path / "whole.tif", picture, extra=2 if alpha else None, **kw)
+    data = whole.read_bytes()
+    short = tmp_path / "cut.tif"
+    short.write_bytes(data[: int(len(data) * cut)])
+    full, got = read_image(whole), read_image(short)
+    assert got.pixels.shape == full.pixels.shape and got.missing is not None
+    top, bottom, left, right = got.missing
+    lacking = np.zeros(got.pixels.shape[:2], bool)
+    lacking[top:bottom, left:right] = True
+    assert 0.2 < lacking.mean() < 0.7
+    assert np.array_equal(got.pixels[~lacking], full.pixels[~lacking])
+    assert (got.pixels[lacking] == (128 * 257 if gray16 else 128)).all()
+    stored_bottom = {1: (bottom == got.pixels.shape[0]), 3: top == 0, 6: left == 0}
+    assert stored_bottom[kw.get("orientation", 1)]
+    if alpha:
+        assert (got.alpha[~lacking] == 200).all() and (got.present_alpha[lacking] == 0).all()
+    (note,) = got.info.notices
+    assert "truncated tiff data" in note and "missing and left gray" in note
+
+
+def test_a_tiff_cut_short_without_its_ifd_or_a_whole_row_is_refused_in_words(tmp_path):
+    """libtiff writes a TIFF's IFD after its picture: cut short, its size and layout are gone
+    too. Nor is a TIFF whose first strip is cut through (compressed) coloured. Each: one line."""
+    Image.fromarray(gradient_rgb(64, 64)).save(tmp_path / "lzw.tif", compression="tiff_lzw")
+    write_tiff(tmp_path / "deflate.tif", gradient_rgb(64, 64, seed=2), deflate=True)
+    said = {"lzw.tif": "damaged TIFF (no size tags)", "deflate.tif": "damaged or truncated tiff"}
+    for name, why in said.items():
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) // 2])
+        r = CliRunner().invoke(main, ["image", str(tmp_path / name), str(tmp_path / "o.png")])
+        assert r.exit_code == 1 and r.output.startswith(f"error: {tmp_path / name}: ")
+        assert why in r.output and r.output.count("\n") == 1 and not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("tiles", ["uncompressed", "deflate"])
+def test_a_tiled_tiff_is_read_whole_and_turned_once(tmp_path, orientation, tiles):
+    """Tiled TIFFs (large scans, tifffile's and GDAL's): OpenCV read no uncompressed ones
+    ("Invalid tile byte count"), and turned Deflate ones stored turned by 2, 3, 6 or 7 into
+    pixels of no orientation at all. Each is read as stored and turned by its Orientation."""
+    picture = gradient_rgb(50, 37, seed=orientation)
+    path = write_tiff(
+        tmp_path / "t.tif", picture, tile=16, deflate=tiles == "deflate", orientation=orientation
+    )
+    turned = {
+        1: picture, 2: picture[:, ::-1], 3: picture[::-1, ::-1], 4: picture[::-1],
+        5: picture.transpose(1, 0, 2), 6: np.rot90(picture, -1), 7: np.rot90(picture, -1)[::-1],
+        8: np.rot90(picture),
+    }[orientation]  # fmt: skip
+    assert np.array_equal(read_image(path).pixels, turned)
 
 
 def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckpt, monkeypatch):

@@ -1,0 +1,159 @@
+"""A TIFF's bytes made into what OpenCV's decoder reads right, its IFD's values changed in a
+copy in memory, never the file: one cut short (a stopped copy of a scan) to the whole strips or
+rows of tiles it holds; one stored turned (its Orientation tag) left as stored, for the caller
+to turn (OpenCV turned tiled ones wrong); uncompressed tiles Deflate-compressed (OpenCV read
+none: "Invalid tile byte count").
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from colorcli.walkers import TIFF_INTEGERS, TiffLayout, tiff_entries, tiff_integers
+
+# tags: ImageWidth, ImageLength, BitsPerSample, Compression, Photometric, Orientation,
+# RowsPerStrip, StripOffsets, StripByteCounts, PlanarConfiguration, TileWidth, TileLength,
+# TileOffsets, TileByteCounts
+WIDTH, LENGTH, BITS, COMPRESSION, PHOTOMETRIC, ORIENTATION = 256, 257, 258, 259, 262, 274
+ROWS, STRIPS, STRIP_BYTES, PLANAR = 278, 273, 279, 284
+TILE_W, TILE_H, TILES, TILE_BYTES = 322, 323, 324, 325
+_DEFLATE = 8
+
+
+@dataclass
+class TiffForDecoder:
+    """What :func:`for_decoder` made: the bytes to decode; for a TIFF cut short how many rows
+    they hold (``held``) of the picture's ``height`` (None where it is whole); whether its
+    Orientation was set to 1 (``as_stored``: OpenCV will not turn it; the caller does)."""
+
+    data: np.ndarray
+    held: int | None = None
+    height: int | None = None
+    as_stored: bool = False
+
+
+class _Ifd:
+    """The first IFD of a TIFF in memory (its bytes, read a few at a time, never copied
+    whole): its entries, their integer values, and changes to them."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.read = lambda offset, n: data[offset : offset + n].tobytes()
+        self.size = len(data)
+        found = tiff_entries(self.read)
+        self.lay: TiffLayout | None = found[0] if found else None
+        self.tags: dict[int, tuple] = found[1] if found else {}
+
+    def values(self, tag: int) -> tuple[list[int], int] | None:
+        if self.lay is None or tag not in self.tags:
+            return None
+        return tiff_integers(self.read, self.lay, self.tags[tag])
+
+    def first(self, tag: int, default: int) -> int:
+        got = self.values(tag)
+        return got[0][0] if got and got[0] else default
+
+    def change(self, tag: int, value: int, i: int = 0) -> tuple[int, bytes] | None:
+        """(where, bytes): ``value`` as ``tag``'s ``i``-th value; None where it cannot be
+        (no such tag or value, another type, a value its type cannot hold)."""
+        got = self.values(tag)
+        if self.lay is None or got is None or i >= len(got[0]):
+            return None
+        code, size = TIFF_INTEGERS[self.tags[tag][0]]
+        if not 0 <= value < 1 << (8 * size):
+            return None
+        return got[1] + i * size, struct.pack(self.lay.e + code, value)
+
+
+def for_decoder(data: np.ndarray) -> TiffForDecoder:
+    """The TIFF ``data`` (its bytes) as OpenCV should be given it: itself where nothing needs
+    changing; else a copy cut to what it holds (``_cut``), its Orientation 1 (the caller turns
+    the picture), its uncompressed tiles Deflate-compressed (``_deflate_tiles``)."""
+    ifd = _Ifd(data)
+    if ifd.lay is None or WIDTH not in ifd.tags or LENGTH not in ifd.tags:
+        return TiffForDecoder(data)
+    held, height, changes = _cut(ifd)
+    turn = ifd.change(ORIENTATION, 1) if ifd.first(ORIENTATION, 1) != 1 else None
+    changes += [turn] if turn else []
+    tail = b""
+    if TILES in ifd.tags and ifd.first(COMPRESSION, 1) == 1:
+        tiles = _deflate_tiles(data, ifd, held)
+        if tiles is not None:
+            changes, tail = changes + tiles[0], tiles[1]
+    if not changes:
+        return TiffForDecoder(data)
+    out = bytearray(data.tobytes())
+    for at, raw in changes:
+        out[at : at + len(raw)] = raw
+    out += tail
+    return TiffForDecoder(np.frombuffer(bytes(out), np.uint8), held, height, turn is not None)
+
+
+def _cut(ifd: _Ifd) -> tuple[int | None, int | None, list[tuple[int, bytes]]]:
+    """A TIFF whose strips (or tiles) run past its end: its ImageLength cut to the rows the
+    file holds (the whole strips, or rows of tiles; and of an uncompressed strip cut through,
+    its whole rows). (rows held, rows the picture has, the changes); (None, None, []) where it
+    is whole, holds no whole row, or keeps its colours in planes (a TIFF whose IFD comes after
+    its picture, as libtiff writes it, loses its IFD with its end: that is refused before)."""
+    width, height = ifd.first(WIDTH, 0), ifd.first(LENGTH, 0)
+    tiled = TILES in ifd.tags
+    offsets = ifd.values(TILES if tiled else STRIPS)
+    counts = ifd.values(TILE_BYTES if tiled else STRIP_BYTES)
+    if offsets is None or counts is None or len(offsets[0]) != len(counts[0]):
+        return None, None, []
+    if ifd.first(PLANAR, 1) != 1 or width <= 0 or height <= 0:
+        return None, None, []
+    whole = [o + c <= ifd.size for o, c in zip(offsets[0], counts[0], strict=True)]
+    if all(whole):
+        return None, None, []
+    step = ifd.first(TILE_H, height) if tiled else min(ifd.first(ROWS, height), height)
+    across = -(-width // ifd.first(TILE_W, width)) if tiled else 1  # tiles in a row of them
+    k = 0  # whole strips, or rows of tiles
+    while (k + 1) * across <= len(whole) and all(whole[k * across : (k + 1) * across]):
+        k += 1
+    rows, changes = min(height, k * step), []
+    raw = ifd.first(COMPRESSION, 1) == 1 and ifd.first(PHOTOMETRIC, 2) != 6  # YCbCr: blocks
+    if not tiled and raw and k < len(whole) and rows < height:
+        # an uncompressed strip cut through: its whole rows
+        bits = (ifd.values(BITS) or ([1], 0))[0] or [1]  # a bilevel scan's 1 by default
+        row_bytes = max(1, -(-width * sum(bits) // 8))
+        more = min(step, height - rows, max(0, ifd.size - offsets[0][k]) // row_bytes)
+        if more and (count := ifd.change(STRIP_BYTES, more * row_bytes, k)):
+            rows, changes = rows + more, [count]
+    length = ifd.change(LENGTH, rows) if rows else None
+    if length is None:
+        return None, None, []
+    return rows, height, [*changes, length]
+
+
+def _deflate_tiles(
+    data: np.ndarray, ifd: _Ifd, held: int | None
+) -> tuple[list[tuple[int, bytes]], bytes] | None:
+    """The uncompressed tiles the file holds (those of the ``held`` rows) Deflate-compressed,
+    to append to it: (the changes that point the tiles' offsets and byte counts at them and
+    set Compression to Deflate, the bytes to append); None where a new value does not fit."""
+    offsets, counts = ifd.values(TILES), ifd.values(TILE_BYTES)
+    if offsets is None or counts is None or len(offsets[0]) != len(counts[0]):
+        return None
+    width, height = ifd.first(WIDTH, 0), held or ifd.first(LENGTH, 0)
+    tile_w, tile_h = ifd.first(TILE_W, 0), ifd.first(TILE_H, 0)
+    if tile_w <= 0 or tile_h <= 0:
+        return None
+    n = -(-width // tile_w) * -(-height // tile_h)
+    if n > len(offsets[0]):
+        return None
+    changes, packed = [], []
+    end = ifd.size
+    for i in range(n):
+        o, c = offsets[0][i], counts[0][i]
+        packed.append(zlib.compress(data[o : o + c].tobytes(), 1))
+        at, size = ifd.change(TILES, end, i), ifd.change(TILE_BYTES, len(packed[-1]), i)
+        if at is None or size is None:
+            return None
+        changes += [at, size]
+        end += len(packed[-1])
+    compression = ifd.change(COMPRESSION, _DEFLATE)
+    return (changes + [compression], b"".join(packed)) if compression else None
