@@ -178,8 +178,8 @@ def colorize_jobs(
 def _album(colorizer, job: Job, overwrite: bool, max_pixels: int, reference) -> FileResult:
     """A multi-page TIFF coloured page by page (``colorcli.pages``)."""
     try:
-        colorize_pages(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
-        return FileResult(job, "done")
+        _, said = colorize_pages(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
+        return FileResult(job, "done", notices=tuple(f"{job.src}: {n}" for n in said))
     except NoSpaceError:
         raise
     except (ColorcliError, ValueError) as e:

@@ -27,8 +27,9 @@ from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.photometa import Meta, read_meta
+from colorcli.tiffmend import DECODED, point_at_page, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
-from colorcli.walkers import png_chunks
+from colorcli.walkers import Reader, png_chunks, tiff_ifds, tiff_tags
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -111,7 +112,6 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     Palette images come out as RGB, CMYK JPEGs as RGB, 16-bit stays 16-bit. Raises MediaError
     naming the reason for unreadable, unsupported, damaged or oversized files.
     """
-    import cv2
 
     path = Path(path)
     info = probe_image(path)
@@ -128,9 +128,17 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         return _read_heif(path, info)
     if info.format in FF_FORMATS:
         return _read_ff_still(path, info)
-    data = np.fromfile(path, np.uint8)
+    return _follow_profile(_decode(np.fromfile(path, np.uint8), path, info), read_meta(path))
+
+
+def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
+    """The picture OpenCV decodes from a file's bytes ``data`` (JPEG, PNG, TIFF, WebP, JPEG
+    2000, BMP...), one cut short mended first and its notice in its info; not yet in sRGB."""
+    import cv2
+
     held = full = None  # a PNG or TIFF cut short: the rows it holds (a TIFF's decode: only
     as_stored = False  # those, of ``full``); a TIFF OpenCV is to leave as stored, for us to turn
+    tiff = None
     if info.format == "png":
         data = _png_for_decoder(data, path)
         if (mended := mended_png(data)) is not None:
@@ -138,6 +146,7 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     elif info.format == "tiff":
         tiff = tiff_for_decoder(data)
         data, held, full, as_stored = tiff.data, tiff.held, tiff.height, tiff.as_stored
+        info = dataclasses.replace(info, orientation=tiff.orientation)  # an album's page's own
     cut_short = held is not None or (info.format == "jpeg" and not jpeg_complete(data))
     if cut_short and held is None:  # OpenCV refuses a JPEG that runs out; ended, libjpeg
         data = np.concatenate([data, np.array([0xFF, 0xD9], np.uint8)])  # fills the rest
@@ -152,6 +161,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         why = "out of memory while decoding" if "memory" in str(e).lower() else "cannot be decoded"
         raise MediaError(path, f"{why} ({e.err or e})") from e
     said = [x for x in said if not _HARMLESS.search(x)]
+    if tiff is not None and tiff.compression not in DECODED and (a is None or not a.any()):
+        raise MediaError(path, undecoded(tiff.compression))
     if a is None or a.size == 0:
         why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
@@ -169,7 +180,7 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         note = f"damaged {info.format} data ({'; '.join(said)}): coloured as far as it decodes"
     if note is not None:
         img = dataclasses.replace(img, info=dataclasses.replace(info, notes=(note,)))
-    return _follow_profile(img, read_meta(path))
+    return img
 
 
 # what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras
@@ -262,27 +273,51 @@ def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
 
 def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
     """Every page of a multi-page TIFF (an album scanned into one file), each as
-    :func:`read_image` gives the first; the limit on pixels holds for all pages together."""
-    import cv2
-
+    :func:`read_image` gives the first, and decoded on its own: a page cut short is coloured
+    as far as it goes, and a page that cannot be decoded is left out with a notice (on the
+    first page's info) while the others are read; only an album of no readable page is
+    refused. The limit on pixels holds for all pages together, checked before each decode."""
     path = Path(path)
     info = probe_image(path)
     if info.format != "tiff" or info.pages < 2:
         return [read_image(path, max_pixels)]
     data = np.fromfile(path, np.uint8)
-    try:
-        ok, pages = cv2.imdecodemulti(data, cv2.IMREAD_UNCHANGED)
-    except cv2.error as e:
-        raise MediaError(path, f"cannot be decoded ({e.err or e})") from e
-    if not ok or not pages:
-        raise MediaError(path, "damaged or truncated tiff data (cannot be decoded)")
-    if sum(p.shape[0] * p.shape[1] for p in pages) > max_pixels:
-        raise MediaError(
-            path,
-            f"refused: its {len(pages)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
-        )
+    ifds = tiff_ifds(_array_reader(data))
+    view, pages, lost, total = data.copy(), [], [], 0
+    for k, ifd in enumerate(ifds):
+        point_at_page(view, ifd)
+        size = tiff_tags(_array_reader(view), 0, {256, 257})
+        total += size.get(256, 0) * size.get(257, 0)
+        if total > max_pixels:
+            raise MediaError(
+                path,
+                f"refused: its {len(ifds)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
+            )
+        try:
+            page = _decode(view, path, info)
+            said = tuple(f"page {k + 1} of {len(ifds)}: {n}" for n in page.info.notes)
+            pages.append(dataclasses.replace(page, info=dataclasses.replace(page.info, notes=said)))
+        except MediaError as e:
+            if "out of memory" in str(e):
+                raise
+            lost.append(k + 1)
+    if not pages:
+        raise MediaError(path, "damaged or truncated tiff data (no page can be decoded)")
     meta = read_meta(path)
-    return [_follow_profile(_from_cv(p, path, info), meta) for p in pages]
+    pages = [_follow_profile(p, meta) for p in pages]
+    if lost:
+        which = ", ".join(map(str, lost))
+        note = f"page{'s' if len(lost) > 1 else ''} {which} of {len(ifds)} cannot be decoded (damaged or cut short): left out, the other pages coloured"
+        first = pages[0]
+        pages[0] = dataclasses.replace(
+            first, info=dataclasses.replace(first.info, notes=(*first.info.notes, note))
+        )
+    return pages
+
+
+def _array_reader(data: np.ndarray) -> Reader:
+    """A Reader of a file's bytes held in a numpy array (a few copied at a time)."""
+    return lambda offset, n: data[offset : offset + n].tobytes()
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:

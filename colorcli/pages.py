@@ -20,18 +20,21 @@ def colorize_pages(
     overwrite: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: np.ndarray | None = None,
-) -> int:
+) -> tuple[int, tuple[str, ...]]:
     """Colour every page of ``src`` into the multi-page TIFF ``dst`` (written whole, then
-    renamed: never half an album under its name); returns the page count. Each page is
-    coloured on its own, after ``reference`` if given. MediaError names a file at fault."""
-    coloured = []
+    renamed: never half an album under its name); returns the page count and what the user
+    is to be told (a page cut short, pages left out: ``read_pages``). Each page is coloured
+    on its own, after ``reference`` if given; what a page lacks stays gray. MediaError names
+    a file at fault."""
+    coloured, notes = [], []
     pages = read_pages(src, max_pixels)
     for page in pages:
         if reference is not None:
             rgb = colorizer.colorize_like(page.pixels, reference)
         else:
             rgb = colorizer.colorize(page.pixels)
-        coloured.append((rgb, page.alpha))
+        coloured.append((page.gray_where_missing(rgb), page.alpha))
+        notes += page.info.notes
     try:
         data = encode_pages(coloured, pages[0].meta)
         write_bytes_atomic(dst, data, overwrite=overwrite)
@@ -39,7 +42,7 @@ def colorize_pages(
         raise MediaError(dst, "exists already (use --overwrite)") from e
     except OSError as e:
         raise write_failure(dst, e) from e
-    return len(coloured)
+    return len(coloured), tuple(notes)
 
 
 def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:

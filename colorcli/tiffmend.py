@@ -22,6 +22,12 @@ WIDTH, LENGTH, BITS, COMPRESSION, PHOTOMETRIC, ORIENTATION = 256, 257, 258, 259,
 ROWS, STRIPS, STRIP_BYTES, PLANAR = 278, 273, 279, 284
 TILE_W, TILE_H, TILES, TILE_BYTES = 322, 323, 324, 325
 _DEFLATE = 8
+# compressions OpenCV's libtiff was seen to decode (none, CCITT RLE, Group 3 and 4 fax, LZW,
+# old and new JPEG, Deflate, PackBits); with another, where it returns no picture or an empty
+# one, the compression is named (an unknown scheme came back black, without a word)
+DECODED = {1, 2, 3, 4, 5, 6, 7, 8, 32946, 32773}
+_NAMES = {34925: "LZMA", 50000: "Zstandard", 50001: "WebP", 34712: "JPEG 2000", 34661: "JBIG",
+          34887: "LERC", 32809: "ThunderScan", 32909: "PixarLog", 34676: "SGILog"}  # fmt: skip
 
 
 @dataclass
@@ -34,6 +40,14 @@ class TiffForDecoder:
     held: int | None = None
     height: int | None = None
     as_stored: bool = False
+    orientation: int = 1  # its Orientation tag (1..8; 1 where it has none, or another value)
+    compression: int = 1
+
+
+def undecoded(compression: int) -> str:
+    """Why a TIFF of a compression OpenCV gave no picture for is refused."""
+    name = _NAMES.get(compression, "an unknown scheme")
+    return f"tiff compressed with {name} (compression {compression}), which cannot be decoded here; save it uncompressed or with LZW or Deflate"
 
 
 class _Ifd:
@@ -76,20 +90,32 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     if ifd.lay is None or WIDTH not in ifd.tags or LENGTH not in ifd.tags:
         return TiffForDecoder(data)
     held, height, changes = _cut(ifd)
-    turn = ifd.change(ORIENTATION, 1) if ifd.first(ORIENTATION, 1) != 1 else None
+    orientation = ifd.first(ORIENTATION, 1) if 1 <= ifd.first(ORIENTATION, 1) <= 8 else 1
+    turn = ifd.change(ORIENTATION, 1) if orientation != 1 else None
     changes += [turn] if turn else []
     tail = b""
     if TILES in ifd.tags and ifd.first(COMPRESSION, 1) == 1:
         tiles = _deflate_tiles(data, ifd, held)
         if tiles is not None:
             changes, tail = changes + tiles[0], tiles[1]
+    compression = ifd.first(COMPRESSION, 1)
     if not changes:
-        return TiffForDecoder(data)
+        return TiffForDecoder(data, orientation=orientation, compression=compression)
     out = bytearray(data.tobytes())
     for at, raw in changes:
         out[at : at + len(raw)] = raw
     out += tail
-    return TiffForDecoder(np.frombuffer(bytes(out), np.uint8), held, height, turn is not None)
+    mended = np.frombuffer(bytes(out), np.uint8)
+    return TiffForDecoder(mended, held, height, turn is not None, orientation, compression)
+
+
+def point_at_page(data: np.ndarray, ifd: int) -> None:
+    """Make the TIFF ``data`` (its bytes, changed in place) begin with the page whose IFD lies
+    at ``ifd``: a decoder then reads that page as the first (an album read page by page)."""
+    big = data[2:4].tobytes() in (b"+\x00", b"\x00+")
+    e = "<" if data[:2].tobytes() == b"II" else ">"
+    at, code = (8, "Q") if big else (4, "I")
+    data[at : at + struct.calcsize(code)] = np.frombuffer(struct.pack(e + code, ifd), np.uint8)
 
 
 def _cut(ifd: _Ifd) -> tuple[int | None, int | None, list[tuple[int, bytes]]]:
@@ -110,7 +136,10 @@ def _cut(ifd: _Ifd) -> tuple[int | None, int | None, list[tuple[int, bytes]]]:
     if all(whole):
         return None, None, []
     step = ifd.first(TILE_H, height) if tiled else min(ifd.first(ROWS, height), height)
-    across = -(-width // ifd.first(TILE_W, width)) if tiled else 1  # tiles in a row of them
+    tile_w = ifd.first(TILE_W, width) if tiled else width
+    if step <= 0 or tile_w <= 0:
+        return None, None, []
+    across = -(-width // tile_w)  # tiles in a row of them (a strip: 1)
     k = 0  # whole strips, or rows of tiles
     while (k + 1) * across <= len(whole) and all(whole[k * across : (k + 1) * across]):
         k += 1

@@ -118,25 +118,31 @@ def tiff_integers(
     return list(struct.unpack(lay.e + code * n, raw)), at
 
 
-def tiff_pages(read: Reader) -> int:
-    """How many IFDs (pages) a TIFF chains, up to 10,000."""
+def tiff_ifds(read: Reader) -> list[int]:
+    """Where each IFD (page) a TIFF chains lies, up to 10,000; the chain ends at an IFD cut
+    off or seen before."""
     found = tiff_layout(read, 0)
     if found is None:
-        return 1
+        return []
     lay, pos = found
     size, link = struct.calcsize(lay.count), struct.calcsize(lay.offset)
-    seen: set[int] = set()
+    seen: list[int] = []
     while pos > 0 and pos not in seen and len(seen) < 10_000:
         count_bytes = read(pos, size)
         if len(count_bytes) < size:
             break
-        seen.add(pos)
+        seen.append(pos)
         (count,) = struct.unpack(lay.count, count_bytes)
         nxt = read(pos + size + lay.entry * count, link)
         if len(nxt) < link:
             break
         (pos,) = struct.unpack(lay.offset, nxt)
-    return max(1, len(seen))
+    return seen
+
+
+def tiff_pages(read: Reader) -> int:
+    """How many IFDs (pages) a TIFF chains, up to 10,000 (1 at the least)."""
+    return max(1, len(tiff_ifds(read)))
 
 
 def file_reader(f) -> Reader:

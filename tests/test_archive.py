@@ -582,6 +582,25 @@ def test_a_tiff_cut_short_without_its_ifd_or_a_whole_row_is_refused_in_words(tmp
         assert why in r.output and r.output.count("\n") == 1 and not (tmp_path / "o.png").exists()
 
 
+def test_a_tiff_of_a_compression_no_decoder_here_knows_is_refused_not_coloured_black(tmp_path):
+    """OpenCV gave an all-black picture, without a word, for a TIFF compressed with a scheme
+    its libtiff lacks: a black photo was coloured and written. Now: one line naming it."""
+    import struct
+
+    from colorcli.walkers import bytes_reader, tiff_entries
+
+    path = write_tiff(tmp_path / "odd.tif", gradient_rgb(40, 30), rows=8)
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<H", data, tiff_entries(bytes_reader(bytes(data)))[1][259][2], 999)
+    path.write_bytes(bytes(data))
+    r = CliRunner().invoke(main, ["image", str(path), str(tmp_path / "o.png")])
+    assert r.exit_code == 1 and not (tmp_path / "o.png").exists()
+    assert r.output == (
+        f"error: {path}: tiff compressed with an unknown scheme (compression 999), which cannot"
+        " be decoded here; save it uncompressed or with LZW or Deflate\n"
+    )
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize("tiles", ["uncompressed", "deflate"])
 def test_a_tiled_tiff_is_read_whole_and_turned_once(tmp_path, orientation, tiles):
@@ -598,6 +617,47 @@ def test_a_tiled_tiff_is_read_whole_and_turned_once(tmp_path, orientation, tiles
         8: np.rot90(picture),
     }[orientation]  # fmt: skip
     assert np.array_equal(read_image(path).pixels, turned)
+
+
+def test_an_album_cut_short_or_with_a_damaged_page_keeps_the_pages_it_has(tmp_path, tiny_ckpt):
+    """A multi-page TIFF (an album) was decoded whole: one page cut short (a stopped copy)
+    or damaged refused every page. Each page is now read on its own: the pages it holds are
+    coloured, a page cut short as far as it goes (the rest gray), a page that cannot be read
+    left out, each said in a notice."""
+    import struct
+
+    from colorcli.walkers import bytes_reader, tiff_entries, tiff_ifds
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    pages = [Image.fromarray(gradient_rgb(60, 40, seed=k)) for k in range(3)]
+    pages[0].save(src / "cut.tif", save_all=True, append_images=pages[1:])  # IFD before each page
+    whole = (src / "cut.tif").read_bytes()
+    (src / "cut.tif").write_bytes(whole[: len(whole) - 2000])  # into the last page
+    bad = bytearray(whole)
+    second = tiff_ifds(bytes_reader(whole))[1]
+    entry = tiff_entries(lambda o, n: whole[o : o + n], 0)  # the first page's, for the layout
+    field = entry[1][259][2] - tiff_ifds(bytes_reader(whole))[0] + second  # its Compression
+    struct.pack_into("<H", bad, field, 999)  # a scheme no decoder knows
+    (src / "bad.tif").write_bytes(bytes(bad))
+    r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    notes = sorted(r.stderr.strip().splitlines()[:-1])
+    assert len(notes) == 2, notes
+    assert f"notice: {src / 'bad.tif'}: page 2 of 3 cannot be decoded" in notes[0]
+    assert f"notice: {src / 'cut.tif'}: page 3 of 3: truncated tiff data" in notes[1]
+    assert "missing and left gray" in notes[1]
+    got = Image.open(out / "bad.tif")
+    assert got.n_frames == 2
+    got = Image.open(out / "cut.tif")
+    assert got.n_frames == 3
+    got.seek(2)
+    last = np.asarray(got.convert("RGB"))
+    lab = rgb_to_lab(last)
+    assert np.hypot(lab[-5:, :, 1], lab[-5:, :, 2]).max() < 2.0  # what it lacks stays gray
+    r = run("image", src / "cut.tif", tmp_path / "one.tif", "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "page 3 of 3: truncated tiff data" in r.stderr
+    assert "(3 pages)" in r.stderr and Image.open(tmp_path / "one.tif").n_frames == 3
 
 
 def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckpt, monkeypatch):

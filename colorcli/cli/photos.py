@@ -67,9 +67,11 @@ def image_cmd(
         t0 = time.perf_counter()
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
             ref = cc.read_reference(reference) if reference is not None else None
-            colorize_pages(colorizer, src, dst, overwrite, reference=ref)  # an album
+            count, said = colorize_pages(colorizer, src, dst, overwrite, reference=ref)  # an album
+            for note in said:
+                cc.echo(f"notice: {src}: {note}")
             if not quiet:
-                cc.echo(f"{src} -> {dst} ({img.info.pages} pages)")
+                cc.echo(f"{src} -> {dst} ({count} pages)")
             return
         if reference is not None:
             if guide is not None:
