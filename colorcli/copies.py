@@ -38,6 +38,10 @@ AUDIO_TARGET = {
     "mxf": ("pcm_s16le", 48000),
     "avi": ("pcm_s16le", None),
 }
+# lossless sound a container cannot copy stays lossless where it has a lossless codec: a
+# capture's PCM into MP4 is ALAC (Apple's; QuickTime, VLC and FFmpeg play it), not AAC
+LOSSLESS_TARGET = {"mp4": "alac"}
+_LOSSLESS = {"truehd", "mlp", "wavpack", "tta", "ape", "flac", "alac"}  # and every pcm_*
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
 _STALE_TAG = re.compile(
@@ -206,9 +210,15 @@ class StreamCopies:
             )
             return
         target, rate = AUDIO_TARGET.get(fmt, ("aac", None))
+        lossless = fmt in LOSSLESS_TARGET and (name or "").startswith(("pcm_", *_LOSSLESS))
+        if lossless:
+            target = LOSSLESS_TARGET[fmt]
         a = self.out.add_stream(target, rate=rate or s.codec_context.sample_rate)
         # a named layout for the channel count: muxers refuse unnamed channel orders
         a.layout = _LAYOUTS.get(len(s.codec_context.layout.channels), "stereo")
+        if lossless:  # 16 bits stay 16; deeper, 24 (ALAC's widest)
+            deep = s.codec_context.format is not None and s.codec_context.format.bytes > 2
+            a.format = "s32p" if deep else "s16p"
         carry_tags(a, s)
         resampler = av.AudioResampler(
             format=a.codec_context.format.name, layout=a.layout, rate=a.codec_context.sample_rate
@@ -216,7 +226,7 @@ class StreamCopies:
         self.transcode[s.index] = a
         self.passthrough[s.index] = resampler.resample
         self.notices.append(
-            f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}"
+            f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}{' (lossless)' if lossless else ''}"
         )
 
     def _retext(self, s, fmt: str, ext: str, name: str | None) -> bool:

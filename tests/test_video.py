@@ -556,12 +556,33 @@ def test_an_mp4_trimmed_inside_a_gop_is_not_called_damaged(tmp_path, colorizer, 
     assert [p * b["time_base"] for p in b["pts"]] == [p * a["time_base"] for p in a["pts"]]
 
 
-def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer):
-    src = make_clip(tmp_path / "pcm.mkv", audio="pcm_s16le")
-    events = _colorize(colorizer, src, tmp_path / "out.mp4")
+def _interleaved(path: Path) -> np.ndarray:
+    """A file's first audio track, decoded: its samples interleaved, planar or not."""
+    with av.open(str(path)) as c:
+        return np.concatenate(
+            [
+                f.to_ndarray().T.reshape(-1) if f.format.is_planar else f.to_ndarray().reshape(-1)
+                for f in c.decode(audio=0)
+            ]
+        )
+
+
+@pytest.mark.parametrize("segments", [0, 1])
+def test_audio_transcoded_when_container_refuses_it(tmp_path, colorizer, segments):
+    """MP4 takes no PCM: a capture's PCM became AAC, lossy, where ALAC keeps every sample.
+    Lossy sound it cannot copy (MP2) becomes AAC."""
+    src = make_clip(tmp_path / "pcm.mkv", n=25, audio="pcm_s16le")
+    events = _colorize(colorizer, src, tmp_path / "out.mp4", segment_seconds=segments)
     notices = [e.message for e in events if isinstance(e, Notice)]
-    assert any("pcm_s16le" in n and "transcoding to aac" in n for n in notices)
-    assert read_clip(tmp_path / "out.mp4")["audio_codec"] == "aac"
+    assert any("pcm_s16le" in n and "transcoding to alac (lossless)" in n for n in notices)
+    assert read_clip(tmp_path / "out.mp4")["audio_codec"] == "alac"
+    sound, kept = _interleaved(src), _interleaved(tmp_path / "out.mp4")
+    assert len(sound) > 40000 and np.array_equal(sound, kept)  # every sample as it was
+    src = make_clip(tmp_path / "mp2.mkv", audio="mp2")
+    events = _colorize(colorizer, src, tmp_path / "mp2.mp4", segment_seconds=segments)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("(mp2) cannot be copied into .mp4: transcoding to aac" in n for n in notices)
+    assert read_clip(tmp_path / "mp2.mp4")["audio_codec"] == "aac"
 
 
 @pytest.mark.parametrize(
