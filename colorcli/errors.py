@@ -26,6 +26,18 @@ class MediaError(ColorcliError):
         super().__init__(f"{path}: {reason}")
 
 
+class TimesRestart(MediaError):
+    """A film whose timestamps step back (recordings joined into one file): ``at`` seconds,
+    where they restart, and by how many (``back``)."""
+
+    def __init__(self, path: Path | str, at: float, back: float) -> None:
+        self.at, self.back = at, back
+        super().__init__(
+            path,
+            f"its timestamps jump back {back:.1f} s at {at:.1f} s (recordings joined into one file?); split it there and colour each part",
+        )
+
+
 NO_SPACE = "no space left on the device: free some and run the command again"
 
 

@@ -27,7 +27,7 @@ import numba
 from colorcli import __version__
 from colorcli.atomic import Claim, commit, temp_sibling, write_bytes_atomic
 from colorcli.compose import pick_route
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmreader import FilmReader
@@ -36,7 +36,14 @@ from colorcli.metrics import TemporalMeter
 from colorcli.refs import file_identity, refs_identity
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmWriter
-from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input, pick_pix_fmt
+from colorcli.videoprobe import (
+    film_stream,
+    frame_sequence,
+    is_sequence,
+    open_input,
+    pick_pix_fmt,
+    read_as,
+)
 
 _QUEUE_FRAMES = 8
 
@@ -286,6 +293,9 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
         yield VideoDone(0, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst))
         return
     plan = work.load_plan()
+    if plan is not None and plan.retimed and read_as(job.src) is None:
+        # an earlier run planned on the film's copy whose times run on: read that again
+        raise TimesRestart(job.src, 0.0, 0.0)
     if plan is None:
         plan = plan_segments(job.src, job.info.time_base, job.opts, job.info.shared_duration)
         work.save_plan(plan)

@@ -25,7 +25,14 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import check_continuous, demux, film_stream, later_end, open_input
+from colorcli.videoprobe import (
+    check_continuous,
+    demux,
+    film_stream,
+    later_end,
+    open_input,
+    read_as,
+)
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -51,6 +58,7 @@ class Plan:
     segments: list[Segment]
     discarded: int = 0
     end: float | None = None  # seconds where the file's packets end (see plan_segments)
+    retimed: bool = False  # made from a copy whose restarting times run on (colorcli.retime)
 
     def warm_start(self, seg: Segment, every: int) -> int:
         """The frame a cold run starts colouring at, to warm up before ``seg``: enough frames
@@ -70,6 +78,7 @@ class Plan:
             "segments": [[s.first, s.count] for s in self.segments],
             "discarded": self.discarded,
             "end": self.end,
+            "retimed": self.retimed,
         }
 
     @classmethod
@@ -77,7 +86,10 @@ class Plan:
         segs = [Segment(i, int(a), int(b)) for i, (a, b) in enumerate(d["segments"])]
         pts, keys = [int(p) for p in d["pts"]], [int(k) for k in d["keyframes"]]
         end = d.get("end")
-        return cls(pts, keys, segs, int(d.get("discarded", 0)), None if end is None else float(end))
+        return cls(
+            pts, keys, segs, int(d.get("discarded", 0)), None if end is None else float(end),
+            bool(d.get("retimed", False)),
+        )  # fmt: skip
 
 
 def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = False) -> Plan:
@@ -123,7 +135,7 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
             nxt = n  # what would be left is a sliver: it joins this segment
         segs.append(Segment(len(segs), first, nxt - first))
         first = nxt
-    return Plan(pts, keys, segs, discarded, file_end)
+    return Plan(pts, keys, segs, discarded, file_end, read_as(src) is not None)
 
 
 class WorkFolder:

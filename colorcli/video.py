@@ -19,9 +19,9 @@ from typing import BinaryIO
 
 import numba
 
-from colorcli.atomic import Claim, commit, temp_sibling
+from colorcli.atomic import Claim, commit, sweep_stale, temp_sibling
 from colorcli.compose import pick_route
-from colorcli.errors import ConfigError, MediaError, OutputPathError
+from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmjob import VideoJob
@@ -31,6 +31,7 @@ from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
 from colorcli.refs import RefGuide
+from colorcli.retime import retime
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
     check_output,
@@ -40,6 +41,8 @@ from colorcli.videoprobe import (
     open_input,
     open_pipe,
     probe_video,
+    read_as,
+    reading_as,
 )
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
@@ -109,6 +112,15 @@ def prepare_video(
             f"{dst}: MXF takes broadcast frame rates only (24, 25, 30, 48, 50, 60 and their "
             f"1000/1001 kin); this film runs at {float(info.rate or 25):.3g} fps: use .mov or .mkv"
         )
+    expected, promised = _counts(info, opts)
+    return VideoJob(
+        src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
+        joined, source, sink,
+    )  # fmt: skip
+
+
+def _counts(info, opts: VideoOptions) -> tuple[int, int]:
+    """(frames expected in the --start/--end range, frames the whole film promises)."""
     promised = info.frames or (
         round(info.duration * float(info.rate)) if info.duration and info.rate else 0
     )
@@ -116,10 +128,7 @@ def prepare_video(
     if (opts.start is not None or opts.end is not None) and info.rate and info.duration:
         span = (opts.end if opts.end is not None else info.duration) - (opts.start or 0.0)
         expected = max(0, round(span * float(info.rate)))
-    return VideoJob(
-        src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
-        joined, source, sink,
-    )  # fmt: skip
+    return expected, promised
 
 
 def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
@@ -135,6 +144,47 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
         yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
         return
+    try:
+        yield from _film(job, colorizer)
+    except TimesRestart as e:
+        if job.source is not None or job.sink is not None or read_as(job.src) is not None:
+            raise  # a pipe's film cannot be copied first
+        yield from _joined_film(job, colorizer, e)
+
+
+def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iterator[Event]:
+    """A film whose times restart (recordings joined into one file), coloured as one: its
+    packets copied beside the output with the later parts' times moved to follow on
+    (``colorcli.retime``), the film read from that copy, which is removed at the end (a
+    killed run's is removed by the next)."""
+    # one slot per run at a time (shards of one film run together), claimed: a killed run's
+    # copy goes when its slot is next claimed, or swept here
+    slots = [job.dst.with_name(f"{job.dst.stem}-retimed{k}{job.src.suffix}") for k in range(8)]
+    sweep_stale(slots)
+    claim = next((c for c in map(Claim, slots) if c.acquire()), None)
+    if claim is None:
+        raise e
+    copy = temp_sibling(claim.final)
+    where = f" at {e.at:.1f} s" if e.back else ""
+    yield Notice(
+        f"{job.src}: its timestamps restart{where} (recordings joined into one file): coloured as one film, each later part following on from the one before (a copy of the film's packets is kept beside the output while it works)"
+    )
+    try:
+        parts = retime(job.src, copy)
+        with reading_as(job.src, copy):
+            info = probe_video(job.src, job.opts.rate)
+            expected, promised = _counts(info, job.opts)
+            retimed = dataclasses.replace(job, info=info, expected=expected, promised=promised)
+            yield Notice(f"{job.src}: {parts} parts, {info.duration or 0:.1f} s in all")
+            yield from _film(retimed, colorizer)
+    finally:
+        with contextlib.suppress(OSError):
+            copy.unlink(missing_ok=True)
+        claim.release()
+
+
+def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
+    """The film's work, by its route: numbered frames, segments, or one encode."""
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=_refs(job, colorizer))
         for note in job.refs.notices:

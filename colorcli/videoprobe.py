@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 
 from colorcli.atomic import check_writable
-from colorcli.errors import MediaError, OutputPathError
+from colorcli.errors import MediaError, OutputPathError, TimesRestart
 from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
 
 
@@ -94,8 +94,29 @@ def frame_sequence(path: Path) -> tuple[str, int, int]:
     return pattern, numbers[0], len(numbers)
 
 
+# films read from another file: a copy whose times run on (``colorcli.retime``), by the
+# original's path (messages still name the original)
+_READ_AS: dict[Path, Path] = {}
+
+
+@contextlib.contextmanager
+def reading_as(path: Path, copy: Path) -> Iterator[None]:
+    """Within the block, ``open_input(path)`` opens ``copy``."""
+    _READ_AS[Path(path)] = copy
+    try:
+        yield
+    finally:
+        _READ_AS.pop(Path(path), None)
+
+
+def read_as(path: Path) -> Path | None:
+    """The copy ``open_input(path)`` opens instead (``reading_as``), if any."""
+    return _READ_AS.get(Path(path))
+
+
 def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
     """A film file, or a numbered-frame sequence read at ``rate`` frames per second."""
+    real = _READ_AS.get(Path(path), path) if _READ_AS else path
     if is_sequence(path):
         pattern, first, _ = frame_sequence(path)
         options = {"framerate": str(rate), "start_number": str(first)}
@@ -103,10 +124,10 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
             return av.open(pattern, "r", format="image2", options=options)
         except av.error.FFmpegError as e:
             raise MediaError(path, "the frames cannot be read (damaged or unknown images)") from e
-    if not path.exists():
+    if not real.exists():
         raise MediaError(path, "no such file")
     try:
-        return av.open(str(path), "r")
+        return av.open(str(real), "r")
     except av.error.FFmpegError as e:
         raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
     except OSError as e:
@@ -151,13 +172,19 @@ def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | No
     dts = packet.dts
     if dts is None or packet.time_base is None:
         return last
-    if last is not None and float((last - dts) * packet.time_base) > JUMP_BACK:
+    if steps_back(packet, last):
         back, at = float((last - dts) * packet.time_base), float(last * packet.time_base)
-        raise MediaError(
-            src,
-            f"its timestamps jump back {back:.1f} s at {at:.1f} s (recordings joined into one file?); split it there and colour each part",
-        )
+        raise TimesRestart(src, at, back)
     return dts if last is None else max(last, dts)
+
+
+def steps_back(packet: av.Packet, last: int | None) -> bool:
+    """Whether ``packet``'s dts steps back more than ``JUMP_BACK`` from ``last`` (the latest
+    dts of its stream so far): where recordings joined into one file restart their clock."""
+    dts = packet.dts
+    if dts is None or last is None or packet.time_base is None:
+        return False
+    return float((last - dts) * packet.time_base) > JUMP_BACK
 
 
 def _bit_depth(pix_fmt: str | None) -> int:

@@ -867,8 +867,9 @@ def test_the_film_is_coloured_not_a_cover_picture_stored_before_it(tmp_path, tin
 @pytest.mark.parametrize("segments", ["1", "0"])
 def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segments):
     """Transport streams join byte for byte. Where the picture changes size (a broadcast
-    switching format) its frames are scaled to the first size; where the times restart, the
-    film cannot be kept in time, and one line says where to split it."""
+    switching format) its frames are scaled to the first size. Where the times restart (two
+    recordings run together), the film was refused ('split it there'); it is now coloured as
+    one, each part following on from the one before, said in a notice."""
     kw = {"gop": 10, "codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None}
     a = make_clip(tmp_path / "a.ts", n=50, size=(48, 64), **kw).read_bytes()
     b = make_clip(tmp_path / "b.ts", n=50, size=(64, 80), pts=list(range(50, 100)), **kw)
@@ -884,9 +885,77 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     b = make_clip(tmp_path / "b.ts", n=50, size=(48, 64), **kw)  # its times restart at 0
     (tmp_path / "joined.ts").write_bytes(a + b.read_bytes())
     r = run("video", tmp_path / "joined.ts", tmp_path / "out2.ts", *opts)
-    assert r.exit_code == 1 and not (tmp_path / "out2.ts").exists()
-    assert "joined.ts: its timestamps jump back 2.0 s at 2.0 s" in r.stderr
-    assert "split it there and colour each part" in r.stderr
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "joined.ts: its timestamps restart at 2.0 s (recordings joined into one file)" in r.stderr
+    )
+    out = read_clip(tmp_path / "out2.ts")
+    steps = np.diff([float(p * out["time_base"]) for p in out["pts"]])
+    assert len(out["frames"]) == 100 and np.allclose(steps, 0.04, atol=1e-3)  # no gap, no overlap
+    assert not [p for p in tmp_path.iterdir() if "retimed" in p.name]  # its copy gone
+
+
+@pytest.mark.parametrize("segments", [0, 1])
+def test_joined_recordings_keep_their_sound_in_place(tmp_path, colorizer, segments):
+    """Each part's sound stays with its pictures when a joined film is coloured as one: the
+    second recording's tone (another pitch) starts where its pictures do."""
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": "mp2", "gop": 10}
+    a = make_clip(tmp_path / "a.ts", n=50, **kw)
+    b = make_clip(tmp_path / "b.ts", n=40, cut_at=0, **kw)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    dst = tmp_path / "out.mkv"
+    events = _colorize(colorizer, joined, dst, segment_seconds=segments)
+    assert any("2 parts, 3.6 s in all" in e.message for e in events if isinstance(e, Notice))
+    out = read_clip(dst)
+    times = [float(p * out["time_base"]) for p in out["pts"]]
+    assert len(times) == 90 and np.allclose(np.diff(times), 0.04, atol=1e-3)
+    # the pictures as they were: each output frame's lightness is its input frame's
+    frames = read_clip(a)["frames"] + read_clip(b)["frames"]
+    light = lambda f: rgb_to_lab(f)[..., 0].mean()  # noqa: E731
+    assert max(abs(light(x) - light(y)) for x, y in zip(out["frames"], frames, strict=True)) < 2
+    with av.open(str(dst)) as c:
+        sound = [(f.time, f.samples / f.sample_rate) for f in c.decode(audio=0)]
+    with av.open(str(b)) as c:
+        second = sum(f.samples for f in c.decode(audio=0)) / 44100
+    with av.open(str(a)) as c:
+        first = sum(f.samples for f in c.decode(audio=0)) / 44100
+    assert abs(sum(d for _, d in sound) - (first + second)) < 0.06  # at most a frame dropped
+    assert sound[-1][0] + sound[-1][1] - times[-1] < 0.15  # ending with the pictures
+
+
+def test_a_joined_film_interrupted_resumes_on_its_copy(tmp_path, tiny_ckpt, monkeypatch):
+    """A segmented run of a joined film planned on its retimed copy; killed, the rerun finds
+    that plan and makes the copy again before reading a frame (the original's times would
+    seek to the wrong part), then keeps the finished segments."""
+    import errno
+
+    from colorcli import videoio
+
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None, "gop": 10}
+    a, b = make_clip(tmp_path / "a.ts", n=40, **kw), make_clip(tmp_path / "b.ts", n=40, **kw)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    dst = tmp_path / "out.mkv"
+    real, calls = videoio.FilmWriter._mux, []
+
+    def fills_up(self, packets):
+        calls.append(1)
+        if len(calls) > 45:
+            raise av.error.OSError(errno.ENOSPC, "No space left on device")
+        real(self, packets)
+
+    monkeypatch.setattr(videoio.FilmWriter, "_mux", fills_up)
+    opts = ("--model", tiny_ckpt, "-q", "--segment-seconds", "0.4")
+    r = run("video", joined, dst, *opts)
+    assert r.exit_code == 1 and "no space left" in r.stderr and not dst.exists()
+    monkeypatch.setattr(videoio.FilmWriter, "_mux", real)
+    r = run("video", joined, dst, *opts)
+    assert r.exit_code == 0 and re.search(r"resuming: [1-7] of 8 segments", r.stderr), r.stderr
+    out = read_clip(dst)
+    times = [float(p * out["time_base"]) for p in out["pts"]]
+    assert len(times) == 80 and np.allclose(np.diff(times), 0.04, atol=1e-3)
+    assert not [p for p in tmp_path.iterdir() if "retimed" in p.name]
 
 
 @pytest.mark.parametrize("segments", ["1", "0"])
