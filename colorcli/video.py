@@ -176,6 +176,7 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
             expected, promised = _counts(info, job.opts)
             retimed = dataclasses.replace(job, info=info, expected=expected, promised=promised)
             yield Notice(f"{job.src}: {parts} parts, {info.duration or 0:.1f} s in all")
+            yield VideoStart(info, expected)  # the film as one: its frames counted again
             yield from _film(retimed, colorizer)
     finally:
         with contextlib.suppress(OSError):

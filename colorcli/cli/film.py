@@ -71,6 +71,8 @@ def video_cmd(
                 cc.echo(
                     f"{info.width}x{info.height} {info.codec}, {ev.total or '?'} frames, {float(info.rate or 0):.3f} fps"
                 )
+                if task is not None:  # begun again (a joined film, now read as one)
+                    bar.remove(task)
                 task = bar.add("colorizing", ev.total, "frames")
             elif isinstance(ev, Notice):
                 cc.echo(f"notice: {ev.message}")
