@@ -6,13 +6,18 @@ after everything before it has ended, every stream by the same amount. No decodi
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
 
+from colorcli.atomic import Claim, sweep_stale, temp_sibling
 from colorcli.errors import MediaError, NoSpaceError, out_of_space
-from colorcli.videoprobe import demux, film_stream, steps_back
+from colorcli.videoprobe import demux, film_stream, reading_as, steps_back
+
+_SLOTS = 8  # runs making a copy beside one output at once (shards of one film)
 
 
 @dataclass
@@ -88,6 +93,29 @@ def offsets_of(parts: list[_Part], film: int, frame: float) -> list[float]:
             shift = max(before.end.values()) + frame - min(part.first_dts.values())
         out.append(out[-1] + shift)
     return out
+
+
+@contextlib.contextmanager
+def retimed_copy(src: Path, beside: Path) -> Iterator[int]:
+    """Within the block the joined film ``src`` is read (``videoprobe.open_input``) from its
+    copy made by :func:`retime` beside the path ``beside`` (the output); yields the number of
+    parts. The copy lies in the first free one of a few claimed slots (shards of one film run
+    together), and is removed after the block; a killed run's goes when its slot is next
+    claimed, or is swept here first."""
+    slots = [beside.with_name(f"{beside.stem}-retimed{k}{src.suffix}") for k in range(_SLOTS)]
+    sweep_stale(slots)
+    claim = next((c for c in map(Claim, slots) if c.acquire()), None)
+    if claim is None:
+        raise MediaError(src, f"{_SLOTS} runs are already making its copy beside {beside}")
+    copy = temp_sibling(claim.final)
+    try:
+        parts = retime(src, copy)
+        with reading_as(src, copy):
+            yield parts
+    finally:
+        with contextlib.suppress(OSError):
+            copy.unlink(missing_ok=True)
+        claim.release()
 
 
 def retime(src: Path, dst: Path) -> int:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import numba
 
-from colorcli.atomic import Claim, commit, sweep_stale, temp_sibling
+from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
@@ -31,7 +31,7 @@ from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
 from colorcli.refs import RefGuide
-from colorcli.retime import retime
+from colorcli.retime import retimed_copy
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
     check_output,
@@ -42,7 +42,6 @@ from colorcli.videoprobe import (
     open_pipe,
     probe_video,
     read_as,
-    reading_as,
 )
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
@@ -153,35 +152,20 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
 
 
 def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iterator[Event]:
-    """A film whose times restart (recordings joined into one file), coloured as one: its
-    packets copied beside the output with the later parts' times moved to follow on
-    (``colorcli.retime``), the film read from that copy, which is removed at the end (a
-    killed run's is removed by the next)."""
-    # one slot per run at a time (shards of one film run together), claimed: a killed run's
-    # copy goes when its slot is next claimed, or swept here
-    slots = [job.dst.with_name(f"{job.dst.stem}-retimed{k}{job.src.suffix}") for k in range(8)]
-    sweep_stale(slots)
-    claim = next((c for c in map(Claim, slots) if c.acquire()), None)
-    if claim is None:
-        raise e
-    copy = temp_sibling(claim.final)
+    """A film whose times restart (recordings joined into one file), coloured as one: read
+    from a copy of its packets beside the output whose later parts follow on
+    (``colorcli.retime``), removed at the end."""
     where = f" at {e.at:.1f} s" if e.back else ""
     yield Notice(
         f"{job.src}: its timestamps restart{where} (recordings joined into one file): coloured as one film, each later part following on from the one before (a copy of the film's packets is kept beside the output while it works)"
     )
-    try:
-        parts = retime(job.src, copy)
-        with reading_as(job.src, copy):
-            info = probe_video(job.src, job.opts.rate)
-            expected, promised = _counts(info, job.opts)
-            retimed = dataclasses.replace(job, info=info, expected=expected, promised=promised)
-            yield Notice(f"{job.src}: {parts} parts, {info.duration or 0:.1f} s in all")
-            yield VideoStart(info, expected)  # the film as one: its frames counted again
-            yield from _film(retimed, colorizer)
-    finally:
-        with contextlib.suppress(OSError):
-            copy.unlink(missing_ok=True)
-        claim.release()
+    with retimed_copy(job.src, job.dst) as parts:
+        info = probe_video(job.src, job.opts.rate)
+        expected, promised = _counts(info, job.opts)
+        retimed = dataclasses.replace(job, info=info, expected=expected, promised=promised)
+        yield Notice(f"{job.src}: {parts} parts, {info.duration or 0:.1f} s in all")
+        yield VideoStart(info, expected)  # the film as one: its frames counted again
+        yield from _film(retimed, colorizer)
 
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

@@ -29,6 +29,25 @@ def test_scenes_writes_the_first_frame_of_each_scene_and_keeps_edited_stills(tmp
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
+def test_scenes_of_recordings_joined_into_one_file(tmp_path, tiny_ckpt):
+    """Two recordings run together restart their times: `colorize scenes` reads the film's
+    frames in order (no times needed), each still numbered by its frame in the whole, as
+    `colorize video --refs` (which reads it as one film) numbers them."""
+    from fractions import Fraction
+
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None, "size": (48, 64)}
+    a = make_clip(tmp_path / "a.ts", n=30, **kw)
+    b = make_clip(tmp_path / "b.ts", n=30, cut_at=12, **kw)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    out = tmp_path / "stills"
+    r = CliRunner().invoke(main, ["scenes", str(joined), str(out), "--model", str(tiny_ckpt)])
+    assert r.exit_code == 0, r.output
+    names = sorted(int(p.stem) for p in out.iterdir())
+    assert names[0] == 0 and 42 in names  # b's cut, 12 frames into the second recording
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
 def test_scenes_error_paths(tmp_path, tiny_ckpt):
     src = make_clip(tmp_path / "in.mp4", n=5, audio=None)
     (tmp_path / "file").write_text("x")
