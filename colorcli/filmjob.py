@@ -4,6 +4,7 @@ promised against what decoded (frames lost, a damaged input's notice). No model,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +130,30 @@ class VideoJob:
         if not self.info.timed:  # without timestamps a segment cannot be found again
             return False
         return self.opts.segment_seconds > 0 or self.shard is not None
+
+
+_VOB_PART = re.compile(r"VTS_(\d\d)_([1-9])\.VOB", re.IGNORECASE)
+
+
+def dvd_title_note(src: Path) -> str | None:
+    """What to say of a DVD's VOB file that is one part of its title (VTS_01_1.VOB, _2, ...:
+    1 GB each, one film run on across them): colouring it colours that part only. None for
+    any other file, or a title of one part."""
+    found = _VOB_PART.fullmatch(src.name) if isinstance(src, Path) else None
+    if found is None:
+        return None
+    title = found.group(1)
+    try:
+        parts = sorted(
+            p.name
+            for p in src.parent.iterdir()
+            if (m := _VOB_PART.fullmatch(p.name)) is not None and m.group(1) == title
+        )
+    except OSError:
+        return None
+    if len(parts) < 2:
+        return None
+    return (
+        f"{src}: one of the {len(parts)} parts of DVD title {title} ({', '.join(parts)}): "
+        f"only this part is coloured; to colour the whole film, join them first (cat {' '.join(parts)} > title.vob) and colour that"
+    )

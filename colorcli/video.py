@@ -24,7 +24,7 @@ from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
-from colorcli.filmjob import VideoJob
+from colorcli.filmjob import VideoJob, dvd_title_note
 from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
@@ -143,6 +143,8 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
         yield VideoDone(0, 0.0, 0, job.promised, 0, str(job.dst), None)
         return
+    if (note := dvd_title_note(job.src)) is not None:
+        yield Notice(note)
     try:
         yield from _film(job, colorizer)
     except TimesRestart as e:

@@ -895,6 +895,28 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     assert not [p for p in tmp_path.iterdir() if "retimed" in p.name]  # its copy gone
 
 
+def test_one_part_of_a_dvd_title_says_the_film_goes_on_in_the_others(tmp_path, colorizer):
+    """A DVD keeps a film in 1 GB parts (VTS_01_1.VOB, VTS_01_2.VOB, ...): coloured alone,
+    the first part gave the first 25 minutes without a word. A notice names the parts and how
+    to join them (as one film they are coloured whole, times restarting or not)."""
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None}
+    folder = tmp_path / "VIDEO_TS"
+    folder.mkdir()
+    first = make_clip(folder / "VTS_01_1.VOB", n=10, **kw)
+    (folder / "VTS_01_2.VOB").write_bytes(first.read_bytes())
+    (folder / "VTS_01_0.VOB").write_bytes(first.read_bytes())  # the title's menu, not a part
+    (folder / "VTS_02_1.VOB").write_bytes(first.read_bytes())  # another title
+    events = _colorize(colorizer, first, tmp_path / "out.mkv")
+    notes = [e.message for e in events if isinstance(e, Notice)]
+    assert notes == [
+        f"{first}: one of the 2 parts of DVD title 01 (VTS_01_1.VOB, VTS_01_2.VOB): only this"
+        " part is coloured; to colour the whole film, join them first (cat VTS_01_1.VOB"
+        " VTS_01_2.VOB > title.vob) and colour that"
+    ]
+    events = _colorize(colorizer, folder / "VTS_02_1.VOB", tmp_path / "two.mkv")
+    assert not [e for e in events if isinstance(e, Notice)]  # a title of one part
+
+
 @pytest.mark.parametrize("segments", [0, 1])
 def test_joined_recordings_keep_their_sound_in_place(tmp_path, colorizer, segments):
     """Each part's sound stays with its pictures when a joined film is coloured as one: the
