@@ -22,7 +22,7 @@ from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoio import clock_origin, frame_clock, keep_pixel_ratio
+from colorcli.videoio import avi_lead, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
@@ -35,10 +35,14 @@ from colorcli.videoprobe import (
 def _offset(path: Path, want: Fraction) -> int:
     """Ticks (of the segment's time base) to add so that its first frame shows at ``want``
     seconds: 0 where the container kept absolute times (MP4, Matroska), the segment's start
-    where it begins every file at zero (MXF counts edit units)."""
+    where it begins every file at zero (MXF counts edit units). An AVI segment's pictures
+    are in the chunks of their ticks (no B-frames: ``videoio.avi_lead``), and its
+    presentation times are the reader's guesses: its decode times are taken."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        first = min((p.pts for p in c.demux(s) if p.size and p.pts is not None), default=0)
+        avi = c.format.name == "avi"
+        times = (p.dts if avi else p.pts for p in c.demux(s) if p.size)
+        first = min((t for t in times if t is not None), default=0)
         return round(want / s.time_base) - first
 
 
@@ -146,12 +150,16 @@ def join_segments(
                 copies.audio_origin = origin
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
+            led = not frame_clock(fmt, info)  # AVI: an empty chunk first (avi_lead)
             for _, _, item in heapq.merge(
                 ((t, 2 * o, ("video", p)) for t, o, p in video),
                 ((t, 2 * o + 1, x) for t, o, x in others),
                 key=lambda e: (e[0], e[1]),
             ):
                 if item[0] == "video":
+                    if not led:
+                        led = True
+                        avi_lead(out, vout, item[1])
                     out.mux(item[1])
                 else:
                     copies.mux(*item[1])
