@@ -917,6 +917,23 @@ def test_one_part_of_a_dvd_title_says_the_film_goes_on_in_the_others(tmp_path, c
     assert not [e for e in events if isinstance(e, Notice)]  # a title of one part
 
 
+def test_a_joined_film_in_an_archive_is_named_once_in_each_notice(tmp_path, tiny_ckpt):
+    """`colorize dir` names the film before each of its notices; those whose words named it
+    already ('<film>: its timestamps restart...', '<film>: input is damaged...') named it
+    twice ('notice: a.ts: a.ts: ...')."""
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None, "gop": 10}
+    root = tmp_path / "in"
+    root.mkdir()
+    a, b = make_clip(tmp_path / "a.ts", n=30, **kw), make_clip(tmp_path / "b.ts", n=30, **kw)
+    (root / "joined.ts").write_bytes(a.read_bytes() + b.read_bytes())
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    notes = [x for x in r.stderr.splitlines() if x.startswith("notice: ")]
+    assert len(notes) == 2 and all(x.count("joined.ts") == 1 for x in notes), notes
+    assert notes[0].startswith(f"notice: {root / 'joined.ts'}: its timestamps restart at 1.2 s")
+    assert len(read_clip(tmp_path / "out" / "joined.ts")["frames"]) == 60
+
+
 @pytest.mark.parametrize("segments", [0, 1])
 def test_joined_recordings_keep_their_sound_in_place(tmp_path, colorizer, segments):
     """Each part's sound stays with its pictures when a joined film is coloured as one: the

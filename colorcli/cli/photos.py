@@ -232,11 +232,14 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
             if isinstance(r, FilmUpdate):
                 ev = r.event
                 if isinstance(ev, VideoStart):
+                    if film is not None:  # begun again (a joined film, now read as one)
+                        bar.remove(film)
                     film = bar.add(f"  {r.job.src.name}", ev.total, "frames")
                 elif isinstance(ev, Frames):
                     bar.update(film, advance=ev.n, elapsed=ev.elapsed)
-                elif isinstance(ev, Notice):
-                    cc.echo(f"notice: {r.job.src}: {ev.message}")
+                elif isinstance(ev, Notice):  # named once, whether the film's words name it
+                    named = ev.message.startswith(f"{r.job.src}: ")
+                    cc.echo(f"notice: {ev.message if named else f'{r.job.src}: {ev.message}'}")
                 continue
             bar.remove(film)
             film = None
