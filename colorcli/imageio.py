@@ -29,7 +29,7 @@ from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.photometa import Meta, read_meta
 from colorcli.tiffmend import DECODED, point_at_page, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
-from colorcli.walkers import Reader, png_chunks, tiff_ifds, tiff_tags
+from colorcli.walkers import array_reader, png_chunks, tiff_ifds, tiff_tags
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -282,11 +282,11 @@ def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[I
     if info.format != "tiff" or info.pages < 2:
         return [read_image(path, max_pixels)]
     data = np.fromfile(path, np.uint8)
-    ifds = tiff_ifds(_array_reader(data))
+    ifds = tiff_ifds(array_reader(data))
     view, pages, lost, total = data.copy(), [], [], 0
     for k, ifd in enumerate(ifds):
         point_at_page(view, ifd)
-        size = tiff_tags(_array_reader(view), 0, {256, 257})
+        size = tiff_tags(array_reader(view), 0, {256, 257})
         total += size.get(256, 0) * size.get(257, 0)
         if total > max_pixels:
             raise MediaError(
@@ -313,11 +313,6 @@ def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[I
             first, info=dataclasses.replace(first.info, notes=(*first.info.notes, note))
         )
     return pages
-
-
-def _array_reader(data: np.ndarray) -> Reader:
-    """A Reader of a file's bytes held in a numpy array (a few copied at a time)."""
-    return lambda offset, n: data[offset : offset + n].tobytes()
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorcli.walkers import TIFF_INTEGERS, TiffLayout, tiff_entries, tiff_integers
+from colorcli.walkers import (
+    TIFF_INTEGERS,
+    TiffLayout,
+    array_reader,
+    tiff_entries,
+    tiff_integers,
+)
 
 # tags: ImageWidth, ImageLength, BitsPerSample, Compression, Photometric, Orientation,
 # RowsPerStrip, StripOffsets, StripByteCounts, PlanarConfiguration, TileWidth, TileLength,
@@ -55,7 +61,7 @@ class _Ifd:
     whole): its entries, their integer values, and changes to them."""
 
     def __init__(self, data: np.ndarray) -> None:
-        self.read = lambda offset, n: data[offset : offset + n].tobytes()
+        self.read = array_reader(data)
         self.size = len(data)
         found = tiff_entries(self.read)
         self.lay: TiffLayout | None = found[0] if found else None

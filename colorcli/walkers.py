@@ -127,11 +127,13 @@ def tiff_ifds(read: Reader) -> list[int]:
     lay, pos = found
     size, link = struct.calcsize(lay.count), struct.calcsize(lay.offset)
     seen: list[int] = []
-    while pos > 0 and pos not in seen and len(seen) < 10_000:
+    known: set[int] = set()  # a chain that loops back ends (looked up, not searched)
+    while pos > 0 and pos not in known and len(seen) < 10_000:
         count_bytes = read(pos, size)
         if len(count_bytes) < size:
             break
         seen.append(pos)
+        known.add(pos)
         (count,) = struct.unpack(lay.count, count_bytes)
         nxt = read(pos + size + lay.entry * count, link)
         if len(nxt) < link:
@@ -158,6 +160,11 @@ def file_reader(f) -> Reader:
 def bytes_reader(buf: bytes) -> Reader:
     """A Reader of bytes in memory."""
     return lambda offset, n: buf[offset : offset + n]
+
+
+def array_reader(data) -> Reader:
+    """A Reader of a file's bytes held in a numpy array (a few copied out at a time)."""
+    return lambda offset, n: data[offset : offset + n].tobytes()
 
 
 def png_chunks(data) -> Iterator[tuple[bytes, Any, int, int]]:
