@@ -60,6 +60,12 @@ class _Parts:
         return self.part.get(i, 0)
 
 
+def _skipped(p: av.Packet) -> bool:
+    """A packet neither pass counts: empty, or without a time base (one without a decode
+    time moves no stream to its next part either)."""
+    return not p.size or p.time_base is None
+
+
 def _survey(src: Path) -> tuple[list[_Part], int, float]:
     """Each part's spans, per stream; the film stream's index; a frame's length (seconds)."""
     parts: list[_Part] = []
@@ -68,7 +74,7 @@ def _survey(src: Path) -> tuple[list[_Part], int, float]:
         film = film_stream(c)
         index, rate = film.index, film.average_rate or 25
         for p in demux(c):
-            if (p.dts is None and p.pts is None) or p.time_base is None or not p.size:
+            if _skipped(p) or (p.dts is None and p.pts is None):
                 continue
             k = which.of(p)
             while len(parts) <= k:
@@ -119,16 +125,15 @@ def retimed_copy(src: Path, beside: Path) -> Iterator[int]:
 
 
 def retime(src: Path, dst: Path) -> int:
-    """Copy the joined film ``src`` into ``dst`` (its container; MPEG-TS where that cannot be
-    written) with its parts' times moved by ``offsets_of``; returns how many parts it has.
-    Streams the copy cannot take are left out (the film's own is never). MediaError where
-    the film cannot be copied."""
+    """Copy the joined film ``src`` into ``dst``, in its own container, with its parts' times
+    moved by ``offsets_of``; returns how many parts it has. Streams the copy cannot take are
+    left out (the film's own is never: MediaError). MediaError where the film cannot be
+    copied."""
     parts, film, frame = _survey(src)
     offsets = offsets_of(parts, film, frame) if parts else [0.0]
     try:
         with av.open(str(src)) as inp:
             fmt = inp.format.name.split(",")[0]
-            film = film_stream(inp).index
             with av.open(str(dst), "w", format=fmt) as out:
                 streams = {}
                 for s in inp.streams:
@@ -152,9 +157,10 @@ def _copy(inp, out, streams: dict, offsets: list[float]) -> None:
     still come no later than its stream's last (a part's overlap) is dropped."""
     which, last = _Parts(), {}
     for p in demux(inp):
-        i = p.stream.index
-        k = which.of(p)
-        if i not in streams or not p.size or p.time_base is None:
+        if _skipped(p):
+            continue
+        i, k = p.stream.index, which.of(p)  # parts counted as the survey counted them
+        if i not in streams:
             continue
         shift = round(offsets[min(k, len(offsets) - 1)] / p.time_base)
         if p.pts is not None:
