@@ -96,22 +96,20 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     if ifd.lay is None or WIDTH not in ifd.tags or LENGTH not in ifd.tags:
         return TiffForDecoder(data)
     held, height, changes = _cut(ifd)
-    orientation = ifd.first(ORIENTATION, 1) if 1 <= ifd.first(ORIENTATION, 1) <= 8 else 1
+    orientation, compression = ifd.first(ORIENTATION, 1), ifd.first(COMPRESSION, 1)
+    orientation = orientation if 1 <= orientation <= 8 else 1
     turn = ifd.change(ORIENTATION, 1) if orientation != 1 else None
     changes += [turn] if turn else []
     tail = b""
-    if TILES in ifd.tags and ifd.first(COMPRESSION, 1) == 1:
+    if TILES in ifd.tags and compression == 1:
         tiles = _deflate_tiles(data, ifd, held)
         if tiles is not None:
             changes, tail = changes + tiles[0], tiles[1]
-    compression = ifd.first(COMPRESSION, 1)
     if not changes:
         return TiffForDecoder(data, orientation=orientation, compression=compression)
-    out = bytearray(data.tobytes())
+    mended = np.concatenate([data, np.frombuffer(tail, np.uint8)])  # the one copy
     for at, raw in changes:
-        out[at : at + len(raw)] = raw
-    out += tail
-    mended = np.frombuffer(bytes(out), np.uint8)
+        mended[at : at + len(raw)] = np.frombuffer(raw, np.uint8)
     return TiffForDecoder(mended, held, height, turn is not None, orientation, compression)
 
 
