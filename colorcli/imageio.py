@@ -26,6 +26,7 @@ from colorcli.ffstill import FF_FORMATS, decode_ff_still
 from colorcli.heif import HeifError, read_heif
 from colorcli.icc import parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
+from colorcli.labtiff import decoded_to_srgb
 from colorcli.photometa import Meta, read_meta
 from colorcli.tiffmend import DECODED, point_at_page, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
@@ -168,6 +169,8 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
+    if tiff is not None and tiff.lab:  # its samples as stored: L*, a*, b*
+        a, info = decoded_to_srgb(a, tiff.lab), dataclasses.replace(info, lab=tiff.lab)
     if held is not None:
         a = _gray_below(a, held, full or a.shape[0])
     img = _from_cv(a, path, info, as_stored)
@@ -255,7 +258,10 @@ def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
 
 def _follow_profile(img: Image, meta: Meta) -> Image:
     """``img`` with its file's ``meta``, its pixels re-encoded as sRGB where the file embeds
-    a colour profile that says they are something else (``colorcli.icc``)."""
+    a colour profile that says they are something else (``colorcli.icc``); a CIELab TIFF's
+    (already sRGB, from its L*a*b*) whatever its profile says."""
+    if img.info.lab:
+        return dataclasses.replace(img, meta=meta)
     profile = parse(meta.icc) if meta.icc else None
     pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
     info = img.info

@@ -49,6 +49,7 @@ class ImageInfo:
     # its samples per pixel (2: gray and alpha)
     extra: int = 0
     samples: int = 0
+    lab: int = 0  # a CIELab TIFF's photometric (8, 9): its L*a*b* read as sRGB on decoding
     # found on decoding: a colour profile not followed (colorcli.icc), damage the decoder met
     notes: tuple[str, ...] = ()
 

@@ -2,7 +2,8 @@
 copy in memory, never the file: one cut short (a stopped copy of a scan) to the whole strips or
 rows of tiles it holds; one stored turned (its Orientation tag) left as stored, for the caller
 to turn (OpenCV turned tiled ones wrong); uncompressed tiles Deflate-compressed (OpenCV read
-none: "Invalid tile byte count").
+none: "Invalid tile byte count"); a CIELab one's samples handed out as stored (as RGB or gray),
+for ``colorcli.labtiff`` to read.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from colorcli.walkers import (
 # RowsPerStrip, StripOffsets, StripByteCounts, PlanarConfiguration, TileWidth, TileLength,
 # TileOffsets, TileByteCounts
 WIDTH, LENGTH, BITS, COMPRESSION, PHOTOMETRIC, ORIENTATION = 256, 257, 258, 259, 262, 274
-ROWS, STRIPS, STRIP_BYTES, PLANAR = 278, 273, 279, 284
+ROWS, STRIPS, STRIP_BYTES, SAMPLES, PLANAR = 278, 273, 279, 277, 284
 TILE_W, TILE_H, TILES, TILE_BYTES = 322, 323, 324, 325
 _DEFLATE = 8
+_LAB = (8, 9)  # CIELab, ICCLab: not within a JPEG stream (6, 7), whose own colours libjpeg sets
 # compressions OpenCV's libtiff was seen to decode (none, CCITT RLE, Group 3 and 4 fax, LZW,
 # old and new JPEG, Deflate, PackBits); with another, where it returns no picture or an empty
 # one, the compression is named (an unknown scheme came back black, without a word)
@@ -48,6 +50,7 @@ class TiffForDecoder:
     as_stored: bool = False
     orientation: int = 1  # its Orientation tag (1..8; 1 where it has none, or another value)
     compression: int = 1
+    lab: int = 0  # a CIELab TIFF's photometric (8 or 9), its samples decoded as stored; else 0
 
 
 def undecoded(compression: int) -> str:
@@ -100,6 +103,8 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     orientation = orientation if 1 <= orientation <= 8 else 1
     turn = ifd.change(ORIENTATION, 1) if orientation != 1 else None
     changes += [turn] if turn else []
+    lab = _as_stored(ifd, compression)
+    changes += [lab[1]] if lab else []
     tail = b""
     if TILES in ifd.tags and compression == 1:
         tiles = _deflate_tiles(data, ifd, held)
@@ -110,7 +115,21 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     mended = np.concatenate([data, np.frombuffer(tail, np.uint8)])  # the one copy
     for at, raw in changes:
         mended[at : at + len(raw)] = np.frombuffer(raw, np.uint8)
-    return TiffForDecoder(mended, held, height, turn is not None, orientation, compression)
+    turned, kind = turn is not None, lab[0] if lab else 0
+    return TiffForDecoder(mended, held, height, turned, orientation, compression, kind)
+
+
+def _as_stored(ifd: _Ifd, compression: int) -> tuple[int, tuple[int, bytes]] | None:
+    """A CIELab TIFF of 8 or 16 bits: (its photometric, the change that calls it RGB, or gray
+    where it holds L* alone), so that the decoder hands out its samples unconverted."""
+    kind = ifd.first(PHOTOMETRIC, 1)
+    if kind not in _LAB or compression in (6, 7):
+        return None
+    bits = (ifd.values(BITS) or ([8], 0))[0] or [8]
+    if bits[0] not in (8, 16):
+        return None
+    change = ifd.change(PHOTOMETRIC, 2 if ifd.first(SAMPLES, 1) >= 3 else 1)
+    return (kind, change) if change else None
 
 
 def point_at_page(data: np.ndarray, ifd: int) -> None:

@@ -184,11 +184,13 @@ def write_tiff(
     tile: int | None = None,
     deflate: bool = False,
     orientation: int | None = None,
+    photometric: int | None = None,
 ) -> Path:
     """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
     uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
     associated alpha, 2: unassociated; None: no such tag); strips of ``rows`` rows (one strip
-    by default) or square tiles of ``tile`` pixels; Deflate-compressed or not."""
+    by default) or square tiles of ``tile`` pixels; Deflate-compressed or not; its photometric
+    (by default RGB, or gray below 3 samples)."""
     import struct
     import zlib
 
@@ -208,7 +210,8 @@ def write_tiff(
         pieces = [zlib.compress(p) for p in pieces]
     tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
         256: (4, [w]), 257: (4, [h]), 258: (3, [samples.dtype.itemsize * 8] * c),
-        259: (3, [8 if deflate else 1]), 262: (3, [2 if c >= 3 else 1]), 277: (3, [c]),
+        259: (3, [8 if deflate else 1]), 262: (3, [photometric or (2 if c >= 3 else 1)]),
+        277: (3, [c]),
     }  # fmt: skip
     sizes = [len(p) for p in pieces]
     if tile:

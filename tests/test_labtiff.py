@@ -1,0 +1,101 @@
+"""CIELab TIFFs (Photoshop's Lab mode, a museum's L*a*b* masters): their own L* is the lightness
+coloured and kept, and a colour one (a --reference) reads as its colours."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from colorcli.cli import main
+from colorcli.compose import lightness
+from colorcli.imageio import read_image
+from colorcli.kernels import rgb_to_lab
+from tests.conftest import gradient_rgb
+from tests.media import write_tiff
+
+
+def _encode(lab: np.ndarray, kind: int, bits: int) -> np.ndarray:
+    """L*a*b* (H, W, 3) float as a TIFF of photometric ``kind`` stores it (TIFF 6.0's CIELab:
+    signed a* and b*, 1/256 units at 16 bits; Adobe's ICCLab: offset to the middle)."""
+    if bits == 8:
+        lum = np.rint(lab[..., 0] * 255 / 100)
+        ab = np.rint(lab[..., 1:]) + (128 if kind == 9 else 0)
+        raw = np.dstack([lum, np.mod(ab, 256)]).astype(np.uint8)
+    else:
+        lum = np.rint(lab[..., 0] * (65535 if kind == 8 else 65280) / 100)
+        ab = np.rint(lab[..., 1:] * 256) + (32768 if kind == 9 else 0)
+        raw = np.dstack([lum, np.mod(ab, 65536)]).astype(np.uint16)
+    return raw
+
+
+@pytest.mark.parametrize(
+    "kind,bits,kw",
+    [
+        (8, 8, {}),
+        (8, 16, {}),
+        (9, 8, {}),
+        (9, 16, {}),
+        (8, 8, {"deflate": True, "rows": 7}),
+        (8, 8, {"tile": 16, "orientation": 6}),
+    ],
+)
+def test_a_lab_tiff_is_read_by_its_own_lightness_and_colours(tmp_path, kind, bits, kw):
+    """libtiff's own conversion of a CIELab TIFF to RGB (what OpenCV gave) made it lighter by
+    1.5 L* on average, by 8 in the shadows, and tinted: the "original lightness" kept was not
+    the file's. Its samples are now read as stored: L* within quantization, colours as sRGB."""
+    picture = gradient_rgb(40, 52, seed=kind + bits)
+    lab = rgb_to_lab(picture.astype(np.float32) / 255)
+    raw = _encode(lab, kind, bits)
+    got = read_image(write_tiff(tmp_path / "lab.tif", raw, photometric=kind, **kw))
+    stored = raw[..., 0] * (100 / {8: 255, 16: 65535 if kind == 8 else 65280}[bits])
+    turn = (lambda a: np.rot90(a, -1)) if kw.get("orientation") == 6 else (lambda a: a)
+    upright = turn(picture)
+    assert got.pixels.shape == upright.shape and got.pixels.dtype == np.dtype(f"uint{bits}")
+    l_err = np.abs(lightness(got.pixels) - turn(stored))
+    assert np.median(l_err) < (0.15 if bits == 8 else 0.01) and l_err.max() < 0.6
+    scale = 1 if bits == 8 else 257
+    err = np.abs(got.pixels.astype(np.float32) / scale - upright)
+    # a saturated colour near black moves by many 8-bit codes with a* and b* in whole units
+    assert np.median(err) <= 1.0 and np.percentile(err, 99) <= (8.0 if bits == 8 else 0.2)
+    assert got.info.notices == ()
+
+
+def test_an_l_only_lab_tiff_stays_gray_and_a_cut_one_is_gray_where_it_ends(tmp_path):
+    """A CIELab TIFF of L* alone (one sample) reads as gray of its L*; one cut short is read
+    as far as its strips go, the rest mid-gray as for any TIFF cut short (its missing a* and
+    b* would otherwise have read as a colour)."""
+    lum = np.linspace(0, 100, 30 * 40, dtype=np.float32).reshape(30, 40)
+    raw = np.rint(lum * 255 / 100).astype(np.uint8)[..., None]
+    gray = read_image(write_tiff(tmp_path / "l.tif", raw, photometric=8))
+    stored = raw[..., 0] * np.float32(100 / 255)
+    assert gray.pixels.ndim == 2 and np.abs(lightness(gray.pixels) - stored).max() < 0.3
+    picture = gradient_rgb(60, 40, seed=3)
+    lab = rgb_to_lab(picture.astype(np.float32) / 255)
+    raw = _encode(lab, 8, 8)
+    whole = write_tiff(tmp_path / "w.tif", raw, photometric=8, rows=6)
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+    got = read_image(cut)
+    top, bottom, _, _ = got.missing
+    assert bottom == 60 and 20 < top < 40
+    assert (got.pixels[top:] == 128).all()
+    stored = raw[:top, :, 0] * np.float32(100 / 255)
+    assert np.median(np.abs(lightness(got.pixels[:top]) - stored)) < 0.15
+    assert "missing and left gray" in got.info.notices[0]
+
+
+def test_a_lab_tiff_from_an_editor_is_coloured_at_its_own_lightness(tmp_path, tiny_ckpt):
+    """A Lab-mode TIFF as Pillow writes one (a Lab colour profile embedded): coloured without
+    the old notice that its profile was not followed, the output's L* the file's."""
+    lum = np.asarray(Image.fromarray(gradient_rgb(48, 64, seed=5)).convert("L"))
+    lab = Image.merge(
+        "LAB", [Image.fromarray(lum), Image.new("L", (64, 48), 0), Image.new("L", (64, 48), 0)]
+    )
+    src = tmp_path / "scan.tif"
+    lab.save(src, compression="tiff_lzw")
+    out = tmp_path / "scan_color.png"
+    r = CliRunner().invoke(main, ["image", str(src), str(out), "--model", str(tiny_ckpt)])
+    assert r.exit_code == 0, r.output
+    assert "not followed" not in r.output
+    coloured = np.asarray(Image.open(out).convert("RGB"))
+    assert np.abs(lightness(coloured) - lum.astype(np.float32) * 100 / 255).max() < 1.0
