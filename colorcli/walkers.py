@@ -39,13 +39,16 @@ class TiffLayout:
 
 
 def tiff_layout(read: Reader, base: int) -> tuple[TiffLayout, int] | None:
-    """The layout and first IFD's offset of a TIFF structure at ``base``."""
+    """The layout and first IFD's offset of a TIFF structure at ``base``; None where it is
+    none, or its header is cut short (a file of a few bytes)."""
     head = read(base, 16)
-    if head[:2] not in (b"II", b"MM"):
+    if head[:2] not in (b"II", b"MM") or len(head) < 8:
         return None
     e = "<" if head[:2] == b"II" else ">"
     (magic,) = struct.unpack_from(e + "H", head, 2)
     if magic == 43:  # BigTIFF: offset size 8, then the first IFD's 64-bit offset
+        if len(head) < 16:
+            return None
         return TiffLayout(e, True), struct.unpack_from(e + "Q", head, 8)[0]
     return TiffLayout(e, False), struct.unpack_from(e + "I", head, 4)[0]
 

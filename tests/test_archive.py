@@ -582,6 +582,17 @@ def test_a_tiff_cut_short_without_its_ifd_or_a_whole_row_is_refused_in_words(tmp
         assert why in r.output and r.output.count("\n") == 1 and not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.parametrize("head", [b"II*\0", b"II*\0\x08", b"MM\0*\0\0", b"II+\0\x08\0\0\0\x10"])
+def test_a_tiff_cut_short_in_its_header_is_refused_in_our_words(tmp_path, head):
+    """A TIFF of a few bytes (a copy stopped at once): Python's own struct wording reached the
+    user ("unpack_from requires a buffer of at least 8 bytes ..."). Now our line."""
+    path = tmp_path / "stub.tif"
+    path.write_bytes(head)
+    r = CliRunner().invoke(main, ["image", str(path), str(tmp_path / "o.png")])
+    assert r.exit_code == 1 and not (tmp_path / "o.png").exists()
+    assert r.output == f"error: {path}: not a readable image (damaged TIFF (no size tags))\n"
+
+
 def test_a_tiff_of_a_compression_no_decoder_here_knows_is_refused_not_coloured_black(tmp_path):
     """OpenCV gave an all-black picture, without a word, for a TIFF compressed with a scheme
     its libtiff lacks: a black photo was coloured and written. Now: one line naming it."""
