@@ -33,6 +33,9 @@ from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import array_reader, png_chunks, tiff_ifds, tiff_tags
 
 DEFAULT_MAX_PIXELS = 250_000_000
+# a gray TIFF with alpha that cannot be read as stored (a tile or page too wide to describe
+# as gray twice as wide, differences other than horizontal ones): libtiff's 8-bit gray
+GRAY_ALPHA_LOST = "gray with transparency: read as 8-bit gray, its transparency is not kept"
 
 
 @dataclass
@@ -167,6 +170,10 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     if a is None or a.size == 0:
         why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
+    if tiff is not None:  # a gray TIFF with alpha was read as gray twice as wide
+        a = tiff.samples_of(a)
+        if tiff.alpha_lost:
+            info = dataclasses.replace(info, notes=(*info.notes, GRAY_ALPHA_LOST))
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
     if tiff is not None and tiff.lab:  # its samples as stored: L*, a*, b*
@@ -182,7 +189,7 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     elif said:
         note = f"damaged {info.format} data ({'; '.join(said)}): coloured as far as it decodes"
     if note is not None:
-        img = dataclasses.replace(img, info=dataclasses.replace(info, notes=(note,)))
+        img = dataclasses.replace(img, info=dataclasses.replace(info, notes=(*info.notes, note)))
     return img
 
 
@@ -334,6 +341,8 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False
     elif a.ndim == 3 and a.shape[2] == 2:
         alpha = np.ascontiguousarray(a[..., 1])
         a = a[..., 0]
+        if info.format == "tiff" and info.extra == 1:  # gray multiplied by its alpha, stored
+            a = _unpremultiply(a[..., None], alpha)[..., 0]
     if a.ndim == 3:
         if a.shape[2] != 3:
             raise MediaError(path, f"unsupported channel count {a.shape[2]}")

@@ -64,8 +64,6 @@ class ImageInfo:
     def notices(self) -> tuple[str, ...]:
         """What a user should know about reading it."""
         notes = list(self.notes)
-        if self.format == "tiff" and self.samples == 2:
-            notes.append("gray with transparency: read as 8-bit gray, its transparency is not kept")
         if self.pages > 1:  # read_pages gives them all: a .tif output takes every page
             notes.append(
                 f"{self.pages} pages: only the first is coloured (a .tif output keeps all)"

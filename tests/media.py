@@ -185,12 +185,15 @@ def write_tiff(
     deflate: bool = False,
     orientation: int | None = None,
     photometric: int | None = None,
+    predictor: bool = False,
 ) -> Path:
     """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
     uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
     associated alpha, 2: unassociated; None: no such tag); strips of ``rows`` rows (one strip
     by default) or square tiles of ``tile`` pixels; Deflate-compressed or not; its photometric
-    (by default RGB, or gray below 3 samples)."""
+    (by default RGB, or gray below 3 samples); ``predictor``: each sample stored as its
+    difference from the one to its left in its strip or tile (Predictor 2, as Photoshop
+    writes LZW and ZIP)."""
     import struct
     import zlib
 
@@ -206,11 +209,15 @@ def write_tiff(
         ]
     else:
         pieces = [le[y : y + (rows or h)].tobytes() for y in range(0, h, rows or h)]
+    if predictor:  # each row of a strip or tile: differences, wrapping, from its left edge
+        width = tile or w
+        pieces = [np.frombuffer(p, le.dtype).reshape(-1, width, c) for p in pieces]
+        pieces = [np.concatenate([p[:, :1], np.diff(p, axis=1)], 1).tobytes() for p in pieces]
     if deflate:
         pieces = [zlib.compress(p) for p in pieces]
     tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
         256: (4, [w]), 257: (4, [h]), 258: (3, [samples.dtype.itemsize * 8] * c),
-        259: (3, [8 if deflate else 1]), 262: (3, [photometric or (2 if c >= 3 else 1)]),
+        259: (3, [8 if deflate else 1]), 262: (3, [(2 if c >= 3 else 1) if photometric is None else photometric]),
         277: (3, [c]),
     }  # fmt: skip
     sizes = [len(p) for p in pieces]
@@ -223,6 +230,8 @@ def write_tiff(
         tags[338] = (3, [extra])
     if orientation is not None:
         tags[274] = (3, [orientation])
+    if predictor:
+        tags[317] = (3, [2])
     start = 8 + 2 + 12 * len(tags) + 4  # after the header and the one IFD
     blob_size = sum(4 * len(v) if k == 4 else 2 * len(v) for k, v in tags.values())
     at = start + blob_size  # where the picture starts: after every value stored apart

@@ -859,8 +859,9 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
     its lightness under its alpha. OpenCV hands out the colour multiplied by the alpha where
     the file stores it so (associated alpha) and at 8 bits where libtiff multiplies an
     unassociated alpha in: half-transparent pixels came out half as bright, and the coloured
-    copy kept that darker lightness. Gray with alpha, which OpenCV reads as 8-bit gray without
-    it, says so. What we write marks its alpha as unassociated (OpenCV left it unnamed)."""
+    copy kept that darker lightness. Gray with alpha, which OpenCV read as 8-bit gray without
+    it, is read as stored, its depth and alpha kept. What we write marks its alpha as
+    unassociated (OpenCV left it unnamed)."""
     full = np.iinfo(dtype).max
     x = np.linspace(0.2, 0.8, 64)[None, :] * np.ones((48, 1))
     gray = np.rint(x * full).astype(dtype)
@@ -871,7 +872,8 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
     write_tiff(root / "straight.tif", np.dstack([gray, gray, gray, alpha]), extra=2)
     write_tiff(root / "associated.tif", np.dstack([premultiplied] * 3 + [alpha]), extra=1)
     write_tiff(root / "unspecified.tif", np.dstack([gray, gray, gray, alpha]))
-    write_tiff(root / "grayalpha.tif", np.dstack([gray, alpha]), extra=2)
+    write_tiff(root / "grayalpha.tif", np.dstack([gray, alpha]), extra=2, deflate=True)
+    write_tiff(root / "grayassoc.tif", np.dstack([premultiplied, alpha]), extra=1, tile=16)
     rgba8 = np.dstack([np.rint(x * 255).astype(np.uint8)] * 3 + [np.full(x.shape, 128, np.uint8)])
     pages = [Image.fromarray(np.roll(rgba8, k, 1), "RGBA") for k in range(2)]
     pages[0].save(root / "album.tif", save_all=True, append_images=pages[1:])
@@ -882,9 +884,9 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
             t.seek(k)
             assert t.mode == "RGBA" and t.tag_v2.get(338) in (2, (2,))
             assert np.abs(np.asarray(t)[..., 3].astype(int) - 128).max() <= 1
-    assert "grayalpha.tif: gray with transparency: read as 8-bit gray" in r.stderr
+    assert "gray with transparency" not in r.stderr  # read as stored, alpha and all
     want = rgb_to_lab(np.repeat(x[..., None], 3, -1).astype(np.float32))[..., 0]
-    for name in ("straight", "associated", "unspecified"):
+    for name in ("straight", "associated", "unspecified", "grayalpha", "grayassoc"):
         img = read_image(tmp_path / "out" / f"{name}.tif")
         pixels, got_alpha = img.pixels, img.alpha
         if dtype == np.uint8:  # as stored (our reading divides libtiff's product: rounding)

@@ -1,5 +1,6 @@
-"""CIELab TIFFs (Photoshop's Lab mode, a museum's L*a*b* masters): their own L* is the lightness
-coloured and kept, and a colour one (a --reference) reads as its colours."""
+"""TIFF samples read as stored, where OpenCV's libtiff converted them: CIELab TIFFs (Photoshop's
+Lab mode, a museum's L*a*b* masters), whose own L* is the lightness coloured and kept, and whose
+colours a --reference shows; gray TIFFs with alpha, at their own depth with their alpha."""
 
 import numpy as np
 import pytest
@@ -99,3 +100,89 @@ def test_a_lab_tiff_from_an_editor_is_coloured_at_its_own_lightness(tmp_path, ti
     assert "not followed" not in r.output
     coloured = np.asarray(Image.open(out).convert("RGB"))
     assert np.abs(lightness(coloured) - lum.astype(np.float32) * 100 / 255).max() < 1.0
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"deflate": True, "predictor": True, "rows": 5},
+        {"tile": 16, "deflate": True, "predictor": True},
+        {"tile": 16, "orientation": 6},
+        {"rows": 4, "cut": 0.6},
+    ],
+    ids=["strip", "deflate-predictor", "tiles-predictor", "tiles-turned", "cut"],
+)
+def test_a_gray_tiff_with_alpha_keeps_its_depth_and_its_alpha(tmp_path, bits, kw):
+    """A gray scan with transparency (Photoshop's gray with an alpha channel): OpenCV read it
+    as 8-bit gray without its alpha (a 16-bit scan lost its depth, and what was transparent
+    was coloured as opaque). Now its samples as stored: the gray at its depth, the alpha."""
+    kw = dict(kw)
+    cut = kw.pop("cut", None)
+    dtype = np.dtype(f"uint{bits}")
+    rng = np.random.default_rng(bits)
+    gray = rng.integers(0, np.iinfo(dtype).max, (45, 37), endpoint=True).astype(dtype)
+    alpha = np.zeros_like(gray)
+    alpha[:, 10:] = np.iinfo(dtype).max
+    alpha[30:, 20:] //= 3
+    path = write_tiff(tmp_path / "ga.tif", np.dstack([gray, alpha]), extra=2, **kw)
+    if cut:
+        path.write_bytes(path.read_bytes()[: int(path.stat().st_size * cut)])
+    got = read_image(path)
+    turn = (lambda a: np.rot90(a, -1)) if kw.get("orientation") == 6 else (lambda a: a)
+    held = slice(None, got.missing[0] if cut else None)
+    assert got.pixels.dtype == dtype and got.pixels.shape == turn(gray).shape
+    assert np.array_equal(got.pixels[held], turn(gray)[held])
+    assert np.array_equal(got.alpha[held], turn(alpha)[held])
+    if cut:
+        assert 15 < got.missing[0] < 35 and (got.present_alpha[got.missing[0] :] == 0).all()
+        assert "missing and left gray" in got.info.notices[0]
+    else:
+        assert got.info.notices == ()
+
+
+def test_gray_with_alpha_that_cannot_be_read_as_stored_says_so(tmp_path):
+    """Gray with alpha whose width, doubled, no longer fits its ImageWidth (a SHORT) is left to
+    libtiff's reading, 8-bit gray without the alpha, and says so."""
+    import struct
+
+    from colorcli.walkers import bytes_reader, tiff_entries
+
+    gray = np.tile(np.arange(40000, dtype=np.uint32) % 251, (2, 1)).astype(np.uint8)
+    path = write_tiff(tmp_path / "wide.tif", np.dstack([gray, gray]), extra=2)
+    data = bytearray(path.read_bytes())
+    field = tiff_entries(bytes_reader(bytes(data)))[1][256][2]
+    struct.pack_into("<H", data, field - 6, 3)  # its type: SHORT, its value the same
+    path.write_bytes(bytes(data))
+    got = read_image(path)
+    assert got.alpha is None and np.array_equal(got.pixels, gray)
+    assert got.info.notices == (
+        "gray with transparency: read as 8-bit gray, its transparency is not kept",
+    )
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_gray_stored_with_zero_as_white_is_not_read_as_a_negative(tmp_path, bits, alpha):
+    """A gray TIFF whose 0 is white (MinIsWhite, as some scanners write): OpenCV read a
+    16-bit one as stored, a negative, which was coloured as one. Each is read as its gray."""
+    dtype = np.dtype(f"uint{bits}")
+    gray = np.tile(np.linspace(0, np.iinfo(dtype).max, 30).astype(dtype), (12, 1))
+    stored = (np.iinfo(dtype).max - gray).astype(dtype)
+    samples = np.dstack([stored, np.full_like(gray, 7)]) if alpha else stored[..., None]
+    got = read_image(
+        write_tiff(tmp_path / "w.tif", samples, photometric=0, extra=2 if alpha else None)
+    )
+    assert got.pixels.dtype == dtype and np.array_equal(got.pixels, gray)
+    assert (got.alpha == 7).all() if alpha else got.alpha is None
+
+
+def test_a_lab_tiff_with_alpha_keeps_its_lightness_and_alpha(tmp_path):
+    """L* and alpha, 16 bits (a Lab-mode scan with transparency): both as stored."""
+    lum = np.linspace(0, 100, 30 * 40).reshape(30, 40)
+    alpha = np.full((30, 40), 50000, np.uint16)
+    raw = np.dstack([np.rint(lum * 655.35).astype(np.uint16), alpha])
+    got = read_image(write_tiff(tmp_path / "la.tif", raw, photometric=8, extra=2))
+    assert got.pixels.dtype == np.uint16 and np.array_equal(got.alpha, alpha)
+    assert np.abs(lightness(got.pixels) - raw[..., 0] / 655.35).max() < 0.01
