@@ -33,9 +33,6 @@ from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import array_reader, png_chunks, tiff_ifds, tiff_tags
 
 DEFAULT_MAX_PIXELS = 250_000_000
-# a gray TIFF with alpha that cannot be read as stored (a tile or page too wide to describe
-# as gray twice as wide, differences other than horizontal ones): libtiff's 8-bit gray
-GRAY_ALPHA_LOST = "gray with transparency: read as 8-bit gray, its transparency is not kept"
 
 
 @dataclass
@@ -171,13 +168,14 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
     if tiff is not None:  # a gray TIFF with alpha was read as gray twice as wide
-        a = tiff.samples_of(a)
-        if tiff.alpha_lost:
-            info = dataclasses.replace(info, notes=(*info.notes, GRAY_ALPHA_LOST))
+        a = tiff.samples.apply(a)
+        if tiff.samples.alpha_lost:
+            info = dataclasses.replace(info, notes=(*info.notes, tiff.samples.alpha_lost))
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
-    if tiff is not None and tiff.lab:  # its samples as stored: L*, a*, b*
-        a, info = decoded_to_srgb(a, tiff.lab), dataclasses.replace(info, lab=tiff.lab)
+    if tiff is not None and tiff.samples.lab:  # its samples as stored: L*, a*, b*
+        lab = tiff.samples.lab
+        a, info = decoded_to_srgb(a, lab), dataclasses.replace(info, lab=lab)
     if held is not None:
         a = _gray_below(a, held, full or a.shape[0])
     img = _from_cv(a, path, info, as_stored)

@@ -78,6 +78,12 @@ def tiff_tags(read: Reader, base: int, wanted: set[int]) -> dict[int, int]:
 
 # SHORT, LONG, LONG8: struct code and size of each value
 TIFF_INTEGERS = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}
+# TIFF tags read and changed by name: ImageWidth, ImageLength, BitsPerSample, Compression,
+# Photometric, StripOffsets, Orientation, SamplesPerPixel, RowsPerStrip, StripByteCounts,
+# PlanarConfiguration, Predictor, TileWidth, TileLength, TileOffsets, TileByteCounts, InkSet
+WIDTH, LENGTH, BITS, COMPRESSION, PHOTOMETRIC, STRIPS = 256, 257, 258, 259, 262, 273
+ORIENTATION, SAMPLES, ROWS, STRIP_BYTES, PLANAR, PREDICTOR = 274, 277, 278, 279, 284, 317
+TILE_W, TILE_H, TILES, TILE_BYTES, INK_SET = 322, 323, 324, 325, 332
 
 
 def tiff_entries(read: Reader, base: int = 0) -> tuple[TiffLayout, dict[int, tuple]] | None:
@@ -119,6 +125,51 @@ def tiff_integers(
     if len(raw) < n * size:
         return None
     return list(struct.unpack(lay.e + code * n, raw)), at
+
+
+class TiffIfd:
+    """The first IFD of a TIFF (its bytes read a few at a time through ``read``; ``size``
+    of them in all): its entries, their integer values, and changes to them."""
+
+    def __init__(self, read: Reader, size: int) -> None:
+        self.read, self.size = read, size
+        found = tiff_entries(read)
+        self.lay: TiffLayout | None = found[0] if found else None
+        self.tags: dict[int, tuple] = found[1] if found else {}
+
+    def values(self, tag: int) -> tuple[list[int], int] | None:
+        """``tag``'s values and where they lie; None where it has none."""
+        if self.lay is None or tag not in self.tags:
+            return None
+        return tiff_integers(self.read, self.lay, self.tags[tag])
+
+    def first(self, tag: int, default: int) -> int:
+        """``tag``'s first value, else ``default``."""
+        got = self.values(tag)
+        return got[0][0] if got and got[0] else default
+
+    def one_value(self, tag: int) -> list[tuple[int, bytes]] | None:
+        """The changes that leave ``tag`` its first value alone (its count 1, the value in
+        the entry); None where it has none."""
+        got = self.values(tag)
+        if self.lay is None or got is None or not got[0]:
+            return None
+        field = self.tags[tag][2]
+        count = struct.pack(self.lay.offset, 1)
+        code, _ = TIFF_INTEGERS[self.tags[tag][0]]
+        value = struct.pack(self.lay.e + code, got[0][0])
+        return [(field - len(count), count), (field, value)]
+
+    def change(self, tag: int, value: int, i: int = 0) -> tuple[int, bytes] | None:
+        """(where, bytes): ``value`` as ``tag``'s ``i``-th value; None where it cannot be
+        (no such tag or value, another type, a value its type cannot hold)."""
+        got = self.values(tag)
+        if self.lay is None or got is None or i >= len(got[0]):
+            return None
+        code, size = TIFF_INTEGERS[self.tags[tag][0]]
+        if not 0 <= value < 1 << (8 * size):
+            return None
+        return got[1] + i * size, struct.pack(self.lay.e + code, value)
 
 
 def tiff_ifds(read: Reader) -> list[int]:

@@ -186,3 +186,28 @@ def test_a_lab_tiff_with_alpha_keeps_its_lightness_and_alpha(tmp_path):
     got = read_image(write_tiff(tmp_path / "la.tif", raw, photometric=8, extra=2))
     assert got.pixels.dtype == np.uint16 and np.array_equal(got.alpha, alpha)
     assert np.abs(lightness(got.pixels) - raw[..., 0] / 655.35).max() < 0.01
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_cmyk_tiff_is_read_as_its_colours_without_an_alpha(tmp_path, bits):
+    """A CMYK TIFF (a print workflow's scan): OpenCV refused a 16-bit one as "damaged or
+    truncated", and gave an 8-bit one an opaque alpha that was written out beside it. Both are
+    read as libtiff turns 8-bit inks into colour, with no alpha."""
+    rgb = gradient_rgb(20, 24, seed=bits)
+    inks = np.asarray(Image.fromarray(rgb).convert("CMYK"))  # naive: K = 0, C = 255 - R, ...
+    dtype = np.dtype(f"uint{bits}")
+    scale = 1 if bits == 8 else 257
+    got = read_image(write_tiff(tmp_path / "c.tif", (inks.astype(dtype) * scale), photometric=5))
+    assert got.alpha is None and got.pixels.dtype == dtype
+    assert np.abs(got.pixels.astype(np.int64) - rgb.astype(np.int64) * scale).max() <= scale
+
+
+def test_a_palette_tiff_with_alpha_is_not_called_gray(tmp_path):
+    """A palette TIFF with alpha (Pillow's PA): its colours are read and its alpha is not;
+    the notice said it was read as 8-bit gray."""
+    rgb = Image.fromarray(gradient_rgb(20, 24, seed=1))
+    rgb.convert("PA").save(tmp_path / "pa.tif")
+    got = read_image(tmp_path / "pa.tif")
+    assert got.pixels.ndim == 3 and got.info.notices == (
+        "palette colours with transparency: read as colours, its transparency is not kept",
+    )

@@ -1,0 +1,159 @@
+"""A TIFF's samples where OpenCV's libtiff converts them wrongly or not at all: the IFD changes
+(in ``colorcli.tiffmend``'s copy in memory) that have it hand them out as stored, and those
+samples turned into what they mean. CIELab (read lighter and tinted; ICCLab and L* alone
+refused), gray with alpha (8-bit gray without its alpha), gray with 0 as white (a 16-bit one a
+negative), 16-bit CMYK (refused as damaged). Bytes and pixels only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from colorcli.walkers import (
+    BITS,
+    INK_SET,
+    PHOTOMETRIC,
+    PLANAR,
+    PREDICTOR,
+    SAMPLES,
+    TILE_W,
+    TILES,
+    WIDTH,
+    TiffIfd,
+)
+
+Change = tuple[int, bytes]  # bytes to write at an offset of the TIFF
+_LAB = (8, 9)  # CIELab, ICCLab
+_JPEG = (6, 7)  # within a JPEG stream, whose own colours libjpeg sets: left to it
+# what a TIFF with alpha that cannot be read as stored (``_pairs``) is told: gray, palette
+_ALPHA_LOST = (
+    "gray with transparency: read as 8-bit gray, its transparency is not kept",
+    "palette colours with transparency: read as colours, its transparency is not kept",
+)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """What is to be done with the samples OpenCV hands out (``apply``), and what to tell."""
+
+    lab: int = 0  # a CIELab TIFF's photometric (8 or 9): its L*a*b* (colorcli.labtiff)
+    # gray with alpha, read as gray twice as wide; where its samples are differences
+    # (Predictor 2), how many pixels each run of them spans
+    pairs: bool = False
+    run: int = 0
+    inverted: bool = False  # gray stored with 0 as white, called MinIsBlack
+    cmyk: int = 0  # a CMYK TIFF's bits (16: its inks handed out as stored, called RGB)
+    alpha_lost: str = ""  # one with alpha that cannot be read as stored: what to tell
+
+    def apply(self, a: np.ndarray) -> np.ndarray:
+        """OpenCV's decode as the TIFF's own samples: gray with alpha, decoded as gray twice
+        as wide, as (H, W, 2), its differences summed; CMYK as BGR; gray stored with 0 as
+        white as gray with 0 as black. A CIELab TIFF's stay L*a*b* (``colorcli.labtiff``)."""
+        if self.pairs and a.ndim == 2 and a.shape[1] % 2 == 0:
+            if self.run:
+                a = a.copy()
+                for start in range(0, a.shape[1], 2 * self.run):
+                    part = a[:, start : start + 2 * self.run]
+                    for k in (0, 1):  # each sample from the one before of its kind, wrapping
+                        part[:, k::2] = np.cumsum(part[:, k::2], axis=1, dtype=a.dtype)
+            a = a.reshape(a.shape[0], -1, 2)
+        if self.cmyk and a.ndim == 3 and a.shape[2] == 4:  # at 8 bits, libtiff's RGBA
+            a = a[..., :3] if self.cmyk == 8 else _inks_to_bgr(a)
+        if self.inverted and a.dtype in (np.uint8, np.uint16):
+            a = a.copy()
+            gray = a if a.ndim == 2 else a[..., 0]
+            np.subtract(np.iinfo(a.dtype).max, gray, out=gray)
+        return a
+
+
+def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
+    """The changes that have OpenCV hand out a TIFF's samples as stored where its own
+    reading of them is wrong, and what to do with them then."""
+    lab, pairs = _lab(ifd, compression), _pairs(ifd, compression)
+    inverted, (cmyk, to_rgb) = _white_is_zero(ifd, compression), _cmyk(ifd, compression)
+    changes = [c for c in (lab and lab[1], inverted, to_rgb) if c]
+    changes += pairs[0] if pairs else []
+    lost = ""
+    if not pairs and ifd.first(SAMPLES, 1) == 2:
+        lost = _ALPHA_LOST[ifd.first(PHOTOMETRIC, 1) == 3]
+    samples = Samples(
+        lab[0] if lab else 0, bool(pairs), pairs[1] if pairs else 0, inverted is not None,
+        cmyk, lost,
+    )  # fmt: skip
+    return changes, samples
+
+
+def _bits(ifd: TiffIfd) -> list[int]:
+    return (ifd.values(BITS) or ([0], 0))[0] or [0]
+
+
+def _lab(ifd: TiffIfd, compression: int) -> tuple[int, Change] | None:
+    """A CIELab TIFF of 8 or 16 bits: (its photometric, the change that calls it RGB, or gray
+    where it holds L* alone), so that the decoder hands out its samples unconverted."""
+    kind = ifd.first(PHOTOMETRIC, 1)
+    if kind not in _LAB or compression in _JPEG or _bits(ifd)[0] not in (8, 16):
+        return None
+    change = ifd.change(PHOTOMETRIC, 2 if ifd.first(SAMPLES, 1) >= 3 else 1)
+    return (kind, change) if change else None
+
+
+def _pairs(ifd: TiffIfd, compression: int) -> tuple[list[Change], int] | None:
+    """A gray TIFF with alpha (two samples a pixel, of 8 or 16 bits, interleaved) as a gray
+    one twice as wide: (the changes, the width each run of differences spans, 0 where its
+    samples are not differences); None where it is not one, or cannot be so read."""
+    if ifd.first(SAMPLES, 1) != 2 or ifd.first(PLANAR, 1) != 1 or compression in _JPEG:
+        return None
+    bits, predictor = _bits(ifd), ifd.first(PREDICTOR, 1)
+    if ifd.first(PHOTOMETRIC, 1) not in (0, 1, *_LAB) or bits[0] not in (8, 16):
+        return None
+    if any(b != bits[0] for b in bits) or predictor not in (1, 2):
+        return None
+    tiled, width = TILES in ifd.tags, ifd.first(WIDTH, 0)
+    span = ifd.first(TILE_W, 0) if tiled else width
+    changes = [ifd.change(WIDTH, 2 * width), ifd.change(SAMPLES, 1)]
+    changes += [ifd.change(TILE_W, 2 * span)] if tiled else []
+    changes += [ifd.change(PREDICTOR, 1)] if predictor == 2 else []
+    single = ifd.one_value(BITS) if len(bits) > 1 else []
+    if single is None or None in changes or span <= 0:
+        return None
+    return [*changes, *single], span if predictor == 2 else 0
+
+
+def _white_is_zero(ifd: TiffIfd, compression: int) -> Change | None:
+    """Gray of 8 or 16 bits stored with 0 as white (MinIsWhite): the change that calls it
+    MinIsBlack, for ``Samples.apply`` to invert (OpenCV read a 16-bit one as stored)."""
+    if ifd.first(PHOTOMETRIC, 1) != 0 or compression in _JPEG:
+        return None
+    return ifd.change(PHOTOMETRIC, 1) if _bits(ifd)[0] in (8, 16) else None
+
+
+def _cmyk(ifd: TiffIfd, compression: int) -> tuple[int, Change | None]:
+    """A CMYK TIFF of four samples: (its bits, the change that calls a 16-bit one RGB with
+    an extra sample, which OpenCV then hands out as stored: it refused it as damaged); (0,
+    None) for any other."""
+    if ifd.first(PHOTOMETRIC, 1) != 5 or ifd.first(SAMPLES, 1) != 4 or ifd.first(INK_SET, 1) != 1:
+        return 0, None
+    bits = _bits(ifd)[0]
+    if bits == 8:
+        return 8, None
+    if bits != 16 or compression in _JPEG:
+        return 0, None
+    change = ifd.change(PHOTOMETRIC, 2)
+    return (16, change) if change else (0, None)
+
+
+def _inks_to_bgr(a: np.ndarray) -> np.ndarray:
+    """CMYK samples as OpenCV hands them out (Y, M, C, K) as BGR, as libtiff turns 8-bit
+    ones: each colour (1 - ink) (1 - black), no profile."""
+    top = float(np.iinfo(a.dtype).max)
+    out = np.empty((*a.shape[:2], 3), a.dtype)
+    for r in range(0, a.shape[0], 512):
+        part = a[r : r + 512].astype(np.float32)
+        white = (top - part[..., 3:]) / top
+        out[r : r + 512] = np.rint((top - part[..., :3]) * white)
+    return out
+
+
+__all__ = ["Samples", "as_stored"]
