@@ -157,7 +157,11 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         flags = cv2.IMREAD_UNCHANGED
     try:
         with captured() as said:  # libjpeg prints its warnings itself
-            a = cv2.imdecode(data, flags)
+            a = (
+                cv2.imdecode(data, flags)
+                if tiff is None
+                else tiff.decode(lambda d: cv2.imdecode(d, flags))
+            )
     except cv2.error as e:  # OpenCV raises rather than returns None when it cannot allocate
         why = "out of memory while decoding" if "memory" in str(e).lower() else "cannot be decoded"
         raise MediaError(path, f"{why} ({e.err or e})") from e
@@ -334,7 +338,7 @@ def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = np.ascontiguousarray(a[..., 3])
         a = a[..., :3]
-        if info.premultiplied and (info.extra == 1 or a.dtype == np.uint8):
+        if info.premultiplied:
             a = _unpremultiply(a, alpha)
     elif a.ndim == 3 and a.shape[2] == 2:
         alpha = np.ascontiguousarray(a[..., 1])

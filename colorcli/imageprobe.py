@@ -55,10 +55,10 @@ class ImageInfo:
 
     @property
     def premultiplied(self) -> bool:
-        """Whether OpenCV hands out this TIFF's colour multiplied by its alpha: as stored
-        where the alpha is associated; and at 8 bits, where libtiff's RGBA reading multiplies
-        an unassociated alpha in (16 bits are read as stored)."""
-        return self.format == "tiff" and self.samples == 4 and self.extra in (1, 2)
+        """Whether this TIFF's colour comes out of decoding multiplied by its alpha: as stored
+        where the alpha is associated (an unassociated one, which libtiff's RGBA reading
+        multiplied in at 8 bits, is read as stored: ``colorcli.tiffsamples``)."""
+        return self.format == "tiff" and self.samples == 4 and self.extra == 1
 
     @property
     def notices(self) -> tuple[str, ...]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from colorcli.tiffsamples import Samples, as_stored
+from colorcli.tiffsamples import Change, Samples, as_stored, planes
 from colorcli.walkers import (
     BITS,
     COMPRESSION,
@@ -23,6 +24,7 @@ from colorcli.walkers import (
     PHOTOMETRIC,
     PLANAR,
     ROWS,
+    SAMPLES,
     STRIP_BYTES,
     STRIPS,
     TILE_BYTES,
@@ -56,6 +58,26 @@ class TiffForDecoder:
     orientation: int = 1  # its Orientation tag (1..8; 1 where it has none, or another value)
     compression: int = 1
     samples: Samples = Samples()  # what to do with the samples decoded (colorcli.tiffsamples)
+    # a TIFF stored plane by plane: the changes that make ``data`` each plane alone, as gray
+    planes: list[list[Change]] = field(default_factory=list)
+
+    def decode(self, decoder: Callable[[np.ndarray], np.ndarray | None]) -> np.ndarray | None:
+        """What ``decoder`` makes of ``data``; of a TIFF stored plane by plane, each plane
+        decoded on its own (OpenCV read 16-bit ones scrambled) and the planes joined in
+        OpenCV's order (BGR, then alpha). None where a plane gives no picture, or another
+        size."""
+        if not self.planes:
+            return decoder(self.data)
+        got = []
+        for changes in self.planes:
+            for at, raw in changes:
+                self.data[at : at + len(raw)] = np.frombuffer(raw, np.uint8)
+            plane = decoder(self.data)
+            if plane is None or plane.ndim != 2 or (got and plane.shape != got[0].shape):
+                return None
+            got.append(plane)
+        order = [2, 1, 0, *range(3, len(got))] if len(got) >= 3 else range(len(got))
+        return np.dstack([got[i] for i in order])
 
 
 def undecoded(compression: int) -> str:
@@ -83,15 +105,16 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
         tiles = _deflate_tiles(data, ifd, held)
         if tiles is not None:
             changes, tail = changes + tiles[0], tiles[1]
-    if not changes:
+    if not changes and not planes(ifd, compression):
         return TiffForDecoder(
             data, orientation=orientation, compression=compression, samples=samples
         )
     mended = np.concatenate([data, np.frombuffer(tail, np.uint8)])  # the one copy
     for at, raw in changes:
         mended[at : at + len(raw)] = np.frombuffer(raw, np.uint8)
+    by_plane = planes(TiffIfd(array_reader(mended), len(mended)), compression)  # as mended
     turned = turn is not None
-    return TiffForDecoder(mended, held, height, turned, orientation, compression, samples)
+    return TiffForDecoder(mended, held, height, turned, orientation, compression, samples, by_plane)
 
 
 def point_at_page(data: np.ndarray, ifd: int) -> None:
@@ -157,6 +180,7 @@ def _deflate_tiles(
     if tile_w <= 0 or tile_h <= 0:
         return None
     n = -(-width // tile_w) * -(-height // tile_h)
+    n *= ifd.first(SAMPLES, 1) if ifd.first(PLANAR, 1) == 2 else 1  # each plane's tiles
     if n > len(offsets[0]):
         return None
     changes, packed = [], []

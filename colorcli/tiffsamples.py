@@ -7,17 +7,23 @@ negative), 16-bit CMYK (refused as damaged). Bytes and pixels only.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from colorcli.walkers import (
     BITS,
+    EXTRA,
     INK_SET,
     PHOTOMETRIC,
     PLANAR,
     PREDICTOR,
     SAMPLES,
+    STRIP_BYTES,
+    STRIPS,
+    TIFF_INTEGERS,
+    TILE_BYTES,
     TILE_W,
     TILES,
     WIDTH,
@@ -73,10 +79,10 @@ def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
     reading of them is wrong, and what to do with them then."""
     lab, pairs = _lab(ifd, compression), _pairs(ifd, compression)
     inverted, (cmyk, to_rgb) = _white_is_zero(ifd, compression), _cmyk(ifd, compression)
-    changes = [c for c in (lab and lab[1], inverted, to_rgb) if c]
+    changes = [c for c in (lab and lab[1], inverted, to_rgb, _straight(ifd)) if c]
     changes += pairs[0] if pairs else []
     lost = ""
-    if not pairs and ifd.first(SAMPLES, 1) == 2:
+    if not pairs and ifd.first(SAMPLES, 1) == 2 and not planes(ifd, compression):
         lost = _ALPHA_LOST[ifd.first(PHOTOMETRIC, 1) == 3]
     samples = Samples(
         lab[0] if lab else 0, bool(pairs), pairs[1] if pairs else 0, inverted is not None,
@@ -85,8 +91,59 @@ def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
     return changes, samples
 
 
+def planes(ifd: TiffIfd, compression: int) -> list[list[Change]]:
+    """A gray-and-alpha or RGB(A) TIFF of 8 or 16 bits stored plane by plane (its
+    PlanarConfiguration 2: a scanner's or GDAL's band interleave): for each plane the changes
+    that make the TIFF that plane alone, as gray (its strips or tiles, one sample a pixel);
+    [] for any other."""
+    count, bits = ifd.first(SAMPLES, 1), _bits(ifd)
+    if ifd.first(PLANAR, 1) != 2 or not 2 <= count <= 4 or compression in _JPEG:
+        return []
+    if ifd.first(PHOTOMETRIC, 1) not in (1, 2) or bits[0] not in (8, 16):
+        return []
+    if any(b != bits[0] for b in bits):
+        return []
+    where, sizes = (TILES, TILE_BYTES) if TILES in ifd.tags else (STRIPS, STRIP_BYTES)
+    common = [ifd.change(SAMPLES, 1), ifd.change(PLANAR, 1), ifd.change(PHOTOMETRIC, 1)]
+    single = ifd.one_value(BITS) if len(bits) > 1 else []
+    out = []
+    for k in range(count):
+        own = [_part(ifd, where, k, count), _part(ifd, sizes, k, count)]
+        if None in common or single is None or None in own:
+            return []
+        out.append([*common, *single, *own[0], *own[1]])
+    return out
+
+
+def _part(ifd: TiffIfd, tag: int, k: int, parts: int) -> list[Change] | None:
+    """The changes that make ``tag``'s values its ``k``-th of ``parts`` equal runs (a
+    plane's strips or tiles): its count, and where they lie (or, where so few fit in the
+    entry, the values themselves)."""
+    got = ifd.values(tag)
+    if ifd.lay is None or got is None or not got[0] or len(got[0]) % parts:
+        return None
+    n, (code, size) = len(got[0]) // parts, TIFF_INTEGERS[ifd.tags[tag][0]]
+    room = 8 if ifd.lay.big else 4  # bytes of values an entry holds itself
+    field = ifd.tags[tag][2]
+    count = struct.pack(ifd.lay.offset, n)
+    if n * size <= room:
+        value = struct.pack(ifd.lay.e + code * n, *got[0][k * n : (k + 1) * n])
+    else:
+        value = struct.pack(ifd.lay.offset, got[1] + k * n * size)
+    return [(field - len(count), count), (field, value.ljust(room, b"\0"))]
+
+
 def _bits(ifd: TiffIfd) -> list[int]:
     return (ifd.values(BITS) or ([0], 0))[0] or [0]
+
+
+def _straight(ifd: TiffIfd) -> Change | None:
+    """An 8-bit RGBA TIFF whose alpha is unassociated: the change that calls it unspecified,
+    so that libtiff hands out its colours as stored, not multiplied by the alpha (divided
+    back, they lost up to 255 / (2 alpha) codes: 13 at an alpha of 10)."""
+    if ifd.first(PHOTOMETRIC, 1) != 2 or ifd.first(SAMPLES, 1) != 4 or _bits(ifd)[0] != 8:
+        return None
+    return ifd.change(EXTRA, 0) if ifd.first(EXTRA, 0) == 2 else None
 
 
 def _lab(ifd: TiffIfd, compression: int) -> tuple[int, Change] | None:
@@ -156,4 +213,4 @@ def _inks_to_bgr(a: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["Samples", "as_stored"]
+__all__ = ["Change", "Samples", "as_stored", "planes"]

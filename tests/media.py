@@ -186,6 +186,7 @@ def write_tiff(
     orientation: int | None = None,
     photometric: int | None = None,
     predictor: bool = False,
+    planar: bool = False,
 ) -> Path:
     """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
     uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
@@ -193,26 +194,30 @@ def write_tiff(
     by default) or square tiles of ``tile`` pixels; Deflate-compressed or not; its photometric
     (by default RGB, or gray below 3 samples); ``predictor``: each sample stored as its
     difference from the one to its left in its strip or tile (Predictor 2, as Photoshop
-    writes LZW and ZIP)."""
+    writes LZW and ZIP); ``planar``: each sample's plane stored after the other (its
+    PlanarConfiguration 2), strips or tiles of the first plane first."""
     import struct
     import zlib
 
     h, w, c = samples.shape
     le = samples.astype(samples.dtype.newbyteorder("<"))
-    if tile:  # tiles run over the picture's edges: zeros there
-        padded = np.zeros((-(-h // tile) * tile, -(-w // tile) * tile, c), le.dtype)
-        padded[:h, :w] = le
-        pieces = [
-            padded[y : y + tile, x : x + tile].tobytes()
-            for y in range(0, padded.shape[0], tile)
-            for x in range(0, padded.shape[1], tile)
-        ]
-    else:
-        pieces = [le[y : y + (rows or h)].tobytes() for y in range(0, h, rows or h)]
-    if predictor:  # each row of a strip or tile: differences, wrapping, from its left edge
-        width = tile or w
-        pieces = [np.frombuffer(p, le.dtype).reshape(-1, width, c) for p in pieces]
-        pieces = [np.concatenate([p[:, :1], np.diff(p, axis=1)], 1).tobytes() for p in pieces]
+    planes = [le[..., k : k + 1] for k in range(c)] if planar else [le]
+    pieces = []
+    for plane in planes:
+        per = plane.shape[2]
+        if tile:  # tiles run over the picture's edges: zeros there
+            padded = np.zeros((-(-h // tile) * tile, -(-w // tile) * tile, per), le.dtype)
+            padded[:h, :w] = plane
+            own = [
+                padded[y : y + tile, x : x + tile]
+                for y in range(0, padded.shape[0], tile)
+                for x in range(0, padded.shape[1], tile)
+            ]
+        else:
+            own = [plane[y : y + (rows or h)] for y in range(0, h, rows or h)]
+        if predictor:  # each row of a strip or tile: differences, wrapping, from its left edge
+            own = [np.concatenate([p[:, :1], np.diff(p, axis=1)], 1) for p in own]
+        pieces += [np.ascontiguousarray(p).tobytes() for p in own]
     if deflate:
         pieces = [zlib.compress(p) for p in pieces]
     tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
@@ -232,6 +237,8 @@ def write_tiff(
         tags[274] = (3, [orientation])
     if predictor:
         tags[317] = (3, [2])
+    if planar:
+        tags[284] = (3, [2])
     start = 8 + 2 + 12 * len(tags) + 4  # after the header and the one IFD
     blob_size = sum(4 * len(v) if k == 4 else 2 * len(v) for k, v in tags.values())
     at = start + blob_size  # where the picture starts: after every value stored apart

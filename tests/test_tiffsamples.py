@@ -211,3 +211,39 @@ def test_a_palette_tiff_with_alpha_is_not_called_gray(tmp_path):
     assert got.pixels.ndim == 3 and got.info.notices == (
         "palette colours with transparency: read as colours, its transparency is not kept",
     )
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("channels", [2, 3, 4])
+@pytest.mark.parametrize(
+    "kw",
+    [{"rows": 7}, {"tile": 16}, {"tile": 16, "deflate": True, "predictor": True}],
+    ids=["strips", "tiles", "deflate-tiles-predictor"],
+)
+def test_a_tiff_stored_plane_by_plane_is_read_as_stored(tmp_path, bits, channels, kw):
+    """A TIFF of separate planes (PlanarConfiguration 2: some scanners, GDAL's band
+    interleave): OpenCV read 16-bit ones scrambled, without a word, our Deflate copy of
+    uncompressed tiles took only the first plane's, and gray with alpha lost its alpha. Each
+    plane is now decoded on its own: every sample as stored."""
+    dtype = np.dtype(f"uint{bits}")
+    rng = np.random.default_rng(channels)
+    samples = rng.integers(0, np.iinfo(dtype).max, (40, 35, channels), endpoint=True)
+    samples = samples.astype(dtype)
+    extra = 2 if channels in (2, 4) else None
+    got = read_image(write_tiff(tmp_path / "p.tif", samples, planar=True, extra=extra, **kw))
+    colour = samples[..., 0] if channels == 2 else samples[..., :3]
+    assert got.pixels.dtype == dtype and np.array_equal(got.pixels, colour)
+    if extra:
+        assert np.array_equal(got.alpha, samples[..., -1])
+    assert got.info.notices == ()
+
+
+@pytest.mark.parametrize("kw", [{}, {"tile": 16, "deflate": True}], ids=["strip", "tiles"])
+def test_colours_under_a_faint_unassociated_alpha_are_read_as_stored(tmp_path, kw):
+    """An 8-bit RGBA TIFF with unassociated alpha: libtiff multiplied its colours by the
+    alpha and we divided back, losing up to 255 / (2 alpha) codes (and every colour where the
+    alpha is 0: black). Its colours are now read as stored."""
+    rgb = np.random.default_rng(5).integers(0, 256, (24, 32, 3)).astype(np.uint8)
+    alpha = np.tile(np.arange(32, dtype=np.uint8) * 3, (24, 1))  # 0 to 93
+    got = read_image(write_tiff(tmp_path / "f.tif", np.dstack([rgb, alpha]), extra=2, **kw))
+    assert np.array_equal(got.pixels, rgb) and np.array_equal(got.alpha, alpha)
