@@ -171,10 +171,11 @@ def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     if a is None or a.size == 0:
         why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")
-    if tiff is not None:  # a gray TIFF with alpha was read as gray twice as wide
+    if tiff is not None:  # samples OpenCV was given as stored (colorcli.tiffsamples)
         a = tiff.samples.apply(a)
         if tiff.samples.alpha_lost:
             info = dataclasses.replace(info, notes=(*info.notes, tiff.samples.alpha_lost))
+    a = _to_supported_depth(a, path)  # floats to 16 bits before a cut-short fill
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
     if tiff is not None and tiff.samples.lab:  # its samples as stored: L*, a*, b*

@@ -19,6 +19,7 @@ from colorcli.walkers import (
     PHOTOMETRIC,
     PLANAR,
     PREDICTOR,
+    SAMPLE_FORMAT,
     SAMPLES,
     STRIP_BYTES,
     STRIPS,
@@ -51,12 +52,13 @@ class Samples:
     run: int = 0
     inverted: bool = False  # gray stored with 0 as white, called MinIsBlack
     cmyk: int = 0  # a CMYK TIFF's bits (16: its inks handed out as stored, called RGB)
+    half: bool = False  # 16-bit floating point samples, called unsigned integers
     alpha_lost: str = ""  # one with alpha that cannot be read as stored: what to tell
 
     def apply(self, a: np.ndarray) -> np.ndarray:
         """OpenCV's decode as the TIFF's own samples: gray with alpha, decoded as gray twice
         as wide, as (H, W, 2), its differences summed; CMYK as BGR; gray stored with 0 as
-        white as gray with 0 as black. A CIELab TIFF's stay L*a*b* (``colorcli.labtiff``)."""
+        white as gray with 0 as black; half floats as floats. A CIELab TIFF's stay L*a*b* (``colorcli.labtiff``)."""
         if self.pairs and a.ndim == 2 and a.shape[1] % 2 == 0:
             if self.run:
                 a = a.copy()
@@ -71,6 +73,8 @@ class Samples:
             a = a.copy()
             gray = a if a.ndim == 2 else a[..., 0]
             np.subtract(np.iinfo(a.dtype).max, gray, out=gray)
+        if self.half and a.dtype == np.uint16:  # OpenCV refused them ("sample_format")
+            a = a.view(np.float16).astype(np.float32)
         return a
 
 
@@ -79,14 +83,15 @@ def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
     reading of them is wrong, and what to do with them then."""
     lab, pairs = _lab(ifd, compression), _pairs(ifd, compression)
     inverted, (cmyk, to_rgb) = _white_is_zero(ifd, compression), _cmyk(ifd, compression)
+    half = _half(ifd)
     changes = [c for c in (lab and lab[1], inverted, to_rgb, _straight(ifd)) if c]
-    changes += pairs[0] if pairs else []
+    changes += (pairs[0] if pairs else []) + (half or [])
     lost = ""
     if not pairs and ifd.first(SAMPLES, 1) == 2 and not planes(ifd, compression):
         lost = _ALPHA_LOST[ifd.first(PHOTOMETRIC, 1) == 3]
     samples = Samples(
         lab[0] if lab else 0, bool(pairs), pairs[1] if pairs else 0, inverted is not None,
-        cmyk, lost,
+        cmyk, half is not None, lost,
     )  # fmt: skip
     return changes, samples
 
@@ -105,13 +110,28 @@ def planes(ifd: TiffIfd, compression: int) -> list[list[Change]]:
         return []
     where, sizes = (TILES, TILE_BYTES) if TILES in ifd.tags else (STRIPS, STRIP_BYTES)
     common = [ifd.change(SAMPLES, 1), ifd.change(PLANAR, 1), ifd.change(PHOTOMETRIC, 1)]
-    single = ifd.one_value(BITS) if len(bits) > 1 else []
+    single = _one_sample(ifd)
     out = []
     for k in range(count):
         own = [_part(ifd, where, k, count), _part(ifd, sizes, k, count)]
         if None in common or single is None or None in own:
             return []
         out.append([*common, *single, *own[0], *own[1]])
+    return out
+
+
+def _one_sample(ifd: TiffIfd) -> list[Change] | None:
+    """The changes that leave the tags of one value per sample (BitsPerSample, SampleFormat)
+    one value, for a TIFF made one sample a pixel (libtiff warned of the others); None where
+    one cannot be."""
+    out = []
+    for tag in (BITS, SAMPLE_FORMAT):
+        got = ifd.values(tag)
+        if got is not None and len(got[0]) > 1:
+            single = ifd.one_value(tag)
+            if single is None:
+                return None
+            out += single
     return out
 
 
@@ -135,6 +155,17 @@ def _part(ifd: TiffIfd, tag: int, k: int, parts: int) -> list[Change] | None:
 
 def _bits(ifd: TiffIfd) -> list[int]:
     return (ifd.values(BITS) or ([0], 0))[0] or [0]
+
+
+def _half(ifd: TiffIfd) -> list[Change] | None:
+    """Gray or RGB of 16-bit floating point samples (HDR tools', Krita's), not stored as
+    differences of floats: the changes that call them unsigned integers, for ``apply`` to
+    read as the floats they are (OpenCV refused them: "damaged or truncated")."""
+    if ifd.first(SAMPLE_FORMAT, 1) != 3 or _bits(ifd)[0] != 16 or ifd.first(PREDICTOR, 1) == 3:
+        return None
+    got = ifd.values(SAMPLE_FORMAT)
+    each = [ifd.change(SAMPLE_FORMAT, 1, i) for i in range(len(got[0]))] if got else [None]
+    return None if None in each else each
 
 
 def _straight(ifd: TiffIfd) -> Change | None:
@@ -172,7 +203,7 @@ def _pairs(ifd: TiffIfd, compression: int) -> tuple[list[Change], int] | None:
     changes = [ifd.change(WIDTH, 2 * width), ifd.change(SAMPLES, 1)]
     changes += [ifd.change(TILE_W, 2 * span)] if tiled else []
     changes += [ifd.change(PREDICTOR, 1)] if predictor == 2 else []
-    single = ifd.one_value(BITS) if len(bits) > 1 else []
+    single = _one_sample(ifd)
     if single is None or None in changes or span <= 0:
         return None
     return [*changes, *single], span if predictor == 2 else 0

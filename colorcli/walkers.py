@@ -81,10 +81,11 @@ TIFF_INTEGERS = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}
 # TIFF tags read and changed by name: ImageWidth, ImageLength, BitsPerSample, Compression,
 # Photometric, StripOffsets, Orientation, SamplesPerPixel, RowsPerStrip, StripByteCounts,
 # PlanarConfiguration, Predictor, TileWidth, TileLength, TileOffsets, TileByteCounts, InkSet,
-# ExtraSamples
+# ExtraSamples, SampleFormat
 WIDTH, LENGTH, BITS, COMPRESSION, PHOTOMETRIC, STRIPS = 256, 257, 258, 259, 262, 273
 ORIENTATION, SAMPLES, ROWS, STRIP_BYTES, PLANAR, PREDICTOR = 274, 277, 278, 279, 284, 317
 TILE_W, TILE_H, TILES, TILE_BYTES, INK_SET, EXTRA = 322, 323, 324, 325, 332, 338
+SAMPLE_FORMAT = 339
 
 
 def tiff_entries(read: Reader, base: int = 0) -> tuple[TiffLayout, dict[int, tuple]] | None:

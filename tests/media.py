@@ -187,6 +187,7 @@ def write_tiff(
     photometric: int | None = None,
     predictor: bool = False,
     planar: bool = False,
+    sample_format: int | None = None,
 ) -> Path:
     """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
     uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
@@ -195,7 +196,8 @@ def write_tiff(
     (by default RGB, or gray below 3 samples); ``predictor``: each sample stored as its
     difference from the one to its left in its strip or tile (Predictor 2, as Photoshop
     writes LZW and ZIP); ``planar``: each sample's plane stored after the other (its
-    PlanarConfiguration 2), strips or tiles of the first plane first."""
+    PlanarConfiguration 2), strips or tiles of the first plane first; ``sample_format`` its
+    SampleFormat, one a sample (3: IEEE floats, the samples' bits as given)."""
     import struct
     import zlib
 
@@ -239,6 +241,8 @@ def write_tiff(
         tags[317] = (3, [2])
     if planar:
         tags[284] = (3, [2])
+    if sample_format is not None:
+        tags[339] = (3, [sample_format] * c)
     start = 8 + 2 + 12 * len(tags) + 4  # after the header and the one IFD
     blob_size = sum(4 * len(v) if k == 4 else 2 * len(v) for k, v in tags.values())
     at = start + blob_size  # where the picture starts: after every value stored apart

@@ -247,3 +247,37 @@ def test_colours_under_a_faint_unassociated_alpha_are_read_as_stored(tmp_path, k
     alpha = np.tile(np.arange(32, dtype=np.uint8) * 3, (24, 1))  # 0 to 93
     got = read_image(write_tiff(tmp_path / "f.tif", np.dstack([rgb, alpha]), extra=2, **kw))
     assert np.array_equal(got.pixels, rgb) and np.array_equal(got.alpha, alpha)
+
+
+@pytest.mark.parametrize(
+    "channels,kw",
+    [(1, {}), (3, {"tile": 16}), (2, {"extra": 2}), (3, {"planar": True, "deflate": True})],
+    ids=["gray", "rgb-tiles", "gray-alpha", "rgb-planar"],
+)
+def test_half_float_tiffs_are_read(tmp_path, channels, kw):
+    """16-bit floating point TIFFs (HDR tools', Krita's): OpenCV refused them as "damaged or
+    truncated tiff data". They are read as the floats they are, 0..1 at 16 bits."""
+    values = np.linspace(0.0, 1.0, 30 * 20 * channels).reshape(30, 20, channels)
+    halves = values.astype(np.float16).view(np.uint16)
+    got = read_image(write_tiff(tmp_path / "h.tif", halves, sample_format=3, **kw))
+    colour = values[..., 0] if channels <= 2 else values
+    assert got.pixels.dtype == np.uint16 and got.info.notices == ()
+    assert np.abs(got.pixels / 65535 - colour).max() < 1e-3
+    if channels == 2:
+        assert np.abs(got.alpha / 65535 - values[..., 1]).max() < 1e-3
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_a_float_tiff_with_alpha_cut_short_is_coloured_as_far_as_it_goes(tmp_path, dtype):
+    """A float TIFF with alpha from a stopped copy: filling its missing rows crashed
+    ("unexpected ValueError: Invalid integer data type 'f'"). Now the rows it holds at 16
+    bits, the rest gray, with the cut-short notice."""
+    values = np.random.default_rng(1).random((60, 40, 4)).astype(dtype)
+    raw = values.view(np.uint16) if dtype == np.float16 else values
+    path = write_tiff(tmp_path / "f.tif", raw, extra=2, rows=5, sample_format=3)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size * 6 // 10])
+    got = read_image(path)
+    top = got.missing[0]
+    assert got.pixels.dtype == np.uint16 and 20 < top < 45
+    assert np.abs(got.pixels[:top] / 65535 - values[:top, :, :3]).max() < 1e-3
+    assert "missing and left gray" in got.info.notices[0]
