@@ -67,6 +67,8 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
     data = path.read_bytes()
     if len(data) > _MAX_BYTES:
         raise ValueError("over 2 GB: too large for one packet")
+    if fmt == "targa" and len(data) >= 18 and data[2] in (3, 11) and data[16] == 16:
+        return _targa_gray_alpha(data)
     try:
         frames = decode_packet(_DECODER[fmt], data)
     except av.error.InvalidDataError as e:
@@ -76,6 +78,37 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
     if not frames:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)")
     return _split(frames[0])
+
+
+def _targa_gray_alpha(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """A Targa of gray and alpha (image type 3, or 11 run-length coded; 16 bits a pixel),
+    which FFmpeg's decoder read as RGB555, without a word: (gray, alpha), upright; no alpha
+    where its descriptor gives the second byte no attribute bits."""
+    w, h = struct.unpack_from("<HH", data, 12)
+    entries, entry_bits = struct.unpack_from("<HB", data, 5)
+    at = 18 + data[0] + (entries * ((entry_bits + 7) // 8) if data[1] else 0)
+    n, desc = w * h, data[17]
+    short = ValueError("damaged or truncated targa data (it ends inside its picture)")
+    if data[2] == 3:
+        if len(data) < at + 2 * n:
+            raise short
+        px = np.frombuffer(data, np.uint8, 2 * n, at).reshape(n, 2)
+    else:
+        px, i = np.empty((n, 2), np.uint8), 0
+        while i < n:  # packets: a run of one pixel, or that many pixels as they are
+            if at >= len(data):
+                raise short
+            count, run = min((data[at] & 0x7F) + 1, n - i), data[at] & 0x80
+            size = 2 if run else 2 * count
+            if at + 1 + size > len(data):
+                raise short
+            px[i : i + count] = np.frombuffer(data, np.uint8, size, at + 1).reshape(-1, 2)
+            i, at = i + count, at + 1 + size
+    px = px.reshape(h, w, 2)
+    px = px if desc & 0x20 else px[::-1]  # stored from the bottom row up unless it says
+    px = px[:, ::-1] if desc & 0x10 else px
+    gray = np.ascontiguousarray(px[..., 0])
+    return gray, np.ascontiguousarray(px[..., 1]) if desc & 0x0F else None
 
 
 def decode_packet(codec: str, data: bytes, extradata: bytes | None = None) -> list:

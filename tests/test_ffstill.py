@@ -78,14 +78,17 @@ def test_photoshop_profile_and_resolution_are_followed_and_carried(tmp_path, tin
         ("scan.tga", "RGB", {"orientation": 1}),  # stored top row first
         ("scan.tga", "L", {}),
         ("scan.tga", "RGBA", {}),
+        ("scan.tga", "LA", {}),  # FFmpeg read gray and alpha as RGB555
+        ("scan.tga", "LA", {"compression": "tga_rle"}),
+        ("scan.tga", "LA", {"orientation": 1}),
         ("scan.sgi", "RGB", {}),
         ("scan.sgi", "L", {}),
     ],
     ids=["pcx", "pcx-palette", "pcx-gray", "tga", "tga-rle", "tga-top", "tga-gray", "tga-alpha",
-         "sgi", "sgi-gray"],
+         "tga-gray-alpha", "tga-gray-alpha-rle", "tga-gray-alpha-top", "sgi", "sgi-gray"],
 )  # fmt: skip
 def test_old_raster_formats_read_as_pillow_writes_them(tmp_path, name, mode, kw):
-    c = {"RGB": 3, "P": 3, "L": 1, "RGBA": 4}[mode]
+    c = {"RGB": 3, "P": 3, "L": 1, "RGBA": 4, "LA": 2}[mode]
     pil = PILImage.fromarray(samples(c=c))
     if mode == "P":
         pil = pil.convert("P", palette=PILImage.ADAPTIVE, colors=200)
