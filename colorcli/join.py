@@ -20,14 +20,13 @@ import av
 
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
+from colorcli.filmout import m2ts_options, muxer_options
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import avi_lead, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
-    m2ts_options,
-    muxer_options,
     open_input,
 )
 

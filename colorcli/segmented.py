@@ -30,6 +30,7 @@ from colorcli.compose import pick_route
 from colorcli.errors import MediaError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmout import pick_pix_fmt
 from colorcli.filmreader import FilmReader
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
@@ -41,7 +42,6 @@ from colorcli.videoprobe import (
     frame_sequence,
     is_sequence,
     open_input,
-    pick_pix_fmt,
     read_as,
 )
 

@@ -25,6 +25,7 @@ from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesResta
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmjob import VideoJob, dvd_title_note
+from colorcli.filmout import check_output, mxf_takes_rate
 from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
@@ -34,10 +35,8 @@ from colorcli.refs import RefGuide
 from colorcli.retime import retimed_copy
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
-    check_output,
     film_stream,
     info_of,
-    mxf_takes_rate,
     open_input,
     open_pipe,
     probe_video,

@@ -25,13 +25,11 @@ import numpy as np
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
+from colorcli.filmout import m2ts_options, muxer_options, pick_pix_fmt
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
     VideoInfo,
     film_stream,
-    m2ts_options,
-    muxer_options,
-    pick_pix_fmt,
 )
 from colorcli.workers import Worker
 

@@ -1,10 +1,10 @@
-"""Film inputs and outputs checked before any work: probe, path, codec and pixel-format rules."""
+"""Film inputs checked before any work: probed, opened (files, numbered frames, pipes, a joined
+recording's copy), demuxed; what a coloured film is written as is ``colorcli.filmout``."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -14,9 +14,7 @@ from pathlib import Path
 
 import av
 
-from colorcli.atomic import check_writable
-from colorcli.errors import MediaError, OutputPathError, TimesRestart
-from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
+from colorcli.errors import MediaError, TimesRestart
 
 
 @dataclass(frozen=True)
@@ -327,70 +325,3 @@ def open_pipe(stream, name: Path) -> av.container.InputContainer:
         return av.open(stream, "r")
     except (av.error.FFmpegError, OSError, ValueError) as e:
         raise MediaError(name, "not a video stream (no container FFmpeg can read)") from e
-
-
-def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
-    """The muxer for ``dst``; OutputPathError for an unknown extension, the input itself, an
-    existing file without ``overwrite``, a codec the container cannot hold, or a folder that
-    cannot be written (checked now, before any work)."""
-    fmt = VIDEO_CONTAINERS.get(dst.suffix.lower())
-    if fmt is None:
-        raise OutputPathError(
-            f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))})"
-        )
-    if src.exists() and (dst.resolve() == src.resolve() or (dst.exists() and dst.samefile(src))):
-        raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
-    if dst.exists() and not overwrite:
-        raise OutputPathError(f"{dst} exists already (use --overwrite)")
-    takes = CONTAINER_CODECS.get(fmt, ())
-    if codec not in takes:
-        raise OutputPathError(
-            f"{dst}: {codec} does not go in {dst.suffix}; use --codec {' or '.join(takes)}, or .mkv"
-        )
-    check_writable(dst)
-    return fmt
-
-
-def mxf_takes_rate(rate: Fraction) -> bool:
-    """Whether FFmpeg's MXF muxer writes a film of ``rate`` frames a second: it knows the
-    broadcast rates only (24, 25, 30, 48, 50, 60, 100, 120 and their 1000/1001 kin), not a
-    silent film's 16 or 18. Asked of the muxer itself, one tiny frame into memory."""
-    try:
-        with av.open(io.BytesIO(), "w", format="mxf") as out:
-            v = out.add_stream("prores_ks", rate=rate)
-            v.width, v.height, v.pix_fmt = 16, 16, "yuv422p10le"
-            v.time_base = v.codec_context.time_base = 1 / rate
-            frame = av.VideoFrame(16, 16, "yuv422p10le")
-            frame.pts, frame.time_base = 0, 1 / rate
-            out.mux(v.encode(frame))
-            out.mux(v.encode())
-    except (av.error.FFmpegError, ValueError, ZeroDivisionError):
-        return False
-    return True
-
-
-def muxer_options(fmt: str, time_base: Fraction | None) -> dict[str, str]:
-    """Options of the output container. MP4 and MOV write a film's start offset as an edit in
-    the movie's timescale (milliseconds by default), which moves every pts of a segment that
-    starts off the millisecond grid; in the stream's own timescale it is exact."""
-    if fmt in ("mp4", "mov") and time_base:
-        return {"movie_timescale": str(time_base.denominator)}
-    return {}
-
-
-def m2ts_options(dst: Path) -> dict[str, str]:
-    """Blu-ray transport streams (.m2ts, .mts) carry a 4-byte timecode before each packet."""
-    return {"mpegts_m2ts_mode": "1"} if dst.suffix.lower() in (".m2ts", ".mts") else {}
-
-
-def pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, dict[str, str]]:
-    """Output pixel format and encoder options: 4:4:4 for odd sizes, 10/16-bit for deep input."""
-    odd = width % 2 or height % 2
-    if codec == "ffv1":
-        return ("gbrp16le" if deep else "bgr0"), {"level": "3", "slicecrc": "1"}
-    if codec == "prores":
-        return ("yuv444p10le", {"profile": "4"}) if odd else ("yuv422p10le", {"profile": "3"})
-    if codec == "libvpx-vp9":
-        return ("yuv444p" if odd else "yuv420p"), {}
-    base = "yuv444p" if odd else "yuv420p"
-    return (base + "10le" if deep else base), {}
