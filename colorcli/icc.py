@@ -69,6 +69,22 @@ def parse(icc: bytes) -> Profile | None:
         return None
 
 
+# a PNG's gAMA (its encoding exponent) taken for sRGB: 1/2.2 give or take what writers round
+SRGB_GAMMAS = (0.43, 0.48)
+
+
+def gamma_profile(gamma: float, space: str) -> Profile | None:
+    """The profile a PNG's gAMA alone describes (pixels = light ** ``gamma``, sRGB's
+    primaries): an old Mac's 1/1.8, a scanner's linear 1.0; None where it is sRGB's 1/2.2
+    (``SRGB_GAMMAS``) or makes no sense. ``space``: "GRAY" or "RGB "."""
+    if not 0.05 <= gamma <= 5.0 or SRGB_GAMMAS[0] <= gamma <= SRGB_GAMMAS[1]:
+        return None
+    curve = np.linspace(0.0, 1.0, 4096) ** (1.0 / gamma)
+    if space == "GRAY":
+        return Profile(space, (curve,))
+    return Profile(space, (curve, curve, curve), _SRGB_D50)
+
+
 _KINDS = {"CMYK": "CMYK", "RGB ": "RGB by tables", "GRAY": "gray without a tone curve"}
 
 
@@ -168,4 +184,4 @@ def _is_srgb(tables: list[np.ndarray], matrix: np.ndarray, top: int) -> bool:
     return all(np.abs(_srgb_encode(t) - codes).max() * top < 0.5 for t in tables)
 
 
-__all__ = ["Profile", "parse", "to_srgb"]
+__all__ = ["Profile", "gamma_profile", "parse", "to_srgb"]

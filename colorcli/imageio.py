@@ -24,7 +24,7 @@ from colorcli.cutshort import (
 from colorcli.errors import MediaError
 from colorcli.ffstill import FF_FORMATS, decode_ff_still
 from colorcli.heif import HeifError, read_heif
-from colorcli.icc import parse, to_srgb, unfollowed
+from colorcli.icc import gamma_profile, parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.labtiff import decoded_to_srgb
 from colorcli.photometa import Meta, read_meta
@@ -273,6 +273,8 @@ def _follow_profile(img: Image, meta: Meta) -> Image:
     if img.info.lab:
         return dataclasses.replace(img, meta=meta)
     profile = parse(meta.icc) if meta.icc else None
+    if meta.gamma and not meta.icc:  # a PNG's gAMA alone
+        profile = gamma_profile(meta.gamma, "GRAY" if img.pixels.ndim == 2 else "RGB ")
     pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
     info = img.info
     if meta.icc and profile is None and (note := unfollowed(meta.icc)):

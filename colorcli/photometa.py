@@ -52,7 +52,8 @@ class Meta:
     """What a photo says about itself. ``dpi``: (x, y) dots per inch or None; ``exif``: the raw
     TIFF structure of its EXIF; ``xmp``: the XMP packet; ``jpeg``: other JPEG segments to
     carry as (marker, payload); ``png``: PNG text chunks to carry as (type, data); ``icc``:
-    the embedded colour profile (read, followed to sRGB, not written)."""
+    the embedded colour profile (read, followed to sRGB, not written); ``gamma``: a PNG's gAMA
+    where neither an sRGB nor an iCCP chunk overrides it (read, followed, not written)."""
 
     dpi: tuple[float, float] | None = None
     exif: bytes | None = None
@@ -60,6 +61,7 @@ class Meta:
     jpeg: list[tuple[int, bytes]] = field(default_factory=list)
     png: list[tuple[bytes, bytes]] = field(default_factory=list)
     icc: bytes | None = None
+    gamma: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self.dpi or self.exif or self.xmp or self.jpeg or self.png)
@@ -190,21 +192,23 @@ def _write_jpeg(encoded: bytes, meta: Meta) -> bytes:
 # ---------------------------------------------------------------- PNG
 def _read_png(f) -> Meta:
     """Walk a PNG file's chunks, reading the bodies of those carried and seeking past the rest."""
-    meta = Meta()
+    meta, srgb = Meta(), False
     f.seek(8)
     while True:
         head = f.read(8)
-        if len(head) < 8:
-            return meta
+        if len(head) < 8 or head[4:] == b"IEND":
+            break
         n, kind = struct.unpack(">I", head[:4])[0], head[4:]
-        if kind == b"IEND":
-            return meta
-        if kind not in (b"pHYs", b"eXIf", b"iCCP") + _PNG_TEXT:
+        if kind == b"sRGB":
+            srgb = True
+        if kind not in (b"pHYs", b"eXIf", b"iCCP", b"gAMA") + _PNG_TEXT:
             f.seek(n + 4, 1)
             continue
         body = f.read(n)
         f.seek(4, 1)
-        if kind == b"pHYs" and len(body) == 9:
+        if kind == b"gAMA" and len(body) == 4:
+            meta.gamma = struct.unpack(">I", body)[0] / 100000 or None
+        elif kind == b"pHYs" and len(body) == 9:
             x, y, unit = struct.unpack(">IIB", body)
             if unit == 1 and x and y:
                 meta.dpi = (x * _INCH, y * _INCH)
@@ -217,6 +221,9 @@ def _read_png(f) -> Meta:
             meta.xmp = body[len(_PNG_XMP) + 3 :].split(b"\x00", 2)[2]
         else:
             meta.png.append((kind, body))
+    if srgb or meta.icc:  # they say what the colours are; gAMA only stands in for them
+        meta.gamma = None
+    return meta
 
 
 def _is_xmp(kind: bytes, body: bytes) -> bool:

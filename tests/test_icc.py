@@ -114,3 +114,43 @@ def test_a_profile_that_is_not_followed_is_named_and_libpng_stays_quiet(tmp_path
     assert f"notice: {root / 'scanner.png'}: {note.format('RGB by tables')}" in lines
     assert not [x for x in lines if "gamma.png" in x]  # followed: nothing to say
     assert len(lines) == 3  # the two notices and the summary
+
+
+def _with_chunks(png: bytes, *chunks: tuple[bytes, bytes]) -> bytes:
+    """A PNG's bytes with ``chunks`` (type, body) put right after its IHDR."""
+    import struct
+    import zlib
+
+    extra = b"".join(
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        for kind, body in chunks
+    )
+    return png[:33] + extra + png[33:]
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("gamma", [1.0, 1 / 1.8])
+def test_a_png_whose_gamma_alone_says_how_its_light_is_coded_is_read_by_it(tmp_path, mode, gamma):
+    """A PNG with a gAMA chunk and no sRGB or iCCP chunk: an old Mac's 1/1.8, a scanner's
+    linear 1.0. Viewers that follow it show it lighter than its code values read as sRGB,
+    which is how it was read; now its light is read as its gAMA codes it. With an sRGB chunk
+    (which overrides gAMA), or gAMA at 1/2.2, the code values stay as they are."""
+    import struct
+
+    codes = np.tile(np.arange(256, dtype=np.uint8), (4, 1))
+    buf = io.BytesIO()
+    Image.fromarray(codes).convert(mode).save(buf, format="png")
+    gama = (b"gAMA", struct.pack(">I", round(gamma * 100000)))
+    (tmp_path / "g.png").write_bytes(_with_chunks(buf.getvalue(), gama))
+    (tmp_path / "s.png").write_bytes(_with_chunks(buf.getvalue(), gama, (b"sRGB", b"\x00")))
+    got = read_image(tmp_path / "g.png").pixels
+    got = got if got.ndim == 2 else got[..., 1]
+    light = (codes / 255.0) ** (1 / gamma)
+    srgb = np.where(light <= 0.0031308, 12.92 * light, 1.055 * light ** (1 / 2.4) - 0.055)
+    assert np.abs(got.astype(float) - srgb * 255).max() <= 0.6
+    kept = read_image(tmp_path / "s.png").pixels
+    assert np.array_equal(kept if kept.ndim == 2 else kept[..., 1], codes)
+    usual = (b"gAMA", struct.pack(">I", 45455))
+    (tmp_path / "u.png").write_bytes(_with_chunks(buf.getvalue(), usual))
+    plain = read_image(tmp_path / "u.png").pixels
+    assert np.array_equal(plain if plain.ndim == 2 else plain[..., 1], codes)
