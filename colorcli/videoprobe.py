@@ -209,13 +209,16 @@ def probe_video(path: Path | str, rate: float = 24.0) -> VideoInfo:
 def film_stream(c: av.container.InputContainer) -> av.video.stream.VideoStream:
     """The film of a container: of its video streams, the one FFmpeg ranks best (not a cover
     picture; the most frames), not merely the first (a 1-frame cover stored before the film
-    would be coloured in its place). IndexError when it has none."""
+    would be coloured in its place). IndexError when it has none. OpenEXR frames (scene-
+    linear light) are set to be decoded to sRGB's curve, as every other input is coded."""
+    stream = c.streams.video[0]
     if len(c.streams.video) > 1:
         with contextlib.suppress(av.error.FFmpegError, ValueError, AttributeError, TypeError):
-            best = c.streams.best("video")
-            if best is not None:
-                return best
-    return c.streams.video[0]
+            stream = c.streams.best("video") or stream
+    cc = stream.codec_context
+    if cc.name == "exr" and not cc.is_open:  # else read as code values: far too dark
+        cc.options = {**cc.options, "apply_trc": "iec61966_2_1"}
+    return stream
 
 
 def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> VideoInfo:

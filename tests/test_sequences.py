@@ -131,3 +131,27 @@ def test_16_bit_tiff_frames_read_as_a_film(tmp_path, tiny_ckpt):
     r = run("video", folder, tmp_path / "o.mkv", "--model", tiny_ckpt, "-q", "--codec", "ffv1")
     assert r.exit_code == 0, r.stderr
     assert len(_frames(tmp_path / "o.mkv")) == 5
+
+
+def test_openexr_frames_are_read_as_the_light_they_hold(tmp_path, tiny_ckpt):
+    """OpenEXR frames hold scene-linear light: read as code values, a light of 0.216 came out
+    as 55 of 255 (L* 23 where that light is L* 54; up to 31 L* off). They are decoded to
+    sRGB's curve, and the coloured film keeps that lightness."""
+    folder = tmp_path / "exr"
+    folder.mkdir()
+    code = np.tile(np.linspace(0, 1, 64, dtype=np.float32), (48, 1))  # sRGB code values
+    light = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+    cc = av.CodecContext.create("exr", "w")
+    cc.width, cc.height, cc.pix_fmt = 64, 48, "gbrpf32le"
+    frame = av.VideoFrame(64, 48, "gbrpf32le")
+    for plane in frame.planes:
+        np.frombuffer(plane, np.float32).reshape(48, -1)[:, :64] = light
+    frame.pts = 0
+    data = b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)])
+    for i in range(4):
+        (folder / f"f{i:04d}.exr").write_bytes(data)
+    r = run("video", folder, tmp_path / "o.mkv", "--model", tiny_ckpt, "-q", "--codec", "ffv1")
+    assert r.exit_code == 0, r.stderr
+    want = rgb_to_lab(np.dstack([code] * 3))[..., 0]
+    for got in _frames(tmp_path / "o.mkv"):
+        assert np.abs(rgb_to_lab(got.astype(np.float32) / 65535)[..., 0] - want).max() < 1.0
