@@ -144,6 +144,10 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         return
     if (note := dvd_title_note(job.src)) is not None:
         yield Notice(note)
+    if job.info.transparent:
+        yield Notice(
+            f"{job.src}: its alpha channel (transparency) is not kept: the coloured film is opaque"
+        )
     try:
         yield from _film(job, colorizer)
     except TimesRestart as e:

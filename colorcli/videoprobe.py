@@ -38,6 +38,9 @@ class VideoInfo:
     # the shape of a pixel, where not square (DV, DVD, anamorphic scans): the container's (MOV,
     # MXF, Matroska hold it beside ProRes and FFV1), else the codec's
     sar: Fraction | None = None
+    # an alpha channel that makes its first frame transparent somewhere (ProRes 4444, PNG or
+    # QuickTime Animation in MOV): a coloured film is opaque
+    transparent: bool = False
 
     @property
     def step(self) -> int:
@@ -230,7 +233,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
-    rotation, timed, interlaced = 0, None, None
+    rotation, timed, interlaced, transparent = 0, None, None, False
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
@@ -242,6 +245,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                 if frames:
                     rotation = int(frames[0].rotation or 0)
                     interlaced = bool(frames[0].interlaced_frame)
+                    transparent = _transparent(frames[0])
                     break
     shared = False
     if v.duration and v.time_base:
@@ -269,7 +273,17 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         fields=field_order(int(cc.field_order or 0), interlaced, cc.name, cc.height),
         shared_duration=shared,
         sar=_pixel_shape(v),
+        transparent=transparent,
     )
+
+
+def _transparent(frame: av.VideoFrame) -> bool:
+    """Whether a frame's format has an alpha channel and the frame is not opaque all over."""
+    if not any(c.is_alpha for c in frame.format.components):
+        return False
+    with contextlib.suppress(av.error.FFmpegError, ValueError):
+        return bool(frame.to_ndarray(format="rgba")[..., 3].min() < 255)
+    return False
 
 
 def _pixel_shape(v) -> Fraction | None:

@@ -1667,3 +1667,28 @@ def test_a_pipe_cannot_resume_and_says_so(tmp_path, tiny_ckpt):
     assert r.returncode == 1 and b"--shard needs files" in r.stderr
     r = _pipe(["video", "-", tmp_path / "o.mkv", "--model", tiny_ckpt], stdin=subprocess.DEVNULL)
     assert r.returncode == 1 and r.stderr.startswith(b"error: <stdin>: not a video stream")
+
+
+@pytest.mark.parametrize("alpha", [128, 255])
+def test_a_film_with_transparency_says_the_coloured_film_is_opaque(tmp_path, tiny_ckpt, alpha):
+    """A film with an alpha channel (PNG or ProRes 4444 in MOV: titles, animation) came out
+    opaque without a word. Where its first frame is transparent somewhere, a notice says so;
+    an alpha channel that is opaque all over loses nothing and says nothing."""
+    src = tmp_path / "titles.mov"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("png", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "rgba"
+        for i in range(6):
+            a = np.full((48, 64, 4), alpha, np.uint8)
+            a[..., :3] = 40 + 20 * i
+            for p in s.encode(av.VideoFrame.from_ndarray(a, format="rgba")):
+                out.mux(p)
+        out.mux(s.encode())
+    r = CliRunner().invoke(
+        main, ["video", str(src), str(tmp_path / "o.mp4"), "--model", str(tiny_ckpt), "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    said = (
+        f"notice: {src}: its alpha channel (transparency) is not kept: the coloured film is opaque"
+    )
+    assert (said in r.output) == (alpha < 255)
