@@ -2,7 +2,9 @@
 (in ``colorcli.tiffmend``'s copy in memory) that have it hand them out as stored, and those
 samples turned into what they mean. CIELab (read lighter and tinted; ICCLab and L* alone
 refused), gray with alpha (8-bit gray without its alpha), gray with 0 as white (a 16-bit one a
-negative), 16-bit CMYK (refused as damaged). Bytes and pixels only.
+negative), CMYK (16-bit refused as damaged; 8-bit given an opaque alpha), colours under an
+unassociated alpha (multiplied by it), 16-bit floats (refused), and planes stored one after the
+other (16-bit ones scrambled), each decoded on its own. Bytes and pixels only.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class Samples:
     def apply(self, a: np.ndarray) -> np.ndarray:
         """OpenCV's decode as the TIFF's own samples: gray with alpha, decoded as gray twice
         as wide, as (H, W, 2), its differences summed; CMYK as BGR; gray stored with 0 as
-        white as gray with 0 as black; half floats as floats. A CIELab TIFF's stay L*a*b* (``colorcli.labtiff``)."""
+        white as gray with 0 as black; half floats as floats. A CIELab TIFF's stay L*a*b*
+        (``colorcli.labtiff`` reads them)."""
         if self.pairs and a.ndim == 2 and a.shape[1] % 2 == 0:
             if self.run:
                 a = a.copy()
@@ -90,9 +93,14 @@ def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
     if not pairs and ifd.first(SAMPLES, 1) == 2 and not planes(ifd, compression):
         lost = _ALPHA_LOST[ifd.first(PHOTOMETRIC, 1) == 3]
     samples = Samples(
-        lab[0] if lab else 0, bool(pairs), pairs[1] if pairs else 0, inverted is not None,
-        cmyk, half is not None, lost,
-    )  # fmt: skip
+        lab=lab[0] if lab else 0,
+        pairs=bool(pairs),
+        run=pairs[1] if pairs else 0,
+        inverted=inverted is not None,
+        cmyk=cmyk,
+        half=half is not None,
+        alpha_lost=lost,
+    )
     return changes, samples
 
 
@@ -104,7 +112,7 @@ def planes(ifd: TiffIfd, compression: int) -> list[list[Change]]:
     count, bits = ifd.first(SAMPLES, 1), _bits(ifd)
     if ifd.first(PLANAR, 1) != 2 or not 2 <= count <= 4 or compression in _JPEG:
         return []
-    if ifd.first(PHOTOMETRIC, 1) not in (1, 2) or bits[0] not in (8, 16):
+    if ifd.first(PHOTOMETRIC, 1) not in (0, 1, 2) or bits[0] not in (8, 16):
         return []
     if any(b != bits[0] for b in bits):
         return []

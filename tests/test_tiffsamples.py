@@ -163,19 +163,22 @@ def test_gray_with_alpha_that_cannot_be_read_as_stored_says_so(tmp_path):
 
 
 @pytest.mark.parametrize("bits", [8, 16])
-@pytest.mark.parametrize("alpha", [False, True])
+@pytest.mark.parametrize("alpha", [False, True, "planar"])
 def test_gray_stored_with_zero_as_white_is_not_read_as_a_negative(tmp_path, bits, alpha):
     """A gray TIFF whose 0 is white (MinIsWhite, as some scanners write): OpenCV read a
-    16-bit one as stored, a negative, which was coloured as one. Each is read as its gray."""
+    16-bit one as stored, a negative, which was coloured as one. Each is read as its gray
+    (with its alpha beside it, or in a plane of its own)."""
     dtype = np.dtype(f"uint{bits}")
     gray = np.tile(np.linspace(0, np.iinfo(dtype).max, 30).astype(dtype), (12, 1))
     stored = (np.iinfo(dtype).max - gray).astype(dtype)
     samples = np.dstack([stored, np.full_like(gray, 7)]) if alpha else stored[..., None]
+    extra, planar = (2 if alpha else None), alpha == "planar"
     got = read_image(
-        write_tiff(tmp_path / "w.tif", samples, photometric=0, extra=2 if alpha else None)
+        write_tiff(tmp_path / "w.tif", samples, photometric=0, extra=extra, planar=planar)
     )
     assert got.pixels.dtype == dtype and np.array_equal(got.pixels, gray)
     assert (got.alpha == 7).all() if alpha else got.alpha is None
+    assert got.info.notices == ()
 
 
 def test_a_lab_tiff_with_alpha_keeps_its_lightness_and_alpha(tmp_path):
