@@ -89,7 +89,8 @@ def undecoded(compression: int) -> str:
 def for_decoder(data: np.ndarray) -> TiffForDecoder:
     """The TIFF ``data`` (its bytes) as OpenCV should be given it: itself where nothing needs
     changing; else a copy cut to what it holds (``_cut``), its Orientation 1 (the caller turns
-    the picture), its uncompressed tiles Deflate-compressed (``_deflate_tiles``)."""
+    the picture), its uncompressed tiles Deflate-compressed (``_deflate_tiles``), its samples
+    to be handed out as stored and its planes one at a time (``colorcli.tiffsamples``)."""
     ifd = TiffIfd(array_reader(data), len(data))
     if ifd.lay is None or WIDTH not in ifd.tags or LENGTH not in ifd.tags:
         return TiffForDecoder(data)
