@@ -27,10 +27,11 @@ from colorcli.heif import HeifError, read_heif
 from colorcli.icc import gamma_profile, parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.labtiff import decoded_to_srgb
+from colorcli.photocd import read_pcd
 from colorcli.photometa import Meta, read_meta
-from colorcli.tiffmend import DECODED, point_at_page, undecoded
+from colorcli.tiffmend import DECODED, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
-from colorcli.walkers import array_reader, png_chunks, tiff_ifds, tiff_tags
+from colorcli.walkers import png_chunks
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -129,10 +130,12 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         return _read_heif(path, info)
     if info.format in FF_FORMATS:
         return _read_ff_still(path, info)
-    return _follow_profile(_decode(np.fromfile(path, np.uint8), path, info), read_meta(path))
+    if info.format == "pcd":
+        return _read_pcd(path, info)
+    return follow_profile(decode_bytes(np.fromfile(path, np.uint8), path, info), read_meta(path))
 
 
-def _decode(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
+def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     """The picture OpenCV decodes from a file's bytes ``data`` (JPEG, PNG, TIFF, WebP, JPEG
     2000, BMP...), one cut short mended first and its notice in its info; not yet in sRGB."""
     import cv2
@@ -227,7 +230,7 @@ def _read_heif(path: Path, info: ImageInfo) -> Image:
         img.missing = band
         notes.insert(0, truncation_note("heif", band, pixels.shape))
     img.info = dataclasses.replace(info, notes=(*info.notes, *notes))
-    return _follow_profile(img, read_meta(path))
+    return follow_profile(img, read_meta(path))
 
 
 def _read_ff_still(path: Path, info: ImageInfo) -> Image:
@@ -239,7 +242,19 @@ def _read_ff_still(path: Path, info: ImageInfo) -> Image:
         raise MediaError(path, str(e)) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    return _follow_profile(Image(pixels, alpha, info), read_meta(path))
+    return follow_profile(Image(pixels, alpha, info), read_meta(path))
+
+
+def _read_pcd(path: Path, info: ImageInfo) -> Image:
+    """A Kodak Photo CD image pac (``colorcli.photocd``), at the largest size it decodes."""
+    try:
+        pixels, note = read_pcd(path.read_bytes())
+    except ValueError as e:
+        raise MediaError(path, str(e)) from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    notes = (*info.notes, note) if note else info.notes
+    return Image(pixels, None, dataclasses.replace(info, notes=notes))
 
 
 def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
@@ -266,7 +281,7 @@ def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
     )
 
 
-def _follow_profile(img: Image, meta: Meta) -> Image:
+def follow_profile(img: Image, meta: Meta) -> Image:
     """``img`` with its file's ``meta``, its pixels re-encoded as sRGB where the file embeds
     a colour profile that says they are something else (``colorcli.icc``); a CIELab TIFF's
     (already sRGB, from its L*a*b*) whatever its profile says."""
@@ -287,50 +302,6 @@ def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
     full = np.iinfo(a.dtype).max
     scaled = (np.minimum(a, top).astype(np.uint32) * full + top // 2) // top
     return scaled.astype(a.dtype)
-
-
-def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
-    """Every page of a multi-page TIFF (an album scanned into one file), each as
-    :func:`read_image` gives the first, and decoded on its own: a page cut short is coloured
-    as far as it goes, and a page that cannot be decoded is left out with a notice (on the
-    first page's info) while the others are read; only an album of no readable page is
-    refused. The limit on pixels holds for all pages together, checked before each decode."""
-    path = Path(path)
-    info = probe_image(path)
-    if info.format != "tiff" or info.pages < 2:
-        return [read_image(path, max_pixels)]
-    data = np.fromfile(path, np.uint8)
-    ifds = tiff_ifds(array_reader(data))
-    view, pages, lost, total = data.copy(), [], [], 0
-    for k, ifd in enumerate(ifds):
-        point_at_page(view, ifd)
-        size = tiff_tags(array_reader(view), 0, {256, 257})
-        total += size.get(256, 0) * size.get(257, 0)
-        if total > max_pixels:
-            raise MediaError(
-                path,
-                f"refused: its {len(ifds)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
-            )
-        try:
-            page = _decode(view, path, info)
-            said = tuple(f"page {k + 1} of {len(ifds)}: {n}" for n in page.info.notes)
-            pages.append(dataclasses.replace(page, info=dataclasses.replace(page.info, notes=said)))
-        except MediaError as e:
-            if "out of memory" in str(e):
-                raise
-            lost.append(k + 1)
-    if not pages:
-        raise MediaError(path, "damaged or truncated tiff data (no page can be decoded)")
-    meta = read_meta(path)
-    pages = [_follow_profile(p, meta) for p in pages]
-    if lost:
-        which = ", ".join(map(str, lost))
-        note = f"page{'s' if len(lost) > 1 else ''} {which} of {len(ifds)} cannot be decoded (damaged or cut short): left out, the other pages coloured"
-        first = pages[0]
-        pages[0] = dataclasses.replace(
-            first, info=dataclasses.replace(first.info, notes=(*first.info.notes, note))
-        )
-    return pages
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:

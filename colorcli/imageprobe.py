@@ -7,6 +7,7 @@ way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, neve
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from colorcli.errors import MediaError
 from colorcli.ffstill import probe_ff_still
 from colorcli.heif import probe_heif
 from colorcli.heifboxes import is_heif
+from colorcli.photocd import probe_pcd
 from colorcli.walkers import (
     PNG_SIGNATURE,
     TIFF_SIGNATURES,
@@ -264,6 +266,8 @@ def probe_image(path: Path | str) -> ImageInfo:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
                     return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
+                if (pcd := probe_pcd(buf, os.fstat(f.fileno()).st_size)) is not None:
+                    return ImageInfo("pcd", pcd[0], pcd[1])  # a Photo CD image pac
                 if (found := probe_ff_still(buf, path.suffix.lower())) is not None:
                     fmt, w, h, bits = found  # PSD, PCX, Targa, SGI, Sun raster
                     return ImageInfo(fmt, w, h, bits=bits)
@@ -286,7 +290,7 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
     raise MediaError(
         path,
-        "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, pcx, tga)",
+        "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, pcx, tga, pcd)",
     )
 
 

@@ -59,6 +59,7 @@ READ_ONLY_IMAGES = {
     ".heif": ".jpg",
     ".avif": ".jpg",
     ".psd": ".tif",  # a restorer's Photoshop master: its flattened picture, lossless
+    ".pcd": ".png",  # a Kodak Photo CD image pac: its largest picture
     ".pcx": ".png",  # 1990s scans: PCX, Targa; SGI and Sun raster files
     ".tga": ".png",
     ".sgi": ".png",

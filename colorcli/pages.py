@@ -1,7 +1,9 @@
-"""Multi-page TIFFs (an album scanned into one file): every page coloured, one file written."""
+"""Multi-page TIFFs (an album scanned into one file): every page read on its own and coloured,
+one file written."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +11,55 @@ import numpy as np
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
-from colorcli.imageio import DEFAULT_MAX_PIXELS, read_pages
-from colorcli.photometa import Meta, tiff_params
+from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
+from colorcli.imageprobe import probe_image
+from colorcli.photometa import Meta, read_meta, tiff_params
+from colorcli.tiffmend import point_at_page
+from colorcli.walkers import array_reader, tiff_ifds, tiff_tags
+
+
+def read_pages(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
+    """Every page of a multi-page TIFF (an album scanned into one file), each as
+    :func:`read_image` gives the first, and decoded on its own: a page cut short is coloured
+    as far as it goes, and a page that cannot be decoded is left out with a notice (on the
+    first page's info) while the others are read; only an album of no readable page is
+    refused. The limit on pixels holds for all pages together, checked before each decode."""
+    path = Path(path)
+    info = probe_image(path)
+    if info.format != "tiff" or info.pages < 2:
+        return [read_image(path, max_pixels)]
+    data = np.fromfile(path, np.uint8)
+    ifds = tiff_ifds(array_reader(data))
+    view, pages, lost, total = data.copy(), [], [], 0
+    for k, ifd in enumerate(ifds):
+        point_at_page(view, ifd)
+        size = tiff_tags(array_reader(view), 0, {256, 257})
+        total += size.get(256, 0) * size.get(257, 0)
+        if total > max_pixels:
+            raise MediaError(
+                path,
+                f"refused: its {len(ifds)} pages are over the limit of {max_pixels / 1e6:.0f} megapixels together",
+            )
+        try:
+            page = decode_bytes(view, path, info)
+            said = tuple(f"page {k + 1} of {len(ifds)}: {n}" for n in page.info.notes)
+            pages.append(dataclasses.replace(page, info=dataclasses.replace(page.info, notes=said)))
+        except MediaError as e:
+            if "out of memory" in str(e):
+                raise
+            lost.append(k + 1)
+    if not pages:
+        raise MediaError(path, "damaged or truncated tiff data (no page can be decoded)")
+    meta = read_meta(path)
+    pages = [follow_profile(p, meta) for p in pages]
+    if lost:
+        which = ", ".join(map(str, lost))
+        note = f"page{'s' if len(lost) > 1 else ''} {which} of {len(ifds)} cannot be decoded (damaged or cut short): left out, the other pages coloured"
+        first = pages[0]
+        pages[0] = dataclasses.replace(
+            first, info=dataclasses.replace(first.info, notes=(*first.info.notes, note))
+        )
+    return pages
 
 
 def colorize_pages(
