@@ -27,6 +27,9 @@ ENCODERS = ("lite0", "lite1", "lite2")  # effunet's EfficientNet-lite encoder
 IMAGE_FORMATS = {
     ".jpg": "jpeg",
     ".jpeg": "jpeg",
+    ".jpe": "jpeg",  # what old Windows software and browsers saved JPEGs as
+    ".jfif": "jpeg",
+    ".jif": "jpeg",
     ".png": "png",
     ".tif": "tiff",
     ".tiff": "tiff",
@@ -50,6 +53,9 @@ OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
 # writes (16-bit kept in png)
 READ_ONLY_IMAGES = {
     ".j2k": ".jp2",
+    ".j2c": ".jp2",  # JPEG 2000 codestreams and extended (JPX) files: written as JP2
+    ".jpf": ".jp2",
+    ".jpx": ".jp2",
     ".gif": ".png",
     ".pgm": ".png",
     ".ppm": ".png",

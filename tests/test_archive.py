@@ -983,3 +983,21 @@ def test_files_of_kinds_colorize_does_not_read_are_counted_in_one_notice(tmp_pat
     assert want in r.stderr.splitlines(), r.stderr
     r = run("dir", tmp_path / "out", "-o", tmp_path / "again", "--model", tiny_ckpt, "-q")
     assert "cannot read them" not in r.stderr  # nothing of the kind: nothing said
+
+
+def test_jpegs_and_jpeg_2000_under_their_other_extensions_are_coloured(tmp_path, tiny_ckpt):
+    """A browser's .jfif, old Windows software's .jpe and .jif, JPEG 2000 as .jpx, .jpf or a
+    bare .j2c codestream: colorize dir passed them over without a word. JPEGs keep their
+    extension; JPEG 2000 variants are written as .jp2."""
+    src = tmp_path / "in"
+    src.mkdir()
+    gray = Image.fromarray(gradient_rgb(40, 50)).convert("L")
+    for name in ("a.jfif", "b.jpe", "c.JIF"):
+        gray.save(src / name, format="JPEG")
+    gray.save(src / "d.jpx", format="JPEG2000")
+    gray.save(src / "e.j2c", format="JPEG2000", no_jp2=True)
+    r = run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["a.jfif", "b.jpe", "c.JIF", "d.jp2", "e.jp2"]
+    assert read_image(tmp_path / "out" / "a.jfif").info.format == "jpeg"
