@@ -145,10 +145,11 @@ SYSTEM_FOLDERS = frozenset(
 
 def system_entry(name: str, folder: bool) -> bool:
     """A folder of SYSTEM_FOLDERS or a trash (.Trash, .Trash-1000), or a macOS resource file
-    (._photo.jpg beside photo.jpg on a drive or share a Mac wrote: not a picture)."""
+    (._photo.jpg beside photo.jpg on a drive or share a Mac wrote: not a picture), or a Photo
+    CD's OVERVIEW.PCD (thumbnails of the disc's pictures, which are its IMG*.PCD pacs)."""
     if folder:
         return name in SYSTEM_FOLDERS or name == ".Trash" or name.startswith(".Trash-")
-    return name.startswith("._")
+    return name.startswith("._") or name.upper() == "OVERVIEW.PCD"
 
 
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:

@@ -25,7 +25,12 @@ _KNEE = 0.9  # of reference white: tones above it are rolled off toward the stor
 
 def probe_pcd(head: bytes, size: int) -> tuple[int, int, int] | None:
     """(width, height, quarter turns) of a Photo CD image pac from its first bytes (at least
-    0x0E03) and its size in bytes, as it will be decoded (upright); None for anything else."""
+    0x0E03) and its size in bytes, as it will be decoded (upright); None for anything else.
+    ValueError for a disc's overview (its thumbnails), which is no picture of its own."""
+    if head.startswith(b"PCD_OPA"):
+        raise ValueError(
+            "a Photo CD overview (thumbnails of the disc's pictures), not a picture: colour its IMG*.PCD image pacs"
+        )
     if head[SIGNATURE_AT : SIGNATURE_AT + len(SIGNATURE)] != SIGNATURE or len(head) <= _ROTATION_AT:
         return None
     w, h = SIZES[2] if size <= _BASE_ONLY else SIZES[0]

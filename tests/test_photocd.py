@@ -75,13 +75,14 @@ def test_a_pac_is_turned_upright_by_its_rotation_bits(tmp_path, turns, shape):
 def test_pacs_go_through_an_archive_and_a_damaged_one_is_one_line(tmp_path, tiny_ckpt):
     """A disc's IMAGES folder: each pac coloured into a .png; one whose larger pictures are
     missing is read at its Base size with a notice; one cut short fails in one line and the
-    others still go through."""
+    others still go through; the disc's OVERVIEW.PCD (thumbnails) is passed over."""
     src = tmp_path / "IMAGES"
     src.mkdir()
     write_pac(src / "IMG0001.PCD", _ramp())
     write_pac(src / "IMG0002.PCD", _ramp(), pad=100_000)  # claims more than its Base
     cut = write_pac(src / "IMG0003.PCD", _ramp())
     cut.write_bytes(cut.read_bytes()[:400_000])
+    (src / "OVERVIEW.PCD").write_bytes(b"PCD_OPA" + bytes(20_000))  # the disc's thumbnails
     r = CliRunner().invoke(
         main, ["dir", str(src), "-o", str(tmp_path / "out"), "--model", str(tiny_ckpt), "-q"]
     )
@@ -95,4 +96,16 @@ def test_pacs_go_through_an_archive_and_a_damaged_one_is_one_line(tmp_path, tiny
         f"failed: {src / 'IMG0003.PCD'}: damaged or truncated Photo CD image pac (no picture of it decodes)"
         in r.output
     )
-    assert "Traceback" not in r.output
+    assert "Traceback" not in r.output and "1 system folders and files passed over" in r.output
+
+
+def test_a_discs_overview_is_named_for_what_it_is(tmp_path, tiny_ckpt):
+    """OVERVIEW.PCD holds thumbnails of a disc's pictures: `colorize image` says so in one
+    line (it said "not a supported image")."""
+    src = tmp_path / "OVERVIEW.PCD"
+    src.write_bytes(b"PCD_OPA" + bytes(20_000))
+    r = CliRunner().invoke(
+        main, ["image", str(src), str(tmp_path / "o.png"), "--model", str(tiny_ckpt)]
+    )
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert "a Photo CD overview (thumbnails of the disc's pictures), not a picture" in r.output

@@ -181,7 +181,7 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
         n, first = len(plan.passed_over), plan.passed_over[0]
         cc.echo(
             f"notice: {n} system folders and files passed over (NAS thumbnails, recycle bins, "
-            f"macOS ._ files; the first: {first})"
+            f"macOS ._ files, Photo CD overviews; the first: {first})"
         )
     if plan.other_kinds:
         kinds = sorted(plan.other_kinds.items(), key=lambda kn: (-kn[1], kn[0]))
