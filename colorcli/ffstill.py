@@ -129,6 +129,26 @@ def decode_packet(codec: str, data: bytes, extradata: bytes | None = None) -> li
     return [*cc.decode(packet), *cc.decode(None)]
 
 
+def gray_alpha_jp2(data: bytes) -> np.ndarray | None:
+    """A JPEG 2000 of gray and alpha, which OpenCV does not read, as FFmpeg decodes it:
+    (H, W, 2) uint8 or uint16 gray and alpha; None for any other JPEG 2000, or one that does
+    not decode (left to OpenCV's word)."""
+    import av
+
+    try:
+        frames = decode_packet("jpeg2000", data)
+    except av.error.FFmpegError:
+        return None
+    if not frames or frames[0].format.name not in ("ya8", "ya16le"):
+        return None
+    frame = frames[0]
+    dtype = np.dtype(np.uint8 if frame.format.name == "ya8" else "<u2")
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, dtype).reshape(frame.height, plane.line_size // dtype.itemsize)
+    pairs = rows[:, : 2 * frame.width].reshape(frame.height, frame.width, 2)
+    return pairs.astype(dtype.newbyteorder("="))
+
+
 def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
     """A decoded frame as gray or RGB of 8 or 16 bits, and its alpha."""
     name = frame.format.name
@@ -148,4 +168,11 @@ def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, None
 
 
-__all__ = ["FF_FORMATS", "FF_STILLS", "decode_ff_still", "decode_packet", "probe_ff_still"]
+__all__ = [
+    "FF_FORMATS",
+    "FF_STILLS",
+    "decode_ff_still",
+    "decode_packet",
+    "gray_alpha_jp2",
+    "probe_ff_still",
+]

@@ -22,7 +22,7 @@ from colorcli.cutshort import (
     truncation_note,
 )
 from colorcli.errors import MediaError
-from colorcli.ffstill import FF_FORMATS, decode_ff_still
+from colorcli.ffstill import FF_FORMATS, decode_ff_still, gray_alpha_jp2
 from colorcli.heif import HeifError, read_heif
 from colorcli.icc import gamma_profile, parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
@@ -171,6 +171,8 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     said = [x for x in said if not _HARMLESS.search(x)]
     if tiff is not None and tiff.compression not in DECODED and (a is None or not a.any()):
         raise MediaError(path, undecoded(tiff.compression))
+    if a is None and info.format == "jp2":  # gray and alpha: OpenCV reads none
+        a = gray_alpha_jp2(data.tobytes())
     if a is None or a.size == 0:
         why = f"cannot be decoded: {'; '.join(said)}" if said else "cannot be decoded"
         raise MediaError(path, f"damaged or truncated {info.format} data ({why})")

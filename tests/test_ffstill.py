@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image as PILImage
 
 from colorcli.cli import main
+from colorcli.errors import MediaError
 from colorcli.imageio import read_image
 from colorcli.photometa import read_meta
 from tests import profiles
@@ -137,3 +138,19 @@ def test_old_formats_go_through_an_archive_and_damaged_ones_are_one_line(tmp_pat
     assert "not a supported image" in said["notga.tga"]
     assert "a Lab colour Photoshop file: not supported" in said["lab.psd"]
     assert "Traceback" not in r.output
+
+
+def test_a_gray_jpeg_2000_with_alpha_is_read_with_its_alpha(tmp_path):
+    """A JPEG 2000 of gray and alpha: OpenCV reads no 2-channel JPEG 2000 and it was refused
+    as "damaged or truncated jp2 data". FFmpeg's decode is read instead: gray and alpha as
+    stored (lossless here). One cut short is still refused in one line."""
+    gray, alpha = samples(c=1), samples(c=1, seed=2)
+    path = tmp_path / "la.jp2"
+    PILImage.merge("LA", [PILImage.fromarray(gray), PILImage.fromarray(alpha)]).save(
+        path, irreversible=False
+    )
+    img = read_image(path)
+    assert np.array_equal(img.pixels, gray) and np.array_equal(img.alpha, alpha)
+    (tmp_path / "cut.jp2").write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(MediaError, match="damaged or truncated jp2 data"):
+        read_image(tmp_path / "cut.jp2")
