@@ -49,7 +49,8 @@ class VideoInfo:
         return max(1, round(1 / (rate * self.time_base)))
 
 
-FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr")  # what film scanners write
+# what film scanners write, and what telecine services deliver small-gauge film as
+FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr", ".jpg", ".jpeg", ".bmp")
 _PATTERN = re.compile(r"%0?(\d*)d")
 
 
@@ -79,7 +80,9 @@ def frame_sequence(path: Path) -> tuple[str, int, int]:
                 key = (m.group(1), len(m.group(2)), m.group(3))
                 groups[key] = groups.get(key, 0) + 1
         if not groups:
-            raise MediaError(path, "is a folder with no numbered frames (dpx, tif, png, exr)")
+            raise MediaError(
+                path, "is a folder with no numbered frames (dpx, tif, png, exr, jpg, bmp)"
+            )
         head, width, tail = max(groups, key=groups.get)
         rx = re.compile(re.escape(head) + rf"(\d{{{width}}})" + re.escape(tail) + "$")
         pattern = str(path / f"{head}%0{width}d{tail}")

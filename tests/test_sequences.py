@@ -155,3 +155,21 @@ def test_openexr_frames_are_read_as_the_light_they_hold(tmp_path, tiny_ckpt):
     want = rgb_to_lab(np.dstack([code] * 3))[..., 0]
     for got in _frames(tmp_path / "o.mkv"):
         assert np.abs(rgb_to_lab(got.astype(np.float32) / 65535)[..., 0] - want).max() < 1.0
+
+
+def test_a_folder_of_jpeg_frames_reads_as_a_film(tmp_path, tiny_ckpt):
+    """Telecine services deliver small-gauge film as numbered JPEGs: a folder of them was
+    refused ("a folder with no numbered frames"), though a %d pattern read them. Each frame
+    now comes out in order, at the frame rate asked for."""
+    from PIL import Image
+
+    folder = tmp_path / "reel1"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(frame_picture(i, 48, 64)).save(folder / f"reel1_{i + 1:05d}.jpg")
+    out = tmp_path / "reel1.mkv"
+    r = run("video", folder, out, "--model", tiny_ckpt, "-q", "--rate", "18")
+    assert r.exit_code == 0, r.stderr
+    film = read_clip(out)
+    assert len(film["pts"]) == 6
+    assert float(film["pts"][-1] * film["time_base"]) == pytest.approx(5 / 18, abs=1e-3)
