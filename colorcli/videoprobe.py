@@ -49,8 +49,21 @@ class VideoInfo:
         return max(1, round(1 / (rate * self.time_base)))
 
 
-# what film scanners write, and what telecine services deliver small-gauge film as
-FRAME_EXTS = (".dpx", ".tif", ".tiff", ".png", ".exr", ".jpg", ".jpeg", ".bmp")
+# what film scanners write (archives' lossless JPEG 2000 frames among them), and what
+# telecine services deliver small-gauge film as
+FRAME_EXTS = (
+    ".dpx",
+    ".tif",
+    ".tiff",
+    ".png",
+    ".exr",
+    ".jp2",
+    ".j2c",
+    ".j2k",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+)
 _PATTERN = re.compile(r"%0?(\d*)d")
 
 
@@ -75,13 +88,13 @@ def frame_sequence(path: Path) -> tuple[str, int, int]:
         folder, names = path, sorted(os.listdir(path))
         groups: dict[tuple[str, int, str], int] = {}
         for n in names:
-            m = re.match(r"(.*?)(\d+)(\.[A-Za-z]+)$", n)
+            m = re.match(r"(.*?)(\d+)(\.[A-Za-z0-9]+)$", n)
             if m and m.group(3).lower() in FRAME_EXTS and not n.startswith("."):
                 key = (m.group(1), len(m.group(2)), m.group(3))
                 groups[key] = groups.get(key, 0) + 1
         if not groups:
             raise MediaError(
-                path, "is a folder with no numbered frames (dpx, tif, png, exr, jpg, bmp)"
+                path, "is a folder with no numbered frames (dpx, tif, png, exr, jp2, jpg, bmp)"
             )
         head, width, tail = max(groups, key=groups.get)
         rx = re.compile(re.escape(head) + rf"(\d{{{width}}})" + re.escape(tail) + "$")

@@ -157,16 +157,18 @@ def test_openexr_frames_are_read_as_the_light_they_hold(tmp_path, tiny_ckpt):
         assert np.abs(rgb_to_lab(got.astype(np.float32) / 65535)[..., 0] - want).max() < 1.0
 
 
-def test_a_folder_of_jpeg_frames_reads_as_a_film(tmp_path, tiny_ckpt):
-    """Telecine services deliver small-gauge film as numbered JPEGs: a folder of them was
-    refused ("a folder with no numbered frames"), though a %d pattern read them. Each frame
-    now comes out in order, at the frame rate asked for."""
+@pytest.mark.parametrize("ext", [".jpg", ".jp2"])
+def test_a_folder_of_jpeg_frames_reads_as_a_film(tmp_path, tiny_ckpt, ext):
+    """Telecine services deliver small-gauge film as numbered JPEGs, film archives keep
+    lossless JPEG 2000 frames: a folder of either was refused ("a folder with no numbered
+    frames"), though a %d pattern read them. Each frame now comes out in order, at the frame
+    rate asked for."""
     from PIL import Image
 
     folder = tmp_path / "reel1"
     folder.mkdir()
     for i in range(6):
-        Image.fromarray(frame_picture(i, 48, 64)).save(folder / f"reel1_{i + 1:05d}.jpg")
+        Image.fromarray(frame_picture(i, 48, 64)).save(folder / f"reel1_{i + 1:05d}{ext}")
     out = tmp_path / "reel1.mkv"
     r = run("video", folder, out, "--model", tiny_ckpt, "-q", "--rate", "18")
     assert r.exit_code == 0, r.stderr
