@@ -58,6 +58,25 @@ def probe_ff_still(head: bytes, ext: str) -> tuple[str, int, int, int] | None:
     return None
 
 
+_PSD_MODE_CHANNELS = {
+    0: 1,
+    1: 1,
+    2: 1,
+    3: 3,
+    4: 4,
+    8: 1,
+}  # bitmap, gray, indexed, RGB, CMYK, duotone
+
+
+def psd_extra_channels(head: bytes) -> int:
+    """How many channels a Photoshop file holds beyond its colour mode's (its transparency,
+    or saved selections and spot colours: FFmpeg's flattened picture has none of them)."""
+    if head[:4] != b"8BPS" or len(head) < 26:
+        return 0
+    channels, mode = struct.unpack_from(">H", head, 12)[0], struct.unpack_from(">H", head, 24)[0]
+    return max(0, channels - _PSD_MODE_CHANNELS.get(mode, channels))
+
+
 def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None]:
     """(pixels, alpha) of a still of ``fmt`` (see :func:`probe_ff_still`): (H, W) gray or
     (H, W, 3) RGB, uint8 or uint16 (16-bit samples kept), alpha apart where it has one.
@@ -175,4 +194,5 @@ __all__ = [
     "decode_packet",
     "gray_alpha_jp2",
     "probe_ff_still",
+    "psd_extra_channels",
 ]

@@ -154,3 +154,21 @@ def test_a_gray_jpeg_2000_with_alpha_is_read_with_its_alpha(tmp_path):
     (tmp_path / "cut.jp2").write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(MediaError, match="damaged or truncated jp2 data"):
         read_image(tmp_path / "cut.jp2")
+
+
+@pytest.mark.parametrize("mode,extra", [("gray", 0), ("gray", 1), ("rgb", 1), ("rgb", 2)])
+def test_a_photoshop_files_channels_beyond_its_colours_are_said_to_be_left(tmp_path, mode, extra):
+    """A restorer's PSD with a transparency or saved-selection channel: its flattened picture
+    was coloured and the channels left without a word. They are still left (FFmpeg's picture
+    has none of them), now with a notice; a file without them says nothing."""
+    base = samples(c=1 if mode == "gray" else 3)
+    planes = base if base.ndim == 3 else base[..., None]
+    arr = np.dstack([planes] + [samples(c=1, seed=5 + k)[..., None] for k in range(extra)])
+    img = read_image(
+        write_psd(tmp_path / "master.psd", arr[..., 0] if arr.shape[2] == 1 else arr, mode)
+    )
+    assert np.array_equal(img.pixels, base)
+    said = [n for n in img.info.notices if "beyond its colours" in n]
+    assert len(said) == (1 if extra else 0)
+    if extra:
+        assert said[0].startswith(f"its {extra} channel")
