@@ -109,3 +109,12 @@ def test_a_discs_overview_is_named_for_what_it_is(tmp_path, tiny_ckpt):
     )
     assert r.exit_code == 1 and r.output.count("\n") == 1
     assert "a Photo CD overview (thumbnails of the disc's pictures), not a picture" in r.output
+
+
+def test_a_pac_whose_larger_pictures_are_missing_gives_its_base_picture(tmp_path):
+    """Where 16Base and 4Base do not decode, the Base picture is read: the same pixels as a
+    pac that holds Base alone, and a notice."""
+    alone = read_image(write_pac(tmp_path / "a.pcd", _ramp()))
+    padded = read_image(write_pac(tmp_path / "b.pcd", _ramp(), pad=100_000))
+    assert np.array_equal(alone.pixels, padded.pixels)
+    assert padded.info.notices[0].endswith("read at 768x512") and not alone.info.notices
