@@ -80,10 +80,29 @@ def encode_image(
     elif fmt == "jp2":  # lossless, as archives keep their masters
         params = [cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 1000]
     ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
+    if not ok and fmt == "jp2":  # OpenJPEG wants more pixels than its levels halve
+        buf, ok = np.frombuffer(_small_jp2(bgr), np.uint8), True
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
     data = mark_alpha(buf.tobytes()) if fmt == "tiff" and bgr.shape[-1] == 4 else buf.tobytes()
     return apply_meta(data, fmt, meta) if meta is not None else data
+
+
+def _small_jp2(bgr: np.ndarray) -> bytes:
+    """A lossless JP2 of ``bgr`` (BGR or BGRA, 8 or 16 bits) from FFmpeg's own JPEG 2000
+    encoder (5/3 wavelet): OpenCV's OpenJPEG refused a picture under 32 pixels on a side."""
+    import av
+
+    deep = bgr.dtype == np.uint16
+    rgb = np.ascontiguousarray(np.dstack([bgr[..., 2::-1], bgr[..., 3:]]))
+    fmt = {(3, False): "rgb24", (4, False): "rgba", (3, True): "rgb48le", (4, True): "rgba64le"}
+    pix = fmt[rgb.shape[2], deep]
+    cc = av.CodecContext.create("jpeg2000", "w")
+    cc.width, cc.height, cc.pix_fmt, cc.time_base = rgb.shape[1], rgb.shape[0], pix, 1
+    cc.options = {"pred": "dwt53", "format": "jp2"}
+    frame = av.VideoFrame.from_ndarray(rgb, format=pix)
+    frame.pts = 0
+    return b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)])
 
 
 def write_image(

@@ -1001,3 +1001,22 @@ def test_jpegs_and_jpeg_2000_under_their_other_extensions_are_coloured(tmp_path,
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["a.jfif", "b.jpe", "c.JIF", "d.jp2", "e.jp2"]
     assert read_image(tmp_path / "out" / "a.jfif").info.format == "jpeg"
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_a_small_jpeg_2000_is_written(tmp_path, tiny_ckpt, alpha):
+    """A JPEG 2000 under 32 pixels on a side (a thumbnail master): OpenCV's OpenJPEG writer
+    refused it ("OpenCV could not encode jp2"). It is written losslessly by FFmpeg's own
+    encoder, its lightness and alpha kept."""
+    gray = Image.fromarray(gradient_rgb(20, 30)).convert("L")
+    src = tmp_path / "thumb.jp2"
+    (Image.merge("LA", [gray, gray.point(lambda v: 255 - v)]) if alpha else gray).save(src)
+    out = tmp_path / "thumb_c.jp2"
+    r = run("image", src, out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    got = read_image(out)
+    want = rgb_to_lab(np.repeat(np.asarray(gray, np.float32)[..., None] / 255, 3, -1))[..., 0]
+    assert np.abs(rgb_to_lab(got.pixels.astype(np.float32) / 255)[..., 0] - want).max() < 1.0
+    assert (got.alpha is not None) == alpha
+    if alpha:
+        assert np.array_equal(got.alpha, 255 - np.asarray(gray))
