@@ -8,7 +8,8 @@ from the input file's bytes and :func:`apply_meta` writes them into the encoded 
 - JPEG out: the JFIF density, EXIF, XMP, IPTC (APP13) and comments;
 - PNG out: ``pHYs`` (the density), ``eXIf``, XMP, and the input's ``tEXt``/``zTXt``/``iTXt``
   and ``tIME`` chunks;
-- TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`).
+- TIFF out: the density (through OpenCV's TIFF options: :func:`tiff_params`);
+- JPEG 2000 out: the density, as a capture resolution box (``resc``) in its header box.
 
 The resolution and the profile of TIFF, JPEG 2000, WebP and Photoshop inputs (and a Photoshop
 file's EXIF and XMP) are read from their headers by ``colorcli.headermeta``; a HEIF file's (a phone's HEIC, an AVIF) Exif, XMP and profile from
@@ -111,7 +112,47 @@ def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
         return _write_jpeg(encoded, meta)
     if fmt == "png" and encoded[:8] == PNG_SIGNATURE:
         return _write_png(encoded, meta)
+    if fmt == "jp2" and encoded[:12] == JP2_SIGNATURE and meta.dpi:
+        return _write_jp2(encoded, meta.dpi)
     return encoded
+
+
+def _write_jp2(encoded: bytes, dpi: tuple[float, float]) -> bytes:
+    """A JP2 file's bytes with a resolution superbox holding ``dpi`` as its capture
+    resolution appended to its header box ('jp2h'); as they are where that box is not found,
+    is long-form, or already says a resolution."""
+    at = 12
+    while at + 8 <= len(encoded):
+        size, kind = struct.unpack_from(">I4s", encoded, at)
+        if kind == b"jp2h":
+            body = encoded[at + 8 : at + size]
+            if size < 8 or b"res " in body:
+                return encoded
+            res = _jp2_box(b"res ", _jp2_box(b"resc", _jp2_resolution(dpi)))
+            head = struct.pack(">I4s", size + len(res), b"jp2h")
+            return encoded[:at] + head + body + res + encoded[at + size :]
+        if size < 8:  # to the end of the file, or long-form: not walked further
+            return encoded
+        at += size
+    return encoded
+
+
+def _jp2_box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _jp2_resolution(dpi: tuple[float, float]) -> bytes:
+    """A 'resc' box's body: vertical, then horizontal pixels per metre, each as N / D x 10^E
+    (N and D 16 bits, E a signed byte). A metre is 5000 / 127 inches: with D = 127 a whole
+    number of dots per inch is kept exactly."""
+    parts = []
+    for v in (dpi[1], dpi[0]):
+        exp = 0
+        while v * 5000 / 10**exp > 65535:
+            exp += 1
+        parts.append((max(1, round(v * 5000 / 10**exp)), exp))
+    (vn, ve), (hn, he) = parts
+    return struct.pack(">HHHHbb", vn, 127, hn, 127, ve, he)
 
 
 def tiff_params(meta: Meta | None) -> list[int]:

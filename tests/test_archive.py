@@ -21,6 +21,7 @@ from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.cli import main
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
+from colorcli.photometa import read_meta
 from tests import procs, profiles
 from tests.conftest import gradient_rgb
 from tests.media import make_clip, read_clip, write_tiff
@@ -840,6 +841,10 @@ def test_a_jpeg2000_masters_profile_is_followed_and_its_resolution_carried(tmp_p
     assert np.abs(got - (116 * np.cbrt(x**1.8) - 16)).mean() < 1.0
     with Image.open(dst) as t:
         assert [round(v) for v in t.info["dpi"]] == [2400, 2400]
+    again = tmp_path / "master_c.jp2"  # a JPEG 2000 copy keeps it too (it was lost)
+    assert run("image", src, again, "--model", tiny_ckpt, "-q").exit_code == 0
+    assert read_meta(again).dpi == pytest.approx(read_meta(src).dpi, rel=1e-4)
+    assert read_image(again).pixels.shape[:2] == (64, 96)
 
 
 def _netpbm(path: Path, magic: str, maxval: int, gray: np.ndarray) -> Path:
