@@ -25,6 +25,7 @@ from colorcli.walkers import (
     file_reader,
     png_chunks,
     riff_chunk,
+    riff_count,
     tiff_pages,
     tiff_tags,
 )
@@ -214,6 +215,16 @@ def _png_orientation(head: bytes) -> int:
     return 1
 
 
+def _png_frames(head: bytes) -> int:
+    """An animated PNG's frame count (its acTL chunk, before its pixels); 1 for a still."""
+    for kind, body, _, _ in png_chunks(head):
+        if kind == b"acTL" and len(body) >= 4:
+            return max(1, int.from_bytes(bytes(body[:4]), "big"))
+        if kind == b"IDAT":
+            break
+    return 1
+
+
 def _webp_orientation(f) -> int:
     """The orientation of an extended WebP's EXIF chunk (usually after its pixels)."""
     exif = riff_chunk(file_reader(f), b"EXIF", 1 << 20)
@@ -231,7 +242,7 @@ def probe_image(path: Path | str) -> ImageInfo:
             try:
                 if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
                     w, h = struct.unpack(">II", buf[16:24])
-                    return ImageInfo("png", w, h, _png_orientation(buf))
+                    return ImageInfo("png", w, h, _png_orientation(buf), frames=_png_frames(buf))
                 if buf[:2] == b"\xff\xd8":
                     w, h, o = _probe_jpeg(f)
                     return ImageInfo("jpeg", w, h, o)
@@ -250,7 +261,9 @@ def probe_image(path: Path | str) -> ImageInfo:
                     if chunk == b"VP8X":
                         w = int.from_bytes(buf[24:27], "little") + 1
                         h = int.from_bytes(buf[27:30], "little") + 1
-                        return ImageInfo("webp", w, h, o)
+                        animated = buf[20] & 0x02  # its frames: ANMF chunks
+                        n = riff_count(file_reader(f), b"ANMF") if animated else 1
+                        return ImageInfo("webp", w, h, o, frames=max(n, 1))
                 if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
                     e = ">" if buf[:4] == b"SDPX" else "<"
                     w, h = struct.unpack_from(e + "II", buf, 772)

@@ -243,6 +243,20 @@ def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
+def riff_count(read: Reader, kind: bytes, most: int = 1 << 20) -> int:
+    """How many ``kind`` chunks a RIFF file (an animated WebP's ANMF frames) holds, walked by
+    their sizes (at most ``most`` chunks)."""
+    pos, end, count = 12, int.from_bytes(read(4, 4), "little") + 8, 0
+    for _ in range(most):
+        head = read(pos, 8)
+        if len(head) < 8 or pos >= end:
+            break
+        n = int.from_bytes(head[4:8], "little")
+        count += head[:4] == kind
+        pos += 8 + n + (n & 1)
+    return count
+
+
 def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
     """The body (its first ``limit`` bytes) of a RIFF file's (a WebP's) first ``kind``
     chunk; the chunks are walked by their sizes, the pixels not read."""

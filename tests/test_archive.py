@@ -1025,3 +1025,18 @@ def test_a_small_jpeg_2000_is_written(tmp_path, tiny_ckpt, alpha):
     assert (got.alpha is not None) == alpha
     if alpha:
         assert np.array_equal(got.alpha, 255 - np.asarray(gray))
+
+
+@pytest.mark.parametrize("ext", [".png", ".webp"])
+def test_an_animated_png_or_webp_says_only_its_first_frame_is_coloured(tmp_path, ext):
+    """An animated PNG (APNG) or WebP gave its first frame without a word (a GIF said so).
+    Its frames are counted from its header (acTL; VP8X's flag and its ANMF chunks) and the
+    notice says so; a still one says nothing."""
+    frames = [Image.fromarray(np.full((20, 30), v, np.uint8)) for v in (50, 150, 250)]
+    kw = {"lossless": True} if ext == ".webp" else {}
+    frames[0].save(tmp_path / f"anim{ext}", save_all=True, append_images=frames[1:], **kw)
+    frames[0].save(tmp_path / f"still{ext}", **kw)
+    anim = read_image(tmp_path / f"anim{ext}")
+    assert anim.info.notices == ("an animation of 3 frames: only the first is coloured",)
+    assert int(anim.rgb[0, 0, 0]) == 50
+    assert read_image(tmp_path / f"still{ext}").info.notices == ()
