@@ -284,3 +284,28 @@ def test_a_float_tiff_with_alpha_cut_short_is_coloured_as_far_as_it_goes(tmp_pat
     assert got.pixels.dtype == np.uint16 and 20 < top < 45
     assert np.abs(got.pixels[:top] / 65535 - values[:top, :, :3]).max() < 1e-3
     assert "missing and left gray" in got.info.notices[0]
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_planar_lab_tiff_is_read_by_its_own_lightness(tmp_path, bits):
+    """Lab stored plane by plane: its photometric called RGB, then each plane decoded on its
+    own, then its L*a*b* read (the two changes compose)."""
+    picture = gradient_rgb(40, 52, seed=3)
+    raw = _encode(rgb_to_lab(picture.astype(np.float32) / 255), 8, bits)
+    got = read_image(write_tiff(tmp_path / "lp.tif", raw, photometric=8, planar=True))
+    stored = raw[..., 0] * (100 / (255 if bits == 8 else 65535))
+    assert got.pixels.shape == picture.shape and got.info.notices == ()
+    assert np.median(np.abs(lightness(got.pixels) - stored)) < (0.15 if bits == 8 else 0.01)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_planar_cmyk_tiff_is_read_as_its_colours(tmp_path, bits):
+    """CMYK stored plane by plane: 16-bit decoded a plane at a time and its inks turned into
+    colour; 8-bit by libtiff as before. Neither gains an alpha."""
+    rgb = gradient_rgb(20, 24, seed=bits)
+    inks = np.asarray(Image.fromarray(rgb).convert("CMYK"))
+    scale = 1 if bits == 8 else 257
+    samples = inks.astype(np.dtype(f"uint{bits}")) * scale
+    got = read_image(write_tiff(tmp_path / "cp.tif", samples, photometric=5, planar=True))
+    assert got.alpha is None
+    assert np.abs(got.pixels.astype(np.int64) - rgb.astype(np.int64) * scale).max() <= scale
