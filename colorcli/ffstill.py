@@ -130,8 +130,11 @@ def _targa_gray_alpha(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     return gray, np.ascontiguousarray(px[..., 1]) if desc & 0x0F else None
 
 
-def decode_packet(codec: str, data: bytes, extradata: bytes | None = None) -> list:
-    """The frames FFmpeg's ``codec`` decodes from one packet of ``data`` (and its flush).
+def decode_packet(
+    codec: str, data: bytes, extradata: bytes | None = None, options: dict | None = None
+) -> list:
+    """The frames FFmpeg's ``codec`` decodes from one packet of ``data`` (and its flush),
+    with the decoder's ``options`` (a Photo CD's lowres).
 
     The packet's bytes are copied into a buffer FFmpeg owns: a packet over Python's bytes is
     freed by a call back into Python, and where a decoder's worker thread let go of it last
@@ -143,6 +146,8 @@ def decode_packet(codec: str, data: bytes, extradata: bytes | None = None) -> li
     cc = av.CodecContext.create(codec, "r")
     if extradata:
         cc.extradata = extradata
+    if options:
+        cc.options = options
     packet = av.Packet(len(data))
     memoryview(packet)[:] = data
     return [*cc.decode(packet), *cc.decode(None)]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from colorcli.ffstill import decode_packet
+
 SIGNATURE_AT, SIGNATURE = 0x800, b"PCD_IPI"
 _ROTATION_AT = 0x0E02  # low two bits: the quarter turns that make the picture upright
 _BASE_ONLY = 788_480  # bytes: a pac this short holds its 768 x 512 Base picture alone
@@ -47,7 +49,7 @@ def read_pcd(data: bytes) -> tuple[np.ndarray, str | None]:
     tries = (2,) if len(data) <= _BASE_ONLY else (0, 1, 2)
     for lowres in tries:
         try:
-            frames = _decode(data, lowres)
+            frames = decode_packet("photocd", data, options={"lowres": str(lowres)})
         except av.error.FFmpegError:
             continue
         if frames:
@@ -62,18 +64,6 @@ def read_pcd(data: bytes) -> tuple[np.ndarray, str | None]:
                 )
             return rgb, note
     raise ValueError("damaged or truncated Photo CD image pac (no picture of it decodes)")
-
-
-def _decode(data: bytes, lowres: int) -> list:
-    """FFmpeg's frames of the pac at ``lowres`` (its decoder's own option), its bytes copied
-    into a packet FFmpeg owns (as ``colorcli.ffstill.decode_packet`` does)."""
-    import av
-
-    cc = av.CodecContext.create("photocd", "r")
-    cc.options = {"lowres": str(lowres)}
-    packet = av.Packet(len(data))
-    memoryview(packet)[:] = data
-    return [*cc.decode(packet), *cc.decode(None)]
 
 
 def _display(frame) -> np.ndarray:
