@@ -68,26 +68,31 @@ _PSD_MODE_CHANNELS = {
 }  # bitmap, gray, indexed, RGB, CMYK, duotone
 
 
-def psd_extra_channels(head: bytes) -> int:
-    """How many channels a Photoshop file holds beyond its colour mode's (its transparency,
-    or saved selections and spot colours: FFmpeg's flattened picture has none of them)."""
+def _psd_channels_left(head: bytes) -> str | None:
+    """What to tell of a Photoshop file's channels beyond its colour mode's (its
+    transparency, or saved selections and spot colours: FFmpeg's flattened picture has none
+    of them); None where it has none."""
     if head[:4] != b"8BPS" or len(head) < 26:
-        return 0
+        return None
     channels, mode = struct.unpack_from(">H", head, 12)[0], struct.unpack_from(">H", head, 24)[0]
-    return max(0, channels - _PSD_MODE_CHANNELS.get(mode, channels))
+    extra = max(0, channels - _PSD_MODE_CHANNELS.get(mode, channels))
+    if not extra:
+        return None
+    return f"its {extra} channel{'s' if extra > 1 else ''} beyond its colours (transparency, saved selections or spot colours) {'are' if extra > 1 else 'is'} not kept: its flattened picture is coloured"
 
 
-def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(pixels, alpha) of a still of ``fmt`` (see :func:`probe_ff_still`): (H, W) gray or
-    (H, W, 3) RGB, uint8 or uint16 (16-bit samples kept), alpha apart where it has one.
-    Raises ValueError with the decoder's reason where it cannot decode it."""
+def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+    """(pixels, alpha, what to tell) of a still of ``fmt`` (see :func:`probe_ff_still`):
+    (H, W) gray or (H, W, 3) RGB, uint8 or uint16 (16-bit samples kept), alpha apart where
+    it has one; the notice of a Photoshop file's channels left out, else None. Raises
+    ValueError with the decoder's reason where it cannot decode it."""
     import av
 
     data = path.read_bytes()
     if len(data) > _MAX_BYTES:
         raise ValueError("over 2 GB: too large for one packet")
     if fmt == "targa" and len(data) >= 18 and data[2] in (3, 11) and data[16] == 16:
-        return _targa_gray_alpha(data)
+        return (*_targa_gray_alpha(data), None)
     try:
         frames = decode_packet(_DECODER[fmt], data)
     except av.error.InvalidDataError as e:
@@ -96,7 +101,8 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
         raise ValueError(f"{fmt} data of a kind FFmpeg cannot decode ({e.strerror})") from e
     if not frames:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)")
-    return _split(frames[0])
+    pixels, alpha = _split(frames[0])
+    return pixels, alpha, _psd_channels_left(data[:26]) if fmt == "psd" and alpha is None else None
 
 
 def _targa_gray_alpha(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
@@ -199,5 +205,4 @@ __all__ = [
     "decode_packet",
     "gray_alpha_jp2",
     "probe_ff_still",
-    "psd_extra_channels",
 ]

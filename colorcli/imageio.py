@@ -22,7 +22,7 @@ from colorcli.cutshort import (
     truncation_note,
 )
 from colorcli.errors import MediaError
-from colorcli.ffstill import FF_FORMATS, decode_ff_still, gray_alpha_jp2, psd_extra_channels
+from colorcli.ffstill import FF_FORMATS, decode_ff_still, gray_alpha_jp2
 from colorcli.heif import HeifError, read_heif
 from colorcli.icc import gamma_profile, parse, to_srgb, unfollowed
 from colorcli.imageprobe import ImageInfo, probe_image
@@ -239,17 +239,13 @@ def _read_ff_still(path: Path, info: ImageInfo) -> Image:
     """A Photoshop file's flattened picture, a PCX, Targa, SGI or Sun raster file
     (``colorcli.ffstill``), its profile followed."""
     try:
-        pixels, alpha = decode_ff_still(path, info.format)
+        pixels, alpha, note = decode_ff_still(path, info.format)
     except ValueError as e:
         raise MediaError(path, str(e)) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    if info.format == "psd" and alpha is None:
-        with open(path, "rb") as f:
-            extra = psd_extra_channels(f.read(26))
-        if extra:
-            said = f"its {extra} channel{'s' if extra > 1 else ''} beyond its colours (transparency, saved selections or spot colours) {'are' if extra > 1 else 'is'} not kept: its flattened picture is coloured"
-            info = dataclasses.replace(info, notes=(*info.notes, said))
+    if note:  # a Photoshop file's channels left out
+        info = dataclasses.replace(info, notes=(*info.notes, note))
     return follow_profile(Image(pixels, alpha, info), read_meta(path))
 
 
