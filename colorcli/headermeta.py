@@ -89,7 +89,7 @@ def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
     return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
 
 
-def _boxes(read, start: int, end: int | None):
+def jp2_boxes(read, start: int, end: int | None):
     """(type, content start, content end) of the JPEG 2000 boxes from ``start`` to ``end``
     (None: the file's end), their payloads not read."""
     pos = start
@@ -116,17 +116,17 @@ def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
     'resd', as dots per inch) and its colour profile (its 'colr' box, by ICC: methods 2 and
     3), from the header box."""
     icc, dpi = None, None
-    for kind, body, stop in _boxes(read, 0, None):
+    for kind, body, stop in jp2_boxes(read, 0, None):
         if kind == b"jp2c" or stop is None:
             break
         if kind != b"jp2h":
             continue
         found: dict[bytes, bytes] = {}
-        for inner, b, s in _boxes(read, body, stop):
+        for inner, b, s in jp2_boxes(read, body, stop):
             if s is None:
                 break
             if inner == b"res ":
-                found.update((k, read(bb, ss - bb)) for k, bb, ss in _boxes(read, b, s) if ss)
+                found.update((k, read(bb, ss - bb)) for k, bb, ss in jp2_boxes(read, b, s) if ss)
             elif inner == b"colr":
                 found[inner] = read(b, min(s - b, 1 << 24))
         colr = found.get(b"colr", b"")

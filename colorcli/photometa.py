@@ -28,12 +28,13 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.headermeta import first_ifd, jp2_fields, psd_fields, tiff_fields
+from colorcli.headermeta import first_ifd, jp2_boxes, jp2_fields, psd_fields, tiff_fields
 from colorcli.heifboxes import heif_meta, is_heif
 from colorcli.imageprobe import JP2_SIGNATURE
 from colorcli.walkers import (
     PNG_SIGNATURE,
     TIFF_SIGNATURES,
+    bytes_reader,
     file_reader,
     png_chunk,
     png_chunks,
@@ -121,19 +122,16 @@ def _write_jp2(encoded: bytes, dpi: tuple[float, float]) -> bytes:
     """A JP2 file's bytes with a resolution superbox holding ``dpi`` as its capture
     resolution appended to its header box ('jp2h'); as they are where that box is not found,
     is long-form, or already says a resolution."""
-    at = 12
-    while at + 8 <= len(encoded):
-        size, kind = struct.unpack_from(">I4s", encoded, at)
-        if kind == b"jp2h":
-            body = encoded[at + 8 : at + size]
-            if size < 8 or b"res " in body:
-                return encoded
-            res = _jp2_box(b"res ", _jp2_box(b"resc", _jp2_resolution(dpi)))
-            head = struct.pack(">I4s", size + len(res), b"jp2h")
-            return encoded[:at] + head + body + res + encoded[at + size :]
-        if size < 8:  # to the end of the file, or long-form: not walked further
+    read = bytes_reader(encoded)
+    for kind, body, stop in jp2_boxes(read, 0, None):
+        if kind != b"jp2h":
+            continue
+        if stop is None or encoded[body - 4 : body] != b"jp2h":  # to the end, or long-form
             return encoded
-        at += size
+        if any(inner == b"res " for inner, _, _ in jp2_boxes(read, body, stop)):
+            return encoded
+        res = _jp2_box(b"res ", _jp2_box(b"resc", _jp2_resolution(dpi)))
+        return encoded[: body - 8] + _jp2_box(b"jp2h", encoded[body:stop] + res) + encoded[stop:]
     return encoded
 
 
