@@ -243,30 +243,29 @@ def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def riff_count(read: Reader, kind: bytes, most: int = 1 << 20) -> int:
-    """How many ``kind`` chunks a RIFF file (an animated WebP's ANMF frames) holds, walked by
-    their sizes (at most ``most`` chunks)."""
-    pos, end, count = 12, int.from_bytes(read(4, 4), "little") + 8, 0
+def riff_chunks(read: Reader, most: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, where its body lies, its size) of a RIFF file's (a WebP's) first ``most``
+    chunks, walked by their sizes, their bodies not read."""
+    pos, end = 12, int.from_bytes(read(4, 4), "little") + 8  # the RIFF size
     for _ in range(most):
         head = read(pos, 8)
         if len(head) < 8 or pos >= end:
-            break
+            return
         n = int.from_bytes(head[4:8], "little")
-        count += head[:4] == kind
+        yield head[:4], pos + 8, n
         pos += 8 + n + (n & 1)
-    return count
+
+
+def riff_count(read: Reader, kind: bytes, most: int = 1 << 20) -> int:
+    """How many ``kind`` chunks a RIFF file (an animated WebP's ANMF frames) holds (of its
+    first ``most``)."""
+    return sum(k == kind for k, _, _ in riff_chunks(read, most))
 
 
 def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
     """The body (its first ``limit`` bytes) of a RIFF file's (a WebP's) first ``kind``
-    chunk; the chunks are walked by their sizes, the pixels not read."""
-    pos, end = 12, int.from_bytes(read(4, 4), "little") + 8  # the RIFF size
-    for _ in range(64):
-        head = read(pos, 8)
-        if len(head) < 8 or pos >= end:
-            break
-        n = int.from_bytes(head[4:8], "little")
-        if head[:4] == kind:
-            return read(pos + 8, min(n, limit))
-        pos += 8 + n + (n & 1)
+    chunk, among its first 64."""
+    for k, at, n in riff_chunks(read, 64):
+        if k == kind:
+            return read(at, min(n, limit))
     return None
