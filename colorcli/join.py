@@ -23,7 +23,7 @@ from colorcli.errors import MediaError, write_failure
 from colorcli.filmout import m2ts_options, muxer_options
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
-from colorcli.videoio import avi_lead, clock_origin, frame_clock, keep_pixel_ratio
+from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import (
     VideoInfo,
     demux,
@@ -35,7 +35,7 @@ def _offset(path: Path, want: Fraction) -> int:
     """Ticks (of the segment's time base) to add so that its first frame shows at ``want``
     seconds: 0 where the container kept absolute times (MP4, Matroska), the segment's start
     where it begins every file at zero (MXF counts edit units). An AVI segment's pictures
-    are in the chunks of their ticks (no B-frames: ``videoio.avi_lead``), and its
+    are in the chunks of their ticks (no B-frames: ``videoio.VideoMux``), and its
     presentation times are the reader's guesses: its decode times are taken."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
@@ -149,17 +149,14 @@ def join_segments(
                 copies.audio_origin = origin
             video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
-            led = not frame_clock(fmt, info)  # AVI: an empty chunk first (avi_lead)
+            video_mux = VideoMux(out, vout, frame_clock(fmt, info) is not None)
             for _, _, item in heapq.merge(
                 ((t, 2 * o, ("video", p)) for t, o, p in video),
                 ((t, 2 * o + 1, x) for t, o, x in others),
                 key=lambda e: (e[0], e[1]),
             ):
                 if item[0] == "video":
-                    if not led:
-                        led = True
-                        avi_lead(out, vout, item[1])
-                    out.mux(item[1])
+                    video_mux.mux(item[1])
                 else:
                     copies.mux(*item[1])
             copies.flush()

@@ -52,19 +52,26 @@ def frame_clock(fmt: str, info: VideoInfo) -> Fraction | None:
     return 1 / rate
 
 
-def avi_lead(out, vout, first: av.Packet) -> None:
-    """Before an AVI's first video packet, an empty one at tick 0 where that packet's tick is
-    later (pictures that start after the sound). AVI places a chunk by its packet's decode
-    time, and FFmpeg's muxer fills the gaps with empty "drop" chunks only after a first
-    packet: without one, the first picture went into chunk 0. With no B-frames (an AVI's are
-    encoded without: their decode times ran 1 or 2 ticks ahead of their pictures, which AVI
-    cannot say) every picture sits in the chunk of its tick."""
-    if first.dts is None or first.dts <= 0 or first.time_base is None:
-        return
-    lead = av.Packet(0)
-    lead.stream, lead.time_base = vout, first.time_base
-    lead.pts = lead.dts = 0
-    out.mux(lead)
+class VideoMux:
+    """An output's video packets muxed; an AVI's first led by an empty packet at tick 0
+    where that packet's tick is later (pictures that start after the sound). AVI places a
+    chunk by its packet's decode time, and FFmpeg's muxer fills the gaps with empty "drop"
+    chunks only after a first packet: without one, the first picture went into chunk 0. With
+    no B-frames (an AVI's are encoded without: their decode times ran 1 or 2 ticks ahead of
+    their pictures, which AVI cannot say) every picture sits in the chunk of its tick."""
+
+    def __init__(self, out, vout, avi: bool) -> None:
+        self.out, self.vout, self.lead = out, vout, avi
+
+    def mux(self, packet: av.Packet) -> None:
+        if self.lead:
+            self.lead = False
+            if packet.dts is not None and packet.dts > 0 and packet.time_base is not None:
+                empty = av.Packet(0)
+                empty.stream, empty.time_base = self.vout, packet.time_base
+                empty.pts = empty.dts = 0
+                self.out.mux(empty)
+        self.out.mux(packet)
 
 
 def clock_origin(inp, info: VideoInfo, start: float | None) -> float:
@@ -104,7 +111,6 @@ class FilmWriter(Worker):
         # join moves it into place)
         self.origin: float | None = None if video_only else clock_origin(inp, info, opts.start)
         self.last_tick: int | None = None
-        self.led = False  # AVI: whether the first video packet has gone (``avi_lead``)
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:
             options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
@@ -114,6 +120,7 @@ class FilmWriter(Worker):
             raise MediaError(dst, f"cannot write ({e})") from e
         try:
             self.vout = self._video_stream(film_stream(inp).codec_context, opts, extra)
+            self.video = VideoMux(self.out, self.vout, self.clock is not None)
         except ValueError as e:  # PyAV: this FFmpeg cannot put the codec in the container
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
                 self.out.close()
@@ -165,7 +172,7 @@ class FilmWriter(Worker):
         elif opts.codec == "libvpx-vp9":
             options.update({"crf": str(opts.crf), "b": "0", "row-mt": "1"})
         self.notices += mark_fields(vout, opts.codec, info.fields, options)
-        if self.clock is not None:  # AVI: no B-frames (see ``avi_lead``)
+        if self.clock is not None:  # AVI: no B-frames (see ``VideoMux``)
             options["bf"] = "0"
         vout.codec_context.options = options
         for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
@@ -195,10 +202,7 @@ class FilmWriter(Worker):
 
     def _mux(self, packets) -> None:
         for p in packets:
-            if self.clock is not None and not self.led:
-                self.led = True
-                avi_lead(self.out, self.vout, p)
-            self.out.mux(p)
+            self.video.mux(p)
 
     def run(self) -> None:
         if self.thread_setup is not None:
