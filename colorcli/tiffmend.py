@@ -99,14 +99,15 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     orientation = orientation if 1 <= orientation <= 8 else 1
     turn = ifd.change(ORIENTATION, 1) if orientation != 1 else None
     changes += [turn] if turn else []
-    stored, samples = as_stored(ifd, compression)
+    planar = bool(planes(ifd, compression))
+    stored, samples = as_stored(ifd, compression, planar)
     changes += stored
     tail = b""
     if TILES in ifd.tags and compression == 1:
         tiles = _deflate_tiles(data, ifd, held)
         if tiles is not None:
             changes, tail = changes + tiles[0], tiles[1]
-    if not changes and not planes(ifd, compression):
+    if not changes and not planar:
         return TiffForDecoder(
             data, orientation=orientation, compression=compression, samples=samples
         )

@@ -81,16 +81,17 @@ class Samples:
         return a
 
 
-def as_stored(ifd: TiffIfd, compression: int) -> tuple[list[Change], Samples]:
+def as_stored(ifd: TiffIfd, compression: int, planar: bool) -> tuple[list[Change], Samples]:
     """The changes that have OpenCV hand out a TIFF's samples as stored where its own
-    reading of them is wrong, and what to do with them then."""
+    reading of them is wrong, and what to do with them then. ``planar``: its planes are to
+    be decoded one at a time (``planes``), its alpha among them."""
     lab, pairs = _lab(ifd, compression), _pairs(ifd, compression)
     inverted, (cmyk, to_rgb) = _white_is_zero(ifd, compression), _cmyk(ifd, compression)
     half = _half(ifd)
     changes = [c for c in (lab and lab[1], inverted, to_rgb, _straight(ifd)) if c]
     changes += (pairs[0] if pairs else []) + (half or [])
     lost = ""
-    if not pairs and ifd.first(SAMPLES, 1) == 2 and not planes(ifd, compression):
+    if not pairs and ifd.first(SAMPLES, 1) == 2 and not planar:
         lost = _ALPHA_LOST[ifd.first(PHOTOMETRIC, 1) == 3]
     samples = Samples(
         lab=lab[0] if lab else 0,
