@@ -204,25 +204,19 @@ def _exif_orientation(exif: bytes) -> int:
     return o if 1 <= o <= 8 else 1
 
 
-def _png_orientation(head: bytes) -> int:
-    """The orientation of a PNG's eXIf chunk among the chunks in ``head`` before its pixels
-    (browsers turn a PNG by it, as a phone's or an editor's PNG may have one)."""
+def _png_head(head: bytes) -> tuple[int, int]:
+    """(orientation, frames) from the chunks in ``head`` before a PNG's pixels: its eXIf
+    chunk's orientation (browsers turn a PNG by it, as a phone's or an editor's PNG may have
+    one), and an animated PNG's frame count (its acTL chunk); 1 and 1 where it has none."""
+    orientation = frames = None  # the first of each chunk counts
     for kind, body, _, _ in png_chunks(head):
-        if kind == b"eXIf":
-            return _exif_orientation(body)
-        if kind == b"IDAT":
+        if kind == b"eXIf" and orientation is None:
+            orientation = _exif_orientation(body)
+        elif kind == b"acTL" and len(body) >= 4 and frames is None:
+            frames = max(1, int.from_bytes(bytes(body[:4]), "big"))
+        elif kind == b"IDAT":
             break
-    return 1
-
-
-def _png_frames(head: bytes) -> int:
-    """An animated PNG's frame count (its acTL chunk, before its pixels); 1 for a still."""
-    for kind, body, _, _ in png_chunks(head):
-        if kind == b"acTL" and len(body) >= 4:
-            return max(1, int.from_bytes(bytes(body[:4]), "big"))
-        if kind == b"IDAT":
-            break
-    return 1
+    return orientation or 1, frames or 1
 
 
 def _webp_orientation(f) -> int:
@@ -242,7 +236,8 @@ def probe_image(path: Path | str) -> ImageInfo:
             try:
                 if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
                     w, h = struct.unpack(">II", buf[16:24])
-                    return ImageInfo("png", w, h, _png_orientation(buf), frames=_png_frames(buf))
+                    orientation, frames = _png_head(buf)
+                    return ImageInfo("png", w, h, orientation, frames=frames)
                 if buf[:2] == b"\xff\xd8":
                     w, h, o = _probe_jpeg(f)
                     return ImageInfo("jpeg", w, h, o)
