@@ -10,6 +10,7 @@ and does not move when other files are added.
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -152,6 +153,27 @@ def system_entry(name: str, folder: bool) -> bool:
     return name.startswith("._") or name.upper() == "OVERVIEW.PCD"
 
 
+# the format tags of ProTracker's and its kin's modules (4, 6, 8... channels)
+_TRACKER_TAG = re.compile(
+    rb"M\.K\.|M!K!|M&K!|N\.T\.|FLT[48]|EXO[48]|CD[68]1|OKTA|OCTA|FA0[468]|TDZ\d|\dCHN|\d\dC[HN]"
+)
+
+
+def _not_a_film(src: Path) -> bool:
+    """A .mod that is an Amiga tracker's music (its four-letter format tag, "M.K.", "8CHN",
+    "FLT4"..., at byte 1080), not a camcorder's MPEG-2 program stream (which opens with a
+    pack header, 00 00 01 BA): not a film, and nothing to colour. Anything else is tried as a
+    film, so a damaged recording is named, not passed over."""
+    if src.suffix.lower() != ".mod":
+        return False
+    try:
+        with open(src, "rb") as f:
+            head = f.read(1084)
+    except OSError:
+        return False  # the film's own run names what is wrong with it
+    return head[:4] != b"\x00\x00\x01\xba" and bool(_TRACKER_TAG.fullmatch(head[1080:1084]))
+
+
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     """``dst`` with the extension it is written as; where the input folder also holds a file
     of that name (scan.gif beside scan.png), or another file written under it (IMG_1.heic
@@ -228,6 +250,8 @@ def plan_dir(
                 continue
             if system_entry(name, False):
                 plan.passed_over.append(src)
+                continue
+            if _not_a_film(src):
                 continue
             if name in sidecars:  # hints for a photo, not a photo
                 continue

@@ -78,7 +78,7 @@ WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
 UNREAD_MEDIA = frozenset(
     ".jxl .jxr .psb .xcf .pdf .djvu .ico .svg .eps .exr "
     ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .rwl .3fr .iiq "
-    ".rm .rmvb .mod .tod .vro .swf".split()
+    ".swf".split()
 )
 
 # films: containers we write (extension -> FFmpeg muxer), and every extension we read
@@ -97,6 +97,9 @@ VIDEO_CONTAINERS = {
 # read only (each becomes .mkv in an archive): DVD (.vob), DV tape captures (.dv), old phones
 VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".mpg", ".mpeg", ".m2v", ".vob", ".dv", ".3gp", ".wmv", ".asf", ".flv", ".ogv",
+    ".mod", ".tod",  # tapeless camcorders (JVC Everio, Panasonic, Canon): MPEG-2 PS and TS
+    ".vro",  # a DVD recorder's disc (DVD-VR, VIDEO_RM/VR_MOVIE.VRO): transferred VHS tapes
+    ".rm", ".rmvb",  # RealMedia: the web's video of 1997-2008
     ".h264", ".264", ".h265", ".hevc",  # raw streams (CCTV and DVR exports)
 }  # fmt: skip
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")

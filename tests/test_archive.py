@@ -1040,3 +1040,49 @@ def test_an_animated_png_or_webp_says_only_its_first_frame_is_coloured(tmp_path,
     assert anim.info.notices == ("an animation of 3 frames: only the first is coloured",)
     assert int(anim.rgb[0, 0, 0]) == 50
     assert read_image(tmp_path / f"still{ext}").info.notices == ()
+
+
+def _realmedia(path: Path, n: int = 12) -> Path:
+    """A RealMedia film (RealVideo 2), as the web kept video in 1997-2008."""
+    with av.open(str(path), "w", format="rm") as out:
+        v = out.add_stream("rv20", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for i in range(n):
+            g = np.full((48, 64, 3), 40 + 10 * i, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(g, "rgb24")):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+def test_camcorder_dvd_recorder_and_realmedia_films_are_coloured(tmp_path, tiny_ckpt):
+    """A tapeless camcorder's .MOD (MPEG-2 program stream) and .TOD (transport stream), a DVD
+    recorder's VR_MOVIE.VRO (transferred VHS tapes) and a RealMedia .rm were passed over by
+    colorize dir as kinds it cannot read, though it reads them: each is coloured, as .mkv,
+    with its sound. A tracker's .mod (Amiga music) is not a film: passed over, not failed."""
+    root = tmp_path / "archive"
+    root.mkdir()
+    fr = Fraction(1, 25)
+    make_clip(root / "a.vob", codec="mpeg2video", time_base=fr, audio="mp2")
+    (root / "a.vob").rename(root / "MOV001.MOD")
+    make_clip(root / "b.vob", codec="mpeg2video", time_base=fr, audio="ac3")
+    (root / "b.vob").rename(root / "VR_MOVIE.VRO")
+    make_clip(root / "c.ts", codec="mpeg2video", time_base=fr, audio="ac3")
+    (root / "c.ts").rename(root / "MOV002.TOD")
+    _realmedia(root / "news.rm")
+    music = bytearray(1084 + 64)
+    music[:20], music[1080:1084] = b"tune".ljust(20, b"\x00"), b"M.K."
+    (root / "tune.mod").write_bytes(bytes(music))
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "4 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
+    assert "cannot read them" not in r.stderr, r.stderr
+    names = {"MOV001.mkv", "VR_MOVIE.mkv", "MOV002.mkv", "news.mkv"}
+    assert _outputs(out) == names
+    for name in names:
+        with av.open(str(out / name)) as c:
+            sound = [s.codec_context.name for s in c.streams.audio]
+        assert len(read_clip(out / name)["pts"]) == 12, name
+        assert sound == ([] if name == "news.mkv" else ["mp2" if "001" in name else "ac3"]), name
