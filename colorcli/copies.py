@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import av
@@ -50,6 +51,10 @@ _STALE_TAG = re.compile(
     re.I,
 )
 CHAPTER_FORMATS = {"matroska", "webm", "mp4", "mov"}  # containers that hold chapters
+# containers whose sound packets carry no times of their own to copy: RealMedia times a block
+# of interleaved packets (cook, sipr, atrac3, AAC) by its first, and FFmpeg's own .rm files
+# time every sound packet 0; their sound is decoded and timed by its samples
+UNTIMED_SOUND = {"rm"}
 ATTACHMENT_FORMATS = {"matroska"}
 
 
@@ -63,6 +68,59 @@ def carry_tags(dst, src) -> None:
         dst.metadata.update(tags)
     with contextlib.suppress(AttributeError, ValueError, TypeError):
         dst.disposition = src.disposition
+
+
+class SoundClock:
+    """A transcoded track's decoded frames, each timed in samples (1 / its rate) and then
+    resampled. A frame without a time, or one whose time does not move on past the end of
+    the frame before (RealMedia's packets after the first of a block; FFmpeg's .rm files,
+    which time every sound packet 0), follows the frame before: the encoders and muxers
+    refuse times that do not rise, and before, such a track failed the film ('Invalid
+    argument') or was written all at one instant. Times that jump ahead (a gap) are kept."""
+
+    def __init__(self, resample: Callable) -> None:
+        self.resample = resample
+        self.next: int | None = None  # where the frame after the last one starts, in samples
+
+    def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        rate = frame.sample_rate
+        at = None
+        if frame.pts is not None and frame.time_base is not None:
+            at = round(frame.pts * frame.time_base * rate)
+        if at is None or (self.next is not None and at < self.next):
+            at = self.next if self.next is not None else 0
+        frame.pts, frame.time_base = at, Fraction(1, rate)
+        self.next = at + frame.samples
+        return self.resample(frame)
+
+
+def in_window(t: float | None, window: tuple[float | None, float | None]) -> bool:
+    """Whether ``t`` seconds (None: no time, taken) is within --start/--end."""
+    start, end = window
+    return t is None or not (
+        (start is not None and t < start - 1e-6) or (end is not None and t >= end - 1e-6)
+    )
+
+
+def passthrough_items(
+    passthrough: dict[int, Callable | None], packet: av.Packet, window: tuple
+) -> Iterator[tuple[str, int, Any]]:
+    """What one packet of a stream the output keeps gives, within the --start/--end
+    ``window`` (seconds): ``("packet", index, packet)`` where it is copied (a packet without
+    a decode time is not: it cannot be placed), ``("audio", index, frame)`` for each frame of
+    a transcoded track. A transcoded track's packets are all decoded, and its
+    frames kept by the times ``SoundClock`` gives them."""
+    idx = packet.stream.index
+    t = float(packet.pts * packet.time_base) if packet.pts is not None else None
+    timed = passthrough[idx]
+    if timed is None:
+        if packet.dts is not None and in_window(t, window):
+            yield ("packet", idx, packet)
+        return
+    for af in packet.decode():  # its packets' own times may be none or false: all decoded
+        for rf in timed(af):
+            if in_window(float(rf.pts * rf.time_base) if rf.pts is not None else None, window):
+                yield ("audio", idx, rf)
 
 
 class StreamCopies:
@@ -95,6 +153,7 @@ class StreamCopies:
         self._copied_sound: set[int] = set()
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
+        self._untimed = inp.format.name in UNTIMED_SOUND
         timecode = None
         if film is not None:
             carry_tags(film, video)
@@ -192,6 +251,8 @@ class StreamCopies:
         )
         if s.type == "audio" and fmt == "mxf":
             ok = ok and s.codec_context.sample_rate == 48000  # MXF takes 48 kHz PCM only
+        untimed = s.type == "audio" and self._untimed
+        ok = ok and not untimed
         if name and ok:
             try:
                 self.copy_map[s.index] = self.out.add_stream_from_template(s)
@@ -224,9 +285,12 @@ class StreamCopies:
             format=a.codec_context.format.name, layout=a.layout, rate=a.codec_context.sample_rate
         )
         self.transcode[s.index] = a
-        self.passthrough[s.index] = resampler.resample
+        self.passthrough[s.index] = SoundClock(resampler.resample)
+        how = f"transcoding to {target}{' (lossless)' if lossless else ''}"
         self.notices.append(
-            f"audio stream {s.index} ({name}) cannot be copied into .{ext}: transcoding to {target}{' (lossless)' if lossless else ''}"
+            f"audio stream {s.index} ({name}): RealMedia gives its packets no times of their own: {how}, timed by its samples"
+            if untimed
+            else f"audio stream {s.index} ({name}) cannot be copied into .{ext}: {how}"
         )
 
     def _retext(self, s, fmt: str, ext: str, name: str | None) -> bool:

@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from colorcli.compose import plane_view
+from colorcli.copies import in_window, passthrough_items
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream, later_end
@@ -115,10 +116,7 @@ class FilmReader(Worker):
         self._halt.set()
 
     def _in_range(self, t: float | None) -> bool:
-        start, end = self.opts.start, self.opts.end
-        return t is None or not (
-            (start is not None and t < start - 1e-6) or (end is not None and t >= end - 1e-6)
-        )
+        return in_window(t, (self.opts.start, self.opts.end))
 
     def _frames(self, packet) -> Iterator[tuple[int, np.ndarray]]:
         try:
@@ -218,18 +216,10 @@ class FilmReader(Worker):
                         self.discarded += 1
                     if not self._hand_out(self._in_order(self._frames(packet)), end):
                         return
-                elif idx not in self.passthrough:
-                    continue
-                elif packet.dts is not None and self._in_range(
-                    float(packet.pts * packet.time_base) if packet.pts is not None else None
-                ):
-                    resample = self.passthrough[idx]
-                    if resample is None:
-                        self.put(("packet", idx, packet))
-                    else:
-                        for af in packet.decode():
-                            for rf in resample(af):
-                                self.put(("audio", idx, rf))
+                elif idx in self.passthrough:
+                    window = (self.opts.start, self.opts.end)
+                    for item in passthrough_items(self.passthrough, packet, window):
+                        self.put(item)
             if not self._finished:
                 self._hand_out(self._in_order(self._reorder.flush()), end)
         except av.error.FFmpegError as e:

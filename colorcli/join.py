@@ -18,7 +18,7 @@ from pathlib import Path
 
 import av
 
-from colorcli.copies import StreamCopies
+from colorcli.copies import StreamCopies, passthrough_items
 from colorcli.errors import MediaError, write_failure
 from colorcli.filmout import m2ts_options, muxer_options
 from colorcli.pixelaspect import carry_pixel_aspect
@@ -86,34 +86,16 @@ def _video_packets(
 
 def _input_items(inp, copies: StreamCopies, window) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, item) of the input's copied streams within the --start/--end window."""
-    start, end = window
     streams = [s for s in inp.streams if s.index in copies.passthrough]
     if not streams:
         return
     order = 0
     for packet in demux(inp, *streams):
-        if packet.dts is None:
-            continue
-        t = float(packet.pts * packet.time_base) if packet.pts is not None else None
-        if t is not None and ((start is not None and t < start) or (end is not None and t >= end)):
-            continue
-        idx = packet.stream.index
-        resample = copies.passthrough[idx]
         order += 1
-        if resample is None:
-            yield float(packet.dts * packet.time_base), order, ("packet", idx, packet)
-        else:
-            for af in packet.decode():
-                for rf in resample(af):
-                    yield (
-                        float(rf.pts * rf.time_base) if rf.pts is not None else 0.0,
-                        order,
-                        (
-                            "audio",
-                            idx,
-                            rf,
-                        ),
-                    )
+        for item in passthrough_items(copies.passthrough, packet, window):
+            p = item[2]
+            t = p.dts if item[0] == "packet" else p.pts
+            yield (float(t * p.time_base) if t is not None else 0.0), order, item
 
 
 def join_segments(
