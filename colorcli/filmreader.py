@@ -24,7 +24,14 @@ from colorcli.compose import plane_view
 from colorcli.copies import in_window, passthrough_items
 from colorcli.errors import MediaError
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import VideoInfo, check_continuous, demux, film_stream, later_end
+from colorcli.videoprobe import (
+    EmptyChunks,
+    VideoInfo,
+    check_continuous,
+    demux,
+    film_stream,
+    later_end,
+)
 from colorcli.workers import Worker
 
 # frames held back to put the times of a stream with B-frames in order (see Reorder)
@@ -96,7 +103,8 @@ class FilmReader(Worker):
         self.src, self.inp, self.info, self.opts = src, inp, info, opts
         self.frame_format, self.luma_only, self.passthrough = frame_format, luma_only, passthrough
         self.decoded = self.bad_packets = 0
-        self.discarded = 0  # packets the container marks as not shown (an MP4's edit list)
+        # packets the container marks as not shown (an MP4's edit list), an AVI's empty chunks
+        self.discarded = 0
         # seconds where the file's packets end (of every stream, where the film's length is
         # the container's: what tells a cut-off file from sound that outlasts the pictures)
         self.end: float | None = None
@@ -199,6 +207,7 @@ class FilmReader(Worker):
             if self.info.shared_duration:
                 streams = list(self.inp.streams)
             self._last, end, last_dts = None, self.opts.end, None
+            empty = EmptyChunks(self.inp)
             self._reorder = Reorder(REORDER_DEPTH if vin.codec_context.has_b_frames else 0)
             self._finished = False
             if self.seek_pts is not None:
@@ -212,6 +221,7 @@ class FilmReader(Worker):
                     if self._finished:
                         continue
                     last_dts = check_continuous(self.src, packet, last_dts)
+                    empty.see(packet)
                     if packet.size and packet.is_discard:
                         self.discarded += 1
                     if not self._hand_out(self._in_order(self._frames(packet)), end):
@@ -222,6 +232,7 @@ class FilmReader(Worker):
                         self.put(item)
             if not self._finished:
                 self._hand_out(self._in_order(self._reorder.flush()), end)
+            self.discarded += empty.count  # an AVI's empty chunks hold, and are not lost
         except av.error.FFmpegError as e:
             raise MediaError(self.src, f"video decoding failed: {e}") from e
         finally:

@@ -26,6 +26,7 @@ import av
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
 from colorcli.videoprobe import (
+    EmptyChunks,
     check_continuous,
     demux,
     film_stream,
@@ -51,7 +52,8 @@ class Plan:
     """pts: every frame's pts in presentation order (the --start/--end range only), in the
     stream's time_base; keyframes: indices into ``pts`` of the keyframes; segments;
     discarded: packets the container marks as not shown (an MP4 trimmed by its edit list
-    inside a GOP keeps the frames before the cut, for decoding only), in no segment."""
+    inside a GOP keeps the frames before the cut, for decoding only), in no segment, and an
+    AVI's empty chunks (``videoprobe.EmptyChunks``): frames it counts that are no pictures."""
 
     pts: list[int]
     keyframes: list[int]
@@ -102,16 +104,18 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
     try:
         with open_input(src, opts.rate) as c:
             v = film_stream(c)
-            last = None
+            last, empty = None, EmptyChunks(c)
             for p in demux(c, *(c.streams if every_stream else [v])):
                 file_end = later_end(file_end, p)
                 if p.stream.index != v.index:
                     continue
                 last = check_continuous(src, p, last)
+                empty.see(p)
                 if p.size and p.is_discard:
                     discarded += 1
                 elif p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))
+            discarded += empty.count  # each holds the picture before it: never lost
     except av.error.FFmpegError as e:
         raise MediaError(src, f"cannot plan segments: {e}") from e
     frames.sort()

@@ -195,6 +195,26 @@ def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | No
     return dts if last is None else max(last, dts)
 
 
+class EmptyChunks:
+    """An AVI's empty video chunks: a capture's dropped frames (VirtualDub, capture cards
+    write one where a frame came too late) and FFmpeg's fill for the ticks a film of variable
+    rate skips. The demuxer passes over them and its count of frames does not: each holds
+    the picture before it, so none is a frame lost. ``see`` each video packet in file order;
+    ``count`` is how many were passed over between them (an AVI's dts counts its chunks)."""
+
+    def __init__(self, c: av.container.InputContainer) -> None:
+        self.on = c.format.name == "avi"
+        self.count = 0
+        self._last: int | None = None
+
+    def see(self, packet: av.Packet) -> None:
+        if not (self.on and packet.size and packet.dts is not None):
+            return
+        if self._last is not None and packet.dts > self._last + 1:
+            self.count += packet.dts - self._last - 1
+        self._last = max(packet.dts, self._last if self._last is not None else packet.dts)
+
+
 def steps_back(packet: av.Packet, last: int | None) -> bool:
     """Whether ``packet``'s dts steps back more than ``JUMP_BACK`` from ``last`` (the latest
     dts of its stream so far): where recordings joined into one file restart their clock."""

@@ -1,0 +1,72 @@
+"""Films as capture programs and old cameras write them: an AVI whose capture dropped frames
+(empty chunks) is whole, and one cut short is still damaged."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from tests.media import make_clip, read_clip
+
+# an AVI at 25 fps whose frames 3 and 7 came too late: the capture left an empty chunk each
+TICKS = [0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _capture(path):
+    return make_clip(
+        path, n=len(TICKS), pts=TICKS, time_base=Fraction(1, 25), audio=None, codec="mjpeg",
+        pix_fmt="yuvj420p",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("segments", ["0", "0.3"])
+def test_an_avi_with_dropped_frames_is_whole(tmp_path, tiny_ckpt, segments):
+    """Its header counts 18 frames, its demuxer passes over the two empty chunks: the film
+    was called damaged ('2 of 18 lost'), and `colorize dir` failed it and wrote it under a
+    .damaged name. Each empty chunk holds the picture before it: nothing is lost, and the
+    coloured film keeps the hold."""
+    src = _capture(tmp_path / "vhs.avi")
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    assert r.exit_code == 0, r.stderr
+    assert "damaged" not in r.stderr, r.stderr
+    out = read_clip(dst)
+    got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 25).astype(int)
+    assert list(got) == TICKS
+
+
+def test_an_archive_of_captures_with_dropped_frames_goes_through(tmp_path, tiny_ckpt):
+    root = tmp_path / "tapes"
+    root.mkdir()
+    _capture(root / "tape1.avi")
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
+    assert (tmp_path / "out" / "tape1.avi").is_file()
+
+
+@pytest.mark.parametrize("segments", ["0", "0.3"])
+def test_an_avi_with_dropped_frames_cut_short_is_still_damaged(tmp_path, tiny_ckpt, segments):
+    """The empty chunks are not lost frames; the pictures past where a copy stopped are."""
+    src = _capture(tmp_path / "vhs.avi")
+    data = src.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    r = run(
+        "video",
+        cut,
+        tmp_path / "out.mkv",
+        "--model",
+        tiny_ckpt,
+        "-q",
+        "--segment-seconds",
+        segments,
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "input is damaged" in r.stderr, r.stderr
