@@ -10,13 +10,13 @@ import contextlib
 import math
 import re
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from typing import Any
 
 import av
 
 from colorcli.languages import mov_language
 from colorcli.leadin import silent_frame, silent_packets
+from colorcli.soundout import SoundClock, mono_frames, remake_for
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
 from colorcli.timecode import shift_timecode
 from colorcli.videoprobe import film_rate, film_stream
@@ -32,18 +32,9 @@ AUDIO_COPY = {
     "mpegts": {"aac", "mp2", "mp3", "ac3", "eac3", "opus"},
     "mxf": {"pcm_s16le", "pcm_s24le"},
 }
-# what audio a container cannot copy is transcoded to, and at which rate (None: the input's)
-# (AVI: PCM, as a capture card writes it; the AAC of an MP4 has no standard place there)
-AUDIO_TARGET = {
-    "webm": ("libopus", 48000),
-    "mxf": ("pcm_s16le", 48000),
-    "avi": ("pcm_s16le", None),
-}
-# lossless sound a container cannot copy stays lossless where it has a lossless codec: a
-# capture's PCM into MP4 is ALAC (Apple's; QuickTime, VLC and FFmpeg play it), not AAC
-LOSSLESS_TARGET = {"mp4": "alac"}
-_LOSSLESS = {"truehd", "mlp", "wavpack", "tta", "ape", "flac", "alac"}  # and every pcm_*
-_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 6: "5.1", 8: "7.1"}
+# a copy some containers refuse below a sample rate (MP4: MP3 under 16 kHz, as old cameras
+# and phones recorded it, failed the whole film with 'Invalid argument')
+_COPY_MIN_RATE = {("mp4", "mp3"): 16000}
 # tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
 _STALE_TAG = re.compile(
     r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER|MAJOR_BRAND|MINOR_VERSION|"
@@ -68,30 +59,6 @@ def carry_tags(dst, src) -> None:
         dst.metadata.update(tags)
     with contextlib.suppress(AttributeError, ValueError, TypeError):
         dst.disposition = src.disposition
-
-
-class SoundClock:
-    """A transcoded track's decoded frames, each timed in samples (1 / its rate) and then
-    resampled. A frame without a time, or one whose time does not move on past the end of
-    the frame before (RealMedia's packets after the first of a block; FFmpeg's .rm files,
-    which time every sound packet 0), follows the frame before: the encoders and muxers
-    refuse times that do not rise, and before, such a track failed the film ('Invalid
-    argument') or was written all at one instant. Times that jump ahead (a gap) are kept."""
-
-    def __init__(self, resample: Callable) -> None:
-        self.resample = resample
-        self.next: int | None = None  # where the frame after the last one starts, in samples
-
-    def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
-        rate = frame.sample_rate
-        at = None
-        if frame.pts is not None and frame.time_base is not None:
-            at = round(frame.pts * frame.time_base * rate)
-        if at is None or (self.next is not None and at < self.next):
-            at = self.next if self.next is not None else 0
-        frame.pts, frame.time_base = at, Fraction(1, rate)
-        self.next = at + frame.samples
-        return self.resample(frame)
 
 
 def in_window(t: float | None, window: tuple[float | None, float | None]) -> bool:
@@ -145,6 +112,8 @@ class StreamCopies:
         self.out, self.notices = out, []
         self.copy_map: dict[int, Any] = {}
         self.transcode: dict[int, Any] = {}
+        # tracks written as one mono track per channel: index -> (the tracks, their format)
+        self.split: dict[int, tuple[list, str]] = {}
         self.retext: dict[int, Retext] = {}  # text subtitles written again in another codec
         # AVI times no sound: where its frame clock starts (seconds), a transcoded track
         # that starts later is led by silence (set by the writer; None elsewhere)
@@ -251,6 +220,8 @@ class StreamCopies:
         )
         if s.type == "audio" and fmt == "mxf":
             ok = ok and s.codec_context.sample_rate == 48000  # MXF takes 48 kHz PCM only
+        if s.type == "audio" and (fmt, name) in _COPY_MIN_RATE:
+            ok = ok and s.codec_context.sample_rate >= _COPY_MIN_RATE[fmt, name]
         untimed = s.type == "audio" and self._untimed
         ok = ok and not untimed
         if name and ok:
@@ -270,23 +241,31 @@ class StreamCopies:
                 f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
             )
             return
-        target, rate = AUDIO_TARGET.get(fmt, ("aac", None))
-        lossless = fmt in LOSSLESS_TARGET and (name or "").startswith(("pcm_", *_LOSSLESS))
-        if lossless:
-            target = LOSSLESS_TARGET[fmt]
-        a = self.out.add_stream(target, rate=rate or s.codec_context.sample_rate)
-        # a named layout for the channel count: muxers refuse unnamed channel orders
-        a.layout = _LAYOUTS.get(len(s.codec_context.layout.channels), "stereo")
-        if lossless:  # 16 bits stay 16; deeper, 24 (ALAC's widest)
-            deep = s.codec_context.format is not None and s.codec_context.format.bytes > 2
-            a.format = "s32p" if deep else "s16p"
-        carry_tags(a, s)
+        r = remake_for(s.codec_context, name, fmt)
+        made = []
+        for k in range(r.tracks):
+            a = self.out.add_stream(r.codec, rate=r.rate)
+            a.layout, a.format = r.layout, r.format
+            carry_tags(a, s)
+            if r.tracks > 1:  # one mono track per channel: each says which it is
+                a.metadata["title"] = (
+                    f"{s.metadata.get('title') or 'channel'} {k + 1} of {r.tracks}"
+                )
+            made.append(a)
+        # split: interleaved, for ``mono_frames``
+        fmt_in = av.AudioFormat(r.format).packed.name if r.tracks > 1 else r.format
         resampler = av.AudioResampler(
-            format=a.codec_context.format.name, layout=a.layout, rate=a.codec_context.sample_rate
-        )
-        self.transcode[s.index] = a
+            format=fmt_in, layout=r.layout if r.tracks == 1 else s.codec_context.layout,
+            rate=r.rate,
+        )  # fmt: skip
+        self.transcode[s.index] = made[0]
+        if r.tracks > 1:
+            self.split[s.index] = (made, r.format)
         self.passthrough[s.index] = SoundClock(resampler.resample)
-        how = f"transcoding to {target}{' (lossless)' if lossless else ''}"
+        how = f"transcoding to {r.codec}{' (lossless)' if r.lossless else ''}"
+        if r.tracks > 1:
+            n = r.tracks
+            how = f"{how}, each of its {n} channels a mono track of its own (no {n}-channel layout .{ext}'s {r.codec} takes)"
         self.notices.append(
             f"audio stream {s.index} ({name}): RealMedia gives its packets no times of their own: {how}, timed by its samples"
             if untimed
@@ -324,6 +303,12 @@ class StreamCopies:
             if idx not in self._sounding:
                 self._sounding.add(idx)
                 self._lead_in(idx, item)
+            if idx in self.split:
+                tracks, fmt = self.split[idx]
+                for st, mono in zip(tracks, mono_frames(item, fmt), strict=True):
+                    for p in st.encode(mono):
+                        self.out.mux(p)
+                return
             for p in self.transcode[idx].encode(item):
                 self.out.mux(p)
 
@@ -367,6 +352,6 @@ class StreamCopies:
             self.out.mux(p)
 
     def flush(self) -> None:
-        for a in self.transcode.values():
+        for a in [*self.transcode.values(), *(t for ts, _ in self.split.values() for t in ts[1:])]:
             for p in a.encode(None):
                 self.out.mux(p)

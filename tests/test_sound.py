@@ -1,5 +1,6 @@
-"""A film's sound where its input gives it no usable times: RealMedia, whose sound packets
-carry one time per interleaved block (and, as FFmpeg writes it, 0 for every packet)."""
+"""A film's sound where it cannot be copied as it is: RealMedia, whose sound packets carry
+one time per interleaved block (and, as FFmpeg writes it, 0 for every packet); captures with
+more channels than the container's codecs take in one track; sound kept lossless."""
 
 from fractions import Fraction
 from pathlib import Path
@@ -9,9 +10,9 @@ import numpy as np
 import pytest
 
 from colorcli.colorizer import Colorizer
-from colorcli.copies import SoundClock
 from colorcli.events import Notice
 from colorcli.options import VideoOptions
+from colorcli.soundout import SoundClock
 from colorcli.video import colorize_video, prepare_video
 from tests.media import read_clip
 
@@ -108,3 +109,102 @@ def test_frames_without_times_or_with_times_that_stand_still_follow_the_one_befo
     assert got == [500, 600, 700, 800, 900, 1000, 1100, 1200]
     clock = SoundClock(lambda f: [f])
     assert [clock(f)[0].pts for f in _frames([None, None])] == [0, 100]
+
+
+def _capture(path: Path, layout: str, codec: str = "pcm_s16le", rate: int = 48000) -> Path:
+    """A capture's MJPEG pictures with sound of ``layout`` in ``codec``, each channel its own
+    tone."""
+    fmt = {"pcm_s16le": "mov", "pcm_alaw": "mov"}.get(codec, "avi")
+    with av.open(str(path), "w", format=fmt) as out:
+        v = out.add_stream("mjpeg", rate=10)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuvj420p"
+        a = out.add_stream(codec, rate=rate)
+        a.layout = layout
+        n = len(a.codec_context.layout.channels)
+        for i in range(10):
+            g = np.full((48, 64, 3), 20 * i, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(g, "rgb24")):
+                out.mux(p)
+        t = np.arange(rate)
+        x = np.stack([np.sin(t * (k + 1) / 50) * 3000 for k in range(n)], 1).astype(np.int16)
+        for at in range(0, rate, 1152):
+            af = av.AudioFrame.from_ndarray(x[None, at : at + 1152].reshape(1, -1), "s16", layout)
+            af.sample_rate, af.pts = rate, at
+            for p in a.encode(af):
+                out.mux(p)
+        for st in (v, a):
+            for p in st.encode():
+                out.mux(p)
+    return path
+
+
+def _channels(path: Path) -> list[np.ndarray]:
+    """Each channel of every audio track of a film, decoded (as 16-bit where it is)."""
+    with av.open(str(path)) as c:
+        tracks = len(c.streams.audio)
+    out = []
+    for k in range(tracks):
+        with av.open(str(path)) as c:
+            n = len(c.streams.audio[k].codec_context.layout.channels)
+            frames = [
+                f.to_ndarray().reshape(-1, n) if not f.format.is_planar else f.to_ndarray().T
+                for f in c.decode(audio=k)
+            ]
+        out += list(np.concatenate(frames).T)
+    return out
+
+
+@pytest.mark.parametrize(
+    "layout,ext,segments",
+    [
+        ("2.1", ".mp4", 0),
+        ("quad", ".mp4", 1),
+        ("5.0", ".mp4", 0),
+        ("7.1", ".mp4", 0),
+        ("hexadecagonal", ".mp4", 0),
+        ("hexadecagonal", ".mp4", 1),
+        ("2.1", ".webm", 0),
+        ("quad", ".mov", 0),
+    ],
+)
+def test_every_channel_of_a_capture_is_kept(tmp_path, colorizer, layout, ext, segments):
+    """A capture's PCM with 3, 4 or 8 channels failed the film into .mp4 (ALAC takes no 2.1,
+    quad or 7.1: 'Invalid argument'), Opus no 2.1; 5 and 16 channels were mixed down to
+    stereo under a notice that said lossless. Now every channel is kept: in one track where
+    a codec of the container takes its layout (FLAC where ALAC does not), else each in a mono
+    track of its own; into .mp4, every sample as it was."""
+    src = _capture(tmp_path / "tape.mov", layout)
+    dst = tmp_path / f"out{ext}"
+    opts = VideoOptions(segment_seconds=segments)
+    events = list(colorize_video(prepare_video(src, dst, opts, True), colorizer))
+    notices = " ".join(e.message for e in events if isinstance(e, Notice))
+    want, got = _channels(src), _channels(dst)
+    assert len(got) == len(want), notices
+    if ext == ".mp4":
+        assert all(np.array_equal(a, b) for a, b in zip(want, got, strict=True)), notices
+        assert "(lossless)" in notices
+    if layout == "hexadecagonal":
+        assert "each of its 16 channels a mono track of its own" in notices
+
+
+def test_low_rate_mp3_from_an_old_camera_goes_into_mp4(tmp_path, colorizer):
+    """MP3 at 8 kHz (old cameras' and phones' AVIs) cannot be copied into MP4: the film
+    failed ('Invalid argument'); it is transcoded to AAC."""
+    src = _capture(tmp_path / "cam.avi", "mono", codec="libmp3lame", rate=8000)
+    dst = tmp_path / "out.mp4"
+    events = list(colorize_video(prepare_video(src, dst, VideoOptions(), True), colorizer))
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("(mp3) cannot be copied into .mp4: transcoding to aac" in n for n in notices)
+    seconds, _ = _sound(dst)
+    assert abs(seconds - 1.0) < 2 * 1024 / 8000 + 0.01, seconds
+
+
+@pytest.mark.parametrize("ext,codec", [(".mov", "alac"), (".mkv", "flac")])
+def test_lossless_or_companded_sound_stays_lossless_in_mov_and_mkv(tmp_path, colorizer, ext, codec):
+    """A-law sound (telephone, old cameras) into .mov or .mkv went to AAC: lossy again. MOV
+    has ALAC and Matroska FLAC: the decoded sound is kept sample for sample."""
+    src = _capture(tmp_path / "tape.mov", "mono", codec="pcm_alaw", rate=8000)
+    dst = tmp_path / f"out{ext}"
+    list(colorize_video(prepare_video(src, dst, VideoOptions(), True), colorizer))
+    assert read_clip(dst)["audio_codec"] == codec
+    assert all(np.array_equal(a, b) for a, b in zip(_channels(src), _channels(dst), strict=True))

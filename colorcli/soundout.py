@@ -1,0 +1,133 @@
+"""A sound track made again where the output's container cannot copy it: which codec
+(lossless where the input is and the container has one), which channel layout, which sample
+format; where no codec of the container takes the track's channels in one track, each
+channel goes into a mono track of its own. And ``SoundClock``, which times decoded frames by
+their samples. No pictures, no files."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+# what audio a container cannot copy is transcoded to, and at which rate (None: the input's)
+# (AVI: PCM, as a capture card writes it; the AAC of an MP4 has no standard place there)
+AUDIO_TARGET = {
+    "webm": ("libopus", 48000),
+    "mxf": ("pcm_s16le", 48000),
+    "avi": ("pcm_s16le", None),
+}
+# lossless sound a container cannot copy stays lossless where it has a lossless codec, in
+# order of preference: a capture's PCM into MP4 or MOV is ALAC (Apple's; QuickTime, VLC and
+# FFmpeg play it), not AAC; FLAC where ALAC takes no such layout (MP4), and in Matroska
+LOSSLESS_TARGET = {"mp4": ("alac", "flac"), "mov": ("alac",), "matroska": ("flac",)}
+_LOSSLESS = {"truehd", "mlp", "wavpack", "tta", "ape", "flac", "alac"}  # and every pcm_*
+# the layout an unnamed channel order is written as (the channels kept in their order),
+# then others of that count that some encoders take instead (ALAC: 4.0, not quad)
+_LAYOUTS = {
+    1: ("mono",),
+    2: ("stereo",),
+    3: ("2.1", "3.0"),
+    4: ("quad", "4.0"),
+    5: ("5.0", "5.0(side)"),
+    6: ("5.1", "5.1(side)"),
+    7: ("6.1", "7.0"),
+    8: ("7.1", "7.1(wide)"),
+}
+
+
+@dataclass(frozen=True)
+class Remake:
+    """How a track is made again: ``tracks`` 1 (the whole track, in ``layout``), or one mono
+    track per channel (``layout`` "mono"), each in ``codec`` at ``rate`` in ``format``."""
+
+    codec: str
+    rate: int
+    layout: str
+    format: str
+    tracks: int
+    lossless: bool
+
+
+def _format(codec: str, deep: bool) -> str:
+    """The encoder's sample format: 32 bits where the input has more than 16, else 16 (the
+    lossless ones), else its first."""
+    names = [f.name for f in (av.Codec(codec, "w").audio_formats or ())]
+    for want in (("s32p", "s32") if deep else ()) + ("s16p", "s16"):
+        if want in names:
+            return want
+    return names[0] if names else "s16"
+
+
+def _opens(codec: str, rate: int, layout: str, fmt: str) -> bool:
+    """Whether the encoder takes this layout, rate and format (ALAC refuses quad and 7.1,
+    Opus 2.1; an encoder refused at the first frame failed the whole film)."""
+    with contextlib.suppress(av.error.FFmpegError, ValueError, TypeError):
+        cc = av.CodecContext.create(codec, "w")
+        cc.sample_rate, cc.layout, cc.format = rate, layout, fmt
+        cc.open()
+        return True
+    return False
+
+
+def remake_for(cc, name: str | None, fmt: str) -> Remake:
+    """How the input track of codec context ``cc`` (codec ``name``) goes into a container
+    of FFmpeg format ``fmt`` that cannot copy it. A named layout is kept as it is (never
+    remixed); an unnamed one is written as a layout of its count, channels in order."""
+    lossless = fmt in LOSSLESS_TARGET and (name or "").startswith(("pcm_", *_LOSSLESS))
+    target, rate = AUDIO_TARGET.get(fmt, ("aac", None))
+    codecs = LOSSLESS_TARGET[fmt] if lossless else (target,)
+    rate = rate or cc.sample_rate
+    n = len(cc.layout.channels)
+    own = cc.layout.name
+    layouts = (own,) if own and own != f"{n} channels" else _LAYOUTS.get(n, ())
+    deep = cc.format is not None and cc.format.bytes > 2
+    for codec in codecs:
+        for layout in layouts:
+            if _opens(codec, rate, layout, _format(codec, deep)):
+                return Remake(codec, rate, layout, _format(codec, deep), 1, lossless)
+    return Remake(codecs[0], rate, "mono", _format(codecs[0], deep), n, lossless)
+
+
+def mono_frames(frame: av.AudioFrame, fmt: str) -> list[av.AudioFrame]:
+    """An interleaved (packed) frame's channels, each a mono frame in ``fmt`` with the
+    frame's time. Packed, as PyAV reads no more than 8 planes of a planar frame (a
+    16-channel capture crashed the process)."""
+    n = len(frame.layout.channels)
+    samples = frame.to_ndarray().reshape(-1, n)
+    out = []
+    for k in range(n):
+        m = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples[:, k])[None], format=fmt, layout="mono"
+        )
+        m.sample_rate, m.pts, m.time_base = frame.sample_rate, frame.pts, frame.time_base
+        out.append(m)
+    return out
+
+
+class SoundClock:
+    """A transcoded track's decoded frames, each timed in samples (1 / its rate) and then
+    resampled. A frame without a time, or one whose time does not move on past the end of
+    the frame before (RealMedia's packets after the first of a block; FFmpeg's .rm files,
+    which time every sound packet 0), follows the frame before: the encoders and muxers
+    refuse times that do not rise, and before, such a track failed the film ('Invalid
+    argument') or was written all at one instant. Times that jump ahead (a gap) are kept."""
+
+    def __init__(self, resample: Callable) -> None:
+        self.resample = resample
+        self.next: int | None = None  # where the frame after the last one starts, in samples
+
+    def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        rate = frame.sample_rate
+        at = None
+        if frame.pts is not None and frame.time_base is not None:
+            at = round(frame.pts * frame.time_base * rate)
+        if at is None or (self.next is not None and at < self.next):
+            at = self.next if self.next is not None else 0
+        frame.pts, frame.time_base = at, Fraction(1, rate)
+        self.next = at + frame.samples
+        return self.resample(frame)
