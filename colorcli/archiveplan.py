@@ -177,13 +177,18 @@ def _not_a_film(src: Path) -> bool:
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     """``dst`` with the extension it is written as; where the input folder also holds a file
     of that name (scan.gif beside scan.png), or another file written under it (IMG_1.heic
-    beside IMG_1.avif), the old extension stays in the name (scan.gif.png), so that neither is
-    lost or refused."""
+    beside IMG_1.avif, tape.mod beside tape.mpg), the old extension stays in the name
+    (scan.gif.png), so that neither is lost or refused."""
     own = src.suffix.lower()
-    others = [e for e, s in READ_ONLY_IMAGES.items() if s == suffix and e != own] + [suffix]
+    kin = _READ_ONLY_FILMS if own in VIDEO_EXTS else READ_ONLY_IMAGES
+    others = [e for e in kin if e != own and kin.get(e, suffix) == suffix] + [suffix]
     if any(src.with_suffix(e).exists() or src.with_suffix(e.upper()).exists() for e in others):
         return dst.with_name(dst.name + suffix)
     return dst.with_suffix(suffix)
+
+
+# films read but written as .mkv (each maps to the extension it is written as)
+_READ_ONLY_FILMS = {e: ".mkv" for e in sorted(VIDEO_EXTS - set(VIDEO_CONTAINERS))}
 
 
 def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:

@@ -100,6 +100,12 @@ VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".mod", ".tod",  # tapeless camcorders (JVC Everio, Panasonic, Canon): MPEG-2 PS and TS
     ".vro",  # a DVD recorder's disc (DVD-VR, VIDEO_RM/VR_MOVIE.VRO): transferred VHS tapes
     ".rm", ".rmvb",  # RealMedia: the web's video of 1997-2008
+    ".m2t", ".trp", ".tp",  # HDV tape captures; DVB recorders' transport streams
+    ".m2p", ".mpv", ".mpe",  # MPEG-2 program and elementary streams; MPEG-1 of the 1990s
+    ".divx", ".ogm",  # DivX AVIs and Ogg Media of the 2000s
+    ".qt", ".f4v", ".mk3d", ".nut", ".wtv", ".dvr-ms",  # Windows Media Center recordings
+    ".y4m",  # YUV4MPEG2: what restoration tools (AviSynth, VapourSynth) pipe out
+    ".mjpeg", ".mjpg", ".ivf",  # webcams' and IP cameras' motion JPEG; VP8/VP9 streams
     ".h264", ".264", ".h265", ".hevc",  # raw streams (CCTV and DVR exports)
 }  # fmt: skip
 CODECS = ("libx264", "libx265", "ffv1", "prores", "libvpx-vp9")

@@ -1086,3 +1086,69 @@ def test_camcorder_dvd_recorder_and_realmedia_films_are_coloured(tmp_path, tiny_
             sound = [s.codec_context.name for s in c.streams.audio]
         assert len(read_clip(out / name)["pts"]) == 12, name
         assert sound == ([] if name == "news.mkv" else ["mp2" if "001" in name else "ac3"]), name
+
+
+def _film(path: Path, fmt: str, codec: str, audio: str | None = None) -> Path:
+    """12 frames at 25 fps in FFmpeg's format ``fmt`` (whatever the extension says)."""
+    with av.open(str(path), "w", format=fmt) as out:
+        v = out.add_stream(codec, rate=25)
+        v.width, v.height = 64, 48
+        v.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        a = out.add_stream(audio, rate=48000) if audio else None
+        if a is not None:
+            a.layout = "stereo"
+        for i in range(12):
+            g = np.full((48, 64, 3), 20 * i, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(g, "rgb24")):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+        if a is not None:
+            for k in range(0, 23040, 1152):
+                af = av.AudioFrame.from_ndarray(np.zeros((1, 2304), np.int16), "s16", "stereo")
+                af.sample_rate, af.pts = 48000, k
+                for p in a.encode(af):
+                    out.mux(p)
+            for p in a.encode():
+                out.mux(p)
+    return path
+
+
+def test_films_under_the_other_extensions_archives_use_are_coloured(tmp_path, tiny_ckpt):
+    """An HDV capture (.m2t), DVB recordings (.trp, .tp, .wtv), MPEG program and elementary
+    streams (.m2p, .mpv, .mpe), a DivX AVI, a QuickTime .qt, a Flash .f4v, a restoration
+    tool's .y4m, a webcam's .mjpeg, a VP9 .ivf, .mk3d and .nut: colorize dir passed them
+    over without a word, though the film pipeline reads them. Each is coloured, as .mkv; two
+    of one name (dvb.trp and dvb.tp) keep their own extensions in it (the whole run was
+    refused: both would be written to dvb.mkv)."""
+    root = tmp_path / "films"
+    root.mkdir()
+    kinds = {
+        "hdv.m2t": ("mpegts", "mpeg2video", "mp2"),
+        "dvb.trp": ("mpegts", "mpeg2video", "mp2"),
+        "dvb.tp": ("mpegts", "libx264", None),
+        "tv.wtv": ("wtv", "mpeg2video", "mp2"),
+        "ps.m2p": ("vob", "mpeg2video", "mp2"),
+        "es.mpv": ("mpeg2video", "mpeg2video", None),
+        "old.mpe": ("mpeg", "mpeg1video", "mp2"),
+        "film.divx": ("avi", "mpeg4", "mp2"),
+        "apple.qt": ("mov", "libx264", None),
+        "flash.f4v": ("mp4", "libx264", None),
+        "restored.y4m": ("yuv4mpegpipe", "rawvideo", None),
+        "cam.mjpeg": ("mjpeg", "mjpeg", None),
+        "web.ivf": ("ivf", "libvpx-vp9", None),
+        "three.mk3d": ("matroska", "libx264", None),
+        "x.nut": ("nut", "libx264", None),
+    }
+    for name, (fmt, codec, audio) in kinds.items():
+        _film(root / name, fmt, codec, audio)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert f"{len(kinds)} colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
+    assert _outputs(out) == {Path(n).stem + ".mkv" for n in kinds} - {"dvb.mkv"} | {
+        "dvb.trp.mkv",
+        "dvb.tp.mkv",
+    }
+    for name in _outputs(out):
+        assert len(read_clip(out / name)["pts"]) == 12, name
