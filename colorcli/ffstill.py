@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+FF_BMP = "bmp-ff"  # the probe's name for a BMP that FFmpeg decodes (see _DECODER)
 # extension -> (FFmpeg decoder, format name)
 FF_STILLS = {
     ".psd": ("psd", "psd"),
@@ -20,6 +21,10 @@ FF_STILLS = {
     ".ras": ("sunrast", "sunrast"),
 }
 _DECODER = {fmt: codec for codec, fmt in FF_STILLS.values()}
+# BMPs OpenCV reads wrongly: an OS/2 1.x header (24-bit pixels read as garbage), 16 bits a
+# pixel (565 refused where the header holds its masks, as GIMP and Photoshop write it; 555
+# read without its low bits filled)
+_DECODER[FF_BMP] = "bmp"
 FF_FORMATS = frozenset(_DECODER)
 # what each decoded sample layout is read as: (format for to_ndarray, channels kept)
 _GRAY = ("gray", "gray16le")
@@ -93,8 +98,9 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
         raise ValueError("over 2 GB: too large for one packet")
     if fmt == "targa" and len(data) >= 18 and data[2] in (3, 11) and data[16] == 16:
         return (*_targa_gray_alpha(data), None)
+    decoder, fmt = _DECODER[fmt], fmt.removesuffix("-ff")
     try:
-        frames = decode_packet(_DECODER[fmt], data)
+        frames = decode_packet(decoder, data)
     except av.error.InvalidDataError as e:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)") from e
     except av.error.FFmpegError as e:
@@ -199,6 +205,7 @@ def _split(frame) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 __all__ = [
+    "FF_BMP",
     "FF_FORMATS",
     "FF_STILLS",
     "decode_ff_still",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colorcli.errors import MediaError
-from colorcli.ffstill import probe_ff_still
+from colorcli.ffstill import FF_BMP, probe_ff_still
 from colorcli.heif import probe_heif
 from colorcli.heifboxes import is_heif
 from colorcli.photocd import probe_pcd
@@ -225,6 +225,17 @@ def _webp_orientation(f) -> int:
     return _exif_orientation(exif) if exif else 1
 
 
+def _probe_bmp(buf: bytes) -> ImageInfo:
+    """A BMP's size; those OpenCV reads wrongly (an OS/2 1.x header, 16 bits a pixel) are
+    given to FFmpeg's decoder (``ffstill.FF_BMP``)."""
+    if struct.unpack_from("<I", buf, 14)[0] == 12:  # OS/2 1.x: its size in 16 bits
+        w, h = struct.unpack_from("<HH", buf, 18)
+        return ImageInfo(FF_BMP, w, h)
+    w, h = struct.unpack_from("<ii", buf, 18)
+    bits = struct.unpack_from("<H", buf, 28)[0]
+    return ImageInfo(FF_BMP if bits == 16 else "bmp", abs(w), abs(h))
+
+
 def probe_image(path: Path | str) -> ImageInfo:
     """Read the header: format, size, orientation. Raises MediaError for anything else."""
     path = Path(path)
@@ -241,9 +252,8 @@ def probe_image(path: Path | str) -> ImageInfo:
                 if buf[:2] == b"\xff\xd8":
                     w, h, o = _probe_jpeg(f)
                     return ImageInfo("jpeg", w, h, o)
-                if buf[:2] == b"BM" and len(buf) >= 26:
-                    w, h = struct.unpack("<ii", buf[18:26])
-                    return ImageInfo("bmp", abs(w), abs(h))
+                if buf[:2] == b"BM" and len(buf) >= 30:
+                    return _probe_bmp(buf)
                 if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
                     chunk = buf[12:16]
                     o = _webp_orientation(f) if chunk == b"VP8X" else 1

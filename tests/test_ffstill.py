@@ -172,3 +172,38 @@ def test_a_photoshop_files_channels_beyond_its_colours_are_said_to_be_left(tmp_p
     assert len(said) == (1 if extra else 0)
     if extra:
         assert said[0].startswith(f"its {extra} channel")
+
+
+def _bmp(path, pixels: bytes, bits: int, h: int, w: int, header: str = "v5", masks=None):
+    """A BMP with an OS/2 1.x header ("core", 12 bytes) or a Windows V5 one (its masks inside
+    it, as GIMP and Photoshop write 16-bit files), rows bottom-up and padded to 4 bytes."""
+    if header == "core":
+        dib = struct.pack("<IHHHH", 12, w, h, 1, bits)
+    else:
+        comp = 3 if masks else 0
+        dib = struct.pack("<IiiHHIIiiII", 124, w, h, 1, bits, comp, len(pixels), 2835, 2835, 0, 0)
+        dib += struct.pack("<IIII", *(masks or (0, 0, 0, 0))) + b"\0" * (124 - 56)
+    off = 14 + len(dib)
+    path.write_bytes(b"BM" + struct.pack("<IHHI", off + len(pixels), 0, 0, off) + dib + pixels)
+    return path
+
+
+def _rows(a: np.ndarray) -> bytes:
+    return b"".join(r.tobytes() + b"\0" * (-r.nbytes % 4) for r in a[::-1])
+
+
+def test_bmps_opencv_reads_wrongly_are_read_as_pillow_reads_them(tmp_path):
+    """An OS/2 1.x BMP (early 1990s scanning software) was refused as a 'decompression bomb'
+    (its 16-bit size read as 32 bits), and OpenCV read its 24-bit pixels as one garbled
+    channel; a 16-bit 565 BMP as GIMP and Photoshop write it (masks in a V5 header) was
+    'damaged'. FFmpeg's decoder reads both, as Pillow does (565 and 555 within 1 code: how
+    the low bits are filled)."""
+    rgb = samples(13, 17)
+    os2 = _bmp(tmp_path / "os2.bmp", _rows(rgb[..., ::-1]), 24, 13, 17, header="core")
+    r5, g6, b5 = (rgb[..., 0] >> 3).astype(np.uint16), rgb[..., 1] >> 2, rgb[..., 2] >> 3
+    packed = ((r5 << 11) | (g6.astype(np.uint16) << 5) | b5).astype("<u2")
+    v5 = _bmp(tmp_path / "565.bmp", _rows(packed), 16, 13, 17, masks=(0xF800, 0x07E0, 0x1F, 0))
+    for path, tol in ((os2, 0), (v5, 1)):
+        want = np.asarray(PILImage.open(path).convert("RGB")).astype(int)
+        got = read_image(path).pixels.astype(int)
+        assert got.shape == want.shape and np.abs(got - want).max() <= tol, path.name
