@@ -24,7 +24,7 @@ from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
 from colorcli.imagewrite import alpha_note, write_image
 from colorcli.options import VideoOptions
-from colorcli.pages import colorize_pages
+from colorcli.pages import colorize_pages, colorize_pdf
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,11 @@ def colorize_jobs(
                 yield from _colorize_film(colorizer, job, overwrite, video_options)
                 claim.release()
                 continue
+            if job.fmt == "pdf":
+                yield from flush()
+                yield _album(colorizer, job, overwrite, max_pixels, reference, colorize_pdf)
+                claim.release()
+                continue
             try:
                 image = read_image(job.src, max_pixels=max_pixels)
                 guide = _sidecar_guide(colorizer, job, image, max_pixels)
@@ -175,10 +180,13 @@ def colorize_jobs(
             held.release()
 
 
-def _album(colorizer, job: Job, overwrite: bool, max_pixels: int, reference) -> FileResult:
-    """A multi-page TIFF coloured page by page (``colorcli.pages``)."""
+def _album(
+    colorizer, job: Job, overwrite: bool, max_pixels: int, reference, how=colorize_pages
+) -> FileResult:
+    """A multi-page TIFF coloured page by page, or a scanned PDF picture by picture
+    (``how``: ``colorcli.pages``)."""
     try:
-        _, said = colorize_pages(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
+        _, said = how(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
         return FileResult(job, "done", notices=tuple(f"{job.src}: {n}" for n in said))
     except NoSpaceError:
         raise
@@ -186,6 +194,8 @@ def _album(colorizer, job: Job, overwrite: bool, max_pixels: int, reference) -> 
         return FileResult(job, "failed", _reason(e))
     except MemoryError:
         return FileResult(job, "failed", "out of memory")
+    except Exception as e:  # unforeseen, for this file: the archive goes on
+        return FileResult(job, "failed", _unexpected(e))
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:

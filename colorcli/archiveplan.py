@@ -20,6 +20,7 @@ from colorcli.atomic import WORK_MARK, check_folder_writable, is_temp, sweep_sta
 from colorcli.errors import MediaError, OutputPathError
 from colorcli.guide import SIDECAR
 from colorcli.options import (
+    DOCUMENT_EXTS,
     FORMAT_EXT,
     IMAGE_FORMATS,
     PHOTO_EXTS,
@@ -197,6 +198,8 @@ def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
     if ext in VIDEO_EXTS:
         # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
         return Job(src, dst if ext in VIDEO_CONTAINERS else _written_as(src, dst, ".mkv"), "video")
+    if ext in DOCUMENT_EXTS:  # a scanned PDF: its photos coloured, a PDF again (no --format)
+        return Job(src, dst, "pdf")
     if ext in READ_ONLY_IMAGES:  # written under another extension (a GIF as png)
         dst = _written_as(src, dst, READ_ONLY_IMAGES[ext])
     if fmt and IMAGE_FORMATS[dst.suffix.lower()] != fmt:
@@ -249,7 +252,7 @@ def plan_dir(
             ext = src.suffix.lower()
             if is_temp(src):
                 continue
-            if ext not in PHOTO_EXTS and ext not in VIDEO_EXTS:
+            if ext not in PHOTO_EXTS and ext not in VIDEO_EXTS and ext not in DOCUMENT_EXTS:
                 if ext in UNREAD_MEDIA and not name.startswith("."):
                     plan.other_kinds[ext] += 1
                 continue

@@ -168,7 +168,7 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     except cv2.error as e:  # OpenCV raises rather than returns None when it cannot allocate
         why = "out of memory while decoding" if "memory" in str(e).lower() else "cannot be decoded"
         raise MediaError(path, f"{why} ({e.err or e})") from e
-    said = [x for x in said if not _HARMLESS.search(x)]
+    said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
     if tiff is not None and tiff.compression not in DECODED and (a is None or not a.any()):
         raise MediaError(path, undecoded(tiff.compression))
     if a is None and info.format == "jp2":  # gray and alpha: OpenCV reads none
@@ -203,7 +203,7 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
 
 # what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras
 # and editors write them into every photo; a notice for each would bury the damaged ones)
-_HARMLESS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
+HARMLESS_WARNINGS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
 
 
 def _gray_below(a: np.ndarray, held: int, height: int) -> np.ndarray:

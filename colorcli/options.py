@@ -72,11 +72,12 @@ READ_ONLY_IMAGES = {
     ".ras": ".png",
 }
 PHOTO_EXTS = frozenset(IMAGE_FORMATS) | frozenset(READ_ONLY_IMAGES)  # every photo we read
+DOCUMENT_EXTS = frozenset({".pdf"})  # scanned PDFs: their photos coloured, a PDF written
 WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
 # pictures and films an archive may hold that colorize cannot read (a camera's
 # raw, an editor's file, a scan kept as PDF): counted in one notice by `colorize dir`
 UNREAD_MEDIA = frozenset(
-    ".jxl .jxr .psb .xcf .pdf .djvu .ico .svg .eps .exr "
+    ".jxl .jxr .psb .xcf .djvu .ico .svg .eps .exr "
     ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .rwl .3fr .iiq "
     ".swf".split()
 )

@@ -1,5 +1,6 @@
-"""Multi-page TIFFs (an album scanned into one file): every page read on its own and coloured,
-one file written."""
+"""Documents of many pictures: multi-page TIFFs (an album scanned into one file), every page
+read on its own and coloured, one file written; scanned PDFs, each photo or scan in them
+coloured and the PDF written again with them (``colorcli.pdfscan``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
+from colorcli.pdfobjects import PdfError
+from colorcli.pdfscan import read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, read_meta, tiff_params
 from colorcli.tiffmend import point_at_page
 from colorcli.walkers import array_reader, tiff_ifds, tiff_tags
@@ -87,6 +90,51 @@ def colorize_pages(
     try:
         data = encode_pages(coloured, pages[0].meta)
         write_bytes_atomic(dst, data, overwrite=overwrite)
+    except FileExistsError as e:
+        raise MediaError(dst, "exists already (use --overwrite)") from e
+    except OSError as e:
+        raise write_failure(dst, e) from e
+    return len(coloured), tuple(notes)
+
+
+def colorize_pdf(
+    colorizer,
+    src: Path,
+    dst: Path,
+    overwrite: bool,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    reference: np.ndarray | None = None,
+) -> tuple[int, tuple[str, ...]]:
+    """Colour every photo or scan in the PDF ``src`` into the PDF ``dst`` (its own bytes with
+    the coloured pictures appended as an update; written whole, then renamed); returns how
+    many were coloured and what the user is to be told. A PDF with none is copied as it is,
+    with a notice. MediaError names a file that cannot be read or written."""
+    try:
+        doc = read_scanned_pdf(src.read_bytes(), max_pixels)
+    except PdfError as e:
+        raise MediaError(src, str(e)) from e
+    except OSError as e:
+        raise MediaError(src, f"cannot be read ({e.strerror or e})") from e
+    coloured = {}
+    for im in doc.coloured:
+        if reference is not None:
+            coloured[im.num] = colorizer.colorize_like(im.pixels, reference)
+        else:
+            coloured[im.num] = colorizer.colorize(im.pixels)
+    left = [im.why for im in doc.images if im.pixels is None and im.why != "a mask"]
+    notes = [f"picture {im.num}: {im.note}" for im in doc.coloured if im.note]
+    if not coloured:
+        notes.append("no photo or scan in it to colour: copied as it is")
+    if left:
+        kinds = sorted(set(left), key=left.index)
+        notes.append(
+            f"{len(left)} of its {len(left) + len(coloured)} pictures left as they are ({'; '.join(kinds)})"
+        )
+    try:
+        data = updated_pdf(doc, coloured) if coloured else doc.data
+        write_bytes_atomic(dst, data, overwrite=overwrite)
+    except PdfError as e:
+        raise MediaError(src, str(e)) from e
     except FileExistsError as e:
         raise MediaError(dst, "exists already (use --overwrite)") from e
     except OSError as e:

@@ -46,18 +46,26 @@ def image_cmd(
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
     from colorcli.imagewrite import alpha_note, write_image
-    from colorcli.options import IMAGE_FORMATS, WRITABLE_NAMES
+    from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 
     parsed = points  # (x, y, rgb), checked by click before any work
 
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
-    if dst.suffix.lower() not in IMAGE_FORMATS:
+    pdf = src.suffix.lower() in DOCUMENT_EXTS
+    if pdf != (dst.suffix.lower() in DOCUMENT_EXTS):
+        raise OutputPathError(f"{dst}: a PDF is coloured into a PDF, a picture into a picture")
+    if not pdf and dst.suffix.lower() not in IMAGE_FORMATS:
         raise OutputPathError(f"{dst}: cannot write a {dst.suffix!r} image (use {WRITABLE_NAMES})")
     if dst.exists() and not overwrite:
         raise OutputPathError(f"{dst} exists already (use --overwrite)")
     check_writable(dst)
+    if pdf:
+        if hints_path is not None or parsed:
+            raise ConfigError("hints guide one picture: give them to the photos, not a PDF")
+        _pdf(src, dst, reference, overwrite, quiet, opts)
+        return
     img = read_image(src)
     with Claim(dst):
         colorizer = cc.make_colorizer(opts)
@@ -89,6 +97,21 @@ def image_cmd(
         cc.echo(
             f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"
         )
+
+
+def _pdf(src: Path, dst: Path, reference, overwrite: bool, quiet: bool, opts) -> None:
+    """``colorize image scan.pdf out.pdf``: every photo or scan in it coloured."""
+    from colorcli.atomic import Claim
+    from colorcli.pages import colorize_pdf
+
+    with Claim(dst):
+        colorizer = cc.make_colorizer(opts)
+        ref = cc.read_reference(reference) if reference is not None else None
+        count, said = colorize_pdf(colorizer, src, dst, overwrite, reference=ref)
+    for note in said:
+        cc.echo(f"notice: {src}: {note}")
+    if not quiet:
+        cc.echo(f"{src} -> {dst} ({count} pictures coloured)")
 
 
 def _parse_points(texts: tuple[str, ...]) -> list:

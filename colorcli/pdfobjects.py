@@ -1,0 +1,280 @@
+"""The objects of a PDF file, read and written: numbers, names, strings, arrays,
+dictionaries, references and streams, found by their "N G obj" (and inside object streams),
+not through the cross-reference table, so that a file whose table is damaged is still read.
+No pictures, no model."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from colorcli.errors import ColorcliError
+
+
+class PdfError(ColorcliError, ValueError):
+    """A PDF that cannot be read as one."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    num: int
+    gen: int = 0
+
+
+class Name(str):
+    """A PDF name (written /Name)."""
+
+
+_WS = b" \t\r\n\f\x00"
+_DELIM = b"()<>[]{}/%"
+_OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b")
+_TOKEN_END = re.compile(rb"[ \t\r\n\f\x00()<>\[\]{}/%]")
+_NUMBER = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)")
+_REF = re.compile(rb"[ \t\r\n\f\x00]*(\d+)[ \t\r\n\f\x00]+R(?![A-Za-z])")
+_STREAM = re.compile(rb"[ \t\r\n\f]*stream(\r\n|\n|\r)")
+_ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f"}
+_MAX_DEPTH = 64
+
+
+def _skip(data: bytes, i: int) -> int:
+    """Past white space and comments."""
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if c in _WS:
+            i += 1
+        elif c == 0x25:  # %: a comment to the end of the line
+            while i < n and data[i] not in b"\r\n":
+                i += 1
+        else:
+            break
+    return i
+
+
+def parse(data: bytes, i: int, depth: int = 0) -> tuple[Any, int]:
+    """The object at ``data[i:]`` and where it ends. PdfError where it is not one."""
+    if depth > _MAX_DEPTH:
+        raise PdfError("objects nested too deep")
+    i = _skip(data, i)
+    if i >= len(data):
+        raise PdfError("ends inside an object")
+    c = data[i : i + 1]
+    if data.startswith(b"<<", i):
+        out: dict[str, Any] = {}
+        i += 2
+        while True:
+            i = _skip(data, i)
+            if data.startswith(b">>", i):
+                return out, i + 2
+            key, i = parse(data, i, depth + 1)
+            if not isinstance(key, Name):
+                raise PdfError("a dictionary key that is not a name")
+            out[str(key)], i = parse(data, i, depth + 1)
+    if c == b"[":
+        items: list[Any] = []
+        i += 1
+        while True:
+            i = _skip(data, i)
+            if data.startswith(b"]", i):
+                return items, i + 1
+            item, i = parse(data, i, depth + 1)
+            items.append(item)
+    if c == b"/":
+        m = _TOKEN_END.search(data, i + 1)
+        end = m.start() if m else len(data)
+        raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda g: bytes([int(g[1], 16)]), data[i + 1 : end])
+        return Name(raw.decode("latin-1")), end
+    if c == b"(":
+        return _literal(data, i + 1)
+    if c == b"<":
+        end = data.find(b">", i)
+        if end < 0:
+            raise PdfError("a hex string without its end")
+        digits = re.sub(rb"[^0-9A-Fa-f]", b"", data[i + 1 : end])
+        return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode()), end + 1
+    m = _NUMBER.match(data, i)
+    if m:
+        if b"." not in m[0]:
+            r = _REF.match(data, m.end())
+            if r:
+                return Ref(int(m[0]), int(r[1])), r.end()
+            return int(m[0]), m.end()
+        return float(m[0]), m.end()
+    m = _TOKEN_END.search(data, i)
+    end = m.start() if m else len(data)
+    word = data[i:end]
+    if word in (b"true", b"false"):
+        return word == b"true", end
+    if word == b"null":
+        return None, end
+    raise PdfError(f"unexpected {word[:20]!r}")
+
+
+def _literal(data: bytes, i: int) -> tuple[bytes, int]:
+    out, level, n = bytearray(), 1, len(data)
+    while i < n:
+        c = data[i]
+        if c == 0x5C and i + 1 < n:  # backslash
+            e = data[i + 1]
+            if e in _ESCAPES:
+                out += _ESCAPES[e]
+                i += 2
+            elif 0x30 <= e <= 0x37:
+                m = re.match(rb"[0-7]{1,3}", data[i + 1 : i + 4])
+                out.append(int(m[0], 8) & 0xFF)
+                i += 1 + len(m[0])
+            elif e in b"\r\n":
+                i += 3 if data[i + 1 : i + 3] == b"\r\n" else 2
+            else:
+                out.append(e)
+                i += 2
+            continue
+        if c == 0x28:
+            level += 1
+        elif c == 0x29:
+            level -= 1
+            if level == 0:
+                return bytes(out), i + 1
+        out.append(c)
+        i += 1
+    raise PdfError("a string without its end")
+
+
+def write(value: Any) -> bytes:
+    """A value as PDF writes it."""
+    if isinstance(value, Name):
+        return b"/" + re.sub(
+            rb"[^!-~]|[#()<>\[\]{}/%]", lambda g: b"#%02X" % g[0][0], value.encode("latin-1")
+        )
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if value is None:
+        return b"null"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, float):
+        return (b"%.6f" % value).rstrip(b"0").rstrip(b".")
+    if isinstance(value, Ref):
+        return b"%d %d R" % (value.num, value.gen)
+    if isinstance(value, bytes):
+        return b"<" + value.hex().encode() + b">"
+    if isinstance(value, list):
+        return b"[" + b" ".join(write(v) for v in value) + b"]"
+    if isinstance(value, dict):
+        return b"<<" + b"".join(write(Name(k)) + b" " + write(v) for k, v in value.items()) + b">>"
+    raise TypeError(f"no PDF form for {type(value).__name__}")
+
+
+class PdfFile:
+    """A PDF's objects, by number: the last "N G obj" of each in the file (an update appended
+    replaces the object), then those inside object streams."""
+
+    def __init__(self, data: bytes) -> None:
+        if not data.lstrip()[:5] == b"%PDF-":
+            raise PdfError("not a PDF (no %PDF- header)")
+        self.data = data
+        self.at: dict[int, tuple[int, int]] = {}  # number -> (gen, offset after "obj")
+        self._packed: dict[int, Any] = {}
+        self._cache: dict[int, Any] = {}
+        streams = []
+        pos = 0
+        while m := _OBJ.search(data, pos):
+            num = int(m[1])
+            self.at[num], pos = (int(m[2]), m.end()), m.end()
+            self._cache.pop(num, None)
+            try:
+                value, end = parse(data, m.end())
+            except PdfError:
+                continue
+            self._cache[num] = value
+            body = _STREAM.match(data, end)
+            if body and isinstance(value, dict):  # not searched: its bytes are no objects
+                streams.append(num)
+                length = value.get("Length")
+                stop = body.end() + length if isinstance(length, int) and length >= 0 else -1
+                if stop < 0 or not data.startswith(b"endstream", _skip(data, stop)):
+                    stop = data.find(b"endstream", body.end())
+                pos = max(pos, stop)
+        for num in streams:
+            if isinstance(self._cache.get(num), dict) and self._cache[num].get("Type") == "ObjStm":
+                self._unpack(num)
+
+    def _unpack(self, num: int) -> None:
+        """The objects of an object stream (PDF 1.5) not found at the top level."""
+        try:
+            d, body = self.stream(num)
+            raw = decode_flate(body, d) if _filters(d) == ["FlateDecode"] else body
+            first, count = int(self.get(d.get("First"))), int(self.get(d.get("N")))
+            nums, i = [], 0
+            for _ in range(count):
+                n, i = parse(raw, i)
+                off, i = parse(raw, i)
+                nums.append((n, off))
+            for n, off in nums:
+                if n not in self.at and n not in self._packed:
+                    self._packed[n] = parse(raw, first + off)[0]
+        except (PdfError, ValueError, TypeError, zlib.error):
+            return  # a damaged object stream: its objects are not found
+
+    @property
+    def packed(self) -> bool:
+        """Whether any object was found only inside an object stream."""
+        return bool(self._packed)
+
+    def get(self, value: Any) -> Any:
+        """``value`` with a reference followed (None where it leads nowhere)."""
+        seen = 0
+        while isinstance(value, Ref) and seen < 32:
+            value = self.object(value.num)
+            seen += 1
+        return value
+
+    def object(self, num: int) -> Any:
+        if num in self._cache:
+            return self._cache[num]
+        if num in self.at:
+            try:
+                value = parse(self.data, self.at[num][1])[0]
+            except PdfError:
+                value = None
+        else:
+            value = self._packed.get(num)
+        self._cache[num] = value
+        return value
+
+    def stream(self, num: int) -> tuple[dict, bytes]:
+        """A stream object's dictionary and its bytes as stored (filters not undone)."""
+        if num not in self.at:
+            raise PdfError(f"object {num} is not a stream")
+        d, i = parse(self.data, self.at[num][1])
+        m = _STREAM.match(self.data, i)
+        if not isinstance(d, dict) or not m:
+            raise PdfError(f"object {num} is not a stream")
+        start = m.end()
+        length = self.get(d.get("Length"))
+        end = start + length if isinstance(length, int) and length >= 0 else -1
+        if end < 0 or end > len(self.data) or b"endstream" not in self.data[end : end + 32]:
+            end = self.data.find(b"endstream", start)  # a wrong /Length: where it ends
+            if end < 0:
+                raise PdfError(f"object {num}: its stream has no end")
+            while end > start and self.data[end - 1] in b"\r\n":
+                end -= 1
+        return d, self.data[start:end]
+
+
+def _filters(d: dict) -> list[str]:
+    f = d.get("Filter")
+    return [str(x) for x in (f if isinstance(f, list) else [f] if f else [])]
+
+
+def decode_flate(body: bytes, d: dict) -> bytes:
+    """A FlateDecode stream's bytes (its PNG predictors are undone by the caller)."""
+    try:
+        return zlib.decompressobj().decompress(body)
+    except zlib.error as e:
+        raise PdfError(f"damaged compressed data ({e})") from e
+
+
+__all__ = ["Name", "PdfError", "PdfFile", "Ref", "decode_flate", "parse", "write"]

@@ -1,0 +1,297 @@
+"""Scanned PDFs (what a printer's, a scanner's or a phone's "scan to PDF" makes of an album):
+the photos and scans a PDF holds as image objects, read (JPEG, JPEG 2000, and gray or RGB
+samples stored plain or Flate-coded), and their coloured pictures written back as an update
+appended to the file's own bytes, so that its pages, text, OCR layer, bookmarks and the rest
+stay as they were. Objects: ``colorcli.pdfobjects``. No model here."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from colorcli.cstderr import captured
+from colorcli.imageio import HARMLESS_WARNINGS
+from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, decode_flate, parse, write
+
+MIN_SIDE = 64  # smaller images are icons and rules, not scans: left as they are
+_GRAY_SPACES = {"DeviceGray", "CalGray"}
+_RGB_SPACES = {"DeviceRGB", "CalRGB"}
+# what an image object's dictionary keeps when its picture is replaced
+_REPLACED = {"Filter", "DecodeParms", "Length", "ColorSpace", "BitsPerComponent", "Decode", "DL"}
+
+
+@dataclass
+class PdfImage:
+    """An image object: its number and generation, its dictionary, and either its pixels
+    ((H, W) gray or (H, W, 3) RGB, uint8 or uint16) or why it is left as it is."""
+
+    num: int
+    gen: int
+    d: dict
+    pixels: np.ndarray | None = None
+    why: str | None = None
+    lossy: bool = True  # stored lossy (JPEG): written as JPEG again, else Flate
+    note: str | None = None  # what to tell of a picture read (damaged data)
+
+
+@dataclass
+class ScannedPdf:
+    data: bytes
+    pdf: PdfFile
+    images: list[PdfImage] = field(default_factory=list)
+
+    @property
+    def coloured(self) -> list[PdfImage]:
+        return [im for im in self.images if im.pixels is not None]
+
+
+def _components(pdf: PdfFile, space: Any) -> int | None:
+    """How many samples a pixel of a colour space has, for gray and RGB ones; else None."""
+    space = pdf.get(space)
+    if isinstance(space, Name):
+        return 1 if space in _GRAY_SPACES else 3 if space in _RGB_SPACES else None
+    if isinstance(space, list) and space:
+        kind = str(pdf.get(space[0]))
+        if kind in ("CalGray", "CalRGB"):
+            return 1 if kind == "CalGray" else 3
+        if kind == "ICCBased" and len(space) > 1:
+            profile = pdf.get(space[1])  # the profile stream's dictionary
+            n = pdf.get(profile.get("N")) if isinstance(profile, dict) else None
+            return n if n in (1, 3) else None
+    return None
+
+
+def _png_wrap(body: bytes, w: int, h: int, bits: int, n: int) -> bytes:
+    """Flate data with PNG predictors (PDF's Predictor >= 10) as the PNG file they are."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, bits, 0 if n == 1 else 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
+    """An image object's pixels and whether it was stored lossy; PdfError why not."""
+    import cv2
+
+    d, body = pdf.stream(num)
+    chain = pdf.get(d.get("Filter"))
+    chain = chain if isinstance(chain, list) else [chain] if chain else []
+    filters = [str(pdf.get(f)) for f in chain]
+    w, h = int(pdf.get(d.get("Width")) or 0), int(pdf.get(d.get("Height")) or 0)
+    while filters and filters[0] == "FlateDecode" and len(filters) > 1:
+        body, filters = decode_flate(body, d), filters[1:]
+    last = filters[-1] if filters else None
+    if last in ("DCTDecode", "JPXDecode"):
+        a = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED)
+        if a is None:
+            raise PdfError("its JPEG or JPEG 2000 data does not decode")
+        if a.ndim == 3 and a.shape[2] == 4:
+            raise PdfError("CMYK or with transparency: left as it is")
+        return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), last == "DCTDecode"
+    if last not in (None, "FlateDecode"):
+        raise PdfError(f"stored as {last}: left as it is")
+    n = _components(pdf, d.get("ColorSpace"))
+    bits = pdf.get(d.get("BitsPerComponent"))
+    if n is None or bits not in (8, 16):
+        raise PdfError("not 8- or 16-bit gray or RGB: left as it is")
+    parms = pdf.get(d.get("DecodeParms"))
+    parms = pdf.get(parms[0]) if isinstance(parms, list) and parms else parms or {}
+    predictor = int(pdf.get(parms.get("Predictor", 1)) or 1)
+    if last == "FlateDecode" and predictor >= 10:
+        a = cv2.imdecode(
+            np.frombuffer(_png_wrap(body, w, h, bits, n), np.uint8), cv2.IMREAD_UNCHANGED
+        )
+        if a is None:
+            raise PdfError("its compressed samples do not decode")
+        return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), False
+    raw = decode_flate(body, d) if last == "FlateDecode" else body
+    dtype = np.dtype(">u2") if bits == 16 else np.dtype(np.uint8)
+    need = w * h * n * dtype.itemsize
+    if w <= 0 or h <= 0 or len(raw) < need:
+        raise PdfError("its samples are cut short")
+    a = np.frombuffer(raw[:need], dtype).reshape(h, w, n).astype(dtype.newbyteorder("="))
+    if predictor == 2:  # TIFF's: each sample the difference from the one to its left
+        a = np.cumsum(a, axis=1, dtype=a.dtype)
+    return (a[..., 0] if n == 1 else a), False
+
+
+def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
+    """The image objects of a PDF, each decoded where it is a scan or photo we can read and
+    write back (gray or RGB, at least MIN_SIDE on each side, not a mask). PdfError for a
+    file that is no PDF, or an encrypted one; MemoryError-free: the pixels of all images
+    together are held to ``max_pixels`` (the rest left as they are)."""
+    pdf = PdfFile(data)
+    tail = data[-4096:]
+    if b"/Encrypt" in tail or re.search(rb"/Encrypt\b", data[-65536:]):
+        raise PdfError("an encrypted PDF: not read (save a copy without its password)")
+    masks: set[int] = set()
+    found: list[tuple[int, dict]] = []
+    for num in sorted(pdf.at):
+        head = data[pdf.at[num][1] : pdf.at[num][1] + 1024]
+        if b"/Image" not in head:
+            continue
+        d = pdf.object(num)
+        if not isinstance(d, dict) or pdf.get(d.get("Subtype")) != "Image":
+            continue
+        for key in ("SMask", "Mask"):
+            if isinstance(d.get(key), Ref):
+                masks.add(d[key].num)
+        found.append((num, d))
+    out = ScannedPdf(data, pdf)
+    total = 0
+    for num, d in found:
+        im = PdfImage(num, pdf.at[num][0], d)
+        out.images.append(im)
+        w, h = pdf.get(d.get("Width")), pdf.get(d.get("Height"))
+        if num in masks or pdf.get(d.get("ImageMask")):
+            im.why = "a mask"
+        elif not isinstance(w, int) or not isinstance(h, int) or min(w, h) < MIN_SIDE:
+            im.why = "too small to be a scan"
+        elif d.get("Decode") is not None:
+            im.why = "its samples are remapped (/Decode): left as it is"
+        elif total + w * h > max_pixels:
+            im.why = "over the limit on pixels"
+        else:
+            try:
+                with captured() as said:  # libjpeg and libpng print their warnings
+                    im.pixels, im.lossy = _decode(pdf, num)
+                total += w * h
+            except (PdfError, ValueError) as e:
+                im.why = str(e)
+            said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
+            if said and im.pixels is not None:
+                im.note = f"damaged data ({'; '.join(said)}): coloured as far as it decodes"
+    return out
+
+
+def _encode(rgb: np.ndarray, lossy: bool) -> tuple[bytes, str, int]:
+    """A coloured picture as an image stream: (bytes, filter, bits)."""
+    import cv2
+
+    if lossy:
+        rgb8 = rgb if rgb.dtype == np.uint8 else (rgb >> 8).astype(np.uint8)
+        ok, buf = cv2.imencode(
+            ".jpg", np.ascontiguousarray(rgb8[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 95]
+        )
+        if not ok:
+            raise PdfError("OpenCV could not encode a JPEG")
+        return buf.tobytes(), "DCTDecode", 8
+    bits = 16 if rgb.dtype == np.uint16 else 8
+    return (
+        zlib.compress(rgb.astype(">u2" if bits == 16 else np.uint8).tobytes(), 6),
+        "FlateDecode",
+        bits,
+    )
+
+
+def updated_pdf(doc: ScannedPdf, coloured: dict[int, np.ndarray]) -> bytes:
+    """The PDF's own bytes with an update appended: each image object in ``coloured``
+    (number -> RGB pixels of its size) replaced by its coloured picture, the rest as it was."""
+    data = doc.data
+    out = bytearray(data if data.endswith((b"\n", b"\r")) else data + b"\n")
+    offsets: dict[int, tuple[int, int]] = {}
+    for im in doc.images:
+        if im.num not in coloured:
+            continue
+        body, filt, bits = _encode(coloured[im.num], im.lossy)
+        d = {k: v for k, v in im.d.items() if k not in _REPLACED}
+        d.update(
+            ColorSpace=Name("DeviceRGB"), BitsPerComponent=bits, Filter=Name(filt), Length=len(body)
+        )
+        offsets[im.num] = (len(out), im.gen)
+        out += b"%d %d obj\n" % (im.num, im.gen) + write(d) + b"\nstream\n" + body
+        out += b"\nendstream\nendobj\n"
+    _append_xref(doc, out, offsets)
+    return bytes(out)
+
+
+def _last_xref(doc: ScannedPdf) -> tuple[int, dict]:
+    """Where the file's last cross-reference section starts, and its trailer dictionary."""
+    data = doc.data
+    m = list(re.finditer(rb"startxref[ \t\r\n]+(\d+)", data[-4096:]))
+    if not m:
+        raise PdfError("damaged PDF (no startxref)")
+    at = int(m[-1][1])
+    if data.startswith(b"xref", at):
+        t = data.find(b"trailer", at)
+        if t < 0:
+            raise PdfError("damaged PDF (no trailer)")
+        return at, parse(data, t + 7)[0]
+    mo = re.compile(rb"\d+[ \t\r\n]+\d+[ \t\r\n]+obj").match(data, at)
+    if not mo:
+        raise PdfError("damaged PDF (its startxref points nowhere)")
+    return at, parse(data, mo.end())[0]
+
+
+def _append_xref(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]]) -> None:
+    """A cross-reference section for the objects appended, of the kind the file's last one
+    is (a table, or a stream), pointing back to it (/Prev)."""
+    try:
+        prev, trailer = _last_xref(doc)
+    except (PdfError, ValueError):  # a table that points nowhere: one made anew, of all
+        _whole_table(doc, out, offsets)
+        return
+    size = max(int(doc.pdf.get(trailer.get("Size")) or 0), max(offsets, default=0) + 1)
+    keep = {k: trailer[k] for k in ("Root", "Info", "ID") if k in trailer}
+    if doc.data.startswith(b"xref", prev):
+        table = b"xref\n0 1\n0000000000 65535 f \n"  # the free list's head, as readers expect
+        for num in sorted(offsets):
+            off, gen = offsets[num]
+            table += b"%d 1\n%010d %05d n \n" % (num, off, gen)
+        start = len(out)
+        out += table + b"trailer\n" + write({**keep, "Size": size, "Prev": prev})
+        out += b"\nstartxref\n%d\n%%%%EOF\n" % start
+        return
+    num_x = size  # the xref stream is an object of its own
+    start = len(out)
+    rows = sorted(offsets) + [num_x]
+    offsets = {**offsets, num_x: (start, 0)}
+    body = b"".join(struct.pack(">BIH", 1, offsets[n][0], offsets[n][1]) for n in rows)
+    index: list[Any] = [x for n in rows for x in (n, 1)]
+    d = {**keep, "Type": Name("XRef"), "Size": size + 1, "Prev": prev, "W": [1, 4, 2]}
+    d.update(Index=index, Length=len(body))
+    out += b"%d 0 obj\n" % num_x + write(d) + b"\nstream\n" + body + b"\nendstream\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % start
+
+
+def _whole_table(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]]) -> None:
+    """A cross-reference table of every object found by its own header (the file's own table
+    damaged), the appended ones where they now are, and a trailer naming its catalogue."""
+    pdf = doc.pdf
+    if pdf.packed:
+        raise PdfError("damaged PDF (its cross-reference points nowhere, and objects are packed)")
+    roots = [
+        n
+        for n in pdf.at
+        if isinstance(pdf.object(n), dict) and pdf.object(n).get("Type") == "Catalog"
+    ]
+    if not roots:
+        raise PdfError("damaged PDF (no cross-reference and no catalogue)")
+    where = {n: (off - len(b"obj"), gen) for n, (gen, off) in pdf.at.items()}
+    where = {n: (_header_start(doc.data, n, off), gen) for n, (off, gen) in where.items()}
+    where.update(offsets)
+    size = max(where) + 1
+    rows = [b"0000000000 65535 f \n"] + [
+        b"%010d %05d n \n" % where[n] if n in where else b"0000000000 00000 f \n"
+        for n in range(1, size)
+    ]
+    start = len(out)
+    out += b"xref\n0 %d\n" % size + b"".join(rows)
+    trailer = {"Size": size, "Root": Ref(max(roots), pdf.at[max(roots)][0])}
+    out += b"trailer\n" + write(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % start
+
+
+def _header_start(data: bytes, num: int, before: int) -> int:
+    """Where "num gen obj" starts, given where its "obj" is."""
+    return data.rindex(b"%d" % num, 0, before)
+
+
+__all__ = ["MIN_SIDE", "PdfImage", "ScannedPdf", "read_scanned_pdf", "updated_pdf"]

@@ -1,0 +1,111 @@
+"""Scanned PDFs (a printer's, a scanner's or a phone's "scan to PDF"): every photo or scan in
+them coloured, the PDF written again as its own bytes with the coloured pictures appended
+(its pages, text and the rest untouched); what cannot be read, one line."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from colorcli.kernels import rgb_to_lab
+from colorcli.pdfscan import read_scanned_pdf
+from tests.pdfmake import write_pdf
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _scan(seed: int = 0, h: int = 96, w: int = 128) -> np.ndarray:
+    y, x = np.mgrid[:h, :w]
+    rng = np.random.default_rng(seed)
+    return np.clip((x + y) + rng.normal(0, 6, (h, w)), 0, 255).astype(np.uint8)
+
+
+def _lightness(a: np.ndarray) -> np.ndarray:
+    rgb = np.repeat(a[..., None], 3, -1) if a.ndim == 2 else a
+    return rgb_to_lab(rgb.astype(np.float32) / 255)[..., 0]
+
+
+@pytest.mark.parametrize("how,xref_stream", [("dct", False), ("png", True), ("flate", False)])
+def test_an_archive_of_scanned_pdfs_is_coloured_into_pdfs(tmp_path, tiny_ckpt, how, xref_stream):
+    """colorize dir passed PDFs over ('cannot read them'). Each picture comes out in colour
+    at its lightness, in a PDF that is the input's own bytes with an update appended (a
+    classic table after a table, a stream after a stream, as PDF 1.5 writes them)."""
+    root = tmp_path / "letters"
+    root.mkdir()
+    pages = [_scan(0), _scan(1)]
+    src = write_pdf(root / "album.pdf", pages, how, xref_stream)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
+    data = (out / "album.pdf").read_bytes()
+    assert data.startswith(src.read_bytes())  # nothing of the original changed
+    doc = read_scanned_pdf(data, 10**8)
+    got = [im.pixels for im in doc.coloured]
+    assert len(got) == 2 and all(g.ndim == 3 for g in got)
+    tol = 3.0 if how == "dct" else 1.0  # JPEG in, JPEG out
+    for a, g in zip(pages, got, strict=True):
+        assert np.abs(_lightness(g) - _lightness(a)).mean() < tol
+        assert np.abs(g[..., 0].astype(int) - g[..., 2]).mean() > 1  # in colour
+    update = data[len(src.read_bytes()) :]
+    assert bool(re.search(rb"/Type\s*/XRef", update)) == xref_stream
+
+
+def test_image_colours_a_pdf_and_its_errors_are_one_line(tmp_path, tiny_ckpt):
+    src = write_pdf(tmp_path / "scan.pdf", [_scan()], "dct")
+    r = run("image", src, tmp_path / "out.pdf", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert "scan.pdf -> " in r.stdout + r.stderr and "(1 pictures coloured)" in r.stdout + r.stderr
+    r = run("image", src, tmp_path / "out.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "a PDF is coloured into a PDF" in r.stderr
+    assert r.stderr.count("\n") == 1
+    r = run("image", src, tmp_path / "h.pdf", "--model", tiny_ckpt, "--hint", "1,1,#ff0000")
+    assert r.exit_code == 1 and "not a PDF" in r.stderr and r.stderr.count("\n") == 1
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"<html>a download that was a web page</html>")
+    r = run("image", fake, tmp_path / "f.pdf", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "not a PDF" in r.stderr and r.stderr.count("\n") == 1
+    locked = tmp_path / "locked.pdf"
+    data = src.read_bytes().replace(b"/Root 1 0 R", b"/Root 1 0 R/Encrypt 99 0 R")
+    locked.write_bytes(data)
+    r = run("image", locked, tmp_path / "l.pdf", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "encrypted PDF" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_what_is_no_scan_is_left_and_said(tmp_path, tiny_ckpt):
+    """A PDF of a small logo only is copied as it is, with a notice; in one with a scan and
+    a logo, the scan is coloured and the logo left, and said."""
+    logo = np.full((16, 16), 128, np.uint8)
+    root = tmp_path / "docs"
+    root.mkdir()
+    write_pdf(root / "letterhead.pdf", [logo], "flate")
+    write_pdf(root / "mixed.pdf", [_scan(), logo], "flate")
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert (out / "letterhead.pdf").read_bytes() == (root / "letterhead.pdf").read_bytes()
+    assert "letterhead.pdf: no photo or scan in it to colour: copied as it is" in r.stderr
+    assert "mixed.pdf: 1 of its 2 pictures left as they are (too small to be a scan)" in r.stderr
+    assert len(read_scanned_pdf((out / "mixed.pdf").read_bytes(), 10**8).coloured) == 1
+
+
+def test_a_pdf_whose_table_is_damaged_is_coloured_with_a_table_made_anew(tmp_path, tiny_ckpt):
+    """A copy cut or patched so that its startxref points nowhere: its objects are found by
+    their own headers, and the coloured PDF gets a whole cross-reference table of its own."""
+    src = write_pdf(tmp_path / "scan.pdf", [_scan()], "flate")
+    data = src.read_bytes()
+    at = data.rindex(b"startxref")
+    src.write_bytes(data[:at] + b"startxref\n99999999\n%%EOF\n")
+    dst = tmp_path / "out.pdf"
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    out = dst.read_bytes()
+    start = int(re.findall(rb"startxref\s+(\d+)", out)[-1])
+    assert out.startswith(b"xref\n0 ", start)  # one table of every object, from 0
+    assert len(read_scanned_pdf(out, 10**8).coloured) == 1
