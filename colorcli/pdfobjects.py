@@ -176,13 +176,14 @@ class PdfFile:
             raise PdfError("not a PDF (no %PDF- header)")
         self.data = data
         self.at: dict[int, tuple[int, int]] = {}  # number -> (gen, offset after "obj")
+        self.start: dict[int, int] = {}  # number -> where its "N G obj" starts
         self._packed: dict[int, Any] = {}
         self._cache: dict[int, Any] = {}
         streams = []
         pos = 0
         while m := _OBJ.search(data, pos):
             num = int(m[1])
-            self.at[num], pos = (int(m[2]), m.end()), m.end()
+            self.at[num], self.start[num], pos = (int(m[2]), m.end()), m.start(), m.end()
             self._cache.pop(num, None)
             try:
                 value, end = parse(data, m.end())

@@ -18,6 +18,7 @@ from colorcli.cstderr import captured
 from colorcli.imageio import HARMLESS_WARNINGS
 from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, decode_flate, parse, write
 
+_ENCRYPT = re.compile(rb"/Encrypt[ \t\r\n]*(\d+[ \t\r\n]+\d+[ \t\r\n]+R|<<)")
 MIN_SIDE = 64  # smaller images are icons and rules, not scans: left as they are
 _GRAY_SPACES = {"DeviceGray", "CalGray"}
 _RGB_SPACES = {"DeviceRGB", "CalRGB"}
@@ -129,8 +130,8 @@ def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
     file that is no PDF, or an encrypted one; MemoryError-free: the pixels of all images
     together are held to ``max_pixels`` (the rest left as they are)."""
     pdf = PdfFile(data)
-    tail = data[-4096:]
-    if b"/Encrypt" in tail or re.search(rb"/Encrypt\b", data[-65536:]):
+    # in a trailer: the last one, or a linearized file's first-page one at its start
+    if _ENCRYPT.search(data[:65536]) or _ENCRYPT.search(data[-65536:]):
         raise PdfError("an encrypted PDF: not read (save a copy without its password)")
     masks: set[int] = set()
     found: list[tuple[int, dict]] = []
@@ -275,8 +276,7 @@ def _whole_table(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     ]
     if not roots:
         raise PdfError("damaged PDF (no cross-reference and no catalogue)")
-    where = {n: (off - len(b"obj"), gen) for n, (gen, off) in pdf.at.items()}
-    where = {n: (_header_start(doc.data, n, off), gen) for n, (off, gen) in where.items()}
+    where = {n: (pdf.start[n], gen) for n, (gen, _) in pdf.at.items()}
     where.update(offsets)
     size = max(where) + 1
     rows = [b"0000000000 65535 f \n"] + [
@@ -287,11 +287,6 @@ def _whole_table(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     out += b"xref\n0 %d\n" % size + b"".join(rows)
     trailer = {"Size": size, "Root": Ref(max(roots), pdf.at[max(roots)][0])}
     out += b"trailer\n" + write(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % start
-
-
-def _header_start(data: bytes, num: int, before: int) -> int:
-    """Where "num gen obj" starts, given where its "obj" is."""
-    return data.rindex(b"%d" % num, 0, before)
 
 
 __all__ = ["MIN_SIDE", "PdfImage", "ScannedPdf", "read_scanned_pdf", "updated_pdf"]
