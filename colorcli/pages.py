@@ -81,20 +81,29 @@ def colorize_pages(
     coloured, notes = [], []
     pages = read_pages(src, max_pixels)
     for page in pages:
-        if reference is not None:
-            rgb = colorizer.colorize_like(page.pixels, reference)
-        else:
-            rgb = colorizer.colorize(page.pixels)
+        rgb = _colour(colorizer, page.pixels, reference)
         coloured.append((page.gray_where_missing(rgb), page.alpha))
         notes += page.info.notes
+    _write_whole(dst, lambda: encode_pages(coloured, pages[0].meta), overwrite)
+    return len(coloured), tuple(notes)
+
+
+def _colour(colorizer, pixels: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """A page or picture coloured, after ``reference`` where one is given."""
+    if reference is not None:
+        return colorizer.colorize_like(pixels, reference)
+    return colorizer.colorize(pixels)
+
+
+def _write_whole(dst: Path, encode, overwrite: bool) -> None:
+    """The bytes ``encode()`` makes written to ``dst`` whole (then renamed: never half a
+    document under its name); MediaError naming ``dst``."""
     try:
-        data = encode_pages(coloured, pages[0].meta)
-        write_bytes_atomic(dst, data, overwrite=overwrite)
+        write_bytes_atomic(dst, encode(), overwrite=overwrite)
     except FileExistsError as e:
         raise MediaError(dst, "exists already (use --overwrite)") from e
     except OSError as e:
         raise write_failure(dst, e) from e
-    return len(coloured), tuple(notes)
 
 
 def colorize_pdf(
@@ -115,12 +124,7 @@ def colorize_pdf(
         raise MediaError(src, str(e)) from e
     except OSError as e:
         raise MediaError(src, f"cannot be read ({e.strerror or e})") from e
-    coloured = {}
-    for im in doc.coloured:
-        if reference is not None:
-            coloured[im.num] = colorizer.colorize_like(im.pixels, reference)
-        else:
-            coloured[im.num] = colorizer.colorize(im.pixels)
+    coloured = {im.num: _colour(colorizer, im.pixels, reference) for im in doc.coloured}
     left = [im.why for im in doc.images if im.pixels is None and im.why != "a mask"]
     notes = [f"picture {im.num}: {im.note}" for im in doc.coloured if im.note]
     if not coloured:
@@ -132,13 +136,9 @@ def colorize_pdf(
         )
     try:
         data = updated_pdf(doc, coloured) if coloured else doc.data
-        write_bytes_atomic(dst, data, overwrite=overwrite)
     except PdfError as e:
         raise MediaError(src, str(e)) from e
-    except FileExistsError as e:
-        raise MediaError(dst, "exists already (use --overwrite)") from e
-    except OSError as e:
-        raise write_failure(dst, e) from e
+    _write_whole(dst, lambda: data, overwrite)
     return len(coloured), tuple(notes)
 
 

@@ -58,15 +58,7 @@ def test_an_avi_with_dropped_frames_cut_short_is_still_damaged(tmp_path, tiny_ck
     data = src.read_bytes()
     cut = tmp_path / "cut.avi"
     cut.write_bytes(data[: int(len(data) * 0.6)])
-    r = run(
-        "video",
-        cut,
-        tmp_path / "out.mkv",
-        "--model",
-        tiny_ckpt,
-        "-q",
-        "--segment-seconds",
-        segments,
-    )
+    args = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", cut, tmp_path / "out.mkv", *args)
     assert r.exit_code == 0, r.stderr
     assert "input is damaged" in r.stderr, r.stderr

@@ -41,14 +41,23 @@ def _realmedia(path: Path) -> Path:
             for p in v.encode(av.VideoFrame.from_ndarray(g, "rgb24")):
                 out.mux(p)
             for s in range(i * SOUND // RATE, (i + 1) * SOUND // RATE, 160):
-                af = av.AudioFrame.from_ndarray(tone[None, s : s + 160], "s16", "mono")
-                af.sample_rate, af.pts = SOUND, s
-                for p in a.encode(af):
-                    out.mux(p)
-        for st in (v, a):
-            for p in st.encode():
-                out.mux(p)
+                _sound_frame(out, a, tone[None, s : s + 160], "mono", s)
+        _flush(out, v, a)
     return path
+
+
+def _sound_frame(out, stream, samples: np.ndarray, layout: str, at: int) -> None:
+    """16-bit interleaved ``samples`` (1, n x channels) encoded at sample ``at`` and muxed."""
+    af = av.AudioFrame.from_ndarray(samples, "s16", layout)
+    af.sample_rate, af.pts = stream.codec_context.sample_rate, at
+    for p in stream.encode(af):
+        out.mux(p)
+
+
+def _flush(out, *streams) -> None:
+    for st in streams:
+        for p in st.encode():
+            out.mux(p)
 
 
 def _sound(path: Path) -> tuple[float, list[float]]:
@@ -128,13 +137,8 @@ def _capture(path: Path, layout: str, codec: str = "pcm_s16le", rate: int = 4800
         t = np.arange(rate)
         x = np.stack([np.sin(t * (k + 1) / 50) * 3000 for k in range(n)], 1).astype(np.int16)
         for at in range(0, rate, 1152):
-            af = av.AudioFrame.from_ndarray(x[None, at : at + 1152].reshape(1, -1), "s16", layout)
-            af.sample_rate, af.pts = rate, at
-            for p in a.encode(af):
-                out.mux(p)
-        for st in (v, a):
-            for p in st.encode():
-                out.mux(p)
+            _sound_frame(out, a, x[None, at : at + 1152].reshape(1, -1), layout, at)
+        _flush(out, v, a)
     return path
 
 
