@@ -15,7 +15,7 @@ from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
 from colorcli.pdfobjects import PdfError
-from colorcli.pdfscan import read_scanned_pdf, updated_pdf
+from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, read_meta, tiff_params
 from colorcli.tiffmend import point_at_page
 from colorcli.walkers import array_reader, tiff_ifds, tiff_tags
@@ -124,9 +124,11 @@ def colorize_pdf(
         raise MediaError(src, str(e)) from e
     except OSError as e:
         raise MediaError(src, f"cannot be read ({e.strerror or e})") from e
-    coloured = {im.num: _colour(colorizer, im.pixels, reference) for im in doc.coloured}
-    left = [im.why for im in doc.images if im.pixels is None and im.why != "a mask"]
-    notes = [f"picture {im.num}: {im.note}" for im in doc.coloured if im.note]
+    coloured = {}
+    for im, pixels in pictures(doc):  # one at a time: only their coded bytes are kept
+        coloured[im.num] = encode_picture(_colour(colorizer, pixels, reference), im.lossy)
+    left = [im.why for im in doc.images if im.why is not None and im.why != "a mask"]
+    notes = [f"picture {im.num}: {im.note}" for im in doc.images if im.note]
     if not coloured:
         notes.append("no photo or scan in it to colour: copied as it is")
     if left:

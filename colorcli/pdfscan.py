@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,13 +29,12 @@ _REPLACED = {"Filter", "DecodeParms", "Length", "ColorSpace", "BitsPerComponent"
 
 @dataclass
 class PdfImage:
-    """An image object: its number and generation, its dictionary, and either its pixels
-    ((H, W) gray or (H, W, 3) RGB, uint8 or uint16) or why it is left as it is."""
+    """An image object: its number and generation, its dictionary, and why it is left as
+    it is (None: a picture to colour)."""
 
     num: int
     gen: int
     d: dict
-    pixels: np.ndarray | None = None
     why: str | None = None
     lossy: bool = True  # stored lossy (JPEG): written as JPEG again, else Flate
     note: str | None = None  # what to tell of a picture read (damaged data)
@@ -45,10 +45,6 @@ class ScannedPdf:
     data: bytes
     pdf: PdfFile
     images: list[PdfImage] = field(default_factory=list)
-
-    @property
-    def coloured(self) -> list[PdfImage]:
-        return [im for im in self.images if im.pixels is not None]
 
 
 def _components(pdf: PdfFile, space: Any) -> int | None:
@@ -125,10 +121,10 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
 
 
 def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
-    """The image objects of a PDF, each decoded where it is a scan or photo we can read and
-    write back (gray or RGB, at least MIN_SIDE on each side, not a mask). PdfError for a
-    file that is no PDF, or an encrypted one; MemoryError-free: the pixels of all images
-    together are held to ``max_pixels`` (the rest left as they are)."""
+    """The image objects of a PDF, each marked with why it is left as it is, or not (a scan
+    or photo we can read and write back: at least MIN_SIDE on each side, not a mask, not
+    remapped, at most ``max_pixels``); none decoded yet (``pictures``). PdfError for a file
+    that is no PDF, or an encrypted one."""
     pdf = PdfFile(data)
     # in a trailer: the last one, or a linearized file's first-page one at its start
     if _ENCRYPT.search(data[:65536]) or _ENCRYPT.search(data[-65536:]):
@@ -147,7 +143,6 @@ def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
                 masks.add(d[key].num)
         found.append((num, d))
     out = ScannedPdf(data, pdf)
-    total = 0
     for num, d in found:
         im = PdfImage(num, pdf.at[num][0], d)
         out.images.append(im)
@@ -158,23 +153,34 @@ def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
             im.why = "too small to be a scan"
         elif d.get("Decode") is not None:
             im.why = "its samples are remapped (/Decode): left as it is"
-        elif total + w * h > max_pixels:
-            im.why = "over the limit on pixels"
-        else:
-            try:
-                with captured() as said:  # libjpeg and libpng print their warnings
-                    im.pixels, im.lossy = _decode(pdf, num)
-                total += w * h
-            except (PdfError, ValueError) as e:
-                im.why = str(e)
-            said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
-            if said and im.pixels is not None:
-                im.note = f"damaged data ({'; '.join(said)}): coloured as far as it decodes"
+        elif w * h > max_pixels:
+            im.why = f"over the limit of {max_pixels / 1e6:g} megapixels"
     return out
 
 
-def _encode(rgb: np.ndarray, lossy: bool) -> tuple[bytes, str, int]:
-    """A coloured picture as an image stream: (bytes, filter, bits)."""
+def pictures(doc: ScannedPdf) -> Iterator[tuple[PdfImage, np.ndarray]]:
+    """Each picture to colour with its pixels ((H, W) gray or (H, W, 3) RGB, uint8 or
+    uint16), decoded one at a time (a scanned book of hundreds of pages is never held
+    whole); one that does not decode gets its ``why`` and is passed by, one decoded from
+    damaged data its ``note``."""
+    for im in doc.images:
+        if im.why is not None:
+            continue
+        try:
+            with captured() as said:  # libjpeg and libpng print their warnings
+                pixels, im.lossy = _decode(doc.pdf, im.num)
+        except (PdfError, ValueError) as e:
+            im.why = str(e)
+            continue
+        said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
+        if said:
+            im.note = f"damaged data ({'; '.join(said)}): coloured as far as it decodes"
+        yield im, pixels
+
+
+def encode_picture(rgb: np.ndarray, lossy: bool) -> tuple[bytes, str, int]:
+    """A coloured picture as an image stream: (bytes, filter, bits); JPEG again where it was
+    stored lossy, else Flate (16 bits kept)."""
     import cv2
 
     if lossy:
@@ -193,16 +199,17 @@ def _encode(rgb: np.ndarray, lossy: bool) -> tuple[bytes, str, int]:
     )
 
 
-def updated_pdf(doc: ScannedPdf, coloured: dict[int, np.ndarray]) -> bytes:
+def updated_pdf(doc: ScannedPdf, coloured: dict[int, tuple[bytes, str, int]]) -> bytes:
     """The PDF's own bytes with an update appended: each image object in ``coloured``
-    (number -> RGB pixels of its size) replaced by its coloured picture, the rest as it was."""
+    (number -> ``encode_picture`` of its coloured picture, of its size) replaced, the rest
+    as it was."""
     data = doc.data
     out = bytearray(data if data.endswith((b"\n", b"\r")) else data + b"\n")
     offsets: dict[int, tuple[int, int]] = {}
     for im in doc.images:
         if im.num not in coloured:
             continue
-        body, filt, bits = _encode(coloured[im.num], im.lossy)
+        body, filt, bits = coloured[im.num]
         d = {k: v for k, v in im.d.items() if k not in _REPLACED}
         d.update(
             ColorSpace=Name("DeviceRGB"), BitsPerComponent=bits, Filter=Name(filt), Length=len(body)
@@ -289,4 +296,12 @@ def _whole_table(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     out += b"trailer\n" + write(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % start
 
 
-__all__ = ["MIN_SIDE", "PdfImage", "ScannedPdf", "read_scanned_pdf", "updated_pdf"]
+__all__ = [
+    "MIN_SIDE",
+    "PdfImage",
+    "ScannedPdf",
+    "encode_picture",
+    "pictures",
+    "read_scanned_pdf",
+    "updated_pdf",
+]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from colorcli.cli import main
 from colorcli.kernels import rgb_to_lab
-from colorcli.pdfscan import read_scanned_pdf
+from colorcli.pdfscan import pictures, read_scanned_pdf
 from tests.pdfmake import write_pdf
 
 
@@ -24,6 +24,10 @@ def _scan(seed: int = 0, h: int = 96, w: int = 128) -> np.ndarray:
     y, x = np.mgrid[:h, :w]
     rng = np.random.default_rng(seed)
     return np.clip((x + y) + rng.normal(0, 6, (h, w)), 0, 255).astype(np.uint8)
+
+
+def _pictures(data: bytes) -> list[np.ndarray]:
+    return [pixels for _, pixels in pictures(read_scanned_pdf(data, 10**8))]
 
 
 def _lightness(a: np.ndarray) -> np.ndarray:
@@ -46,8 +50,7 @@ def test_an_archive_of_scanned_pdfs_is_coloured_into_pdfs(tmp_path, tiny_ckpt, h
     assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
     data = (out / "album.pdf").read_bytes()
     assert data.startswith(src.read_bytes())  # nothing of the original changed
-    doc = read_scanned_pdf(data, 10**8)
-    got = [im.pixels for im in doc.coloured]
+    got = _pictures(data)
     assert len(got) == 2 and all(g.ndim == 3 for g in got)
     tol = 3.0 if how == "dct" else 1.0  # JPEG in, JPEG out
     for a, g in zip(pages, got, strict=True):
@@ -92,7 +95,7 @@ def test_what_is_no_scan_is_left_and_said(tmp_path, tiny_ckpt):
     assert (out / "letterhead.pdf").read_bytes() == (root / "letterhead.pdf").read_bytes()
     assert "letterhead.pdf: no photo or scan in it to colour: copied as it is" in r.stderr
     assert "mixed.pdf: 1 of its 2 pictures left as they are (too small to be a scan)" in r.stderr
-    assert len(read_scanned_pdf((out / "mixed.pdf").read_bytes(), 10**8).coloured) == 1
+    assert len(_pictures((out / "mixed.pdf").read_bytes())) == 1
 
 
 def test_a_pdf_whose_table_is_damaged_is_coloured_with_a_table_made_anew(tmp_path, tiny_ckpt):
@@ -108,4 +111,19 @@ def test_a_pdf_whose_table_is_damaged_is_coloured_with_a_table_made_anew(tmp_pat
     out = dst.read_bytes()
     start = int(re.findall(rb"startxref\s+(\d+)", out)[-1])
     assert out.startswith(b"xref\n0 ", start)  # one table of every object, from 0
-    assert len(read_scanned_pdf(out, 10**8).coloured) == 1
+    assert len(_pictures(out)) == 1
+
+
+def test_a_scanned_book_is_coloured_page_by_page_under_the_limit_on_pixels(tmp_path, tiny_ckpt):
+    """The limit on pixels holds for each picture, not for the book: its pages are decoded
+    and coloured one at a time, and only their coded bytes kept (a book of hundreds of pages
+    had all but its first pages left uncoloured)."""
+    from colorcli.colorizer import Colorizer
+    from colorcli.pages import colorize_pdf
+
+    src = write_pdf(tmp_path / "book.pdf", [_scan(k) for k in range(4)], "dct")
+    colorizer = Colorizer(tiny_ckpt, device="cpu")
+    count, said = colorize_pdf(colorizer, src, tmp_path / "out.pdf", False, max_pixels=20_000)
+    assert count == 4 and said == ()
+    count, said = colorize_pdf(colorizer, src, tmp_path / "small.pdf", False, max_pixels=10_000)
+    assert count == 0 and "over the limit of 0.01 megapixels" in " ".join(said)
