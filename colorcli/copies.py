@@ -25,8 +25,9 @@ from colorcli.videoprobe import film_rate, film_stream
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
 AUDIO_COPY = {
     "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"},
-    "mov": {"aac", "mp3", "ac3", "eac3", "alac"}
-    | {f"pcm_s{b}{e}" for b in (16, 24) for e in ("le", "be")},
+    # QuickTime's own sound: every PCM it names (8-bit, integer to 32, float), A-law, mu-law
+    "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_u8", "pcm_s8", "pcm_alaw", "pcm_mulaw"}
+    | {f"pcm_{k}{e}" for k in ("s16", "s24", "s32", "f32", "f64") for e in ("le", "be")},
     "avi": {"mp2", "mp3", "ac3", "pcm_s16le", "pcm_s24le", "pcm_u8"},
     "webm": {"opus", "vorbis"},
     "mpegts": {"aac", "mp2", "mp3", "ac3", "eac3", "opus"},

@@ -123,7 +123,7 @@ def test_frames_without_times_or_with_times_that_stand_still_follow_the_one_befo
 def _capture(path: Path, layout: str, codec: str = "pcm_s16le", rate: int = 48000) -> Path:
     """A capture's MJPEG pictures with sound of ``layout`` in ``codec``, each channel its own
     tone."""
-    fmt = {"pcm_s16le": "mov", "pcm_alaw": "mov"}.get(codec, "avi")
+    fmt = {"pcm_s16le": "mov", "pcm_alaw": "mov", "flac": "matroska"}.get(codec, "avi")
     with av.open(str(path), "w", format=fmt) as out:
         v = out.add_stream("mjpeg", rate=10)
         v.width, v.height, v.pix_fmt = 64, 48, "yuvj420p"
@@ -203,12 +203,43 @@ def test_low_rate_mp3_from_an_old_camera_goes_into_mp4(tmp_path, colorizer):
     assert abs(seconds - 1.0) < 2 * 1024 / 8000 + 0.01, seconds
 
 
-@pytest.mark.parametrize("ext,codec", [(".mov", "alac"), (".mkv", "flac")])
-def test_lossless_or_companded_sound_stays_lossless_in_mov_and_mkv(tmp_path, colorizer, ext, codec):
-    """A-law sound (telephone, old cameras) into .mov or .mkv went to AAC: lossy again. MOV
-    has ALAC and Matroska FLAC: the decoded sound is kept sample for sample."""
-    src = _capture(tmp_path / "tape.mov", "mono", codec="pcm_alaw", rate=8000)
+@pytest.mark.parametrize(
+    "src_codec,ext,codec", [("flac", ".mov", "alac"), ("pcm_alaw", ".mkv", "flac")]
+)
+def test_lossless_sound_stays_lossless_in_mov_and_mkv(tmp_path, colorizer, src_codec, ext, codec):
+    """FLAC into .mov, and A-law sound (telephone, old cameras) into .mkv, went to AAC:
+    lossy again. MOV has ALAC and Matroska FLAC: the decoded sound is kept sample for
+    sample."""
+    src = _capture(tmp_path / "tape.mkv", "mono", codec=src_codec, rate=8000)
     dst = tmp_path / f"out{ext}"
     list(colorize_video(prepare_video(src, dst, VideoOptions(), True), colorizer))
     assert read_clip(dst)["audio_codec"] == codec
     assert all(np.array_equal(a, b) for a, b in zip(_channels(src), _channels(dst), strict=True))
+
+
+@pytest.mark.parametrize("codec", ["pcm_f32le", "pcm_s32le", "pcm_alaw", "pcm_u8"])
+def test_quicktimes_own_sound_is_copied_into_mov(tmp_path, colorizer, codec):
+    """QuickTime holds 8-bit, 32-bit integer and float PCM, A-law and mu-law: they were
+    transcoded to AAC (lossy) though MOV takes them as they are; now copied."""
+    src = _capture(tmp_path / "tape.mov", "mono", codec="pcm_s16le", rate=8000)
+    with av.open(str(src)) as c, av.open(str(tmp_path / "in.mov"), "w") as out:
+        v = out.add_stream_from_template(c.streams.video[0])
+        a = out.add_stream(codec, rate=8000)
+        a.layout = "mono"
+        r = av.AudioResampler(format=a.codec_context.codec.audio_formats[0].name, layout="mono")
+        for p in c.demux():
+            if p.stream.type == "video" and p.dts is not None:
+                p.stream = v
+                out.mux(p)
+            elif p.stream.type == "audio":
+                for f in p.decode():
+                    for g in r.resample(f):
+                        for q in a.encode(g):
+                            out.mux(q)
+        _flush(out, a)
+    dst = tmp_path / "out.mov"
+    events = list(
+        colorize_video(prepare_video(tmp_path / "in.mov", dst, VideoOptions(), True), colorizer)
+    )
+    assert not [e for e in events if isinstance(e, Notice) and "transcoding" in e.message]
+    assert read_clip(dst)["audio_codec"] == codec
