@@ -76,8 +76,9 @@ def passthrough_items(
     """What one packet of a stream the output keeps gives, within the --start/--end
     ``window`` (seconds): ``("packet", index, packet)`` where it is copied (a packet without
     a decode time is not: it cannot be placed), ``("audio", index, frame)`` for each frame of
-    a transcoded track. A transcoded track's packets are all decoded, and its
-    frames kept by the times ``SoundClock`` gives them."""
+    a transcoded track, kept by the times ``SoundClock`` gives them. A packet timed outside
+    the window is not decoded, but where its container's sound times are not to be trusted
+    (RealMedia: all its packets are decoded, the frames' times made from their samples)."""
     idx = packet.stream.index
     t = float(packet.pts * packet.time_base) if packet.pts is not None else None
     timed = passthrough[idx]
@@ -85,7 +86,9 @@ def passthrough_items(
         if packet.dts is not None and in_window(t, window):
             yield ("packet", idx, packet)
         return
-    for af in packet.decode():  # its packets' own times may be none or false: all decoded
+    if timed.trusted and not in_window(t, window):
+        return  # (a 2-hour film's sound before --start 1:00:00 is not decoded)
+    for af in packet.decode():
         for rf in timed(af):
             if in_window(float(rf.pts * rf.time_base) if rf.pts is not None else None, window):
                 yield ("audio", idx, rf)
@@ -262,7 +265,7 @@ class StreamCopies:
         self.transcode[s.index] = made[0]
         if r.tracks > 1:
             self.split[s.index] = (made, r.format)
-        self.passthrough[s.index] = SoundClock(resampler.resample)
+        self.passthrough[s.index] = SoundClock(resampler.resample, trusted=not untimed)
         how = f"transcoding to {r.codec}{' (lossless)' if r.lossless else ''}"
         if r.tracks > 1:
             n = r.tracks

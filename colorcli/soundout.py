@@ -117,8 +117,9 @@ class SoundClock:
     refuse times that do not rise, and before, such a track failed the film ('Invalid
     argument') or was written all at one instant. Times that jump ahead (a gap) are kept."""
 
-    def __init__(self, resample: Callable) -> None:
+    def __init__(self, resample: Callable, trusted: bool = True) -> None:
         self.resample = resample
+        self.trusted = trusted  # whether its packets' own times may place them (not RealMedia)
         self.next: int | None = None  # where the frame after the last one starts, in samples
 
     def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
