@@ -32,6 +32,7 @@ from colorcli.photometa import Meta, read_meta
 from colorcli.tiffmend import DECODED, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import png_chunks
+from colorcli.xcf import XcfError, read_xcf
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
@@ -132,6 +133,8 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         return _read_ff_still(path, info)
     if info.format == "pcd":
         return _read_pcd(path, info)
+    if info.format == "xcf":
+        return _read_xcf(path, info)
     return follow_profile(decode_bytes(np.fromfile(path, np.uint8), path, info), read_meta(path))
 
 
@@ -247,6 +250,17 @@ def _read_ff_still(path: Path, info: ImageInfo) -> Image:
     if note:  # a Photoshop file's channels left out
         info = dataclasses.replace(info, notes=(*info.notes, note))
     return follow_profile(Image(pixels, alpha, info), read_meta(path))
+
+
+def _read_xcf(path: Path, info: ImageInfo) -> Image:
+    """A GIMP file's visible layers, blended (``colorcli.xcf``)."""
+    try:
+        pixels, alpha, notes, bits = read_xcf(path.read_bytes())
+    except XcfError as e:
+        raise MediaError(path, str(e)) from e
+    except OSError as e:
+        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    return Image(pixels, alpha, dataclasses.replace(info, bits=bits, notes=(*info.notes, *notes)))
 
 
 def _read_pcd(path: Path, info: ImageInfo) -> Image:

@@ -29,6 +29,7 @@ from colorcli.walkers import (
     tiff_pages,
     tiff_tags,
 )
+from colorcli.xcf import SIGNATURE as XCF_SIGNATURE
 
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"  # SOC, then SIZ
@@ -284,6 +285,9 @@ def probe_image(path: Path | str) -> ImageInfo:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
                     return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
+                if buf.startswith(XCF_SIGNATURE) and len(buf) >= 26:  # GIMP's own
+                    w, h = struct.unpack_from(">II", buf, 14)
+                    return ImageInfo("xcf", w, h)
                 if (pcd := probe_pcd(buf, os.fstat(f.fileno()).st_size)) is not None:
                     return ImageInfo("pcd", pcd[0], pcd[1])  # a Photo CD image pac
                 if (found := probe_ff_still(buf, path.suffix.lower())) is not None:
@@ -308,7 +312,7 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
     raise MediaError(
         path,
-        "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, pcx, tga, pcd)",
+        "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, xcf, pcx, tga, pcd)",
     )
 
 

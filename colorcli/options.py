@@ -65,6 +65,7 @@ READ_ONLY_IMAGES = {
     ".heif": ".jpg",
     ".avif": ".jpg",
     ".psd": ".tif",  # a restorer's Photoshop master: its flattened picture, lossless
+    ".xcf": ".tif",  # a GIMP file: its visible layers blended, lossless
     ".pcd": ".png",  # a Kodak Photo CD image pac: its largest picture
     ".pcx": ".png",  # 1990s scans: PCX, Targa; SGI and Sun raster files
     ".tga": ".png",
@@ -77,7 +78,7 @@ WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
 # pictures and films an archive may hold that colorize cannot read (a camera's
 # raw, an editor's file, a scan kept as PDF): counted in one notice by `colorize dir`
 UNREAD_MEDIA = frozenset(
-    ".jxl .jxr .psb .xcf .djvu .ico .svg .eps .exr "
+    ".jxl .jxr .psb .djvu .ico .svg .eps .exr "
     ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .rwl .3fr .iiq "
     ".swf".split()
 )

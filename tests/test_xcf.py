@@ -1,0 +1,88 @@
+"""GIMP's own files (.xcf): the picture a restorer saved, its visible layers blended as GIMP's
+normal mode does, read and coloured like any photo; damaged ones refused in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from colorcli.errors import MediaError
+from colorcli.imageio import read_image
+from tests.xcfmake import Layer, write_xcf
+
+H, W = 100, 150  # two tile columns and rows, the last ones partial
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _photo() -> np.ndarray:
+    y, x = np.mgrid[:H, :W]
+    a = np.dstack([(x + y) % 256, (2 * x) % 256, (3 * y) % 256]).astype(np.uint8)
+    a[10:40, 10:60] = 77  # runs, coded as such
+    return a
+
+
+@pytest.mark.parametrize("version,compression", [(3, 1), (11, 1), (11, 2), (0, 0)])
+def test_a_single_layer_reads_as_it_was_saved(tmp_path, version, compression):
+    """RLE (GIMP's default), zlib, or none; 32-bit pointers before version 11, 64 after."""
+    a = _photo()
+    img = read_image(write_xcf(tmp_path / "a.xcf", W, H, [Layer(a)], version, compression))
+    assert img.pixels.dtype == np.uint8 and np.array_equal(img.pixels, a)
+    assert img.alpha is None
+
+
+def test_a_16_bit_gray_scan_stays_16_bit(tmp_path):
+    y, x = np.mgrid[:H, :W]
+    g = ((x * 400 + y * 7) % 65536).astype(np.uint16)[..., None]
+    img = read_image(write_xcf(tmp_path / "g.xcf", W, H, [Layer(g)], 12))
+    assert img.pixels.dtype == np.uint16 and np.array_equal(img.pixels, g[..., 0])
+
+
+def test_layers_are_blended_as_gimp_shows_them(tmp_path):
+    """Offsets, opacity, a layer mask, a hidden layer; transparency where no layer covers."""
+    base, patch = _photo(), np.full((30, 40, 4), 200, np.uint8)
+    patch[..., 3] = 255
+    mask = np.zeros((30, 40), np.uint8)
+    mask[:, :20] = 255
+    hidden = Layer(np.zeros((H, W, 4), np.uint8) + 255, visible=False)
+    layers = [hidden, Layer(patch, x=20, y=10, opacity=128, mask=mask), Layer(base)]
+    img = read_image(write_xcf(tmp_path / "l.xcf", W, H, layers, 11, 2))
+    want = base.astype(float)
+    want[10:40, 20:40] = 200 * 128 / 255 + base[10:40, 20:40] * (1 - 128 / 255)
+    assert np.abs(img.pixels - want).max() <= 0.6 and img.alpha is None
+    img = read_image(write_xcf(tmp_path / "t.xcf", W, H, [Layer(patch, x=5, y=5)]))
+    assert img.alpha is not None and (img.alpha == 255).sum() == 30 * 40
+    assert img.alpha.max() == 255 and img.alpha.min() == 0
+
+
+def test_gimp_files_go_through_an_archive_and_damaged_ones_are_one_line(tmp_path, tiny_ckpt):
+    """colorize dir passed them over ('cannot read them'); coloured into .tif at their
+    lightness; a file cut short, or one of a precision not read, fails with one line."""
+    root = tmp_path / "restored"
+    root.mkdir()
+    write_xcf(root / "grandma.xcf", W, H, [Layer(_photo())])
+    data = write_xcf(root / "cut.xcf", W, H, [Layer(_photo())]).read_bytes()
+    (root / "cut.xcf").write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert "1 colorized, 0 skipped (already there), 1 failed" in r.stderr, r.stderr
+    assert "cut.xcf: damaged GIMP file" in r.stderr
+    assert read_image(out / "grandma.tif").pixels.shape == (H, W, 3)
+    floaty = bytearray(data)
+    floaty[26:30] = (600).to_bytes(4, "big")  # 32-bit float precision
+    (tmp_path / "f.xcf").write_bytes(bytes(floaty))
+    with pytest.raises(MediaError, match="floating-point or 32-bit GIMP image"):
+        read_image(tmp_path / "f.xcf")
+
+
+def test_a_layer_reaching_past_the_canvas_is_read_where_it_shows(tmp_path):
+    """A photo pasted larger than the canvas and moved (GIMP keeps what lies outside): only
+    the part on the canvas shows, and only its tiles are decoded."""
+    big = np.random.default_rng(3).integers(0, 256, (H + 150, W + 200, 3), dtype=np.uint8)
+    img = read_image(write_xcf(tmp_path / "p.xcf", W, H, [Layer(big, x=-70, y=-90)]))
+    assert np.array_equal(img.pixels, big[90 : 90 + H, 70 : 70 + W])
