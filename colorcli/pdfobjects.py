@@ -206,7 +206,7 @@ class PdfFile:
         """The objects of an object stream (PDF 1.5) not found at the top level."""
         try:
             d, body = self.stream(num)
-            raw = decode_flate(body, d) if _filters(d) == ["FlateDecode"] else body
+            raw = _inflate(body) if _filters(d) == ["FlateDecode"] else body
             first, count = int(self.get(d.get("First"))), int(self.get(d.get("N")))
             nums, i = [], 0
             for _ in range(count):
@@ -270,12 +270,11 @@ def _filters(d: dict) -> list[str]:
     return [str(x) for x in (f if isinstance(f, list) else [f] if f else [])]
 
 
-def decode_flate(body: bytes, d: dict) -> bytes:
-    """A FlateDecode stream's bytes (its PNG predictors are undone by the caller)."""
+def _inflate(body: bytes) -> bytes:
     try:
         return zlib.decompressobj().decompress(body)
     except zlib.error as e:
         raise PdfError(f"damaged compressed data ({e})") from e
 
 
-__all__ = ["Name", "PdfError", "PdfFile", "Ref", "decode_flate", "parse", "write"]
+__all__ = ["Name", "PdfError", "PdfFile", "Ref", "parse", "write"]

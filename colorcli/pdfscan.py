@@ -17,7 +17,8 @@ import numpy as np
 
 from colorcli.cstderr import captured
 from colorcli.imageio import HARMLESS_WARNINGS
-from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, decode_flate, parse, write
+from colorcli.pdffilters import CARRIERS, full_name, unfilter
+from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, parse, write
 
 _ENCRYPT = re.compile(rb"/Encrypt[ \t\r\n]*(\d+[ \t\r\n]+\d+[ \t\r\n]+R|<<)")
 MIN_SIDE = 64  # smaller images are icons and rules, not scans: left as they are
@@ -81,10 +82,13 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
     d, body = pdf.stream(num)
     chain = pdf.get(d.get("Filter"))
     chain = chain if isinstance(chain, list) else [chain] if chain else []
-    filters = [str(pdf.get(f)) for f in chain]
+    filters = [full_name(str(pdf.get(f))) for f in chain]
+    parms = pdf.get(d.get("DecodeParms"))
+    parms = [pdf.get(p) or {} for p in parms] if isinstance(parms, list) else [parms or {}]
+    parms += [{}] * (len(filters) - len(parms))
     w, h = int(pdf.get(d.get("Width")) or 0), int(pdf.get(d.get("Height")) or 0)
-    while filters and filters[0] == "FlateDecode" and len(filters) > 1:
-        body, filters = decode_flate(body, d), filters[1:]
+    for name, p in zip(filters[:-1], parms, strict=False):  # ASCII85 around Flate, say
+        body = unfilter(name, body, p)
     last = filters[-1] if filters else None
     if last in ("DCTDecode", "JPXDecode"):
         a = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -93,23 +97,24 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
         if a.ndim == 3 and a.shape[2] == 4:
             raise PdfError("CMYK or with transparency: left as it is")
         return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), last == "DCTDecode"
-    if last not in (None, "FlateDecode"):
+    if last is not None and last not in CARRIERS:
         raise PdfError(f"stored as {last}: left as it is")
     n = _components(pdf, d.get("ColorSpace"))
     bits = pdf.get(d.get("BitsPerComponent"))
     if n is None or bits not in (8, 16):
         raise PdfError("not 8- or 16-bit gray or RGB: left as it is")
-    parms = pdf.get(d.get("DecodeParms"))
-    parms = pdf.get(parms[0]) if isinstance(parms, list) and parms else parms or {}
-    predictor = int(pdf.get(parms.get("Predictor", 1)) or 1)
-    if last == "FlateDecode" and predictor >= 10:
+    predictor = int(pdf.get(parms[-1].get("Predictor", 1)) or 1) if filters else 1
+    if predictor >= 10:  # PNG's row filters: the samples as the PNG file they are
+        zipped = (
+            body if last == "FlateDecode" else zlib.compress(unfilter(last, body, parms[-1]), 1)
+        )
         a = cv2.imdecode(
-            np.frombuffer(_png_wrap(body, w, h, bits, n), np.uint8), cv2.IMREAD_UNCHANGED
+            np.frombuffer(_png_wrap(zipped, w, h, bits, n), np.uint8), cv2.IMREAD_UNCHANGED
         )
         if a is None:
             raise PdfError("its compressed samples do not decode")
         return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), False
-    raw = decode_flate(body, d) if last == "FlateDecode" else body
+    raw = unfilter(last, body, parms[-1]) if last is not None else body
     dtype = np.dtype(">u2") if bits == 16 else np.dtype(np.uint8)
     need = w * h * n * dtype.itemsize
     if w <= 0 or h <= 0 or len(raw) < need:

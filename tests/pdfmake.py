@@ -1,11 +1,13 @@
 """Scanned PDFs for tests, written by hand: one page per picture, as scanner software writes
 them. ``xref_stream``: a PDF 1.5 file whose page objects sit in an object stream and whose
 cross-reference is a stream (as Acrobat, Ghostscript and most phones write), else a classic
-table. Pictures: gray or RGB uint8, stored as JPEG ("dct") or Flate with PNG predictors
-("png") or plain Flate ("flate")."""
+table. Pictures: gray or RGB uint8, stored as JPEG ("dct"), Flate with PNG predictors
+("png"), plain Flate ("flate"), Flate inside ASCII85 ("a85") or LZW ("lzw")."""
 
 from __future__ import annotations
 
+import base64
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -35,7 +37,22 @@ def _image_stream(a: np.ndarray, how: str) -> tuple[bytes, bytes]:
         raw = np.hstack([np.full((h, 1), 2, np.uint8), up]).tobytes()
         parms = b"/DecodeParms<</Predictor 12/Colors %d/Columns %d>>" % (n, w)
         return head + b"/Filter/FlateDecode" + parms, zlib.compress(raw)
+    if how == "a85":  # as ReportLab writes its pictures: Flate, then ASCII85 around it
+        data = base64.a85encode(zlib.compress(a.tobytes()), wrapcol=72) + b"~>"
+        return head + b"/Filter[/ASCII85Decode/FlateDecode]", data
+    if how == "lzw":  # as 1990s scanner software did (the codes from libtiff's LZW, via Pillow)
+        return head + b"/Filter/LZWDecode", _lzw(a)
     return head + b"/Filter/FlateDecode", zlib.compress(a.tobytes())
+
+
+def _lzw(a: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="TIFF", compression="tiff_lzw")
+    im = Image.open(buf)
+    (offset,), (count,) = im.tag_v2[273], im.tag_v2[279]  # one strip: all of it
+    return buf.getvalue()[offset : offset + count]
 
 
 def write_pdf(

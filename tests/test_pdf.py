@@ -35,11 +35,15 @@ def _lightness(a: np.ndarray) -> np.ndarray:
     return rgb_to_lab(rgb.astype(np.float32) / 255)[..., 0]
 
 
-@pytest.mark.parametrize("how,xref_stream", [("dct", False), ("png", True), ("flate", False)])
+@pytest.mark.parametrize(
+    "how,xref_stream",
+    [("dct", False), ("png", True), ("flate", False), ("a85", False), ("lzw", True)],
+)
 def test_an_archive_of_scanned_pdfs_is_coloured_into_pdfs(tmp_path, tiny_ckpt, how, xref_stream):
     """colorize dir passed PDFs over ('cannot read them'). Each picture comes out in colour
     at its lightness, in a PDF that is the input's own bytes with an update appended (a
-    classic table after a table, a stream after a stream, as PDF 1.5 writes them)."""
+    classic table after a table, a stream after a stream, as PDF 1.5 writes them). ASCII85
+    around Flate (ReportLab's pictures) and LZW (1990s scanners) were 'damaged' before."""
     root = tmp_path / "letters"
     root.mkdir()
     pages = [_scan(0), _scan(1)]
