@@ -40,7 +40,8 @@ def unfilter(name: str, data: bytes, parms: dict[str, Any] | None = None) -> byt
         if name == "RunLengthDecode":
             return _run_length(data)
         if name == "LZWDecode":
-            early = int((parms or {}).get("EarlyChange", 1))
+            early = (parms or {}).get("EarlyChange", 1)
+            early = early if early in (0, 1) else 1
             return _lzw(data, early)
     except (zlib.error, ValueError) as e:
         raise PdfError(f"damaged {name} data ({e})") from e

@@ -84,7 +84,8 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
     chain = chain if isinstance(chain, list) else [chain] if chain else []
     filters = [full_name(str(pdf.get(f))) for f in chain]
     parms = pdf.get(d.get("DecodeParms"))
-    parms = [pdf.get(p) or {} for p in parms] if isinstance(parms, list) else [parms or {}]
+    parms = [pdf.get(p) for p in parms] if isinstance(parms, list) else [parms]
+    parms = [p if isinstance(p, dict) else {} for p in parms]
     parms += [{}] * (len(filters) - len(parms))
     w, h = int(pdf.get(d.get("Width")) or 0), int(pdf.get(d.get("Height")) or 0)
     for name, p in zip(filters[:-1], parms, strict=False):  # ASCII85 around Flate, say
@@ -249,10 +250,13 @@ def _append_xref(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     is (a table, or a stream), pointing back to it (/Prev)."""
     try:
         prev, trailer = _last_xref(doc)
-    except (PdfError, ValueError):  # a table that points nowhere: one made anew, of all
-        _whole_table(doc, out, offsets)
+    except (PdfError, ValueError):
+        trailer = None
+    if not isinstance(trailer, dict) or not isinstance(trailer.get("Root"), Ref):
+        _whole_table(doc, out, offsets)  # a table that points nowhere: one made anew, of all
         return
-    size = max(int(doc.pdf.get(trailer.get("Size")) or 0), max(offsets, default=0) + 1)
+    size = doc.pdf.get(trailer.get("Size"))
+    size = max(size if isinstance(size, int) else 0, max(offsets, default=0) + 1)
     keep = {k: trailer[k] for k in ("Root", "Info", "ID") if k in trailer}
     if doc.data.startswith(b"xref", prev):
         table = b"xref\n0 1\n0000000000 65535 f \n"  # the free list's head, as readers expect
