@@ -973,18 +973,18 @@ def test_what_systems_keep_beside_photos_is_passed_over(tmp_path, tiny_ckpt):
 
 
 def test_files_of_kinds_colorize_does_not_read_are_counted_in_one_notice(tmp_path, tiny_ckpt):
-    """A JPEG XL, a camera's raw, a GIMP file: not read, and they went by without
+    """A JPEG XL, a camera's raw, a DjVu scan: not read, and they went by without
     a word (an archivist could not tell they were left uncoloured). Other files (notes, XMP
     sidecars, what Windows and macOS keep beside photos) are not pictures: not counted."""
     root = tmp_path / "archive"
     _photos(root, 1)
-    for name in ("IMG_1.JXL", "IMG_2.jxl", "DSC_3.NEF", "scan.xcf", "._IMG_1.JXL"):
+    for name in ("IMG_1.JXL", "IMG_2.jxl", "DSC_3.NEF", "scan.djvu", "._IMG_1.JXL"):
         (root / name).write_bytes(b"\x00" * 16)
     for name in ("notes", "readme.txt", "p000.xmp", ".DS_Store", "Thumbs.db", "desktop.ini"):
         (root / name).write_bytes(b"\x00" * 16)
     r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
-    want = "notice: passed over, as colorize cannot read them: .jxl 2, .nef 1, .xcf 1"
+    want = "notice: passed over, as colorize cannot read them: .jxl 2, .djvu 1, .nef 1"
     assert want in r.stderr.splitlines(), r.stderr
     r = run("dir", tmp_path / "out", "-o", tmp_path / "again", "--model", tiny_ckpt, "-q")
     assert "cannot read them" not in r.stderr  # nothing of the kind: nothing said
