@@ -255,12 +255,15 @@ def _read_ff_still(path: Path, info: ImageInfo) -> Image:
 def _read_xcf(path: Path, info: ImageInfo) -> Image:
     """A GIMP file's visible layers, blended (``colorcli.xcf``)."""
     try:
-        pixels, alpha, notes, bits = read_xcf(path.read_bytes())
+        x = read_xcf(path.read_bytes())
     except XcfError as e:
         raise MediaError(path, str(e)) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    return Image(pixels, alpha, dataclasses.replace(info, bits=bits, notes=(*info.notes, *notes)))
+    info = dataclasses.replace(info, bits=x.bits, notes=(*info.notes, *x.notes))
+    # its profile followed (a linear one where GIMP 2.10 kept its samples in linear light)
+    meta = Meta(dpi=x.dpi, icc=x.icc, gamma=1.0 if x.linear and not x.icc else None)
+    return follow_profile(Image(x.pixels, x.alpha, info), meta)
 
 
 def _read_pcd(path: Path, info: ImageInfo) -> Image:

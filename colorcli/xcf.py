@@ -16,6 +16,7 @@ TILE = 64
 # property types (GIMP's xcf.txt)
 _END, _COLORMAP, _OPACITY, _MODE, _VISIBLE, _APPLY_MASK = 0, 1, 6, 7, 8, 11
 _FLOATING, _OFFSETS, _COMPRESSION, _GROUP_ITEM, _FLOAT_OPACITY = 5, 15, 17, 29, 33
+_RESOLUTION, _PARASITES = 19, 21
 _NORMAL_MODES = {0, 28}  # legacy normal and GIMP 2.10's normal
 _PRECISION_BITS = {100: 8, 150: 8, 200: 16, 250: 16}  # version 7+ (and 5-6)
 _V4_PRECISION_BITS = {0: 8, 1: 16}
@@ -245,11 +246,41 @@ def _colormap(props: dict[int, bytes]) -> np.ndarray:
     return np.frombuffer(raw[4 : 4 + 3 * n], np.uint8).reshape(n, 3).astype(np.float32) / 255.0
 
 
-def read_xcf(data: bytes) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...], int]:
-    """(pixels, alpha, notices, bits) of a GIMP file: its visible layers blended as GIMP's
-    normal mode does, gray (H, W) or RGB (H, W, 3) at 8 or 16 bits, alpha where the picture
-    is not opaque all over. XcfError for a file that is none, damaged, or of a kind not read
-    (high-bit float precision)."""
+@dataclass(frozen=True)
+class Xcf:
+    """A GIMP file's picture: gray (H, W) or RGB (H, W, 3) at ``bits`` (8 or 16), ``alpha``
+    where it is not opaque all over; ``dpi``, its colour profile (``icc``), whether its
+    samples are linear light (GIMP 2.10's linear precisions), what to tell."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    bits: int
+    dpi: tuple[float, float] | None
+    icc: bytes | None
+    linear: bool
+    notes: tuple[str, ...]
+
+
+def _parasite(raw: bytes, want: bytes) -> bytes | None:
+    """The payload of the parasite named ``want`` in a PROP_PARASITES payload."""
+    at = 0
+    while at + 4 <= len(raw):
+        n = struct.unpack_from(">I", raw, at)[0]
+        name = raw[at + 4 : at + 4 + n].rstrip(b"\0")
+        at += 4 + n
+        if at + 8 > len(raw):
+            return None
+        size = struct.unpack_from(">I", raw, at + 4)[0]
+        if name == want:
+            return raw[at + 8 : at + 8 + size]
+        at += 8 + size
+    return None
+
+
+def read_xcf(data: bytes) -> Xcf:
+    """A GIMP file's picture (``Xcf``): its visible layers blended as GIMP's normal mode
+    does. XcfError for a file that is none, damaged, or of a kind not read (floating-point
+    or 32-bit precision)."""
     if not data.startswith(SIGNATURE) or len(data) < 26:
         raise XcfError("not a GIMP file")
     version = _version(data)
@@ -261,10 +292,10 @@ def read_xcf(data: bytes) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...
         raise XcfError("damaged GIMP file (cut short)") from e
 
 
-def _read(r: _Reader) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...], int]:
+def _read(r: _Reader) -> Xcf:
     w, h, base = struct.unpack_from(">III", r.data, 14)
     at = 26
-    bits = 8
+    bits, precision = 8, 150
     if r.version >= 4:
         precision = r.u32(at)
         at += 4
@@ -272,8 +303,7 @@ def _read(r: _Reader) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...], i
         if precision not in table:
             raise XcfError("a floating-point or 32-bit GIMP image: not read (export it as TIFF)")
         bits = table[precision]
-        if precision in (100, 200):
-            r.notes.append("linear light: its samples are read as sRGB's")
+    linear = r.version >= 5 and precision in (100, 200)
     props, at = r.properties(at)
     compression = props.get(_COMPRESSION, b"\x00")[0]
     cmap = _colormap(props)
@@ -290,7 +320,12 @@ def _read(r: _Reader) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...], i
     pixels = np.rint(rgb * scale).astype(dtype)
     pixels = pixels[..., 0] if gray else pixels
     a = None if alpha.min() >= 1.0 else np.rint(alpha * scale).astype(dtype)
-    return pixels, a, tuple(r.notes), bits
+    dpi = None
+    if len(props.get(_RESOLUTION, b"")) >= 8:
+        x, y = struct.unpack(">ff", props[_RESOLUTION][:8])
+        dpi = (x, y) if x > 0 and y > 0 else None
+    icc = _parasite(props.get(_PARASITES, b""), b"icc-profile")
+    return Xcf(pixels, a, bits, dpi, icc, linear, tuple(r.notes))
 
 
 def _blend(layers: list[_Layer], w: int, h: int, gray: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -321,4 +356,4 @@ def _blend(layers: list[_Layer], w: int, h: int, gray: bool) -> tuple[np.ndarray
     return color, alpha
 
 
-__all__ = ["SIGNATURE", "XcfError", "read_xcf"]
+__all__ = ["SIGNATURE", "Xcf", "XcfError", "read_xcf"]

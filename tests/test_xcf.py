@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from colorcli.cli import main
 from colorcli.errors import MediaError
 from colorcli.imageio import read_image
+from colorcli.photometa import read_meta
+from tests import profiles
 from tests.xcfmake import Layer, write_xcf
 
 H, W = 100, 150  # two tile columns and rows, the last ones partial
@@ -86,3 +88,21 @@ def test_a_layer_reaching_past_the_canvas_is_read_where_it_shows(tmp_path):
     big = np.random.default_rng(3).integers(0, 256, (H + 150, W + 200, 3), dtype=np.uint8)
     img = read_image(write_xcf(tmp_path / "p.xcf", W, H, [Layer(big, x=-70, y=-90)]))
     assert np.array_equal(img.pixels, big[90 : 90 + H, 70 : 70 + W])
+
+
+def test_a_gimp_files_profile_and_resolution_are_followed_and_carried(tmp_path, tiny_ckpt):
+    """Its colour profile (a parasite) turns its samples into sRGB, as GIMP shows them; a
+    GIMP 2.10 image in linear light is read as such; its resolution reaches the .tif."""
+    flat = np.full((H, W, 1), 60, np.uint8)
+    (tmp_path / "in").mkdir()
+    linear_icc = profiles.gray(profiles.curv(1.0))  # linear: its mid grey is lighter in sRGB
+    path = write_xcf(tmp_path / "in" / "scan.xcf", W, H, [Layer(flat)], 11, dpi=600, icc=linear_icc)
+    assert read_image(path).pixels.mean() > 120
+    linear = write_xcf(tmp_path / "lin.xcf", W, H, [Layer(flat)], 11, precision=100)
+    assert read_image(linear).pixels.mean() > 120
+    assert (
+        abs(read_image(write_xcf(tmp_path / "g.xcf", W, H, [Layer(flat)])).pixels.mean() - 60) < 1
+    )
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert read_meta(tmp_path / "out" / "scan.tif").dpi == (600.0, 600.0)

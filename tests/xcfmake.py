@@ -101,6 +101,9 @@ def write_xcf(
     layers: list[Layer],
     version: int = 11,
     compression: int = 1,
+    dpi: float | None = None,
+    icc: bytes | None = None,
+    precision: int | None = None,
 ) -> Path:
     """Layers top first; the image's base type from the first layer's channels."""
     w = _Writer(version)
@@ -114,8 +117,15 @@ def write_xcf(
         + struct.pack(">III", width, height, 1 if gray else 0)
     )
     if version >= 4:
-        header += struct.pack(">I", 250 if deep else 150)
-    image_props = _prop(17, bytes([compression])) + _prop(0, b"")
+        header += struct.pack(">I", precision or (250 if deep else 150))
+    image_props = _prop(17, bytes([compression]))
+    if dpi:
+        image_props += _prop(19, struct.pack(">ff", dpi, dpi))
+    if icc:  # a parasite: its name (a string), flags, size, payload
+        name = b"icc-profile\0"
+        parasite = struct.pack(">I", len(name)) + name + struct.pack(">II", 1, len(icc)) + icc
+        image_props += _prop(21, parasite)
+    image_props += _prop(0, b"")
     pointer_size = 8 if version >= 11 else 4
     w.out += header + image_props
     table_at = len(w.out)
