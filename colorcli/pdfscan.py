@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from colorcli.cstderr import captured
+from colorcli.icc import parse as parse_icc
+from colorcli.icc import to_srgb
 from colorcli.imageio import HARMLESS_WARNINGS
 from colorcli.pdffilters import CARRIERS, full_name, unfilter
 from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, parse, write
@@ -62,6 +64,24 @@ def _components(pdf: PdfFile, space: Any) -> int | None:
             n = pdf.get(profile.get("N")) if isinstance(profile, dict) else None
             return n if n in (1, 3) else None
     return None
+
+
+def _profile(pdf: PdfFile, space: Any) -> bytes | None:
+    """The ICC profile of an ICCBased colour space (its stream's bytes, filters undone), or
+    None for any other space or one that cannot be read."""
+    space = pdf.get(space)
+    if not (isinstance(space, list) and len(space) > 1 and pdf.get(space[0]) == "ICCBased"):
+        return None
+    if not isinstance(space[1], Ref):
+        return None
+    try:
+        d, body = pdf.stream(space[1].num)
+        chain = pdf.get(d.get("Filter"))
+        for name in chain if isinstance(chain, list) else [chain] if chain else []:
+            body = unfilter(full_name(str(pdf.get(name))), body)
+        return body
+    except (PdfError, ValueError):
+        return None
 
 
 def _png_wrap(body: bytes, w: int, h: int, bits: int, n: int) -> bytes:
@@ -181,6 +201,9 @@ def pictures(doc: ScannedPdf) -> Iterator[tuple[PdfImage, np.ndarray]]:
         said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
         if said:
             im.note = f"damaged data ({'; '.join(said)}): coloured as far as it decodes"
+        icc = _profile(doc.pdf, im.d.get("ColorSpace"))
+        if icc and (profile := parse_icc(icc)) is not None:  # as a PDF viewer shows it
+            pixels = to_srgb(pixels, profile)
         yield im, pixels
 
 

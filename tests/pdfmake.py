@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 
 
-def _image_stream(a: np.ndarray, how: str) -> tuple[bytes, bytes]:
+def _image_stream(a: np.ndarray, how: str, space: bytes = b"") -> tuple[bytes, bytes]:
     """(the dictionary's entries, the stream's bytes) of a picture."""
     h, w = a.shape[:2]
-    space = b"/DeviceGray" if a.ndim == 2 else b"/DeviceRGB"
+    space = space or (b"/DeviceGray" if a.ndim == 2 else b"/DeviceRGB")
     head = b"/Type/XObject/Subtype/Image/Width %d/Height %d/BitsPerComponent 8/ColorSpace %s" % (
         w,
         h,
@@ -56,8 +56,13 @@ def _lzw(a: np.ndarray) -> bytes:
 
 
 def write_pdf(
-    path: Path, pictures: list[np.ndarray], how: str = "dct", xref_stream: bool = False
+    path: Path,
+    pictures: list[np.ndarray],
+    how: str = "dct",
+    xref_stream: bool = False,
+    icc: bytes | None = None,
 ) -> Path:
+    """``icc``: every picture's colour space an ICCBased one of this profile (compressed)."""
     n = len(pictures)
     # objects: 1 catalog, 2 pages, then per picture: page, content, image
     objs: dict[int, bytes] = {1: b"<</Type/Catalog/Pages 2 0 R>>"}
@@ -72,7 +77,12 @@ def write_pdf(
             % (w, h, k, image, content)
         )
         streams[content] = (b"", b"q %d 0 0 %d 0 0 cm /Im%d Do Q" % (w, h, k))
-        streams[image] = _image_stream(a, how)
+        space = b""
+        if icc:  # the profile: one stream after the pictures' objects
+            comps = 1 if a.ndim == 2 else 3
+            space = b"[/ICCBased %d 0 R]" % (3 + 3 * n)
+            streams[3 + 3 * n] = (b"/N %d/Filter/FlateDecode" % comps, zlib.compress(icc))
+        streams[image] = _image_stream(a, how, space)
     out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
     at: dict[int, int] = {}
 

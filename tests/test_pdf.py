@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from colorcli.cli import main
 from colorcli.kernels import rgb_to_lab
 from colorcli.pdfscan import pictures, read_scanned_pdf
+from tests import profiles
 from tests.pdfmake import write_pdf
 
 
@@ -131,3 +132,13 @@ def test_a_scanned_book_is_coloured_page_by_page_under_the_limit_on_pixels(tmp_p
     assert count == 4 and said == ()
     count, said = colorize_pdf(colorizer, src, tmp_path / "small.pdf", False, max_pixels=10_000)
     assert count == 0 and "over the limit of 0.01 megapixels" in " ".join(said)
+
+
+def test_a_pictures_colour_profile_is_followed(tmp_path):
+    """A scanner's PDF says how its samples look (an ICCBased colour space): read as a PDF
+    viewer shows them (a linear gray's mid tones lighter in sRGB), not as sRGB codes."""
+    flat = np.full((96, 128), 60, np.uint8)
+    src = write_pdf(tmp_path / "scan.pdf", [flat], "flate", icc=profiles.gray(profiles.curv(1.0)))
+    assert _pictures(src.read_bytes())[0].mean() > 120
+    plain = write_pdf(tmp_path / "plain.pdf", [flat], "flate")
+    assert _pictures(plain.read_bytes())[0].mean() == 60
