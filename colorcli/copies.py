@@ -245,6 +245,11 @@ class StreamCopies:
                 f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
             )
             return
+        self._remake(s, fmt, ext, name, untimed)
+
+    def _remake(self, s, fmt: str, ext: str, name: str | None, untimed: bool) -> None:
+        """Audio the container cannot copy (or RealMedia's, ``untimed``), made again
+        (``colorcli.soundout``): one track, or one mono track per channel; with its notice."""
         r = remake_for(s.codec_context, name, fmt)
         made = []
         for k in range(r.tracks):
