@@ -1,7 +1,7 @@
-"""GIMP's own files (.xcf, versions 0 to 11+): the picture a restorer saved, made from its
+"""GIMP's own files (.xcf, versions 0 to 12+): the picture a restorer saved, made from its
 layers as GIMP shows it when every visible layer is blended normally (layer order, offsets,
-opacity, layer masks); 8- and 16-bit gray, RGB and indexed images. What GIMP would show
-otherwise (other blend modes, layer groups' own settings) is said in a notice. No model."""
+opacity, layer masks, hidden groups); 8- and 16-bit gray, RGB and indexed images. What GIMP
+would show otherwise (other blend modes, a group's own mode) is said in a notice. No model."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ TILE = 64
 # property types (GIMP's xcf.txt)
 _END, _COLORMAP, _OPACITY, _MODE, _VISIBLE, _APPLY_MASK = 0, 1, 6, 7, 8, 11
 _FLOATING, _OFFSETS, _COMPRESSION, _GROUP_ITEM, _FLOAT_OPACITY = 5, 15, 17, 29, 33
-_RESOLUTION, _PARASITES = 19, 21
+_RESOLUTION, _PARASITES, _ITEM_PATH = 19, 21, 30
+_PASS_THROUGH = 61  # a group's mode in GIMP 2.10 by default: its layers blended in the stack
 _NORMAL_MODES = {0, 28}  # legacy normal and GIMP 2.10's normal
 _PRECISION_BITS = {100: 8, 150: 8, 200: 16, 250: 16}  # version 7+ (and 5-6)
 _V4_PRECISION_BITS = {0: 8, 1: 16}
@@ -38,6 +39,7 @@ class _Layer:
     visible: bool = True
     mode: int = 0
     group: bool = False
+    path: tuple[int, ...] = ()  # its place in the layer tree (a group's layers: its own, and one)
     apply_mask: bool = True
     pixels: np.ndarray | None = None  # (h, w, channels) float in [0, 1]
     mask: np.ndarray | None = None
@@ -208,6 +210,8 @@ def _layer(r: _Reader, at: int, bits: int, compression: int, cmap) -> _Layer:
     if _APPLY_MASK in props:
         layer.apply_mask = struct.unpack(">I", props[_APPLY_MASK][:4])[0] != 0
     layer.group = _GROUP_ITEM in props
+    raw_path = props.get(_ITEM_PATH, b"")
+    layer.path = struct.unpack(f">{len(raw_path) // 4}I", raw_path[: len(raw_path) // 4 * 4])
     floating = _FLOATING in props  # a selection being moved: anchored by GIMP, not shown here
     hierarchy, at = r.pointer(at)
     mask, _ = r.pointer(at)
@@ -308,11 +312,9 @@ def _read(r: _Reader) -> Xcf:
     compression = props.get(_COMPRESSION, b"\x00")[0]
     cmap = _colormap(props)
     offsets, _ = r.pointers(at)
-    layers = [_layer(r, p, bits, compression, cmap) for p in offsets]
+    layers = _grouped([_layer(r, p, bits, compression, cmap) for p in offsets], r.notes)
     gray = base == 1
     rgb, alpha = _blend(layers, w, h, gray)
-    if any(la.group for la in layers):
-        r.notes.append("its layer groups are blended as if their layers were not grouped")
     if any(la.pixels is not None and la.mode not in _NORMAL_MODES for la in layers):
         r.notes.append("layers of other blend modes are blended as normal ones")
     scale = 65535 if bits == 16 else 255
@@ -326,6 +328,30 @@ def _read(r: _Reader) -> Xcf:
         dpi = (x, y) if x > 0 and y > 0 else None
     icc = _parasite(props.get(_PARASITES, b""), b"icc-profile")
     return Xcf(pixels, a, bits, dpi, icc, linear, tuple(r.notes))
+
+
+def _grouped(layers: list[_Layer], notes: list[str]) -> list[_Layer]:
+    """The layers with their groups' own settings: a layer in a hidden group is hidden, and a
+    group's opacity multiplies its layers' (as GIMP shows a group of layers that do not
+    overlap; said where a group has another mode than pass-through or normal, or an
+    opacity of its own)."""
+    groups = {la.path: la for la in layers if la.group and la.path}
+    told = False
+    for la in layers:
+        for depth in range(1, len(la.path)):
+            group = groups.get(la.path[:depth])
+            if group is None:
+                continue
+            if not group.visible:
+                la.pixels = None
+            la.opacity *= group.opacity
+            odd = group.mode not in (*_NORMAL_MODES, _PASS_THROUGH) or group.opacity < 1
+            if odd and la.pixels is not None and not told:
+                notes.append(
+                    "a layer group with a blend mode or opacity of its own: its layers blended one by one"
+                )
+                told = True
+    return layers
 
 
 def _blend(layers: list[_Layer], w: int, h: int, gray: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -106,3 +106,22 @@ def test_a_gimp_files_profile_and_resolution_are_followed_and_carried(tmp_path, 
     r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.output
     assert read_meta(tmp_path / "out" / "scan.tif").dpi == (600.0, 600.0)
+
+
+def test_a_hidden_layer_group_hides_its_layers(tmp_path):
+    """GIMP hides a group's layers with it (a restorer's earlier attempts, kept in a hidden
+    group): they were blended in as if not grouped. A group's opacity dims its layers."""
+    base, patch = _photo(), np.full((30, 40, 4), 200, np.uint8)
+    patch[..., 3] = 255
+    clear = np.zeros((H, W, 4), np.uint8)
+    layers = [
+        Layer(clear, visible=False, group=True, path=(0,)),
+        Layer(patch, x=20, y=10, path=(0, 0)),  # visible itself, in the hidden group
+        Layer(clear, opacity=128, group=True, path=(1,)),
+        Layer(patch, x=80, y=50, path=(1, 0)),
+        Layer(base, path=(2,)),
+    ]
+    img = read_image(write_xcf(tmp_path / "g.xcf", W, H, layers))
+    want = base.astype(float)
+    want[50:80, 80:120] = 200 * 128 / 255 + base[50:80, 80:120] * (1 - 128 / 255)
+    assert np.abs(img.pixels - want).max() <= 0.6

@@ -21,6 +21,8 @@ class Layer:
     opacity: int = 255
     visible: bool = True
     mask: np.ndarray | None = None  # (h, w) of the layer's dtype
+    group: bool = False  # a layer group (its pixels: transparent, as its projection is GIMP's)
+    path: tuple[int, ...] = ()  # its place in the layer tree (PROP_ITEM_PATH)
 
 
 def _rle(plane: bytes) -> bytes:
@@ -146,7 +148,12 @@ def write_xcf(
         kind = {1: 2, 2: 3, 3: 0, 4: 1}[la.pixels.shape[2]]
         props = _prop(15, struct.pack(">ii", la.x, la.y)) + _prop(6, struct.pack(">I", la.opacity))
         props += _prop(8, struct.pack(">I", int(la.visible))) + _prop(7, struct.pack(">I", 28))
-        props += _prop(11, struct.pack(">I", 1 if la.mask is not None else 0)) + _prop(0, b"")
+        props += _prop(11, struct.pack(">I", 1 if la.mask is not None else 0))
+        if la.group:
+            props += _prop(29, b"")
+        if la.path:
+            props += _prop(30, struct.pack(f">{len(la.path)}I", *la.path))
+        props += _prop(0, b"")
         layer_at.append(len(w.out))
         h, wd = la.pixels.shape[:2]
         w.out += struct.pack(">III", wd, h, kind) + struct.pack(">I", 6) + b"layer\0" + props
