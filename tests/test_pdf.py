@@ -142,3 +142,13 @@ def test_a_pictures_colour_profile_is_followed(tmp_path):
     assert _pictures(src.read_bytes())[0].mean() > 120
     plain = write_pdf(tmp_path / "plain.pdf", [flat], "flate")
     assert _pictures(plain.read_bytes())[0].mean() == 60
+
+
+def test_format_leaves_pdfs_as_pdfs_and_says_so(tmp_path, tiny_ckpt):
+    root = tmp_path / "mixed"
+    root.mkdir()
+    write_pdf(root / "letter.pdf", [_scan()], "dct")
+    r = run("dir", root, "-o", tmp_path / "out", "--format", "png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "--format png is for pictures: the 1 PDFs stay PDFs" in r.stderr
+    assert (tmp_path / "out" / "letter.pdf").is_file()

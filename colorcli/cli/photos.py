@@ -225,6 +225,11 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
         cc.echo(
             f"notice: --reference guides the photos; the {plan.films} films are coloured without it (colorize video --refs carries stills through a film)"
         )
+    pdfs = sum(j.fmt == "pdf" for j in plan.jobs)
+    if fmt and pdfs:
+        cc.echo(
+            f"notice: --format {fmt} is for pictures: the {pdfs} PDFs stay PDFs, their pictures coloured inside"
+        )
     if plan.jobs:
         colorizer = cc.make_colorizer(opts)
         jobs = colorize_jobs(
