@@ -125,3 +125,15 @@ def test_a_hidden_layer_group_hides_its_layers(tmp_path):
     want = base.astype(float)
     want[50:80, 80:120] = 200 * 128 / 255 + base[50:80, 80:120] * (1 - 128 / 255)
     assert np.abs(img.pixels - want).max() <= 0.6
+
+
+def test_an_indexed_gimp_file_reads_as_its_colour_map_says(tmp_path):
+    """Indices into the image's colour map; an indexed layer's alpha all or nothing."""
+    cmap = np.stack([np.arange(256), 255 - np.arange(256), np.arange(256) // 2], -1)
+    idx = (_photo()[..., :1].astype(int) * 7 % 256).astype(np.uint8)
+    top = np.dstack([np.full((30, 40), 9, np.uint8), np.full((30, 40), 140, np.uint8)])
+    path = write_xcf(tmp_path / "i.xcf", W, H, [Layer(top, x=5, y=5), Layer(idx)], colormap=cmap)
+    img = read_image(path)
+    want = cmap[idx[..., 0]].astype(np.uint8)
+    want[5:35, 5:45] = cmap[9]  # alpha 140 of 255: opaque, as GIMP shows indexed layers
+    assert np.array_equal(img.pixels, want) and img.alpha is None

@@ -106,6 +106,7 @@ def write_xcf(
     dpi: float | None = None,
     icc: bytes | None = None,
     precision: int | None = None,
+    colormap: np.ndarray | None = None,
 ) -> Path:
     """Layers top first; the image's base type from the first layer's channels."""
     w = _Writer(version)
@@ -116,11 +117,15 @@ def write_xcf(
         b"gimp xcf "
         + (b"v%03d" % version if version else b"file")  # version 0's tag
         + b"\0"
-        + struct.pack(">III", width, height, 1 if gray else 0)
+        + struct.pack(">III", width, height, 2 if colormap is not None else 1 if gray else 0)
     )
     if version >= 4:
         header += struct.pack(">I", precision or (250 if deep else 150))
     image_props = _prop(17, bytes([compression]))
+    if colormap is not None:  # an indexed image: its layers hold indices into it
+        image_props += _prop(
+            1, struct.pack(">I", len(colormap)) + colormap.astype(np.uint8).tobytes()
+        )
     if dpi:
         image_props += _prop(19, struct.pack(">ff", dpi, dpi))
     if icc:  # a parasite: its name (a string), flags, size, payload
@@ -145,7 +150,7 @@ def write_xcf(
                 + b"mask\0"
             )
             w.out += _prop(0, b"") + w.ptr(m_h)
-        kind = {1: 2, 2: 3, 3: 0, 4: 1}[la.pixels.shape[2]]
+        kind = {1: 2, 2: 3, 3: 0, 4: 1}[la.pixels.shape[2]] + (2 if colormap is not None else 0)
         props = _prop(15, struct.pack(">ii", la.x, la.y)) + _prop(6, struct.pack(">I", la.opacity))
         props += _prop(8, struct.pack(">I", int(la.visible))) + _prop(7, struct.pack(">I", 28))
         props += _prop(11, struct.pack(">I", 1 if la.mask is not None else 0))
