@@ -120,10 +120,11 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
         return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), last == "DCTDecode"
     if last is not None and last not in CARRIERS:
         raise PdfError(f"stored as {last}: left as it is")
-    n = _components(pdf, d.get("ColorSpace"))
+    palette = _palette(pdf, d.get("ColorSpace"))
+    n = 1 if palette is not None else _components(pdf, d.get("ColorSpace"))
     bits = pdf.get(d.get("BitsPerComponent"))
-    if n is None or bits not in (8, 16):
-        raise PdfError("not 8- or 16-bit gray or RGB: left as it is")
+    if n is None or bits not in ((8,) if palette is not None else (8, 16)):
+        raise PdfError("not 8- or 16-bit gray or RGB, nor 8-bit indexed: left as it is")
     predictor = int(pdf.get(parms[-1].get("Predictor", 1)) or 1) if filters else 1
     if predictor >= 10:  # PNG's row filters: the samples as the PNG file they are
         zipped = (
@@ -134,7 +135,7 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
         )
         if a is None:
             raise PdfError("its compressed samples do not decode")
-        return (a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), False
+        return _colours(palette, a if a.ndim == 2 else np.ascontiguousarray(a[..., ::-1])), False
     raw = unfilter(last, body, parms[-1]) if last is not None else body
     dtype = np.dtype(">u2") if bits == 16 else np.dtype(np.uint8)
     need = w * h * n * dtype.itemsize
@@ -143,7 +144,37 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
     a = np.frombuffer(raw[:need], dtype).reshape(h, w, n).astype(dtype.newbyteorder("="))
     if predictor == 2:  # TIFF's: each sample the difference from the one to its left
         a = np.cumsum(a, axis=1, dtype=a.dtype)
-    return (a[..., 0] if n == 1 else a), False
+    return _colours(palette, a[..., 0] if n == 1 else a), False
+
+
+def _palette(pdf: PdfFile, space: Any) -> np.ndarray | None:
+    """An Indexed colour space's colours, (entries, 1 or 3) uint8, over a gray or RGB base
+    (img2pdf's palette PNGs, some scanners' 8-bit gray); None for any other space."""
+    space = pdf.get(space)
+    if not (isinstance(space, list) and len(space) == 4 and pdf.get(space[0]) == "Indexed"):
+        return None
+    nb, hival, lookup = _components(pdf, space[1]), pdf.get(space[2]), space[3]
+    if nb is None or not isinstance(hival, int) or not 0 <= hival <= 255:
+        return None
+    if isinstance(lookup, Ref) and lookup.num in pdf.at:
+        d, table = pdf.stream(lookup.num)
+        chain = pdf.get(d.get("Filter"))
+        for name in chain if isinstance(chain, list) else [chain] if chain else []:
+            table = unfilter(full_name(str(pdf.get(name))), table)
+    else:
+        table = pdf.get(lookup)
+    if not isinstance(table, bytes):
+        return None
+    table = table[: (hival + 1) * nb].ljust((hival + 1) * nb, b"\0")
+    return np.frombuffer(table, np.uint8).reshape(hival + 1, nb)
+
+
+def _colours(palette: np.ndarray | None, a: np.ndarray) -> np.ndarray:
+    """Samples as they are, or an indexed picture's indices as its palette's colours."""
+    if palette is None:
+        return a
+    out = palette[np.minimum(a, len(palette) - 1)]
+    return out[..., 0] if palette.shape[1] == 1 else out
 
 
 def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
@@ -158,10 +189,7 @@ def read_scanned_pdf(data: bytes, max_pixels: int) -> ScannedPdf:
     masks: set[int] = set()
     found: list[tuple[int, dict]] = []
     for num in sorted(pdf.at):
-        head = data[pdf.at[num][1] : pdf.at[num][1] + 1024]
-        if b"/Image" not in head:
-            continue
-        d = pdf.object(num)
+        d = pdf.object(num)  # parsed when the file was scanned (a palette may run long)
         if not isinstance(d, dict) or pdf.get(d.get("Subtype")) != "Image":
             continue
         for key in ("SMask", "Mask"):

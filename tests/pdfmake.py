@@ -2,7 +2,8 @@
 them. ``xref_stream``: a PDF 1.5 file whose page objects sit in an object stream and whose
 cross-reference is a stream (as Acrobat, Ghostscript and most phones write), else a classic
 table. Pictures: gray or RGB uint8, stored as JPEG ("dct"), Flate with PNG predictors
-("png"), plain Flate ("flate"), Flate inside ASCII85 ("a85") or LZW ("lzw")."""
+("png"), plain Flate ("flate"), Flate inside ASCII85 ("a85") or LZW ("lzw"), or gray
+indices into ``INDEXED_COLOURS`` ("indexed")."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+# the palette of "indexed" pictures: entry i is (i, 255 - i, i // 2)
+INDEXED_COLOURS = np.stack([np.arange(256), 255 - np.arange(256), np.arange(256) // 2], -1).astype(
+    np.uint8
+)
 
 
 def _image_stream(a: np.ndarray, how: str, space: bytes = b"") -> tuple[bytes, bytes]:
@@ -37,6 +43,10 @@ def _image_stream(a: np.ndarray, how: str, space: bytes = b"") -> tuple[bytes, b
         raw = np.hstack([np.full((h, 1), 2, np.uint8), up]).tobytes()
         parms = b"/DecodeParms<</Predictor 12/Colors %d/Columns %d>>" % (n, w)
         return head + b"/Filter/FlateDecode" + parms, zlib.compress(raw)
+    if how == "indexed":  # indices into a palette of 256 colours (as img2pdf writes a GIF's)
+        table = INDEXED_COLOURS.tobytes().hex().encode()
+        head = head.replace(space, b"[/Indexed/DeviceRGB 255<%s>]" % table)
+        return head + b"/Filter/FlateDecode", zlib.compress(a.tobytes())
     if how == "a85":  # as ReportLab writes its pictures: Flate, then ASCII85 around it
         data = base64.a85encode(zlib.compress(a.tobytes()), wrapcol=72) + b"~>"
         return head + b"/Filter[/ASCII85Decode/FlateDecode]", data

@@ -14,7 +14,7 @@ from colorcli.cli import main
 from colorcli.kernels import rgb_to_lab
 from colorcli.pdfscan import pictures, read_scanned_pdf
 from tests import profiles
-from tests.pdfmake import write_pdf
+from tests.pdfmake import INDEXED_COLOURS, write_pdf
 
 
 def run(*args):
@@ -152,3 +152,13 @@ def test_format_leaves_pdfs_as_pdfs_and_says_so(tmp_path, tiny_ckpt):
     assert r.exit_code == 0, r.stderr
     assert "--format png is for pictures: the 1 PDFs stay PDFs" in r.stderr
     assert (tmp_path / "out" / "letter.pdf").is_file()
+
+
+def test_an_indexed_picture_reads_as_its_palette_says(tmp_path):
+    """img2pdf writes a palette PNG (a GIF) as an Indexed picture: it was left as 'not 8- or
+    16-bit gray or RGB'. Its palette, a long hex string, pushed '/Image' past the first
+    kilobyte of its dictionary, where the picture was not even looked for."""
+    idx = _scan()
+    src = write_pdf(tmp_path / "pal.pdf", [idx], "indexed")
+    (got,) = _pictures(src.read_bytes())
+    assert np.array_equal(got, INDEXED_COLOURS[idx])
