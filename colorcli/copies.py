@@ -115,9 +115,9 @@ class StreamCopies:
     ) -> None:
         self.out, self.notices = out, []
         self.copy_map: dict[int, Any] = {}
-        self.transcode: dict[int, Any] = {}
-        # tracks written as one mono track per channel: index -> (the tracks, their format)
-        self.split: dict[int, tuple[list, str]] = {}
+        # index -> the tracks its sound is made again into: one, or one mono track per channel
+        self.transcode: dict[int, list] = {}
+        self.split: dict[int, str] = {}  # those split per channel -> their frames' format
         self.retext: dict[int, Retext] = {}  # text subtitles written again in another codec
         # AVI times no sound: where its frame clock starts (seconds), a transcoded track
         # that starts later is led by silence (set by the writer; None elsewhere)
@@ -141,7 +141,8 @@ class StreamCopies:
         if timecode and window[0] is not None:
             self._section_timecode(timecode, video, film, window[0])
         if fmt == "mov":  # its language codes are Macintosh ones (colorcli.languages)
-            for st in [film, *self.copy_map.values(), *self.transcode.values()]:
+            made = [t for ts in self.transcode.values() for t in ts]
+            for st in [film, *self.copy_map.values(), *made]:
                 with contextlib.suppress(AttributeError, ValueError, TypeError):
                     if st is not None and st.metadata.get("language"):
                         st.metadata["language"] = mov_language(st.metadata["language"])
@@ -267,9 +268,9 @@ class StreamCopies:
             format=fmt_in, layout=r.layout if r.tracks == 1 else s.codec_context.layout,
             rate=r.rate,
         )  # fmt: skip
-        self.transcode[s.index] = made[0]
+        self.transcode[s.index] = made
         if r.tracks > 1:
-            self.split[s.index] = (made, r.format)
+            self.split[s.index] = r.format
         self.passthrough[s.index] = SoundClock(resampler.resample, trusted=not untimed)
         how = f"transcoding to {r.codec}{' (lossless)' if r.lossless else ''}"
         if r.tracks > 1:
@@ -312,14 +313,11 @@ class StreamCopies:
             if idx not in self._sounding:
                 self._sounding.add(idx)
                 self._lead_in(idx, item)
-            if idx in self.split:
-                tracks, fmt = self.split[idx]
-                for st, mono in zip(tracks, mono_frames(item, fmt), strict=True):
-                    for p in st.encode(mono):
-                        self.out.mux(p)
-                return
-            for p in self.transcode[idx].encode(item):
-                self.out.mux(p)
+            tracks = self.transcode[idx]
+            frames = mono_frames(item, self.split[idx]) if idx in self.split else [item]
+            for st, frame in zip(tracks, frames, strict=True):
+                for p in st.encode(frame):
+                    self.out.mux(p)
 
     def _gap(self, first) -> float:
         """Seconds from ``audio_origin`` (AVI: where its frame clock starts) to a track's
@@ -331,10 +329,10 @@ class StreamCopies:
 
     def _lead_in(self, idx: int, first) -> None:
         """Silence before a transcoded track's first frame (``_gap``)."""
-        a = self.transcode[idx].codec_context
+        a = self.transcode[idx][0].codec_context  # (AVI's PCM: one track, never split)
         silence = silent_frame(a, round(self._gap(first) * a.sample_rate))
         if silence is not None:
-            for p in self.transcode[idx].encode(silence):
+            for p in self.transcode[idx][0].encode(silence):
                 self.out.mux(p)
 
     def _copy_lead_in(self, idx: int, first: av.Packet) -> None:
@@ -361,6 +359,6 @@ class StreamCopies:
             self.out.mux(p)
 
     def flush(self) -> None:
-        for a in [*self.transcode.values(), *(t for ts, _ in self.split.values() for t in ts[1:])]:
+        for a in (t for ts in self.transcode.values() for t in ts):
             for p in a.encode(None):
                 self.out.mux(p)
