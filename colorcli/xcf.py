@@ -41,7 +41,10 @@ class _Layer:
     group: bool = False
     path: tuple[int, ...] = ()  # its place in the layer tree (a group's layers: its own, and one)
     apply_mask: bool = True
-    pixels: np.ndarray | None = None  # (h, w, channels) float in [0, 1]
+    floating: bool = False
+    hierarchy: int = 0  # where its pixels are
+    mask_at: int = 0  # where its layer mask is (0: none)
+    pixels: np.ndarray | None = None  # (h, w, channels) float in [0, 1], on the canvas
     mask: np.ndarray | None = None
 
 
@@ -192,7 +195,9 @@ def _hierarchy(
     return _samples(_tiles(r, levels[0], bpp, compression, window), bits)
 
 
-def _layer(r: _Reader, at: int, bits: int, compression: int, cmap) -> _Layer:
+def _layer(r: _Reader, at: int) -> _Layer:
+    """A layer's header and properties; its pixels are read later (``_pixels``), once it is
+    known to show (a layer in a hidden group is never decoded)."""
     w, h, kind = struct.unpack_from(">III", r.data, at)
     name_len = r.u32(at + 12)
     props, at = r.properties(at + 16 + name_len)
@@ -212,34 +217,39 @@ def _layer(r: _Reader, at: int, bits: int, compression: int, cmap) -> _Layer:
     layer.group = _GROUP_ITEM in props
     raw_path = props.get(_ITEM_PATH, b"")
     layer.path = struct.unpack(f">{len(raw_path) // 4}I", raw_path[: len(raw_path) // 4 * 4])
-    floating = _FLOATING in props  # a selection being moved: anchored by GIMP, not shown here
-    hierarchy, at = r.pointer(at)
-    mask, _ = r.pointer(at)
-    if layer.group or floating or not layer.visible or hierarchy == 0:
-        return layer
-    if kind not in _CHANNELS:
-        raise XcfError(f"damaged GIMP file (a layer of unknown kind {kind})")
-    # the part of the layer on the canvas: the rest is never shown
+    layer.floating = _FLOATING in props  # a selection being moved: anchored by GIMP, not here
+    layer.hierarchy, at = r.pointer(at)
+    layer.mask_at, _ = r.pointer(at)
+    return layer
+
+
+def _pixels(r: _Reader, layer: _Layer, bits: int, compression: int, cmap: np.ndarray) -> None:
+    """A layer that shows: the part of it on the canvas (the rest is never shown) decoded,
+    its mask too, and its place and size made that part's."""
+    if layer.group or layer.floating or not layer.visible or layer.hierarchy == 0:
+        return
+    if layer.kind not in _CHANNELS:
+        raise XcfError(f"damaged GIMP file (a layer of unknown kind {layer.kind})")
+    w, h = layer.width, layer.height
     cw, ch = r.canvas
     x0, y0 = max(0, -layer.x), max(0, -layer.y)
     x1, y1 = min(w, cw - layer.x), min(h, ch - layer.y)
     if x1 <= x0 or y1 <= y0:
-        return layer
+        return
     window = (x0, y0, x1, y1)
-    px = _hierarchy(r, hierarchy, bits, compression, (w, h), _CHANNELS[kind], window)
-    if kind in (4, 5):  # indexed: its colour map's colours, its alpha apart
+    px = _hierarchy(r, layer.hierarchy, bits, compression, (w, h), _CHANNELS[layer.kind], window)
+    if layer.kind in (4, 5):  # indexed: its colour map's colours, its alpha apart
         idx = np.clip(np.rint(px[..., 0] * 255).astype(int), 0, len(cmap) - 1)
         # GIMP shows an indexed layer's alpha as all or nothing (128 and up: opaque)
         alpha = (px[..., 1:] >= 128 / 255).astype(np.float32)
         px = np.concatenate([cmap[idx], alpha], -1) if len(cmap) else px
     layer.pixels = px
-    if mask and layer.apply_mask:  # a channel: its own properties, then its pixels
-        name_len = r.u32(mask + 8)
-        _, mat = r.properties(mask + 12 + name_len)
+    if layer.mask_at and layer.apply_mask:  # a channel: its own properties, then its pixels
+        name_len = r.u32(layer.mask_at + 8)
+        _, mat = r.properties(layer.mask_at + 12 + name_len)
         mh_at, _ = r.pointer(mat)
         layer.mask = _hierarchy(r, mh_at, bits, compression, (w, h), 1, window)[..., 0]
     layer.x, layer.y, layer.width, layer.height = layer.x + x0, layer.y + y0, x1 - x0, y1 - y0
-    return layer
 
 
 def _colormap(props: dict[int, bytes]) -> np.ndarray:
@@ -297,7 +307,7 @@ def read_xcf(data: bytes) -> Xcf:
 
 
 def _read(r: _Reader) -> Xcf:
-    w, h, base = struct.unpack_from(">III", r.data, 14)
+    (w, h), base = r.canvas, r.u32(22)
     at = 26
     bits, precision = 8, 150
     if r.version >= 4:
@@ -312,7 +322,9 @@ def _read(r: _Reader) -> Xcf:
     compression = props.get(_COMPRESSION, b"\x00")[0]
     cmap = _colormap(props)
     offsets, _ = r.pointers(at)
-    layers = _grouped([_layer(r, p, bits, compression, cmap) for p in offsets], r.notes)
+    layers = _grouped([_layer(r, p) for p in offsets], r.notes)
+    for la in layers:
+        _pixels(r, la, bits, compression, cmap)
     gray = base == 1
     rgb, alpha = _blend(layers, w, h, gray)
     if any(la.pixels is not None and la.mode not in _NORMAL_MODES for la in layers):
@@ -342,11 +354,10 @@ def _grouped(layers: list[_Layer], notes: list[str]) -> list[_Layer]:
             group = groups.get(la.path[:depth])
             if group is None:
                 continue
-            if not group.visible:
-                la.pixels = None
+            la.visible = la.visible and group.visible
             la.opacity *= group.opacity
             odd = group.mode not in (*_NORMAL_MODES, _PASS_THROUGH) or group.opacity < 1
-            if odd and la.pixels is not None and not told:
+            if odd and la.visible and not la.group and not told:
                 notes.append(
                     "a layer group with a blend mode or opacity of its own: its layers blended one by one"
                 )
@@ -363,22 +374,17 @@ def _blend(layers: list[_Layer], w: int, h: int, gray: bool) -> tuple[np.ndarray
     for la in reversed(layers):
         if la.pixels is None:
             continue
-        px = la.pixels
+        px = la.pixels  # the part on the canvas (``_pixels``)
         a = px[..., c] if px.shape[-1] > c else np.ones(px.shape[:2], np.float32)
-        a = a * la.opacity * (la.mask if la.mask is not None else 1.0)
-        x0, y0 = max(la.x, 0), max(la.y, 0)
-        x1, y1 = min(la.x + la.width, w), min(la.y + la.height, h)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        src = px[y0 - la.y : y1 - la.y, x0 - la.x : x1 - la.x, :c]
-        sa = a[y0 - la.y : y1 - la.y, x0 - la.x : x1 - la.x]
-        da = alpha[y0:y1, x0:x1]
+        sa = a * la.opacity * (la.mask if la.mask is not None else 1.0)
+        where = np.s_[la.y : la.y + la.height, la.x : la.x + la.width]
+        da = alpha[where]
         out_a = sa + da * (1 - sa)
         safe = np.where(out_a > 0, out_a, 1.0)
-        color[y0:y1, x0:x1] = (
-            src * sa[..., None] + color[y0:y1, x0:x1] * (da * (1 - sa))[..., None]
+        color[where] = (
+            px[..., :c] * sa[..., None] + color[where] * (da * (1 - sa))[..., None]
         ) / safe[..., None]
-        alpha[y0:y1, x0:x1] = out_a
+        alpha[where] = out_a
     return color, alpha
 
 
