@@ -9,7 +9,12 @@ import re
 import zlib
 from typing import Any
 
-from colorcli.pdfobjects import PdfError
+from colorcli.errors import ColorcliError
+
+
+class PdfError(ColorcliError, ValueError):
+    """A PDF that cannot be read as one."""
+
 
 CARRIERS = frozenset(
     {"FlateDecode", "LZWDecode", "ASCII85Decode", "ASCIIHexDecode", "RunLengthDecode"}
@@ -20,6 +25,7 @@ _SHORT.update(AHx="ASCIIHexDecode", RL="RunLengthDecode", DCT="DCTDecode")
 
 
 def full_name(name: str) -> str:
+    """A filter's name, its short form (inline images' "Fl", "A85"...) spelled out."""
     return _SHORT.get(name, name)
 
 
@@ -96,4 +102,4 @@ def _lzw(data: bytes, early: int) -> bytes:
     return bytes(out)
 
 
-__all__ = ["CARRIERS", "full_name", "unfilter"]
+__all__ = ["CARRIERS", "PdfError", "full_name", "unfilter"]

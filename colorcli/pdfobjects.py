@@ -10,11 +10,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from colorcli.errors import ColorcliError
-
-
-class PdfError(ColorcliError, ValueError):
-    """A PDF that cannot be read as one."""
+from colorcli.pdffilters import PdfError, full_name, unfilter
 
 
 @dataclass(frozen=True)
@@ -179,12 +175,13 @@ class PdfFile:
         self.start: dict[int, int] = {}  # number -> where its "N G obj" starts
         self._packed: dict[int, Any] = {}
         self._cache: dict[int, Any] = {}
-        streams = []
+        self._body: dict[int, int] = {}  # a stream object's number -> where its bytes start
         pos = 0
         while m := _OBJ.search(data, pos):
             num = int(m[1])
             self.at[num], self.start[num], pos = (int(m[2]), m.end()), m.start(), m.end()
             self._cache.pop(num, None)
+            self._body.pop(num, None)
             try:
                 value, end = parse(data, m.end())
             except PdfError:
@@ -192,21 +189,17 @@ class PdfFile:
             self._cache[num] = value
             body = _STREAM.match(data, end)
             if body and isinstance(value, dict):  # not searched: its bytes are no objects
-                streams.append(num)
-                length = value.get("Length")
-                stop = body.end() + length if isinstance(length, int) and length >= 0 else -1
-                if stop < 0 or not data.startswith(b"endstream", _skip(data, stop)):
-                    stop = data.find(b"endstream", body.end())
-                pos = max(pos, stop)
-        for num in streams:
-            if isinstance(self._cache.get(num), dict) and self._cache[num].get("Type") == "ObjStm":
+                self._body[num] = body.end()
+                pos = max(pos, _stream_end(data, body.end(), value.get("Length")))
+        for num in self._body:
+            if self._cache[num].get("Type") == "ObjStm":
                 self._unpack(num)
 
     def _unpack(self, num: int) -> None:
         """The objects of an object stream (PDF 1.5) not found at the top level."""
         try:
             d, body = self.stream(num)
-            raw = _inflate(body) if _filters(d) == ["FlateDecode"] else body
+            raw = unfilter("FlateDecode", body) if self.filters(d) == ["FlateDecode"] else body
             first, count = int(self.get(d.get("First"))), int(self.get(d.get("N")))
             nums, i = [], 0
             for _ in range(count):
@@ -246,35 +239,46 @@ class PdfFile:
         return value
 
     def stream(self, num: int) -> tuple[dict, bytes]:
-        """A stream object's dictionary and its bytes as stored (filters not undone)."""
-        if num not in self.at:
+        """A stream object's dictionary and its bytes as stored (filters not undone), as
+        the file's scan found them."""
+        if num not in self._body:
             raise PdfError(f"object {num} is not a stream")
-        d, i = parse(self.data, self.at[num][1])
-        m = _STREAM.match(self.data, i)
-        if not isinstance(d, dict) or not m:
-            raise PdfError(f"object {num} is not a stream")
-        start = m.end()
-        length = self.get(d.get("Length"))
-        end = start + length if isinstance(length, int) and length >= 0 else -1
-        if end < 0 or end > len(self.data) or b"endstream" not in self.data[end : end + 32]:
-            end = self.data.find(b"endstream", start)  # a wrong /Length: where it ends
-            if end < 0:
-                raise PdfError(f"object {num}: its stream has no end")
-            while end > start and self.data[end - 1] in b"\r\n":
-                end -= 1
+        d, start = self._cache[num], self._body[num]
+        end = _stream_end(self.data, start, self.get(d.get("Length")))
+        if end < 0:
+            raise PdfError(f"object {num}: its stream has no end")
         return d, self.data[start:end]
 
+    def filters(self, d: dict) -> list[str]:
+        """The filters of a stream's dictionary ``d``, in order, their names spelled out."""
+        chain = self.get(d.get("Filter"))
+        chain = chain if isinstance(chain, list) else [chain] if chain else []
+        return [full_name(str(self.get(f))) for f in chain]
 
-def _filters(d: dict) -> list[str]:
-    f = d.get("Filter")
-    return [str(x) for x in (f if isinstance(f, list) else [f] if f else [])]
+    def decoded(self, ref: Any) -> bytes | None:
+        """The bytes of the stream ``ref`` points to, every filter undone (a profile, a
+        palette); None where it points to no stream; PdfError where they do not decode."""
+        if not isinstance(ref, Ref) or ref.num not in self._body:
+            return None
+        d, body = self.stream(ref.num)
+        for name in self.filters(d):
+            body = unfilter(name, body)
+        return body
 
 
-def _inflate(body: bytes) -> bytes:
-    try:
-        return zlib.decompressobj().decompress(body)
-    except zlib.error as e:
-        raise PdfError(f"damaged compressed data ({e})") from e
+def _stream_end(data: bytes, start: int, length: Any) -> int:
+    """Where a stream's bytes that start at ``start`` end: ``length`` on, where "endstream"
+    follows there, else (a wrong or indirect /Length) the first "endstream" after ``start``,
+    without the line end before it; -1 where there is none."""
+    if isinstance(length, int) and length >= 0:
+        if data.startswith(b"endstream", _skip(data, start + length)):
+            return start + length
+    end = data.find(b"endstream", start)
+    if end < 0:
+        return -1
+    while end > start and data[end - 1] in b"\r\n":
+        end -= 1
+    return end
 
 
 __all__ = ["Name", "PdfError", "PdfFile", "Ref", "parse", "write"]

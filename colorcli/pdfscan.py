@@ -1,6 +1,7 @@
 """Scanned PDFs (what a printer's, a scanner's or a phone's "scan to PDF" makes of an album):
-the photos and scans a PDF holds as image objects, read (JPEG, JPEG 2000, and gray or RGB
-samples stored plain or Flate-coded), and their coloured pictures written back as an update
+the photos and scans a PDF holds as image objects, read (JPEG, JPEG 2000, and gray, RGB or
+8-bit indexed samples behind any chain of ``colorcli.pdffilters``, their ICC profile
+followed), and their coloured pictures written back as an update
 appended to the file's own bytes, so that its pages, text, OCR layer, bookmarks and the rest
 stay as they were. Objects: ``colorcli.pdfobjects``. No model here."""
 
@@ -19,7 +20,7 @@ from colorcli.cstderr import captured
 from colorcli.icc import parse as parse_icc
 from colorcli.icc import to_srgb
 from colorcli.imageio import HARMLESS_WARNINGS
-from colorcli.pdffilters import CARRIERS, full_name, unfilter
+from colorcli.pdffilters import CARRIERS, unfilter
 from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, parse, write
 
 _ENCRYPT = re.compile(rb"/Encrypt[ \t\r\n]*(\d+[ \t\r\n]+\d+[ \t\r\n]+R|<<)")
@@ -57,8 +58,8 @@ def _components(pdf: PdfFile, space: Any) -> int | None:
         return 1 if space in _GRAY_SPACES else 3 if space in _RGB_SPACES else None
     if isinstance(space, list) and space:
         kind = str(pdf.get(space[0]))
-        if kind in ("CalGray", "CalRGB"):
-            return 1 if kind == "CalGray" else 3
+        if kind in _GRAY_SPACES | _RGB_SPACES:  # [/CalGray <<...>>], [/CalRGB <<...>>]
+            return 1 if kind in _GRAY_SPACES else 3
         if kind == "ICCBased" and len(space) > 1:
             profile = pdf.get(space[1])  # the profile stream's dictionary
             n = pdf.get(profile.get("N")) if isinstance(profile, dict) else None
@@ -67,19 +68,13 @@ def _components(pdf: PdfFile, space: Any) -> int | None:
 
 
 def _profile(pdf: PdfFile, space: Any) -> bytes | None:
-    """The ICC profile of an ICCBased colour space (its stream's bytes, filters undone), or
-    None for any other space or one that cannot be read."""
+    """The ICC profile of an ICCBased colour space, or None for any other space or one that
+    cannot be read."""
     space = pdf.get(space)
     if not (isinstance(space, list) and len(space) > 1 and pdf.get(space[0]) == "ICCBased"):
         return None
-    if not isinstance(space[1], Ref):
-        return None
     try:
-        d, body = pdf.stream(space[1].num)
-        chain = pdf.get(d.get("Filter"))
-        for name in chain if isinstance(chain, list) else [chain] if chain else []:
-            body = unfilter(full_name(str(pdf.get(name))), body)
-        return body
+        return pdf.decoded(space[1])
     except (PdfError, ValueError):
         return None
 
@@ -100,9 +95,7 @@ def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
     import cv2
 
     d, body = pdf.stream(num)
-    chain = pdf.get(d.get("Filter"))
-    chain = chain if isinstance(chain, list) else [chain] if chain else []
-    filters = [full_name(str(pdf.get(f))) for f in chain]
+    filters = pdf.filters(d)
     parms = pdf.get(d.get("DecodeParms"))
     parms = [pdf.get(p) for p in parms] if isinstance(parms, list) else [parms]
     parms = [p if isinstance(p, dict) else {} for p in parms]
@@ -156,13 +149,8 @@ def _palette(pdf: PdfFile, space: Any) -> np.ndarray | None:
     nb, hival, lookup = _components(pdf, space[1]), pdf.get(space[2]), space[3]
     if nb is None or not isinstance(hival, int) or not 0 <= hival <= 255:
         return None
-    if isinstance(lookup, Ref) and lookup.num in pdf.at:
-        d, table = pdf.stream(lookup.num)
-        chain = pdf.get(d.get("Filter"))
-        for name in chain if isinstance(chain, list) else [chain] if chain else []:
-            table = unfilter(full_name(str(pdf.get(name))), table)
-    else:
-        table = pdf.get(lookup)
+    table = pdf.decoded(lookup)  # a stream
+    table = pdf.get(lookup) if table is None else table  # or a string, direct or not
     if not isinstance(table, bytes):
         return None
     table = table[: (hival + 1) * nb].ljust((hival + 1) * nb, b"\0")
