@@ -327,7 +327,7 @@ def _whole_table(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     roots = [
         n
         for n in pdf.at
-        if isinstance(pdf.object(n), dict) and pdf.object(n).get("Type") == "Catalog"
+        if (o := pdf.object(n)) and isinstance(o, dict) and o.get("Type") == "Catalog"
     ]
     if not roots:
         raise PdfError("damaged PDF (no cross-reference and no catalogue)")

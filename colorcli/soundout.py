@@ -87,9 +87,10 @@ def remake_for(cc, name: str | None, fmt: str) -> Remake:
     layouts = (own,) if own and own != f"{n} channels" else _LAYOUTS.get(n, ())
     deep = cc.format is not None and cc.format.bytes > 2
     for codec in codecs:
+        sample_fmt = _format(codec, deep)
         for layout in layouts:
-            if _opens(codec, rate, layout, _format(codec, deep)):
-                return Remake(codec, rate, layout, _format(codec, deep), 1, lossless)
+            if _opens(codec, rate, layout, sample_fmt):
+                return Remake(codec, rate, layout, sample_fmt, 1, lossless)
     return Remake(codecs[0], rate, "mono", _format(codecs[0], deep), n, lossless)
 
 
