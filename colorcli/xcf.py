@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from colorcli.xcfblend import NORMAL_MODES, Layer, blend, grouped
+
 SIGNATURE = b"gimp xcf "
 TILE = 64
 # property types (GIMP's xcf.txt)
 _END, _COLORMAP, _OPACITY, _MODE, _VISIBLE, _APPLY_MASK = 0, 1, 6, 7, 8, 11
 _FLOATING, _OFFSETS, _COMPRESSION, _GROUP_ITEM, _FLOAT_OPACITY = 5, 15, 17, 29, 33
 _RESOLUTION, _PARASITES, _ITEM_PATH = 19, 21, 30
-_PASS_THROUGH = 61  # a group's mode in GIMP 2.10 by default: its layers blended in the stack
-_NORMAL_MODES = {0, 28}  # legacy normal and GIMP 2.10's normal
 _PRECISION_BITS = {100: 8, 150: 8, 200: 16, 250: 16}  # version 7+ (and 5-6)
 _V4_PRECISION_BITS = {0: 8, 1: 16}
 _CHANNELS = {0: 3, 1: 4, 2: 1, 3: 2, 4: 1, 5: 2}  # a layer's kind: its samples a pixel
@@ -26,26 +26,6 @@ _CHANNELS = {0: 3, 1: 4, 2: 1, 3: 2, 4: 1, 5: 2}  # a layer's kind: its samples 
 
 class XcfError(ValueError):
     """A GIMP file that cannot be read as one (or of a kind not read)."""
-
-
-@dataclass
-class _Layer:
-    width: int
-    height: int
-    kind: int  # 0 RGB, 1 RGBA, 2 gray, 3 gray+alpha, 4 indexed, 5 indexed+alpha
-    x: int = 0
-    y: int = 0
-    opacity: float = 1.0
-    visible: bool = True
-    mode: int = 0
-    group: bool = False
-    path: tuple[int, ...] = ()  # its place in the layer tree (a group's layers: its own, and one)
-    apply_mask: bool = True
-    floating: bool = False
-    hierarchy: int = 0  # where its pixels are
-    mask_at: int = 0  # where its layer mask is (0: none)
-    pixels: np.ndarray | None = None  # (h, w, channels) float in [0, 1], on the canvas
-    mask: np.ndarray | None = None
 
 
 @dataclass
@@ -195,13 +175,13 @@ def _hierarchy(
     return _samples(_tiles(r, levels[0], bpp, compression, window), bits)
 
 
-def _layer(r: _Reader, at: int) -> _Layer:
+def _layer(r: _Reader, at: int) -> Layer:
     """A layer's header and properties; its pixels are read later (``_pixels``), once it is
     known to show (a layer in a hidden group is never decoded)."""
     w, h, kind = struct.unpack_from(">III", r.data, at)
     name_len = r.u32(at + 12)
     props, at = r.properties(at + 16 + name_len)
-    layer = _Layer(w, h, kind)
+    layer = Layer(w, h, kind)
     if _OFFSETS in props:
         layer.x, layer.y = struct.unpack(">ii", props[_OFFSETS][:8])
     if _FLOAT_OPACITY in props:
@@ -223,7 +203,7 @@ def _layer(r: _Reader, at: int) -> _Layer:
     return layer
 
 
-def _pixels(r: _Reader, layer: _Layer, bits: int, compression: int, cmap: np.ndarray) -> None:
+def _pixels(r: _Reader, layer: Layer, bits: int, compression: int, cmap: np.ndarray) -> None:
     """A layer that shows: the part of it on the canvas (the rest is never shown) decoded,
     its mask too, and its place and size made that part's."""
     if layer.group or layer.floating or not layer.visible or layer.hierarchy == 0:
@@ -322,12 +302,12 @@ def _read(r: _Reader) -> Xcf:
     compression = props.get(_COMPRESSION, b"\x00")[0]
     cmap = _colormap(props)
     offsets, _ = r.pointers(at)
-    layers = _grouped([_layer(r, p) for p in offsets], r.notes)
+    layers = grouped([_layer(r, p) for p in offsets], r.notes)
     for la in layers:
         _pixels(r, la, bits, compression, cmap)
     gray = base == 1
-    rgb, alpha = _blend(layers, w, h, gray)
-    if any(la.pixels is not None and la.mode not in _NORMAL_MODES for la in layers):
+    rgb, alpha = blend(layers, w, h, gray)
+    if any(la.pixels is not None and la.mode not in NORMAL_MODES for la in layers):
         r.notes.append("layers of other blend modes are blended as normal ones")
     scale = 65535 if bits == 16 else 255
     dtype = np.uint16 if bits == 16 else np.uint8
@@ -340,52 +320,6 @@ def _read(r: _Reader) -> Xcf:
         dpi = (x, y) if x > 0 and y > 0 else None
     icc = _parasite(props.get(_PARASITES, b""), b"icc-profile")
     return Xcf(pixels, a, bits, dpi, icc, linear, tuple(r.notes))
-
-
-def _grouped(layers: list[_Layer], notes: list[str]) -> list[_Layer]:
-    """The layers with their groups' own settings: a layer in a hidden group is hidden, and a
-    group's opacity multiplies its layers' (as GIMP shows a group of layers that do not
-    overlap; said where a group has another mode than pass-through or normal, or an
-    opacity of its own)."""
-    groups = {la.path: la for la in layers if la.group and la.path}
-    told = False
-    for la in layers:
-        for depth in range(1, len(la.path)):
-            group = groups.get(la.path[:depth])
-            if group is None:
-                continue
-            la.visible = la.visible and group.visible
-            la.opacity *= group.opacity
-            odd = group.mode not in (*_NORMAL_MODES, _PASS_THROUGH) or group.opacity < 1
-            if odd and la.visible and not la.group and not told:
-                notes.append(
-                    "a layer group with a blend mode or opacity of its own: its layers blended one by one"
-                )
-                told = True
-    return layers
-
-
-def _blend(layers: list[_Layer], w: int, h: int, gray: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Visible layers, bottom (the last listed) up, over transparency: colour (h, w, c) and
-    alpha (h, w) in [0, 1] (straight, not multiplied)."""
-    c = 1 if gray else 3
-    color = np.zeros((h, w, c), np.float32)
-    alpha = np.zeros((h, w), np.float32)
-    for la in reversed(layers):
-        if la.pixels is None:
-            continue
-        px = la.pixels  # the part on the canvas (``_pixels``)
-        a = px[..., c] if px.shape[-1] > c else np.ones(px.shape[:2], np.float32)
-        sa = a * la.opacity * (la.mask if la.mask is not None else 1.0)
-        where = np.s_[la.y : la.y + la.height, la.x : la.x + la.width]
-        da = alpha[where]
-        out_a = sa + da * (1 - sa)
-        safe = np.where(out_a > 0, out_a, 1.0)
-        color[where] = (
-            px[..., :c] * sa[..., None] + color[where] * (da * (1 - sa))[..., None]
-        ) / safe[..., None]
-        alpha[where] = out_a
-    return color, alpha
 
 
 __all__ = ["SIGNATURE", "Xcf", "XcfError", "read_xcf"]
