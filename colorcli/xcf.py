@@ -18,7 +18,7 @@ TILE = 64
 # property types (GIMP's xcf.txt)
 _END, _COLORMAP, _OPACITY, _MODE, _VISIBLE, _APPLY_MASK = 0, 1, 6, 7, 8, 11
 _FLOATING, _OFFSETS, _COMPRESSION, _GROUP_ITEM, _FLOAT_OPACITY = 5, 15, 17, 29, 33
-_RESOLUTION, _PARASITES, _ITEM_PATH = 19, 21, 30
+_RESOLUTION, _PARASITES, _ITEM_PATH, _COMPOSITE_SPACE = 19, 21, 30, 36
 _PRECISION_BITS = {100: 8, 150: 8, 200: 16, 250: 16}  # version 7+ (and 5-6)
 _V4_PRECISION_BITS = {0: 8, 1: 16}
 _CHANNELS = {0: 3, 1: 4, 2: 1, 3: 2, 4: 1, 5: 2}  # a layer's kind: its samples a pixel
@@ -192,6 +192,8 @@ def _layer(r: _Reader, at: int) -> Layer:
         layer.visible = struct.unpack(">I", props[_VISIBLE][:4])[0] != 0
     if _MODE in props:
         layer.mode = struct.unpack(">I", props[_MODE][:4])[0]
+    if _COMPOSITE_SPACE in props:  # negative: its mode's own space when saved ("auto")
+        layer.space = abs(struct.unpack(">i", props[_COMPOSITE_SPACE][:4])[0])
     if _APPLY_MASK in props:
         layer.apply_mask = struct.unpack(">I", props[_APPLY_MASK][:4])[0] != 0
     layer.group = _GROUP_ITEM in props
@@ -306,7 +308,7 @@ def _read(r: _Reader) -> Xcf:
     for la in layers:
         _pixels(r, la, bits, compression, cmap)
     gray = base == 1
-    rgb, alpha = blend(layers, w, h, gray)
+    rgb, alpha = blend(layers, w, h, gray, linear)
     if any(la.pixels is not None and la.mode not in NORMAL_MODES for la in layers):
         r.notes.append("layers of other blend modes are blended as normal ones")
     scale = 65535 if bits == 16 else 255

@@ -3,6 +3,8 @@ normal mode does, read and coloured like any photo; damaged ones refused in one 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -13,6 +15,8 @@ from colorcli.imageio import read_image
 from colorcli.photometa import read_meta
 from tests import profiles
 from tests.xcfmake import Layer, write_xcf
+
+DATA = Path(__file__).parent / "data"
 
 H, W = 100, 150  # two tile columns and rows, the last ones partial
 
@@ -44,21 +48,53 @@ def test_a_16_bit_gray_scan_stays_16_bit(tmp_path):
     assert img.pixels.dtype == np.uint16 and np.array_equal(img.pixels, g[..., 0])
 
 
+def _srgb(v):
+    """sRGB-encoded values (0-255) from linear light in [0, 1]."""
+    return 255 * np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+def _light(v):
+    """Linear light in [0, 1] from sRGB-encoded values (0-255)."""
+    v = np.asarray(v, float) / 255
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
 def test_layers_are_blended_as_gimp_shows_them(tmp_path):
-    """Offsets, opacity, a layer mask, a hidden layer; transparency where no layer covers."""
+    """Offsets, opacity, a layer mask, a hidden layer; transparency where no layer covers.
+    GIMP 2.10's normal mode blends in linear light (a half-opaque layer came out 20 levels
+    darker than GIMP shows it); a legacy-mode layer, or one set to the perceptual space,
+    on the stored values."""
     base, patch = _photo(), np.full((30, 40, 4), 200, np.uint8)
     patch[..., 3] = 255
     mask = np.zeros((30, 40), np.uint8)
     mask[:, :20] = 255
     hidden = Layer(np.zeros((H, W, 4), np.uint8) + 255, visible=False)
-    layers = [hidden, Layer(patch, x=20, y=10, opacity=128, mask=mask), Layer(base)]
+    layers = [
+        hidden,
+        Layer(patch, x=20, y=10, opacity=128, mask=mask, space=-1),
+        Layer(patch, x=80, y=10, opacity=128, mode=0),  # legacy
+        Layer(patch, x=80, y=50, opacity=128, space=2),  # set to perceptual
+        Layer(base),
+    ]
     img = read_image(write_xcf(tmp_path / "l.xcf", W, H, layers, 11, 2))
-    want = base.astype(float)
-    want[10:40, 20:40] = 200 * 128 / 255 + base[10:40, 20:40] * (1 - 128 / 255)
+    want, k = base.astype(float), 128 / 255
+    want[10:40, 20:40] = _srgb(k * _light(200) + (1 - k) * _light(base[10:40, 20:40]))
+    for y, x in ((10, 80), (50, 80)):
+        want[y : y + 30, x : x + 40] = 200 * k + base[y : y + 30, x : x + 40] * (1 - k)
     assert np.abs(img.pixels - want).max() <= 0.6 and img.alpha is None
     img = read_image(write_xcf(tmp_path / "t.xcf", W, H, [Layer(patch, x=5, y=5)]))
     assert img.alpha is not None and (img.alpha == 255).sum() == 30 * 40
     assert img.alpha.max() == 255 and img.alpha.min() == 0
+
+
+def test_a_file_gimp_wrote_reads_as_gimp_shows_it():
+    """tests/data/gimp_layers.xcf, saved by GIMP 2.10.34 (Debian 12), beside GIMP's own
+    flattening of it: a half-opaque layer, a masked one, a legacy-mode one, one composited
+    in the perceptual space, a group holding a hidden group (see tests/data/SOURCES.md)."""
+    xcf = read_image(DATA / "gimp_layers.xcf")
+    gimp = read_image(DATA / "gimp_layers.png")
+    assert xcf.pixels.shape == gimp.pixels.shape
+    assert np.abs(xcf.pixels.astype(int) - gimp.pixels.astype(int)).max() <= 1
 
 
 def test_gimp_files_go_through_an_archive_and_damaged_ones_are_one_line(tmp_path, tiny_ckpt):
@@ -110,20 +146,24 @@ def test_a_gimp_files_profile_and_resolution_are_followed_and_carried(tmp_path, 
 
 def test_a_hidden_layer_group_hides_its_layers(tmp_path):
     """GIMP hides a group's layers with it (a restorer's earlier attempts, kept in a hidden
-    group): they were blended in as if not grouped. A group's opacity dims its layers."""
+    group): they were blended in as if not grouped, and a group at the top of the stack,
+    which GIMP writes without a path, hid nothing. A group's opacity dims its layers."""
     base, patch = _photo(), np.full((30, 40, 4), 200, np.uint8)
     patch[..., 3] = 255
     clear = np.zeros((H, W, 4), np.uint8)
     layers = [
-        Layer(clear, visible=False, group=True, path=(0,)),
+        Layer(clear, visible=False, group=True),  # GIMP gives top-level items no path
         Layer(patch, x=20, y=10, path=(0, 0)),  # visible itself, in the hidden group
-        Layer(clear, opacity=128, group=True, path=(1,)),
+        Layer(clear, opacity=128, group=True),
         Layer(patch, x=80, y=50, path=(1, 0)),
-        Layer(base, path=(2,)),
+        Layer(clear, group=True),
+        Layer(clear, visible=False, group=True, path=(2, 0)),  # a hidden group in a group
+        Layer(patch, x=20, y=50, path=(2, 0, 0)),
+        Layer(base),
     ]
     img = read_image(write_xcf(tmp_path / "g.xcf", W, H, layers))
-    want = base.astype(float)
-    want[50:80, 80:120] = 200 * 128 / 255 + base[50:80, 80:120] * (1 - 128 / 255)
+    want, k = base.astype(float), 128 / 255
+    want[50:80, 80:120] = _srgb(k * _light(200) + (1 - k) * _light(base[50:80, 80:120]))
     assert np.abs(img.pixels - want).max() <= 0.6
 
 

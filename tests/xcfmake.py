@@ -22,7 +22,9 @@ class Layer:
     visible: bool = True
     mask: np.ndarray | None = None  # (h, w) of the layer's dtype
     group: bool = False  # a layer group (its pixels: transparent, as its projection is GIMP's)
-    path: tuple[int, ...] = ()  # its place in the layer tree (PROP_ITEM_PATH)
+    path: tuple[int, ...] = ()  # its place in a group (PROP_ITEM_PATH; GIMP writes none at the top)
+    mode: int = 28  # GIMP 2.10's normal (0: the legacy one)
+    space: int | None = None  # PROP_COMPOSITE_SPACE as GIMP writes it (-1: auto, linear)
 
 
 def _rle(plane: bytes) -> bytes:
@@ -152,8 +154,10 @@ def write_xcf(
             w.out += _prop(0, b"") + w.ptr(m_h)
         kind = {1: 2, 2: 3, 3: 0, 4: 1}[la.pixels.shape[2]] + (2 if colormap is not None else 0)
         props = _prop(15, struct.pack(">ii", la.x, la.y)) + _prop(6, struct.pack(">I", la.opacity))
-        props += _prop(8, struct.pack(">I", int(la.visible))) + _prop(7, struct.pack(">I", 28))
+        props += _prop(8, struct.pack(">I", int(la.visible))) + _prop(7, struct.pack(">I", la.mode))
         props += _prop(11, struct.pack(">I", 1 if la.mask is not None else 0))
+        if la.space is not None:
+            props += _prop(36, struct.pack(">i", la.space))
         if la.group:
             props += _prop(29, b"")
         if la.path:
