@@ -100,7 +100,13 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
         return (*_targa_gray_alpha(data), None)
     decoder, fmt = _DECODER[fmt], fmt.removesuffix("-ff")
     try:
-        frames = decode_packet(decoder, data)
+        try:
+            frames = decode_packet(decoder, data)
+        except av.error.InvalidDataError:
+            mended = _psd_runs_mended(data) if fmt == "psd" else None
+            if mended is None:
+                raise
+            frames = decode_packet(decoder, mended)
     except av.error.InvalidDataError as e:
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)") from e
     except av.error.FFmpegError as e:
@@ -109,6 +115,41 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
         raise ValueError(f"damaged or truncated {fmt} data (it does not decode)")
     pixels, alpha = _split(frames[0])
     return pixels, alpha, _psd_channels_left(data[:26]) if fmt == "psd" and alpha is None else None
+
+
+def _psd_runs_mended(data: bytes) -> bytes | None:
+    """A Photoshop file's run-length (PackBits) picture without the no-op code (128) that
+    ImageMagick ends each row with: FFmpeg's decoder, which reads the rows one after another,
+    refuses it ("Invalid rle char"), so every RLE file ImageMagick wrote failed. The rows
+    and their byte counts are written again without it; None where there is none, or the
+    picture is not run-length coded, or the file does not add up."""
+    try:
+        channels, h = struct.unpack_from(">HI", data, 12)
+        at = 26
+        for _ in range(3):  # colour mode data, image resources, layers and masks
+            at += 4 + struct.unpack_from(">I", data, at)[0]
+        if struct.unpack_from(">H", data, at)[0] != 1:
+            return None
+        rows = channels * h
+        counts = np.frombuffer(data, ">u2", rows, at + 2).tolist()
+    except (struct.error, ValueError):
+        return None
+    pos = at + 2 + 2 * rows
+    out, new_counts, dropped = bytearray(), [], 0
+    for count in counts:
+        end, row = min(pos + count, len(data)), bytearray()
+        while pos < end:
+            code = data[pos]
+            size = 0 if code == 128 else code + 2 if code < 128 else 2
+            row += data[pos : pos + size]
+            pos += max(size, 1)
+        dropped += count - len(row)
+        new_counts.append(len(row))
+        out += row
+    if not dropped or pos > len(data):
+        return None
+    table = np.asarray(new_counts, ">u2").tobytes()
+    return data[:at] + b"\x00\x01" + table + bytes(out) + data[pos:]
 
 
 def _targa_gray_alpha(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:

@@ -42,10 +42,16 @@ def resolution(dpi: float) -> bytes:
 
 
 def write_psd(
-    path: Path, samples: np.ndarray, mode: str = "rgb", rle: bool = False, resources: bytes = b""
+    path: Path,
+    samples: np.ndarray,
+    mode: str = "rgb",
+    rle: bool = False,
+    resources: bytes = b"",
+    noops: bool = False,
 ) -> Path:
     """Write (H, W) or (H, W, C) uint8 or uint16 samples as a flat PSD of ``mode``; channels
-    beyond the mode's are extra (alpha) channels."""
+    beyond the mode's are extra (alpha) channels. ``noops``: each packed row ends with
+    PackBits' no-op code (128), as ImageMagick writes it, and the first row has one inside."""
     h, w = samples.shape[:2]
     planes = [samples] if samples.ndim == 2 else [samples[..., k] for k in range(samples.shape[2])]
     depth = 16 if samples.dtype == np.uint16 else 8
@@ -58,7 +64,9 @@ def write_psd(
     ]
     if not rle:
         return _write(path, head + struct.pack(">H", 0) + b"".join(rows))
-    packed = [packbits(r) for r in rows]
+    packed = [packbits(r) + (b"\x80" if noops else b"") for r in rows]
+    if noops:
+        packed[0] = b"\x80" + packed[0]
     counts = b"".join(struct.pack(">H", len(p)) for p in packed)
     return _write(path, head + struct.pack(">H", 1) + counts + b"".join(packed))
 

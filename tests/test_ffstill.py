@@ -47,6 +47,18 @@ def test_photoshop_files_read_as_their_flattened_picture(tmp_path, mode, rle, a)
     assert img.pixels.dtype == a.dtype and np.array_equal(img.pixels, a)
 
 
+@pytest.mark.parametrize("a", [samples(), samples(c=1), samples(c=1).astype(np.uint16) * 257])
+def test_an_imagemagick_photoshop_file_reads_whole(tmp_path, a):
+    """ImageMagick ends each run-length row with PackBits' no-op code: FFmpeg refused every
+    such file ("damaged or truncated psd data"). Cut short, it is still one line."""
+    mode = "rgb" if a.ndim == 3 else "gray"
+    path = write_psd(tmp_path / "im.psd", a, mode, rle=True, noops=True)
+    assert np.array_equal(read_image(path).pixels, a)
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(MediaError, match="damaged or truncated psd"):
+        read_image(path)
+
+
 def test_cmyk_photoshop_file_is_read_as_rgb_as_pillow_reads_it(tmp_path):
     path = write_psd(tmp_path / "print.psd", samples(c=4), "cmyk", True)
     want = np.asarray(PILImage.open(path).convert("RGB")).astype(int)
