@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,85 +21,26 @@ from colorcli.cutshort import (
     truncation_note,
 )
 from colorcli.errors import MediaError
-from colorcli.ffstill import FF_FORMATS, decode_ff_still, gray_alpha_jp2
-from colorcli.heif import HeifError, read_heif
-from colorcli.icc import gamma_profile, parse, to_srgb, unfollowed
+from colorcli.ffstill import FF_FORMATS, gray_alpha_jp2
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.labtiff import decoded_to_srgb
-from colorcli.photocd import read_pcd
-from colorcli.photometa import Meta, read_meta
+from colorcli.otherstills import (
+    read_dpx,
+    read_ff_still,
+    read_heif_image,
+    read_pcd_image,
+    read_xcf_image,
+)
+from colorcli.photometa import read_meta
+from colorcli.picture import Image, apply_orientation, follow_profile
 from colorcli.tiffmend import DECODED, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import png_chunks
-from colorcli.xcf import XcfError, read_xcf
 
 DEFAULT_MAX_PIXELS = 250_000_000
 
 
-@dataclass
-class Image:
-    """A decoded, upright image.
-
-    pixels: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. alpha: (H, W) of the same dtype or None.
-    meta: what the file says about itself (``colorcli.photometa``), read with its pixels: its
-    colour profile is already followed, the rest is for the coloured copy to carry.
-    """
-
-    pixels: np.ndarray
-    alpha: np.ndarray | None
-    info: ImageInfo
-    meta: Meta = field(default_factory=Meta)
-    # (top, bottom, left, right): where a JPEG or PNG cut short holds no picture
-    # (colorcli.cutshort)
-    missing: tuple[int, int, int, int] | None = None
-
-    @property
-    def rgb(self) -> np.ndarray:
-        """The pixels as (H, W, 3) RGB: a gray image's one channel repeated."""
-        return self.pixels if self.pixels.ndim == 3 else np.repeat(self.pixels[..., None], 3, -1)
-
-    @property
-    def present_alpha(self) -> np.ndarray | None:
-        """The alpha with the part the file lacks transparent: a hint layer cut short gives no
-        hints there (its missing rows read as opaque gray, as a photo's should show)."""
-        if self.alpha is None or self.missing is None:
-            return self.alpha
-        top, bottom, left, right = self.missing
-        alpha = self.alpha.copy()
-        alpha[top:bottom, left:right] = 0
-        return alpha
-
-    def gray_where_missing(self, rgb: np.ndarray) -> np.ndarray:
-        """``rgb`` (this image coloured) with the part its file lacks left as read: gray, not
-        a colour guessed for a flat fill."""
-        if self.missing is None:
-            return rgb
-        top, bottom, left, right = self.missing
-        rgb = rgb.copy()
-        rgb[top:bottom, left:right] = self.rgb[top:bottom, left:right].astype(rgb.dtype)
-        return rgb
-
-
 # ---------------------------------------------------------------- decode / encode
-def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn stored pixels upright according to the EXIF orientation tag (1..8)."""
-    if orientation == 2:
-        return a[:, ::-1]
-    if orientation == 3:
-        return a[::-1, ::-1]
-    if orientation == 4:
-        return a[::-1]
-    if orientation == 5:
-        return a.swapaxes(0, 1)
-    if orientation == 6:
-        return np.rot90(a, -1)
-    if orientation == 7:
-        return a.swapaxes(0, 1)[::-1, ::-1]
-    if orientation == 8:
-        return np.rot90(a, 1)
-    return a
-
-
 def _to_supported_depth(a: np.ndarray, path: Path) -> np.ndarray:
     if a.dtype in (np.uint8, np.uint16):
         return a
@@ -126,15 +66,15 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
             f"refused: {info.width}x{info.height} is {info.width * info.height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (possible decompression bomb)",
         )
     if info.format == "dpx":
-        return Image(_read_dpx(path), None, info)
+        return Image(read_dpx(path), None, info)
     if info.format == "heif":
-        return _read_heif(path, info)
+        return read_heif_image(path, info)
     if info.format in FF_FORMATS:
-        return _read_ff_still(path, info)
+        return read_ff_still(path, info)
     if info.format == "pcd":
-        return _read_pcd(path, info)
+        return read_pcd_image(path, info)
     if info.format == "xcf":
-        return _read_xcf(path, info)
+        return read_xcf_image(path, info)
     return follow_profile(decode_bytes(np.fromfile(path, np.uint8), path, info), read_meta(path))
 
 
@@ -220,64 +160,6 @@ def _gray_below(a: np.ndarray, held: int, height: int) -> np.ndarray:
     return out
 
 
-def _read_heif(path: Path, info: ImageInfo) -> Image:
-    """A phone's HEIC or an AVIF (``colorcli.heif``), its profile followed; one cut short
-    among its tiles is coloured as far as its tiles go, the rest gray."""
-    try:
-        pixels, alpha, notes, cut = read_heif(path)
-    except HeifError as e:
-        raise MediaError(path, str(e)) from e
-    except OSError as e:
-        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    img = Image(pixels, alpha, info)
-    if cut:
-        band = missing_band(pixels)
-        img.missing = band
-        notes.insert(0, truncation_note("heif", band, pixels.shape))
-    img.info = dataclasses.replace(info, notes=(*info.notes, *notes))
-    return follow_profile(img, read_meta(path))
-
-
-def _read_ff_still(path: Path, info: ImageInfo) -> Image:
-    """A Photoshop file's flattened picture, a PCX, Targa, SGI or Sun raster file
-    (``colorcli.ffstill``), its profile followed."""
-    try:
-        pixels, alpha, note = decode_ff_still(path, info.format)
-    except ValueError as e:
-        raise MediaError(path, str(e)) from e
-    except OSError as e:
-        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    if note:  # a Photoshop file's channels left out
-        info = dataclasses.replace(info, notes=(*info.notes, note))
-    return follow_profile(Image(pixels, alpha, info), read_meta(path))
-
-
-def _read_xcf(path: Path, info: ImageInfo) -> Image:
-    """A GIMP file's visible layers, blended (``colorcli.xcf``)."""
-    try:
-        x = read_xcf(path.read_bytes())
-    except XcfError as e:
-        raise MediaError(path, str(e)) from e
-    except OSError as e:
-        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    info = dataclasses.replace(info, bits=x.bits, notes=(*info.notes, *x.notes))
-    # its profile followed (a linear one where GIMP 2.10 kept its samples in linear light)
-    meta = Meta(dpi=x.dpi, icc=x.icc, gamma=1.0 if x.linear and not x.icc else None)
-    return follow_profile(Image(x.pixels, x.alpha, info), meta)
-
-
-def _read_pcd(path: Path, info: ImageInfo) -> Image:
-    """A Kodak Photo CD image pac (``colorcli.photocd``), at the largest size it decodes."""
-    try:
-        pixels, note = read_pcd(path.read_bytes())
-    except ValueError as e:
-        raise MediaError(path, str(e)) from e
-    except OSError as e:
-        raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    notes = (*info.notes, note) if note else info.notes
-    return Image(pixels, None, dataclasses.replace(info, notes=notes))
-
-
 def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
     """A PNG's bytes as OpenCV is to see them, checked first, so that libpng has nothing to
     print straight to the terminal beside our one line: a critical chunk (the pixels) that
@@ -300,22 +182,6 @@ def _png_for_decoder(png: np.ndarray, path: Path) -> np.ndarray:
     return np.concatenate(
         [png[e:a] for e, (a, _) in zip(ends, cut, strict=False)] + [png[ends[-1] :]]
     )
-
-
-def follow_profile(img: Image, meta: Meta) -> Image:
-    """``img`` with its file's ``meta``, its pixels re-encoded as sRGB where the file embeds
-    a colour profile that says they are something else (``colorcli.icc``); a CIELab TIFF's
-    (already sRGB, from its L*a*b*) whatever its profile says."""
-    if img.info.lab:
-        return dataclasses.replace(img, meta=meta)
-    profile = parse(meta.icc) if meta.icc else None
-    if meta.gamma and not meta.icc:  # a PNG's gAMA alone
-        profile = gamma_profile(meta.gamma, "GRAY" if img.pixels.ndim == 2 else "RGB ")
-    pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
-    info = img.info
-    if meta.icc and profile is None and (note := unfollowed(meta.icc)):
-        info = dataclasses.replace(info, notes=(*info.notes, note))
-    return dataclasses.replace(img, pixels=pixels, info=info, meta=meta)
 
 
 def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
@@ -368,15 +234,3 @@ def _unpremultiply(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     a = alpha.astype(np.float32)[..., None]
     out = np.where(a > 0, colour * (full / np.maximum(a, 1)), colour)
     return np.minimum(np.rint(out), full).astype(colour.dtype)
-
-
-def _read_dpx(path: Path) -> np.ndarray:
-    """A DPX frame (OpenCV has no DPX codec; FFmpeg's) as (H, W, 3) uint16 RGB."""
-    import av
-
-    try:
-        with av.open(str(path)) as c:
-            frame = next(c.decode(video=0))
-            return np.ascontiguousarray(frame.to_ndarray(format="rgb48le"))
-    except (av.error.FFmpegError, StopIteration) as e:
-        raise MediaError(path, "damaged or truncated dpx data (cannot be decoded)") from e
