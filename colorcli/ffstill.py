@@ -117,6 +117,28 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
     return pixels, alpha, _psd_channels_left(data[:26]) if fmt == "psd" and alpha is None else None
 
 
+def decode_tiff(data: bytes) -> np.ndarray | None:
+    """A TIFF's first page as FFmpeg's decoder reads it, in OpenCV's layout (gray, gray and
+    alpha, BGR or BGRA; 8 or 16 bits), for the TIFFs OpenCV refuses: gray or palette of 2
+    or 4 bits (an early scanner's or fax tool's), 16-bit floats stored as differences (as
+    ImageMagick writes them); as stored, not turned. None where FFmpeg cannot either."""
+    import av
+
+    try:
+        frames = decode_packet("tiff", data)
+    except av.error.FFmpegError:
+        return None
+    if not frames:
+        return None
+    pixels, alpha = _split(frames[0])
+    if pixels.ndim == 3:
+        pixels = pixels[..., ::-1]
+    if alpha is None:
+        return np.ascontiguousarray(pixels)
+    planes = [pixels] if pixels.ndim == 2 else [pixels[..., k] for k in range(3)]
+    return np.stack([*planes, alpha], -1)
+
+
 def _psd_runs_mended(data: bytes) -> bytes | None:
     """A Photoshop file's run-length (PackBits) picture without the no-op code (128) that
     ImageMagick ends each row with: FFmpeg's decoder, which reads the rows one after another,
@@ -251,6 +273,7 @@ __all__ = [
     "FF_STILLS",
     "decode_ff_still",
     "decode_packet",
+    "decode_tiff",
     "gray_alpha_jp2",
     "probe_ff_still",
 ]

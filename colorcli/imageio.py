@@ -21,7 +21,7 @@ from colorcli.cutshort import (
     truncation_note,
 )
 from colorcli.errors import MediaError
-from colorcli.ffstill import FF_FORMATS, gray_alpha_jp2
+from colorcli.ffstill import FF_FORMATS, decode_tiff, gray_alpha_jp2
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.labtiff import decoded_to_srgb
 from colorcli.otherstills import (
@@ -91,7 +91,7 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         if (mended := mended_png(data)) is not None:
             data, held = np.frombuffer(mended[0], np.uint8), mended[1]
     elif info.format == "tiff":
-        tiff = tiff_for_decoder(data)
+        stored, tiff = data, tiff_for_decoder(data)
         data, held, full, as_stored = tiff.data, tiff.held, tiff.height, tiff.as_stored
         info = dataclasses.replace(info, orientation=tiff.orientation)  # an album's page's own
     cut_short = held is not None or (info.format == "jpeg" and not jpeg_complete(data))
@@ -114,6 +114,11 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     said = [x for x in said if not HARMLESS_WARNINGS.search(x)]
     if tiff is not None and tiff.compression not in DECODED and (a is None or not a.any()):
         raise MediaError(path, undecoded(tiff.compression))
+    if (a is None or a.size == 0) and tiff is not None:
+        if tiff.refusal:
+            raise MediaError(path, tiff.refusal)
+        if tiff.few_bits and held is None and (a := decode_tiff(stored.tobytes())) is not None:
+            tiff, as_stored = None, True  # FFmpeg's decoder reads what OpenCV refuses
     if a is None and info.format == "jp2":  # gray and alpha: OpenCV reads none
         a = gray_alpha_jp2(data.tobytes())
     if a is None or a.size == 0:

@@ -23,7 +23,9 @@ from colorcli.walkers import (
     ORIENTATION,
     PHOTOMETRIC,
     PLANAR,
+    PREDICTOR,
     ROWS,
+    SAMPLE_FORMAT,
     SAMPLES,
     STRIP_BYTES,
     STRIPS,
@@ -45,6 +47,9 @@ _NAMES = {34925: "LZMA", 50000: "Zstandard", 50001: "WebP", 34712: "JPEG 2000", 
           34887: "LERC", 32809: "ThunderScan", 32909: "PixarLog", 34676: "SGILog"}  # fmt: skip
 
 
+_FLOAT_DIFFERENCES = "16-bit floating-point samples stored as differences (predictor 3) are not read: save it with 16-bit integer or 32-bit float samples"
+
+
 @dataclass
 class TiffForDecoder:
     """What :func:`for_decoder` made: the bytes to decode; for a TIFF cut short how many rows
@@ -60,6 +65,8 @@ class TiffForDecoder:
     samples: Samples = Samples()  # what to do with the samples decoded (colorcli.tiffsamples)
     # a TIFF stored plane by plane: the changes that make ``data`` each plane alone, as gray
     planes: list[list[Change]] = field(default_factory=list)
+    few_bits: bool = False  # 2 or 4 bits a sample (OpenCV refuses them; FFmpeg's decoder reads)
+    refusal: str | None = None  # why it is not read, where OpenCV gives nothing and we know
 
     def decode(self, decoder: Callable[[np.ndarray], np.ndarray | None]) -> np.ndarray | None:
         """What ``decoder`` makes of ``data``; of a TIFF stored plane by plane, each plane
@@ -101,6 +108,10 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
     changes += [turn] if turn else []
     planar = bool(planes(ifd, compression))
     stored, samples = as_stored(ifd, compression, planar)
+    bits, kind = ifd.first(BITS, 1), ifd.first(SAMPLE_FORMAT, 1)
+    told = {"few_bits": bits in (2, 4) and kind == 1, "refusal": None}
+    if bits == 16 and kind == 3 and ifd.first(PREDICTOR, 1) == 3:
+        told["refusal"] = _FLOAT_DIFFERENCES
     changes += stored
     tail = b""
     if TILES in ifd.tags and compression == 1:
@@ -109,14 +120,16 @@ def for_decoder(data: np.ndarray) -> TiffForDecoder:
             changes, tail = changes + tiles[0], tiles[1]
     if not changes and not planar:
         return TiffForDecoder(
-            data, orientation=orientation, compression=compression, samples=samples
+            data, orientation=orientation, compression=compression, samples=samples, **told
         )
     mended = np.concatenate([data, np.frombuffer(tail, np.uint8)])  # the one copy
     for at, raw in changes:
         mended[at : at + len(raw)] = np.frombuffer(raw, np.uint8)
     by_plane = planes(TiffIfd(array_reader(mended), len(mended)), compression)  # as mended
     turned = turn is not None
-    return TiffForDecoder(mended, held, height, turned, orientation, compression, samples, by_plane)
+    return TiffForDecoder(
+        mended, held, height, turned, orientation, compression, samples, by_plane, **told
+    )
 
 
 def point_at_page(data: np.ndarray, ifd: int) -> None:

@@ -176,6 +176,16 @@ def read_clip(path: Path) -> dict:
     return info
 
 
+def _packed(rows: np.ndarray, bits: int) -> np.ndarray:
+    """(H, W) samples of ``bits`` bits packed as TIFF stores them: each row to whole bytes."""
+    per = 8 // bits
+    w = -(-rows.shape[1] // per) * per
+    padded = np.zeros((rows.shape[0], w), np.uint8)
+    padded[:, : rows.shape[1]] = rows
+    shifts = (8 - bits * (1 + np.arange(per))).astype(np.uint8)
+    return (padded.reshape(rows.shape[0], -1, per) << shifts).sum(-1, dtype=np.uint8)
+
+
 def write_tiff(
     path: Path,
     samples: np.ndarray,
@@ -185,9 +195,10 @@ def write_tiff(
     deflate: bool = False,
     orientation: int | None = None,
     photometric: int | None = None,
-    predictor: bool = False,
+    predictor: bool | int = False,
     planar: bool = False,
     sample_format: int | None = None,
+    bits: int | None = None,
 ) -> Path:
     """A little-endian TIFF with its IFD before its picture (as Photoshop writes it): (H, W, C)
     uint8 or uint16 samples (C = 2: gray and alpha, 4: RGBA), ``extra`` its ExtraSamples (1:
@@ -197,7 +208,10 @@ def write_tiff(
     difference from the one to its left in its strip or tile (Predictor 2, as Photoshop
     writes LZW and ZIP); ``planar``: each sample's plane stored after the other (its
     PlanarConfiguration 2), strips or tiles of the first plane first; ``sample_format`` its
-    SampleFormat, one a sample (3: IEEE floats, the samples' bits as given)."""
+    SampleFormat, one a sample (3: IEEE floats, the samples' bits as given); ``bits``: gray
+    of 2 or 4 bits a sample (uint8 samples below 2**bits, each row packed from its first
+    pixel in the high bits, to a whole byte), in strips. ``predictor`` True is Predictor 2,
+    or the number given (3: floating point)."""
     import struct
     import zlib
 
@@ -217,13 +231,15 @@ def write_tiff(
             ]
         else:
             own = [plane[y : y + (rows or h)] for y in range(0, h, rows or h)]
-        if predictor:  # each row of a strip or tile: differences, wrapping, from its left edge
+        if predictor is True:  # each row of a strip or tile: differences, from its left edge
             own = [np.concatenate([p[:, :1], np.diff(p, axis=1)], 1) for p in own]
+        if bits:  # several samples a byte, the first in the high bits
+            own = [_packed(p[..., 0], bits) for p in own]
         pieces += [np.ascontiguousarray(p).tobytes() for p in own]
     if deflate:
         pieces = [zlib.compress(p) for p in pieces]
     tags = {  # tag: (type: 3 SHORT, 4 LONG; values)
-        256: (4, [w]), 257: (4, [h]), 258: (3, [samples.dtype.itemsize * 8] * c),
+        256: (4, [w]), 257: (4, [h]), 258: (3, [bits or samples.dtype.itemsize * 8] * c),
         259: (3, [8 if deflate else 1]), 262: (3, [(2 if c >= 3 else 1) if photometric is None else photometric]),
         277: (3, [c]),
     }  # fmt: skip
@@ -238,7 +254,7 @@ def write_tiff(
     if orientation is not None:
         tags[274] = (3, [orientation])
     if predictor:
-        tags[317] = (3, [2])
+        tags[317] = (3, [2 if predictor is True else predictor])
     if planar:
         tags[284] = (3, [2])
     if sample_format is not None:

@@ -309,3 +309,31 @@ def test_a_planar_cmyk_tiff_is_read_as_its_colours(tmp_path, bits):
     got = read_image(write_tiff(tmp_path / "cp.tif", samples, photometric=5, planar=True))
     assert got.alpha is None
     assert np.abs(got.pixels.astype(np.int64) - rgb.astype(np.int64) * scale).max() <= scale
+
+
+@pytest.mark.parametrize(
+    "bits,kw",
+    [(4, {}), (2, {}), (4, {"deflate": True, "rows": 7}), (4, {"orientation": 6})],
+    ids=["4-bit", "2-bit", "4-bit-deflate", "4-bit-on-its-side"],
+)
+def test_gray_of_few_bits_is_read(tmp_path, bits, kw):
+    """Gray of 2 or 4 bits a sample (an early flatbed's or a fax tool's scan, ImageMagick's
+    -depth 4): OpenCV refused it as "damaged or truncated tiff data". FFmpeg's decoder reads
+    it: each level at its place on 0..255, the picture turned upright by its Orientation."""
+    top = (1 << bits) - 1
+    y, x = np.mgrid[:21, :33]
+    levels = ((x + 3 * y) % (top + 1)).astype(np.uint8)
+    got = read_image(write_tiff(tmp_path / "s.tif", levels[..., None], bits=bits, **kw))
+    want = levels.astype(int) * 255 // top
+    want = np.rot90(want, -1) if kw.get("orientation") == 6 else want
+    assert got.pixels.dtype == np.uint8 and np.array_equal(got.pixels, want)
+
+
+def test_half_floats_stored_as_differences_are_refused_in_one_line(tmp_path):
+    """ImageMagick writes 16-bit float TIFFs with the floating-point predictor: "damaged or
+    truncated tiff data" said the file was broken; it is a kind not read, and says so."""
+    halves = np.zeros((8, 8, 3), np.float16).view(np.uint16)
+    path = write_tiff(tmp_path / "h.tif", halves, sample_format=3, predictor=3, deflate=True)
+    r = CliRunner().invoke(main, ["image", str(path), str(tmp_path / "o.png"), "-q"])
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert "h.tif: 16-bit floating-point samples stored as differences" in r.output
