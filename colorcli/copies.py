@@ -94,6 +94,26 @@ def passthrough_items(
                 yield ("audio", idx, rf)
 
 
+def _rising(p: av.Packet, last: dict[int, int]) -> None:
+    """A copied packet put in its output stream's time base, its decode time after the one
+    before it in that stream (moved on by one tick where not, as ffmpeg does): a muxer
+    refuses a time that does not rise ("Invalid argument"), and one such packet (the last of
+    GStreamer's FLV sound, timed as the one before it) failed the whole film into .mp4."""
+    st = p.stream
+    if p.dts is None or p.time_base is None or st.time_base is None:
+        return
+    ratio = p.time_base / st.time_base
+    dts, pts = round(p.dts * ratio), None if p.pts is None else round(p.pts * ratio)
+    duration = round(p.duration * ratio) if p.duration else p.duration
+    before = last.get(st.index)
+    if before is not None and dts <= before:
+        dts = before + 1
+        pts = None if pts is None else max(pts, dts)
+    p.time_base = st.time_base
+    p.dts, p.pts, p.duration = dts, pts, duration
+    last[st.index] = dts
+
+
 class StreamCopies:
     """The input's audio, subtitle and data streams in an output: copied packet for packet
     where the container takes the codec, audio transcoded where it does not (aac; opus for
@@ -124,6 +144,7 @@ class StreamCopies:
         self.audio_origin: float | None = None
         self._sounding: set[int] = set()  # sound tracks whose first frame or packet has gone
         self._copied_sound: set[int] = set()
+        self._last_dts: dict[int, int] = {}  # output stream index -> its last packet's dts
         self.passthrough: dict[int, Callable | None] = {}
         video = film_stream(inp)
         self._untimed = inp.format.name in UNTIMED_SOUND
@@ -308,6 +329,8 @@ class StreamCopies:
                 self._sounding.add(idx)
                 self._copy_lead_in(idx, item)
             item.stream = self.copy_map[idx]
+            self.out.start_encoding()  # the header written: the stream's own time base set
+            _rising(item, self._last_dts)
             self.out.mux(item)
         else:
             if idx not in self._sounding:

@@ -243,3 +243,33 @@ def test_quicktimes_own_sound_is_copied_into_mov(tmp_path, colorizer, codec):
     )
     assert not [e for e in events if isinstance(e, Notice) and "transcoding" in e.message]
     assert read_clip(dst)["audio_codec"] == codec
+
+
+@pytest.mark.parametrize("segments", [0, 1])
+def test_a_sound_packet_timed_as_the_one_before_does_not_fail_the_film(
+    tmp_path, colorizer, segments
+):
+    """GStreamer's FLV times its last MP3 packet as the one before it (Matroska and FLV
+    take that): copied into .mp4 the muxer refused it ('Invalid argument') and the whole
+    film failed, at the join after every segment was coloured. Moved on by one tick."""
+    src = _capture(tmp_path / "cam.avi", "mono", codec="libmp3lame", rate=44100)
+    held = tmp_path / "held.mkv"
+    with av.open(str(src)) as c, av.open(str(held), "w") as out:
+        v = out.add_stream_from_template(c.streams.video[0])
+        a = out.add_stream_from_template(c.streams.audio[0])
+        before = None
+        for p in c.demux():
+            if p.dts is None:
+                continue
+            if p.stream.type == "audio":
+                if before is not None and p.pts > 30 * before[1]:  # one late packet: stuck
+                    p.pts = p.dts = before[0]
+                before = (p.pts, p.duration)
+            p.stream = v if p.stream.type == "video" else a
+            out.mux(p)
+    dst = tmp_path / "out.mp4"
+    opts = VideoOptions(segment_seconds=segments)
+    list(colorize_video(prepare_video(held, dst, opts, True), colorizer))
+    assert read_clip(dst)["audio_codec"].startswith("mp3")  # copied, not transcoded
+    seconds, times = _sound(dst)
+    assert abs(seconds - _sound(held)[0]) < 0.03 and times == sorted(set(times))
