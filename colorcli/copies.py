@@ -16,7 +16,7 @@ import av
 
 from colorcli.languages import mov_language
 from colorcli.leadin import silent_frame, silent_packets
-from colorcli.soundout import SoundClock, mono_frames, remake_for
+from colorcli.soundout import Resampling, SoundClock, mono_frames, remake_for
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
 from colorcli.timecode import shift_timecode
 from colorcli.videoprobe import film_rate, film_stream
@@ -285,14 +285,13 @@ class StreamCopies:
             made.append(a)
         # split: interleaved, for ``mono_frames``
         fmt_in = av.AudioFormat(r.format).packed.name if r.tracks > 1 else r.format
-        resampler = av.AudioResampler(
-            format=fmt_in, layout=r.layout if r.tracks == 1 else s.codec_context.layout,
-            rate=r.rate,
-        )  # fmt: skip
+        resampler = Resampling(
+            fmt_in, r.layout if r.tracks == 1 else s.codec_context.layout, r.rate
+        )
         self.transcode[s.index] = made
         if r.tracks > 1:
             self.split[s.index] = r.format
-        self.passthrough[s.index] = SoundClock(resampler.resample, trusted=not untimed)
+        self.passthrough[s.index] = SoundClock(resampler, trusted=not untimed)
         how = f"transcoding to {r.codec}{' (lossless)' if r.lossless else ''}"
         if r.tracks > 1:
             n = r.tracks

@@ -7,6 +7,7 @@ their samples. No pictures, no files."""
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -116,20 +117,47 @@ class SoundClock:
     the frame before (RealMedia's packets after the first of a block; FFmpeg's .rm files,
     which time every sound packet 0), follows the frame before: the encoders and muxers
     refuse times that do not rise, and before, such a track failed the film ('Invalid
-    argument') or was written all at one instant. Times that jump ahead (a gap) are kept."""
+    argument') or was written all at one instant. Times that jump ahead (a gap) are kept.
+    Where the rate changes part way (a broadcast's next programme), the times go on from
+    where the frames before ended, in seconds."""
 
     def __init__(self, resample: Callable, trusted: bool = True) -> None:
         self.resample = resample
         self.trusted = trusted  # whether its packets' own times may place them (not RealMedia)
-        self.next: int | None = None  # where the frame after the last one starts, in samples
+        self.next: Fraction | None = None  # where the frame after the last one starts (s)
 
     def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
         rate = frame.sample_rate
         at = None
         if frame.pts is not None and frame.time_base is not None:
             at = round(frame.pts * frame.time_base * rate)
-        if at is None or (self.next is not None and at < self.next):
-            at = self.next if self.next is not None else 0
+        follow = None if self.next is None else math.ceil(self.next * rate)
+        if at is None or (follow is not None and at < follow):
+            at = follow if follow is not None else 0
         frame.pts, frame.time_base = at, Fraction(1, rate)
-        self.next = at + frame.samples
+        self.next = Fraction(at + frame.samples, rate)
         return self.resample(frame)
+
+
+class Resampling:
+    """Decoded sound frames resampled to one ``format``, ``layout`` and ``rate``, whatever
+    theirs: where a track's own change part way (a broadcast recording's stereo programme
+    followed by a 5.1 one, or its rate), the resampler is flushed and set up again. PyAV's
+    refuses a frame unlike its first ("Frame does not match AudioResampler setup"): that
+    failed the whole film with an unexpected error."""
+
+    def __init__(self, format: str, layout, rate: int) -> None:
+        self.setup = {"format": format, "layout": layout, "rate": rate}
+        self._resampler: av.AudioResampler | None = None
+        self._input: tuple | None = None  # what the resampler was set up for
+        self.changes = 0  # how often the track's own format changed
+
+    def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        theirs = (frame.format.name, frame.layout.name, frame.layout.nb_channels, frame.sample_rate)
+        out = []
+        if self._resampler is not None and theirs != self._input:
+            out = list(self._resampler.resample(None))  # what it still holds
+            self._resampler, self.changes = None, self.changes + 1
+        if self._resampler is None:
+            self._resampler, self._input = av.AudioResampler(**self.setup), theirs
+        return out + list(self._resampler.resample(frame))

@@ -118,6 +118,9 @@ def test_frames_without_times_or_with_times_that_stand_still_follow_the_one_befo
     assert got == [500, 600, 700, 800, 900, 1000, 1100, 1200]
     clock = SoundClock(lambda f: [f])
     assert [clock(f)[0].pts for f in _frames([None, None])] == [0, 100]
+    clock = SoundClock(lambda f: [f])  # the rate changes (the next programme): in seconds
+    got = [clock(f)[0] for f in [*_frames([None, None]), *_frames([None], rate=2000)]]
+    assert [float(f.pts * f.time_base) for f in got] == [0.0, 0.1, 0.2]
 
 
 def _capture(path: Path, layout: str, codec: str = "pcm_s16le", rate: int = 48000) -> Path:
@@ -273,3 +276,51 @@ def test_a_sound_packet_timed_as_the_one_before_does_not_fail_the_film(
     assert read_clip(dst)["audio_codec"].startswith("mp3")  # copied, not transcoded
     seconds, times = _sound(dst)
     assert abs(seconds - _sound(held)[0]) < 0.03 and times == sorted(set(times))
+
+
+def _programmes(path: Path) -> Path:
+    """A broadcast recording's sound: one AC-3 track, stereo for its first second and 5.1
+    for its second (the next programme), under 20 frames of MPEG-2 at 10 frames/s."""
+    with av.open(str(path), "w", format="mpegts") as out:
+        v = out.add_stream("mpeg2video", rate=10)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("ac3", rate=48000)
+        a.layout = "stereo"
+        for i in range(20):
+            g = np.full((48, 64, 3), 10 * i, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(g, "rgb24")):
+                out.mux(p)
+        for second, layout in enumerate(("stereo", "5.1")):
+            enc = av.CodecContext.create("ac3", "w")
+            enc.sample_rate, enc.layout, enc.format = 48000, layout, "fltp"
+            enc.time_base = Fraction(1, 48000)
+            n = len(enc.layout.channels)
+            for at in range(0, 48000, 1536):
+                x = np.sin(np.arange(at, at + 1536) / 30).astype(np.float32) * 0.3
+                af = av.AudioFrame.from_ndarray(np.tile(x, (n, 1)), "fltp", layout)
+                af.sample_rate, af.pts = 48000, second * 48000 + at
+                af.time_base = Fraction(1, 48000)
+                for p in [*enc.encode(af), *(enc.encode(None) if at + 1536 >= 48000 else [])]:
+                    p.stream = a
+                    out.mux(p)
+        _flush(out, v)
+    return path
+
+
+@pytest.mark.parametrize("segments", [0, 1])
+def test_sound_that_changes_its_channels_part_way_is_transcoded_whole(
+    tmp_path, colorizer, segments
+):
+    """A recording whose sound goes from stereo to 5.1 (the next programme) failed into
+    .webm, where it is transcoded: "unexpected ValueError: Frame does not match
+    AudioResampler setup". The resampler is set up again where the sound changes: every
+    second of it kept, in the output's one layout."""
+    src = _programmes(tmp_path / "dvb.ts")
+    with av.open(str(src)) as c:
+        assert {f.layout.name for f in c.decode(audio=0)} == {"stereo", "5.1(side)"}
+    dst = tmp_path / "out.webm"
+    opts = VideoOptions(segment_seconds=segments)
+    list(colorize_video(prepare_video(src, dst, opts, True), colorizer))
+    seconds, times = _sound(dst)
+    assert abs(seconds - 2.0) < 0.05, seconds
+    assert times == sorted(times) and times[-1] > 1.9
