@@ -198,9 +198,11 @@ def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | No
 class EmptyChunks:
     """An AVI's empty video chunks: a capture's dropped frames (VirtualDub, capture cards
     write one where a frame came too late) and FFmpeg's fill for the ticks a film of variable
-    rate skips. The demuxer passes over them and its count of frames does not: each holds
-    the picture before it, so none is a frame lost. ``see`` each video packet in file order;
-    ``count`` is how many were passed over between them (an AVI's dts counts its chunks)."""
+    rate skips; MEncoder's before the first picture, one for each frame its encoder held
+    back). The demuxer passes over them and its count of frames does not: each holds the
+    picture before it, or, before the first, shows none, as the film itself does; none is a
+    frame lost. ``see`` each video packet in file order; ``count`` is how many were passed
+    over before and between them (an AVI's dts counts its chunks from its start)."""
 
     def __init__(self, c: av.container.InputContainer) -> None:
         self.on = c.format.name == "avi"
@@ -210,7 +212,9 @@ class EmptyChunks:
     def see(self, packet: av.Packet) -> None:
         if not (self.on and packet.size and packet.dts is not None):
             return
-        if self._last is not None and packet.dts > self._last + 1:
+        if self._last is None:  # chunks before the first picture (MEncoder's)
+            self.count += max(0, packet.dts - (packet.stream.start_time or 0))
+        elif packet.dts > self._last + 1:
             self.count += packet.dts - self._last - 1
         self._last = max(packet.dts, self._last if self._last is not None else packet.dts)
 

@@ -2,6 +2,7 @@
 (empty chunks) is whole, and one cut short is still damaged."""
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +40,23 @@ def test_an_avi_with_dropped_frames_is_whole(tmp_path, tiny_ckpt, segments):
     out = read_clip(dst)
     got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 25).astype(int)
     assert list(got) == TICKS
+
+
+@pytest.mark.parametrize("segments", ["0", "0.2"])
+def test_an_avi_mencoder_wrote_is_whole(tmp_path, tiny_ckpt, segments):
+    """tests/data/mencoder.avi (MEncoder 1.5, MJPEG and MP3; see tests/data/SOURCES.md)
+    starts with an empty chunk, where its A/V sync skipped a frame, as every AVI MEncoder
+    wrote from a film with B-frames or primed sound did: each was called damaged ('1 of 16
+    lost') and `colorize dir` failed it. The coloured film starts where its first picture
+    does, its frames at their times."""
+    src = Path(__file__).parent / "data" / "mencoder.avi"
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    assert r.exit_code == 0, r.stderr
+    assert "damaged" not in r.stderr, r.stderr
+    got = read_clip(dst)
+    ticks = np.round(np.asarray(got["pts"], float) * float(got["time_base"]) * 25).astype(int)
+    assert list(ticks) == [1, *range(3, 16)]
 
 
 def test_an_archive_of_captures_with_dropped_frames_goes_through(tmp_path, tiny_ckpt):
