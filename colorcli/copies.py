@@ -264,7 +264,7 @@ class StreamCopies:
             return
         if s.type != "audio" or s.codec_context is None:
             self.notices.append(
-                f"{s.type} stream {s.index} ({name}) dropped: not supported by .{ext}"
+                f"{s.type} stream {s.index} ({name or 'of a kind FFmpeg does not name'}) dropped: not supported by .{ext}"
             )
             return
         self._remake(s, fmt, ext, name, untimed)

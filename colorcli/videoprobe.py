@@ -156,12 +156,18 @@ _AGAIN_LIMIT = 10_000  # "try again" answers in a row before a demuxer is taken 
 
 def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
     """``c.demux(*streams)``, carried on where the demuxer asks to be called again (EAGAIN:
-    MPEG-TS resyncing past damaged bytes) instead of ending the film there."""
+    MPEG-TS resyncing past damaged bytes) instead of ending the film there. An empty packet
+    that has a time is passed over (VLC ends an Ogg film with one): given to a decoder, it
+    was taken for the end of the stream and the next call failed, an 'undecodable packet'
+    that called a whole film damaged. The last of each stream (no time: the decoder's
+    flush) is kept."""
     again = 0
     while True:
         try:
             for p in c.demux(*streams):
                 again = 0
+                if not p.size and (p.pts is not None or p.dts is not None):
+                    continue
                 yield p
             return
         except av.error.BlockingIOError:

@@ -80,3 +80,18 @@ def test_an_avi_with_dropped_frames_cut_short_is_still_damaged(tmp_path, tiny_ck
     r = run("video", cut, tmp_path / "out.mkv", *args)
     assert r.exit_code == 0, r.stderr
     assert "input is damaged" in r.stderr, r.stderr
+
+
+def test_an_ogg_vlc_wrote_is_whole(tmp_path, tiny_ckpt):
+    """tests/data/vlc.ogg (VLC 3.0's Theora, see tests/data/SOURCES.md) ends its video with
+    an empty packet that has a time; given to the decoder it was taken for the end, the next
+    call failed, and the film was 'input is damaged: 25 frames colorized, 0 of 25 lost (1
+    undecodable packets)'. Its skeleton stream is dropped with a notice that names no codec
+    'None'."""
+    src = Path(__file__).parent / "data" / "vlc.ogg"
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "damaged" not in r.stderr and "(None)" not in r.stderr, r.stderr
+    assert "data stream 0 (of a kind FFmpeg does not name) dropped" in r.stderr
+    assert len(read_clip(dst)["pts"]) == 25
