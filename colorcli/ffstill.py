@@ -119,9 +119,10 @@ def decode_ff_still(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray | None
 
 def decode_tiff(data: bytes) -> np.ndarray | None:
     """A TIFF's first page as FFmpeg's decoder reads it, in OpenCV's layout (gray, gray and
-    alpha, BGR or BGRA; 8 or 16 bits), for the TIFFs OpenCV refuses: gray or palette of 2
-    or 4 bits (an early scanner's or fax tool's), 16-bit floats stored as differences (as
-    ImageMagick writes them); as stored, not turned. None where FFmpeg cannot either."""
+    alpha, BGR or BGRA; 8 or 16 bits), for the TIFFs OpenCV refuses that FFmpeg reads
+    right: gray or palette of 2 or 4 bits (an early scanner's or fax tool's; the caller
+    asks for no others: FFmpeg decodes ImageMagick's 16-bit floats wrongly); as stored, not
+    turned. None where FFmpeg cannot decode it either."""
     import av
 
     try:

@@ -150,14 +150,13 @@ class Resampling:
         self.setup = {"format": format, "layout": layout, "rate": rate}
         self._resampler: av.AudioResampler | None = None
         self._input: tuple | None = None  # what the resampler was set up for
-        self.changes = 0  # how often the track's own format changed
 
     def __call__(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
         theirs = (frame.format.name, frame.layout.name, frame.layout.nb_channels, frame.sample_rate)
         out = []
         if self._resampler is not None and theirs != self._input:
             out = list(self._resampler.resample(None))  # what it still holds
-            self._resampler, self.changes = None, self.changes + 1
+            self._resampler = None
         if self._resampler is None:
             self._resampler, self._input = av.AudioResampler(**self.setup), theirs
         return out + list(self._resampler.resample(frame))
