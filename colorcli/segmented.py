@@ -228,6 +228,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
             for item in reader:
                 ready = colourer.add(item[1], item[2], bisect.bisect_left(plan.pts, item[1]))
                 current, halted = _route(ready, current, plan, work, mine, open_writer, reader)
+                _let_go(writers, tally)
                 if ready:
                     yield Frames(sum(c.index >= seg.first for c in ready), time.perf_counter() - t0)
                 if halted:
@@ -250,6 +251,16 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
     tally.frames += sum(w.w.encoded for w in writers)
     tally.bad_packets += reader.bad_packets
     return True
+
+
+def _let_go(writers: list[_SegmentWriter], tally: _Tally) -> None:
+    """Let go of the segments finished (their frames counted, an error raised): each held its
+    encoder, and x264's buffers with it, to the end of the run: about 30 MB a segment at
+    640x272, so a two-hour film (1,440 segments of 5 s) ran out of memory."""
+    for w in [w for w in writers if w.finisher is not None and not w.finisher.is_alive()]:
+        w.wait()
+        tally.frames += w.w.encoded
+        writers.remove(w)
 
 
 def _count_in(marked, plan, seg: Segment) -> int:
