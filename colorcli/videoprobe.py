@@ -154,19 +154,23 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
 _AGAIN_LIMIT = 10_000  # "try again" answers in a row before a demuxer is taken as stuck
 
 
+_DECODED_KINDS = ("video", "audio")  # streams whose empty timed packets are passed over
+
+
 def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
     """``c.demux(*streams)``, carried on where the demuxer asks to be called again (EAGAIN:
-    MPEG-TS resyncing past damaged bytes) instead of ending the film there. An empty packet
-    that has a time is passed over (VLC ends an Ogg film with one): given to a decoder, it
-    was taken for the end of the stream and the next call failed, an 'undecodable packet'
-    that called a whole film damaged. The last of each stream (no time: the decoder's
-    flush) is kept."""
+    MPEG-TS resyncing past damaged bytes) instead of ending the film there. An empty video
+    or audio packet that has a time is passed over (VLC ends an Ogg film with one): given to
+    a decoder, it was taken for the end of the stream and the next call failed, an
+    'undecodable packet' that called a whole film damaged. The last of each stream (no
+    time: the decoder's flush) is kept, and so are empty subtitle packets (a cue's end)."""
     again = 0
     while True:
         try:
             for p in c.demux(*streams):
                 again = 0
-                if not p.size and (p.pts is not None or p.dts is not None):
+                timed = p.pts is not None or p.dts is not None
+                if not p.size and timed and p.stream.type in _DECODED_KINDS:
                     continue
                 yield p
             return
