@@ -26,7 +26,7 @@ from bench.video import make_source  # noqa: E402
 
 
 def peak_rss_mb(cmd: list[str]) -> float:
-    """The peak resident memory (MB) of ``cmd`` while it runs, from /proc's high-water mark."""
+    """The peak resident memory (MiB) of ``cmd`` while it runs, from /proc's high-water mark."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     status = Path(f"/proc/{proc.pid}/status")
@@ -68,13 +68,13 @@ def main() -> None:
                 peaks[k] = peak_rss_mb(cmd)
             extra = 3 * args.seconds
             per = (
-                f"{(peaks[4] - peaks[1]) / (extra / args.segment):+.1f} MB a segment"
+                f"{(peaks[4] - peaks[1]) / (extra / args.segment):+.1f} MiB a segment"
                 if seg != "0"
-                else f"{(peaks[4] - peaks[1]) / (extra / 60):+.1f} MB a minute of film"
+                else f"{(peaks[4] - peaks[1]) / (extra / 60):+.1f} MiB a minute of film"
             )
             print(
-                f"{name}: {args.seconds:.0f} s film {peaks[1]:.0f} MB, "
-                f"{4 * args.seconds:.0f} s film {peaks[4]:.0f} MB "
+                f"{name}: {args.seconds:.0f} s film {peaks[1]:.0f} MiB, "
+                f"{4 * args.seconds:.0f} s film {peaks[4]:.0f} MiB "
                 f"(x{peaks[4] / peaks[1]:.2f}; {per})"
             )
 
