@@ -8,7 +8,7 @@ many) and, with ``--route both``, again as one encode (``--segment-seconds 0``).
 route: the peak of each (VmHWM, read from /proc every 0.2 s while it runs) and the growth per
 extra segment (or per extra minute of film). A run whose memory grows with the film cannot
 finish a two-hour film: until this bench was written, each finished segment kept its
-encoder, 30 MB a segment at 640x272 (1,440 segments of 5 s in two hours). Linux only.
+encoder, 28 MiB a segment at 640x272 (1,440 segments of 5 s in two hours). Linux only.
 """
 
 from __future__ import annotations
