@@ -36,6 +36,7 @@ REFERENCE_BLUR = 4.0  # network pixels: how far a --reference photo's reading is
 # L* units: a --reference reading counts where its lightness agrees this well with the photo's
 # (0.6 at this difference); chosen on bigbuckbunny: 25.90 dB, against 25.13 at 2 and 25.88 at 10
 REFERENCE_TOLERANCE = 5.0
+HELD_STILLS = 8  # stills whose readings at the network's size a film's guide keeps
 COLOURLESS_CHROMA = 1.0  # mean C*ab under which a still or a reference is said to be gray (a
 # gray frame: 0; the most neutral colour photos of the held-out and outside sets: 2.1 and 2.5)
 
@@ -132,27 +133,39 @@ def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[
 
 @dataclass
 class _Still:
-    rgb: np.ndarray  # the still as given, full size
+    source: np.ndarray | Path  # the still as given (full size), or its file: read when needed
     at: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]  # grid shape -> (L, ab) there
     palette: np.ndarray | None
+
+
+def _pixels(source: np.ndarray | Path) -> np.ndarray:
+    if isinstance(source, np.ndarray):
+        return source
+    try:
+        return read_image(source).rgb
+    except ColorcliError as e:
+        raise MediaError(source, f"unreadable still ({getattr(e, 'reason', e)})") from e
 
 
 class RefGuide:
     """The stills of a film, ready to guide each of its frames.
 
-    stills: frame number -> (H, W, 3) uint8 / uint16 RGB; starts: first frame of each scene;
-    palette_of: ab (..., 2) -> (Q,) distribution over the model's bins (None: no palette).
+    stills: frame number -> (H, W, 3) uint8 / uint16 RGB, or the still's file, read when its
+    scene comes (a two-hour film's 1,500 stills at 1080p held whole took 9 GB); starts: first
+    frame of each scene; palette_of: ab (..., 2) -> (Q,) distribution over the model's bins
+    (None: no palette). The readings of the last ``HELD_STILLS`` stills used are kept.
     """
 
     def __init__(
         self,
-        stills: dict[int, np.ndarray],
+        stills: dict[int, np.ndarray | Path],
         starts: list[int],
         palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
         notices: Sequence[str] = (),
     ) -> None:
         self.starts = sorted(starts)
-        self.stills = {n: _Still(rgb, {}, None) for n, rgb in stills.items()}
+        self.stills = {n: _Still(source, {}, None) for n, source in stills.items()}
+        self._held: list[int] = []  # stills whose readings are kept, the last used last
         self._by_scene: dict[int, list[int]] = {}
         for n in sorted(self.stills):
             self._by_scene.setdefault(self.scene(n), []).append(n)
@@ -170,9 +183,10 @@ class RefGuide:
 
     def _at(self, n: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         still = self.stills[n]
+        self._hold(n)
         if shape not in still.at:
             h, w = shape
-            rgb = still.rgb
+            rgb = _pixels(still.source)
             if rgb.dtype == np.uint16:
                 rgb = rgb.astype(np.float32) / 65535.0
             lab = rgb_to_lab(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))
@@ -183,6 +197,15 @@ class RefGuide:
             if self.palette_of is not None and still.palette is None:
                 still.palette = self.palette_of(still.at[shape][1])
         return still.at[shape]
+
+    def _hold(self, n: int) -> None:
+        """Keep still ``n``'s readings; let go of those of the stills used longest ago (a
+        film goes forward, and a still is read again if its scene is met again)."""
+        if n in self._held:
+            self._held.remove(n)
+        self._held.append(n)
+        while len(self._held) > HELD_STILLS:
+            self.stills[self._held.pop(0)].at.clear()
 
     def warp(self, index: int, l_cur: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
         """The nearest still's colour on a frame, and how far to trust it.
@@ -282,18 +305,16 @@ def load_refs(
     paths = find_stills(folder)
     starts, counted = scene_starts(src, rate, net_hw)
     total = counted or frames
-    stills = {}
+    stills: dict[int, np.ndarray | Path] = {}
+    notices: list[str] = []
     for n, p in paths.items():
         if total and n >= total:
             raise MediaError(
                 p, f"frame {n} is past the film's end (it has {total} frames, 0 to {total - 1})"
             )
-        try:
-            img = read_image(p)
-        except ColorcliError as e:
-            raise MediaError(p, f"unreadable still ({getattr(e, 'reason', e)})") from e
-        stills[n] = img.rgb
-    notices = [m for n, p in paths.items() if (m := colourless(stills[n], p))]
+        if m := colourless(_pixels(p), p):  # each read now (a still that cannot be is said
+            notices.append(m)  # before any work), and again when its scene comes
+        stills[n] = p
     if stray := stray_stills(folder):
         notices.insert(0, stray)
     return RefGuide(stills, starts, palette_of, notices)

@@ -219,3 +219,28 @@ def test_a_reference_of_other_things_agrees_only_by_chance_and_that_is_not_count
         by_chance = (np.abs(lum[a] - lum[b]) < 5).mean()  # lightness that matches in place
         assert same.mean() > 0.9, (a, same.mean())
         assert other.mean() < min(0.15, 0.8 * by_chance), (a, b, other.mean(), by_chance)
+
+
+def test_a_films_stills_are_read_when_their_scene_comes(tmp_path):
+    """A two-hour film's stills (1,500 at 1080p) were all read at the start and held whole
+    for the whole run (9 GB). Each is read from its file when its scene comes; the readings
+    of the last few are kept, and a still met again reads as it did the first time."""
+    import cv2
+
+    from colorcli.refs import HELD_STILLS, RefGuide
+
+    rng = np.random.default_rng(0)
+    stills = {}
+    for k in range(HELD_STILLS + 4):
+        rgb = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(tmp_path / f"{10 * k}.png")
+        stills[10 * k] = tmp_path / f"{10 * k}.png"
+    guide = RefGuide(stills, sorted(stills))
+    l_cur = np.full((12, 16), 50.0, np.float32)
+    first = guide.read(0, l_cur)[0]
+    for n in sorted(stills)[1:]:
+        assert guide.read(n, l_cur)[2] == n
+    assert sum(bool(s.at) for s in guide.stills.values()) == HELD_STILLS
+    assert np.array_equal(guide.read(0, l_cur)[0], first)
+    small = cv2.resize(np.asarray(Image.open(stills[0])), (16, 12), interpolation=cv2.INTER_AREA)
+    assert np.abs(first - rgb_to_lab(small)[..., 1:]).max() < 1e-4
