@@ -22,6 +22,7 @@ from colorcli.icc import to_srgb
 from colorcli.imageio import HARMLESS_WARNINGS
 from colorcli.pdffilters import CARRIERS, unfilter
 from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, parse, write
+from colorcli.walkers import png_chunk
 
 _ENCRYPT = re.compile(rb"/Encrypt[ \t\r\n]*(\d+[ \t\r\n]+\d+[ \t\r\n]+R|<<)")
 MIN_SIDE = 64  # smaller images are icons and rules, not scans: left as they are
@@ -81,13 +82,13 @@ def _profile(pdf: PdfFile, space: Any) -> bytes | None:
 
 def _png_wrap(body: bytes, w: int, h: int, bits: int, n: int) -> bytes:
     """Flate data with PNG predictors (PDF's Predictor >= 10) as the PNG file they are."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
     ihdr = struct.pack(">IIBBBBB", w, h, bits, 0 if n == 1 else 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def _decode(pdf: PdfFile, num: int) -> tuple[np.ndarray, bool]:
