@@ -139,9 +139,15 @@ def _curve(tag: bytes) -> np.ndarray:
     raise ValueError("not a tone curve")
 
 
-def _srgb_encode(linear: np.ndarray) -> np.ndarray:
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """Linear light in [0, 1] (clipped to it) as sRGB-encoded values in [0, 1]."""
     v = np.clip(linear, 0.0, 1.0)
     return np.where(v <= 0.0031308, 12.92 * v, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+def srgb_decode(encoded: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] as linear light (``srgb_encode``'s inverse)."""
+    return np.where(encoded <= 0.04045, encoded / 12.92, np.power((encoded + 0.055) / 1.055, 2.4))
 
 
 def _table(curve: np.ndarray, top: int) -> np.ndarray:
@@ -158,7 +164,7 @@ def to_srgb(pixels: np.ndarray, profile: Profile) -> np.ndarray:
     if pixels.ndim == 2 and profile.space != "GRAY":
         return pixels
     if profile.space == "GRAY":  # one table from code value to sRGB code value
-        lut = np.rint(_srgb_encode(_table(profile.curves[0], top)) * top).astype(pixels.dtype)
+        lut = np.rint(srgb_encode(_table(profile.curves[0], top)) * top).astype(pixels.dtype)
         if np.array_equal(lut, np.arange(top + 1, dtype=pixels.dtype)):
             return pixels
         return lut[pixels]
@@ -171,7 +177,7 @@ def to_srgb(pixels: np.ndarray, profile: Profile) -> np.ndarray:
     for s in range(0, len(flat), _CHUNK):
         block = flat[s : s + _CHUNK]
         linear = np.stack([t[block[:, i]] for i, t in enumerate(tables)], axis=1)
-        encoded = _srgb_encode(linear @ to_srgb_linear.T)
+        encoded = srgb_encode(linear @ to_srgb_linear.T)
         out[s : s + _CHUNK] = np.rint(encoded * top).astype(pixels.dtype)
     return out.reshape(pixels.shape)
 
@@ -181,7 +187,7 @@ def _is_srgb(tables: list[np.ndarray], matrix: np.ndarray, top: int) -> bool:
     if np.abs(matrix - np.eye(3)).max() > 2e-3:
         return False
     codes = np.arange(top + 1) / top
-    return all(np.abs(_srgb_encode(t) - codes).max() * top < 0.5 for t in tables)
+    return all(np.abs(srgb_encode(t) - codes).max() * top < 0.5 for t in tables)
 
 
-__all__ = ["Profile", "gamma_profile", "parse", "to_srgb"]
+__all__ = ["Profile", "gamma_profile", "parse", "srgb_decode", "srgb_encode", "to_srgb"]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colorcli.icc import srgb_decode, srgb_encode
+
 PASS_THROUGH = 61  # a group's mode in GIMP 2.10 by default: its layers blended in the stack
 NORMAL_MODES = {0, 28}  # legacy normal and GIMP 2.10's normal
 # GIMP 2.10's legacy modes (all of 0-22 but dissolve) composite on the stored (perceptual)
@@ -73,21 +75,11 @@ def _linear_light(la: Layer) -> bool:
     return la.mode not in LEGACY_MODES
 
 
-def _encoded(v: np.ndarray) -> np.ndarray:
-    """Linear light in [0, 1] as sRGB-encoded values (GIMP's perceptual space)."""
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
-
-
-def _decoded(v: np.ndarray) -> np.ndarray:
-    """sRGB-encoded values in [0, 1] as linear light."""
-    return np.where(v <= 0.04045, v / 12.92, np.power((v + 0.055) / 1.055, 2.4))
-
-
 def _into(v: np.ndarray, linear: bool, was_linear: bool) -> np.ndarray:
+    """``v`` in linear light or sRGB-encoded (GIMP's perceptual space), from the other."""
     if linear == was_linear:
         return v
-    return (_decoded(v) if linear else _encoded(v)).astype(np.float32)
+    return (srgb_decode(v) if linear else srgb_encode(v)).astype(np.float32)
 
 
 def blend(
