@@ -255,7 +255,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
 
 def _let_go(writers: list[_SegmentWriter], tally: _Tally) -> None:
     """Let go of the segments finished (their frames counted, an error raised): each held its
-    encoder, and x264's buffers with it, to the end of the run: about 30 MB a segment at
+    encoder, and x264's buffers with it, to the end of the run: about 28 MiB a segment at
     640x272, so a two-hour film (1,440 segments of 5 s) ran out of memory."""
     for w in [w for w in writers if w.finisher is not None and not w.finisher.is_alive()]:
         w.wait()
