@@ -19,6 +19,8 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from colorcli.kernels.threads import parallel_njit
+
 DEFAULT_TEMPERATURE = 0.38
 
 
@@ -62,7 +64,7 @@ def _exp2_neg_nb(t):
     return p * _bits_to_f32((np.int32(k) + np.int32(127)) << np.int32(23))
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _annealed_mean_nb(logits, a_bins, b_bins, inv_t, out, nchunks):
     n, q = logits.shape
     step = (n + nchunks - 1) // nchunks
@@ -85,7 +87,7 @@ def _annealed_mean_nb(logits, a_bins, b_bins, inv_t, out, nchunks):
             out[i, 1] = sb / s
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_njit(cache=True, nogil=True)
 def _mode_nb(logits, ab_bins, out):
     n, q = logits.shape
     for i in nb.prange(n):

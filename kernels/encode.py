@@ -14,10 +14,12 @@ import math
 import numba as nb
 import numpy as np
 
+from colorcli.kernels.threads import parallel_njit
+
 _CHUNK = 65536
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_njit(cache=True, nogil=True)
 def _soft_encode_nb(ab, ab_bins, k, inv_two_sigma2, idx_out, w_out):
     n = ab.shape[0]
     q = ab_bins.shape[0]
@@ -51,7 +53,7 @@ def _soft_encode_nb(ab, ab_bins, k, inv_two_sigma2, idx_out, w_out):
             d[t] = d[t] / s
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_njit(cache=True, nogil=True)
 def _ab_histogram_nb(ab, ab_bins, nchunks):
     n = ab.shape[0]
     q = ab_bins.shape[0]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from colorcli.kernels.threads import parallel_njit
+
 L_CENT = 50.0
 L_NORM = 100.0
 AB_NORM = 110.0
@@ -73,7 +75,7 @@ def _lin_to_lab_nb(r, g, b, m, out, i):
     out[i, 2] = 200.0 * (fy - fz)
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _rgb_to_lab_u8_nb(rgb, lut, m):
     n = rgb.shape[0]
     out = np.empty((n, 3), np.float32)
@@ -92,7 +94,7 @@ def _encode_srgb_nb(v):
     return 12.92 * v if v <= 0.0031308 else 1.055 * v ** (1.0 / 2.4) - 0.055
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _rgb_to_lab_f32_nb(rgb, m):
     n = rgb.shape[0]
     out = np.empty((n, 3), np.float32)
@@ -142,7 +144,7 @@ def _fit_gamut_nb(fy, a, b, minv):
     return _lab_to_lin_nb(fy, a, b, minv, lo)
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _lab_to_rgb_nb(lab, minv):
     n = lab.shape[0]
     out = np.empty((n, 3), np.float32)
@@ -177,7 +179,7 @@ _L_OF_Y = _l_of_y_lut()
 _SRGB8 = _srgb8_lut()
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _rgb_to_l_u8_nb(rgb, lin, m, l_of_y):
     n = rgb.shape[0]
     out = np.empty(n, np.float32)
@@ -191,7 +193,7 @@ def _rgb_to_l_u8_nb(rgb, lin, m, l_of_y):
     return out
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _compose_rgb8_nb(lum, ab, saturation, minv, srgb8, out):
     n = lum.shape[0]
     top = srgb8.shape[0] - 1

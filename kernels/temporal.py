@@ -17,8 +17,10 @@ import math
 import numba as nb
 import numpy as np
 
+from colorcli.kernels.threads import parallel_njit
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+
+@parallel_njit(fastmath=True, cache=True, nogil=True)
 def _temporal_smooth_nb(ab, lum, ab_prev, lum_prev, strength, inv_two_sigma2, out):
     n = ab.shape[0]
     for i in nb.prange(n):

@@ -25,6 +25,7 @@ from colorcli.kernels.lab import (
     _in_gamut_np,
     _lab_to_lin_np,
 )
+from colorcli.kernels.threads import parallel_njit
 
 # (Kr, Kb) of the Y'CbCr matrices (ITU-R BT.601, BT.709, BT.2020 non-constant luminance)
 MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
@@ -163,7 +164,7 @@ def _block_encode(rr, gg, bb, k, out_y, out_cb, out_cr):
         out_cr[j] = np.uint8(np.int32(cr))
 
 
-@nb.njit(parallel=True, nogil=True, cache=True)
+@parallel_njit(nogil=True, cache=True)
 def _lab_to_ycbcr_nb(lum, ab, sa, sb, m, k, out_y, out_cb, out_cr):
     n = lum.shape[0]
     for c in nb.prange((n + _CHUNK - 1) // _CHUNK):
@@ -279,7 +280,7 @@ def _sat8(v):
     return np.uint8(np.int32(min(max(v, np.float32(0.0)), np.float32(255.0))))
 
 
-@nb.njit(parallel=True, nogil=True, cache=True)
+@parallel_njit(nogil=True, cache=True)
 def _add_half_res_nb(y, ys, d, out, os_, h, w):
     # y and out are flat with row strides ys and os_ (a frame's planes pad their rows), so
     # the inner loops stay contiguous and vectorize. Bilinear 2x upsampling as OpenCV's
