@@ -22,10 +22,9 @@ from colorcli.kernels.lab import (
     rgb_to_lab,
     rgb_to_lab_np,
 )
+from colorcli.kernels.luma import add_half_res, add_half_res_np
 from colorcli.kernels.temporal import temporal_smooth, temporal_smooth_np
 from colorcli.kernels.ycbcr import (
-    add_half_res,
-    add_half_res_np,
     lab_to_ycbcr,
     lab_to_ycbcr_np,
     luma_l_table,
