@@ -19,7 +19,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from colorcli.kernels.threads import parallel_njit
+from colorcli.kernels.parallel import parallel_njit
 
 DEFAULT_TEMPERATURE = 0.38
 

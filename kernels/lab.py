@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from colorcli.kernels.threads import parallel_njit
+from colorcli.kernels.parallel import parallel_njit
 
 L_CENT = 50.0
 L_NORM = 100.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from colorcli.kernels.threads import parallel_njit
+from colorcli.kernels.parallel import parallel_njit
 
 
 @nb.njit(inline="always")

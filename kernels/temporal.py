@@ -17,7 +17,7 @@ import math
 import numba as nb
 import numpy as np
 
-from colorcli.kernels.threads import parallel_njit
+from colorcli.kernels.parallel import parallel_njit
 
 
 @parallel_njit(fastmath=True, cache=True, nogil=True)

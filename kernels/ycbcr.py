@@ -25,7 +25,7 @@ from colorcli.kernels.lab import (
     _in_gamut_np,
     _lab_to_lin_np,
 )
-from colorcli.kernels.threads import parallel_njit
+from colorcli.kernels.parallel import parallel_njit
 
 # (Kr, Kb) of the Y'CbCr matrices (ITU-R BT.601, BT.709, BT.2020 non-constant luminance)
 MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}

@@ -106,36 +106,56 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from colorcli.errors import NO_SPACE, ColorcliError, NoSpaceError, out_of_space
-
         try:
-            return fn(*args, **kwargs)
-        except NoSpaceError as e:
-            fail(f"{e}; {_rerun_hint()}")
-        except ColorcliError as e:
-            fail(str(e))
-        except KeyboardInterrupt as e:
-            what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
-            click.echo(
-                f"{what}: no partial output was left under a final name; {_rerun_hint()}", err=True
-            )
-            sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
-        except MemoryError:
-            fail("out of memory (try a smaller --batch-size or --size)")
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as e:
-            if out_of_space(e):  # a full disk, met where no typed error was made of it
-                where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
-                fail(f"{where}{NO_SPACE}; {_rerun_hint()}")
-            if os.environ.get("COLORCLI_DEBUG"):
-                raise
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            fail(
-                f"unexpected {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno}; please report it; COLORCLI_DEBUG=1 shows the traceback)"
-            )
+            return _one_line_errors(fn, *args, **kwargs)
+        finally:
+            _say_uncached()
 
     return wrapper
+
+
+def _say_uncached() -> None:
+    """Where numba had nowhere to keep its compiled kernels, say so once, after the run (the
+    kernels load with the command's work, not before it)."""
+    kernels = sys.modules.get("colorcli.kernels.parallel")
+    if kernels is not None and kernels.uncached():
+        echo(
+            "notice: numba found no writable folder to keep its compiled kernels (the install "
+            "and the home folder are read-only), so every run compiles them first; set "
+            "NUMBA_CACHE_DIR to a writable folder to keep them"
+        )
+
+
+def _one_line_errors(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``fn``, with every failure turned into one line and an exit code (see handle_errors)."""
+    from colorcli.errors import NO_SPACE, ColorcliError, NoSpaceError, out_of_space
+
+    try:
+        return fn(*args, **kwargs)
+    except NoSpaceError as e:
+        fail(f"{e}; {_rerun_hint()}")
+    except ColorcliError as e:
+        fail(str(e))
+    except KeyboardInterrupt as e:
+        what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+        click.echo(
+            f"{what}: no partial output was left under a final name; {_rerun_hint()}", err=True
+        )
+        sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+    except MemoryError:
+        fail("out of memory (try a smaller --batch-size or --size)")
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as e:
+        if out_of_space(e):  # a full disk, met where no typed error was made of it
+            where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
+            fail(f"{where}{NO_SPACE}; {_rerun_hint()}")
+        if os.environ.get("COLORCLI_DEBUG"):
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        fail(
+            f"unexpected {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno}; please report it; COLORCLI_DEBUG=1 shows the traceback)"
+        )
 
 
 # ---------------------------------------------------------------- options from dataclasses
