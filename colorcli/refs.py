@@ -23,6 +23,7 @@ from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 from colorcli.propagate import to_u8
 from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
+from colorcli.scenestarts import scene_starts
 from colorcli.videoprobe import film_rate, film_stream, open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -116,21 +117,6 @@ def stray_stills(folder: Path) -> str | None:
     return f"{folder}: not used, as no frame number names them (<N>.png, .jpg or .tif): {shown}"
 
 
-def scene_starts(src: Path, rate: float, net_hw: tuple[int, int]) -> tuple[list[int], int]:
-    """First frame of each scene (0 first) and the frame count, from one decoding pass with
-    the film's own cut detector on the lightness it sees."""
-    starts, n = [0], 0
-    with contextlib.closing(open_input(src, rate)) as inp:
-        try:
-            for i, _, first, _ in scene_frames(inp, net_hw, "gray"):
-                if first and i > 0:
-                    starts.append(i)
-                n = i + 1
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the film's own run says so
-    return starts, n
-
-
 @dataclass
 class _Still:
     source: np.ndarray | Path  # the still as given (full size), or its file: read when needed
@@ -172,6 +158,9 @@ class RefGuide:
         self.palette_of = palette_of
         self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self.notices = list(notices)  # what a user should hear of the stills (``colourless``)
+        # (key, starts, frames, whole) of the pass over the film that found ``starts``, for
+        # the run's work folder to keep (colorcli.scenestarts); None where none was made
+        self.scene_pass: tuple | None = None
 
     def scene(self, index: int) -> int:
         return bisect.bisect_right(self.starts, index) - 1
@@ -298,13 +287,21 @@ def guide_of(ab: np.ndarray, trust: np.ndarray, net_hw: tuple[int, int]) -> np.n
 
 
 def load_refs(
-    folder: Path, src: Path, rate: float, net_hw: tuple[int, int], frames: int, palette_of=None
+    folder: Path,
+    src: Path,
+    rate: float,
+    net_hw: tuple[int, int],
+    frames: int,
+    palette_of=None,
+    scenes: tuple[list[int], int, bool] | None = None,
 ) -> RefGuide:
     """The stills of ``folder`` for the film ``src`` (``frames``: its frame count if known):
-    MediaError naming a still that cannot be read or whose N is past the film's end."""
+    MediaError naming a still that cannot be read or whose N is past the film's end.
+    ``scenes``: the film's scene starts, the frames the pass counted and whether it went to
+    the film's end (None: :func:`scene_starts` of the whole film, now)."""
     paths = find_stills(folder)
-    starts, counted = scene_starts(src, rate, net_hw)
-    total = counted or frames
+    starts, counted, whole = scenes or (*scene_starts(src, rate, net_hw), True)
+    total = (counted if whole else 0) or frames
     stills: dict[int, np.ndarray | Path] = {}
     notices: list[str] = []
     for n, p in paths.items():
@@ -328,16 +325,18 @@ def reference_guide(
     reference: np.ndarray,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
     notices: Sequence[str] = (),
+    until: float | None = None,
 ) -> RefGuide:
-    """``video --reference``: one decoding pass that colours a frame of each scene (its first,
-    or where that is dim its clearest: ``scene_stills``) after the colour photo
-    ``reference`` (``colorizer.colorize_like``) and keeps it at the network's size
-    ``net_hw``, as the still that guides its scene (what ``--refs`` would carry)."""
+    """``video --reference``: one decoding pass (up to ``until`` seconds, if given) that
+    colours a frame of each scene (its first, or where that is dim its clearest:
+    ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
+    keeps it at the network's size ``net_hw``, as the still that guides its scene (what
+    ``--refs`` would carry)."""
     starts, stills = [], {}
     h, w = net_hw
 
     def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
-        for frame in scene_frames(inp, net_hw):
+        for frame in scene_frames(inp, net_hw, until=until):
             if frame[2]:
                 starts.append(frame[0])
             yield frame
@@ -386,5 +385,4 @@ __all__ = [
     "reference_colours",
     "reference_guide",
     "refs_identity",
-    "scene_starts",
 ]

@@ -34,17 +34,23 @@ def cut_view(l_full: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
 
 
 def scene_frames(
-    inp: av.container.InputContainer, net_hw: tuple[int, int], fmt: str = "rgb24"
+    inp: av.container.InputContainer,
+    net_hw: tuple[int, int],
+    fmt: str = "rgb24",
+    until: float | None = None,
 ) -> Iterator[tuple[int, np.ndarray, bool, float]]:
     """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene, the spread of
     its lightness: its standard deviation as the detector sees it) for each frame of
-    ``inp``'s video, through the film's own cut detector on the lightness it sees; a decoding
-    error is left to the caller."""
+    ``inp``'s video, through the film's own cut detector on the lightness it sees; up to the
+    first frame timed at ``until`` seconds or later, if given. A decoding error is left to the
+    caller."""
     stream = film_stream(inp)
     stream.thread_type = "AUTO"
     cuts = SceneCutDetector()  # as colorize video runs it
     decoded = (f for packet in demux(inp, stream) for f in packet.decode())
     for n, frame in enumerate(decoded):
+        if until is not None and frame.time is not None and frame.time >= until:
+            return
         px = frame.to_ndarray(format=fmt)
         small = cut_view(lightness(px), net_hw)
         cut = cuts(small)

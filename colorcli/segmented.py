@@ -19,12 +19,9 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import numba
 
-from colorcli import __version__
 from colorcli.atomic import Claim, commit, temp_sibling, write_bytes_atomic
 from colorcli.compose import pick_route
 from colorcli.errors import MediaError, TimesRestart
@@ -34,51 +31,17 @@ from colorcli.filmout import pick_pix_fmt
 from colorcli.filmreader import FilmReader
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
-from colorcli.refs import file_identity, refs_identity
+from colorcli.runid import fingerprint
+from colorcli.scenestarts import keep_starts
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
     film_stream,
-    frame_sequence,
-    is_sequence,
     open_input,
     read_as,
 )
 
 _QUEUE_FRAMES = 8
-
-
-def input_identity(src: Path) -> dict[str, Any]:
-    """The input as a resumed run must find it again: its path, size and time (for numbered
-    frames, how many, and the last one's)."""
-    if is_sequence(src):
-        pattern, first, count = frame_sequence(src)
-        st = Path(pattern % (first + count - 1)).stat()
-        return {"input": pattern, "input frames": [first, count], "input size": st.st_size,
-                "input mtime": st.st_mtime_ns}  # fmt: skip
-    st = src.stat()
-    return {"input": str(src.resolve()), "input size": st.st_size, "input mtime": st.st_mtime_ns}
-
-
-def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
-    """What makes the segments of this command: a work folder is reused only for the same."""
-    o = job.opts
-    return {
-        **input_identity(job.src),
-        "--codec": o.codec,
-        "--crf": o.crf,
-        "--preset": o.preset,
-        "--smooth": o.smoothing,
-        "--start": o.start,
-        "--end": o.end,
-        "--keyframes": every,
-        "--segment-seconds": o.segment_seconds,
-        "--rate": o.rate,
-        "--refs": refs_identity(o.refs),
-        "--reference": file_identity(o.reference),
-        **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
-        "colorcli": __version__,
-    }
 
 
 @dataclasses.dataclass
@@ -297,6 +260,8 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     every = job.opts.keyframes_for(colorizer.device_type)
     work = WorkFolder(job.dst)
     had = work.open(fingerprint(job, colorizer, every), job.restart)
+    if job.refs is not None and job.refs.scene_pass is not None:  # a resume needs no new pass
+        keep_starts(work.path, *job.refs.scene_pass[:3])
     if job.shard and not job.overwrite and job.dst.exists():
         # another shard joined the film between this run's start and now: the folder is stray
         work.remove()
@@ -392,4 +357,4 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
     yield VideoDone(tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats)
 
 
-__all__ = ["colorize_segmented", "fingerprint"]
+__all__ = ["colorize_segmented"]

@@ -201,6 +201,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
         return None
     from colorcli.guide import palette_of
     from colorcli.refs import load_refs, read_reference, reference_guide
+    from colorcli.scenestarts import scan_until
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
     if job.opts.reference is not None:
@@ -213,15 +214,36 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
             ref,
             None if bins is None else (lambda ab: palette_of(ab, bins)),
             [note] if note else [],
+            scan_until(job.opts.end),
         )
-    return load_refs(
+    net_hw = colorizer.net_shape(job.info.height, job.info.width)
+    scenes = _scene_pass(job, net_hw)
+    guide = load_refs(
         Path(job.opts.refs),
         job.src,
         job.opts.rate,
-        colorizer.net_shape(job.info.height, job.info.width),
+        net_hw,
         job.promised,
         None if bins is None else (lambda ab: palette_of(ab, bins)),
+        scenes[1:],
     )
+    guide.scene_pass = scenes
+    return guide
+
+
+def _scene_pass(job: VideoJob, net_hw: tuple[int, int]) -> tuple[dict, list[int], int, bool]:
+    """(key, scene starts, frames counted, whether to the end) of ``--refs``' pass over the
+    film: the one kept in the work folder of a resumed run or another shard, or a new pass
+    (up to --end), which the segmented run keeps once its folder is open."""
+    from colorcli.runid import input_identity
+    from colorcli.scenestarts import kept_starts, pass_key, scan_until, scene_starts
+    from colorcli.segments import WorkFolder
+
+    until = scan_until(job.opts.end)
+    key = pass_key(input_identity(job.src), job.opts.rate, net_hw, until)
+    kept = kept_starts(WorkFolder(job.dst).path, key) if job.segmented else None
+    starts, counted = kept or scene_starts(job.src, job.opts.rate, net_hw, until)
+    return key, starts, counted, until is None
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

@@ -244,3 +244,37 @@ def test_a_films_stills_are_read_when_their_scene_comes(tmp_path):
     assert np.array_equal(guide.read(0, l_cur)[0], first)
     small = cv2.resize(np.asarray(Image.open(stills[0])), (16, 12), interpolation=cv2.INTER_AREA)
     assert np.abs(first - rgb_to_lab(small)[..., 1:]).max() < 1e-4
+
+
+def test_the_scene_pass_stops_after_end_and_is_made_once_for_all_shards(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """Before its first frame, a --refs run decodes the film once to find its scenes. That
+    pass went to the film's end for a trial of its first seconds (--end), and again in every
+    resumed run and every shard: for a two-hour film, most of an hour each time."""
+    import colorcli.scenestarts as passes
+
+    seen: list[int] = []
+    real = passes.scene_frames
+
+    def spy(*args, **kwargs):
+        for item in real(*args, **kwargs):
+            seen.append(item[0])
+            yield item
+
+    monkeypatch.setattr(passes, "scene_frames", spy)
+    src = make_clip(tmp_path / "in.mp4", n=75, size=(64, 96), cut_at=40, audio=None)  # 3 s
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _still(read_clip(src)["frames"][50], refs / "50.png")
+    base = ["video", str(src), "--model", str(tiny_ckpt), "--refs", str(refs), "-q"]
+    r = CliRunner().invoke(main, [*base, str(tmp_path / "trial.mkv"), "--end", "0.4"])
+    assert r.exit_code == 0, r.output
+    assert 10 <= len(seen) < 75, seen  # to --end and a second past it, not to the end
+    dst = tmp_path / "out.mkv"
+    for k, passes_made in (("0/2", 75), ("1/2", 0)):
+        seen.clear()
+        r = CliRunner().invoke(main, [*base, str(dst), "--segment-seconds", "1", "--shard", k])
+        assert r.exit_code == 0, r.output
+        assert len(seen) == passes_made, (k, len(seen))
+    assert len(read_clip(dst)["frames"]) == 75

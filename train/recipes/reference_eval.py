@@ -22,7 +22,7 @@ from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 from colorcli.quality import psnr
-from colorcli.refs import scene_starts
+from colorcli.scenestarts import scene_starts
 
 
 def main() -> None:

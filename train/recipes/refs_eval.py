@@ -26,7 +26,7 @@ from colorcli.imagewrite import write_image
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 from colorcli.metrics import TemporalMeter
 from colorcli.quality import psnr
-from colorcli.refs import scene_starts
+from colorcli.scenestarts import scene_starts
 
 
 def frames_of(path: Path) -> list[np.ndarray]:
