@@ -158,9 +158,15 @@ class RefGuide:
         self.palette_of = palette_of
         self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self.notices = list(notices)  # what a user should hear of the stills (``colourless``)
-        # (key, starts, frames, whole) of the pass over the film that found ``starts``, for
-        # the run's work folder to keep (colorcli.scenestarts); None where none was made
-        self.scene_pass: tuple | None = None
+        # keeps the pass that found ``starts`` (and made the stills) in a run's work folder,
+        # once it is open (colorcli.scenestarts); None where there is nothing to keep
+        self.keep: Callable[[Path], None] | None = None
+
+    def held_in(self, files: dict[int, Path]) -> None:
+        """The stills made in memory, kept in ``files`` now: read from there when their scene
+        comes, as ``--refs`` stills are, so that they need not all be held."""
+        for n, path in files.items():
+            self.stills[n].source = path
 
     def scene(self, index: int) -> int:
         return bisect.bisect_right(self.starts, index) - 1

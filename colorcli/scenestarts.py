@@ -1,6 +1,8 @@
 """Where a film's scenes start, for the stills that guide it: one decoding pass through the
 film's own cut detector, stopped after the last frame the run colours, and kept in the run's
 work folder so that a resumed run, or another shard of it, does not decode the film again.
+With ``--reference`` the pass also colours a still for each scene; those are kept there too,
+as PNG files, which the run then reads as ``--refs`` stills are read: when their scene comes.
 
 The pass costs a decoding of the whole film before the first frame is coloured (on this
 project's 2-core machine: 31 s for ten minutes at 640x272, and 104 frames/s at 1080p, so about
@@ -17,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
+import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
 from colorcli.scenes import scene_frames
 from colorcli.videoprobe import open_input
 
 KEPT_NAME = "scenes.json"  # in the work folder of a segmented run
+STILLS_DIR = "reference-stills"  # beside it: --reference's stills, <N>.png
 # the cut detector's and this file's version: a change to either makes kept passes stale
 PASS_VERSION = 1
 END_MARGIN = 1.0  # seconds scanned past --end, for frames timed a hair either side of it
@@ -45,35 +50,59 @@ def scene_starts(
     return starts, n
 
 
-def pass_key(
-    identity: dict[str, Any], rate: float, net_hw: tuple[int, int], until: float | None
-) -> dict[str, Any]:
-    """What a kept pass must match to be used: the film (its path, size and time), how it is
-    read, the size the detector sees, and how far it went."""
-    return {
-        **identity,
-        "rate": rate,
-        "net": list(net_hw),
-        "until": until,
-        "version": PASS_VERSION,
-    }
+def pass_key(run: dict[str, Any], net_hw: tuple[int, int], until: float | None) -> dict[str, Any]:
+    """What a kept pass must match to be used: the run's fingerprint (the film's path, size
+    and time, the stills or reference, the model), the size the detector sees, how far it
+    went. It is read before the work folder's own check, so it carries all of that itself."""
+    key = {"run": run, "net": list(net_hw), "until": until, "version": PASS_VERSION}
+    return json.loads(json.dumps(key))  # as it reads back (tuples come back as lists)
 
 
-def kept_starts(folder: Path, key: dict[str, Any]) -> tuple[list[int], int] | None:
-    """The pass kept in ``folder`` for ``key``, or None (none kept, another film's, torn)."""
+def kept_pass(
+    folder: Path, key: dict[str, Any]
+) -> tuple[list[int], int, dict[int, Path] | None] | None:
+    """The pass kept in ``folder`` for ``key``: (scene starts, frames counted, the stills'
+    files or None), or None (none kept, another command's, torn, a still gone)."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         kept = json.loads((folder / KEPT_NAME).read_text())
-        if kept["key"] == key:
-            return [int(s) for s in kept["starts"]], int(kept["frames"])
+        if kept["key"] != key:
+            return None
+        stills = None
+        if kept["stills"] is not None:
+            stills = {int(n): folder / STILLS_DIR / f"{int(n)}.png" for n in kept["stills"]}
+            if not all(p.is_file() for p in stills.values()):
+                return None
+        return [int(s) for s in kept["starts"]], int(kept["frames"]), stills
     return None
 
 
-def keep_starts(folder: Path, key: dict[str, Any], starts: list[int], frames: int) -> None:
-    """Keep a pass in ``folder`` (which exists); a failure to write only costs a later run
-    the pass again."""
-    data = json.dumps({"key": key, "starts": starts, "frames": frames}).encode()
-    with contextlib.suppress(OSError):
-        write_bytes_atomic(folder / KEPT_NAME, data)
+def keep_pass(
+    folder: Path,
+    key: dict[str, Any],
+    starts: list[int],
+    frames: int,
+    stills: dict[int, np.ndarray] | None = None,
+) -> dict[int, Path] | None:
+    """Keep a pass in ``folder`` (which exists): its stills first, each a PNG, then the record
+    naming them, so a record means its stills are all there. Returns the stills' files (None
+    without stills, or where they could not be written: a later run then makes the pass
+    again, and this one goes on with the stills it holds)."""
+    files: dict[int, Path] | None = None
+    try:
+        if stills is not None:
+            (folder / STILLS_DIR).mkdir(exist_ok=True)
+            files = {n: folder / STILLS_DIR / f"{n}.png" for n in stills}
+            for n, rgb in stills.items():
+                ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
+                if not ok:
+                    return None
+                write_bytes_atomic(files[n], png.tobytes())
+        names = None if stills is None else sorted(stills)
+        record = {"key": key, "starts": starts, "frames": frames, "stills": names}
+        write_bytes_atomic(folder / KEPT_NAME, json.dumps(record).encode())
+    except OSError:
+        return None
+    return files
 
 
 def scan_until(end: float | None) -> float | None:

@@ -32,7 +32,6 @@ from colorcli.filmreader import FilmReader
 from colorcli.join import join_segments
 from colorcli.metrics import TemporalMeter
 from colorcli.runid import fingerprint
-from colorcli.scenestarts import keep_starts
 from colorcli.segments import Plan, Segment, WorkFolder, plan_segments, share
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
@@ -260,8 +259,9 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     every = job.opts.keyframes_for(colorizer.device_type)
     work = WorkFolder(job.dst)
     had = work.open(fingerprint(job, colorizer, every), job.restart)
-    if job.refs is not None and job.refs.scene_pass is not None:  # a resume needs no new pass
-        keep_starts(work.path, *job.refs.scene_pass[:3])
+    if job.refs is not None and job.refs.keep is not None:  # a resume needs no new pass
+        job.refs.keep(work.path)
+        job.refs.keep = None  # and what it held (--reference's stills) is let go
     if job.shard and not job.overwrite and job.dst.exists():
         # another shard joined the film between this run's start and now: the folder is stray
         work.remove()

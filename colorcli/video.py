@@ -196,54 +196,50 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
 
 
 def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
-    """The stills of ``--refs`` (or made after ``--reference``) for this film, or None."""
+    """The stills of ``--refs`` (or made after ``--reference``) for this film, or None. The
+    pass over the film that they need is taken from the work folder where an earlier run or
+    another shard kept it; a new one is kept there once the folder is open (``guide.keep``)."""
     if job.opts.refs is None and job.opts.reference is None:
         return None
     from colorcli.guide import palette_of
-    from colorcli.refs import load_refs, read_reference, reference_guide
-    from colorcli.scenestarts import scan_until
+    from colorcli.refs import RefGuide, load_refs, read_reference, reference_guide
+    from colorcli.runid import fingerprint
+    from colorcli.scenestarts import keep_pass, kept_pass, pass_key, scan_until, scene_starts
+    from colorcli.segments import WorkFolder
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
+    palettes = None if bins is None else (lambda ab: palette_of(ab, bins))
+    net_hw = colorizer.net_shape(job.info.height, job.info.width)
+    until = scan_until(job.opts.end)
+    every = job.opts.keyframes_for(colorizer.device_type)
+    key = pass_key(fingerprint(job, colorizer, every), net_hw, until)
+    kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented else None
     if job.opts.reference is not None:
         ref, note = read_reference(job.opts.reference)
-        return reference_guide(
-            job.src,
-            job.opts.rate,
-            colorizer.net_shape(job.info.height, job.info.width),
-            colorizer,
-            ref,
-            None if bins is None else (lambda ab: palette_of(ab, bins)),
-            [note] if note else [],
-            scan_until(job.opts.end),
+        notes = [note] if note else []
+        if kept is not None and kept[2] is not None:
+            return RefGuide(kept[2], kept[0], palettes, notes)
+        guide = reference_guide(
+            job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until
         )
-    net_hw = colorizer.net_shape(job.info.height, job.info.width)
-    scenes = _scene_pass(job, net_hw)
+        made = {n: s.source for n, s in guide.stills.items()}
+        guide.keep = lambda folder: guide.held_in(
+            keep_pass(folder, key, guide.starts, 0, made) or {}
+        )
+        return guide
+    starts, counted = kept[:2] if kept else scene_starts(job.src, job.opts.rate, net_hw, until)
     guide = load_refs(
         Path(job.opts.refs),
         job.src,
         job.opts.rate,
         net_hw,
         job.promised,
-        None if bins is None else (lambda ab: palette_of(ab, bins)),
-        scenes[1:],
+        palettes,
+        (starts, counted, until is None),
     )
-    guide.scene_pass = scenes
+    if kept is None:
+        guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
     return guide
-
-
-def _scene_pass(job: VideoJob, net_hw: tuple[int, int]) -> tuple[dict, list[int], int, bool]:
-    """(key, scene starts, frames counted, whether to the end) of ``--refs``' pass over the
-    film: the one kept in the work folder of a resumed run or another shard, or a new pass
-    (up to --end), which the segmented run keeps once its folder is open."""
-    from colorcli.runid import input_identity
-    from colorcli.scenestarts import kept_starts, pass_key, scan_until, scene_starts
-    from colorcli.segments import WorkFolder
-
-    until = scan_until(job.opts.end)
-    key = pass_key(input_identity(job.src), job.opts.rate, net_hw, until)
-    kept = kept_starts(WorkFolder(job.dst).path, key) if job.segmented else None
-    starts, counted = kept or scene_starts(job.src, job.opts.rate, net_hw, until)
-    return key, starts, counted, until is None
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

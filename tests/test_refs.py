@@ -278,3 +278,37 @@ def test_the_scene_pass_stops_after_end_and_is_made_once_for_all_shards(
         assert r.exit_code == 0, r.output
         assert len(seen) == passes_made, (k, len(seen))
     assert len(read_clip(dst)["frames"]) == 75
+
+
+def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, hint_ckpt):
+    """video --reference colours a still for each scene in a first pass over the film. A
+    resumed run or another shard made them all again (for a two-hour film, a decoding of it
+    and a model run per scene each time); now they are kept in the work folder, and the film
+    comes out as one run makes it."""
+    import colorcli.refs as refs_mod
+
+    calls: list[int] = []
+    real = refs_mod.scene_frames
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        yield from real(*args, **kwargs)
+
+    src = make_clip(tmp_path / "in.mp4", n=50, size=(64, 96), cut_at=25, audio=None)
+    ref = tmp_path / "ref.png"
+    _still(read_clip(src)["frames"][8], ref)
+    base = ["video", str(src), "--model", str(hint_ckpt), "--reference", str(ref), "-q"]
+    base += ["--codec", "ffv1", "--segment-seconds", "1"]
+    whole, sharded = tmp_path / "whole.mkv", tmp_path / "sharded.mkv"
+    r = CliRunner().invoke(main, [*base, str(whole), "--segment-seconds", "0"])  # in memory
+    assert r.exit_code == 0, r.output
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(refs_mod, "scene_frames", spy)
+        for k, made in (("0/2", 1), ("1/2", 0)):
+            calls.clear()
+            r = CliRunner().invoke(main, [*base, str(sharded), "--shard", k])
+            assert r.exit_code == 0, r.output
+            assert len(calls) == made, k
+    a, b = read_clip(whole)["frames"], read_clip(sharded)["frames"]
+    assert len(a) == len(b) == 50
+    assert max(np.abs(x.astype(int) - y).max() for x, y in zip(a, b, strict=True)) == 0
