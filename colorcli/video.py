@@ -213,7 +213,8 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     until = scan_until(job.opts.end)
     every = job.opts.keyframes_for(colorizer.device_type)
     key = pass_key(fingerprint(job, colorizer, every), net_hw, until)
-    kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented else None
+    # (--restart: the folder, and the stills kept in it, go when the run opens it)
+    kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented and not job.restart else None
     if job.opts.reference is not None:
         ref, note = read_reference(job.opts.reference)
         notes = [note] if note else []

@@ -309,6 +309,13 @@ def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, 
             r = CliRunner().invoke(main, [*base, str(sharded), "--shard", k])
             assert r.exit_code == 0, r.output
             assert len(calls) == made, k
-    a, b = read_clip(whole)["frames"], read_clip(sharded)["frames"]
-    assert len(a) == len(b) == 50
-    assert max(np.abs(x.astype(int) - y).max() for x, y in zip(a, b, strict=True)) == 0
+    # a shard's kept stills, and then the film started again (--restart): made anew, not read
+    # from the folder the restart removes
+    again = tmp_path / "again.mkv"
+    for extra in (["--shard", "0/2"], ["--restart"]):
+        r = CliRunner().invoke(main, [*base, str(again), *extra])
+        assert r.exit_code == 0, r.output
+    for out in (sharded, again):
+        a, b = read_clip(whole)["frames"], read_clip(out)["frames"]
+        assert len(a) == len(b) == 50
+        assert max(np.abs(x.astype(int) - y).max() for x, y in zip(a, b, strict=True)) == 0
