@@ -1,6 +1,6 @@
 """Progress events the library yields and the CLI draws: small frozen dataclasses, torch-free.
 
-A film yields VideoStart, Notice, Frames, then VideoDone; training yields DataLoaded,
+A film yields VideoStart, Notice, Scanned (with stills), Frames, then VideoDone; training yields DataLoaded,
 PriorReady, Resumed, Step, Validation, Saved and TrainDone (``to_dict`` is the line written to
 metrics.jsonl).
 """
@@ -43,6 +43,17 @@ class Frames(Event):
     kind: ClassVar[str] = "frames"
     n: int
     elapsed: float
+
+
+@dataclass(frozen=True)
+class Scanned(Event):
+    """n more frames read by the pass over the film that its stills need before the first
+    frame is coloured (``--refs``: finding its scenes; ``--reference``: colouring a still for
+    each); total: the frames it will read, where known."""
+
+    kind: ClassVar[str] = "scanned"
+    n: int
+    total: int | None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,11 @@ whichever agrees with the frame's lightness; the model fills the scenes no still
 from __future__ import annotations
 
 import bisect
-import contextlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
@@ -22,9 +20,6 @@ from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
 from colorcli.propagate import to_u8
-from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
-from colorcli.scenestarts import scene_starts
-from colorcli.videoprobe import film_rate, film_stream, open_input
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 FLOW_TOLERANCE = 2.0  # network pixels of forward-backward disagreement at 0.6 trust
@@ -299,14 +294,14 @@ def load_refs(
     net_hw: tuple[int, int],
     frames: int,
     palette_of=None,
-    scenes: tuple[list[int], int, bool] | None = None,
+    scenes: tuple[list[int], int, bool] = ([0], 0, False),
 ) -> RefGuide:
     """The stills of ``folder`` for the film ``src`` (``frames``: its frame count if known):
     MediaError naming a still that cannot be read or whose N is past the film's end.
-    ``scenes``: the film's scene starts, the frames the pass counted and whether it went to
-    the film's end (None: :func:`scene_starts` of the whole film, now)."""
+    ``scenes``: the film's scene starts, the frames the pass over it counted and whether it
+    went to the film's end (``colorcli.scenestarts``)."""
     paths = find_stills(folder)
-    starts, counted, whole = scenes or (*scene_starts(src, rate, net_hw), True)
+    starts, counted, whole = scenes
     total = (counted if whole else 0) or frames
     stills: dict[int, np.ndarray | Path] = {}
     notices: list[str] = []
@@ -321,42 +316,6 @@ def load_refs(
     if stray := stray_stills(folder):
         notices.insert(0, stray)
     return RefGuide(stills, starts, palette_of, notices)
-
-
-def reference_guide(
-    src: Path,
-    rate: float,
-    net_hw: tuple[int, int],
-    colorizer,
-    reference: np.ndarray,
-    palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
-    notices: Sequence[str] = (),
-    until: float | None = None,
-) -> RefGuide:
-    """``video --reference``: one decoding pass (up to ``until`` seconds, if given) that
-    colours a frame of each scene (its first, or where that is dim its clearest:
-    ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
-    keeps it at the network's size ``net_hw``, as the still that guides its scene (what
-    ``--refs`` would carry)."""
-    starts, stills = [], {}
-    h, w = net_hw
-
-    def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
-        for frame in scene_frames(inp, net_hw, until=until):
-            if frame[2]:
-                starts.append(frame[0])
-            yield frame
-
-    with contextlib.closing(open_input(src, rate)) as inp:
-        fps = film_rate(film_stream(inp))
-        try:
-            for _, chosen in scene_stills(frames(inp), lookahead_frames(fps, rate)):
-                for n, rgb in chosen:
-                    still = colorizer.colorize_like(rgb, reference)
-                    stills[n] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the film's own run says so
-    return RefGuide(stills, starts or [0], palette_of, notices)
 
 
 def reference_colours(
@@ -389,6 +348,5 @@ __all__ = [
     "read_reference",
     "file_identity",
     "reference_colours",
-    "reference_guide",
     "refs_identity",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +24,24 @@ import cv2
 import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
-from colorcli.scenes import scene_frames
-from colorcli.videoprobe import open_input
+from colorcli.refs import RefGuide
+from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
+from colorcli.videoprobe import film_rate, film_stream, open_input
 
 KEPT_NAME = "scenes.json"  # in the work folder of a segmented run
 STILLS_DIR = "reference-stills"  # beside it: --reference's stills, <N>.png
 # the cut detector's and this file's version: a change to either makes kept passes stale
 PASS_VERSION = 1
 END_MARGIN = 1.0  # seconds scanned past --end, for frames timed a hair either side of it
+TICK = 25  # frames read between progress reports
 
 
-def scene_starts(
+def scene_pass(
     src: Path, rate: float, net_hw: tuple[int, int], until: float | None = None
-) -> tuple[list[int], int]:
+) -> Generator[int, None, tuple[list[int], int]]:
     """First frame of each scene (0 first) and the frames counted, from one decoding pass with
-    the film's own cut detector on the lightness it sees; up to ``until`` seconds if given."""
+    the film's own cut detector on the lightness it sees; up to ``until`` seconds if given.
+    Yields how many frames it read since it last yielded (every ``TICK``)."""
     starts, n = [0], 0
     with contextlib.closing(open_input(src, rate)) as inp:
         try:
@@ -45,9 +49,68 @@ def scene_starts(
                 if first and i > 0:
                     starts.append(i)
                 n = i + 1
+                if n % TICK == 0:
+                    yield TICK
         except av.error.FFmpegError:
             pass  # a damaged tail: the film's own run says so
+    yield n % TICK
     return starts, n
+
+
+def scene_starts(
+    src: Path, rate: float, net_hw: tuple[int, int], until: float | None = None
+) -> tuple[list[int], int]:
+    """:func:`scene_pass`, its progress unseen."""
+    return drain(scene_pass(src, rate, net_hw, until))
+
+
+def reference_pass(
+    src: Path,
+    rate: float,
+    net_hw: tuple[int, int],
+    colorizer,
+    reference: np.ndarray,
+    palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+    notices: Sequence[str] = (),
+    until: float | None = None,
+) -> Generator[int, None, RefGuide]:
+    """``video --reference``: one decoding pass (up to ``until`` seconds, if given) that
+    colours a frame of each scene (its first, or where that is dim its clearest:
+    ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
+    keeps it at the network's size ``net_hw``, as the still that guides its scene (what
+    ``--refs`` would carry). Yields frames read, as :func:`scene_pass` does."""
+    starts, stills, n = [], {}, 0
+    h, w = net_hw
+
+    def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
+        for frame in scene_frames(inp, net_hw, until=until):
+            if frame[2]:
+                starts.append(frame[0])
+            yield frame
+
+    with contextlib.closing(open_input(src, rate)) as inp:
+        fps = film_rate(film_stream(inp))
+        try:
+            for i, chosen in scene_stills(frames(inp), lookahead_frames(fps, rate)):
+                for k, rgb in chosen:
+                    still = colorizer.colorize_like(rgb, reference)
+                    stills[k] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
+                n = i + 1
+                if n % TICK == 0:
+                    yield TICK
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the film's own run says so
+    yield n % TICK
+    return RefGuide(stills, starts or [0], palette_of, notices)
+
+
+def drain(gen: Generator[Any, None, Any]) -> Any:
+    """What a generator returns, whatever it yields on the way."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
 
 
 def pass_key(run: dict[str, Any], net_hw: tuple[int, int], until: float | None) -> dict[str, Any]:

@@ -12,17 +12,17 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numba
 
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
-from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
+from colorcli.events import Event, Frames, Notice, Scanned, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmjob import VideoJob, dvd_title_note
 from colorcli.filmout import check_output, mxf_takes_rate
@@ -176,7 +176,7 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
     if job.opts.refs is not None or job.opts.reference is not None:
-        job = dataclasses.replace(job, refs=_refs(job, colorizer))
+        job = dataclasses.replace(job, refs=(yield from _refs(job, colorizer)))
         for note in job.refs.notices:
             yield Notice(note)
     if not job.info.timed:
@@ -195,16 +195,22 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield from _continuous(job, colorizer)
 
 
-def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
-    """The stills of ``--refs`` (or made after ``--reference``) for this film, or None. The
-    pass over the film that they need is taken from the work folder where an earlier run or
-    another shard kept it; a new one is kept there once the folder is open (``guide.keep``)."""
-    if job.opts.refs is None and job.opts.reference is None:
-        return None
+def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGuide]:
+    """The stills of ``--refs`` (or made after ``--reference``) for this film, with Scanned
+    events while the pass over the film that they need runs. That pass is taken from the work
+    folder where an earlier run or another shard kept it; a new one is kept there once the
+    folder is open (``guide.keep``)."""
     from colorcli.guide import palette_of
-    from colorcli.refs import RefGuide, load_refs, read_reference, reference_guide
+    from colorcli.refs import RefGuide, load_refs, read_reference
     from colorcli.runid import fingerprint
-    from colorcli.scenestarts import keep_pass, kept_pass, pass_key, scan_until, scene_starts
+    from colorcli.scenestarts import (
+        keep_pass,
+        kept_pass,
+        pass_key,
+        reference_pass,
+        scan_until,
+        scene_pass,
+    )
     from colorcli.segments import WorkFolder
 
     bins = colorizer.ab_bins if colorizer.takes_hints else None
@@ -215,20 +221,28 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     key = pass_key(fingerprint(job, colorizer, every), net_hw, until)
     # (--restart: the folder, and the stills kept in it, go when the run opens it)
     kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented and not job.restart else None
+    reads = job.promised  # frames the pass will read, where known (--end: about until x rate)
+    if until is not None and job.info.rate:
+        reads = min(job.promised or 10**12, int(until * float(job.info.rate)) + 1)
     if job.opts.reference is not None:
         ref, note = read_reference(job.opts.reference)
         notes = [note] if note else []
         if kept is not None and kept[2] is not None:
             return RefGuide(kept[2], kept[0], palettes, notes)
-        guide = reference_guide(
+        made_by = reference_pass(
             job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until
         )
+        guide = yield from _scanned(made_by, reads)
         made = {n: s.source for n, s in guide.stills.items()}
         guide.keep = lambda folder: guide.held_in(
             keep_pass(folder, key, guide.starts, 0, made) or {}
         )
         return guide
-    starts, counted = kept[:2] if kept else scene_starts(job.src, job.opts.rate, net_hw, until)
+    if kept is not None:
+        starts, counted = kept[:2]
+    else:
+        found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
+        starts, counted = yield from _scanned(found_by, reads)
     guide = load_refs(
         Path(job.opts.refs),
         job.src,
@@ -241,6 +255,16 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> RefGuide | None:
     if kept is None:
         guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
     return guide
+
+
+def _scanned(pass_: Generator[int, None, Any], total: int | None) -> Generator[Event, None, Any]:
+    """A pass's frame counts as Scanned events; returns what the pass returns."""
+    while True:
+        try:
+            n = next(pass_)
+        except StopIteration as stop:
+            return stop.value
+        yield Scanned(n, total or None)
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

@@ -285,10 +285,10 @@ def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, 
     resumed run or another shard made them all again (for a two-hour film, a decoding of it
     and a model run per scene each time); now they are kept in the work folder, and the film
     comes out as one run makes it."""
-    import colorcli.refs as refs_mod
+    import colorcli.scenestarts as passes
 
     calls: list[int] = []
-    real = refs_mod.scene_frames
+    real = passes.scene_frames
 
     def spy(*args, **kwargs):
         calls.append(1)
@@ -303,7 +303,7 @@ def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, 
     r = CliRunner().invoke(main, [*base, str(whole), "--segment-seconds", "0"])  # in memory
     assert r.exit_code == 0, r.output
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(refs_mod, "scene_frames", spy)
+        mp.setattr(passes, "scene_frames", spy)
         for k, made in (("0/2", 1), ("1/2", 0)):
             calls.clear()
             r = CliRunner().invoke(main, [*base, str(sharded), "--shard", k])
@@ -319,3 +319,25 @@ def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, 
         a, b = read_clip(whole)["frames"], read_clip(out)["frames"]
         assert len(a) == len(b) == 50
         assert max(np.abs(x.astype(int) - y).max() for x, y in zip(a, b, strict=True)) == 0
+
+
+def test_the_pass_before_the_first_frame_reports_its_progress(tmp_path, tiny_ckpt):
+    """A two-hour film's pass runs for half an hour before the first frame is coloured; it
+    showed nothing, as if the run hung. Its progress now comes as Scanned events, every frame
+    it reads counted, all before the first Frames."""
+    from colorcli.colorizer import Colorizer
+    from colorcli.events import Frames, Scanned
+    from colorcli.options import VideoOptions
+    from colorcli.video import colorize_video, prepare_video
+
+    src = make_clip(tmp_path / "in.mp4", n=60, size=(48, 64), cut_at=30, audio=None)
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _still(read_clip(src)["frames"][3], refs / "3.png")
+    job = prepare_video(src, tmp_path / "out.mkv", VideoOptions(refs=str(refs)), True)
+    events = list(colorize_video(job, Colorizer(tiny_ckpt, device="cpu", batch_size=4)))
+    kinds = [type(ev) for ev in events]
+    scanned = [ev for ev in events if isinstance(ev, Scanned)]
+    assert len(scanned) >= 2 and sum(ev.n for ev in scanned) == 60
+    assert all(ev.total == 60 for ev in scanned)
+    assert max(i for i, k in enumerate(kinds) if k is Scanned) < kinds.index(Frames)

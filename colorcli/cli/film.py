@@ -43,7 +43,7 @@ def video_cmd(
     finished segments wait beside it, so a rerun of the same command resumes.
     """
     from colorcli.archiveplan import parse_shard
-    from colorcli.events import Frames, Notice, VideoDone, VideoStart
+    from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart
     from colorcli.video import colorize_video, prepare_video
 
     video_opts = cc.settings(VideoOptions, opts)
@@ -64,8 +64,16 @@ def video_cmd(
     )  # fmt: skip
     done = None
     with cc.Bar(quiet) as bar:
-        task = None
+        task = scan = None
         for ev in colorize_video(job, cc.make_colorizer(opts)):
+            if isinstance(ev, Scanned):  # the pass the stills need, before the first frame
+                if scan is None:
+                    scan = bar.add("finding scenes", ev.total, "frames")
+                bar.update(scan, advance=ev.n)
+                continue
+            if scan is not None and isinstance(ev, Frames | VideoDone):
+                bar.remove(scan)
+                scan = None
             if isinstance(ev, VideoStart) and not quiet:
                 info = ev.info
                 cc.echo(
