@@ -42,18 +42,14 @@ def scene_pass(
     """First frame of each scene (0 first) and the frames counted, from one decoding pass with
     the film's own cut detector on the lightness it sees; up to ``until`` seconds if given.
     Yields how many frames it read since it last yielded (every ``TICK``)."""
-    starts, n = [0], 0
+    starts = [0]
+
+    def note(frame: tuple[int, np.ndarray, bool, float]) -> None:
+        if frame[2] and frame[0] > 0:
+            starts.append(frame[0])
+
     with contextlib.closing(open_input(src, rate)) as inp:
-        try:
-            for i, _, first, _ in scene_frames(inp, net_hw, "gray", until):
-                if first and i > 0:
-                    starts.append(i)
-                n = i + 1
-                if n % TICK == 0:
-                    yield TICK
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the film's own run says so
-    yield n % TICK
+        n = yield from _read(scene_frames(inp, net_hw, "gray", until), note)
     return starts, n
 
 
@@ -79,7 +75,7 @@ def reference_pass(
     ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
     keeps it at the network's size ``net_hw``, as the still that guides its scene (what
     ``--refs`` would carry). Yields frames read, as :func:`scene_pass` does."""
-    starts, stills, n = [], {}, 0
+    starts, stills = [], {}
     h, w = net_hw
 
     def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
@@ -88,20 +84,32 @@ def reference_pass(
                 starts.append(frame[0])
             yield frame
 
+    def colour(item: tuple[int, list[tuple[int, np.ndarray]]]) -> None:
+        for k, rgb in item[1]:
+            still = colorizer.colorize_like(rgb, reference)
+            stills[k] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
+
     with contextlib.closing(open_input(src, rate)) as inp:
         fps = film_rate(film_stream(inp))
-        try:
-            for i, chosen in scene_stills(frames(inp), lookahead_frames(fps, rate)):
-                for k, rgb in chosen:
-                    still = colorizer.colorize_like(rgb, reference)
-                    stills[k] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
-                n = i + 1
-                if n % TICK == 0:
-                    yield TICK
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the film's own run says so
-    yield n % TICK
+        yield from _read(scene_stills(frames(inp), lookahead_frames(fps, rate)), colour)
     return RefGuide(stills, starts or [0], palette_of, notices)
+
+
+def _read(items: Iterator, each: Callable[[Any], None]) -> Generator[int, None, int]:
+    """``each`` of a pass's ``items`` (one per frame read), with the frames read yielded every
+    ``TICK``; returns how many. A decoding error ends the pass: a damaged tail, which the
+    film's own run reports."""
+    n = 0
+    try:
+        for item in items:
+            each(item)
+            n += 1
+            if n % TICK == 0:
+                yield TICK
+    except av.error.FFmpegError:
+        pass
+    yield n % TICK
+    return n
 
 
 def drain(gen: Generator[Any, None, Any]) -> Any:
