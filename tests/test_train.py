@@ -335,7 +335,10 @@ def test_torchrun_two_processes_gloo(tmp_path, extra):
     r = subprocess.run(
         cmd, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"}
     )
-    assert r.returncode == 0, r.stderr[-2000:]
+    # the ranks' own lines come first and the launcher's traceback last: show both ends (a
+    # rank's abort message was cut off when only the tail was shown)
+    said = r.stderr if len(r.stderr) < 5000 else f"{r.stderr[:3000]}\n[...]\n{r.stderr[-2000:]}"
+    assert r.returncode == 0, said
     assert r.stderr.count("done:") == 1  # rank 0 only
     ckpt = load_checkpoint(out / "last.pt")
     assert ckpt.step == 4
