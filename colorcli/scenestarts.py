@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 
 from colorcli.atomic import write_bytes_atomic
+from colorcli.errors import ColorcliError
+from colorcli.imagewrite import write_image
 from colorcli.refs import RefGuide
 from colorcli.scenes import lookahead_frames, scene_frames, scene_stills
 from colorcli.videoprobe import film_rate, film_stream, open_input
@@ -164,14 +166,11 @@ def keep_pass(
             (folder / STILLS_DIR).mkdir(exist_ok=True)
             files = {n: folder / STILLS_DIR / f"{n}.png" for n in stills}
             for n, rgb in stills.items():
-                ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
-                if not ok:
-                    return None
-                write_bytes_atomic(files[n], png.tobytes())
+                write_image(files[n], rgb)
         names = None if stills is None else sorted(stills)
         record = {"key": key, "starts": starts, "frames": frames, "stills": names}
         write_bytes_atomic(folder / KEPT_NAME, json.dumps(record).encode())
-    except OSError:
+    except (OSError, ColorcliError):
         return None
     return files
 
