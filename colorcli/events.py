@@ -1,8 +1,8 @@
 """Progress events the library yields and the CLI draws: small frozen dataclasses, torch-free.
 
-A film yields VideoStart, Notice, Scanned (with stills), Frames, then VideoDone; training yields DataLoaded,
-PriorReady, Resumed, Step, Validation, Saved and TrainDone (``to_dict`` is the line written to
-metrics.jsonl).
+A film yields VideoStart, Notice, Scanned (with stills), Frames, then VideoDone; training
+yields DataLoaded, PriorReady, Resumed, Step, Validation, Saved and TrainDone (``to_dict`` is
+the line written to metrics.jsonl).
 """
 
 from __future__ import annotations

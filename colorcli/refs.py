@@ -289,17 +289,14 @@ def guide_of(ab: np.ndarray, trust: np.ndarray, net_hw: tuple[int, int]) -> np.n
 
 def load_refs(
     folder: Path,
-    src: Path,
-    rate: float,
-    net_hw: tuple[int, int],
+    scenes: tuple[list[int], int, bool],
     frames: int,
-    palette_of=None,
-    scenes: tuple[list[int], int, bool] = ([0], 0, False),
+    palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RefGuide:
-    """The stills of ``folder`` for the film ``src`` (``frames``: its frame count if known):
-    MediaError naming a still that cannot be read or whose N is past the film's end.
-    ``scenes``: the film's scene starts, the frames the pass over it counted and whether it
-    went to the film's end (``colorcli.scenestarts``)."""
+    """The stills of ``folder`` for a film: MediaError naming a still that cannot be read or
+    whose N is past the film's end. ``scenes``: the film's scene starts, the frames the pass
+    over it counted and whether it went to the film's end (``colorcli.scenestarts``);
+    ``frames``: the film's frame count, where its container gives one."""
     paths = find_stills(folder)
     starts, counted, whole = scenes
     total = (counted if whole else 0) or frames

@@ -223,7 +223,8 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGu
     kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented and not job.restart else None
     reads = job.promised  # frames the pass will read, where known (--end: about until x rate)
     if until is not None and job.info.rate:
-        reads = min(job.promised or 10**12, int(until * float(job.info.rate)) + 1)
+        within = int(until * float(job.info.rate)) + 1
+        reads = min(reads, within) if reads else within
     if job.opts.reference is not None:
         ref, note = read_reference(job.opts.reference)
         notes = [note] if note else []
@@ -243,15 +244,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGu
     else:
         found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
         starts, counted = yield from _scanned(found_by, reads)
-    guide = load_refs(
-        Path(job.opts.refs),
-        job.src,
-        job.opts.rate,
-        net_hw,
-        job.promised,
-        palettes,
-        (starts, counted, until is None),
-    )
+    guide = load_refs(Path(job.opts.refs), (starts, counted, until is None), job.promised, palettes)
     if kept is None:
         guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
     return guide
