@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The CUDA path end to end, on a lent GPU machine, in one go (about 5 minutes on an H200; pytest-xdist there):
+#   bash bench/cuda_check.sh OUT_DIR
+# 1. what the machine has (GPU, torch, numba and its threading layer, PyAV);
+# 2. bench/cuda_parity.py: the on-device annealed mean against the kernel, photos in half
+#    precision on CUDA against the CPU (plain, 10 hints, a reference), the out-of-memory back-off;
+# 3. the CLI as a user runs it with --device cuda: colorize dir samples, image --hint and
+#    --reference, scenes, and video on the sample clip (plain, --refs, --reference,
+#    --keyframes 4) and on a 10 s 1080p clip with a cut and AAC sound (frames, timing and sound
+#    checked against the input);
+# 4. bench/video.py (a) on CUDA: 480p and 1080p against the decode+encode floor;
+# 5. the test suite with CUDA present (the CLI's --device auto then picks it), beside step 3.
+# Every step has its own time limit and log in OUT_DIR; OUT_DIR/summary.txt has one line each.
+set -u
+OUT=${1:-/tmp/cuda-check}
+mkdir -p "$OUT"
+W=$(mktemp -d)
+export PYTHONUNBUFFERED=1
+step() {
+  local name=$1 limit=$2 s
+  shift 2
+  s=$(date +%s)
+  echo "== $name"
+  timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+  local rc=$?
+  echo "$name: rc $rc, $(($(date +%s) - s)) s" | tee -a "$OUT/summary.txt"
+  tail -n 4 "$OUT/$name.log"
+}
+C="python3 -m colorcli"
+
+step env 60 bash -c 'nvidia-smi -L; python3 -c "
+import torch, numpy, numba, av, cv2
+print(\"torch\", torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))
+print(\"numpy\", numpy.__version__, \"numba\", numba.__version__, \"av\", av.__version__, \"cv2\", cv2.__version__)
+from colorcli.kernels import rgb_to_l
+import numpy as np
+rgb_to_l(np.zeros((64, 64, 3), np.uint8))
+print(\"numba threading layer\", numba.threading_layer())
+"'
+step parity 150 python3 bench/cuda_parity.py --json "$OUT/parity.json"
+# the tests beside the CLI runs (neither is timed); both done before anything is timed
+step pytest 170 python3 -m pytest -q --maxfail 25 -n 8 -p no:cacheprovider &
+TESTS=$!
+
+step dir 90 $C dir samples -o "$W/dir" --device cuda -q
+step hint 60 $C image samples/chelsea_bw.jpg "$W/hint.png" --hint 100,100,#3366cc --device cuda
+step reference 60 $C image samples/chelsea_bw.jpg "$W/ref.png" \
+  --reference train/recipes/hints_sheet.jpg --device cuda
+step scenes 60 $C scenes samples/bikes_bw.mp4 "$W/stills" --device cuda -q
+step video 90 $C video samples/bikes_bw.mp4 "$W/v.mp4" --device cuda -q --stats
+step video_refs 90 $C video samples/bikes_bw.mp4 "$W/vr.mp4" --refs "$W/stills" --device cuda -q
+step video_reference 90 $C video samples/bikes_bw.mp4 "$W/vref.mp4" \
+  --reference train/recipes/hints_sheet.jpg --device cuda -q
+step video_k4 90 $C video samples/bikes_bw.mp4 "$W/vk.mp4" --keyframes 4 --device cuda -q
+cat >"$W/hd.py" <<'PY'
+import subprocess, sys, time
+from pathlib import Path
+sys.path.insert(0, ".")
+from tests.media import make_clip, read_clip
+w = Path(sys.argv[1])
+make_clip(w / "hd.mp4", n=250, size=(1080, 1920), audio="aac", cut_at=125)
+t = time.perf_counter()
+cmd = [sys.executable, "-m", "colorcli", "video", str(w / "hd.mp4"), str(w / "hd_out.mp4")]
+r = subprocess.run([*cmd, "--device", "cuda", "-q"], capture_output=True, text=True)
+print("rc", r.returncode, r.stderr[-2000:], "wall s (start-up included)", round(time.perf_counter() - t, 1))
+a, b = read_clip(w / "hd.mp4"), read_clip(w / "hd_out.mp4")
+print("frames", len(a["pts"]), len(b["pts"]), "size", (b["width"], b["height"]))
+print("same pts", a["pts"] == b["pts"], "same sound", a["audio"] == b["audio"])
+PY
+wait $TESTS
+step video_1080p 150 python3 "$W/hd.py" "$W"
+step bench_video 150 python3 bench/video.py --device cuda --skip b,c,d,e,f --repeat 2 --seconds 5
+cp "$W"/hint.png "$W"/ref.png "$OUT"/ 2>/dev/null
+echo "done: $OUT"
