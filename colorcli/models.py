@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol
 
 import torch
 from torch import nn
@@ -78,7 +78,6 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
 
-@runtime_checkable
 class ColorNet(Protocol):
     """What the Colorizer and the training loop need of an architecture.
 
@@ -244,9 +243,21 @@ def build_model(arch: str, cfg: ModelConfig | dict[str, Any] | None = None) -> n
     model = _REGISTRY[arch](cfg)
     model.arch = arch
     model.config = cfg
-    if not isinstance(model, ColorNet):  # a registered class that breaks the contract
-        raise ConfigError(f"architecture {arch!r} does not meet the ColorNet contract")
+    missing = unmet_contract(model)
+    if missing:  # a registered class that breaks the contract
+        raise ConfigError(
+            f"architecture {arch!r} does not meet the ColorNet contract (no {', '.join(missing)})"
+        )
     return model
+
+
+def unmet_contract(model: object) -> list[str]:
+    """The members of :class:`ColorNet` that ``model`` lacks. Read with ``hasattr``, not
+    ``isinstance`` on a runtime-checkable protocol: from Python 3.12 that looks members up
+    statically, and misses a torch module's submodules (``head``), which nn.Module serves
+    through ``__getattr__``; every model then failed the check."""
+    members = [*ColorNet.__annotations__, "load_imagenet", "__call__"]
+    return [m for m in members if not hasattr(model, m)]
 
 
 def _norm(kind: str, c: int) -> nn.Module:

@@ -6,15 +6,16 @@ import types
 import pytest
 import torch
 
+from colorcli import models
 from colorcli.effnet import EffUNet
 from colorcli.errors import ConfigError
 from colorcli.models import (
     GUIDANCE_PREFIXES,
-    ColorNet,
     ModelConfig,
     build_model,
     clean_state_dict,
     list_archs,
+    unmet_contract,
 )
 
 
@@ -30,10 +31,30 @@ def test_registry_refuses_unknown_names_keys_and_strides():
         build_model("effunet", ModelConfig(num_bins=17, width=4, out_stride=4))
 
 
+def test_a_registered_network_that_breaks_the_contract_is_refused_by_name(monkeypatch):
+    class Headless(torch.nn.Module):  # no head_kind, no head
+        strides = (1,)
+        input_multiple = 32
+        output_stride = 1
+        encoder_prefixes = ()
+        takes_hints = False
+
+        def __init__(self, cfg):
+            super().__init__()
+            self.body = torch.nn.Conv2d(1, 2, 1)
+
+        def load_imagenet(self):  # pragma: no cover - part of the contract only
+            pass
+
+    monkeypatch.setitem(models._REGISTRY, "headless", Headless)
+    with pytest.raises(ConfigError, match=r"'headless' does not meet .* \(no head_kind, head\)"):
+        build_model("headless")
+
+
 @pytest.mark.parametrize("arch", ["colorunet", "eccv16", "effunet"])
 def test_every_architecture_meets_the_contract_at_its_own_stride(arch):
     model = build_model(arch, ModelConfig(num_bins=17, width=4))
-    assert isinstance(model, ColorNet) and arch in list_archs()
+    assert unmet_contract(model) == [] and arch in list_archs()
     out = model.eval()(torch.zeros(1, 1, 64, 64))
     assert out.shape[-1] == 64 // model.output_stride == 64 // model.config.out_stride
     assert 64 % model.input_multiple == 0
