@@ -212,7 +212,36 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         checkpoint has one (else, and for a film's stills, they go into the network: with
         the head, --refs scored 0.1 dB lower on bikes). Returns for each an (h', w', 2)
         float32 ab, h' = ceil(h / output_stride), scaled by the saturation.
+
+        Where the GPU runs out of memory outside the forward's own back-off (the batch's
+        upload, the join of its halves), the images go in two halves, down to one, which is
+        then a DeviceError.
         """
+        try:
+            return self._predict(l_nets, guides, palettes, spread)
+        except torch.OutOfMemoryError as e:
+            if len(l_nets) == 1:
+                self._free()
+                raise DeviceError(self._oom_message(*l_nets[0].shape)) from e
+        self._free()  # out of the except block: the failed attempt's tensors are let go
+        half = len(l_nets) // 2
+        self.batch_size = max(1, min(self.batch_size, half))
+
+        def part(seq: Sequence | None, sl: slice) -> list | None:
+            return None if seq is None else list(seq)[sl]
+
+        lo, hi = slice(None, half), slice(half, None)
+        first = self.predict_ab(l_nets[lo], part(guides, lo), part(palettes, lo), spread)
+        return first + self.predict_ab(l_nets[hi], part(guides, hi), part(palettes, hi), spread)
+
+    def _predict(
+        self,
+        l_nets: Sequence[np.ndarray],
+        guides: Sequence[np.ndarray | None] | None,
+        palettes: Sequence[np.ndarray | None] | None,
+        spread: bool,
+    ) -> list[np.ndarray]:
+        """``predict_ab`` for one batch, as it is."""
         x = self._batch(l_nets)
         shape = (len(l_nets), *x.shape[-2:])
         attend = spread and self.attention is not None and any(g is not None for g in guides or ())

@@ -23,6 +23,10 @@ from colorcli.kernels import annealed_mean
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
 
+    # the annealed mean runs where the logits are (CUDA); True elsewhere only in tests, which
+    # have no GPU to run it on
+    _decode_on_device = False
+
     def _warm(self) -> None:
         """Load the kernels every photo needs and start the network's runtime (oneDNN's
         code generator, the thread pool) on a tiny input, while memory is to be had: a first
@@ -48,26 +52,33 @@ class NetRunMixin:
         except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
             if not is_oom(e):
                 raise
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
             if x.shape[0] == 1:
-                raise DeviceError(
-                    f"out of memory on {self.device} for one {x.shape[-2]}x{x.shape[-1]} network input at size {self.size}; try a smaller --size"
-                    + (" or --device cpu" if self.device.type == "cuda" else "")
-                ) from e
-            half = x.shape[0] // 2
-            self.batch_size = max(1, min(self.batch_size, half))
+                self._free()
+                raise DeviceError(self._oom_message(*x.shape[-2:])) from e
+        # the halves run out here, not in the except block: the failed attempt's tensors stay
+        # alive as long as its traceback does (seen on an H200: under a 128 MiB cap, one frame
+        # that fits alone was refused while the batch's activations were still held)
+        self._free()
+        half = x.shape[0] // 2
+        self.batch_size = max(1, min(self.batch_size, half))
 
-            def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
-                return None if t is None else t[sl]
+        def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
+            return None if t is None else t[sl]
 
-            lo, hi = slice(None, half), slice(half, None)
-            return torch.cat(
-                [
-                    self._forward(x[lo], part(guide, lo), part(palette, lo)),
-                    self._forward(x[hi], part(guide, hi), part(palette, hi)),
-                ]
-            )
+        lo, hi = slice(None, half), slice(half, None)
+        first = self._forward(x[lo], part(guide, lo), part(palette, lo))
+        return torch.cat([first, self._forward(x[hi], part(guide, hi), part(palette, hi))])
+
+    def _free(self) -> None:
+        """Give the GPU's cached blocks back after running out of its memory."""
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def _oom_message(self, h: int, w: int) -> str:
+        return (
+            f"out of memory on {self.device} for one {h}x{w} network input at size {self.size}; try a smaller --size"
+            + (" or --device cpu" if self.device.type == "cuda" else "")
+        )
 
     def _forward_features(
         self, x: torch.Tensor, palette: torch.Tensor | None
@@ -86,14 +97,23 @@ class NetRunMixin:
         """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
         if self.model.head_kind == "regression":
             ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
-        elif self.device.type == "cuda":
-            ab = annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
+        elif self.device.type == "cuda" or self._decode_on_device:
+            try:  # the logits stay on the GPU: only ab comes to the host
+                return annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
+            except torch.OutOfMemoryError:  # its softmax is the size of the logits in float32
+                pass
+            self._free()  # then the host's annealed mean, which needs no more GPU memory
+            ab = self._decode_host(out)
         else:
-            nhwc = out.float().permute(0, 2, 3, 1).contiguous()
-            n, h2, w2, q = nhwc.shape
-            ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
-            ab = ab.reshape(n, h2, w2, 2)
+            ab = self._decode_host(out)
         return ab
+
+    def _decode_host(self, out: torch.Tensor) -> np.ndarray:
+        """Logits -> (N, h, w, 2) ab with the annealed-mean kernel on the host."""
+        nhwc = out.cpu().float().permute(0, 2, 3, 1).contiguous()
+        n, h2, w2, q = nhwc.shape
+        ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
+        return ab.reshape(n, h2, w2, 2)
 
     def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:
         """The network's input (N, 1, ph, pw) for lightness maps of any sizes, padded

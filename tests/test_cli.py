@@ -143,6 +143,26 @@ def test_cuda_unavailable(tmp_path, media_tree, tiny_ckpt, monkeypatch):
     assert r.exit_code == 1 and "CUDA is not available" in r.stderr
 
 
+def test_gpu_memory_taken_where_no_back_off_catches_it_is_one_line(
+    tmp_path, media_tree, tiny_ckpt, monkeypatch
+):
+    from colorcli.colorizer import Colorizer
+
+    def taken(*a, **k):
+        raise torch.OutOfMemoryError(
+            "CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 139.80 GiB of which 12.00 MiB is free. Including non-PyTorch memory, this process has 750.00 MiB memory in use."
+        )
+
+    monkeypatch.setattr(Colorizer, "colorize_like", taken)
+    ref = media_tree / "rgb.jpg"
+    r = run("image", ref, tmp_path / "o.png", "--model", tiny_ckpt, "--reference", ref)
+    assert r.exit_code == 1 and "\n" not in r.stderr.strip()
+    assert r.stderr.startswith(
+        "error: out of memory on the GPU (CUDA out of memory. Tried to allocate 20.00 MiB);"
+    )
+    assert "--device cpu" in r.stderr and not (tmp_path / "o.png").exists()
+
+
 def test_bad_option_values_are_usage_errors(tmp_path, media_tree, tiny_ckpt):
     r = run("dir", media_tree, "--batch-size", "0")
     assert r.exit_code == 2 and "--batch-size" in r.stderr

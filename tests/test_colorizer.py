@@ -1,5 +1,7 @@
 """The library API: full resolution, L kept, batching, OOM back-off, device-side decode."""
 
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -131,6 +133,60 @@ def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, kind):
     with pytest.raises(DeviceError, match="out of memory on cpu for one") as err:
         c.colorize(gradient_rgb(32, 32))
     assert "\n" not in str(err.value)
+
+
+def test_a_failed_attempt_is_let_go_before_its_halves_run(tiny_ckpt):
+    """What the batch that ran out of memory held is freed before the halves try: on an H200
+    under a 128 MiB cap, a frame that fit alone was refused while the failed batch's
+    activations were still held by its traceback."""
+    from colorcli.checkpoint import load_checkpoint
+
+    class Holds(_OutOfMemoryAbove):
+        def forward(self, x):
+            self.alive.append([r() is not None for r in self.held])
+            if x.shape[0] > self.limit:
+                activations = torch.zeros(x.shape[0], 64)  # what a real forward holds
+                self.held.append(weakref.ref(activations))
+            return super().forward(x)
+
+    net = Holds(load_checkpoint(tiny_ckpt).build(), 1, "cuda")
+    net.held, net.alive = [], []
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=4, model=net)
+    net.held.clear(), net.alive.clear()
+    assert len(c.colorize_batch([gradient_rgb(32, 32, seed=s) for s in range(4)])) == 4
+    assert c.batch_size == 1 and len(net.held) == 3  # 4, then 2 and 2, failed
+    assert not any(any(a) for a in net.alive)
+
+
+def test_gpu_memory_running_out_outside_the_forward(tiny_ckpt, monkeypatch):
+    """The batch's upload runs out: the images go in halves; the annealed mean on the GPU
+    runs out: the host's makes the same colours. The colours are those of a run with memory
+    to spare."""
+    import colorcli.netrun as netrun
+
+    imgs = [gradient_rgb(32, 32 + 8 * s, seed=s) for s in range(4)]
+    want = Colorizer(tiny_ckpt, device="cpu", batch_size=4).colorize_batch(imgs)
+
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=4)
+    c._decode_on_device = True  # as on CUDA (there is no GPU here)
+    tries = []
+
+    def upload_fails_once(l_net, space):
+        tries.append(1)
+        if len(tries) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB")
+        return real_input(l_net, space)
+
+    def no_room(*a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 490.00 MiB")
+
+    real_input = netrun.net_input
+    monkeypatch.setattr(netrun, "net_input", upload_fails_once)
+    monkeypatch.setattr(netrun, "annealed_mean_torch", no_room)
+    got = c.colorize_batch(imgs)
+    assert c.batch_size == 2
+    for g, w in zip(got, want, strict=True):
+        assert np.abs(g.astype(int) - w.astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("shape", [(3, 20000), (20000, 3), (240, 2400), (1, 1)])

@@ -147,6 +147,12 @@ def _one_line_errors(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except Exception as e:
+        if type(e).__name__ == "OutOfMemoryError" and type(e).__module__.startswith("torch"):
+            # the GPU's, met where no back-off caught it (another job took its memory)
+            first = str(e).split(". ", 2)[:2]
+            fail(
+                f"out of memory on the GPU ({'. '.join(first)}); try a smaller --batch-size or --size, or --device cpu"
+            )
         if out_of_space(e):  # a full disk, met where no typed error was made of it
             where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
             fail(f"{where}{NO_SPACE}; {_rerun_hint()}")
