@@ -23,6 +23,7 @@ import numpy as np
 from colorcli.compose import plane_view
 from colorcli.copies import in_window, passthrough_items
 from colorcli.errors import MediaError
+from colorcli.linearlight import display_coded
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
     EmptyChunks,
@@ -162,6 +163,7 @@ class FilmReader(Worker):
         """The frame as the colourer takes it, and whether it was scaled to the film's size."""
         scaled = False
         size = (self.info.width, self.info.height)
+        frame = display_coded(frame)
         if (frame.width, frame.height) != size:
             # the picture changes size mid-film (a broadcast switching format): scaled to
             # the film's first size, as ffmpeg does

@@ -18,6 +18,7 @@ from colorcli.compose import lightness, shrink_l
 from colorcli.errors import MediaError
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.imagewrite import write_image
+from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.videoprobe import demux, film_stream, info_of, open_input
 
@@ -51,7 +52,7 @@ def scene_frames(
     for n, frame in enumerate(decoded):
         if until is not None and frame.time is not None and frame.time >= until:
             return
-        px = frame.to_ndarray(format=fmt)
+        px = display_coded(frame).to_ndarray(format=fmt)
         small = cut_view(lightness(px), net_hw)
         cut = cuts(small)
         yield n, px, n == 0 or cut, float(small.std())

@@ -157,6 +157,29 @@ def test_openexr_frames_are_read_as_the_light_they_hold(tmp_path, tiny_ckpt):
         assert np.abs(rgb_to_lab(got.astype(np.float32) / 65535)[..., 0] - want).max() < 1.0
 
 
+@pytest.mark.parametrize("layout,shape", [("gbrpf32le", 3), ("gbrapf32le", 4), ("grayf32le", 0)])
+def test_linear_light_frames_are_coded_as_srgb_whatever_ffmpeg_did(layout, shape):
+    """PyAV 19's FFmpeg leaves OpenEXR frames linear (marked so) whatever the decoder is asked;
+    PyAV 18's coded them when asked (marked sRGB). Both reach the colourer coded."""
+    from colorcli.linearlight import display_coded
+
+    code = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (4, 1))
+    light = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+    planes = np.dstack([light] * shape) if shape else light
+    if shape == 4:
+        planes[..., 3] = 0.5  # alpha is not light
+    frame = av.VideoFrame.from_ndarray(planes.astype(np.float32), format=layout)
+    frame.pts, frame.time_base, frame.color_trc = 7, Fraction(1, 24), 8  # linear
+    out = display_coded(frame)
+    got = out.to_ndarray()
+    np.testing.assert_allclose(got[..., 0] if shape else got, code, atol=1e-5)
+    if shape == 4:
+        assert np.all(got[..., 3] == 0.5)
+    assert (out.pts, out.time_base, out.color_trc) == (7, Fraction(1, 24), 13)
+    frame.color_trc = 13  # already coded: left alone
+    assert display_coded(frame) is frame
+
+
 @pytest.mark.parametrize("ext", [".jpg", ".jp2"])
 def test_a_folder_of_jpeg_frames_reads_as_a_film(tmp_path, tiny_ckpt, ext):
     """Telecine services deliver small-gauge film as numbered JPEGs, film archives keep
