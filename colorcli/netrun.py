@@ -56,8 +56,7 @@ class NetRunMixin:
                 self._free()
                 raise DeviceError(self._oom_message(*x.shape[-2:])) from e
         # the halves run out here, not in the except block: the failed attempt's tensors stay
-        # alive as long as its traceback does (seen on an H200: under a 128 MiB cap, one frame
-        # that fits alone was refused while the batch's activations were still held)
+        # alive as long as its traceback does, and would take memory from the halves
         self._free()
         half = x.shape[0] // 2
         self.batch_size = max(1, min(self.batch_size, half))

@@ -136,9 +136,8 @@ def test_out_of_memory_on_one_image_is_an_error(tiny_ckpt, kind):
 
 
 def test_a_failed_attempt_is_let_go_before_its_halves_run(tiny_ckpt):
-    """What the batch that ran out of memory held is freed before the halves try: on an H200
-    under a 128 MiB cap, a frame that fit alone was refused while the failed batch's
-    activations were still held by its traceback."""
+    """What the batch that ran out of memory held is freed before the halves try (a traceback
+    keeps its frames' tensors alive: on a GPU they would take memory from the halves)."""
     from colorcli.checkpoint import load_checkpoint
 
     class Holds(_OutOfMemoryAbove):

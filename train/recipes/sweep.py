@@ -3,7 +3,7 @@
     python train/recipes/sweep.py BUDGET_S EXPORT_DIR NAME:"ARGS" [NAME:"ARGS" ...]
 
 How the candidates for the shipped model were trained on a lent H100 (see MODEL.md). Every
-configuration shares the recipe's base options (BASE below) plus its own ARGS. A 75 s probe runs
+configuration shares the recipe's base options (BASE below, or $SWEEP_BASE) plus its own ARGS. A 75 s probe ($SWEEP_PROBE_S) runs
 them all at once and reads their step rates; then each trains from scratch, in
 runs/sweep/NAME, for as many steps as fit the budget at that rate (a fixed step count, so each
 run gets its full warm-up and cosine schedule). The last step's moving-average weights are
@@ -23,14 +23,15 @@ import tarfile
 import time
 from pathlib import Path
 
-BASE = (
+BASE = os.environ.get(
+    "SWEEP_BASE",  # train/recipes/device_train.sh gives issue 16's fine-tune here
     "--data runs/default-v2-data/train --val runs/default-v2-data/val --arch effunet --pretrained "
     "--width 32 --out-stride 2 --crop 192 --load-size 256 --rebalance-lambda 0.8 "
-    "--min-colorfulness 15 --seed 0 --quiet"
+    "--min-colorfulness 15 --seed 0 --quiet",
 ).split()
 # the installed colorcli, not a checkout's folder of the same name in the working directory
 LAUNCH = "import sys; sys.path.remove('') if '' in sys.path else None; from colorcli.cli import main; main()"
-PROBE_S = 75
+PROBE_S = float(os.environ.get("SWEEP_PROBE_S", 75))
 
 
 def _launch(name: str, args: list[str], steps: int, root: Path, env: dict) -> subprocess.Popen:
