@@ -117,7 +117,7 @@ def provenance() -> dict[str, str]:
         "numpy": str(np.__version__),
         "numba": str(numba.__version__),
         "python": platform.python_version(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git_sha": _git_sha(),
     }
 
