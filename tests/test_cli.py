@@ -1,5 +1,6 @@
 """Every CLI path: success properties, and each error's exit code and message."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,7 +169,8 @@ def test_bad_option_values_are_usage_errors(tmp_path, media_tree, tiny_ckpt):
     assert r.exit_code == 2 and "--batch-size" in r.stderr
     # one image is one forward pass: there is no batch size to set
     r = run("image", media_tree / "rgb.jpg", tmp_path / "o.png", "--batch-size", "2")
-    assert r.exit_code == 2 and "No such option '--batch-size'" in r.stderr
+    # click 8.2.0 writes "No such option: --batch-size", later ones "No such option '--batch-size'"
+    assert r.exit_code == 2 and re.search(r"No such option:? '?--batch-size", r.stderr)
     r = run("dir", media_tree, "--shard", "3/2", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "0 <= K < N" in r.stderr
     r = run("dir", media_tree, "--shard", "x", "--model", tiny_ckpt)

@@ -57,8 +57,15 @@ class Adversary:
         self.opt = torch.optim.Adam(self.disc.parameters(), lr=1e-4, betas=D_BETAS)
         self.trained = self.disc
         if distributed:
+            # broadcast_buffers off: the discriminator runs twice a step (real, then fake), and
+            # torch 2.4 and 2.6 copied rank 0's batch-norm statistics in place before the second
+            # run, under the first's graph ("modified by an inplace operation" in backward; 2.13
+            # does not). It always runs in training mode, on batch statistics, so the running
+            # ones it would share are never used.
             self.trained = nn.parallel.DistributedDataParallel(
-                self.disc, device_ids=[device.index] if device.type == "cuda" else None
+                self.disc,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                broadcast_buffers=False,
             )
         self.disc.train()
 
