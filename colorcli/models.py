@@ -243,21 +243,15 @@ def build_model(arch: str, cfg: ModelConfig | dict[str, Any] | None = None) -> n
     model = _REGISTRY[arch](cfg)
     model.arch = arch
     model.config = cfg
-    missing = unmet_contract(model)
-    if missing:  # a registered class that breaks the contract
-        raise ConfigError(
-            f"architecture {arch!r} does not meet the ColorNet contract (no {', '.join(missing)})"
-        )
+    if missing := unmet_contract(model):  # a registered class that breaks the contract
+        raise ConfigError(f"{arch!r} does not meet the ColorNet contract (no {', '.join(missing)})")
     return model
 
 
 def unmet_contract(model: object) -> list[str]:
-    """The members of :class:`ColorNet` that ``model`` lacks. Read with ``hasattr``, not
-    ``isinstance`` on a runtime-checkable protocol: from Python 3.12 that looks members up
-    statically, and misses a torch module's submodules (``head``), which nn.Module serves
-    through ``__getattr__``; every model then failed the check."""
-    members = [*ColorNet.__annotations__, "load_imagenet", "__call__"]
-    return [m for m in members if not hasattr(model, m)]
+    """The members of :class:`ColorNet` that ``model`` lacks (``hasattr``: from Python 3.12 a
+    runtime protocol's ``isinstance`` misses what nn.Module serves, as ``head``)."""
+    return [m for m in [*ColorNet.__annotations__, "load_imagenet"] if not hasattr(model, m)]
 
 
 def _norm(kind: str, c: int) -> nn.Module:
