@@ -9,7 +9,9 @@
 #    --keyframes 4) and on a 10 s 1080p clip with a cut and AAC sound (frames, timing and sound
 #    checked against the input);
 # 4. bench/video.py (a) on CUDA: 480p and 1080p against the decode+encode floor;
-# 5. the test suite with CUDA present (the CLI's --device auto then picks it), beside step 3.
+# 5. the tests closest to the network with CUDA present (the CLI's --device auto then picks it),
+#    beside step 3. The whole suite does not fit one call there: nearly every test starts
+#    colorize in a new process, which starts CUDA (on 14 workers it reached 66% in 230 s).
 # Every step has its own time limit and log in OUT_DIR; OUT_DIR/summary.txt has one line each.
 set -u
 OUT=${1:-/tmp/cuda-check}
@@ -39,7 +41,8 @@ print(\"numba threading layer\", numba.threading_layer())
 "'
 step parity 150 python3 bench/cuda_parity.py --json "$OUT/parity.json"
 # the tests beside the CLI runs (neither is timed); both done before anything is timed
-step pytest 170 python3 -m pytest -q --maxfail 25 -n 8 -p no:cacheprovider &
+step pytest 170 python3 -m pytest -q --maxfail 25 -n 8 -p no:cacheprovider tests/test_colorizer.py \
+  tests/test_guide.py tests/test_attend.py tests/test_refs.py tests/test_models.py tests/test_train.py &
 TESTS=$!
 
 step dir 90 $C dir samples -o "$W/dir" --device cuda -q
