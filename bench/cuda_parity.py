@@ -32,20 +32,15 @@ from colorcli.device import annealed_mean_torch  # noqa: E402
 from colorcli.errors import DeviceError  # noqa: E402
 from colorcli.guide import guide_from_points  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
-from colorcli.kernels import annealed_mean  # noqa: E402
+from colorcli.kernels import annealed_mean, rgb_to_lab  # noqa: E402
+from colorcli.quality import psnr  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
 def ab_diff(a: np.ndarray, b: np.ndarray) -> float:
     """Mean Euclidean Lab ab distance between two RGB8 pictures."""
-    la = cv2.cvtColor(a.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
-    lb = cv2.cvtColor(b.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    la, lb = rgb_to_lab(a), rgb_to_lab(b)
     return float(np.mean(np.linalg.norm(la[..., 1:] - lb[..., 1:], axis=-1)))
 
 
