@@ -25,7 +25,7 @@ from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
-from colorcli.netrun import NetRunMixin
+from colorcli.netrun import NetRunMixin, batch_part
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
 # pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
@@ -223,16 +223,14 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             if len(l_nets) == 1:
                 self._free()
                 raise DeviceError(self._oom_message(*l_nets[0].shape)) from e
-        self._free()  # out of the except block: the failed attempt's tensors are let go
-        half = len(l_nets) // 2
-        self.batch_size = max(1, min(self.batch_size, half))
-
-        def part(seq: Sequence | None, sl: slice) -> list | None:
-            return None if seq is None else list(seq)[sl]
-
-        lo, hi = slice(None, half), slice(half, None)
-        first = self.predict_ab(l_nets[lo], part(guides, lo), part(palettes, lo), spread)
-        return first + self.predict_ab(l_nets[hi], part(guides, hi), part(palettes, hi), spread)
+        # out of the except block: the failed attempt's tensors are let go
+        return self._in_halves(
+            len(l_nets),
+            lambda sl: self.predict_ab(
+                l_nets[sl], batch_part(guides, sl), batch_part(palettes, sl), spread
+            ),
+            lambda first, second: first + second,
+        )
 
     def _predict(
         self,

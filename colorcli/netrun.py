@@ -8,7 +8,8 @@ A mixin of ``Colorizer``: it uses the colorizer's model, device, bins and settin
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,6 +19,11 @@ from colorcli.compose import warm_kernels
 from colorcli.device import annealed_mean_torch, is_oom
 from colorcli.errors import DeviceError
 from colorcli.kernels import annealed_mean
+
+
+def batch_part(batch: Any, sl: slice) -> Any:
+    """A part of a batch's tensor or list (None stays None)."""
+    return None if batch is None else batch[sl]
 
 
 class NetRunMixin:
@@ -57,16 +63,22 @@ class NetRunMixin:
                 raise DeviceError(self._oom_message(*x.shape[-2:])) from e
         # the halves run out here, not in the except block: the failed attempt's tensors stay
         # alive as long as its traceback does, and would take memory from the halves
+        return self._in_halves(
+            x.shape[0],
+            lambda sl: self._forward(x[sl], batch_part(guide, sl), batch_part(palette, sl)),
+            lambda first, second: torch.cat([first, second]),
+        )
+
+    def _in_halves(
+        self, n: int, run: Callable[[slice], Any], join: Callable[[Any, Any], Any]
+    ) -> Any:
+        """After running out of memory on ``n`` images: ``run`` on each half of them, the
+        results joined, with the batch size cut to a half for what follows."""
         self._free()
-        half = x.shape[0] // 2
+        half = n // 2
         self.batch_size = max(1, min(self.batch_size, half))
-
-        def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
-            return None if t is None else t[sl]
-
-        lo, hi = slice(None, half), slice(half, None)
-        first = self._forward(x[lo], part(guide, lo), part(palette, lo))
-        return torch.cat([first, self._forward(x[hi], part(guide, hi), part(palette, hi))])
+        first = run(slice(None, half))
+        return join(first, run(slice(half, None)))
 
     def _free(self) -> None:
         """Give the GPU's cached blocks back after running out of its memory."""
