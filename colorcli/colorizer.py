@@ -89,6 +89,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.model: ColorNet = model.eval()
         self.ab_bins = np.ascontiguousarray(self.ckpt.ab_bins, np.float32)
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
+        # the annealed mean runs where the logits are on CUDA: only ab comes to the host
+        self._decode_on_device = self.device.type == "cuda"
         self.l_cent = float(self.ckpt.lab.get("l_cent", 50.0))
         self.l_norm = float(self.ckpt.lab.get("l_norm", 100.0))
         self.ab_norm = float(self.ckpt.lab.get("ab_norm", 110.0))

@@ -29,10 +29,6 @@ def batch_part(batch: Any, sl: slice) -> Any:
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
 
-    # the annealed mean runs where the logits are (CUDA); True elsewhere only in tests, which
-    # have no GPU to run it on
-    _decode_on_device = False
-
     def _warm(self) -> None:
         """Load the kernels every photo needs and start the network's runtime (oneDNN's
         code generator, the thread pool) on a tiny input, while memory is to be had: a first
@@ -108,7 +104,7 @@ class NetRunMixin:
         """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
         if self.model.head_kind == "regression":
             ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
-        elif self.device.type == "cuda" or self._decode_on_device:
+        elif self._decode_on_device:
             try:  # the logits stay on the GPU: only ab comes to the host
                 return annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
             except torch.OutOfMemoryError:  # its softmax is the size of the logits in float32
