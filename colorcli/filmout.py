@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.video.reformatter import VideoReformatter
 
 from colorcli.atomic import check_writable
 from colorcli.errors import OutputPathError
@@ -81,3 +82,59 @@ def pick_pix_fmt(codec: str, width: int, height: int, deep: bool) -> tuple[str, 
         return ("yuv444p" if odd else "yuv420p"), {}
     base = "yuv444p" if odd else "yuv420p"
     return (base + "10le" if deep else base), {}
+
+
+# AVColorSpace codes of Y'CbCr matrices (BT.709, FCC, BT.601 625 and 525, SMPTE 240M, BT.2020)
+# and the names libswscale gives them
+_YUV_MATRICES = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020"}
+
+
+def output_tags(cc_in, pix_fmt: str, height: int) -> tuple[int, int]:
+    """(AVColorSpace, AVColorRange) of a film's output frames of ``pix_fmt``. RGB out: RGB,
+    full range. Y'CbCr out: the input's matrix where it names one (BT.2020's constant
+    luminance as its non-constant kin), else what players assume of an untagged film
+    (BT.709 from 720 lines up, else BT.601); full range where the input's Y'CbCr was, else
+    limited (an RGB input too: limited is what every player expects of Y'CbCr)."""
+    if not _is_yuv(pix_fmt):
+        return 0, 2
+    space = int(cc_in.colorspace or 2)
+    space = 9 if space == 10 else space
+    if space not in _YUV_MATRICES:
+        space = 1 if height >= 720 else 6
+    rgb_in = int(cc_in.colorspace or 2) == 0 or not _is_yuv(cc_in.pix_fmt or "")
+    full = not rgb_in and (
+        int(cc_in.color_range or 0) == 2 or (cc_in.pix_fmt or "").startswith("yuvj")
+    )
+    return space, 2 if full else 1
+
+
+def to_output_format(
+    frame: av.VideoFrame,
+    pix_fmt: str,
+    tags: tuple[int, int],
+    reformatter: VideoReformatter,
+    threads: int | None = None,
+) -> av.VideoFrame:
+    """``frame`` in the encoder's ``pix_fmt``, converted with the matrix and range ``tags``
+    say and tagged so (by the writer's own ``reformatter``: it keeps its conversion context
+    from frame to frame). (Left to the encoder, PyAV converts with BT.601 at limited range
+    whatever the stream's tags: an HD film's colours were decoded with the wrong matrix and a
+    full-range film's blacks came out gray.)"""
+    if frame.format.name == pix_fmt:
+        return frame
+    if not _is_yuv(pix_fmt):
+        return reformatter.reformat(frame, format=pix_fmt, threads=threads)
+    space, full = tags
+    out = reformatter.reformat(
+        frame,
+        format=pix_fmt,
+        dst_colorspace=_YUV_MATRICES[space],
+        dst_color_range="JPEG" if full == 2 else "MPEG",
+        threads=threads,
+    )
+    out.colorspace, out.color_range = space, full
+    return out
+
+
+def _is_yuv(pix_fmt: str) -> bool:
+    return pix_fmt.startswith(("yuv", "nv", "p0", "p2", "y2", "uyvy", "yuyv"))

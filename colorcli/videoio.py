@@ -21,11 +21,18 @@ from typing import Any, BinaryIO
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
-from colorcli.filmout import m2ts_options, muxer_options, pick_pix_fmt
+from colorcli.filmout import (
+    m2ts_options,
+    muxer_options,
+    output_tags,
+    pick_pix_fmt,
+    to_output_format,
+)
 from colorcli.options import VideoOptions
 from colorcli.videoprobe import (
     VideoInfo,
@@ -125,6 +132,7 @@ class FilmWriter(Worker):
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
                 self.out.close()
             raise MediaError(dst, f"cannot write ({e})") from e
+        self.reformatter = VideoReformatter()  # RGB frames to the encoder's format
         self.mark = None
         if needs_marker(opts.codec, info.fields):
             self.mark = FieldMarker(
@@ -154,6 +162,7 @@ class FilmWriter(Worker):
         ``color_tags`` (AVColorSpace, AVColorRange) say what the frames' chroma was made for."""
         self.make_frame, self.observe, self.thread_setup = make_frame, observe, thread_setup
         if color_tags is not None:
+            self.tags = color_tags
             self.vout.codec_context.colorspace, self.vout.codec_context.color_range = color_tags
         self.thread.start()
 
@@ -175,7 +184,11 @@ class FilmWriter(Worker):
         if self.clock is not None:  # AVI: no B-frames (see ``VideoMux``)
             options["bf"] = "0"
         vout.codec_context.options = options
-        for attr in ("colorspace", "color_range", "color_primaries", "color_trc"):
+        # the matrix and range of the frames made (``to_output_format``); primaries and
+        # transfer as the input's
+        self.tags = output_tags(cc_in, pix_fmt, info.height)
+        vout.codec_context.colorspace, vout.codec_context.color_range = self.tags
+        for attr in ("color_primaries", "color_trc"):
             with contextlib.suppress(AttributeError, ValueError, TypeError):
                 setattr(vout.codec_context, attr, getattr(cc_in, attr))
         if info.rotation:
@@ -215,16 +228,19 @@ class FilmWriter(Worker):
                     return
                 if kind == "frame":
                     _, pts, payload, ab = item
-                    vf = self.make_frame(payload, ab)
+                    threads = self.vout.codec_context.thread_count
+                    vf = to_output_format(
+                        self.make_frame(payload, ab),
+                        self.pix_fmt,
+                        self.tags,
+                        self.reformatter,
+                        threads,
+                    )
                     if self.clock is None:
                         vf.pts, vf.time_base = pts, self.info.time_base
                     else:
                         vf.pts, vf.time_base = self._tick(pts), self.clock
-                    marked = (
-                        vf
-                        if self.mark is None
-                        else self.mark(vf, self.vout.codec_context.thread_count)
-                    )
+                    marked = vf if self.mark is None else self.mark(vf, threads)
                     self._mux(self.vout.encode(marked))
                     self.encoded += 1
                     if self.observe is not None:
