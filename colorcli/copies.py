@@ -293,6 +293,8 @@ class StreamCopies:
             self.split[s.index] = r.format
         self.passthrough[s.index] = SoundClock(resampler, trusted=not untimed)
         how = f"transcoding to {r.codec}{' (lossless)' if r.lossless else ''}"
+        if r.relabel:
+            how = f"{how}, its channels kept, the layout {r.relabel}"
         if r.tracks > 1:
             n = r.tracks
             how = f"{how}, each of its {n} channels a mono track of its own (no {n}-channel layout .{ext}'s {r.codec} takes)"

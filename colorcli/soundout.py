@@ -39,6 +39,19 @@ _LAYOUTS = {
     7: ("6.1", "7.0"),
     8: ("7.1", "7.1(wide)"),
 }
+# named layouts that differ only in where their surrounds are said to stand (beside the
+# listener or behind): a DVD's or broadcast's AC-3 5.1 decodes as 5.1(side), which Opus
+# does not take (each channel went into a mono track of its own: a player played the front
+# left alone); the surrounds are written as the kin's, one for one
+_KIN = {
+    "5.1(side)": "5.1",
+    "5.1": "5.1(side)",
+    "5.0(side)": "5.0",
+    "5.0": "5.0(side)",
+    "quad(side)": "quad",
+    "quad": "quad(side)",
+    "7.1(wide-side)": "7.1",
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class Remake:
     format: str
     tracks: int
     lossless: bool
+    relabel: str = ""  # "5.1(side) as 5.1": a named layout written as its kin (_KIN)
 
 
 def _format(codec: str, deep: bool) -> str:
@@ -77,21 +91,25 @@ def _opens(codec: str, rate: int, layout: str, fmt: str) -> bool:
 
 def remake_for(cc, name: str | None, fmt: str) -> Remake:
     """How the input track of codec context ``cc`` (codec ``name``) goes into a container
-    of FFmpeg format ``fmt`` that cannot copy it. A named layout is kept as it is (never
-    remixed); an unnamed one is written as a layout of its count, channels in order."""
+    of FFmpeg format ``fmt`` that cannot copy it. A named layout is kept as it is, or as its
+    kin (side surrounds as back ones, or back as side), never remixed; an unnamed one is
+    written as a layout of its count, channels in order."""
     lossless = fmt in LOSSLESS_TARGET and (name or "").startswith(("pcm_", *_LOSSLESS))
     target, rate = AUDIO_TARGET.get(fmt, ("aac", None))
     codecs = LOSSLESS_TARGET[fmt] if lossless else (target,)
     rate = rate or cc.sample_rate
     n = len(cc.layout.channels)
     own = cc.layout.name
-    layouts = (own,) if own and own != f"{n} channels" else _LAYOUTS.get(n, ())
+    named = own and own != f"{n} channels"
+    kin = (_KIN[own],) if own in _KIN else ()
+    layouts = (own, *kin) if named else _LAYOUTS.get(n, ())
     deep = cc.format is not None and cc.format.bytes > 2
     for codec in codecs:
         sample_fmt = _format(codec, deep)
         for layout in layouts:
             if _opens(codec, rate, layout, sample_fmt):
-                return Remake(codec, rate, layout, sample_fmt, 1, lossless)
+                relabel = f"{own} as {layout}" if named and layout != own else ""
+                return Remake(codec, rate, layout, sample_fmt, 1, lossless, relabel)
     return Remake(codecs[0], rate, "mono", _format(codecs[0], deep), n, lossless)
 
 

@@ -324,3 +324,43 @@ def test_sound_that_changes_its_channels_part_way_is_transcoded_whole(
     seconds, times = _sound(dst)
     assert abs(seconds - 2.0) < 0.05, seconds
     assert times == sorted(times) and times[-1] > 1.9
+
+
+def test_surround_sound_of_side_channels_goes_into_webm_as_one_track(tmp_path, colorizer):
+    """A DVD's or broadcast's AC-3 5.1 decodes as 5.1(side), which Opus does not take: each
+    of its channels went into a mono track of its own, and a player played the front left
+    alone. It is one 5.1 track now, each channel where it was (side surrounds as back)."""
+    tones = (300, 500, 700, 50, 900, 1100)  # FL FR FC LFE SL SR, in Hz
+    src = tmp_path / "dvd.mkv"
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("libx264", rate=RATE)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("ac3", rate=48000)
+        a.layout, a.format = "5.1", "fltp"
+        for i in range(N):
+            g = np.full((48, 64, 3), 40 + 3 * i, np.uint8)
+            out.mux(v.encode(av.VideoFrame.from_ndarray(g, "rgb24")))
+        t = np.arange(2 * 48000)
+        x = np.stack([np.sin(2 * np.pi * f * t / 48000) * 0.3 for f in tones]).astype(np.float32)
+        for at in range(0, x.shape[1], 1536):
+            af = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(x[:, at : at + 1536]), "fltp", "5.1"
+            )
+            af.sample_rate, af.pts = 48000, at
+            out.mux(a.encode(af))
+        _flush(out, v)
+        out.mux(a.encode(None))
+    with av.open(str(src)) as c:
+        assert c.streams.audio[0].codec_context.layout.name == "5.1(side)"
+    dst = tmp_path / "out.webm"
+    events = list(colorize_video(prepare_video(src, dst, VideoOptions(), True), colorizer))
+    said = " ".join(e.message for e in events if isinstance(e, Notice))
+    assert "5.1(side) as 5.1" in said and "mono track" not in said
+    with av.open(str(dst)) as c:
+        assert len(c.streams.audio) == 1
+        assert c.streams.audio[0].codec_context.layout.name == "5.1"
+        sound = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
+    assert sound.shape[0] == 6
+    for ch, f in enumerate(tones):
+        spectrum = np.abs(np.fft.rfft(sound[ch, 4800:52800]))  # 1 s: bins of 1 Hz
+        assert abs(int(np.argmax(spectrum)) - f) <= 2, (ch, f)
