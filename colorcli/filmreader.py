@@ -25,14 +25,8 @@ from colorcli.copies import in_window, passthrough_items
 from colorcli.errors import MediaError
 from colorcli.linearlight import display_coded
 from colorcli.options import VideoOptions
-from colorcli.videoprobe import (
-    EmptyChunks,
-    VideoInfo,
-    check_continuous,
-    demux,
-    film_stream,
-    later_end,
-)
+from colorcli.packets import EmptyChunks, check_continuous, demux, later_end
+from colorcli.videoprobe import VideoInfo, film_stream
 from colorcli.workers import Worker
 
 # frames held back to put the times of a stream with B-frames in order (see Reorder)

@@ -21,14 +21,11 @@ import av
 from colorcli.copies import StreamCopies, passthrough_items
 from colorcli.errors import MediaError, write_failure
 from colorcli.filmout import m2ts_options, muxer_options
+from colorcli.packets import demux
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
-from colorcli.videoprobe import (
-    VideoInfo,
-    demux,
-    open_input,
-)
+from colorcli.videoprobe import VideoInfo, open_input
 
 
 def _offset(path: Path, want: Fraction) -> int:

@@ -15,7 +15,8 @@ import av
 
 from colorcli.atomic import Claim, sweep_stale, temp_sibling
 from colorcli.errors import MediaError, NoSpaceError, out_of_space
-from colorcli.videoprobe import demux, film_stream, reading_as, steps_back
+from colorcli.packets import demux, steps_back
+from colorcli.videoprobe import film_stream, reading_as
 
 _SLOTS = 8  # runs making a copy beside one output at once (shards of one film)
 
@@ -44,7 +45,7 @@ class _Part:
 
 class _Parts:
     """Which part each packet of a joined file belongs to: a stream moves to its next part
-    where its decode times step back (``videoprobe.steps_back``, as the film is refused)."""
+    where its decode times step back (``packets.steps_back``, as the film is refused)."""
 
     def __init__(self) -> None:
         self.last: dict[int, int] = {}  # each stream's latest dts

@@ -20,7 +20,8 @@ from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
-from colorcli.videoprobe import demux, film_stream, info_of, open_input
+from colorcli.packets import demux
+from colorcli.videoprobe import film_stream, info_of, open_input
 
 # L*: a scene's first frame whose lightness varies less than this (its standard deviation at
 # the cut detector's size) shows little of the scene: a fade in from black (a frame of bikes

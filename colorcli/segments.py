@@ -25,15 +25,8 @@ import av
 
 from colorcli.atomic import WORK_MARK, create_once
 from colorcli.errors import ConfigError, MediaError
-from colorcli.videoprobe import (
-    EmptyChunks,
-    check_continuous,
-    demux,
-    film_stream,
-    later_end,
-    open_input,
-    read_as,
-)
+from colorcli.packets import EmptyChunks, check_continuous, demux, later_end
+from colorcli.videoprobe import film_stream, open_input, read_as
 
 WARMUP_FRAMES = 16  # coloured, not written, before a segment a run starts cold
 
@@ -53,7 +46,7 @@ class Plan:
     stream's time_base; keyframes: indices into ``pts`` of the keyframes; segments;
     discarded: packets the container marks as not shown (an MP4 trimmed by its edit list
     inside a GOP keeps the frames before the cut, for decoding only), in no segment, and an
-    AVI's empty chunks (``videoprobe.EmptyChunks``): frames it counts that are no pictures."""
+    AVI's empty chunks (``packets.EmptyChunks``): frames it counts that are no pictures."""
 
     pts: list[int]
     keyframes: list[int]

@@ -794,6 +794,29 @@ def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
     assert not list(tmp_path.glob(".out.mp4*"))  # no work folder either
 
 
+def test_a_film_whose_pictures_this_ffmpeg_cannot_decode_is_one_line(tmp_path, tiny_ckpt):
+    """An animated WebP: the FFmpeg of PyAV 18 finds its stream but decodes no picture and
+    learns no size; the run went on to "video encoding failed: Invalid argument:
+    avcodec_open2(libx264)". It is one line naming the file and what cannot be decoded (a
+    newer FFmpeg decodes it: then every frame is coloured)."""
+    from PIL import Image
+
+    src = tmp_path / "anim.webp"
+    frames = [Image.fromarray(np.full((48, 64, 3), 40 * k, np.uint8)) for k in range(3)]
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100)
+    dst = tmp_path / "out.mp4"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    if r.exit_code == 0:
+        assert len(read_clip(dst)["frames"]) == 3
+    else:
+        assert r.exit_code == 1
+        assert (
+            r.stderr.strip()
+            == f"error: {src}: its webp pictures cannot be decoded by this FFmpeg (libavcodec {'.'.join(map(str, av.library_versions['libavcodec'][:2]))})"
+        )
+        assert not dst.exists()
+
+
 @pytest.mark.parametrize("audio,segments", [(None, "5"), ("aac", "5"), ("aac", "0.5")])
 def test_truncated_video_is_colorized_as_far_as_it_decodes(tmp_path, tiny_ckpt, audio, segments):
     """A file cut off (a copy or a download that stopped) ends early in every stream: it is

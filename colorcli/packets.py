@@ -1,0 +1,98 @@
+"""A film's packets read in order: the demuxer carried past its "try again" answers and past
+empty packets, where the packets end, decode times that step back (recordings joined), and an
+AVI's empty chunks. No decoding, no pictures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+
+from colorcli.errors import TimesRestart
+
+_AGAIN_LIMIT = 10_000  # "try again" answers in a row before a demuxer is taken as stuck
+
+
+_DECODED_KINDS = ("video", "audio")  # streams whose empty timed packets are passed over
+
+
+def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
+    """``c.demux(*streams)``, carried on where the demuxer asks to be called again (EAGAIN:
+    MPEG-TS resyncing past damaged bytes) instead of ending the film there. An empty video
+    or audio packet that has a time is passed over (VLC ends an Ogg film with one): given to
+    a decoder, it was taken for the end of the stream and the next call failed, an
+    'undecodable packet' that called a whole film damaged. The last of each stream (no
+    time: the decoder's flush) is kept, and so are empty subtitle packets (a cue's end)."""
+    again = 0
+    while True:
+        try:
+            for p in c.demux(*streams):
+                again = 0
+                timed = p.pts is not None or p.dts is not None
+                if not p.size and timed and p.stream.type in _DECODED_KINDS:
+                    continue
+                yield p
+            return
+        except av.error.BlockingIOError:
+            again += 1
+            if again > _AGAIN_LIMIT:
+                raise
+
+
+JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
+
+
+def later_end(end: float | None, packet: av.Packet) -> float | None:
+    """``end`` (seconds where a file's packets end so far), or where ``packet`` ends (its pts
+    plus its duration) if that is later; a packet without a pts leaves it."""
+    if packet.pts is None or packet.time_base is None:
+        return end
+    t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+    return t if end is None or t > end else end
+
+
+def check_continuous(src: Path, packet: av.Packet, last: int | None) -> int | None:
+    """The packet's dts, if it does not step back more than ``JUMP_BACK`` from ``last``; a
+    film whose times restart (recordings joined byte for byte, as transport streams allow)
+    cannot be kept in time as one film: MediaError naming where."""
+    dts = packet.dts
+    if dts is None or packet.time_base is None:
+        return last
+    if steps_back(packet, last):
+        back, at = float((last - dts) * packet.time_base), float(last * packet.time_base)
+        raise TimesRestart(src, at, back)
+    return dts if last is None else max(last, dts)
+
+
+class EmptyChunks:
+    """An AVI's empty video chunks: a capture's dropped frames (VirtualDub, capture cards
+    write one where a frame came too late) and FFmpeg's fill for the ticks a film of variable
+    rate skips; MEncoder's before the first picture, one for each frame its encoder held
+    back). The demuxer passes over them and its count of frames does not: each holds the
+    picture before it, or, before the first, shows none, as the film itself does; none is a
+    frame lost. ``see`` each video packet in file order; ``count`` is how many were passed
+    over before and between them (an AVI's dts counts its chunks from its start)."""
+
+    def __init__(self, c: av.container.InputContainer) -> None:
+        self.on = c.format.name == "avi"
+        self.count = 0
+        self._last: int | None = None
+
+    def see(self, packet: av.Packet) -> None:
+        if not (self.on and packet.size and packet.dts is not None):
+            return
+        if self._last is None:  # chunks before the first picture (MEncoder's)
+            self.count += max(0, packet.dts - (packet.stream.start_time or 0))
+        elif packet.dts > self._last + 1:
+            self.count += packet.dts - self._last - 1
+        self._last = max(packet.dts, self._last if self._last is not None else packet.dts)
+
+
+def steps_back(packet: av.Packet, last: int | None) -> bool:
+    """Whether ``packet``'s dts steps back more than ``JUMP_BACK`` from ``last`` (the latest
+    dts of its stream so far): where recordings joined into one file restart their clock."""
+    dts = packet.dts
+    if dts is None or last is None or packet.time_base is None:
+        return False
+    return float((last - dts) * packet.time_base) > JUMP_BACK
