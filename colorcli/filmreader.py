@@ -26,7 +26,7 @@ from colorcli.errors import MediaError
 from colorcli.linearlight import display_coded
 from colorcli.options import VideoOptions
 from colorcli.packets import EmptyChunks, check_continuous, demux, later_end
-from colorcli.videoprobe import VideoInfo, film_stream
+from colorcli.videoprobe import VideoInfo, film_stream, unseekable_reason
 from colorcli.workers import Worker
 
 # frames held back to put the times of a stream with B-frames in order (see Reorder)
@@ -230,7 +230,8 @@ class FilmReader(Worker):
                 self._hand_out(self._in_order(self._reorder.flush()), end)
             self.discarded += empty.count  # an AVI's empty chunks hold, and are not lost
         except av.error.FFmpegError as e:
-            raise MediaError(self.src, f"video decoding failed: {e}") from e
+            reason = unseekable_reason(self.inp, self.src) if not self.decoded else None
+            raise MediaError(self.src, reason or f"video decoding failed: {e}") from e
         finally:
             self.put(("end",))
 

@@ -35,6 +35,8 @@ from colorcli.refs import RefGuide
 from colorcli.retime import retimed_copy
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
+    PIPE_IN,
+    PIPE_OUT,
     film_stream,
     info_of,
     open_input,
@@ -44,7 +46,6 @@ from colorcli.videoprobe import (
 )
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
-PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in messages
 
 
 def prepare_video(

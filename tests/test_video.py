@@ -1652,6 +1652,44 @@ def test_films_go_through_pipes_both_ways(tmp_path, tiny_ckpt):
         assert b["audio"] and len(b["frames"]) == 30, out
 
 
+def test_an_mp4_on_a_pipe_with_its_index_at_the_end_is_said_in_words(tmp_path, tiny_ckpt):
+    """FFmpeg and most cameras write an MP4's index (moov) after its pictures; on a pipe the
+    demuxer reads to the end to find it and cannot go back: "video decoding failed: Invalid
+    data found when processing input". The line says why and what to do; the same film with
+    its index first goes through."""
+    rng = np.random.default_rng(0)
+    late, early = tmp_path / "late.mp4", tmp_path / "early.mp4"
+    for path, flags in ((late, {}), (early, {"movflags": "+faststart"})):
+        with av.open(str(path), "w", options=flags) as out:
+            v = out.add_stream("libx264", rate=25)
+            v.width, v.height, v.pix_fmt = 160, 120, "yuv420p"
+            v.codec_context.options = {"crf": "10", "preset": "ultrafast"}
+            for _ in range(40):  # noise: about 1 MB, more than any read buffer holds
+                noise = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+                out.mux(v.encode(av.VideoFrame.from_ndarray(noise, "rgb24")))
+            out.mux(v.encode())
+    import subprocess
+
+    def through_a_pipe(path, dst):  # a real pipe: a file given as stdin can seek
+        cat = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+        r = _pipe(["video", "-", dst, "--model", tiny_ckpt, "-q", "--size", "32"], cat.stdout)
+        cat.stdout.close()
+        cat.wait()
+        return r
+
+    r = through_a_pipe(late, tmp_path / "a.mkv")
+    assert r.returncode == 1
+    assert r.stderr.decode().strip() == (
+        "error: <stdin>: an MP4 or MOV is read from a pipe only with its index (moov) before"
+        " its pictures, and this one has it after them: give the file's path instead (or"
+        " remux it with ffmpeg -movflags +faststart)"
+    )
+    assert not (tmp_path / "a.mkv").exists() and not procs.leftovers(tmp_path)
+    r = through_a_pipe(early, tmp_path / "b.mkv")
+    assert r.returncode == 0, r.stderr
+    assert len(read_clip(tmp_path / "b.mkv")["frames"]) == 40
+
+
 def test_non_square_pixels_onto_a_pipe_in_ffv1_are_named(tmp_path, tiny_ckpt):
     """What is streamed cannot be written into afterwards: FFV1 on a pipe loses the pixel
     shape, and the user is told; H.264, which carries it, says nothing."""
