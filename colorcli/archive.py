@@ -1,5 +1,6 @@
 """A photo archive, recursively: claim each output of the plan (``colorcli.archiveplan``),
-colorize, write atomically, and sum up what was done and what failed.
+colorize (or, asked to, keep a photo already in colour as it is), write atomically, and sum up
+what was done and what failed.
 
 Existing outputs are skipped (a rerun resumes where an interrupted one stopped) unless
 ``overwrite``. Each output is claimed (``colorcli.atomic.Claim``) before any work on it, so two
@@ -16,21 +17,23 @@ from pathlib import Path
 import numpy as np
 
 from colorcli.archiveplan import Job
-from colorcli.atomic import Claim
+from colorcli.atomic import Claim, write_bytes_atomic
 from colorcli.compose import lightness
-from colorcli.errors import ColorcliError, MediaError, NoSpaceError
+from colorcli.errors import ColorcliError, MediaError, NoSpaceError, write_failure
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
 from colorcli.imagewrite import alpha_note, write_image
+from colorcli.incolour import in_colour
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """One file handled: status "done", "failed" (with a one-line reason) or "busy" (another
-    live run holds its output) or "skipped" (another run finished it meanwhile)."""
+    """One file handled: status "done", "kept" (a colour photograph written as it is, with
+    ``keep_colour``), "failed" (with a one-line reason) or "busy" (another live run holds its
+    output) or "skipped" (another run finished it meanwhile)."""
 
     job: Job
     status: str
@@ -49,6 +52,7 @@ class FilmUpdate:
 @dataclass
 class Summary:
     done: int = 0
+    kept: int = 0
     skipped: int = 0
     busy: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
@@ -56,6 +60,8 @@ class Summary:
     def add(self, r: FileResult) -> None:
         if r.status == "done":
             self.done += 1
+        elif r.status == "kept":
+            self.kept += 1
         elif r.status == "skipped":
             self.skipped += 1
         elif r.status == "busy":
@@ -85,11 +91,14 @@ def colorize_jobs(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     video_options: VideoOptions | None = None,
     reference: np.ndarray | None = None,
+    keep_colour: bool = False,
 ) -> Iterator[FileResult | FilmUpdate]:
     """Colorize ``jobs``: images in batches (at most ``colorizer.batch_size`` of them and
     ``colorizer.max_batch_pixels`` pixels), films one by one through ``colorcli.video``.
     ``reference``: (h, w, 3) RGB of a colour photo that guides every photo without sidecar
-    hints (``Colorizer.colorize_like``, one by one).
+    hints (``Colorizer.colorize_like``, one by one). ``keep_colour``: a photo already in
+    colour (``colorcli.incolour``) and not guided is written as it is; without it, such a
+    photo is recoloured from its lightness, and a notice says so.
 
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
@@ -119,6 +128,8 @@ def colorize_jobs(
                 said = (*im.info.notices, lost) if lost else im.info.notices
                 notes = tuple(f"{job.src}: {n}" for n in said)
                 notes += guide.notices if guide else ()
+                if guide is None and reference is None and in_colour(im.pixels):
+                    notes += (f"{job.src}: {RECOLOURED}",)
                 yield FileResult(job, "done", notices=notes)
             except NoSpaceError:
                 raise  # every file after would fail alike: the run stops, to resume later
@@ -161,6 +172,10 @@ def colorize_jobs(
                 )
                 yield FileResult(job, "failed", reason)
                 continue
+            if keep_colour and guide is None and reference is None and in_colour(image.pixels):
+                yield _kept(job, image, overwrite)
+                claim.release()
+                continue
             if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
                 yield from flush()  # an album: every page, into one tiff
                 yield _album(colorizer, job, overwrite, max_pixels, reference)
@@ -178,6 +193,30 @@ def colorize_jobs(
             claim.release()
         for _, _, held, _ in pending:
             held.release()
+
+
+RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-colour writes such photos as they are)"
+
+
+def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
+    """A colour photograph written as it is: its bytes copied where its output keeps its
+    format (every page, every tag), else decoded and written in the format asked."""
+    try:
+        if job.fmt == image.info.format:
+            try:
+                write_bytes_atomic(job.dst, job.src.read_bytes(), overwrite=overwrite)
+            except OSError as e:
+                raise write_failure(job.dst, e) from e
+        else:
+            write_image(
+                job.dst, image.pixels, image.alpha, job.fmt, overwrite, image.info.bits, image.meta
+            )
+    except NoSpaceError:
+        raise
+    except (ColorcliError, ValueError) as e:
+        return FileResult(job, "failed", _reason(e))
+    notes = tuple(f"{job.src}: {n}" for n in image.info.notices)
+    return FileResult(job, "kept", notices=(*notes, f"{job.src}: already in colour: kept as it is"))
 
 
 def _album(

@@ -31,12 +31,17 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def _bw(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """(h, w, 3) uint8: a black-and-white scan saved as RGB, as most are."""
+    return np.repeat(gradient_rgb(h, w, seed=seed)[..., :1], 3, axis=2)
+
+
 def _photos(root: Path, n: int, size=(48, 64)) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
         paths.append(root / f"p{i:03d}.png")
-        Image.fromarray(gradient_rgb(*size, seed=i)).save(paths[-1])
+        Image.fromarray(_bw(*size, seed=i)).save(paths[-1])
     return paths
 
 
@@ -366,7 +371,7 @@ def test_only_our_own_lines_reach_the_terminal_for_damaged_files(tmp_path, tiny_
     root = tmp_path / "in"
     root.mkdir()
     for ext in ("png", "jpg", "tif", "webp", "jp2"):
-        Image.fromarray(gradient_rgb(64, 64)).save(root / f"good.{ext}")
+        Image.fromarray(_bw(64, 64)).save(root / f"good.{ext}")
         data = (root / f"good.{ext}").read_bytes()
         (root / f"cut.{ext}").write_bytes(data[: len(data) // 2])
     rot = bytearray((root / "good.png").read_bytes())
@@ -455,7 +460,7 @@ def test_a_damaged_jpeg_is_named_by_us_not_by_libjpeg(tmp_path, tiny_ckpt):
     the one warning some cameras give every photo (bytes after the last scan) is dropped."""
     root = tmp_path / "in"
     root.mkdir()
-    Image.fromarray(gradient_rgb(96, 128)).save(root / "good.jpg", quality=90)
+    Image.fromarray(_bw(96, 128)).save(root / "good.jpg", quality=90)
     data = (root / "good.jpg").read_bytes()
     (root / "cut.jpg").write_bytes(data[: len(data) * 2 // 3] + b"\xff\xd9")  # EOI added back
     (root / "tail.jpg").write_bytes(data[:-2] + b"\x00" * 40 + b"\xff\xd9")  # bytes before EOI
@@ -506,7 +511,7 @@ def test_a_photo_cut_short_is_coloured_as_far_as_it_goes_and_the_rest_left_gray(
     prog = (root / "prog.jpg").read_bytes()
     (root / "prog.jpg").write_bytes(prog[: len(prog) * 3 // 4])
     (root / "motion.jpg").write_bytes(whole + b"\x00\x00\x00\x18ftypmp42" + bytes(500))
-    rgba = np.dstack([gradient_rgb(128, 160, seed=5), np.full((128, 160), 90, np.uint8)])
+    rgba = np.dstack([_bw(128, 160, seed=5), np.full((128, 160), 90, np.uint8)])
     Image.fromarray(rgba).save(root / "cut.png")  # a PNG cut short: its whole rows decode
     png = (root / "cut.png").read_bytes()
     (root / "cut.png").write_bytes(png[: len(png) // 2])

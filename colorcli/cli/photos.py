@@ -175,10 +175,17 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     default=None,
     help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
 )
+@click.option(
+    "--keep-colour",
+    is_flag=True,
+    help="Write photos already in colour (colours that vary apart from their lightness, not one tint such as sepia) as they are, instead of recolouring them from their lightness.",
+)
 @cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs", "reference"))
 @cc.colorize_options()
 @cc.handle_errors
-def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool, **opts) -> None:
+def dir_cmd(
+    src: Path, out, fmt, shard, reference, keep_colour: bool, overwrite: bool, quiet: bool, **opts
+) -> None:
     """Colorize every photo (jpg, png, tif, bmp, webp, jp2, gif, pnm) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
 
@@ -233,12 +240,17 @@ def dir_cmd(src: Path, out, fmt, shard, reference, overwrite: bool, quiet: bool,
     if plan.jobs:
         colorizer = cc.make_colorizer(opts)
         jobs = colorize_jobs(
-            colorizer, plan.jobs, overwrite=overwrite, video_options=video_opts, reference=ref
+            colorizer,
+            plan.jobs,
+            overwrite=overwrite,
+            video_options=video_opts,
+            reference=ref,
+            keep_colour=keep_colour,
         )
         try:
             _draw_jobs(jobs, len(plan.jobs), quiet, summary)
         except NoSpaceError:  # the run stops: what it did before, then the one line
-            left = len(plan.jobs) - summary.done - summary.skipped - summary.busy
+            left = len(plan.jobs) - summary.done - summary.kept - summary.skipped - summary.busy
             cc.echo(
                 f"{summary.done} colorized before the disk filled up, {len(summary.failed)} failed, {left} not done"
             )
@@ -282,7 +294,8 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
 
 
 def _report(summary, plan) -> None:
-    line = f"{summary.done} colorized, {summary.skipped} skipped (already there), {len(summary.failed)} failed"
+    kept = f", {summary.kept} kept in colour" if summary.kept else ""
+    line = f"{summary.done} colorized{kept}, {summary.skipped} skipped (already there), {len(summary.failed)} failed"
     if summary.busy:
         line += f", {summary.busy} left to another run"
     if plan.unsearched:

@@ -1,0 +1,95 @@
+"""Photos already in colour in a black-and-white archive: told apart from toned and yellowed
+prints, named when recoloured, and with --keep-colour written as they are."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from colorcli.cli import main
+from colorcli.imageio import read_image
+from colorcli.incolour import IN_COLOUR, colour_spread
+from tests.conftest import gradient_rgb
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _gray(h=120, w=160, seed=0) -> np.ndarray:
+    """(h, w) uint8: a textured black-and-white picture, black to white."""
+    return cv2.cvtColor(gradient_rgb(h, w, seed), cv2.COLOR_RGB2GRAY)
+
+
+def _toned(g: np.ndarray, dark, light) -> np.ndarray:
+    """A print toned by a curve of its lightness: ``dark`` tint in the shadows, ``light``
+    in the highlights (RGB factors), through a scan's JPEG."""
+    t = g[..., None] / 255.0
+    rgb = np.clip(g[..., None] * ((1 - t) * np.array(dark) + t * np.array(light)), 0, 255)
+    ok, buf = cv2.imencode(".jpg", rgb.astype(np.uint8)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+
+
+@pytest.mark.parametrize(
+    "dark,light",
+    [
+        ((1.0, 0.78, 0.55), (1.0, 0.95, 0.85)),  # sepia
+        ((0.35, 0.55, 1.0), (0.85, 0.95, 1.0)),  # cyanotype
+        ((1.0, 0.97, 0.85), (1.0, 0.97, 0.85)),  # yellowed paper
+        ((1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),  # gray, in RGB, through JPEG
+    ],
+)
+def test_toned_prints_are_not_colour_photographs(dark, light):
+    assert colour_spread(_toned(_gray(), dark, light)) < IN_COLOUR / 2
+
+
+def test_colour_photographs_are_and_gray_ones_spread_nothing():
+    assert colour_spread(gradient_rgb(120, 160)) > 2 * IN_COLOUR
+    assert colour_spread(np.repeat(_gray()[..., None], 3, axis=2)) < 1e-3
+    assert colour_spread(_gray()) == 0.0  # one channel
+    deep = gradient_rgb(120, 160).astype(np.uint16) * 257
+    assert colour_spread(deep) == pytest.approx(colour_spread(gradient_rgb(120, 160)), rel=0.01)
+
+
+def _archive(root: Path) -> tuple[Path, Path]:
+    root.mkdir()
+    colour, sepia = root / "colour.jpg", root / "sepia.jpg"
+    Image.fromarray(gradient_rgb(96, 128, seed=1)).save(colour, quality=90)
+    Image.fromarray(_toned(_gray(96, 128), (1.0, 0.78, 0.55), (1.0, 0.95, 0.85))).save(sepia)
+    return colour, sepia
+
+
+def test_a_colour_photo_recoloured_is_named(tmp_path, tiny_ckpt):
+    """A family archive holds colour prints too: they were recoloured from their lightness
+    without a word (their true colours replaced by guesses). Now a notice names each; a
+    toned print is recoloured, as it should be, and says nothing."""
+    colour, sepia = _archive(tmp_path / "in")
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert f"notice: {colour}: already in colour: recoloured from its lightness alone" in r.stderr
+    assert str(sepia) not in r.stderr
+    assert "2 colorized, 0 skipped (already there), 0 failed" in r.stderr
+
+
+def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
+    colour, sepia = _archive(tmp_path / "in")
+    out = tmp_path / "out"
+    r = run("dir", tmp_path / "in", "-o", out, "--model", tiny_ckpt, "-q", "--keep-colour")
+    assert r.exit_code == 0, r.stderr
+    assert f"notice: {colour}: already in colour: kept as it is" in r.stderr
+    assert "1 colorized, 1 kept in colour, 0 skipped (already there), 0 failed" in r.stderr
+    assert (out / "colour.jpg").read_bytes() == colour.read_bytes()  # not even re-encoded
+    toned = read_image(sepia).pixels.astype(int)
+    assert np.abs(read_image(out / "sepia.jpg").pixels.astype(int) - toned).mean() > 1
+    # into another format: decoded and written, its pixels as they were
+    r = run(
+        "dir", tmp_path / "in", "-o", tmp_path / "png", "--model", tiny_ckpt, "-q",
+        "--keep-colour", "--format", "png",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "png" / "colour.png").pixels, read_image(colour).pixels
+    )
