@@ -93,3 +93,15 @@ def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
     np.testing.assert_array_equal(
         read_image(tmp_path / "png" / "colour.png").pixels, read_image(colour).pixels
     )
+
+
+def test_colorize_image_names_a_colour_photo_too(tmp_path, tiny_ckpt):
+    colour, sepia = _archive(tmp_path / "in")
+    r = run("image", colour, tmp_path / "a.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        r.stderr.strip()
+        == f"notice: {colour}: already in colour: recoloured from its lightness alone"
+    )
+    r = run("image", sepia, tmp_path / "b.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and r.stderr == "", r.stderr

@@ -46,6 +46,7 @@ def image_cmd(
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
     from colorcli.imagewrite import alpha_note, write_image
+    from colorcli.incolour import in_colour
     from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 
@@ -91,6 +92,8 @@ def image_cmd(
         lost = alpha_note(img.alpha, IMAGE_FORMATS[dst.suffix.lower()])
         for note in (*img.info.notices, lost) if lost else img.info.notices:
             cc.echo(f"notice: {src}: {note}")
+        if guide is None and reference is None and in_colour(img.pixels):
+            cc.echo(f"notice: {src}: already in colour: recoloured from its lightness alone")
         # the scan's dpi, EXIF, XMP, text: carried over
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
     if not quiet:
