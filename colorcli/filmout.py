@@ -14,6 +14,7 @@ from av.video.reformatter import VideoReformatter
 
 from colorcli.atomic import check_writable
 from colorcli.errors import OutputPathError
+from colorcli.linearlight import LINEAR, SRGB
 from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
 
 
@@ -106,6 +107,17 @@ def output_tags(cc_in, pix_fmt: str, height: int) -> tuple[int, int]:
         int(cc_in.color_range or 0) == 2 or (cc_in.pix_fmt or "").startswith("yuvj")
     )
     return space, 2 if full else 1
+
+
+def output_trc(cc_in) -> int | None:
+    """The transfer characteristic an output film is marked with: the input's, but sRGB's
+    curve for linear light (OpenEXR), which is coded to sRGB's curve on reading
+    (``colorcli.linearlight``): marked linear, the coloured film looked washed out wherever
+    the mark is followed. None: unmarked."""
+    trc = int(getattr(cc_in, "color_trc", None) or 0)
+    if trc == LINEAR:
+        return SRGB
+    return trc or None
 
 
 def to_output_format(

@@ -30,6 +30,7 @@ from colorcli.filmout import (
     m2ts_options,
     muxer_options,
     output_tags,
+    output_trc,
     pick_pix_fmt,
     to_output_format,
 )
@@ -184,13 +185,15 @@ class FilmWriter(Worker):
         if self.clock is not None:  # AVI: no B-frames (see ``VideoMux``)
             options["bf"] = "0"
         vout.codec_context.options = options
-        # the matrix and range of the frames made (``to_output_format``); primaries and
-        # transfer as the input's
+        # the matrix and range of the frames made (``to_output_format``), the transfer they
+        # are coded with (``output_trc``), the input's primaries
         self.tags = output_tags(cc_in, pix_fmt, info.height)
         vout.codec_context.colorspace, vout.codec_context.color_range = self.tags
-        for attr in ("color_primaries", "color_trc"):
-            with contextlib.suppress(AttributeError, ValueError, TypeError):
-                setattr(vout.codec_context, attr, getattr(cc_in, attr))
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            vout.codec_context.color_primaries = cc_in.color_primaries
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            if (trc := output_trc(cc_in)) is not None:
+                vout.codec_context.color_trc = trc
         if info.rotation:
             vout.set_display_rotation(info.rotation)
         keep_pixel_ratio(vout, info)

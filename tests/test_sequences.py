@@ -155,6 +155,13 @@ def test_openexr_frames_are_read_as_the_light_they_hold(tmp_path, tiny_ckpt):
     want = rgb_to_lab(np.dstack([code] * 3))[..., 0]
     for got in _frames(tmp_path / "o.mkv"):
         assert np.abs(rgb_to_lab(got.astype(np.float32) / 65535)[..., 0] - want).max() < 1.0
+    # and the film says so: marked with sRGB's curve (13), not the input's linear light (8),
+    # which a player or grading tool that follows the mark showed washed out
+    r = run("video", folder, tmp_path / "o.mp4", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    for out in ("o.mkv", "o.mp4"):
+        with av.open(str(tmp_path / out)) as c:
+            assert int(c.streams.video[0].codec_context.color_trc) == 13, out
 
 
 @pytest.mark.parametrize("layout,shape", [("gbrpf32le", 3), ("gbrapf32le", 4), ("grayf32le", 0)])
