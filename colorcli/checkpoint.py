@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import pickle
 import platform
 import subprocess
@@ -26,7 +27,7 @@ import torch
 from colorcli import __version__
 from colorcli.atomic import atomic_path
 from colorcli.chroma import space_record
-from colorcli.errors import CheckpointError, ConfigError
+from colorcli.errors import CheckpointError, ConfigError, write_failure
 from colorcli.kernels import LAB_CONSTANTS
 from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
 from colorcli.options import COLOR_SPACES
@@ -154,13 +155,21 @@ def save_checkpoint(
     """Write atomically (``colorcli.atomic``: a claimed temporary sibling, fsync, rename).
 
     ``extra`` adds keys (optimizer state for resuming, say); they must be weights_only-safe.
+    A full disk is a NoSpaceError, any other failure to write a MediaError: serialized in
+    memory first, so that the write's own error is raised (torch.save into a full disk said
+    only "RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos").
     """
     path = Path(path)
     payload = to_payload(ckpt, half=half)
     if extra:
         payload.update(extra)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    data = io.BytesIO()
+    torch.save(payload, data)
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data.getbuffer())
+    except OSError as e:
+        raise write_failure(path, e) from e
     return path
 
 

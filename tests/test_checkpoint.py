@@ -121,3 +121,30 @@ def test_code_is_never_executed(tmp_path, capsys, recwarn):
         load_checkpoint(path)
     assert "pwned" not in capsys.readouterr().out
     assert not [w for w in recwarn if "pickle protocol" in str(w.message)]  # no torch noise
+
+
+def test_a_full_disk_while_saving_is_said_in_words(tmp_path, tiny_ckpt, monkeypatch):
+    """torch.save into a full disk raised "RuntimeError: [enforce fail at
+    inline_container.cc:672] . unexpected pos ...", which reached the user of `colorize
+    train` as an unexpected error. The checkpoint is serialized first and written as bytes:
+    the disk's own error is a NoSpaceError, and nothing is left under either name."""
+    import errno
+    from pathlib import Path
+
+    from colorcli.checkpoint import save_checkpoint
+    from colorcli.errors import NoSpaceError
+
+    real = Path.write_bytes
+
+    def full(self, data):
+        real(self, bytes(data)[:100])
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    dst = tmp_path / "last.pt"
+    with pytest.raises(NoSpaceError) as e:
+        save_checkpoint(load_checkpoint(tiny_ckpt), dst)
+    assert (
+        str(e.value) == f"{dst}: no space left on the device: free some and run the command again"
+    )
+    assert list(tmp_path.iterdir()) == []
