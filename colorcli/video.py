@@ -145,6 +145,10 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         return
     if (note := dvd_title_note(job.src)) is not None:
         yield Notice(note)
+    if job.info.in_colour:
+        yield Notice(
+            f"{job.src}: already in colour (its first picture): recoloured from its lightness alone"
+        )
     if job.info.transparent:
         yield Notice(
             f"{job.src}: its alpha channel (transparency) is not kept: the coloured film is opaque"

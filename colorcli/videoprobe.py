@@ -43,6 +43,8 @@ class VideoInfo:
     # an alpha channel that makes its first frame transparent somewhere (ProRes 4444, PNG or
     # QuickTime Animation in MOV): a coloured film is opaque
     transparent: bool = False
+    # its first frame is already in colour (``colorcli.incolour``): a colour film, recoloured
+    in_colour: bool = False
 
     @property
     def step(self) -> int:
@@ -198,7 +200,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
-    rotation, timed, interlaced, transparent = 0, None, None, False
+    rotation, timed, interlaced, transparent, coloured = 0, None, None, False, False
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
@@ -211,6 +213,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     rotation = int(frames[0].rotation or 0)
                     interlaced = bool(frames[0].interlaced_frame)
                     transparent = _transparent(frames[0])
+                    coloured = _in_colour(frames[0])
                     break
         if cc.width <= 0 or cc.height <= 0:  # no frame decoded, none said its size
             major, minor, _ = av.library_versions["libavcodec"]
@@ -245,6 +248,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         shared_duration=shared,
         sar=_pixel_shape(v),
         transparent=transparent,
+        in_colour=coloured,
     )
 
 
@@ -254,6 +258,17 @@ def _transparent(frame: av.VideoFrame) -> bool:
         return False
     with contextlib.suppress(av.error.FFmpegError, ValueError):
         return bool(frame.to_ndarray(format="rgba")[..., 3].min() < 255)
+    return False
+
+
+def _in_colour(frame: av.VideoFrame) -> bool:
+    """Whether a frame is already in colour (``colorcli.incolour``), seen at a small size."""
+    from colorcli.incolour import in_colour
+
+    with contextlib.suppress(av.error.FFmpegError, ValueError):
+        scale = min(1.0, 256 / max(1, min(frame.width, frame.height)))
+        w, h = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+        return in_colour(frame.reformat(width=w, height=h, format="rgb24").to_ndarray())
     return False
 
 

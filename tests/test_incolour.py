@@ -105,3 +105,32 @@ def test_colorize_image_names_a_colour_photo_too(tmp_path, tiny_ckpt):
     )
     r = run("image", sepia, tmp_path / "b.png", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and r.stderr == "", r.stderr
+
+
+def _film(path: Path, colour: bool) -> Path:
+    import av
+
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 128, 96, "yuv420p"
+        for i in range(6):
+            rgb = gradient_rgb(96, 128, seed=i)
+            if not colour:
+                rgb = np.repeat(rgb[..., :1], 3, axis=2)
+            out.mux(v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        out.mux(v.encode())
+    return path
+
+
+def test_a_colour_film_recoloured_is_named(tmp_path, tiny_ckpt):
+    """A colour film (a home video among the reels) was recoloured without a word; its first
+    picture tells, and a notice names it. A black-and-white film says nothing."""
+    colour, gray = _film(tmp_path / "colour.mp4", True), _film(tmp_path / "gray.mp4", False)
+    r = run("video", colour, tmp_path / "a.mkv", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        r.stderr.strip()
+        == f"notice: {colour}: already in colour (its first picture): recoloured from its lightness alone"
+    )
+    r = run("video", gray, tmp_path / "b.mkv", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
