@@ -1,9 +1,11 @@
-"""A checked film job and its accounting: where from, where to, how, and what the input
-promised against what decoded (frames lost, a damaged input's notice). No model, no decoding.
+"""A checked film job and its accounting: where from, where to, how, its section (--start and
+--end from the film's first picture), and what the input promised against what decoded
+(frames lost, a damaged input's notice). No model, no decoding.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from colorcli.errors import ConfigError
 from colorcli.events import Notice
 from colorcli.options import VideoOptions
 from colorcli.refs import RefGuide
@@ -47,6 +50,40 @@ def missing_frames(pts: Sequence[int], info: VideoInfo, end: float | None = None
     return holes + (tail if tail > 1 else 0)
 
 
+def from_film_start(src: Path, info: VideoInfo, opts: VideoOptions) -> VideoOptions:
+    """--start and --end, seconds from the film's first picture, in the file's own time (a
+    transport stream's first picture is timed 1.4 s in, a broadcast capture's hours in: a
+    section was cut at the wrong place, or held no frame). ConfigError for a --start at or
+    past the film's end."""
+    if opts.start is None and opts.end is None:
+        return opts
+    if opts.start is not None and info.duration and opts.start >= info.duration:
+        raise ConfigError(
+            f"{src}: --start {opts.start:g} s is at or past the film's end ({info.duration:.2f} s)"
+        )
+    at = info.start
+    return dataclasses.replace(
+        opts,
+        start=None if opts.start is None else opts.start + at,
+        end=None if opts.end is None else opts.end + at,
+    )
+
+
+def section_counts(info: VideoInfo, opts: VideoOptions) -> tuple[int, int]:
+    """(frames expected in the --start/--end range, frames the whole film promises)."""
+    promised = info.frames or (
+        round(info.duration * float(info.rate)) if info.duration and info.rate else 0
+    )
+    expected = info.frames
+    if (opts.start is not None or opts.end is not None) and info.rate and info.duration:
+        first, last = info.start, info.start + info.duration  # opts: in the file's time
+        span = (opts.end if opts.end is not None else last) - (
+            opts.start if opts.start is not None else first
+        )
+        expected = max(0, round(span * float(info.rate)))
+    return expected, promised
+
+
 @dataclass(frozen=True)
 class VideoJob:
     """A checked film: where from, where to, how; ``expected`` frames to colour (0: unknown),
@@ -69,6 +106,10 @@ class VideoJob:
     source: Any = None  # the open input container of a film arriving on a pipe
     sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
     refs: RefGuide | None = None  # the --refs stills, once loaded (colorize_video)
+    # where the film begins in its file's own time (``VideoInfo.start``): --start and --end
+    # count from it (a broadcast capture's first picture may be timed hours in); ``opts``
+    # holds them in the file's time, this added
+    origin: float = 0.0
 
     @property
     def piped(self) -> bool:

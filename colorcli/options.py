@@ -233,10 +233,14 @@ class VideoOptions:
     )
     sigma_l: float = 3.0
     start: float | None = field(
-        default=None, metadata=opt("First second of the input to colorize.", min=0.0)
+        default=None,
+        metadata=opt(
+            "Where to start colouring, in seconds from the film's first picture.", min=0.0
+        ),
     )
     end: float | None = field(
-        default=None, metadata=opt("Second of the input to stop at.", min=0.0)
+        default=None,
+        metadata=opt("Where to stop, in seconds from the film's first picture.", min=0.0),
     )
     keyframes: int | None = field(
         default=None,

@@ -24,7 +24,7 @@ from colorcli.compose import pick_route
 from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, Scanned, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
-from colorcli.filmjob import VideoJob, dvd_title_note
+from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, section_counts
 from colorcli.filmout import check_output, mxf_takes_rate
 from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
@@ -111,23 +111,12 @@ def prepare_video(
             f"{dst}: MXF takes broadcast frame rates only (24, 25, 30, 48, 50, 60 and their "
             f"1000/1001 kin); this film runs at {float(info.rate or 25):.3g} fps: use .mov or .mkv"
         )
-    expected, promised = _counts(info, opts)
+    opts = from_film_start(src, info, opts)
+    expected, promised = section_counts(info, opts)
     return VideoJob(
         src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
-        joined, source, sink,
+        joined, source, sink, origin=info.start,
     )  # fmt: skip
-
-
-def _counts(info, opts: VideoOptions) -> tuple[int, int]:
-    """(frames expected in the --start/--end range, frames the whole film promises)."""
-    promised = info.frames or (
-        round(info.duration * float(info.rate)) if info.duration and info.rate else 0
-    )
-    expected = info.frames
-    if (opts.start is not None or opts.end is not None) and info.rate and info.duration:
-        span = (opts.end if opts.end is not None else info.duration) - (opts.start or 0.0)
-        expected = max(0, round(span * float(info.rate)))
-    return expected, promised
 
 
 def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
@@ -171,7 +160,7 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
     )
     with retimed_copy(job.src, job.dst) as parts:
         info = probe_video(job.src, job.opts.rate)
-        expected, promised = _counts(info, job.opts)
+        expected, promised = section_counts(info, job.opts)
         retimed = dataclasses.replace(job, info=info, expected=expected, promised=promised)
         yield Notice(f"{job.src}: {parts} parts, {info.duration or 0:.1f} s in all")
         yield VideoStart(info, expected)  # the film as one: its frames counted again
@@ -228,7 +217,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGu
     kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented and not job.restart else None
     reads = job.promised  # frames the pass will read, where known (--end: about until x rate)
     if until is not None and job.info.rate:
-        within = int(until * float(job.info.rate)) + 1
+        within = int((until - job.origin) * float(job.info.rate)) + 1
         reads = min(reads, within) if reads else within
     if job.opts.reference is not None:
         ref, note = read_reference(job.opts.reference)

@@ -629,6 +629,34 @@ def test_start_end(tmp_path, colorizer):
     assert len(pts) == 10 and abs(float(pts[0] * tb) - 0.2) < 1e-6
 
 
+@pytest.mark.parametrize("segments", [0, 1])
+def test_start_and_end_count_from_the_first_picture(tmp_path, tiny_ckpt, segments):
+    """A broadcast capture's first picture is timed far in (here 1000 s; every transport
+    stream at least 1.4 s): --start 1 --end 2 was read in the file's own time, and the
+    section held no frame ("no video frames could be decoded"). They count from the first
+    picture, as a player's clock does; a --start past the end is one line."""
+    src = tmp_path / "capture.ts"
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("mpeg2video", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.time_base = Fraction(1, 25)
+        for i in range(100):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 2 * i, np.uint8), "rgb24")
+            f.pts, f.time_base = 25_000 + i, Fraction(1, 25)
+            out.mux(v.encode(f))
+        out.mux(v.encode())
+    dst = tmp_path / "part.mkv"
+    args = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", src, dst, "--start", "1", "--end", "2", *args)
+    assert r.exit_code == 0, r.stderr
+    clip = read_clip(dst)
+    secs = [float(p * clip["time_base"]) for p in clip["pts"]]
+    assert len(secs) == 25 and secs[0] == pytest.approx(1001.0, abs=1e-3)  # its own time kept
+    r = run("video", src, tmp_path / "none.mkv", "--start", "4", *args)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"error: {src}: --start 4 s is at or past the film's end (4.00 s)"
+
+
 def test_smoother_cuts_flicker_and_resets_at_a_cut():
     rng = np.random.default_rng(1)
     lum_a = np.full((16, 16), 70.0, np.float32) + np.linspace(0, 5, 16, dtype=np.float32)
@@ -1199,8 +1227,9 @@ def test_an_avi_counts_frames_at_the_films_rate(tmp_path, colorizer, name, kw, s
             v = c.streams.video[0]
             chunks = [p.dts for p in c.demux(v) if p.size]
             assert chunks == list(range(first, first + 45)) and v.frames == first + 45
-    clip = read_clip(src)
-    shown = sum(1 for p in clip["pts"] if p * clip["time_base"] >= 1.0)  # 15 or 16
+    clip = read_clip(src)  # --start counts from the first picture (the stream's at 1.4 s)
+    first = min(clip["pts"])
+    shown = sum(1 for p in clip["pts"] if (p - first) * clip["time_base"] >= 1.0)
     with av.open(str(tmp_path / "part.avi")) as c:
         v = c.streams.video[0]
         assert v.frames == shown == sum(1 for p in c.demux(v) if p.size)
