@@ -95,18 +95,6 @@ def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
     )
 
 
-def test_colorize_image_names_a_colour_photo_too(tmp_path, tiny_ckpt):
-    colour, sepia = _archive(tmp_path / "in")
-    r = run("image", colour, tmp_path / "a.png", "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 0, r.stderr
-    assert (
-        r.stderr.strip()
-        == f"notice: {colour}: already in colour: recoloured from its lightness alone"
-    )
-    r = run("image", sepia, tmp_path / "b.png", "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 0 and r.stderr == "", r.stderr
-
-
 def _film(path: Path, colour: bool) -> Path:
     import av
 
@@ -122,15 +110,19 @@ def _film(path: Path, colour: bool) -> Path:
     return path
 
 
-def test_a_colour_film_recoloured_is_named(tmp_path, tiny_ckpt):
-    """A colour film (a home video among the reels) was recoloured without a word; its first
-    picture tells, and a notice names it. A black-and-white film says nothing."""
-    colour, gray = _film(tmp_path / "colour.mp4", True), _film(tmp_path / "gray.mp4", False)
-    r = run("video", colour, tmp_path / "a.mkv", "--model", tiny_ckpt, "-q")
+@pytest.mark.parametrize("command", ["image", "video"])
+def test_a_colour_photo_or_film_coloured_alone_is_named(tmp_path, tiny_ckpt, command):
+    """`colorize image` and `colorize video` name a colour picture they recolour (a film by
+    its first picture: a home video among the reels); a toned print or a black-and-white film
+    says nothing."""
+    if command == "image":
+        (colour, plain), ext, what = _archive(tmp_path / "in"), "png", ""
+    else:
+        colour, plain = _film(tmp_path / "colour.mp4", True), _film(tmp_path / "bw.mp4", False)
+        ext, what = "mkv", " (its first picture)"
+    r = run(command, colour, tmp_path / f"a.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
-    assert (
-        r.stderr.strip()
-        == f"notice: {colour}: already in colour (its first picture): recoloured from its lightness alone"
-    )
-    r = run("video", gray, tmp_path / "b.mkv", "--model", tiny_ckpt, "-q")
+    said = f"notice: {colour}: already in colour{what}: recoloured from its lightness alone"
+    assert r.stderr.strip() == said
+    r = run(command, plain, tmp_path / f"b.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and r.stderr == "", r.stderr
