@@ -201,8 +201,9 @@ RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-col
 def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
     """A colour photograph written as it is: its bytes copied where its output keeps its
     format (every page, every tag), else decoded and written in the format asked."""
+    copied = job.fmt == image.info.format
     try:
-        if job.fmt == image.info.format:
+        if copied:
             try:
                 write_bytes_atomic(job.dst, job.src.read_bytes(), overwrite=overwrite)
             except OSError as e:
@@ -215,7 +216,8 @@ def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
         raise
     except (ColorcliError, ValueError) as e:
         return FileResult(job, "failed", _reason(e))
-    notes = tuple(f"{job.src}: {n}" for n in image.info.notices)
+    # what reading it found (a page left out, damage) is said only where it was decoded
+    notes = () if copied else tuple(f"{job.src}: {n}" for n in image.info.notices)
     return FileResult(job, "kept", notices=(*notes, f"{job.src}: already in colour: kept as it is"))
 
 

@@ -82,6 +82,14 @@ def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
     assert f"notice: {colour}: already in colour: kept as it is" in r.stderr
     assert "1 colorized, 1 kept in colour, 0 skipped (already there), 0 failed" in r.stderr
     assert (out / "colour.jpg").read_bytes() == colour.read_bytes()  # not even re-encoded
+    # an album in colour is copied whole, every page, and no page is said to be left out
+    pages = [Image.fromarray(gradient_rgb(48, 64, seed=k)) for k in range(3)]
+    pages[0].save(tmp_path / "in" / "album.tif", save_all=True, append_images=pages[1:])
+    r = run("dir", tmp_path / "in", "-o", out, "--model", tiny_ckpt, "-q", "--keep-colour")
+    assert r.exit_code == 0, r.stderr
+    album = tmp_path / "in" / "album.tif"
+    assert r.stderr.strip().splitlines()[0] == f"notice: {album}: already in colour: kept as it is"
+    assert "pages" not in r.stderr and Image.open(out / "album.tif").n_frames == 3
     toned = read_image(sepia).pixels.astype(int)
     assert np.abs(read_image(out / "sepia.jpg").pixels.astype(int) - toned).mean() > 1
     # into another format: decoded and written, its pixels as they were
