@@ -136,7 +136,7 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(note)
     if job.info.in_colour:
         yield Notice(
-            f"{job.src}: already in colour (its first picture): recoloured from its lightness alone"
+            f"{job.src}: already in colour (its opening pictures): recoloured from its lightness alone"
         )
     if job.info.transparent:
         yield Notice(

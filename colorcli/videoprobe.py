@@ -43,7 +43,7 @@ class VideoInfo:
     # an alpha channel that makes its first frame transparent somewhere (ProRes 4444, PNG or
     # QuickTime Animation in MOV): a coloured film is opaque
     transparent: bool = False
-    # its first frame is already in colour (``colorcli.incolour``): a colour film, recoloured
+    # its first picture (past a dim opening) is already in colour (``colorcli.incolour``)
     in_colour: bool = False
 
     @property
@@ -204,16 +204,21 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
+        seen = 0
         with contextlib.suppress(av.error.FFmpegError):
             for packet in demux(c, v):
                 if packet.size and timed is None:
                     timed = packet.pts is not None or packet.dts is not None
-                frames = packet.decode()
-                if frames:
-                    rotation = int(frames[0].rotation or 0)
-                    interlaced = bool(frames[0].interlaced_frame)
-                    transparent = _transparent(frames[0])
-                    coloured = _in_colour(frames[0])
+                for frame in packet.decode():
+                    if not seen:
+                        rotation = int(frame.rotation or 0)
+                        interlaced = bool(frame.interlaced_frame)
+                        transparent = _transparent(frame)
+                    seen += 1
+                    coloured = _in_colour(frame)
+                    if coloured is not None or seen >= COLOUR_LOOK:
+                        break
+                if seen and (coloured is not None or seen >= COLOUR_LOOK):
                     break
         if cc.width <= 0 or cc.height <= 0:  # no frame decoded, none said its size
             major, minor, _ = av.library_versions["libavcodec"]
@@ -248,7 +253,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         shared_duration=shared,
         sar=_pixel_shape(v),
         transparent=transparent,
-        in_colour=coloured,
+        in_colour=bool(coloured),
     )
 
 
@@ -261,15 +266,25 @@ def _transparent(frame: av.VideoFrame) -> bool:
     return False
 
 
-def _in_colour(frame: av.VideoFrame) -> bool:
-    """Whether a frame is already in colour (``colorcli.incolour``), seen at a small size."""
+# frames looked at past a film's dim opening (a fade in from black, a black leader) for its
+# first picture, to tell whether the film is already in colour
+COLOUR_LOOK = 48
+_DIM = 5.0  # L*-like: a frame whose lightness varies less than this shows nothing yet
+
+
+def _in_colour(frame: av.VideoFrame) -> bool | None:
+    """Whether a frame is already in colour (``colorcli.incolour``), seen at a small size;
+    None for a dim frame that shows nothing yet (or one that cannot be converted)."""
     from colorcli.incolour import in_colour
 
     with contextlib.suppress(av.error.FFmpegError, ValueError):
         scale = min(1.0, 256 / max(1, min(frame.width, frame.height)))
         w, h = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-        return in_colour(frame.reformat(width=w, height=h, format="rgb24").to_ndarray())
-    return False
+        rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+        if float(rgb.mean(axis=2).std()) / 2.55 < _DIM:
+            return None
+        return in_colour(rgb)
+    return None
 
 
 def _pixel_shape(v) -> Fraction | None:

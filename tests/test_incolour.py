@@ -103,16 +103,19 @@ def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
     )
 
 
-def _film(path: Path, colour: bool) -> Path:
+def _film(path: Path, colour: bool, black: int = 0) -> Path:
+    """Six pictures, in colour or not, after ``black`` frames of a fade in from black."""
     import av
 
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=25)
         v.width, v.height, v.pix_fmt = 128, 96, "yuv420p"
-        for i in range(6):
+        for i in range(black + 6):
             rgb = gradient_rgb(96, 128, seed=i)
             if not colour:
                 rgb = np.repeat(rgb[..., :1], 3, axis=2)
+            if i < black:
+                rgb = (rgb * (i / (4 * black))).astype(np.uint8)  # dim: the fade's start
             out.mux(v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(v.encode())
     return path
@@ -121,13 +124,15 @@ def _film(path: Path, colour: bool) -> Path:
 @pytest.mark.parametrize("command", ["image", "video"])
 def test_a_colour_photo_or_film_coloured_alone_is_named(tmp_path, tiny_ckpt, command):
     """`colorize image` and `colorize video` name a colour picture they recolour (a film by
-    its first picture: a home video among the reels); a toned print or a black-and-white film
-    says nothing."""
+    its first picture past a dim opening: a home video among the reels); a toned print or a
+    black-and-white film says nothing."""
     if command == "image":
         (colour, plain), ext, what = _archive(tmp_path / "in"), "png", ""
     else:
-        colour, plain = _film(tmp_path / "colour.mp4", True), _film(tmp_path / "bw.mp4", False)
-        ext, what = "mkv", " (its first picture)"
+        # the film opens dim, fading in from black (as most do): its first picture tells
+        colour = _film(tmp_path / "colour.mp4", True, black=12)
+        plain = _film(tmp_path / "bw.mp4", False, black=12)
+        ext, what = "mkv", " (its opening pictures)"
     r = run(command, colour, tmp_path / f"a.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     said = f"notice: {colour}: already in colour{what}: recoloured from its lightness alone"
