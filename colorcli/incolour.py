@@ -19,7 +19,7 @@ from colorcli.kernels import rgb_to_lab
 
 IN_COLOUR = 4.0  # ab spread from which a picture counts as a colour photograph
 _BANDS = 16  # bands of L*
-_SIDE = 256  # short side it is measured at (area averaging: grain and JPEG noise shrink)
+SIDE = 256  # short side it is measured at (area averaging: grain and JPEG noise shrink)
 
 
 def colour_spread(rgb: np.ndarray) -> float:
@@ -29,7 +29,7 @@ def colour_spread(rgb: np.ndarray) -> float:
         return 0.0
     rgb = rgb[..., :3]
     h, w = rgb.shape[:2]
-    scale = min(1.0, _SIDE / max(1, min(h, w)))
+    scale = min(1.0, SIDE / max(1, min(h, w)))
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         rgb = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)

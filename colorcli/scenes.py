@@ -21,12 +21,8 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
-from colorcli.videoprobe import film_stream, info_of, open_input
+from colorcli.videoprobe import DIM, film_stream, info_of, open_input
 
-# L*: a scene's first frame whose lightness varies less than this (its standard deviation at
-# the cut detector's size) shows little of the scene: a fade in from black (a frame of bikes
-# 15-20, one a fifth as bright 4.6); its still is then looked for further in
-DIM = 5.0
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
 
 

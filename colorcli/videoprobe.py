@@ -200,7 +200,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     cc = v.codec_context
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
-    rotation, timed, interlaced, transparent, coloured = 0, None, None, False, False
+    rotation, timed, interlaced, transparent, coloured = 0, None, None, False, None
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
@@ -218,8 +218,9 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     coloured = _in_colour(frame)
                     if coloured is not None or seen >= COLOUR_LOOK:
                         break
-                if seen and (coloured is not None or seen >= COLOUR_LOOK):
-                    break
+                else:  # no frame yet, or only dim ones: read on
+                    continue
+                break
         if cc.width <= 0 or cc.height <= 0:  # no frame decoded, none said its size
             major, minor, _ = av.library_versions["libavcodec"]
             raise MediaError(
@@ -266,22 +267,26 @@ def _transparent(frame: av.VideoFrame) -> bool:
     return False
 
 
+# L*: a frame whose lightness varies less than this (its standard deviation at a small size)
+# shows little of its scene yet: a fade in from black (a frame of bikes 15-20, one a fifth as
+# bright 4.6); a scene's still (``colorcli.scenes``) and a film's colour are looked for further in
+DIM = 5.0
 # frames looked at past a film's dim opening (a fade in from black, a black leader) for its
 # first picture, to tell whether the film is already in colour
 COLOUR_LOOK = 48
-_DIM = 5.0  # L*-like: a frame whose lightness varies less than this shows nothing yet
 
 
 def _in_colour(frame: av.VideoFrame) -> bool | None:
-    """Whether a frame is already in colour (``colorcli.incolour``), seen at a small size;
-    None for a dim frame that shows nothing yet (or one that cannot be converted)."""
-    from colorcli.incolour import in_colour
+    """Whether a frame is already in colour (``colorcli.incolour``), seen at its short side
+    ``incolour.SIDE``; None for a dim frame (``DIM``) or one that cannot be converted."""
+    from colorcli.compose import lightness
+    from colorcli.incolour import SIDE, in_colour
 
     with contextlib.suppress(av.error.FFmpegError, ValueError):
-        scale = min(1.0, 256 / max(1, min(frame.width, frame.height)))
+        scale = min(1.0, SIDE / max(1, min(frame.width, frame.height)))
         w, h = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
         rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-        if float(rgb.mean(axis=2).std()) / 2.55 < _DIM:
+        if float(lightness(rgb).std()) < DIM:
             return None
         return in_colour(rgb)
     return None
