@@ -200,7 +200,7 @@ class Yuv420Route:
     def for_stream(cls, cc) -> Yuv420Route:
         """Matrix and range from the stream's tags; untagged: BT.709 from 720 lines up, else
         BT.601 (what players assume)."""
-        matrix = _SPACES.get(int(cc.colorspace or 2)) or ("bt709" if cc.height >= 720 else "bt601")
+        matrix = _SPACES.get(int(cc.colorspace or 2)) or untagged_matrix(cc.height)
         full = cc.pix_fmt == "yuvj420p" or int(cc.color_range or 0) == 2
         return cls(cc.height, cc.width, matrix, full, cc.pix_fmt)
 
@@ -268,6 +268,12 @@ class Yuv420Route:
             src_colorspace=_SWS_NAME[self.matrix],
             src_color_range="JPEG" if self.full_range else "MPEG",
         )
+
+
+def untagged_matrix(height: int) -> str:
+    """The Y'CbCr matrix players assume of a film that names none: BT.709 from 720 lines up,
+    else BT.601."""
+    return "bt709" if height >= 720 else "bt601"
 
 
 def pick_route(cc, deep: bool, out_pix_fmt: str) -> RgbRoute | Yuv420Route:

@@ -13,6 +13,7 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from colorcli.atomic import check_writable
+from colorcli.compose import SPACE_CODE, untagged_matrix
 from colorcli.errors import OutputPathError
 from colorcli.linearlight import LINEAR, SRGB
 from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
@@ -101,7 +102,7 @@ def output_tags(cc_in, pix_fmt: str, height: int) -> tuple[int, int]:
     space = int(cc_in.colorspace or 2)
     space = 9 if space == 10 else space
     if space not in _YUV_MATRICES:
-        space = 1 if height >= 720 else 6
+        space = SPACE_CODE[untagged_matrix(height)]
     rgb_in = int(cc_in.colorspace or 2) == 0 or not _is_yuv(cc_in.pix_fmt or "")
     full = not rgb_in and (
         int(cc_in.color_range or 0) == 2 or (cc_in.pix_fmt or "").startswith("yuvj")
