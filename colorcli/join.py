@@ -28,18 +28,26 @@ from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_rat
 from colorcli.videoprobe import VideoInfo, open_input
 
 
-def _offset(path: Path, want: Fraction) -> int:
-    """Ticks (of the segment's time base) to add so that its first frame shows at ``want``
-    seconds: 0 where the container kept absolute times (MP4, Matroska), the segment's start
-    where it begins every file at zero (MXF counts edit units). An AVI segment's pictures
-    are in the chunks of their ticks (no B-frames: ``videoio.VideoMux``), and its
-    presentation times are the reader's guesses: its decode times are taken."""
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        avi = c.format.name == "avi"
-        times = (p.dts if avi else p.pts for p in c.demux(s) if p.size)
-        first = min((t for t in times if t is not None), default=0)
-        return round(want / s.time_base) - first
+def _first_times(path: Path) -> tuple[Fraction, int, Fraction]:
+    """A segment's time base, its first picture's time and how far its decode times run
+    ahead of its pictures (x264's B-frames: two frames; a segment of a few frames may have
+    none). An AVI segment's pictures are in the chunks of their ticks (no B-frames:
+    ``videoio.VideoMux``), and its presentation times are the reader's guesses: its decode
+    times are taken."""
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            avi = c.format.name == "avi"
+            pts, dts = [], []
+            for p in c.demux(s):
+                if p.size:
+                    pts.append(p.dts if avi else p.pts)
+                    dts.append(p.dts)
+    except av.error.FFmpegError as e:
+        raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
+    first = min((t for t in pts if t is not None), default=0)
+    lead = max(0, first - dts[0]) if dts and dts[0] is not None else 0
+    return s.time_base, first, lead * s.time_base
 
 
 def _video_packets(
@@ -47,16 +55,26 @@ def _video_packets(
 ) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, packet) of every segment's video, decode order, dts made monotonic;
     ``origin``: the input time the output's clock starts from (AVI: the film's start)."""
+    held = [seg for seg in plan.segments if not work.empty(seg.index)]
+    times = {seg.index: _first_times(work.segment(seg.index)) for seg in held}
+    # every segment's decode times lead its pictures as far as the most leading one's, as
+    # one encode's do: where a segment of a few frames had no B-frames, the next one's
+    # decode times fell behind its last and were crowded after it, and MP4 then counted the
+    # film short by that lead (a slideshow of 10 s as 6 s)
+    lead = max((t[2] for t in times.values()), default=Fraction(0))
     last: int | None = None
     order = 0
-    for seg in plan.segments:
-        if work.empty(seg.index):
-            continue
+    for seg in held:
         path = work.segment(seg.index)
+        tb, first_time, own_lead = times[seg.index]
+        # a record from before first_pts was kept: the plan's first frame
+        want = work.read_record(seg.index).get("first_pts", plan.pts[seg.first])
+        # ticks to add so that its first frame shows at ``want`` seconds: 0 where the
+        # container kept absolute times (MP4, Matroska), the segment's start where it
+        # begins every file at zero (MXF counts edit units)
+        shift = round((want * time_base - origin) / tb) - first_time
+        early = round((lead - own_lead) / tb)
         try:
-            # a record from before first_pts was kept: the plan's first frame
-            first = work.read_record(seg.index).get("first_pts", plan.pts[seg.first])
-            shift = _offset(path, first * time_base - origin)
             c = av.open(str(path))
         except av.error.FFmpegError as e:
             raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
@@ -67,7 +85,7 @@ def _video_packets(
                     continue
                 if p.pts is not None:
                     p.pts += shift
-                dts = None if p.dts is None else p.dts + shift
+                dts = None if p.dts is None else p.dts + shift - early
                 if dts is None or (last is not None and dts <= last):
                     dts = p.pts if last is None else last + 1
                 if p.pts is not None and dts > p.pts:

@@ -336,10 +336,14 @@ def film_rate(v) -> Fraction | None:
     return _sane_rate(v.average_rate) or _sane_rate(v.guessed_rate)
 
 
+SLOWEST = Fraction(1, 600)  # frames/s: a slideshow's still every 10 minutes
+
+
 def _sane_rate(rate: Fraction | None) -> Fraction | None:
-    """A frame rate where it is one a film can have: not a time base's 1/90000 given as a
-    base rate (MXF: the edit rate), nor the 60000 fps FFmpeg averages for a raw DV file."""
-    return rate if rate and 1 <= rate <= 240 else None
+    """A frame rate where it is one a film can have: from a slideshow's (a still every few
+    seconds: 0.2 fps) to 240 fps; not a time base's 1/90000 given as a base rate (MXF: the
+    edit rate), nor the 60000 fps FFmpeg averages for a raw DV file."""
+    return rate if rate and SLOWEST <= rate <= 240 else None
 
 
 PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in messages
