@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
@@ -13,11 +14,20 @@ from pathlib import Path
 
 import pytest
 
-# Ctrl-C and SIGTERM, with the exit code and the first word of the line each one gets
+# Ctrl-C, SIGTERM and the other signals that end a run from outside (a closed terminal's
+# SIGHUP; the warnings schedulers send before a job's time runs out: SLURM's --signal,
+# Grid Engine's SIGUSR1 and SIGXCPU, LSF's SIGUSR2), with the exit code and the start of
+# the line each one gets
+STOPS = [
+    (signal.SIGINT, 130, "interrupted"),
+    (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+    (signal.SIGHUP, 129, "terminated (SIGHUP)"),
+    (signal.SIGUSR1, 138, "terminated (SIGUSR1)"),
+    (signal.SIGUSR2, 140, "terminated (SIGUSR2)"),
+    (signal.SIGXCPU, 152, "terminated (SIGXCPU)"),
+]
 each_stop_signal = pytest.mark.parametrize(
-    "sig,code,line",
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
-    ids=["ctrl-c", "sigterm"],
+    "sig,code,line", STOPS, ids=[signal.Signals(s).name for s, _, _ in STOPS]
 )
 
 _PR_CAPBSET_DROP = 24
@@ -51,10 +61,16 @@ def permissions_enforceable() -> bool:
     return probe.returncode == 0
 
 
-def start(*args, obey_permissions: bool = False, **kw) -> subprocess.Popen:
-    """``python -m colorcli ARGS`` in its own process group, stdout/stderr captured."""
+def start(
+    *args, obey_permissions: bool = False, ignoring: tuple[int, ...] = (), **kw
+) -> subprocess.Popen:
+    """``python -m colorcli ARGS`` in its own process group, stdout/stderr captured;
+    ``ignoring``: signals it starts with ignored, as nohup starts a command."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    steps = [_as_from_a_terminal]
+    steps = [
+        _as_from_a_terminal,
+        *(functools.partial(signal.signal, s, signal.SIG_IGN) for s in ignoring),
+    ]
     if obey_permissions and os.geteuid() == 0:
         if not permissions_enforceable():
             reason = "root here cannot drop CAP_DAC_OVERRIDE, so file modes bind nobody"

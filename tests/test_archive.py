@@ -180,6 +180,18 @@ def test_a_signal_mid_archive_leaves_whole_files_and_the_rerun_resumes(
     assert not procs.leftovers(out)
 
 
+def test_a_hangup_nohup_ignores_does_not_stop_the_run(tmp_path, tiny_ckpt):
+    root, out = tmp_path / "in", tmp_path / "out"
+    slow = _slow_archive(root, n=12)
+    p = procs.start(
+        "dir", root, "-o", out, "--model", tiny_ckpt, "-q", *slow, ignoring=(signal.SIGHUP,)
+    )
+    procs.wait_for(lambda: len(list(out.glob("p*.png"))) >= 2, proc=p)
+    rc, _, err = procs.stop(p, signal.SIGHUP)
+    assert rc == 0, err
+    assert len(list(out.glob("p*.png"))) == 12
+
+
 _SWALLOWING_RUN = """
 import os, signal, sys
 import colorcli.archive as archive

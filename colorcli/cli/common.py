@@ -24,32 +24,59 @@ from colorcli.options import ColorizeOptions, option_fields
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
-EXIT_TERMINATED = 143  # SIGTERM: kill, systemd, docker stop, SLURM
+# 128 + the signal's number: SIGTERM's 143 (kill, systemd, docker stop, SLURM at the limit)
+EXIT_SIGNALLED = 128
+# signals that end a run from outside, each stopped like SIGTERM (whole files kept, the rest
+# given back) where it would otherwise kill the process on the spot: a closed terminal or a
+# dropped SSH session (SIGHUP; not where it is ignored: nohup), and the warnings schedulers
+# send ahead of a job's limit (SLURM's --signal, Grid Engine's SIGUSR1 and SIGXCPU, LSF's
+# SIGUSR2)
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGXCPU")
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it unwinds (and cleans up) like Ctrl-C."""
+    """SIGTERM or another of ``STOP_SIGNALS`` (its number the argument), raised in the main
+    thread so that it unwinds (and cleans up) like Ctrl-C."""
+
+    @property
+    def signum(self) -> int:
+        return int(self.args[0]) if self.args else int(signal.SIGTERM)
 
 
 # a stop signal already raised once: raised again at the next progress step, should a library
 # have caught it on the way (a C extension that polls for signals and clears what it gets)
-_STOPPED: list[type[KeyboardInterrupt]] = []
+_STOPPED: list[KeyboardInterrupt] = []
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    _STOPPED.append(Terminated)
-    raise Terminated()
+def _on_stop_signal(signum: int, frame: Any) -> None:
+    _STOPPED.append(Terminated(signum))
+    raise Terminated(signum)
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
-    _STOPPED.append(KeyboardInterrupt)
+    _STOPPED.append(KeyboardInterrupt())
     raise KeyboardInterrupt()
 
 
 def stop_if_signalled() -> None:
-    """Raise again a Ctrl-C or SIGTERM that has come and not stopped the run."""
+    """Raise again a Ctrl-C or stop signal that has come and not stopped the run."""
     if _STOPPED:
-        raise _STOPPED[0]()
+        first = _STOPPED[0]
+        raise type(first)(*first.args)
+
+
+def _catch_stop_signals(ctx: click.Context) -> None:
+    """Each of ``STOP_SIGNALS`` this platform has, and Ctrl-C, stop the run cleanly (and are
+    given back their handlers when the command ends); one that is ignored stays ignored."""
+    for name in STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is None or signal.getsignal(sig) is signal.SIG_IGN:
+            continue
+        previous = signal.signal(sig, _on_stop_signal)
+        ctx.call_on_close(functools.partial(signal.signal, sig, previous))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+        signal.signal(signal.SIGINT, _on_sigint)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -67,11 +94,7 @@ def main(ctx: click.Context) -> None:
 
     cstderr.ENABLED = True  # libjpeg's own warnings become our notices, naming the file
     _STOPPED.clear()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
-        ctx.call_on_close(lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
-        signal.signal(signal.SIGINT, _on_sigint)
+    _catch_stop_signals(ctx)
 
 
 def shown(message: str) -> str:
@@ -137,11 +160,12 @@ def _one_line_errors(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     except ColorcliError as e:
         fail(str(e))
     except KeyboardInterrupt as e:
-        what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+        signalled = isinstance(e, Terminated)
+        what = f"terminated ({signal.Signals(e.signum).name})" if signalled else "interrupted"
         click.echo(
             f"{what}: no partial output was left under a final name; {_rerun_hint()}", err=True
         )
-        sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+        sys.exit(EXIT_SIGNALLED + e.signum if signalled else EXIT_INTERRUPTED)
     except MemoryError:
         fail("out of memory (try a smaller --batch-size or --size)")
     except (click.exceptions.Exit, click.ClickException, SystemExit):
