@@ -16,7 +16,7 @@ from colorcli.atomic import check_writable
 from colorcli.compose import SPACE_CODE, untagged_matrix
 from colorcli.errors import OutputPathError
 from colorcli.linearlight import LINEAR, SRGB
-from colorcli.options import CONTAINER_CODECS, VIDEO_CONTAINERS
+from colorcli.options import CONTAINER_CODECS, SEQUENCE_EXTS, VIDEO_CONTAINERS
 
 
 def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
@@ -25,8 +25,12 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
     cannot be written (checked now, before any work)."""
     fmt = VIDEO_CONTAINERS.get(dst.suffix.lower())
     if fmt is None:
+        frames = ""
+        if dst.suffix.lower() in SEQUENCE_EXTS:  # a still's: numbered frames are one way
+            pattern = dst.with_name(f"{dst.stem}_%06d{dst.suffix}")
+            frames = f"; or, for numbered .tif, .dpx or .png frames, a pattern such as {pattern}"
         raise OutputPathError(
-            f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))})"
+            f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))}){frames}"
         )
     if src.exists() and (dst.resolve() == src.resolve() or (dst.exists() and dst.samefile(src))):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")

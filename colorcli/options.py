@@ -96,6 +96,8 @@ VIDEO_CONTAINERS = {
     ".mts": "mpegts",
     ".mxf": "mxf",
 }
+# a film written as numbered frames (``OUT`` a pattern such as scans/%06d.dpx): the codec
+SEQUENCE_EXTS = {".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx", ".png": "png"}
 # read only (each becomes .mkv in an archive): DVD (.vob), DV tape captures (.dv), old phones
 VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".mpg", ".mpeg", ".m2v", ".vob", ".dv", ".3gp", ".wmv", ".asf", ".flv", ".ogv",

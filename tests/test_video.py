@@ -1355,6 +1355,11 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "is the input" in r.stderr and src.read_bytes() == before
     r = run("video", src, tmp_path / "out.gif", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "unknown video extension" in r.stderr
+    # a still's extension: the line says how to write a film as numbered frames
+    r = run("video", src, tmp_path / "out.dpx", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.strip().endswith(
+        f"or, for numbered .tif, .dpx or .png frames, a pattern such as {tmp_path / 'out_%06d.dpx'}"
+    )
     r = run("video", src, tmp_path / "out.webm", "--model", tiny_ckpt, "--codec", "libx264")
     assert r.exit_code == 1
     assert "libx264 does not go in .webm; use --codec libvpx-vp9, or .mkv" in r.stderr
