@@ -110,6 +110,36 @@ class TemporalSmoother:
         return ab
 
 
+class SteadyLight:
+    """Each frame's network-size L* brought to its scene's running brightness and contrast
+    (one gain and offset per frame) for the network, the flow and the smoother; the output
+    keeps the frame's own L*. Old film flickers: its exposure varies from frame to frame by
+    10-20%. The network then saw a brighter or darker picture at each key and coloured it
+    otherwise, and the smoother, which holds a colour only where L* holds, held none.
+
+    The running mean and spread are moving averages (``keep`` of the last, the rest of this
+    frame's), so a fade or a light switched on still comes through within a few frames; a
+    scene cut starts them afresh.
+    """
+
+    def __init__(self, keep: float = 0.8, max_gain: float = 1.5) -> None:
+        self.keep, self.max_gain = keep, max_gain
+        self._ref: tuple[float, float] | None = None
+
+    def __call__(self, l_net: np.ndarray, cut: bool) -> np.ndarray:
+        mean, spread = float(l_net.mean()), float(l_net.std())
+        if cut or self._ref is None:
+            self._ref = (mean, spread)
+            return l_net
+        k = self.keep
+        ref_mean = k * self._ref[0] + (1 - k) * mean
+        ref_spread = k * self._ref[1] + (1 - k) * spread
+        self._ref = (ref_mean, ref_spread)
+        gain = min(max(ref_spread / max(spread, 1e-3), 1 / self.max_gain), self.max_gain)
+        steady = (l_net - np.float32(mean)) * np.float32(gain) + np.float32(ref_mean)
+        return np.clip(steady, 0, 100, out=steady).astype(np.float32, copy=False)
+
+
 @dataclass(frozen=True)
 class Coloured:
     """One frame ready to compose: its pts, its index in the film, the route's payload and its
@@ -143,8 +173,10 @@ class FilmColourer:
         self.predictor, self.route, self.every, self.refs = predictor, route, every, refs
         self.smoother = TemporalSmoother(smooth, sigma_l)
         self.cuts = SceneCutDetector()
+        self.steady = SteadyLight()
         self.propagator = FlowPropagator() if every > 1 else None
-        self._groups: list[list[tuple[int, int, Any, np.ndarray, bool]]] = []
+        # per frame: pts, index, payload, L* at network size (its own, and steadied), cut
+        self._groups: list[list[tuple[int, int, Any, np.ndarray, np.ndarray, bool]]] = []
         self._next_index = 0
         self._net_shape: tuple[int, int] | None = None
 
@@ -157,12 +189,13 @@ class FilmColourer:
             self._net_shape = self.predictor.net_shape(*arr.shape[:2])
         payload, l_net = self.route.split(arr, self._net_shape)
         cut = self.cuts(l_net[::2, ::2])  # a histogram needs no full resolution
+        steady = self.steady(l_net, cut)
         ready: list[Coloured] = []
         if cut or not self._groups or index % self.every == 0:
             if len(self._groups) >= self.predictor.batch_size:
                 ready = self._run()
             self._groups.append([])
-        self._groups[-1].append((pts, index, payload, l_net, cut))
+        self._groups[-1].append((pts, index, payload, l_net, steady, cut))
         return ready
 
     def flush(self) -> list[Coloured]:
@@ -176,7 +209,7 @@ class FilmColourer:
     def _predict_keys(self) -> tuple[list[np.ndarray], list]:
         """The network's ab for each group's key, and each key's still as ``RefGuide.warp``
         gives it (None without stills); a hint model is guided by it."""
-        l_keys = [g[0][3] for g in self._groups]
+        l_keys = [g[0][4] for g in self._groups]
         if self.refs is None:
             return self.predictor.predict_ab(l_keys), [None] * len(l_keys)
         warps = [self.refs.warp(g[0][1], g[0][3]) for g in self._groups]
@@ -198,12 +231,12 @@ class FilmColourer:
         out = []
         for group, ab_key, key_warp in zip(self._groups, abs_, key_warps, strict=True):
             prev: tuple[np.ndarray, np.ndarray] | None = None
-            for j, (pts, index, payload, l_net, cut) in enumerate(group):
+            for j, (pts, index, payload, l_net, steady, cut) in enumerate(group):
                 hs, ws = ab_key.shape[:2]
                 l_small = (
-                    cv2.resize(l_net, (ws, hs), interpolation=cv2.INTER_AREA)
-                    if l_net.shape != (hs, ws)
-                    else l_net
+                    cv2.resize(steady, (ws, hs), interpolation=cv2.INTER_AREA)
+                    if steady.shape != (hs, ws)
+                    else steady
                 )
                 if j == 0:
                     ab = self._with_still(np.ascontiguousarray(ab_key), key_warp)
