@@ -1,9 +1,12 @@
 """How much a film's colour flickers when its exposure does, as old film's does.
 
-    python bench/exposure_flicker.py OUT_DIR CLIP.mp4 [CLIP.mp4 ...] [--amp 0.15] [-- ARGS]
+    python bench/exposure_flicker.py OUT_DIR CLIP.mp4 [CLIP.mp4 ...] [--amp 0.15]
+        [--grain 0] [-- ARGS]
 
 Each colour clip is made gray twice: steady (its own L*), and flickering (each frame's L*
-times a gain in 1 +- amp plus an offset in +- 40 amp, seeded, clipped to 0-100). Both go
+times a gain in 1 +- amp plus an offset in +- 40 amp, seeded, clipped to 0-100); with
+--grain S, both also get film grain: Gaussian noise of S L* at full resolution, new in every
+frame (the flicker figure then measures the colour's wander under grain as well). Both go
 through `colorize video` (ARGS added: --keyframes 1, --model M.pt, ...). For each, the mean
 ab error of the output against the truth, and its flicker: the mean |delta ab| from frame to
 frame where the truth's L* and ab hold still (under 2 apart). The floor line puts the steady
@@ -26,8 +29,11 @@ import numpy as np
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 
 
-def gray_film(truth: list[np.ndarray], rate, path: Path, amp: float) -> list[np.ndarray]:
-    """Write the clip's L* (flickering by ``amp``) as a near-lossless film; returns each L*."""
+def gray_film(
+    truth: list[np.ndarray], rate, path: Path, amp: float, grain: float = 0.0
+) -> list[np.ndarray]:
+    """Write the clip's L* (flickering by ``amp``, with ``grain``) as a near-lossless film;
+    returns each L*."""
     rng = np.random.default_rng(0)
     lums = []
     with av.open(str(path), "w") as out:
@@ -36,7 +42,10 @@ def gray_film(truth: list[np.ndarray], rate, path: Path, amp: float) -> list[np.
         s.options = {"crf": "10", "preset": "fast"}
         for lab in truth:
             gain, offset = 1 + amp * rng.uniform(-1, 1), 40 * amp * rng.uniform(-1, 1)
-            lum = np.clip(lab[..., 0] * gain + offset, 0, 100).astype(np.float32)
+            lum = lab[..., 0] * gain + offset
+            if grain:
+                lum = lum + rng.normal(0, grain, lum.shape)
+            lum = np.clip(lum, 0, 100).astype(np.float32)
             lums.append(lum)
             rgb = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
             for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
@@ -73,10 +82,14 @@ def main() -> None:
     args = sys.argv[1:]
     extra = args[args.index("--") + 1 :] if "--" in args else []
     args = args[: args.index("--")] if "--" in args else args
-    amp = 0.15
+    amp, grain = 0.15, 0.0
     if "--amp" in args:
         i = args.index("--amp")
         amp = float(args[i + 1])
+        del args[i : i + 2]
+    if "--grain" in args:
+        i = args.index("--grain")
+        grain = float(args[i + 1])
         del args[i : i + 2]
     out = Path(args[0])
     out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +101,7 @@ def main() -> None:
         made = {}
         for kind, a in (("steady", 0.0), ("flicker", amp)):
             src, dst = out / f"{clip.stem}_{kind}.mkv", out / f"{clip.stem}_{kind}_out.mkv"
-            made[kind] = gray_film(truth, rate, src, a)
+            made[kind] = gray_film(truth, rate, src, a, grain)
             cmd = ["colorize", "video", str(src), str(dst), "-q", "--overwrite", *extra]
             subprocess.run(cmd, check=True)
             made[kind + "_ab"] = ab_of(dst)

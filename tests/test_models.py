@@ -47,7 +47,10 @@ def test_a_registered_network_that_breaks_the_contract_is_refused_by_name(monkey
             pass
 
     monkeypatch.setitem(models._REGISTRY, "headless", Headless)
-    with pytest.raises(ConfigError, match=r"'headless' does not meet .* \(no head_kind, head\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^architecture 'headless' does not meet the ColorNet contract \(no head_kind, head\)$",
+    ):
         build_model("headless")
 
 
