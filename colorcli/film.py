@@ -118,8 +118,9 @@ class SteadyLight:
     otherwise, and the smoother, which holds a colour only where L* holds, held none.
 
     The running mean and spread are moving averages (``keep`` of the last, the rest of this
-    frame's), so a fade or a light switched on still comes through within a few frames; a
-    scene cut starts them afresh.
+    frame's), so a fade or a lamp switched on still comes through: the colours settle to the
+    new light's within about a second (the smoother holds them meanwhile); a scene cut starts
+    the averages afresh.
     """
 
     def __init__(self, keep: float = 0.8, max_gain: float = 1.5) -> None:
