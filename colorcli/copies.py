@@ -114,6 +114,16 @@ def _rising(p: av.Packet, last: dict[int, int]) -> None:
     last[st.index] = dts
 
 
+def left_out(s, film: int) -> str:
+    """The notice for a video stream beside the film (another camera angle, a cover picture):
+    only the film is coloured and written."""
+    cc = s.codec_context
+    what = "cover picture" if s.disposition & av.stream.Disposition.attached_pic else "video stream"
+    shape = f" {cc.width}x{cc.height}" if cc is not None and cc.width else ""
+    name = (cc.name if cc is not None else None) or "?"
+    return f"{what} {s.index} ({name}{shape}) left out: only the film (stream {film}) is coloured"
+
+
 class StreamCopies:
     """The input's audio, subtitle and data streams in an output: copied packet for packet
     where the container takes the codec, audio transcoded where it does not (aac; opus for
@@ -157,6 +167,8 @@ class StreamCopies:
                 continue  # a timecode track: the muxer makes it again from the film's tag
             if s.index != video.index and s.type in ("audio", "subtitle", "data"):
                 self._add(s, fmt, ext)
+            elif s.index != video.index and s.type == "video":
+                self.notices.append(left_out(s, video.index))
         with contextlib.suppress(AttributeError, ValueError, TypeError):
             out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
         if timecode and window[0] is not None:

@@ -5,6 +5,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -37,3 +38,28 @@ def test_a_slideshow_keeps_its_seconds(tmp_path, tiny_ckpt, suffix, segments):
     starts, end, length = shown(dst)
     assert starts == pytest.approx([0, 2, 4, 6, 8], abs=0.01)
     assert end == pytest.approx(10, abs=0.01) and length == pytest.approx(10, abs=0.01)
+
+
+def test_a_second_video_stream_left_out_is_named(tmp_path, tiny_ckpt):
+    # a film with another camera angle beside it, as multi-angle MKVs hold them
+    src = tmp_path / "angles.mkv"
+    with av.open(str(src), "w") as out:
+        streams = []
+        for w, h in ((64, 48), (32, 24)):
+            s = out.add_stream("libx264", rate=25)
+            s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+            streams.append(s)
+        for i in range(10):
+            for s in streams:
+                gray = np.full((s.height, s.width, 3), 20 * i, np.uint8)
+                for p in s.encode(av.VideoFrame.from_ndarray(gray, format="rgb24")):
+                    out.mux(p)
+        for s in streams:
+            for p in s.encode():
+                out.mux(p)
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert "video stream 1 (h264 32x24) left out: only the film (stream 0) is coloured" in r.stderr
+    with av.open(str(dst)) as c:
+        assert [(s.width, s.height) for s in c.streams.video] == [(64, 48)]
