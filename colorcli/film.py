@@ -117,27 +117,28 @@ class SteadyLight:
     10-20%. The network then saw a brighter or darker picture at each key and coloured it
     otherwise, and the smoother, which holds a colour only where L* holds, held none.
 
-    The running mean and spread are moving averages (``keep`` of the last, the rest of this
-    frame's), so a fade or a lamp switched on still comes through: the colours settle to the
-    new light's within about a second (the smoother holds them meanwhile); a scene cut starts
-    the averages afresh.
+    The running mean and spread follow the frames' own with a trend (Holt's smoothing:
+    ``level`` of each new frame, ``trend`` of each new step), so a fade, whose light moves
+    one way frame after frame, is followed without lagging behind, while a flicker, which
+    moves to and fro, is not; a lamp switched on comes through within about a second. A
+    scene cut starts them afresh.
     """
 
-    def __init__(self, keep: float = 0.8, max_gain: float = 1.5) -> None:
-        self.keep, self.max_gain = keep, max_gain
-        self._ref: tuple[float, float] | None = None
+    def __init__(self, level: float = 0.2, trend: float = 0.1, max_gain: float = 1.5) -> None:
+        self.level, self.trend, self.max_gain = level, trend, max_gain
+        self._state: tuple[np.ndarray, np.ndarray] | None = None  # (mean, spread), its step
 
     def __call__(self, l_net: np.ndarray, cut: bool) -> np.ndarray:
-        mean, spread = float(l_net.mean()), float(l_net.std())
-        if cut or self._ref is None:
-            self._ref = (mean, spread)
+        own = np.array([l_net.mean(), l_net.std()], np.float64)
+        if cut or self._state is None:
+            self._state = (own, np.zeros(2))
             return l_net
-        k = self.keep
-        ref_mean = k * self._ref[0] + (1 - k) * mean
-        ref_spread = k * self._ref[1] + (1 - k) * spread
-        self._ref = (ref_mean, ref_spread)
-        gain = min(max(ref_spread / max(spread, 1e-3), 1 / self.max_gain), self.max_gain)
-        steady = (l_net - np.float32(mean)) * np.float32(gain) + np.float32(ref_mean)
+        last, step = self._state
+        now = self.level * own + (1 - self.level) * (last + step)
+        step = self.trend * (now - last) + (1 - self.trend) * step
+        self._state = (now, step)
+        gain = min(max(now[1] / max(own[1], 1e-3), 1 / self.max_gain), self.max_gain)
+        steady = (l_net - np.float32(own[0])) * np.float32(gain) + np.float32(now[0])
         return np.clip(steady, 0, 100, out=steady).astype(np.float32, copy=False)
 
 

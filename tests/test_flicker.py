@@ -78,3 +78,13 @@ def test_after_a_lasting_change_of_light_the_colours_settle():
     # no jump: the colours move to the new light's over frames, and are there 2 s on (24 fps)
     assert max(np.abs(b - a).mean() for a, b in zip(abs_[:-1], abs_[1:], strict=True)) < 0.5 * step
     assert np.abs(abs_[24 + 48 - 1] - after).mean() < 0.1 * step
+
+
+def test_after_a_fade_in_the_colours_are_the_lit_scenes_within_half_a_second():
+    # the scene fades in from black over 24 frames (one second), then holds
+    base = scene()
+    lums = [np.clip(base * (i + 1) / 24, 0, 100) for i in range(24)] + [base] * 48
+    abs_ = coloured(lums)
+    lit, dark = BrightnessMinded().predict_ab([base, lums[0]])
+    swing = np.abs(lit - dark).mean()
+    assert np.abs(abs_[24 + 12] - lit).mean() < 0.1 * swing
