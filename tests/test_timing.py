@@ -1,5 +1,6 @@
-"""A film's timing survives colouring to its last picture: a slideshow's frames, seconds
-apart, keep their seconds, and a film's last picture keeps how long it is shown."""
+"""What of a film's pictures reaches the output: a slideshow's frames, seconds apart, keep
+their seconds to the end of the last one, and a video stream beside the film that is left
+out is named."""
 
 from fractions import Fraction
 from pathlib import Path
