@@ -1,25 +1,31 @@
 """Everything of the input's in a film's output besides the pictures: audio, subtitle and data
 streams, copied packet for packet where the container takes the codec (audio transcoded, text
-subtitles written again, where it does not); each stream's language, title and flags
-(default, forced, commentary...); chapters; attachments (a Matroska film's subtitle fonts); the
-global tags. No model, no video frames."""
+subtitles written again, where it does not), each with its language, title and flags; the
+rest the output carries (tags, chapters, attachments) is :mod:`colorcli.carried`'s. No model,
+no video frames."""
 
 from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import av
 
+from colorcli.carried import (
+    carry_global_tags,
+    carry_tags,
+    copy_attachments,
+    copy_chapters,
+    left_out,
+    section_timecode,
+)
 from colorcli.languages import mov_language
 from colorcli.leadin import silent_frame, silent_packets
 from colorcli.soundout import Resampling, SoundClock, mono_frames, remake_for
 from colorcli.subtitles import TEXT_TARGET, Retext, can_retext
-from colorcli.timecode import shift_timecode
-from colorcli.videoprobe import film_rate, film_stream
+from colorcli.videoprobe import film_stream
 
 # audio codecs each container takes as a packet copy; FFmpeg's own list is wider than what
 # writes a valid file (PCM in MP4 fails at the trailer), so MP4, MOV, AVI and WebM are explicit
@@ -36,30 +42,10 @@ AUDIO_COPY = {
 # a copy some containers refuse below a sample rate (MP4: MP3 under 16 kHz, as old cameras
 # and phones recorded it, failed the whole film with 'Invalid argument')
 _COPY_MIN_RATE = {("mp4", "mp3"): 16000}
-# tags that describe the old encode, not the stream (Matroska's statistics, the encoder)
-_STALE_TAG = re.compile(
-    r"(DURATION|NUMBER_OF_\w+|BPS|_STATISTICS_\w+|ENCODER|MAJOR_BRAND|MINOR_VERSION|"
-    r"COMPATIBLE_BRANDS)(-\w+)?$",
-    re.I,
-)
-CHAPTER_FORMATS = {"matroska", "webm", "mp4", "mov"}  # containers that hold chapters
 # containers whose sound packets carry no times of their own to copy: RealMedia times a block
 # of interleaved packets (cook, sipr, atrac3, AAC) by its first, and FFmpeg's own .rm files
 # time every sound packet 0; their sound is decoded and timed by its samples
 UNTIMED_SOUND = {"rm"}
-ATTACHMENT_FORMATS = {"matroska"}
-
-
-def carry_tags(dst, src) -> None:
-    """A stream's language, title and other tags, and its disposition, onto its output. An
-    MP4's or MOV's track title is its 'name' (Matroska shows a track by its 'title')."""
-    with contextlib.suppress(AttributeError, ValueError, TypeError):
-        tags = {k: v for k, v in src.metadata.items() if not _STALE_TAG.match(k)}
-        if not tags.get("title") and tags.get("name"):
-            tags["title"] = tags.pop("name")
-        dst.metadata.update(tags)
-    with contextlib.suppress(AttributeError, ValueError, TypeError):
-        dst.disposition = src.disposition
 
 
 def in_window(t: float | None, window: tuple[float | None, float | None]) -> bool:
@@ -114,16 +100,6 @@ def _rising(p: av.Packet, last: dict[int, int]) -> None:
     last[st.index] = dts
 
 
-def left_out(s, film: int) -> str:
-    """The notice for a video stream beside the film (another camera angle, a cover picture):
-    only the film is coloured and written."""
-    cc = s.codec_context
-    what = "cover picture" if s.disposition & av.stream.Disposition.attached_pic else "video stream"
-    shape = f" {cc.width}x{cc.height}" if cc is not None and cc.width else ""
-    name = (cc.name if cc is not None else None) or "?"
-    return f"{what} {s.index} ({name}{shape}) left out: only the film (stream {film}) is coloured"
-
-
 class StreamCopies:
     """The input's audio, subtitle and data streams in an output: copied packet for packet
     where the container takes the codec, audio transcoded where it does not (aac; opus for
@@ -169,72 +145,17 @@ class StreamCopies:
                 self._add(s, fmt, ext)
             elif s.index != video.index and s.type == "video":
                 self.notices.append(left_out(s, video.index))
-        with contextlib.suppress(AttributeError, ValueError, TypeError):
-            out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
+        carry_global_tags(out, inp)
         if timecode and window[0] is not None:
-            self._section_timecode(timecode, video, film, window[0])
+            self.notices += section_timecode(out, film, video, timecode, window[0])
         if fmt == "mov":  # its language codes are Macintosh ones (colorcli.languages)
             made = [t for ts in self.transcode.values() for t in ts]
             for st in [film, *self.copy_map.values(), *made]:
                 with contextlib.suppress(AttributeError, ValueError, TypeError):
                     if st is not None and st.metadata.get("language"):
                         st.metadata["language"] = mov_language(st.metadata["language"])
-        self._chapters(inp, fmt, ext, window)
-        self._attachments(inp, fmt, ext)
-
-    def _section_timecode(self, timecode: str, video, film, start: float) -> None:
-        """A section (--start) begins later in the master, and so does its timecode: an
-        editor conforming the coloured section by timecode puts it where it came from."""
-        rate = film_rate(video)
-        if rate is None:
-            return
-        origin = float(video.start_time * video.time_base) if video.start_time else 0.0
-        frames = max(0, math.ceil((start - origin) * rate - 1e-6))  # the first frame shown
-        moved = shift_timecode(timecode, frames, rate)
-        if moved is None:
-            self.notices.append(
-                f"its timecode {timecode} is kept as it is: not one that can be counted"
-            )
-            return
-        with contextlib.suppress(AttributeError, ValueError, TypeError):
-            film.metadata["timecode"] = moved
-            if "timecode" in self.out.metadata:  # MXF's, from the input's container
-                self.out.metadata["timecode"] = moved
-
-    def _chapters(self, inp, fmt: str, ext: str, window) -> None:
-        try:
-            chapters = inp.chapters()
-        except (AttributeError, ValueError, av.error.FFmpegError):
-            return
-        start, end = window
-        kept = []
-        for ch in chapters:
-            tb = ch["time_base"]
-            lo, hi = ch["start"], ch["end"]
-            if start is not None:
-                lo = max(lo, round(start / tb)) if hi * tb > start else None
-            if end is not None and lo is not None:
-                hi = min(hi, round(end / tb)) if lo * tb < end else None
-            if lo is not None and hi is not None:
-                kept.append({**ch, "start": lo, "end": hi, "id": len(kept) + 1})
-        if kept and fmt not in CHAPTER_FORMATS:
-            self.notices.append(f"{len(kept)} chapters dropped: not supported by .{ext} (use .mkv)")
-        elif kept:
-            self.out.set_chapters(kept)
-
-    def _attachments(self, inp, fmt: str, ext: str) -> None:
-        files = [s for s in inp.streams if s.type == "attachment"]
-        if files and fmt not in ATTACHMENT_FORMATS:
-            names = ", ".join(getattr(s, "name", None) or str(s.index) for s in files)
-            self.notices.append(
-                f"attachments dropped ({names}): not supported by .{ext} (use .mkv)"
-            )
-            return
-        for s in files:
-            try:
-                self.out.add_attachment(s.name, s.mimetype, bytes(s.data))
-            except (AttributeError, ValueError, TypeError, av.error.FFmpegError):
-                self.notices.append(f"attachment {s.name or s.index} could not be copied")
+        self.notices += copy_chapters(out, inp, fmt, ext, window)
+        self.notices += copy_attachments(out, inp, fmt, ext)
 
     def _add(self, s, fmt: str, ext: str) -> None:
         # the codec's own name, not its decoder's (MPEG audio decodes with "mp3float")
