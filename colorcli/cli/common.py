@@ -40,7 +40,7 @@ class Terminated(KeyboardInterrupt):
 
     @property
     def signum(self) -> int:
-        return int(self.args[0]) if self.args else int(signal.SIGTERM)
+        return int(self.args[0])
 
 
 # a stop signal already raised once: raised again at the next progress step, should a library
