@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
+from colorcli.borders import compose_framed, framed, inner
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
-from colorcli.compose import compose_rgb, lightness, shrink_l
+from colorcli.compose import lightness, shrink_l
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
@@ -312,16 +313,19 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             at += len(chunk)
             try:
                 l_fulls = [lightness(im) for im in chunk]
-                l_nets = [self.l_net(lf) for lf in l_fulls]
+                cuts = [framed(lf, g) for lf, g in zip(l_fulls, gs, strict=True)]
+                boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
+                l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
+                l_nets = [self.l_net(li) for li in l_ins]
                 g_nets = [
-                    None if g is None or g.empty else guide_net(g, lf.shape, ln.shape)
-                    for g, lf, ln in zip(gs, l_fulls, l_nets, strict=True)
+                    None if g is None or g.empty else guide_net(g, li.shape, ln.shape)
+                    for g, li, ln in zip(gs, l_ins, l_nets, strict=True)
                 ]
                 palettes = [None if g is None else g.palette for g in gs]
                 abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True)
-                for im, lf, ab in zip(chunk, l_fulls, abs_, strict=True):
+                for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
-                    out.append(compose_rgb(lf, ab, dtype))
+                    out.append(compose_framed(lf, ab, b, dtype))
             except (MemoryError, cv2.error, DeviceError) as e:
                 if not is_oom(e) or (
                     isinstance(e, DeviceError) and not self._pictures_to_blame(chunk)

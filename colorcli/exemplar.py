@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from colorcli.attend import attend
-from colorcli.compose import compose_rgb, lightness, shrink_l
+from colorcli.borders import compose_framed, content_box, inner
+from colorcli.compose import lightness, shrink_l
 from colorcli.kernels import rgb_to_lab
 
 # how many times its share of the reference one of its regions may colour of the photo: a view
@@ -91,8 +92,10 @@ class ExemplarMixin:
         from colorcli.refs import blend_still, guide_of, reference_colours
 
         l_full = lightness(image)
-        l_net = self.l_net(l_full)
-        ab_ref, trust, agree = reference_colours(reference, l_full, l_net.shape)
+        box = content_box(l_full)  # a print's border: the reference colours what it frames
+        l_in = inner(l_full, box)
+        l_net = self.l_net(l_in)
+        ab_ref, trust, agree = reference_colours(reference, l_in, l_net.shape)
         if self.attention is not None:
             ab, null = self.match_reference(l_net, reference)
             ab, trust = ab * np.float32(reference_trust(null)), trust * agree
@@ -103,7 +106,7 @@ class ExemplarMixin:
             ab = self.predict_ab([l_net])[0]
         ab = blend_still(ab, ab_ref, trust, self.saturation)
         dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
-        return compose_rgb(l_full, ab, dtype)
+        return compose_framed(l_full, ab, box, dtype)
 
 
 __all__ = ["ExemplarMixin"]

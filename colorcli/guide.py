@@ -155,6 +155,24 @@ def merge(a: Guide | None, b: Guide | None) -> Guide | None:
     return Guide(ab, mask, palette, a.points + b.points, a.notices + b.notices)
 
 
+def crop_guide(guide: Guide, y0: int, y1: int, x0: int, x1: int) -> Guide | None:
+    """The guide of rows y0:y1 and columns x0:x1 of its image (its hints there, moved to that
+    part's pixels), or None when a hint lies outside them: a margin the user gave a colour
+    is theirs to colour, so it is not cut (``colorcli.borders``)."""
+    if guide.mask is not None:
+        inside = guide.mask[y0:y1, x0:x1]
+        if np.count_nonzero(guide.mask) != np.count_nonzero(inside):
+            return None
+    if any(not (x0 <= x < x1 and y0 <= y < y1) for x, y, _ in guide.points):
+        return None
+    return replace(
+        guide,
+        ab=None if guide.ab is None else guide.ab[y0:y1, x0:x1],
+        mask=None if guide.mask is None else guide.mask[y0:y1, x0:x1],
+        points=tuple((x - x0, y - y0, ab) for x, y, ab in guide.points),
+    )
+
+
 def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -> np.ndarray:
     """The guide at the network's input resolution: (3, h, w) float32, mask * ab / 110 and
     the mask.
@@ -189,6 +207,7 @@ def guide_net(guide: Guide, full_hw: tuple[int, int], net_hw: tuple[int, int]) -
 __all__ = [
     "SIDECAR",
     "Guide",
+    "crop_guide",
     "fit_chroma",
     "guide_from_points",
     "guide_from_layer",

@@ -1,0 +1,122 @@
+"""Margins around a photo (a print's white border, black bars) keep their own neutral tone and
+do not change the colours of what they frame; backdrops and skies are not margins."""
+
+import numpy as np
+import pytest
+
+from colorcli.borders import content_box
+from colorcli.colorizer import Colorizer
+from colorcli.compose import lightness
+from colorcli.guide import Guide
+from colorcli.kernels import rgb_to_lab
+from tests.conftest import gradient_rgb
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_ckpt):
+    return Colorizer(tiny_ckpt, device="cpu")
+
+
+def _photo(h: int, w: int) -> np.ndarray:
+    """A gray photo: texture everywhere, at mid lightness at its edges."""
+    return np.repeat(lightness_u8(gradient_rgb(h, w))[..., None], 3, -1)
+
+
+def lightness_u8(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(lightness(rgb) * 2.55, 0, 255).astype(np.uint8)
+
+
+def _framed(photo: np.ndarray, margins: list[tuple[int, int, int, int, int]], seed: int = 0):
+    """``photo`` inside margins (top, bottom, left, right, gray level), the outermost last,
+    each with a little scanner noise; returns the picture and where the photo lies in it."""
+    rng = np.random.default_rng(seed)
+    img, y0, x0 = photo, 0, 0
+    for top, bottom, left, right, level in margins:
+        h, w = img.shape[:2]
+        out = np.full((h + top + bottom, w + left + right), float(level))
+        out += rng.normal(0, 1.5, out.shape)
+        out = np.repeat(np.clip(out, 0, 255).astype(np.uint8)[..., None], 3, -1)
+        out[top : top + h, left : left + w] = img
+        img, y0, x0 = out, y0 + top, x0 + left
+    return img, (y0, y0 + photo.shape[0], x0, x0 + photo.shape[1])
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    return np.hypot(*rgb_to_lab(rgb)[..., 1:].transpose(2, 0, 1))
+
+
+CASES = {
+    "white print border": [(20, 20, 20, 20, 240)],
+    "print border, wide": [(9, 31, 14, 26, 232)],
+    "black bars above and below": [(40, 40, 0, 0, 8)],
+    "black bars beside": [(0, 0, 50, 50, 14)],
+    "a black line inside a white border": [(3, 3, 3, 3, 20), (25, 25, 25, 25, 238)],
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("size", [(120, 160), (700, 540)])
+def test_margins_stay_neutral_and_the_photo_colours_as_alone(colorizer, case, size):
+    photo = _photo(*size)
+    img, (y0, y1, x0, x1) = _framed(photo, CASES[case])
+    out = colorizer.colorize(img)
+    alone = colorizer.colorize(photo)
+    margin = np.ones(img.shape[:2], bool)
+    margin[y0:y1, x0:x1] = False
+    assert _chroma(out)[margin].max() < 1.5  # the model colours everything warm (conftest)
+    assert _chroma(alone).mean() > 10
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - alone).max() <= 1
+    assert np.abs(lightness(out) - lightness(img)).max() <= 1.0
+
+
+def _with_backdrop(level: int, top_only: bool = False) -> np.ndarray:
+    """A textured round subject in front of a flat backdrop (or a photo under a flat band)."""
+    img = np.full((200, 300, 3), level, np.uint8)
+    if top_only:
+        img[60:] = _photo(140, 300)
+    else:
+        y, x = np.mgrid[0:200, 0:300]
+        round_ = ((y - 120) / 75.0) ** 2 + ((x - 150) / 70.0) ** 2 < 1
+        img[round_] = _photo(200, 300)[round_]
+    return img
+
+
+@pytest.mark.parametrize(
+    "img",
+    [
+        pytest.param(_with_backdrop(150), id="a mid-gray wall all round"),
+        pytest.param(_with_backdrop(245), id="a white studio backdrop"),
+        pytest.param(_with_backdrop(10), id="a black stage"),
+        pytest.param(_with_backdrop(250, top_only=True), id="a white sky, only above"),
+        pytest.param(np.full((90, 120, 3), 3, np.uint8), id="a frame faded to black"),
+        pytest.param(_photo(150, 200), id="a photo to its edges"),
+    ],
+)
+def test_backdrops_and_blank_pictures_are_not_margins(colorizer, img):
+    assert content_box(lightness(img)) is None
+
+
+def test_a_backdrop_keeps_its_colour(colorizer):
+    img = _with_backdrop(245)
+    assert _chroma(colorizer.colorize(img))[:40].mean() > 3
+
+
+def test_a_hint_on_a_margin_keeps_it(hint_ckpt):
+    c = Colorizer(hint_ckpt, device="cpu")
+    img, (y0, _, _, _) = _framed(_photo(120, 160), CASES["white print border"])
+    mask = np.zeros(img.shape[:2], np.float32)
+    ab = np.zeros(img.shape[:2] + (2,), np.float32)
+    mask[5:12, 60:70], ab[5:12, 60:70] = 1.0, (-5.0, -20.0)  # a pale blue paper, wanted
+    out = c.colorize(img, Guide(ab=ab, mask=mask))
+    assert _chroma(out)[:y0].mean() > 3
+    plain = c.colorize(img)
+    assert _chroma(plain)[:y0].max() < 1.5
+
+
+def test_a_reference_colours_what_the_border_frames(colorizer):
+    img, (y0, y1, x0, x1) = _framed(_photo(120, 160), CASES["white print border"])
+    out = colorizer.colorize_like(img, gradient_rgb(100, 100, seed=3))
+    margin = np.ones(img.shape[:2], bool)
+    margin[y0:y1, x0:x1] = False
+    assert _chroma(out)[margin].max() < 1.5
+    assert _chroma(out)[~margin].mean() > 3
