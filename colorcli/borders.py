@@ -4,45 +4,55 @@ neutral tone the input gives them.
 
 A scanned print with its white border made the network see a frame it never trained on: it
 tinted the border (blue at the top, yellow at the bottom) and coloured the photo itself
-otherwise (a green meadow came out brown). A margin here is a run of rows (or columns) from
-an edge, each nearly one lightness (its 2nd to 98th percentile within ``SPREAD``) and that
-of the edge (within ``LEVEL``), measured on the picture shrunk to ``PROBE_SIDE`` pixels on
-its short side, where grain and paper texture average out. A lone uniform band (a clear sky
-at the top of a landscape, a black night at its foot) is not a margin: a margin has one on
-another side (facing it or beside it) of the same lightness. What is left must keep
-``MIN_CONTENT`` of each side, or nothing is cut (a fade to black, a blank page).
+otherwise (a green meadow came out brown). A margin is looked for from each edge of the
+picture shrunk to ``PROBE_SIDE`` pixels on its short side, where grain and paper texture
+average out: its outermost line nearly one lightness, near black or near white
+(``MID_LEVELS``), and, at each position along the edge, the first pixel unlike it (two lines
+running, beyond ``LEVEL``) on one straight line, level or slanted as a print scanned askew
+is, at ``INLIERS`` of the positions at least (a white sky may meet a white border along part
+of it). A skyline, or a backdrop around a subject, is not straight; a lone uniform band (a
+clear sky over a sea) is not a margin either: a margin has one on another side (facing it or
+beside it) of the same lightness. What is left must keep ``MIN_CONTENT`` of each side, or
+nothing is cut (a fade to black, a blank page).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from colorcli.compose import compose_rgb, shrink_l
 from colorcli.guide import Guide, crop_guide
 
 PROBE_SIDE = 256  # short side of the picture the margins are looked for on
-SPREAD = 6.0  # L*: a margin's row from its 2nd to its 98th percentile at most this
-LEVEL = 4.0  # L*: a margin's row within this of the edge's row, and two margins of each other
+LEVEL = 4.0  # L*: a margin's pixels within this of its outermost line's, and two margins'
+EDGE_SHARE = 0.9  # of a margin's outermost line, at least this within LEVEL of its median
 MIN_CONTENT = 0.3  # of each side: what the margins frame, at least
 # L*: a margin is darker than the first or lighter than the second (black bars, a film's
 # rebate, paper, a scanner's lid); a sky or a painted wall lies between
 MID_LEVELS = (20.0, 85.0)
+# a margin's inner edge: at INLIERS of the positions along it, the first pixel unlike it lies
+# within FIT lines (of the probe) of one straight line, slanted at most MAX_SLANT lines a
+# position (about 6 degrees)
+FIT, INLIERS, MAX_SLANT = 1.5, 0.5, 0.1
+SLANTED = 2.0  # lines of the probe an inner edge must slant by, end to end, to be taken so
 NESTED = 3  # margins within margins cut, at most
 EXACT_SHARE = 0.9  # of a line of the picture, within 2 LEVEL of the margin's: still margin
-# of the line past a margin, at most this much of its lightness: beyond it lies content
-BACKDROP = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Box:
-    """The part of a picture its margins frame, in its pixels: rows y0:y1, columns x0:x1."""
+    """The part of a picture its margins frame, in its pixels: rows y0:y1, columns x0:x1;
+    ``margin``: of the box's own pixels, those that are still margin (the corners a print
+    scanned askew leaves inside it; (y1 - y0, x1 - x0) bool), or None."""
 
     y0: int
     y1: int
     x0: int
     x1: int
+    margin: np.ndarray | None = None
 
     @property
     def rows(self) -> slice:
@@ -53,41 +63,107 @@ class Box:
         return slice(self.x0, self.x1)
 
 
-def _run(lines: np.ndarray) -> tuple[int, float]:
-    """How many of ``lines`` (n, m), from the first, form a margin, and its lightness (the
-    first line's median); 0 where they are not one."""
-    lo, med, hi = np.percentile(lines, [2, 50, 98], axis=1)
-    edge = float(med[0])
-    if MID_LEVELS[0] < edge < MID_LEVELS[1]:
-        return 0, edge
-    ok = (hi - lo <= SPREAD) & (np.abs(med - edge) <= LEVEL)
-    if ok.all():
-        return len(ok), edge
-    n = int(np.argmin(ok))
-    # past a line of blending, the content: mostly unlike the margin, where a backdrop (a
-    # sky, a wall) goes on around what stands in front of it
-    past = lines[min(n + 1, len(lines) - 1)]
-    if np.mean(np.abs(past - edge) <= LEVEL) > BACKDROP:
-        return 0, edge
-    return n, edge
+@dataclass(frozen=True)
+class _Edge:
+    """One side's margin on the probe: ``lines`` of it at every position along the side, its
+    lightness, and its inner edge as a + b j lines at position j where that is slanted."""
+
+    lines: int
+    level: float
+    slant: tuple[float, float] | None
+
+
+def _edge(lines: np.ndarray) -> _Edge | None:
+    """The margin that ``lines`` (n, m), from the first, begin with, or None."""
+    level = float(np.median(lines[0]))
+    if MID_LEVELS[0] < level < MID_LEVELS[1]:
+        return None
+    if np.mean(np.abs(lines[0] - level) <= LEVEL) < EDGE_SHARE:
+        return None
+    unlike = np.abs(lines - level) > LEVEL  # a speck of dust: one position off the line
+    depth = np.where(unlike.any(axis=0), np.argmax(unlike, axis=0), len(lines)).astype(float)
+    line = _straight(depth, len(lines))
+    if line is None:
+        return None
+    a, b = line
+    ends = (a, a + b * (len(depth) - 1))
+    lines_everywhere = int(np.floor(min(ends) + 0.25))  # depths are whole lines: a fit's 0.99 is 1
+    if lines_everywhere < 1:
+        return None
+    return _Edge(lines_everywhere, level, None if max(ends) - min(ends) < SLANTED else line)
+
+
+def _straight(depth: np.ndarray, n: int) -> tuple[float, float] | None:
+    """The straight line a + b j that most of ``depth`` (the first pixel unlike the margin at
+    each position j, n where none is) lies on (``FIT``, ``INLIERS``, ``MAX_SLANT``), by a
+    seeded search over pairs of positions, refitted on its inliers; None where there is none."""
+    m = len(depth)
+    j = np.arange(m, dtype=float)
+    seen = np.flatnonzero((depth > 0) & (depth < n * (1 - MIN_CONTENT)))
+    if len(seen) < max(2, INLIERS * m):
+        return None
+    rng = np.random.default_rng(0)
+    pairs = rng.choice(seen, size=(64, 2))
+    pairs = np.vstack([pairs, [[seen[0], seen[-1]], [seen[len(seen) // 4], seen[-len(seen) // 4]]]])
+    best, best_count = None, 0
+    for p, q in pairs:
+        if p == q:
+            continue
+        b = (depth[q] - depth[p]) / (q - p)
+        if abs(b) > MAX_SLANT:
+            continue
+        count = int(np.count_nonzero(np.abs(depth - (depth[p] + b * (j - p))) <= FIT))
+        if count > best_count:
+            best, best_count = (depth[p] - b * p, b), count
+    if best is None or best_count < INLIERS * m:
+        return None
+    on = np.abs(depth - (best[0] + best[1] * j)) <= FIT
+    b, a = np.polyfit(j[on], depth[on], 1)
+    return (float(a), float(b)) if abs(b) <= MAX_SLANT else None
 
 
 def content_box(l_full: np.ndarray) -> Box | None:
     """The part of the picture that its uniform margins frame, or None where it has none.
 
     l_full: (H, W) float32 L*. A margin counts only beside another of the same lightness (see
-    the module's note); each is cut at the first line of the content. Margins within margins
-    (a print's black line inside its white border, a frame in a film's bars) are cut too, up
-    to ``NESTED`` deep.
+    the module's note); each is cut at the first line of the content, or, slanted, the box
+    holds all of the content and ``Box.margin`` says which of its pixels are still margin.
+    Margins within margins (a print's black line inside its white border, a print's border
+    on a scanner's bed) are cut too, up to ``NESTED`` deep.
     """
     box = None
     for _ in range(NESTED):
         at = (0, 0) if box is None else (box.y0, box.x0)
-        inside = _one_box(inner(l_full, box))
+        inside = _one_box(_filled(inner(l_full, box), box))
         if inside is None:
             break
-        box = Box(at[0] + inside.y0, at[0] + inside.y1, at[1] + inside.x0, at[1] + inside.x1)
+        margin = inside.margin
+        if box is not None and box.margin is not None:
+            outer = box.margin[inside.rows, inside.cols]
+            margin = outer if margin is None else outer | margin
+        box = Box(
+            at[0] + inside.y0, at[0] + inside.y1, at[1] + inside.x0, at[1] + inside.x1, margin
+        )
     return box
+
+
+def _filled(l_box: np.ndarray, box: Box | None) -> np.ndarray:
+    """The lightness inside a box with its slanted margin's corners (and the blended line
+    along their edges) made like what borders them (the median of the other pixels near the
+    box's edges), so that a margin within it is looked for as if they were not there."""
+    if box is None or box.margin is None:
+        return l_box
+    h, w = l_box.shape
+    near = np.zeros((h, w), bool)
+    k = max(1, min(h, w) // 30)
+    near[:k], near[-k:], near[:, :k], near[:, -k:] = True, True, True, True
+    # and the line of blended pixels along each corner's edge
+    side = 2 * int(np.ceil(min(h, w) / PROBE_SIDE)) + 1
+    corners = cv2.dilate(box.margin.astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    rest = near & ~corners
+    out = l_box.copy()
+    out[corners] = np.median(l_box[rest]) if rest.any() else np.median(l_box)
+    return out
 
 
 def _one_box(l_full: np.ndarray) -> Box | None:
@@ -96,35 +172,83 @@ def _one_box(l_full: np.ndarray) -> Box | None:
     scale = min(1.0, PROBE_SIDE / min(h, w))
     sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
     small = shrink_l(l_full, (sh, sw)) if (sh, sw) != (h, w) else l_full
-    sides = {
-        "top": _run(small),
-        "bottom": _run(small[::-1]),
-        "left": _run(small.T),
-        "right": _run(small.T[::-1]),
+    found = {
+        "top": _edge(small),
+        "bottom": _edge(small[::-1]),
+        "left": _edge(small.T),
+        "right": _edge(small.T[::-1]),
     }
-    kept = {
-        side: n
-        for side, (n, level) in sides.items()
-        if n > 0
-        and any(m > 0 and abs(lv - level) <= LEVEL for s, (m, lv) in sides.items() if s != side)
+    edges = {
+        side: e
+        for side, e in found.items()
+        if e is not None
+        and any(
+            o is not None and abs(o.level - e.level) <= LEVEL for s, o in found.items() if s != side
+        )
     }
-    if not kept:
+    if not edges:
         return None
-    top, bottom = kept.get("top", 0), kept.get("bottom", 0)
-    left, right = kept.get("left", 0), kept.get("right", 0)
-    if sh - top - bottom < MIN_CONTENT * sh or sw - left - right < MIN_CONTENT * sw:
+    n = {side: edges[side].lines if side in edges else 0 for side in found}
+    if (
+        sh - n["top"] - n["bottom"] < MIN_CONTENT * sh
+        or sw - n["left"] - n["right"] < MIN_CONTENT * sw
+    ):
         return None
     fy, fx = h / sh, w / sw
     # the span between the other sides' margins, where each side's lines are read again
-    rows = slice(int(top * fy), max(int(top * fy) + 1, int(h - bottom * fy)))
-    cols = slice(int(left * fx), max(int(left * fx) + 1, int(w - right * fx)))
-    box = Box(
-        _exact(l_full[:, cols], top, fy, sides["top"][1]),
-        h - _exact(l_full[::-1, cols], bottom, fy, sides["bottom"][1]),
-        _exact(l_full[rows].T, left, fx, sides["left"][1]),
-        w - _exact(l_full[rows].T[::-1], right, fx, sides["right"][1]),
+    rows = slice(int(n["top"] * fy), max(int(n["top"] * fy) + 1, int(h - n["bottom"] * fy)))
+    cols = slice(int(n["left"] * fx), max(int(n["left"] * fx) + 1, int(w - n["right"] * fx)))
+    views = {
+        "top": l_full[:, cols],
+        "bottom": l_full[::-1, cols],
+        "left": l_full[rows].T,
+        "right": l_full[rows].T[::-1],
+    }
+    cut = {}
+    for side in found:
+        e = edges.get(side)
+        f = fy if side in ("top", "bottom") else fx
+        if e is None:
+            cut[side] = 0
+        elif e.slant is None:
+            cut[side] = _exact(views[side], e.lines, f, e.level)
+        else:  # all of the content inside: its nearest point
+            cut[side] = int(e.lines * f)
+    box = Box(cut["top"], h - cut["bottom"], cut["left"], w - cut["right"])
+    if (box.y0, box.y1, box.x0, box.x1) == (0, h, 0, w):
+        return None
+    slanted = {s: e for s, e in edges.items() if e.slant is not None}
+    if not slanted:
+        return box
+    return Box(
+        box.y0, box.y1, box.x0, box.x1, _corners(l_full, slanted, fy, fx)[box.rows, box.cols]
     )
-    return None if (box.y0, box.y1, box.x0, box.x1) == (0, h, 0, w) else box
+
+
+def _corners(l_full: np.ndarray, slanted: dict, fy: float, fx: float) -> np.ndarray:
+    """(H, W) bool: the pixels outside the slanted margins' inner edges, each edge placed
+    to the pixel at each position (the first two lines there unlike the margin by twice
+    ``LEVEL``, within a line of the probe's placing)."""
+    h, w = l_full.shape
+    margin = np.zeros((h, w), bool)
+    views = {"top": margin, "bottom": margin[::-1], "left": margin.T, "right": margin.T[::-1]}
+    lums = {"top": l_full, "bottom": l_full[::-1], "left": l_full.T, "right": l_full.T[::-1]}
+    for side, e in slanted.items():
+        along, across = (fx, fy) if side in ("top", "bottom") else (fy, fx)
+        lum, view = lums[side], views[side]
+        a, b = e.slant
+        j = (np.arange(view.shape[1]) + 0.5) / along - 0.5
+        lo = np.clip(np.floor((a + b * j - 1) * across), 0, view.shape[0] - 2).astype(int)
+        span = int(np.ceil(2 * across)) + 2
+        idx = np.clip(lo[None, :] + np.arange(span)[:, None], 0, view.shape[0] - 1)
+        band = np.take_along_axis(lum, idx, axis=0)
+        unlike = np.abs(band - e.level) > 2 * LEVEL
+        unlike = unlike[:-1] & unlike[1:]
+        first = np.where(unlike.any(axis=0), np.argmax(unlike, axis=0), span - 1)
+        depth = lo + first
+        reach = int(depth.max())
+        view[:reach] |= np.arange(reach)[:, None] < depth[None, :]
+    return margin
 
 
 def _exact(lines: np.ndarray, n: int, f: float, level: float) -> int:
@@ -165,7 +289,10 @@ def compose_framed(
         return compose_rgb(l_full, ab_small, dtype)
     none = np.zeros((1, 1, 2), np.float32)
     out = compose_rgb(l_full, none, dtype)  # the margins: gray; the box is written over
-    out[box.rows, box.cols] = compose_rgb(inner(l_full, box), ab_small, dtype)
+    coloured = compose_rgb(inner(l_full, box), ab_small, dtype)
+    if box.margin is not None:  # a slanted margin's corners inside the box
+        coloured[box.margin] = out[box.rows, box.cols][box.margin]
+    out[box.rows, box.cols] = coloured
     return out
 
 

@@ -1,6 +1,7 @@
 """Margins around a photo (a print's white border, black bars) keep their own neutral tone and
 do not change the colours of what they frame; backdrops and skies are not margins."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -120,3 +121,29 @@ def test_a_reference_colours_what_the_border_frames(colorizer):
     margin[y0:y1, x0:x1] = False
     assert _chroma(out)[margin].max() < 1.5
     assert _chroma(out)[~margin].mean() > 3
+
+
+def _askew(photo: np.ndarray, degrees: float, bed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``photo`` as a print (a white border) scanned askew on a bed of gray ``bed``; returns
+    the scan and where the photo lies in it (bool)."""
+    print_ = np.pad(photo, ((30, 30), (30, 30), (0, 0)), constant_values=236)
+    where = np.pad(np.ones(photo.shape[:2], np.uint8), 30)
+    sheet = np.pad(print_, ((50, 50), (50, 50), (0, 0)), constant_values=bed)
+    where = np.pad(where, 50)
+    h, w = sheet.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    scan = cv2.warpAffine(sheet, turn, (w, h), borderValue=(bed, bed, bed))
+    where = cv2.warpAffine(where, turn, (w, h), flags=cv2.INTER_NEAREST) > 0
+    noise = np.random.default_rng(1).normal(0, 1.5, (h, w, 1))
+    return np.clip(scan + noise, 0, 255).astype(np.uint8), where
+
+
+@pytest.mark.parametrize("degrees", [1.0, -2.5])
+@pytest.mark.parametrize("bed", [20, 240], ids=["black bed", "white bed"])
+def test_a_print_scanned_askew_keeps_its_border_neutral(colorizer, degrees, bed):
+    scan, where = _askew(_photo(300, 420), degrees, bed)
+    out = _chroma(colorizer.colorize(scan))
+    grown = cv2.dilate(where.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert out[~grown].max() < 1.5  # the border and the bed, up to 3 pixels from the photo
+    inside = cv2.erode(where.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert out[inside].mean() > 10
