@@ -47,6 +47,7 @@ class ExemplarMixin:
     """``match_reference`` and ``colorize_like`` for ``Colorizer``."""
 
     _ref_keys: tuple | None = None  # (which reference, its keys): see _keys_of
+    _ref_framed: tuple | None = None  # (which reference, what its margins frame)
 
     def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
         """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
@@ -65,11 +66,22 @@ class ExemplarMixin:
         ab, null = attend(self.attention, feats, zero, l_out, keys, REFERENCE_CAPACITY)
         return ab * np.float32(self.saturation), null
 
+    def _framed_reference(self, reference: np.ndarray) -> np.ndarray:
+        """What a reference photo's margins frame (``colorcli.borders``): a print's white
+        border would lend its paper's colour to whatever looks like it. Kept for the next call
+        with the same picture."""
+        key = _identity(reference)
+        if self._ref_framed is not None and self._ref_framed[0] == key:
+            return self._ref_framed[1]
+        box = content_box(lightness(reference))
+        framed = reference if box is None else np.ascontiguousarray(reference[box.rows, box.cols])
+        self._ref_framed = (key, framed)
+        return framed
+
     def _keys_of(self, reference: np.ndarray) -> tuple:
         """The reference's pixels as the hint attention's keys (``attend``), kept for the next
         call with the same picture: ``dir --reference`` asks once per photo."""
-        digest = hashlib.blake2b(np.ascontiguousarray(reference).data, digest_size=16)
-        key = (reference.shape, reference.dtype.str, digest.hexdigest())
+        key = _identity(reference)
         if self._ref_keys is not None and self._ref_keys[0] == key:
             return self._ref_keys[1]
         ref = reference.astype(np.float32) / (65535.0 if reference.dtype == np.uint16 else 255.0)
@@ -91,6 +103,7 @@ class ExemplarMixin:
         from colorcli.guide import palette_of
         from colorcli.refs import blend_still, guide_of, reference_colours
 
+        reference = self._framed_reference(reference)
         l_full = lightness(image)
         box = content_box(l_full)  # a print's border: the reference colours what it frames
         l_in = inner(l_full, box)
@@ -107,6 +120,12 @@ class ExemplarMixin:
         ab = blend_still(ab, ab_ref, trust, self.saturation)
         dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
         return compose_framed(l_full, ab, box, dtype)
+
+
+def _identity(picture: np.ndarray) -> tuple:
+    """A picture's shape, type and content digest: which reference a cache holds."""
+    digest = hashlib.blake2b(np.ascontiguousarray(picture).data, digest_size=16)
+    return (picture.shape, picture.dtype.str, digest.hexdigest())
 
 
 __all__ = ["ExemplarMixin"]

@@ -147,3 +147,11 @@ def test_a_print_scanned_askew_keeps_its_border_neutral(colorizer, degrees, bed)
     assert out[~grown].max() < 1.5  # the border and the bed, up to 3 pixels from the photo
     inside = cv2.erode(where.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     assert out[inside].mean() > 10
+
+
+def test_a_reference_in_a_print_border_colours_as_the_bare_reference(colorizer):
+    photo = _photo(120, 160)
+    bare = gradient_rgb(100, 140, seed=3)
+    bordered = np.pad(bare, ((30, 30), (30, 30), (0, 0)), constant_values=240)
+    out = colorizer.colorize_like(photo, bordered)
+    assert np.array_equal(out, colorizer.colorize_like(photo, bare))
