@@ -7,10 +7,10 @@ tinted the border (blue at the top, yellow at the bottom) and coloured the photo
 otherwise (a green meadow came out brown). A margin is looked for from each edge of the
 picture shrunk to ``PROBE_SIDE`` pixels on its short side, where grain and paper texture
 average out: its outermost line nearly one lightness, near black or near white
-(``MID_LEVELS``), and, at each position along the edge, the first pixel unlike it (two lines
-running, beyond ``LEVEL``) on one straight line, level or slanted as a print scanned askew
-is, at ``INLIERS`` of the positions at least (a white sky may meet a white border along part
-of it). A skyline, or a backdrop around a subject, is not straight; a lone uniform band (a
+(``MID_LEVELS``), and, at each position along the edge, the first pixel unlike it (beyond
+``LEVEL``) on one straight line, level or slanted as a print scanned askew is, at
+``INLIERS`` of the positions at least (a white sky may meet a white border along part of it;
+a speck of dust puts one position off the line). A skyline, or a backdrop around a subject, is not straight; a lone uniform band (a
 clear sky over a sea) is not a margin either: a margin has one on another side (facing it or
 beside it) of the same lightness. What is left must keep ``MIN_CONTENT`` of each side, or
 nothing is cut (a fade to black, a blank page).
@@ -80,7 +80,7 @@ def _edge(lines: np.ndarray) -> _Edge | None:
         return None
     if np.mean(np.abs(lines[0] - level) <= LEVEL) < EDGE_SHARE:
         return None
-    unlike = np.abs(lines - level) > LEVEL  # a speck of dust: one position off the line
+    unlike = np.abs(lines - level) > LEVEL
     depth = np.where(unlike.any(axis=0), np.argmax(unlike, axis=0), len(lines)).astype(float)
     line = _straight(depth, len(lines))
     if line is None:
