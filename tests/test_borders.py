@@ -155,3 +155,24 @@ def test_a_reference_in_a_print_border_colours_as_the_bare_reference(colorizer):
     bordered = np.pad(bare, ((30, 30), (30, 30), (0, 0)), constant_values=240)
     out = colorizer.colorize_like(photo, bordered)
     assert np.array_equal(out, colorizer.colorize_like(photo, bare))
+
+
+def test_colorize_dir_leaves_a_scanned_prints_border_neutral(tmp_path, tiny_ckpt):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+    from colorcli.imageio import read_image
+    from colorcli.imagewrite import write_image
+
+    img, (y0, y1, x0, x1) = _framed(_photo(90, 120), CASES["white print border"])
+    (tmp_path / "in").mkdir()
+    write_image(tmp_path / "in" / "print.png", img)
+    r = CliRunner().invoke(
+        main, ["dir", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", str(tiny_ckpt)]
+    )
+    assert r.exit_code == 0, r.output
+    out = read_image(tmp_path / "out" / "print.png").pixels
+    margin = np.ones(img.shape[:2], bool)
+    margin[y0:y1, x0:x1] = False
+    assert _chroma(out)[margin].max() < 1.5
+    assert _chroma(out)[~margin].mean() > 10
