@@ -47,6 +47,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
     size: short side, in pixels, of the image the network sees (None: the checkpoint's).
     model: an in-memory model to use as it is (float32, on its own device; training validates
     with it) in place of building one from the checkpoint's weights.
+    margins: find a photo's uniform margins and colour only what they frame
+    (``colorcli.borders``); False colours the whole picture.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         saturation: float = 1.0,
         size: int | None = None,
         model: ColorNet | None = None,
+        margins: bool = True,
     ) -> None:
         self.ckpt = (
             checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -70,6 +73,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         if not saturation >= 0:
             raise ConfigError(f"saturation must be >= 0, got {saturation}")
         self.saturation = float(saturation)
+        self.margins = bool(margins)
         self.size = int(size or self.ckpt.net_size)
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
@@ -313,7 +317,10 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             at += len(chunk)
             try:
                 l_fulls = [lightness(im) for im in chunk]
-                cuts = [framed(lf, g) for lf, g in zip(l_fulls, gs, strict=True)]
+                cuts = [
+                    framed(lf, g) if self.margins else (None, g)
+                    for lf, g in zip(l_fulls, gs, strict=True)
+                ]
                 boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
                 l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
                 l_nets = [self.l_net(li) for li in l_ins]

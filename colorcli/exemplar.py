@@ -48,6 +48,7 @@ class ExemplarMixin:
 
     _ref_keys: tuple | None = None  # (which reference, its keys): see _keys_of
     _ref_framed: tuple | None = None  # (which reference, what its margins frame)
+    margins: bool = True  # look for a photo's margins (``Colorizer``'s setting)
 
     def match_reference(self, l_net: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
         """ab (h', w', 2) of ``l_net`` (the network's size) from the colours of the reference
@@ -73,7 +74,7 @@ class ExemplarMixin:
         key = _identity(reference)
         if self._ref_framed is not None and self._ref_framed[0] == key:
             return self._ref_framed[1]
-        box = content_box(lightness(reference))
+        box = content_box(lightness(reference)) if self.margins else None
         framed = reference if box is None else np.ascontiguousarray(reference[box.rows, box.cols])
         self._ref_framed = (key, framed)
         return framed
@@ -105,7 +106,8 @@ class ExemplarMixin:
 
         reference = self._framed_reference(reference)
         l_full = lightness(image)
-        box = content_box(l_full)  # a print's border: the reference colours what it frames
+        # a print's border: the reference colours what it frames
+        box = content_box(l_full) if self.margins else None
         l_in = inner(l_full, box)
         l_net = self.l_net(l_in)
         ab_ref, trust, agree = reference_colours(reference, l_in, l_net.shape)

@@ -189,6 +189,13 @@ class ColorizeOptions:
             default_help="the model's, 256",
         ),
     )
+    colour_margins: bool = field(
+        default=False,
+        metadata=opt(
+            "Colour a photo's uniform margins too (a print's border, the scanner bed, black bars): by default they keep their own neutral tone and the network sees only what they frame.",
+            flag=True,
+        ),
+    )
 
 
 SMOOTH = 0.7  # --smooth's default

@@ -176,3 +176,23 @@ def test_colorize_dir_leaves_a_scanned_prints_border_neutral(tmp_path, tiny_ckpt
     margin[y0:y1, x0:x1] = False
     assert _chroma(out)[margin].max() < 1.5
     assert _chroma(out)[~margin].mean() > 10
+
+
+def test_colour_margins_colours_the_border_too(tmp_path, tiny_ckpt):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+    from colorcli.imageio import read_image
+    from colorcli.imagewrite import write_image
+
+    img, (y0, y1, x0, x1) = _framed(_photo(90, 120), CASES["white print border"])
+    write_image(tmp_path / "print.png", img)
+    margin = np.ones(img.shape[:2], bool)
+    margin[y0:y1, x0:x1] = False
+    for extra, coloured in (([], False), (["--colour-margins"], True)):
+        out = tmp_path / f"out{len(extra)}.png"
+        args = ["image", str(tmp_path / "print.png"), str(out), "--model", str(tiny_ckpt)]
+        r = CliRunner().invoke(main, args + extra)
+        assert r.exit_code == 0, r.output
+        tint = _chroma(read_image(out).pixels)[margin].mean()
+        assert (tint > 3) if coloured else (tint < 0.5), (extra, tint)

@@ -291,6 +291,7 @@ def make_colorizer(values: dict[str, Any]):
         temperature=o.temperature,
         saturation=o.saturation,
         size=o.size,
+        margins=not o.colour_margins,
     )
 
 
