@@ -284,14 +284,26 @@ def compose_framed(
     l_full: np.ndarray, ab_small: np.ndarray, box: Box | None, dtype: np.dtype = np.uint8
 ) -> np.ndarray:
     """``compose_rgb`` with ``ab_small`` over the box and no colour on its margins (their
-    own lightness, neutral)."""
+    own lightness, neutral): the margins' strips and the box are each composed once."""
     if box is None:
         return compose_rgb(l_full, ab_small, dtype)
+    h, w = l_full.shape
     none = np.zeros((1, 1, 2), np.float32)
-    out = compose_rgb(l_full, none, dtype)  # the margins: gray; the box is written over
     coloured = compose_rgb(inner(l_full, box), ab_small, dtype)
-    if box.margin is not None:  # a slanted margin's corners inside the box
-        coloured[box.margin] = out[box.rows, box.cols][box.margin]
+    out = np.empty((h, w, 3), coloured.dtype)
+    strips = (
+        (slice(0, box.y0), slice(0, w)),
+        (slice(box.y1, h), slice(0, w)),
+        (box.rows, slice(0, box.x0)),
+        (box.rows, slice(box.x1, w)),
+    )
+    for rows, cols in strips:
+        part = l_full[rows, cols]
+        if part.size:
+            out[rows, cols] = compose_rgb(np.ascontiguousarray(part), none, dtype)
+    if box.margin is not None and box.margin.any():  # a slanted margin's corners in the box
+        corners = inner(l_full, box)[box.margin][None, :]
+        coloured[box.margin] = compose_rgb(corners, none, dtype)[0]
     out[box.rows, box.cols] = coloured
     return out
 
