@@ -37,6 +37,7 @@ MID_LEVELS = (20.0, 85.0)
 # within FIT lines (of the probe) of one straight line, slanted at most MAX_SLANT lines a
 # position (about 6 degrees)
 FIT, INLIERS, MAX_SLANT = 1.5, 0.5, 0.1
+INTRUDED = 0.02  # of the positions along a margin, at most this may have content inside it
 SLANTED = 2.0  # lines of the probe an inner edge must slant by, end to end, to be taken so
 NESTED = 3  # margins within margins cut, at most
 EXACT_SHARE = 0.9  # of a line of the picture, within 2 LEVEL of the margin's: still margin
@@ -88,17 +89,32 @@ def _edge(lines: np.ndarray) -> _Edge | None:
     a, b = line
     ends = (a, a + b * (len(depth) - 1))
     lines_everywhere = int(np.floor(min(ends) + 0.25))  # depths are whole lines: a fit's 0.99 is 1
-    if lines_everywhere < 1:
+    if lines_everywhere < 1 or _intruded(unlike, a + b * np.arange(len(depth))):
         return None
     return _Edge(lines_everywhere, level, None if max(ends) - min(ends) < SLANTED else line)
+
+
+def _intruded(unlike: np.ndarray, edge: np.ndarray) -> bool:
+    """Whether content reaches into the margin: at more than ``INTRUDED`` of the positions,
+    most of the margin's lines before its edge are unlike it (a spoon's bowl below the line
+    of its handle, on a black cloth). Writing on a border (thin strokes) and dust are not."""
+    upto = np.clip(np.floor(edge).astype(int), 0, len(unlike))
+    counts = np.vstack([np.zeros((1, unlike.shape[1]), np.int32), np.cumsum(unlike, axis=0)])
+    inside = counts[upto, np.arange(unlike.shape[1])] / np.maximum(upto, 1)
+    return bool(np.mean(inside > 0.5) > INTRUDED)
 
 
 def _straight(depth: np.ndarray, n: int) -> tuple[float, float] | None:
     """The straight line a + b j that most of ``depth`` (the first pixel unlike the margin at
     each position j, n where none is) lies on (``FIT``, ``INLIERS``, ``MAX_SLANT``), by a
-    seeded search over pairs of positions, refitted on its inliers; None where there is none."""
-    m = len(depth)
-    j = np.arange(m, dtype=float)
+    seeded search over pairs of positions, refitted on its inliers; None where there is none.
+    The positions at either end where nothing is unlike the margin (the neighbouring sides'
+    margins, running alongside) do not count among those the line must hold."""
+    j = np.arange(len(depth), dtype=float)
+    ends = np.flatnonzero(depth < n)
+    if len(ends) < 2:
+        return None
+    m = ends[-1] - ends[0] + 1  # the positions between the neighbouring margins
     seen = np.flatnonzero((depth > 0) & (depth < n * (1 - MIN_CONTENT)))
     if len(seen) < max(2, INLIERS * m):
         return None

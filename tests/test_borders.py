@@ -196,3 +196,28 @@ def test_colour_margins_colours_the_border_too(tmp_path, tiny_ckpt):
         assert r.exit_code == 0, r.output
         tint = _chroma(read_image(out).pixels)[margin].mean()
         assert (tint > 3) if coloured else (tint < 0.5), (extra, tint)
+
+
+@pytest.mark.parametrize("share", [0.2, 0.45])
+def test_a_white_sky_meeting_part_of_a_white_border_leaves_it_found(colorizer, share):
+    photo = _photo(200, 300)
+    photo[:40, : int(share * 300)] = 240  # a blown-out sky, the border's own white
+    img, (y0, y1, x0, x1) = _framed(photo, CASES["white print border"])
+    box = content_box(lightness(img))
+    assert box is not None and (box.y0, box.y1, box.x0, box.x1) == (y0, y1, x0, x1)
+
+
+def test_nothing_is_cut_off_a_subject_on_a_black_cloth():
+    """Cutlery on black: the spoon's handle makes a straight edge along most of the bottom,
+    its bowl reaches below it; the box must hold all of it, or be none."""
+    img = np.full((210, 320), 8, np.uint8)
+    for y in (40, 85, 130):  # three handles
+        img[y : y + 14, 25:300] = 150 + np.arange(275) % 40
+    yy, xx = np.mgrid[0:210, 0:320]
+    img[((yy - 150) / 38.0) ** 2 + ((xx - 250) / 55.0) ** 2 < 1] = 170  # the bowl
+    img = np.repeat(img[..., None], 3, -1)
+    box = content_box(lightness(img))
+    if box is not None:
+        outside = np.ones(img.shape[:2], bool)
+        outside[box.rows, box.cols] = False
+        assert img[..., 0][outside].max() < 30
