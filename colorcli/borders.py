@@ -1,6 +1,6 @@
-"""Uniform margins around a picture (a print's white border, the scanner bed around it, a
-film's black bars) found, so the network colours only what they frame and they keep the
-neutral tone the input gives them.
+"""Uniform margins around a photo (a print's white border, the scanner bed around it, a
+frame grab's black bars) found, so the network colours only what they frame and they keep the
+neutral tone the input gives them. A film's frames are not looked at for them.
 
 A scanned print with its white border made the network see a frame it never trained on: it
 tinted the border (blue at the top, yellow at the bottom) and coloured the photo itself
@@ -10,10 +10,11 @@ average out: its outermost line nearly one lightness, near black or near white
 (``MID_LEVELS``), and, at each position along the edge, the first pixel unlike it (beyond
 ``LEVEL``) on one straight line, level or slanted as a print scanned askew is, at
 ``INLIERS`` of the positions at least (a white sky may meet a white border along part of it;
-a speck of dust puts one position off the line). A skyline, or a backdrop around a subject, is not straight; a lone uniform band (a
-clear sky over a sea) is not a margin either: a margin has one on another side (facing it or
-beside it) of the same lightness. What is left must keep ``MIN_CONTENT`` of each side, or
-nothing is cut (a fade to black, a blank page).
+a speck of dust puts one position off the line), with no content reaching into the margin
+before that line (``INTRUDED``). A skyline, or a backdrop around a subject, is not straight;
+a lone uniform band (a clear sky over a sea) is not a margin either: a margin has one on
+another side (facing it or beside it) of the same lightness. What is left must keep
+``MIN_CONTENT`` of each side, or nothing is cut (a fade to black, a blank page).
 """
 
 from __future__ import annotations
