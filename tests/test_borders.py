@@ -221,3 +221,20 @@ def test_nothing_is_cut_off_a_subject_on_a_black_cloth():
         outside = np.ones(img.shape[:2], bool)
         outside[box.rows, box.cols] = False
         assert img[..., 0][outside].max() < 30
+
+
+def test_hints_inside_a_border_guide_the_photo_as_they_would_alone(hint_ckpt):
+    c = Colorizer(hint_ckpt, device="cpu")
+    photo = _photo(120, 160)
+    img, (y0, y1, x0, x1) = _framed(photo, CASES["white print border"])
+    mask = np.zeros(photo.shape[:2], np.float32)
+    ab = np.zeros(photo.shape[:2] + (2,), np.float32)
+    mask[30:40, 50:65], ab[30:40, 50:65] = 1.0, (-20.0, -30.0)
+    alone = c.colorize(photo, Guide(ab=ab, mask=mask, points=((100.0, 80.0, (30.0, 10.0)),)))
+    big_mask = np.zeros(img.shape[:2], np.float32)
+    big_ab = np.zeros(img.shape[:2] + (2,), np.float32)
+    big_mask[y0:y1, x0:x1], big_ab[y0:y1, x0:x1] = mask, ab
+    point = ((100.0 + x0, 80.0 + y0, (30.0, 10.0)),)
+    out = c.colorize(img, Guide(ab=big_ab, mask=big_mask, points=point))
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - alone).max() <= 1
+    assert not np.array_equal(alone, c.colorize(photo))  # the hints did change the colours
