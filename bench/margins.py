@@ -1,7 +1,7 @@
 """Margins around a photo (``colorcli/borders.py``): does the photo inside them colour as it
 does alone, and do they stay neutral?
 
-    python bench/margins.py [--data runs/wide-data/val] [--model M.pt]
+    python bench/margins.py [--data runs/wide-data/val] [--model M.pt] [--sheet OUT.jpg]
 
 Part 1: each held-out photo (colourfulness 15 and up, short side at most 384) put inside a
 white print border (1/14 of its long side, gray 238 with scanner noise), black bars above and
@@ -125,12 +125,30 @@ def part_two(c: Colorizer) -> None:
         print(f"  {name:<15}" + "  ".join(cells))
 
 
+def sheet(c: Colorizer, path: Path) -> None:
+    """The scan (aitzgorri as a print askew by 2 degrees on a black bed), coloured with
+    --colour-margins and as by default, side by side, written to ``path``."""
+    root = Path(__file__).resolve().parents[1]
+    im = read_image(root / "samples" / "aitzgorri_bw.jpg").rgb
+    im = cv2.resize(im, (im.shape[1] * 600 // im.shape[0], 600), interpolation=cv2.INTER_AREA)
+    scan, _ = askew(im, 2.0, 20, False, np.random.default_rng(0))
+    whole = Colorizer(c.ckpt, device="cpu", margins=False).colorize(scan)
+    row = np.hstack([scan, np.full((scan.shape[0], 8, 3), 255, np.uint8), whole])
+    row = np.hstack([row, np.full((scan.shape[0], 8, 3), 255, np.uint8), c.colorize(scan)])
+    small = cv2.resize(row, (row.shape[1] // 2, row.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
     ap.add_argument("--model", default=None)
+    ap.add_argument("--sheet", type=Path, default=None, help="also write the picture here")
     a = ap.parse_args()
     c = Colorizer(a.model, device="cpu")
+    if a.sheet is not None:
+        sheet(c, a.sheet)
     if a.data.is_dir():
         part_one(c, a.data)
     else:
