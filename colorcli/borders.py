@@ -306,7 +306,8 @@ def compose_framed(
         return compose_rgb(l_full, ab_small, dtype)
     h, w = l_full.shape
     none = np.zeros((1, 1, 2), np.float32)
-    coloured = compose_rgb(inner(l_full, box), ab_small, dtype)
+    l_box = inner(l_full, box)
+    coloured = compose_rgb(l_box, ab_small, dtype)
     out = np.empty((h, w, 3), coloured.dtype)
     strips = (
         (slice(0, box.y0), slice(0, w)),
@@ -319,7 +320,7 @@ def compose_framed(
         if part.size:
             out[rows, cols] = compose_rgb(np.ascontiguousarray(part), none, dtype)
     if box.margin is not None and box.margin.any():  # a slanted margin's corners in the box
-        corners = inner(l_full, box)[box.margin][None, :]
+        corners = l_box[box.margin][None, :]
         coloured[box.margin] = compose_rgb(corners, none, dtype)[0]
     out[box.rows, box.cols] = coloured
     return out
