@@ -183,18 +183,20 @@ def _filled(l_box: np.ndarray, box: Box | None) -> np.ndarray:
     return out
 
 
+def _from_each_edge(a: np.ndarray) -> dict[str, np.ndarray]:
+    """Views of (H, W) ``a`` whose lines run from each side inward ("top", "bottom", "left",
+    "right"): the first line of each is that side's edge. Views, so writing to one writes
+    to ``a``."""
+    return {"top": a, "bottom": a[::-1], "left": a.T, "right": a.T[::-1]}
+
+
 def _one_box(l_full: np.ndarray) -> Box | None:
     """``content_box`` of the outermost margins only."""
     h, w = l_full.shape
     scale = min(1.0, PROBE_SIDE / min(h, w))
     sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
     small = shrink_l(l_full, (sh, sw)) if (sh, sw) != (h, w) else l_full
-    found = {
-        "top": _edge(small),
-        "bottom": _edge(small[::-1]),
-        "left": _edge(small.T),
-        "right": _edge(small.T[::-1]),
-    }
+    found = {side: _edge(lines) for side, lines in _from_each_edge(small).items()}
     edges = {
         side: e
         for side, e in found.items()
@@ -248,8 +250,7 @@ def _corners(l_full: np.ndarray, slanted: dict, fy: float, fx: float) -> np.ndar
     ``LEVEL``, within a line of the probe's placing)."""
     h, w = l_full.shape
     margin = np.zeros((h, w), bool)
-    views = {"top": margin, "bottom": margin[::-1], "left": margin.T, "right": margin.T[::-1]}
-    lums = {"top": l_full, "bottom": l_full[::-1], "left": l_full.T, "right": l_full.T[::-1]}
+    views, lums = _from_each_edge(margin), _from_each_edge(l_full)
     for side, e in slanted.items():
         along, across = (fx, fy) if side in ("top", "bottom") else (fy, fx)
         lum, view = lums[side], views[side]
