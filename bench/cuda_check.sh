@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The CUDA path end to end, on a lent GPU machine, in one go (about 5 minutes on an H200; pytest-xdist there):
-#   bash bench/cuda_check.sh OUT_DIR
+# The CUDA path end to end, on a lent GPU machine, in one go (about 6.5 minutes on an H200; pytest-xdist there):
+#   device run:  bash bench/cuda_check.sh $OUT   (carry .whl: a PyAV wheel, which that machine lacks;
+#                the device README says how to fetch it for its Python)
+# It installs what it needs first (the carried wheels, then colorcli itself, which a plain
+# checkout cannot import: kernels/ and train/ install as colorcli.kernels and colorcli.train).
+# The steps' logs go into OUT_DIR/cuda_check.tgz, with summary.txt, parity.json and two pictures
+# beside it (a device call brings back at most 8 files), also when the call is cut short.
 # 1. what the machine has (GPU, torch, numba and its threading layer, PyAV);
 # 2. bench/cuda_parity.py: the on-device annealed mean against the kernel, photos in half
 #    precision on CUDA against the CPU (plain, 10 hints, a reference), the out-of-memory back-off;
@@ -12,21 +17,32 @@
 # 5. the tests closest to the network with CUDA present (the CLI's --device auto then picks it),
 #    beside step 3. The whole suite does not fit one call there: nearly every test starts
 #    colorize in a new process, which starts CUDA (on 14 workers it reached 66% in 230 s).
-# Every step has its own time limit and log in OUT_DIR; OUT_DIR/summary.txt has one line each.
+# Every step has its own time limit and log; summary.txt has one line each.
 set -u
 OUT=${1:-/tmp/cuda-check}
 mkdir -p "$OUT"
 W=$(mktemp -d)
+LOGS=$(mktemp -d)
+pack() {
+  cp "$LOGS/summary.txt" "$LOGS/parity.json" "$W/hint.png" "$W/ref.png" "$OUT"/ 2>/dev/null
+  tar czf "$OUT/cuda_check.tgz" -C "$LOGS" .
+}
+trap pack EXIT
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} || exit 3
+fi
+python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 4
 export PYTHONUNBUFFERED=1
 step() {
   local name=$1 limit=$2 s
   shift 2
   s=$(date +%s)
   echo "== $name"
-  timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+  timeout "$limit" "$@" >"$LOGS/$name.log" 2>&1
   local rc=$?
-  echo "$name: rc $rc, $(($(date +%s) - s)) s" | tee -a "$OUT/summary.txt"
-  tail -n 4 "$OUT/$name.log"
+  echo "$name: rc $rc, $(($(date +%s) - s)) s" | tee -a "$LOGS/summary.txt"
+  tail -n 4 "$LOGS/$name.log"
 }
 C="python3 -m colorcli"
 
@@ -39,7 +55,7 @@ import numpy as np
 rgb_to_l(np.zeros((64, 64, 3), np.uint8))
 print(\"numba threading layer\", numba.threading_layer())
 "'
-step parity 150 python3 bench/cuda_parity.py --json "$OUT/parity.json"
+step parity 150 python3 bench/cuda_parity.py --json "$LOGS/parity.json"
 # the tests beside the CLI runs (neither is timed); both done before anything is timed
 step pytest 170 python3 -m pytest -q --maxfail 25 -n 8 -p no:cacheprovider tests/test_colorizer.py \
   tests/test_guide.py tests/test_attend.py tests/test_refs.py tests/test_models.py tests/test_train.py &
@@ -73,5 +89,4 @@ PY
 wait $TESTS
 step video_1080p 150 python3 "$W/hd.py" "$W"
 step bench_video 150 python3 bench/video.py --device cuda --skip b,c,d,e,f --repeat 2 --seconds 5
-cp "$W"/hint.png "$W"/ref.png "$OUT"/ 2>/dev/null
 echo "done: $OUT"
