@@ -15,6 +15,11 @@ BUDGET=${1:-420}
 OUT=${2:-runs/device}
 DATA=${DATA:-runs/wide-data-c}
 mkdir -p "$OUT"
+# That machine has no PyAV, and its wheel (36 MB) with the data (44 MB) is more than a call
+# carries (64 MiB). Training and scoring photos decode no video, but colorcli's modules import
+# av, so an empty stand-in takes its place here (2026-12-04: a run trained and exported so).
+mkdir -p /tmp/stub/av && : >/tmp/stub/av/__init__.py && : >/tmp/stub/av/filter.py
+export PYTHONPATH=/tmp/stub${PYTHONPATH:+:$PYTHONPATH}
 python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . || exit 3
 export PYTHONUNBUFFERED=1 SWEEP_PROBE_S=${SWEEP_PROBE_S:-45}
 export SWEEP_BASE="--data $DATA/train --val $DATA/val --init colorcli/weights/default.pt \
