@@ -9,7 +9,10 @@
     (3) the out-of-memory back-off: 16 full-HD frames in one call under a shrinking cap on the
     GPU's memory (torch.cuda.set_per_process_memory_fraction), each result against the
     uncapped one, the batch size it ended at, or the error a user sees; (4) photos per second
-    on both devices. Prints one JSON document (and writes it with --json).
+    on both devices; (5) where the GPU's time goes on photos of many sizes (1.7 photos/s
+    against 26 on the CPU cores, 2026-12-04): the samples again at sizes already seen, at
+    new sizes with cuDNN off, and the top operators of one new size under the profiler.
+    Prints one JSON document (and writes it with --json).
 """
 
 from __future__ import annotations
@@ -94,6 +97,43 @@ def photo_parity(model: str | None) -> dict:
     return res
 
 
+def _photos_per_s(c: Colorizer, images: list[np.ndarray]) -> float:
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    c.colorize_batch(images)
+    torch.cuda.synchronize()
+    return round(len(images) / (time.perf_counter() - t), 2)
+
+
+def shape_cost(model: str | None) -> dict:
+    """Is the GPU's cost on photos a setup per network input size? The samples at sizes the
+    colorizer has seen, then at sizes it has not (cropped to other shapes; a photo's scale
+    alone does not change the network's input), with cuDNN on and off, and the
+    operators that took the time on one new size."""
+    images = [read_image(p).pixels for p in sorted(SAMPLES.glob("*.jpg"))]
+
+    def cropped(f: float) -> list[np.ndarray]:  # another shape: the network's input is another size
+        return [np.ascontiguousarray(im[:, : max(8, int(im.shape[1] * f))]) for im in images]
+
+    c = Colorizer(model, device="cuda", batch_size=4)
+    res = {"new sizes": _photos_per_s(c, images), "sizes seen": _photos_per_s(c, images)}
+    res["other new sizes"] = _photos_per_s(c, cropped(0.9))
+    torch.backends.cudnn.enabled = False
+    try:
+        res["new sizes, cuDNN off"] = _photos_per_s(c, cropped(0.8))
+    finally:
+        torch.backends.cudnn.enabled = True
+    from torch.profiler import ProfilerActivity, profile
+
+    one = cropped(0.7)[:1]
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        c.colorize_batch(one)
+        torch.cuda.synchronize()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=10)
+    res["one new size, top operators by CPU time"] = table.splitlines()
+    return res
+
+
 def oom_backoff(model: str | None) -> list[dict]:
     frame = (np.random.default_rng(1).random((1080, 1920)) * 255).astype(np.uint8)
     frame = cv2.GaussianBlur(frame, (0, 0), 3)
@@ -135,6 +175,7 @@ def main() -> None:
         ("annealed mean max abs diff", annealed_parity),
         ("photos", lambda: photo_parity(a.model)),
         ("out-of-memory back-off", lambda: oom_backoff(a.model)),
+        ("photo sizes", lambda: shape_cost(a.model)),
     ):
         try:
             report[name] = fn()
