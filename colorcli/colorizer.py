@@ -133,6 +133,11 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             "size": self.size,
         }
 
+    @property
+    def output_stride(self) -> int:
+        """The network's ab is 1 / output_stride of its input's size."""
+        return int(self.model.output_stride)
+
     def net_shape(self, h: int, w: int) -> tuple[int, int]:
         """Network-resolution (h, w) for a full-resolution image: short side == size, unless
         that would make the long side over NET_LONG x size or the pixels over NET_PIXELS x

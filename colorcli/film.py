@@ -20,6 +20,7 @@ import cv2
 import numba
 import numpy as np
 
+from colorcli.filmbars import Bars
 from colorcli.kernels import temporal_smooth
 from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import FlowPropagator
@@ -31,6 +32,8 @@ class AbPredictor(Protocol):
 
     batch_size: keys per network call (may shrink after an out-of-memory back-off).
     device_type: "cpu" or "cuda" (sets the default keyframe interval).
+    output_stride: the network's ab is 1 / output_stride of its input's size (a film's bars).
+    margins: a film's bars are looked for (``colorcli.filmbars``) and left gray.
     net_shape(h, w): the (h, w) the network sees for a frame of that size.
     predict_ab(l_nets, guides, palettes): (h, w) float32 L* maps at network size -> (h', w', 2)
     float32 ab each, saturation applied; guides and palettes (a hint model: ``takes_hints``)
@@ -39,6 +42,10 @@ class AbPredictor(Protocol):
 
     batch_size: int
     ab_bins: np.ndarray  # (Q, 2) float32: the bins a palette is over
+    margins: bool
+
+    @property
+    def output_stride(self) -> int: ...
 
     @property
     def takes_hints(self) -> bool: ...
@@ -171,8 +178,10 @@ class FilmColourer:
         smooth: float,
         sigma_l: float,
         refs: RefGuide | None = None,
+        bars: Bars | None = None,
     ) -> None:
         self.predictor, self.route, self.every, self.refs = predictor, route, every, refs
+        self.bars = bars  # the network sees what they frame; they keep no colour
         self.smoother = TemporalSmoother(smooth, sigma_l)
         self.cuts = SceneCutDetector()
         self.steady = SteadyLight()
@@ -188,7 +197,7 @@ class FilmColourer:
         index = self._next_index if index is None else index
         self._next_index = index + 1
         if self._net_shape is None:
-            self._net_shape = self.predictor.net_shape(*arr.shape[:2])
+            self._net_shape = self._frame_net_shape(*arr.shape[:2])
         payload, l_net = self.route.split(arr, self._net_shape)
         cut = self.cuts(l_net[::2, ::2])  # a histogram needs no full resolution
         steady = self.steady(l_net, cut)
@@ -199,6 +208,19 @@ class FilmColourer:
             self._groups.append([])
         self._groups[-1].append((pts, index, payload, l_net, steady, cut))
         return ready
+
+    def _frame_net_shape(self, h: int, w: int) -> tuple[int, int]:
+        """The network's size for a whole frame: with bars, the size at which what they frame
+        is the network's size for it alone (the network sees the picture at the scale it would
+        without them: the bars of bikes made gray, 68 lines above and below, shrank it to 171
+        lines where it has 256 alone). Not with --refs, whose stills were read at the frame's
+        own network size."""
+        if self.bars is None or self.refs is not None:
+            return self.predictor.net_shape(h, w)
+        ch, cw = h * (self.bars.bottom - self.bars.top), w * (self.bars.right - self.bars.left)
+        th, tw = self.predictor.net_shape(max(1, round(ch)), max(1, round(cw)))
+        k = (th / ch + tw / cw) / 2
+        return max(1, round(h * k)), max(1, round(w * k))
 
     def flush(self) -> list[Coloured]:
         return self._run() if self._groups else []
@@ -213,13 +235,63 @@ class FilmColourer:
         gives it (None without stills); a hint model is guided by it."""
         l_keys = [g[0][4] for g in self._groups]
         if self.refs is None:
-            return self.predictor.predict_ab(l_keys), [None] * len(l_keys)
+            return self._network(l_keys), [None] * len(l_keys)
         warps = [self.refs.warp(g[0][1], g[0][3]) for g in self._groups]
         if not self.predictor.takes_hints:
-            return self.predictor.predict_ab(l_keys), warps
+            return self._network(l_keys), warps
         guides = [None if w is None else guide_of(w[0], w[1], w[0].shape[:2]) for w in warps]
         palettes = [None if w is None else self.refs.palette(w[2]) for w in warps]
-        return self.predictor.predict_ab(l_keys, guides, palettes), warps
+        return self._network(l_keys, guides, palettes), warps
+
+    def _network(self, l_keys: list[np.ndarray], guides=None, palettes=None) -> list[np.ndarray]:
+        """The predictor's ab for the keys; with bars, for what they frame only, gray over the
+        bars. The network sees only the lines that hold nothing of a bar (a line of bar at the
+        picture's edge moved its colours, as a photo's margins a pixel too wide did); the
+        lines that hold some of each take the colour of the line beside them."""
+        if self.bars is None:
+            if guides is None:
+                return self.predictor.predict_ab(l_keys)
+            return self.predictor.predict_ab(l_keys, guides, palettes)
+        s = self.predictor.output_stride
+        h, w = l_keys[0].shape
+        y0, y1, x0, x1 = self.bars.within(h, w, s, inward=True)
+        r0, r1, c0, c1 = self._grid(h, w)
+        cut = [np.ascontiguousarray(lk[y0:y1, x0:x1]) for lk in l_keys]
+        if guides is None:
+            inner = self.predictor.predict_ab(cut)
+        else:
+            g_cut = [
+                None if g is None else np.ascontiguousarray(g[:, y0:y1, x0:x1]) for g in guides
+            ]
+            inner = self.predictor.predict_ab(cut, g_cut, palettes)
+        out = []
+        for ab in inner:
+            before = (y0 // s - r0, x0 // s - c0)  # the lines the bars' edges cross
+            after = (r1 - r0 - before[0] - ab.shape[0], c1 - c0 - before[1] - ab.shape[1])
+            grown = np.pad(
+                ab, ((before[0], max(0, after[0])), (before[1], max(0, after[1])), (0, 0)), "edge"
+            )
+            full = np.zeros((-(-h // s), -(-w // s), 2), np.float32)
+            full[r0:r1, c0:c1] = grown[: r1 - r0, : c1 - c0]
+            out.append(full)
+        return out
+
+    def _grid(self, h: int, w: int) -> tuple[int, int, int, int]:
+        """Rows and columns of the network's output that hold some of the picture, for a
+        network input of (h, w) (all of them without bars)."""
+        s = self.predictor.output_stride
+        y0, y1, x0, x1 = self.bars.within(h, w, s) if self.bars else (0, h, 0, w)
+        return y0 // s, -(-y1 // s), x0 // s, -(-x1 // s)
+
+    def _barred(self, ab: np.ndarray, net_hw: tuple[int, int]) -> np.ndarray:
+        """A frame's ab with its bars gray: the flow carries colour into them, as it does
+        anywhere flat."""
+        if self.bars is None:
+            return ab
+        r0, r1, c0, c1 = self._grid(*net_hw)
+        out = np.zeros_like(ab)
+        out[r0:r1, c0:c1] = ab[r0:r1, c0:c1]
+        return out
 
     def _with_still(self, ab: np.ndarray, warp) -> np.ndarray:
         """A frame's ab drawn to its scene's still (``warp``, or None) where it is trusted."""
@@ -250,6 +322,7 @@ class FilmColourer:
                     ab = self.propagator(prev[0], prev[1], l_small)
                     ab = self._with_still(ab, self._still_of(index, l_net))
                     ab = self.smoother(ab, l_small, False)
+                ab = self._barred(ab, l_net.shape)
                 prev = (ab, l_small)
                 out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()

@@ -16,6 +16,7 @@ import numpy as np
 
 from colorcli.errors import ConfigError
 from colorcli.events import Notice
+from colorcli.filmbars import Bars
 from colorcli.options import VideoOptions
 from colorcli.refs import RefGuide
 from colorcli.videoprobe import VideoInfo
@@ -106,6 +107,7 @@ class VideoJob:
     source: Any = None  # the open input container of a film arriving on a pipe
     sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
     refs: RefGuide | None = None  # the --refs stills, once loaded (colorize_video)
+    bars: Bars | None = None  # the film's bars, once looked for (colorize_video)
     # where the film begins in its file's own time (``VideoInfo.start``): --start and --end
     # count from it (a broadcast capture's first picture may be timed hours in); ``opts``
     # holds them in the file's time, this added

@@ -192,7 +192,7 @@ class ColorizeOptions:
     colour_margins: bool = field(
         default=False,
         metadata=opt(
-            "Colour a photo's uniform margins too (a print's border, the scanner bed, black bars): by default they keep their own neutral tone and the network sees only what they frame.",
+            "Colour a photo's uniform margins too (a print's border, the scanner bed, black bars), and a film's bars: by default they keep their own neutral tone and the network sees only what they frame.",
             flag=True,
         ),
     )

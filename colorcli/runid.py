@@ -3,6 +3,7 @@ shard: the input as it was (path, size, time) and every option that shapes its s
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--rate": o.rate,
         "--refs": refs_identity(o.refs),
         "--reference": file_identity(o.reference),
+        "bars": None if job.bars is None else [round(v, 6) for v in astuple(job.bars)],
         **{f"--{k}": v for k, v in colorizer.fingerprint().items()},
         "colorcli": __version__,
     }

@@ -141,7 +141,9 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
         )
         reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
         writer = _FrameFiles(job, paths, stop, depth)
-        colourer = FilmColourer(colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs)
+        colourer = FilmColourer(
+            colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars
+        )
         try:
             writer.thread.start()
             reader.start()

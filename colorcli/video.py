@@ -39,6 +39,7 @@ from colorcli.videoprobe import (
     PIPE_OUT,
     film_stream,
     info_of,
+    is_sequence,
     open_input,
     open_pipe,
     probe_video,
@@ -169,6 +170,12 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
+    if colorizer.margins and not job.piped and not is_sequence(job.src):
+        from colorcli.filmbars import bars_of, sample_pictures
+
+        job = dataclasses.replace(job, bars=bars_of(sample_pictures(job.src)))
+        if job.bars is not None:
+            yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=(yield from _refs(job, colorizer)))
         for note in job.refs.notices:
@@ -318,7 +325,9 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,
     )  # fmt: skip
-    colourer = FilmColourer(colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs)
+    colourer = FilmColourer(
+        colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars
+    )
     try:
         writer.start(
             route.new_frame,

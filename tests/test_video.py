@@ -1552,6 +1552,14 @@ class Watching:
     def device_type(self):
         return self.c.device_type
 
+    @property
+    def margins(self):
+        return self.c.margins
+
+    @property
+    def output_stride(self):
+        return self.c.output_stride
+
     def net_shape(self, h, w):
         return self.c.net_shape(h, w)
 

@@ -30,7 +30,7 @@ from colorcli.options import PIPE_FORMATS, VideoOptions
     show_default=True,
     help="Container of a film written to a pipe (DST '-').",
 )
-@cc.colorize_options(exclude=("colour_margins",))  # a film's frames are not looked at for them
+@cc.colorize_options()
 @cc.handle_errors
 def video_cmd(
     src: Path, dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool, quiet: bool,

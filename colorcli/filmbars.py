@@ -1,0 +1,134 @@
+"""A film's bars (letterbox, pillarbox, a transfer's black surround): the margins that frame
+every picture of it, found on pictures sampled through the film. No model.
+
+A transfer of a 4:3 film into a 16:9 frame, or of a wide film into a 4:3 one, carries bars
+the network never trained on: it tinted them and they moved the colours of the picture
+between them (bigbuckbunny made gray, in dark bars of 1/6 of its height above and below: 19.74
+-> 19.20 dB on the picture, the bars' chroma 10.0; bench/film_bars.py). A photo's margins
+are found on the photo (``colorcli.borders``); a film's must be one box for all its pictures,
+or the colours would jump where a dark scene's edge merged with a bar. So ``SAMPLES``
+pictures spread through the film are each looked at, and a side is a bar only by as little
+as it is in every picture where margins were found, and only where margins were found in
+most of them: a picture's dark edge can only add to a bar, never take from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from colorcli.borders import content_box
+from colorcli.compose import lightness
+
+SAMPLES = 12  # pictures looked at, spread evenly through the film
+BLANK = 10.0  # a picture whose lightness spans fewer L* than this (1st to 99th percentile) is blank
+AHEAD = 250  # pictures decoded at most past a seek's landing to reach a sample's time
+FEWEST = 3  # pictures that are not blank, at least (a still, a clip of a moment: none)
+MOST = 0.6  # the share of the pictures that are not blank in which margins must be found
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Where a film's pictures lie inside its bars, as shares of the frame's height and width
+    (rows top:bottom, columns left:right of a frame H x W are H * top : H * bottom ...)."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+    def describe(self, w: int, h: int) -> str:
+        """What a user is told: which bars, how wide, at the film's size."""
+        sides = {
+            "above": round(self.top * h), "below": round((1 - self.bottom) * h),
+            "left": round(self.left * w), "right": round((1 - self.right) * w),
+        }  # fmt: skip
+        what = ", ".join(f"{n} {k}" for k, n in sides.items() if n)
+        return f"bars ({what} pixels) keep their own tone; the network colours what they frame (--colour-margins colours them too)"
+
+    def within(
+        self, h: int, w: int, step: int = 1, inward: bool = False
+    ) -> tuple[int, int, int, int]:
+        """Rows y0:y1 and columns x0:x1 of an (h, w) grid that hold the pictures, on multiples of
+        ``step`` (a network's output stride; y1 and x1 also at h and w): the bars' inner edges
+        rounded outward (every line that holds some of the pictures), or ``inward`` (only lines
+        that hold nothing of a bar)."""
+        lo, hi = (np.ceil, np.floor) if inward else (np.floor, np.ceil)
+
+        def edge(share: float, n: int, rounding) -> int:
+            return n if share >= 1.0 else min(n, int(rounding(share * n / step)) * step)
+
+        return (
+            edge(self.top, h, lo), edge(self.bottom, h, hi),
+            edge(self.left, w, lo), edge(self.right, w, hi),
+        )  # fmt: skip
+
+
+def bars_of(pictures: Sequence[np.ndarray]) -> Bars | None:
+    """The bars of a film from (H, W) float32 L* pictures of it, all one size, or None where it
+    has none. Each side's bar is the narrowest margin on that side among the pictures where
+    margins were found (none where one of them had none there), which must be at least
+    ``MOST`` of the pictures that are not blank."""
+    if not pictures:
+        return None
+    shape = pictures[0].shape  # a film whose size changes: its first size only
+    seen = [
+        p for p in pictures if p.shape == shape and np.subtract(*np.percentile(p, [99, 1])) >= BLANK
+    ]
+    boxes = [content_box(p) for p in seen]
+    found = [b for b in boxes if b is not None]
+    if len(seen) < FEWEST or len(found) < MOST * len(seen):
+        return None
+    h, w = seen[0].shape
+    top, left = min(b.y0 for b in found), min(b.x0 for b in found)
+    bottom, right = max(b.y1 for b in found), max(b.x1 for b in found)
+    if (top, bottom, left, right) == (0, h, 0, w):
+        return None
+    return Bars(top / h, bottom / h, left / w, right / w)
+
+
+def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
+    """``count`` pictures of a film file spread through its length (the first picture at or
+    after each point, or ``AHEAD`` pictures past the keyframe before it; fewer where two
+    points find the same), as (H, W) float32 L*. A file that cannot be sought (a raw stream,
+    a damaged file): what was found before, maybe nothing."""
+    out: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as inp:
+            vs = inp.streams.video[0]
+            span = (vs.duration * vs.time_base) if vs.duration else None
+            if span is None and inp.duration:
+                span = inp.duration / 1e6
+            if not span or vs.time_base is None:
+                return []
+            start = float(vs.start_time * vs.time_base) if vs.start_time else 0.0
+            seen = set()
+            for k in range(count):
+                at = start + float(span) * (k + 0.5) / count
+                inp.seek(int(at / vs.time_base), stream=vs, backward=True)
+                frame = _picture_at(inp, vs, at)
+                if frame is None or frame.pts in seen:
+                    continue
+                seen.add(frame.pts)
+                out.append(lightness(frame.to_ndarray(format="rgb24")))
+    except (av.error.FFmpegError, OSError, IndexError, ValueError):
+        return out
+    return out
+
+
+def _picture_at(inp, vs, at: float):
+    """The first picture at or after ``at`` seconds, decoding on from where a seek landed (at
+    most ``AHEAD`` pictures; then the last decoded), or None."""
+    frame = None
+    for n, f in enumerate(inp.decode(vs)):
+        frame = f
+        if n >= AHEAD or f.pts is None or float(f.pts * vs.time_base) >= at:
+            break
+    return frame
+
+
+__all__ = ["BLANK", "FEWEST", "MOST", "SAMPLES", "Bars", "bars_of", "sample_pictures"]

@@ -1,0 +1,136 @@
+"""A film's bars (letterbox, pillarbox) are found once for the whole film, keep their own
+neutral tone, and the network colours what they frame up to its edges."""
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.compose import lightness
+from colorcli.filmbars import Bars, bars_of
+from colorcli.kernels import rgb_to_lab
+from tests.conftest import gradient_rgb
+
+
+def _picture(h: int, w: int, seed: int) -> np.ndarray:
+    """A gray picture with texture everywhere, mid lightness at its edges: (h, w) L*."""
+    return lightness(gradient_rgb(h, w, seed)).astype(np.float32)
+
+
+def _barred(pic: np.ndarray, side: int = 0, top: int = 0, level: float = 1.0) -> np.ndarray:
+    h, w = pic.shape
+    out = np.full((h + 2 * top, w + 2 * side), level, np.float32)
+    out[top : top + h, side : side + w] = pic
+    return out
+
+
+def test_bars_beside_and_above_are_found_as_shares_of_the_frame():
+    pics = [_barred(_picture(90, 120, s), side=20) for s in range(6)]
+    assert bars_of(pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
+    pics = [_barred(_picture(90, 160, s), top=15) for s in range(6)]
+    assert bars_of(pics) == Bars(15 / 120, 105 / 120, 0.0, 1.0)
+
+
+def test_a_dark_edge_in_some_pictures_does_not_widen_the_bars():
+    pics = []
+    for s in range(6):
+        p = _picture(90, 120, s)
+        if s % 2:
+            p[:, :12] = 1.0  # a night scene's edge, as black as the bar beside it
+        pics.append(_barred(p, side=20))
+    assert bars_of(pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
+
+
+def test_no_bars_and_a_few_dark_edged_pictures_are_none():
+    assert bars_of([_picture(90, 160, s) for s in range(8)]) is None
+    pics = [_picture(90, 160, s) for s in range(8)]
+    for p in pics[:2]:
+        p[:, :20] = p[:, -20:] = 1.0
+    assert bars_of(pics) is None  # bars in 2 of 8 pictures: not the film's
+    assert bars_of([]) is None
+
+
+def test_blank_pictures_do_not_count():
+    blank = [np.full((90, 160), 0.5, np.float32) for _ in range(5)]
+    pics = [_barred(_picture(90, 120, s), side=20) for s in range(3)]
+    assert bars_of(blank + pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
+
+
+def test_within_rounds_to_the_stride_outward_or_inward():
+    b = Bars(15 / 120, 105 / 120, 0.0, 1.0)
+    assert b.within(60, 80, 2) == (6, 54, 0, 80)  # 7.5 and 52.5 rounded outward
+    assert b.within(60, 80, 2, inward=True) == (8, 52, 0, 80)
+
+
+def _barred_clip(
+    path: Path, n: int = 8, h: int = 48, w: int = 64, side: int = 16, top: int = 0
+) -> Path:
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = w + 2 * side, h + 2 * top, "yuv420p"
+        v.codec_context.options = {"preset": "ultrafast", "crf": "12"}
+        for i in range(n):
+            g = np.full((h + 2 * top, w + 2 * side), 24, np.uint8)  # a dark gray bar
+            g[top : top + h, side : side + w] = np.clip(
+                lightness(gradient_rgb(h, w, i)) * 2.55, 0, 255
+            )
+            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+def _chroma(path: Path) -> np.ndarray:
+    """The film's mean chroma at each pixel."""
+    with av.open(str(path)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return np.mean([np.hypot(*np.moveaxis(rgb_to_lab(f)[..., 1:], -1, 0)) for f in frames], 0)
+
+
+def _chroma_by_column(path: Path) -> np.ndarray:
+    return _chroma(path).mean(0)
+
+
+@pytest.mark.parametrize("keyframes", ["1", "4"])
+def test_a_films_bars_keep_their_tone_and_the_picture_is_coloured_to_its_edges(
+    tmp_path, tiny_ckpt, keyframes
+):
+    from colorcli.cli import main
+
+    src = _barred_clip(tmp_path / "barred.mp4")
+    args = ["video", str(src), "--model", str(tiny_ckpt), "--keyframes", keyframes, "-q"]
+    r = CliRunner().invoke(main, [*args[:2], str(tmp_path / "out.mp4"), *args[2:]])
+    assert r.exit_code == 0, r.output
+    assert "bars (16 left, 16 right pixels) keep their own tone" in r.stderr
+    col = _chroma_by_column(tmp_path / "out.mp4")
+    # (the last columns before the picture take a little of its colour: the film's chroma is
+    # half-resolution, and the encoder rings at a sharp edge)
+    assert col[:8].max() < 0.5 and col[-8:].max() < 0.5, col.round(1)
+    assert col[18:80].min() > 3.0, col.round(1)  # no gray strip at the picture's edges
+    r = CliRunner().invoke(
+        main, [*args[:2], str(tmp_path / "whole.mp4"), *args[2:], "--colour-margins"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "bars" not in r.stderr
+    assert _chroma_by_column(tmp_path / "whole.mp4")[:8].mean() > 3.0  # the network tints them
+
+
+def test_a_letterboxed_film_is_coloured_to_its_last_column(tmp_path, tiny_ckpt):
+    """Bars above and below: the network sees the picture at its own scale, and every column
+    of it, the last too, takes colour (where the network's width came out odd, its last
+    column of output, 2 pixels of this film, was left gray)."""
+    from colorcli.cli import main
+
+    src = _barred_clip(tmp_path / "wide.mp4", n=6, h=300, w=700, side=0, top=40)
+    dst = tmp_path / "out.mp4"
+    r = CliRunner().invoke(main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    assert "bars (40 above, 40 below pixels)" in r.stderr
+    c = _chroma(dst)
+    # (within 16 lines of the picture the encoder rings: its blocks are 16 lines)
+    assert c[:20].max() < 0.5 and c[-20:].max() < 0.5, c.mean(1).round(1)
+    assert c[60:320].mean(0).min() > 3.0, c[60:320].mean(0).round(1)[-8:]
