@@ -135,8 +135,12 @@ class SteadyLight:
         self.level, self.trend, self.max_gain = level, trend, max_gain
         self._state: tuple[np.ndarray, np.ndarray] | None = None  # (mean, spread), its step
 
-    def __call__(self, l_net: np.ndarray, cut: bool) -> np.ndarray:
-        own = np.array([l_net.mean(), l_net.std()], np.float64)
+    def __call__(
+        self, l_net: np.ndarray, cut: bool, picture: np.ndarray | None = None
+    ) -> np.ndarray:
+        """picture: the part of ``l_net`` whose brightness counts (inside a film's bars)."""
+        seen = l_net if picture is None else picture
+        own = np.array([seen.mean(), seen.std()], np.float64)
         if cut or self._state is None:
             self._state = (own, np.zeros(2))
             return l_net
@@ -199,8 +203,12 @@ class FilmColourer:
         if self._net_shape is None:
             self._net_shape = self._frame_net_shape(*arr.shape[:2])
         payload, l_net = self.route.split(arr, self._net_shape)
-        cut = self.cuts(l_net[::2, ::2])  # a histogram needs no full resolution
-        steady = self.steady(l_net, cut)
+        picture = l_net  # inside the bars: they would damp a cut's jump and the light's swings
+        if self.bars is not None:
+            y0, y1, x0, x1 = self.bars.within(*l_net.shape, inward=True)
+            picture = l_net[y0:y1, x0:x1]
+        cut = self.cuts(picture[::2, ::2])  # a histogram needs no full resolution
+        steady = self.steady(l_net, cut, picture)
         ready: list[Coloured] = []
         if cut or not self._groups or index % self.every == 0:
             if len(self._groups) >= self.predictor.batch_size:

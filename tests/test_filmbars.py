@@ -134,3 +134,56 @@ def test_a_letterboxed_film_is_coloured_to_its_last_column(tmp_path, tiny_ckpt):
     # (within 16 lines of the picture the encoder rings: its blocks are 16 lines)
     assert c[:20].max() < 0.5 and c[-20:].max() < 0.5, c.mean(1).round(1)
     assert c[60:320].mean(0).min() > 3.0, c[60:320].mean(0).round(1)[-8:]
+
+
+class _BrightnessMinded:
+    """A predictor whose colour follows lightness (a = (L* - 50) / 2), at the input's size."""
+
+    batch_size, device_type, takes_hints, ab_bins, margins, output_stride = (
+        4,
+        "cpu",
+        False,
+        None,
+        True,
+        1,
+    )
+
+    def net_shape(self, h, w):
+        return h, w
+
+    def predict_ab(self, l_nets, guides=None, palettes=None):
+        return [np.dstack([(x - 50) / 2, np.zeros_like(x)]).astype(np.float32) for x in l_nets]
+
+
+def test_a_barred_films_flicker_is_steadied_as_without_bars():
+    """The picture's exposure flickers, the bars do not (they were added after): the light is
+    steadied by the picture's own brightness, so its colour holds as it does without bars."""
+    from colorcli.compose import RgbRoute
+    from colorcli.film import FilmColourer
+    from colorcli.kernels import compose_rgb8
+
+    rng = np.random.default_rng(0)
+    base = _picture(36, 48, 0)
+    lums = [np.clip(base * rng.uniform(0.85, 1.15) + rng.uniform(-6, 6), 0, 100) for _ in range(48)]
+
+    def change(side: int) -> float:
+        bars = (
+            Bars(0.0, 1.0, side / (48 + 2 * side), (48 + side) / (48 + 2 * side)) if side else None
+        )
+        c = FilmColourer(_BrightnessMinded(), RgbRoute(deep=False), 1, 0.7, 3.0, bars=bars)
+        out = []
+        for i, lum in enumerate(lums):
+            framed = _barred(lum, side=side, level=2.0)
+            out += c.add(i, compose_rgb8(framed, np.zeros(framed.shape + (2,), np.float32)))
+        out += c.flush()
+        abs_ = [x.ab[:, side : side + 48] for x in sorted(out, key=lambda x: x.pts)]
+        return float(
+            np.mean([np.abs(b - a).mean() for a, b in zip(abs_[:-1], abs_[1:], strict=True)])
+        )
+
+    alone = float(
+        np.mean([np.abs(b - a).mean() / 2 for a, b in zip(lums[:-1], lums[1:], strict=True)])
+    )
+    without = change(0)
+    assert without < 0.2 * alone
+    assert change(16) < 1.2 * without, (change(16), without)
