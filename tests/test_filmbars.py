@@ -52,6 +52,19 @@ def test_no_bars_and_a_few_dark_edged_pictures_are_none():
     assert bars_of([]) is None
 
 
+def test_a_film_barred_only_in_parts_is_not_cut():
+    """A compilation: 7 pictures pillarboxed, 3 full-frame (wider, so scaled to the frame).
+    Cutting the bars would cut the full-frame parts' edges off."""
+    pics = [_barred(_picture(90, 120, s), side=20) for s in range(7)]
+    pics += [_picture(90, 160, s) for s in range(7, 10)]
+    assert bars_of(pics) is None
+    # where the bars' place is dark and of one tone in those three, they are bars merged
+    # with a dark scene's edge
+    for p in pics[7:]:
+        p[:, :24] = p[:, -24:] = 1.0
+    assert bars_of(pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
+
+
 def test_blank_pictures_do_not_count():
     blank = [np.full((90, 160), 0.5, np.float32) for _ in range(5)]
     pics = [_barred(_picture(90, 120, s), side=20) for s in range(3)]
