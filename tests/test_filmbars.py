@@ -65,6 +65,24 @@ def test_a_film_barred_only_in_parts_is_not_cut():
     assert bars_of(pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
 
 
+def test_night_scenes_merged_with_the_bars_do_not_undo_them():
+    """In two of eight pictures a dark scene meets the bars along a ragged edge, so no
+    margin is found there; the bars' place is still bar, so the film keeps them."""
+    rng = np.random.default_rng(3)
+    pics = []
+    for s in range(8):
+        p = _picture(90, 120, s)
+        if s < 2:
+            depth = rng.integers(0, 40, 90)  # a ragged dark edge on both sides
+            for y, d in enumerate(depth):
+                p[y, :d] = p[y, 120 - d :] = 1.0
+        pics.append(_barred(p, side=20))
+    from colorcli.borders import content_box
+
+    assert content_box(pics[0]) is None and content_box(pics[1]) is None
+    assert bars_of(pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
+
+
 def test_blank_pictures_do_not_count():
     blank = [np.full((90, 160), 0.5, np.float32) for _ in range(5)]
     pics = [_barred(_picture(90, 120, s), side=20) for s in range(3)]
