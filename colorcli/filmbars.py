@@ -108,8 +108,8 @@ def _uniform(strip: np.ndarray) -> bool:
 
 
 def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
-    """``count`` pictures of a film file spread through its length (the first picture at or
-    after each point, or ``AHEAD`` pictures past the keyframe before it; fewer where two
+    """``count`` pictures of a film file spread through its length (the keyframe before each
+    point, or where an earlier point took it, the picture at the point; fewer where two
     points find the same), as (H, W) float32 L*. A file that cannot be sought (a raw stream,
     a damaged file): what was found before, maybe nothing."""
     out: list[np.ndarray] = []
@@ -126,7 +126,7 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
             for k in range(count):
                 at = start + float(span) * (k + 0.5) / count
                 inp.seek(int(at / vs.time_base), stream=vs, backward=True)
-                frame = _picture_at(inp, vs, at)
+                frame = _picture_at(inp, vs, at, seen)
                 if frame is None or frame.pts in seen:
                     continue
                 seen.add(frame.pts)
@@ -136,12 +136,15 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
     return out
 
 
-def _picture_at(inp, vs, at: float):
-    """The first picture at or after ``at`` seconds, decoding on from where a seek landed (at
-    most ``AHEAD`` pictures; then the last decoded), or None."""
+def _picture_at(inp, vs, at: float, seen: set):
+    """The keyframe a seek landed on, where no earlier point took it (one picture decoded: a
+    long film's keyframes are seconds apart); else the first picture at or after ``at``
+    seconds, decoding on (at most ``AHEAD`` pictures; then the last decoded); or None."""
     frame = None
     for n, f in enumerate(inp.decode(vs)):
         frame = f
+        if n == 0 and f.pts not in seen:
+            break
         if n >= AHEAD or f.pts is None or float(f.pts * vs.time_base) >= at:
             break
     return frame
