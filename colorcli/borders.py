@@ -75,12 +75,19 @@ class _Edge:
     slant: tuple[float, float] | None
 
 
+def one_tone(values: np.ndarray, level: float | None = None) -> bool:
+    """Whether L* ``values`` are nearly one lightness, as a margin's line is: at least
+    ``EDGE_SHARE`` of them within ``LEVEL`` of ``level`` (default: their median)."""
+    level = float(np.median(values)) if level is None else level
+    return bool(np.mean(np.abs(values - level) <= LEVEL) >= EDGE_SHARE)
+
+
 def _edge(lines: np.ndarray) -> _Edge | None:
     """The margin that ``lines`` (n, m), from the first, begin with, or None."""
     level = float(np.median(lines[0]))
     if MID_LEVELS[0] < level < MID_LEVELS[1]:
         return None
-    if np.mean(np.abs(lines[0] - level) <= LEVEL) < EDGE_SHARE:
+    if not one_tone(lines[0], level):
         return None
     unlike = np.abs(lines - level) > LEVEL
     depth = np.where(unlike.any(axis=0), np.argmax(unlike, axis=0), len(lines)).astype(float)

@@ -21,14 +21,13 @@ from pathlib import Path
 import av
 import numpy as np
 
-from colorcli.borders import content_box
+from colorcli.borders import content_box, one_tone
 from colorcli.compose import lightness
 
 SAMPLES = 12  # pictures looked at, spread evenly through the film
 BLANK = 10.0  # a picture whose lightness spans fewer L* than this (1st to 99th percentile) is blank
 AHEAD = 250  # pictures decoded at most past a seek's landing to reach a sample's time
 FEWEST = 3  # pictures that are not blank, at least (a still, a clip of a moment: none)
-TONE = 4.0  # L*: a bar's pixels lie this near its median (borders.py's like-margin rule)
 MOST = 0.6  # the share of the pictures that are not blank in which margins must be found
 
 
@@ -74,7 +73,7 @@ def bars_of(pictures: Sequence[np.ndarray]) -> Bars | None:
     has none. Each side's bar is the narrowest margin on that side among the pictures where
     margins were found (none where one of them had none there), which must be at least
     ``MOST`` of the pictures that are not blank; in the others the bars' place must be of one
-    tone."""
+    tone (``borders.one_tone``, as a margin's line is)."""
     if not pictures:
         return None
     shape = pictures[0].shape  # a film whose size changes: its first size only
@@ -90,21 +89,14 @@ def bars_of(pictures: Sequence[np.ndarray]) -> Bars | None:
     bottom, right = max(b.y1 for b in found), max(b.x1 for b in found)
     if (top, bottom, left, right) == (0, h, 0, w):
         return None
-    strips = [s for s in (np.s_[:top], np.s_[bottom:], np.s_[:, :left], np.s_[:, right:])]
+    strips = (np.s_[:top], np.s_[bottom:], np.s_[:, :left], np.s_[:, right:])
     for p, box in zip(seen, boxes, strict=True):
         # a picture with no margins found must still be bar where the bars are (a dark
         # scene's edge merged with them), or it shows the film is not barred throughout (a
         # compilation of pillarboxed and full-frame parts): then nothing is cut
-        if box is None and not all(_uniform(p[s]) for s in strips):
+        if box is None and not all(p[s].size == 0 or one_tone(p[s]) for s in strips):
             return None
     return Bars(top / h, bottom / h, left / w, right / w)
-
-
-def _uniform(strip: np.ndarray) -> bool:
-    """Nearly all of a strip of L* is one tone (``TONE``), as a bar is; an empty one is."""
-    if strip.size == 0:
-        return True
-    return float(np.mean(np.abs(strip - np.median(strip)) <= TONE)) >= 0.9
 
 
 def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
@@ -150,4 +142,4 @@ def _picture_at(inp, vs, at: float, seen: set):
     return frame
 
 
-__all__ = ["BLANK", "FEWEST", "MOST", "TONE", "SAMPLES", "Bars", "bars_of", "sample_pictures"]
+__all__ = ["BLANK", "FEWEST", "MOST", "SAMPLES", "Bars", "bars_of", "sample_pictures"]
