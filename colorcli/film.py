@@ -257,21 +257,17 @@ class FilmColourer:
         picture's edge moved its colours, as a photo's margins a pixel too wide did); the
         lines that hold some of each take the colour of the line beside them."""
         if self.bars is None:
-            if guides is None:
-                return self.predictor.predict_ab(l_keys)
-            return self.predictor.predict_ab(l_keys, guides, palettes)
+            return self._predict(l_keys, guides, palettes)
         s = self.predictor.output_stride
         h, w = l_keys[0].shape
         y0, y1, x0, x1 = self.bars.within(h, w, s, inward=True)
         r0, r1, c0, c1 = self._grid(h, w)
         cut = [np.ascontiguousarray(lk[y0:y1, x0:x1]) for lk in l_keys]
-        if guides is None:
-            inner = self.predictor.predict_ab(cut)
-        else:
-            g_cut = [
+        if guides is not None:
+            guides = [
                 None if g is None else np.ascontiguousarray(g[:, y0:y1, x0:x1]) for g in guides
             ]
-            inner = self.predictor.predict_ab(cut, g_cut, palettes)
+        inner = self._predict(cut, guides, palettes)
         out = []
         for ab in inner:
             before = (y0 // s - r0, x0 // s - c0)  # the lines the bars' edges cross
@@ -283,6 +279,12 @@ class FilmColourer:
             full[r0:r1, c0:c1] = grown[: r1 - r0, : c1 - c0]
             out.append(full)
         return out
+
+    def _predict(self, l_nets: list[np.ndarray], guides, palettes) -> list[np.ndarray]:
+        """The predictor's ab, given guides and palettes only where there are guides."""
+        if guides is None:
+            return self.predictor.predict_ab(l_nets)
+        return self.predictor.predict_ab(l_nets, guides, palettes)
 
     def _grid(self, h: int, w: int) -> tuple[int, int, int, int]:
         """Rows and columns of the network's output that hold some of the picture, for a
