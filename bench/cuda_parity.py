@@ -72,13 +72,7 @@ def photo_parity(model: str | None) -> dict:
     for dev in ("cpu", "cuda"):
         c = Colorizer(model, device=dev, batch_size=4)
         c.colorize_batch(images[:1])  # warm-up
-        if dev == "cuda":
-            torch.cuda.synchronize()
-        t = time.perf_counter()
-        plain = c.colorize_batch(images)
-        if dev == "cuda":
-            torch.cuda.synchronize()
-        res[f"{dev} photos/s"] = round(len(images) / (time.perf_counter() - t), 2)
+        res[f"{dev} photos/s"], plain = _photos_per_s(c, images)
         hinted = []
         for im in images:
             h, w = im.shape[:2]
@@ -97,12 +91,18 @@ def photo_parity(model: str | None) -> dict:
     return res
 
 
-def _photos_per_s(c: Colorizer, images: list[np.ndarray]) -> float:
-    torch.cuda.synchronize()
+def _photos_per_s(c: Colorizer, images: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+    """How many of ``images`` a second ``c`` colours in one call, and the pictures."""
+
+    def sync() -> None:
+        if c.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    sync()
     t = time.perf_counter()
-    c.colorize_batch(images)
-    torch.cuda.synchronize()
-    return round(len(images) / (time.perf_counter() - t), 2)
+    out = c.colorize_batch(images)
+    sync()
+    return round(len(images) / (time.perf_counter() - t), 2), out
 
 
 def shape_cost(model: str | None) -> dict:
@@ -116,11 +116,11 @@ def shape_cost(model: str | None) -> dict:
         return [np.ascontiguousarray(im[:, : max(8, int(im.shape[1] * f))]) for im in images]
 
     c = Colorizer(model, device="cuda", batch_size=4)
-    res = {"new sizes": _photos_per_s(c, images), "sizes seen": _photos_per_s(c, images)}
-    res["other new sizes"] = _photos_per_s(c, cropped(0.9))
+    res = {"new sizes": _photos_per_s(c, images)[0], "sizes seen": _photos_per_s(c, images)[0]}
+    res["other new sizes"] = _photos_per_s(c, cropped(0.9))[0]
     torch.backends.cudnn.enabled = False
     try:
-        res["new sizes, cuDNN off"] = _photos_per_s(c, cropped(0.8))
+        res["new sizes, cuDNN off"] = _photos_per_s(c, cropped(0.8))[0]
     finally:
         torch.backends.cudnn.enabled = True
     from torch.profiler import ProfilerActivity, profile
