@@ -25,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from margins import chroma  # noqa: E402  (bench/margins.py, beside this script)
+
 from colorcli.kernels import rgb_to_lab  # noqa: E402
 from colorcli.quality import psnr  # noqa: E402
 
@@ -60,11 +62,6 @@ def _colour(src: Path, dst: Path, model: str | None, extra: list[str]) -> list[n
     return _frames(dst)[0]
 
 
-def _chroma(rgb: np.ndarray) -> float:
-    ab = rgb_to_lab(rgb)[..., 1:]
-    return float(np.hypot(ab[..., 0], ab[..., 1]).mean())
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("clips", type=Path, nargs="+")
@@ -93,7 +90,7 @@ def main() -> None:
                 bars = [f[:, :side] if side else f[:top] for f in frames]
                 row[k] = (
                     np.mean([psnr(p, t) for p, t in zip(pics, truth, strict=False)]),
-                    np.mean([_chroma(b) for b in bars]),
+                    np.mean([chroma(b).mean() for b in bars]),
                     np.mean(
                         [
                             np.abs(rgb_to_lab(p)[..., 1:] - rgb_to_lab(q)[..., 1:]).mean()
