@@ -12,6 +12,7 @@ from colorcli.compose import lightness
 from colorcli.filmbars import Bars, bars_of
 from colorcli.kernels import rgb_to_lab
 from tests.conftest import gradient_rgb
+from tests.test_flicker import BrightnessMinded
 
 
 def _picture(h: int, w: int, seed: int) -> np.ndarray:
@@ -167,23 +168,10 @@ def test_a_letterboxed_film_is_coloured_to_its_last_column(tmp_path, tiny_ckpt):
     assert c[60:320].mean(0).min() > 3.0, c[60:320].mean(0).round(1)[-8:]
 
 
-class _BrightnessMinded:
-    """A predictor whose colour follows lightness (a = (L* - 50) / 2), at the input's size."""
+class _BrightnessMinded(BrightnessMinded):
+    """test_flicker's predictor (colour follows lightness), as a colorizer that looks for bars."""
 
-    batch_size, device_type, takes_hints, ab_bins, margins, output_stride = (
-        4,
-        "cpu",
-        False,
-        None,
-        True,
-        1,
-    )
-
-    def net_shape(self, h, w):
-        return h, w
-
-    def predict_ab(self, l_nets, guides=None, palettes=None):
-        return [np.dstack([(x - 50) / 2, np.zeros_like(x)]).astype(np.float32) for x in l_nets]
+    margins, output_stride = True, 1
 
 
 def test_a_barred_films_flicker_is_steadied_as_without_bars():
