@@ -10,12 +10,14 @@ runs over the same folders share the work instead of repeating it. Films go thro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from colorcli.animation import colorize_animation, encode_frames, is_animation, read_frames
 from colorcli.archiveplan import Job
 from colorcli.atomic import Claim, write_bytes_atomic
 from colorcli.compose import lightness
@@ -176,6 +178,16 @@ def colorize_jobs(
                 yield _kept(job, image, overwrite)
                 claim.release()
                 continue
+            if guide is None and is_animation(image.info, job.fmt):
+                yield from flush()  # every frame, into one animation
+                done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
+                if done.status == "done" and reference is None and in_colour(image.pixels):
+                    done = dataclasses.replace(
+                        done, notices=(*done.notices, f"{job.src}: {RECOLOURED}")
+                    )
+                yield done
+                claim.release()
+                continue
             if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
                 yield from flush()  # an album: every page, into one tiff
                 yield _album(colorizer, job, overwrite, max_pixels, reference)
@@ -200,12 +212,15 @@ RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-col
 
 def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
     """A colour photograph written as it is: its bytes copied where its output keeps its
-    format (every page, every tag), else decoded and written in the format asked."""
+    format (every page, every tag, every frame), else decoded and written in the format
+    asked (an animated GIF's frames as an animated PNG)."""
     copied = job.fmt == image.info.format
+    animated = not copied and is_animation(image.info, job.fmt)
     try:
-        if copied:
+        if copied or animated:
+            data = job.src.read_bytes() if copied else encode_frames(read_frames(job.src), job.fmt)
             try:
-                write_bytes_atomic(job.dst, job.src.read_bytes(), overwrite=overwrite)
+                write_bytes_atomic(job.dst, data, overwrite=overwrite)
             except OSError as e:
                 raise write_failure(job.dst, e) from e
         else:
@@ -217,7 +232,7 @@ def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
     except (ColorcliError, ValueError) as e:
         return FileResult(job, "failed", _reason(e))
     # what reading it found (a page left out, damage) is said only where it was decoded
-    notes = () if copied else tuple(f"{job.src}: {n}" for n in image.info.notices)
+    notes = () if copied or animated else tuple(f"{job.src}: {n}" for n in image.info.notices)
     return FileResult(job, "kept", notices=(*notes, f"{job.src}: already in colour: kept as it is"))
 
 

@@ -73,7 +73,9 @@ class ImageInfo:
                 f"{self.pages} pages: only the first is coloured (a .tif output keeps all)"
             )
         elif self.frames > 1:
-            notes.append(f"an animation of {self.frames} frames: only the first is coloured")
+            notes.append(
+                f"an animation of {self.frames} frames: only the first is coloured (a .png or .webp output keeps them all)"
+            )
         return tuple(notes)
 
 

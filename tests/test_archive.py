@@ -940,7 +940,7 @@ def test_a_tiffs_transparency_does_not_darken_its_colours(tmp_path, tiny_ckpt, d
 def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt):
     """Netpbm from a scanner (16-bit, odd maxvals, ASCII) and GIFs from an old web archive
     are coloured into .png (GIF's 256 colours would lose the shades) at their own lightness
-    (an animation's first frame, with a notice);
+    (an animation's frames into an animated PNG, with a notice: tests/test_animation.py);
     a BigTIFF (a slide scanner's, 64-bit offsets) is read like any TIFF."""
     root = tmp_path / "scans"
     root.mkdir()
@@ -957,7 +957,9 @@ def test_scanner_and_web_formats_are_read_and_written_as_png(tmp_path, tiny_ckpt
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     assert "7 colorized, 0 skipped (already there), 0 failed" in r.stderr
-    assert "web.gif: an animation of 3 frames: only the first is coloured" in r.stderr
+    assert (
+        "web.gif: an animation of 3 frames: every frame coloured, into an animated png" in r.stderr
+    )
     names = {"sane16", "twelve", "hundred", "ascii", "web"}
     assert _outputs(out) == {f"{n}.png" for n in names} | {"twelve.pgm.png", "slide.tif"}
     assert read_image(out / "slide.tif").pixels.shape == (64, 96, 3)  # a BigTIFF
@@ -1069,7 +1071,9 @@ def test_an_animated_png_or_webp_says_only_its_first_frame_is_coloured(tmp_path,
     frames[0].save(tmp_path / f"anim{ext}", save_all=True, append_images=frames[1:], **kw)
     frames[0].save(tmp_path / f"still{ext}", **kw)
     anim = read_image(tmp_path / f"anim{ext}")
-    assert anim.info.notices == ("an animation of 3 frames: only the first is coloured",)
+    assert anim.info.notices == (
+        "an animation of 3 frames: only the first is coloured (a .png or .webp output keeps them all)",
+    )
     assert int(anim.rgb[0, 0, 0]) == 50
     assert read_image(tmp_path / f"still{ext}").info.notices == ()
 

@@ -42,6 +42,7 @@ def image_cmd(
     src: Path, dst: Path, hints_path, reference, points, overwrite: bool, quiet: bool, **opts
 ) -> None:
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
+    from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim, check_writable
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
@@ -74,6 +75,14 @@ def image_cmd(
         if hints_path is not None or parsed:
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
+        if guide is None and is_animation(img.info, IMAGE_FORMATS[dst.suffix.lower()]):
+            ref = cc.read_reference(reference) if reference is not None else None
+            count, said = colorize_animation(colorizer, src, dst, overwrite, reference=ref)
+            for note in said:
+                cc.echo(f"notice: {src}: {note}")
+            if not quiet:
+                cc.echo(f"{src} -> {dst} ({count} frames)")
+            return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
             ref = cc.read_reference(reference) if reference is not None else None
             count, said = colorize_pages(colorizer, src, dst, overwrite, reference=ref)  # an album
