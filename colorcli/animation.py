@@ -21,8 +21,7 @@ from colorcli.compose import RgbRoute, compose_rgb, lightness
 from colorcli.errors import MediaError, write_failure
 from colorcli.film import FilmColourer
 from colorcli.filmbars import SAMPLES, bars_of
-from colorcli.imageio import DEFAULT_MAX_PIXELS
-from colorcli.imageprobe import ImageInfo, probe_image
+from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
@@ -45,11 +44,18 @@ class Frames:
 
 def is_animation(info: ImageInfo, out_fmt: str) -> bool:
     """Whether a picture is coloured as an animation: it has more than one frame, is upright
-    as stored (an EXIF turn is the still's way) and its output format holds an animation."""
-    return info.frames > 1 and info.orientation == 1 and out_fmt in ANIMATED
+    as stored (an EXIF turn is the still's way), its frames together are within
+    ``ANIMATION_PIXELS`` and its output format holds an animation."""
+    pixels = info.frames * info.width * info.height
+    return (
+        info.frames > 1
+        and info.orientation == 1
+        and out_fmt in ANIMATED
+        and pixels <= ANIMATION_PIXELS
+    )
 
 
-def read_frames(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Frames:
+def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
     """Every frame of an animated picture (of one cut short or damaged part way, the frames
     before the damage, with a note); MediaError naming the file where no frame can be
     decoded, or where all its frames together are over ``max_pixels`` (checked before
@@ -60,13 +66,20 @@ def read_frames(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Frames:
             path,
             f"refused: its {info.frames} frames are over the limit of {max_pixels / 1e6:.0f} megapixels together",
         )
+    # at most one frame past the limit: a GIF's frames are counted in its first 64 MiB only
+    most = max_pixels // max(1, info.width * info.height) + 1
     try:
         # one row: OpenCV 4.12's WebP decoder refuses a column of bytes
-        ok, anim = cv2.imdecodeanimation(np.fromfile(path, np.uint8).reshape(1, -1))
+        ok, anim = cv2.imdecodeanimation(np.fromfile(path, np.uint8).reshape(1, -1), 0, most)
     except cv2.error as e:
         raise MediaError(path, f"its animation cannot be decoded ({e.err})") from e
     if not anim.frames:
         raise MediaError(path, f"its {info.format} animation cannot be decoded (damaged?)")
+    if len(anim.frames) == most:
+        raise MediaError(
+            path,
+            f"refused: its frames are over the limit of {max_pixels / 1e6:.0f} megapixels together",
+        )
     notes = ()
     if not ok:
         n = len(anim.frames)
@@ -134,7 +147,7 @@ def colorize_animation(
     src: Path,
     dst: Path,
     overwrite: bool,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = ANIMATION_PIXELS,
     reference: np.ndarray | None = None,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every frame of the animated picture ``src`` into ``dst`` (an animated PNG or

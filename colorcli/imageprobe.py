@@ -34,6 +34,10 @@ from colorcli.xcf import SIGNATURE as XCF_SIGNATURE
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"  # SOC, then SIZ
 
+# the pixels of all an animation's frames together that are coloured as an animation (each
+# frame is held in memory, before and after colouring); beyond, its first frame as a still
+ANIMATION_PIXELS = 250_000_000
+
 
 @dataclass(frozen=True)
 class ImageInfo:
@@ -74,7 +78,7 @@ class ImageInfo:
             )
         elif self.frames > 1:
             notes.append(
-                f"an animation of {self.frames} frames: only the first is coloured (a .png or .webp output keeps them all)"
+                f"an animation of {self.frames} frames: only the first is coloured (a .png or .webp output keeps all, up to {ANIMATION_PIXELS // 10**6} megapixels of frames together)"
             )
         return tuple(notes)
 

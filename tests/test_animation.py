@@ -110,7 +110,7 @@ def test_image_writes_an_animation_where_its_format_holds_one(tmp_path, tiny_ckp
     assert len(_read(tmp_path / "out.webp").frames) == 3
     r = run("image", src, tmp_path / "out.jpg", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.output
-    assert "only the first is coloured (a .png or .webp output keeps them all)" in r.output
+    assert "only the first is coloured (a .png or .webp output keeps all" in r.output
     assert cv2.imread(str(tmp_path / "out.jpg")).shape == (48, 72, 3)
 
 
@@ -194,3 +194,23 @@ def test_a_colour_animation_recoloured_is_named(tmp_path, tiny_ckpt):
     assert r.exit_code == 0, r.output
     assert "home.gif: already in colour: recoloured from its lightness alone" in r.stderr
     assert len(_read(out / "home.png").frames) == 3
+
+
+def test_an_animation_too_big_to_hold_gives_its_first_frame(tmp_path, tiny_ckpt, monkeypatch):
+    """An animation whose frames together are over the pixels held for one (each frame is
+    kept in memory before and after colouring): its first frame as a still, with a notice
+    saying why, as before animations were coloured."""
+    import colorcli.animation
+    import colorcli.imageprobe
+
+    for module in (colorcli.animation, colorcli.imageprobe):
+        monkeypatch.setattr(module, "ANIMATION_PIXELS", 3 * 48 * 72)
+    src, dst = tmp_path / "anim.gif", tmp_path / "out.png"
+    _save(src, _frames(4))
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert (
+        "only the first is coloured (a .png or .webp output keeps all, up to 0 megapixels"
+        in r.output
+    )
+    assert len(_read(dst).frames) == 1

@@ -1072,7 +1072,7 @@ def test_an_animated_png_or_webp_says_only_its_first_frame_is_coloured(tmp_path,
     frames[0].save(tmp_path / f"still{ext}", **kw)
     anim = read_image(tmp_path / f"anim{ext}")
     assert anim.info.notices == (
-        "an animation of 3 frames: only the first is coloured (a .png or .webp output keeps them all)",
+        "an animation of 3 frames: only the first is coloured (a .png or .webp output keeps all, up to 250 megapixels of frames together)",
     )
     assert int(anim.rgb[0, 0, 0]) == 50
     assert read_image(tmp_path / f"still{ext}").info.notices == ()
