@@ -25,7 +25,8 @@ from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
-WEBP_QUALITY = 95  # an animated WebP's quality, as its still's
+WEBP_QUALITY = 95
+GIF_SHORTEST = 100  # ms: what browsers show a GIF's frame of 10 ms or less for (an APNG's 0 is 0)  # an animated WebP's quality, as its still's
 
 
 @dataclasses.dataclass
@@ -95,6 +96,8 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
     if all(f.shape[2] == 4 for f in frames) and any((f[..., 3] < 255).any() for f in frames):
         alpha = [np.ascontiguousarray(f[..., 3]) for f in frames]
     durations = [int(d) for d in anim.durations]
+    if info.format == "gif":  # as browsers play a GIF: a frame of 0 or 10 ms is shown 100 ms
+        durations = [GIF_SHORTEST if d <= 10 else d for d in durations]
     return Frames(rgb, alpha, durations, int(anim.loop_count), tuple(anim.bgcolor), notes)
 
 

@@ -214,3 +214,14 @@ def test_an_animation_too_big_to_hold_gives_its_first_frame(tmp_path, tiny_ckpt,
         in r.output
     )
     assert len(_read(dst).frames) == 1
+
+
+def test_a_gif_without_delays_plays_as_browsers_play_it(tmp_path, tiny_ckpt):
+    """A GIF whose frames say 0 ms (many do) is shown 100 ms a frame by every browser; an
+    APNG's 0 would be as fast as a player can, so its APNG says 100."""
+    src, dst = tmp_path / "fast.gif", tmp_path / "out.png"
+    pics = [Image.fromarray(f) for f in _frames(3)]
+    pics[0].save(src, save_all=True, append_images=pics[1:], duration=[0, 10, 20], disposal=1)
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert [int(d) for d in _read(dst).durations] == [100, 100, 20]
