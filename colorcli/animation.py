@@ -74,31 +74,41 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
         ok, anim = cv2.imdecodeanimation(np.fromfile(path, np.uint8).reshape(1, -1), 0, most)
     except cv2.error as e:
         raise MediaError(path, f"its animation cannot be decoded ({e.err})") from e
-    if not anim.frames:
+    decoded, durations = list(anim.frames), [int(d) for d in anim.durations]
+    loop, background = int(anim.loop_count), tuple(anim.bgcolor)
+    del anim  # the frames are held once, in ``decoded``, then in ``rgb``
+    if not decoded:
         raise MediaError(path, f"its {info.format} animation cannot be decoded (damaged?)")
-    if len(anim.frames) == most:
+    if len(decoded) == most:
         raise MediaError(
             path,
             f"refused: its frames are over the limit of {max_pixels / 1e6:.0f} megapixels together",
         )
     notes = ()
     if not ok:
-        n = len(anim.frames)
+        n = len(decoded)
         notes = (
             f"damaged or cut short after {n} of its {info.frames} frames: the {n} read are coloured",
         )
-    frames = [_eight_bit(f) for f in anim.frames]
-    shape = frames[0].shape[:2]
-    if any(f.shape[:2] != shape for f in frames):
-        raise MediaError(path, "its frames are not all of one size")
-    rgb = [np.ascontiguousarray(f[..., 2::-1]) for f in frames]
-    alpha = None
-    if all(f.shape[2] == 4 for f in frames) and any((f[..., 3] < 255).any() for f in frames):
-        alpha = [np.ascontiguousarray(f[..., 3]) for f in frames]
-    durations = [int(d) for d in anim.durations]
+    rgb, alpha = _split(decoded, path)
     if info.format == "gif":  # as browsers play a GIF: a frame of 0 or 10 ms is shown 100 ms
         durations = [GIF_SHORTEST if d <= 10 else d for d in durations]
-    return Frames(rgb, alpha, durations, int(anim.loop_count), tuple(anim.bgcolor), notes)
+    return Frames(rgb, alpha, durations, loop, background, notes)
+
+
+def _split(decoded: list, path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """Decoded BGR(A) frames as RGB frames and their alpha (None where every frame is
+    opaque), each decoded frame let go of as it is converted."""
+    rgb, alpha = [], []
+    for k in range(len(decoded)):
+        f, decoded[k] = _eight_bit(decoded[k]), None
+        if rgb and f.shape[:2] != rgb[0].shape[:2]:
+            raise MediaError(path, "its frames are not all of one size")
+        rgb.append(cv2.cvtColor(f, cv2.COLOR_BGRA2RGB if f.shape[2] == 4 else cv2.COLOR_BGR2RGB))
+        alpha.append(np.ascontiguousarray(f[..., 3]) if f.shape[2] == 4 else None)
+    if any(a is None for a in alpha) or all((a == 255).all() for a in alpha):
+        return rgb, None
+    return rgb, alpha
 
 
 def _eight_bit(frame: np.ndarray) -> np.ndarray:
@@ -115,28 +125,39 @@ def colour_frames(
 ) -> list[np.ndarray]:
     """The frames coloured in order as a film's (every frame seen by the network, colour
     smoothed between frames and reset at cuts, bars kept in their tone where the colorizer
-    looks for margins), or each after ``reference`` where one is given."""
-    if reference is not None:
-        return [colorizer.colorize_like(f, reference) for f in rgb]
-    step = max(1, len(rgb) // SAMPLES)
-    bars = bars_of([lightness(f) for f in rgb[::step]]) if colorizer.margins else None
+    looks for margins), or each after ``reference`` where one is given. The frames are taken
+    out of ``rgb`` as they are coloured (it is left empty): a long animation is not held
+    twice over."""
+    n = len(rgb)
+    bars = None
+    if reference is None and colorizer.margins:
+        bars = bars_of([lightness(f) for f in rgb[:: max(1, n // SAMPLES)]])
     colourer = FilmColourer(
         colorizer, RgbRoute(deep=False), 1, smooth, VideoOptions.sigma_l, bars=bars
     )
-    out: list[np.ndarray | None] = [None] * len(rgb)
-    for ready in (*(colourer.add(i, f, i) for i, f in enumerate(rgb)), colourer.flush()):
-        for c in ready:
+    out: list[np.ndarray | None] = [None] * n
+    for i in range(n):
+        frame, rgb[i] = rgb[i], None
+        if reference is not None:
+            out[i] = colorizer.colorize_like(frame, reference)
+            continue
+        for c in colourer.add(i, frame, i):
             out[c.index] = compose_rgb(c.payload, c.ab)
+    for c in colourer.flush():
+        out[c.index] = compose_rgb(c.payload, c.ab)
+    rgb.clear()
     return out  # type: ignore[return-value]
 
 
 def encode_frames(frames: Frames, fmt: str) -> bytes:
-    """The frames as an animated PNG or WebP file's bytes."""
+    """The frames as an animated PNG or WebP file's bytes. Each frame is made BGR(A), as
+    OpenCV takes it, in its own memory (``frames`` is left in BGR order)."""
     anim = cv2.Animation()
-    bgr = [np.ascontiguousarray(f[..., ::-1]) for f in frames.rgb]
-    if frames.alpha is not None:
-        bgr = [np.dstack([f, a]) for f, a in zip(bgr, frames.alpha, strict=True)]
-    anim.frames, anim.durations = bgr, frames.durations
+    for k, f in enumerate(frames.rgb):
+        cv2.cvtColor(f, cv2.COLOR_RGB2BGR, dst=f)
+        if frames.alpha is not None:
+            frames.rgb[k] = np.dstack([f, frames.alpha[k]])
+    anim.frames, anim.durations = frames.rgb, frames.durations
     anim.loop_count, anim.bgcolor = frames.loop, frames.background
     params = [cv2.IMWRITE_WEBP_QUALITY, WEBP_QUALITY] if fmt == "webp" else []
     ok, buf = cv2.imencodeanimation("." + fmt, anim, params)
@@ -158,6 +179,7 @@ def colorize_animation(
     user is to be told. MediaError names a file at fault."""
     fmt = IMAGE_FORMATS[dst.suffix.lower()]
     frames = read_frames(src, max_pixels)
+    n = len(frames.rgb)
     coloured = dataclasses.replace(frames, rgb=colour_frames(colorizer, frames.rgb, reference))
     try:
         write_bytes_atomic(dst, encode_frames(coloured, fmt), overwrite=overwrite)
@@ -165,7 +187,6 @@ def colorize_animation(
         raise MediaError(dst, "exists already (use --overwrite)") from e
     except OSError as e:
         raise write_failure(dst, e) from e
-    n = len(frames.rgb)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"
     return n, (said, *frames.notes)
 
