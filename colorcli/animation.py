@@ -16,13 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorcli.atomic import write_bytes_atomic
 from colorcli.compose import RgbRoute, compose_rgb, lightness
-from colorcli.errors import MediaError, write_failure
+from colorcli.errors import MediaError
 from colorcli.film import FilmColourer
 from colorcli.filmbars import SAMPLES, bars_of
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
+from colorcli.pages import write_whole
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
 WEBP_QUALITY = 95
@@ -181,12 +181,7 @@ def colorize_animation(
     frames = read_frames(src, max_pixels)
     n = len(frames.rgb)
     coloured = dataclasses.replace(frames, rgb=colour_frames(colorizer, frames.rgb, reference))
-    try:
-        write_bytes_atomic(dst, encode_frames(coloured, fmt), overwrite=overwrite)
-    except FileExistsError as e:
-        raise MediaError(dst, "exists already (use --overwrite)") from e
-    except OSError as e:
-        raise write_failure(dst, e) from e
+    write_whole(dst, lambda: encode_frames(coloured, fmt), overwrite)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"
     return n, (said, *frames.notes)
 

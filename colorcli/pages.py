@@ -84,7 +84,7 @@ def colorize_pages(
         rgb = _colour(colorizer, page.pixels, reference)
         coloured.append((page.gray_where_missing(rgb), page.alpha))
         notes += page.info.notes
-    _write_whole(dst, lambda: encode_pages(coloured, pages[0].meta), overwrite)
+    write_whole(dst, lambda: encode_pages(coloured, pages[0].meta), overwrite)
     return len(coloured), tuple(notes)
 
 
@@ -95,7 +95,7 @@ def _colour(colorizer, pixels: np.ndarray, reference: np.ndarray | None) -> np.n
     return colorizer.colorize(pixels)
 
 
-def _write_whole(dst: Path, encode, overwrite: bool) -> None:
+def write_whole(dst: Path, encode, overwrite: bool) -> None:
     """The bytes ``encode()`` makes written to ``dst`` whole (then renamed: never half a
     document under its name); MediaError naming ``dst``."""
     try:
@@ -140,7 +140,7 @@ def colorize_pdf(
         data = updated_pdf(doc, coloured) if coloured else doc.data
     except PdfError as e:
         raise MediaError(src, str(e)) from e
-    _write_whole(dst, lambda: data, overwrite)
+    write_whole(dst, lambda: data, overwrite)
     return len(coloured), tuple(notes)
 
 

@@ -76,20 +76,10 @@ def image_cmd(
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
         if guide is None and is_animation(img.info, IMAGE_FORMATS[dst.suffix.lower()]):
-            ref = cc.read_reference(reference) if reference is not None else None
-            count, said = colorize_animation(colorizer, src, dst, overwrite, reference=ref)
-            for note in said:
-                cc.echo(f"notice: {src}: {note}")
-            if not quiet:
-                cc.echo(f"{src} -> {dst} ({count} frames)")
+            _many(colorize_animation, "frames", colorizer, src, dst, reference, overwrite, quiet)
             return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
-            ref = cc.read_reference(reference) if reference is not None else None
-            count, said = colorize_pages(colorizer, src, dst, overwrite, reference=ref)  # an album
-            for note in said:
-                cc.echo(f"notice: {src}: {note}")
-            if not quiet:
-                cc.echo(f"{src} -> {dst} ({count} pages)")
+            _many(colorize_pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
             return
         if reference is not None:
             if guide is not None:
@@ -118,12 +108,19 @@ def _pdf(src: Path, dst: Path, reference, overwrite: bool, quiet: bool, opts) ->
 
     with Claim(dst):
         colorizer = cc.make_colorizer(opts)
-        ref = cc.read_reference(reference) if reference is not None else None
-        count, said = colorize_pdf(colorizer, src, dst, overwrite, reference=ref)
+        _many(colorize_pdf, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
+
+
+def _many(how, unit: str, colorizer, src: Path, dst: Path, reference, overwrite, quiet) -> None:
+    """A picture of many (an album, a PDF, an animation) coloured whole by ``how``
+    (``colorcli.pages``, ``colorcli.animation``), after ``reference`` if given; what it found
+    and how many it coloured said."""
+    ref = cc.read_reference(reference) if reference is not None else None
+    count, said = how(colorizer, src, dst, overwrite, reference=ref)
     for note in said:
         cc.echo(f"notice: {src}: {note}")
     if not quiet:
-        cc.echo(f"{src} -> {dst} ({count} pictures coloured)")
+        cc.echo(f"{src} -> {dst} ({count} {unit})")
 
 
 def _parse_points(texts: tuple[str, ...]) -> list:
