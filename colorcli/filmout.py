@@ -29,6 +29,8 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
         if dst.suffix.lower() in SEQUENCE_EXTS:  # a still's: numbered frames are one way
             pattern = dst.with_name(f"{dst.stem}_%06d{dst.suffix}")
             frames = f"; or, for numbered .tif, .dpx or .png frames, a pattern such as {pattern}"
+        if src.suffix.lower() in (".gif", ".png", ".apng", ".webp"):  # colorcli.animation's
+            frames += f"; an animation such as {src.name} is coloured into an animated .png or .webp by colorize image (or dir)"
         raise OutputPathError(
             f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))}){frames}"
         )

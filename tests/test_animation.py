@@ -225,3 +225,17 @@ def test_a_gif_without_delays_plays_as_browsers_play_it(tmp_path, tiny_ckpt):
     r = run("image", src, dst, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.output
     assert [int(d) for d in _read(dst).durations] == [100, 100, 20]
+
+
+def test_video_into_a_gif_says_how_to_colour_an_animation(tmp_path, tiny_ckpt):
+    """``colorize video anim.gif out.gif``: a GIF is no film container; the one line says
+    which command writes an animation."""
+    src = tmp_path / "anim.gif"
+    _save(src, _frames(3))
+    r = run("video", src, tmp_path / "out.gif", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "unknown video extension '.gif'" in r.stderr
+    assert (
+        "an animation such as anim.gif is coloured into an animated .png or .webp by colorize image (or dir)"
+        in r.stderr
+    )
