@@ -27,13 +27,17 @@ from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import VideoInfo, open_input
 
+# muxers that end a film where its last packet in decode order ends (Matroska: where the
+# last picture's does)
+MOV_FAMILY = frozenset({"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
 
-def _first_times(path: Path) -> tuple[Fraction, int, Fraction]:
-    """A segment's time base, its first picture's time and how far its decode times run
-    ahead of its pictures (x264's B-frames: two frames; a segment of a few frames may have
-    none). An AVI segment's pictures are in the chunks of their ticks (no B-frames:
-    ``videoio.VideoMux``), and its presentation times are the reader's guesses: its decode
-    times are taken."""
+
+def _first_times(path: Path) -> tuple[Fraction, int, Fraction, tuple[int | None, int | None]]:
+    """A segment's time base, its first picture's time, how far its decode times run ahead
+    of its pictures (x264's B-frames: two frames; a segment of a few frames may have none),
+    and its last picture's time and last decode time. An AVI segment's pictures are in the
+    chunks of their ticks (no B-frames: ``videoio.VideoMux``), and its presentation times are
+    the reader's guesses: its decode times are taken."""
     try:
         with av.open(str(path)) as c:
             s = c.streams.video[0]
@@ -47,14 +51,22 @@ def _first_times(path: Path) -> tuple[Fraction, int, Fraction]:
         raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
     first = min((t for t in pts if t is not None), default=0)
     lead = max(0, first - dts[0]) if dts and dts[0] is not None else 0
-    return s.time_base, first, lead * s.time_base
+    top = max((t for t in pts if t is not None), default=None)
+    return s.time_base, first, lead * s.time_base, (top, dts[-1] if dts else None)
 
 
 def _video_packets(
-    work: WorkFolder, plan: Plan, vout, time_base: Fraction, origin: float = 0.0
+    work: WorkFolder,
+    plan: Plan,
+    vout,
+    time_base: Fraction,
+    origin: float = 0.0,
+    by_decode: bool = False,
 ) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, packet) of every segment's video, decode order, dts made monotonic;
-    ``origin``: the input time the output's clock starts from (AVI: the film's start)."""
+    ``origin``: the input time the output's clock starts from (AVI: the film's start);
+    ``by_decode``: the muxer ends the film where its last packet in decode order ends
+    (``MOV_FAMILY``)."""
     held = [seg for seg in plan.segments if not work.empty(seg.index)]
     times = {seg.index: _first_times(work.segment(seg.index)) for seg in held}
     # every segment's decode times lead its pictures as far as the most leading one's, as
@@ -62,11 +74,14 @@ def _video_packets(
     # decode times fell behind its last and were crowded after it, and MP4 then counted the
     # film short by that lead (a slideshow of 10 s as 6 s)
     lead = max((t[2] for t in times.values()), default=Fraction(0))
+    # the film's last picture is shown as long as the input shows it (the encoder gave it one
+    # frame at the film's average rate: a variable-rate film's held last picture was cut short)
+    final = held[-1].index if held and held[-1].first + held[-1].count == len(plan.pts) else None
     last: int | None = None
     order = 0
     for seg in held:
         path = work.segment(seg.index)
-        tb, first_time, own_lead = times[seg.index]
+        tb, first_time, own_lead, (top, last_dts) = times[seg.index]
         # a record from before first_pts was kept: the plan's first frame
         want = work.read_record(seg.index).get("first_pts", plan.pts[seg.first])
         # ticks to add so that its first frame shows at ``want`` seconds: 0 where the
@@ -74,6 +89,12 @@ def _video_packets(
         # begins every file at zero (MXF counts edit units)
         shift = round((want * time_base - origin) / tb) - first_time
         early = round((lead - own_lead) / tb)
+        hold = None  # (the pts, or dts, of the packet that ends the film; its duration)
+        if seg.index == final and plan.last_duration and top is not None:
+            shown = round(plan.last_duration * time_base / tb)
+            # MP4 ends the film where its last sample in decode order ends: that sample's
+            # duration (the encoder's one frame) is what the last picture is shown for
+            hold = (last_dts if by_decode else top, shown)
         try:
             c = av.open(str(path))
         except av.error.FFmpegError as e:
@@ -83,6 +104,8 @@ def _video_packets(
             for p in c.demux(s):
                 if not p.size:
                     continue
+                if hold is not None and (p.dts if by_decode else p.pts) == hold[0]:
+                    p.duration = max(p.duration or 0, hold[1])
                 if p.pts is not None:
                     p.pts += shift
                 dts = None if p.dts is None else p.dts + shift - early
@@ -144,7 +167,8 @@ def join_segments(
             if frame_clock(fmt, info):  # AVI counts frames from its clock's origin, and leads
                 origin = clock_origin(inp, info, window[0])  # sound that starts later by silence
                 copies.audio_origin = origin
-            video = _video_packets(work, plan, vout, info.time_base, origin)
+            by_decode = fmt in MOV_FAMILY
+            video = _video_packets(work, plan, vout, info.time_base, origin, by_decode)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             video_mux = VideoMux(out, vout, frame_clock(fmt, info) is not None)
             for _, _, item in heapq.merge(

@@ -54,6 +54,9 @@ class Plan:
     discarded: int = 0
     end: float | None = None  # seconds where the file's packets end (see plan_segments)
     retimed: bool = False  # made from a copy whose restarting times run on (colorcli.retime)
+    # how long the film's last picture is shown, in the stream's time_base, where the range
+    # ends with it and its packet says (a variable-rate film may hold it for seconds)
+    last_duration: int | None = None
 
     def warm_start(self, seg: Segment, every: int) -> int:
         """The frame a cold run starts colouring at, to warm up before ``seg``: enough frames
@@ -74,6 +77,7 @@ class Plan:
             "discarded": self.discarded,
             "end": self.end,
             "retimed": self.retimed,
+            "last_duration": self.last_duration,
         }
 
     @classmethod
@@ -83,7 +87,7 @@ class Plan:
         end = d.get("end")
         return cls(
             pts, keys, segs, int(d.get("discarded", 0)), None if end is None else float(end),
-            bool(d.get("retimed", False)),
+            bool(d.get("retimed", False)), d.get("last_duration"),
         )  # fmt: skip
 
 
@@ -93,7 +97,7 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
     ``every_stream``: read the other streams' packets too, for where the file ends."""
     seconds, start, end = opts.segment_seconds or float("inf"), opts.start, opts.end
     frames: list[tuple[int, bool]] = []
-    discarded, file_end = 0, None
+    discarded, file_end, top = 0, None, (None, 0)  # top: the last picture's (pts, duration)
     try:
         with open_input(src, opts.rate) as c:
             v = film_stream(c)
@@ -108,6 +112,8 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
                     discarded += 1
                 elif p.pts is not None and p.size:
                     frames.append((int(p.pts), bool(p.is_keyframe)))
+                    if top[0] is None or p.pts > top[0]:
+                        top = (int(p.pts), int(p.duration or 0))
             discarded += empty.count  # each holds the picture before it: never lost
     except av.error.FFmpegError as e:
         raise MediaError(src, f"cannot plan segments: {e}") from e
@@ -132,7 +138,8 @@ def plan_segments(src: Path, time_base: Fraction, opts, every_stream: bool = Fal
             nxt = n  # what would be left is a sliver: it joins this segment
         segs.append(Segment(len(segs), first, nxt - first))
         first = nxt
-    return Plan(pts, keys, segs, discarded, file_end, read_as(src) is not None)
+    held = top[1] if pts and pts[-1] == top[0] and top[1] > 0 else None
+    return Plan(pts, keys, segs, discarded, file_end, read_as(src) is not None, held)
 
 
 class WorkFolder:

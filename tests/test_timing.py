@@ -64,3 +64,42 @@ def test_a_second_video_stream_left_out_is_named(tmp_path, tiny_ckpt):
     assert "video stream 1 (h264 32x24) left out: only the film (stream 0) is coloured" in r.stderr
     with av.open(str(dst)) as c:
         assert [(s.width, s.height) for s in c.streams.video] == [(64, 48)]
+
+
+def _held_last(path: Path, n: int = 30, hold: float = 3.0) -> Path:
+    """A variable-rate film (a screen recording's, a phone's that ends on a pause): ``n``
+    pictures at 25 frames/s, the last shown ``hold`` seconds, as its packet says."""
+    packets = []
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for i in range(n):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * i, np.uint8), format="rgb24")
+            f.pts, f.time_base = 40 * i, Fraction(1, 1000)
+            packets += s.encode(f)
+        packets += s.encode()
+        last = max(packets, key=lambda p: p.pts)
+        for p in packets:
+            if p is last:
+                p.duration = round(hold / p.time_base)
+            out.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".mov"])
+def test_a_held_last_picture_keeps_its_seconds(tmp_path, tiny_ckpt, suffix):
+    """A film whose last picture is held 3 s ended 3 s early: the encoder gave it one frame at
+    the film's average rate. Through segments (the default) it is shown as long as the
+    input shows it."""
+    src = _held_last(tmp_path / "held.mp4")
+    _, end_in, _ = shown(src)
+    assert end_in == pytest.approx(29 * 0.04 + 3.0, abs=0.01)
+    dst = tmp_path / f"out{suffix}"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", "0.4")
+    assert r.exit_code == 0, r.output
+    starts, end, length = shown(dst)
+    assert starts == pytest.approx([0.04 * i for i in range(30)], abs=0.002)
+    assert length == pytest.approx(end_in, abs=0.041)  # as players read it (MP4: within a frame)
+    if suffix == ".mkv":  # each picture's own duration (MP4 and MOV give theirs by decode order)
+        assert end == pytest.approx(end_in, abs=0.002)
