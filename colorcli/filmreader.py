@@ -105,6 +105,7 @@ class FilmReader(Worker):
         self.end: float | None = None
         self.rescaled = array("q")  # the pts of frames of another size, scaled to the film's
         self.seen = array("q")  # the pts of every frame handed out
+        self._top: tuple[int, int] | None = None  # the latest picture's (pts, own duration)
         # the pts of frames passed over for sharing their time with the frame before (where
         # two recordings were joined, the second's first picture may take the first's last)
         self.collided = array("q")
@@ -134,7 +135,18 @@ class FilmReader(Worker):
                 pts = 0 if prev is None else prev + self.info.step
             else:
                 pts = frame.pts
+                if self._top is None or pts > self._top[0]:
+                    self._top = (pts, int(frame.duration or 0))
             yield from self._reorder.push(pts, self._array(frame))
+
+    @property
+    def last_shown(self) -> int | None:
+        """How long the film's last picture is shown (its own duration, in the stream's time
+        base), where the frames handed out end with it and its packet says; else None."""
+        top = self._top
+        if top is None or not top[1] or not self.seen or self.seen[-1] != top[0]:
+            return None
+        return top[1]
 
     def _in_order(
         self, timed: Iterator[tuple[int, np.ndarray]]

@@ -20,16 +20,12 @@ import av
 
 from colorcli.copies import StreamCopies, passthrough_items
 from colorcli.errors import MediaError, write_failure
-from colorcli.filmout import m2ts_options, muxer_options
+from colorcli.filmout import MOV_FAMILY, m2ts_options, muxer_options
 from colorcli.packets import demux
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import VideoInfo, open_input
-
-# muxers that end a film where its last packet in decode order ends (Matroska: where the
-# last picture's does)
-MOV_FAMILY = frozenset({"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
 
 
 def _first_times(path: Path) -> tuple[Fraction, int, Fraction, tuple[int | None, int | None]]:

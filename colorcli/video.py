@@ -350,6 +350,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         ready = colourer.flush()
         if ready:
             yield _send(writer, ready, t0)
+        writer.hold = reader.last_shown
         writer.finish()  # flush, close
     finally:
         stop.set()

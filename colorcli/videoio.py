@@ -27,6 +27,7 @@ from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
 from colorcli.filmout import (
+    MOV_FAMILY,
     m2ts_options,
     muxer_options,
     output_tags,
@@ -115,6 +116,12 @@ class FilmWriter(Worker):
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
         self.clock = frame_clock(fmt, info)
+        # the last picture's own duration (input time base), set before ``finish``: the
+        # packet that ends the film is held back until then to be given it
+        self.hold: int | None = None
+        self.by_decode = fmt in MOV_FAMILY
+        self._held: av.Packet | None = None
+        self._top: int | None = None  # the latest picture's pts given to the encoder
         # where tick 0 lies, in seconds (``clock_origin``); a segment's own first frame (the
         # join moves it into place)
         self.origin: float | None = None if video_only else clock_origin(inp, info, opts.start)
@@ -217,8 +224,29 @@ class FilmWriter(Worker):
         return tick
 
     def _mux(self, packets) -> None:
-        for p in packets:
-            self.video.mux(p)
+        for p in packets:  # each muxed when the next comes (the last by ``finish``: _end_film)
+            if self._held is not None:
+                self.video.mux(self._held)
+            self._held = p
+
+    def _end_film(self, tail: list) -> None:
+        """The film's last packets (the held one and the encoder's flush), the one that ends
+        the film given the last picture's own duration (``hold``), so that the film ends
+        where the input's does: MP4 and MOV end it where the last packet in decode order
+        does, Matroska and the rest where the last picture's does. An AVI's clock gives every
+        chunk one tick."""
+        if not (tail and self.hold and self.clock is None and self._top is not None):
+            return
+        tb = tail[-1].time_base
+        if not tb:
+            return
+        shown = round(self.hold * self.info.time_base / tb)
+        top = round(self._top * self.info.time_base / tb)
+        last = [p for p in tail if p.pts == top] if not self.by_decode else []
+        p, want = (last[0], shown) if last else (tail[-1], shown)
+        if not last and not self.by_decode and p.pts is not None:
+            want = top + shown - p.pts  # the last picture's packet went out before
+        p.duration = max(p.duration or 0, want)
 
     def run(self) -> None:
         if self.thread_setup is not None:
@@ -241,6 +269,7 @@ class FilmWriter(Worker):
                     )
                     if self.clock is None:
                         vf.pts, vf.time_base = pts, self.info.time_base
+                        self._top = pts if self._top is None else max(self._top, pts)
                     else:
                         vf.pts, vf.time_base = self._tick(pts), self.clock
                     marked = vf if self.mark is None else self.mark(vf, threads)
@@ -260,7 +289,11 @@ class FilmWriter(Worker):
         if self.error is not None:
             raise self.error
         try:
-            self._mux(self.vout.encode(None))
+            tail = [*([self._held] if self._held is not None else []), *self.vout.encode(None)]
+            self._held = None
+            self._end_film(tail)
+            for p in tail:
+                self.video.mux(p)
             if self.copies is not None:
                 self.copies.flush()
             self.out.close()

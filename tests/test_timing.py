@@ -88,15 +88,16 @@ def _held_last(path: Path, n: int = 30, hold: float = 3.0) -> Path:
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".mov"])
-def test_a_held_last_picture_keeps_its_seconds(tmp_path, tiny_ckpt, suffix):
+@pytest.mark.parametrize("segments", ["0", "0.4"])
+def test_a_held_last_picture_keeps_its_seconds(tmp_path, tiny_ckpt, suffix, segments):
     """A film whose last picture is held 3 s ended 3 s early: the encoder gave it one frame at
-    the film's average rate. Through segments (the default) it is shown as long as the
+    the film's average rate. In one encode and through segments it is shown as long as the
     input shows it."""
     src = _held_last(tmp_path / "held.mp4")
     _, end_in, _ = shown(src)
     assert end_in == pytest.approx(29 * 0.04 + 3.0, abs=0.01)
     dst = tmp_path / f"out{suffix}"
-    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", "0.4")
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
     assert r.exit_code == 0, r.output
     starts, end, length = shown(dst)
     assert starts == pytest.approx([0.04 * i for i in range(30)], abs=0.002)
