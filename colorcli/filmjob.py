@@ -24,11 +24,15 @@ from colorcli.videoprobe import VideoInfo
 GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a constant rate
 
 
-def missing_frames(pts: Sequence[int], info: VideoInfo, end: float | None = None) -> int:
+def missing_frames(
+    pts: Sequence[int], info: VideoInfo, end: float | None = None, last_shown: int | None = None
+) -> int:
     """Frames missing from a film without a count, read from the pts of those it holds: the
     gaps of a film on one regular grid (a constant frame rate, where a gap of k steps lacks
-    k - 1 frames) and the time from its last frame to the end of its duration, in steps
-    (one step of slack). A film off any grid (variable frame rate) lacks only that tail.
+    k - 1 frames) and the time from the end of its last frame to the end of its duration, in
+    steps (one step of slack). A film off any grid (variable frame rate) lacks only that tail.
+    ``last_shown``: how long its last picture is shown, where its packet says (a variable-rate
+    film held on its last picture for seconds is not cut off: it was called damaged).
     Where the duration is the container's (``info.shared_duration``), the sound may run past
     the pictures: the tail is then the time from ``end``, where the file's packets end, to
     the end of the duration (a cut-off file ends early in every stream)."""
@@ -43,7 +47,9 @@ def missing_frames(pts: Sequence[int], info: VideoInfo, end: float | None = None
     tail = 0
     if info.duration:
         seconds = float(step * info.time_base)
-        last = float(t[-1] * info.time_base) + seconds
+        last = float(t[-1] * info.time_base) + max(
+            seconds, float((last_shown or 0) * info.time_base)
+        )
         if info.shared_duration and end is not None:
             last = max(last, end)
         left = info.start + info.duration - last
@@ -124,6 +130,7 @@ class VideoJob:
         leading: int = 0,
         discarded: int = 0,
         end: float | None = None,
+        last_shown: int | None = None,
     ) -> tuple[int, int]:
         """(frames lost, frames the file should hold) once the film is read; none lost for
         a --start/--end section.
@@ -136,7 +143,8 @@ class VideoJob:
         broadcast captures do): nobody can decode those, and they are not counted lost (where
         some did decode, as many lost frames after them may go uncounted). ``discarded``:
         frames the container counts but marks as not shown (an MP4's edit list), never lost.
-        ``end``: seconds where the file's packets end (see :func:`missing_frames`)."""
+        ``end``: seconds where the file's packets end; ``last_shown``: the last picture's own
+        duration (see :func:`missing_frames`)."""
         if self.opts.start is not None or self.opts.end is not None:
             lost = 0
         elif self.info.frames:
@@ -145,7 +153,7 @@ class VideoJob:
             held = pts[leading:]  # the film from its first keyframe on
             # two frames of one time (recordings joined) are one place in the film
             places = len(np.unique(np.asarray(held, dtype=np.int64)))
-            lost = missing_frames(held, self.info, end) + max(0, places - decoded)
+            lost = missing_frames(held, self.info, end, last_shown) + max(0, places - decoded)
         return lost, (self.promised if lost == 0 else decoded + lost)
 
     def rescaled_notice(self, frames: int) -> str:

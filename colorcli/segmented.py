@@ -329,7 +329,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
             job.src, tmp, job.dst, job.fmt, job.info, work, plan, window, job.opts.rate
         )
         leading = plan.keyframes[0] if plan.keyframes else 0  # frames before the first key
-        lost, promised = job.account(written, plan.pts, leading, plan.discarded, plan.end)
+        lost, promised = job.account(
+            written, plan.pts, leading, plan.discarded, plan.end, plan.last_duration
+        )
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         commit(tmp, final, job.overwrite)
         work.remove()

@@ -279,7 +279,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
                     + (" in the --start/--end range" if opts.start or opts.end else ""),
                 )
             lost, promised = job.account(
-                reader.decoded, reader.seen, 0, reader.discarded, reader.end
+                reader.decoded, reader.seen, 0, reader.discarded, reader.end, reader.last_shown
             )
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             shape = None

@@ -104,3 +104,17 @@ def test_a_held_last_picture_keeps_its_seconds(tmp_path, tiny_ckpt, suffix, segm
     assert length == pytest.approx(end_in, abs=0.041)  # as players read it (MP4: within a frame)
     if suffix == ".mkv":  # each picture's own duration (MP4 and MOV give theirs by decode order)
         assert end == pytest.approx(end_in, abs=0.002)
+
+
+@pytest.mark.parametrize("segments", ["0", "0.4"])
+def test_a_held_last_picture_is_not_called_damaged(tmp_path, tiny_ckpt, segments):
+    """A Matroska film (no frame count: what is missing is read from its times) held on its
+    last picture for 3 s was called "input is damaged: 30 frames colorized, 74 of 104 lost"
+    and, in an archive, put under the damaged name: the time after its last picture was
+    counted as frames cut off. Its last picture's own duration says it is whole."""
+    src = _held_last(tmp_path / "held.mkv")
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "--segment-seconds", segments)
+    assert r.exit_code == 0, r.output
+    assert "damaged" not in r.output and dst.exists()
+    assert shown(dst)[2] == pytest.approx(shown(src)[2], abs=0.002)
