@@ -23,6 +23,7 @@ from colorcli.filmbars import SAMPLES, bars_of
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
+from colorcli.photometa import apply_meta, read_meta
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
 WEBP_QUALITY = 95
@@ -181,7 +182,8 @@ def colorize_animation(
     frames = read_frames(src, max_pixels)
     n = len(frames.rgb)
     coloured = dataclasses.replace(frames, rgb=colour_frames(colorizer, frames.rgb, reference))
-    write_whole(dst, lambda: encode_frames(coloured, fmt), overwrite)
+    meta = read_meta(src)  # an APNG's EXIF, text and resolution, carried as a still's are
+    write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, meta), overwrite)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"
     return n, (said, *frames.notes)
 

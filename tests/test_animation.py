@@ -239,3 +239,18 @@ def test_video_into_a_gif_says_how_to_colour_an_animation(tmp_path, tiny_ckpt):
         "an animation such as anim.gif is coloured into an animated .png or .webp by colorize image (or dir)"
         in r.stderr
     )
+
+
+def test_an_animated_png_keeps_its_exif_and_text(tmp_path, tiny_ckpt):
+    """An APNG's EXIF (a caption, the scanner) and text chunks are carried into the coloured
+    animation, as a still PNG's are."""
+    src, dst = tmp_path / "anim.png", tmp_path / "out.png"
+    exif = Image.Exif()
+    exif[0x010E] = "a family picnic, 1931"
+    pics = [Image.fromarray(f) for f in _frames(3)]
+    pics[0].save(src, save_all=True, append_images=pics[1:], duration=100, exif=exif.tobytes())
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert len(_read(dst).frames) == 3
+    with Image.open(dst) as out:
+        assert out.getexif().get(0x010E) == "a family picnic, 1931"
