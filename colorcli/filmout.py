@@ -18,10 +18,6 @@ from colorcli.errors import OutputPathError
 from colorcli.linearlight import LINEAR, SRGB
 from colorcli.options import CONTAINER_CODECS, SEQUENCE_EXTS, VIDEO_CONTAINERS
 
-# muxers that end a film where its last packet in decode order ends (Matroska and the rest:
-# where the last picture's does)
-MOV_FAMILY = frozenset({"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
-
 
 def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
     """The muxer for ``dst``; OutputPathError for an unknown extension, the input itself, an

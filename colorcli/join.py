@@ -20,8 +20,8 @@ import av
 
 from colorcli.copies import StreamCopies, passthrough_items
 from colorcli.errors import MediaError, write_failure
-from colorcli.filmout import MOV_FAMILY, m2ts_options, muxer_options
-from colorcli.packets import demux
+from colorcli.filmout import m2ts_options, muxer_options
+from colorcli.packets import demux, end_film
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
 from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
@@ -57,12 +57,9 @@ def _video_packets(
     vout,
     time_base: Fraction,
     origin: float = 0.0,
-    by_decode: bool = False,
 ) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, packet) of every segment's video, decode order, dts made monotonic;
-    ``origin``: the input time the output's clock starts from (AVI: the film's start);
-    ``by_decode``: the muxer ends the film where its last packet in decode order ends
-    (``MOV_FAMILY``)."""
+    ``origin``: the input time the output's clock starts from (AVI: the film's start)."""
     held = [seg for seg in plan.segments if not work.empty(seg.index)]
     times = {seg.index: _first_times(work.segment(seg.index)) for seg in held}
     # every segment's decode times lead its pictures as far as the most leading one's, as
@@ -85,12 +82,9 @@ def _video_packets(
         # begins every file at zero (MXF counts edit units)
         shift = round((want * time_base - origin) / tb) - first_time
         early = round((lead - own_lead) / tb)
-        hold = None  # (the pts, or dts, of the packet that ends the film; its duration)
+        hold = None  # (the last picture's pts, how long it is shown, the last decode time)
         if seg.index == final and plan.last_duration and top is not None:
-            shown = round(plan.last_duration * time_base / tb)
-            # MP4 ends the film where its last sample in decode order ends: that sample's
-            # duration (the encoder's one frame) is what the last picture is shown for
-            hold = (last_dts if by_decode else top, shown)
+            hold = (top, round(plan.last_duration * time_base / tb), last_dts)
         try:
             c = av.open(str(path))
         except av.error.FFmpegError as e:
@@ -100,8 +94,8 @@ def _video_packets(
             for p in c.demux(s):
                 if not p.size:
                     continue
-                if hold is not None and (p.dts if by_decode else p.pts) == hold[0]:
-                    p.duration = max(p.duration or 0, hold[1])
+                if hold is not None:
+                    end_film(p, *hold)
                 if p.pts is not None:
                     p.pts += shift
                 dts = None if p.dts is None else p.dts + shift - early
@@ -163,8 +157,7 @@ def join_segments(
             if frame_clock(fmt, info):  # AVI counts frames from its clock's origin, and leads
                 origin = clock_origin(inp, info, window[0])  # sound that starts later by silence
                 copies.audio_origin = origin
-            by_decode = fmt in MOV_FAMILY
-            video = _video_packets(work, plan, vout, info.time_base, origin, by_decode)
+            video = _video_packets(work, plan, vout, info.time_base, origin)
             others = ((t, o, ("copy", item)) for t, o, item in _input_items(inp, copies, window))
             video_mux = VideoMux(out, vout, frame_clock(fmt, info) is not None)
             for _, _, item in heapq.merge(

@@ -43,6 +43,17 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
 JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
 
 
+def end_film(p, top: int, shown: int, last_dts: int | None) -> None:
+    """A film's last picture shown ``shown`` ticks: its packet (pts ``top``) given that
+    duration, as Matroska ends a film where its last picture's does; the last packet in decode
+    order (``last_dts``) made to end there too, as MP4 and MOV end it where that packet does
+    (a picture's duration there is the step to the next decode time)."""
+    if p.pts == top:
+        p.duration = max(p.duration or 0, shown)
+    if last_dts is not None and p.dts == last_dts and p.pts is not None:
+        p.duration = max(p.duration or 0, top + shown - p.pts)
+
+
 def later_end(end: float | None, packet: av.Packet) -> float | None:
     """``end`` (seconds where a file's packets end so far), or where ``packet`` ends (its pts
     plus its duration) if that is later; a packet without a pts leaves it."""

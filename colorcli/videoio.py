@@ -27,7 +27,6 @@ from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
 from colorcli.filmout import (
-    MOV_FAMILY,
     m2ts_options,
     muxer_options,
     output_tags,
@@ -36,6 +35,7 @@ from colorcli.filmout import (
     to_output_format,
 )
 from colorcli.options import VideoOptions
+from colorcli.packets import end_film
 from colorcli.videoprobe import (
     VideoInfo,
     film_stream,
@@ -119,7 +119,6 @@ class FilmWriter(Worker):
         # the last picture's own duration (input time base), set before ``finish``: the
         # packet that ends the film is held back until then to be given it
         self.hold: int | None = None
-        self.by_decode = fmt in MOV_FAMILY
         self._held: av.Packet | None = None
         self._top: int | None = None  # the latest picture's pts given to the encoder
         # where tick 0 lies, in seconds (``clock_origin``); a segment's own first frame (the
@@ -230,11 +229,9 @@ class FilmWriter(Worker):
             self._held = p
 
     def _end_film(self, tail: list) -> None:
-        """The film's last packets (the held one and the encoder's flush), the one that ends
-        the film given the last picture's own duration (``hold``), so that the film ends
-        where the input's does: MP4 and MOV end it where the last packet in decode order
-        does, Matroska and the rest where the last picture's does. An AVI's clock gives every
-        chunk one tick."""
+        """The film's last packets (the held one and the encoder's flush), the film ended
+        where its last picture's own duration (``hold``) ends (``packets.end_film``). An AVI's
+        clock gives every chunk one tick."""
         if not (tail and self.hold and self.clock is None and self._top is not None):
             return
         tb = tail[-1].time_base
@@ -242,11 +239,8 @@ class FilmWriter(Worker):
             return
         shown = round(self.hold * self.info.time_base / tb)
         top = round(self._top * self.info.time_base / tb)
-        last = [p for p in tail if p.pts == top] if not self.by_decode else []
-        p, want = (last[0], shown) if last else (tail[-1], shown)
-        if not last and not self.by_decode and p.pts is not None:
-            want = top + shown - p.pts  # the last picture's packet went out before
-        p.duration = max(p.duration or 0, want)
+        for p in tail:
+            end_film(p, top, shown, tail[-1].dts)
 
     def run(self) -> None:
         if self.thread_setup is not None:

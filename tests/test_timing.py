@@ -101,8 +101,8 @@ def test_a_held_last_picture_keeps_its_seconds(tmp_path, tiny_ckpt, suffix, segm
     assert r.exit_code == 0, r.output
     starts, end, length = shown(dst)
     assert starts == pytest.approx([0.04 * i for i in range(30)], abs=0.002)
-    assert length == pytest.approx(end_in, abs=0.041)  # as players read it (MP4: within a frame)
-    if suffix == ".mkv":  # each picture's own duration (MP4 and MOV give theirs by decode order)
+    assert length == pytest.approx(end_in, abs=0.002)  # as players read it
+    if suffix == ".mkv":  # each picture's own (MP4 and MOV read theirs from the decode times)
         assert end == pytest.approx(end_in, abs=0.002)
 
 
