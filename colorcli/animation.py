@@ -26,8 +26,8 @@ from colorcli.pages import write_whole
 from colorcli.photometa import apply_meta, read_meta
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
-WEBP_QUALITY = 95
-GIF_SHORTEST = 100  # ms: what browsers show a GIF's frame of 10 ms or less for (an APNG's 0 is 0)  # an animated WebP's quality, as its still's
+WEBP_QUALITY = 95  # an animated WebP's quality, as a still's (imagewrite)
+GIF_SHORTEST = 100  # ms: what browsers show a GIF's frame of 10 ms or less for (an APNG's 0 is 0)
 
 
 @dataclasses.dataclass

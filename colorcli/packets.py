@@ -43,7 +43,7 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
 JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
 
 
-def end_film(p, top: int, shown: int, last_dts: int | None) -> None:
+def end_film(p: av.Packet, top: int, shown: int, last_dts: int | None) -> None:
     """A film's last picture shown ``shown`` ticks: its packet (pts ``top``) given that
     duration, as Matroska ends a film where its last picture's does; the last packet in decode
     order (``last_dts``) made to end there too, as MP4 and MOV end it where that packet does
