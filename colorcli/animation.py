@@ -20,7 +20,7 @@ from colorcli.compose import RgbRoute, compose_rgb, lightness
 from colorcli.errors import MediaError
 from colorcli.film import FilmColourer
 from colorcli.filmbars import SAMPLES, bars_of
-from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, probe_image
+from colorcli.imageprobe import ANIMATION_PIXELS, GIF_READ, ImageInfo, gif_delays, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
 from colorcli.photometa import apply_meta, read_meta
@@ -92,9 +92,20 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
             f"damaged or cut short after {n} of its {info.frames} frames: the {n} read are coloured",
         )
     rgb, alpha = _split(decoded, path)
-    if info.format == "gif":  # as browsers play a GIF: a frame of 0 or 10 ms is shown 100 ms
-        durations = [GIF_SHORTEST if d <= 10 else d for d in durations]
+    if info.format == "gif":
+        durations = _gif_durations(path, durations)
     return Frames(rgb, alpha, durations, loop, background, notes)
+
+
+def _gif_durations(path: Path, decoded: list[int]) -> list[int]:
+    """A GIF's frames' durations in ms as browsers play them: each frame's own delay (OpenCV
+    read a frame without one as 1000 ms), 100 ms where it says 0 or 10 ms or nothing."""
+    with open(path, "rb") as f:
+        delays = gif_delays(f.read(GIF_READ))
+    ms = (
+        [10 * d if d is not None else 0 for d in delays] if len(delays) >= len(decoded) else decoded
+    )
+    return [GIF_SHORTEST if d <= 10 else d for d in ms[: len(decoded)]]
 
 
 def _split(decoded: list, path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None]:

@@ -111,12 +111,18 @@ def _probe_jp2(buf: bytes) -> ImageInfo:
     return ImageInfo("jp2", w, h, bits=bits, top=(1 << bits) - 1 if 8 < bits < 16 else 0)
 
 
-_GIF_READ = 64 << 20  # bytes of a GIF walked to count its frames
+GIF_READ = 64 << 20  # bytes of a GIF walked to count its frames
 
 
 def _gif_frames(data: bytes) -> int:
-    """How many images a GIF holds (an animation's frames): its blocks walked, their
-    sub-blocks skipped by their lengths."""
+    """How many images a GIF holds (an animation's frames)."""
+    return max(len(gif_delays(data)), 1)
+
+
+def gif_delays(data: bytes) -> list[int | None]:
+    """Each image's delay in a GIF (hundredths of a second, from the graphic control
+    extension before it; None where it has none), its blocks walked, their sub-blocks skipped
+    by their lengths."""
 
     def skip_sub_blocks(pos: int) -> int:
         while pos < len(data):
@@ -126,21 +132,24 @@ def _gif_frames(data: bytes) -> int:
                 break
         return pos
 
-    pos, frames = 13, 0
-    if data[10] & 0x80:  # a global colour table
+    pos, delays, delay = 13, [], None
+    if len(data) > 10 and data[10] & 0x80:  # a global colour table
         pos += 3 * (2 << (data[10] & 7))
     while pos < len(data):
         kind = data[pos]
         if kind == 0x21:  # an extension: its label, then sub-blocks
+            if data[pos + 1 : pos + 3] == b"\xf9\x04" and pos + 7 <= len(data):
+                delay = data[pos + 4] | data[pos + 5] << 8  # graphic control: the delay
             pos = skip_sub_blocks(pos + 2)
         elif kind == 0x2C and pos + 10 <= len(data):  # an image
-            frames += 1
+            delays.append(delay)
+            delay = None
             flags = data[pos + 9]
             pos += 10 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
             pos = skip_sub_blocks(pos + 1)  # the LZW code size, then the data
         else:  # the trailer, or something this walk cannot follow
             break
-    return max(frames, 1)
+    return delays
 
 
 def _probe_pnm(buf: bytes) -> ImageInfo:
@@ -290,7 +299,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                 if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
-                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
+                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(GIF_READ)))
                 if buf.startswith(XCF_SIGNATURE) and len(buf) >= 26:  # GIMP's own
                     w, h = struct.unpack_from(">II", buf, 14)
                     return ImageInfo("xcf", w, h)

@@ -254,3 +254,16 @@ def test_an_animated_png_keeps_its_exif_and_text(tmp_path, tiny_ckpt):
     assert len(_read(dst).frames) == 3
     with Image.open(dst) as out:
         assert out.getexif().get(0x010E) == "a family picnic, 1931"
+
+
+def test_a_gif_frame_without_a_delay_plays_as_browsers_play_it(tmp_path, tiny_ckpt):
+    """A GIF whose first frame carries no graphic control extension (so no delay): OpenCV
+    read it as 1000 ms; browsers show it 100 ms, and so does the APNG now. The others keep
+    their own delays."""
+    src, dst = tmp_path / "plain.gif", tmp_path / "out.png"
+    pics = [Image.fromarray(f) for f in _frames(3)]
+    pics[0].save(src, save_all=True, append_images=pics[1:], duration=[0, 250, 300])
+    assert src.read_bytes().count(b"\x21\xf9\x04") == 2  # Pillow wrote none for the first
+    r = run("image", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    assert [int(d) for d in _read(dst).durations] == [100, 250, 300]
