@@ -23,7 +23,8 @@ from colorcli.filmbars import SAMPLES, bars_of
 from colorcli.imageprobe import ANIMATION_PIXELS, GIF_READ, ImageInfo, gif_delays, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
-from colorcli.photometa import apply_meta, read_meta
+from colorcli.photometa import Meta, apply_meta, read_meta
+from colorcli.picture import in_srgb
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
 WEBP_QUALITY = 95  # an animated WebP's quality, as a still's (imagewrite)
@@ -42,6 +43,7 @@ class Frames:
     loop: int
     background: tuple[float, float, float, float]
     notes: tuple[str, ...] = ()  # what reading found (frames lost to damage)
+    meta: Meta = dataclasses.field(default_factory=Meta)  # the file's, to carry (photometa)
 
 
 def is_animation(info: ImageInfo, out_fmt: str) -> bool:
@@ -58,10 +60,10 @@ def is_animation(info: ImageInfo, out_fmt: str) -> bool:
 
 
 def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
-    """Every frame of an animated picture (of one cut short or damaged part way, the frames
-    before the damage, with a note); MediaError naming the file where no frame can be
-    decoded, or where all its frames together are over ``max_pixels`` (checked before
-    decoding them)."""
+    """Every frame of an animated picture as sRGB (its colour profile followed), of one cut
+    short or damaged part way the frames before the damage, with a note; MediaError naming
+    the file where no frame can be decoded, or where all its frames together are over
+    ``max_pixels`` (checked before decoding them)."""
     info = probe_image(path)
     if info.frames * info.width * info.height > max_pixels:
         raise MediaError(
@@ -92,9 +94,14 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
             f"damaged or cut short after {n} of its {info.frames} frames: the {n} read are coloured",
         )
     rgb, alpha = _split(decoded, path)
+    meta = read_meta(path)  # its colour profile followed to sRGB, as a still's is
+    if meta.icc or meta.gamma:
+        for k, f in enumerate(rgb):
+            rgb[k], note = in_srgb(f, meta)
+        notes += (note,) if note else ()
     if info.format == "gif":
         durations = _gif_durations(path, durations)
-    return Frames(rgb, alpha, durations, loop, background, notes)
+    return Frames(rgb, alpha, durations, loop, background, notes, meta)
 
 
 def _gif_durations(path: Path, decoded: list[int]) -> list[int]:
@@ -193,8 +200,8 @@ def colorize_animation(
     frames = read_frames(src, max_pixels)
     n = len(frames.rgb)
     coloured = dataclasses.replace(frames, rgb=colour_frames(colorizer, frames.rgb, reference))
-    meta = read_meta(src)  # an APNG's EXIF, text and resolution, carried as a still's are
-    write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, meta), overwrite)
+    # an APNG's EXIF, text and resolution carried, as a still's are
+    write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, frames.meta), overwrite)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"
     return n, (said, *frames.notes)
 

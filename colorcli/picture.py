@@ -83,14 +83,22 @@ def follow_profile(img: Image, meta: Meta) -> Image:
     (already sRGB, from its L*a*b*) whatever its profile says."""
     if img.info.lab:
         return dataclasses.replace(img, meta=meta)
-    profile = parse(meta.icc) if meta.icc else None
-    if meta.gamma and not meta.icc:  # a PNG's gAMA alone
-        profile = gamma_profile(meta.gamma, "GRAY" if img.pixels.ndim == 2 else "RGB ")
-    pixels = img.pixels if profile is None else to_srgb(img.pixels, profile)
-    info = img.info
-    if meta.icc and profile is None and (note := unfollowed(meta.icc)):
-        info = dataclasses.replace(info, notes=(*info.notes, note))
+    pixels, note = in_srgb(img.pixels, meta)
+    info = (
+        img.info if note is None else dataclasses.replace(img.info, notes=(*img.info.notes, note))
+    )
     return dataclasses.replace(img, pixels=pixels, info=info, meta=meta)
 
 
-__all__ = ["Image", "apply_orientation", "follow_profile"]
+def in_srgb(pixels: np.ndarray, meta: Meta) -> tuple[np.ndarray, str | None]:
+    """Pixels (gray or RGB) re-encoded as sRGB where ``meta``'s colour profile (or a PNG's
+    gAMA alone) says they are something else; and what to tell where a profile is embedded
+    that cannot be followed."""
+    profile = parse(meta.icc) if meta.icc else None
+    if meta.gamma and not meta.icc:  # a PNG's gAMA alone
+        profile = gamma_profile(meta.gamma, "GRAY" if pixels.ndim == 2 else "RGB ")
+    out = pixels if profile is None else to_srgb(pixels, profile)
+    return out, (unfollowed(meta.icc) if meta.icc and profile is None else None) or None
+
+
+__all__ = ["Image", "apply_orientation", "follow_profile", "in_srgb"]

@@ -267,3 +267,25 @@ def test_a_gif_frame_without_a_delay_plays_as_browsers_play_it(tmp_path, tiny_ck
     r = run("image", src, dst, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.output
     assert [int(d) for d in _read(dst).durations] == [100, 250, 300]
+
+
+def test_an_animation_follows_its_colour_profile_as_a_still_does(tmp_path, tiny_ckpt):
+    """An APNG whose frames carry a gamma-1.8 gray profile (an old Mac's scan): each frame is
+    coloured at the lightness the profile says, as its first frame alone (a still) is; the
+    profile was ignored, every frame a few L* off."""
+    from tests import profiles
+
+    icc = profiles.gray(profiles.curv(1.8))
+    src = tmp_path / "mac.png"
+    pics = [Image.fromarray(f) for f in _frames(3)]
+    pics[0].save(src, save_all=True, append_images=pics[1:], duration=100, icc_profile=icc)
+    Image.fromarray(_frames(1)[0]).save(tmp_path / "still.png", icc_profile=icc)
+    r = run("image", src, tmp_path / "anim_out.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    r = run("image", tmp_path / "still.png", tmp_path / "still_out.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.output
+    first = _read(tmp_path / "anim_out.png").frames[0]
+    still = cv2.imread(str(tmp_path / "still_out.png"))
+    plain = np.repeat(_frames(1)[0][..., None], 3, -1)
+    assert np.abs(_lightness(first) - _lightness(still)).mean() < 0.5
+    assert np.abs(_lightness(still) - _lightness(plain)).mean() > 2.0  # the profile counts
