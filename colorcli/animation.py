@@ -11,6 +11,7 @@ keep their format.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -140,13 +141,17 @@ def _eight_bit(frame: np.ndarray) -> np.ndarray:
 
 
 def colour_frames(
-    colorizer, rgb: list[np.ndarray], reference: np.ndarray | None = None, smooth: float = SMOOTH
+    colorizer,
+    rgb: list[np.ndarray],
+    reference: np.ndarray | None = None,
+    smooth: float = SMOOTH,
+    progress: Callable[[int], None] | None = None,
 ) -> list[np.ndarray]:
     """The frames coloured in order as a film's (every frame seen by the network, colour
     smoothed between frames and reset at cuts, bars kept in their tone where the colorizer
     looks for margins), or each after ``reference`` where one is given. The frames are taken
     out of ``rgb`` as they are coloured (it is left empty): a long animation is not held
-    twice over."""
+    twice over. ``progress(k)``: k more frames coloured."""
     n = len(rgb)
     bars = None
     if reference is None and colorizer.margins:
@@ -159,11 +164,18 @@ def colour_frames(
         frame, rgb[i] = rgb[i], None
         if reference is not None:
             out[i] = colorizer.colorize_like(frame, reference)
-            continue
-        for c in colourer.add(i, frame, i):
-            out[c.index] = compose_rgb(c.payload, c.ab)
-    for c in colourer.flush():
+            ready = [None]
+        else:
+            ready = colourer.add(i, frame, i)
+            for c in ready:
+                out[c.index] = compose_rgb(c.payload, c.ab)
+        if progress is not None and ready:
+            progress(len(ready))
+    ready = colourer.flush()
+    for c in ready:
         out[c.index] = compose_rgb(c.payload, c.ab)
+    if progress is not None and ready:
+        progress(len(ready))
     rgb.clear()
     return out  # type: ignore[return-value]
 
@@ -192,14 +204,19 @@ def colorize_animation(
     overwrite: bool,
     max_pixels: int = ANIMATION_PIXELS,
     reference: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every frame of the animated picture ``src`` into ``dst`` (an animated PNG or
     WebP by its extension, written whole, then renamed); returns the frame count and what the
-    user is to be told. MediaError names a file at fault."""
+    user is to be told. MediaError names a file at fault. ``progress(k, n)``: k more of its n
+    frames coloured."""
     fmt = IMAGE_FORMATS[dst.suffix.lower()]
     frames = read_frames(src, max_pixels)
     n = len(frames.rgb)
-    coloured = dataclasses.replace(frames, rgb=colour_frames(colorizer, frames.rgb, reference))
+    step = None if progress is None else (lambda k: progress(k, n))
+    coloured = dataclasses.replace(
+        frames, rgb=colour_frames(colorizer, frames.rgb, reference, progress=step)
+    )
     # an APNG's EXIF, text and resolution carried, as a still's are
     write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, frames.meta), overwrite)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"

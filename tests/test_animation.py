@@ -289,3 +289,19 @@ def test_an_animation_follows_its_colour_profile_as_a_still_does(tmp_path, tiny_
     plain = np.repeat(_frames(1)[0][..., None], 3, -1)
     assert np.abs(_lightness(first) - _lightness(still)).mean() < 0.5
     assert np.abs(_lightness(still) - _lightness(plain)).mean() > 2.0  # the profile counts
+
+
+def test_an_animation_reports_its_frames_as_they_are_coloured(tmp_path, tiny_ckpt):
+    """A long animation is long work: progress comes frame by frame (the command's bar), all
+    of its frames by the end."""
+    from colorcli.animation import colorize_animation
+    from colorcli.colorizer import Colorizer
+
+    src = tmp_path / "anim.gif"
+    _save(src, _frames(4))
+    seen: list[tuple[int, int]] = []
+    colorizer = Colorizer(tiny_ckpt, device="cpu")
+    count, _ = colorize_animation(
+        colorizer, src, tmp_path / "out.png", False, progress=lambda k, n: seen.append((k, n))
+    )
+    assert count == 4 and sum(k for k, _ in seen) == 4 and {n for _, n in seen} == {4}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -76,7 +77,12 @@ def image_cmd(
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
         t0 = time.perf_counter()
         if guide is None and is_animation(img.info, IMAGE_FORMATS[dst.suffix.lower()]):
-            _many(colorize_animation, "frames", colorizer, src, dst, reference, overwrite, quiet)
+            with cc.Bar(quiet) as bar:  # every frame: the network's work of a film
+                task = bar.add("colorizing", img.info.frames, "frames")
+                how = functools.partial(
+                    colorize_animation, progress=lambda k, n: bar.update(task, advance=k, total=n)
+                )
+                _many(how, "frames", colorizer, src, dst, reference, overwrite, quiet)
             return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
             _many(colorize_pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
