@@ -350,7 +350,8 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         ready = colourer.flush()
         if ready:
             yield _send(writer, ready, t0)
-        writer.hold = reader.last_shown
+        if reader.last_shown:  # the last picture handed out, held for its own duration
+            writer.hold = (reader.seen[-1], reader.last_shown)
         writer.finish()  # flush, close
     finally:
         stop.set()

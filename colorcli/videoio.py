@@ -116,11 +116,10 @@ class FilmWriter(Worker):
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
         self.clock = frame_clock(fmt, info)
-        # the last picture's own duration (input time base), set before ``finish``: the
-        # packet that ends the film is held back until then to be given it
-        self.hold: int | None = None
+        # the last picture's (pts, own duration) in the input's time base, set before
+        # ``finish``: the packet that ends the film is held back until then to be given it
+        self.hold: tuple[int, int] | None = None
         self._held: av.Packet | None = None
-        self._top: int | None = None  # the latest picture's pts given to the encoder
         # where tick 0 lies, in seconds (``clock_origin``); a segment's own first frame (the
         # join moves it into place)
         self.origin: float | None = None if video_only else clock_origin(inp, info, opts.start)
@@ -232,13 +231,10 @@ class FilmWriter(Worker):
         """The film's last packets (the held one and the encoder's flush), the film ended
         where its last picture's own duration (``hold``) ends (``packets.end_film``). An AVI's
         clock gives every chunk one tick."""
-        if not (tail and self.hold and self.clock is None and self._top is not None):
+        if not (tail and self.hold and self.clock is None and tail[-1].time_base):
             return
         tb = tail[-1].time_base
-        if not tb:
-            return
-        shown = round(self.hold * self.info.time_base / tb)
-        top = round(self._top * self.info.time_base / tb)
+        top, shown = (round(t * self.info.time_base / tb) for t in self.hold)
         for p in tail:
             end_film(p, top, shown, tail[-1].dts)
 
@@ -263,7 +259,6 @@ class FilmWriter(Worker):
                     )
                     if self.clock is None:
                         vf.pts, vf.time_base = pts, self.info.time_base
-                        self._top = pts if self._top is None else max(self._top, pts)
                     else:
                         vf.pts, vf.time_base = self._tick(pts), self.clock
                     marked = vf if self.mark is None else self.mark(vf, threads)
