@@ -21,7 +21,7 @@ from colorcli.compose import RgbRoute, compose_rgb, lightness
 from colorcli.errors import MediaError
 from colorcli.film import FilmColourer
 from colorcli.filmbars import SAMPLES, bars_of
-from colorcli.imageprobe import ANIMATION_PIXELS, GIF_READ, ImageInfo, gif_delays, probe_image
+from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
 from colorcli.photometa import Meta, apply_meta, read_meta
@@ -75,7 +75,8 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
     most = max_pixels // max(1, info.width * info.height) + 1
     try:
         # one row: OpenCV 4.12's WebP decoder refuses a column of bytes
-        ok, anim = cv2.imdecodeanimation(np.fromfile(path, np.uint8).reshape(1, -1), 0, most)
+        data = np.fromfile(path, np.uint8)
+        ok, anim = cv2.imdecodeanimation(data.reshape(1, -1), 0, most)
     except cv2.error as e:
         raise MediaError(path, f"its animation cannot be decoded ({e.err})") from e
     decoded, durations = list(anim.frames), [int(d) for d in anim.durations]
@@ -101,15 +102,15 @@ def read_frames(path: Path, max_pixels: int = ANIMATION_PIXELS) -> Frames:
             rgb[k], note = in_srgb(f, meta)
         notes += (note,) if note else ()
     if info.format == "gif":
-        durations = _gif_durations(path, durations)
+        durations = _gif_durations(memoryview(data), durations)
     return Frames(rgb, alpha, durations, loop, background, notes, meta)
 
 
-def _gif_durations(path: Path, decoded: list[int]) -> list[int]:
-    """A GIF's frames' durations in ms as browsers play them: each frame's own delay (OpenCV
-    read a frame without one as 1000 ms), 100 ms where it says 0 or 10 ms or nothing."""
-    with open(path, "rb") as f:
-        delays = gif_delays(f.read(GIF_READ))
+def _gif_durations(data: memoryview, decoded: list[int]) -> list[int]:
+    """A GIF's frames' durations in ms as browsers play them, from its bytes ``data``: each
+    frame's own delay (OpenCV read a frame without one as 1000 ms), 100 ms where it says 0 or
+    10 ms or nothing."""
+    delays = gif_delays(data)
     ms = (
         [10 * d if d is not None else 0 for d in delays] if len(delays) >= len(decoded) else decoded
     )

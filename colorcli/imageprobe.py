@@ -111,7 +111,7 @@ def _probe_jp2(buf: bytes) -> ImageInfo:
     return ImageInfo("jp2", w, h, bits=bits, top=(1 << bits) - 1 if 8 < bits < 16 else 0)
 
 
-GIF_READ = 64 << 20  # bytes of a GIF walked to count its frames
+_GIF_READ = 64 << 20  # bytes of a GIF walked to count its frames
 
 
 def _gif_frames(data: bytes) -> int:
@@ -119,7 +119,7 @@ def _gif_frames(data: bytes) -> int:
     return max(len(gif_delays(data)), 1)
 
 
-def gif_delays(data: bytes) -> list[int | None]:
+def gif_delays(data: bytes | memoryview) -> list[int | None]:
     """Each image's delay in a GIF (hundredths of a second, from the graphic control
     extension before it; None where it has none), its blocks walked, their sub-blocks skipped
     by their lengths."""
@@ -299,7 +299,7 @@ def probe_image(path: Path | str) -> ImageInfo:
                 if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
                     w, h = struct.unpack_from("<HH", buf, 6)
                     f.seek(0)
-                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(GIF_READ)))
+                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
                 if buf.startswith(XCF_SIGNATURE) and len(buf) >= 26:  # GIMP's own
                     w, h = struct.unpack_from(">II", buf, 14)
                     return ImageInfo("xcf", w, h)
