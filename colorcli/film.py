@@ -268,13 +268,12 @@ class FilmColourer:
                 None if g is None else np.ascontiguousarray(g[:, y0:y1, x0:x1]) for g in guides
             ]
         inner = self._predict(cut, guides, palettes)
+        hi, wi = inner[0].shape[:2]  # every key's: the keys are of one size
+        before = (y0 // s - r0, x0 // s - c0)  # the lines the bars' edges cross
+        after = (max(0, r1 - r0 - before[0] - hi), max(0, c1 - c0 - before[1] - wi))
         out = []
         for ab in inner:
-            before = (y0 // s - r0, x0 // s - c0)  # the lines the bars' edges cross
-            after = (r1 - r0 - before[0] - ab.shape[0], c1 - c0 - before[1] - ab.shape[1])
-            grown = np.pad(
-                ab, ((before[0], max(0, after[0])), (before[1], max(0, after[1])), (0, 0)), "edge"
-            )
+            grown = np.pad(ab, ((before[0], after[0]), (before[1], after[1]), (0, 0)), "edge")
             full = np.zeros((-(-h // s), -(-w // s), 2), np.float32)
             full[r0:r1, c0:c1] = grown[: r1 - r0, : c1 - c0]
             out.append(full)
