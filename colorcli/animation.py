@@ -154,29 +154,31 @@ def colour_frames(
     out of ``rgb`` as they are coloured (it is left empty): a long animation is not held
     twice over. ``progress(k)``: k more frames coloured."""
     n = len(rgb)
-    bars = None
-    if reference is None and colorizer.margins:
-        bars = bars_of([lightness(f) for f in rgb[:: max(1, n // SAMPLES)]])
-    colourer = FilmColourer(
-        colorizer, RgbRoute(deep=False), 1, smooth, VideoOptions.sigma_l, bars=bars
-    )
     out: list[np.ndarray | None] = [None] * n
-    for i in range(n):
-        frame, rgb[i] = rgb[i], None
-        if reference is not None:
-            out[i] = colorizer.colorize_like(frame, reference)
-            ready = [None]
-        else:
-            ready = colourer.add(i, frame, i)
-            for c in ready:
-                out[c.index] = compose_rgb(c.payload, c.ab)
+    colourer = None
+    if reference is None:
+        step = max(1, n // SAMPLES)
+        bars = bars_of([lightness(f) for f in rgb[::step]]) if colorizer.margins else None
+        colourer = FilmColourer(
+            colorizer, RgbRoute(deep=False), 1, smooth, VideoOptions.sigma_l, bars=bars
+        )
+
+    def composed(ready: list) -> None:
+        for c in ready:
+            out[c.index] = compose_rgb(c.payload, c.ab)
         if progress is not None and ready:
             progress(len(ready))
-    ready = colourer.flush()
-    for c in ready:
-        out[c.index] = compose_rgb(c.payload, c.ab)
-    if progress is not None and ready:
-        progress(len(ready))
+
+    for i in range(n):
+        frame, rgb[i] = rgb[i], None
+        if colourer is not None:
+            composed(colourer.add(i, frame, i))
+            continue
+        out[i] = colorizer.colorize_like(frame, reference)
+        if progress is not None:
+            progress(1)
+    if colourer is not None:
+        composed(colourer.flush())
     rgb.clear()
     return out  # type: ignore[return-value]
 

@@ -52,11 +52,7 @@ def _first_times(path: Path) -> tuple[Fraction, int, Fraction, tuple[int | None,
 
 
 def _video_packets(
-    work: WorkFolder,
-    plan: Plan,
-    vout,
-    time_base: Fraction,
-    origin: float = 0.0,
+    work: WorkFolder, plan: Plan, vout, time_base: Fraction, origin: float = 0.0
 ) -> Iterator[tuple[float, int, object]]:
     """(seconds, order, packet) of every segment's video, decode order, dts made monotonic;
     ``origin``: the input time the output's clock starts from (AVI: the film's start)."""
