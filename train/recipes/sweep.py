@@ -32,6 +32,7 @@ BASE = os.environ.get(
 # the installed colorcli, not a checkout's folder of the same name in the working directory
 LAUNCH = "import sys; sys.path.remove('') if '' in sys.path else None; from colorcli.cli import main; main()"
 PROBE_S = float(os.environ.get("SWEEP_PROBE_S", 75))
+PROBE_STEPS = 12  # steps a run must have made in the probe
 
 
 def _launch(name: str, args: list[str], steps: int, root: Path, env: dict) -> subprocess.Popen:
@@ -70,6 +71,12 @@ def main() -> None:
         for n, a in configs
     }  # fmt: skip
     time.sleep(PROBE_S)
+    # loading the photos can take most of the probe: wait (a minute at most) until every run has
+    # steps enough for a rate
+    waited = 0.0
+    while waited < 60 and any(len(_events(probe / n, "step")) < PROBE_STEPS for n, _ in configs):
+        time.sleep(2)
+        waited += 2
     plan = {}
     left = budget - (time.time() - t0) - 75  # the runs' start-up, the export, a margin
     for name, args in configs:
