@@ -105,32 +105,63 @@ def _photos_per_s(c: Colorizer, images: list[np.ndarray]) -> tuple[float, list[n
     return round(len(images) / (time.perf_counter() - t), 2), out
 
 
+def _net_s(c: Colorizer, images: list[np.ndarray]) -> float:
+    """Seconds the network (with the on-device annealed mean) takes for ``images``' inputs."""
+    l_nets = [c.l_net(lightness(im)) for im in images]
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    c.predict_ab(l_nets)
+    torch.cuda.synchronize()
+    return round(time.perf_counter() - t, 3)
+
+
 def shape_cost(model: str | None) -> dict:
     """Is the GPU's cost on photos a setup per network input size? The samples at sizes the
     colorizer has seen, then at sizes it has not (cropped to other shapes; a photo's scale
-    alone does not change the network's input), with cuDNN on and off, and the
-    operators that took the time on one new size."""
+    alone does not change the network's input): whole photos per second, then the network's
+    seconds alone, with cuDNN on and off and in float32; and the operators that took the time
+    on one new size."""
     images = [read_image(p).pixels for p in sorted(SAMPLES.glob("*.jpg"))]
+    crops = iter(np.linspace(0.95, 0.5, 12))
 
-    def cropped(f: float) -> list[np.ndarray]:  # another shape: the network's input is another size
+    def cropped() -> list[np.ndarray]:  # another shape each time: a new network input size
+        f = next(crops)
         return [np.ascontiguousarray(im[:, : max(8, int(im.shape[1] * f))]) for im in images]
 
     c = Colorizer(model, device="cuda", batch_size=4)
-    res = {"new sizes": _photos_per_s(c, images)[0], "sizes seen": _photos_per_s(c, images)[0]}
-    res["other new sizes"] = _photos_per_s(c, cropped(0.9))[0]
+    res = {"photos": len(images), "new sizes": _photos_per_s(c, images)[0]}
+    res["sizes seen"] = _photos_per_s(c, images)[0]
+    res["other new sizes"] = _photos_per_s(c, cropped())[0]
+    res["network s, new sizes"] = _net_s(c, cropped())
+    same = cropped()
+    _net_s(c, same)
+    res["network s, sizes seen"] = _net_s(c, same)
     torch.backends.cudnn.enabled = False
     try:
-        res["new sizes, cuDNN off"] = _photos_per_s(c, cropped(0.8))[0]
+        res["network s, new sizes, cuDNN off"] = _net_s(c, cropped())
+        res["photos/s, new sizes, cuDNN off"] = _photos_per_s(c, cropped())[0]
     finally:
         torch.backends.cudnn.enabled = True
+    torch.backends.cudnn.benchmark = True
+    res["network s, new sizes, cuDNN benchmark"] = _net_s(c, cropped())
+    torch.backends.cudnn.benchmark = False
+    c.model.float()
+    c.half = False
+    res["network s, new sizes, float32"] = _net_s(c, cropped())
+    c.model.half()
+    c.half = True
     from torch.profiler import ProfilerActivity, profile
 
-    one = cropped(0.7)[:1]
+    one = cropped()[:1]
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         c.colorize_batch(one)
         torch.cuda.synchronize()
-    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=10)
-    res["one new size, top operators by CPU time"] = table.splitlines()
+    for key in ("self_cpu_time_total", "self_device_time_total", "self_cuda_time_total"):
+        try:  # torch names the GPU's column device or cuda, by version
+            table = prof.key_averages().table(sort_by=key, row_limit=12)
+        except Exception as e:
+            table = f"{type(e).__name__}: {e}"
+        res[f"one new size, top operators by {key}"] = table.splitlines()
     return res
 
 
@@ -169,14 +200,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--only", help="run one section: annealed, photos, oom or sizes")
     a = ap.parse_args()
     report = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
-    for name, fn in (
-        ("annealed mean max abs diff", annealed_parity),
-        ("photos", lambda: photo_parity(a.model)),
-        ("out-of-memory back-off", lambda: oom_backoff(a.model)),
-        ("photo sizes", lambda: shape_cost(a.model)),
-    ):
+    sections = {
+        "annealed": ("annealed mean max abs diff", annealed_parity),
+        "photos": ("photos", lambda: photo_parity(a.model)),
+        "oom": ("out-of-memory back-off", lambda: oom_backoff(a.model)),
+        "sizes": ("photo sizes", lambda: shape_cost(a.model)),
+    }
+    for key, (name, fn) in sections.items():
+        if a.only and key != a.only:
+            continue
         try:
             report[name] = fn()
         except Exception as e:  # report and go on: one failure should not hide the others
