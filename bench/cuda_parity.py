@@ -118,9 +118,11 @@ def _net_s(c: Colorizer, images: list[np.ndarray]) -> float:
 def shape_cost(model: str | None) -> dict:
     """Is the GPU's cost on photos a setup per network input size? The samples at sizes the
     colorizer has seen, then at sizes it has not (cropped to other shapes; a photo's scale
-    alone does not change the network's input): whole photos per second, then the network's
-    seconds alone, with cuDNN on and off and in float32; and the operators that took the time
-    on one new size."""
+    alone does not change the network's input): whole photos per second as colorcli runs them
+    (cuDNN only for a size that recurs: colorcli.netrun.CUDNN_FROM) and with cuDNN at once,
+    one size again and again as a film's frames; then the network's seconds alone, cuDNN
+    asked at once, on and off and in float32; and the operators that took the time on one
+    new size."""
     images = [read_image(p).pixels for p in sorted(SAMPLES.glob("*.jpg"))]
     crops = iter(np.linspace(0.95, 0.5, 12))
 
@@ -132,6 +134,13 @@ def shape_cost(model: str | None) -> dict:
     res = {"photos": len(images), "new sizes": _photos_per_s(c, images)[0]}
     res["sizes seen"] = _photos_per_s(c, images)[0]
     res["other new sizes"] = _photos_per_s(c, cropped())[0]
+    c._gate_cudnn = False  # cuDNN from a shape's first batch, as before colorcli.netrun.CUDNN_FROM
+    res["other new sizes, cuDNN at once"] = _photos_per_s(c, cropped())[0]
+    c._gate_cudnn = True
+    film = [images[0]] * 48  # one size again and again, in batches of 4: a film's frames
+    res["one size x 48, photos/s, first pass"] = _photos_per_s(c, film)[0]
+    res["one size x 48, photos/s, again"] = _photos_per_s(c, film)[0]
+    c._gate_cudnn = False  # below: the engines themselves, cuDNN asked at once
     res["network s, new sizes"] = _net_s(c, cropped())
     same = cropped()
     _net_s(c, same)

@@ -96,6 +96,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
         # the annealed mean runs where the logits are on CUDA: only ab comes to the host
         self._decode_on_device = self.device.type == "cuda"
+        # network input shapes run so far (colorcli.netrun: cuDNN only for shapes that recur)
+        self._gate_cudnn = self.device.type == "cuda"
+        self._shapes_seen: dict[tuple, int] = {}
         self.l_cent = float(self.ckpt.lab.get("l_cent", 50.0))
         self.l_norm = float(self.ckpt.lab.get("l_norm", 100.0))
         self.ab_norm = float(self.ckpt.lab.get("ab_norm", 110.0))

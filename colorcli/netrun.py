@@ -20,6 +20,22 @@ from colorcli.device import annealed_mean_torch, is_oom
 from colorcli.errors import DeviceError
 from colorcli.kernels import annealed_mean
 
+# batches of one network input shape that run before cuDNN is asked to run it: cuDNN plans each
+# new shape once, about 2 s in half precision on an H200 (bench/cuda_parity.py --only sizes,
+# 2026-12-04: photos of new sizes 0.69/s, of sizes seen 121/s, of new sizes without cuDNN 43/s)
+CUDNN_FROM = 3
+
+
+@contextlib.contextmanager
+def _cudnn(enabled: bool):
+    """cuDNN allowed or not for what runs inside; the setting as it was after."""
+    before = torch.backends.cudnn.enabled
+    torch.backends.cudnn.enabled = enabled and before
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.enabled = before
+
 
 def batch_part(batch: Any, sl: slice) -> Any:
     """A part of a batch's tensor or list (None stays None)."""
@@ -47,9 +63,13 @@ class NetRunMixin:
         guide: torch.Tensor | None = None,
         palette: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Model forward with out-of-memory back-off: split the batch in halves, down to one."""
+        """Model forward with out-of-memory back-off: split the batch in halves, down to one.
+        On CUDA a shape's first batches run without cuDNN (``CUDNN_FROM``): an archive of
+        photos of many sizes does not wait for a plan per photo, a film waits once."""
+        key = (tuple(x.shape), guide is None, palette is None)
+        count = self._shapes_seen[key] = self._shapes_seen.get(key, 0) + 1
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), _cudnn(not self._gate_cudnn or count >= CUDNN_FROM):
                 return self.model(x, guide, palette) if self.takes_hints else self.model(x)
         except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
             if not is_oom(e):

@@ -224,3 +224,25 @@ def test_cuda_request_without_cuda(tiny_ckpt, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(DeviceError, match="CUDA is not available"):
         Colorizer(tiny_ckpt, device="cuda")
+
+
+def test_cudnn_waits_until_a_network_input_size_comes_back(tiny_ckpt):
+    """cuDNN plans every new input shape once (about 2 s in half precision on an H200): photos
+    of sizes not seen before run without it, and a size that keeps coming (a film's frames, a
+    camera's photos) gets it from its third batch on. The setting is the user's again after."""
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1)
+    c._gate_cudnn = True  # as on CUDA (there is no GPU here)
+    seen = []
+    c.model.register_forward_pre_hook(lambda *_: seen.append(torch.backends.cudnn.enabled))
+    assert torch.backends.cudnn.enabled
+    c.colorize_batch([gradient_rgb(64, 64 + 32 * s, seed=s) for s in range(3)])
+    assert seen == [False, False, False]
+    seen.clear()
+    c.colorize_batch([gradient_rgb(64, 200, seed=s) for s in range(4)])
+    assert seen == [False, False, True, True]
+    assert torch.backends.cudnn.enabled
+    plain = Colorizer(tiny_ckpt, device="cpu", batch_size=1)  # the CPU never asks cuDNN
+    plain.model.register_forward_pre_hook(lambda *_: seen.append(torch.backends.cudnn.enabled))
+    seen.clear()
+    plain.colorize(gradient_rgb(64, 64))
+    assert seen == [True]
