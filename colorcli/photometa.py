@@ -17,7 +17,8 @@ its items by ``colorcli.heifboxes``.
 
 The EXIF orientation is written as 1 (the pixels were turned upright on reading). The colour
 profile (ICC) is read, not carried: ``colorcli.icc`` follows it to sRGB on reading, and the
-output is sRGB. Nothing is carried into WebP, BMP or DPX.
+output is sRGB. A WebP takes EXIF and XMP (as chunks, a VP8X header saying so); nothing is
+carried into BMP or DPX.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from colorcli.walkers import (
     file_reader,
     png_chunk,
     png_chunks,
-    riff_chunk,
+    riff_chunks,
 )
 
 _JPEG_APPS = (0xE1, 0xED, 0xFE)  # APP1 (EXIF, XMP), APP13 (IPTC), COM
@@ -92,7 +93,7 @@ def read_meta(path: Path) -> Meta:
                 dpi, icc = tiff_fields(f)
                 return Meta(dpi=dpi, icc=icc)
             if sig[:4] == b"RIFF":
-                return Meta(icc=riff_chunk(file_reader(f), b"ICCP"))
+                return _read_webp(file_reader(f))
             if sig[:4] == b"8BPS":
                 dpi, icc, exif, xmp = psd_fields(file_reader(f))
                 return Meta(dpi=dpi, icc=icc, exif=exif, xmp=xmp)
@@ -105,8 +106,8 @@ def read_meta(path: Path) -> Meta:
 
 
 def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
-    """``encoded`` (a JPEG or PNG file's bytes) with ``meta`` written in; other formats as
-    they are."""
+    """``encoded`` (a JPEG, PNG, JPEG 2000 or WebP file's bytes) with ``meta`` written in;
+    other formats as they are."""
     if not meta:
         return encoded
     if fmt == "jpeg" and encoded[:2] == b"\xff\xd8":
@@ -115,7 +116,67 @@ def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
         return _write_png(encoded, meta)
     if fmt == "jp2" and encoded[:12] == JP2_SIGNATURE and meta.dpi:
         return _write_jp2(encoded, meta.dpi)
+    if fmt == "webp" and encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP":
+        return _write_webp(encoded, meta)
     return encoded
+
+
+def _read_webp(read) -> Meta:
+    """A WebP's profile, EXIF and XMP chunks (an animation's come after its frames)."""
+    found: dict[bytes, bytes] = {}
+    for kind, at, n in riff_chunks(read, 1 << 20):
+        if kind in (b"ICCP", b"EXIF", b"XMP ") and kind not in found:
+            found[kind] = read(at, min(n, 1 << 24))
+    exif = found.get(b"EXIF")
+    if exif is not None and exif.startswith(_EXIF):  # some writers keep JPEG's APP1 prefix
+        exif = exif[len(_EXIF) :]
+    return Meta(icc=found.get(b"ICCP"), exif=exif, xmp=found.get(b"XMP "))
+
+
+# VP8X's flags (WebP container specification): ICC profile, alpha, EXIF, XMP, animation
+_VP8X_ALPHA, _VP8X_EXIF, _VP8X_XMP = 0x10, 0x08, 0x04
+
+
+def _webp_canvas(kind: bytes, body: bytes) -> tuple[int, int, bool]:
+    """(width, height, has alpha) of a simple WebP's one image chunk (VP8 or VP8L)."""
+    if kind == b"VP8L":  # signature 0x2f, then 14 + 14 bits of size less one, the alpha bit
+        bits = int.from_bytes(body[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool(bits >> 28 & 1)
+    if kind == b"VP8 " and body[3:6] == b"\x9d\x01\x2a":  # a key frame's start code, then sizes
+        w, h = struct.unpack_from("<HH", body, 6)
+        return w & 0x3FFF, h & 0x3FFF, False
+    raise ValueError("not a simple WebP image")
+
+
+def _write_webp(encoded: bytes, meta: Meta) -> bytes:
+    """A WebP file's bytes with ``meta``'s EXIF (upright) and XMP as chunks at its end, its
+    VP8X header saying so (one made for a simple WebP); as they are where the file is not
+    one this can follow. The density has no place in a WebP."""
+    exif = _upright(meta.exif) if meta.exif else None
+    if not (exif or meta.xmp):
+        return encoded
+    read = bytes_reader(encoded)
+    chunks = [
+        (kind, read(at, n))
+        for kind, at, n in riff_chunks(read, 1 << 20)
+        if kind not in (b"EXIF", b"XMP ")
+    ]
+    try:
+        if chunks and chunks[0][0] == b"VP8X":
+            head = bytearray(chunks[0][1])
+        else:
+            w, h, alpha = _webp_canvas(*chunks[0]) if len(chunks) == 1 else (0, 0, False)
+            if not w:
+                return encoded
+            head = bytearray(struct.pack("<I", _VP8X_ALPHA if alpha else 0))
+            head += (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little")
+    except (ValueError, struct.error, IndexError):
+        return encoded
+    head[0] |= (_VP8X_EXIF if exif else 0) | (_VP8X_XMP if meta.xmp else 0)
+    chunks = [(b"VP8X", bytes(head))] + [c for c in chunks if c[0] != b"VP8X"]
+    chunks += [(b"EXIF", exif)] * bool(exif) + [(b"XMP ", meta.xmp)] * bool(meta.xmp)
+    body = b"".join(k + struct.pack("<I", len(d)) + d + b"\0" * (len(d) & 1) for k, d in chunks)
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
 
 
 def _write_jp2(encoded: bytes, dpi: tuple[float, float]) -> bytes:
