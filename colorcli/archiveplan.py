@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.atomic import WORK_MARK, check_folder_writable, is_temp, sweep_stale
+from colorcli.atomic import WORK_MARK, check_folder_writable, fit_name, is_temp, sweep_stale
 from colorcli.errors import MediaError, OutputPathError
 from colorcli.guide import SIDECAR
 from colorcli.options import (
@@ -43,7 +43,7 @@ class Job:
     @property
     def damaged_dst(self) -> Path:
         """Where a film goes whose input lost frames: beside ``dst``, never under its name."""
-        return self.dst.with_name(f"{self.dst.stem}.damaged{self.dst.suffix}")
+        return self.dst.with_name(fit_name(self.dst.stem, f".damaged{self.dst.suffix}"))
 
 
 @dataclass
@@ -183,9 +183,17 @@ def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     own = src.suffix.lower()
     kin = _READ_ONLY_FILMS if own in VIDEO_EXTS else READ_ONLY_IMAGES
     others = [e for e in kin if e != own and kin.get(e, suffix) == suffix] + [suffix]
-    if any(src.with_suffix(e).exists() or src.with_suffix(e.upper()).exists() for e in others):
+    if any(_exists(src.with_suffix(e)) or _exists(src.with_suffix(e.upper())) for e in others):
         return dst.with_name(dst.name + suffix)
     return dst.with_suffix(suffix)
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` is there; a name longer than a file name may be is not."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 # films read but written as .mkv (each maps to the extension it is written as)
@@ -205,8 +213,12 @@ def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
     if fmt and IMAGE_FORMATS[dst.suffix.lower()] != fmt:
         dst = dst.with_suffix(FORMAT_EXT[fmt])
     sidecar = src.with_name(src.stem + SIDECAR)
+    try:
+        painted = sidecar.is_file()
+    except OSError:  # its name would be longer than a file name may be: there is none
+        painted = False
     fmt = fmt or IMAGE_FORMATS[dst.suffix.lower()]
-    return Job(src, dst, fmt, sidecar if sidecar.is_file() else None)
+    return Job(src, dst, fmt, sidecar if painted else None)
 
 
 def plan_dir(
@@ -268,10 +280,10 @@ def plan_dir(
             if n > 1 and shard_of(rel, n) != k:
                 continue
             job = _job_for(src, rel, out_abs, fmt)
-            if job.fmt == "video" and job.damaged_dst.exists() and not overwrite:
+            if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
                 plan.damaged.append(job)
             else:
-                (plan.existing if job.dst.exists() and not overwrite else plan.jobs).append(job)
+                (plan.existing if _exists(job.dst) and not overwrite else plan.jobs).append(job)
         plan.orphans += [root_p / name for name in sorted(sidecars)]
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
     seen: dict[Path, Path] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import socket
 import threading
@@ -38,15 +39,51 @@ class OutputBusy(MediaError):
         super().__init__(path, "another colorcli run is writing it")
 
 
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, Btrfs, ZFS, APFS)
+# bytes a sibling's name adds to the output's: the longest is a temporary's mark, host (cut to
+# 40), process number and extension
+SIBLING_ROOM = 80
+
+
+def fit_name(base: str, tail: str, room: int = 0) -> str:
+    """``base + tail`` as a file name (``room`` bytes more to be added to it later): where
+    longer than a file name may be, ``base`` is cut and a digest of all of it takes the cut's
+    place (names that start alike stay apart)."""
+    size = NAME_MAX - len(os.fsencode(tail)) - room
+    raw = os.fsencode(base)  # a name's bytes, also where they are not UTF-8
+    if len(raw) <= size:
+        return base + tail
+    digest = hashlib.blake2b(raw, digest_size=6).hexdigest()
+    return os.fsdecode(raw[: max(0, size - 13)]) + "~" + digest + tail
+
+
+def sibling_base(name: str) -> str:
+    """``name`` (an output's name or stem) as its hidden siblings begin: itself, or, where a
+    sibling's name would be longer than a file name may be, cut (``fit_name``)."""
+    return fit_name(name, "", SIBLING_ROOM + 1)
+
+
+def check_name(final: Path) -> None:
+    """MediaError where an output's name is longer than a file name may be (a film read as .tp
+    and written as .mkv, its name already at the limit)."""
+    size = len(os.fsencode(final.name))
+    if size > NAME_MAX:
+        raise MediaError(
+            final,
+            f"the output's name would be longer than a file name may be ({size} bytes, at most {NAME_MAX})",
+        )
+
+
 def temp_sibling(final: Path) -> Path:
     """Hidden temporary path beside ``final`` that keeps its extension (codecs pick formats by
     it), named after this host and process."""
-    host = socket.gethostname().split(".")[0].replace("-", "_") or "host"
-    return final.with_name(f".{final.stem}{TMP_MARK}{host}-{os.getpid()}{final.suffix}")
+    host = (socket.gethostname().split(".")[0].replace("-", "_") or "host")[:40]
+    base = sibling_base(final.stem)
+    return final.with_name(f".{base}{TMP_MARK}{host}-{os.getpid()}{final.suffix}")
 
 
 def lock_sibling(final: Path) -> Path:
-    return final.with_name(f".{final.name}{LOCK_MARK}")
+    return final.with_name(f".{sibling_base(final.name)}{LOCK_MARK}")
 
 
 def is_temp(path: Path) -> bool:
@@ -56,7 +93,7 @@ def is_temp(path: Path) -> bool:
 
 
 def _stale_temps(final: Path) -> list[Path]:
-    prefix, suffix = f".{final.stem}{TMP_MARK}", final.suffix
+    prefix, suffix = f".{sibling_base(final.stem)}{TMP_MARK}", final.suffix
     try:
         names = os.listdir(final.parent)
     except OSError:
@@ -91,6 +128,7 @@ class Claim:
     def acquire(self) -> bool:
         if self._fd is not None or self._nested:
             return True
+        check_name(self.final)  # before any work: it could never be written
         key = os.path.abspath(self.lock)
         with _HELD_LOCK:
             if key in _HELD:
@@ -257,9 +295,11 @@ def sweep_stale(finals: Iterable[Path]) -> int:
     """Remove the temporaries and lock files that dead writers of these outputs left (a lock
     nobody holds, a temporary of an output nobody claims), listing each folder once. Returns
     how many went."""
-    wanted: dict[Path, set[str]] = {}
-    for f in finals:
-        wanted.setdefault(f.parent, set()).add(f.name)
+    wanted: dict[Path, dict[tuple[str, str], str]] = {}
+    for f in finals:  # (how its siblings begin, their kind) -> the output's name
+        names = wanted.setdefault(f.parent, {})
+        names[(sibling_base(f.name), LOCK_MARK)] = f.name
+        names[(sibling_base(f.stem), f.suffix)] = f.name
     removed = 0
     for folder, names in wanted.items():
         try:
@@ -271,11 +311,12 @@ def sweep_stale(finals: Iterable[Path]) -> int:
             if not is_temp(path):
                 continue
             if entry.endswith(LOCK_MARK):
-                final = entry[1 : -len(LOCK_MARK)]
+                key = (entry[1 : -len(LOCK_MARK)], LOCK_MARK)
             else:
-                stem, _, rest = entry[1:].partition(TMP_MARK)
-                final = stem + Path(rest).suffix
-            if final not in names:
+                base, _, rest = entry[1:].partition(TMP_MARK)
+                key = (base, Path(rest).suffix)
+            final = names.get(key)
+            if final is None:
                 continue
             claim = Claim(folder / final)
             with contextlib.suppress(MediaError):

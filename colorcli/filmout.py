@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 from av.video.reformatter import VideoReformatter
 
-from colorcli.atomic import check_writable
+from colorcli.atomic import check_name, check_writable
 from colorcli.compose import SPACE_CODE, untagged_matrix
 from colorcli.errors import OutputPathError
 from colorcli.linearlight import LINEAR, SRGB
@@ -34,6 +34,7 @@ def check_output(src: Path, dst: Path, codec: str, overwrite: bool) -> str:
         raise OutputPathError(
             f"{dst}: unknown video extension {dst.suffix!r} (use {', '.join(sorted(VIDEO_CONTAINERS))}){frames}"
         )
+    check_name(dst)
     if src.exists() and (dst.resolve() == src.resolve() or (dst.exists() and dst.samefile(src))):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
     if dst.exists() and not overwrite:

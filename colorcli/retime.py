@@ -13,7 +13,7 @@ from pathlib import Path
 
 import av
 
-from colorcli.atomic import Claim, sweep_stale, temp_sibling
+from colorcli.atomic import Claim, fit_name, sweep_stale, temp_sibling
 from colorcli.errors import MediaError, NoSpaceError, out_of_space
 from colorcli.packets import demux, steps_back
 from colorcli.videoprobe import film_stream, reading_as
@@ -109,7 +109,9 @@ def retimed_copy(src: Path, beside: Path) -> Iterator[int]:
     parts. The copy lies in the first free one of a few claimed slots (shards of one film run
     together), and is removed after the block; a killed run's goes when its slot is next
     claimed, or is swept here first."""
-    slots = [beside.with_name(f"{beside.stem}-retimed{k}{src.suffix}") for k in range(_SLOTS)]
+    slots = [
+        beside.with_name(fit_name(beside.stem, f"-retimed{k}{src.suffix}")) for k in range(_SLOTS)
+    ]
     sweep_stale(slots)
     claim = next((c for c in map(Claim, slots) if c.acquire()), None)
     if claim is None:

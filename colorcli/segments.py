@@ -23,7 +23,7 @@ from typing import Any
 
 import av
 
-from colorcli.atomic import WORK_MARK, create_once
+from colorcli.atomic import WORK_MARK, create_once, sibling_base
 from colorcli.errors import ConfigError, MediaError
 from colorcli.packets import EmptyChunks, check_continuous, demux, later_end
 from colorcli.videoprobe import film_stream, open_input, read_as
@@ -147,7 +147,7 @@ class WorkFolder:
 
     def __init__(self, dst: Path) -> None:
         self.dst = dst
-        self.path = dst.with_name(f".{dst.name}{WORK_MARK}")
+        self.path = dst.with_name(f".{sibling_base(dst.name)}{WORK_MARK}")
         self.ext = dst.suffix
 
     def segment(self, i: int) -> Path:
@@ -210,7 +210,7 @@ class WorkFolder:
         """Moved aside first (one rename), so that a run claiming a segment at that moment
         finds no folder to write its lock into, and then deleted."""
         # still named as a work folder, so that archive scans pass it by if it is left
-        trash = self.path.with_name(f".{self.dst.name}.gone-{os.getpid()}{WORK_MARK}")
+        trash = self.path.with_name(f".{sibling_base(self.dst.name)}.gone-{os.getpid()}{WORK_MARK}")
         try:
             os.rename(self.path, trash)
         except FileNotFoundError:

@@ -44,7 +44,7 @@ def image_cmd(
 ) -> None:
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.animation import colorize_animation, is_animation
-    from colorcli.atomic import Claim, check_writable
+    from colorcli.atomic import Claim, check_name, check_writable
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
     from colorcli.imagewrite import alpha_note, write_image
@@ -54,6 +54,7 @@ def image_cmd(
 
     parsed = points  # (x, y, rgb), checked by click before any work
 
+    check_name(dst)
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
     pdf = src.suffix.lower() in DOCUMENT_EXTS

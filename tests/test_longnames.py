@@ -1,0 +1,90 @@
+"""Files whose names are as long as a file name may be (255 bytes): coloured like any other,
+their temporaries, claims and work folders named within the limit, their leftovers swept."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+from click.testing import CliRunner
+
+from colorcli.atomic import lock_sibling, sweep_stale, temp_sibling
+from colorcli.cli import main
+from tests.conftest import gradient_rgb
+from tests.media import make_clip
+
+NAME_MAX = 255
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_a_photo_and_a_film_with_the_longest_names_are_coloured(tmp_path, tiny_ckpt):
+    src = tmp_path / "in"
+    src.mkdir()
+    gray = gradient_rgb(40, 60, seed=1)[..., 0]
+    long_photo = "é" * 60 + "p" * (NAME_MAX - 120 - 4) + ".jpg"  # 255 bytes in UTF-8
+    assert len(long_photo.encode()) == NAME_MAX
+    cv2.imwrite(str(src / "short.jpg"), gray)
+    (src / long_photo).write_bytes((src / "short.jpg").read_bytes())
+    long_film = "f" * (NAME_MAX - 4) + ".mp4"
+    make_clip(src / long_film, n=8, audio=None)
+    r = run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    for name in ("short.jpg", long_photo, long_film):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(["short.jpg", long_photo, long_film])
+    r = run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")  # again: all there
+    assert r.exit_code == 0 and "0 colorized, 3 skipped" in r.stderr, r.stderr
+    out = cv2.imread(str(tmp_path / "out" / long_photo))
+    assert np.abs(out[..., 2].astype(int) - out[..., 0]).max() > 0  # coloured
+    r = run("video", src / long_film, tmp_path / "seg" / long_film, "--model", tiny_ckpt,
+            "--segment-seconds", "0.1", "-q")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert os.listdir(tmp_path / "seg") == [long_film]
+
+
+def test_the_leftovers_of_a_long_named_output_are_named_within_the_limit_and_swept(tmp_path):
+    final = tmp_path / ("x" * (NAME_MAX - 4) + ".png")
+    tmp, lock = temp_sibling(final), lock_sibling(final)
+    for p in (tmp, lock):
+        assert len(p.name.encode()) <= NAME_MAX and p.parent == final.parent
+    other = tmp_path / ("x" * (NAME_MAX - 5) + "y.png")  # the same start: other leftovers
+    assert temp_sibling(other).name != tmp.name and lock_sibling(other).name != lock.name
+    # a dead writer's leftovers (another machine's process): its temporary and its lock file
+    orphan = tmp.with_name(tmp.name.split(".colorcli-tmp-")[0] + ".colorcli-tmp-elsewhere-1.png")
+    orphan.write_bytes(b"half a picture")
+    lock.touch()
+    keep = tmp_path / "x.png"  # not the output asked about: stays
+    temp_sibling(keep).write_bytes(b"another's")
+    assert sweep_stale([final]) == 2
+    assert not orphan.exists() and not lock.exists() and temp_sibling(keep).exists()
+
+
+def test_an_output_name_longer_than_a_file_name_may_be_fails_that_file_alone(tmp_path, tiny_ckpt):
+    """A film read but written as .mkv whose name is already 255 bytes long: as a .vob its
+    output's name fits (and the names of its kin, .dvr-ms, looked for beside it, need not);
+    as a .tp it cannot: that file fails in one line, the others are coloured."""
+    src = tmp_path / "in"
+    src.mkdir()
+    make_clip(tmp_path / "a.mp4", n=6, audio=None)
+    tp = "p" * (NAME_MAX - 3) + ".tp"
+    vob = "v" * (NAME_MAX - 4) + ".vob"
+    for name in (tp, vob):
+        (src / name).write_bytes((tmp_path / "a.mp4").read_bytes())
+    cv2.imwrite(str(src / "ok.jpg"), gradient_rgb(40, 60, seed=1)[..., 0])
+    r = run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    lines = [x for x in r.stderr.splitlines() if "longer than a file name may be" in x]
+    # said as it happens and in the summary
+    assert lines and all(tp in x for x in lines) and "unexpected" not in r.stderr, r.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["ok.jpg", vob[:-4] + ".mkv"]  # nothing else
+    assert "1 failed" in r.stderr
+    r = run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")  # again
+    assert r.exit_code == 1 and "0 colorized, 2 skipped (already there), 1 failed" in r.stderr
+    assert "unexpected" not in r.stderr, r.stderr
+    r = run("image", src / "ok.jpg", tmp_path / ("o" * 300 + ".png"), "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1 and "longer than a file name may be" in r.stderr
+    assert "unexpected" not in r.stderr
