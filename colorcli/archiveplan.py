@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class Plan:
     orphans: list[Path] = field(default_factory=list)
     # what operating systems and NAS boxes keep beside photos, passed over (system_entry)
     passed_over: list[Path] = field(default_factory=list)
+    not_files: list[tuple[Path, str]] = field(default_factory=list)  # a pipe named like a photo
     # pictures and films colorize cannot read, by extension (options.UNREAD_MEDIA)
     other_kinds: Counter = field(default_factory=Counter)
 
@@ -158,6 +160,22 @@ def system_entry(name: str, folder: bool) -> bool:
 _TRACKER_TAG = re.compile(
     rb"M\.K\.|M!K!|M&K!|N\.T\.|FLT[48]|EXO[48]|CD[68]1|OKTA|OCTA|FA0[468]|TDZ\d|\dCHN|\d\dC[HN]"
 )
+
+
+def _special(src: Path) -> str | None:
+    """What a name in a folder is when not a file (a named pipe, a socket, a device), or None
+    (a file, or nothing there: a broken link's own run names that)."""
+    try:
+        mode = os.stat(src).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special entry"
 
 
 def _not_a_film(src: Path) -> bool:
@@ -270,6 +288,10 @@ def plan_dir(
                 continue
             if system_entry(name, False):
                 plan.passed_over.append(src)
+                continue
+            kind = _special(src)
+            if kind is not None:  # opening a pipe would wait for a writer that never comes
+                plan.not_files.append((src, kind))
                 continue
             if _not_a_film(src):
                 continue

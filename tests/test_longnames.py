@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from colorcli.atomic import lock_sibling, sweep_stale, temp_sibling
 from colorcli.cli import main
+from tests import procs
 from tests.conftest import gradient_rgb
 from tests.media import make_clip
 
@@ -88,3 +89,27 @@ def test_an_output_name_longer_than_a_file_name_may_be_fails_that_file_alone(tmp
     r = run("image", src / "ok.jpg", tmp_path / ("o" * 300 + ".png"), "--model", tiny_ckpt, "-q")
     assert r.exit_code == 1 and "longer than a file name may be" in r.stderr
     assert "unexpected" not in r.stderr
+
+
+def test_a_named_pipe_or_socket_among_the_photos_is_named_and_not_read(tmp_path, tiny_ckpt):
+    """A pipe named like a photo would hang a run that opened it (no writer ever comes): it is
+    listed as not a file, the photos beside it are coloured, the run ends."""
+    import socket
+
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "ok.jpg"), gradient_rgb(40, 60, seed=1)[..., 0])
+    os.mkfifo(src / "pipe.jpg")
+    os.mkfifo(src / "tune.mod")  # a .mod is looked into (tracker music or a camcorder's film)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(src / "sock.png"))
+    r = procs.run("dir", src, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q", timeout=120)
+    sock.close()
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(tmp_path / "out") == ["ok.jpg"]
+    for name, kind in (
+        ("pipe.jpg", "a named pipe"),
+        ("tune.mod", "a named pipe"),
+        ("sock.png", "a socket"),
+    ):
+        assert f"{src / name}: {kind}, not a file: not read" in r.stderr, r.stderr

@@ -223,6 +223,8 @@ def dir_cmd(
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
+    for path, kind in plan.not_files:
+        cc.echo(f"notice: {path}: {kind}, not a file: not read")
     if plan.passed_over:
         n, first = len(plan.passed_over), plan.passed_over[0]
         cc.echo(
