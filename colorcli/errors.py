@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 
@@ -62,6 +63,15 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
     if what is not None:
         return MediaError(path, f"{what}: {e}")
     return MediaError(path, f"cannot write ({getattr(e, 'strerror', None) or e})")
+
+
+def missing(path: Path | str) -> MediaError:
+    """The error for an input that is not there: a symbolic link says where it points (a
+    photo or film moved away from under its link), anything else "no such file"."""
+    p = Path(path)
+    if p.is_symlink():
+        return MediaError(path, f"a symbolic link to {os.readlink(p)}, which is not there")
+    return MediaError(path, "no such file")
 
 
 class OutputPathError(ColorcliError):

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, missing
 from colorcli.ffstill import FF_BMP, probe_ff_still
 from colorcli.heif import probe_heif
 from colorcli.heifboxes import is_heif
@@ -322,7 +322,7 @@ def probe_image(path: Path | str) -> ImageInfo:
     except PermissionError as e:
         raise MediaError(path, "permission denied") from e
     except FileNotFoundError as e:
-        raise MediaError(path, "no such file") from e
+        raise missing(path) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
     raise MediaError(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import av
 
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, missing
 from colorcli.packets import demux
 
 
@@ -146,7 +146,7 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
         except av.error.FFmpegError as e:
             raise MediaError(path, "the frames cannot be read (damaged or unknown images)") from e
     if not real.exists():
-        raise MediaError(path, "no such file")
+        raise missing(path)
     try:
         return av.open(str(real), "r")
     except av.error.FFmpegError as e:

@@ -115,6 +115,11 @@ def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
 def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):
     r = run("image", tmp_path / "nope.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "no such file" in r.stderr
+    (tmp_path / "link.jpg").symlink_to(tmp_path / "moved" / "scan.jpg")  # its photo moved
+    r = run("image", tmp_path / "link.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    want = f"link.jpg: a symbolic link to {tmp_path / 'moved' / 'scan.jpg'}, which is not there"
+    assert want in r.stderr, r.stderr
     r = run("image", media_tree / "rgb.jpg", tmp_path / "o.gif", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "cannot write a '.gif' image (use jpg, png" in r.stderr
     r = run("image", media_tree / "rgb.jpg", tmp_path / "o.xyz", "--model", tiny_ckpt)

@@ -778,6 +778,7 @@ def test_video_cli_stats_and_progress(tmp_path, tiny_ckpt):
         ("no_frames", "no video frames could be decoded"),
         ("junk_frames", "no video frames could be decoded"),
         ("missing", "no such file"),
+        ("link", "a symbolic link to"),
     ],
 )
 def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
@@ -798,6 +799,8 @@ def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
                     junk = av.Packet(rng.integers(0, 256, p.size, dtype=np.uint8).tobytes())
                     junk.pts, junk.dts, junk.time_base, junk.stream = p.pts, p.dts, p.time_base, v
                     out.mux(junk)
+    elif kind == "link":  # the film it pointed to was moved
+        src.symlink_to(tmp_path / "moved.mp4")
     elif kind in ("audio_only", "no_frames"):
         with av.open(str(src), "w") as out:
             if kind == "no_frames":  # a video stream that holds no frame at all
