@@ -125,3 +125,65 @@ def mended_png(png: np.ndarray) -> tuple[bytes, int] | None:
     before = [png_chunk(k, bytes(b)) for k, b, _, _ in chunks if k not in (b"IDAT", b"IEND")]
     idat = png_chunk(b"IDAT", zlib.compress(raw, 1))
     return PNG_SIGNATURE + b"".join(before) + idat + png_chunk(b"IEND", b""), rows
+
+
+def mended_raster(data: np.ndarray, fmt: str) -> tuple[np.ndarray, int, bool] | None:
+    """An uncompressed BMP or binary Netpbm whose rows run out, made whole for the decoder
+    (OpenCV refuses both): (its bytes padded with zeros, how many of the picture's rows the
+    file holds, whether those are its bottom rows: a BMP stored bottom row first). None where
+    the file is whole, compressed, ASCII, or holds no whole row."""
+    head = data[:4096].tobytes()
+    try:
+        layout = _bmp_rows(head) if fmt == "bmp" else _pnm_rows(head) if fmt == "pnm" else None
+    except (ValueError, IndexError):
+        return None
+    if layout is None:
+        return None
+    start, stride, height, bottom_up = layout
+    need = start + stride * height
+    held = (len(data) - start) // stride if stride > 0 else 0
+    if len(data) >= need or held <= 0:
+        return None
+    padded = np.zeros(need, np.uint8)
+    padded[: len(data)] = data
+    return padded, held, bottom_up
+
+
+def _bmp_rows(head: bytes) -> tuple[int, int, int, bool] | None:
+    """(where the pixel rows start, bytes a row, rows, stored bottom first) of an uncompressed
+    BMP with a Windows header (an OS/2 1.x one goes to FFmpeg's decoder)."""
+    start, dib = int.from_bytes(head[10:14], "little"), int.from_bytes(head[14:18], "little")
+    if dib < 40:
+        return None
+    w, h = (int.from_bytes(head[i : i + 4], "little", signed=True) for i in (18, 22))
+    bits = int.from_bytes(head[28:30], "little")
+    compression = int.from_bytes(head[30:34], "little")
+    if compression not in (0, 3) or bits not in (1, 4, 8, 24, 32) or w <= 0 or h == 0:
+        return None  # run-length coded, JPEG or PNG inside: no rows to count
+    return start, (w * bits + 31) // 32 * 4, abs(h), h > 0
+
+
+def _pnm_rows(head: bytes) -> tuple[int, int, int, bool] | None:
+    """The same for a binary Netpbm (P4 bitmap, P5 gray, P6 colour), top row first."""
+    kind = head[:2]
+    if kind not in (b"P4", b"P5", b"P6"):
+        return None
+    fields, pos = [], 2
+    while len(fields) < (2 if kind == b"P4" else 3):
+        while head[pos : pos + 1].isspace() or head[pos : pos + 1] == b"#":
+            if head[pos : pos + 1] == b"#":  # a comment, to the end of its line
+                pos = head.index(b"\n", pos)
+            pos += 1
+        end = pos
+        while end < len(head) and head[end : end + 1].isdigit():
+            end += 1
+        if end == pos:
+            raise ValueError("Netpbm header")
+        fields.append(int(head[pos:end]))
+        pos = end
+    w, h = fields[0], fields[1]
+    if kind == b"P4":
+        stride = (w + 7) // 8
+    else:
+        stride = w * (1 if kind == b"P5" else 3) * (1 if fields[2] < 256 else 2)
+    return pos + 1, stride, h, False  # one whitespace byte, then the rows

@@ -17,6 +17,7 @@ from colorcli.cutshort import (
     fill_value,
     jpeg_complete,
     mended_png,
+    mended_raster,
     missing_band,
     truncation_note,
 )
@@ -83,6 +84,7 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     2000, BMP...), one cut short mended first and its notice in its info; not yet in sRGB."""
     import cv2
 
+    bottom_up = False  # a BMP cut short holds the picture's bottom rows
     held = full = None  # a PNG or TIFF cut short: the rows it holds (a TIFF's decode: only
     as_stored = False  # those, of ``full``); a TIFF OpenCV is to leave as stored, for us to turn
     tiff = None
@@ -90,6 +92,8 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         data = _png_for_decoder(data, path)
         if (mended := mended_png(data)) is not None:
             data, held = np.frombuffer(mended[0], np.uint8), mended[1]
+    elif info.format in ("bmp", "pnm") and (raster := mended_raster(data, info.format)):
+        data, held, bottom_up = raster
     elif info.format == "tiff":
         stored, tiff = data, tiff_for_decoder(data)
         data, held, full, as_stored = tiff.data, tiff.held, tiff.height, tiff.as_stored
@@ -135,7 +139,7 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         lab = tiff.samples.lab
         a, info = decoded_to_srgb(a, lab), dataclasses.replace(info, lab=lab)
     if held is not None:
-        a = _gray_below(a, held, full or a.shape[0])
+        a = _gray_beyond(a, held, full or a.shape[0], bottom_up)
     img = _from_cv(a, path, info, as_stored)
     note = None
     if cut_short:  # the decoder's warnings about the missing end say no more than this
@@ -154,14 +158,17 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
 HARMLESS_WARNINGS = re.compile(r"extraneous bytes before marker 0xd9", re.IGNORECASE)
 
 
-def _gray_below(a: np.ndarray, held: int, height: int) -> np.ndarray:
-    """``a`` made ``height`` rows tall, its rows from ``held`` on (what a file cut short
-    lacks, and the row cut through) gray and opaque."""
+def _gray_beyond(a: np.ndarray, held: int, height: int, bottom_up: bool = False) -> np.ndarray:
+    """``a`` made ``height`` rows tall, the rows past its first ``held`` (what a file cut
+    short lacks, and the row cut through) gray and opaque; with ``bottom_up``, the rows
+    above its last ``held``."""
     out = np.empty((height, *a.shape[1:]), a.dtype)
-    out[:held] = a[:held]
-    out[held:] = fill_value(a.dtype)
+    kept, lost = (slice(height - held, None), slice(0, height - held)) if bottom_up else (
+        slice(0, held), slice(held, None))  # fmt: skip
+    out[kept] = a[kept]
+    out[lost] = fill_value(a.dtype)
     if a.ndim == 3 and a.shape[2] in (2, 4):
-        out[held:, :, -1] = np.iinfo(a.dtype).max
+        out[lost, :, -1] = np.iinfo(a.dtype).max
     return out
 
 
