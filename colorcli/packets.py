@@ -40,7 +40,7 @@ def demux(c: av.container.InputContainer, *streams) -> Iterator[av.Packet]:
                 raise
 
 
-JUMP_BACK = 1.0  # seconds a film's decode times may not step back by
+JUMP_BACK = 0.25  # seconds a film's decode times may not step back by (a restart: clips joined)
 
 
 def end_film(p: av.Packet, top: int, shown: int, last_dts: int | None) -> None:

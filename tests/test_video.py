@@ -949,6 +949,24 @@ def test_recordings_joined_into_one_transport_stream(tmp_path, tiny_ckpt, segmen
     assert not [p for p in tmp_path.iterdir() if "retimed" in p.name]  # its copy gone
 
 
+@pytest.mark.parametrize("segments", ["1", "0"])
+def test_short_recordings_joined_are_kept_whole(tmp_path, tiny_ckpt, segments):
+    """Clips of under a second each (a camera's short takes, stings) joined byte for byte:
+    their times step back by less than a second at each join. The later parts were dropped
+    as frames sharing times and the film called damaged ('25 frames colorized, 0 of 25
+    lost'); each part now follows on from the one before."""
+    kw = {"codec": "mpeg2video", "time_base": Fraction(1, 25), "audio": None}
+    take = make_clip(tmp_path / "take.ts", n=10, size=(48, 64), **kw).read_bytes()
+    (tmp_path / "takes.ts").write_bytes(take * 3)
+    opts = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", tmp_path / "takes.ts", tmp_path / "out.ts", *opts)
+    assert r.exit_code == 0, r.stderr
+    assert "damaged" not in r.stderr and "its timestamps restart at 0.4 s" in r.stderr, r.stderr
+    out = read_clip(tmp_path / "out.ts")
+    steps = np.diff([float(p * out["time_base"]) for p in out["pts"]])
+    assert len(out["frames"]) == 30 and np.allclose(steps, 0.04, atol=1e-3)
+
+
 def test_one_part_of_a_dvd_title_says_the_film_goes_on_in_the_others(tmp_path, colorizer):
     """A DVD keeps a film in 1 GB parts (VTS_01_1.VOB, VTS_01_2.VOB, ...): coloured alone,
     the first part gave the first 25 minutes without a word. A notice names the parts and how
