@@ -16,7 +16,9 @@ from pathlib import Path
 import av
 
 from colorcli.errors import MediaError, missing
+from colorcli.heifboxes import boxes
 from colorcli.packets import demux
+from colorcli.walkers import file_reader
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,32 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
     try:
         return av.open(str(real), "r")
     except av.error.FFmpegError as e:
+        if _unfinished_mp4(real):
+            raise MediaError(path, UNFINISHED) from e
         raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+
+
+UNFINISHED = (
+    "an unfinished recording: its index (moov box) was never written (power lost or card "
+    "pulled while recording), so its pictures cannot be found; a repair tool such as untrunc "
+    "can rebuild it from a whole recording of the same camera"
+)
+
+
+def _unfinished_mp4(path: Path) -> bool:
+    """An ISO media file (MP4, MOV) of top-level boxes with no index (moov) among them."""
+    try:
+        with open(path, "rb") as f:
+            read, size = file_reader(f), os.fstat(f.fileno()).st_size
+            kinds = []
+            with contextlib.suppress(ValueError):  # the box cut off (its media data)
+                for kind, _, _ in boxes(read, 0, size):
+                    kinds.append(kind)
+    except OSError:
+        return False
+    return bool(kinds) and kinds[0] in ("ftyp", "wide", "free", "mdat") and "moov" not in kinds
 
 
 def _bit_depth(pix_fmt: str | None) -> int:

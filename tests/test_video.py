@@ -779,6 +779,7 @@ def test_video_cli_stats_and_progress(tmp_path, tiny_ckpt):
         ("junk_frames", "no video frames could be decoded"),
         ("missing", "no such file"),
         ("link", "a symbolic link to"),
+        ("unfinished", "its index (moov box) was never written"),
     ],
 )
 def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
@@ -801,6 +802,9 @@ def test_video_bad_inputs(tmp_path, tiny_ckpt, kind, message):
                     out.mux(junk)
     elif kind == "link":  # the film it pointed to was moved
         src.symlink_to(tmp_path / "moved.mp4")
+    elif kind == "unfinished":  # a camera lost power: the index, written last, is not there
+        whole = make_clip(tmp_path / "whole.mp4", n=20).read_bytes()
+        src.write_bytes(whole[: len(whole) // 2])
     elif kind in ("audio_only", "no_frames"):
         with av.open(str(src), "w") as out:
             if kind == "no_frames":  # a video stream that holds no frame at all
