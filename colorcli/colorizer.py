@@ -346,6 +346,10 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                     isinstance(e, DeviceError) and not self._pictures_to_blame(chunk)
                 ):
                     raise
+                if not self._pictures_large(chunk):  # the network's input took it: --size
+                    raise DeviceError(
+                        f"out of memory on the host making the network's input at size {self.size}; try a smaller --size"
+                    ) from e
                 what = (
                     f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"
                     if len(chunk) == 1
@@ -358,8 +362,13 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         """Whether the network ran out of memory for want of what the full-size pictures
         took: on the CPU, where both share the host's, and with pictures far larger than
         its input (else a smaller --size is the cure, as its own message says)."""
+        return self.device.type == "cpu" and self._pictures_large(chunk)
+
+    def _pictures_large(self, chunk: Sequence[np.ndarray]) -> bool:
+        """Whether the pictures are far larger than the network's input (16 times its
+        pixels): theirs is the memory a full-resolution step takes."""
         pixels = sum(im.shape[0] * im.shape[1] for im in chunk)
-        return self.device.type == "cpu" and pixels > 16 * self.size * self.size * len(chunk)
+        return pixels > 16 * self.size * self.size * len(chunk)
 
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""

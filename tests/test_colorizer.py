@@ -246,3 +246,21 @@ def test_cudnn_waits_until_a_network_input_size_comes_back(tiny_ckpt):
     seen.clear()
     plain.colorize(gradient_rgb(64, 64))
     assert seen == [True]
+
+
+def test_memory_that_runs_out_making_a_huge_network_input_names_the_size(tiny_ckpt, monkeypatch):
+    """A small photo at an enormous --size: the host's memory runs out making the network's
+    input, not for the photo; the message said 'for this 60x40 image' and now points at
+    --size. A scan far larger than the network's input is still the one named."""
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1, size=50000)
+
+    def no_room(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(Colorizer, "l_net", no_room)
+    with pytest.raises(DeviceError, match="at size 50000; try a smaller --size") as err:
+        c.colorize(gradient_rgb(40, 60))
+    assert "60x40" not in str(err.value)
+    c = Colorizer(tiny_ckpt, device="cpu", batch_size=1, size=16)
+    with pytest.raises(DeviceError, match="for this 300x200 image"):
+        c.colorize(gradient_rgb(200, 300))
