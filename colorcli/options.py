@@ -312,6 +312,8 @@ class VideoOptions:
             raise ConfigError(f"--smooth must be in [0, 1), got {self.smooth}")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ConfigError("--end must be after --start")
+        if self.start is None and self.end is not None and self.end <= 0:
+            raise ConfigError("--end must be after the film's start (0 s)")
 
     def for_container(self, fmt: str) -> VideoOptions:
         """These options with the codec the container takes by default where none was given."""

@@ -17,11 +17,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import cv2
 import numba
 
 from colorcli.atomic import Claim, commit, temp_sibling
 from colorcli.compose import pick_route
-from colorcli.errors import ConfigError, MediaError, OutputPathError, TimesRestart
+from colorcli.device import is_oom
+from colorcli.errors import ConfigError, DeviceError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, Scanned, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, section_counts
@@ -144,11 +146,19 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             f"{job.src}: its alpha channel (transparency) is not kept: the coloured film is opaque"
         )
     try:
-        yield from _film(job, colorizer)
-    except TimesRestart as e:
-        if job.source is not None or job.sink is not None or read_as(job.src) is not None:
-            raise  # a pipe's film cannot be copied first
-        yield from _joined_film(job, colorizer, e)
+        try:
+            yield from _film(job, colorizer)
+        except TimesRestart as e:
+            if job.source is not None or job.sink is not None or read_as(job.src) is not None:
+                raise  # a pipe's film cannot be copied first
+            yield from _joined_film(job, colorizer, e)
+    except (MemoryError, cv2.error) as e:  # beyond the network's own back-off: its input
+        if not is_oom(e):
+            raise
+        size = f" at size {colorizer.size}" if getattr(colorizer, "size", None) else ""
+        raise DeviceError(
+            f"out of memory on the host colouring its {job.info.width}x{job.info.height} frames{size}; try a smaller --size"
+        ) from e
 
 
 def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iterator[Event]:

@@ -1402,6 +1402,8 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 1 and "exists already" in r.stderr
     r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--start", "2", "--end", "1")
     assert r.exit_code == 1 and "--end must be after --start" in r.stderr
+    r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--end", "0")
+    assert r.exit_code == 1 and "--end must be after the film's start (0 s)" in r.stderr
     # what the codec itself would refuse is refused up front, and blamed on the option
     r = run("video", src, tmp_path / "o.mp4", "--model", tiny_ckpt, "--crf", "60")
     assert r.exit_code == 1 and "--crf for libx264 must be in 0..51, got 60" in r.stderr
@@ -1820,3 +1822,32 @@ def test_a_film_with_transparency_says_the_coloured_film_is_opaque(tmp_path, tin
         f"notice: {src}: its alpha channel (transparency) is not kept: the coloured film is opaque"
     )
     assert (said in r.output) == (alpha < 255)
+
+
+@pytest.mark.parametrize("segments", ["1", "0"])
+def test_memory_running_out_in_a_film_is_one_line_naming_the_size(
+    tmp_path, tiny_ckpt, monkeypatch, segments
+):
+    """`colorize video --size 100000` ran out of memory making the network's input and
+    reached the user as "unexpected error: OpenCV ... Insufficient memory ... please report
+    it". It is one line pointing at --size, and nothing half-written is left."""
+    import cv2
+
+    from colorcli import compose
+
+    src = make_clip(tmp_path / "in.mp4", n=6, audio=None)
+
+    def no_room(self, y, net_shape):
+        raise cv2.error(
+            "OpenCV(5.1.0) alloc.cpp:73: error: (-4:Insufficient memory) Failed to allocate 53333200000 bytes"
+        )
+
+    monkeypatch.setattr(compose.Yuv420Route, "split", no_room)
+    monkeypatch.setattr(compose.RgbRoute, "split", no_room)
+    dst = tmp_path / "out.mp4"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "out of memory on the host" in r.stderr and "try a smaller --size" in r.stderr
+    assert "unexpected" not in r.stderr
+    # nothing under the output's name, no temporary (a segmented run keeps its work folder)
+    assert not dst.exists() and not list(tmp_path.glob(".*colorcli-tmp*"))
