@@ -9,11 +9,12 @@ data runs out ("libpng error: PNG input buffer is incomplete").
 
 from __future__ import annotations
 
+import struct
 import zlib
 
 import numpy as np
 
-from colorcli.walkers import PNG_SIGNATURE, png_chunk, png_chunks
+from colorcli.walkers import PNG_SIGNATURE, bmp_header, png_chunk, png_chunks, pnm_header
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # samples per pixel of each PNG colour type
 
@@ -135,7 +136,7 @@ def mended_raster(data: np.ndarray, fmt: str) -> tuple[np.ndarray, int, bool] | 
     head = data[:4096].tobytes()
     try:
         layout = _bmp_rows(head) if fmt == "bmp" else _pnm_rows(head) if fmt == "pnm" else None
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, struct.error):
         return None
     if layout is None:
         return None
@@ -152,12 +153,9 @@ def mended_raster(data: np.ndarray, fmt: str) -> tuple[np.ndarray, int, bool] | 
 def _bmp_rows(head: bytes) -> tuple[int, int, int, bool] | None:
     """(where the pixel rows start, bytes a row, rows, stored bottom first) of an uncompressed
     BMP with a Windows header (an OS/2 1.x one goes to FFmpeg's decoder)."""
-    start, dib = int.from_bytes(head[10:14], "little"), int.from_bytes(head[14:18], "little")
+    start, dib, w, h, bits, compression = bmp_header(head)
     if dib < 40:
         return None
-    w, h = (int.from_bytes(head[i : i + 4], "little", signed=True) for i in (18, 22))
-    bits = int.from_bytes(head[28:30], "little")
-    compression = int.from_bytes(head[30:34], "little")
     if compression not in (0, 3) or bits not in (1, 4, 8, 24, 32) or w <= 0 or h == 0:
         return None  # run-length coded, JPEG or PNG inside: no rows to count
     return start, (w * bits + 31) // 32 * 4, abs(h), h > 0
@@ -168,22 +166,10 @@ def _pnm_rows(head: bytes) -> tuple[int, int, int, bool] | None:
     kind = head[:2]
     if kind not in (b"P4", b"P5", b"P6"):
         return None
-    fields, pos = [], 2
-    while len(fields) < (2 if kind == b"P4" else 3):
-        while head[pos : pos + 1].isspace() or head[pos : pos + 1] == b"#":
-            if head[pos : pos + 1] == b"#":  # a comment, to the end of its line
-                pos = head.index(b"\n", pos)
-            pos += 1
-        end = pos
-        while end < len(head) and head[end : end + 1].isdigit():
-            end += 1
-        if end == pos:
-            raise ValueError("Netpbm header")
-        fields.append(int(head[pos:end]))
-        pos = end
+    fields, start = pnm_header(head)
     w, h = fields[0], fields[1]
     if kind == b"P4":
         stride = (w + 7) // 8
     else:
         stride = w * (1 if kind == b"P5" else 3) * (1 if fields[2] < 256 else 2)
-    return pos + 1, stride, h, False  # one whitespace byte, then the rows
+    return start, stride, h, False

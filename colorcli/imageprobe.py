@@ -8,7 +8,6 @@ way on every OpenCV build. Only headers are read: a TIFF's IFDs by seeking, neve
 from __future__ import annotations
 
 import os
-import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,11 @@ from colorcli.photocd import probe_pcd
 from colorcli.walkers import (
     PNG_SIGNATURE,
     TIFF_SIGNATURES,
+    bmp_header,
     bytes_reader,
     file_reader,
     png_chunks,
+    pnm_header,
     riff_chunk,
     riff_count,
     tiff_pages,
@@ -156,13 +157,10 @@ def _probe_pnm(buf: bytes) -> ImageInfo:
     """Netpbm (P1 to P6: what SANE's scanimage writes): size and maxval from the text
     header. OpenCV stretches an ASCII file's samples of maxval under 256 itself, not
     the others'."""
-    text = re.sub(rb"#[^\n]*", b" ", buf[:4096])
-    fields = text.split(maxsplit=4)
+    fields, _ = pnm_header(buf)
     bilevel = buf[1:2] in (b"1", b"4")
-    if len(fields) < (3 if bilevel else 4):
-        raise ValueError("truncated Netpbm header")
-    w, h = int(fields[1]), int(fields[2])
-    maxval = 1 if bilevel else int(fields[3])
+    w, h = fields[0], fields[1]
+    maxval = 1 if bilevel else fields[2]
     if not 0 < maxval < 65536:
         raise ValueError(f"Netpbm maxval {maxval}")
     full = 255 if maxval < 256 else 65535
@@ -244,11 +242,9 @@ def _webp_orientation(f) -> int:
 def _probe_bmp(buf: bytes) -> ImageInfo:
     """A BMP's size; those OpenCV reads wrongly (an OS/2 1.x header, 16 bits a pixel) are
     given to FFmpeg's decoder (``ffstill.FF_BMP``)."""
-    if struct.unpack_from("<I", buf, 14)[0] == 12:  # OS/2 1.x: its size in 16 bits
-        w, h = struct.unpack_from("<HH", buf, 18)
+    _, dib, w, h, bits, _ = bmp_header(buf)
+    if dib == 12:  # OS/2 1.x
         return ImageInfo(FF_BMP, w, h)
-    w, h = struct.unpack_from("<ii", buf, 18)
-    bits = struct.unpack_from("<H", buf, 28)[0]
     return ImageInfo(FF_BMP if bits == 16 else "bmp", abs(w), abs(h))
 
 

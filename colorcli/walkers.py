@@ -1,10 +1,12 @@
 """The structures image files are made of, walked by their own sizes, never their pixels:
-a TIFF's IFDs (classic and BigTIFF), a PNG's chunks, a RIFF file's (WebP's) chunks; and readers
-of bytes at offsets, of a file or of memory.
+a TIFF's IFDs (classic and BigTIFF), a PNG's chunks, a RIFF file's (WebP's) chunks, the headers
+of BMP and Netpbm files; and readers of bytes at offsets, of a file or of memory.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -269,3 +271,28 @@ def riff_chunk(read: Reader, kind: bytes, limit: int = 1 << 24) -> bytes | None:
         if k == kind:
             return read(at, min(n, limit))
     return None
+
+
+def bmp_header(buf: bytes) -> tuple[int, int, int, int, int, int]:
+    """(where the pixel rows start, the info header's size, width, height (below 0: the top
+    row stored first), bits a pixel, compression) of a BMP; an OS/2 1.x info header (12
+    bytes) holds its size in 16 bits and no compression."""
+    start, dib = struct.unpack_from("<II", buf, 10)
+    if dib == 12:
+        w, h, _, bits = struct.unpack_from("<HHHH", buf, 18)
+        return start, dib, w, h, bits, 0
+    w, h, _, bits, compression = struct.unpack_from("<iiHHI", buf, 18)
+    return start, dib, w, h, bits, compression
+
+
+def pnm_header(buf: bytes) -> tuple[list[int], int]:
+    """A Netpbm file's header numbers (width, height and, but for a bitmap, its maxval) and
+    where its samples start (one whitespace byte after the last number), from its first
+    4096 bytes, comments passed over."""
+    head = buf[:4096]
+    text = re.sub(rb"#[^\n]*", lambda m: b" " * len(m.group()), head)  # offsets kept
+    n = 2 if head[1:2] in (b"1", b"4") else 3
+    tokens = list(itertools.islice(re.finditer(rb"\S+", text), n + 1))
+    if len(tokens) < n + 1:
+        raise ValueError("truncated Netpbm header")
+    return [int(t.group()) for t in tokens[1:]], tokens[-1].end() + 1
