@@ -44,6 +44,10 @@ class Checkpoint:
     ab_bins: (Q, 2) float32 class centres, in the chroma of ``color_space`` (Lab ab unless
     it says otherwise; ``colorcli.chroma``). prior: (Q,) float64 smoothed empirical distribution
     (sums to 1). class_weights: (Q,) float64 rebalancing weights (E_prior[w] = 1).
+    prior_correction: how much of the rebalancing's tilt the decode takes back, 0 to 1. A
+    network trained with weighted cross-entropy predicts the true distribution times the
+    weights (rare, saturated colours favoured); the decode divides by ``class_weights **
+    prior_correction`` before the annealed mean (``decode_shift``), fitted on held-out photos.
     """
 
     arch: str
@@ -56,6 +60,7 @@ class Checkpoint:
     lab: dict[str, Any] = field(default_factory=lambda: dict(LAB_CONSTANTS))
     color_space: dict[str, Any] = field(default_factory=lambda: space_record("lab"))
     temperature: float = 0.38
+    prior_correction: float = 0.0
     net_size: int = 256
     train_config: dict[str, Any] = field(default_factory=dict)
     step: int = 0
@@ -142,7 +147,11 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
         "rebalance": dict(ckpt.rebalance),
         "lab": dict(ckpt.lab),
         "color_space": dict(ckpt.color_space),
-        "decode": {"temperature": float(ckpt.temperature), "net_size": int(ckpt.net_size)},
+        "decode": {
+            "temperature": float(ckpt.temperature),
+            "prior_correction": float(ckpt.prior_correction),
+            "net_size": int(ckpt.net_size),
+        },
         "train": {"config": dict(ckpt.train_config), "step": int(ckpt.step)},
         "provenance": dict(ckpt.provenance) or provenance(),
         **({"hint_attention": ckpt.hint_attention} if ckpt.hint_attention else {}),
@@ -179,6 +188,28 @@ def _require(payload: dict, key: str, kind: type | tuple, path: Path) -> Any:
     if not isinstance(payload[key], kind):
         raise CheckpointError(path, f"damaged checkpoint ({key!r} has the wrong type)")
     return payload[key]
+
+
+def _prior_correction(decode: dict, weights: np.ndarray, path: Path) -> float:
+    """The decode's prior correction (0 for files written before it), checked: a value
+    outside [0, 1] or weights that are not all positive and finite would colour nonsense."""
+    value = decode.get("prior_correction", 0.0)
+    if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise CheckpointError(path, f"damaged checkpoint (prior correction {value!r})")
+    if value and not (np.all(np.isfinite(weights)) and np.all(weights > 0)):
+        raise CheckpointError(path, "damaged checkpoint (class weights not all positive)")
+    return float(value)
+
+
+def decode_shift(ckpt: Checkpoint) -> np.ndarray | None:
+    """(Q,) float32 added to the logits before the annealed mean: minus ``prior_correction``
+    times the log of the class weights (the weighted loss's tilt taken back); None when the
+    decode takes nothing back."""
+    if not ckpt.prior_correction:
+        return None
+    return (-ckpt.prior_correction * np.log(np.asarray(ckpt.class_weights, np.float64))).astype(
+        np.float32
+    )
 
 
 def read_payload(path: Path | str) -> dict[str, Any]:
@@ -265,6 +296,7 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
         lab=dict(payload.get("lab", LAB_CONSTANTS)),
         color_space=space_record(space["name"]),
         temperature=float(decode.get("temperature", 0.38)),
+        prior_correction=_prior_correction(decode, weights, path),
         net_size=int(decode.get("net_size", 256)),
         train_config=dict(train.get("config", {})),
         step=int(train.get("step", 0)),

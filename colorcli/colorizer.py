@@ -18,7 +18,7 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.borders import compose_framed, framed, inner
-from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
+from colorcli.checkpoint import Checkpoint, decode_shift, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device
@@ -94,6 +94,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.model: ColorNet = model.eval()
         self.ab_bins = np.ascontiguousarray(self.ckpt.ab_bins, np.float32)
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
+        # the weighted loss's tilt toward rare colours, taken back at decode (checkpoint.py)
+        shift = decode_shift(self.ckpt) if self.model.head_kind == "classification" else None
+        self._shift_dev = None if shift is None else torch.as_tensor(shift, device=self.device)
         # the annealed mean runs where the logits are on CUDA: only ab comes to the host
         self._decode_on_device = self.device.type == "cuda"
         # network input shapes run so far (colorcli.netrun: cuDNN only for shapes that recur)

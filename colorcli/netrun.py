@@ -121,19 +121,19 @@ class NetRunMixin:
         return out, torch.cat(parts)
 
     def _decode(self, out: torch.Tensor) -> np.ndarray:
-        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space."""
+        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space.
+        Logits are first shifted by the checkpoint's prior correction (``decode_shift``)."""
         if self.model.head_kind == "regression":
-            ab = (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
-        elif self._decode_on_device:
+            return (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
+        if self._shift_dev is not None:
+            out = out.float() + self._shift_dev.view(1, -1, 1, 1)
+        if self._decode_on_device:
             try:  # the logits stay on the GPU: only ab comes to the host
                 return annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
             except torch.OutOfMemoryError:  # its softmax is the size of the logits in float32
                 pass
             self._free()  # then the host's annealed mean, which needs no more GPU memory
-            ab = self._decode_host(out)
-        else:
-            ab = self._decode_host(out)
-        return ab
+        return self._decode_host(out)
 
     def _decode_host(self, out: torch.Tensor) -> np.ndarray:
         """Logits -> (N, h, w, 2) ab with the annealed-mean kernel on the host."""

@@ -139,6 +139,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     summary["model"] = str(opts["model"]) if opts["model"] else "shipped default"
     summary["settings"] = {
         "temperature": colorizer.temperature,
+        "prior_correction": colorizer.ckpt.prior_correction,
         "saturation": colorizer.saturation,
         "size": colorizer.size,
         "resize": o.resize,

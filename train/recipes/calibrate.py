@@ -1,14 +1,19 @@
-"""Fit a checkpoint's annealed-mean temperature on validation photos (issue 16: honest confidence).
+"""Fit a checkpoint's decode (annealed-mean temperature, prior correction) on validation photos
+(issue 16: honest confidence).
 
     python train/recipes/calibrate.py MODEL VAL_DIR [--out CKPT] [--min-colour 0.8] [--resize 512]
+        [--corrections 0,0.1,...]
 
 A higher temperature moves each pixel's colour toward the mean of its predicted distribution, so
 where the model is unsure (a broad distribution) the colour is muted, where it is sure it stays
-vivid. For each temperature of a grid the network runs once per photo (its logits are kept) and
-the decode is redone: the rule is the temperature of the highest mean PSNR among those whose
-colourfulness is at least ``--min-colour`` of the truth's. With ``--out`` the checkpoint is
-written again with that temperature as its default decode (what colouring uses unless told).
-Choose on validation photos only; a test set scored here is no longer a test.
+vivid. The prior correction divides the predicted distribution by a power of the rebalancing
+weights: a network trained with weighted cross-entropy predicts rare, saturated colours more
+often than they are (``Checkpoint.prior_correction``). For each pair of a grid the network runs
+once per photo (its logits are kept) and the decode is redone: the rule is the pair of the
+highest mean PSNR among those whose colourfulness is at least ``--min-colour`` of the truth's.
+With ``--out`` the checkpoint is written again with that pair as its default decode (what
+colouring uses unless told). Choose on validation photos only; a test set scored here is no
+longer a test.
 """
 
 from __future__ import annotations
@@ -21,14 +26,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorcli.checkpoint import load_checkpoint, save_checkpoint
+from colorcli.checkpoint import decode_shift, load_checkpoint, save_checkpoint
 from colorcli.colorizer import Colorizer
 from colorcli.compose import compose_rgb, lightness
 from colorcli.kernels import annealed_mean
 from colorcli.quality import colorfulness, psnr
 from colorcli.train.evaluate import _load_rgb8, eval_paths
 
-TEMPERATURES = (0.2, 0.3, 0.38, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)
+TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)
+CORRECTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 def logits_of(c: Colorizer, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,6 +56,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--min-colour", type=float, default=0.8)
     ap.add_argument("--resize", type=int, default=512)
+    ap.add_argument(
+        "--corrections",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        default=CORRECTIONS,
+        help="prior corrections to try (0 alone: the temperature only, as before)",
+    )
     a = ap.parse_args()
     ckpt = load_checkpoint(a.model)
     c = Colorizer(ckpt, device="cpu")
@@ -62,23 +74,41 @@ def main() -> None:
             photos.append((truth, *logits_of(c, truth)))
     truth_c = float(np.mean([colorfulness(t) for t, _, _ in photos]))
     rows = []
-    for t in TEMPERATURES:
-        ps, cs = [], []
-        for truth, l_full, lg in photos:
-            ab = annealed_mean(lg.reshape(-1, lg.shape[-1]), c.ab_bins, t).reshape(*lg.shape[:2], 2)
-            out = compose_rgb(l_full, ab)
-            ps.append(psnr(out, truth))
-            cs.append(colorfulness(out))
-        rows.append({"temperature": t, "psnr": float(np.mean(ps)), "colour": np.mean(cs) / truth_c})
-        print(f"T {t:.2f}: PSNR {rows[-1]['psnr']:.2f} dB, colourfulness {rows[-1]['colour']:.0%}")
+    for k in a.corrections:
+        shift = decode_shift(dataclasses.replace(ckpt, prior_correction=k))
+        for t in TEMPERATURES:
+            ps, cs = [], []
+            for truth, l_full, lg in photos:
+                x = lg.reshape(-1, lg.shape[-1])
+                x = np.ascontiguousarray(x if shift is None else x + shift)
+                ab = annealed_mean(x, c.ab_bins, t).reshape(*lg.shape[:2], 2)
+                out = compose_rgb(l_full, ab)
+                ps.append(psnr(out, truth))
+                cs.append(colorfulness(out))
+            rows.append(
+                {
+                    "prior_correction": k,
+                    "temperature": t,
+                    "psnr": float(np.mean(ps)),
+                    "colour": np.mean(cs) / truth_c,
+                }
+            )
+            print(
+                f"correction {k:.2f} T {t:.2f}: PSNR {rows[-1]['psnr']:.2f} dB, "
+                f"colourfulness {rows[-1]['colour']:.0%}"
+            )
     ok = [r for r in rows if r["colour"] >= a.min_colour] or rows
     best = max(ok, key=lambda r: r["psnr"])
     print(json.dumps({"photos": len(photos), "chosen": best}))
     if a.out:
-        save_checkpoint(
-            dataclasses.replace(ckpt, temperature=best["temperature"]), a.out, half=True
+        fitted = dataclasses.replace(
+            ckpt, temperature=best["temperature"], prior_correction=best["prior_correction"]
         )
-        print(f"wrote {a.out} (temperature {best['temperature']})")
+        save_checkpoint(fitted, a.out, half=True)
+        print(
+            f"wrote {a.out} (temperature {best['temperature']}, "
+            f"prior correction {best['prior_correction']})"
+        )
 
 
 if __name__ == "__main__":
