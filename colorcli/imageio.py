@@ -42,12 +42,51 @@ DEFAULT_MAX_PIXELS = 250_000_000
 
 
 # ---------------------------------------------------------------- decode / encode
-def _to_supported_depth(a: np.ndarray, path: Path) -> np.ndarray:
+def _to_supported_depth(a: np.ndarray, path: Path) -> tuple[np.ndarray, str | None]:
+    """8 and 16 bits as they are; floating-point and 32-bit integer samples to 16 bits, with
+    the value that stands for white found from the samples (``white_of``), colour and alpha
+    each their own. Returns the pixels and, where white is not the format's own (1.0 for
+    floats), the notice that says how they were read."""
     if a.dtype in (np.uint8, np.uint16):
-        return a
-    if a.dtype.kind == "f":
-        return np.rint(np.clip(np.nan_to_num(a), 0.0, 1.0) * 65535.0).astype(np.uint16)
-    raise MediaError(path, f"unsupported sample format {a.dtype}")
+        return a, None
+    if a.dtype.kind not in "fiu":
+        raise MediaError(path, f"unsupported sample format {a.dtype}")
+    split = {2: 1, 4: 3}.get(a.shape[2] if a.ndim == 3 else 1)  # colour apart from alpha
+    parts = [a] if split is None else [a[..., :split], a[..., split:]]
+    out, note = [], None
+    for i, part in enumerate(parts):
+        white, hi = white_of(part)
+        v = np.nan_to_num(part.astype(np.float64), nan=0.0, posinf=white, neginf=0.0)
+        out.append(np.rint(np.clip(v / white, 0.0, 1.0) * 65535.0).astype(np.uint16))
+        if i == 0 and (a.dtype.kind != "f" or white != 1.0):
+            kind = (
+                "floating-point" if a.dtype.kind == "f" else f"{a.dtype.itemsize * 8}-bit integer"
+            )
+            note = f"its {kind} samples run up to {hi:g}: read with {white:g} as white"
+    return (out[0] if len(out) == 1 else np.concatenate(out, axis=-1)), note
+
+
+def white_of(v: np.ndarray) -> tuple[float, float]:
+    """(the value that stands for white, the largest sample) of floating-point, 32-bit or
+    signed samples. Floats of 0 to 1 (a median at most 1: an HDR picture's highlights over 1
+    clip) are 1. Others take a usual white that their largest fills more than a quarter of:
+    255, else 65535 (or a signed 16-bit type's 32767), as a tool writes an 8- or 16-bit
+    picture wider (ImageJ's and numpy's floats of 0 to 255); else their largest itself (a
+    12-bit camera's counts, a scale of the tool's own: stretched to it). Below 0 is black."""
+    floats = v.dtype.kind == "f"
+    finite = v[np.isfinite(v)] if floats else v
+    if finite.size == 0:
+        return 1.0, 0.0
+    hi = float(finite.max())
+    if floats and (hi <= FLOAT_OVER or float(np.median(finite)) <= 1.0):
+        return 1.0, hi
+    type_max = np.inf if floats else float(np.iinfo(v.dtype).max)
+    whites = (255.0, min(65535.0, type_max))
+    white = next((t for t in whites if t / 4 < hi <= t), hi)
+    return max(white, 1.0), hi
+
+
+FLOAT_OVER = 1.0 + 1.0 / 256  # a 0 to 1 picture's rounding may overshoot 1 a little
 
 
 def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
@@ -132,7 +171,9 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
         a = tiff.samples.apply(a)
         if tiff.samples.alpha_lost:
             info = dataclasses.replace(info, notes=(*info.notes, tiff.samples.alpha_lost))
-    a = _to_supported_depth(a, path)  # floats to 16 bits before a cut-short fill
+    a, depth_note = _to_supported_depth(a, path)  # floats to 16 bits before a cut-short fill
+    if depth_note:
+        info = dataclasses.replace(info, notes=(*info.notes, depth_note))
     if info.top:  # OpenCV leaves 12-bit JPEG 2000 samples at 0..4095, and so on
         a = _full_scale(a, info.top)
     if tiff is not None and tiff.samples.lab:  # its samples as stored: L*, a*, b*
@@ -206,7 +247,7 @@ def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:
     """OpenCV's decoded array as an Image: supported depth, alpha apart, RGB, upright.
     ``as_stored``: a TIFF OpenCV did not turn (``colorcli.tiffmend``)."""
-    a = _to_supported_depth(a, path)
+    a, _ = _to_supported_depth(a, path)
     alpha = None
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = np.ascontiguousarray(a[..., 3])

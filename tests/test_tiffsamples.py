@@ -337,3 +337,73 @@ def test_half_floats_stored_as_differences_are_refused_in_one_line(tmp_path):
     r = CliRunner().invoke(main, ["image", str(path), str(tmp_path / "o.png"), "-q"])
     assert r.exit_code == 1 and r.output.count("\n") == 1
     assert "h.tif: 16-bit floating-point samples stored as differences" in r.output
+
+
+def _ramp(h: int = 30, w: int = 40) -> np.ndarray:
+    return np.linspace(0.0, 1.0, h * w).reshape(h, w, 1)
+
+
+@pytest.mark.parametrize(
+    "dtype, fmt, top, white",
+    [
+        (np.float32, 3, 255.0, 255),  # ImageJ's and numpy's floats of 0 to 255
+        (np.float32, 3, 65535.0, 65535),
+        (np.float64, 3, 1000.0, 1000),  # a scale of its own: stretched to its largest
+        (np.float32, 3, 40.0, 40),  # under a quarter of 255: its own scale
+        (np.int32, 2, 65535, 65535),  # a 16-bit scan written as 32-bit integers
+        (np.int32, 2, 255000, 255000),  # a scientific camera's counts
+        (np.uint32, 1, 4000, 4000),  # a 12-bit camera's counts
+        (np.int16, 2, 255, 255),
+        (np.int16, 2, 30000, 32767),  # signed 16 bits: 32767 is white
+    ],
+)
+def test_wide_samples_are_read_with_the_white_they_hold(tmp_path, dtype, fmt, top, white):
+    """Samples of 0 to 255 stored as floats were clipped at 1 (the picture came out white
+    and was coloured as white); 32-bit and signed integers were refused ("unsupported sample
+    format int32"). Now the value that stands for white is found from the samples, and said."""
+    ramp = _ramp()
+    raw = (ramp * top).astype(dtype)
+    got = read_image(write_tiff(tmp_path / "w.tif", raw, sample_format=fmt))
+    assert got.pixels.dtype == np.uint16 and got.pixels.shape == (30, 40)
+    want = np.clip(raw[..., 0].astype(np.float64) / white, 0, 1)
+    assert np.abs(got.pixels / 65535 - want).max() < 1e-3
+    assert [f"read with {white} as white" in n for n in got.info.notices] == [True]
+
+
+def test_floats_of_0_to_1_keep_their_white_and_an_hdr_picture_its_highlights_clip(tmp_path):
+    ramp = _ramp().astype(np.float32)
+    got = read_image(write_tiff(tmp_path / "u.tif", ramp, sample_format=3))
+    assert got.info.notices == () and np.abs(got.pixels / 65535 - ramp[..., 0]).max() < 1e-4
+    hdr = ramp.copy()
+    hdr[:3] = 6.0  # a sunlit window, six times the paper white
+    got = read_image(write_tiff(tmp_path / "h.tif", hdr, sample_format=3))
+    assert got.info.notices == ()
+    assert (got.pixels[:3] == 65535).all()
+    assert np.abs(got.pixels[3:] / 65535 - hdr[3:, :, 0]).max() < 1e-4
+
+
+def test_the_alpha_of_wide_samples_finds_its_own_white(tmp_path):
+    """Floats of 0 to 255 beside an alpha of 0 to 1: each channel group its own white."""
+    ramp = np.repeat(_ramp(), 3, axis=2)
+    raw = np.concatenate([ramp * 255, np.full_like(ramp[..., :1], 0.5)], axis=2)
+    got = read_image(
+        write_tiff(tmp_path / "a.tif", raw.astype(np.float32), extra=2, sample_format=3)
+    )
+    assert np.abs(got.pixels / 65535 - ramp).max() < 1e-3
+    assert np.abs(got.alpha / 65535 - 0.5).max() < 1e-3
+
+
+def test_a_float_scan_of_0_to_255_is_coloured_from_its_own_picture(tmp_path, tiny_ckpt):
+    picture = gradient_rgb(48, 64, seed=4).astype(np.float32)
+    (tmp_path / "in").mkdir()
+    write_tiff(tmp_path / "in" / "scan.tif", picture, sample_format=3)
+    r = CliRunner().invoke(
+        main, ["dir", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q",
+               "--model", str(tiny_ckpt), "--device", "cpu"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "scan.tif: its floating-point samples run up to" in r.output
+    assert "read with 255 as white" in r.output
+    out = read_image(tmp_path / "out" / "scan.tif").pixels
+    want = lightness(picture.astype(np.uint8))
+    assert np.abs(lightness(out) - want).mean() < 1.0
