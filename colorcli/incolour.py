@@ -44,6 +44,26 @@ def colour_spread(rgb: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum(off * off, axis=1))))
 
 
+BILEVEL = (
+    "only pure black and white (a 1-bit scan of text, line art or a halftone): "
+    "they hold no colour, so its copy looks the same; "
+    "scan it in shades of gray to colour it"
+)
+
+
+def bilevel(pixels: np.ndarray) -> bool:
+    """Whether a picture holds only pure black and pure white (a 1-bit scan of text, line art
+    or a halftone, however it is stored): the lightness of such pixels admits no colour.
+    pixels: (H, W) gray or (H, W, 3) RGB, uint8 or uint16."""
+    top = np.iinfo(pixels.dtype).max if pixels.dtype.kind in "ui" else 1.0
+    for p in (pixels[::7, ::7], pixels):  # a sample first: most pictures fail it at once
+        if not ((p == 0) | (p == top)).all():
+            return False
+        if p.ndim == 3 and not ((p[..., 0] == p[..., 1]) & (p[..., 1] == p[..., 2])).all():
+            return False
+    return pixels.size > 0
+
+
 def in_colour(rgb: np.ndarray) -> bool:
     """Whether ``rgb`` is a colour photograph (``colour_spread`` of at least ``IN_COLOUR``)."""
     return colour_spread(rgb) >= IN_COLOUR

@@ -11,7 +11,7 @@ from PIL import Image
 
 from colorcli.cli import main
 from colorcli.imageio import read_image
-from colorcli.incolour import IN_COLOUR, colour_spread
+from colorcli.incolour import IN_COLOUR, bilevel, colour_spread
 from tests.conftest import gradient_rgb
 
 
@@ -139,3 +139,38 @@ def test_a_colour_photo_or_film_coloured_alone_is_named(tmp_path, tiny_ckpt, com
     assert r.stderr.strip() == said
     r = run(command, plain, tmp_path / f"b.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and r.stderr == "", r.stderr
+
+
+def test_only_black_and_white_is_told_apart():
+    g = _gray()
+    line_art = np.where(g > 128, 255, 0).astype(np.uint8)
+    assert bilevel(line_art) and bilevel(np.repeat(line_art[..., None], 3, axis=2))
+    assert bilevel(line_art.astype(np.uint16) * 257)
+    assert not bilevel(g)  # shades of gray
+    one_gray = line_art.copy()
+    one_gray[50, 61] = 128  # off the sample's grid: the whole picture is looked at
+    assert not bilevel(one_gray)
+    red = np.zeros((40, 50, 3), np.uint8)
+    red[..., 0] = 255  # 0 and 255 in its channels, but red
+    assert not bilevel(red)
+
+
+@pytest.mark.parametrize("stored", ["1-bit.png", "8-bit.png", "1-bit.tif"])
+def test_a_one_bit_scan_is_said_to_hold_no_colour(tmp_path, tiny_ckpt, stored):
+    """A 1-bit scan (text, line art, a halftone) came out exactly as it went in, without a
+    word: pure black and pure white admit no colour. Now a notice says so, and why."""
+    (tmp_path / "in").mkdir()
+    art = Image.fromarray(np.where(_gray(60, 80) > 128, 255, 0).astype(np.uint8))
+    scan = tmp_path / "in" / f"scan{Path(stored).suffix}"
+    if stored.startswith("1-bit"):
+        art.convert("1").save(scan, **({"compression": "group4"} if scan.suffix == ".tif" else {}))
+    else:
+        art.save(scan)
+    Image.fromarray(_gray(60, 80)).save(tmp_path / "in" / "photo.png")
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert f"notice: {scan}: only pure black and white" in r.stderr
+    assert "photo.png" not in r.stderr
+    assert "2 colorized" in r.stderr
+    r = run("image", scan, tmp_path / "one.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "they hold no colour" in r.stderr
