@@ -206,6 +206,10 @@ def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     return dst.with_suffix(suffix)
 
 
+def _is_photo(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in PHOTO_EXTS
+
+
 def _exists(path: Path) -> bool:
     """Whether ``path`` is there; a name longer than a file name may be is not."""
     try:
@@ -218,7 +222,10 @@ def _exists(path: Path) -> bool:
 _READ_ONLY_FILMS = {e: ".mkv" for e in sorted(VIDEO_EXTS - set(VIDEO_CONTAINERS))}
 
 
-def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
+def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None, kin: bool = False) -> Job:
+    """Where ``src`` is written. ``kin``: its folder holds another photo of its stem (IMG_1.jpg
+    beside IMG_1.png, a phone's HEIC beside its JPEG): written in another format (--format),
+    each keeps its old extension in its name (IMG_1.jpg.tif), so that neither is lost."""
     ext = src.suffix.lower()
     dst = out_abs / rel
     if ext in VIDEO_EXTS:
@@ -226,10 +233,11 @@ def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None) -> Job:
         return Job(src, dst if ext in VIDEO_CONTAINERS else _written_as(src, dst, ".mkv"), "video")
     if ext in DOCUMENT_EXTS:  # a scanned PDF: its photos coloured, a PDF again (no --format)
         return Job(src, dst, "pdf")
-    if ext in READ_ONLY_IMAGES:  # written under another extension (a GIF as png)
+    if fmt and IMAGE_FORMATS.get(ext) != fmt:  # every photo in one format
+        new = FORMAT_EXT[fmt]
+        dst = dst.with_name(dst.name + new) if kin else dst.with_suffix(new)
+    elif not fmt and ext in READ_ONLY_IMAGES:  # written under another extension (a GIF as png)
         dst = _written_as(src, dst, READ_ONLY_IMAGES[ext])
-    if fmt and IMAGE_FORMATS[dst.suffix.lower()] != fmt:
-        dst = dst.with_suffix(FORMAT_EXT[fmt])
     sidecar = src.with_name(src.stem + SIDECAR)
     try:
         painted = sidecar.is_file()
@@ -277,6 +285,7 @@ def plan_dir(
             and not system_entry(d, True)
         )
         sidecars = {name for name in files if name.lower().endswith(SIDECAR)}
+        stems = Counter(os.path.splitext(n)[0] for n in files if _is_photo(n))
         for name in sorted(files):
             src = root_p / name
             ext = src.suffix.lower()
@@ -301,7 +310,7 @@ def plan_dir(
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
-            job = _job_for(src, rel, out_abs, fmt)
+            job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1)
             if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
                 plan.damaged.append(job)
             else:

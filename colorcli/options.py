@@ -48,6 +48,8 @@ FORMAT_EXT = {
     "jp2": ".jp2",
 }
 OUTPUT_IMAGE_FORMATS = tuple(FORMAT_EXT)
+# what --format also takes: each written format's extensions (jpg, tif, ...), as users type them
+FORMAT_NAMES = {e[1:]: f for e, f in IMAGE_FORMATS.items()} | {f: f for f in FORMAT_EXT}
 # read but not written as such: each one's output extension. A bare JPEG 2000 codestream;
 # GIF (256 colours: a coloured photo would lose its shades); Netpbm, what SANE's scanimage
 # writes (16-bit kept in png)

@@ -240,16 +240,35 @@ def test_dir_rerun_resumes(tmp_path, media_tree, tiny_ckpt):
 
 
 def test_dir_default_output_and_format(tmp_path, media_tree, tiny_ckpt):
-    # pic.bmp and pic.webp would both become pic.png: refused before anything is written
-    r = run("dir", media_tree, "--model", tiny_ckpt, "-q", "--format", "png")
-    assert r.exit_code == 1 and "would both be written to" in r.stderr
-    assert not media_tree.with_name("archive_colorized").exists()
-    (media_tree / "nested" / "deeper" / "pic.webp").unlink()
+    """pic.bmp and pic.webp would both become pic.png: the whole run was refused ("rename
+    one"), as a phone's IMG_1.HEIC beside its IMG_1.JPG was with --format tif. Now each keeps
+    its old extension in its name, and a rerun finds them."""
     r = run("dir", media_tree, "--model", tiny_ckpt, "-q", "--format", "png")
     assert r.exit_code == 0, r.stderr
     out = media_tree.with_name("archive_colorized")
     outs = _outputs(out)
     assert "rgb.png" in outs and all(p.endswith(".png") for p in outs)
+    deeper = out / "nested" / "deeper"
+    assert (deeper / "pic.bmp.png").is_file() and (deeper / "pic.webp.png").is_file()
+    assert not (deeper / "pic.png").exists()
+    r = run("dir", media_tree, "--model", tiny_ckpt, "-q", "--format", "png")
+    assert r.exit_code == 0 and "0 colorized" in r.stderr
+
+
+@pytest.mark.parametrize("typed", ["tif", "TIFF", ".tif", "jpg", "JPEG"])
+def test_dir_format_takes_an_extension_as_users_type_it(tmp_path, media_tree, tiny_ckpt, typed):
+    """--format tif was refused ("'tif' is not one of 'jpeg', 'png', 'tiff', ...")."""
+    out = tmp_path / "out"
+    r = run("dir", media_tree, "-o", out, "--model", tiny_ckpt, "-q", "--format", typed)
+    assert r.exit_code == 0, r.stderr
+    want = ".tif" if "tif" in typed.lower() else ".jpg"
+    assert all(p.endswith(want) for p in _outputs(out))
+
+
+def test_dir_format_not_written_is_refused(tmp_path, media_tree, tiny_ckpt):
+    r = run("dir", media_tree, "-o", tmp_path / "out", "--model", tiny_ckpt, "--format", "gif")
+    assert r.exit_code == 2 and "'gif' is not one of 'jpeg', 'png', 'tiff'" in r.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_dir_refuses_output_inside_input(media_tree, tiny_ckpt):

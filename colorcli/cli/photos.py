@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from colorcli.cli import common as cc
-from colorcli.options import OUTPUT_IMAGE_FORMATS, VideoOptions
+from colorcli.options import FORMAT_NAMES, OUTPUT_IMAGE_FORMATS, VideoOptions
 
 
 @cc.main.command("image")
@@ -164,6 +164,14 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     return guide
 
 
+class _FormatChoice(click.Choice):
+    """A written format by its name or by an extension of it (jpg, TIF, .png)."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 (click's signature)
+        name = FORMAT_NAMES.get(str(value).lower().lstrip("."))
+        return name if name is not None else super().convert(value, param, ctx)
+
+
 @cc.main.command("dir")
 @click.argument("src", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
@@ -177,7 +185,7 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(OUTPUT_IMAGE_FORMATS),
+    type=_FormatChoice(OUTPUT_IMAGE_FORMATS),
     default=None,
     help="Write every photo in this format.  [default: each input's own]",
 )
