@@ -59,6 +59,7 @@ READ_ONLY_IMAGES = {
     ".jpf": ".jp2",
     ".jpx": ".jp2",
     ".gif": ".png",
+    ".apng": ".png",  # an animated PNG named as such (browsers, FFmpeg): an animated .png
     ".pgm": ".png",
     ".ppm": ".png",
     ".pnm": ".png",

@@ -58,14 +58,16 @@ def _lightness(bgr: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name, out_name", [("clip.gif", "clip.png"), ("clip.png", "clip.png"),
-                                            ("clip.webp", "clip.webp")])  # fmt: skip
+                                            ("clip.webp", "clip.webp"),
+                                            ("clip.apng", "clip.png")])  # fmt: skip
 def test_every_frame_of_an_animation_is_coloured_with_its_timing(
     tmp_path, tiny_ckpt, name, out_name
 ):
     """An animated GIF, APNG or WebP in an archive: before, its first frame came out as a still
     (the rest of the animation lost from the output). Now every frame is coloured at its own
     lightness, each keeps its duration, the loop count is kept, and a GIF becomes an animated
-    PNG (its 256 colours would lose the shades)."""
+    PNG (its 256 colours would lose the shades). An APNG named .apng (as browsers and FFmpeg
+    save one) was passed over without a word; it becomes an animated .png."""
     root, out = tmp_path / "in", tmp_path / "out"
     root.mkdir()
     frames = _frames()
