@@ -74,6 +74,13 @@ READ_ONLY_IMAGES = {
     ".tga": ".png",
     ".sgi": ".png",
     ".ras": ".png",
+    ".rgb": ".png",  # SGI's own names by channels
+    ".rgba": ".png",
+    ".bw": ".png",
+    ".pjp": ".jpg",  # what browsers saved progressive JPEGs as
+    ".pjpeg": ".jpg",
+    ".mpo": ".jpg",  # a stereo camera's pair (Fujifilm W3, Nintendo 3DS): its first view
+    ".dib": ".bmp",  # a Windows device-independent bitmap: a BMP
 }
 PHOTO_EXTS = frozenset(IMAGE_FORMATS) | frozenset(READ_ONLY_IMAGES)  # every photo we read
 DOCUMENT_EXTS = frozenset({".pdf"})  # scanned PDFs: their photos coloured, a PDF written
@@ -111,6 +118,7 @@ VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".m2p", ".mpv", ".mpe",  # MPEG-2 program and elementary streams; MPEG-1 of the 1990s
     ".divx", ".ogm",  # DivX AVIs and Ogg Media of the 2000s
     ".qt", ".f4v", ".mk3d", ".nut", ".wtv", ".dvr-ms",  # Windows Media Center recordings
+    ".3g2",  # CDMA phones' 3GPP2
     ".y4m",  # YUV4MPEG2: what restoration tools (AviSynth, VapourSynth) pipe out
     ".mjpeg", ".mjpg", ".ivf",  # webcams' and IP cameras' motion JPEG; VP8/VP9 streams
     ".h264", ".264", ".h265", ".hevc",  # raw streams (CCTV and DVR exports)

@@ -318,3 +318,38 @@ def test_dir_routes_videos_through_the_video_pipeline(tmp_path, tiny_ckpt):
     assert "1 photos and 3 films to colorize" in r.stderr  # films are counted as films
     assert _outputs(out) == {"reel1/a.mp4", "b.mkv", "still.png"}
     assert read_clip(out / "reel1" / "a.mp4")["pts"] == read_clip(root / "reel1" / "a.mp4")["pts"]
+
+
+def test_dir_reads_the_other_names_of_formats_it_reads(tmp_path, tiny_ckpt):
+    """Files whose formats colorize reads, under names it did not know, were passed over
+    without a word: a browser's progressive JPEG (.pjp, .pjpeg), a stereo camera's MPO, a
+    Windows DIB, SGI's .rgb and .bw, a CDMA phone's .3g2."""
+
+    from PIL import Image
+
+    from colorcli.compose import lightness
+    from tests.conftest import gradient_rgb
+    from tests.media import make_clip
+
+    root = tmp_path / "in"
+    root.mkdir()
+    gray = Image.fromarray(gradient_rgb(40, 56, seed=2)).convert("L")
+    gray.convert("RGB").save(root / "a.pjp", format="JPEG", progressive=True)
+    gray.convert("RGB").save(root / "b.pjpeg", format="JPEG")
+    left, right = gray.convert("RGB"), gray.convert("RGB").transpose(Image.FLIP_LEFT_RIGHT)
+    left.save(root / "c.mpo", format="MPO", save_all=True, append_images=[right])
+    gray.save(root / "d.dib", format="BMP")
+    gray.convert("RGB").save(root / "e.rgb", format="SGI")
+    gray.save(root / "f.bw", format="SGI")
+    make_clip(root / "g.3g2", n=6, audio=None)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "7 colorized, 0 skipped (already there), 0 failed" in r.stderr
+    names = {"a.jpg", "b.jpg", "c.jpg", "d.bmp", "e.png", "f.png", "g.mkv"}
+    assert _outputs(out) == names
+    mpo = read_image(out / "c.jpg").pixels  # the first (left) view
+    assert mpo.shape[:2] == (40, 56)
+    to_left = np.abs(lightness(mpo) - lightness(np.asarray(left))).mean()
+    to_right = np.abs(lightness(mpo) - lightness(np.asarray(right))).mean()
+    assert to_left < 3.0 and to_right > 3 * to_left  # two JPEG codings apart
