@@ -25,6 +25,7 @@ from colorcli.errors import MediaError
 from colorcli.ffstill import FF_FORMATS, decode_tiff, gray_alpha_jp2
 from colorcli.imageprobe import ImageInfo, probe_image
 from colorcli.labtiff import decoded_to_srgb
+from colorcli.options import MAX_MEGAPIXELS, MEGAPIXELS_CAP
 from colorcli.otherstills import (
     read_dpx,
     read_ff_still,
@@ -38,7 +39,7 @@ from colorcli.tiffmend import DECODED, undecoded
 from colorcli.tiffmend import for_decoder as tiff_for_decoder
 from colorcli.walkers import png_chunks
 
-DEFAULT_MAX_PIXELS = 250_000_000
+DEFAULT_MAX_PIXELS = MAX_MEGAPIXELS * 1_000_000
 
 
 # ---------------------------------------------------------------- decode / encode
@@ -103,7 +104,7 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     if info.width * info.height > max_pixels:
         raise MediaError(
             path,
-            f"refused: {info.width}x{info.height} is {info.width * info.height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (possible decompression bomb)",
+            f"refused: {info.width}x{info.height} is {info.width * info.height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (a guard against decompression bombs: --max-megapixels raises it, to {MEGAPIXELS_CAP})",
         )
     if info.format == "dpx":
         return Image(read_dpx(path), None, info)

@@ -85,6 +85,11 @@ READ_ONLY_IMAGES = {
 PHOTO_EXTS = frozenset(IMAGE_FORMATS) | frozenset(READ_ONLY_IMAGES)  # every photo we read
 DOCUMENT_EXTS = frozenset({".pdf"})  # scanned PDFs: their photos coloured, a PDF written
 WRITABLE_NAMES = "jpg, png, tif, bmp, webp, dpx or jp2"  # for messages
+# the largest photo read, in megapixels (a decompression bomb's guard; a 100-megapixel scan
+# takes about 1.6 GB to colour), and the most --max-megapixels may raise it to (OpenCV's own
+# limit is 2**30 pixels)
+MAX_MEGAPIXELS = 250
+MEGAPIXELS_CAP = 1000
 # pictures and films an archive may hold that colorize cannot read (a camera's
 # raw, an editor's file, a scan kept as PDF): counted in one notice by `colorize dir`
 UNREAD_MEDIA = frozenset(

@@ -353,3 +353,33 @@ def test_dir_reads_the_other_names_of_formats_it_reads(tmp_path, tiny_ckpt):
     to_left = np.abs(lightness(mpo) - lightness(np.asarray(left))).mean()
     to_right = np.abs(lightness(mpo) - lightness(np.asarray(right))).mean()
     assert to_left < 3.0 and to_right > 3 * to_left  # two JPEG codings apart
+
+
+def test_max_megapixels_lets_a_large_scan_through(tmp_path, tiny_ckpt):
+    """A scan over the decompression-bomb guard (250 megapixels: a glass plate scanned at a
+    high resolution) was refused with no way through. --max-megapixels moves the guard; the
+    refusal says so. (A 1.2-megapixel scan against a guard of 1 stands for it here.)"""
+    from PIL import Image
+
+    from tests.conftest import gradient_rgb
+
+    root = tmp_path / "in"
+    root.mkdir()
+    big = Image.fromarray(gradient_rgb(1000, 1200, seed=5)).convert("L")
+    big.save(root / "plate.png")
+    Image.fromarray(gradient_rgb(40, 60)).convert("L").save(root / "small.png")
+    r = run("image", root / "plate.png", tmp_path / "p.png", "--model", tiny_ckpt,
+            "--max-megapixels", "1")  # fmt: skip
+    assert r.exit_code == 1
+    assert "1200x1000 is 1 megapixels, over the limit of 1" in r.stderr
+    assert "--max-megapixels raises it" in r.stderr and not (tmp_path / "p.png").exists()
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q",
+            "--max-megapixels", "1")  # fmt: skip
+    assert r.exit_code == 1 and "1 colorized, 0 skipped (already there), 1 failed" in r.stderr
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q",
+            "--max-megapixels", "2")  # fmt: skip
+    assert r.exit_code == 0 and "1 colorized, 1 skipped" in r.stderr
+    assert read_image(tmp_path / "out" / "plate.png").pixels.shape[:2] == (1000, 1200)
+    r = run("image", root / "plate.png", tmp_path / "p.png", "--model", tiny_ckpt,
+            "--max-megapixels", "2000")  # fmt: skip
+    assert r.exit_code == 2 and "1<=x<=1000" in r.stderr

@@ -10,7 +10,24 @@ from pathlib import Path
 import click
 
 from colorcli.cli import common as cc
-from colorcli.options import FORMAT_NAMES, OUTPUT_IMAGE_FORMATS, VideoOptions
+from colorcli.options import (
+    FORMAT_NAMES,
+    MAX_MEGAPIXELS,
+    MEGAPIXELS_CAP,
+    OUTPUT_IMAGE_FORMATS,
+    VideoOptions,
+)
+
+
+def _megapixels(f):
+    """--max-megapixels, for image and dir: the largest photo read."""
+    return click.option(
+        "--max-megapixels",
+        type=click.IntRange(1, MEGAPIXELS_CAP),
+        default=MAX_MEGAPIXELS,
+        show_default=True,
+        help=f"Refuse a photo larger than this (a guard against decompression bombs; a 100-megapixel scan takes about 1.6 GB of memory to colour; at most {MEGAPIXELS_CAP}).",
+    )(f)
 
 
 @cc.main.command("image")
@@ -37,10 +54,19 @@ from colorcli.options import FORMAT_NAMES, OUTPUT_IMAGE_FORMATS, VideoOptions
     callback=lambda ctx, param, value: _parse_points(value),
     help="A wanted colour at pixel X,Y of SRC (repeatable).",
 )
+@_megapixels
 @cc.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def image_cmd(
-    src: Path, dst: Path, hints_path, reference, points, overwrite: bool, quiet: bool, **opts
+    src: Path,
+    dst: Path,
+    hints_path,
+    reference,
+    points,
+    max_megapixels: int,
+    overwrite: bool,
+    quiet: bool,
+    **opts,
 ) -> None:
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.animation import colorize_animation, is_animation
@@ -53,6 +79,7 @@ def image_cmd(
     from colorcli.pages import colorize_pages
 
     parsed = points  # (x, y, rgb), checked by click before any work
+    max_pixels = max_megapixels * 1_000_000
 
     check_name(dst)
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
@@ -68,9 +95,9 @@ def image_cmd(
     if pdf:
         if hints_path is not None or parsed:
             raise ConfigError("hints guide one picture: give them to the photos, not a PDF")
-        _pdf(src, dst, reference, overwrite, quiet, opts)
+        _pdf(src, dst, reference, overwrite, quiet, opts, max_pixels)
         return
-    img = read_image(src)
+    img = read_image(src, max_pixels)
     with Claim(dst):
         colorizer = cc.make_colorizer(opts)
         guide = None
@@ -86,7 +113,8 @@ def image_cmd(
                 _many(how, "frames", colorizer, src, dst, reference, overwrite, quiet)
             return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
-            _many(colorize_pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
+            pages = functools.partial(colorize_pages, max_pixels=max_pixels)
+            _many(pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
             return
         if reference is not None:
             if guide is not None:
@@ -110,14 +138,17 @@ def image_cmd(
         )
 
 
-def _pdf(src: Path, dst: Path, reference, overwrite: bool, quiet: bool, opts) -> None:
+def _pdf(
+    src: Path, dst: Path, reference, overwrite: bool, quiet: bool, opts, max_pixels: int
+) -> None:
     """``colorize image scan.pdf out.pdf``: every photo or scan in it coloured."""
     from colorcli.atomic import Claim
     from colorcli.pages import colorize_pdf
 
     with Claim(dst):
         colorizer = cc.make_colorizer(opts)
-        _many(colorize_pdf, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
+        how = functools.partial(colorize_pdf, max_pixels=max_pixels)
+        _many(how, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
 
 
 def _many(how, unit: str, colorizer, src: Path, dst: Path, reference, overwrite, quiet) -> None:
@@ -206,11 +237,21 @@ class _FormatChoice(click.Choice):
     is_flag=True,
     help="Write photos already in colour (colours that vary apart from their lightness, not one tint such as sepia) as they are, instead of recolouring them from their lightness.",
 )
+@_megapixels
 @cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs", "reference"))
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(
-    src: Path, out, fmt, shard, reference, keep_colour: bool, overwrite: bool, quiet: bool, **opts
+    src: Path,
+    out,
+    fmt,
+    shard,
+    reference,
+    keep_colour: bool,
+    max_megapixels: int,
+    overwrite: bool,
+    quiet: bool,
+    **opts,
 ) -> None:
     """Colorize every photo (jpg, png, tif, bmp, webp, jp2, gif, pnm) and film (mp4, mkv, mov, avi, webm,
     mpg, ts, ...) under SRC, recursively, into a mirrored tree.
@@ -271,6 +312,7 @@ def dir_cmd(
             colorizer,
             plan.jobs,
             overwrite=overwrite,
+            max_pixels=max_megapixels * 1_000_000,
             video_options=video_opts,
             reference=ref,
             keep_colour=keep_colour,
