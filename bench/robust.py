@@ -7,7 +7,8 @@ pixel, at the network's output resolution, between two inputs that differ only s
 (luma) the sample clip's frames, L* from the 8-bit luma plane (the video path) against L* from
        the frame converted to RGB (the image path): about 0.2 L* apart on average;
 (grain) the sample photos, as they are against with Gaussian grain of --grain L* added at full
-       resolution (seeded), which is what film grain and scanner noise do.
+       resolution (seeded), which is what film grain and scanner noise do; decoded as a film's
+       frames are, and (photo grain) as photos are (the checkpoint's photo decode).
 A colorizer whose ab jumps with such differences makes a film flicker. The figures are medians
 over --repeat grain seeds; the ratio column divides by the shipped model's figure of this run.
 """
@@ -51,17 +52,21 @@ def luma_shift(c: Colorizer, clip: Path, every: int = 10) -> float:
     return float(np.mean(shifts))
 
 
-def grain_shift(c: Colorizer, photos: list[Path], sigma: float, seeds: int) -> float:
+def grain_shift(
+    c: Colorizer, photos: list[Path], sigma: float, seeds: int, photo: bool = False
+) -> float:
     """Median over ``seeds`` seeded draws of the mean ab change over the photos with Gaussian
-    grain of ``sigma`` L* added. The clean photos go through the network once."""
+    grain of ``sigma`` L* added. The clean photos go through the network once. ``photo``:
+    decoded as photos are."""
     rngs = [np.random.default_rng(seed) for seed in range(seeds)]
     shifts = np.empty((seeds, len(photos)))
     for j, p in enumerate(photos):
         l_full = lightness(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
-        clean = c.predict_ab([c.l_net(l_full)])[0]
+        clean = c.predict_ab([c.l_net(l_full)], photo=photo)[0]
         for i, rng in enumerate(rngs):
             noisy = np.clip(l_full + rng.normal(0.0, sigma, l_full.shape), 0, 100)
-            shifts[i, j] = _shift(clean, c.predict_ab([c.l_net(noisy.astype(np.float32))])[0])
+            noisy_ab = c.predict_ab([c.l_net(noisy.astype(np.float32))], photo=photo)[0]
+            shifts[i, j] = _shift(clean, noisy_ab)
     return float(np.median(shifts.mean(axis=1)))
 
 
@@ -80,14 +85,17 @@ def main() -> None:
         c = Colorizer(m, device="cpu")
         luma = luma_shift(c, clip)
         grain = grain_shift(c, photos, args.grain, args.repeat)
-        rows.append(("shipped" if m is None else str(m), luma, grain))
+        photo = grain_shift(c, photos, args.grain, args.repeat, photo=True)
+        rows.append(("shipped" if m is None else str(m), luma, grain, photo))
     print(
         f"ab change per pixel (sample clip: luma vs RGB; {len(photos)} photos: grain {args.grain} L*)"
     )
-    print(f"{'model':40s} {'luma':>6s} {'ratio':>6s} {'grain':>6s} {'ratio':>6s}")
-    for name, luma, grain in rows:
+    print(
+        f"{'model':40s} {'luma':>6s} {'ratio':>6s} {'grain':>6s} {'ratio':>6s} {'photo grain':>11s} {'ratio':>6s}"
+    )
+    for name, luma, grain, photo in rows:
         print(
-            f"{name[-40:]:40s} {luma:6.2f} {luma / rows[0][1]:6.2f} {grain:6.2f} {grain / rows[0][2]:6.2f}"
+            f"{name[-40:]:40s} {luma:6.2f} {luma / rows[0][1]:6.2f} {grain:6.2f} {grain / rows[0][2]:6.2f} {photo:11.2f} {photo / rows[0][3]:6.2f}"
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
+import math
 import pickle
 import platform
 import subprocess
@@ -48,6 +49,9 @@ class Checkpoint:
     network trained with weighted cross-entropy predicts the true distribution times the
     weights (rare, saturated colours favoured); the decode divides by ``class_weights **
     prior_correction`` before the annealed mean (``decode_shift``), fitted on held-out photos.
+    photo_decode: how photos (not films) are decoded, or None for as films are: {"flip": the
+    logits averaged with those of the mirrored photo, "temperature", "prior_correction"}
+    (fitted together on held-out photos: the average is broader, so it takes its own).
     """
 
     arch: str
@@ -62,6 +66,7 @@ class Checkpoint:
     temperature: float = 0.38
     prior_correction: float = 0.0
     net_size: int = 256
+    photo_decode: dict[str, Any] | None = None
     train_config: dict[str, Any] = field(default_factory=dict)
     step: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +156,7 @@ def to_payload(ckpt: Checkpoint, half: bool = False) -> dict[str, Any]:
             "temperature": float(ckpt.temperature),
             "prior_correction": float(ckpt.prior_correction),
             "net_size": int(ckpt.net_size),
+            **({"photos": dict(ckpt.photo_decode)} if ckpt.photo_decode else {}),
         },
         "train": {"config": dict(ckpt.train_config), "step": int(ckpt.step)},
         "provenance": dict(ckpt.provenance) or provenance(),
@@ -201,15 +207,32 @@ def _prior_correction(decode: dict, weights: np.ndarray, path: Path) -> float:
     return float(value)
 
 
-def decode_shift(ckpt: Checkpoint) -> np.ndarray | None:
-    """(Q,) float32 added to the logits before the annealed mean: minus ``prior_correction``
-    times the log of the class weights (the weighted loss's tilt taken back); None when the
-    decode takes nothing back."""
-    if not ckpt.prior_correction:
+def _photo_decode(decode: dict, weights: np.ndarray, path: Path) -> dict[str, Any] | None:
+    """The decode of photos (None: as films), checked."""
+    photos = decode.get("photos")
+    if photos is None:
         return None
-    return (-ckpt.prior_correction * np.log(np.asarray(ckpt.class_weights, np.float64))).astype(
-        np.float32
-    )
+    t = photos.get("temperature") if isinstance(photos, dict) else None
+    if not (
+        isinstance(photos, dict)
+        and isinstance(photos.get("flip", False), bool)
+        and isinstance(t, int | float)
+        and math.isfinite(t)
+        and t >= 0
+    ):
+        raise CheckpointError(path, "damaged checkpoint (its photo decode)")
+    k = _prior_correction(photos, weights, path)
+    return {"flip": bool(photos.get("flip", False)), "temperature": float(t), "prior_correction": k}
+
+
+def decode_shift(ckpt: Checkpoint, correction: float | None = None) -> np.ndarray | None:
+    """(Q,) float32 added to the logits before the annealed mean: minus the prior correction
+    (``correction``, else the checkpoint's) times the log of the class weights (the weighted
+    loss's tilt taken back); None when the decode takes nothing back."""
+    k = ckpt.prior_correction if correction is None else correction
+    if not k:
+        return None
+    return (-k * np.log(np.asarray(ckpt.class_weights, np.float64))).astype(np.float32)
 
 
 def read_payload(path: Path | str) -> dict[str, Any]:
@@ -297,6 +320,7 @@ def load_checkpoint(path: Path | str | None = None) -> Checkpoint:
         color_space=space_record(space["name"]),
         temperature=float(decode.get("temperature", 0.38)),
         prior_correction=_prior_correction(decode, weights, path),
+        photo_decode=_photo_decode(decode, weights, path),
         net_size=int(decode.get("net_size", 256)),
         train_config=dict(train.get("config", {})),
         step=int(train.get("step", 0)),

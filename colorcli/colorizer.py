@@ -26,7 +26,7 @@ from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
-from colorcli.netrun import NetRunMixin, batch_part
+from colorcli.netrun import Decoding, NetRunMixin, batch_part
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
 # pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
@@ -94,9 +94,14 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.model: ColorNet = model.eval()
         self.ab_bins = np.ascontiguousarray(self.ckpt.ab_bins, np.float32)
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
-        # the weighted loss's tilt toward rare colours, taken back at decode (checkpoint.py)
-        shift = decode_shift(self.ckpt) if self.model.head_kind == "classification" else None
-        self._shift_dev = None if shift is None else torch.as_tensor(shift, device=self.device)
+        # how logits become colour: a film's frames, and photos (checkpoint.py)
+        self._film_decode = self._decoding(self.temperature, self.ckpt.prior_correction, False)
+        photos = self.ckpt.photo_decode or {}
+        self._photo_decode = self._decoding(
+            self.temperature if temperature is not None else photos.get("temperature"),
+            photos.get("prior_correction", self.ckpt.prior_correction),
+            photos.get("flip", False),
+        )
         # the annealed mean runs where the logits are on CUDA: only ab comes to the host
         self._decode_on_device = self.device.type == "cuda"
         # network input shapes run so far (colorcli.netrun: cuDNN only for shapes that recur)
@@ -119,6 +124,16 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 ) from e
         if self.device.type == "cpu":
             self._warm()
+
+    def _decoding(self, temperature: float | None, correction: float, flip: bool) -> Decoding:
+        """A decode's settings on this colorizer's device (a regression head takes none)."""
+        classes = self.model.head_kind == "classification"
+        shift = decode_shift(self.ckpt, correction) if classes else None
+        return Decoding(
+            self.temperature if temperature is None else float(temperature),
+            None if shift is None else torch.as_tensor(shift, device=self.device),
+            bool(flip) and classes,
+        )
 
     @property
     def device_type(self) -> str:
@@ -220,6 +235,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         guides: Sequence[np.ndarray | None] | None = None,
         palettes: Sequence[np.ndarray | None] | None = None,
         spread: bool = False,
+        photo: bool = False,
     ) -> list[np.ndarray]:
         """ab at network-output resolution for a batch of network-size lightness maps.
 
@@ -228,7 +244,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         palettes: per image None or (Q,) float32 (a hint model only; see ``colorcli.guide``).
         spread: the guides are a user's hints, spread by the hint attention where the
         checkpoint has one (else, and for a film's stills, they go into the network: with
-        the head, --refs scored 0.1 dB lower on bikes). Returns for each an (h', w', 2)
+        the head, --refs scored 0.1 dB lower on bikes). photo: decoded as photos are (the
+        checkpoint's ``photo_decode``: maybe with the mirrored input too), not as a film's
+        frames (whose cost counts twice as much). Returns for each an (h', w', 2)
         float32 ab, h' = ceil(h / output_stride), scaled by the saturation.
 
         Where the GPU runs out of memory outside the forward's own back-off (the batch's
@@ -236,7 +254,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         then a DeviceError.
         """
         try:
-            return self._predict(l_nets, guides, palettes, spread)
+            return self._predict(l_nets, guides, palettes, spread, photo)
         except torch.OutOfMemoryError as e:
             if len(l_nets) == 1:
                 self._free()
@@ -245,7 +263,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         return self._in_halves(
             len(l_nets),
             lambda sl: self.predict_ab(
-                l_nets[sl], batch_part(guides, sl), batch_part(palettes, sl), spread
+                l_nets[sl], batch_part(guides, sl), batch_part(palettes, sl), spread, photo
             ),
             lambda first, second: first + second,
         )
@@ -256,18 +274,23 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         guides: Sequence[np.ndarray | None] | None,
         palettes: Sequence[np.ndarray | None] | None,
         spread: bool,
+        photo: bool = False,
     ) -> list[np.ndarray]:
         """``predict_ab`` for one batch, as it is."""
         x = self._batch(l_nets)
         shape = (len(l_nets), *x.shape[-2:])
+        decoding = self._photo_decode if photo else self._film_decode
         attend = spread and self.attention is not None and any(g is not None for g in guides or ())
         if attend:  # the hints are spread by the head, not fed to the network
+            guide = None
             palette = self._guidance(None, palettes, shape)[1] if self.takes_hints else None
             logits, feats = self._forward_features(x, palette)
         else:
             guide, palette = self._guidance(guides, palettes, shape)
             logits, feats = self._forward(x, guide, palette), None
-        chroma = self._decode(logits)
+        if decoding.flip:  # the mirrored input's logits, mirrored back, averaged in
+            logits = (logits.float() + self._mirrored(x, guide, palette).float()) / 2
+        chroma = self._decode(logits, decoding)
         out = []
         for i, ln in enumerate(l_nets):
             h, w = self._out_hw(ln)
@@ -340,7 +363,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                     for g, li, ln in zip(gs, l_ins, l_nets, strict=True)
                 ]
                 palettes = [None if g is None else g.palette for g in gs]
-                abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True)
+                abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True, photo=True)
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_framed(lf, ab, b, dtype))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,17 @@ def _cudnn(enabled: bool):
         yield
     finally:
         torch.backends.cudnn.enabled = before
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How logits become colour: the annealed mean's temperature, the (Q,) logit shift of
+    the prior correction on the model's device (None: none), and whether the mirrored
+    input's logits are averaged in."""
+
+    temperature: float
+    shift: torch.Tensor | None = None
+    flip: bool = False
 
 
 def batch_part(batch: Any, sl: slice) -> Any:
@@ -120,26 +132,36 @@ class NetRunMixin:
             hook.remove()
         return out, torch.cat(parts)
 
-    def _decode(self, out: torch.Tensor) -> np.ndarray:
-        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space.
-        Logits are first shifted by the checkpoint's prior correction (``decode_shift``)."""
+    def _mirrored(
+        self, x: torch.Tensor, guide: torch.Tensor | None, palette: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The logits of the mirrored batch, mirrored back (the padding, right of each
+        picture, is then on its left: the output's columns still match)."""
+        g = None if guide is None else guide.flip(-1)
+        return self._forward(x.flip(-1), g, palette).flip(-1)
+
+    def _decode(self, out: torch.Tensor, decoding: Decoding | None = None) -> np.ndarray:
+        """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space,
+        by ``decoding`` (a film's frames' by default): the logits shifted by its prior
+        correction (``checkpoint.decode_shift``), then the annealed mean at its temperature."""
         if self.model.head_kind == "regression":
             return (out.float() * self.chroma_norm).permute(0, 2, 3, 1).cpu().numpy()
-        if self._shift_dev is not None:
-            out = out.float() + self._shift_dev.view(1, -1, 1, 1)
+        d = decoding or self._film_decode
+        if d.shift is not None:
+            out = out.float() + d.shift.view(1, -1, 1, 1)
         if self._decode_on_device:
             try:  # the logits stay on the GPU: only ab comes to the host
-                return annealed_mean_torch(out, self._bins_dev, self.temperature).cpu().numpy()
+                return annealed_mean_torch(out, self._bins_dev, d.temperature).cpu().numpy()
             except torch.OutOfMemoryError:  # its softmax is the size of the logits in float32
                 pass
             self._free()  # then the host's annealed mean, which needs no more GPU memory
-        return self._decode_host(out)
+        return self._decode_host(out, d.temperature)
 
-    def _decode_host(self, out: torch.Tensor) -> np.ndarray:
+    def _decode_host(self, out: torch.Tensor, temperature: float) -> np.ndarray:
         """Logits -> (N, h, w, 2) ab with the annealed-mean kernel on the host."""
         nhwc = out.cpu().float().permute(0, 2, 3, 1).contiguous()
         n, h2, w2, q = nhwc.shape
-        ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, self.temperature)
+        ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, temperature)
         return ab.reshape(n, h2, w2, 2)
 
     def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:

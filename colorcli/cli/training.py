@@ -140,6 +140,7 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     summary["settings"] = {
         "temperature": colorizer.temperature,
         "prior_correction": colorizer.ckpt.prior_correction,
+        "photo_decode": colorizer.ckpt.photo_decode,
         "saturation": colorizer.saturation,
         "size": colorizer.size,
         "resize": o.resize,

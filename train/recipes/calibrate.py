@@ -2,7 +2,7 @@
 (issue 16: honest confidence).
 
     python train/recipes/calibrate.py MODEL VAL_DIR [--out CKPT] [--min-colour 0.8] [--resize 512]
-        [--corrections 0,0.1,...]
+        [--corrections 0,0.1,...] [--flip]
 
 A higher temperature moves each pixel's colour toward the mean of its predicted distribution, so
 where the model is unsure (a broad distribution) the colour is muted, where it is sure it stays
@@ -12,7 +12,9 @@ often than they are (``Checkpoint.prior_correction``). For each pair of a grid t
 once per photo (its logits are kept) and the decode is redone: the rule is the pair of the
 highest mean PSNR among those whose colourfulness is at least ``--min-colour`` of the truth's.
 With ``--out`` the checkpoint is written again with that pair as its default decode (what
-colouring uses unless told). Choose on validation photos only; a test set scored here is no
+colouring uses unless told). With ``--flip`` the photo decode is fitted instead: each photo's
+logits averaged with the mirrored photo's, as photos (not films' frames) are then coloured.
+Choose on validation photos only; a test set scored here is no
 longer a test.
 """
 
@@ -37,15 +39,20 @@ TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)
 CORRECTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
-def logits_of(c: Colorizer, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the photo's L*, the network's (h, w, Q) logits for it)."""
+def logits_of(c: Colorizer, truth: np.ndarray, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(the photo's L*, the network's (h, w, Q) logits for it; with ``flip``, averaged with
+    those of the mirrored photo, mirrored back, as photos are decoded with a photo decode
+    that flips)."""
     l_full = lightness(truth)
     l_net = c.l_net(l_full)
     m, s = c.model.input_multiple, c.model.output_stride
     h, w = l_net.shape
     x = np.pad((l_net - c.l_cent) / c.l_norm, ((0, -h % m), (0, -w % m)), mode="edge")
     with torch.inference_mode():
-        out = c.model(torch.from_numpy(x[None, None].astype(np.float32)))
+        t = torch.from_numpy(x[None, None].astype(np.float32))
+        out = c.model(t)
+        if flip:
+            out = (out + c.model(t.flip(-1)).flip(-1)) / 2
     return l_full, out[0, :, : -(-h // s), : -(-w // s)].permute(1, 2, 0).contiguous().numpy()
 
 
@@ -56,6 +63,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--min-colour", type=float, default=0.8)
     ap.add_argument("--resize", type=int, default=512)
+    ap.add_argument(
+        "--flip",
+        action="store_true",
+        help="fit the photo decode, the mirrored photo's logits averaged in (films keep theirs)",
+    )
     ap.add_argument(
         "--corrections",
         type=lambda v: tuple(float(x) for x in v.split(",")),
@@ -71,7 +83,7 @@ def main() -> None:
     for p in eval_paths(a.val):
         truth = _load_rgb8(p, a.resize)
         if colorfulness(truth) >= 15.0:
-            photos.append((truth, *logits_of(c, truth)))
+            photos.append((truth, *logits_of(c, truth, a.flip)))
     truth_c = float(np.mean([colorfulness(t) for t, _, _ in photos]))
     rows = []
     for k in a.corrections:
@@ -101,13 +113,17 @@ def main() -> None:
     best = max(ok, key=lambda r: r["psnr"])
     print(json.dumps({"photos": len(photos), "chosen": best}))
     if a.out:
-        fitted = dataclasses.replace(
-            ckpt, temperature=best["temperature"], prior_correction=best["prior_correction"]
-        )
+        if a.flip:
+            photos = {k: best[k] for k in ("temperature", "prior_correction")}
+            fitted = dataclasses.replace(ckpt, photo_decode={"flip": True, **photos})
+        else:
+            fitted = dataclasses.replace(
+                ckpt, temperature=best["temperature"], prior_correction=best["prior_correction"]
+            )
         save_checkpoint(fitted, a.out, half=True)
         print(
-            f"wrote {a.out} (temperature {best['temperature']}, "
-            f"prior correction {best['prior_correction']})"
+            f"wrote {a.out} ({'photo decode, mirrored: ' if a.flip else ''}temperature "
+            f"{best['temperature']}, prior correction {best['prior_correction']})"
         )
 
 
