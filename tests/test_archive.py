@@ -422,6 +422,21 @@ def test_file_names_that_are_not_utf8_or_hold_a_newline_are_one_readable_line(tm
     assert f"failed: {root}/two\\nlines.png: not a supported image" in r.stderr
 
 
+def test_control_characters_in_a_name_reach_the_terminal_as_their_codes(tmp_path, tiny_ckpt):
+    """An escape sequence in a file name ('\\x1b[31m', or one that retitles the terminal)
+    went to the terminal as it was, and a BEL rang it; names are now shown with each control
+    character as its code, so the line is the name, on one line."""
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "esc\x1b[31mred\x07\x9b.png").write_bytes(b"not a photo")
+    (root / "tab\there.png").write_bytes(b"not a photo")
+    r = procs.run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.returncode == 1
+    assert f"failed: {root}/esc\\x1b[31mred\\x07\\x9b.png: not a supported image" in r.stderr
+    assert f"failed: {root}/tab\\there.png: not a supported image" in r.stderr
+    assert not any(ord(c) < 32 and c != "\n" for c in r.stderr)
+
+
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_a_tiff_stored_on_its_side_comes_out_upright_once(tmp_path, tiny_ckpt, orientation):
     """A TIFF whose Orientation tag says how to turn it (a camera's, or a scan turned by its

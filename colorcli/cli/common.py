@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import signal
 import sys
 import traceback
@@ -100,9 +101,20 @@ def main(ctx: click.Context) -> None:
 def shown(message: str) -> str:
     """``message`` as one line a terminal shows: a file name that is not UTF-8 (an old
     archive's Latin-1 'café.jpg') with a replacement character where Python held its bytes
-    as '\\udce9', and a newline inside a name as '\\n'."""
+    as '\\udce9', a newline inside a name as '\\n', and every other control character
+    (an escape sequence in a name would restyle or retitle the terminal, a BEL ring it) as
+    its code, '\\x1b'."""
     text = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return _CONTROLS.sub(_escaped, text)
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(m: re.Match) -> str:
+    c = m.group()
+    return _NAMED.get(c) or f"\\x{ord(c):02x}"
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
