@@ -1203,3 +1203,24 @@ def test_films_under_the_other_extensions_archives_use_are_coloured(tmp_path, ti
     }
     for name in _outputs(out):
         assert len(read_clip(out / name)["pts"]) == 12, name
+
+
+def test_a_film_name_in_brackets_is_shown_as_it_is_on_the_bars(tmp_path, tiny_ckpt):
+    """The film's bar read its name as rich markup: '[red]take[blink].mp4' showed as 'take'
+    in red and a blinking '.mp4', the brackets gone. (FORCE_COLOR: the bars as a terminal
+    gets them.)"""
+    import subprocess
+    import sys
+
+    from tests.media import make_clip
+
+    root = tmp_path / "in"
+    root.mkdir()
+    make_clip(root / "[red]take[blink].mp4", n=6, audio=None)
+    r = subprocess.run(
+        [sys.executable, "-m", "colorcli", "dir", str(root), "-o", str(tmp_path / "out"),
+         "--model", str(tiny_ckpt)],
+        capture_output=True, text=True, env={**os.environ, "FORCE_COLOR": "1"}, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "[red]take[blink].mp4" in r.stderr

@@ -338,15 +338,16 @@ class Bar:
                     # completed / elapsed: rich's windowed speed spikes when a batch lands
                     return f"{task.completed / elapsed:.2f} {task.fields['unit']}/s"
 
+            # a film's name is text, not rich markup ('[red]take 2.mp4' keeps its brackets)
             self._progress = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 Rate(""),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
-                TextColumn("{task.fields[info]}"),
+                TextColumn("{task.fields[info]}", markup=False),
                 console=Console(stderr=True),
             )
             self._progress.__enter__()
@@ -362,13 +363,14 @@ class Bar:
         if self._progress is None:
             return None
         return self._progress.add_task(
-            description, total=total or None, completed=completed, unit=unit, info=""
+            shown(description), total=total or None, completed=completed, unit=unit, info=""
         )
 
     def update(self, task: Any, advance: int = 0, **fields: Any) -> None:
         stop_if_signalled()  # every command reports its progress here, quiet or not
         if self._progress is not None and task is not None:
-            self._progress.update(task, advance=advance, **fields)
+            shown_fields = {k: shown(v) if isinstance(v, str) else v for k, v in fields.items()}
+            self._progress.update(task, advance=advance, **shown_fields)
 
     def remove(self, task: Any) -> None:
         if self._progress is not None and task is not None:
