@@ -18,7 +18,7 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.borders import compose_framed, framed, inner
-from colorcli.checkpoint import Checkpoint, decode_shift, file_digest, load_checkpoint
+from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device
@@ -26,7 +26,7 @@ from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
-from colorcli.netrun import Decoding, NetRunMixin, batch_part
+from colorcli.netrun import NetRunMixin, batch_part
 
 # the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
 # pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
@@ -124,16 +124,6 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 ) from e
         if self.device.type == "cpu":
             self._warm()
-
-    def _decoding(self, temperature: float | None, correction: float, flip: bool) -> Decoding:
-        """A decode's settings on this colorizer's device (a regression head takes none)."""
-        classes = self.model.head_kind == "classification"
-        shift = decode_shift(self.ckpt, correction) if classes else None
-        return Decoding(
-            self.temperature if temperature is None else float(temperature),
-            None if shift is None else torch.as_tensor(shift, device=self.device),
-            bool(flip) and classes,
-        )
 
     @property
     def device_type(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from colorcli.checkpoint import decode_shift
 from colorcli.chroma import net_input
 from colorcli.compose import warm_kernels
 from colorcli.device import annealed_mean_torch, is_oom
@@ -131,6 +132,17 @@ class NetRunMixin:
         finally:
             hook.remove()
         return out, torch.cat(parts)
+
+    def _decoding(self, temperature: float | None, correction: float, flip: bool) -> Decoding:
+        """A decode's settings on this colorizer's device (a regression head takes none):
+        ``temperature`` None is the colorizer's."""
+        classes = self.model.head_kind == "classification"
+        shift = decode_shift(self.ckpt, correction) if classes else None
+        return Decoding(
+            self.temperature if temperature is None else float(temperature),
+            None if shift is None else torch.as_tensor(shift, device=self.device),
+            bool(flip) and classes,
+        )
 
     def _mirrored(
         self, x: torch.Tensor, guide: torch.Tensor | None, palette: torch.Tensor | None
