@@ -75,11 +75,13 @@ class NetRunMixin:
         x: torch.Tensor,
         guide: torch.Tensor | None = None,
         palette: torch.Tensor | None = None,
+        mirrored: bool = False,
     ) -> torch.Tensor:
         """Model forward with out-of-memory back-off: split the batch in halves, down to one.
         On CUDA a shape's first batches run without cuDNN (``CUDNN_FROM``): an archive of
-        photos of many sizes does not wait for a plan per photo, a film waits once."""
-        key = (tuple(x.shape), guide is None, palette is None)
+        photos of many sizes does not wait for a plan per photo, a film waits once. A photo's
+        ``mirrored`` pass is counted apart, so that it does not hasten the plan."""
+        key = (tuple(x.shape), guide is None, palette is None, mirrored)
         count = self._shapes_seen[key] = self._shapes_seen.get(key, 0) + 1
         try:
             with torch.inference_mode(), _cudnn(not self._gate_cudnn or count >= CUDNN_FROM):
@@ -94,7 +96,9 @@ class NetRunMixin:
         # alive as long as its traceback does, and would take memory from the halves
         return self._in_halves(
             x.shape[0],
-            lambda sl: self._forward(x[sl], batch_part(guide, sl), batch_part(palette, sl)),
+            lambda sl: self._forward(
+                x[sl], batch_part(guide, sl), batch_part(palette, sl), mirrored
+            ),
             lambda first, second: torch.cat([first, second]),
         )
 
@@ -150,7 +154,7 @@ class NetRunMixin:
         """The logits of the mirrored batch, mirrored back (the padding, right of each
         picture, is then on its left: the output's columns still match)."""
         g = None if guide is None else guide.flip(-1)
-        return self._forward(x.flip(-1), g, palette).flip(-1)
+        return self._forward(x.flip(-1), g, palette, mirrored=True).flip(-1)
 
     def _decode(self, out: torch.Tensor, decoding: Decoding | None = None) -> np.ndarray:
         """Logits (or regression output) -> (N, h, w, 2) float32 chroma of the model's space,

@@ -248,6 +248,25 @@ def test_cudnn_waits_until_a_network_input_size_comes_back(tiny_ckpt):
     assert seen == [True]
 
 
+def test_a_photos_mirrored_pass_does_not_hasten_cudnn(tmp_path, tiny_ckpt):
+    """With a photo decode that sees each photo mirrored too, a size still runs without
+    cuDNN for its first two batches: the mirrored pass is counted apart."""
+    import dataclasses
+
+    from colorcli.checkpoint import load_checkpoint, save_checkpoint
+
+    flip = {"flip": True, "temperature": 0.5, "prior_correction": 0.0}
+    path = save_checkpoint(
+        dataclasses.replace(load_checkpoint(tiny_ckpt), photo_decode=flip), tmp_path / "f.pt"
+    )
+    c = Colorizer(path, device="cpu", batch_size=1)
+    c._gate_cudnn = True  # as on CUDA (there is no GPU here)
+    seen = []
+    c.model.register_forward_pre_hook(lambda *_: seen.append(torch.backends.cudnn.enabled))
+    c.colorize_batch([gradient_rgb(64, 200, seed=s) for s in range(3)])
+    assert seen == [False, False, False, False, True, True]  # each batch: as is, mirrored
+
+
 def test_memory_that_runs_out_making_a_huge_network_input_names_the_size(tiny_ckpt, monkeypatch):
     """A small photo at an enormous --size: the host's memory runs out making the network's
     input, not for the photo; the message said 'for this 60x40 image' and now points at
