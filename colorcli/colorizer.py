@@ -278,8 +278,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         else:
             guide, palette = self._guidance(guides, palettes, shape)
             logits, feats = self._forward(x, guide, palette), None
-        if decoding.flip:  # the mirrored input's logits, mirrored back, averaged in
-            logits = (logits.float() + self._mirrored(x, guide, palette).float()) / 2
+        if decoding.flip:  # the mirrored input's logits, mirrored back, averaged in (in place:
+            # a batch's logits are some 100 MB, and a new buffer for each step costs as much)
+            logits = self._mirrored(x, guide, palette).float().add_(logits).mul_(0.5)
         chroma = self._decode(logits, decoding)
         out = []
         for i, ln in enumerate(l_nets):
