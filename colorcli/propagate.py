@@ -18,6 +18,21 @@ def to_u8(lum: np.ndarray) -> np.ndarray:
     return np.clip(lum * 2.55 + 0.5, 0, 255).astype(np.uint8)
 
 
+def dense_flow(dis, frm: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """DIS flow (h, w, 2) float32 from 8-bit ``frm`` to ``to``; none (zeros) for a picture too
+    thin for DIS's patches (a strip a few lines tall: OpenCV refuses it, and the film stopped
+    with "unexpected error")."""
+    try:
+        return dis.calc(frm, to, None)
+    except cv2.error:
+        if min(frm.shape[:2]) >= THIN:
+            raise
+        return np.zeros((*frm.shape[:2], 2), np.float32)
+
+
+THIN = 16  # pictures whose short side is below this may be refused by DIS
+
+
 class FlowPropagator:
     """Warp ab from frame t-1 to frame t along the optical flow of L*.
 
@@ -31,7 +46,7 @@ class FlowPropagator:
 
     def flow(self, l_prev: np.ndarray, l_cur: np.ndarray) -> np.ndarray:
         """Backward flow: for each pixel of the current frame, where it was in the previous."""
-        return self.dis.calc(to_u8(l_cur), to_u8(l_prev), None)
+        return dense_flow(self.dis, to_u8(l_cur), to_u8(l_prev))
 
     def __call__(self, ab_prev: np.ndarray, l_prev: np.ndarray, l_cur: np.ndarray) -> np.ndarray:
         h, w = l_cur.shape

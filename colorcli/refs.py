@@ -19,7 +19,7 @@ from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import read_image
 from colorcli.kernels import rgb_to_lab
 from colorcli.kernels.lab import AB_NORM
-from colorcli.propagate import to_u8
+from colorcli.propagate import dense_flow, to_u8
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 FLOW_TOLERANCE = 2.0  # network pixels of forward-backward disagreement at 0.6 trust
@@ -246,8 +246,8 @@ class RefGuide:
         stays inside the picture), in [0, 1]."""
         h, w = l_cur.shape
         u8 = [to_u8(x) for x in (l_cur, l_ref)]
-        back = self.dis.calc(u8[0], u8[1], None)  # frame pixel -> where it is in the still
-        fwd = self.dis.calc(u8[1], u8[0], None)  # still pixel -> where it is in the frame
+        back = dense_flow(self.dis, u8[0], u8[1])  # frame pixel -> where it is in the still
+        fwd = dense_flow(self.dis, u8[1], u8[0])  # still pixel -> where it is in the frame
         gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
         mx, my = gx + back[..., 0], gy + back[..., 1]
 

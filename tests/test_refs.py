@@ -341,3 +341,22 @@ def test_the_pass_before_the_first_frame_reports_its_progress(tmp_path, tiny_ckp
     assert len(scanned) >= 2 and sum(ev.n for ev in scanned) == 60
     assert all(ev.total == 60 for ev in scanned)
     assert max(i for i, k in enumerate(kinds) if k is Scanned) < kinds.index(Frames)
+
+
+@pytest.mark.parametrize("size", [(16, 1200), (1200, 16), (10, 300)])
+def test_a_film_a_few_lines_tall_is_carried_from_its_stills(tmp_path, tiny_ckpt, size):
+    """A strip of a film (a scanned edge, a ticker, a test of a crop): the optical flow
+    refuses pictures that thin, and `video --refs` stopped with "unexpected error: OpenCV ...
+    The input image must have either width or height >= 12". Its stills now hold where
+    they are, and every frame is coloured."""
+    src = make_clip(tmp_path / "strip.mp4", n=8, size=size, audio=None)
+    stills, out = tmp_path / "stills", tmp_path / "out.mp4"
+    r = CliRunner().invoke(main, ["scenes", str(src), str(stills), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    for args in (["--refs", str(stills)], []):
+        r = CliRunner().invoke(
+            main,
+            ["video", str(src), str(out), "--model", str(tiny_ckpt), "-q", "--overwrite", *args],
+        )
+        assert r.exit_code == 0, r.output
+        assert read_clip(out)["pts"] == read_clip(src)["pts"]
