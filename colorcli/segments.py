@@ -180,15 +180,16 @@ class WorkFolder:
         mark = self.path / "fingerprint.json"
         made = create_once(mark, (json.dumps(fingerprint, indent=1) + "\n").encode())
         if not made:
-            before = json.loads(mark.read_text())
-            diffs = [
-                f"{k} {before.get(k)} (now {fingerprint.get(k)})"
-                for k in sorted(set(before) | set(fingerprint))
-                if before.get(k) != fingerprint.get(k)
-            ]
+            diffs = differences(json.loads(mark.read_text()), fingerprint)
             if diffs:
+                input_changed = diffs[0].startswith(("another input", "the input"))
+                what = (
+                    "add --restart to colour it afresh (the finished segments are of the input as it was)"
+                    if input_changed
+                    else "rerun with the same options to resume, or add --restart to discard it"
+                )
                 raise ConfigError(
-                    f"{self.dst}: the unfinished work in {self.path} was started with {', '.join(diffs)}; rerun with the same options to resume, or add --restart to discard it"
+                    f"{self.dst}: the unfinished work in {self.path} is not this command's: {', '.join(diffs)}; {what}"
                 )
             return any(self.path.glob("seg-*.json"))
         return False
@@ -223,3 +224,20 @@ def share(plan: Plan, shard: tuple[int, int]) -> list[Segment]:
     k, n = shard
     m = len(plan.segments)
     return plan.segments[k * m // n : (k + 1) * m // n]
+
+
+def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two work folders' fingerprints, in words: another input, the
+    input changed since, other stills or reference, another model; an option as its value
+    then and now."""
+    changed = {k for k in set(before) | set(now) if before.get(k) != now.get(k)}
+    said = []
+    if "input" in changed:
+        said.append(f"another input ({before.get('input')} then)")
+    elif changed & {"input size", "input mtime", "input frames"}:
+        said.append("the input has changed since")
+    words = {"--refs": "other stills (--refs)", "--reference": "another --reference photo",
+             "--model": "another model"}  # fmt: skip
+    for k in sorted(changed - {"input", "input size", "input mtime", "input frames"}):
+        said.append(words.get(k) or f"{k} {before.get(k)} (now {now.get(k)})")
+    return said

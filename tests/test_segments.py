@@ -168,3 +168,24 @@ def test_shard_needs_segments_and_a_valid_share(tmp_path, tiny_ckpt):
         "--segment-seconds", "0",
     )  # fmt: skip
     assert r.returncode == 1 and "--shard spreads a film's segments" in r.stderr
+
+
+def test_what_differs_from_an_unfinished_run_is_said_in_words():
+    """The refusal to reuse another command's unfinished work listed raw fingerprints ('input
+    mtime 1796412599065309349 (now 1796412599113938591)', the stills' hashes); it now says
+    what differs: another input, the input changed since, other stills, an option's values."""
+    from colorcli.segments import differences
+
+    then = {"input": "/a/take1.mkv", "input size": 10, "input mtime": 5, "--crf": 18,
+            "--refs": {"0:0.png": [1, 2]}, "--model": "abc"}  # fmt: skip
+    other = {**then, "input": "/a/take2.mkv", "input size": 11, "input mtime": 6}
+    assert differences(then, other) == ["another input (/a/take1.mkv then)"]
+    touched = {**then, "input mtime": 7}
+    assert differences(then, touched) == ["the input has changed since"]
+    changed = {**then, "--crf": 30, "--refs": {"0:0.png": [1, 3]}, "--model": "def"}
+    assert differences(then, changed) == [
+        "--crf 18 (now 30)",
+        "another model",
+        "other stills (--refs)",
+    ]
+    assert differences(then, dict(then)) == []
