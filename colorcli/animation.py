@@ -20,7 +20,8 @@ import numpy as np
 from colorcli.compose import RgbRoute, compose_rgb, lightness
 from colorcli.errors import MediaError
 from colorcli.film import FilmColourer
-from colorcli.filmbars import SAMPLES, bars_of
+from colorcli.filmbars import bars_of
+from colorcli.filmsample import SAMPLES
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole

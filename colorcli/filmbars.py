@@ -6,8 +6,8 @@ the network never trained on: it tinted them and they moved the colours of the p
 between them (bigbuckbunny made gray, in dark bars of 1/6 of its height above and below: 19.74
 -> 19.20 dB on the picture, the bars' chroma 10.0; bench/film_bars.py). A photo's margins
 are found on the photo (``colorcli.borders``); a film's must be one box for all its pictures,
-or the colours would jump where a dark scene's edge merged with a bar. So ``SAMPLES``
-pictures spread through the film are each looked at, and a side is a bar only by as little
+or the colours would jump where a dark scene's edge merged with a bar. So pictures spread
+through the film (``colorcli.filmsample``) are each looked at, and a side is a bar only by as little
 as it is in every picture where margins were found, and only where margins were found in
 most of them: a picture's dark edge can only add to a bar, never take from it.
 """
@@ -16,17 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import av
 import numpy as np
 
 from colorcli.borders import content_box, one_tone
-from colorcli.compose import lightness
 
-SAMPLES = 12  # pictures looked at, spread evenly through the film
 BLANK = 10.0  # a picture whose lightness spans fewer L* than this (1st to 99th percentile) is blank
-AHEAD = 250  # pictures decoded at most past a seek's landing to reach a sample's time
 FEWEST = 3  # pictures that are not blank, at least (a still, a clip of a moment: none)
 MOST = 0.6  # the share of the pictures that are not blank in which margins must be found
 
@@ -99,47 +94,4 @@ def bars_of(pictures: Sequence[np.ndarray]) -> Bars | None:
     return Bars(top / h, bottom / h, left / w, right / w)
 
 
-def sample_pictures(path: Path, count: int = SAMPLES) -> list[np.ndarray]:
-    """``count`` pictures of a film file spread through its length (the keyframe before each
-    point, or where an earlier point took it, the picture at the point; fewer where two
-    points find the same), as (H, W) float32 L*. A file that cannot be sought (a raw stream,
-    a damaged file): what was found before, maybe nothing."""
-    out: list[np.ndarray] = []
-    try:
-        with av.open(str(path)) as inp:
-            vs = inp.streams.video[0]
-            span = (vs.duration * vs.time_base) if vs.duration else None
-            if span is None and inp.duration:
-                span = inp.duration / 1e6
-            if not span or vs.time_base is None:
-                return []
-            start = float(vs.start_time * vs.time_base) if vs.start_time else 0.0
-            seen = set()
-            for k in range(count):
-                at = start + float(span) * (k + 0.5) / count
-                inp.seek(int(at / vs.time_base), stream=vs, backward=True)
-                frame = _picture_at(inp, vs, at, seen)
-                if frame is None or frame.pts in seen:
-                    continue
-                seen.add(frame.pts)
-                out.append(lightness(frame.to_ndarray(format="rgb24")))
-    except (av.error.FFmpegError, OSError, IndexError, ValueError):
-        return out
-    return out
-
-
-def _picture_at(inp, vs, at: float, seen: set):
-    """The keyframe a seek landed on, where no earlier point took it (one picture decoded: a
-    long film's keyframes are seconds apart); else the first picture at or after ``at``
-    seconds, decoding on (at most ``AHEAD`` pictures; then the last decoded); or None."""
-    frame = None
-    for n, f in enumerate(inp.decode(vs)):
-        frame = f
-        if n == 0 and f.pts not in seen:
-            break
-        if n >= AHEAD or f.pts is None or float(f.pts * vs.time_base) >= at:
-            break
-    return frame
-
-
-__all__ = ["BLANK", "FEWEST", "MOST", "SAMPLES", "Bars", "bars_of", "sample_pictures"]
+__all__ = ["BLANK", "FEWEST", "MOST", "Bars", "bars_of"]

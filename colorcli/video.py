@@ -180,12 +180,18 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
-    if colorizer.margins and not job.piped and not is_sequence(job.src):
-        from colorcli.filmbars import bars_of, sample_pictures
+    if not job.piped and not is_sequence(job.src):
+        from colorcli.compose import lightness
+        from colorcli.filmbars import bars_of
+        from colorcli.filmsample import colour_note, sample_pictures
 
-        job = dataclasses.replace(job, bars=bars_of(sample_pictures(job.src)))
-        if job.bars is not None:
-            yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
+        pictures = sample_pictures(job.src)
+        if not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
+            yield Notice(note)
+        if colorizer.margins:
+            job = dataclasses.replace(job, bars=bars_of([lightness(p.rgb) for p in pictures]))
+            if job.bars is not None:
+                yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=(yield from _refs(job, colorizer)))
         for note in job.refs.notices:

@@ -174,3 +174,49 @@ def test_a_one_bit_scan_is_said_to_hold_no_colour(tmp_path, tiny_ckpt, stored):
     assert "2 colorized" in r.stderr
     r = run("image", scan, tmp_path / "one.png", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "they hold no colour" in r.stderr
+
+
+def _film(path: Path, pictures: list[np.ndarray]) -> Path:
+    """A 25 fps H.264 film of (h, w, 3) uint8 RGB ``pictures``, a keyframe every 5."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.height, v.width = pictures[0].shape[:2]
+        v.pix_fmt = "yuv420p"
+        v.codec_context.gop_size = 5
+        v.codec_context.options = {"preset": "ultrafast", "crf": "18"}
+        for i, rgb in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            for p in v.encode(frame):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["colour in places", "gray", "toned", "colour throughout"])
+def test_a_film_in_colour_in_places_is_named(tmp_path, tiny_ckpt, kind):
+    """A documentary's colour interviews among black-and-white archive footage: only a film
+    in colour at its opening was named, the rest recoloured from their lightness without a
+    word. Now the film's sampled pictures name the places; a gray or toned film says
+    nothing, a film in colour from its start is named once, as before."""
+    colour = [gradient_rgb(64, 96, seed=k) for k in range(50)]
+    gray = [np.repeat(_gray(64, 96, seed=k)[..., None], 3, axis=2) for k in range(50)]
+    pictures = {
+        "colour in places": gray[:25] + colour[25:],
+        "gray": gray,
+        "toned": [_toned(g[..., 0], (1.0, 0.78, 0.55), (1.0, 0.95, 0.85)) for g in gray],
+        "colour throughout": colour,
+    }[kind]
+    src = _film(tmp_path / "doc.mp4", pictures)
+    r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    places = f"notice: {src}: in colour in places ("
+    if kind == "colour in places":
+        assert places in r.stderr and "pictures sampled through it, at 0:00:01" in r.stderr
+        assert "those are recoloured from their lightness alone" in r.stderr
+    else:
+        assert places not in r.stderr
+    assert ("already in colour (its opening pictures)" in r.stderr) == (kind == "colour throughout")

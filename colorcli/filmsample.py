@@ -1,0 +1,107 @@
+"""Pictures spread through a film's length, read once for what must hold for all of it: its
+bars (``colorcli.filmbars``) and whether it is in colour in places (``colour_places``). No
+model, nothing written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from colorcli.videoprobe import film_stream
+
+SAMPLES = 12  # pictures looked at, spread evenly through the film
+AHEAD = 250  # pictures decoded at most past a seek's landing to reach a sample's time
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """One picture of a film: its time (seconds from the film's start) and its (H, W, 3)
+    uint8 RGB."""
+
+    seconds: float
+    rgb: np.ndarray
+
+
+def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
+    """``count`` pictures of a film file spread through its length (the keyframe before each
+    point, or where an earlier point took it, the picture at the point; fewer where two
+    points find the same). A file that cannot be sought (a raw stream, a damaged file): what
+    was found before, maybe nothing."""
+    out: list[Sampled] = []
+    try:
+        with av.open(str(path)) as inp:
+            vs = film_stream(inp)
+            span = (vs.duration * vs.time_base) if vs.duration else None
+            if span is None and inp.duration:
+                span = inp.duration / 1e6
+            if not span or vs.time_base is None:
+                return []
+            start = float(vs.start_time * vs.time_base) if vs.start_time else 0.0
+            seen = set()
+            for k in range(count):
+                at = start + float(span) * (k + 0.5) / count
+                inp.seek(int(at / vs.time_base), stream=vs, backward=True)
+                frame = _picture_at(inp, vs, at, seen)
+                if frame is None or frame.pts in seen:
+                    continue
+                seen.add(frame.pts)
+                when = float(frame.pts * vs.time_base) - start if frame.pts is not None else at
+                out.append(Sampled(max(0.0, when), frame.to_ndarray(format="rgb24")))
+    except (av.error.FFmpegError, OSError, IndexError, ValueError):
+        return out
+    return out
+
+
+def _picture_at(inp, vs, at: float, seen: set):
+    """The keyframe a seek landed on, where no earlier point took it (one picture decoded: a
+    long film's keyframes are seconds apart); else the first picture at or after ``at``
+    seconds, decoding on (at most ``AHEAD`` pictures; then the last decoded); or None."""
+    frame = None
+    for n, f in enumerate(inp.decode(vs)):
+        frame = f
+        if n == 0 and f.pts not in seen:
+            break
+        if n >= AHEAD or f.pts is None or float(f.pts * vs.time_base) >= at:
+            break
+    return frame
+
+
+def colour_places(pictures: list[Sampled]) -> list[float]:
+    """The times of the sampled pictures that are colour photographs (``incolour``: colours
+    that vary apart from the lightness, not a tint such as a silent film's blue night)."""
+    from colorcli.incolour import in_colour
+
+    return [p.seconds for p in pictures if in_colour(p.rgb)]
+
+
+def colour_note(src: Path, pictures: list[Sampled]) -> str | None:
+    """The notice for a film in colour in places (a documentary's interviews among archive
+    footage), or None. (One in colour at its opening is said by ``videoprobe``.)"""
+    places = colour_places(pictures)
+    if not places:
+        return None
+    at = ", ".join(clock(t) for t in places[:3]) + (", ..." if len(places) > 3 else "")
+    return (
+        f"{src}: in colour in places ({len(places)} of {len(pictures)} pictures sampled "
+        f"through it, at {at}): those are recoloured from their lightness alone"
+    )
+
+
+def clock(seconds: float) -> str:
+    """h:mm:ss of a time in a film."""
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+__all__ = [
+    "AHEAD",
+    "SAMPLES",
+    "Sampled",
+    "clock",
+    "colour_note",
+    "colour_places",
+    "sample_pictures",
+]
