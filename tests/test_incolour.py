@@ -176,7 +176,7 @@ def test_a_one_bit_scan_is_said_to_hold_no_colour(tmp_path, tiny_ckpt, stored):
     assert r.exit_code == 0 and "they hold no colour" in r.stderr
 
 
-def _film(path: Path, pictures: list[np.ndarray]) -> Path:
+def _film_of(path: Path, pictures: list[np.ndarray]) -> Path:
     """A 25 fps H.264 film of (h, w, 3) uint8 RGB ``pictures``, a keyframe every 5."""
     import av
 
@@ -210,7 +210,7 @@ def test_a_film_in_colour_in_places_is_named(tmp_path, tiny_ckpt, kind):
         "toned": [_toned(g[..., 0], (1.0, 0.78, 0.55), (1.0, 0.95, 0.85)) for g in gray],
         "colour throughout": colour,
     }[kind]
-    src = _film(tmp_path / "doc.mp4", pictures)
+    src = _film_of(tmp_path / "doc.mp4", pictures)
     r = run("video", src, tmp_path / "out.mp4", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     places = f"notice: {src}: in colour in places ("
