@@ -105,17 +105,26 @@ def test_keep_colour_writes_colour_photos_as_they_are(tmp_path, tiny_ckpt):
 
 def _film(path: Path, colour: bool, black: int = 0) -> Path:
     """Six pictures, in colour or not, after ``black`` frames of a fade in from black."""
+    pictures = []
+    for i in range(black + 6):
+        rgb = gradient_rgb(96, 128, seed=i)
+        if not colour:
+            rgb = np.repeat(rgb[..., :1], 3, axis=2)
+        if i < black:
+            rgb = (rgb * (i / (4 * black))).astype(np.uint8)  # dim: the fade's start
+        pictures.append(rgb)
+    return _film_of(path, pictures)
+
+
+def _film_of(path: Path, pictures: list[np.ndarray]) -> Path:
+    """A 25 fps H.264 film of (h, w, 3) uint8 RGB ``pictures``, a keyframe every 5."""
     import av
 
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 128, 96, "yuv420p"
-        for i in range(black + 6):
-            rgb = gradient_rgb(96, 128, seed=i)
-            if not colour:
-                rgb = np.repeat(rgb[..., :1], 3, axis=2)
-            if i < black:
-                rgb = (rgb * (i / (4 * black))).astype(np.uint8)  # dim: the fade's start
+        v.height, v.width = pictures[0].shape[:2]
+        v.pix_fmt, v.codec_context.gop_size = "yuv420p", 5
+        for rgb in pictures:
             out.mux(v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(v.encode())
     return path
@@ -174,26 +183,6 @@ def test_a_one_bit_scan_is_said_to_hold_no_colour(tmp_path, tiny_ckpt, stored):
     assert "2 colorized" in r.stderr
     r = run("image", scan, tmp_path / "one.png", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "they hold no colour" in r.stderr
-
-
-def _film_of(path: Path, pictures: list[np.ndarray]) -> Path:
-    """A 25 fps H.264 film of (h, w, 3) uint8 RGB ``pictures``, a keyframe every 5."""
-    import av
-
-    with av.open(str(path), "w") as out:
-        v = out.add_stream("libx264", rate=25)
-        v.height, v.width = pictures[0].shape[:2]
-        v.pix_fmt = "yuv420p"
-        v.codec_context.gop_size = 5
-        v.codec_context.options = {"preset": "ultrafast", "crf": "18"}
-        for i, rgb in enumerate(pictures):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            for p in v.encode(frame):
-                out.mux(p)
-        for p in v.encode():
-            out.mux(p)
-    return path
 
 
 @pytest.mark.parametrize("kind", ["colour in places", "gray", "toned", "colour throughout"])
