@@ -57,8 +57,10 @@ def _to_supported_depth(a: np.ndarray, path: Path) -> tuple[np.ndarray, str | No
     out, note = [], None
     for i, part in enumerate(parts):
         white, hi = white_of(part)
-        v = np.nan_to_num(part.astype(np.float64), nan=0.0, posinf=white, neginf=0.0)
-        out.append(np.rint(np.clip(v / white, 0.0, 1.0) * 65535.0).astype(np.uint16))
+        # float32, as the floats come (a float64 copy of a large scan took twice the memory)
+        v = np.nan_to_num(part.astype(np.float32), nan=0.0, posinf=white, neginf=0.0)
+        v *= np.float32(65535.0 / white)
+        out.append(np.rint(np.clip(v, 0.0, 65535.0, out=v), out=v).astype(np.uint16))
         if i == 0 and (a.dtype.kind != "f" or white != 1.0):
             kind = (
                 "floating-point" if a.dtype.kind == "f" else f"{a.dtype.itemsize * 8}-bit integer"
@@ -246,9 +248,9 @@ def _full_scale(a: np.ndarray, top: int) -> np.ndarray:
 
 
 def _from_cv(a: np.ndarray, path: Path, info: ImageInfo, as_stored: bool = False) -> Image:
-    """OpenCV's decoded array as an Image: supported depth, alpha apart, RGB, upright.
-    ``as_stored``: a TIFF OpenCV did not turn (``colorcli.tiffmend``)."""
-    a, _ = _to_supported_depth(a, path)
+    """OpenCV's decoded array, at a supported depth already (``_to_supported_depth``), as an
+    Image: alpha apart, RGB, upright. ``as_stored``: a TIFF OpenCV did not turn
+    (``colorcli.tiffmend``)."""
     alpha = None
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = np.ascontiguousarray(a[..., 3])
