@@ -180,12 +180,12 @@ class WorkFolder:
         mark = self.path / "fingerprint.json"
         made = create_once(mark, (json.dumps(fingerprint, indent=1) + "\n").encode())
         if not made:
-            diffs = differences(json.loads(mark.read_text()), fingerprint)
+            before = json.loads(mark.read_text())
+            diffs = differences(before, fingerprint)
             if diffs:
-                input_changed = diffs[0].startswith(("another input", "the input"))
                 what = (
                     "add --restart to colour it afresh (the finished segments are of the input as it was)"
-                    if input_changed
+                    if _changed(before, fingerprint) & INPUT_KEYS
                     else "rerun with the same options to resume, or add --restart to discard it"
                 )
                 raise ConfigError(
@@ -226,18 +226,26 @@ def share(plan: Plan, shard: tuple[int, int]) -> list[Segment]:
     return plan.segments[k * m // n : (k + 1) * m // n]
 
 
+# the fingerprint's keys that say which input, as it was (``runid.input_identity``)
+INPUT_KEYS = frozenset({"input", "input size", "input mtime", "input frames"})
+
+
+def _changed(before: dict[str, Any], now: dict[str, Any]) -> set[str]:
+    return {k for k in set(before) | set(now) if before.get(k) != now.get(k)}
+
+
 def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """What differs between two work folders' fingerprints, in words: another input, the
     input changed since, other stills or reference, another model; an option as its value
     then and now."""
-    changed = {k for k in set(before) | set(now) if before.get(k) != now.get(k)}
+    changed = _changed(before, now)
     said = []
     if "input" in changed:
         said.append(f"another input ({before.get('input')} then)")
-    elif changed & {"input size", "input mtime", "input frames"}:
+    elif changed & INPUT_KEYS:
         said.append("the input has changed since")
     words = {"--refs": "other stills (--refs)", "--reference": "another --reference photo",
              "--model": "another model"}  # fmt: skip
-    for k in sorted(changed - {"input", "input size", "input mtime", "input frames"}):
+    for k in sorted(changed - INPUT_KEYS):
         said.append(words.get(k) or f"{k} {before.get(k)} (now {now.get(k)})")
     return said
