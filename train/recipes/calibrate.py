@@ -14,8 +14,7 @@ highest mean PSNR among those whose colourfulness is at least ``--min-colour`` o
 With ``--out`` the checkpoint is written again with that pair as its default decode (what
 colouring uses unless told). With ``--flip`` the photo decode is fitted instead: each photo's
 logits averaged with the mirrored photo's, as photos (not films' frames) are then coloured.
-Choose on validation photos only; a test set scored here is no
-longer a test.
+Choose on validation photos only; a test set scored here is no longer a test.
 """
 
 from __future__ import annotations
@@ -87,7 +86,7 @@ def main() -> None:
     truth_c = float(np.mean([colorfulness(t) for t, _, _ in photos]))
     rows = []
     for k in a.corrections:
-        shift = decode_shift(dataclasses.replace(ckpt, prior_correction=k))
+        shift = decode_shift(ckpt, k)
         for t in TEMPERATURES:
             ps, cs = [], []
             for truth, l_full, lg in photos:
@@ -114,8 +113,8 @@ def main() -> None:
     print(json.dumps({"photos": len(photos), "chosen": best}))
     if a.out:
         if a.flip:
-            photos = {k: best[k] for k in ("temperature", "prior_correction")}
-            fitted = dataclasses.replace(ckpt, photo_decode={"flip": True, **photos})
+            decode = {k: best[k] for k in ("temperature", "prior_correction")}
+            fitted = dataclasses.replace(ckpt, photo_decode={"flip": True, **decode})
         else:
             fitted = dataclasses.replace(
                 ckpt, temperature=best["temperature"], prior_correction=best["prior_correction"]
