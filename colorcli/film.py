@@ -71,6 +71,16 @@ class Route(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
+def _turned(a: np.ndarray, turns: int, stride: int, axes: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """``a`` grown to whole cells of the network's ``stride`` at its bottom and right (the
+    edge repeated) and turned ``turns`` quarters counterclockwise in ``axes``: the cells of its
+    ab, turned back, are the cells of the frame as stored."""
+    pad = [(0, 0)] * a.ndim
+    pad[axes[0]] = (0, -a.shape[axes[0]] % stride)
+    pad[axes[1]] = (0, -a.shape[axes[1]] % stride)
+    return np.ascontiguousarray(np.rot90(np.pad(a, pad, mode="edge"), turns, axes))
+
+
 def kernel_threads(cores: int | None = None) -> int:
     """Threads for the numba and OpenCV work that runs beside the codec (annealed mean,
     smoothing, optical flow, composing). The decoder and the encoder keep up to two cores
@@ -183,8 +193,10 @@ class FilmColourer:
         sigma_l: float,
         refs: RefGuide | None = None,
         bars: Bars | None = None,
+        turns: int = 0,
     ) -> None:
         self.predictor, self.route, self.every, self.refs = predictor, route, every, refs
+        self.turns = turns  # quarter turns that show a frame upright (``VideoInfo.turns``)
         self.bars = bars  # the network sees what they frame; they keep no colour
         self.smoother = TemporalSmoother(smooth, sigma_l)
         self.cuts = SceneCutDetector()
@@ -280,10 +292,25 @@ class FilmColourer:
         return out
 
     def _predict(self, l_nets: list[np.ndarray], guides, palettes) -> list[np.ndarray]:
-        """The predictor's ab, given guides and palettes only where there are guides."""
+        """The predictor's ab, given guides and palettes only where there are guides. The
+        network sees a frame as the film is shown (``turns``: a phone's portrait film, stored
+        on its side, costs its colours seen sideways), and its ab is turned back."""
+        t, s = self.turns, self.predictor.output_stride
+        if t:
+            cells = [(-(-h // s), -(-w // s)) for h, w in (lk.shape for lk in l_nets)]
+            l_nets = [_turned(lk, t, s) for lk in l_nets]
+            if guides is not None:
+                guides = [None if g is None else _turned(g, t, s, (1, 2)) for g in guides]
         if guides is None:
-            return self.predictor.predict_ab(l_nets)
-        return self.predictor.predict_ab(l_nets, guides, palettes)
+            out = self.predictor.predict_ab(l_nets)
+        else:
+            out = self.predictor.predict_ab(l_nets, guides, palettes)
+        if not t:
+            return out
+        return [
+            np.ascontiguousarray(np.rot90(ab, -t)[:h, :w])
+            for ab, (h, w) in zip(out, cells, strict=True)
+        ]
 
     def _grid(self, h: int, w: int) -> tuple[int, int, int, int]:
         """Rows and columns of the network's output that hold some of the picture, for a

@@ -6,6 +6,7 @@ whichever agrees with the frame's lightness; the model fills the scenes no still
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -143,8 +144,10 @@ class RefGuide:
         starts: list[int],
         palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
         notices: Sequence[str] = (),
+        turns: int = 0,
     ) -> None:
         self.starts = sorted(starts)
+        self.turns = turns  # the stills are as the film is shown: turned so from its frames
         self.stills = {n: _Still(source, {}, None) for n, source in stills.items()}
         self._held: list[int] = []  # stills whose readings are kept, the last used last
         self._by_scene: dict[int, list[int]] = {}
@@ -176,7 +179,7 @@ class RefGuide:
         self._hold(n)
         if shape not in still.at:
             h, w = shape
-            rgb = _pixels(still.source)
+            rgb = as_stored(_pixels(still.source), self.turns, shape)
             if rgb.dtype == np.uint16:
                 rgb = rgb.astype(np.float32) / 65535.0
             lab = rgb_to_lab(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))
@@ -263,6 +266,19 @@ class RefGuide:
         return self.stills[n].palette
 
 
+def as_stored(rgb: np.ndarray, turns: int, shape: tuple[int, int]) -> np.ndarray:
+    """A still of a film shown turned (``turns`` quarter turns counterclockwise from how its
+    frames of ``shape`` are stored) as its frames are stored. One whose sides are nearer the
+    stored frame's than the shown one's (made when stills were written as stored) is taken as
+    it is."""
+    if turns % 2 and shape[0] != shape[1]:
+        aspect = math.log(rgb.shape[0] / rgb.shape[1])
+        stored = math.log(shape[0] / shape[1])
+        if abs(aspect - stored) < abs(aspect + stored):
+            return rgb
+    return np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
+
+
 def blend_still(
     ab: np.ndarray, warped: np.ndarray, trust: np.ndarray, scale: float = 1.0
 ) -> np.ndarray:
@@ -292,11 +308,13 @@ def load_refs(
     scenes: tuple[list[int], int, bool],
     frames: int,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
+    turns: int = 0,
 ) -> RefGuide:
     """The stills of ``folder`` for a film: MediaError naming a still that cannot be read or
     whose N is past the film's end. ``scenes``: the film's scene starts, the frames the pass
     over it counted and whether it went to the film's end (``colorcli.scenestarts``);
-    ``frames``: the film's frame count, where its container gives one."""
+    ``frames``: the film's frame count, where its container gives one; ``turns``: the film is
+    shown turned so (``VideoInfo.turns``), as its stills are (``colorize scenes``)."""
     paths = find_stills(folder)
     starts, counted, whole = scenes
     total = (counted if whole else 0) or frames
@@ -312,7 +330,7 @@ def load_refs(
         stills[n] = p
     if stray := stray_stills(folder):
         notices.insert(0, stray)
-    return RefGuide(stills, starts, palette_of, notices)
+    return RefGuide(stills, starts, palette_of, notices, turns)
 
 
 def reference_colours(
@@ -337,6 +355,7 @@ def reference_colours(
 
 __all__ = [
     "RefGuide",
+    "as_stored",
     "blend_still",
     "colourless",
     "find_stills",

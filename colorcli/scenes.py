@@ -21,7 +21,7 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
-from colorcli.videoprobe import DIM, film_stream, info_of, open_input
+from colorcli.videoprobe import DIM, film_stream, info_of, open_input, quarter_turns
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
 
@@ -36,12 +36,14 @@ def scene_frames(
     net_hw: tuple[int, int],
     fmt: str = "rgb24",
     until: float | None = None,
+    upright: bool = False,
 ) -> Iterator[tuple[int, np.ndarray, bool, float]]:
     """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene, the spread of
     its lightness: its standard deviation as the detector sees it) for each frame of
     ``inp``'s video, through the film's own cut detector on the lightness it sees; up to the
-    first frame timed at ``until`` seconds or later, if given. A decoding error is left to the
-    caller."""
+    first frame timed at ``until`` seconds or later, if given. ``upright``: the pixels as the
+    film is shown (its display rotation followed), not as stored. A decoding error is left to
+    the caller."""
     stream = film_stream(inp)
     stream.thread_type = "AUTO"
     cuts = SceneCutDetector()  # as colorize video runs it
@@ -50,8 +52,10 @@ def scene_frames(
         if until is not None and frame.time is not None and frame.time >= until:
             return
         px = display_coded(frame).to_ndarray(format=fmt)
-        small = cut_view(lightness(px), net_hw)
+        small = cut_view(lightness(px), net_hw)  # as stored, as the film's detector sees it
         cut = cuts(small)
+        if upright and (turns := quarter_turns(frame.rotation)):
+            px = np.ascontiguousarray(np.rot90(px, turns))
         yield n, px, n == 0 or cut, float(small.std())
 
 
@@ -110,7 +114,8 @@ def write_scene_stills(
 ) -> Iterator[Event]:
     """Colour a frame of each scene of ``src`` (``scene_stills``) into ``out_dir/<N>.png``
     (after the colour photo ``reference``, (h, w, 3) RGB, where one is given:
-    ``Colorizer.colorize_like``).
+    ``Colorizer.colorize_like``), upright: as the film is shown, where it is stored turned
+    (``--refs`` takes it so).
 
     A still already there is kept (a colourist may have recoloured it) unless ``overwrite``.
     Yields VideoStart, Frames (decoded frames), Notice and a VideoDone whose ``frames`` is the
@@ -126,7 +131,7 @@ def write_scene_stills(
         info = info_of(inp, src, peek=False)
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
-        frames = scene_frames(inp, net_hw)
+        frames = scene_frames(inp, net_hw, upright=True)
         try:
             for i, stills in scene_stills(frames, lookahead_frames(info.rate, rate)):
                 n = i + 1

@@ -71,12 +71,15 @@ def reference_pass(
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
     notices: Sequence[str] = (),
     until: float | None = None,
+    turns: int = 0,
 ) -> Generator[int, None, RefGuide]:
     """``video --reference``: one decoding pass (up to ``until`` seconds, if given) that
     colours a frame of each scene (its first, or where that is dim its clearest:
     ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
     keeps it at the network's size ``net_hw``, as the still that guides its scene (what
-    ``--refs`` would carry). Yields frames read, as :func:`scene_pass` does."""
+    ``--refs`` would carry). Each is coloured as the film is shown (``turns``: quarter turns
+    counterclockwise, ``VideoInfo.turns``) and kept as stored. Yields frames read, as
+    :func:`scene_pass` does."""
     starts, stills = [], {}
     h, w = net_hw
 
@@ -88,7 +91,8 @@ def reference_pass(
 
     def colour(item: tuple[int, list[tuple[int, np.ndarray]]]) -> None:
         for k, rgb in item[1]:
-            still = colorizer.colorize_like(rgb, reference)
+            still = colorizer.colorize_like(np.ascontiguousarray(np.rot90(rgb, turns)), reference)
+            still = np.ascontiguousarray(np.rot90(still, -turns))
             stills[k] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
 
     with contextlib.closing(open_input(src, rate)) as inp:

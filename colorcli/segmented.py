@@ -170,7 +170,14 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
         reader.seek_pts = None if from_top else plan.seek_pts(warm)
         reader.first_pts = plan.pts[warm]
         colourer = FilmColourer(
-            colorizer, route, every, job.opts.smoothing, job.opts.sigma_l, job.refs, job.bars
+            colorizer,
+            route,
+            every,
+            job.opts.smoothing,
+            job.opts.sigma_l,
+            job.refs,
+            job.bars,
+            job.info.turns,
         )
 
         def open_writer(s: Segment, c: Claim) -> _SegmentWriter:

@@ -248,7 +248,7 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGu
         if kept is not None and kept[2] is not None:
             return RefGuide(kept[2], kept[0], palettes, notes)
         made_by = reference_pass(
-            job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until
+            job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until, job.info.turns
         )
         guide = yield from _scanned(made_by, reads)
         made = {n: s.source for n, s in guide.stills.items()}
@@ -261,7 +261,8 @@ def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGu
     else:
         found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
         starts, counted = yield from _scanned(found_by, reads)
-    guide = load_refs(Path(job.opts.refs), (starts, counted, until is None), job.promised, palettes)
+    scenes = (starts, counted, until is None)
+    guide = load_refs(Path(job.opts.refs), scenes, job.promised, palettes, job.info.turns)
     if kept is None:
         guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
     return guide
@@ -342,7 +343,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         stop, depth,
     )  # fmt: skip
     colourer = FilmColourer(
-        colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars
+        colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars, info.turns
     )
     try:
         writer.start(

@@ -49,6 +49,12 @@ class VideoInfo:
     in_colour: bool = False
 
     @property
+    def turns(self) -> int:
+        """Quarter turns counterclockwise that show a stored frame as the film is shown
+        (``quarter_turns``)."""
+        return quarter_turns(self.rotation)
+
+    @property
     def step(self) -> int:
         """Ticks of ``time_base`` from one frame to the next at the average rate."""
         rate = self.rate or Fraction(25)
@@ -178,6 +184,15 @@ def _unfinished_mp4(path: Path) -> bool:
     except OSError:
         return False
     return bool(kinds) and kinds[0] in ("ftyp", "wide", "free", "mdat") and "moov" not in kinds
+
+
+def quarter_turns(rotation: float | None) -> int:
+    """A display rotation (degrees counterclockwise, as ``VideoFrame.rotation`` reads it) as
+    quarter turns counterclockwise, 0 to 3, for ``np.rot90``: a phone's portrait film is
+    stored on its side with -90. A rotation between quarters is taken as none."""
+    if not rotation or rotation % 90:
+        return 0
+    return int(rotation // 90) % 4
 
 
 def _bit_depth(pix_fmt: str | None) -> int:

@@ -24,14 +24,25 @@ def _normal_scheduling():
 
 
 def make_checkpoint(
-    path: Path, arch: str = "colorunet", head: str = "classification", seed: int = 0, **cfg
+    path: Path,
+    arch: str = "colorunet",
+    head: str = "classification",
+    seed: int = 0,
+    sees: bool = False,
+    **cfg,
 ) -> Path:
+    """A tiny random-weight checkpoint; ``sees``: its colours follow what it sees (where it is,
+    which way up), not mostly the one warm bin."""
     torch.manual_seed(seed)
     bins = ab_gamut_bins()
     mcfg = ModelConfig(num_bins=len(bins), head=head, width=cfg.pop("width", 4), **cfg)
     model = build_model(arch, mcfg)
     # random but non-trivial output: a strong bias towards one warm bin, so colour is visible
-    if head == "classification":
+    if head == "classification" and sees:
+        with torch.no_grad():
+            model.head.bias.zero_()
+            model.head.weight.mul_(4000.0)  # random features differ little
+    elif head == "classification":
         with torch.no_grad():
             model.head.bias.zero_()
             model.head.bias[int(np.argmin(((bins - [20, 40]) ** 2).sum(1)))] = 6.0
@@ -55,6 +66,12 @@ def make_checkpoint(
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory) -> Path:
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", out_stride=2)
+
+
+@pytest.fixture(scope="session")
+def seeing_ckpt(tmp_path_factory) -> Path:
+    """A tiny random-weight model whose colours follow the picture (``make_checkpoint``)."""
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "sees.pt", out_stride=2, sees=True)
 
 
 @pytest.fixture(scope="session")

@@ -43,10 +43,16 @@ def make_clip(
     timecode: str | None = None,
     bframes: int = 0,
     audio_seconds: float | None = None,
+    turned: int = 0,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
-    interlaced with ``fields`` "tff" or "bff")."""
+    interlaced with ``fields`` "tff" or "bff"). ``turned``: the pictures of ``size`` stored
+    turned back that many quarter turns, with the rotation that shows them upright (a phone's
+    portrait film)."""
     h, w = size
+    if turned:
+        rotation = 90 * turned
+        h, w = (w, h) if turned % 2 else (h, w)
     with av.open(str(path), "w") as out:
         v = out.add_stream(codec, rate=rate)
         v.width, v.height = w, h
@@ -77,7 +83,8 @@ def make_clip(
             a = out.add_stream(audio, rate=48000 if audio == "libopus" else 44100)
             a.layout = "stereo"
         for i in range(n):
-            g = frame_picture(i, h, w, cut_at, fade_in)
+            g = frame_picture(i, *size, cut_at, fade_in)
+            g = np.ascontiguousarray(np.rot90(g, -turned)) if turned else g
             f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
             f.pts = pts[i] if pts is not None else round(i / rate / tb)
             f.time_base = tb
@@ -274,3 +281,12 @@ def write_tiff(
     head = b"II*\0" + struct.pack("<IH", 8, len(tags))
     path.write_bytes(head + b"".join(entries) + b"\0\0\0\0" + blobs + b"".join(pieces))
     return path
+
+
+def shown_frames(path: Path) -> list[np.ndarray]:
+    """A film's frames as RGB, as it is shown: each turned by its display rotation."""
+    with av.open(str(path)) as c:
+        return [
+            np.ascontiguousarray(np.rot90(f.to_ndarray(format="rgb24"), int(f.rotation or 0) // 90))
+            for f in c.decode(video=0)
+        ]

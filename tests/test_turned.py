@@ -1,0 +1,66 @@
+"""Films stored on their side (a phone's portrait film: the pictures stored turned, with a
+display rotation): the network sees them as they are shown, `colorize scenes` writes its
+stills so, and `--refs` takes them so."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from colorcli.cli import main
+from colorcli.kernels import rgb_to_lab
+from tests.media import make_clip, shown_frames
+
+LOSSLESS = {"codec": "ffv1", "pix_fmt": "yuv444p", "audio": None, "size": (48, 80)}
+
+
+def _colour(src, dst, ckpt, *more):
+    args = ["video", str(src), str(dst), "--model", str(ckpt), "--codec", "ffv1", "-q", *more]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    return shown_frames(dst)
+
+
+@pytest.mark.parametrize(
+    ("turned", "more"), [(1, ()), (-1, ()), (2, ()), (1, ("--segment-seconds", "0"))]
+)
+def test_a_film_stored_on_its_side_is_coloured_as_it_is_shown(tmp_path, seeing_ckpt, turned, more):
+    """The same pictures stored upright and stored turned (with the rotation that shows them
+    upright) come out alike, in segments or in one encode: the network is not shown a
+    sideways picture (a model's colours depend on which way is up: sky above, ground below)."""
+    upright = make_clip(tmp_path / "up.mkv", n=6, **LOSSLESS)
+    side = make_clip(tmp_path / "side.mkv", n=6, turned=turned, **LOSSLESS)
+    a = _colour(upright, tmp_path / "a.mkv", seeing_ckpt, *more)
+    b = _colour(side, tmp_path / "b.mkv", seeing_ckpt, *more)
+    assert b[0].shape == a[0].shape == (48, 80, 3)
+    assert np.mean([np.abs(x.astype(int) - y).mean() for x, y in zip(a, b, strict=True)]) < 2.5
+    assert np.mean([np.abs(x.astype(int) - x.mean(-1, keepdims=True)).mean() for x in a]) > 5
+
+
+@pytest.mark.parametrize("as_shown", [True, False])
+def test_scenes_stills_of_a_turned_film_are_upright_and_refs_take_them(
+    tmp_path, tiny_ckpt, as_shown
+):
+    """`colorize scenes` writes a turned film's still as the film is shown; a colourist paints
+    the left of it green, the right magenta, and `--refs` puts them there. A still painted as
+    the frames are stored (as stills were written before) is taken as it is."""
+    src = make_clip(tmp_path / "side.mkv", n=8, turned=1, **LOSSLESS)
+    stills = tmp_path / "stills"
+    r = CliRunner().invoke(main, ["scenes", str(src), str(stills), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    still = np.asarray(Image.open(stills / "0.png"))
+    assert still.shape == (48, 80, 3)  # as shown, not as stored (80 x 48)
+    lab = rgb_to_lab(still)
+    lab[:, :40, 1:] = (-30.0, 20.0)  # green at the left as shown
+    lab[:, 40:, 1:] = (40.0, -20.0)  # magenta at the right
+    from colorcli.kernels import compose_rgb8
+
+    painted = compose_rgb8(np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:]))
+    if not as_shown:
+        painted = np.ascontiguousarray(np.rot90(painted, -1))  # as its frames are stored
+    Image.fromarray(painted).save(stills / "0.png")
+    out = _colour(src, tmp_path / "out.mkv", tiny_ckpt, "--refs", str(stills))
+    ab = rgb_to_lab(out[0])[..., 1:]
+    left, right = ab[8:-8, 4:32].reshape(-1, 2).mean(0), ab[8:-8, 48:76].reshape(-1, 2).mean(0)
+    assert left[0] < -10 and left[1] > 5, left
+    assert right[0] > 15 and right[1] < -5, right
