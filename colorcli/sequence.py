@@ -20,6 +20,7 @@ from pathlib import Path
 
 import av
 import numba
+import numpy as np
 
 from colorcli.atomic import Claim, check_folder_writable, write_bytes_atomic
 from colorcli.compose import RgbRoute
@@ -69,6 +70,7 @@ class _FrameFiles(Worker):
         self.route = RgbRoute(deep=True)  # compose at 16 bits: every output is deeper than 8
         self.threads = numba.get_num_threads()
         self.written = 0
+        self.turns = job.info.turns  # a still holds no display rotation: frames go upright
 
     def _encoder(self, width: int, height: int):
         cc = av.CodecContext.create(self.codec, "w")
@@ -85,7 +87,11 @@ class _FrameFiles(Worker):
             if item[0] == "end":
                 return
             _, index, payload, ab = item
-            frame = self.route.new_frame(payload, ab).reformat(format=self.pix_fmt)
+            frame = self.route.new_frame(payload, ab)
+            if self.turns:
+                upright = np.ascontiguousarray(np.rot90(frame.to_ndarray(), self.turns))
+                frame = av.VideoFrame.from_ndarray(upright, format=frame.format.name)
+            frame = frame.reformat(format=self.pix_fmt)
             if cc is None:
                 cc = self._encoder(frame.width, frame.height)
             frame.pts = index
@@ -142,7 +148,14 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
         reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
         writer = _FrameFiles(job, paths, stop, depth)
         colourer = FilmColourer(
-            colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars
+            colorizer,
+            route,
+            every,
+            opts.smoothing,
+            opts.sigma_l,
+            job.refs,
+            job.bars,
+            job.info.turns,
         )
         try:
             writer.thread.start()

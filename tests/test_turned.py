@@ -64,3 +64,26 @@ def test_scenes_stills_of_a_turned_film_are_upright_and_refs_take_them(
     left, right = ab[8:-8, 4:32].reshape(-1, 2).mean(0), ab[8:-8, 48:76].reshape(-1, 2).mean(0)
     assert left[0] < -10 and left[1] > 5, left
     assert right[0] > 15 and right[1] < -5, right
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "dpx"])
+def test_frames_out_of_a_turned_film_are_upright(tmp_path, seeing_ckpt, ext):
+    """A still file holds no display rotation: numbered frames out of a film stored on its side
+    are written as it is shown, and coloured as the same film stored upright."""
+    import av
+
+    side = make_clip(tmp_path / "side.mkv", n=4, turned=1, **LOSSLESS)
+    upright = _colour(
+        make_clip(tmp_path / "up.mkv", n=4, **LOSSLESS), tmp_path / "a.mkv", seeing_ckpt
+    )
+    out = tmp_path / "frames" / f"%04d.{ext}"
+    out.parent.mkdir()
+    r = CliRunner().invoke(main, ["video", str(side), str(out), "--model", str(seeing_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    frames = []
+    for i in range(4):
+        with av.open(str(tmp_path / "frames" / f"{i:04d}.{ext}")) as c:
+            frames.append(next(c.decode(video=0)).to_ndarray(format="rgb24"))
+    assert frames[0].shape == (48, 80, 3)
+    diff = np.mean([np.abs(x.astype(int) - y).mean() for x, y in zip(upright, frames, strict=True)])
+    assert diff < 2.5
