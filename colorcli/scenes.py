@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from colorcli.atomic import check_folder_writable
@@ -21,7 +23,14 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
-from colorcli.videoprobe import DIM, film_stream, info_of, open_input, quarter_turns
+from colorcli.videoprobe import (
+    DIM,
+    film_stream,
+    info_of,
+    open_input,
+    pixel_shape,
+    quarter_turns,
+)
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
 
@@ -36,16 +45,16 @@ def scene_frames(
     net_hw: tuple[int, int],
     fmt: str = "rgb24",
     until: float | None = None,
-    upright: bool = False,
+    shown: bool = False,
 ) -> Iterator[tuple[int, np.ndarray, bool, float]]:
     """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene, the spread of
     its lightness: its standard deviation as the detector sees it) for each frame of
     ``inp``'s video, through the film's own cut detector on the lightness it sees; up to the
-    first frame timed at ``until`` seconds or later, if given. ``upright``: the pixels as the
-    film is shown (its display rotation followed), not as stored. A decoding error is left to
-    the caller."""
+    first frame timed at ``until`` seconds or later, if given. ``shown``: the pixels as the
+    film is shown (``as_shown``), not as stored. A decoding error is left to the caller."""
     stream = film_stream(inp)
     stream.thread_type = "AUTO"
+    sar = pixel_shape(stream)
     cuts = SceneCutDetector()  # as colorize video runs it
     decoded = (f for packet in demux(inp, stream) for f in packet.decode())
     for n, frame in enumerate(decoded):
@@ -54,9 +63,21 @@ def scene_frames(
         px = display_coded(frame).to_ndarray(format=fmt)
         small = cut_view(lightness(px), net_hw)  # as stored, as the film's detector sees it
         cut = cuts(small)
-        if upright and (turns := quarter_turns(frame.rotation)):
-            px = np.ascontiguousarray(np.rot90(px, turns))
+        if shown:
+            px = as_shown(px, quarter_turns(frame.rotation), sar)
         yield n, px, n == 0 or cut, float(small.std())
+
+
+def as_shown(px: np.ndarray, turns: int, sar: Fraction | None) -> np.ndarray:
+    """A stored frame as a player shows it: its pixels made square (``sar``: a pixel's width
+    over its height; a DVD's 720 x 480 of 4:3 is shown 640 x 480) and turned ``turns`` quarter
+    turns counterclockwise (a phone's portrait film)."""
+    if sar is not None:
+        h, w = px.shape[:2]
+        wide = max(1, round(w * sar))
+        shrink = cv2.INTER_AREA if wide < w else cv2.INTER_CUBIC
+        px = cv2.resize(px, (wide, h), interpolation=shrink)
+    return np.ascontiguousarray(np.rot90(px, turns)) if turns else px
 
 
 def scene_stills(
@@ -114,8 +135,8 @@ def write_scene_stills(
 ) -> Iterator[Event]:
     """Colour a frame of each scene of ``src`` (``scene_stills``) into ``out_dir/<N>.png``
     (after the colour photo ``reference``, (h, w, 3) RGB, where one is given:
-    ``Colorizer.colorize_like``), upright: as the film is shown, where it is stored turned
-    (``--refs`` takes it so).
+    ``Colorizer.colorize_like``), as the film is shown (``as_shown``: upright, its pixels
+    square; ``--refs`` takes it so).
 
     A still already there is kept (a colourist may have recoloured it) unless ``overwrite``.
     Yields VideoStart, Frames (decoded frames), Notice and a VideoDone whose ``frames`` is the
@@ -131,7 +152,7 @@ def write_scene_stills(
         info = info_of(inp, src, peek=False)
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
-        frames = scene_frames(inp, net_hw, upright=True)
+        frames = scene_frames(inp, net_hw, shown=True)
         try:
             for i, stills in scene_stills(frames, lookahead_frames(info.rate, rate)):
                 n = i + 1
@@ -159,4 +180,11 @@ def write_scene_stills(
     yield VideoDone(written, time.perf_counter() - t0, 0, n, 0, str(out_dir))
 
 
-__all__ = ["cut_view", "lookahead_frames", "scene_frames", "scene_stills", "write_scene_stills"]
+__all__ = [
+    "as_shown",
+    "cut_view",
+    "lookahead_frames",
+    "scene_frames",
+    "scene_stills",
+    "write_scene_stills",
+]

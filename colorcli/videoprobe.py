@@ -292,7 +292,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         timed=timed is not False,
         fields=field_order(int(cc.field_order or 0), interlaced, cc.name, cc.height),
         shared_duration=shared,
-        sar=_pixel_shape(v),
+        sar=pixel_shape(v),
         transparent=transparent,
         in_colour=bool(coloured),
     )
@@ -332,7 +332,7 @@ def _in_colour(frame: av.VideoFrame) -> bool | None:
     return None
 
 
-def _pixel_shape(v) -> Fraction | None:
+def pixel_shape(v: av.video.stream.VideoStream) -> Fraction | None:
     """The stream's sample aspect ratio (its container's, else its codec's); None: square."""
     sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio
     return Fraction(sar) if sar and sar != 1 and 0.1 < sar < 10 else None

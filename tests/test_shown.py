@@ -1,6 +1,7 @@
-"""Films stored on their side (a phone's portrait film: the pictures stored turned, with a
-display rotation): the network sees them as they are shown, `colorize scenes` writes its
-stills so, and `--refs` takes them so."""
+"""Films shown otherwise than stored: on their side (a phone's portrait film: the pictures
+stored turned, with a display rotation) or with non-square pixels (DVD, DV). The network sees
+a turned film as it is shown, `colorize scenes` writes its stills as shown, and `--refs` takes
+them so."""
 
 import numpy as np
 import pytest
@@ -37,26 +38,37 @@ def test_a_film_stored_on_its_side_is_coloured_as_it_is_shown(tmp_path, seeing_c
     assert np.mean([np.abs(x.astype(int) - x.mean(-1, keepdims=True)).mean() for x in a]) > 5
 
 
-@pytest.mark.parametrize("as_shown", [True, False])
-def test_scenes_stills_of_a_turned_film_are_upright_and_refs_take_them(
-    tmp_path, tiny_ckpt, as_shown
-):
-    """`colorize scenes` writes a turned film's still as the film is shown; a colourist paints
-    the left of it green, the right magenta, and `--refs` puts them there. A still painted as
-    the frames are stored (as stills were written before) is taken as it is."""
-    src = make_clip(tmp_path / "side.mkv", n=8, turned=1, **LOSSLESS)
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [("turned", (48, 80)), ("stored", (48, 80)), ("dvd", (48, 72)), ("wide", (48, 96))],
+)
+def test_scenes_stills_are_as_shown_and_refs_take_them(tmp_path, tiny_ckpt, kind, shown):
+    """`colorize scenes` writes a still as the film is shown (upright, square pixels); a
+    colourist paints the left of it green, the right magenta, and `--refs` puts them there. A
+    turned film's still painted as its frames are stored (as stills were written before) is
+    taken as it is."""
+    from fractions import Fraction
+
+    kw = dict(LOSSLESS)
+    if kind in ("turned", "stored"):
+        kw["turned"] = 1
+    else:  # 80 pixels a line, each 9/10 or 6/5 as wide as tall (H.264 holds it itself)
+        kw["sar"] = Fraction(9, 10) if kind == "dvd" else Fraction(6, 5)
+        kw["codec"], kw["pix_fmt"] = "libx264", "yuv420p"
+    src = make_clip(tmp_path / "film.mkv", n=8, **kw)
     stills = tmp_path / "stills"
     r = CliRunner().invoke(main, ["scenes", str(src), str(stills), "--model", str(tiny_ckpt), "-q"])
     assert r.exit_code == 0, r.output
     still = np.asarray(Image.open(stills / "0.png"))
-    assert still.shape == (48, 80, 3)  # as shown, not as stored (80 x 48)
+    assert still.shape == (*shown, 3)  # as shown, not as stored (80 x 48, or 80 wide)
+    half = shown[1] // 2
     lab = rgb_to_lab(still)
-    lab[:, :40, 1:] = (-30.0, 20.0)  # green at the left as shown
-    lab[:, 40:, 1:] = (40.0, -20.0)  # magenta at the right
+    lab[:, :half, 1:] = (-30.0, 20.0)  # green at the left as shown
+    lab[:, half:, 1:] = (40.0, -20.0)  # magenta at the right
     from colorcli.kernels import compose_rgb8
 
     painted = compose_rgb8(np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:]))
-    if not as_shown:
+    if kind == "stored":
         painted = np.ascontiguousarray(np.rot90(painted, -1))  # as its frames are stored
     Image.fromarray(painted).save(stills / "0.png")
     out = _colour(src, tmp_path / "out.mkv", tiny_ckpt, "--refs", str(stills))
