@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from colorcli.colournames import near_names, parse_colour
 from colorcli.errors import ConfigError, MediaError
 from colorcli.kernels import lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.kernels.lab import AB_NORM
@@ -42,13 +43,43 @@ class Guide:
         return self.mask is None and not self.points and self.palette is None
 
 
-def parse_point(text: str) -> tuple[int, int, tuple[int, int, int]]:
-    """ "X,Y,#RRGGBB" -> (x, y, (r, g, b)); ConfigError naming the text otherwise."""
-    m = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*", text)
+_AT = r"\s*(\d+|\d+(?:\.\d+)?%)\s*"
+_POINT = re.compile(rf"{_AT},{_AT},(.+)")
+POINT_FORM = (
+    "X,Y,COLOUR: X and Y pixels of the input from its top left, or percentages of its width "
+    "and height (50%); COLOUR #RRGGBB, #RGB or a CSS colour name (navy, olive, skyblue)"
+)
+
+
+def parse_point(text: str) -> tuple[int | float, int | float, tuple[int, int, int]]:
+    """ "X,Y,COLOUR" -> (x, y, (r, g, b)): x and y an int (pixels) or, given as a percentage,
+    a float share of the width or height (0 to 1); COLOUR as ``colournames.parse_colour``
+    takes it. ConfigError naming the text otherwise."""
+    m = _POINT.fullmatch(text)
     if m is None:
-        raise ConfigError(f"--hint {text!r}: expected X,Y,#RRGGBB (pixels of the input)")
-    rgb = tuple(int(m.group(3)[i : i + 2], 16) for i in (0, 2, 4))
-    return int(m.group(1)), int(m.group(2)), rgb  # type: ignore[return-value]
+        raise ConfigError(f"--hint {text!r}: expected {POINT_FORM}")
+    rgb = parse_colour(m.group(3))
+    if rgb is None:
+        near = near_names(m.group(3))
+        also = f" (did you mean {' or '.join(near)}?)" if near else ""
+        raise ConfigError(
+            f"--hint {text!r}: {m.group(3).strip()!r} is not a colour{also}: use #RRGGBB, #RGB or a CSS colour name"
+        )
+    at = []
+    for v in m.group(1, 2):
+        if not v.endswith("%"):
+            at.append(int(v))
+        elif (share := float(v[:-1]) / 100) > 1:
+            raise ConfigError(f"--hint {text!r}: {v} is past the picture's edge (0% to 100%)")
+        else:
+            at.append(share)
+    return at[0], at[1], rgb
+
+
+def _pixel(v: int | float, n: int) -> int:
+    """A hint's coordinate in pixels of a side of ``n``: an int as it is, a float share of the
+    side (1.0: its last pixel)."""
+    return v if isinstance(v, int) else round(v * (n - 1))
 
 
 def fit_chroma(lum: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, int]:
@@ -106,12 +137,14 @@ def _full_scale(a: np.ndarray) -> float:
 
 
 def guide_from_points(
-    points: Sequence[tuple[int, int, tuple[int, int, int]]], l_full: np.ndarray
+    points: Sequence[tuple[int | float, int | float, tuple[int, int, int]]], l_full: np.ndarray
 ) -> Guide:
-    """``--hint`` points (x, y, (r, g, b)) as a Guide; each is gamut-mapped at its pixel's L."""
+    """``--hint`` points (x, y, (r, g, b)) as a Guide; each is gamut-mapped at its pixel's L.
+    x, y: pixels (int) or shares of the width and height (float: ``parse_point``)."""
     h, w = l_full.shape
     out, lost = [], 0
-    for x, y, rgb in points:
+    for x_at, y_at, rgb in points:
+        x, y = _pixel(x_at, w), _pixel(y_at, h)
         if not (0 <= x < w and 0 <= y < h):
             raise ConfigError(f"--hint {x},{y}: outside the {w}x{h} image")
         ab_want = rgb_to_lab(np.asarray([[rgb]], np.uint8))[0, :, 1:]

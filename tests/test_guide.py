@@ -26,11 +26,36 @@ def _layer(h, w, box, rgb, alpha=255):
 
 def test_hint_points_parse_and_bad_ones_are_named():
     assert parse_point("12,7,#1a2B3c") == (12, 7, (0x1A, 0x2B, 0x3C))
-    for bad in ("12,7", "a,b,#ffffff", "1,2,#fff", "1,2,#gggggg"):
-        with pytest.raises(ConfigError, match="expected X,Y,#RRGGBB"):
+    # a colour by its CSS name or short form, a place by a share of the picture's sides
+    assert parse_point("3, 4, navy") == (3, 4, (0, 0, 128))
+    assert parse_point("50%,0%,Dark Olive Green") == (0.5, 0.0, (85, 107, 47))
+    assert parse_point("100%,12.5%,#fa0") == (1.0, 0.125, (255, 170, 0))
+    for bad in ("12,7", "a,b,#ffffff", "1,2,", "-1,2,red", "1,2"):
+        with pytest.raises(ConfigError, match="expected X,Y,COLOUR"):
             parse_point(bad)
+    with pytest.raises(ConfigError, match=r"'navvy' is not a colour \(did you mean navy\?\)"):
+        parse_point("1,2,navvy")
+    with pytest.raises(ConfigError, match="'#gggggg' is not a colour: use #RRGGBB"):
+        parse_point("1,2,#gggggg")
+    with pytest.raises(ConfigError, match="150% is past the picture's edge"):
+        parse_point("150%,2,red")
     with pytest.raises(ConfigError, match="outside the 10x8 image"):
         guide_from_points([(10, 0, (255, 0, 0))], np.full((8, 10), 50.0, np.float32))
+    # shares land on the pixels they name: 100% is the last, 50% the middle
+    g = guide_from_points([(1.0, 0.5, (255, 0, 0))], np.full((9, 11), 50.0, np.float32))
+    assert g.points[0][:2] == (10.0, 4.0)
+
+
+def test_every_css_colour_name_is_the_one_browsers_show():
+    """The names a hint may use are CSS's colour keywords, each the colour it is everywhere
+    else (Pillow knows them too)."""
+    from PIL import ImageColor
+
+    from colorcli.colournames import NAMED
+
+    assert set(NAMED) == set(ImageColor.colormap)
+    for name, rgb in NAMED.items():
+        assert ImageColor.getrgb(name) == rgb, name
 
 
 def test_a_layer_hints_only_where_opaque_with_the_chroma_it_asks_for():
@@ -127,7 +152,8 @@ def test_colorize_image_with_hints_and_points(tmp_path, hint_ckpt, tiny_ckpt):
     # the error paths: one line each, naming the file or the option
     Image.fromarray(gradient_rgb(8, 8)).save(tmp_path / "opaque.png")
     cases = [
-        (["--hint", "1,2"], 2, "expected X,Y,#RRGGBB"),
+        (["--hint", "1,2"], 2, "expected X,Y,COLOUR"),
+        (["--hint", "1,2,navvy"], 2, "'navvy' is not a colour (did you mean navy?)"),
         (["--hint", "999,2,#ff0000"], 1, "outside the 64x48 image"),
         (["--hints", str(tmp_path / "missing.png")], 1, "missing.png"),
         (
@@ -153,6 +179,22 @@ def test_colorize_image_with_hints_and_points(tmp_path, hint_ckpt, tiny_ckpt):
         ],
     )
     assert r.exit_code == 1 and "was not trained to take hints" in r.output
+
+
+def test_hints_count_the_pixels_of_a_photo_as_it_is_shown(tmp_path, hint_ckpt):
+    """A camera's photo stored on its side (EXIF orientation 6: stored 100 x 60, shown 60 x
+    100): --hint counts pixels as the photo is shown, and the summary gives that size."""
+    img = Image.fromarray(np.full((60, 100), 128, np.uint8))
+    exif = img.getexif()
+    exif[0x0112] = 6
+    src = tmp_path / "side.jpg"
+    img.save(src, exif=exif)
+    base = ["image", str(src), "--model", str(hint_ckpt)]
+    r = CliRunner().invoke(main, [*base, str(tmp_path / "a.png"), "--hint", "59,99,navy"])
+    assert r.exit_code == 0 and "(60x100," in r.output, r.output
+    assert np.asarray(Image.open(tmp_path / "a.png")).shape == (100, 60, 3)
+    r = CliRunner().invoke(main, [*base, str(tmp_path / "b.png"), "--hint", "99,59,navy"])
+    assert r.exit_code == 1 and "--hint 99,59: outside the 60x100 image" in r.output, r.output
 
 
 def test_dir_takes_sidecar_hints_and_never_colours_them(tmp_path, hint_ckpt, tiny_ckpt):

@@ -50,9 +50,9 @@ def _megapixels(f):
     "--hint",
     "points",
     multiple=True,
-    metavar="X,Y,#RRGGBB",
+    metavar="X,Y,COLOUR",
     callback=lambda ctx, param, value: _parse_points(value),
-    help="A wanted colour at pixel X,Y of SRC (repeatable).",
+    help="A wanted colour at X,Y of SRC: pixels from its top left, or percentages of its width and height (50%,20%); COLOUR is #RRGGBB, #RGB or a CSS colour name (navy, olive, skyblue). Repeatable.",
 )
 @_megapixels
 @cc.colorize_options(exclude=("batch_size",))
@@ -132,10 +132,9 @@ def image_cmd(
             cc.echo(f"notice: {src}: {BILEVEL}")
         # the scan's dpi, EXIF, XMP, text: carried over
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
-    if not quiet:
-        cc.echo(
-            f"{src} -> {dst} ({img.info.width}x{img.info.height}, {time.perf_counter() - t0:.1f} s)"
-        )
+    if not quiet:  # its size as shown (upright), as --hint counts pixels
+        h, w = img.pixels.shape[:2]
+        cc.echo(f"{src} -> {dst} ({w}x{h}, {time.perf_counter() - t0:.1f} s)")
 
 
 def _pdf(
