@@ -28,41 +28,55 @@ class Sampled:
 def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
     """``count`` pictures of a film file spread through its length (the keyframe before each
     point, or where an earlier point took it, the picture at the point; fewer where two
-    points find the same). A file that cannot be sought (a raw stream, a damaged file): what
-    was found before, maybe nothing."""
+    points find the same). A point at most ``AHEAD`` pictures past the last one decoded is
+    reached by decoding on, not by a seek back to a keyframe already decoded (a short film,
+    or one of few keyframes, was decoded from its one keyframe once for each point). A file
+    that cannot be sought (a raw stream, a damaged file): what was found before, maybe
+    nothing."""
     out: list[Sampled] = []
     try:
         with av.open(str(path)) as inp:
             vs = film_stream(inp)
+            vs.thread_type = "AUTO"
             span = (vs.duration * vs.time_base) if vs.duration else None
             if span is None and inp.duration:
                 span = inp.duration / 1e6
             if not span or vs.time_base is None:
                 return []
             start = float(vs.start_time * vs.time_base) if vs.start_time else 0.0
-            seen = set()
+            reach = AHEAD / float(vs.average_rate or 25)  # seconds decoding on may cover
+            seen: set = set()
+            frames, last = None, None  # the decoder's pictures from where it is; the last's time
             for k in range(count):
                 at = start + float(span) * (k + 0.5) / count
-                inp.seek(int(at / vs.time_base), stream=vs, backward=True)
-                frame = _picture_at(inp, vs, at, seen)
-                if frame is None or frame.pts in seen:
+                landing = frames is None or last is None or not 0 <= at - last <= reach
+                if landing:
+                    inp.seek(int(at / vs.time_base), stream=vs, backward=True)
+                    frames = inp.decode(vs)
+                frame = _picture_at(frames, vs, at, seen if landing else None)
+                if frame is None:
+                    frames = None
+                    continue
+                last = float(frame.pts * vs.time_base) if frame.pts is not None else None
+                if frame.pts in seen:
                     continue
                 seen.add(frame.pts)
-                when = float(frame.pts * vs.time_base) - start if frame.pts is not None else at
+                when = last - start if last is not None else at
                 out.append(Sampled(max(0.0, when), frame.to_ndarray(format="rgb24")))
     except (av.error.FFmpegError, OSError, IndexError, ValueError):
         return out
     return out
 
 
-def _picture_at(inp, vs, at: float, seen: set):
-    """The keyframe a seek landed on, where no earlier point took it (one picture decoded: a
+def _picture_at(frames, vs, at: float, seen: set | None):
+    """From ``frames`` (a decoder's pictures): after a seek (``seen``: the pictures already
+    taken), the keyframe it landed on where no earlier point took it (one picture decoded: a
     long film's keyframes are seconds apart); else the first picture at or after ``at``
     seconds, decoding on (at most ``AHEAD`` pictures; then the last decoded); or None."""
     frame = None
-    for n, f in enumerate(inp.decode(vs)):
+    for n, f in enumerate(frames):
         frame = f
-        if n == 0 and f.pts not in seen:
+        if n == 0 and seen is not None and f.pts not in seen:
             break
         if n >= AHEAD or f.pts is None or float(f.pts * vs.time_base) >= at:
             break
