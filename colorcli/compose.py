@@ -152,10 +152,13 @@ def plane_view(plane) -> np.ndarray:
 class RgbRoute:
     """Films decoded to RGB (8- or 16-bit): L* of each frame, the RGB compose, RGB frames out.
 
-    The payload a frame carries from decode to compose is its (H, W) float32 L*.
+    The payload a frame carries from decode to compose is its (H, W) float32 L*; with ``keep``
+    (``--keep-colour``), (L*, the decoded RGB), the RGB written as it came where no ab is given
+    (a scene already in colour) and let go of (None) where its scene is to be coloured.
     """
 
     deep: bool
+    keep: bool = False
 
     luma_only = False
     color_tags = None  # the encoder keeps the input's tags
@@ -167,9 +170,15 @@ class RgbRoute:
     def split(self, arr: np.ndarray, net_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """A decoded (H, W, 3) frame -> (payload, L* at the network's size)."""
         l_full = lightness(arr)
-        return l_full, shrink_l(l_full, net_shape)
+        return (l_full, arr) if self.keep else l_full, shrink_l(l_full, net_shape)
 
-    def new_frame(self, payload: np.ndarray, ab_small: np.ndarray) -> av.VideoFrame:
+    def new_frame(self, payload, ab_small: np.ndarray | None) -> av.VideoFrame:
+        """The output frame: ``payload``'s L* with ``ab_small``; with ``keep`` and no ab, the
+        frame's own RGB."""
+        if self.keep:
+            payload, rgb = payload
+            if ab_small is None:
+                return av.VideoFrame.from_ndarray(rgb, self.decode_format)
         rgb = compose_rgb(payload, ab_small, np.uint16 if self.deep else np.uint8)
         return av.VideoFrame.from_ndarray(rgb, self.decode_format)
 
@@ -276,8 +285,11 @@ def untagged_matrix(height: int) -> str:
     return "bt709" if height >= 720 else "bt601"
 
 
-def pick_route(cc, deep: bool, out_pix_fmt: str) -> RgbRoute | Yuv420Route:
-    """8-bit 4:2:0 in and out (the common case) stays in Y'CbCr; everything else is RGB."""
+def pick_route(cc, deep: bool, out_pix_fmt: str, keep: bool = False) -> RgbRoute | Yuv420Route:
+    """8-bit 4:2:0 in and out (the common case) stays in Y'CbCr; everything else is RGB, and so
+    is a film whose scenes in colour are kept (``keep``: their frames written as decoded)."""
+    if keep:
+        return RgbRoute(deep, keep=True)
     if not deep and cc.pix_fmt in ("yuv420p", "yuvj420p") and out_pix_fmt == "yuv420p":
         return Yuv420Route.for_stream(cc)
     return RgbRoute(deep)

@@ -21,10 +21,12 @@ import numba
 import numpy as np
 
 from colorcli.filmbars import Bars
+from colorcli.incolour import ColourScenes
 from colorcli.kernels import temporal_smooth
 from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import FlowPropagator
 from colorcli.refs import RefGuide, blend_still, guide_of
+from colorcli.videoprobe import DIM
 
 
 class AbPredictor(Protocol):
@@ -171,7 +173,7 @@ class Coloured:
     pts: int
     index: int
     payload: Any
-    ab: np.ndarray
+    ab: np.ndarray | None  # None: a scene already in colour, written as it came (--keep-colour)
 
 
 class FilmColourer:
@@ -204,6 +206,12 @@ class FilmColourer:
         self.propagator = FlowPropagator() if every > 1 else None
         # per frame: pts, index, payload, L* at network size (its own, and steadied), cut
         self._groups: list[list[tuple[int, int, Any, np.ndarray, np.ndarray, bool]]] = []
+        self._kept: list[bool] = []  # per group: its scene is in colour, kept as it came
+        # a route that keeps each frame's own pixels (--keep-colour): scenes in colour kept
+        keep = getattr(route, "keep", False)
+        self.colour_scenes = ColourScenes(DIM) if keep else None
+        self.kept_frames = 0
+        self._after_kept = False
         self._next_index = 0
         self._net_shape: tuple[int, int] | None = None
 
@@ -226,8 +234,21 @@ class FilmColourer:
             if len(self._groups) >= self.predictor.batch_size:
                 ready = self._run()
             self._groups.append([])
+            self._kept.append(self._in_colour(arr, cut, picture))
+        if self.colour_scenes is not None and not self._kept[-1]:
+            payload = (payload[0], None)  # coloured anew: its own pixels are not needed
         self._groups[-1].append((pts, index, payload, l_net, steady, cut))
         return ready
+
+    def _in_colour(self, arr: np.ndarray, cut: bool, picture: np.ndarray) -> bool:
+        """Whether a key's scene is in colour, to be kept as it came (``ColourScenes``; only
+        what the bars frame is looked at: black bars would dilute its colours)."""
+        if self.colour_scenes is None:
+            return False
+        if self.bars is not None:
+            y0, y1, x0, x1 = self.bars.within(*arr.shape[:2], inward=True)
+            arr = arr[y0:y1, x0:x1]
+        return self.colour_scenes(arr, cut, float(picture.std()))
 
     def _frame_net_shape(self, h: int, w: int) -> tuple[int, int]:
         """The network's size for a whole frame: with bars, the size at which what they frame
@@ -250,13 +271,15 @@ class FilmColourer:
         """Scene cuts at which the smoother started afresh."""
         return self.smoother.resets
 
-    def _predict_keys(self) -> tuple[list[np.ndarray], list]:
+    def _predict_keys(self, groups: list) -> tuple[list[np.ndarray], list]:
         """The network's ab for each group's key, and each key's still as ``RefGuide.warp``
         gives it (None without stills); a hint model is guided by it."""
-        l_keys = [g[0][4] for g in self._groups]
+        l_keys = [g[0][4] for g in groups]
+        if not l_keys:
+            return [], []
         if self.refs is None:
             return self._network(l_keys), [None] * len(l_keys)
-        warps = [self.refs.warp(g[0][1], g[0][3]) for g in self._groups]
+        warps = [self.refs.warp(g[0][1], g[0][3]) for g in groups]
         if not self.predictor.takes_hints:
             return self._network(l_keys), warps
         guides = [None if w is None else guide_of(w[0], w[1], w[0].shape[:2]) for w in warps]
@@ -337,9 +360,16 @@ class FilmColourer:
         return self.refs.warp(index, l_net) if self.refs is not None else None
 
     def _run(self) -> list[Coloured]:
-        abs_, key_warps = self._predict_keys()
+        live = [g for g, kept in zip(self._groups, self._kept, strict=True) if not kept]
+        predicted = zip(*self._predict_keys(live), strict=True)
         out = []
-        for group, ab_key, key_warp in zip(self._groups, abs_, key_warps, strict=True):
+        for group, kept in zip(self._groups, self._kept, strict=True):
+            if kept:  # a scene in colour: its frames as they came
+                out += [Coloured(f[0], f[1], f[2], None) for f in group]
+                self.kept_frames += len(group)
+                self._after_kept = True
+                continue
+            ab_key, key_warp = next(predicted)
             prev: tuple[np.ndarray, np.ndarray] | None = None
             for j, (pts, index, payload, l_net, steady, cut) in enumerate(group):
                 hs, ws = ab_key.shape[:2]
@@ -348,9 +378,10 @@ class FilmColourer:
                     if steady.shape != (hs, ws)
                     else steady
                 )
-                if j == 0:
+                if j == 0:  # after frames kept as they came, the smoother starts afresh
                     ab = self._with_still(np.ascontiguousarray(ab_key), key_warp)
-                    ab = self.smoother(ab, l_small, cut)
+                    ab = self.smoother(ab, l_small, cut or self._after_kept)
+                    self._after_kept = False
                 else:
                     # the warped colour goes through the smoother like a prediction: where L is
                     # steady it keeps the previous colour (no wobble from flow noise), where L
@@ -362,4 +393,5 @@ class FilmColourer:
                 prev = (ab, l_small)
                 out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()
+        self._kept.clear()
         return out

@@ -93,14 +93,14 @@ def colour_places(pictures: list[Sampled]) -> list[float]:
 
 def colour_note(src: Path, pictures: list[Sampled]) -> str | None:
     """The notice for a film in colour in places (a documentary's interviews among archive
-    footage), or None. (One in colour at its opening is said by ``videoprobe``.)"""
+    footage), what becomes of them left to the caller, or None. (One in colour at its opening is said by ``videoprobe``.)"""
     places = colour_places(pictures)
     if not places:
         return None
     at = ", ".join(clock(t) for t in places[:3]) + (", ..." if len(places) > 3 else "")
     return (
         f"{src}: in colour in places ({len(places)} of {len(pictures)} pictures sampled "
-        f"through it, at {at}): those are recoloured from their lightness alone"
+        f"through it, at {at})"
     )
 
 

@@ -44,6 +44,37 @@ def colour_spread(rgb: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum(off * off, axis=1))))
 
 
+class ColourScenes:
+    """Whether a film's frames are already in colour (``in_colour``), told at its key frames:
+    at a scene's first key that is not dim at once (one that fades in from black is told once
+    it can be seen), then changed only where ``AGREE`` keys in a row say otherwise (a scene that
+    turns from sepia to colour without a cut; a borderline frame does not flip one key in
+    four). ``dim``: the spread of L* under which a frame tells nothing."""
+
+    AGREE = 2
+
+    def __init__(self, dim: float) -> None:
+        self.dim = dim
+        self._state: bool | None = None  # None: not told since the last cut
+        self._against = 0  # keys in a row that said otherwise
+
+    def __call__(self, rgb: np.ndarray, cut: bool, spread: float) -> bool:
+        """For a key frame (``rgb``: (H, W, 3) uint8 or uint16; ``cut``: it starts a scene;
+        ``spread``: its L* standard deviation): whether it is to be taken as in colour."""
+        if cut:
+            self._state, self._against = None, 0
+        if spread < self.dim:
+            return bool(self._state)
+        said = in_colour(rgb)
+        if self._state is None or said == self._state:
+            self._state, self._against = said, 0
+        else:
+            self._against += 1
+            if self._against >= self.AGREE:
+                self._state, self._against = said, 0
+        return self._state
+
+
 BILEVEL = (
     "only pure black and white (a 1-bit scan of text, line art or a halftone): "
     "they hold no colour, so its copy looks the same; "

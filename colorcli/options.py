@@ -279,6 +279,13 @@ class VideoOptions:
         default=False,
         metadata=opt("Print temporal metrics of the output (flicker, CDC).", flag=True),
     )
+    keep_colour: bool = field(
+        default=False,
+        metadata=opt(
+            "Write scenes already in colour (a documentary's colour interviews among archive footage; colours that vary apart from the lightness, not a tint) as they came, instead of recolouring them from their lightness.",
+            flag=True,
+        ),
+    )
     rate: float = field(
         default=24.0,
         metadata=opt(

@@ -39,6 +39,7 @@ def fingerprint(job, colorizer: AbPredictor, every: int) -> dict[str, Any]:
         "--keyframes": every,
         "--segment-seconds": o.segment_seconds,
         "--rate": o.rate,
+        "--keep-colour": o.keep_colour,
         "--refs": refs_identity(o.refs),
         "--reference": file_identity(o.reference),
         "bars": None if job.bars is None else [round(v, 6) for v in astuple(job.bars)],

@@ -67,7 +67,9 @@ class _FrameFiles(Worker):
         ext = job.dst.suffix.lower()
         self.codec, self.paths, self.overwrite = SEQUENCE_EXTS[ext], paths, job.overwrite
         self.pix_fmt = _pix_fmt(ext, job.info.bit_depth)
-        self.route = RgbRoute(deep=True)  # compose at 16 bits: every output is deeper than 8
+        self.route = RgbRoute(
+            deep=True, keep=job.opts.keep_colour
+        )  # compose at 16 bits: every output is deeper than 8
         self.threads = numba.get_num_threads()
         self.written = 0
         self.turns = job.info.turns  # a still holds no display rotation: frames go upright
@@ -141,7 +143,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
     with Claim(job.dst), side_threads(), contextlib.closing(open_input(job.src, opts.rate)) as inp:
         film_stream(inp).thread_type = "AUTO"
         depth = colorizer.batch_size * every + 8
-        route = RgbRoute(deep=True)
+        route = RgbRoute(deep=True, keep=job.opts.keep_colour)
         reader = FilmReader(
             job.src, inp, job.info, route.decode_format, False, opts, {}, stop, depth
         )

@@ -138,9 +138,7 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     if (note := dvd_title_note(job.src)) is not None:
         yield Notice(note)
     if job.info.in_colour:
-        yield Notice(
-            f"{job.src}: already in colour (its opening pictures): recoloured from its lightness alone"
-        )
+        yield Notice(f"{job.src}: already in colour (its opening pictures): {_fate(job)}")
     if job.info.transparent:
         yield Notice(
             f"{job.src}: its alpha channel (transparency) is not kept: the coloured film is opaque"
@@ -178,6 +176,13 @@ def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iter
         yield from _film(retimed, colorizer)
 
 
+def _fate(job: VideoJob) -> str:
+    """What becomes of a film's scenes already in colour."""
+    if job.opts.keep_colour:
+        return "its scenes in colour are kept as they came (--keep-colour)"
+    return "recoloured from its lightness alone (--keep-colour keeps its scenes in colour)"
+
+
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
     if not job.piped and not is_sequence(job.src):
@@ -187,7 +192,7 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
 
         pictures = sample_pictures(job.src)
         if not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
-            yield Notice(note)
+            yield Notice(f"{note}: {_fate(job)}")
         if colorizer.margins:
             job = dataclasses.replace(job, bars=bars_of([lightness(p.rgb) for p in pictures]))
             if job.bars is not None:
@@ -337,7 +342,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
     vin = film_stream(inp)
     vin.thread_type = "AUTO"
     writer = FilmWriter(job.dst, tmp, job.fmt, inp, info, opts, stop, depth)
-    route = pick_route(vin.codec_context, info.bit_depth > 8, writer.pix_fmt)
+    route = pick_route(vin.codec_context, info.bit_depth > 8, writer.pix_fmt, opts.keep_colour)
     reader = FilmReader(
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,

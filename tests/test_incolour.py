@@ -145,6 +145,8 @@ def test_a_colour_photo_or_film_coloured_alone_is_named(tmp_path, tiny_ckpt, com
     r = run(command, colour, tmp_path / f"a.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     said = f"notice: {colour}: already in colour{what}: recoloured from its lightness alone"
+    if command == "video":
+        said += " (--keep-colour keeps its scenes in colour)"
     assert r.stderr.strip() == said
     r = run(command, plain, tmp_path / f"b.{ext}", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and r.stderr == "", r.stderr
@@ -205,7 +207,66 @@ def test_a_film_in_colour_in_places_is_named(tmp_path, tiny_ckpt, kind):
     places = f"notice: {src}: in colour in places ("
     if kind == "colour in places":
         assert places in r.stderr and "pictures sampled through it, at 0:00:01" in r.stderr
-        assert "those are recoloured from their lightness alone" in r.stderr
+        assert "...): recoloured from its lightness alone (--keep-colour keeps" in r.stderr
     else:
         assert places not in r.stderr
     assert ("already in colour (its opening pictures)" in r.stderr) == (kind == "colour throughout")
+
+
+@pytest.mark.parametrize("how", ["video", "segments", "frames", "dir"])
+def test_keep_colour_writes_a_films_scenes_in_colour_as_they_came(tmp_path, tiny_ckpt, how):
+    """--keep-colour: the colour interviews among a documentary's black-and-white footage
+    come out as they went in, the black-and-white footage coloured; in one encode, in
+    segments, as numbered frames and in `colorize dir`."""
+    import av
+
+    colour = [gradient_rgb(64, 96, seed=k) for k in range(50)]
+    gray = [np.repeat(_gray(64, 96, seed=k)[..., None], 3, axis=2) for k in range(50)]
+    pictures = gray[:25] + colour[25:]
+    (tmp_path / "in").mkdir()
+    src = _film_of(tmp_path / "in" / "doc.mp4", pictures)
+    args = ["--model", tiny_ckpt, "-q", "--keep-colour"]
+    if how == "dir":
+        r = run("dir", tmp_path / "in", "-o", tmp_path / "out", *args)
+        out = tmp_path / "out" / "doc.mp4"
+    elif how == "frames":
+        (tmp_path / "f").mkdir()
+        r = run("video", src, tmp_path / "f" / "%03d.png", *args)
+    else:
+        out = tmp_path / "out.mkv"
+        seconds = "0" if how == "video" else "0.4"
+        r = run("video", src, out, "--segment-seconds", seconds, *args)
+    assert r.exit_code == 0, r.stderr
+    if how == "frames":
+        frames = [np.asarray(Image.open(tmp_path / "f" / f"{i:03d}.png")) for i in range(50)]
+    else:
+        with av.open(str(out)) as c:
+            frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with av.open(str(src)) as c:  # as the film holds them (its H.264 made them a little off)
+        inputs = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 50
+    kept = [np.abs(frames[i].astype(int) - inputs[i]).mean() for i in range(33, 50)]
+    coloured = [np.abs(frames[i].astype(int) - inputs[i]).mean() for i in range(25)]
+    # as they came, but for encoding again (x264 at crf 18 loses 4 levels of this noise;
+    # recoloured, they are 56 levels off)
+    assert max(kept) < 8, kept
+    assert min(coloured) > 30, coloured  # the gray footage coloured (the tiny model's tint)
+    if how != "dir":  # without the flag, the colour scenes are recoloured
+        r = run("video", src, tmp_path / "re.mkv", "--model", tiny_ckpt, "-q")
+        with av.open(str(tmp_path / "re.mkv")) as c:
+            again = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        assert min(np.abs(again[i].astype(int) - inputs[i]).mean() for i in range(33, 50)) > 30
+
+
+def test_a_scene_is_taken_in_colour_at_its_first_clear_key_and_turns_on_two_that_agree():
+    from colorcli.incolour import ColourScenes
+
+    colour = gradient_rgb(64, 96, seed=1)
+    gray = np.repeat(_gray(64, 96, seed=1)[..., None], 3, axis=2)
+    scenes = ColourScenes(dim=5.0)
+    assert not scenes(colour, True, 1.0)  # a dim opening tells nothing
+    assert scenes(colour, False, 30.0)  # the first clear key tells at once
+    assert scenes(gray, False, 30.0)  # one key that says otherwise does not turn it
+    assert scenes(colour, False, 30.0)
+    assert scenes(gray, False, 30.0) and not scenes(gray, False, 30.0)  # two in a row do
+    assert scenes(colour, True, 30.0)  # a cut: told afresh at once

@@ -231,13 +231,16 @@ class _FormatChoice(click.Choice):
     default=None,
     help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
 )
-@click.option(
-    "--keep-colour",
-    is_flag=True,
-    help="Write photos already in colour (colours that vary apart from their lightness, not one tint such as sepia) as they are, instead of recolouring them from their lightness.",
-)
 @_megapixels
-@cc.options_from(VideoOptions, exclude=("start", "end", "stats", "refs", "reference"))
+@cc.options_from(
+    VideoOptions,
+    exclude=("start", "end", "stats", "refs", "reference"),
+    overrides={
+        "keep_colour": {
+            "help": "Write photos, and films' scenes, already in colour (colours that vary apart from their lightness, not one tint such as sepia) as they are, instead of recolouring them from their lightness."
+        }
+    },
+)
 @cc.colorize_options()
 @cc.handle_errors
 def dir_cmd(
@@ -246,7 +249,6 @@ def dir_cmd(
     fmt,
     shard,
     reference,
-    keep_colour: bool,
     max_megapixels: int,
     overwrite: bool,
     quiet: bool,
@@ -314,7 +316,7 @@ def dir_cmd(
             max_pixels=max_megapixels * 1_000_000,
             video_options=video_opts,
             reference=ref,
-            keep_colour=keep_colour,
+            keep_colour=video_opts.keep_colour,
         )
         try:
             _draw_jobs(jobs, len(plan.jobs), quiet, summary)
