@@ -11,6 +11,7 @@ runs over the same folders share the work instead of repeating it. Films go thro
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
 from colorcli.imagewrite import alpha_note, write_image
 from colorcli.incolour import BILEVEL, bilevel, in_colour
 from colorcli.options import VideoOptions
-from colorcli.pages import colorize_pages, colorize_pdf
+from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def colorize_jobs(
                 continue
             if job.fmt == "pdf":
                 yield from flush()
-                yield _album(colorizer, job, overwrite, max_pixels, reference, colorize_pdf)
+                pdf = functools.partial(colorize_pdf, keep_colour=keep_colour)
+                yield _album(colorizer, job, overwrite, max_pixels, reference, pdf)
                 claim.release()
                 continue
             try:
@@ -176,6 +178,13 @@ def colorize_jobs(
                 )
                 yield FileResult(job, "failed", reason)
                 continue
+            album = image.info.pages > 1 and job.fmt == "tiff" and guide is None
+            if album:  # an album: every page, into one tiff (each page in colour kept)
+                yield from flush()
+                keep = keep_colour and reference is None
+                yield _colour_album(colorizer, job, image, overwrite, max_pixels, reference, keep)
+                claim.release()
+                continue
             if keep_colour and guide is None and reference is None and in_colour(image.pixels):
                 yield _kept(job, image, overwrite)
                 claim.release()
@@ -188,11 +197,6 @@ def colorize_jobs(
                         done, notices=(*done.notices, f"{job.src}: {RECOLOURED}")
                     )
                 yield done
-                claim.release()
-                continue
-            if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
-                yield from flush()  # an album: every page, into one tiff
-                yield _album(colorizer, job, overwrite, max_pixels, reference)
                 claim.release()
                 continue
             pending.append((job, image, claim, guide))
@@ -236,6 +240,23 @@ def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
     # what reading it found (a page left out, damage) is said only where it was decoded
     notes = () if copied or animated else tuple(f"{job.src}: {n}" for n in image.info.notices)
     return FileResult(job, "kept", notices=(*notes, f"{job.src}: already in colour: kept as it is"))
+
+
+def _colour_album(
+    colorizer, job: Job, image: Image, overwrite, max_pixels: int, reference, keep: bool
+) -> FileResult:
+    """A multi-page TIFF: with ``keep`` (--keep-colour), kept whole where every page is in
+    colour, else each page in colour kept and the rest coloured; without, every page coloured."""
+    pages = None
+    if keep:
+        try:
+            pages = read_pages(job.src, max_pixels)
+        except (ColorcliError, ValueError) as e:
+            return FileResult(job, "failed", _reason(e))
+        if all(in_colour(page.pixels) for page in pages):
+            return _kept(job, image, overwrite)
+    how = functools.partial(colorize_pages, keep_colour=keep, pages=pages)
+    return _album(colorizer, job, overwrite, max_pixels, reference, how)
 
 
 def _album(

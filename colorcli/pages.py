@@ -14,6 +14,7 @@ from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
+from colorcli.incolour import in_colour
 from colorcli.pdfobjects import PdfError
 from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, read_meta, tiff_params
@@ -72,20 +73,34 @@ def colorize_pages(
     overwrite: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: np.ndarray | None = None,
+    keep_colour: bool = False,
+    pages: list[Image] | None = None,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every page of ``src`` into the multi-page TIFF ``dst`` (written whole, then
     renamed: never half an album under its name); returns the page count and what the user
     is to be told (a page cut short, pages left out: ``read_pages``). Each page is coloured
-    on its own, after ``reference`` if given; what a page lacks stays gray. MediaError names
-    a file at fault."""
-    coloured, notes = [], []
-    pages = read_pages(src, max_pixels)
+    on its own, after ``reference`` if given; what a page lacks stays gray. ``keep_colour``:
+    a page already in colour (``incolour``) is written as it is. ``pages``: its pages, where
+    already read. MediaError names a file at fault."""
+    coloured, notes, kept = [], [], 0
+    pages = read_pages(src, max_pixels) if pages is None else pages
     for page in pages:
-        rgb = _colour(colorizer, page.pixels, reference)
-        coloured.append((page.gray_where_missing(rgb), page.alpha))
+        if _keeps(keep_colour, reference, page.pixels):
+            coloured.append((page.pixels, page.alpha))
+            kept += 1
+        else:
+            rgb = _colour(colorizer, page.pixels, reference)
+            coloured.append((page.gray_where_missing(rgb), page.alpha))
         notes += page.info.notes
+    if kept:
+        notes.append(f"{kept} of its {len(pages)} pages already in colour kept as they are")
     write_whole(dst, lambda: encode_pages(coloured, pages[0].meta), overwrite)
     return len(coloured), tuple(notes)
+
+
+def _keeps(keep_colour: bool, reference: np.ndarray | None, pixels: np.ndarray) -> bool:
+    """Whether a page or picture is kept as it is (--keep-colour, no reference: one in colour)."""
+    return keep_colour and reference is None and in_colour(pixels)
 
 
 def _colour(colorizer, pixels: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
@@ -113,23 +128,30 @@ def colorize_pdf(
     overwrite: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: np.ndarray | None = None,
+    keep_colour: bool = False,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every photo or scan in the PDF ``src`` into the PDF ``dst`` (its own bytes with
     the coloured pictures appended as an update; written whole, then renamed); returns how
     many were coloured and what the user is to be told. A PDF with none is copied as it is,
-    with a notice. MediaError names a file that cannot be read or written."""
+    with a notice. ``keep_colour``: a picture already in colour is left as it is. MediaError
+    names a file that cannot be read or written."""
     try:
         doc = read_scanned_pdf(src.read_bytes(), max_pixels)
     except PdfError as e:
         raise MediaError(src, str(e)) from e
     except OSError as e:
         raise MediaError(src, f"cannot be read ({e.strerror or e})") from e
-    coloured = {}
+    coloured, kept = {}, 0
     for im, pixels in pictures(doc):  # one at a time: only their coded bytes are kept
+        if _keeps(keep_colour, reference, pixels):
+            kept += 1
+            continue
         coloured[im.num] = encode_picture(_colour(colorizer, pixels, reference), im.lossy)
     left = [im.why for im in doc.images if im.why is not None and im.why != "a mask"]
     notes = [f"picture {im.num}: {im.note}" for im in doc.images if im.note]
-    if not coloured:
+    if kept:
+        notes.append(f"{kept} of its pictures already in colour left as they are")
+    if not coloured and not kept:
         notes.append("no photo or scan in it to colour: copied as it is")
     if left:
         kinds = sorted(set(left), key=left.index)

@@ -270,3 +270,37 @@ def test_a_scene_is_taken_in_colour_at_its_first_clear_key_and_turns_on_two_that
     assert scenes(colour, False, 30.0)
     assert scenes(gray, False, 30.0) and not scenes(gray, False, 30.0)  # two in a row do
     assert scenes(colour, True, 30.0)  # a cut: told afresh at once
+
+
+@pytest.mark.parametrize("kind", ["tiff", "pdf"])
+def test_keep_colour_keeps_an_albums_pages_in_colour_and_colours_the_rest(
+    tmp_path, tiny_ckpt, kind
+):
+    """An album (a multi-page TIFF, a scanned PDF) of a colour print and a black-and-white
+    one: with --keep-colour the colour page stays as it is and the gray one is coloured. The
+    album was kept whole where its first page was in colour (the gray pages uncoloured), and
+    recoloured whole otherwise."""
+    from colorcli.pages import read_pages
+    from colorcli.pdfscan import pictures, read_scanned_pdf
+    from tests.pdfmake import write_pdf
+
+    colour = gradient_rgb(150, 200, seed=3)  # a PDF picture under 64 pixels is no scan
+    gray = np.repeat(_gray(150, 200, seed=4)[..., None], 3, axis=2)
+    (tmp_path / "in").mkdir()
+    if kind == "tiff":
+        src = tmp_path / "in" / "album.tif"
+        first, *rest = [Image.fromarray(a) for a in (colour, gray)]
+        first.save(src, save_all=True, append_images=rest, compression="tiff_lzw")
+    else:
+        src = write_pdf(tmp_path / "in" / "album.pdf", [colour, gray], "flate")
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q",
+            "--keep-colour")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert "1 of its" in r.stderr and "already in colour" in r.stderr, r.stderr
+    out = tmp_path / "out" / src.name
+    if kind == "tiff":
+        got = [p.pixels for p in read_pages(out)]
+    else:
+        got = [px for _, px in pictures(read_scanned_pdf(out.read_bytes(), 10**8))]
+    assert np.abs(got[0].astype(int) - colour).max() == 0  # the colour print as it was
+    assert np.abs(got[1].astype(int) - gray).mean() > 10  # the gray one coloured
