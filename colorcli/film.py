@@ -318,8 +318,9 @@ class FilmColourer:
         """The predictor's ab, given guides and palettes only where there are guides. The
         network sees a frame as the film is shown (``turns``: a phone's portrait film, stored
         on its side, costs its colours seen sideways), and its ab is turned back."""
-        t, s = self.turns, self.predictor.output_stride
+        t = self.turns
         if t:
+            s = self.predictor.output_stride
             cells = [(-(-h // s), -(-w // s)) for h, w in (lk.shape for lk in l_nets)]
             l_nets = [_turned(lk, t, s) for lk in l_nets]
             if guides is not None:
