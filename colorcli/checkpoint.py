@@ -50,8 +50,9 @@ class Checkpoint:
     weights (rare, saturated colours favoured); the decode divides by ``class_weights **
     prior_correction`` before the annealed mean (``decode_shift``), fitted on held-out photos.
     photo_decode: how photos (not films) are decoded, or None for as films are: {"flip": the
-    logits averaged with those of the mirrored photo, "temperature", "prior_correction"}
-    (fitted together on held-out photos: the average is broader, so it takes its own).
+    logits averaged with those of the mirrored photo, "temperature", "prior_correction", and
+    maybe "size": the network's size for a photo without hints, else ``net_size``} (fitted
+    together on held-out photos: the average is broader, so it takes its own).
     """
 
     arch: str
@@ -222,7 +223,13 @@ def _photo_decode(decode: dict, weights: np.ndarray, path: Path) -> dict[str, An
     ):
         raise CheckpointError(path, "damaged checkpoint (its photo decode)")
     k = _prior_correction(photos, weights, path)
-    return {"flip": bool(photos.get("flip", False)), "temperature": float(t), "prior_correction": k}
+    size = photos.get("size")
+    if size is not None and not (
+        isinstance(size, int) and not isinstance(size, bool) and size >= 16
+    ):
+        raise CheckpointError(path, "damaged checkpoint (its photo decode's size)")
+    out = {"flip": bool(photos.get("flip", False)), "temperature": float(t), "prior_correction": k}
+    return out if size is None else {**out, "size": size}
 
 
 def decode_shift(ckpt: Checkpoint, correction: float | None = None) -> np.ndarray | None:

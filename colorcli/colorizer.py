@@ -77,6 +77,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.size = int(size or self.ckpt.net_size)
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
+        # an unguided photo's network size: the photo decode's where it has one (fitted with
+        # it on held-out photos), unless a size is asked for
+        self.photo_size = int(size or (self.ckpt.photo_decode or {}).get("size") or self.size)
         self.batch_size = batch_size
         self.max_batch_pixels = MAX_BATCH_PIXELS
         if model is not None:
@@ -149,20 +152,21 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         """The network's ab is 1 / output_stride of its input's size."""
         return int(self.model.output_stride)
 
-    def net_shape(self, h: int, w: int) -> tuple[int, int]:
-        """Network-resolution (h, w) for a full-resolution image: short side == size, unless
-        that would make the long side over NET_LONG x size or the pixels over NET_PIXELS x
-        size^2 (then smaller, same aspect)."""
+    def net_shape(self, h: int, w: int, size: int | None = None) -> tuple[int, int]:
+        """Network-resolution (h, w) for a full-resolution image: short side == size (the
+        colorizer's unless given), unless that would make the long side over NET_LONG x size
+        or the pixels over NET_PIXELS x size^2 (then smaller, same aspect)."""
+        size = size or self.size
         scale = min(
-            self.size / min(h, w),
-            NET_LONG * self.size / max(h, w),
-            math.sqrt(NET_PIXELS * self.size**2 / (h * w)),
+            size / min(h, w),
+            NET_LONG * size / max(h, w),
+            math.sqrt(NET_PIXELS * size**2 / (h * w)),
         )
         return max(1, round(h * scale)), max(1, round(w * scale))
 
-    def l_net(self, l_full: np.ndarray) -> np.ndarray:
-        """(H, W) float32 L* -> the network's (h, w) float32 L*."""
-        return shrink_l(l_full, self.net_shape(*l_full.shape))
+    def l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
+        """(H, W) float32 L* -> the network's (h, w) float32 L* (``net_shape``)."""
+        return shrink_l(l_full, self.net_shape(*l_full.shape, size))
 
     @property
     def takes_hints(self) -> bool:
@@ -348,7 +352,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 ]
                 boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
                 l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
-                l_nets = [self.l_net(li) for li in l_ins]
+                # a photo the user guides keeps the size the hint attention was fitted at
+                sizes = [self.photo_size if g is None or g.empty else self.size for g in gs]
+                l_nets = [self.l_net(li, z) for li, z in zip(l_ins, sizes, strict=True)]
                 g_nets = [
                     None if g is None or g.empty else guide_net(g, li.shape, ln.shape)
                     for g, li, ln in zip(gs, l_ins, l_nets, strict=True)

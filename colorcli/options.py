@@ -202,7 +202,7 @@ class ColorizeOptions:
         metadata=opt(
             "Short side in pixels of the image the network sees; output keeps full resolution.",
             min=16,
-            default_help="the model's, 256",
+            default_help="the model's, 256; photos without hints: its photo decode's, where it has one",
         ),
     )
     colour_margins: bool = field(

@@ -37,3 +37,7 @@ def test_the_correction_that_mutes_a_favoured_wrong_colour_is_chosen(tmp_path, m
     assert fitted.temperature in calibrate.TEMPERATURES
     plain = _fit(monkeypatch, tmp_path, model, "--min-colour", "0", "--corrections", "0")
     assert plain.prior_correction == 0.0
+    # the photo decode, fitted at a network size of its own, keeps that size
+    sized = _fit(monkeypatch, tmp_path, model, "--min-colour", "0", "--flip", "--size", "48")
+    assert sized.photo_decode["size"] == 48 and sized.photo_decode["flip"] is True
+    assert sized.net_size == ckpt.net_size  # films keep the checkpoint's

@@ -79,6 +79,8 @@ def test_the_photo_temperature_is_the_photos_and_a_given_one_is_everyones(tmp_pa
         {"flip": True, "temperature": -1.0},
         {"flip": True, "temperature": float("nan")},
         {"flip": True, "temperature": 0.5, "prior_correction": 2.0},
+        {"flip": True, "temperature": 0.5, "size": 8},
+        {"flip": True, "temperature": 0.5, "size": 192.5},
         [0.5],
     ],
 )
@@ -94,3 +96,28 @@ def test_the_photo_decode_survives_a_round_trip(tmp_path, tiny_ckpt):
     back = load_checkpoint(_with(tmp_path, tiny_ckpt, "f.pt", {**FLIP, "prior_correction": 0.1}))
     assert back.photo_decode == {**FLIP, "prior_correction": 0.1}
     assert load_checkpoint(tiny_ckpt).photo_decode is None
+
+
+def test_a_photo_decode_of_its_own_size_colours_unguided_photos_at_it(tmp_path, hint_ckpt):
+    """A photo decode with a size: a photo without hints is coloured at that network size
+    (as the same checkpoint colours it when asked for that --size), a film's frames and a
+    photo with hints at the checkpoint's own; a --size given is everyone's."""
+    from colorcli.guide import guide_from_points
+
+    sized = _with(tmp_path, hint_ckpt, "sized.pt", {**FLIP, "size": 40})
+    plain = _with(tmp_path, hint_ckpt, "plain.pt", FLIP)
+    assert load_checkpoint(sized).photo_decode == {**FLIP, "size": 40}
+    photo = gradient_rgb(96, 128, seed=5)
+    at_40 = Colorizer(plain, device="cpu", size=40).colorize(photo)
+    own = Colorizer(plain, device="cpu").colorize(photo)
+    assert np.abs(at_40.astype(int) - own).mean() > 1  # the size shows
+    c = Colorizer(sized, device="cpu")
+    np.testing.assert_array_equal(c.colorize(photo), at_40)
+    assert c.net_shape(96, 128) == Colorizer(plain, device="cpu").net_shape(96, 128)
+    np.testing.assert_array_equal(Colorizer(sized, device="cpu", size=64).colorize(photo),
+                                  Colorizer(plain, device="cpu", size=64).colorize(photo))  # fmt: skip
+    l_full = np.full((96, 128), 50.0, np.float32)
+    hint = guide_from_points([(10, 10, (200, 40, 40))], l_full)
+    np.testing.assert_array_equal(
+        c.colorize(photo, hint), Colorizer(plain, device="cpu").colorize(photo, hint)
+    )

@@ -2,7 +2,7 @@
 (issue 16: honest confidence).
 
     python train/recipes/calibrate.py MODEL VAL_DIR [--out CKPT] [--min-colour 0.8] [--resize 512]
-        [--corrections 0,0.1,...] [--flip]
+        [--corrections 0,0.1,...] [--flip] [--size N]
 
 A higher temperature moves each pixel's colour toward the mean of its predicted distribution, so
 where the model is unsure (a broad distribution) the colour is muted, where it is sure it stays
@@ -13,7 +13,9 @@ once per photo (its logits are kept) and the decode is redone: the rule is the p
 highest mean PSNR among those whose colourfulness is at least ``--min-colour`` of the truth's.
 With ``--out`` the checkpoint is written again with that pair as its default decode (what
 colouring uses unless told). With ``--flip`` the photo decode is fitted instead: each photo's
-logits averaged with the mirrored photo's, as photos (not films' frames) are then coloured.
+logits averaged with the mirrored photo's, as photos (not films' frames) are then coloured;
+with ``--size`` too, at that network size, which the photo decode then keeps (photos without
+hints are coloured at it).
 Choose on validation photos only; a test set scored here is no longer a test.
 """
 
@@ -62,6 +64,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--min-colour", type=float, default=0.8)
     ap.add_argument("--resize", type=int, default=512)
+    ap.add_argument("--size", type=int, help="network size (short side) to fit at")
     ap.add_argument(
         "--flip",
         action="store_true",
@@ -75,7 +78,7 @@ def main() -> None:
     )
     a = ap.parse_args()
     ckpt = load_checkpoint(a.model)
-    c = Colorizer(ckpt, device="cpu")
+    c = Colorizer(ckpt, device="cpu", size=a.size)
     if c.model.head_kind != "classification" or c.space != "lab":
         raise SystemExit("calibrate.py fits the temperature of a Lab classification model")
     photos = []
@@ -114,6 +117,8 @@ def main() -> None:
     if a.out:
         if a.flip:
             decode = {k: best[k] for k in ("temperature", "prior_correction")}
+            if a.size:  # photos without hints at the size it was fitted at
+                decode["size"] = a.size
             fitted = dataclasses.replace(ckpt, photo_decode={"flip": True, **decode})
         else:
             fitted = dataclasses.replace(
