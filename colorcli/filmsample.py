@@ -97,7 +97,8 @@ def colour_note(src: Path, pictures: list[Sampled]) -> str | None:
     places = colour_places(pictures)
     if not places:
         return None
-    at = ", ".join(clock(t) for t in places[:3]) + (", ..." if len(places) > 3 else "")
+    times = list(dict.fromkeys(clock(t) for t in places))  # a short film's fall in one second
+    at = ", ".join(times[:3]) + (", ..." if len(times) > 3 else "")
     return (
         f"{src}: in colour in places ({len(places)} of {len(pictures)} pictures sampled "
         f"through it, at {at})"
