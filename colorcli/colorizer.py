@@ -28,10 +28,6 @@ from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
 from colorcli.netrun import NetRunMixin, batch_part
 
-# the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
-# pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
-NET_LONG = 4
-NET_PIXELS = 4
 # full-resolution pixels colorized together on the host: a batch of huge scans goes one by one
 MAX_BATCH_PIXELS = 64_000_000
 
@@ -151,22 +147,6 @@ class Colorizer(NetRunMixin, ExemplarMixin):
     def output_stride(self) -> int:
         """The network's ab is 1 / output_stride of its input's size."""
         return int(self.model.output_stride)
-
-    def net_shape(self, h: int, w: int, size: int | None = None) -> tuple[int, int]:
-        """Network-resolution (h, w) for a full-resolution image: short side == size (the
-        colorizer's unless given), unless that would make the long side over NET_LONG x size
-        or the pixels over NET_PIXELS x size^2 (then smaller, same aspect)."""
-        size = size or self.size
-        scale = min(
-            size / min(h, w),
-            NET_LONG * size / max(h, w),
-            math.sqrt(NET_PIXELS * size**2 / (h * w)),
-        )
-        return max(1, round(h * scale)), max(1, round(w * scale))
-
-    def l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
-        """(H, W) float32 L* -> the network's (h, w) float32 L* (``net_shape``)."""
-        return shrink_l(l_full, self.net_shape(*l_full.shape, size))
 
     @property
     def takes_hints(self) -> bool:

@@ -1,6 +1,6 @@
-"""The network's forward passes for :class:`colorcli.colorizer.Colorizer`: its input batch,
-the forward with out-of-memory back-off, logits decoded to chroma, and a first tiny pass that
-loads what every photo needs.
+"""The network's forward passes for :class:`colorcli.colorizer.Colorizer`: its input's size
+and batch, the forward with out-of-memory back-off, logits decoded to chroma, and a first tiny
+pass that loads what every photo needs.
 
 A mixin of ``Colorizer``: it uses the colorizer's model, device, bins and settings.
 """
@@ -8,6 +8,7 @@ A mixin of ``Colorizer``: it uses the colorizer's model, device, bins and settin
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import torch
 
 from colorcli.checkpoint import decode_shift
 from colorcli.chroma import net_input
-from colorcli.compose import warm_kernels
+from colorcli.compose import shrink_l, warm_kernels
 from colorcli.device import annealed_mean_torch, is_oom
 from colorcli.errors import DeviceError
 from colorcli.kernels import annealed_mean
@@ -26,6 +27,10 @@ from colorcli.kernels import annealed_mean
 # new shape once, about 2 s in half precision on an H200 (bench/cuda_parity.py --only sizes,
 # 2026-12-04: photos of new sizes 0.69/s, of sizes seen 121/s, of new sizes without cuDNN 43/s)
 CUDNN_FROM = 3
+# the network's input: its long side at most NET_LONG x size, and at most NET_PIXELS x size^2
+# pixels, so a 3 x 20000 strip or a wide panorama cannot ask for gigabytes
+NET_LONG = 4
+NET_PIXELS = 4
 
 
 @contextlib.contextmanager
@@ -57,6 +62,22 @@ def batch_part(batch: Any, sl: slice) -> Any:
 
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
+
+    def net_shape(self, h: int, w: int, size: int | None = None) -> tuple[int, int]:
+        """Network-resolution (h, w) for a full-resolution image: short side == size (the
+        colorizer's unless given), unless that would make the long side over NET_LONG x size
+        or the pixels over NET_PIXELS x size^2 (then smaller, same aspect)."""
+        size = size or self.size
+        scale = min(
+            size / min(h, w),
+            NET_LONG * size / max(h, w),
+            math.sqrt(NET_PIXELS * size**2 / (h * w)),
+        )
+        return max(1, round(h * scale)), max(1, round(w * scale))
+
+    def l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
+        """(H, W) float32 L* -> the network's (h, w) float32 L* (``net_shape``)."""
+        return shrink_l(l_full, self.net_shape(*l_full.shape, size))
 
     def _warm(self) -> None:
         """Load the kernels every photo needs and start the network's runtime (oneDNN's

@@ -8,11 +8,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Iterator
-from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 from colorcli.atomic import check_folder_writable
@@ -23,14 +21,8 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
-from colorcli.videoprobe import (
-    DIM,
-    film_stream,
-    info_of,
-    open_input,
-    pixel_shape,
-    quarter_turns,
-)
+from colorcli.shown import as_shown, pixel_shape, quarter_turns
+from colorcli.videoprobe import DIM, film_stream, info_of, open_input
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
 
@@ -66,18 +58,6 @@ def scene_frames(
         if shown:
             px = as_shown(px, quarter_turns(frame.rotation), sar)
         yield n, px, n == 0 or cut, float(small.std())
-
-
-def as_shown(px: np.ndarray, turns: int, sar: Fraction | None) -> np.ndarray:
-    """A stored frame as a player shows it: its pixels made square (``sar``: a pixel's width
-    over its height; a DVD's 720 x 480 of 4:3 is shown 640 x 480) and turned ``turns`` quarter
-    turns counterclockwise (a phone's portrait film)."""
-    if sar is not None:
-        h, w = px.shape[:2]
-        wide = max(1, round(w * sar))
-        shrink = cv2.INTER_AREA if wide < w else cv2.INTER_CUBIC
-        px = cv2.resize(px, (wide, h), interpolation=shrink)
-    return np.ascontiguousarray(np.rot90(px, turns)) if turns else px
 
 
 def scene_stills(
@@ -181,7 +161,6 @@ def write_scene_stills(
 
 
 __all__ = [
-    "as_shown",
     "cut_view",
     "lookahead_frames",
     "scene_frames",

@@ -18,6 +18,7 @@ import av
 from colorcli.errors import MediaError, missing
 from colorcli.heifboxes import boxes
 from colorcli.packets import demux
+from colorcli.shown import pixel_shape, quarter_turns
 from colorcli.walkers import file_reader
 
 
@@ -186,15 +187,6 @@ def _unfinished_mp4(path: Path) -> bool:
     return bool(kinds) and kinds[0] in ("ftyp", "wide", "free", "mdat") and "moov" not in kinds
 
 
-def quarter_turns(rotation: float | None) -> int:
-    """A display rotation (degrees counterclockwise, as ``VideoFrame.rotation`` reads it) as
-    quarter turns counterclockwise, 0 to 3, for ``np.rot90``: a phone's portrait film is
-    stored on its side with -90. A rotation between quarters is taken as none."""
-    if not rotation or rotation % 90:
-        return 0
-    return int(rotation // 90) % 4
-
-
 def _bit_depth(pix_fmt: str | None) -> int:
     if not pix_fmt:
         return 8
@@ -330,12 +322,6 @@ def _in_colour(frame: av.VideoFrame) -> bool | None:
             return None
         return in_colour(rgb)
     return None
-
-
-def pixel_shape(v: av.video.stream.VideoStream) -> Fraction | None:
-    """The stream's sample aspect ratio (its container's, else its codec's); None: square."""
-    sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio
-    return Fraction(sar) if sar and sar != 1 and 0.1 < sar < 10 else None
 
 
 # AVFieldOrder: the field shown first (TT, BT: top; BB, TB: bottom), 1 progressive, 0 unknown
