@@ -32,6 +32,7 @@ from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
+from colorcli.pipes import open_pipe, with_first_picture
 from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
 from colorcli.refs import RefGuide
 from colorcli.retime import retimed_copy
@@ -43,7 +44,6 @@ from colorcli.videoprobe import (
     info_of,
     is_sequence,
     open_input,
-    open_pipe,
     probe_video,
     read_as,
 )
@@ -84,9 +84,9 @@ def prepare_video(
         if not isinstance(src, str | Path):
             raise ConfigError("--reference needs the film as a file: it is read twice")
         read_image(opts.reference)  # an unreadable reference fails before any work
-    source = sink = None
+    source = sink = first = None
     if not isinstance(src, str | Path):
-        source, src = open_pipe(src, PIPE_IN), PIPE_IN
+        (source, first), src = open_pipe(src, PIPE_IN), PIPE_IN
     if not isinstance(dst, str | Path):
         sink, dst = dst, PIPE_OUT
     src, dst = Path(src), Path(dst)
@@ -108,7 +108,11 @@ def prepare_video(
     else:
         opts = opts.for_container(VIDEO_CONTAINERS.get(dst.suffix.lower(), ""))
         fmt = check_output(src, dst, opts.codec, overwrite or joined)
-    info = info_of(source, src, peek=False) if source is not None else probe_video(src, opts.rate)
+    if source is not None:  # what a pipe's first picture says, read as the pipe began
+        order = int(film_stream(source).codec_context.field_order or 0)
+        info = with_first_picture(info_of(source, src, peek=False), first, order)
+    else:
+        info = probe_video(src, opts.rate)
     if fmt == "mxf" and not mxf_takes_rate(info.rate or Fraction(25)):
         raise OutputPathError(
             f"{dst}: MXF takes broadcast frame rates only (24, 25, 30, 48, 50, 60 and their "

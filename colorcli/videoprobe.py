@@ -375,14 +375,6 @@ def _sane_rate(rate: Fraction | None) -> Fraction | None:
 PIPE_IN, PIPE_OUT = Path("<stdin>"), Path("<stdout>")  # how a pipe is named in messages
 
 
-def open_pipe(stream, name: Path) -> av.container.InputContainer:
-    """A film arriving on a pipe (any container FFmpeg can read without seeking)."""
-    try:
-        return av.open(stream, "r")
-    except (av.error.FFmpegError, OSError, ValueError) as e:
-        raise MediaError(name, "not a video stream (no container FFmpeg can read)") from e
-
-
 def unseekable_reason(c: av.container.InputContainer, src: Path) -> str | None:
     """Why a film on a pipe decodes nothing, or None: an MP4 or MOV whose index (moov) comes
     after its pictures, as FFmpeg and most cameras write them, is read to its end to find

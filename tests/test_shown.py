@@ -99,3 +99,52 @@ def test_frames_out_of_a_turned_film_are_upright(tmp_path, seeing_ckpt, ext):
     assert frames[0].shape == (48, 80, 3)
     diff = np.mean([np.abs(x.astype(int) - y).mean() for x, y in zip(upright, frames, strict=True)])
     assert diff < 2.5
+
+
+def test_a_turned_film_on_a_pipe_keeps_its_rotation_and_is_coloured_as_shown(tmp_path, seeing_ckpt):
+    """A pipe cannot be read twice, so its first picture's display rotation was never read:
+    a portrait film piped in came out on its side (no rotation) and was coloured sideways.
+    Its opening is now read twice: the film comes out as it went in, coloured as the same
+    film from a file is."""
+    import subprocess
+    import sys
+
+    from tests import procs
+
+    side = make_clip(tmp_path / "side.mkv", n=6, turned=1, **LOSSLESS)
+    args = ["--model", str(seeing_ckpt), "--codec", "ffv1", "-q"]
+    with open(side, "rb") as f:
+        r = subprocess.run(
+            [sys.executable, "-m", "colorcli", "video", "-", str(tmp_path / "p.mkv"), *args],
+            stdin=f,
+            capture_output=True,
+            timeout=120,
+            preexec_fn=procs._as_from_a_terminal,
+        )
+    assert r.returncode == 0, r.stderr
+    piped = shown_frames(tmp_path / "p.mkv")
+    filed = _colour(side, tmp_path / "f.mkv", seeing_ckpt, "--segment-seconds", "0")
+    assert piped[0].shape == (48, 80, 3)  # shown upright: the rotation kept
+    assert (
+        np.mean([np.abs(x.astype(int) - y).mean() for x, y in zip(piped, filed, strict=True)]) < 1
+    )
+
+
+def test_a_pipes_opening_is_handed_again_whole_however_far_the_first_look_read():
+    """The first look stops at its limit (as if the pipe ended there); the second reader gets
+    every byte, the kept ones and then the rest of the pipe, in order."""
+    import io
+
+    from colorcli.pipes import Replay
+
+    data = bytes(range(256)) * 40
+    replay = Replay(io.BytesIO(data), limit=1000)
+    seen = b""
+    while chunk := replay.read(300):
+        seen += chunk
+    assert seen == data[:900]  # a 4th read of 300 would pass the limit
+    replay.rewind()
+    again = b""
+    while chunk := replay.read(256):
+        again += chunk
+    assert again == data
