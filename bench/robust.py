@@ -57,15 +57,16 @@ def grain_shift(
 ) -> float:
     """Median over ``seeds`` seeded draws of the mean ab change over the photos with Gaussian
     grain of ``sigma`` L* added. The clean photos go through the network once. ``photo``:
-    decoded as photos are."""
+    seen and decoded as photos are (at the photo decode's network size, where it has one)."""
     rngs = [np.random.default_rng(seed) for seed in range(seeds)]
     shifts = np.empty((seeds, len(photos)))
+    size = c.photo_size if photo else c.size
     for j, p in enumerate(photos):
         l_full = lightness(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
-        clean = c.predict_ab([c.l_net(l_full)], photo=photo)[0]
+        clean = c.predict_ab([c.l_net(l_full, size)], photo=photo)[0]
         for i, rng in enumerate(rngs):
             noisy = np.clip(l_full + rng.normal(0.0, sigma, l_full.shape), 0, 100)
-            noisy_ab = c.predict_ab([c.l_net(noisy.astype(np.float32))], photo=photo)[0]
+            noisy_ab = c.predict_ab([c.l_net(noisy.astype(np.float32), size)], photo=photo)[0]
             shifts[i, j] = _shift(clean, noisy_ab)
     return float(np.median(shifts.mean(axis=1)))
 
