@@ -1,21 +1,20 @@
-"""A film arriving on a pipe: its opening is read twice, once for what its first picture says
-(its display rotation, whether it is interlaced or transparent or in colour: what a file's
-probe reads from it) and once for the film; the pipe then goes on. No model, nothing written.
+"""A film arriving on a pipe: its opening is read twice, once probed as a file's is (its first
+pictures: the display rotation, fields, transparency, colour; whether it has timestamps) and
+once for the film; the pipe then goes on. No model, nothing written.
 
 A pipe cannot be sought, so the bytes the first look reads are kept and handed again to the
-second; the first look stops where it finds a picture or has read ``PEEK_BYTES``.
+second; the first look stops where the probe has what it needs or has read ``PEEK_BYTES``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from pathlib import Path
 
 import av
 
 from colorcli.errors import MediaError
-from colorcli.videoprobe import VideoInfo, _in_colour, _transparent, field_order, film_stream
+from colorcli.videoprobe import VideoInfo, info_of
 
 PEEK_BYTES = 64 << 20  # the most of a pipe read twice (an MP4 whose index comes last: refused)
 
@@ -51,50 +50,20 @@ class Replay:
         self.at = 0
 
 
-@dataclasses.dataclass(frozen=True)
-class FirstPicture:
-    rotation: int
-    interlaced: bool
-    transparent: bool
-    coloured: bool | None
-
-
-def open_pipe(stream, name: Path) -> tuple[av.container.InputContainer, FirstPicture | None]:
-    """A film arriving on a pipe (any container FFmpeg can read without seeking), and what its
-    first picture says (None where none was found within ``PEEK_BYTES``)."""
+def open_pipe(stream, name: Path) -> tuple[av.container.InputContainer, VideoInfo | None]:
+    """A film arriving on a pipe (any container FFmpeg can read without seeking), and its
+    VideoInfo as ``info_of`` probes a file, its first pictures looked at (None where the
+    first look within ``PEEK_BYTES`` could not tell: the film's own reading then says why)."""
     replay = Replay(stream)
-    first = None
-    with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, IndexError):
-        with av.open(replay, "r") as c:
-            if c.streams.video:
-                v = film_stream(c)
-                frame = next((f for p in c.demux(v) for f in p.decode()), None)
-                if frame is not None:
-                    first = FirstPicture(
-                        int(frame.rotation or 0),
-                        bool(frame.interlaced_frame),
-                        _transparent(frame),
-                        _in_colour(frame),
-                    )
+    info = None
+    with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, IndexError, MediaError):
+        with av.open(replay, "r") as first:
+            info = info_of(first, name)
     replay.rewind()
     try:
-        return av.open(replay, "r"), first
+        return av.open(replay, "r"), info
     except (av.error.FFmpegError, OSError, ValueError) as e:
         raise MediaError(name, "not a video stream (no container FFmpeg can read)") from e
 
 
-def with_first_picture(info: VideoInfo, first: FirstPicture | None, codec_order: int) -> VideoInfo:
-    """A pipe's VideoInfo with what its first picture says (``codec_order``: the stream's field
-    order, as ``videoprobe.field_order`` takes it)."""
-    if first is None:
-        return info
-    return dataclasses.replace(
-        info,
-        rotation=first.rotation,
-        fields=field_order(codec_order, first.interlaced, info.codec, info.height),
-        transparent=first.transparent,
-        in_colour=bool(first.coloured),
-    )
-
-
-__all__ = ["PEEK_BYTES", "FirstPicture", "Replay", "open_pipe", "with_first_picture"]
+__all__ = ["PEEK_BYTES", "Replay", "open_pipe"]

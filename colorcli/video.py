@@ -32,7 +32,7 @@ from colorcli.filmreader import FilmReader
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
-from colorcli.pipes import open_pipe, with_first_picture
+from colorcli.pipes import open_pipe
 from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
 from colorcli.refs import RefGuide
 from colorcli.retime import retimed_copy
@@ -84,9 +84,9 @@ def prepare_video(
         if not isinstance(src, str | Path):
             raise ConfigError("--reference needs the film as a file: it is read twice")
         read_image(opts.reference)  # an unreadable reference fails before any work
-    source = sink = first = None
+    source = sink = probed = None
     if not isinstance(src, str | Path):
-        (source, first), src = open_pipe(src, PIPE_IN), PIPE_IN
+        (source, probed), src = open_pipe(src, PIPE_IN), PIPE_IN
     if not isinstance(dst, str | Path):
         sink, dst = dst, PIPE_OUT
     src, dst = Path(src), Path(dst)
@@ -108,9 +108,8 @@ def prepare_video(
     else:
         opts = opts.for_container(VIDEO_CONTAINERS.get(dst.suffix.lower(), ""))
         fmt = check_output(src, dst, opts.codec, overwrite or joined)
-    if source is not None:  # what a pipe's first picture says, read as the pipe began
-        order = int(film_stream(source).codec_context.field_order or 0)
-        info = with_first_picture(info_of(source, src, peek=False), first, order)
+    if source is not None:  # a pipe: probed as the pipe began (its opening read twice)
+        info = probed or info_of(source, src, peek=False)
     else:
         info = probe_video(src, opts.rate)
     if fmt == "mxf" and not mxf_takes_rate(info.rate or Fraction(25)):
