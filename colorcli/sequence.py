@@ -67,9 +67,8 @@ class _FrameFiles(Worker):
         ext = job.dst.suffix.lower()
         self.codec, self.paths, self.overwrite = SEQUENCE_EXTS[ext], paths, job.overwrite
         self.pix_fmt = _pix_fmt(ext, job.info.bit_depth)
-        self.route = RgbRoute(
-            deep=True, keep=job.opts.keep_colour
-        )  # compose at 16 bits: every output is deeper than 8
+        # composed at 16 bits: every output is deeper than 8
+        self.route = RgbRoute(deep=True, keep=job.opts.keep_colour)
         self.threads = numba.get_num_threads()
         self.written = 0
         self.turns = job.info.turns  # a still holds no display rotation: frames go upright
