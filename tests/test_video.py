@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from colorcli.cli import main
 from colorcli.colorizer import Colorizer
 from colorcli.events import Notice, VideoDone
-from colorcli.film import TemporalSmoother
+from colorcli.filmsteady import TemporalSmoother
 from colorcli.kernels import rgb_to_lab
 from colorcli.metrics import SceneCutDetector, TemporalMeter, js_divergence, lightness_histogram
 from colorcli.options import CONTAINER_CODECS, VideoOptions
