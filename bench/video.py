@@ -247,6 +247,9 @@ def main() -> None:
     ap.add_argument("--real", type=Path, default=Path(__file__).with_name("media") / "bikes.mp4")
     ap.add_argument("--skip", default="", help="comma list of a,b,c,d,e,f to skip")
     ap.add_argument("--model", type=Path, help="checkpoint in place of the shipped model")
+    ap.add_argument(
+        "--precision", default="auto", help="the shipped model's (colorize --precision)"
+    )
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -254,11 +257,13 @@ def main() -> None:
         return
     skip = set(args.skip.split(","))
     torch.set_num_threads(os.cpu_count() or 1)
-    shipped = Colorizer(args.model, device=args.device, batch_size=args.batch_size)
+    shipped = Colorizer(
+        args.model, device=args.device, batch_size=args.batch_size, precision=args.precision
+    )
     trivial = trivial_colorizer(args.device, args.batch_size)
     auto = VideoOptions().keyframes_for(shipped.device_type)
     print(
-        f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}"
+        f"# {os.cpu_count()} cpus, device {args.device}, torch {torch.__version__}, av {av.__version__}, libx264 crf {ENC['crf']} preset {ENC['preset']}, batch {args.batch_size}, precision {args.precision}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

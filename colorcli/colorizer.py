@@ -21,9 +21,10 @@ from colorcli.borders import compose_framed, framed, inner
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
-from colorcli.device import annealed_mean_torch, is_oom, resolve_device
+from colorcli.device import annealed_mean_torch, is_oom, resolve_device, resolve_precision
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
+from colorcli.foldnorm import fold_norms
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
 from colorcli.netrun import NetRunMixin, batch_part
@@ -36,7 +37,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
     """Colorize uint8 / uint16 images with a checkpoint.
 
     checkpoint: a loaded :class:`Checkpoint`, a path, or None for the shipped default model.
-    device: "auto", "cpu", "cuda" or "cuda:N"; on CUDA the model runs in half precision.
+    device: "auto", "cpu", "cuda" or "cuda:N".
+    precision: "auto" (float16 on CUDA, float32 on a CPU), "full" (float32) or "half" (float16
+    on CUDA, bfloat16 on a CPU with its instructions; see ``device.resolve_precision``).
     batch_size: images per forward pass; halved and retried when memory runs out, down to one.
     temperature: annealed-mean temperature (None: the checkpoint's default, fitted on held-out photos).
     saturation: multiplies the predicted ab (1 = as predicted, 0 = gray).
@@ -57,6 +60,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         size: int | None = None,
         model: ColorNet | None = None,
         margins: bool = True,
+        precision: str = "auto",
     ) -> None:
         self.ckpt = (
             checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -78,13 +82,17 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.photo_size = int(size or (self.ckpt.photo_decode or {}).get("size") or self.size)
         self.batch_size = batch_size
         self.max_batch_pixels = MAX_BATCH_PIXELS
+        # 16 bits: float16 (the model converted: CUDA) or bfloat16 (autocast: a CPU's)
+        self.half = self.bf16 = False
         if model is not None:
             self.device = next(model.parameters()).device
-            self.half = False
         else:
             self.device = resolve_device(device)
-            self.half = self.device.type == "cuda"
-            model = self.ckpt.build().to(self.device)
+            low = resolve_precision(self.device, precision)
+            self.half, self.bf16 = low == torch.float16, low == torch.bfloat16
+            model = self.ckpt.build().eval()
+            fold_norms(model, model.norm_sites())  # it colours, it never trains
+            model = model.to(self.device)
             if self.half:
                 model = model.half()
             if self.device.type == "cpu":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from colorcli.errors import ConfigError, DeviceError
-from colorcli.options import DEVICES
+from colorcli.options import DEVICES, PRECISIONS
 
 
 def resolve_device(device: str) -> torch.device:
@@ -20,6 +20,34 @@ def resolve_device(device: str) -> torch.device:
             f"device {device!r} requested but CUDA is not available here (use --device cpu)"
         )
     return torch.device(device)
+
+
+def cpu_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where oneDNN runs a
+    bfloat16 convolution natively; elsewhere it would be emulated, slower than float32."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # a torch without the probes
+        return False
+
+
+def resolve_precision(device: torch.device, precision: str) -> torch.dtype | None:
+    """The network's 16-bit type on ``device`` for ``precision`` (see ``PRECISIONS``), or None
+    for float32: float16 on CUDA unless "full"; bfloat16 on a CPU only for "half", which a CPU
+    without bfloat16 instructions refuses (ConfigError)."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "full":
+        return None
+    if device.type == "cuda":
+        return torch.float16
+    if precision == "auto":
+        return None
+    if device.type == "cpu" and cpu_bf16():
+        return torch.bfloat16
+    raise ConfigError(
+        f"--precision half: this {device.type.upper()} has no bfloat16 instructions (AVX512-BF16 or AMX); it would run slower, not faster (use --precision full)"
+    )
 
 
 def annealed_mean_torch(
@@ -52,4 +80,4 @@ def is_oom(err: BaseException) -> bool:
     )
 
 
-__all__ = ["annealed_mean_torch", "is_oom", "resolve_device"]
+__all__ = ["annealed_mean_torch", "cpu_bf16", "is_oom", "resolve_device", "resolve_precision"]

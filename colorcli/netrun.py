@@ -105,8 +105,13 @@ class NetRunMixin:
         key = (tuple(x.shape), guide is None, palette is None, mirrored)
         count = self._shapes_seen[key] = self._shapes_seen.get(key, 0) + 1
         try:
-            with torch.inference_mode(), _cudnn(not self._gate_cudnn or count >= CUDNN_FROM):
-                return self.model(x, guide, palette) if self.takes_hints else self.model(x)
+            with (
+                torch.inference_mode(),
+                _cudnn(not self._gate_cudnn or count >= CUDNN_FROM),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+            ):
+                out = self.model(x, guide, palette) if self.takes_hints else self.model(x)
+            return out.float() if self.bf16 else out
         except (torch.OutOfMemoryError, RuntimeError, MemoryError) as e:
             if not is_oom(e):
                 raise
@@ -156,7 +161,7 @@ class NetRunMixin:
             out = self._forward(x, None, palette)
         finally:
             hook.remove()
-        return out, torch.cat(parts)
+        return out, torch.cat(parts).float() if self.bf16 else torch.cat(parts)
 
     def _decoding(self, temperature: float | None, correction: float, flip: bool) -> Decoding:
         """A decode's settings on this colorizer's device (a regression head takes none):

@@ -383,3 +383,13 @@ def test_max_megapixels_lets_a_large_scan_through(tmp_path, tiny_ckpt):
     r = run("image", root / "plate.png", tmp_path / "p.png", "--model", tiny_ckpt,
             "--max-megapixels", "2000")  # fmt: skip
     assert r.exit_code == 2 and "1<=x<=1000" in r.stderr
+
+
+def test_half_precision_on_a_cpu_without_bfloat16(tmp_path, media_tree, tiny_ckpt, monkeypatch):
+    from colorcli import device
+
+    monkeypatch.setattr(device, "cpu_bf16", lambda: False)
+    src = media_tree / "rgb.jpg"
+    r = run("image", src, tmp_path / "o.png", "--model", tiny_ckpt, "--precision", "half")
+    assert r.exit_code == 1 and "no bfloat16 instructions" in r.stderr
+    assert "use --precision full" in r.stderr and not (tmp_path / "o.png").exists()

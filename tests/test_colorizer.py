@@ -283,3 +283,43 @@ def test_memory_that_runs_out_making_a_huge_network_input_names_the_size(tiny_ck
     c = Colorizer(tiny_ckpt, device="cpu", batch_size=1, size=16)
     with pytest.raises(DeviceError, match="for this 300x200 image"):
         c.colorize(gradient_rgb(200, 300))
+
+
+def test_precision_on_each_device(monkeypatch):
+    from colorcli import device
+    from colorcli.errors import ConfigError
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert device.resolve_precision(cpu, "auto") is None  # float32 on a CPU unless asked
+    assert device.resolve_precision(cpu, "full") is None
+    assert device.resolve_precision(cuda, "auto") == torch.float16
+    assert device.resolve_precision(cuda, "half") == torch.float16
+    assert device.resolve_precision(cuda, "full") is None
+    monkeypatch.setattr(device, "cpu_bf16", lambda: True)
+    assert device.resolve_precision(cpu, "half") == torch.bfloat16
+    monkeypatch.setattr(device, "cpu_bf16", lambda: False)
+    with pytest.raises(ConfigError, match="no bfloat16 instructions"):
+        device.resolve_precision(cpu, "half")
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        device.resolve_precision(cpu, "quarter")
+
+
+def test_half_precision_on_a_cpu_colours_in_bfloat16_close_to_full(tiny_ckpt, monkeypatch):
+    from colorcli import device
+
+    monkeypatch.setattr(device, "cpu_bf16", lambda: True)  # emulated where the CPU lacks it
+    full = Colorizer(tiny_ckpt, device="cpu")
+    half = Colorizer(tiny_ckpt, device="cpu", precision="half")
+    seen = []
+    half.model.head.register_forward_hook(lambda _m, _i, o: seen.append(o.dtype))
+    img = gradient_rgb(70, 90)
+    a, b = full.colorize(img), half.colorize(img)
+    assert seen and set(seen) == {torch.bfloat16}
+    assert b.dtype == np.uint8 and np.abs(_l(b) - _l(img)).max() <= 1.0
+    lab_a, lab_b = rgb_to_lab(a), rgb_to_lab(b)
+    assert np.abs(lab_a[..., 1:] - lab_b[..., 1:]).mean() < 2.0
+    # a film's frames too, and the ab comes back as float32
+    ln = [np.linspace(0, 100, 64 * 80, dtype=np.float32).reshape(64, 80)] * 2
+    ab_full, ab_half = full.predict_ab(ln), half.predict_ab(ln)
+    assert ab_half[0].dtype == np.float32
+    assert np.abs(ab_full[0] - ab_half[0]).mean() < 2.0

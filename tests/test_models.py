@@ -193,3 +193,50 @@ def test_deeper_encoders_take_their_published_weights(encoder, tmp_path, monkeyp
         model.load_imagenet()
     with pytest.raises(ConfigError, match="encoder must be one of"):
         ModelConfig(encoder="lite9")
+
+
+def _effunet_with_statistics(hints: bool) -> torch.nn.Module:
+    """A small effunet whose batch norms hold statistics and affines far from the identity (a
+    trained model's), and whose guidance ways count."""
+    torch.manual_seed(0)
+    m = build_model("effunet", ModelConfig(num_bins=17, width=4, hints=hints))
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.normal_(0.0, 0.5)
+                mod.running_var.uniform_(0.3, 3.0)
+                mod.weight.normal_(1.0, 0.5)
+                mod.bias.normal_(0.0, 0.5)
+        for name, p in m.named_parameters():
+            if name.startswith(GUIDANCE_PREFIXES):
+                p.normal_(0.0, 0.5)
+    return m.eval()
+
+
+@pytest.mark.parametrize("hints", [False, True])
+def test_folded_batch_norms_give_the_same_output(hints):
+    import copy
+
+    from colorcli.foldnorm import fold_norms
+
+    m = _effunet_with_statistics(hints)
+    f = copy.deepcopy(m)
+    norms = sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())
+    assert fold_norms(f, f.norm_sites()) == norms
+    assert not any(isinstance(x, torch.nn.BatchNorm2d) for x in f.modules())
+    x = torch.randn(2, 1, 64, 96)
+    runs = [()]
+    if hints:  # the guide's ways in are added before the norms: folded with them
+        runs.append((torch.randn(2, 3, 64, 96), torch.softmax(torch.randn(2, 17), 1)))
+    with torch.inference_mode():
+        for extra in runs:
+            a, b = m(x, *extra), f(x, *extra)
+            assert torch.allclose(a, b, rtol=1e-4, atol=1e-4 * float(a.abs().max()))
+
+
+def test_folding_refuses_a_model_in_training():
+    from colorcli.foldnorm import fold_norms
+
+    m = _effunet_with_statistics(False).train()
+    with pytest.raises(ValueError, match="training"):
+        fold_norms(m, m.norm_sites())

