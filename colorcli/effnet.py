@@ -54,8 +54,9 @@ class _MBConv(nn.Module):
         self._bn2 = nn.BatchNorm2d(cout, eps=1e-3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        # in place: each clips a new tensor (a norm's output, or a folded conv's), never x
+        y = F.relu6(self._bn0(self._expand_conv(x)), inplace=True) if self.expand else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)), inplace=True)
         y = self._bn2(self._project_conv(y))
         return x + y if self.residual else y
 
@@ -107,7 +108,7 @@ class EffUNet(_Net):
         x = self._conv_stem(l_norm * 2.0)  # ImageNet-lite inputs span [-1, 1]
         if guide is not None:
             x = x + self.guide_in(guide.to(x.dtype))
-        x = F.relu6(self._bn0(x))
+        x = F.relu6(self._bn0(x), inplace=True)
         skips = []
         for i, block in enumerate(self._blocks):
             x = block(x)
