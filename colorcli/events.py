@@ -60,7 +60,8 @@ class Scanned(Event):
 class VideoDone(Event):
     """frames written in ``seconds``; ``lost`` of ``promised`` frames did not decode (a damaged
     input: the film went to ``path``, which is then not the requested output when the job said
-    where damaged films go); stats: the temporal metrics with --stats."""
+    where damaged films go); stats: the temporal metrics with --stats; kept: of the frames,
+    those written as they came (scenes in colour, --keep-colour)."""
 
     kind: ClassVar[str] = "done"
     frames: int
@@ -70,6 +71,7 @@ class VideoDone(Event):
     bad_packets: int
     path: str
     stats: dict[str, float] | None = None
+    kept: int = 0
 
 
 # ---------------------------------------------------------------- training

@@ -46,6 +46,7 @@ _QUEUE_FRAMES = 8
 @dataclasses.dataclass
 class _Tally:
     frames: int = 0
+    kept: int = 0  # of them, written as they came (--keep-colour)
     bad_packets: int = 0
     meters: dict[int, TemporalMeter] = dataclasses.field(default_factory=dict)
 
@@ -218,6 +219,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
                 else:
                     w.finisher.join()
     tally.frames += sum(w.w.encoded for w in writers)
+    tally.kept += sum(w.w.kept for w in writers)
     tally.bad_packets += reader.bad_packets
     return True
 
@@ -229,6 +231,7 @@ def _let_go(writers: list[_SegmentWriter], tally: _Tally) -> None:
     for w in [w for w in writers if w.finisher is not None and not w.finisher.is_alive()]:
         w.wait()
         tally.frames += w.w.encoded
+        tally.kept += w.w.kept
         writers.remove(w)
 
 
@@ -300,7 +303,10 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
             break
     if not work.path.exists():  # another run finished the last segment and joined
         yield Notice(f"{job.dst}: joined by another run")
-        yield VideoDone(tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst))
+        yield VideoDone(
+            tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst), None,
+            tally.kept,
+        )  # fmt: skip
         return
     left = total - work.finished(plan)
     if left:
@@ -308,8 +314,9 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
             f"{left} of {total} segments are left to other runs (another shard, or a run colouring them now); whichever run finishes the last one joins the film"
         )
         yield VideoDone(
-            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None
-        )
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None,
+            tally.kept,
+        )  # fmt: skip
         return
     yield from _join(job, plan, work, tally, t0)
 
@@ -320,8 +327,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         claim.release()
         yield Notice(f"{job.dst}: another run is joining the segments")
         yield VideoDone(
-            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None
-        )
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None,
+            tally.kept,
+        )  # fmt: skip
         return
     tmp = temp_sibling(job.dst)
     try:
@@ -363,7 +371,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         for m in ordered[1:]:
             ordered[0].merge(m)
         stats = ordered[0].as_dict()
-    yield VideoDone(tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats)
+    yield VideoDone(
+        tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats, tally.kept
+    )
 
 
 __all__ = ["colorize_segmented"]

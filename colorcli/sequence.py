@@ -71,6 +71,7 @@ class _FrameFiles(Worker):
         self.route = RgbRoute(deep=True, keep=job.opts.keep_colour)
         self.threads = numba.get_num_threads()
         self.written = 0
+        self.kept = 0  # of them, frames written as they came (--keep-colour)
         self.turns = job.info.turns  # a still holds no display rotation: frames go upright
 
     def _encoder(self, width: int, height: int):
@@ -106,6 +107,7 @@ class _FrameFiles(Worker):
             except OSError as e:
                 raise write_failure(path, e) from e
             self.written += 1
+            self.kept += ab is None
 
     def finish(self) -> None:
         self.put(("end",))
@@ -175,7 +177,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
             writer.join()
     yield VideoDone(
         writer.written, time.perf_counter() - t0, 0, job.promised, reader.bad_packets,
-        str(job.dst), None,
+        str(job.dst), None, writer.kept,
     )  # fmt: skip
 
 

@@ -115,6 +115,7 @@ class FilmWriter(Worker):
         super().__init__(stop, depth, "colorcli-encode")
         self.dst, self.info, self.notices = dst, info, []
         self.encoded = 0
+        self.kept = 0  # of them, frames written as they came (a scene in colour: --keep-colour)
         self.clock = frame_clock(fmt, info)
         # the last picture's (pts, own duration) in the input's time base, set before
         # ``finish``: the packet that ends the film is held back until then to be given it
@@ -264,6 +265,7 @@ class FilmWriter(Worker):
                     marked = vf if self.mark is None else self.mark(vf, threads)
                     self._mux(self.vout.encode(marked))
                     self.encoded += 1
+                    self.kept += ab is None
                     if self.observe is not None:
                         self.observe(vf)
                 else:

@@ -259,6 +259,32 @@ def test_keep_colour_writes_a_films_scenes_in_colour_as_they_came(tmp_path, tiny
         assert min(np.abs(again[i].astype(int) - inputs[i]).mean() for i in range(33, 50)) > 30
 
 
+@pytest.mark.parametrize("how", ["video", "segments", "frames"])
+def test_the_summary_counts_the_frames_kept_in_colour(tmp_path, tiny_ckpt, how):
+    """The last line says how many frames were already in colour and kept as they came: the
+    colour half of the film (less its first keys, recoloured while the scene is told), in
+    segments without the frames each segment decodes before its own to warm up."""
+    import re
+
+    colour = [gradient_rgb(64, 96, seed=k) for k in range(50)]
+    gray = [np.repeat(_gray(64, 96, seed=k)[..., None], 3, axis=2) for k in range(50)]
+    src = _film_of(tmp_path / "doc.mp4", gray[:25] + colour[25:])
+    if how == "frames":
+        (tmp_path / "f").mkdir()
+        out, extra = tmp_path / "f" / "%03d.png", []
+    else:
+        out, extra = tmp_path / "out.mkv", ["--segment-seconds", "0" if how == "video" else "0.4"]
+    r = run("video", src, out, "--model", tiny_ckpt, "--keep-colour", *extra)
+    assert r.exit_code == 0, r.stderr
+    said = re.search(
+        r"50 frames in .*, (\d+) of them already in colour, kept as they came\)", r.output
+    )
+    assert said, r.output
+    assert 17 <= int(said.group(1)) <= 25
+    r = run("video", src, tmp_path / "plain.mkv", "--model", tiny_ckpt)  # without the flag
+    assert r.exit_code == 0 and "50 frames in" in r.output and "kept as they came" not in r.output
+
+
 def test_a_scene_is_taken_in_colour_at_its_first_clear_key_and_turns_on_two_that_agree():
     from colorcli.incolour import ColourScenes
 

@@ -93,8 +93,9 @@ def video_cmd(
         return
     if not quiet:
         where = f"-> {done.path}" if done.path else "(segments kept for the join)"
+        kept = f", {done.kept} of them already in colour, kept as they came" if done.kept else ""
         cc.echo(
-            f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s) {where}"
+            f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s{kept}) {where}"
         )
     if video_opts.stats and done.stats:
         s = done.stats
