@@ -156,7 +156,6 @@ class FilmColourer:
         # a route that keeps each frame's own pixels (--keep-colour): scenes in colour kept
         keep = getattr(route, "keep", False)
         self.colour_scenes = ColourScenes(DIM) if keep else None
-        self.kept_frames = 0
         self._after_kept = False
         self._next_index = 0
         self._net_shape: tuple[int, int] | None = None
@@ -313,7 +312,6 @@ class FilmColourer:
         for group, kept in zip(self._groups, self._kept, strict=True):
             if kept:  # a scene in colour: its frames as they came
                 out += [Coloured(f[0], f[1], f[2], None) for f in group]
-                self.kept_frames += len(group)
                 self._after_kept = True
                 continue
             ab_key, key_warp = next(predicted)
