@@ -129,7 +129,7 @@ class FilmReader(Worker):
             self.bad_packets += 1
             return
         for frame in frames:
-            if frame.pts is None:  # a raw stream: timed at the average rate
+            if frame.pts is None or not self.info.timed:  # a raw stream: at the average rate
                 pending = self._reorder.times
                 prev = max(pending) if pending else self._last
                 pts = 0 if prev is None else prev + self.info.step

@@ -121,7 +121,7 @@ VIDEO_EXTS = frozenset(VIDEO_CONTAINERS) | {
     ".vro",  # a DVD recorder's disc (DVD-VR, VIDEO_RM/VR_MOVIE.VRO): transferred VHS tapes
     ".rm", ".rmvb",  # RealMedia: the web's video of 1997-2008
     ".m2t", ".trp", ".tp",  # HDV tape captures; DVB recorders' transport streams
-    ".m2p", ".mpv", ".mpe",  # MPEG-2 program and elementary streams; MPEG-1 of the 1990s
+    ".m2p", ".mpv", ".mpe", ".m1v",  # MPEG-2 program streams; MPEG-1 of the 1990s
     ".divx", ".ogm",  # DivX AVIs and Ogg Media of the 2000s
     ".qt", ".f4v", ".mk3d", ".nut", ".wtv", ".dvr-ms",  # Windows Media Center recordings
     ".3g2",  # CDMA phones' 3GPP2

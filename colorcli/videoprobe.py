@@ -259,6 +259,12 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                 name,
                 f"its {cc.name} pictures cannot be decoded by this FFmpeg (libavcodec {major}.{minor})",
             )
+    if c.format.name == "mpegvideo" and cc.name == "mpeg1video":
+        # an MPEG-1 elementary stream (.m1v, .mpv) holds no times: FFmpeg's parser guesses
+        # them, and guessed a one-frame reorder delay part way (a picture shown twice as long,
+        # then every one a tick late, called a lost frame); MPEG-1 is progressive at one
+        # rate, so its frames are timed on that rate's grid
+        timed = False
     shared = False
     if v.duration and v.time_base:
         dur, start = float(v.duration * v.time_base), float((v.start_time or 0) * v.time_base)
