@@ -259,6 +259,9 @@ def probe_image(path: Path | str) -> ImageInfo:
             try:
                 if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
                     w, h = struct.unpack(">II", buf[16:24])
+                    if buf[12:16] != b"IHDR" or not (0 < w < 1 << 31 and 0 < h < 1 << 31):
+                        # what follows the signature is not a PNG's header: no size to trust
+                        raise MediaError(path, "not a readable image (its PNG header is damaged)")
                     orientation, frames = _png_head(buf)
                     return ImageInfo("png", w, h, orientation, frames=frames)
                 if buf[:2] == b"\xff\xd8":

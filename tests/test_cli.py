@@ -102,6 +102,7 @@ def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, ti
         ("text", "not a supported image"),
         ("empty", "empty file"),
         ("bomb", "decompression bomb"),
+        ("png header", "not a readable image (its PNG header is damaged)"),
     ],
 )
 def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
@@ -222,8 +223,8 @@ def test_dir_reports_bad_files_and_goes_on(tmp_path, broken_files, tiny_ckpt):
     r = run("dir", broken_files["good"].parent, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 1
     assert _outputs(out) == {"good.png"}
-    assert "1 colorized, 0 skipped (already there), 4 failed" in r.stderr
-    for which in ("truncated", "text", "empty", "bomb"):
+    assert "1 colorized, 0 skipped (already there), 5 failed" in r.stderr
+    for which in ("truncated", "text", "empty", "bomb", "png header"):
         assert f"{broken_files[which]}: " in r.stderr
 
 
