@@ -103,10 +103,16 @@ def read_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     info = probe_image(path)
     if info.width <= 0 or info.height <= 0:
         raise MediaError(path, f"invalid size {info.width}x{info.height}")
-    if info.width * info.height > max_pixels:
+    if (pixels := info.width * info.height) > max_pixels:
+        size = f"{info.width}x{info.height} is {pixels / 1e6:.0f} megapixels"
+        if pixels > MEGAPIXELS_CAP * 1_000_000:  # no --max-megapixels can let it through
+            raise MediaError(
+                path,
+                f"refused: {size}, over the most colorcli reads ({MEGAPIXELS_CAP}): a damaged header, or a decompression bomb",
+            )
         raise MediaError(
             path,
-            f"refused: {info.width}x{info.height} is {info.width * info.height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (a guard against decompression bombs: --max-megapixels raises it, to {MEGAPIXELS_CAP})",
+            f"refused: {size}, over the limit of {max_pixels / 1e6:.0f} (a guard against decompression bombs: --max-megapixels raises it, to {MEGAPIXELS_CAP})",
         )
     if info.format == "dpx":
         return Image(read_dpx(path), None, info)

@@ -101,7 +101,7 @@ def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, ti
         ("truncated", "damaged or truncated png"),
         ("text", "not a supported image"),
         ("empty", "empty file"),
-        ("bomb", "decompression bomb"),
+        ("bomb", "over the most colorcli reads (1000): a damaged header, or a decompression bomb"),
         ("png header", "not a readable image (its PNG header is damaged)"),
     ],
 )
