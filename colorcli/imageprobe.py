@@ -16,6 +16,7 @@ from colorcli.errors import MediaError, missing
 from colorcli.ffstill import FF_BMP, probe_ff_still
 from colorcli.heif import probe_heif
 from colorcli.heifboxes import is_heif
+from colorcli.options import VIDEO_EXTS
 from colorcli.photocd import probe_pcd
 from colorcli.walkers import (
     PNG_SIGNATURE,
@@ -324,6 +325,8 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise missing(path) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    if path.suffix.lower() in VIDEO_EXTS:  # a film given where a photo goes
+        raise MediaError(path, "a film, not a photo (`colorize video` takes films)")
     raise MediaError(
         path,
         "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, xcf, pcx, tga, pcd)",

@@ -113,6 +113,15 @@ def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_a_film_given_to_image_says_where_films_go(tmp_path, tiny_ckpt):
+    from tests.media import make_clip
+
+    film = make_clip(tmp_path / "reel.mp4", n=3, audio=None)
+    r = run("image", film, tmp_path / "o.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert f"{film}: a film, not a photo (`colorize video` takes films)" in r.stderr
+
+
 def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):
     r = run("image", tmp_path / "nope.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "no such file" in r.stderr
