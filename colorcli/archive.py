@@ -27,7 +27,7 @@ from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
 from colorcli.imagewrite import alpha_note, write_image
-from colorcli.incolour import BILEVEL, bilevel, in_colour
+from colorcli.incolour import in_colour, no_colour_note
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 
@@ -133,8 +133,8 @@ def colorize_jobs(
                 notes += guide.notices if guide else ()
                 if guide is None and reference is None and in_colour(im.pixels):
                     notes += (f"{job.src}: {RECOLOURED}",)
-                if bilevel(im.pixels):
-                    notes += (f"{job.src}: {BILEVEL}",)
+                if (why := no_colour_note(im.pixels)) is not None:
+                    notes += (f"{job.src}: {why}",)
                 yield FileResult(job, "done", notices=notes)
             except NoSpaceError:
                 raise  # every file after would fail alike: the run stops, to resume later

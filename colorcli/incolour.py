@@ -95,6 +95,19 @@ def bilevel(pixels: np.ndarray) -> bool:
     return pixels.size > 0
 
 
+def no_colour_note(pixels: np.ndarray) -> str | None:
+    """Why a picture can take no colour, or None: a blank one (all black or all white: a
+    scanner's empty bed, a frame grab between shots) or one of pure black and white only
+    (:func:`bilevel`)."""
+    if not bilevel(pixels):
+        return None
+    level = pixels.flat[0]
+    if (pixels == level).all():
+        shade = "black" if level == 0 else "white"
+        return f"a blank picture (all {shade}): nothing in it to colour, so its copy looks the same"
+    return BILEVEL
+
+
 def in_colour(rgb: np.ndarray) -> bool:
     """Whether ``rgb`` is a colour photograph (``colour_spread`` of at least ``IN_COLOUR``)."""
     return colour_spread(rgb) >= IN_COLOUR

@@ -187,6 +187,21 @@ def test_a_one_bit_scan_is_said_to_hold_no_colour(tmp_path, tiny_ckpt, stored):
     assert r.exit_code == 0 and "they hold no colour" in r.stderr
 
 
+@pytest.mark.parametrize("level,shade", [(0, "black"), (255, "white")])
+def test_a_blank_picture_is_named_blank_not_a_one_bit_scan(tmp_path, tiny_ckpt, level, shade):
+    """An all-black or all-white picture (an empty scanner bed) was told it was a 1-bit scan
+    of text or line art, to be scanned again in shades of gray."""
+    (tmp_path / "in").mkdir()
+    blank = tmp_path / "in" / "blank.png"
+    Image.fromarray(np.full((40, 60), level, np.uint8)).save(blank)
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    said = f"notice: {blank}: a blank picture (all {shade}): nothing in it to colour"
+    assert said in r.stderr and "1-bit" not in r.stderr
+    r = run("image", blank, tmp_path / "one.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and said[8:] in r.stderr and "1-bit" not in r.stderr
+
+
 @pytest.mark.parametrize("kind", ["colour in places", "gray", "toned", "colour throughout"])
 def test_a_film_in_colour_in_places_is_named(tmp_path, tiny_ckpt, kind):
     """A documentary's colour interviews among black-and-white archive footage: only a film

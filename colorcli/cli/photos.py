@@ -74,7 +74,7 @@ def image_cmd(
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.imageio import read_image
     from colorcli.imagewrite import alpha_note, write_image
-    from colorcli.incolour import BILEVEL, bilevel, in_colour
+    from colorcli.incolour import in_colour, no_colour_note
     from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 
@@ -128,8 +128,8 @@ def image_cmd(
             cc.echo(f"notice: {src}: {note}")
         if guide is None and reference is None and in_colour(img.pixels):
             cc.echo(f"notice: {src}: already in colour: recoloured from its lightness alone")
-        if bilevel(img.pixels):
-            cc.echo(f"notice: {src}: {BILEVEL}")
+        if (why := no_colour_note(img.pixels)) is not None:
+            cc.echo(f"notice: {src}: {why}")
         # the scan's dpi, EXIF, XMP, text: carried over
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
     if not quiet:  # its size as shown (upright), as --hint counts pixels
