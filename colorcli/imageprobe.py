@@ -249,6 +249,22 @@ def _probe_bmp(buf: bytes) -> ImageInfo:
     return ImageInfo(FF_BMP if bits == 16 else "bmp", abs(w), abs(h))
 
 
+def _cut_header(buf: bytes) -> str | None:
+    """The format whose signature ``buf`` (a whole file shorter than its header) begins
+    with, or None: a file cut off inside its header."""
+    for kind, signature, header in (
+        ("PNG", PNG_SIGNATURE, 24),
+        ("BMP", b"BM", 30),
+        ("GIF", b"GIF8", 13),
+        ("DPX", b"SDPX", 804),
+        ("DPX", b"XPDS", 804),
+        ("XCF", XCF_SIGNATURE, 26),
+    ):
+        if buf.startswith(signature) and len(buf) < header:
+            return kind
+    return None
+
+
 def probe_image(path: Path | str) -> ImageInfo:
     """Read the header: format, size, orientation. Raises MediaError for anything else."""
     path = Path(path)
@@ -325,6 +341,8 @@ def probe_image(path: Path | str) -> ImageInfo:
         raise missing(path) from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    if (kind := _cut_header(buf)) is not None:
+        raise MediaError(path, f"not a readable image (its {kind} header is cut short)")
     if path.suffix.lower() in VIDEO_EXTS:  # a film given where a photo goes
         raise MediaError(path, "a film, not a photo (`colorize video` takes films)")
     raise MediaError(

@@ -132,11 +132,13 @@ def broken_files(tmp_path) -> dict[str, Path]:
         "empty": d / "empty.png",
         "bomb": d / "bomb.png",
         "png header": d / "header.png",
+        "cut header": d / "cut.bmp",
     }
     files["truncated"].write_bytes(data[:45])  # cut before its first whole row of pixels
     files["text"].write_text("this is not a jpeg")
     files["empty"].write_bytes(b"")
     # a PNG's signature, then a JPEG's bytes (a file mended by hand): no IHDR to read a size from
+    files["cut header"].write_bytes(b"BM" + bytes(18))  # cut off 20 bytes into its header
     files["png header"].write_bytes(data[:8] + b"\xff\xd8\xff\xe0" + bytes(40))
     # a valid PNG signature and IHDR declaring 100000 x 100000 pixels, nothing else
     import struct

@@ -103,6 +103,7 @@ def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, ti
         ("empty", "empty file"),
         ("bomb", "over the most colorcli reads (1000): a damaged header, or a decompression bomb"),
         ("png header", "not a readable image (its PNG header is damaged)"),
+        ("cut header", "not a readable image (its BMP header is cut short)"),
     ],
 )
 def test_image_bad_inputs(tmp_path, broken_files, tiny_ckpt, which, message):
@@ -232,8 +233,8 @@ def test_dir_reports_bad_files_and_goes_on(tmp_path, broken_files, tiny_ckpt):
     r = run("dir", broken_files["good"].parent, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 1
     assert _outputs(out) == {"good.png"}
-    assert "1 colorized, 0 skipped (already there), 5 failed" in r.stderr
-    for which in ("truncated", "text", "empty", "bomb", "png header"):
+    assert "1 colorized, 0 skipped (already there), 6 failed" in r.stderr
+    for which in ("truncated", "text", "empty", "bomb", "png header", "cut header"):
         assert f"{broken_files[which]}: " in r.stderr
 
 
