@@ -145,7 +145,9 @@ def join_segments(
             # timecode track are made from it (without it: "fps 12800 is too large")
             if info.rate:
                 vout.codec_context.framerate = info.rate
-            if info.rotation:
+            if info.mirror is not None:  # shown mirrored: the matrix as it came
+                vout.set_display_matrix(list(info.mirror))
+            elif info.rotation:
                 vout.set_display_rotation(info.rotation)
             keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)

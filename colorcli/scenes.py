@@ -21,7 +21,7 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
-from colorcli.shown import as_shown, pixel_shape, quarter_turns
+from colorcli.shown import as_shown, display_of, pixel_shape, quarter_turns
 from colorcli.videoprobe import DIM, film_stream, info_of, open_input
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
@@ -56,7 +56,7 @@ def scene_frames(
         small = cut_view(lightness(px), net_hw)  # as stored, as the film's detector sees it
         cut = cuts(small)
         if shown:
-            px = as_shown(px, quarter_turns(frame.rotation), sar)
+            px = as_shown(px, quarter_turns(display_of(frame)[0]), sar)
         yield n, px, n == 0 or cut, float(small.std())
 
 

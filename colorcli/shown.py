@@ -4,9 +4,12 @@ files."""
 
 from __future__ import annotations
 
+import math
+import struct
 from fractions import Fraction
 
 import av
+import av.sidedata.sidedata
 import cv2
 import numpy as np
 
@@ -18,6 +21,33 @@ def quarter_turns(rotation: float | None) -> int:
     if not rotation or rotation % 90:
         return 0
     return int(rotation // 90) % 4
+
+
+def _rotation(m: tuple[int, ...]) -> float:
+    """The rotation of a display matrix (9 integers, FFmpeg's layout), in degrees
+    counterclockwise, as ``av_display_rotation_get`` (PyAV's ``VideoFrame.rotation``) reads it."""
+    s0, s1 = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
+    if not (s0 and s1):
+        return 0.0
+    return -math.degrees(math.atan2(m[1] / s1, m[0] / s0))
+
+
+def display_of(frame: av.VideoFrame) -> tuple[float, tuple[int, ...] | None]:
+    """(rotation, mirror): the frame's display rotation in degrees counterclockwise, and its
+    display matrix where that matrix mirrors the picture (None where it does not). A mirror
+    (a front camera's film, a flip set in an editor) was read by FFmpeg as a rotation, a
+    horizontal one as a half turn: the film was coloured upside down and written to be shown
+    so. The rotation here is of the picture unmirrored (the matrix with its first column
+    negated), so the network sees it upright, mirrored at most (colour does not mind); the
+    matrix itself goes to the output as it came."""
+    m = next(
+        (struct.unpack("<9i", bytes(sd)) for sd in frame.side_data
+         if sd.type == av.sidedata.sidedata.Type.DISPLAYMATRIX and len(bytes(sd)) == 36),
+        None,
+    )  # fmt: skip
+    if m is None or m[0] * m[4] - m[1] * m[3] >= 0:
+        return float(frame.rotation or 0), None
+    return _rotation((-m[0], m[1], m[2], -m[3], m[4], m[5], -m[6], m[7], m[8])), m
 
 
 def pixel_shape(v: av.video.stream.VideoStream) -> Fraction | None:

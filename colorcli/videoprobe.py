@@ -18,7 +18,7 @@ import av
 from colorcli.errors import MediaError, missing
 from colorcli.heifboxes import boxes
 from colorcli.packets import demux
-from colorcli.shown import pixel_shape, quarter_turns
+from colorcli.shown import display_of, pixel_shape, quarter_turns
 from colorcli.walkers import file_reader
 
 
@@ -48,6 +48,9 @@ class VideoInfo:
     transparent: bool = False
     # its first picture (past a dim opening) is already in colour (``colorcli.incolour``)
     in_colour: bool = False
+    # a display matrix that mirrors the picture (``shown.display_of``), written to the output
+    # as it came; None: ``rotation`` says it all
+    mirror: tuple[int, ...] | None = None
 
     @property
     def turns(self) -> int:
@@ -233,6 +236,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
     if cc is None or not cc.name:
         raise MediaError(name, "video codec is not supported by this FFmpeg build")
     rotation, timed, interlaced, transparent, coloured = 0, None, None, False, None
+    mirror = None
     # the display matrix reaches frames, not stream attributes: peek at the first frame (and
     # at the first packet: whether the stream has timestamps at all)
     if peek:
@@ -243,7 +247,8 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     timed = packet.pts is not None or packet.dts is not None
                 for frame in packet.decode():
                     if not seen:
-                        rotation = int(frame.rotation or 0)
+                        turned, mirror = display_of(frame)
+                        rotation = int(turned)
                         interlaced = bool(frame.interlaced_frame)
                         transparent = _transparent(frame)
                     seen += 1
@@ -293,6 +298,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         sar=pixel_shape(v),
         transparent=transparent,
         in_colour=bool(coloured),
+        mirror=mirror,
     )
 
 

@@ -148,3 +148,64 @@ def test_a_pipes_opening_is_handed_again_whole_however_far_the_first_look_read()
     while chunk := replay.read(256):
         again += chunk
     assert again == data
+
+
+HFLIP = (-65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30)  # shown mirrored left to right
+VFLIP = (65536, 0, 0, 0, -65536, 0, 0, 0, 1 << 30)  # shown mirrored top to bottom
+
+
+def _mirrored_film(path, matrix):
+    import av
+
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.set_display_matrix(list(matrix))
+        for i in range(12):
+            a = np.zeros((48, 64, 3), np.uint8)
+            a[:12] = 200  # a bright band at the top of the stored picture
+            f = av.VideoFrame.from_ndarray(a, "rgb24").reformat(format="yuv420p")
+            f.pts = i
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+def _matrix(path):
+    import struct
+
+    import av
+
+    with av.open(str(path)) as c:
+        f = next(c.decode(video=0))
+        return next(
+            (struct.unpack("<9i", bytes(s)) for s in f.side_data if "DISPLAY" in str(s.type)),
+            None,
+        )
+
+
+@pytest.mark.parametrize("segments", ["0", "0.2"])
+def test_a_mirrored_film_is_written_to_be_shown_mirrored_as_it_came(tmp_path, tiny_ckpt, segments):
+    """A display matrix that mirrors (a front camera's film, a flip set in an editor) was read
+    as a rotation, a left-right mirror as a half turn: the film came out to be shown upside
+    down. Its matrix now goes to the output as it came, in one encode and in segments."""
+    src = _mirrored_film(tmp_path / "selfie.mp4", HFLIP)
+    dst = tmp_path / "out.mp4"
+    r = CliRunner().invoke(main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q",
+                                  "--segment-seconds", segments])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert _matrix(dst) == HFLIP
+
+
+def test_the_network_sees_a_mirrored_film_upright(tmp_path):
+    """Mirrored left to right, a film is upright as stored (no turn); mirrored top to bottom,
+    it is upside down as stored: turned a half turn for the network (then mirrored left to
+    right, which colour does not mind). FFmpeg's rotation read them the other way round."""
+    from colorcli.videoprobe import probe_video
+
+    h = probe_video(_mirrored_film(tmp_path / "h.mp4", HFLIP))
+    v = probe_video(_mirrored_film(tmp_path / "v.mp4", VFLIP))
+    assert (h.turns, h.mirror) == (0, HFLIP)
+    assert (v.turns, v.mirror) == (2, VFLIP)
