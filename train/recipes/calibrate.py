@@ -27,7 +27,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from colorcli.checkpoint import decode_shift, load_checkpoint, save_checkpoint
 from colorcli.colorizer import Colorizer
@@ -43,18 +42,15 @@ CORRECTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 def logits_of(c: Colorizer, truth: np.ndarray, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(the photo's L*, the network's (h, w, Q) logits for it; with ``flip``, averaged with
     those of the mirrored photo, mirrored back, as photos are decoded with a photo decode
-    that flips)."""
+    that flips): the colorizer's own forward passes (``colorcli.netrun``)."""
     l_full = lightness(truth)
     l_net = c.l_net(l_full)
-    m, s = c.model.input_multiple, c.model.output_stride
-    h, w = l_net.shape
-    x = np.pad((l_net - c.l_cent) / c.l_norm, ((0, -h % m), (0, -w % m)), mode="edge")
-    with torch.inference_mode():
-        t = torch.from_numpy(x[None, None].astype(np.float32))
-        out = c.model(t)
-        if flip:
-            out = (out + c.model(t.flip(-1)).flip(-1)) / 2
-    return l_full, out[0, :, : -(-h // s), : -(-w // s)].permute(1, 2, 0).contiguous().numpy()
+    x = c._batch([l_net])
+    out = c._forward(x)
+    if flip:
+        out = (out + c._mirrored(x, None, None)) / 2
+    h, w = c._out_hw(l_net)
+    return l_full, out[0, :, :h, :w].permute(1, 2, 0).contiguous().numpy()
 
 
 def main() -> None:
