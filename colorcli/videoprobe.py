@@ -248,7 +248,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                 for frame in packet.decode():
                     if not seen:
                         turned, mirror = display_of(frame)
-                        rotation = int(turned)
+                        rotation = round(turned)
                         interlaced = bool(frame.interlaced_frame)
                         transparent = _transparent(frame)
                     seen += 1
