@@ -40,11 +40,12 @@ def display_of(frame: av.VideoFrame) -> tuple[float, tuple[int, ...] | None]:
     so. The rotation here is of the picture unmirrored (the matrix with its first column
     negated), so the network sees it upright, mirrored at most (colour does not mind); the
     matrix itself goes to the output as it came."""
-    m = next(
-        (struct.unpack("<9i", bytes(sd)) for sd in frame.side_data
-         if sd.type == av.sidedata.sidedata.Type.DISPLAYMATRIX and len(bytes(sd)) == 36),
-        None,
-    )  # fmt: skip
+    try:  # (side data of a kind this PyAV has no name for fails to iterate: asked by kind)
+        sd = frame.side_data.get(av.sidedata.sidedata.Type.DISPLAYMATRIX)
+    except (ValueError, KeyError):
+        sd = None
+    raw = bytes(sd) if sd is not None else b""
+    m = struct.unpack("<9i", raw) if len(raw) == 36 else None
     if m is None or m[0] * m[4] - m[1] * m[3] >= 0:
         return float(frame.rotation or 0), None
     return _rotation((-m[0], m[1], m[2], -m[3], m[4], m[5], -m[6], m[7], m[8])), m
