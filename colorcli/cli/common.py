@@ -66,9 +66,27 @@ def stop_if_signalled() -> None:
         raise type(first)(*first.args)
 
 
+def _quiet_unraisable(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``sys.unraisablehook`` that keeps quiet about a stop signal raised where Python cannot
+    raise it (a signal that lands while a weakref callback or a finalizer runs): Python printed
+    "Exception ignored in ..." with a traceback, and the run went on. It is in ``_STOPPED``,
+    so the next progress step raises it again (``stop_if_signalled``); anything else goes to
+    ``hook``."""
+
+    def quiet(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _STOPPED:
+            return
+        hook(unraisable)
+
+    return quiet
+
+
 def _catch_stop_signals(ctx: click.Context) -> None:
     """Each of ``STOP_SIGNALS`` this platform has, and Ctrl-C, stop the run cleanly (and are
     given back their handlers when the command ends); one that is ignored stays ignored."""
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
+    ctx.call_on_close(functools.partial(setattr, sys, "unraisablehook", previous_hook))
     for name in STOP_SIGNALS:
         sig = getattr(signal, name, None)
         if sig is None or signal.getsignal(sig) is signal.SIG_IGN:
