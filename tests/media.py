@@ -44,11 +44,12 @@ def make_clip(
     bframes: int = 0,
     audio_seconds: float | None = None,
     turned: int = 0,
+    matrix: tuple[int, ...] | None = None,
 ) -> Path:
     """Write a gray clip (optionally VFR via explicit pts, with audio, with a rotation;
     interlaced with ``fields`` "tff" or "bff"). ``turned``: the pictures of ``size`` stored
     turned back that many quarter turns, with the rotation that shows them upright (a phone's
-    portrait film)."""
+    portrait film). ``matrix``: a display matrix set as it is (one that mirrors)."""
     h, w = size
     if turned:
         rotation = 90 * turned
@@ -73,6 +74,8 @@ def make_clip(
         v.codec_context.time_base = tb
         if rotation:
             v.set_display_rotation(rotation)
+        if matrix is not None:  # a display matrix as it is (one that mirrors, say)
+            v.set_display_matrix(list(matrix))
         if sar is not None:  # non-square pixels
             v.codec_context.sample_aspect_ratio = sar
         mark = _interlace(v, codec, fields, tb) if fields else None

@@ -155,22 +155,7 @@ VFLIP = (65536, 0, 0, 0, -65536, 0, 0, 0, 1 << 30)  # shown mirrored top to bott
 
 
 def _mirrored_film(path, matrix):
-    import av
-
-    with av.open(str(path), "w") as out:
-        v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        v.set_display_matrix(list(matrix))
-        for i in range(12):
-            a = np.zeros((48, 64, 3), np.uint8)
-            a[:12] = 200  # a bright band at the top of the stored picture
-            f = av.VideoFrame.from_ndarray(a, "rgb24").reformat(format="yuv420p")
-            f.pts = i
-            for p in v.encode(f):
-                out.mux(p)
-        for p in v.encode():
-            out.mux(p)
-    return path
+    return make_clip(path, n=12, audio=None, matrix=matrix)
 
 
 def _matrix(path):
