@@ -9,8 +9,8 @@ from typing import Any
 
 from colorcli import __version__
 from colorcli.film import AbPredictor
+from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.refs import file_identity, refs_identity
-from colorcli.videoprobe import frame_sequence, is_sequence
 
 
 def input_identity(src: Path) -> dict[str, Any]:

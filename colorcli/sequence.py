@@ -28,9 +28,10 @@ from colorcli.errors import MediaError, OutputPathError, write_failure
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmreader import FilmReader
+from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.options import SEQUENCE_EXTS
 from colorcli.segments import WARMUP_FRAMES, plan_segments
-from colorcli.videoprobe import film_stream, frame_sequence, is_sequence, open_input
+from colorcli.videoprobe import film_stream, open_input
 from colorcli.workers import Worker
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import av
 
 from colorcli.errors import MediaError, missing
+from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.heifboxes import boxes
 from colorcli.packets import demux
 from colorcli.shown import display_of, pixel_shape, quarter_turns
@@ -63,68 +64,6 @@ class VideoInfo:
         """Ticks of ``time_base`` from one frame to the next at the average rate."""
         rate = self.rate or Fraction(25)
         return max(1, round(1 / (rate * self.time_base)))
-
-
-# what film scanners write (archives' lossless JPEG 2000 frames among them), and what
-# telecine services deliver small-gauge film as
-FRAME_EXTS = (
-    ".dpx",
-    ".tif",
-    ".tiff",
-    ".png",
-    ".exr",
-    ".jp2",
-    ".j2c",
-    ".j2k",
-    ".jpg",
-    ".jpeg",
-    ".bmp",
-)
-_PATTERN = re.compile(r"%0?(\d*)d")
-
-
-def is_sequence(path: Path) -> bool:
-    """A numbered-frame pattern (``scans/%06d.dpx``) or a folder of numbered frames."""
-    return "%" in path.name or path.is_dir()
-
-
-def frame_sequence(path: Path) -> tuple[str, int, int]:
-    """(pattern, first number, frame count) of a numbered-frame pattern or folder; MediaError
-    for no frames, or a gap in the numbering (the demuxer would stop at it)."""
-    if "%" in path.name:
-        m = _PATTERN.search(path.name)
-        if m is None:
-            raise MediaError(path, "a frame pattern needs %d or %0Nd (for example %06d.dpx)")
-        head, tail = path.name[: m.start()], path.name[m.end() :]
-        digits = rf"\d{{{m.group(1)}}}" if m.group(1) else r"\d+"
-        rx = re.compile(re.escape(head) + f"({digits})" + re.escape(tail) + "$")
-        folder, pattern = path.parent, str(path)
-        names = os.listdir(folder) if folder.is_dir() else []
-    else:
-        folder, names = path, sorted(os.listdir(path))
-        groups: dict[tuple[str, int, str], int] = {}
-        for n in names:
-            m = re.match(r"(.*?)(\d+)(\.[A-Za-z0-9]+)$", n)
-            if m and m.group(3).lower() in FRAME_EXTS and not n.startswith("."):
-                key = (m.group(1), len(m.group(2)), m.group(3))
-                groups[key] = groups.get(key, 0) + 1
-        if not groups:
-            raise MediaError(
-                path, "is a folder with no numbered frames (dpx, tif, png, exr, jp2, jpg, bmp)"
-            )
-        head, width, tail = max(groups, key=groups.get)
-        rx = re.compile(re.escape(head) + rf"(\d{{{width}}})" + re.escape(tail) + "$")
-        pattern = str(path / f"{head}%0{width}d{tail}")
-    numbers = sorted(int(m.group(1)) for n in names if (m := rx.match(n)))
-    if not numbers:
-        raise MediaError(path, "no frames match this pattern")
-    gaps = [a + 1 for a, b in zip(numbers, numbers[1:], strict=False) if b != a + 1]
-    if gaps:
-        raise MediaError(
-            path,
-            f"frame {gaps[0]} is missing: a numbered sequence must have no gaps ({len(numbers)} frames found)",
-        )
-    return pattern, numbers[0], len(numbers)
 
 
 # films read from another file: a copy whose times run on (``colorcli.retime``), by the
