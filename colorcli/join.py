@@ -24,6 +24,7 @@ from colorcli.filmout import m2ts_options, muxer_options
 from colorcli.packets import demux, end_film
 from colorcli.pixelaspect import carry_pixel_aspect
 from colorcli.segments import Plan, WorkFolder
+from colorcli.shown import keep_display
 from colorcli.videoio import VideoMux, clock_origin, frame_clock, keep_pixel_ratio
 from colorcli.videoprobe import VideoInfo, open_input
 
@@ -145,10 +146,7 @@ def join_segments(
             # timecode track are made from it (without it: "fps 12800 is too large")
             if info.rate:
                 vout.codec_context.framerate = info.rate
-            if info.mirror is not None:  # shown mirrored: the matrix as it came
-                vout.set_display_matrix(list(info.mirror))
-            elif info.rotation:
-                vout.set_display_rotation(info.rotation)
+            keep_display(vout, info.rotation, info.mirror)
             keep_pixel_ratio(vout, info)  # ProRes: MOV holds it
             copies = StreamCopies(out, inp, fmt, dst.suffix.lstrip("."), vout, window)
             origin = 0.0

@@ -32,9 +32,10 @@ def _rotation(m: tuple[int, ...]) -> float:
     return -math.degrees(math.atan2(m[1] / s1, m[0] / s0))
 
 
-def display_of(frame: av.VideoFrame) -> tuple[float, tuple[int, ...] | None]:
-    """(rotation, mirror): the frame's display rotation in degrees counterclockwise, and its
-    display matrix where that matrix mirrors the picture (None where it does not). A mirror
+def display_of(frame: av.VideoFrame) -> tuple[int, tuple[int, ...] | None]:
+    """(rotation, mirror): the frame's display rotation in whole degrees counterclockwise (as
+    ``VideoFrame.rotation`` reads it, rounded), and its display matrix where that matrix
+    mirrors the picture (None where it does not). A mirror
     (a front camera's film, a flip set in an editor) was read by FFmpeg as a rotation, a
     horizontal one as a half turn: the film was coloured upside down and written to be shown
     so. The rotation here is of the picture unmirrored (the matrix with its first column
@@ -45,10 +46,23 @@ def display_of(frame: av.VideoFrame) -> tuple[float, tuple[int, ...] | None]:
     except (ValueError, KeyError):
         sd = None
     raw = bytes(sd) if sd is not None else b""
-    m = struct.unpack("<9i", raw) if len(raw) == 36 else None
-    if m is None or m[0] * m[4] - m[1] * m[3] >= 0:
-        return float(frame.rotation or 0), None
-    return _rotation((-m[0], m[1], m[2], -m[3], m[4], m[5], -m[6], m[7], m[8])), m
+    if len(raw) != 36:
+        return 0, None
+    m = struct.unpack("<9i", raw)
+    if m[0] * m[4] - m[1] * m[3] >= 0:
+        return round(_rotation(m)), None
+    return round(_rotation((-m[0], m[1], m[2], -m[3], m[4], m[5], -m[6], m[7], m[8]))), m
+
+
+def keep_display(
+    stream: av.video.stream.VideoStream, rotation: int, mirror: tuple[int, ...] | None
+) -> None:
+    """Give an output ``stream`` the input's display: its mirroring matrix as it came
+    (``display_of``), else its rotation."""
+    if mirror is not None:
+        stream.set_display_matrix(list(mirror))
+    elif rotation:
+        stream.set_display_rotation(rotation)
 
 
 def pixel_shape(v: av.video.stream.VideoStream) -> Fraction | None:
@@ -69,4 +83,4 @@ def as_shown(px: np.ndarray, turns: int, sar: Fraction | None) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(px, turns)) if turns else px
 
 
-__all__ = ["as_shown", "pixel_shape", "quarter_turns"]
+__all__ = ["as_shown", "display_of", "keep_display", "pixel_shape", "quarter_turns"]

@@ -36,6 +36,7 @@ from colorcli.filmout import (
 )
 from colorcli.options import VideoOptions
 from colorcli.packets import end_film
+from colorcli.shown import keep_display
 from colorcli.videoprobe import (
     VideoInfo,
     film_stream,
@@ -200,10 +201,7 @@ class FilmWriter(Worker):
         with contextlib.suppress(AttributeError, ValueError, TypeError):
             if (trc := output_trc(cc_in)) is not None:
                 vout.codec_context.color_trc = trc
-        if info.mirror is not None:  # shown mirrored: the matrix as it came
-            vout.set_display_matrix(list(info.mirror))
-        elif info.rotation:
-            vout.set_display_rotation(info.rotation)
+        keep_display(vout, info.rotation, info.mirror)
         keep_pixel_ratio(vout, info)
         if pix_fmt.startswith("yuv444") and opts.codec in ("libx264", "libx265", "libvpx-vp9"):
             self.notices.append(

@@ -186,8 +186,7 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
                     timed = packet.pts is not None or packet.dts is not None
                 for frame in packet.decode():
                     if not seen:
-                        turned, mirror = display_of(frame)
-                        rotation = round(turned)
+                        rotation, mirror = display_of(frame)
                         interlaced = bool(frame.interlaced_frame)
                         transparent = _transparent(frame)
                     seen += 1
