@@ -304,8 +304,8 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     if not work.path.exists():  # another run finished the last segment and joined
         yield Notice(f"{job.dst}: joined by another run")
         yield VideoDone(
-            tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst), None,
-            tally.kept,
+            tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst),
+            kept=tally.kept,
         )  # fmt: skip
         return
     left = total - work.finished(plan)
@@ -314,8 +314,8 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
             f"{left} of {total} segments are left to other runs (another shard, or a run colouring them now); whichever run finishes the last one joins the film"
         )
         yield VideoDone(
-            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None,
-            tally.kept,
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "",
+            kept=tally.kept,
         )  # fmt: skip
         return
     yield from _join(job, plan, work, tally, t0)
@@ -327,8 +327,8 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         claim.release()
         yield Notice(f"{job.dst}: another run is joining the segments")
         yield VideoDone(
-            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "", None,
-            tally.kept,
+            tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "",
+            kept=tally.kept,
         )  # fmt: skip
         return
     tmp = temp_sibling(job.dst)
@@ -372,8 +372,9 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
             ordered[0].merge(m)
         stats = ordered[0].as_dict()
     yield VideoDone(
-        tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats, tally.kept
-    )
+        tally.frames, time.perf_counter() - t0, lost, promised, bad, str(final), stats,
+        kept=tally.kept,
+    )  # fmt: skip
 
 
 __all__ = ["colorize_segmented"]

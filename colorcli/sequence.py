@@ -178,7 +178,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
             writer.join()
     yield VideoDone(
         writer.written, time.perf_counter() - t0, 0, job.promised, reader.bad_packets,
-        str(job.dst), None, writer.kept,
+        str(job.dst), kept=writer.kept,
     )  # fmt: skip
 
 

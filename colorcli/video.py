@@ -331,7 +331,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         stats["smoothing_resets"] = colourer.resets
     yield VideoDone(
         writer.encoded, time.perf_counter() - t0, lost, promised, reader.bad_packets,
-        str(final), stats, writer.kept,
+        str(final), stats, kept=writer.kept,
     )  # fmt: skip
 
 
