@@ -51,6 +51,11 @@ NAMED: dict[str, tuple[int, int, int]] = {
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 
+def _key(text: str) -> str:
+    """A colour name as the table spells it: lower case, spaces, hyphens and underscores out."""
+    return re.sub(r"[\s_-]+", "", text).lower()
+
+
 def parse_colour(text: str) -> tuple[int, int, int] | None:
     """``#RRGGBB``, ``RRGGBB``, ``#RGB`` or a CSS colour name (any case; spaces, hyphens and
     underscores aside: "Dark Olive Green") as (r, g, b); None where it is none of them."""
@@ -60,15 +65,14 @@ def parse_colour(text: str) -> tuple[int, int, int] | None:
         if len(code) == 3:
             code = "".join(c * 2 for c in code)
         return int(code[0:2], 16), int(code[2:4], 16), int(code[4:6], 16)
-    return NAMED.get(re.sub(r"[\s_-]+", "", text).lower())
+    return NAMED.get(_key(text))
 
 
 def near_names(text: str, n: int = 3) -> list[str]:
     """Up to ``n`` colour names that ``text`` may have meant (a misspelling)."""
     import difflib
 
-    key = re.sub(r"[\s_-]+", "", text).lower()
-    return difflib.get_close_matches(key, list(NAMED), n=n, cutoff=0.75)
+    return difflib.get_close_matches(_key(text), list(NAMED), n=n, cutoff=0.75)
 
 
 __all__ = ["NAMED", "near_names", "parse_colour"]
