@@ -125,11 +125,11 @@ def write_scene_stills(
     src, out_dir = Path(src), Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise MediaError(out_dir, "is a file, not a folder for the stills")
-    check_folder_writable(out_dir)
     t0 = time.perf_counter()
     written = kept = n = 0
     with contextlib.closing(open_input(src, rate)) as inp:
         info = info_of(inp, src, peek=False)
+        check_folder_writable(out_dir)  # made once the film is known to be one
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
         frames = scene_frames(inp, net_hw, shown=True)

@@ -99,13 +99,25 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
     if not real.exists():
         raise missing(path)
     try:
-        return av.open(str(real), "r")
+        c = av.open(str(real), "r")
     except av.error.FFmpegError as e:
         if _unfinished_mp4(real):
             raise MediaError(path, UNFINISHED) from e
         raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
+    if c.format.name == "image2" or c.format.name.endswith("_pipe"):
+        # FFmpeg's one-picture readers (a JPEG, PNG, TIFF, DPX...): it would be coloured into
+        # a film of one frame
+        c.close()
+        raise MediaError(path, A_PHOTO)
+    return c
+
+
+A_PHOTO = (
+    "a photo, not a film (`colorize image` takes photos; a film of numbered frames is given "
+    "as their folder)"
+)
 
 
 UNFINISHED = (

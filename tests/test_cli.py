@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -121,6 +122,17 @@ def test_a_film_given_to_image_says_where_films_go(tmp_path, tiny_ckpt):
     r = run("image", film, tmp_path / "o.png", "--model", tiny_ckpt)
     assert r.exit_code == 1 and r.stderr.count("\n") == 1
     assert f"{film}: a film, not a photo (`colorize video` takes films)" in r.stderr
+
+
+def test_a_photo_given_to_video_says_where_photos_go(tmp_path, tiny_ckpt):
+    photo = tmp_path / "scan.png"
+    cv2.imwrite(str(photo), np.full((24, 32), 90, np.uint8))
+    for command in ("video", "scenes"):
+        out = tmp_path / ("o.mp4" if command == "video" else "stills")
+        r = run(command, photo, out, "--model", tiny_ckpt)
+        assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert f"{photo}: a photo, not a film (`colorize image` takes photos;" in r.stderr
+        assert not out.exists()
 
 
 def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):

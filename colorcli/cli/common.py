@@ -338,39 +338,42 @@ class Bar:
         self.quiet, self._progress = quiet, None
 
     def __enter__(self) -> Bar:
-        if not self.quiet:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            class Rate(TextColumn):
-                def render(self, task):
-                    elapsed = task.fields.get("elapsed") or task.elapsed or 0.0
-                    if elapsed <= 0 or not task.completed:
-                        return super().render(task)
-                    # completed / elapsed: rich's windowed speed spikes when a batch lands
-                    return f"{task.completed / elapsed:.2f} {task.fields['unit']}/s"
-
-            # a film's name is text, not rich markup ('[red]take 2.mp4' keeps its brackets)
-            self._progress = Progress(
-                TextColumn("{task.description}", markup=False),
-                BarColumn(),
-                MofNCompleteColumn(),
-                Rate(""),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[info]}", markup=False),
-                console=Console(stderr=True),
-            )
-            self._progress.__enter__()
         return self
+
+    def _start(self) -> None:
+        """The bars appear with the first task: a command that stops before any (a bad input)
+        leaves its one error line, not a blank line before it."""
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        class Rate(TextColumn):
+            def render(self, task):
+                elapsed = task.fields.get("elapsed") or task.elapsed or 0.0
+                if elapsed <= 0 or not task.completed:
+                    return super().render(task)
+                # completed / elapsed: rich's windowed speed spikes when a batch lands
+                return f"{task.completed / elapsed:.2f} {task.fields['unit']}/s"
+
+        # a film's name is text, not rich markup ('[red]take 2.mp4' keeps its brackets)
+        self._progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(""),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}", markup=False),
+            console=Console(stderr=True),
+        )
+        self._progress.__enter__()
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
@@ -379,8 +382,10 @@ class Bar:
 
     def add(self, description: str, total: int | None, unit: str, completed: int = 0) -> Any:
         stop_if_signalled()
-        if self._progress is None:
+        if self.quiet:
             return None
+        if self._progress is None:
+            self._start()
         return self._progress.add_task(
             shown(description), total=total or None, completed=completed, unit=unit, info=""
         )
