@@ -403,6 +403,22 @@ def test_eval_and_train_errors(tmp_path):
     assert "--lr 0.001 (now 0.002)" in line and "--workers" not in line
     r = CliRunner().invoke(main, [*args, "--resume", "--workers", "1"])  # may change
     assert r.exit_code == 0, r.stderr
+    # the same command again without --resume: refused, the run's checkpoint and log untouched
+    last, log = tmp_path / "r4" / "last.pt", tmp_path / "r4" / "metrics.jsonl"
+    before = (last.read_bytes(), log.read_text())
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{tmp_path / 'r4'} holds a training run already (its last.pt at step 2)" in r.stderr
+    assert "--resume continues it, --overwrite starts a new one there" in r.stderr
+    assert (last.read_bytes(), log.read_text()) == before
+    r = CliRunner().invoke(main, [*args, "--resume", "--overwrite"])
+    assert r.exit_code == 2 and "not both" in r.stderr
+    r = CliRunner().invoke(main, [*args, "--steps", "1", "--overwrite"])  # a new run
+    assert r.exit_code == 0, r.stderr
+    steps = [json.loads(x)["step"] for x in log.read_text().splitlines()]
+    assert steps == [1, 1] and read_payload(last)["train"]["step"] == 1  # its own log only
+    r = CliRunner().invoke(main, [*args, "--resume"])  # and it resumes as its own run
+    assert r.exit_code == 0, r.stderr
     # where the weights started need not be repeated: the resumed run keeps its own record
     r4_last = str(tmp_path / "r4" / "last.pt")
     args5 = [*args[:4], str(tmp_path / "r5"), *args[5:]]

@@ -30,7 +30,7 @@ from colorcli.atomic import write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.chroma import space_record
 from colorcli.colorizer import Colorizer
-from colorcli.errors import ConfigError
+from colorcli.errors import ColorcliError, ConfigError
 from colorcli.events import (
     DataLoaded,
     Event,
@@ -129,16 +129,25 @@ def _trim_metrics(path: Path, step: int) -> None:
     write_bytes_atomic(path, "".join(f"{line}\n" for line in kept).encode())
 
 
-def _resolve(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, dict | None]:
+def _resolve(
+    cfg: TrainConfig, resume: bool, overwrite: bool = False
+) -> tuple[TrainConfig, dict | None]:
     """The run's config (the architecture's own stride filled in; on resume checked against
     config.json, --steps possibly stretched: one more entry in ``stretches``) and last.pt's
-    payload when resuming."""
+    payload when resuming. A new run in a folder that holds one is refused unless
+    ``overwrite``: a rerun without --resume would have trained from scratch over its last.pt
+    and best.pt."""
     if cfg.out_stride is None:
         cfg = dataclasses.replace(cfg, out_stride=arch_strides(cfg.arch)[0])
-    if not resume:
-        return cfg, None
     out = Path(cfg.out)
     last = out / "last.pt"
+    if not resume:
+        if last.exists() and not overwrite:
+            raise ConfigError(
+                f"{out} holds a training run already ({_saved_step(last)}): --resume "
+                "continues it, --overwrite starts a new one there"
+            )
+        return cfg, None
     if not last.exists():
         raise ConfigError(f"--resume: no {last} to resume from")
     payload = read_payload(last)
@@ -151,6 +160,14 @@ def _resolve(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, dict | None]:
             raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
         cfg = check_resume_config(saved, cfg, int(payload["train"]["step"]))
     return cfg, payload
+
+
+def _saved_step(last: Path) -> str:
+    """What a run's last.pt says of how far it got, for the refusal to start over it."""
+    try:
+        return f"its last.pt at step {int(read_payload(last)['train']['step'])}"
+    except (ColorcliError, KeyError, TypeError, ValueError):
+        return "a last.pt"
 
 
 def _load_data(cfg: TrainConfig):
@@ -271,12 +288,16 @@ class _Run:
 
 
 # ------------------------------------------------------------------ the loop
-def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[Event]:
-    """Train; yield DataLoaded, PriorReady, Resumed, Step, Validation, Saved, TrainDone."""
+def run_training(
+    cfg: TrainConfig, resume: bool = False, overwrite: bool = False
+) -> Iterator[Event]:
+    """Train; yield DataLoaded, PriorReady, Resumed, Step, Validation, Saved, TrainDone.
+    ``overwrite``: a new run where ``cfg.out`` holds one (its checkpoints are replaced as the
+    new run saves, its log starts again)."""
     rank, world = _dist()
     main_rank = rank == 0
     device = _device(cfg, rank)
-    cfg, payload = _resolve(cfg, resume)
+    cfg, payload = _resolve(cfg, resume, overwrite)
     out = Path(cfg.out)
     if main_rank:
         out.mkdir(parents=True, exist_ok=True)
@@ -307,8 +328,9 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Iterator[Event]:
         )
     train_mode(model, cfg)
     val_rgb = center_crops(val_imgs, cfg.crop) if val_imgs else None
-    # line-buffered: tail -f works
-    metrics = open(out / "metrics.jsonl", "a", buffering=1) if main_rank else None
+    # line-buffered: tail -f works; a new run's log starts empty (not after another run's)
+    mode = "a" if payload is not None else "w"
+    metrics = open(out / "metrics.jsonl", mode, buffering=1) if main_rank else None
     try:
         yield from _steps(cfg, model, run, images, val_rgb, rank, world, device, metrics)
     finally:

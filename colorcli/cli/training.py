@@ -38,9 +38,15 @@ class _ArchChoice(click.Choice):
     is_flag=True,
     help="Continue the run in --out from its last.pt (same optimizer, schedule and step).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start a new run in an --out that holds one (its checkpoints are replaced as the new "
+    "run saves). Without it (or --resume) such a folder is refused.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No live display.")
 @cc.handle_errors
-def train_cmd(resume: bool, quiet: bool, **opts) -> None:
+def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
     """Train a colorization model: quantize ab, compute the prior, rebalance, train.
 
     Writes config.json, metrics.jsonl, last.pt, best.pt and validation contact sheets into the
@@ -49,6 +55,8 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
     from colorcli.events import DataLoaded, PriorReady, Resumed, Step, Validation
     from colorcli.train.loop import run_training
 
+    if resume and overwrite:
+        raise click.UsageError("--resume continues a run and --overwrite starts one: not both")
     out = opts.pop("out")
     if out is None:
         if resume:
@@ -61,7 +69,7 @@ def train_cmd(resume: bool, quiet: bool, **opts) -> None:
     else:
         cc.after_interrupt("rerun the same command with --resume to continue from the last save")
     cfg = cc.settings(TrainConfig, opts, out=str(out))
-    events = run_training(cfg, resume=resume)
+    events = run_training(cfg, resume=resume, overwrite=overwrite)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
         for _ in events:
             pass
