@@ -10,7 +10,8 @@ from colorcli.options import DEVICES, PRECISIONS
 
 
 def resolve_device(device: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; 'cuda' without CUDA is a DeviceError."""
+    """'auto' -> cuda when available, else cpu; 'cuda' (or 'cuda:N') without CUDA, or N past
+    this machine's GPUs, is a DeviceError."""
     if device not in DEVICES and not device.startswith("cuda:"):
         raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}")
     if device == "auto":
@@ -19,7 +20,17 @@ def resolve_device(device: str) -> torch.device:
         raise DeviceError(
             f"device {device!r} requested but CUDA is not available here (use --device cpu)"
         )
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:  # "cuda:x"
+        raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}") from e
+    count = torch.cuda.device_count() if dev.type == "cuda" else 0
+    if dev.index is not None and dev.index >= count:
+        raise DeviceError(
+            f"device {device!r} requested but this machine has {count} CUDA device(s): cuda:0 "
+            f"to cuda:{count - 1}"
+        )
+    return dev
 
 
 def cpu_bf16() -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from colorcli.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda")
+NUMBERED_DEVICE = "cuda"  # also taken as cuda:N, the N-th GPU
 PRECISIONS = ("auto", "full", "half")
 
 # what a model predicts in and over: the chroma space, the classes it is quantized into, the
@@ -161,7 +162,8 @@ CPU_KEYFRAMES = 4  # the network's keyframe interval on a CPU (1 on CUDA)
 
 def opt(help: str, **bounds: Any) -> dict[str, Any]:
     """Field metadata for a command-line option: its help text and, for numbers, ``min``,
-    ``max``, ``min_open`` / ``max_open``; ``choices`` for a fixed list; ``flag`` for booleans;
+    ``max``, ``min_open`` / ``max_open``; ``choices`` for a fixed list (``numbered``: one of
+    them also taken as ``name:N``); ``flag`` for booleans;
     ``default_help`` to describe a default that is resolved later (None in the dataclass)."""
     return {"help": help, **bounds}
 
@@ -182,7 +184,10 @@ class ColorizeOptions:
     device: str = field(
         default="auto",
         metadata=opt(
-            "Where the network runs (CUDA in half precision: see --precision).", choices=DEVICES
+            "Where the network runs (CUDA in half precision: see --precision; cuda:N: the "
+            "N-th GPU).",
+            choices=DEVICES,
+            numbered=NUMBERED_DEVICE,
         ),
     )
     precision: str = field(

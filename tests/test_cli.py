@@ -135,6 +135,26 @@ def test_a_photo_given_to_video_says_where_photos_go(tmp_path, tiny_ckpt):
         assert not out.exists()
 
 
+def test_a_gpu_by_number(tmp_path, tiny_ckpt, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    photo = tmp_path / "scan.png"
+    cv2.imwrite(str(photo), np.full((24, 32), 90, np.uint8))
+    r = run("image", photo, tmp_path / "o.png", "--model", tiny_ckpt, "--device", "cuda:1")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "error: device 'cuda:1' requested but CUDA is not available here" in r.stderr
+    r = run("image", photo, tmp_path / "o.png", "--model", tiny_ckpt, "--device", "cuda:one")
+    assert r.exit_code == 2 and "'cuda:one' is not one of" in r.stderr
+    assert not (tmp_path / "o.png").exists()
+    # training asked for a GPU where there is none is refused, not run on the CPU unasked
+    data = tmp_path / "photos"
+    data.mkdir()
+    cv2.imwrite(str(data / "a.png"), np.full((48, 48, 3), (40, 90, 200), np.uint8))
+    for dev in ("cuda", "cuda:0"):
+        r = run("train", "--data", data, "--out", tmp_path / "run", "--device", dev, "-q")
+        assert r.exit_code == 1 and f"device '{dev}' requested but CUDA" in r.stderr, r.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_image_missing_input_and_bad_extension(tmp_path, media_tree, tiny_ckpt):
     r = run("image", tmp_path / "nope.jpg", tmp_path / "o.png", "--model", tiny_ckpt)
     assert r.exit_code == 1 and "no such file" in r.stderr

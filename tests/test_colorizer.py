@@ -226,6 +226,22 @@ def test_cuda_request_without_cuda(tiny_ckpt, monkeypatch):
         Colorizer(tiny_ckpt, device="cuda")
 
 
+def test_a_numbered_gpu_is_taken_where_there_is_one(monkeypatch):
+    from colorcli.device import resolve_device
+    from colorcli.errors import ConfigError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(DeviceError, match=r"'cuda:2' requested but this machine has 2 CUDA"):
+        resolve_device("cuda:2")
+    with pytest.raises(ConfigError, match="cuda:N, got 'cuda:x'"):
+        resolve_device("cuda:x")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match="'cuda:1' requested but CUDA is not available"):
+        resolve_device("cuda:1")
+
+
 def test_cudnn_waits_until_a_network_input_size_comes_back(tiny_ckpt):
     """cuDNN plans every new input shape once (about 2 s in half precision on an H200): photos
     of sizes not seen before run without it, and a size that keeps coming (a film's frames, a

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colorcli.errors import ConfigError
-from colorcli.options import BIN_KINDS, COLOR_SPACES, DEVICES, ENCODERS, NORMS, opt
+from colorcli.options import (
+    BIN_KINDS,
+    COLOR_SPACES,
+    DEVICES,
+    ENCODERS,
+    NORMS,
+    NUMBERED_DEVICE,
+    opt,
+)
 
 LOSSES = ("classification", "regression", "gan")
 # colorize eval --gray (colorcli.train.filmgray makes them)
@@ -193,7 +201,14 @@ class TrainConfig:
             max=1.0,
         ),
     )
-    device: str = field(default="auto", metadata=opt("cuda uses bf16 autocast.", choices=DEVICES))
+    device: str = field(
+        default="auto",
+        metadata=opt(
+            "cuda uses bf16 autocast; cuda:N: the N-th GPU.",
+            choices=DEVICES,
+            numbered=NUMBERED_DEVICE,
+        ),
+    )
     encoder_lr: float = field(
         default=1.0,
         metadata=opt(

@@ -30,6 +30,7 @@ from colorcli.atomic import write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.chroma import space_record
 from colorcli.colorizer import Colorizer
+from colorcli.device import resolve_device
 from colorcli.errors import ColorcliError, ConfigError
 from colorcli.events import (
     DataLoaded,
@@ -105,8 +106,14 @@ def _dist() -> tuple[int, int]:
 
 
 def _device(cfg: TrainConfig, rank: int) -> torch.device:
-    if cfg.device == "cpu" or not torch.cuda.is_available():
+    """The process's device: "auto" is CUDA where there is one; "cuda" is the GPU of the
+    process's local rank (under torchrun), "cuda:N" that GPU; either refused (DeviceError)
+    where there is none, rather than trained on the CPU unasked."""
+    if cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
+    if cfg.device.startswith("cuda:"):
+        return resolve_device(cfg.device)
+    resolve_device("cuda")
     return torch.device(
         f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}"
     )

@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,19 @@ _PATHS = {
 }
 
 
+class _NumberedChoice(click.Choice):
+    """A fixed list, one of whose names may also be given with an index (``cuda:1``)."""
+
+    def __init__(self, choices: Sequence[str], numbered: str) -> None:
+        super().__init__(choices)
+        self.numbered = numbered
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and re.fullmatch(rf"{re.escape(self.numbered)}:\d+", value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 def _as_int(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return None if value is None else int(value)
 
@@ -259,6 +272,8 @@ def option_for(f: dataclasses.Field, **overrides: Any) -> Callable:
             kw["type"] = click.Choice([str(c) for c in choices])
             kw["callback"] = _as_int
             default = None if default is None else str(default)
+        elif meta.get("numbered"):
+            kw["type"] = _NumberedChoice(choices, meta["numbered"])
         else:
             kw["type"] = click.Choice(choices)
     elif meta.get("path"):
