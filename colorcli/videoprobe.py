@@ -106,7 +106,9 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
         raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    if c.format.name == "image2" or c.format.name.endswith("_pipe"):
+    if c.format.name == "image2" or (
+        c.format.name.endswith("_pipe") and c.format.name not in _ANIMATED_PIPES
+    ):
         # FFmpeg's one-picture readers (a JPEG, PNG, TIFF, DPX...): it would be coloured into
         # a film of one frame
         c.close()
@@ -114,6 +116,9 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
     return c
 
 
+# picture readers whose files may hold an animation (a film of their frames, where this FFmpeg
+# decodes it; `colorize image` colours every frame of one too)
+_ANIMATED_PIPES = {"webp_pipe", "gif_pipe", "jpegxl_pipe"}
 A_PHOTO = (
     "a photo, not a film (`colorize image` takes photos; a film of numbered frames is given "
     "as their folder)"
