@@ -84,6 +84,8 @@ class DataLoaded(Event):
     val: int
     pixels: int
     skipped: tuple[tuple[str, str], ...] = ()  # (path, why) of each unreadable photo
+    in_val: int = 0  # photos under --data that are --val photos too: not trained on
+    val_dropped: int = 0  # validation photos left out as colourless
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import signal
 from pathlib import Path
 
@@ -87,6 +88,29 @@ def test_colorfulness_score():
     red = np.zeros((20, 20, 3), np.uint8)
     red[..., 0] = 200
     assert colorfulness(red) > 50
+
+
+def test_validation_photos_are_not_trained_on_and_colourless_ones_are_no_test(tmp_path):
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "photos"
+    _write_colour_images(data, 4)
+    _write_colour_images(data / "val", 2, seed=1)  # --val inside --data
+    Image.fromarray(np.full((72, 96, 3), 120, np.uint8)).save(data / "val" / "gray.png")
+    args = ["train", "--data", str(data), "--steps", "1", "--crop", "32", "--load-size", "40"]
+    args += ["--width", "4", "-q"]
+    r = CliRunner().invoke(main, [*args, "--val", str(data / "val"), "--out", str(tmp_path / "r")])
+    assert r.exit_code == 0, r.stderr
+    assert "data: 4 training photos" in r.stderr
+    assert "2 for validation (1 colourless left out)" in r.stderr
+    assert "notice: 3 photos under --data are --val photos too: kept for validation" in r.stderr
+    gray = re.search(r"gray baseline ([\d.]+) dB", r.stderr)
+    assert gray is not None and np.isfinite(float(gray.group(1)))  # was inf: a gray photo
+    r = CliRunner().invoke(main, [*args, "--val", str(data), "--out", str(tmp_path / "r2")])
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "every photo under --data is a --val photo too" in r.stderr
 
 
 def test_dataset_layouts_and_bad_files(tmp_path):

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from colorcli.archiveplan import system_entry
-from colorcli.errors import ColorcliError, MediaError
+from colorcli.errors import ColorcliError, ConfigError, MediaError
 from colorcli.imageio import read_image
 from colorcli.options import PHOTO_EXTS
 from colorcli.quality import colorfulness
@@ -70,6 +70,20 @@ def find_dataset(
     if not train:
         raise MediaError(data, "no training images found (jpg, png, tif, bmp, webp)")
     return train, vals
+
+
+def leave_out(train: list[Path], val: list[Path]) -> tuple[list[Path], int]:
+    """The training photos without those that are validation photos too (a --val folder
+    inside --data, or the same folder): a photo learned from says nothing of photos unseen.
+    Returns them and how many were left out; ConfigError where none would be left."""
+    held = {p.resolve() for p in val}
+    kept = [p for p in train if p.resolve() not in held]
+    if train and not kept:
+        raise ConfigError(
+            "every photo under --data is a --val photo too: give --val a folder of its own, "
+            "or leave it out for a seeded split"
+        )
+    return kept, len(train) - len(kept)
 
 
 @dataclass

@@ -46,7 +46,7 @@ from colorcli.imagewrite import write_image
 from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig, check_resume_config, describe_stretch, get_lr
-from colorcli.train.data import center_crops, find_dataset, load_images, prefetch
+from colorcli.train.data import center_crops, find_dataset, leave_out, load_images, prefetch
 from colorcli.train.evaluate import contact_sheet, gray_of
 from colorcli.train.gan import Adversary
 from colorcli.train.prior import colour_classes
@@ -181,17 +181,25 @@ def _load_data(cfg: TrainConfig):
     train_paths, val_paths = find_dataset(
         Path(cfg.data), Path(cfg.val) if cfg.val else None, seed=cfg.seed
     )
+    train_paths, in_val = leave_out(train_paths, val_paths)
     images, dropped, bad = load_images(
         train_paths, round(cfg.load_size * cfg.max_zoom), cfg.min_colorfulness
     )
-    val_imgs, _, val_bad = load_images(val_paths[: cfg.val_images], cfg.load_size, 0.0)
+    # a colourless photo is no test of colour (a gray one's gray baseline is infinite), as
+    # colorize eval leaves it out
+    val_imgs, val_gray, val_bad = load_images(
+        val_paths[: cfg.val_images], cfg.load_size, cfg.min_colorfulness
+    )
     if not images:
         raise ConfigError(
             f"no training image left after the colourfulness filter ({len(dropped)} dropped below {cfg.min_colorfulness})"
         )
     pixels = int(sum(im.rgb.shape[0] * im.rgb.shape[1] for im in images))
     skipped = tuple((str(p), why) for p, why in bad + val_bad)
-    loaded = DataLoaded(len(images), len(dropped), len(skipped), len(val_imgs), pixels, skipped)
+    loaded = DataLoaded(
+        len(images), len(dropped), len(skipped), len(val_imgs), pixels, skipped,
+        in_val=in_val, val_dropped=len(val_gray),
+    )  # fmt: skip
     return images, val_imgs, loaded
 
 

@@ -81,9 +81,14 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
             if isinstance(ev, DataLoaded):
                 for path, why in ev.skipped:
                     cc.echo(f"skipped: {path}: {why}")
+                gray = f" ({ev.val_dropped} colourless left out)" if ev.val_dropped else ""
                 cc.echo(
-                    f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation"
+                    f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation{gray}"
                 )
+                if ev.in_val:
+                    cc.echo(
+                        f"notice: {ev.in_val} photos under --data are --val photos too: kept for validation, not trained on"
+                    )
             elif isinstance(ev, PriorReady):
                 cc.echo(
                     f"prior: {ev.bins} {cfg.color_space} colour classes ({cfg.bins}), entropy {ev.entropy:.2f} nats"
