@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 
 from colorcli.errors import MediaError
-from colorcli.videoprobe import VideoInfo, info_of
+from colorcli.videoprobe import A_PHOTO, VideoInfo, info_of, one_picture
 
 PEEK_BYTES = 64 << 20  # the most of a pipe read twice (an MP4 whose index comes last: refused)
 
@@ -55,10 +55,13 @@ def open_pipe(stream, name: Path) -> tuple[av.container.InputContainer, VideoInf
     VideoInfo as ``info_of`` probes a file, its first pictures looked at (None where the
     first look within ``PEEK_BYTES`` could not tell: the film's own reading then says why)."""
     replay = Replay(stream)
-    info = None
+    info, photo = None, False
     with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, IndexError, MediaError):
         with av.open(replay, "r") as first:
+            photo = one_picture(first)
             info = info_of(first, name)
+    if photo:
+        raise MediaError(name, A_PHOTO)
     replay.rewind()
     try:
         return av.open(replay, "r"), info

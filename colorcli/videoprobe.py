@@ -106,14 +106,17 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
         raise MediaError(path, "not a video file (unrecognised or damaged container)") from e
     except OSError as e:
         raise MediaError(path, f"cannot read ({e.strerror or e})") from e
-    if c.format.name == "image2" or (
-        c.format.name.endswith("_pipe") and c.format.name not in _ANIMATED_PIPES
-    ):
-        # FFmpeg's one-picture readers (a JPEG, PNG, TIFF, DPX...): it would be coloured into
-        # a film of one frame
+    if one_picture(c):
         c.close()
         raise MediaError(path, A_PHOTO)
     return c
+
+
+def one_picture(c: av.container.InputContainer) -> bool:
+    """Whether FFmpeg reads the container with one of its one-picture readers (a JPEG, PNG,
+    TIFF, DPX...): a photo, which would be coloured into a film of one frame."""
+    name = c.format.name
+    return name == "image2" or (name.endswith("_pipe") and name not in _ANIMATED_PIPES)
 
 
 # picture readers whose files may hold an animation (a film of their frames, where this FFmpeg

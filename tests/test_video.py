@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -1726,6 +1727,17 @@ def test_films_go_through_pipes_both_ways(tmp_path, tiny_ckpt):
         shift = secs[0] - want[0] if out.endswith(".nut") else 0.0
         assert [t - shift for t in secs] == pytest.approx(want, abs=1e-3), out
         assert b["audio"] and len(b["frames"]) == 30, out
+
+
+def test_a_photo_on_a_pipe_is_said_to_be_one(tmp_path, tiny_ckpt):
+    photo = tmp_path / "scan.png"
+    cv2.imwrite(str(photo), np.full((24, 32), 90, np.uint8))
+    with open(photo, "rb") as f:
+        r = _pipe(["video", "-", tmp_path / "o.mkv", "--model", tiny_ckpt, "-q"], stdin=f)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and err.count("\n") == 1, err
+    assert "a photo, not a film (`colorize image` takes photos;" in err
+    assert not (tmp_path / "o.mkv").exists()
 
 
 def test_an_mp4_on_a_pipe_with_its_index_at_the_end_is_said_in_words(tmp_path, tiny_ckpt):
