@@ -135,6 +135,23 @@ def test_a_photo_given_to_video_says_where_photos_go(tmp_path, tiny_ckpt):
         assert not out.exists()
 
 
+def test_a_folder_given_to_image_and_a_file_to_dir_say_which_command_takes_them(
+    tmp_path, tiny_ckpt
+):
+    photo = tmp_path / "scans" / "scan.png"
+    photo.parent.mkdir()
+    cv2.imwrite(str(photo), np.full((24, 32), 90, np.uint8))
+    r = run("image", photo.parent, tmp_path / "o.png", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert (
+        f"error: {photo.parent}: a folder, not a photo (`colorize dir` takes folders)" in r.stderr
+    )
+    r = run("dir", photo, "-o", tmp_path / "out", "--model", tiny_ckpt)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert f"error: {photo}: a file, not a folder (`colorize image` takes one photo" in r.stderr
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "out").exists()
+
+
 def test_a_gpu_by_number(tmp_path, tiny_ckpt, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     photo = tmp_path / "scan.png"

@@ -31,7 +31,7 @@ def _megapixels(f):
 
 
 @cc.main.command("image")
-@click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("src", type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--hints",
@@ -71,7 +71,7 @@ def image_cmd(
     """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
     from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim, check_name, check_writable
-    from colorcli.errors import ConfigError, OutputPathError
+    from colorcli.errors import ConfigError, MediaError, OutputPathError
     from colorcli.imageio import read_image
     from colorcli.imagewrite import alpha_note, write_image
     from colorcli.incolour import in_colour, no_colour_note
@@ -80,6 +80,8 @@ def image_cmd(
 
     parsed = points  # (x, y, rgb), checked by click before any work
     max_pixels = max_megapixels * 1_000_000
+    if src.is_dir():
+        raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
 
     check_name(dst)
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
@@ -203,7 +205,7 @@ class _FormatChoice(click.Choice):
 
 
 @cc.main.command("dir")
-@click.argument("src", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("src", type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -264,9 +266,13 @@ def dir_cmd(
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason
     from colorcli.archiveplan import parse_shard, plan_dir
-    from colorcli.errors import NoSpaceError
+    from colorcli.errors import MediaError, NoSpaceError
     from colorcli.guide import SIDECAR
 
+    if src.exists() and not src.is_dir():
+        raise MediaError(
+            src, "a file, not a folder (`colorize image` takes one photo, `colorize video` a film)"
+        )
     video_opts = cc.settings(VideoOptions, opts)
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
