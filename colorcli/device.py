@@ -6,13 +6,13 @@ from __future__ import annotations
 import torch
 
 from colorcli.errors import ConfigError, DeviceError
-from colorcli.options import DEVICES, PRECISIONS
+from colorcli.options import DEVICES, NUMBERED_DEVICE, PRECISIONS, numbered
 
 
 def resolve_device(device: str) -> torch.device:
     """'auto' -> cuda when available, else cpu; 'cuda' (or 'cuda:N') without CUDA, or N past
     this machine's GPUs, is a DeviceError."""
-    if device not in DEVICES and not device.startswith("cuda:"):
+    if device not in DEVICES and not numbered(device, NUMBERED_DEVICE):
         raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -22,7 +22,7 @@ def resolve_device(device: str) -> torch.device:
         )
     try:
         dev = torch.device(device)
-    except RuntimeError as e:  # "cuda:x"
+    except RuntimeError as e:  # torch's own refusals: "cuda:01", an index past 32 bits
         raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}") from e
     count = torch.cuda.device_count() if dev.type == "cuda" else 0
     if dev.index is not None and dev.index >= count:

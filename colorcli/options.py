@@ -9,6 +9,7 @@ click option, so a default is written once. Nothing here imports torch, numba or
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +159,11 @@ X26X_PRESETS = (
     "placebo",
 )
 CPU_KEYFRAMES = 4  # the network's keyframe interval on a CPU (1 on CUDA)
+
+
+def numbered(value: str, name: str) -> bool:
+    """Whether ``value`` is ``name`` with an index (``cuda:1``): a ``numbered`` choice."""
+    return re.fullmatch(rf"{re.escape(name)}:\d+", value) is not None
 
 
 def opt(help: str, **bounds: Any) -> dict[str, Any]:

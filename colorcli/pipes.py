@@ -58,8 +58,8 @@ def open_pipe(stream, name: Path) -> tuple[av.container.InputContainer, VideoInf
     info, photo = None, False
     with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, IndexError, MediaError):
         with av.open(replay, "r") as first:
-            photo = one_picture(first)
-            info = info_of(first, name)
+            if not (photo := one_picture(first)):  # a photo is refused below, unprobed
+                info = info_of(first, name)
     if photo:
         raise MediaError(name, A_PHOTO)
     replay.rewind()

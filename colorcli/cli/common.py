@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from colorcli import __version__
-from colorcli.options import ColorizeOptions, option_fields
+from colorcli.options import ColorizeOptions, numbered, option_fields
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
@@ -247,7 +247,7 @@ class _NumberedChoice(click.Choice):
         self.numbered = numbered
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and re.fullmatch(rf"{re.escape(self.numbered)}:\d+", value):
+        if isinstance(value, str) and numbered(value, self.numbered):
             return value
         return super().convert(value, param, ctx)
 
