@@ -14,13 +14,16 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from colorcli.errors import ConfigError
+from colorcli.atomic import commit
+from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Notice
 from colorcli.filmbars import Bars
 from colorcli.options import VideoOptions
 from colorcli.refs import RefGuide
 from colorcli.videoprobe import VideoInfo
 
+# an output that appeared under the final name while a run coloured it (another run's)
+WRITTEN_MEANWHILE = "written by another run while this one was colouring it: kept, not replaced (--overwrite replaces it)"
 GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a constant rate
 
 
@@ -122,6 +125,29 @@ class VideoJob:
     @property
     def piped(self) -> bool:
         return self.source is not None or self.sink is not None
+
+    def written_meanwhile(self) -> Path | None:
+        """The output (or its ``.damaged`` twin) that another run wrote after this one was
+        checked, which this run may not replace; None when there is none or ``overwrite``."""
+        if self.overwrite or self.sink is not None:
+            return None
+        return next((p for p in (self.dst, self.damaged_dst) if p is not None and p.exists()), None)
+
+    def refuse_written(self) -> None:
+        """MediaError where another run wrote the output after this one was checked."""
+        if (there := self.written_meanwhile()) is not None:
+            raise MediaError(
+                there,
+                "exists already: another run wrote it after this one started (use --overwrite)",
+            )
+
+    def commit(self, tmp: Path, final: Path) -> None:
+        """The finished film moved onto ``final``; one that another run wrote there meanwhile
+        is kept (MediaError naming it)."""
+        try:
+            commit(tmp, final, self.overwrite)
+        except FileExistsError:
+            raise MediaError(final, WRITTEN_MEANWHILE) from None
 
     def account(
         self,

@@ -272,10 +272,10 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     if job.refs is not None and job.refs.keep is not None:  # a resume needs no new pass
         job.refs.keep(work.path)
         job.refs.keep = None  # and what it held (--reference's stills) is let go
-    if job.shard and not job.overwrite and job.dst.exists():
-        # another shard joined the film between this run's start and now: the folder is stray
+    if (joined := job.written_meanwhile()) is not None:
+        # another run joined the film between this run's start and now: the folder is stray
         work.remove()
-        yield Notice(f"{job.dst}: already joined by another run; nothing left to do")
+        yield Notice(f"{joined}: already joined by another run; nothing left to do")
         yield VideoDone(0, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst))
         return
     plan = work.load_plan()
@@ -323,7 +323,17 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
 
 def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterator[Event]:
     claim = Claim(job.dst)
-    if not claim.acquire() or not work.path.exists():  # joining, or joined, by another run
+    held = claim.acquire()
+    if held and (joined := job.written_meanwhile()) is not None:
+        work.remove()  # the other run's folder, or this run's made again as it ended
+        claim.release()
+        yield Notice(f"{joined}: joined by another run")
+        yield VideoDone(
+            tally.frames, time.perf_counter() - t0, 0, job.promised, 0, str(joined),
+            kept=tally.kept,
+        )  # fmt: skip
+        return
+    if not held or not work.path.exists():  # joining, or joined, by another run
         claim.release()
         yield Notice(f"{job.dst}: another run is joining the segments")
         yield VideoDone(
@@ -348,7 +358,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
             written, plan.pts, leading, plan.discarded, plan.end, plan.last_duration
         )
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
-        commit(tmp, final, job.overwrite)
+        job.commit(tmp, final)
         work.remove()
     finally:
         with contextlib.suppress(FileNotFoundError):

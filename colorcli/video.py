@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import cv2
 import numba
 
-from colorcli.atomic import Claim, commit, temp_sibling
+from colorcli.atomic import Claim, temp_sibling
 from colorcli.compose import pick_route
 from colorcli.device import is_oom
 from colorcli.errors import ConfigError, DeviceError, MediaError, OutputPathError, TimesRestart
@@ -295,6 +295,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     claim = Claim(job.dst) if job.sink is None else contextlib.nullcontext()
     source = job.source if job.source is not None else open_input(job.src, opts.rate)
     with claim, side_threads() as threads, contextlib.closing(source) as inp:
+        job.refuse_written()
         try:
             reader, writer, colourer = yield from _run(job, colorizer, inp, tmp, threads, meter, t0)
             if reader.decoded == 0:
@@ -310,7 +311,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             shape = None
             if job.sink is None:
                 shape = carry_pixel_aspect(tmp, job.fmt, job.info)
-                commit(tmp, final, job.overwrite)
+                job.commit(tmp, final)
         finally:
             if job.sink is None:
                 with contextlib.suppress(FileNotFoundError):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from colorcli.colorizer import Colorizer
-from colorcli.events import Notice, VideoDone
+from colorcli.errors import MediaError
+from colorcli.events import Frames, Notice, VideoDone
 from colorcli.options import VideoOptions
 from colorcli.segments import WorkFolder, plan_segments
 from colorcli.video import colorize_video, prepare_video
@@ -157,6 +158,52 @@ def test_a_shard_that_starts_while_another_joins_leaves_no_work_folder(tmp_path,
     )
     assert not WorkFolder(dst).path.exists() and dst.read_bytes() == before
     assert not procs.leftovers(tmp_path)
+
+
+def test_a_second_run_of_one_film_that_ends_after_the_first_replaces_nothing(tmp_path, colorizer):
+    """Two runs of one command at once: the one checked before the other wrote the film.
+    It made an "unexpected error ... please report it" of the other's output at its commit,
+    and left its work folder behind."""
+    src = make_clip(tmp_path / "in.mp4", n=60, size=(96, 128), audio=None)
+    dst = tmp_path / "film.mkv"
+    opts = VideoOptions(segment_seconds=1.0)
+    late = prepare_video(src, dst, opts, False)  # checked before the other run's join
+    _run(colorizer, src, dst, segment_seconds=1.0)  # the other run does it all and joins
+    before = dst.read_bytes()
+    events = list(colorize_video(late, colorizer))
+    assert any(
+        "already joined by another run" in e.message for e in events if isinstance(e, Notice)
+    )
+    assert dst.read_bytes() == before and not procs.leftovers(tmp_path)
+    # the other run's film appears while this one colours its segments: none replaced
+    other = b"another run's film"
+    dst.unlink()
+    late = prepare_video(src, dst, opts, False)
+    events = []
+    for ev in colorize_video(late, colorizer):
+        events.append(ev)
+        if not dst.exists() and isinstance(ev, Frames):
+            dst.write_bytes(other)  # once this run colours frames
+    said = [e.message for e in events if isinstance(e, Notice)]
+    assert said == [f"{dst}: joined by another run"]
+    assert dst.read_bytes() == other and not procs.leftovers(tmp_path)
+
+
+def test_one_encode_that_finds_its_film_written_meanwhile_keeps_it(tmp_path, colorizer):
+    src = make_clip(tmp_path / "in.mp4", n=20, size=(64, 96), audio=None)
+    dst = tmp_path / "film.mkv"
+    late = prepare_video(src, dst, VideoOptions(segment_seconds=0), False)
+    dst.write_bytes(b"another run's film")
+    with pytest.raises(MediaError, match="exists already: another run wrote it after this"):
+        list(colorize_video(late, colorizer))
+    assert dst.read_bytes() == b"another run's film" and not procs.leftovers(tmp_path)
+    dst.unlink()  # written by a program that claims nothing, while this one encodes
+    late = prepare_video(src, dst, VideoOptions(segment_seconds=0), False)
+    with pytest.raises(MediaError, match="written by another run while this one was colouring"):
+        for ev in colorize_video(late, colorizer):
+            if not dst.exists() and isinstance(ev, Frames):  # once under way
+                dst.write_bytes(b"another program's film")
+    assert dst.read_bytes() == b"another program's film" and not procs.leftovers(tmp_path)
 
 
 def test_shard_needs_segments_and_a_valid_share(tmp_path, tiny_ckpt):
