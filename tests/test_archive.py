@@ -267,7 +267,7 @@ def test_symlinked_folders_are_named_not_followed(tmp_path, tiny_ckpt):
     assert (
         f"not searched: {root / 'link'}: is a symbolic link to a folder (not followed)" in r.stderr
     )
-    assert "1 colorized, 0 skipped (already there), 0 failed, 1 folders not searched" in r.stderr
+    assert "1 colorized, 0 skipped (already there), 0 failed, 1 folder not searched" in r.stderr
     assert _outputs(out) == {"real/p000.png"}
 
 
@@ -284,7 +284,7 @@ def test_unreadable_folders_are_named_counted_and_fail_the_run(tmp_path, tiny_ck
         (root / "locked").chmod(0o755)
     assert r.returncode == 1, r.stderr
     assert f"not searched: {root / 'locked'}: cannot be read (Permission denied)" in r.stderr
-    assert "1 colorized, 0 skipped (already there), 0 failed, 1 folders not searched" in r.stderr
+    assert "1 colorized, 0 skipped (already there), 0 failed, 1 folder not searched" in r.stderr
 
 
 def test_an_unwritable_output_folder_is_found_before_any_work(tmp_path, tiny_ckpt):

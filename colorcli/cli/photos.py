@@ -376,7 +376,8 @@ def _report(summary, plan) -> None:
     if summary.busy:
         line += f", {summary.busy} left to another run"
     if plan.unsearched:
-        line += f", {len(plan.unsearched)} folders not searched"
+        n = len(plan.unsearched)
+        line += f", {n} folder{'s' * (n != 1)} not searched"
     cc.echo(line)
     for path, reason in summary.failed:
         cc.echo(f"  {path}: {reason}")
