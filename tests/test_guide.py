@@ -287,8 +287,10 @@ def test_colorize_image_after_a_reference_photo(tmp_path, tiny_ckpt, hint_ckpt):
     base = ["image", str(src), str(tmp_path / "x.png"), "--model", str(hint_ckpt)]
     r = CliRunner().invoke(main, [*base, "--reference", str(tmp_path / "none.jpg")])
     assert r.exit_code == 1 and "none.jpg" in r.output and not (tmp_path / "x.png").exists()
-    r = CliRunner().invoke(main, [*base, "--reference", str(refp), "--hint", "1,1,#00ff00"])
-    assert r.exit_code == 1 and "--reference goes alone" in r.output
+    r = CliRunner().invoke(main, [*base, "--reference", str(refp), "--hint", "1,1,#ff0000"])
+    # one line, before the hints are read (it came after a notice on a hint out of gamut)
+    assert r.exit_code == 1 and r.output.startswith("error: --reference goes alone"), r.output
+    assert len(r.output.splitlines()) == 1
 
 
 def test_colorize_dir_after_a_reference_photo(tmp_path, tiny_ckpt):

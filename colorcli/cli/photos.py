@@ -79,6 +79,8 @@ def image_cmd(
     from colorcli.pages import colorize_pages
 
     parsed = points  # (x, y, rgb), checked by click before any work
+    if reference is not None and (hints_path is not None or parsed):
+        raise ConfigError("--reference goes alone: give hints or a reference, not both")
     max_pixels = max_megapixels * 1_000_000
     if src.is_dir():
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
@@ -119,8 +121,6 @@ def image_cmd(
             _many(pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
             return
         if reference is not None:
-            if guide is not None:
-                raise ConfigError("--reference goes alone: give hints or a reference, not both")
             rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
             rgb = colorizer.colorize(img.pixels, guide)
