@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from colorcli.cli import common as cc
+from colorcli.cli import optionbuild as ob
 from colorcli.options import PIPE_FORMATS, VideoOptions
 
 
 @cc.main.command("video")
 @click.argument("src", type=click.Path(path_type=Path, allow_dash=True))
 @click.argument("dst", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
-@cc.options_from(VideoOptions)
+@ob.options_from(VideoOptions)
 @click.option(
     "--shard",
     default=None,
@@ -30,7 +31,7 @@ from colorcli.options import PIPE_FORMATS, VideoOptions
     show_default=True,
     help="Container of a film written to a pipe (DST '-').",
 )
-@cc.colorize_options()
+@ob.colorize_options()
 @cc.handle_errors
 def video_cmd(
     src: Path, dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool, quiet: bool,
@@ -46,7 +47,7 @@ def video_cmd(
     from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart
     from colorcli.video import colorize_video, prepare_video
 
-    video_opts = cc.settings(VideoOptions, opts)
+    video_opts = ob.settings(VideoOptions, opts)
     piped = str(src) == "-" or str(dst) == "-"
     if piped:
         cc.after_interrupt("a pipe cannot resume: send the film through again")
@@ -65,7 +66,7 @@ def video_cmd(
     done = None
     with cc.Bar(quiet) as bar:
         task = scan = None
-        for ev in colorize_video(job, cc.make_colorizer(opts)):
+        for ev in colorize_video(job, ob.make_colorizer(opts)):
             if isinstance(ev, Scanned):  # the pass the stills need, before the first frame
                 if scan is None:
                     scan = bar.add("finding scenes", ev.total, "frames")
@@ -121,7 +122,7 @@ def video_cmd(
     default=None,
     help="Colour the stills after this colour photo of similar content (the same place, the same actor), then carry them with colorize video --refs.",
 )
-@cc.colorize_options(exclude=("batch_size",))
+@ob.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def scenes_cmd(
     src: Path, out: Path, rate: float, reference, overwrite: bool, quiet: bool, **opts
@@ -140,7 +141,7 @@ def scenes_cmd(
     done = None
     with cc.Bar(quiet) as bar:
         task = None
-        stills = write_scene_stills(src, out, cc.make_colorizer(opts), rate, overwrite, ref)
+        stills = write_scene_stills(src, out, ob.make_colorizer(opts), rate, overwrite, ref)
         for ev in stills:
             if isinstance(ev, VideoStart):
                 task = bar.add("finding scenes", ev.total, "frames")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from colorcli.cli import common as cc
+from colorcli.cli import optionbuild as ob
 from colorcli.options import (
     FORMAT_NAMES,
     MAX_MEGAPIXELS,
@@ -55,7 +56,7 @@ def _megapixels(f):
     help="A wanted colour at X,Y of SRC: pixels from its top left, or percentages of its width and height (50%,20%); COLOUR is #RRGGBB, #RGB or a CSS colour name (navy, olive, skyblue). Repeatable.",
 )
 @_megapixels
-@cc.colorize_options(exclude=("batch_size",))
+@ob.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def image_cmd(
     src: Path,
@@ -103,7 +104,7 @@ def image_cmd(
         return
     img = read_image(src, max_pixels)
     with Claim(dst):
-        colorizer = cc.make_colorizer(opts)
+        colorizer = ob.make_colorizer(opts)
         guide = None
         if hints_path is not None or parsed:
             guide = _guide_for(img, hints_path, parsed, colorizer, opts["model"])
@@ -147,7 +148,7 @@ def _pdf(
     from colorcli.pages import colorize_pdf
 
     with Claim(dst):
-        colorizer = cc.make_colorizer(opts)
+        colorizer = ob.make_colorizer(opts)
         how = functools.partial(colorize_pdf, max_pixels=max_pixels)
         _many(how, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
 
@@ -234,7 +235,7 @@ class _FormatChoice(click.Choice):
     help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
 )
 @_megapixels
-@cc.options_from(
+@ob.options_from(
     VideoOptions,
     exclude=("start", "end", "stats", "refs", "reference"),
     overrides={
@@ -243,7 +244,7 @@ class _FormatChoice(click.Choice):
         }
     },
 )
-@cc.colorize_options()
+@ob.colorize_options()
 @cc.handle_errors
 def dir_cmd(
     src: Path,
@@ -273,7 +274,7 @@ def dir_cmd(
         raise MediaError(
             src, "a file, not a folder (`colorize image` takes one photo, `colorize video` a film)"
         )
-    video_opts = cc.settings(VideoOptions, opts)
+    video_opts = ob.settings(VideoOptions, opts)
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
         ref = cc.read_reference(reference)
@@ -314,7 +315,7 @@ def dir_cmd(
             f"notice: --format {fmt} is for pictures: the {pdfs} PDFs stay PDFs, their pictures coloured inside"
         )
     if plan.jobs:
-        colorizer = cc.make_colorizer(opts)
+        colorizer = ob.make_colorizer(opts)
         jobs = colorize_jobs(
             colorizer,
             plan.jobs,

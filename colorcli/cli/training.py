@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from colorcli.cli import common as cc
+from colorcli.cli import optionbuild as ob
 from colorcli.train.config import EvalOptions, TrainConfig
 
 
@@ -32,7 +33,7 @@ class _ArchChoice(click.Choice):
 
 
 @cc.main.command("train")
-@cc.options_from(TrainConfig, overrides={"arch": {"type": _ArchChoice()}})
+@ob.options_from(TrainConfig, overrides={"arch": {"type": _ArchChoice()}})
 @click.option(
     "--resume",
     is_flag=True,
@@ -68,7 +69,7 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
         )
     else:
         cc.after_interrupt("rerun the same command with --resume to continue from the last save")
-    cfg = cc.settings(TrainConfig, opts, out=str(out))
+    cfg = ob.settings(TrainConfig, opts, out=str(out))
     events = run_training(cfg, resume=resume, overwrite=overwrite)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
         for _ in events:
@@ -119,8 +120,8 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
 
 
 @cc.main.command("eval")
-@cc.options_from(EvalOptions)
-@cc.colorize_options()
+@ob.options_from(EvalOptions)
+@ob.colorize_options()
 @cc.handle_errors
 def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its
@@ -129,13 +130,13 @@ def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     from colorcli.errors import ConfigError, OutputPathError
     from colorcli.train.evaluate import eval_paths, evaluate, sheet_of, summarize
 
-    o = cc.settings(EvalOptions, opts)
+    o = ob.settings(EvalOptions, opts)
     outputs = [Path(o.json)] + ([Path(o.sheet)] if o.sheet else [])
     for p in outputs:
         if p.exists() and not overwrite:
             raise OutputPathError(f"{p} exists already (use --overwrite)")
     paths = eval_paths(Path(o.data))
-    colorizer = cc.make_colorizer(opts)
+    colorizer = ob.make_colorizer(opts)
     if o.hints and not colorizer.follows_hints:
         raise ConfigError(
             f"--hints: {opts['model'] or 'the shipped model'} was not trained to take hints (train one with colorize train --hints)"
