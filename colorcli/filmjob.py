@@ -121,6 +121,9 @@ class VideoJob:
     # count from it (a broadcast capture's first picture may be timed hours in); ``opts``
     # holds them in the file's time, this added
     origin: float = 0.0
+    # the input as it was when checked (``colorcli.runid.input_identity``; None: a pipe): a
+    # file that changes while it is coloured (still being copied, rewritten) is not finished
+    identity: dict[str, Any] | None = None
 
     @property
     def piped(self) -> bool:
@@ -141,9 +144,40 @@ class VideoJob:
                 "exists already: another run wrote it after this one started (use --overwrite)",
             )
 
+    def changed(self) -> MediaError | None:
+        """The error to give where the input is no longer as it was when checked (a film still
+        being copied, or rewritten meanwhile); None where it is."""
+        if self.identity is None:
+            return None
+        from colorcli.runid import input_identity
+
+        try:
+            now = input_identity(self.src)
+        except (OSError, MediaError):
+            now = None
+        if now == self.identity:
+            return None
+        if now is None:
+            how = "it is gone"
+        elif now.get("input frames", 0) != self.identity.get("input frames", 0):
+            how = f"{self.identity['input frames'][1]} frames when the run began, {now['input frames'][1]} now"
+        elif now["input size"] != self.identity["input size"]:
+            how = f"{self.identity['input size']} bytes when the run began, {now['input size']} now"
+        else:
+            how = "rewritten since the run began"
+        again = (
+            "; --restart then discards the segments made of it as it was" if self.segmented else ""
+        )
+        return MediaError(
+            self.src,
+            f"changed while it was being coloured ({how}): nothing is written under the final name; colour it again once it is complete{again}",
+        )
+
     def commit(self, tmp: Path, final: Path) -> None:
         """The finished film moved onto ``final``; one that another run wrote there meanwhile
-        is kept (MediaError naming it)."""
+        is kept (MediaError naming it), and none is made of an input that changed meanwhile."""
+        if (changed := self.changed()) is not None:
+            raise changed
         try:
             commit(tmp, final, self.overwrite)
         except FileExistsError:

@@ -12,10 +12,10 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import cv2
 import numba
@@ -24,8 +24,9 @@ from colorcli.atomic import Claim, temp_sibling
 from colorcli.compose import pick_route
 from colorcli.device import is_oom
 from colorcli.errors import ConfigError, DeviceError, MediaError, OutputPathError, TimesRestart
-from colorcli.events import Event, Frames, Notice, Scanned, VideoDone, VideoStart
+from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmguide import film_guide
 from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, section_counts
 from colorcli.filmout import check_output, mxf_takes_rate
 from colorcli.filmreader import FilmReader
@@ -34,8 +35,8 @@ from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
 from colorcli.pipes import open_pipe
 from colorcli.pixelaspect import carry_pixel_aspect, pipe_pixel_aspect
-from colorcli.refs import RefGuide
 from colorcli.retime import retimed_copy
+from colorcli.runid import input_identity
 from colorcli.videoio import FilmWriter
 from colorcli.videoprobe import (
     PIPE_IN,
@@ -122,6 +123,7 @@ def prepare_video(
     return VideoJob(
         src, dst, opts, overwrite, fmt, info, expected, promised, damaged_dst, shard, restart,
         joined, source, sink, origin=info.start,
+        identity=None if source is not None else input_identity(src),
     )  # fmt: skip
 
 
@@ -153,6 +155,10 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.source is not None or job.sink is not None or read_as(job.src) is not None:
                 raise  # a pipe's film cannot be copied first
             yield from _joined_film(job, colorizer, e)
+    except MediaError as e:  # a film that changed as it was read: said so, not what it became
+        if (changed := job.changed()) is None:
+            raise
+        raise changed from e
     except (MemoryError, cv2.error) as e:  # beyond the network's own back-off: its input
         if not is_oom(e):
             raise
@@ -201,7 +207,7 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.bars is not None:
                 yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
     if job.opts.refs is not None or job.opts.reference is not None:
-        job = dataclasses.replace(job, refs=(yield from _refs(job, colorizer)))
+        job = dataclasses.replace(job, refs=(yield from film_guide(job, colorizer)))
         for note in job.refs.notices:
             yield Notice(note)
     if not job.info.timed:
@@ -218,72 +224,6 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield from colorize_segmented(job, colorizer)
     else:
         yield from _continuous(job, colorizer)
-
-
-def _refs(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGuide]:
-    """The stills of ``--refs`` (or made after ``--reference``) for this film, with Scanned
-    events while the pass over the film that they need runs. That pass is taken from the work
-    folder where an earlier run or another shard kept it; a new one is kept there once the
-    folder is open (``guide.keep``)."""
-    from colorcli.guide import palette_of
-    from colorcli.refs import RefGuide, load_refs, read_reference
-    from colorcli.runid import fingerprint
-    from colorcli.scenestarts import (
-        keep_pass,
-        kept_pass,
-        pass_key,
-        reference_pass,
-        scan_until,
-        scene_pass,
-    )
-    from colorcli.segments import WorkFolder
-
-    bins = colorizer.ab_bins if colorizer.takes_hints else None
-    palettes = None if bins is None else (lambda ab: palette_of(ab, bins))
-    net_hw = colorizer.net_shape(job.info.height, job.info.width)
-    until = scan_until(job.opts.end)
-    every = job.opts.keyframes_for(colorizer.device_type)
-    key = pass_key(fingerprint(job, colorizer, every), net_hw, until)
-    # (--restart: the folder, and the stills kept in it, go when the run opens it)
-    kept = kept_pass(WorkFolder(job.dst).path, key) if job.segmented and not job.restart else None
-    reads = job.promised  # frames the pass will read, where known (--end: about until x rate)
-    if until is not None and job.info.rate:
-        within = int((until - job.origin) * float(job.info.rate)) + 1
-        reads = min(reads, within) if reads else within
-    if job.opts.reference is not None:
-        ref, note = read_reference(job.opts.reference)
-        notes = [note] if note else []
-        if kept is not None and kept[2] is not None:
-            return RefGuide(kept[2], kept[0], palettes, notes)
-        made_by = reference_pass(
-            job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until, job.info.turns
-        )
-        guide = yield from _scanned(made_by, reads)
-        made = {n: s.source for n, s in guide.stills.items()}
-        guide.keep = lambda folder: guide.held_in(
-            keep_pass(folder, key, guide.starts, 0, made) or {}
-        )
-        return guide
-    if kept is not None:
-        starts, counted = kept[:2]
-    else:
-        found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
-        starts, counted = yield from _scanned(found_by, reads)
-    scenes = (starts, counted, until is None)
-    guide = load_refs(Path(job.opts.refs), scenes, job.promised, palettes, job.info.turns)
-    if kept is None:
-        guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
-    return guide
-
-
-def _scanned(pass_: Generator[int, None, Any], total: int | None) -> Generator[Event, None, Any]:
-    """A pass's frame counts as Scanned events; returns what the pass returns."""
-    while True:
-        try:
-            n = next(pass_)
-        except StopIteration as stop:
-            return stop.value
-        yield Scanned(n, total or None)
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

@@ -236,3 +236,22 @@ def test_what_differs_from_an_unfinished_run_is_said_in_words():
         "other stills (--refs)",
     ]
     assert differences(then, dict(then)) == []
+
+
+@pytest.mark.parametrize("seconds", [0.0, 1.0])
+def test_a_film_that_changes_while_it_is_coloured_is_not_finished(tmp_path, colorizer, seconds):
+    """A film still being copied, or cut short meanwhile: it was written as a finished,
+    "damaged" film of its first frames (one encode), or stopped with "an unfinished
+    recording: its index was never written" (segments)."""
+    src = make_clip(tmp_path / "in.mp4", n=150, size=(96, 128))
+    dst = tmp_path / "film.mkv"
+    job = prepare_video(src, dst, VideoOptions(segment_seconds=seconds), False)
+    whole = src.read_bytes()
+    with pytest.raises(MediaError) as e:
+        for ev in colorize_video(job, colorizer):
+            if isinstance(ev, Frames) and src.stat().st_size == len(whole):
+                src.write_bytes(whole[: len(whole) // 3])  # once it colours frames
+    assert str(e.value).startswith(f"{src}: changed while it was being coloured (")
+    assert f"({len(whole)} bytes when the run began, {len(whole) // 3} now)" in str(e.value)
+    assert ("--restart" in str(e.value)) == (seconds > 0)
+    assert not dst.exists() and not list(tmp_path.glob("*.damaged*"))
