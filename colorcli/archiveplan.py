@@ -72,6 +72,20 @@ class Plan:
         return sum(j.fmt == "video" for j in self.jobs)
 
     @property
+    def outdated(self) -> list[Job]:
+        """Of ``existing``, those whose input was modified after the output was made (a photo
+        rescanned under its name, or coloured while it was still being copied): still skipped,
+        as done, but said."""
+
+        def newer(job: Job) -> bool:
+            try:
+                return job.src.stat().st_mtime_ns > job.dst.stat().st_mtime_ns
+            except OSError:
+                return False
+
+        return [job for job in self.existing if newer(job)]
+
+    @property
     def unreadable(self) -> int:
         return sum("symbolic link" not in reason for _, reason in self.unsearched)
 

@@ -126,6 +126,29 @@ def test_memory_does_not_grow_with_the_batch_for_huge_scans(tmp_path, tiny_ckpt)
     assert peaks[4] < 1.3 * peaks[1], peaks
 
 
+def test_a_photo_modified_after_it_was_coloured_is_said_on_a_rerun(tmp_path, tiny_ckpt):
+    """A scan coloured while it was still being copied (cut short: coloured in part, with a
+    notice), or rescanned under its name since: a rerun skipped it as done without a word."""
+    root = tmp_path / "scans"
+    first, second, third = _photos(root, 3)
+    out = tmp_path / "out"
+    assert run("dir", root, "-o", out, "--model", tiny_ckpt, "-q").exit_code == 0
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "modified after" not in r.stderr
+    later = (out / second.name).stat().st_mtime_ns + 10**9
+    for p in (second, third):
+        os.utime(p, ns=(later, later))
+    before = (out / second.name).read_bytes()
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "0 colorized, 3 skipped (already there), 0 failed" in r.stderr
+    assert (
+        f"notice: 2 of the 3 already done were modified after they were coloured, and are "
+        f"skipped as done (the first: {second}); remove their outputs, or use --overwrite, to "
+        "colour them again"
+    ) in r.stderr
+    assert (out / second.name).read_bytes() == before
+
+
 def test_a_damaged_film_in_an_archive_fails_and_is_not_taken_for_done(tmp_path, tiny_ckpt):
     root = tmp_path / "films"
     root.mkdir()

@@ -300,6 +300,10 @@ def dir_cmd(
         cc.echo(
             f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
         )
+    if outdated := plan.outdated:
+        cc.echo(
+            f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured, and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
+        )
     if not quiet:
         photos = len(plan.jobs) - plan.films
         cc.echo(
