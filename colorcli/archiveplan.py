@@ -21,6 +21,7 @@ from colorcli.atomic import WORK_MARK, check_folder_writable, fit_name, is_temp,
 from colorcli.errors import MediaError, OutputPathError
 from colorcli.guide import SIDECAR
 from colorcli.options import (
+    CONTAINER_CODECS,
     DOCUMENT_EXTS,
     FORMAT_EXT,
     IMAGE_FORMATS,
@@ -66,6 +67,8 @@ class Plan:
     not_files: list[tuple[Path, str]] = field(default_factory=list)  # a pipe named like a photo
     # pictures and films colorize cannot read, by extension (options.UNREAD_MEDIA)
     other_kinds: Counter = field(default_factory=Counter)
+    # films written as .mkv because their own container cannot hold --codec, by extension
+    rewrapped: Counter = field(default_factory=Counter)
 
     @property
     def films(self) -> int:
@@ -236,15 +239,39 @@ def _exists(path: Path) -> bool:
 _READ_ONLY_FILMS = {e: ".mkv" for e in sorted(VIDEO_EXTS - set(VIDEO_CONTAINERS))}
 
 
-def _job_for(src: Path, rel: Path, out_abs: Path, fmt: str | None, kin: bool = False) -> Job:
+def _rewrapped(src: Path, dst: Path) -> Path:
+    """``dst`` as Matroska, for a codec its own container cannot hold; where the folder holds
+    another film of its stem (reel.mp4 beside reel.avi or reel.mkv), its old extension stays
+    in the name (reel.mp4.mkv), so that neither is lost or refused."""
+    own = src.suffix.lower()
+    siblings = (e for e in VIDEO_EXTS if e != own)
+    if any(_exists(src.with_suffix(e)) or _exists(src.with_suffix(e.upper())) for e in siblings):
+        return dst.with_name(dst.name + ".mkv")
+    return dst.with_suffix(".mkv")
+
+
+def _job_for(
+    src: Path,
+    rel: Path,
+    out_abs: Path,
+    fmt: str | None,
+    kin: bool = False,
+    codec: str | None = None,
+) -> Job:
     """Where ``src`` is written. ``kin``: its folder holds another photo of its stem (IMG_1.jpg
     beside IMG_1.png, a phone's HEIC beside its JPEG): written in another format (--format),
-    each keeps its old extension in its name (IMG_1.jpg.tif), so that neither is lost."""
+    each keeps its old extension in its name (IMG_1.jpg.tif), so that neither is lost.
+    ``codec``: films' --codec, where given: a film whose container cannot hold it is written
+    as Matroska."""
     ext = src.suffix.lower()
     dst = out_abs / rel
     if ext in VIDEO_EXTS:
         # containers we can read but not write (mpg, ts, wmv, flv, ogv) become mkv
-        return Job(src, dst if ext in VIDEO_CONTAINERS else _written_as(src, dst, ".mkv"), "video")
+        if ext not in VIDEO_CONTAINERS:
+            return Job(src, _written_as(src, dst, ".mkv"), "video")
+        if codec is not None and codec not in CONTAINER_CODECS[VIDEO_CONTAINERS[ext]]:
+            return Job(src, _rewrapped(src, dst), "video")
+        return Job(src, dst, "video")
     if ext in DOCUMENT_EXTS:  # a scanned PDF: its photos coloured, a PDF again (no --format)
         return Job(src, dst, "pdf")
     if fmt and IMAGE_FORMATS.get(ext) != fmt:  # every photo in one format
@@ -267,6 +294,7 @@ def plan_dir(
     fmt: str | None = None,
     shard: tuple[int, int] = (0, 1),
     overwrite: bool = False,
+    codec: str | None = None,
 ) -> Plan:
     """Find the images and films under ``in_dir`` and decide where each output goes.
 
@@ -324,7 +352,9 @@ def plan_dir(
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
-            job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1)
+            job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1, codec=codec)
+            if job.fmt == "video" and job.dst.suffix != rel.suffix and ext in VIDEO_CONTAINERS:
+                plan.rewrapped[ext] += 1  # for the codec asked
             if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
                 plan.damaged.append(job)
             else:

@@ -42,6 +42,10 @@ class TimesRestart(MediaError):
 NO_SPACE = "no space left on the device: free some and run the command again"
 
 
+# a file past the largest its file system takes (or the process's file size limit)
+TOO_LARGE = "too large a file for the disk it is written to (a FAT32 disk takes 4 GiB at most): write it to one formatted exFAT, NTFS, ext4 or APFS"
+
+
 class NoSpaceError(MediaError):
     """The disk (or the user's quota) filled up while an output was written."""
 
@@ -60,6 +64,8 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
     write (its reason)"."""
     if out_of_space(e):
         return NoSpaceError(path)
+    if getattr(e, "errno", None) == errno.EFBIG:  # named by its temporary file otherwise
+        return MediaError(path, TOO_LARGE)
     if what is not None:
         return MediaError(path, f"{what}: {e}")
     return MediaError(path, f"cannot write ({getattr(e, 'strerror', None) or e})")

@@ -126,6 +126,57 @@ def test_memory_does_not_grow_with_the_batch_for_huge_scans(tmp_path, tiny_ckpt)
     assert peaks[4] < 1.3 * peaks[1], peaks
 
 
+def test_a_film_too_large_for_its_disk_fails_in_words_and_the_rest_go_through(tmp_path, tiny_ckpt):
+    """A FAT32 disk takes files of 4 GiB at most (here: a file size limit of 400 kB); the
+    film failed as "video encoding failed: [Errno 27] File too large:" and its temporary
+    file's name."""
+    root = tmp_path / "reels"
+    _photos(root, 1)
+    make_clip(root / "reel.mp4", n=60, size=(240, 320), audio=None)
+    out = tmp_path / "out"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+
+    cmd = [sys.executable, "-m", "colorcli", "dir", str(root), "-o", str(out), "-q"]
+    r = subprocess.run(
+        [*cmd, "--model", str(tiny_ckpt), "--codec", "ffv1"],
+        preexec_fn=limit, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert (
+        f"failed: {root / 'reel.mp4'}: too large a file for the disk it is written to (a FAT32 "
+        "disk takes 4 GiB at most): write it to one formatted exFAT, NTFS, ext4 or APFS"
+    ) in r.stderr
+    assert "1 colorized, 0 skipped (already there), 1 failed" in r.stderr
+    assert "colorcli-tmp" not in r.stderr and _outputs(out) >= {"p000.png"}
+    assert not (out / "reel.mkv").exists()
+
+
+def test_films_whose_container_cannot_hold_the_codec_asked_are_written_as_mkv(tmp_path, tiny_ckpt):
+    """An archive of .mp4 and .mov films with --codec ffv1 (lossless, for keeping): every
+    one failed ("ffv1 does not go in .mp4; use --codec libx264 ..., or .mkv"), though a
+    colorize dir run names no output file to change."""
+    root = tmp_path / "reels"
+    root.mkdir()
+    for name in ("reel.mp4", "reel.mkv", "other.mov"):
+        make_clip(root / name, n=8, audio=None)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--codec", "ffv1")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "notice: --codec ffv1 does not go in .mov (1) or .mp4 (1): those films are written as .mkv"
+        in r.stderr
+    )
+    # reel.mp4 keeps its extension in its name: reel.mkv beside it is a film of its stem
+    assert _outputs(out) == {"reel.mp4.mkv", "reel.mkv", "other.mkv"}
+    for name in _outputs(out):
+        with av.open(str(out / name)) as c:
+            assert c.streams.video[0].codec_context.name == "ffv1"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--codec", "ffv1")  # a rerun
+    assert r.exit_code == 0 and "0 colorized, 3 skipped (already there)" in r.stderr
+
+
 def test_a_photo_modified_after_it_was_coloured_is_said_on_a_rerun(tmp_path, tiny_ckpt):
     """A scan coloured while it was still being copied (cut short: coloured in part, with a
     notice), or rescanned under its name since: a rerun skipped it as done without a word."""

@@ -278,7 +278,9 @@ def dir_cmd(
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
         ref = cc.read_reference(reference)
-    plan = plan_dir(src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite)
+    plan = plan_dir(
+        src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite, codec=video_opts.codec
+    )
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
@@ -308,6 +310,11 @@ def dir_cmd(
         photos = len(plan.jobs) - plan.films
         cc.echo(
             f"{photos} photos and {plan.films} films to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
+        )
+    if plan.rewrapped:
+        kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
+        cc.echo(
+            f"notice: --codec {video_opts.codec} does not go in {kinds}: those films are written as .mkv"
         )
     if ref is not None and plan.films:
         cc.echo(
