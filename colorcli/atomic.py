@@ -148,7 +148,9 @@ class Claim:
             try:
                 self.final.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise MediaError(self.final, f"cannot create its folder ({e.strerror or e})") from e
+                raise MediaError(
+                    self.final, f"cannot create its folder ({_why(self.final.parent, e)})"
+                ) from e
         while True:
             try:
                 fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -283,7 +285,17 @@ def check_folder_writable(folder: Path, name: Path | None = None) -> None:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT, 0o644))
         probe.unlink()
     except OSError as e:
-        raise MediaError(name or folder, f"cannot write here ({e.strerror or e})") from e
+        raise MediaError(name or folder, f"cannot write here ({_why(folder, e)})") from e
+
+
+def _why(folder: Path, e: OSError) -> str:
+    """Why ``folder`` cannot be made or written, in words: a file in its path is named (mkdir
+    says only "File exists" or "Not a directory")."""
+    if isinstance(e, FileExistsError | NotADirectoryError):
+        for up in (folder, *folder.parents):
+            if up.is_file():
+                return f"{up} is a file, not a folder"
+    return e.strerror or str(e)
 
 
 def check_writable(dst: Path) -> None:

@@ -748,3 +748,20 @@ def test_an_unreadable_training_photo_is_one_line_naming_it(tmp_path):
         f"skipped: {data / 'broken.jpg'}: not a readable image (damaged JPEG (bad marker))"
     ]
     assert "Warning" not in r.stderr and "1 unreadable" in r.stderr
+
+
+def test_a_run_folder_that_cannot_be_made_is_one_line(tmp_path):
+    """--out under a file: "unexpected NotADirectoryError ... please report it"."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "d"
+    _write_colour_images(data, 3)
+    (tmp_path / "notes.txt").write_text("a file")
+    out = tmp_path / "notes.txt" / "run"
+    r = CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(out), "-q"])
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"error: {out}: cannot write here ({tmp_path / 'notes.txt'} is a file, not a folder)\n"
+    )

@@ -1421,9 +1421,10 @@ def test_video_output_path_errors(tmp_path, tiny_ckpt):
     assert r.exit_code == 0, r.stderr  # .webm takes vp9 by itself, and vp9 takes --crf 60
     (tmp_path / "file").write_text("a file, not a folder")
     r = run("video", src, tmp_path / "file" / "o.mp4", "--model", tiny_ckpt)
-    assert r.exit_code == 1 and r.stderr.startswith(
-        f"error: {tmp_path / 'file' / 'o.mp4'}: cannot write here"
-    )
+    assert r.exit_code == 1 and r.stderr == (
+        f"error: {tmp_path / 'file' / 'o.mp4'}: cannot write here "
+        f"({tmp_path / 'file'} is a file, not a folder)\n"
+    )  # it said "(File exists)", of a folder it could not make
 
 
 def _segments_done(dst):

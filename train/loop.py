@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from colorcli.atomic import write_bytes_atomic
+from colorcli.atomic import check_folder_writable, write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.chroma import space_record
 from colorcli.colorizer import Colorizer
@@ -314,8 +314,8 @@ def run_training(
     device = _device(cfg, rank)
     cfg, payload = _resolve(cfg, resume, overwrite)
     out = Path(cfg.out)
-    if main_rank:
-        out.mkdir(parents=True, exist_ok=True)
+    if main_rank:  # made, and written to once, before any work: one line where it cannot be
+        check_folder_writable(out)
     torch.manual_seed(cfg.seed)
     images, val_imgs, loaded = _load_data(cfg)
     yield loaded
