@@ -541,7 +541,13 @@ def test_fine_tune_starts_from_a_checkpoint(tmp_path):
     args += ["--width", "8", "--crop", "32", "--load-size", "40", "--steps", "1", "-q"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1
-    assert f"--init {base}: the checkpoint was trained with --width 4" in r.stderr
+    # one line, before the photos are read (it came after the data and prior lines: minutes
+    # into a run on a large photo set), and no run folder made for it
+    assert r.stderr == f"error: --init {base}: the checkpoint was trained with --width 4\n"
+    assert not (tmp_path / "c").exists()
+    r = CliRunner().invoke(main, [*args[:6], str(next(data.rglob("*.png"))), *args[7:]])
+    assert r.exit_code == 1 and r.stderr.endswith(": not a model file (cannot be unpickled)\n")
+    assert len(r.stderr.splitlines()) == 1
     r = CliRunner().invoke(main, [*args[:6], str(tmp_path / "missing.pt"), *args[7:]])
     assert r.exit_code == 2 and "does not exist" in r.stderr
 
@@ -765,3 +771,19 @@ def test_a_run_folder_that_cannot_be_made_is_one_line(tmp_path):
     assert r.stderr == (
         f"error: {out}: cannot write here ({tmp_path / 'notes.txt'} is a file, not a folder)\n"
     )
+
+
+def test_a_validation_folder_without_photos_is_refused(tmp_path):
+    """--val of an empty folder (a wrong path's sibling): a seeded split of --data was taken
+    instead, without a word."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data, empty = tmp_path / "d", tmp_path / "val"
+    _write_colour_images(data, 3)
+    empty.mkdir()
+    args = ["train", "--data", str(data), "--val", str(empty), "--out", str(tmp_path / "r")]
+    r = CliRunner().invoke(main, [*args, "--steps", "1", "-q"])
+    assert r.exit_code == 1
+    assert r.stderr == f"error: {empty}: no validation photos found (jpg, png, tif, bmp, webp)\n"

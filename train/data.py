@@ -62,6 +62,8 @@ def find_dataset(
     else:
         train = _list_images(data)
         vals = _list_images(Path(val)) if val else []
+    if val and not vals:  # asked for, so not silently replaced by a split of --data
+        raise MediaError(val, "no validation photos found (jpg, png, tif, bmp, webp)")
     if not vals and train:
         order = np.random.default_rng(seed).permutation(len(train))
         n_val = max(1, round(len(train) * val_fraction)) if len(train) > 1 else 0

@@ -43,7 +43,7 @@ from colorcli.events import (
     Validation,
 )
 from colorcli.imagewrite import write_image
-from colorcli.models import ModelConfig, arch_strides, build_model, clean_state_dict
+from colorcli.models import arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig, check_resume_config, describe_stretch, get_lr
 from colorcli.train.data import center_crops, find_dataset, leave_out, load_images, prefetch
@@ -51,11 +51,13 @@ from colorcli.train.evaluate import contact_sheet, gray_of
 from colorcli.train.gan import Adversary
 from colorcli.train.prior import colour_classes
 from colorcli.train.step import (
+    check_init,
     compute_loss,
     ema_update,
     init_from_checkpoint,
     init_guide_out,
     make_batch,
+    model_config,
     param_groups,
     train_mode,
 )
@@ -203,24 +205,15 @@ def _load_data(cfg: TrainConfig):
     return images, val_imgs, loaded
 
 
-def _build(cfg: TrainConfig, bins, prior, device, resume: bool):
-    mcfg = ModelConfig(
-        num_bins=len(bins),
-        head="regression" if cfg.loss == "gan" else cfg.loss,
-        width=cfg.width,
-        norm=cfg.norm,
-        out_stride=cfg.out_stride,
-        hints=cfg.hints,
-        encoder=cfg.encoder,
-    )
-    model = build_model(cfg.arch, mcfg).to(device)
+def _build(cfg: TrainConfig, bins, prior, device, resume: bool, init=None):
+    model = build_model(cfg.arch, model_config(cfg, len(bins))).to(device)
     step = max(model.output_stride, model.input_multiple)
     if cfg.crop % step:
         raise ConfigError(f"crop {cfg.crop} must be a multiple of {step} for {cfg.arch}")
     if cfg.hints and not resume:
         init_guide_out(model, bins)
-    if cfg.init and not resume:
-        init_from_checkpoint(model, Path(cfg.init), cfg, bins)
+    if init is not None:
+        init_from_checkpoint(model, init, Path(cfg.init), bins)
     elif cfg.pretrained and not resume:
         model.load_imagenet()
     if cfg.prior_bias_init and not cfg.init and cfg.loss == "classification":
@@ -314,6 +307,7 @@ def run_training(
     device = _device(cfg, rank)
     cfg, payload = _resolve(cfg, resume, overwrite)
     out = Path(cfg.out)
+    init = check_init(Path(cfg.init), cfg) if cfg.init and not resume else None
     if main_rank:  # made, and written to once, before any work: one line where it cannot be
         check_folder_writable(out)
     torch.manual_seed(cfg.seed)
@@ -321,7 +315,7 @@ def run_training(
     yield loaded
     bins, prior, weights = colour_classes(images, cfg, out / "prior.npz" if main_rank else None)
     yield PriorReady(len(bins), float(-(prior * np.log(np.maximum(prior, 1e-300))).sum()))
-    model = _build(cfg, bins, prior, device, resume)
+    model = _build(cfg, bins, prior, device, resume, init)
     run = _Run(cfg, model, bins, prior, weights, world)
     if payload is not None:
         run.restore(payload)

@@ -14,7 +14,7 @@ from colorcli.chroma import CHROMA_NORM, net_input, to_space
 from colorcli.errors import ConfigError
 from colorcli.kernels import soft_encode
 from colorcli.kernels.lab import AB_NORM, L_CENT, L_NORM
-from colorcli.models import GUIDANCE_PREFIXES, ColorNet
+from colorcli.models import GUIDANCE_PREFIXES, ColorNet, ModelConfig, resolve_config
 from colorcli.train.config import TrainConfig
 from colorcli.train.data import CHROMA_MIN, sample_batch
 from colorcli.train.filmgray import film_lightness, random_look
@@ -71,13 +71,30 @@ def train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
                 m.eval()
 
 
-def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np.ndarray) -> None:
-    """Load a checkpoint's weights into ``model`` to fine-tune it. The architecture, its
-    settings and the ab bins must match; the message names the options that would make them."""
+def model_config(cfg: TrainConfig, num_bins: int) -> ModelConfig:
+    """The architecture settings a run's options make (its model, or what --init must match)."""
+    return resolve_config(
+        cfg.arch,
+        ModelConfig(
+            num_bins=num_bins,
+            head="regression" if cfg.loss == "gan" else cfg.loss,
+            width=cfg.width,
+            norm=cfg.norm,
+            out_stride=cfg.out_stride,
+            hints=cfg.hints,
+            encoder=cfg.encoder,
+        ),
+    )
+
+
+def check_init(path: Path, cfg: TrainConfig):
+    """The --init checkpoint, read and matched to the run's options before any data is
+    loaded: a file that is not one, or one of another architecture or settings, is one line
+    naming the options that would make them match."""
     from colorcli.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
-    mc, own = ckpt.model_config, model.config
+    mc, own = ckpt.model_config, model_config(cfg, len(ckpt.ab_bins))
     want = {
         "--arch": (ckpt.arch, cfg.arch),
         "--width": (mc.get("width"), own.width),
@@ -92,10 +109,16 @@ def init_from_checkpoint(model: ColorNet, path: Path, cfg: TrainConfig, bins: np
         wrong.append("--hints")
     if wrong:
         raise ConfigError(f"--init {path}: the checkpoint was trained with {' '.join(wrong)}")
+    return ckpt
+
+
+def init_from_checkpoint(model: ColorNet, ckpt, path: Path, bins: np.ndarray) -> None:
+    """Load the weights of ``ckpt`` (``check_init``'s, from ``path``) into ``model`` to
+    fine-tune it; its ab bins must be the run's."""
     if ckpt.ab_bins.shape != bins.shape or not np.allclose(ckpt.ab_bins, bins):
         raise ConfigError(f"--init {path}: its {len(ckpt.ab_bins)} ab bins differ from ours")
     state = ckpt.build().state_dict()  # float32, and a damaged file is one line
-    if own.hints and not mc.get("hints"):
+    if model.config.hints and not ckpt.model_config.get("hints"):
         # an automatic model starts a hint model: the guidance's own ways in keep their start
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith(GUIDANCE_PREFIXES) for k in missing):
