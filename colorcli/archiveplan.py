@@ -76,13 +76,15 @@ class Plan:
 
     @property
     def outdated(self) -> list[Job]:
-        """Of ``existing``, those whose input was modified after the output was made (a photo
-        rescanned under its name, or coloured while it was still being copied): still skipped,
-        as done, but said."""
+        """Of ``existing``, those whose input, or its sidecar of hints, was modified after the
+        output was made (a photo rescanned under its name, coloured while it was still being
+        copied, or hints painted since): still skipped, as done, but said."""
 
         def newer(job: Job) -> bool:
             try:
-                return job.src.stat().st_mtime_ns > job.dst.stat().st_mtime_ns
+                made = job.dst.stat().st_mtime_ns
+                inputs = (job.src, job.hints) if job.hints is not None else (job.src,)
+                return any(p.stat().st_mtime_ns > made for p in inputs)
             except OSError:
                 return False
 

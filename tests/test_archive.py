@@ -193,11 +193,20 @@ def test_a_photo_modified_after_it_was_coloured_is_said_on_a_rerun(tmp_path, tin
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "0 colorized, 3 skipped (already there), 0 failed" in r.stderr
     assert (
-        f"notice: 2 of the 3 already done were modified after they were coloured, and are "
-        f"skipped as done (the first: {second}); remove their outputs, or use --overwrite, to "
-        "colour them again"
+        f"notice: 2 of the 3 already done were modified after they were coloured (the photo or "
+        f"film, or its hints), and are skipped as done (the first: {second}); remove their "
+        "outputs, or use --overwrite, to colour them again"
     ) in r.stderr
     assert (out / second.name).read_bytes() == before
+    # hints painted on the first photo since it was coloured: said as well
+    painted = np.zeros((48, 64, 4), np.uint8)
+    painted[10:14, 10:14] = (200, 30, 30, 255)
+    hints = first.with_name(first.stem + ".hints.png")
+    Image.fromarray(painted).save(hints)
+    os.utime(hints, ns=(later, later))
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert "notice: 3 of the 3 already done were modified" in r.stderr
+    assert f"(the first: {first})" in r.stderr
 
 
 def test_a_damaged_film_in_an_archive_fails_and_is_not_taken_for_done(tmp_path, tiny_ckpt):

@@ -304,7 +304,7 @@ def dir_cmd(
         )
     if outdated := plan.outdated:
         cc.echo(
-            f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured, and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
+            f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured (the photo or film, or its hints), and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
         )
     if not quiet:
         photos = len(plan.jobs) - plan.films
