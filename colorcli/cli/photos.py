@@ -1,9 +1,9 @@
-"""``colorize image`` and ``colorize dir``: thin commands over imageio, archive and video."""
+"""``colorize image``: one photo (or a scanned PDF, an animation, a multi-page TIFF), a thin
+command over imageio, the colorizer and the guidance (``colorize dir`` is in ``folders``)."""
 
 from __future__ import annotations
 
 import functools
-import sys
 import time
 from pathlib import Path
 
@@ -12,15 +12,12 @@ import click
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.options import (
-    FORMAT_NAMES,
     MAX_MEGAPIXELS,
     MEGAPIXELS_CAP,
-    OUTPUT_IMAGE_FORMATS,
-    VideoOptions,
 )
 
 
-def _megapixels(f):
+def megapixels_option(f):
     """--max-megapixels, for image and dir: the largest photo read."""
     return click.option(
         "--max-megapixels",
@@ -55,7 +52,7 @@ def _megapixels(f):
     callback=lambda ctx, param, value: _parse_points(value),
     help="A wanted colour at X,Y of SRC: pixels from its top left, or percentages of its width and height (50%,20%); COLOUR is #RRGGBB, #RGB or a CSS colour name (navy, olive, skyblue). Repeatable.",
 )
-@_megapixels
+@megapixels_option
 @ob.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def image_cmd(
@@ -195,203 +192,3 @@ def _guide_for(img, hints_path: Path | None, points: list, colorizer, model):
     for note in guide.notices if guide is not None else ():
         cc.echo(f"notice: {note}")
     return guide
-
-
-class _FormatChoice(click.Choice):
-    """A written format by its name or by an extension of it (jpg, TIF, .png)."""
-
-    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 (click's signature)
-        name = FORMAT_NAMES.get(str(value).lower().lstrip("."))
-        return name if name is not None else super().convert(value, param, ctx)
-
-
-@cc.main.command("dir")
-@click.argument("src", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Output folder, mirroring SRC's tree.  [default: <SRC>_colorized beside SRC]",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=_FormatChoice(OUTPUT_IMAGE_FORMATS),
-    default=None,
-    help="Write every photo in this format.  [default: each input's own]",
-)
-@click.option(
-    "--shard",
-    default="0/1",
-    show_default=True,
-    help="Process only share K of N (0 <= K < N), stable across machines: for cluster job arrays.",
-)
-@click.option(
-    "--reference",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="A colour photo of similar content that guides every photo without a sidecar of hints (films: use colorize video --refs).",
-)
-@_megapixels
-@ob.options_from(
-    VideoOptions,
-    exclude=("start", "end", "stats", "refs", "reference"),
-    overrides={
-        "keep_colour": {
-            "help": "Write photos, and films' scenes, already in colour (colours that vary apart from their lightness, not one tint such as sepia) as they are, instead of recolouring them from their lightness."
-        }
-    },
-)
-@ob.colorize_options()
-@cc.handle_errors
-def dir_cmd(
-    src: Path,
-    out,
-    fmt,
-    shard,
-    reference,
-    max_megapixels: int,
-    overwrite: bool,
-    quiet: bool,
-    **opts,
-) -> None:
-    """Colorize every photo (jpg, png, tif, bmp, webp, jp2, gif, pnm) and film (mp4, mkv, mov, avi, webm,
-    mpg, ts, ...) under SRC, recursively, into a mirrored tree.
-
-    Films keep their timing and sound, as with `colorize video` (the video options apply to
-    each). Outputs that already exist are skipped, so rerunning after an interruption resumes;
-    two runs over the same folders share the work.
-    """
-    cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    from colorcli.archive import Summary, colorize_jobs, damaged_reason
-    from colorcli.archiveplan import parse_shard, plan_dir
-    from colorcli.errors import MediaError, NoSpaceError
-    from colorcli.guide import SIDECAR
-
-    if src.exists() and not src.is_dir():
-        raise MediaError(
-            src, "a file, not a folder (`colorize image` takes one photo, `colorize video` a film)"
-        )
-    video_opts = ob.settings(VideoOptions, opts)
-    ref = None
-    if reference is not None:  # a bad reference stops the run before any work
-        ref = cc.read_reference(reference)
-    plan = plan_dir(
-        src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite, codec=video_opts.codec
-    )
-    summary = Summary(skipped=len(plan.existing))
-    for path, reason in plan.unsearched:
-        cc.echo(f"not searched: {path}: {reason}")
-    for path, kind in plan.not_files:
-        cc.echo(f"notice: {path}: {kind}, not a file: not read")
-    if plan.passed_over:
-        n, first = len(plan.passed_over), plan.passed_over[0]
-        cc.echo(
-            f"notice: {n} system folders and files passed over (NAS thumbnails, recycle bins, "
-            f"macOS ._ files, Photo CD overviews; the first: {first})"
-        )
-    if plan.other_kinds:
-        kinds = sorted(plan.other_kinds.items(), key=lambda kn: (-kn[1], kn[0]))
-        shown = ", ".join(f"{ext} {n}" for ext, n in kinds[:8]) + (
-            ", ..." if len(kinds) > 8 else ""
-        )
-        cc.echo(f"notice: passed over, as colorize cannot read them: {shown}")
-    for path in plan.orphans:
-        cc.echo(
-            f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
-        )
-    if outdated := plan.outdated:
-        cc.echo(
-            f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured (the photo or film, or its hints), and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
-        )
-    if not quiet:
-        photos = len(plan.jobs) - plan.films
-        cc.echo(
-            f"{photos} photos and {plan.films} films to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
-        )
-    if plan.rewrapped:
-        kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
-        cc.echo(
-            f"notice: --codec {video_opts.codec} does not go in {kinds}: those films are written as .mkv"
-        )
-    if ref is not None and plan.films:
-        cc.echo(
-            f"notice: --reference guides the photos; the {plan.films} films are coloured without it (colorize video --refs carries stills through a film)"
-        )
-    pdfs = sum(j.fmt == "pdf" for j in plan.jobs)
-    if fmt and pdfs:
-        cc.echo(
-            f"notice: --format {fmt} is for pictures: the {pdfs} PDFs stay PDFs, their pictures coloured inside"
-        )
-    if plan.jobs:
-        colorizer = ob.make_colorizer(opts)
-        jobs = colorize_jobs(
-            colorizer,
-            plan.jobs,
-            overwrite=overwrite,
-            max_pixels=max_megapixels * 1_000_000,
-            video_options=video_opts,
-            reference=ref,
-            keep_colour=video_opts.keep_colour,
-        )
-        try:
-            _draw_jobs(jobs, len(plan.jobs), quiet, summary)
-        except NoSpaceError:  # the run stops: what it did before, then the one line
-            left = len(plan.jobs) - summary.done - summary.kept - summary.skipped - summary.busy
-            cc.echo(
-                f"{summary.done} colorized before the disk filled up, {len(summary.failed)} failed, {left} not done"
-            )
-            raise
-    for job in plan.damaged:
-        summary.failed.append((job.src, damaged_reason(job)))
-    _report(summary, plan)
-
-
-def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
-    """One bar for the files, and one for the frames of the film being coloured."""
-    from colorcli.archive import FilmUpdate
-    from colorcli.events import Frames, Notice, VideoStart
-
-    with cc.Bar(quiet) as bar:
-        files = bar.add("colorizing", total, "files")
-        film = None
-        for r in jobs:
-            if isinstance(r, FilmUpdate):
-                ev = r.event
-                if isinstance(ev, VideoStart):
-                    if film is not None:  # begun again (a joined film, now read as one)
-                        bar.remove(film)
-                    film = bar.add(f"  {r.job.src.name}", ev.total, "frames")
-                elif isinstance(ev, Frames):
-                    bar.update(film, advance=ev.n, elapsed=ev.elapsed)
-                elif isinstance(ev, Notice):  # named once, whether the film's words name it
-                    named = ev.message.startswith(f"{r.job.src}: ")
-                    cc.echo(f"notice: {ev.message if named else f'{r.job.src}: {ev.message}'}")
-                continue
-            bar.remove(film)
-            film = None
-            summary.add(r)
-            bar.update(files, advance=1)
-            for note in r.notices:
-                cc.echo(f"notice: {note}")
-            if r.status == "failed":
-                cc.echo(f"failed: {r.job.src}: {r.error}")
-            elif r.status == "busy":
-                cc.echo(f"busy: {r.job.dst}: another colorcli run is writing it; left to that run")
-
-
-def _report(summary, plan) -> None:
-    kept = f", {summary.kept} kept in colour" if summary.kept else ""
-    line = f"{summary.done} colorized{kept}, {summary.skipped} skipped (already there), {len(summary.failed)} failed"
-    if summary.busy:
-        line += f", {summary.busy} left to another run"
-    if plan.unsearched:
-        n = len(plan.unsearched)
-        line += f", {n} folder{'s' * (n != 1)} not searched"
-    cc.echo(line)
-    for path, reason in summary.failed:
-        cc.echo(f"  {path}: {reason}")
-    if summary.failed or plan.unreadable:
-        sys.exit(cc.EXIT_FAILED)
