@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from colorcli.errors import MediaError
+from colorcli.options import VIDEO_CONTAINERS
 
 # what film scanners write (archives' lossless JPEG 2000 frames among them), and what
 # telecine services deliver small-gauge film as
@@ -28,8 +29,15 @@ _PATTERN = re.compile(r"%0?(\d*)d")
 
 
 def is_sequence(path: Path) -> bool:
-    """A numbered-frame pattern (``scans/%06d.dpx``) or a folder of numbered frames."""
-    return "%" in path.name or path.is_dir()
+    """A numbered-frame pattern (``scans/%06d.dpx``) or a folder of numbered frames; a film
+    whose own name holds a % (``reel 100%.mp4``) is a film."""
+    return path.is_dir() or ("%" in path.name and not path.is_file())
+
+
+def frames_out(dst: Path) -> bool:
+    """Whether the output ``dst`` is a pattern of numbered frames (``out/%06d.tif``), not a film
+    whose name holds a % (``restored 100%.mkv``)."""
+    return "%" in dst.name and dst.suffix.lower() not in VIDEO_CONTAINERS
 
 
 def frame_sequence(path: Path) -> tuple[str, int, int]:

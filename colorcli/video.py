@@ -30,6 +30,7 @@ from colorcli.filmguide import film_guide
 from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, section_counts
 from colorcli.filmout import check_output, mxf_takes_rate
 from colorcli.filmreader import FilmReader
+from colorcli.framefiles import frames_out
 from colorcli.imageio import read_image
 from colorcli.metrics import TemporalMeter
 from colorcli.options import VIDEO_CONTAINERS, VideoOptions
@@ -101,7 +102,7 @@ def prepare_video(
     if sink is not None:
         fmt = pipe_format
         opts = opts.for_container(fmt)
-    elif "%" in dst.name:  # numbered frames out (colorcli.sequence)
+    elif frames_out(dst):  # numbered frames out (colorcli.sequence)
         from colorcli.sequence import check_sequence_output
 
         check_sequence_output(dst)

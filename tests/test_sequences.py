@@ -205,3 +205,18 @@ def test_a_folder_of_jpeg_frames_reads_as_a_film(tmp_path, tiny_ckpt, ext):
     film = read_clip(out)
     assert len(film["pts"]) == 6
     assert float(film["pts"][-1] * film["time_base"]) == pytest.approx(5 / 18, abs=1e-3)
+
+
+def test_a_film_whose_name_holds_a_percent_sign_is_a_film(tmp_path, tiny_ckpt):
+    """'reel 100%.mp4' was taken for a pattern of numbered frames, in and out: "a frame
+    pattern needs %d or %0Nd" / "numbered frames are written as .tif, .dpx or .png"."""
+    src = make_clip(tmp_path / "reel 100%.mp4", n=10, audio=None)
+    dst = tmp_path / "reel 100% colour.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert len(read_clip(dst)["pts"]) == 10
+    # a pattern is still a pattern, whichever way
+    r = run("video", src, tmp_path / "f_%03d.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and len(list(tmp_path.glob("f_*.png"))) == 10
+    r = run("video", tmp_path / "f_%03d.png", tmp_path / "again.mkv", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and len(read_clip(tmp_path / "again.mkv")["pts"]) == 10

@@ -45,13 +45,14 @@ def video_cmd(
     """
     from colorcli.archiveplan import parse_shard
     from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart
+    from colorcli.framefiles import frames_out
     from colorcli.video import colorize_video, prepare_video
 
     video_opts = ob.settings(VideoOptions, opts)
     piped = str(src) == "-" or str(dst) == "-"
     if piped:
         cc.after_interrupt("a pipe cannot resume: send the film through again")
-    elif "%" in dst.name:
+    elif frames_out(dst):
         cc.after_interrupt("the finished frames are kept: rerun the same command to resume")
     elif video_opts.segment_seconds > 0:
         cc.after_interrupt("the finished segments are kept: rerun the same command to resume")
