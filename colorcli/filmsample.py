@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from colorcli.ffurl import ff_url
 from colorcli.videoprobe import film_stream
 
 SAMPLES = 12  # pictures looked at, spread evenly through the film
@@ -35,7 +36,7 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
     nothing."""
     out: list[Sampled] = []
     try:
-        with av.open(str(path)) as inp:
+        with av.open(ff_url(path)) as inp:
             vs = film_stream(inp)
             vs.thread_type = "AUTO"
             span = (vs.duration * vs.time_base) if vs.duration else None

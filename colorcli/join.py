@@ -20,6 +20,7 @@ import av
 
 from colorcli.copies import StreamCopies, passthrough_items
 from colorcli.errors import MediaError, write_failure
+from colorcli.ffurl import ff_url
 from colorcli.filmout import m2ts_options, muxer_options
 from colorcli.packets import demux, end_film
 from colorcli.pixelaspect import carry_pixel_aspect
@@ -36,7 +37,7 @@ def _first_times(path: Path) -> tuple[Fraction, int, Fraction, tuple[int | None,
     chunks of their ticks (no B-frames: ``videoio.VideoMux``), and its presentation times are
     the reader's guesses: its decode times are taken."""
     try:
-        with av.open(str(path)) as c:
+        with av.open(ff_url(path)) as c:
             s = c.streams.video[0]
             avi = c.format.name == "avi"
             pts, dts = [], []
@@ -83,7 +84,7 @@ def _video_packets(
         if seg.index == final and plan.last_duration and top is not None:
             hold = (top, round(plan.last_duration * time_base / tb), last_dts)
         try:
-            c = av.open(str(path))
+            c = av.open(ff_url(path))
         except av.error.FFmpegError as e:
             raise MediaError(path, f"segment cannot be read ({e}); rerun with --restart") from e
         with c:
@@ -134,11 +135,11 @@ def join_segments(
     first = work.segment(held[0])
     try:
         options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
-        out = av.open(str(tmp), "w", format=fmt, options=options)
+        out = av.open(ff_url(tmp), "w", format=fmt, options=options)
     except (av.error.FFmpegError, OSError) as e:
         raise MediaError(dst, f"cannot write ({e})") from e
     try:
-        with av.open(str(first)) as c0, contextlib.closing(open_input(src, rate)) as inp:
+        with av.open(ff_url(first)) as c0, contextlib.closing(open_input(src, rate)) as inp:
             vout = out.add_stream_from_template(c0.streams.video[0])
             # what this muxer made of the input's time base (MXF: one over the frame rate)
             vout.time_base = c0.streams.video[0].time_base

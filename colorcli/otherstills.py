@@ -13,6 +13,7 @@ import numpy as np
 from colorcli.cutshort import missing_band, truncation_note
 from colorcli.errors import MediaError
 from colorcli.ffstill import decode_ff_still
+from colorcli.ffurl import ff_url
 from colorcli.heif import HeifError, read_heif
 from colorcli.imageprobe import ImageInfo
 from colorcli.photocd import read_pcd
@@ -84,7 +85,7 @@ def read_dpx(path: Path) -> np.ndarray:
     import av
 
     try:
-        with av.open(str(path)) as c:
+        with av.open(ff_url(path)) as c:
             frame = next(c.decode(video=0))
             return np.ascontiguousarray(frame.to_ndarray(format="rgb48le"))
     except (av.error.FFmpegError, StopIteration) as e:

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import av
 
+from colorcli.ffurl import ff_url
 from colorcli.videoprobe import VideoInfo
 
 # EBML element ids
@@ -340,7 +341,7 @@ def kept_pixel_aspect(path: Path, sar: Fraction) -> bool:
     """Whether the film at ``path`` reads back with pixels of this shape (within the 1%
     that WebM's whole-pixel display width allows)."""
     try:
-        with av.open(str(path)) as c:
+        with av.open(ff_url(path)) as c:
             got = c.streams.video[0].sample_aspect_ratio
     except (av.error.FFmpegError, OSError, IndexError):
         return False

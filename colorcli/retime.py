@@ -15,6 +15,7 @@ import av
 
 from colorcli.atomic import Claim, fit_name, sweep_stale, temp_sibling
 from colorcli.errors import MediaError, NoSpaceError, out_of_space
+from colorcli.ffurl import ff_url
 from colorcli.packets import demux, steps_back
 from colorcli.videoprobe import film_stream, reading_as
 
@@ -71,7 +72,7 @@ def _survey(src: Path) -> tuple[list[_Part], int, float]:
     """Each part's spans, per stream; the film stream's index; a frame's length (seconds)."""
     parts: list[_Part] = []
     which = _Parts()
-    with av.open(str(src)) as c:
+    with av.open(ff_url(src)) as c:
         film = film_stream(c)
         index, rate = film.index, film.average_rate or 25
         for p in demux(c):
@@ -135,9 +136,9 @@ def retime(src: Path, dst: Path) -> int:
     parts, film, frame = _survey(src)
     offsets = offsets_of(parts, film, frame) if parts else [0.0]
     try:
-        with av.open(str(src)) as inp:
+        with av.open(ff_url(src)) as inp:
             fmt = inp.format.name.split(",")[0]
-            with av.open(str(dst), "w", format=fmt) as out:
+            with av.open(ff_url(dst), "w", format=fmt) as out:
                 streams = {}
                 for s in inp.streams:
                     if s.type not in ("video", "audio", "subtitle"):

@@ -25,6 +25,7 @@ from av.video.reformatter import VideoReformatter
 
 from colorcli.copies import StreamCopies
 from colorcli.errors import MediaError, write_failure
+from colorcli.ffurl import ff_url
 from colorcli.fields import FieldMarker, mark_fields, needs_marker
 from colorcli.filmout import (
     m2ts_options,
@@ -129,7 +130,7 @@ class FilmWriter(Worker):
         self.pix_fmt, extra = pick_pix_fmt(opts.codec, info.width, info.height, info.bit_depth > 8)
         try:
             options = {**muxer_options(fmt, info.time_base), **m2ts_options(dst)}
-            target = str(tmp) if isinstance(tmp, Path) else tmp  # a path, or a pipe's stream
+            target = ff_url(tmp) if isinstance(tmp, Path) else tmp  # a path, or a pipe's stream
             self.out = av.open(target, "w", format=fmt, options=options)
         except (av.error.FFmpegError, OSError) as e:
             raise MediaError(dst, f"cannot write ({e})") from e

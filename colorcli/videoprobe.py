@@ -16,6 +16,7 @@ from pathlib import Path
 import av
 
 from colorcli.errors import MediaError, missing
+from colorcli.ffurl import ff_url
 from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.heifboxes import boxes
 from colorcli.packets import demux
@@ -93,13 +94,13 @@ def open_input(path: Path, rate: float = 24.0) -> av.container.InputContainer:
         pattern, first, _ = frame_sequence(path)
         options = {"framerate": str(rate), "start_number": str(first)}
         try:
-            return av.open(pattern, "r", format="image2", options=options)
+            return av.open(ff_url(pattern), "r", format="image2", options=options)
         except av.error.FFmpegError as e:
             raise MediaError(path, "the frames cannot be read (damaged or unknown images)") from e
     if not real.exists():
         raise missing(path)
     try:
-        c = av.open(str(real), "r")
+        c = av.open(ff_url(real), "r")
     except av.error.FFmpegError as e:
         if _unfinished_mp4(real):
             raise MediaError(path, UNFINISHED) from e

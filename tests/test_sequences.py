@@ -220,3 +220,18 @@ def test_a_film_whose_name_holds_a_percent_sign_is_a_film(tmp_path, tiny_ckpt):
     assert r.exit_code == 0 and len(list(tmp_path.glob("f_*.png"))) == 10
     r = run("video", tmp_path / "f_%03d.png", tmp_path / "again.mkv", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and len(read_clip(tmp_path / "again.mkv")["pts"]) == 10
+
+
+@pytest.mark.parametrize("seconds", ["5", "0"])
+def test_a_film_named_with_a_colon_is_read_and_written(tmp_path, tiny_ckpt, monkeypatch, seconds):
+    """FFmpeg read 'take:2.mp4' (given as it is, from the folder it is in) as a protocol
+    'take': "not a video file"."""
+    monkeypatch.chdir(tmp_path)
+    make_clip(tmp_path / "take:2.mp4", n=10)
+    args = ["--model", tiny_ckpt, "-q", "--segment-seconds", seconds]
+    r = run("video", "take:2.mp4", "take:2 colour.mp4", *args)
+    assert r.exit_code == 0, r.stderr
+    got, want = read_clip(tmp_path / "take:2 colour.mp4"), read_clip(tmp_path / "take:2.mp4")
+    assert got["pts"] == want["pts"] and got["audio"] == want["audio"]
+    r = run("scenes", "take:2.mp4", "stills:1", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and (tmp_path / "stills:1" / "0.png").exists()
