@@ -1730,6 +1730,37 @@ def test_films_go_through_pipes_both_ways(tmp_path, tiny_ckpt):
         assert b["audio"] and len(b["frames"]) == 30, out
 
 
+def test_a_film_is_not_read_from_or_written_to_a_terminal(tmp_path, tiny_ckpt):
+    """'-' with a terminal for stdin waited for ever; with a terminal for stdout the film's
+    bytes filled the screen."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    src = make_clip(tmp_path / "in.mp4", n=4, audio=None)
+    main, other = pty.openpty()
+    try:
+        cmd = [sys.executable, "-m", "colorcli", "video", "--model", str(tiny_ckpt), "-q"]
+        r = subprocess.run(
+            [*cmd, "-", str(tmp_path / "out.mkv")],
+            stdin=other, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert r.returncode == 1
+        assert r.stderr.startswith(
+            "error: SRC '-' reads a film from a pipe, and nothing is piped in"
+        )
+        assert not (tmp_path / "out.mkv").exists()
+        r = subprocess.run(
+            [*cmd, str(src), "-"], stdout=other, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+        assert r.returncode == 1
+        assert r.stderr.startswith("error: DST '-' writes the film into a pipe, and the output is")
+    finally:
+        os.close(main)
+        os.close(other)
+
+
 def test_a_photo_on_a_pipe_is_said_to_be_one(tmp_path, tiny_ckpt):
     photo = tmp_path / "scan.png"
     cv2.imwrite(str(photo), np.full((24, 32), 90, np.uint8))

@@ -50,6 +50,7 @@ def video_cmd(
 
     video_opts = ob.settings(VideoOptions, opts)
     piped = str(src) == "-" or str(dst) == "-"
+    _no_terminal(str(src) == "-", str(dst) == "-")
     if piped:
         cc.after_interrupt("a pipe cannot resume: send the film through again")
     elif frames_out(dst):
@@ -104,6 +105,23 @@ def video_cmd(
         click.echo(  # stdout, unless the film itself goes there
             f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
             err=str(dst) == "-",
+        )
+
+
+def _no_terminal(film_in: bool, film_out: bool) -> None:
+    """A film is read from a pipe and written into one, never to or from a terminal: '-' with
+    nothing piped in waited for ever, and a film written out filled the screen with bytes."""
+    from colorcli.errors import ConfigError
+
+    if film_in and sys.stdin.isatty():
+        raise ConfigError(
+            "SRC '-' reads a film from a pipe, and nothing is piped in "
+            "(ffmpeg -i film.mov -f matroska - | colorize video - out.mkv)"
+        )
+    if film_out and sys.stdout.isatty():
+        raise ConfigError(
+            "DST '-' writes the film into a pipe, and the output is a terminal "
+            "(colorize video film.mkv - | ffmpeg -f matroska -i - ...)"
         )
 
 
