@@ -63,7 +63,8 @@ def film_guide(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, 
         found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
         starts, counted = yield from _scanned(found_by, reads)
     scenes = (starts, counted, until is None)
-    guide = load_refs(Path(job.opts.refs), scenes, job.promised, palettes, job.info.turns)
+    frame = (job.info.width, job.info.height, float(job.info.sar or 1))
+    guide = load_refs(Path(job.opts.refs), scenes, job.promised, palettes, job.info.turns, frame)
     if kept is None:
         guide.keep = lambda folder: keep_pass(folder, key, starts, counted)
     return guide

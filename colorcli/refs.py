@@ -309,9 +309,12 @@ def load_refs(
     frames: int,
     palette_of: Callable[[np.ndarray], np.ndarray] | None = None,
     turns: int = 0,
+    frame: tuple[int, int, float] | None = None,
 ) -> RefGuide:
     """The stills of ``folder`` for a film: MediaError naming a still that cannot be read or
-    whose N is past the film's end. ``scenes``: the film's scene starts, the frames the pass
+    whose N is past the film's end; a notice for each whose shape is none of the frame's
+    (``frame``: its stored width, height and pixel aspect ratio), as stored or as shown,
+    either way up: scaled onto the frame, a cropped still's colours land off their places. ``scenes``: the film's scene starts, the frames the pass
     over it counted and whether it went to the film's end (``colorcli.scenestarts``);
     ``frames``: the film's frame count, where its container gives one; ``turns``: the film is
     shown turned so (``VideoInfo.turns``), as its stills are (``colorize scenes``)."""
@@ -325,12 +328,34 @@ def load_refs(
             raise MediaError(
                 p, f"frame {n} is past the film's end (it has {total} frames, 0 to {total - 1})"
             )
-        if m := colourless(_pixels(p), p):  # each read now (a still that cannot be is said
-            notices.append(m)  # before any work), and again when its scene comes
+        rgb = _pixels(p)  # each read now (a still that cannot be is said before any work),
+        if m := colourless(rgb, p):  # and again when its scene comes
+            notices.append(m)
+        if frame is not None and (m := off_shape(rgb.shape[:2], frame, p)):
+            notices.append(m)
         stills[n] = p
     if stray := stray_stills(folder):
         notices.insert(0, stray)
     return RefGuide(stills, starts, palette_of, notices, turns)
+
+
+ASPECT_SLACK = 0.03  # a still's aspect ratio this far (in log) from the frame's still fits
+
+
+def off_shape(hw: tuple[int, int], frame: tuple[int, int, float], name: Path) -> str | None:
+    """A notice where a still of ``hw`` (height, width) has none of the frame's shapes: its
+    stored or shown aspect ratio, either way up (``frame``: width, height, pixel aspect)."""
+    w, h, sar = frame
+    mine = math.log(hw[0] / hw[1])
+    theirs = [math.log(h / w), math.log(h / (w * sar))]
+    if any(abs(abs(mine) - abs(a)) <= ASPECT_SLACK for a in theirs):  # either way up
+        return None
+    shown = round(w * sar)
+    size = f"{w}x{h}" + (f", shown {shown}x{h}" if shown != w else "")
+    return (
+        f"{name}: {hw[1]}x{hw[0]}, not the shape of the film's frames ({size}): stretched onto "
+        "them, so its colours may land beside their places (a cropped or resized canvas?)"
+    )
 
 
 def reference_colours(

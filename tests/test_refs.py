@@ -182,6 +182,35 @@ def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_c
     assert r.exit_code == 0 and want in r.output, r.output
 
 
+def test_a_still_of_another_shape_than_the_frames_is_said(tmp_path, tiny_ckpt):
+    """A still cropped (or put on another canvas) in an editor was stretched onto its frame
+    without a word, its colours beside their places. Twice the size, and the shown shape of
+    a film of non-square pixels (as colorize scenes writes stills), are its shape."""
+    from fractions import Fraction
+
+    src = make_clip(tmp_path / "in.mp4", n=6, size=(48, 64), audio=None, sar=Fraction(4, 3))
+    frame = read_clip(src)["frames"][0]
+    stills = tmp_path / "stills"
+    stills.mkdir()
+    _still(frame, stills / "0.png")  # 64x48 stored
+    shown = np.asarray(Image.fromarray(frame).resize((85, 48)))  # as shown: 64 x 4/3 wide
+    _still(shown, stills / "2.png")
+    _still(np.asarray(Image.fromarray(frame).resize((128, 96))), stills / "3.png")
+    _still(frame[:, :32], stills / "4.png")  # cropped: half the width
+    r = CliRunner().invoke(
+        main,
+        ["video", str(src), str(tmp_path / "o.mkv"), "--model", str(tiny_ckpt), "-q",
+         "--refs", str(stills)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    said = [line for line in r.output.splitlines() if "not the shape" in line]
+    assert said == [
+        f"notice: {stills / '4.png'}: 32x48, not the shape of the film's frames (64x48, shown "
+        "85x48): stretched onto them, so its colours may land beside their places (a cropped "
+        "or resized canvas?)"
+    ]
+
+
 def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
     from colorcli.refs import file_identity
 
