@@ -114,19 +114,27 @@ def guide_from_layer(
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=-1)
     h, w = l_full.shape
+    notes: tuple[str, ...] = ()
     if rgb.shape[:2] != (h, w):
+        from colorcli.refs import ASPECT_SLACK
+
+        if abs(math.log(rgb.shape[0] / rgb.shape[1]) - math.log(h / w)) > ASPECT_SLACK:
+            notes = (
+                f"{name}: {rgb.shape[1]}x{rgb.shape[0]}, not the photo's shape ({w}x{h}): "
+                "stretched onto it, so its hints may land beside their places (a cropped or "
+                "resized canvas?)",
+            )
         rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_NEAREST)
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_NEAREST)
     on = alpha.astype(np.float32) / _full_scale(alpha) >= HINT_ALPHA / 255.0
     if not on.any():
-        return Guide(notices=(f"{name}: no pixel is opaque enough to be a hint",))
+        return Guide(notices=(*notes, f"{name}: no pixel is opaque enough to be a hint"))
     wanted = (rgb[on].astype(np.float32) / _full_scale(rgb))[None]
     ab_fit, lost = fit_chroma(l_full[on], rgb_to_lab(wanted)[0, :, 1:])
     ab = np.zeros((h, w, 2), np.float32)
     ab[on] = ab_fit
-    notes = ()
     if lost:
-        notes = (
+        notes += (
             f"{name}: {lost} hint pixels asked for more colour than their lightness can show; it was reduced to the most that fits",
         )
     return Guide(ab=ab, mask=on.astype(np.float32), notices=notes)

@@ -72,6 +72,12 @@ def test_a_layer_hints_only_where_opaque_with_the_chroma_it_asks_for():
         guide_from_layer(layer[..., :3], None, l_full, "h.png")
     empty = guide_from_layer(layer[..., :3], np.zeros((20, 30), np.uint8), l_full, "h.png")
     assert empty.empty and "no pixel is opaque enough" in empty.notices[0]
+    # a layer of another shape (cropped, or painted on another canvas): stretched, and said
+    square = guide_from_layer(layer[:, :20, :3], layer[:, :20, 3], l_full, "h.png")
+    assert square.notices == (
+        "h.png: 20x20, not the photo's shape (60x40): stretched onto it, so its hints may "
+        "land beside their places (a cropped or resized canvas?)",
+    )
 
 
 def test_a_colour_the_pixels_lightness_cannot_show_is_gamut_mapped_with_a_notice():
