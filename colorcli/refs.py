@@ -314,10 +314,11 @@ def load_refs(
     """The stills of ``folder`` for a film: MediaError naming a still that cannot be read or
     whose N is past the film's end; a notice for each whose shape is none of the frame's
     (``frame``: its stored width, height and pixel aspect ratio), as stored or as shown,
-    either way up: scaled onto the frame, a cropped still's colours land off their places. ``scenes``: the film's scene starts, the frames the pass
-    over it counted and whether it went to the film's end (``colorcli.scenestarts``);
-    ``frames``: the film's frame count, where its container gives one; ``turns``: the film is
-    shown turned so (``VideoInfo.turns``), as its stills are (``colorize scenes``)."""
+    either way up: scaled onto the frame, a cropped still's colours land off their places.
+    ``scenes``: the film's scene starts, the frames the pass over it counted and whether it
+    went to the film's end (``colorcli.scenestarts``); ``frames``: the film's frame count,
+    where its container gives one; ``turns``: the film is shown turned so
+    (``VideoInfo.turns``), as its stills are (``colorize scenes``)."""
     paths = find_stills(folder)
     starts, counted, whole = scenes
     total = (counted if whole else 0) or frames
