@@ -145,6 +145,10 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(note)
     if job.info.in_colour:
         yield Notice(f"{job.src}: already in colour (its opening pictures): {_fate(job)}")
+    if job.info.wide:
+        yield Notice(
+            f"{job.src}: a {job.info.wide} film: coloured as SDR BT.709 video and tagged as it came, so its colours may look stronger than meant where the tags are followed (its lightness is kept)"
+        )
     if job.info.transparent:
         yield Notice(
             f"{job.src}: its alpha channel (transparency) is not kept: the coloured film is opaque"

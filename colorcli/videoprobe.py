@@ -53,6 +53,9 @@ class VideoInfo:
     # a display matrix that mirrors the picture (``shown.display_of``), written to the output
     # as it came; None: ``rotation`` says it all
     mirror: tuple[int, ...] | None = None
+    # what its tags say of wide-gamut primaries or an HDR transfer ("BT.2020, PQ"): its
+    # colours are made as for SDR BT.709 video and tagged as it is; "" for neither
+    wide: str = ""
 
     @property
     def turns(self) -> int:
@@ -257,8 +260,27 @@ def info_of(c: av.container.InputContainer, name: Path, peek: bool = True) -> Vi
         sar=pixel_shape(v),
         transparent=transparent,
         in_colour=bool(coloured),
+        wide=_wide(cc),
         mirror=mirror,
     )
+
+
+_WIDE = {9: "BT.2020"}  # primaries (H.273) wider than BT.709's
+_HDR = {16: "PQ", 18: "HLG"}  # HDR transfer characteristics (H.273)
+
+
+def _wide(cc) -> str:
+    """The film's wide-gamut primaries and HDR transfer, as its tags name them ("" for
+    neither)."""
+    names = []
+    for table, attr in ((_WIDE, "color_primaries"), (_HDR, "color_trc")):
+        try:
+            code = int(getattr(cc, attr, 0) or 0)
+        except (TypeError, ValueError):
+            code = 0
+        if code in table:
+            names.append(table[code])
+    return ", ".join(names)
 
 
 def _transparent(frame: av.VideoFrame) -> bool:
