@@ -327,7 +327,9 @@ def load_refs(
     for n, p in paths.items():
         if total and n >= total:
             raise MediaError(
-                p, f"frame {n} is past the film's end (it has {total} frames, 0 to {total - 1})"
+                p,
+                f"frame {n} is past the film's end (it has "
+                + (f"{total} frames, 0 to {total - 1})" if total > 1 else "one frame, 0)"),
             )
         rgb = _pixels(p)  # each read now (a still that cannot be is said before any work),
         if m := colourless(rgb, p):  # and again when its scene comes
