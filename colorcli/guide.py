@@ -15,6 +15,7 @@ from colorcli.colournames import near_names, parse_colour
 from colorcli.errors import ConfigError, MediaError
 from colorcli.kernels import lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.kernels.lab import AB_NORM
+from colorcli.words import counted
 
 SIDECAR = ".hints.png"  # <stem>.hints.png beside a photo guides it in colorize dir
 HINT_ALPHA = 128  # a hint image's pixel is a hint where its alpha is at least this
@@ -162,7 +163,7 @@ def guide_from_points(
     notes = ()
     if lost:
         notes = (
-            f"--hint: {lost} of {len(out)} hints asked for more colour than their pixel's lightness can show; reduced to the most that fits",
+            f"--hint: {lost} of {counted(len(out), 'hint')} asked for more colour than their pixel's lightness can show; reduced to the most that fits",
         )
     return Guide(points=tuple(out), notices=notes)
 

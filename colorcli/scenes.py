@@ -23,6 +23,7 @@ from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
 from colorcli.shown import as_shown, display_of, pixel_shape, quarter_turns
 from colorcli.videoprobe import DIM, film_stream, info_of, open_input
+from colorcli.words import counted
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
 
@@ -156,7 +157,9 @@ def write_scene_stills(
     if n == 0:
         raise MediaError(src, "no video frames could be decoded")
     if kept:
-        yield Notice(f"{kept} stills already in {out_dir} were kept (--overwrite replaces them)")
+        yield Notice(
+            f"{counted(kept, 'still')} already in {out_dir} {'was' if kept == 1 else 'were'} kept (--overwrite replaces them)"
+        )
     yield VideoDone(written, time.perf_counter() - t0, 0, n, 0, str(out_dir))
 
 

@@ -39,6 +39,7 @@ from colorcli.videoprobe import (
     open_input,
     read_as,
 )
+from colorcli.words import counted
 
 _QUEUE_FRAMES = 8
 
@@ -311,7 +312,7 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
     left = total - work.finished(plan)
     if left:
         yield Notice(
-            f"{left} of {total} segments are left to other runs (another shard, or a run colouring them now); whichever run finishes the last one joins the film"
+            f"{left} of {counted(total, 'segment')} {'is' if left == 1 else 'are'} left to other runs (another shard, or a run colouring them now); whichever run finishes the last one joins the film"
         )
         yield VideoDone(
             tally.frames, time.perf_counter() - t0, 0, job.promised, tally.bad_packets, "",

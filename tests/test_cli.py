@@ -375,7 +375,7 @@ def test_dir_routes_videos_through_the_video_pipeline(tmp_path, tiny_ckpt):
     assert r.exit_code == 1
     assert "3 colorized, 0 skipped (already there), 1 failed" in r.stderr
     assert "broken.mov: not a video file" in r.stderr
-    assert "1 photos and 3 films to colorize" in r.stderr  # films are counted as films
+    assert "1 photo and 3 films to colorize" in r.stderr  # films are counted as films
     assert _outputs(out) == {"reel1/a.mp4", "b.mkv", "still.png"}
     assert read_clip(out / "reel1" / "a.mp4")["pts"] == read_clip(root / "reel1" / "a.mp4")["pts"]
 

@@ -12,6 +12,7 @@ from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.cli.photos import megapixels_option
 from colorcli.options import FORMAT_NAMES, OUTPUT_IMAGE_FORMATS, VideoOptions
+from colorcli.words import counted
 
 
 class _FormatChoice(click.Choice):
@@ -126,7 +127,7 @@ def dir_cmd(
     if not quiet:
         photos = len(plan.jobs) - plan.films
         cc.echo(
-            f"{photos} photos and {plan.films} films to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
+            f"{counted(photos, 'photo')} and {counted(plan.films, 'film')} to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
         )
     if plan.rewrapped:
         kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
