@@ -10,6 +10,7 @@ import click
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.options import PIPE_FORMATS, VideoOptions
+from colorcli.words import counted
 
 
 @cc.main.command("video")
@@ -98,7 +99,7 @@ def video_cmd(
         where = f"-> {done.path}" if done.path else "(segments kept for the join)"
         kept = f", {done.kept} of them already in colour, kept as they came" if done.kept else ""
         cc.echo(
-            f"{done.frames} frames in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s{kept}) {where}"
+            f"{counted(done.frames, 'frame')} in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s{kept}) {where}"
         )
     if video_opts.stats and done.stats:
         s = done.stats
@@ -171,4 +172,6 @@ def scenes_cmd(
             elif isinstance(ev, VideoDone):
                 done = ev
     if done is not None and not quiet:
-        cc.echo(f"{done.frames} stills of {done.promised} frames -> {done.path}")
+        cc.echo(
+            f"{counted(done.frames, 'still')} of {counted(done.promised, 'frame')} -> {done.path}"
+        )
