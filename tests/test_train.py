@@ -787,3 +787,41 @@ def test_a_validation_folder_without_photos_is_refused(tmp_path):
     r = CliRunner().invoke(main, [*args, "--steps", "1", "-q"])
     assert r.exit_code == 1
     assert r.stderr == f"error: {empty}: no validation photos found (jpg, png, tif, bmp, webp)\n"
+
+
+def test_two_trainings_in_one_run_folder_at_once_are_refused(tmp_path):
+    """A training started again in the folder of one still running (a second terminal, a
+    scheduler's requeue) trained alongside it: both wrote last.pt and metrics.jsonl."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data, out = tmp_path / "d", tmp_path / "run"
+    _write_colour_images(data, 3)
+    out.mkdir()
+    holder = subprocess.Popen(  # the running training's hold on its folder
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from colorcli.atomic import Claim; "
+         f"assert Claim(Path({str(out)!r}) / 'last.pt').acquire(); print('held', flush=True); "
+         "time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        args = ["train", "--data", str(data), "--out", str(out), "--steps", "1", "-q"]
+        for extra in ([], ["--overwrite"]):
+            r = CliRunner().invoke(main, [*args, *extra])
+            assert r.exit_code == 1
+            assert r.stderr == (
+                f"error: {out}: another colorize train is running in this folder; wait for it "
+                "to end, or give another --out\n"
+            )
+        assert sorted(p.name for p in out.iterdir()) == [".last.pt.colorcli-lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+    r = CliRunner().invoke(main, [*args, "--crop", "32", "--load-size", "40", "--width", "4"])
+    assert r.exit_code == 0, r.stderr  # its holder gone (however it ended), the folder is free

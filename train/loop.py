@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from colorcli.atomic import check_folder_writable, write_bytes_atomic
+from colorcli.atomic import Claim, check_folder_writable, write_bytes_atomic
 from colorcli.checkpoint import Checkpoint, read_payload, save_checkpoint
 from colorcli.chroma import space_record
 from colorcli.colorizer import Colorizer
@@ -308,8 +308,25 @@ def run_training(
     cfg, payload = _resolve(cfg, resume, overwrite)
     out = Path(cfg.out)
     init = check_init(Path(cfg.init), cfg) if cfg.init and not resume else None
+    claim = None
     if main_rank:  # made, and written to once, before any work: one line where it cannot be
         check_folder_writable(out)
+        claim = Claim(out / "last.pt")  # held while the run lives (the kernel drops it after)
+        if not claim.acquire():
+            raise ConfigError(
+                f"{out}: another colorize train is running in this folder; wait for it to "
+                "end, or give another --out"
+            )
+    try:
+        yield from _train(cfg, payload, init, out, resume, rank, world, device)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _train(cfg, payload, init, out: Path, resume: bool, rank, world, device) -> Iterator[Event]:
+    """``run_training``'s work, once the run folder is claimed: data, prior, model, steps."""
+    main_rank = rank == 0
     torch.manual_seed(cfg.seed)
     images, val_imgs, loaded = _load_data(cfg)
     yield loaded
