@@ -1902,3 +1902,36 @@ def test_memory_running_out_in_a_film_is_one_line_naming_the_size(
     assert "unexpected" not in r.stderr
     # nothing under the output's name, no temporary (a segmented run keeps its work folder)
     assert not dst.exists() and not list(tmp_path.glob(".*colorcli-tmp*"))
+
+
+def test_films_beyond_4k_give_x264_a_shorter_lookahead(tmp_path, tiny_ckpt):
+    """x264 holds its lookahead's frames (medium: 40): an 8K film took 10.6 GB in all at 72
+    frames, 7.5 GB with 10. Beyond 4K UHD the lookahead shrinks with the frame, never under 10
+    and never above the preset's; at 4K and below the preset's own stands."""
+    from colorcli.videoio import x264_lookahead
+
+    assert x264_lookahead("medium", 3840, 2160) is None
+    assert x264_lookahead("medium", 7680, 4320) == 10
+    assert x264_lookahead("slow", 7680, 4320) == 12
+    assert x264_lookahead("veryfast", 7680, 4320) is None  # its own 10 already
+    assert x264_lookahead("ultrafast", 7680, 4320) is None
+    # what the encoder was told, as x264 writes its settings into the film
+    src = make_clip(tmp_path / "wide.mkv", n=3, size=(1088, 8192), audio=None)
+    dst = tmp_path / "out.mkv"
+    r = procs.run("video", src, dst, "--model", tiny_ckpt, "-q", "--size", "256")
+    assert r.returncode == 0, r.stderr
+    head = dst.read_bytes()[:200_000]
+    assert b"rc_lookahead=37" in head  # round(40 x 8294400 / 8912896)
+
+
+@pytest.mark.parametrize("size", ["64", "32"])
+def test_a_film_far_wider_than_tall_at_a_small_size_is_coloured(tmp_path, tiny_ckpt, size):
+    """Its colour grid 32 x 241 (or 16 x 120): OpenCV's DIS flow, which carries colour between
+    keyframes, crashed the process (a segmentation fault: no message, no output) on pictures
+    12 to 31 lines tall and a few hundred wide. In a process of its own, so that a crash
+    fails this test and not the whole run."""
+    src = make_clip(tmp_path / "wide.mkv", n=12, size=(136, 1024), audio=None)
+    dst = tmp_path / "out.mkv"
+    r = procs.run("video", src, dst, "--model", tiny_ckpt, "-q", "--size", size)
+    assert r.returncode == 0, r.stderr
+    assert len(read_clip(dst)["pts"]) == 12
