@@ -10,7 +10,7 @@ from typing import Any
 from colorcli.events import Event, Scanned
 from colorcli.film import AbPredictor
 from colorcli.filmjob import VideoJob
-from colorcli.refs import RefGuide
+from colorcli.refs import RefGuide, load_refs, read_reference
 
 
 def film_guide(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, RefGuide]:
@@ -19,7 +19,6 @@ def film_guide(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, 
     folder where an earlier run or another shard kept it; a new one is kept there once the
     folder is open (``guide.keep``)."""
     from colorcli.guide import palette_of
-    from colorcli.refs import RefGuide, load_refs, read_reference
     from colorcli.runid import fingerprint
     from colorcli.scenestarts import (
         keep_pass,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from colorcli.cli import main
 from colorcli.kernels import rgb_to_lab
+from tests.media import make_clip
 
 MATRIX = {1: "ITU709", 5: "ITU601", 6: "SMPTE170M", 9: "BT2020"}
 
@@ -132,25 +133,6 @@ def test_the_colours_shown_do_not_depend_on_the_inputs_matrix(tmp_path, tiny_ckp
     assert np.linalg.norm(ab[0] - ab[1], axis=-1).mean() < 1.0
 
 
-def _tagged(path: Path, primaries: int, trc: int) -> Path:
-    """A 10-bit HEVC film tagged with these primaries and transfer (H.273 codes)."""
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx265", rate=25)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p10le"
-        cc = s.codec_context
-        cc.color_primaries, cc.color_trc, cc.colorspace = primaries, trc, 9
-        cc.options = {"x265-params": "log-level=error"}
-        for i in range(6):
-            rgb = np.full((48, 64, 3), 30 + 20 * i, np.uint8)
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p10le")
-            frame.pts = i
-            for p in s.encode(frame):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
-    return path
-
-
 @pytest.mark.parametrize(
     ("primaries", "trc", "said"), [(9, 16, "BT.2020, PQ"), (9, 18, "BT.2020, HLG"), (1, 1, "")]
 )
@@ -159,7 +141,10 @@ def test_a_wide_gamut_or_hdr_film_is_said_to_be_coloured_as_sdr(
 ):
     """An HDR (PQ, HLG) or BT.2020 film was coloured as SDR BT.709 video and tagged as it
     came, without a word: its colours shown stronger than meant."""
-    src = _tagged(tmp_path / "in.mkv", primaries, trc)
+    src = make_clip(
+        tmp_path / "in.mkv", n=6, audio=None, codec="libx265", pix_fmt="yuv420p10le",
+        tags=(primaries, trc, 9),
+    )  # fmt: skip
     dst = tmp_path / "out.mkv"
     r = CliRunner().invoke(main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q"])
     assert r.exit_code == 0, r.output

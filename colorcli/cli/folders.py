@@ -206,8 +206,7 @@ def _report(summary, plan) -> None:
     if summary.busy:
         line += f", {summary.busy} left to another run"
     if plan.unsearched:
-        n = len(plan.unsearched)
-        line += f", {n} folder{'s' * (n != 1)} not searched"
+        line += f", {counted(len(plan.unsearched), 'folder')} not searched"
     cc.echo(line)
     for path, reason in summary.failed:
         cc.echo(f"  {path}: {reason}")
