@@ -46,6 +46,10 @@ NO_SPACE = "no space left on the device: free some and run the command again"
 TOO_LARGE = "too large a file for the disk it is written to (a FAT32 disk takes 4 GiB at most): write it to one formatted exFAT, NTFS, ext4 or APFS"
 
 
+# the program a film was piped into gone before its end (a player closed, `| head -c`)
+PIPE_CLOSED = "the program reading the film stopped before its end (its pipe was closed): it got the beginning only"
+
+
 class NoSpaceError(MediaError):
     """The disk (or the user's quota) filled up while an output was written."""
 
@@ -66,6 +70,8 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
         return NoSpaceError(path)
     if getattr(e, "errno", None) == errno.EFBIG:  # named by its temporary file otherwise
         return MediaError(path, TOO_LARGE)
+    if getattr(e, "errno", None) == errno.EPIPE:
+        return MediaError(path, PIPE_CLOSED)
     if what is not None:
         return MediaError(path, f"{what}: {e}")
     return MediaError(path, f"cannot write ({getattr(e, 'strerror', None) or e})")

@@ -292,7 +292,7 @@ class FilmWriter(Worker):
                         self.observe(vf)
                 else:
                     self.copies.mux(*item)
-        except av.error.FFmpegError as e:
+        except (av.error.FFmpegError, OSError) as e:  # OSError: a pipe's writes (PyAV's pyio)
             raise write_failure(self.dst, e, "video encoding failed") from e
 
     def finish(self) -> None:
@@ -310,7 +310,7 @@ class FilmWriter(Worker):
             if self.copies is not None:
                 self.copies.flush()
             self.out.close()
-        except av.error.FFmpegError as e:
+        except (av.error.FFmpegError, OSError) as e:  # OSError: a pipe's writes (PyAV's pyio)
             raise write_failure(self.dst, e, "video encoding failed") from e
         self.out = None
 

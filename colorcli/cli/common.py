@@ -96,6 +96,47 @@ def _catch_stop_signals(ctx: click.Context) -> None:
         signal.signal(signal.SIGINT, _on_sigint)
 
 
+class _Unread:
+    """A message stream (stdout, stderr) that outlives its reader: once a write or flush fails
+    (the pipe's reader gone: ``2>&1 | tee log`` with the tee killed, a terminal closed under
+    ``disown``; a full disk under ``2> log``), what follows is dropped and the run goes on.
+    Before, the first line after it raised BrokenPipeError and the run stopped, exit 1, its work
+    undone. ``buffer`` (a film written to ``-``) is the stream's own: a film's reader gone is
+    still the run's failure."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self.gone = stream, False
+
+    def _guarded(self, op: str, *args: Any) -> Any:
+        if not self.gone:
+            try:
+                return getattr(self._stream, op)(*args)
+            except UnicodeEncodeError:  # a name the stream's encoding lacks: '?' for it
+                encoding = getattr(self._stream, "encoding", None) or "ascii"
+                return self._guarded(op, args[0].encode(encoding, "replace").decode(encoding))
+            except (OSError, ValueError):  # ValueError: a stream closed under us
+                self.gone = True
+        return len(args[0]) if args else None
+
+    def write(self, text: str) -> int:
+        return self._guarded("write", text)
+
+    def flush(self) -> None:
+        self._guarded("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _outlive_readers(ctx: click.Context) -> None:
+    """stdout and stderr as :class:`_Unread` while the command runs (given back at its end)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _Unread):
+            setattr(sys, name, _Unread(stream))
+            ctx.call_on_close(functools.partial(setattr, sys, name, stream))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="colorize")
 @click.pass_context
@@ -112,6 +153,7 @@ def main(ctx: click.Context) -> None:
     cstderr.ENABLED = True  # libjpeg's own warnings become our notices, naming the file
     _STOPPED.clear()
     _catch_stop_signals(ctx)
+    _outlive_readers(ctx)
 
 
 def shown(message: str) -> str:
