@@ -165,13 +165,12 @@ class VideoJob:
             how = f"{self.identity['input size']} bytes when the run began, {now['input size']} now"
         else:
             how = "rewritten since the run began"
-        again = (
-            "; --restart then discards the segments made of it as it was" if self.segmented else ""
-        )
-        return MediaError(
-            self.src,
-            f"changed while it was being coloured ({how}): nothing is written under the final name; colour it again once it is complete{again}",
-        )
+        if self.fmt == "sequence":  # its frames are written one by one, as they come
+            fate = "the frames written are of it as it was: colour it again with --overwrite once it is complete"
+        else:
+            again = "; --restart then discards the segments made of it as it was"
+            fate = f"nothing is written under the final name; colour it again once it is complete{again if self.segmented else ''}"
+        return MediaError(self.src, f"changed while it was being coloured ({how}): {fate}")
 
     def commit(self, tmp: Path, final: Path) -> None:
         """The finished film moved onto ``final``; one that another run wrote there meanwhile

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import av
 import numba
 import numpy as np
 
-from colorcli.atomic import Claim, check_folder_writable, write_bytes_atomic
+from colorcli.atomic import Claim, check_folder_writable, sibling_base, write_bytes_atomic
 from colorcli.compose import RgbRoute
 from colorcli.errors import MediaError, OutputPathError, write_failure
 from colorcli.events import Event, Frames, Notice, VideoDone
@@ -30,7 +31,8 @@ from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmreader import FilmReader
 from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.options import SEQUENCE_EXTS
-from colorcli.segments import WARMUP_FRAMES, plan_segments
+from colorcli.runid import fingerprint
+from colorcli.segments import WARMUP_FRAMES, differences, plan_segments
 from colorcli.videoprobe import film_stream, open_input
 from colorcli.workers import Worker
 
@@ -49,6 +51,35 @@ def check_sequence_output(dst: Path) -> None:
     if not ok:
         raise OutputPathError(f"{dst}: a frame pattern holds one %d or %0Nd (e.g. %06d.tif)")
     check_folder_writable(dst.parent, dst)
+
+
+# beside a pattern's frames, hidden: what they were coloured from and how (``runid.fingerprint``
+# less the encoder's settings, which frames do not use), so that a rerun resumes only the same
+RECORD_MARK = ".colorcli-frames.json"
+_ENCODER_KEYS = ("--codec", "--crf", "--preset", "--segment-seconds")
+
+
+def record_of(dst: Path) -> Path:
+    """The record of the frames a pattern ``dst`` names."""
+    return dst.with_name(f".{sibling_base(dst.name)}{RECORD_MARK}")
+
+
+def _keep_or_refuse(job, made: dict, kept: int) -> None:
+    """OutputPathError where the ``kept`` frames already there were made otherwise than this
+    run would make them (another film, the film as it was before a new export, another model
+    or option): a rerun kept them and coloured only the missing ones, a film of two versions.
+    Frames without a record (an older colorcli's, or made otherwise) are resumed as before."""
+    if job.overwrite or not kept:
+        return
+    try:
+        before = json.loads(record_of(job.dst).read_text())
+    except (OSError, ValueError):
+        return
+    said = differences(before, made)
+    if said:
+        raise OutputPathError(
+            f"{job.dst}: the {kept} frames there were coloured otherwise: {', '.join(said)}; --overwrite colours them all again, or give another folder"
+        )
 
 
 def _pix_fmt(ext: str, bit_depth: int) -> str:
@@ -130,6 +161,10 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
         base = frame_sequence(job.src)[1] + offset
     paths = [Path(str(job.dst) % (base + i)) for i in range(len(plan.pts))]
     todo = [i for i, p in enumerate(paths) if job.overwrite or not p.exists()]
+    every = opts.keyframes_for(colorizer.device_type)
+    made = {k: v for k, v in fingerprint(job, colorizer, every).items() if k not in _ENCODER_KEYS}
+    made = json.loads(json.dumps(made))  # as a record reads back
+    _keep_or_refuse(job, made, len(paths) - len(todo))
     if not todo:
         yield Notice(f"{job.dst}: all {len(paths)} frames are there already")
         yield VideoDone(0, time.perf_counter() - t0, 0, job.promised, 0, str(job.dst), None)
@@ -138,11 +173,11 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(
             f"resuming: {len(paths) - len(todo)} of {len(paths)} frames are there and kept"
         )
-    every = opts.keyframes_for(colorizer.device_type)
     warm = max(0, todo[0] - max(WARMUP_FRAMES, 2 * every))
     wanted = set(todo)
     stop = threading.Event()
     with Claim(job.dst), side_threads(), contextlib.closing(open_input(job.src, opts.rate)) as inp:
+        write_bytes_atomic(record_of(job.dst), (json.dumps(made, indent=1) + "\n").encode())
         film_stream(inp).thread_type = "AUTO"
         depth = colorizer.batch_size * every + 8
         route = RgbRoute(deep=True, keep=job.opts.keep_colour)
@@ -172,6 +207,8 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
                 yield from _send(writer, ready, wanted, t0)
             yield from _send(writer, colourer.flush(), wanted, t0)
             writer.finish()
+            if (changed := job.changed()) is not None:
+                raise changed
         finally:
             stop.set()
             reader.join()

@@ -80,11 +80,62 @@ def test_a_film_out_to_numbered_tiffs_is_16_bit_keeps_l_and_resumes(tmp_path, ti
     assert r.exit_code == 0 and "all 20 frames are there already" in r.stderr
 
 
+def test_frames_out_are_not_resumed_from_another_version_of_the_film(tmp_path, tiny_ckpt):
+    """A rerun kept the frames there and coloured only the missing ones, whatever they were
+    made of: a film re-exported since (or other options) gave a folder of two versions."""
+    src = make_clip(tmp_path / "in.mp4", n=12, audio=None)
+    pattern = tmp_path / "out" / "%06d.tif"
+    assert run("video", src, pattern, "--model", tiny_ckpt, "-q").exit_code == 0
+    (tmp_path / "out" / "000005.tif").unlink()
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").glob("*.tif")}
+    r = run("video", src, pattern, "--model", tiny_ckpt, "-q", "--smooth", "0.2")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"error: {pattern}: the 11 frames there were coloured otherwise: --smooth 0.7 (now "
+        "0.2); --overwrite colours them all again, or give another folder\n"
+    )
+    make_clip(src, n=12, audio=None, cut_at=6)  # exported again, another cut
+    r = run("video", src, pattern, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1 and "(the input has changed since)" not in r.stderr
+    assert "were coloured otherwise: the input has changed since;" in r.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").glob("*.tif")} == before
+    r = run("video", src, pattern, "--model", tiny_ckpt, "-q", "--overwrite")
+    assert r.exit_code == 0, r.stderr
+    assert len(list((tmp_path / "out").glob("*.tif"))) == 12
+    r = run("video", src, pattern, "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "all 12 frames are there already" in r.stderr
+
+
+def test_frames_out_of_a_film_that_changed_meanwhile_are_not_called_done(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """A film still being copied (or rewritten) while its frames are written: its frames are
+    of the film as it was, and the run said nothing (exit 0)."""
+    import colorcli.sequence as sequence
+
+    src = make_clip(tmp_path / "in.mp4", n=12, audio=None)
+    send = sequence._send
+
+    def growing(*args):
+        with open(src, "ab") as f:
+            f.write(b"\0" * 100)
+        return send(*args)
+
+    monkeypatch.setattr(sequence, "_send", growing)
+    r = run("video", src, tmp_path / "out" / "%06d.tif", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"error: {src}: changed while it was being coloured (")
+    assert r.stderr.endswith(
+        " now): the frames written are of it as it was: colour it again with "
+        "--overwrite once it is complete\n"
+    )
+
+
 def test_dpx_frames_out_keep_the_scans_numbers_and_their_bits(tmp_path, tiny_ckpt):
     scans = make_scans(tmp_path / "scans", n=6, first=500)
     r = run("video", scans, tmp_path / "out" / "c%06d.dpx", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    names = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
     assert names == [f"c{500 + i:06d}.dpx" for i in range(6)]
     info = probe_image(tmp_path / "out" / "c000500.dpx")
     assert (info.format, info.bits, info.width, info.height) == ("dpx", 10, 64, 48)
