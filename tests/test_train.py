@@ -753,7 +753,38 @@ def test_an_unreadable_training_photo_is_one_line_naming_it(tmp_path):
     assert lines == [
         f"skipped: {data / 'broken.jpg'}: not a readable image (damaged JPEG (bad marker))"
     ]
-    assert "Warning" not in r.stderr and "1 unreadable" in r.stderr
+    assert "Warning" not in r.stderr and "1 skipped" in r.stderr
+
+
+def test_slivers_and_icons_are_not_learned_from(tmp_path):
+    """A 2000x2 divider was cached at the load size on its short side: 40000x40 here, and
+    half a gigabyte at the default; a 20x24 icon a blur of it."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 6)
+    _write_colour_images(data / "odd", 1, size=(2, 2000))
+    _write_colour_images(data / "icons", 1, size=(20, 24))
+    _write_colour_images(data / "banner", 1, size=(40, 1000))
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"]
+    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--min-colorfulness", "0"]
+    r = CliRunner().invoke(main, [*args, "-q", "--val", str(data / "icons")])
+    assert r.exit_code == 1  # its one validation photo is too small: not trained without
+    assert r.stderr.splitlines()[-1] == (
+        f"error: --val {data / 'icons'}: no photo in it can be used (1 skipped, the first "
+        f"{data / 'icons' / 'img000.png'}: too small (24x20 pixels: under 32 on a side))"
+    )
+    r = CliRunner().invoke(main, [*args, "-q"])
+    assert r.exit_code == 0, r.stderr
+    said = sorted(x for x in r.stderr.splitlines() if x.startswith("skipped:"))
+    assert said == [
+        f"skipped: {data / 'banner' / 'img000.png'}: a strip, not a photo (1000x40 pixels: over 16 times as long as wide)",
+        f"skipped: {data / 'icons' / 'img000.png'}: too small (24x20 pixels: under 32 on a side)",
+        f"skipped: {data / 'odd' / 'img000.png'}: too small (2000x2 pixels: under 32 on a side)",
+    ]
+    assert "3 skipped" in r.stderr and "Mpx cached" in r.stderr
 
 
 def test_a_run_folder_that_cannot_be_made_is_one_line(tmp_path):

@@ -88,6 +88,23 @@ def leave_out(train: list[Path], val: list[Path]) -> tuple[list[Path], int]:
     return kept, len(train) - len(kept)
 
 
+# photos smaller than this on a side, or longer than wide by more than this, are not learned
+# from: each is cached at the load size on its short side, so a web page's 2000x1 divider
+# became 576000x288 pixels (166 Mpx, half a gigabyte) of stretched mush, and a 30x20 icon a
+# blur 14 times its size. The photos the recipes gather are 119 pixels and up, 2.9:1 at most.
+MIN_SIDE = 32
+MAX_ASPECT = 16
+
+
+def unfit(h: int, w: int) -> str | None:
+    """Why a photo of h x w pixels is not learned from, or None."""
+    if min(h, w) < MIN_SIDE:
+        return f"too small ({w}x{h} pixels: under {MIN_SIDE} on a side)"
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        return f"a strip, not a photo ({w}x{h} pixels: over {MAX_ASPECT} times as long as wide)"
+    return None
+
+
 @dataclass
 class CachedImage:
     path: Path
@@ -114,6 +131,9 @@ def load_images(
         if px.dtype == np.uint16:
             px = (px // 257).astype(np.uint8)
         h, w = px.shape[:2]
+        if (why := unfit(h, w)) is not None:
+            bad.append((p, why))
+            continue
         s = short_side / min(h, w)
         px = cv2.resize(
             px,

@@ -193,9 +193,9 @@ def _load_data(cfg: TrainConfig):
         val_paths[: cfg.val_images], cfg.load_size, cfg.min_colorfulness
     )
     if not images:
-        raise ConfigError(
-            f"no training image left after the colourfulness filter ({len(dropped)} dropped below {cfg.min_colorfulness})"
-        )
+        raise ConfigError(f"--data {cfg.data}: {_none_left(dropped, bad, cfg)}")
+    if cfg.val and val_paths and not val_imgs:  # asked for, so not trained without
+        raise ConfigError(f"--val {cfg.val}: {_none_left(val_gray, val_bad, cfg)}")
     pixels = int(sum(im.rgb.shape[0] * im.rgb.shape[1] for im in images))
     skipped = tuple((str(p), why) for p, why in bad + val_bad)
     loaded = DataLoaded(
@@ -203,6 +203,16 @@ def _load_data(cfg: TrainConfig):
         in_val=in_val, val_dropped=len(val_gray),
     )  # fmt: skip
     return images, val_imgs, loaded
+
+
+def _none_left(colourless: list, bad: list, cfg: TrainConfig) -> str:
+    """Why none of a folder's photos can be used, in words (the first skipped one named)."""
+    why = (
+        [f"{len(colourless)} below --min-colorfulness {cfg.min_colorfulness}"] if colourless else []
+    )
+    if bad:
+        why.append(f"{len(bad)} skipped, the first {bad[0][0]}: {bad[0][1]}")
+    return f"no photo in it can be used ({'; '.join(why)})"
 
 
 def _build(cfg: TrainConfig, bins, prior, device, resume: bool, init=None):

@@ -12,6 +12,7 @@ import click
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.train.config import EvalOptions, TrainConfig
+from colorcli.words import counted
 
 
 class _ArchChoice(click.Choice):
@@ -84,11 +85,11 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
                     cc.echo(f"skipped: {path}: {why}")
                 gray = f" ({ev.val_dropped} colourless left out)" if ev.val_dropped else ""
                 cc.echo(
-                    f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} unreadable, {ev.val} for validation{gray}"
+                    f"data: {ev.train} training photos ({ev.pixels / 1e6:.1f} Mpx cached), {ev.dropped} dropped as colourless, {ev.unreadable} skipped, {ev.val} for validation{gray}"
                 )
                 if ev.in_val:
                     cc.echo(
-                        f"notice: {ev.in_val} photos under --data are --val photos too: kept for validation, not trained on"
+                        f"notice: {counted(ev.in_val, 'photo')} under --data {'are --val photos' if ev.in_val > 1 else 'is a --val photo'} too: kept for validation, not trained on"
                     )
             elif isinstance(ev, PriorReady):
                 cc.echo(
