@@ -290,6 +290,13 @@ def _job_for(
     return Job(src, dst, fmt, sidecar if painted else None)
 
 
+def named_in(src: Path, folder: Path, codec: str | None = None) -> Path:
+    """Where ``colorize image`` or ``video`` writes ``src`` when DST is a folder: its name
+    there, as ``colorize dir`` would write it (a HEIC as .avif, an .mpg film as .mkv, a film
+    whose container cannot hold ``codec`` as .mkv)."""
+    return _job_for(src, Path(src.name), folder, None, codec=codec).dst
+
+
 def plan_dir(
     in_dir: Path | str,
     out_dir: Path | str | None = None,

@@ -96,6 +96,33 @@ def test_image_refuses_existing_output_unless_overwrite(tmp_path, media_tree, ti
     assert r.exit_code == 0 and out.read_bytes() != b"keep me"
 
 
+def test_a_folder_as_dst_takes_the_input_under_its_own_name(tmp_path, media_tree, tiny_ckpt):
+    """As cp takes one: was a usage error ("File 'out' is a directory")."""
+    from tests.media import make_clip
+
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run("image", media_tree / "rgb.jpg", out, "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert f"{media_tree / 'rgb.jpg'} -> {out / 'rgb.jpg'} (56x40" in r.stderr
+    r = run("image", media_tree / "rgb.jpg", out, "--model", tiny_ckpt)
+    assert r.exit_code == 1 and f"{out / 'rgb.jpg'} exists already" in r.stderr
+    r = run("image", media_tree / "rgb.jpg", media_tree, "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "is the input; refusing to overwrite an original" in r.stderr
+    film = make_clip(tmp_path / "reel.mp4", n=4, audio=None)
+    r = run("video", film, out, "--model", tiny_ckpt, "-q", "--codec", "ffv1")
+    assert r.exit_code == 0, r.stderr
+    assert (out / "reel.mkv").is_file()  # ffv1 does not go in .mp4: as colorize dir writes it
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    r = run("video", frames, out, "--model", tiny_ckpt)
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"error: {out} is a folder: give the film's file name in it ({out / 'film.mkv'}), "
+        f"or a frame pattern ({out / '%06d.tif'})\n"
+    )
+
+
 @pytest.mark.parametrize(
     "which,message",
     [

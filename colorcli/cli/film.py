@@ -15,7 +15,7 @@ from colorcli.words import counted
 
 @cc.main.command("video")
 @click.argument("src", type=click.Path(path_type=Path, allow_dash=True))
-@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument("dst", type=click.Path(path_type=Path, allow_dash=True))
 @ob.options_from(VideoOptions)
 @click.option(
     "--shard",
@@ -40,7 +40,8 @@ def video_cmd(
 ) -> None:  # fmt: skip
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
-    The container follows DST's extension (mp4, mkv, mov, avi, webm). Audio is copied packet for
+    The container follows DST's extension (mp4, mkv, mov, avi, webm); DST a folder: SRC's
+    name in it. Audio is copied packet for
     packet where the container accepts it. DST appears only when complete; until then the
     finished segments wait beside it, so a rerun of the same command resumes.
     """
@@ -50,6 +51,7 @@ def video_cmd(
     from colorcli.video import colorize_video, prepare_video
 
     video_opts = ob.settings(VideoOptions, opts)
+    dst = _into_folder(src, dst, video_opts.codec)
     piped = str(src) == "-" or str(dst) == "-"
     _no_terminal(str(src) == "-", str(dst) == "-")
     if piped:
@@ -107,6 +109,22 @@ def video_cmd(
             f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
             err=str(dst) == "-",
         )
+
+
+def _into_folder(src: Path, dst: Path, codec: str | None) -> Path:
+    """DST a folder, as cp takes one: the film under its own name there (as `colorize dir`
+    names it: an .mpg as .mkv). A pipe or numbered frames have no name to take."""
+    from colorcli.archiveplan import named_in
+    from colorcli.errors import OutputPathError
+    from colorcli.framefiles import is_sequence
+
+    if str(dst) == "-" or not dst.is_dir():
+        return dst
+    if str(src) == "-" or src.is_dir() or is_sequence(src):
+        raise OutputPathError(
+            f"{dst} is a folder: give the film's file name in it ({dst / 'film.mkv'}), or a frame pattern ({dst / '%06d.tif'})"
+        )
+    return named_in(src, dst, codec)
 
 
 def _no_terminal(film_in: bool, film_out: bool) -> None:

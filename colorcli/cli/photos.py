@@ -30,7 +30,7 @@ def megapixels_option(f):
 
 @cc.main.command("image")
 @click.argument("src", type=click.Path(path_type=Path))
-@click.argument("dst", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("dst", type=click.Path(path_type=Path))
 @click.option(
     "--hints",
     "hints_path",
@@ -66,7 +66,8 @@ def image_cmd(
     quiet: bool,
     **opts,
 ) -> None:
-    """Colorize one image SRC into DST (format from DST's extension), guided by hints if given."""
+    """Colorize one image SRC into DST (format from DST's extension; a folder: SRC's name in
+    it), guided by hints if given."""
     from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim, check_name, check_writable
     from colorcli.errors import ConfigError, MediaError, OutputPathError
@@ -82,6 +83,10 @@ def image_cmd(
     max_pixels = max_megapixels * 1_000_000
     if src.is_dir():
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
+    if dst.is_dir():  # as cp takes a folder: the photo under its own name there
+        from colorcli.archiveplan import named_in
+
+        dst = named_in(src, dst)
 
     check_name(dst)
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
