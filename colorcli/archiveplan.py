@@ -293,8 +293,18 @@ def _job_for(
 def named_in(src: Path, folder: Path, codec: str | None = None) -> Path:
     """Where ``colorize image`` or ``video`` writes ``src`` when DST is a folder: its name
     there, as ``colorize dir`` would write it (a HEIC as .avif, an .mpg film as .mkv, a film
-    whose container cannot hold ``codec`` as .mkv)."""
-    return _job_for(src, Path(src.name), folder, None, codec=codec).dst
+    whose container cannot hold ``codec`` as .mkv; a name without a picture's extension, such
+    as a scanner's ``scan001``, as .png)."""
+    return job_in(src, folder, codec).dst
+
+
+def job_in(src: Path, folder: Path, codec: str | None = None) -> Job:
+    """``src`` as a Job writing it into ``folder`` under its own name (see ``named_in``), its
+    sidecar of hints found as ``colorize dir`` finds it."""
+    ext = src.suffix.lower()
+    if ext in VIDEO_EXTS or ext in DOCUMENT_EXTS or ext in IMAGE_FORMATS or ext in READ_ONLY_IMAGES:
+        return _job_for(src, Path(src.name), folder, None, codec=codec)
+    return _job_for(src, Path(src.name), folder, "png", kin=True)
 
 
 def plan_dir(

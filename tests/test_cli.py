@@ -123,6 +123,48 @@ def test_a_folder_as_dst_takes_the_input_under_its_own_name(tmp_path, media_tree
     )
 
 
+def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
+    tmp_path, media_tree, broken_files, hint_ckpt
+):
+    """`colorize image *.jpg out/`: was "Got unexpected extra argument"."""
+    from PIL import Image
+
+    out = tmp_path / "out"
+    out.mkdir()
+    photos = [media_tree / "rgb.jpg", media_tree / "gray.png", media_tree / "nested" / "alpha.png"]
+    layer = np.zeros((40, 56, 4), np.uint8)
+    layer[10:14, 10:14] = (20, 40, 200, 255)
+    Image.fromarray(layer, "RGBA").save(media_tree / "gray.hints.png")
+    srcs = [*photos, media_tree / "gray.hints.png", broken_files["text"], tmp_path / "gone.jpg"]
+    r = run("image", *srcs, out, "--model", hint_ckpt)
+    assert r.exit_code == 1  # two failed; the others coloured
+    assert sorted(p.name for p in out.iterdir()) == ["alpha.png", "gray.png", "rgb.jpg"]
+    assert "notice: hint layers among the photos (gray.hints.png): each guides" in r.stderr
+    assert "3 colorized, 0 skipped (already there), 2 failed" in r.stderr
+    assert f"  {tmp_path / 'gone.jpg'}: no such file" in r.stderr
+    assert f"  {broken_files['text']}: not a supported image" in r.stderr
+    r = run("image", *photos, out, "--model", hint_ckpt)  # a rerun resumes: all there
+    assert r.exit_code == 0 and "0 colorized, 3 skipped (already there), 0 failed" in r.stderr
+    r = run("image", *photos, tmp_path / "nowhere", "--model", hint_ckpt)
+    assert r.exit_code == 1 and r.stderr == (
+        f"error: {tmp_path / 'nowhere'}: not a folder: with several photos, DST is the folder "
+        "they go into\n"
+    )
+    twin = tmp_path / "rgb.jpg"
+    twin.write_bytes((media_tree / "rgb.jpg").read_bytes())
+    r = run("image", media_tree / "rgb.jpg", twin, out, "--model", hint_ckpt, "--overwrite")
+    assert r.exit_code == 1 and r.stderr == (
+        f"error: {media_tree / 'rgb.jpg'} and {twin} would both be written as "
+        f"{out / 'rgb.jpg'}: colour them into folders of their own\n"
+    )
+    r = run("image", *photos, out, "--model", hint_ckpt, "--hint", "1,1,red")
+    assert r.exit_code == 1 and "--hints and --hint guide one photo" in r.stderr
+    r = run(
+        "image", media_tree / "rgb.jpg", media_tree / "gray.png", media_tree, "--model", hint_ckpt
+    )
+    assert r.exit_code == 1 and r.stderr.count("refusing to overwrite an original") == 2
+
+
 @pytest.mark.parametrize(
     "which,message",
     [

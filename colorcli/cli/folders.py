@@ -155,7 +155,7 @@ def dir_cmd(
             keep_colour=video_opts.keep_colour,
         )
         try:
-            _draw_jobs(jobs, len(plan.jobs), quiet, summary)
+            draw_jobs(jobs, len(plan.jobs), quiet, summary)
         except NoSpaceError:  # the run stops: what it did before, then the one line
             left = len(plan.jobs) - summary.done - summary.kept - summary.skipped - summary.busy
             cc.echo(
@@ -164,10 +164,10 @@ def dir_cmd(
             raise
     for job in plan.damaged:
         summary.failed.append((job.src, damaged_reason(job)))
-    _report(summary, plan)
+    report(summary, plan)
 
 
-def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
+def draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
     """One bar for the files, and one for the frames of the film being coloured."""
     from colorcli.archive import FilmUpdate
     from colorcli.events import Frames, Notice, VideoStart
@@ -200,7 +200,7 @@ def _draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
                 cc.echo(f"busy: {r.job.dst}: another colorcli run is writing it; left to that run")
 
 
-def _report(summary, plan) -> None:
+def report(summary, plan) -> None:
     kept = f", {summary.kept} kept in colour" if summary.kept else ""
     line = f"{summary.done} colorized{kept}, {summary.skipped} skipped (already there), {len(summary.failed)} failed"
     if summary.busy:

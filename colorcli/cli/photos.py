@@ -15,6 +15,7 @@ from colorcli.options import (
     MAX_MEGAPIXELS,
     MEGAPIXELS_CAP,
 )
+from colorcli.words import counted
 
 
 def megapixels_option(f):
@@ -29,7 +30,7 @@ def megapixels_option(f):
 
 
 @cc.main.command("image")
-@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("srcs", metavar="SRC...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option(
     "--hints",
@@ -56,7 +57,7 @@ def megapixels_option(f):
 @ob.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def image_cmd(
-    src: Path,
+    srcs: tuple[Path, ...],
     dst: Path,
     hints_path,
     reference,
@@ -67,7 +68,8 @@ def image_cmd(
     **opts,
 ) -> None:
     """Colorize one image SRC into DST (format from DST's extension; a folder: SRC's name in
-    it), guided by hints if given."""
+    it), guided by hints if given. Several SRC (a shell's *.jpg) go into the folder DST, each
+    under its own name, as `colorize dir` colours a folder's."""
     from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim, check_name, check_writable
     from colorcli.errors import ConfigError, MediaError, OutputPathError
@@ -81,6 +83,16 @@ def image_cmd(
     if reference is not None and (hints_path is not None or parsed):
         raise ConfigError("--reference goes alone: give hints or a reference, not both")
     max_pixels = max_megapixels * 1_000_000
+    if len(srcs) > 1:
+        from colorcli.guide import SIDECAR
+
+        if hints_path is not None or parsed:
+            raise ConfigError(
+                f"--hints and --hint guide one photo: for several, paint each one's beside it as <name>{SIDECAR}"
+            )
+        _several(srcs, dst, reference, max_pixels, overwrite, quiet, opts)
+        return
+    src = srcs[0]
     if src.is_dir():
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
     if dst.is_dir():  # as cp takes a folder: the photo under its own name there
@@ -140,6 +152,78 @@ def image_cmd(
     if not quiet:  # its size as shown (upright), as --hint counts pixels
         h, w = img.pixels.shape[:2]
         cc.echo(f"{src} -> {dst} ({w}x{h}, {time.perf_counter() - t0:.1f} s)")
+
+
+def _several(srcs, dst: Path, reference, max_pixels: int, overwrite, quiet, opts) -> None:
+    """``colorize image A B C FOLDER``: each photo under its own name in FOLDER, as `colorize
+    dir` colours a folder's: outputs already there skipped (a rerun resumes), a file that fails
+    named and the others coloured, a summary at the end (exit 1 where any failed)."""
+    from colorcli.archive import Summary, colorize_jobs
+    from colorcli.archiveplan import Plan
+    from colorcli.cli.folders import draw_jobs, report
+    from colorcli.errors import OutputPathError
+
+    if not dst.is_dir():
+        raise OutputPathError(
+            f"{dst}: not a folder: with several photos, DST is the folder they go into"
+        )
+    from colorcli.guide import SIDECAR
+
+    ref = cc.read_reference(reference) if reference is not None else None
+    plan = Plan(dst, dst, [], [])
+    summary = Summary()
+    layers = [s for s in srcs if s.name.lower().endswith(SIDECAR)]  # a shell's *.png has them
+    if layers:
+        cc.echo(
+            f"notice: hint layers among the photos ({layers[0].name}{f' and {len(layers) - 1} more' if len(layers) > 1 else ''}): each guides the photo beside it named so, and is not coloured itself"
+        )
+    for job_or_why in _jobs_into([s for s in srcs if s not in layers], dst):
+        if isinstance(job_or_why, tuple):
+            summary.failed.append(job_or_why)
+        elif job_or_why.dst.exists() and not overwrite:
+            plan.existing.append(job_or_why)
+        else:
+            plan.jobs.append(job_or_why)
+    summary.skipped = len(plan.existing)
+    if not quiet:
+        cc.echo(
+            f"{counted(len(plan.jobs), 'photo')} to colorize, {len(plan.existing)} already done, into {dst}"
+        )
+    if plan.jobs:
+        colorizer = ob.make_colorizer(opts)
+        jobs = colorize_jobs(
+            colorizer, plan.jobs, overwrite=overwrite, max_pixels=max_pixels, reference=ref
+        )
+        draw_jobs(jobs, len(plan.jobs), quiet, summary)
+    report(summary, plan)
+
+
+def _jobs_into(srcs, folder: Path):
+    """A Job for each of ``srcs`` written into ``folder``, or (src, why not): not a photo, its
+    output the input itself; OutputPathError where two would be written under one name."""
+    from colorcli.archiveplan import job_in
+    from colorcli.errors import OutputPathError, missing
+    from colorcli.options import VIDEO_EXTS
+
+    seen: dict[Path, Path] = {}
+    for src in srcs:
+        if not src.exists():
+            yield src, missing(src).reason
+        elif src.is_dir():
+            yield src, "a folder, not a photo (`colorize dir` takes folders)"
+        elif src.suffix.lower() in VIDEO_EXTS:
+            yield src, "a film, not a photo (`colorize video` takes films)"
+        elif (job := job_in(src, folder)).dst.resolve() == src.resolve():
+            yield (
+                src,
+                "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
+            )
+        elif (other := seen.setdefault(job.dst.resolve(), src)) != src:
+            raise OutputPathError(
+                f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
+            )
+        else:
+            yield job
 
 
 def _pdf(
