@@ -157,6 +157,8 @@ def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
         f"error: {media_tree / 'rgb.jpg'} and {twin} would both be written as "
         f"{out / 'rgb.jpg'}: colour them into folders of their own\n"
     )
+    r = run("image", photos[0])  # one argument: it was "Missing argument 'SRC...'"
+    assert r.exit_code == 2 and "Missing argument 'DST' (a file, or the folder" in r.output
     r = run("image", *photos, out, "--model", hint_ckpt, "--hint", "1,1,red")
     assert r.exit_code == 1 and "--hints and --hint guide one photo" in r.stderr
     r = run(

@@ -30,7 +30,7 @@ def megapixels_option(f):
 
 
 @cc.main.command("image")
-@click.argument("srcs", metavar="SRC...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("srcs", metavar="SRC...", nargs=-1, type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option(
     "--hints",
@@ -79,6 +79,8 @@ def image_cmd(
     from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
     from colorcli.pages import colorize_pages
 
+    if not srcs:  # one argument: click took it for DST, and said SRC was missing
+        raise click.UsageError("Missing argument 'DST' (a file, or the folder it goes into).")
     parsed = points  # (x, y, rgb), checked by click before any work
     if reference is not None and (hints_path is not None or parsed):
         raise ConfigError("--reference goes alone: give hints or a reference, not both")
