@@ -167,6 +167,34 @@ def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
     assert r.exit_code == 1 and r.stderr.count("refusing to overwrite an original") == 2
 
 
+def test_several_films_go_into_a_folder(tmp_path, media_tree, tiny_ckpt):
+    """`colorize video reel*.mp4 out/`: was "Got unexpected extra argument"."""
+    from tests.media import make_clip
+
+    out = tmp_path / "out"
+    out.mkdir()
+    films = [make_clip(tmp_path / f"reel{i}.mp4", n=4, audio=None) for i in range(2)]
+    films.append(make_clip(tmp_path / "tape.3gp", n=4, audio=None))  # written as .mkv
+    srcs = [*films, media_tree / "rgb.jpg", tmp_path / "gone.mkv"]
+    r = run("video", *srcs, out, "--model", tiny_ckpt)
+    assert r.exit_code == 1  # the photo and the missing film; the three films coloured
+    assert sorted(p.name for p in out.iterdir()) == ["reel0.mp4", "reel1.mp4", "tape.mkv"]
+    assert "3 colorized, 0 skipped (already there), 2 failed" in r.stderr
+    assert f"  {media_tree / 'rgb.jpg'}: not a film (`colorize image` takes photos)" in r.stderr
+    r = run("video", *films, out, "--model", tiny_ckpt, "--codec", "ffv1")
+    assert r.exit_code == 0, r.stderr  # .mp4 cannot hold ffv1: written as .mkv
+    assert "2 films to colorize, 1 already done" in r.stderr  # tape.mkv is there
+    assert (out / "reel0.mkv").exists() and (out / "reel1.mkv").exists()
+    for extra, said in [
+        (("--start", "1"), "--start goes with one film: give the films one by one"),
+        (("--stats", "--shard", "0/2"), "--shard and --stats go with one film"),
+    ]:
+        r = run("video", *films, out, "--model", tiny_ckpt, *extra)
+        assert r.exit_code == 1 and said in r.stderr
+    r = run("video", films[0], "-", out, "--model", tiny_ckpt)
+    assert r.exit_code == 1 and "'-' (a pipe) carries one film" in r.stderr
+
+
 @pytest.mark.parametrize(
     "which,message",
     [

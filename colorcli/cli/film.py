@@ -14,7 +14,9 @@ from colorcli.words import counted
 
 
 @cc.main.command("video")
-@click.argument("src", type=click.Path(path_type=Path, allow_dash=True))
+@click.argument(
+    "srcs", metavar="SRC...", nargs=-1, type=click.Path(path_type=Path, allow_dash=True)
+)
 @click.argument("dst", type=click.Path(path_type=Path, allow_dash=True))
 @ob.options_from(VideoOptions)
 @click.option(
@@ -35,13 +37,13 @@ from colorcli.words import counted
 @ob.colorize_options()
 @cc.handle_errors
 def video_cmd(
-    src: Path, dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool, quiet: bool,
-    **opts,
+    srcs: tuple[Path, ...], dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool,
+    quiet: bool, **opts,
 ) -> None:  # fmt: skip
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
     The container follows DST's extension (mp4, mkv, mov, avi, webm); DST a folder: SRC's
-    name in it. Audio is copied packet for
+    name in it (several SRC go there, as `colorize dir` colours a folder's films). Audio is copied packet for
     packet where the container accepts it. DST appears only when complete; until then the
     finished segments wait beside it, so a rerun of the same command resumes.
     """
@@ -50,7 +52,13 @@ def video_cmd(
     from colorcli.framefiles import frames_out
     from colorcli.video import colorize_video, prepare_video
 
+    if not srcs:  # one argument: click took it for DST, and said SRC was missing
+        raise click.UsageError("Missing argument 'DST' (a file, or the folder it goes into).")
     video_opts = ob.settings(VideoOptions, opts)
+    if len(srcs) > 1:
+        _several(srcs, dst, video_opts, shard, restart, overwrite, quiet, opts)
+        return
+    src = srcs[0]
     dst = _into_folder(src, dst, video_opts.codec)
     piped = str(src) == "-" or str(dst) == "-"
     _no_terminal(str(src) == "-", str(dst) == "-")
@@ -109,6 +117,40 @@ def video_cmd(
             f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
             err=str(dst) == "-",
         )
+
+
+# what guides or cuts one film, not several (each film's own: give them one by one)
+_ONE_FILMS = ("refs", "reference", "start", "end")
+
+
+def _several(srcs, dst: Path, video_opts, shard, restart, overwrite, quiet, opts) -> None:
+    """``colorize video A B C FOLDER``: each film into FOLDER under its own name, as ``dir``
+    colours a folder's films."""
+    from colorcli.cli.folders import several
+    from colorcli.errors import ConfigError
+
+    given = [f"--{k}" for k in _ONE_FILMS if getattr(video_opts, k) is not None]
+    given += ["--shard"] * (shard is not None) + ["--restart"] * restart
+    given += ["--stats"] * video_opts.stats
+    if given:
+        verb = "goes" if len(given) == 1 else "go"
+        raise ConfigError(f"{' and '.join(given)} {verb} with one film: give the films one by one")
+    if any(str(s) == "-" for s in srcs) or str(dst) == "-":
+        raise ConfigError("'-' (a pipe) carries one film: give the films one by one")
+    how = {"video_options": video_opts, "keep_colour": video_opts.keep_colour}
+    several(srcs, dst, _not_a_film, "film", overwrite, quiet, opts, how)
+
+
+def _not_a_film(src: Path) -> str | None:
+    """Why ``colorize video`` does not take ``src`` among several, or None."""
+    from colorcli.framefiles import is_sequence
+    from colorcli.options import VIDEO_EXTS
+
+    if src.is_dir() or is_sequence(src):
+        return "numbered frames, or a folder: give them to colorize video alone"
+    if src.suffix.lower() not in VIDEO_EXTS:
+        return "not a film (`colorize image` takes photos)"
+    return None
 
 
 def _into_folder(src: Path, dst: Path, codec: str | None) -> Path:

@@ -212,3 +212,70 @@ def report(summary, plan) -> None:
         cc.echo(f"  {path}: {reason}")
     if summary.failed or plan.unreadable:
         sys.exit(cc.EXIT_FAILED)
+
+
+def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dict) -> None:
+    """``colorize image A B C FOLDER`` (or ``video``): each file under its own name in
+    FOLDER, as ``dir`` colours a folder's: outputs already there skipped (a rerun resumes), a
+    file that fails named and the others coloured, a summary (exit 1 where any failed).
+    ``refuse(src)``: why the command does not take a file, or None; ``how``: the rest of
+    ``colorize_jobs``'s arguments."""
+    from colorcli.archive import Summary, colorize_jobs
+    from colorcli.archiveplan import Plan
+    from colorcli.errors import OutputPathError
+    from colorcli.guide import SIDECAR
+
+    if not dst.is_dir():
+        raise OutputPathError(
+            f"{dst}: not a folder: with several {kind}s, DST is the folder they go into"
+        )
+    plan, summary = Plan(dst, dst, [], []), Summary()
+    layers = [s for s in srcs if s.name.lower().endswith(SIDECAR)]  # a shell's *.png has them
+    if layers:
+        more = f" and {len(layers) - 1} more" if len(layers) > 1 else ""
+        cc.echo(
+            f"notice: hint layers among the photos ({layers[0].name}{more}): each guides the photo beside it named so, and is not coloured itself"
+        )
+    codec = opts.get("codec")
+    for job in _jobs_into([s for s in srcs if s not in layers], dst, refuse, codec):
+        if isinstance(job, tuple):
+            summary.failed.append(job)
+        elif job.dst.exists() and not overwrite:
+            plan.existing.append(job)
+        else:
+            plan.jobs.append(job)
+    summary.skipped = len(plan.existing)
+    if not quiet:
+        cc.echo(
+            f"{counted(len(plan.jobs), kind)} to colorize, {len(plan.existing)} already done, into {dst}"
+        )
+    if plan.jobs:
+        jobs = colorize_jobs(ob.make_colorizer(opts), plan.jobs, overwrite=overwrite, **how)
+        draw_jobs(jobs, len(plan.jobs), quiet, summary)
+    report(summary, plan)
+
+
+def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
+    """A Job for each of ``srcs`` written into ``folder``, or (src, why not): not there, not
+    taken (``refuse``), its output the input itself; OutputPathError where two would be
+    written under one name."""
+    from colorcli.archiveplan import job_in
+    from colorcli.errors import OutputPathError, missing
+
+    seen: dict[Path, Path] = {}
+    for src in srcs:
+        if not src.exists():
+            yield src, missing(src).reason
+        elif (why := refuse(src)) is not None:
+            yield src, why
+        elif (job := job_in(src, folder, codec)).dst.resolve() == src.resolve():
+            yield (
+                src,
+                "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
+            )
+        elif (other := seen.setdefault(job.dst.resolve(), src)) != src:
+            raise OutputPathError(
+                f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
+            )
+        else:
+            yield job

@@ -15,7 +15,6 @@ from colorcli.options import (
     MAX_MEGAPIXELS,
     MEGAPIXELS_CAP,
 )
-from colorcli.words import counted
 
 
 def megapixels_option(f):
@@ -92,7 +91,11 @@ def image_cmd(
             raise ConfigError(
                 f"--hints and --hint guide one photo: for several, paint each one's beside it as <name>{SIDECAR}"
             )
-        _several(srcs, dst, reference, max_pixels, overwrite, quiet, opts)
+        from colorcli.cli.folders import several
+
+        ref = cc.read_reference(reference) if reference is not None else None
+        how = {"max_pixels": max_pixels, "reference": ref}
+        several(srcs, dst, _not_a_photo, "photo", overwrite, quiet, opts, how)
         return
     src = srcs[0]
     if src.is_dir():
@@ -156,76 +159,15 @@ def image_cmd(
         cc.echo(f"{src} -> {dst} ({w}x{h}, {time.perf_counter() - t0:.1f} s)")
 
 
-def _several(srcs, dst: Path, reference, max_pixels: int, overwrite, quiet, opts) -> None:
-    """``colorize image A B C FOLDER``: each photo under its own name in FOLDER, as `colorize
-    dir` colours a folder's: outputs already there skipped (a rerun resumes), a file that fails
-    named and the others coloured, a summary at the end (exit 1 where any failed)."""
-    from colorcli.archive import Summary, colorize_jobs
-    from colorcli.archiveplan import Plan
-    from colorcli.cli.folders import draw_jobs, report
-    from colorcli.errors import OutputPathError
-
-    if not dst.is_dir():
-        raise OutputPathError(
-            f"{dst}: not a folder: with several photos, DST is the folder they go into"
-        )
-    from colorcli.guide import SIDECAR
-
-    ref = cc.read_reference(reference) if reference is not None else None
-    plan = Plan(dst, dst, [], [])
-    summary = Summary()
-    layers = [s for s in srcs if s.name.lower().endswith(SIDECAR)]  # a shell's *.png has them
-    if layers:
-        cc.echo(
-            f"notice: hint layers among the photos ({layers[0].name}{f' and {len(layers) - 1} more' if len(layers) > 1 else ''}): each guides the photo beside it named so, and is not coloured itself"
-        )
-    for job_or_why in _jobs_into([s for s in srcs if s not in layers], dst):
-        if isinstance(job_or_why, tuple):
-            summary.failed.append(job_or_why)
-        elif job_or_why.dst.exists() and not overwrite:
-            plan.existing.append(job_or_why)
-        else:
-            plan.jobs.append(job_or_why)
-    summary.skipped = len(plan.existing)
-    if not quiet:
-        cc.echo(
-            f"{counted(len(plan.jobs), 'photo')} to colorize, {len(plan.existing)} already done, into {dst}"
-        )
-    if plan.jobs:
-        colorizer = ob.make_colorizer(opts)
-        jobs = colorize_jobs(
-            colorizer, plan.jobs, overwrite=overwrite, max_pixels=max_pixels, reference=ref
-        )
-        draw_jobs(jobs, len(plan.jobs), quiet, summary)
-    report(summary, plan)
-
-
-def _jobs_into(srcs, folder: Path):
-    """A Job for each of ``srcs`` written into ``folder``, or (src, why not): not a photo, its
-    output the input itself; OutputPathError where two would be written under one name."""
-    from colorcli.archiveplan import job_in
-    from colorcli.errors import OutputPathError, missing
+def _not_a_photo(src: Path) -> str | None:
+    """Why ``colorize image`` does not take ``src`` among several, or None."""
     from colorcli.options import VIDEO_EXTS
 
-    seen: dict[Path, Path] = {}
-    for src in srcs:
-        if not src.exists():
-            yield src, missing(src).reason
-        elif src.is_dir():
-            yield src, "a folder, not a photo (`colorize dir` takes folders)"
-        elif src.suffix.lower() in VIDEO_EXTS:
-            yield src, "a film, not a photo (`colorize video` takes films)"
-        elif (job := job_in(src, folder)).dst.resolve() == src.resolve():
-            yield (
-                src,
-                "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
-            )
-        elif (other := seen.setdefault(job.dst.resolve(), src)) != src:
-            raise OutputPathError(
-                f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
-            )
-        else:
-            yield job
+    if src.is_dir():
+        return "a folder, not a photo (`colorize dir` takes folders)"
+    if src.suffix.lower() in VIDEO_EXTS:
+        return "a film, not a photo (`colorize video` takes films)"
+    return None
 
 
 def _pdf(
