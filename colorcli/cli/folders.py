@@ -225,6 +225,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     from colorcli.errors import OutputPathError
     from colorcli.guide import SIDECAR
 
+    cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     if not dst.is_dir():
         raise OutputPathError(
             f"{dst}: not a folder: with several {kind}s, DST is the folder they go into"
