@@ -46,6 +46,10 @@ NO_SPACE = "no space left on the device: free some and run the command again"
 TOO_LARGE = "too large a file for the disk it is written to (a FAT32 disk takes 4 GiB at most): write it to one formatted exFAT, NTFS, ext4 or APFS"
 
 
+# a path with a part longer than a file name may be (255 bytes on most file systems): typed or
+# pasted so, no such file can be there
+NAME_TOO_LONG = "a name in this path is longer than a file name may be (255 bytes on most disks): no such file can be there"
+
 # the program a film was piped into gone before its end (a player closed, `| head -c`)
 PIPE_CLOSED = "the program reading the film stopped before its end (its pipe was closed): it got the beginning only"
 
@@ -81,8 +85,11 @@ def missing(path: Path | str) -> MediaError:
     """The error for an input that is not there: a symbolic link says where it points (a
     photo or film moved away from under its link), anything else "no such file"."""
     p = Path(path)
-    if p.is_symlink():
-        return MediaError(path, f"a symbolic link to {os.readlink(p)}, which is not there")
+    try:
+        if p.is_symlink():
+            return MediaError(path, f"a symbolic link to {os.readlink(p)}, which is not there")
+    except OSError:  # a name longer than a file name may be: no such file either
+        pass
     return MediaError(path, "no such file")
 
 

@@ -31,7 +31,10 @@ _PATTERN = re.compile(r"%0?(\d*)d")
 def is_sequence(path: Path) -> bool:
     """A numbered-frame pattern (``scans/%06d.dpx``) or a folder of numbered frames; a film
     whose own name holds a % (``reel 100%.mp4``) is a film."""
-    return path.is_dir() or ("%" in path.name and not path.is_file())
+    try:
+        return path.is_dir() or ("%" in path.name and not path.is_file())
+    except OSError:  # a name longer than a file name may be: no frames, no film
+        return False
 
 
 def frames_out(dst: Path) -> bool:

@@ -89,6 +89,13 @@ def test_an_output_name_longer_than_a_file_name_may_be_fails_that_file_alone(tmp
     r = run("image", src / "ok.jpg", tmp_path / ("o" * 300 + ".png"), "--model", tiny_ckpt, "-q")
     assert r.exit_code == 1 and "longer than a file name may be" in r.stderr
     assert "unexpected" not in r.stderr
+    for cmd, film in [("image", src / "ok.jpg"), ("video", tmp_path / "a.mp4")]:
+        long = tmp_path / ("o" * 300 + ".mkv")  # a too-long name, as SRC among several and DST
+        r = run(cmd, film, long, tmp_path / "out", "--model", tiny_ckpt, "-q")
+        assert r.exit_code == 1 and f"{long}: no such file" in r.stderr
+        assert "unexpected" not in r.stderr, r.stderr
+        r = run(cmd, film, long, "--model", tiny_ckpt, "-q")
+        assert r.exit_code == 1 and "unexpected" not in r.stderr, r.stderr
 
 
 def test_a_named_pipe_or_socket_among_the_photos_is_named_and_not_read(tmp_path, tiny_ckpt):
@@ -113,3 +120,19 @@ def test_a_named_pipe_or_socket_among_the_photos_is_named_and_not_read(tmp_path,
         ("sock.png", "a socket"),
     ):
         assert f"{src / name}: {kind}, not a file: not read" in r.stderr, r.stderr
+
+
+def test_an_input_name_longer_than_a_file_name_may_be_is_one_line(tmp_path, tiny_ckpt):
+    """A path typed or pasted with a part over 255 bytes: was "unexpected OSError: File name
+    too long ... please report it" from video, dir and scenes."""
+    long = tmp_path / ("o" * 300)
+    for args in [
+        ("video", f"{long}.mkv", tmp_path / "x.mkv"),
+        ("dir", long, "-o", tmp_path / "x"),
+        ("scenes", f"{long}.mkv", tmp_path / "stills"),
+        ("scenes", make_clip(tmp_path / "a.mp4", n=4, audio=None), long / "stills"),
+    ]:
+        r = run(*args, "--model", tiny_ckpt, "-q")
+        assert r.exit_code == 1, r.stderr
+        assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+        assert "longer than a file name may be" in r.stderr and "unexpected" not in r.stderr

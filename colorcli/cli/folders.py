@@ -226,7 +226,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     from colorcli.guide import SIDECAR
 
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    if not dst.is_dir():
+    if not cc.is_folder(dst):
         raise OutputPathError(
             f"{dst}: not a folder: with several {kind}s, DST is the folder they go into"
         )
@@ -241,7 +241,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     for job in _jobs_into([s for s in srcs if s not in layers], dst, refuse, codec):
         if isinstance(job, tuple):
             summary.failed.append(job)
-        elif job.dst.exists() and not overwrite:
+        elif cc.is_there(job.dst) and not overwrite:
             plan.existing.append(job)
         else:
             plan.jobs.append(job)
@@ -265,7 +265,7 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
 
     seen: dict[Path, Path] = {}
     for src in srcs:
-        if not src.exists():
+        if not cc.is_there(src):
             yield src, missing(src).reason
         elif (why := refuse(src)) is not None:
             yield src, why

@@ -98,9 +98,9 @@ def image_cmd(
         several(srcs, dst, _not_a_photo, "photo", overwrite, quiet, opts, how)
         return
     src = srcs[0]
-    if src.is_dir():
+    if cc.is_folder(src):
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
-    if dst.is_dir():  # as cp takes a folder: the photo under its own name there
+    if cc.is_folder(dst):  # as cp takes a folder: the photo under its own name there
         from colorcli.archiveplan import named_in
 
         dst = named_in(src, dst)
@@ -163,7 +163,7 @@ def _not_a_photo(src: Path) -> str | None:
     """Why ``colorize image`` does not take ``src`` among several, or None."""
     from colorcli.options import VIDEO_EXTS
 
-    if src.is_dir():
+    if cc.is_folder(src):
         return "a folder, not a photo (`colorize dir` takes folders)"
     if src.suffix.lower() in VIDEO_EXTS:
         return "a film, not a photo (`colorize video` takes films)"
