@@ -143,6 +143,8 @@ def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
     assert "3 colorized, 0 skipped (already there), 2 failed" in r.stderr
     assert f"  {tmp_path / 'gone.jpg'}: no such file" in r.stderr
     assert f"  {broken_files['text']}: not a supported image" in r.stderr
+    r = run("image", *photos, photos[0].parent / ".." / "archive" / "rgb.jpg", out, "-q")
+    assert r.exit_code == 0 and "3 skipped (already there)" in r.stderr  # one file twice: once
     r = run("image", *photos, out, "--model", hint_ckpt)  # a rerun resumes: all there
     assert r.exit_code == 0 and "0 colorized, 3 skipped (already there), 0 failed" in r.stderr
     r = run("image", *photos, tmp_path / "nowhere", "--model", hint_ckpt)

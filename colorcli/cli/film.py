@@ -43,9 +43,9 @@ def video_cmd(
     """Colorize a film SRC into DST: same frames, timing, size and sound.
 
     The container follows DST's extension (mp4, mkv, mov, avi, webm); DST a folder: SRC's
-    name in it (several SRC go there, as `colorize dir` colours a folder's films). Audio is copied packet for
-    packet where the container accepts it. DST appears only when complete; until then the
-    finished segments wait beside it, so a rerun of the same command resumes.
+    name in it (several SRC go there, as `colorize dir` colours a folder's films). Audio is
+    copied packet for packet where the container accepts it. DST appears only when complete;
+    until then the finished segments wait beside it, so a rerun of the same command resumes.
     """
     from colorcli.archiveplan import parse_shard
     from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart

@@ -263,8 +263,10 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
     from colorcli.archiveplan import job_in
     from colorcli.errors import OutputPathError, missing
 
-    seen: dict[Path, Path] = {}
+    seen: dict[Path, Path] = {}  # output -> the input written there
     for src in srcs:
+        if cc.is_there(src) and src.resolve() in seen.values():
+            continue  # one file given twice (a.jpg ./a.jpg)
         if not cc.is_there(src):
             yield src, missing(src).reason
         elif (why := refuse(src)) is not None:
@@ -274,7 +276,7 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
                 src,
                 "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
             )
-        elif (other := seen.setdefault(job.dst.resolve(), src)) != src:
+        elif (other := seen.setdefault(job.dst.resolve(), src.resolve())) != src.resolve():
             raise OutputPathError(
                 f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
             )
