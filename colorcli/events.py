@@ -76,6 +76,15 @@ class VideoDone(Event):
 
 # ---------------------------------------------------------------- training
 @dataclass(frozen=True)
+class Loading(Event):
+    """Training photos read so far (``done`` of ``total``), before DataLoaded."""
+
+    kind: ClassVar[str] = "loading"
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class DataLoaded(Event):
     kind: ClassVar[str] = "data"
     train: int

@@ -244,7 +244,7 @@ def test_resume_matches_uninterrupted_run(tmp_path, extra):
     with open(log, "a") as f:
         f.write('{"event": "step", "st')  # a line torn by the kill
     resumed = list(run_training(cut, resume=True))
-    assert resumed[2] == Resumed(6)
+    assert [e for e in resumed if isinstance(e, Resumed)] == [Resumed(6)]
     steps = [e for e in resumed if isinstance(e, Step)]
     assert steps[0].step == 7
     for a, b in zip(full[6:], steps, strict=True):
@@ -856,3 +856,29 @@ def test_two_trainings_in_one_run_folder_at_once_are_refused(tmp_path):
         holder.wait()
     r = CliRunner().invoke(main, [*args, "--crop", "32", "--load-size", "40", "--width", "4"])
     assert r.exit_code == 0, r.stderr  # its holder gone (however it ended), the folder is free
+
+
+def test_photos_that_would_not_fit_in_memory_are_said_before_the_run(tmp_path, monkeypatch):
+    """Every training photo is cached in memory: a folder too large for it read for hours and
+    was then killed by the kernel without a word. Now the first photos' memory, extrapolated
+    to all, stops the run in one line, before the run folder holds any checkpoint."""
+    from click.testing import CliRunner
+
+    import colorcli.train.loop as loop
+    from colorcli.cli import main
+
+    data = tmp_path / "data"
+    _write_colour_images(data, 6)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"]
+    args += ["--crop", "32", "--load-size", "40", "--width", "4", "--min-colorfulness", "0"]
+    monkeypatch.setattr(loop, "free_memory", lambda: loop.CACHE_RESERVE + 100_000)
+    r = CliRunner().invoke(main, [*args, "-q"])
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"error: --data {data}: its 5 photos, cached at 40 pixels on the short side, would take "
+        "about 0.0 GB of memory, and 0.0 GB is free for them here: train on a folder of fewer "
+        "photos, or give a smaller --load-size (or --max-zoom)\n"
+    )
+    assert not (tmp_path / "run" / "last.pt").exists()
+    monkeypatch.setattr(loop, "free_memory", lambda: None)  # not known: no guard
+    assert CliRunner().invoke(main, [*args, "-q"]).exit_code == 0

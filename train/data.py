@@ -105,6 +105,19 @@ def unfit(h: int, w: int) -> str | None:
     return None
 
 
+def free_memory() -> int | None:
+    """Bytes of memory free for new work on this machine (Linux's MemAvailable), or None
+    where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 @dataclass
 class CachedImage:
     path: Path

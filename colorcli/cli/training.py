@@ -54,7 +54,7 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
     Writes config.json, metrics.jsonl, last.pt, best.pt and validation contact sheets into the
     run folder. Under torchrun it trains data-parallel (gloo on CPU, NCCL on CUDA).
     """
-    from colorcli.events import DataLoaded, PriorReady, Resumed, Step, Validation
+    from colorcli.events import DataLoaded, Loading, PriorReady, Resumed, Step, Validation
     from colorcli.train.loop import run_training
 
     if resume and overwrite:
@@ -78,9 +78,15 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
         return
     last_val = None
     with cc.Bar(quiet) as bar:
-        task = None
+        task = reading = None
         for ev in events:
+            if isinstance(ev, Loading):  # the photos read and cached, before any step
+                if reading is None:
+                    reading = bar.add("reading photos", ev.total, "photos")
+                bar.update(reading, completed=ev.done)
+                continue
             if isinstance(ev, DataLoaded):
+                bar.remove(reading)
                 for path, why in ev.skipped:
                     cc.echo(f"skipped: {path}: {why}")
                 gray = f" ({ev.val_dropped} colourless left out)" if ev.val_dropped else ""
