@@ -77,9 +77,8 @@ def check_name(final: Path) -> None:
 def temp_sibling(final: Path) -> Path:
     """Hidden temporary path beside ``final`` that keeps its extension (codecs pick formats by
     it), named after this host and process."""
-    host = (socket.gethostname().split(".")[0].replace("-", "_") or "host")[:40]
     base = sibling_base(final.stem)
-    return final.with_name(f".{base}{TMP_MARK}{host}-{os.getpid()}{final.suffix}")
+    return final.with_name(f".{base}{TMP_MARK}{_host()}-{os.getpid()}{final.suffix}")
 
 
 def lock_sibling(final: Path) -> Path:
@@ -108,6 +107,52 @@ def _stale_temps(final: Path) -> list[Path]:
 _HELD: dict[str, Claim] = {}  # claims this process holds, by lock path: a claim is re-entrant
 _HELD_LOCK = threading.Lock()
 
+# flock's answers on a file system that does not lock files (Lustre mounted without flock, some
+# network shares): every output there was refused ("cannot lock it (Function not implemented)");
+# its claims are now taken without a lock, as far as this machine can tell (a live run of this
+# host named in the lock file keeps it), and said once (``unlocked``)
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
+_UNLOCKED: dict[str, str] = {}  # folder -> why its claims could not lock
+
+
+def take_unlocked() -> dict[str, str]:
+    """The folders whose claims were taken without a lock since the last call, and why."""
+    taken = dict(_UNLOCKED)
+    _UNLOCKED.clear()
+    return taken
+
+
+def _host() -> str:
+    """This machine's name as temporaries and lock files carry it."""
+    return (socket.gethostname().split(".")[0].replace("-", "_") or "host")[:40]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _held_here(fd: int) -> bool:
+    """Whether the lock file open at ``fd`` names another live process of this machine (the
+    claim where no lock can be taken)."""
+    try:
+        host, pid = os.pread(fd, 300, 0).decode().split()
+        return host == socket.gethostname() and int(pid) != os.getpid() and _alive(int(pid))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+
+
+def _writer_gone(name: str, prefix: str, suffix: str) -> bool:
+    """Whether the temporary ``name`` was left by a process of this machine that has ended
+    (what an unlocked claim may sweep: another machine's cannot be told)."""
+    host, _, pid = name[len(prefix) : len(name) - len(suffix)].rpartition("-")
+    return host == _host() and pid.isdigit() and not _alive(int(pid))
+
 
 class Claim:
     """An exclusive claim on one output path (see the module's docstring).
@@ -124,6 +169,7 @@ class Claim:
         self.make_folder = make_folder  # False: a folder that is gone means nothing to claim
         self._fd: int | None = None
         self._nested = False
+        self.unlocked = False  # taken where the file system locks no files (``_NO_LOCKS``)
 
     def acquire(self) -> bool:
         if self._fd is not None or self._nested:
@@ -138,7 +184,10 @@ class Claim:
             return False
         with _HELD_LOCK:
             _HELD[key] = self
+        prefix = f".{sibling_base(self.final.stem)}{TMP_MARK}"
         for stale in _stale_temps(self.final):  # left by a writer that died: ours to remove
+            if self.unlocked and not _writer_gone(stale.name, prefix, self.final.suffix):
+                continue
             with contextlib.suppress(OSError):
                 stale.unlink()
         return True
@@ -163,8 +212,12 @@ class Claim:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as e:
+                if e.errno in _NO_LOCKS and not _held_here(fd):
+                    _UNLOCKED.setdefault(str(self.final.parent), e.strerror or str(e))
+                    self.unlocked = True
+                    break
                 os.close(fd)
-                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, *_NO_LOCKS):
                     return False
                 raise MediaError(self.final, f"cannot lock it ({e.strerror or e})") from e
             # the holder before us may have finished and unlinked the lock file after we

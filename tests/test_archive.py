@@ -417,6 +417,60 @@ def test_an_output_held_by_a_live_run_is_left_to_it(tmp_path, tiny_ckpt):
     assert r.returncode == 0 and "1 colorized, 2 skipped" in r.stderr
 
 
+def _no_flock(monkeypatch, code=None):
+    """A file system that locks no files (Lustre without its flock option): flock fails."""
+    import errno
+    import fcntl
+
+    def flock(fd, op):
+        if op & fcntl.LOCK_UN:
+            return None
+        raise OSError(code or errno.ENOSYS, os.strerror(code or errno.ENOSYS))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+
+
+def test_a_disk_that_locks_no_files_is_written_without_locks_and_said(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """Every output there was refused: "cannot lock it (Function not implemented)"."""
+    root, out = tmp_path / "in", tmp_path / "out"
+    _photos(root, 3)
+    stale = temp_sibling(out / "p000.png").with_name(".p000.colorcli-tmp-elsewhere-1.png")
+    out.mkdir()
+    stale.write_bytes(b"another machine's, perhaps live")
+    _no_flock(monkeypatch)
+    r = CliRunner().invoke(main, ["dir", str(root), "-o", str(out), "--model", str(tiny_ckpt)])
+    assert r.exit_code == 0, r.stderr
+    assert _outputs(out) == {"p000.png", "p001.png", "p002.png", stale.name}
+    assert r.stderr.count("its disk does not lock files (Function not implemented)") == 1
+    assert stale.exists()  # not this machine's: it cannot tell whether its writer lives
+    assert not [p for p in out.iterdir() if "colorcli-lock" in p.name]
+    r = CliRunner().invoke(main, ["image", str(root / "p000.png"), str(out / "x.png"), "-q",
+                                  "--model", str(tiny_ckpt)])  # fmt: skip
+    assert r.exit_code == 0 and "does not lock files" in r.stderr and (out / "x.png").exists()
+
+
+def test_without_locks_a_live_run_of_this_machine_still_keeps_its_claim(tmp_path, monkeypatch):
+    import errno
+    import socket
+
+    final = tmp_path / "o.png"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = final.with_name(".o.png.colorcli-lock")
+        lock.write_text(f"{socket.gethostname()} {sleeper.pid}\n")
+        _no_flock(monkeypatch, errno.ENOLCK)
+        assert not Claim(final).acquire()  # its writer lives
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    mine = Claim(final)
+    assert mine.acquire() and mine.unlocked  # its writer is gone: free
+    mine.release()
+    assert not lock.exists()
+
+
 def test_two_runs_at_once_share_the_work_and_replace_nothing(tmp_path, tiny_ckpt):
     root, out = tmp_path / "in", tmp_path / "out"
     slow = _slow_archive(root, 24)

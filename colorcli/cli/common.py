@@ -155,6 +155,8 @@ def main(ctx: click.Context) -> None:
     _STOPPED.clear()
     _catch_stop_signals(ctx)
     _outlive_readers(ctx)
+    if (atomic := sys.modules.get("colorcli.atomic")) is not None:
+        atomic.take_unlocked()  # another command's, in this process (a test, a notebook)
 
 
 def shown(message: str) -> str:
@@ -221,6 +223,7 @@ def handle_errors(fn: Callable) -> Callable:
             return _one_line_errors(fn, *args, **kwargs)
         finally:
             _say_uncached()
+            _say_unlocked()
 
     return wrapper
 
@@ -234,6 +237,16 @@ def _say_uncached() -> None:
             "notice: numba found no writable folder to keep its compiled kernels (the install "
             "and the home folder are read-only), so every run compiles them first; set "
             "NUMBA_CACHE_DIR to a writable folder to keep them"
+        )
+
+
+def _say_unlocked() -> None:
+    """Where outputs were claimed on a file system that locks no files, say so once, after
+    the run."""
+    atomic = sys.modules.get("colorcli.atomic")
+    for folder, why in (atomic.take_unlocked() if atomic is not None else {}).items():
+        echo(
+            f"notice: {folder}: its disk does not lock files ({why}): written without locks, so runs on other machines writing the same outputs at the same time would not see each other"
         )
 
 
