@@ -22,7 +22,7 @@ from colorcli.animation import colorize_animation, encode_frames, is_animation, 
 from colorcli.archiveplan import Job
 from colorcli.atomic import Claim, write_bytes_atomic
 from colorcli.compose import lightness
-from colorcli.errors import ColorcliError, MediaError, NoSpaceError, write_failure
+from colorcli.errors import ColorcliError, MediaError, StopsTheRun, write_failure
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
@@ -136,7 +136,7 @@ def colorize_jobs(
                 if (why := no_colour_note(im.pixels)) is not None:
                     notes += (f"{job.src}: {why}",)
                 yield FileResult(job, "done", notices=notes)
-            except NoSpaceError:
+            except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except (ColorcliError, ValueError) as e:
                 yield FileResult(job, "failed", _reason(e))
@@ -233,7 +233,7 @@ def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
             write_image(
                 job.dst, image.pixels, image.alpha, job.fmt, overwrite, image.info.bits, image.meta
             )
-    except NoSpaceError:
+    except StopsTheRun:
         raise
     except (ColorcliError, ValueError) as e:
         return FileResult(job, "failed", _reason(e))
@@ -267,7 +267,7 @@ def _album(
     try:
         _, said = how(colorizer, job.src, job.dst, overwrite, max_pixels, reference)
         return FileResult(job, "done", notices=tuple(f"{job.src}: {n}" for n in said))
-    except NoSpaceError:
+    except StopsTheRun:
         raise
     except (ColorcliError, ValueError) as e:
         return FileResult(job, "failed", _reason(e))
@@ -309,7 +309,7 @@ def _colorize_film(
                 return
             yield FilmUpdate(job, ev)
         yield FileResult(job, "done")
-    except NoSpaceError:
+    except StopsTheRun:
         raise
     except (ColorcliError, ValueError) as e:
         yield FileResult(job, "failed", _reason(e))

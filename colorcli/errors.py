@@ -54,11 +54,50 @@ NAME_TOO_LONG = "a name in this path is longer than a file name may be (255 byte
 PIPE_CLOSED = "the program reading the film stopped before its end (its pipe was closed): it got the beginning only"
 
 
-class NoSpaceError(MediaError):
+class StopsTheRun(MediaError):
+    """A failure to write that every output after would meet alike: a batch stops at it (what
+    it finished kept) rather than fail file after file. ``before``: how the batch's last line
+    says what happened ("N colorized before ...")."""
+
+    before = "the run stopped"
+
+
+class NoSpaceError(StopsTheRun):
     """The disk (or the user's quota) filled up while an output was written."""
+
+    before = "before the disk filled up"
 
     def __init__(self, path: Path | str) -> None:
         super().__init__(path, NO_SPACE)
+
+
+# write errors of a disk that failed or went away mid-run: a USB disk pulled out or asleep
+# (EIO, ENODEV, ENXIO), a file system turned read-only after an error (EROFS), a network share
+# gone (ESTALE, ENOTCONN, EHOSTDOWN). Each file after met them alike: a batch of thousands of
+# photos failed one by one, each coloured first for nothing.
+DISK_GONE = frozenset(
+    {
+        errno.EIO,
+        errno.ENODEV,
+        errno.ENXIO,
+        errno.EROFS,
+        errno.ESTALE,
+        errno.ENOTCONN,
+        errno.EHOSTDOWN,
+    }
+)
+
+
+class DiskGoneError(StopsTheRun):
+    """The disk an output was written to failed, turned read-only or went away."""
+
+    before = "before its disk failed"
+
+    def __init__(self, path: Path | str, why: str) -> None:
+        super().__init__(
+            path,
+            f"the disk it is written to failed or went away ({why}): nothing half-written is left under a final name",
+        )
 
 
 def out_of_space(e: BaseException) -> bool:
@@ -72,6 +111,8 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
     write (its reason)"."""
     if out_of_space(e):
         return NoSpaceError(path)
+    if getattr(e, "errno", None) in DISK_GONE:
+        return DiskGoneError(path, getattr(e, "strerror", None) or str(e))
     if getattr(e, "errno", None) == errno.EFBIG:  # named by its temporary file otherwise
         return MediaError(path, TOO_LARGE)
     if getattr(e, "errno", None) == errno.EPIPE:

@@ -856,10 +856,21 @@ def test_an_album_cut_short_or_with_a_damaged_page_keeps_the_pages_it_has(tmp_pa
     assert "(3 pages)" in r.stderr and Image.open(tmp_path / "one.tif").n_frames == 3
 
 
-def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckpt, monkeypatch):
-    """Once the disk is full every photo after would fail alike, each coloured first for
-    nothing (hours, over a large archive): the run stops at the first, says so in words and
-    what a rerun does, and leaves nothing half-written; with space again it resumes."""
+@pytest.mark.parametrize(
+    ("code", "before", "said"),
+    [
+        ("ENOSPC", "before the disk filled up", "no space left on the device: free some and run the command again"),
+        ("EIO", "before its disk failed", "the disk it is written to failed or went away (Input/output error): nothing half-written is left under a final name"),
+        ("EROFS", "before its disk failed", "the disk it is written to failed or went away (Read-only file system): nothing half-written is left under a final name"),
+    ],
+)  # fmt: skip
+def test_a_full_or_failed_disk_stops_an_archive_run_which_resumes_later(
+    tmp_path, tiny_ckpt, monkeypatch, code, before, said
+):
+    """Once the disk is full, pulled out or turned read-only, every photo after would fail
+    alike, each coloured first for nothing (hours, over a large archive; a failed disk gave
+    thousands of "failed" lines): the run stops at the first, says so in words and what a
+    rerun does, and leaves nothing half-written; with the disk back it resumes."""
     import errno
 
     from colorcli import imagewrite
@@ -872,16 +883,16 @@ def test_a_full_disk_stops_an_archive_run_which_resumes_later(tmp_path, tiny_ckp
     def fills_up(path, data, **kw):
         calls.append(path)
         if len(calls) > 2:
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
         return real(path, data, **kw)
 
     monkeypatch.setattr(imagewrite, "write_bytes_atomic", fills_up)
     r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--batch-size", "1")
     assert r.exit_code == 1 and len(calls) == 3  # the two before, the one that failed: no more
     assert r.stderr == (
-        "2 colorized before the disk filled up, 0 failed, 3 not done\n"
-        f"error: {calls[2]}: no space left on the device: free some and run the command again; "
-        "rerun the same command to resume (finished files are skipped)\n"
+        f"2 colorized {before}, 0 failed, 3 not done\n"
+        f"error: {calls[2]}: {said}; rerun the same command to resume (finished files are "
+        "skipped)\n"
     )
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in calls[:2])
     monkeypatch.setattr(imagewrite, "write_bytes_atomic", real)

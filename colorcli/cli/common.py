@@ -252,11 +252,11 @@ def _say_unlocked() -> None:
 
 def _one_line_errors(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """``fn``, with every failure turned into one line and an exit code (see handle_errors)."""
-    from colorcli.errors import NAME_TOO_LONG, NO_SPACE, ColorcliError, NoSpaceError, out_of_space
+    from colorcli.errors import NAME_TOO_LONG, NO_SPACE, ColorcliError, StopsTheRun, out_of_space
 
     try:
         return fn(*args, **kwargs)
-    except NoSpaceError as e:
+    except StopsTheRun as e:  # a full or failed disk: what a rerun does
         fail(f"{e}; {_rerun_hint()}")
     except ColorcliError as e:
         fail(str(e))

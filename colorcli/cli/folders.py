@@ -85,7 +85,7 @@ def dir_cmd(
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason
     from colorcli.archiveplan import parse_shard, plan_dir
-    from colorcli.errors import MediaError, NoSpaceError
+    from colorcli.errors import MediaError
     from colorcli.guide import SIDECAR
 
     if src.exists() and not src.is_dir():
@@ -154,17 +154,25 @@ def dir_cmd(
             reference=ref,
             keep_colour=video_opts.keep_colour,
         )
-        try:
-            draw_jobs(jobs, len(plan.jobs), quiet, summary)
-        except NoSpaceError:  # the run stops: what it did before, then the one line
-            left = len(plan.jobs) - summary.done - summary.kept - summary.skipped - summary.busy
-            cc.echo(
-                f"{summary.done} colorized before the disk filled up, {len(summary.failed)} failed, {left} not done"
-            )
-            raise
+        drawn(jobs, len(plan.jobs), quiet, summary)
     for job in plan.damaged:
         summary.failed.append((job.src, damaged_reason(job)))
     report(summary, plan)
+
+
+def drawn(jobs, total: int, quiet: bool, summary) -> None:
+    """``draw_jobs``; where a full or failed disk stops the run, what it did before it is said,
+    then the error goes on to its one line."""
+    from colorcli.errors import StopsTheRun
+
+    try:
+        draw_jobs(jobs, total, quiet, summary)
+    except StopsTheRun as e:
+        left = total - summary.done - summary.kept - summary.skipped - summary.busy
+        cc.echo(
+            f"{summary.done} colorized {e.before}, {len(summary.failed)} failed, {left} not done"
+        )
+        raise
 
 
 def draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
@@ -252,7 +260,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
         )
     if plan.jobs:
         jobs = colorize_jobs(ob.make_colorizer(opts), plan.jobs, overwrite=overwrite, **how)
-        draw_jobs(jobs, len(plan.jobs), quiet, summary)
+        drawn(jobs, len(plan.jobs), quiet, summary)
     report(summary, plan)
 
 
