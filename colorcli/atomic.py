@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from colorcli.errors import MediaError
+from colorcli.errors import MediaError, name_refused
 
 TMP_MARK = ".colorcli-tmp-"
 LOCK_MARK = ".colorcli-lock"
@@ -208,6 +208,8 @@ class Claim:
                     return False
                 raise
             except OSError as e:
+                if (refused := name_refused(self.final, e)) is not None:
+                    raise MediaError(self.final, refused) from e
                 raise MediaError(self.final, f"cannot write here ({e.strerror or e})") from e
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -348,7 +350,7 @@ def _why(folder: Path, e: OSError) -> str:
         for up in (folder, *folder.parents):
             if up.is_file():
                 return f"{up} is a file, not a folder"
-    return e.strerror or str(e)
+    return name_refused(folder, e) or e.strerror or str(e)
 
 
 def check_writable(dst: Path) -> None:

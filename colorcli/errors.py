@@ -105,6 +105,22 @@ def out_of_space(e: BaseException) -> bool:
     return getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
 
 
+# what exFAT, FAT and NTFS disks (a USB stick, a Windows share, a camera card) refuse in a
+# name, which Linux and macOS file names may hold: such a disk answers EINVAL, "Invalid argument"
+FOREIGN_NAME_CHARS = ':*?"<>|\\'
+
+
+def name_refused(path: Path | str, e: BaseException) -> str | None:
+    """Why a disk refused ``path`` in words, where it answered EINVAL to a name holding
+    characters exFAT, FAT and NTFS do not take; else None."""
+    if getattr(e, "errno", None) != errno.EINVAL:
+        return None
+    held = sorted({c for part in Path(path).parts for c in part if c in FOREIGN_NAME_CHARS})
+    if not held:
+        return None
+    return f"a name in its path holds {' '.join(held)}, which this disk does not take in names (exFAT, FAT and NTFS disks refuse {' '.join(FOREIGN_NAME_CHARS)}): rename it, or write to a disk formatted ext4, APFS or the like"
+
+
 def write_failure(path: Path | str, e: BaseException, what: str | None = None) -> MediaError:
     """The error for ``e`` met writing ``path``: a full disk said in words (a run over an
     archive stops at it: every file after would fail alike), else ``what: e`` or "cannot
@@ -117,6 +133,8 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
         return MediaError(path, TOO_LARGE)
     if getattr(e, "errno", None) == errno.EPIPE:
         return MediaError(path, PIPE_CLOSED)
+    if (refused := name_refused(path, e)) is not None:
+        return MediaError(path, refused)
     if what is not None:
         return MediaError(path, f"{what}: {e}")
     return MediaError(path, f"cannot write ({getattr(e, 'strerror', None) or e})")

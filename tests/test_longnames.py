@@ -136,3 +136,41 @@ def test_an_input_name_longer_than_a_file_name_may_be_is_one_line(tmp_path, tiny
         assert r.exit_code == 1, r.stderr
         assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
         assert "longer than a file name may be" in r.stderr and "unexpected" not in r.stderr
+
+
+def test_a_name_a_usb_disk_refuses_is_said_so(tmp_path, tiny_ckpt, monkeypatch):
+    """exFAT, FAT and NTFS (a USB stick, a camera card) answer EINVAL to a name holding : * ?
+    and the like, which Linux names may hold: "cannot write here (Invalid argument)" said
+    nothing of why."""
+    import errno
+
+    src = tmp_path / "in"
+    (src / "trip: 1985").mkdir(parents=True)
+    cv2.imwrite(str(src / "trip: 1985" / "a.png"), gradient_rgb(40, 60, seed=1)[..., 0])
+    cv2.imwrite(str(src / "b?.png"), gradient_rgb(40, 60, seed=2)[..., 0])
+    cv2.imwrite(str(src / "ok.png"), gradient_rgb(40, 60, seed=3)[..., 0])
+    out = tmp_path / "usb"
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refused(path):
+        rel = os.fspath(path)[len(os.fspath(out)) :]
+        if os.fspath(path).startswith(os.fspath(out)) and any(c in rel for c in ":?"):
+            raise OSError(errno.EINVAL, "Invalid argument", os.fspath(path))
+
+    def fat_open(path, *a, **kw):
+        refused(path)
+        return real_open(path, *a, **kw)
+
+    def fat_mkdir(path, *a, **kw):
+        refused(path)
+        return real_mkdir(path, *a, **kw)
+
+    monkeypatch.setattr(os, "open", fat_open)
+    monkeypatch.setattr(os, "mkdir", fat_mkdir)
+    r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert "1 colorized, 0 skipped (already there), 2 failed" in r.stderr
+    assert (out / "ok.png").exists()
+    said = "which this disk does not take in names (exFAT, FAT and NTFS disks refuse"
+    assert f"  {src / 'b?.png'}: " in r.stderr and f"a name in its path holds ?, {said}" in r.stderr
+    assert f"a name in its path holds :, {said}" in r.stderr
