@@ -10,14 +10,14 @@ and does not move when other files are added.
 from __future__ import annotations
 
 import os
-import re
-import stat
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorcli.atomic import WORK_MARK, check_folder_writable, fit_name, is_temp, sweep_stale
+from colorcli.casefold import separate
+from colorcli.entries import not_a_film, special_entry, system_entry
 from colorcli.errors import MediaError, OutputPathError
 from colorcli.guide import SIDECAR
 from colorcli.options import (
@@ -69,6 +69,8 @@ class Plan:
     other_kinds: Counter = field(default_factory=Counter)
     # films written as .mkv because their own container cannot hold --codec, by extension
     rewrapped: Counter = field(default_factory=Counter)
+    # outputs renamed "<stem> (2)" on a disk that ignores case (``colorcli.casefold``)
+    apart: list[Job] = field(default_factory=list)
 
     @property
     def films(self) -> int:
@@ -143,73 +145,6 @@ def _check_dirs(in_dir: Path, out_dir: Path | str | None) -> tuple[Path, Path]:
             f"output folder {out_abs} contains the input folder {in_abs}; choose another -o"
         )
     return in_abs, out_abs
-
-
-# folders that hold an operating system's or a NAS box's own files (thumbnails of every photo,
-# recycle bins, indexes), never an archivist's photos
-SYSTEM_FOLDERS = frozenset(
-    {
-        "@eaDir",  # Synology: thumbnails of every photo
-        ".@__thumb",  # QNAP
-        "#recycle",
-        "#snapshot",
-        "$RECYCLE.BIN",
-        "System Volume Information",
-        ".AppleDouble",
-        ".Trashes",
-        ".Spotlight-V100",
-        ".fseventsd",
-        ".TemporaryItems",
-        ".DocumentRevisions-V100",
-        ".thumbnails",
-    }
-)
-
-
-def system_entry(name: str, folder: bool) -> bool:
-    """A folder of SYSTEM_FOLDERS or a trash (.Trash, .Trash-1000), or a macOS resource file
-    (._photo.jpg beside photo.jpg on a drive or share a Mac wrote: not a picture), or a Photo
-    CD's OVERVIEW.PCD (thumbnails of the disc's pictures, which are its IMG*.PCD pacs)."""
-    if folder:
-        return name in SYSTEM_FOLDERS or name == ".Trash" or name.startswith(".Trash-")
-    return name.startswith("._") or name.upper() == "OVERVIEW.PCD"
-
-
-# the format tags of ProTracker's and its kin's modules (4, 6, 8... channels)
-_TRACKER_TAG = re.compile(
-    rb"M\.K\.|M!K!|M&K!|N\.T\.|FLT[48]|EXO[48]|CD[68]1|OKTA|OCTA|FA0[468]|TDZ\d|\dCHN|\d\dC[HN]"
-)
-
-
-def _special(src: Path) -> str | None:
-    """What a name in a folder is when not a file (a named pipe, a socket, a device), or None
-    (a file, or nothing there: a broken link's own run names that)."""
-    try:
-        mode = os.stat(src).st_mode
-    except OSError:
-        return None
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special entry"
-
-
-def _not_a_film(src: Path) -> bool:
-    """A .mod that is an Amiga tracker's music (its four-letter format tag, "M.K.", "8CHN",
-    "FLT4"..., at byte 1080), not a camcorder's MPEG-2 program stream (which opens with a
-    pack header, 00 00 01 BA): not a film, and nothing to colour. Anything else is tried as a
-    film, so a damaged recording is named, not passed over."""
-    if src.suffix.lower() != ".mod":
-        return False
-    try:
-        with open(src, "rb") as f:
-            head = f.read(1084)
-    except OSError:
-        return False  # the film's own run names what is wrong with it
-    return head[:4] != b"\x00\x00\x01\xba" and bool(_TRACKER_TAG.fullmatch(head[1080:1084]))
 
 
 def _written_as(src: Path, dst: Path, suffix: str) -> Path:
@@ -307,6 +242,14 @@ def job_in(src: Path, folder: Path, codec: str | None = None) -> Job:
     return _job_for(src, Path(src.name), folder, "png", kin=True)
 
 
+def _place(plan: Plan, job: Job, overwrite: bool) -> None:
+    """``job`` into the plan's list: to do, done already, or a damaged film's."""
+    if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
+        plan.damaged.append(job)
+    else:
+        (plan.existing if _exists(job.dst) and not overwrite else plan.jobs).append(job)
+
+
 def plan_dir(
     in_dir: Path | str,
     out_dir: Path | str | None = None,
@@ -359,11 +302,11 @@ def plan_dir(
             if system_entry(name, False):
                 plan.passed_over.append(src)
                 continue
-            kind = _special(src)
+            kind = special_entry(src)
             if kind is not None:  # opening a pipe would wait for a writer that never comes
                 plan.not_files.append((src, kind))
                 continue
-            if _not_a_film(src):
+            if not_a_film(src):
                 continue
             if name in sidecars:  # hints for a photo, not a photo
                 continue
@@ -374,11 +317,16 @@ def plan_dir(
             job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1, codec=codec)
             if job.fmt == "video" and job.dst.suffix != rel.suffix and ext in VIDEO_CONTAINERS:
                 plan.rewrapped[ext] += 1  # for the codec asked
-            if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
-                plan.damaged.append(job)
-            else:
-                (plan.existing if _exists(job.dst) and not overwrite else plan.jobs).append(job)
+            _place(plan, job, overwrite)
         plan.orphans += [root_p / name for name in sorted(sidecars)]
+    # in the walk's order, whatever is done already: the same twin is renamed on every rerun
+    every = sorted(plan.jobs + plan.existing + plan.damaged, key=lambda j: j.src)
+    for old, new in separate(every, out_abs):
+        for held in (plan.jobs, plan.existing, plan.damaged):
+            if old in held:
+                held.remove(old)
+        _place(plan, new, overwrite)
+        plan.apart.append(new)
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
     seen: dict[Path, Path] = {}
     for job in plan.jobs + plan.existing + plan.damaged:

@@ -174,3 +174,33 @@ def test_a_name_a_usb_disk_refuses_is_said_so(tmp_path, tiny_ckpt, monkeypatch):
     said = "which this disk does not take in names (exFAT, FAT and NTFS disks refuse"
     assert f"  {src / 'b?.png'}: " in r.stderr and f"a name in its path holds ?, {said}" in r.stderr
     assert f"a name in its path holds :, {said}" in r.stderr
+
+
+def test_names_that_differ_only_in_case_on_a_disk_that_ignores_case(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """IMG_1.JPG and img_1.jpg (a Linux archive) onto a USB stick or a Mac's disk, which take
+    both names for one file: the second was refused as "exists already", and on a rerun taken
+    for done, never coloured."""
+    from colorcli import casefold
+
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "IMG_1.JPG"), gradient_rgb(40, 60, seed=1)[..., 0])
+    cv2.imwrite(str(src / "img_1.jpg"), gradient_rgb(40, 60, seed=2)[..., 0])
+    assert not casefold.ignores_case(tmp_path)  # this disk tells them apart: written as named
+    r = run("dir", src, "-o", tmp_path / "here", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "ignores the case" not in r.stderr
+    assert sorted(os.listdir(tmp_path / "here")) == ["IMG_1.JPG", "img_1.jpg"]
+    monkeypatch.setattr(casefold, "ignores_case", lambda folder: True)
+    out = tmp_path / "usb"
+    r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(os.listdir(out)) == ["IMG_1.JPG", "img_1 (2).jpg"]
+    assert (
+        f"notice: {out} is on a disk that ignores the case of names: 1 output whose names differ "
+        f"from another's only in case is written as '<name> (2)' (the first: {src / 'img_1.jpg'} "
+        "-> img_1 (2).jpg)" in r.stderr
+    )
+    r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "0 colorized, 2 skipped (already there)" in r.stderr

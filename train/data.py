@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorcli.archiveplan import system_entry
+from colorcli.entries import system_entry
 from colorcli.errors import ColorcliError, ConfigError, MediaError
 from colorcli.imageio import read_image
 from colorcli.options import PHOTO_EXTS

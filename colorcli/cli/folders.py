@@ -129,6 +129,11 @@ def dir_cmd(
         cc.echo(
             f"{counted(photos, 'photo')} and {counted(plan.films, 'film')} to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
         )
+    if plan.apart:
+        first = plan.apart[0]
+        cc.echo(
+            f"notice: {plan.out_dir} is on a disk that ignores the case of names: {counted(len(plan.apart), 'output')} whose names differ from another's only in case {'is' if len(plan.apart) == 1 else 'are'} written as '<name> (2)' (the first: {first.src} -> {first.dst.name})"
+        )
     if plan.rewrapped:
         kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
         cc.echo(
