@@ -6,7 +6,9 @@ and never two runs on one output:
 - A **claim** is an exclusive ``flock`` on a hidden lock file beside the output. The kernel
   drops the lock when its process ends, however it ends (SIGKILL included), so a claim whose
   writer died is free to take and a live one is never taken. Two ``colorize dir`` runs over the
-  same folders thus split the work instead of doing it twice.
+  same folders thus split the work instead of doing it twice. On a file system that locks no
+  files (Lustre without flock), a claim is taken without a lock as far as this machine can
+  tell, and said once (``take_unlocked``).
 - While holding the claim, the writer removes the temporaries an earlier, dead writer of the
   same output left behind (nobody else may write it), then writes its own.
 - The **commit** fsyncs the temporary and renames it onto the final name; without
