@@ -231,7 +231,13 @@ INPUT_KEYS = frozenset({"input", "input size", "input mtime", "input frames"})
 
 
 def _changed(before: dict[str, Any], now: dict[str, Any]) -> set[str]:
-    return {k for k in set(before) | set(now) if before.get(k) != now.get(k)}
+    """The fingerprint's keys that differ. The input's path alone is not one where its size
+    and time are the same: the same film reached by another path (a USB disk mounted again
+    as DISK1 after it was pulled out, a folder renamed) resumes its work."""
+    changed = {k for k in set(before) | set(now) if before.get(k) != now.get(k)}
+    if changed & INPUT_KEYS == {"input"} and before.get("input size") is not None:
+        changed.discard("input")
+    return changed
 
 
 def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:

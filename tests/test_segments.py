@@ -119,6 +119,21 @@ def test_segmented_resumed_and_sharded_films_match_an_uninterrupted_one(tmp_path
     assert all(np.array_equal(a, b) for a, b in zip(ref, _frames(segmented), strict=True))
 
 
+def test_a_film_reached_by_another_path_resumes_its_segments(tmp_path, colorizer):
+    """A USB disk pulled out mid-film comes back mounted as DISK1 (or its folder renamed):
+    the same film, the same size and time, under another path. Its finished segments were
+    refused as "another input": hours of work to redo with --restart."""
+    disk = tmp_path / "DISK"
+    disk.mkdir()
+    src = make_clip(disk / "in.mkv", n=200, size=(64, 96), cut_at=90)
+    _run(colorizer, src, disk / "out.mkv", stop_after=2, codec="ffv1")
+    disk.rename(tmp_path / "DISK1")
+    moved = tmp_path / "DISK1"
+    events = _run(colorizer, moved / "in.mkv", moved / "out.mkv", codec="ffv1")
+    assert any(isinstance(e, Notice) and e.message.startswith("resuming: 2 of") for e in events)
+    assert len(_frames(moved / "out.mkv")) == 200
+
+
 def test_x264_resumed_film_has_the_frames_and_pts(tmp_path, colorizer):
     src = make_clip(tmp_path / "in.mp4", n=200, size=(64, 96), cut_at=120)
     dst = tmp_path / "out.mp4"
