@@ -882,3 +882,15 @@ def test_photos_that_would_not_fit_in_memory_are_said_before_the_run(tmp_path, m
     assert not (tmp_path / "run" / "last.pt").exists()
     monkeypatch.setattr(loop, "free_memory", lambda: None)  # not known: no guard
     assert CliRunner().invoke(main, [*args, "-q"]).exit_code == 0
+
+
+def test_train_and_eval_without_data_are_usage_errors():
+    """click 8.3 on took the explicit default None of a required option for a value: `colorize
+    train` without --data trained until "unexpected TypeError ... please report it"."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    for cmd in ("train", "eval"):
+        r = CliRunner().invoke(main, [cmd, "--steps", "1"] if cmd == "train" else [cmd])
+        assert r.exit_code == 2 and "Missing option '--data'" in r.output

@@ -78,7 +78,8 @@ def option_for(f: dataclasses.Field, **overrides: Any) -> Callable:
         kw["help"] += f"  [default: {meta['default_help']}]"
     elif default is not None and not meta.get("flag"):
         kw["show_default"] = True
-    kw["default"] = default if not meta.get("flag") else bool(default)
+    if not kw.get("required"):  # click 8.3 on takes an explicit default=None as a value given
+        kw["default"] = default if not meta.get("flag") else bool(default)
     kw.update(overrides)
     return click.option("--" + f.name.replace("_", "-"), f.name, **kw)
 
