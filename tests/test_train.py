@@ -894,3 +894,25 @@ def test_train_and_eval_without_data_are_usage_errors():
     for cmd in ("train", "eval"):
         r = CliRunner().invoke(main, [cmd, "--steps", "1"] if cmd == "train" else [cmd])
         assert r.exit_code == 2 and "Missing option '--data'" in r.output
+
+
+def test_resume_takes_the_runs_own_settings_where_none_are_typed(tmp_path):
+    """`colorize train --data D --out RUN --resume` alone was refused for every option of the
+    first command not typed again ("was started with --width 4 (now 32), --crop 32 (now
+    256)..."), and a --steps left out stretched the run to the default 2000."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    _write_colour_images(data, 6)
+    first = ["--crop", "32", "--load-size", "40", "--width", "4", "--min-colorfulness", "0"]
+    args = ["train", "--data", str(data), "--out", str(run), "-q"]
+    assert CliRunner().invoke(main, [*args, "--steps", "2", *first]).exit_code == 0
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 0, r.stderr
+    assert f"resuming {run} at step 2" in r.stderr and "schedule:" not in r.stderr
+    r = CliRunner().invoke(main, [*args, "--resume", "--steps", "3"])
+    assert r.exit_code == 0 and "--steps 2 -> 3" in r.stderr
+    r = CliRunner().invoke(main, [*args, "--resume", "--width", "8"])  # typed: must match
+    assert r.exit_code == 1 and "was started with --width 4 (now 8)" in r.stderr

@@ -354,19 +354,29 @@ RESUME_MAY_CHANGE = frozenset(
 RESUME_KEEPS = frozenset({"pretrained", "init"})
 
 
-def check_resume_config(saved: dict[str, Any], cfg: TrainConfig, at_step: int) -> TrainConfig:
+def check_resume_config(
+    saved: dict[str, Any], cfg: TrainConfig, at_step: int, given: frozenset[str] | None = None
+) -> TrainConfig:
     """Refuse to resume a run with settings other than the ones it started with.
 
     saved: the run's config.json; at_step: the step of its last.pt. Every setting that shapes
     the batches, the model or the loss must match; a difference raises one ConfigError naming
     the options and both values. ``--steps`` may be raised (not below the run's step): the
     returned config records the stretch, so the curve stays the same on later resumes. The
-    run's own ``pretrained`` / ``init`` are kept where they were left out.
+    run's own ``pretrained`` / ``init`` are kept where they were left out. ``given``: the
+    settings typed on the command line; the others are the run's own (``--out RUN --resume``
+    alone continues it as it was: it was refused for each option not typed again, and a
+    --steps left out stretched the run to the default 2000). None: every one counts as given.
     """
     fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     diffs, kept = [], {}
     before_steps = int(saved.get("steps", fields["steps"]))
     stretches = tuple(tuple(s) for s in saved.get("stretches", ()))
+    if given is not None:
+        own = {n for n in fields if n not in given and n in saved and n not in RESUME_MAY_CHANGE}
+        kept = {n: saved[n] for n in own | ({"data", "val"} - given) if n in saved}
+        kept.pop("stretches", None)
+        cfg = dataclasses.replace(cfg, **kept)
     for name, default in fields.items():
         if name in RESUME_MAY_CHANGE or name in ("steps", "stretches"):
             continue

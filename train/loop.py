@@ -147,7 +147,7 @@ def _trim_metrics(path: Path, step: int) -> None:
 
 
 def _resolve(
-    cfg: TrainConfig, resume: bool, overwrite: bool = False
+    cfg: TrainConfig, resume: bool, overwrite: bool = False, given: frozenset[str] | None = None
 ) -> tuple[TrainConfig, dict | None]:
     """The run's config (the architecture's own stride filled in; on resume checked against
     config.json, --steps possibly stretched: one more entry in ``stretches``) and last.pt's
@@ -175,7 +175,7 @@ def _resolve(
             raise ConfigError(f"--resume: {out / 'config.json'} is unreadable ({e})") from e
         if not isinstance(saved, dict):
             raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
-        cfg = check_resume_config(saved, cfg, int(payload["train"]["step"]))
+        cfg = check_resume_config(saved, cfg, int(payload["train"]["step"]), given)
     return cfg, payload
 
 
@@ -359,15 +359,19 @@ class _Run:
 
 # ------------------------------------------------------------------ the loop
 def run_training(
-    cfg: TrainConfig, resume: bool = False, overwrite: bool = False
+    cfg: TrainConfig,
+    resume: bool = False,
+    overwrite: bool = False,
+    given: frozenset[str] | None = None,
 ) -> Iterator[Event]:
-    """Train; yield DataLoaded, PriorReady, Resumed, Step, Validation, Saved, TrainDone.
-    ``overwrite``: a new run where ``cfg.out`` holds one (its checkpoints are replaced as the
-    new run saves, its log starts again)."""
+    """Train; yield Loading, DataLoaded, PriorReady, Resumed, Step, Validation, Saved,
+    TrainDone. ``overwrite``: a new run where ``cfg.out`` holds one (its checkpoints are
+    replaced as the new run saves, its log starts again). ``given``: on resume, the settings
+    the user gave; the others are the run's own (``check_resume_config``)."""
     rank, world = _dist()
     main_rank = rank == 0
     device = _device(cfg, rank)
-    cfg, payload = _resolve(cfg, resume, overwrite)
+    cfg, payload = _resolve(cfg, resume, overwrite, given)
     out = Path(cfg.out)
     init = check_init(Path(cfg.init), cfg) if cfg.init and not resume else None
     claim = None

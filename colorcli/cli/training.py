@@ -71,7 +71,10 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
     else:
         cc.after_interrupt("rerun the same command with --resume to continue from the last save")
     cfg = ob.settings(TrainConfig, opts, out=str(out))
-    events = run_training(cfg, resume=resume, overwrite=overwrite)
+    ctx = click.get_current_context()
+    typed = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    given = frozenset(n for n in opts if ctx.get_parameter_source(n) in typed)
+    events = run_training(cfg, resume=resume, overwrite=overwrite, given=given)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
         for _ in events:
             pass
