@@ -26,10 +26,12 @@ def resolve_device(device: str) -> torch.device:
         raise ConfigError(f"device must be one of {DEVICES} or cuda:N, got {device!r}") from e
     count = torch.cuda.device_count() if dev.type == "cuda" else 0
     if dev.index is not None and dev.index >= count:
-        raise DeviceError(
-            f"device {device!r} requested but this machine has {count} CUDA device(s): cuda:0 "
-            f"to cuda:{count - 1}"
+        has = (
+            "one CUDA device, cuda:0"
+            if count == 1
+            else f"{count} CUDA devices: cuda:0 to cuda:{count - 1}"
         )
+        raise DeviceError(f"device {device!r} requested but this machine has {has}")
     return dev
 
 

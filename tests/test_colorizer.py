@@ -233,8 +233,18 @@ def test_a_numbered_gpu_is_taken_where_there_is_one(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("cuda:1") == torch.device("cuda", 1)
-    with pytest.raises(DeviceError, match=r"'cuda:2' requested but this machine has 2 CUDA"):
+    with pytest.raises(
+        DeviceError,
+        match=r"'cuda:2' requested but this machine has 2 CUDA devices: cuda:0 to cuda:1$",
+    ):
         resolve_device("cuda:2")
+    monkeypatch.setattr(
+        torch.cuda, "device_count", lambda: 1
+    )  # was "1 CUDA device(s): cuda:0 to cuda:0"
+    with pytest.raises(
+        DeviceError, match=r"'cuda:1' requested but this machine has one CUDA device, cuda:0$"
+    ):
+        resolve_device("cuda:1")
     with pytest.raises(ConfigError, match="cuda:N, got 'cuda:x'"):
         resolve_device("cuda:x")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
