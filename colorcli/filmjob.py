@@ -79,6 +79,13 @@ def from_film_start(src: Path, info: VideoInfo, opts: VideoOptions) -> VideoOpti
     )
 
 
+def no_frames(src: Path, opts: VideoOptions) -> MediaError:
+    """The error for a film (or its --start/--end section) of which no frame was decoded: a
+    --start between the last frame and the film's end said it of the whole film."""
+    where = " in the --start/--end range" if opts.start is not None or opts.end is not None else ""
+    return MediaError(src, f"no video frames could be decoded{where}")
+
+
 def section_counts(info: VideoInfo, opts: VideoOptions) -> tuple[int, int]:
     """(frames expected in the --start/--end range, frames the whole film promises)."""
     promised = info.frames or (

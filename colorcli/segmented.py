@@ -27,6 +27,7 @@ from colorcli.compose import pick_route
 from colorcli.errors import MediaError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmjob import no_frames
 from colorcli.filmout import pick_pix_fmt
 from colorcli.filmreader import FilmReader
 from colorcli.join import join_segments
@@ -288,7 +289,7 @@ def colorize_segmented(job, colorizer: AbPredictor) -> Iterator[Event]:
         work.save_plan(plan)
     if not plan.pts:
         work.remove()
-        raise MediaError(job.src, "no video frames could be decoded")
+        raise no_frames(job.src, job.opts)
     total = len(plan.segments)
     if had:
         yield Notice(

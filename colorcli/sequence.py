@@ -25,9 +25,10 @@ import numpy as np
 
 from colorcli.atomic import Claim, check_folder_writable, sibling_base, write_bytes_atomic
 from colorcli.compose import RgbRoute
-from colorcli.errors import MediaError, OutputPathError, write_failure
+from colorcli.errors import OutputPathError, write_failure
 from colorcli.events import Event, Frames, Notice, VideoDone
 from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.filmjob import no_frames
 from colorcli.filmreader import FilmReader
 from colorcli.framefiles import frame_sequence, is_sequence
 from colorcli.options import SEQUENCE_EXTS
@@ -154,7 +155,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
     opts = dataclasses.replace(job.opts, segment_seconds=0.0)
     plan = plan_segments(job.src, job.info.time_base, opts)
     if not plan.pts:
-        raise MediaError(job.src, "no video frames could be decoded")
+        raise no_frames(job.src, job.opts)
     base = 0
     if is_sequence(job.src):  # frame N of the scans comes out as frame N
         offset = round(float(plan.pts[0] * job.info.time_base) * opts.rate)

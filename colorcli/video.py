@@ -27,7 +27,7 @@ from colorcli.errors import ConfigError, DeviceError, MediaError, OutputPathErro
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
 from colorcli.film import AbPredictor, FilmColourer, side_threads
 from colorcli.filmguide import film_guide
-from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, section_counts
+from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, no_frames, section_counts
 from colorcli.filmout import check_output, mxf_takes_rate
 from colorcli.filmreader import FilmReader
 from colorcli.framefiles import frames_out
@@ -244,11 +244,7 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         try:
             reader, writer, colourer = yield from _run(job, colorizer, inp, tmp, threads, meter, t0)
             if reader.decoded == 0:
-                raise MediaError(
-                    job.src,
-                    "no video frames could be decoded"
-                    + (" in the --start/--end range" if opts.start or opts.end else ""),
-                )
+                raise no_frames(job.src, opts)
             lost, promised = job.account(
                 reader.decoded, reader.seen, 0, reader.discarded, reader.end, reader.last_shown
             )

@@ -656,6 +656,11 @@ def test_start_and_end_count_from_the_first_picture(tmp_path, tiny_ckpt, segment
     r = run("video", src, tmp_path / "none.mkv", "--start", "4", *args)
     assert r.exit_code == 1
     assert r.stderr.strip() == f"error: {src}: --start 4 s is at or past the film's end (4.00 s)"
+    # after the last frame (at 3.96 s) but before the end: said of the whole film, segmented
+    r = run("video", src, tmp_path / "none.mkv", "--start", "3.98", *args)
+    assert r.exit_code == 1 and r.stderr.strip() == (
+        f"error: {src}: no video frames could be decoded in the --start/--end range"
+    )
 
 
 def test_smoother_cuts_flicker_and_resets_at_a_cut():
