@@ -876,12 +876,14 @@ def test_photos_that_would_not_fit_in_memory_are_said_before_the_run(tmp_path, m
     assert r.exit_code == 1
     assert r.stderr == (
         f"error: --data {data}: its 5 photos, cached at 40 pixels on the short side, would take "
-        "about 0.0 GB of memory, and 0.0 GB is free for them here: train on a folder of fewer "
-        "photos, or give a smaller --load-size (or --max-zoom)\n"
+        "about 0.0 GB of memory, and 0.0 GB is free for them here: give --max-photos 1 (about "
+        "as many as fit), or a smaller --load-size (or --max-zoom)\n"
     )
     assert not (tmp_path / "run" / "last.pt").exists()
     monkeypatch.setattr(loop, "free_memory", lambda: None)  # not known: no guard
     assert CliRunner().invoke(main, [*args, "-q"]).exit_code == 0
+    r = CliRunner().invoke(main, [*args, "--overwrite", "--max-photos", "3"])  # a seeded sample
+    assert r.exit_code == 0 and "data: 3 training photos" in r.stderr
 
 
 def test_train_and_eval_without_data_are_usage_errors():

@@ -146,6 +146,14 @@ class TrainConfig:
         default=15.0,
         metadata=opt("Drop photos below this Hasler-Suesstrunk colourfulness.", min=0.0),
     )
+    max_photos: int | None = field(
+        default=None,
+        metadata=opt(
+            "Train on at most this many photos of --data, a seeded sample (every photo is cached in memory: for a folder larger than the machine's memory).",
+            default_help="all",
+            min=1,
+        ),
+    )
     soft_k: int = field(default=5, metadata=opt("Nearest bins in soft-encoded targets.", min=1))
     soft_sigma: float = 5.0
     prior_sigma: float = 5.0

@@ -224,8 +224,9 @@ def _read_training_photos(paths: list[Path], cfg: TrainConfig):
         done = min(start + LOAD_CHUNK, len(paths))
         need = cached * len(paths) // done
         if budget is not None and need > budget:
+            fit = int(budget * done // max(cached, 1))
             raise ConfigError(
-                f"--data {cfg.data}: its {len(paths)} photos, cached at {short} pixels on the short side, would take about {need / 1e9:.1f} GB of memory, and {budget / 1e9:.1f} GB is free for them here: train on a folder of fewer photos, or give a smaller --load-size (or --max-zoom)"
+                f"--data {cfg.data}: its {len(paths)} photos, cached at {short} pixels on the short side, would take about {need / 1e9:.1f} GB of memory, and {budget / 1e9:.1f} GB is free for them here: give --max-photos {max(fit, 1)} (about as many as fit), or a smaller --load-size (or --max-zoom)"
             )
         yield Loading(done, len(paths))
     return images, dropped, bad
@@ -238,6 +239,9 @@ def _load_data(cfg: TrainConfig):
         Path(cfg.data), Path(cfg.val) if cfg.val else None, seed=cfg.seed
     )
     train_paths, in_val = leave_out(train_paths, val_paths)
+    if cfg.max_photos is not None and len(train_paths) > cfg.max_photos:  # seeded, in order
+        pick = np.random.default_rng(cfg.seed).choice(len(train_paths), cfg.max_photos, False)
+        train_paths = [train_paths[i] for i in sorted(pick)]
     images, dropped, bad = yield from _read_training_photos(train_paths, cfg)
     # a colourless photo is no test of colour (a gray one's gray baseline is infinite), as
     # colorize eval leaves it out
