@@ -161,6 +161,11 @@ def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
     )
     r = run("image", photos[0])  # one argument: it was "Missing argument 'SRC...'"
     assert r.exit_code == 2 and "Missing argument 'DST' (a file, or the folder" in r.output
+    mine = out / "rgb.jpg"  # a photo of the user's in DST, given too: never replaced
+    mine.write_bytes(b"an original")
+    r = run("image", media_tree / "rgb.jpg", mine, out, "--model", hint_ckpt, "--overwrite")
+    assert r.exit_code == 1 and mine.read_bytes() == b"an original"
+    assert f"its output would be {mine}, another input: refusing to overwrite" in r.stderr
     r = run("image", *photos, out, "--model", hint_ckpt, "--hint", "1,1,red")
     assert r.exit_code == 1 and "--hints and --hint guide one photo" in r.stderr
     r = run(

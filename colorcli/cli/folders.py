@@ -277,6 +277,7 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
     from colorcli.errors import OutputPathError, missing
 
     seen: dict[Path, Path] = {}  # output -> the input written there
+    inputs = {src.resolve(): src for src in srcs if cc.is_there(src)}
     for src in srcs:
         if cc.is_there(src) and src.resolve() in seen.values():
             continue  # one file given twice (a.jpg ./a.jpg)
@@ -288,6 +289,11 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
             yield (
                 src,
                 "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
+            )
+        elif job.dst.resolve() in inputs:  # out/x.jpg given too: an original, not an output
+            yield (
+                src,
+                f"its output would be {inputs[job.dst.resolve()]}, another input: refusing to overwrite an original",
             )
         elif (other := seen.setdefault(job.dst.resolve(), src.resolve())) != src.resolve():
             raise OutputPathError(
