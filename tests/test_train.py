@@ -918,3 +918,20 @@ def test_resume_takes_the_runs_own_settings_where_none_are_typed(tmp_path):
     assert r.exit_code == 0 and "--steps 2 -> 3" in r.stderr
     r = CliRunner().invoke(main, [*args, "--resume", "--width", "8"])  # typed: must match
     assert r.exit_code == 1 and "was started with --width 4 (now 8)" in r.stderr
+
+
+def test_a_run_folder_inside_the_data_is_not_trained_on(tmp_path):
+    """--out inside --data: the next run (or colorize eval over the folder) took the run's
+    contact sheets (gray | ours | truth) for photos and learned from them."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data = tmp_path / "photos"
+    _write_colour_images(data, 6)
+    args = ["train", "--data", str(data), "--steps", "2", "--crop", "32", "--load-size", "40"]
+    args += ["--width", "4", "--min-colorfulness", "0", "--val-every", "1", "-q"]
+    r = CliRunner().invoke(main, [*args, "--out", str(data / "run1")])
+    assert r.exit_code == 0 and list((data / "run1").glob("val_*.png"))
+    r = CliRunner().invoke(main, [*args, "--out", str(data / "run2")])
+    assert r.exit_code == 0 and "data: 5 training photos" in r.stderr, r.stderr  # 6: 5 + 1 val

@@ -30,10 +30,22 @@ from colorcli.quality import colorfulness
 CHROMA_MIN = 5.0  # a crop with no pixel beyond |ab| = 5 carries no colour to learn
 
 
+def is_run_folder(folder: Path) -> bool:
+    """A colorize train run folder (its config.json beside its log or checkpoint): its
+    contact sheets (gray | ours | truth) are no photos to learn from or to measure on."""
+    return (folder / "config.json").is_file() and any(
+        (folder / n).is_file() for n in ("metrics.jsonl", "last.pt")
+    )
+
+
 def _list_images(root: Path) -> list[Path]:
+    """The photos under ``root``, passing over NAS thumbnails, trash, and training runs (an
+    --out inside --data: its contact sheets were trained on by the next run)."""
     out = []
     for r, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not system_entry(d, True))  # NAS thumbnails, trash
+        dirs[:] = sorted(
+            d for d in dirs if not system_entry(d, True) and not is_run_folder(Path(r) / d)
+        )
         out += [
             Path(r) / f
             for f in sorted(files)
