@@ -864,14 +864,14 @@ def test_photos_that_would_not_fit_in_memory_are_said_before_the_run(tmp_path, m
     to all, stops the run in one line, before the run folder holds any checkpoint."""
     from click.testing import CliRunner
 
-    import colorcli.train.loop as loop
+    import colorcli.train.loading as loading
     from colorcli.cli import main
 
     data = tmp_path / "data"
     _write_colour_images(data, 6)
     args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"]
     args += ["--crop", "32", "--load-size", "40", "--width", "4", "--min-colorfulness", "0"]
-    monkeypatch.setattr(loop, "free_memory", lambda: loop.CACHE_RESERVE + 100_000)
+    monkeypatch.setattr(loading, "free_memory", lambda: loading.CACHE_RESERVE + 100_000)
     r = CliRunner().invoke(main, [*args, "-q"])
     assert r.exit_code == 1
     assert r.stderr == (
@@ -880,7 +880,7 @@ def test_photos_that_would_not_fit_in_memory_are_said_before_the_run(tmp_path, m
         "as many as fit), or a smaller --load-size (or --max-zoom)\n"
     )
     assert not (tmp_path / "run" / "last.pt").exists()
-    monkeypatch.setattr(loop, "free_memory", lambda: None)  # not known: no guard
+    monkeypatch.setattr(loading, "free_memory", lambda: None)  # not known: no guard
     assert CliRunner().invoke(main, [*args, "-q"]).exit_code == 0
     r = CliRunner().invoke(main, [*args, "--overwrite", "--max-photos", "3"])  # a seeded sample
     assert r.exit_code == 0 and "data: 3 training photos" in r.stderr
