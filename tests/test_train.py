@@ -18,10 +18,11 @@ from colorcli.errors import ConfigError
 from colorcli.events import Resumed, Step
 from colorcli.kernels import ab_gamut_bins, lab_to_rgb, rgb_to_lab, soft_encode
 from colorcli.quality import colorfulness
-from colorcli.train.config import TrainConfig, check_resume_config, get_lr
+from colorcli.train.config import TrainConfig
 from colorcli.train.data import find_dataset, load_images
 from colorcli.train.loop import run_training
 from colorcli.train.prior import empirical_prior, rebalance_weights, smooth_prior
+from colorcli.train.schedule import check_resume_config, get_lr
 
 
 @pytest.fixture(scope="module")

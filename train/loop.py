@@ -44,7 +44,7 @@ from colorcli.events import (
 from colorcli.imagewrite import write_image
 from colorcli.models import arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
-from colorcli.train.config import TrainConfig, check_resume_config, describe_stretch, get_lr
+from colorcli.train.config import TrainConfig
 from colorcli.train.data import (
     center_crops,
     prefetch,
@@ -53,6 +53,7 @@ from colorcli.train.evaluate import contact_sheet, gray_of
 from colorcli.train.gan import Adversary
 from colorcli.train.loading import load_data
 from colorcli.train.prior import colour_classes
+from colorcli.train.schedule import check_resume_config, describe_stretch, get_lr
 from colorcli.train.step import (
     check_init,
     compute_loss,
