@@ -204,3 +204,8 @@ def test_names_that_differ_only_in_case_on_a_disk_that_ignores_case(
     )
     r = run("dir", src, "-o", out, "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and "0 colorized, 2 skipped (already there)" in r.stderr
+    usb = tmp_path / "usb2"  # the two given as files, as a shell's glob gives them
+    usb.mkdir()
+    r = run("image", src / "IMG_1.JPG", src / "img_1.jpg", usb, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "ignores the case of names" in r.stderr
+    assert sorted(os.listdir(usb)) == ["IMG_1.JPG", "img_1 (2).jpg"]

@@ -129,11 +129,7 @@ def dir_cmd(
         cc.echo(
             f"{counted(photos, 'photo')} and {counted(plan.films, 'film')} to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
         )
-    if plan.apart:
-        first = plan.apart[0]
-        cc.echo(
-            f"notice: {plan.out_dir} is on a disk that ignores the case of names: {counted(len(plan.apart), 'output')} whose names differ from another's only in case {'is' if len(plan.apart) == 1 else 'are'} written as '<name> (2)' (the first: {first.src} -> {first.dst.name})"
-        )
+    _say_apart(plan)
     if plan.rewrapped:
         kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
         cc.echo(
@@ -163,6 +159,15 @@ def dir_cmd(
     for job in plan.damaged:
         summary.failed.append((job.src, damaged_reason(job)))
     report(summary, plan)
+
+
+def _say_apart(plan) -> None:
+    """The notice for outputs renamed apart on a disk that ignores case (``Plan.apart``)."""
+    if plan.apart:
+        first, n = plan.apart[0], len(plan.apart)
+        cc.echo(
+            f"notice: {plan.out_dir} is on a disk that ignores the case of names: {counted(n, 'output')} whose names differ from another's only in case {'is' if n == 1 else 'are'} written as '<name> (2)' (the first: {first.src} -> {first.dst.name})"
+        )
 
 
 def drawn(jobs, total: int, quiet: bool, summary) -> None:
@@ -235,6 +240,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     ``colorize_jobs``'s arguments."""
     from colorcli.archive import Summary, colorize_jobs
     from colorcli.archiveplan import Plan
+    from colorcli.casefold import separate
     from colorcli.errors import OutputPathError
     from colorcli.guide import SIDECAR
 
@@ -258,6 +264,13 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
             plan.existing.append(job)
         else:
             plan.jobs.append(job)
+    for was, new in separate(sorted(plan.jobs + plan.existing, key=lambda j: j.src), dst):
+        for held in (plan.jobs, plan.existing):  # a disk that ignores case: names apart
+            if was in held:
+                held.remove(was)
+        (plan.existing if cc.is_there(new.dst) and not overwrite else plan.jobs).append(new)
+        plan.apart.append(new)
+    _say_apart(plan)
     summary.skipped = len(plan.existing)
     if not quiet:
         cc.echo(
