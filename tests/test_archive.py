@@ -1372,3 +1372,18 @@ def test_a_film_name_in_brackets_is_shown_as_it_is_on_the_bars(tmp_path, tiny_ck
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "[red]take[blink].mp4" in r.stderr
+
+
+def test_a_large_archives_look_is_shown_as_it_goes(tmp_path):
+    """Before the first photo was coloured a large archive on a network share was looked
+    through for minutes without a sign of life (three stats a file)."""
+    from colorcli.archiveplan import PROGRESS_EVERY, plan_dir
+
+    for d in range(3):
+        (tmp_path / "in" / f"roll{d}").mkdir(parents=True)
+        for i in range(200):
+            (tmp_path / "in" / f"roll{d}" / f"{i}.jpg").touch()
+    seen: list[int] = []
+    plan = plan_dir(tmp_path / "in", tmp_path / "out", progress=seen.append)
+    assert len(plan.jobs) == 600
+    assert seen == [PROGRESS_EVERY, 2 * PROGRESS_EVERY]

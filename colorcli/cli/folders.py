@@ -96,9 +96,18 @@ def dir_cmd(
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
         ref = cc.read_reference(reference)
-    plan = plan_dir(
-        src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite, codec=video_opts.codec
-    )
+    with cc.Bar(quiet) as bar:  # a large archive's look, before any colour (minutes on a NAS)
+        looking: list = []
+
+        def looked(n: int) -> None:
+            if not looking:
+                looking.append(bar.add("looking through", None, "files"))
+            bar.update(looking[0], completed=n)
+
+        plan = plan_dir(
+            src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite,
+            codec=video_opts.codec, progress=looked,
+        )  # fmt: skip
     summary = Summary(skipped=len(plan.existing))
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
