@@ -25,7 +25,7 @@ from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, StopsTheRun, write_failure
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
-from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, read_image
+from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, file_size, read_image, still_arriving
 from colorcli.imagewrite import alpha_note, write_image
 from colorcli.incolour import in_colour, no_colour_note
 from colorcli.options import VideoOptions
@@ -107,6 +107,7 @@ def colorize_jobs(
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
     pending: list[tuple[Job, Image, Claim, Guide | None]] = []
+    sizes: dict[Path, int] = {}  # each photo's size when read: a copy in progress grows
 
     def one(im: Image, guide: Guide | None) -> np.ndarray:
         if reference is not None and guide is None:
@@ -125,6 +126,8 @@ def colorize_jobs(
         for i, (job, im, claim, guide) in enumerate(pending):
             try:
                 rgb = im.gray_where_missing(outs[i] if outs is not None else one(im, guide))
+                if (arriving := still_arriving(job.src, im, sizes.pop(job.src, -1))) is not None:
+                    raise arriving
                 # the scan's dpi, EXIF, XMP, text: carried over
                 write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, im.meta)
                 lost = alpha_note(im.alpha, job.fmt)  # a HEIC's alpha into jpg, say
@@ -167,6 +170,7 @@ def colorize_jobs(
                 claim.release()
                 continue
             try:
+                sizes[job.src] = file_size(job.src)
                 image = read_image(job.src, max_pixels=max_pixels)
                 guide = _sidecar_guide(colorizer, job, image, max_pixels)
             except (MediaError, MemoryError) as e:

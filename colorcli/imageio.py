@@ -6,6 +6,7 @@ models here.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import zlib
 from pathlib import Path
@@ -201,6 +202,26 @@ def decode_bytes(data: np.ndarray, path: Path, info: ImageInfo) -> Image:
     if note is not None:
         img = dataclasses.replace(img, info=dataclasses.replace(info, notes=(*info.notes, note)))
     return img
+
+
+def file_size(path: Path | str) -> int:
+    """``path``'s size in bytes, -1 where it cannot be read."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
+def still_arriving(path: Path | str, img: Image, size_at_read: int) -> MediaError | None:
+    """The error for a photo cut short whose file changed size while it was coloured: a copy
+    in progress (a sync, a download, a card still being read), not a damaged scan; it was
+    written coloured in part, and a rerun took it for done. None otherwise."""
+    if img.missing is None or file_size(path) == size_at_read:
+        return None
+    return MediaError(
+        path,
+        f"cut short and still growing while it was coloured ({size_at_read} bytes then, {file_size(path)} now): a copy in progress? Not written: colour it again once it is complete",
+    )
 
 
 # what libjpeg warns of in photos that decode whole: bytes after the last scan (some cameras

@@ -1387,3 +1387,51 @@ def test_a_large_archives_look_is_shown_as_it_goes(tmp_path):
     plan = plan_dir(tmp_path / "in", tmp_path / "out", progress=seen.append)
     assert len(plan.jobs) == 600
     assert seen == [PROGRESS_EVERY, 2 * PROGRESS_EVERY]
+
+
+def test_a_photo_still_being_copied_is_not_written_and_a_rerun_colours_it(
+    tmp_path, tiny_ckpt, monkeypatch
+):
+    """A photo cut short whose file grows while it is coloured (a sync, a download, a card
+    still being read) was written coloured in part, and the rerun took it for done; a photo
+    cut short that does not grow is a damaged scan, coloured as far as it goes, as before."""
+    from colorcli.colorizer import Colorizer
+
+    root = tmp_path / "in"
+    root.mkdir()
+    Image.fromarray(_bw(64, 64)).save(tmp_path / "whole.jpg")
+    whole = (tmp_path / "whole.jpg").read_bytes()
+    (root / "arriving.jpg").write_bytes(whole[: len(whole) // 2])
+    (root / "damaged.jpg").write_bytes(whole[: len(whole) // 2])
+    batch = Colorizer.colorize_batch
+
+    def copying(self, *args, **kw):  # the copy goes on while the batch is coloured
+        with open(root / "arriving.jpg", "ab") as f:
+            f.write(whole[len(whole) // 2 : len(whole) // 2 + 100])
+        return batch(self, *args, **kw)
+
+    monkeypatch.setattr(Colorizer, "colorize_batch", copying)
+    out = tmp_path / "out"
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q", "--batch-size", "1")
+    assert r.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["damaged.jpg"]
+    assert f"  {root / 'arriving.jpg'}: cut short and still growing while it was coloured (" in (
+        r.stderr
+    )
+    assert "a copy in progress? Not written: colour it again once it is complete" in r.stderr
+    monkeypatch.setattr(Colorizer, "colorize_batch", batch)
+    one = Colorizer.colorize
+
+    def copying_one(self, *args, **kw):
+        with open(root / "arriving.jpg", "ab") as f:
+            f.write(b"\0" * 100)
+        return one(self, *args, **kw)
+
+    monkeypatch.setattr(Colorizer, "colorize", copying_one)  # colorize image, the same
+    r = run("image", root / "arriving.jpg", tmp_path / "o.png", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1 and "still growing while it was coloured" in r.stderr
+    assert not (tmp_path / "o.png").exists()
+    monkeypatch.setattr(Colorizer, "colorize", one)
+    (root / "arriving.jpg").write_bytes(whole)  # the copy done
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0 and "1 colorized, 1 skipped (already there)" in r.stderr

@@ -72,7 +72,7 @@ def image_cmd(
     from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim, check_name, check_writable
     from colorcli.errors import ConfigError, MediaError, OutputPathError
-    from colorcli.imageio import read_image
+    from colorcli.imageio import file_size, read_image, still_arriving
     from colorcli.imagewrite import alpha_note, write_image
     from colorcli.incolour import in_colour, no_colour_note
     from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
@@ -121,6 +121,7 @@ def image_cmd(
             raise ConfigError("hints guide one picture: give them to the photos, not a PDF")
         _pdf(src, dst, reference, overwrite, quiet, opts, max_pixels)
         return
+    size_at_read = file_size(src)
     img = read_image(src, max_pixels)
     with Claim(dst):
         colorizer = ob.make_colorizer(opts)
@@ -145,6 +146,8 @@ def image_cmd(
         else:
             rgb = colorizer.colorize(img.pixels, guide)
         rgb = img.gray_where_missing(rgb)
+        if (arriving := still_arriving(src, img, size_at_read)) is not None:
+            raise arriving
         lost = alpha_note(img.alpha, IMAGE_FORMATS[dst.suffix.lower()])
         for note in (*img.info.notices, lost) if lost else img.info.notices:
             cc.echo(f"notice: {src}: {note}")
