@@ -84,9 +84,7 @@ def dir_cmd(
     """
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
     from colorcli.archive import Summary, colorize_jobs, damaged_reason
-    from colorcli.archiveplan import parse_shard, plan_dir
     from colorcli.errors import MediaError
-    from colorcli.guide import SIDECAR
 
     if src.exists() and not src.is_dir():
         raise MediaError(
@@ -96,7 +94,39 @@ def dir_cmd(
     ref = None
     if reference is not None:  # a bad reference stops the run before any work
         ref = cc.read_reference(reference)
-    with cc.Bar(quiet) as bar:  # a large archive's look, before any colour (minutes on a NAS)
+    plan = _looked_through(src, out, fmt, shard, overwrite, video_opts.codec, quiet)
+    summary = Summary(skipped=len(plan.existing))
+    _say_found(plan)
+    if not quiet:
+        photos = len(plan.jobs) - plan.films
+        cc.echo(
+            f"{counted(photos, 'photo')} and {counted(plan.films, 'film')} to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
+        )
+    _say_apart(plan)
+    _say_options(plan, video_opts, ref, fmt)
+    if plan.jobs:
+        colorizer = ob.make_colorizer(opts)
+        jobs = colorize_jobs(
+            colorizer,
+            plan.jobs,
+            overwrite=overwrite,
+            max_pixels=max_megapixels * 1_000_000,
+            video_options=video_opts,
+            reference=ref,
+            keep_colour=video_opts.keep_colour,
+        )
+        drawn(jobs, len(plan.jobs), quiet, summary)
+    for job in plan.damaged:
+        summary.failed.append((job.src, damaged_reason(job)))
+    report(summary, plan)
+
+
+def _looked_through(src: Path, out, fmt, shard: str, overwrite: bool, codec, quiet: bool):
+    """``plan_dir``, with a bar once a large archive's look takes a while (minutes of stats
+    on a network share before the first photo)."""
+    from colorcli.archiveplan import parse_shard, plan_dir
+
+    with cc.Bar(quiet) as bar:
         looking: list = []
 
         def looked(n: int) -> None:
@@ -104,11 +134,17 @@ def dir_cmd(
                 looking.append(bar.add("looking through", None, "files"))
             bar.update(looking[0], completed=n)
 
-        plan = plan_dir(
-            src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite,
-            codec=video_opts.codec, progress=looked,
+        return plan_dir(
+            src, out, fmt=fmt, shard=parse_shard(shard), overwrite=overwrite, codec=codec,
+            progress=looked,
         )  # fmt: skip
-    summary = Summary(skipped=len(plan.existing))
+
+
+def _say_found(plan) -> None:
+    """What the look found besides the work: folders not searched, entries passed over,
+    stray hint layers, outputs older than their inputs."""
+    from colorcli.guide import SIDECAR
+
     for path, reason in plan.unsearched:
         cc.echo(f"not searched: {path}: {reason}")
     for path, kind in plan.not_files:
@@ -133,12 +169,10 @@ def dir_cmd(
         cc.echo(
             f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured (the photo or film, or its hints), and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
         )
-    if not quiet:
-        photos = len(plan.jobs) - plan.films
-        cc.echo(
-            f"{counted(photos, 'photo')} and {counted(plan.films, 'film')} to colorize, {len(plan.existing)} already done, into {plan.out_dir}"
-        )
-    _say_apart(plan)
+
+
+def _say_options(plan, video_opts, ref, fmt) -> None:
+    """What the options do otherwise than asked for some files of the plan."""
     if plan.rewrapped:
         kinds = " or ".join(f"{ext} ({n})" for ext, n in sorted(plan.rewrapped.items()))
         cc.echo(
@@ -153,21 +187,6 @@ def dir_cmd(
         cc.echo(
             f"notice: --format {fmt} is for pictures: the {pdfs} PDFs stay PDFs, their pictures coloured inside"
         )
-    if plan.jobs:
-        colorizer = ob.make_colorizer(opts)
-        jobs = colorize_jobs(
-            colorizer,
-            plan.jobs,
-            overwrite=overwrite,
-            max_pixels=max_megapixels * 1_000_000,
-            video_options=video_opts,
-            reference=ref,
-            keep_colour=video_opts.keep_colour,
-        )
-        drawn(jobs, len(plan.jobs), quiet, summary)
-    for job in plan.damaged:
-        summary.failed.append((job.src, damaged_reason(job)))
-    report(summary, plan)
 
 
 def _say_apart(plan) -> None:

@@ -69,14 +69,7 @@ def image_cmd(
     """Colorize one image SRC into DST (format from DST's extension; a folder: SRC's name in
     it), guided by hints if given. Several SRC (a shell's *.jpg) go into the folder DST, each
     under its own name, as `colorize dir` colours a folder's."""
-    from colorcli.animation import colorize_animation, is_animation
-    from colorcli.atomic import Claim, check_name, check_writable
-    from colorcli.errors import ConfigError, MediaError, OutputPathError
-    from colorcli.imageio import file_size, read_image, still_arriving
-    from colorcli.imagewrite import alpha_note, write_image
-    from colorcli.incolour import in_colour, no_colour_note
-    from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
-    from colorcli.pages import colorize_pages
+    from colorcli.errors import ConfigError
 
     if not srcs:  # one argument: click took it for DST, and said SRC was missing
         raise click.UsageError("Missing argument 'DST' (a file, or the folder it goes into).")
@@ -98,13 +91,29 @@ def image_cmd(
         several(srcs, dst, _not_a_photo, "photo", overwrite, quiet, opts, how)
         return
     src = srcs[0]
+    dst, pdf = _output_for(src, dst, overwrite)
+    if pdf:
+        if hints_path is not None or parsed:
+            raise ConfigError("hints guide one picture: give them to the photos, not a PDF")
+        _pdf(src, dst, reference, overwrite, quiet, opts, max_pixels)
+        return
+    guidance = (hints_path, parsed, reference)
+    _one_photo(src, dst, guidance, max_pixels, overwrite, quiet, opts)
+
+
+def _output_for(src: Path, dst: Path, overwrite: bool) -> tuple[Path, bool]:
+    """Where ``colorize image`` writes ``src`` (DST, or its name in the folder DST), checked
+    before any work, and whether it is a PDF; MediaError / OutputPathError."""
+    from colorcli.atomic import check_name, check_writable
+    from colorcli.errors import MediaError, OutputPathError
+    from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
+
     if cc.is_folder(src):
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
     if cc.is_folder(dst):  # as cp takes a folder: the photo under its own name there
         from colorcli.archiveplan import named_in
 
         dst = named_in(src, dst)
-
     check_name(dst)
     if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise OutputPathError(f"output {dst} is the input; refusing to overwrite an original")
@@ -116,11 +125,21 @@ def image_cmd(
     if dst.exists() and not overwrite:
         raise OutputPathError(f"{dst} exists already (use --overwrite)")
     check_writable(dst)
-    if pdf:
-        if hints_path is not None or parsed:
-            raise ConfigError("hints guide one picture: give them to the photos, not a PDF")
-        _pdf(src, dst, reference, overwrite, quiet, opts, max_pixels)
-        return
+    return dst, pdf
+
+
+def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet, opts) -> None:
+    """One picture (or an animation, or an album of pages) coloured into ``dst``, after
+    ``guidance`` (hints layer, points, reference photo)."""
+    from colorcli.animation import colorize_animation, is_animation
+    from colorcli.atomic import Claim
+    from colorcli.imageio import file_size, read_image, still_arriving
+    from colorcli.imagewrite import alpha_note, write_image
+    from colorcli.incolour import in_colour, no_colour_note
+    from colorcli.options import IMAGE_FORMATS
+    from colorcli.pages import colorize_pages
+
+    hints_path, parsed, reference = guidance
     size_at_read = file_size(src)
     img = read_image(src, max_pixels)
     with Claim(dst):
