@@ -1,5 +1,6 @@
 """Every CLI path: success properties, and each error's exit code and message."""
 
+import os
 import re
 import subprocess
 import sys
@@ -147,6 +148,10 @@ def test_several_photos_go_into_a_folder_as_a_shells_glob_gives_them(
     assert r.exit_code == 0 and "3 skipped (already there)" in r.stderr  # one file twice: once
     r = run("image", *photos, out, "--model", hint_ckpt)  # a rerun resumes: all there
     assert r.exit_code == 0 and "0 colorized, 3 skipped (already there), 0 failed" in r.stderr
+    later = (out / "rgb.jpg").stat().st_mtime_ns + 10**9  # rescanned since: said, as dir does
+    os.utime(photos[0], ns=(later, later))
+    r = run("image", *photos, out, "--model", hint_ckpt)
+    assert "notice: 1 of the 3 already done were modified after they were coloured" in r.stderr
     r = run("image", *photos, tmp_path / "nowhere", "--model", hint_ckpt)
     assert r.exit_code == 1 and r.stderr == (
         f"error: {tmp_path / 'nowhere'}: not a folder: with several photos, DST is the folder "

@@ -165,6 +165,11 @@ def _say_found(plan) -> None:
         cc.echo(
             f"notice: {path}: not used: no photo beside it is named so (hints for photo.jpg go in photo{SIDECAR})"
         )
+    _say_outdated(plan)
+
+
+def _say_outdated(plan) -> None:
+    """The notice for outputs there already whose input (or hints) changed since."""
     if outdated := plan.outdated:
         cc.echo(
             f"notice: {len(outdated)} of the {len(plan.existing)} already done were modified after they were coloured (the photo or film, or its hints), and are skipped as done (the first: {outdated[0].src}); remove their outputs, or use --overwrite, to colour them again"
@@ -299,6 +304,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
         (plan.existing if cc.is_there(new.dst) and not overwrite else plan.jobs).append(new)
         plan.apart.append(new)
     _say_apart(plan)
+    _say_outdated(plan)
     summary.skipped = len(plan.existing)
     if not quiet:
         cc.echo(
