@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.atomic import WORK_MARK, check_folder_writable, fit_name, is_temp, sweep_stale
+from colorcli.atomic import (
+    WORK_MARK,
+    check_folder_writable,
+    exists,
+    fit_name,
+    is_temp,
+    sweep_stale,
+)
 from colorcli.casefold import separate
 from colorcli.entries import not_a_film, special_entry, system_entry
 from colorcli.errors import MediaError, OutputPathError
@@ -156,21 +163,13 @@ def _written_as(src: Path, dst: Path, suffix: str) -> Path:
     own = src.suffix.lower()
     kin = _READ_ONLY_FILMS if own in VIDEO_EXTS else READ_ONLY_IMAGES
     others = [e for e in kin if e != own and kin.get(e, suffix) == suffix] + [suffix]
-    if any(_exists(src.with_suffix(e)) or _exists(src.with_suffix(e.upper())) for e in others):
+    if any(exists(src.with_suffix(e)) or exists(src.with_suffix(e.upper())) for e in others):
         return dst.with_name(dst.name + suffix)
     return dst.with_suffix(suffix)
 
 
 def _is_photo(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in PHOTO_EXTS
-
-
-def _exists(path: Path) -> bool:
-    """Whether ``path`` is there; a name longer than a file name may be is not."""
-    try:
-        return path.exists()
-    except OSError:
-        return False
 
 
 # films read but written as .mkv (each maps to the extension it is written as)
@@ -183,7 +182,7 @@ def _rewrapped(src: Path, dst: Path) -> Path:
     in the name (reel.mp4.mkv), so that neither is lost or refused."""
     own = src.suffix.lower()
     siblings = (e for e in VIDEO_EXTS if e != own)
-    if any(_exists(src.with_suffix(e)) or _exists(src.with_suffix(e.upper())) for e in siblings):
+    if any(exists(src.with_suffix(e)) or exists(src.with_suffix(e.upper())) for e in siblings):
         return dst.with_name(dst.name + ".mkv")
     return dst.with_suffix(".mkv")
 
@@ -245,10 +244,10 @@ def job_in(src: Path, folder: Path, codec: str | None = None) -> Job:
 
 def _place(plan: Plan, job: Job, overwrite: bool) -> None:
     """``job`` into the plan's list: to do, done already, or a damaged film's."""
-    if job.fmt == "video" and _exists(job.damaged_dst) and not overwrite:
+    if job.fmt == "video" and exists(job.damaged_dst) and not overwrite:
         plan.damaged.append(job)
     else:
-        (plan.existing if _exists(job.dst) and not overwrite else plan.jobs).append(job)
+        (plan.existing if exists(job.dst) and not overwrite else plan.jobs).append(job)
 
 
 PROGRESS_EVERY = 256  # files looked at between two calls of plan_dir's progress

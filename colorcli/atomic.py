@@ -76,6 +76,23 @@ def check_name(final: Path) -> None:
         )
 
 
+def exists(path: Path) -> bool:
+    """Whether ``path`` is there; a name longer than a file name may be is not (pathlib
+    raises there: "File name too long")."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder; a name longer than a file name may be is none."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def temp_sibling(final: Path) -> Path:
     """Hidden temporary path beside ``final`` that keeps its extension (codecs pick formats by
     it), named after this host and process."""

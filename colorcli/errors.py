@@ -125,13 +125,14 @@ def write_failure(path: Path | str, e: BaseException, what: str | None = None) -
     """The error for ``e`` met writing ``path``: a full disk said in words (a run over an
     archive stops at it: every file after would fail alike), else ``what: e`` or "cannot
     write (its reason)"."""
+    code = getattr(e, "errno", None)
     if out_of_space(e):
         return NoSpaceError(path)
-    if getattr(e, "errno", None) in DISK_GONE:
+    if code in DISK_GONE:
         return DiskGoneError(path, getattr(e, "strerror", None) or str(e))
-    if getattr(e, "errno", None) == errno.EFBIG:  # named by its temporary file otherwise
+    if code == errno.EFBIG:  # named by its temporary file otherwise
         return MediaError(path, TOO_LARGE)
-    if getattr(e, "errno", None) == errno.EPIPE:
+    if code == errno.EPIPE:
         return MediaError(path, PIPE_CLOSED)
     if (refused := name_refused(path, e)) is not None:
         return MediaError(path, refused)

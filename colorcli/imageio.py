@@ -216,11 +216,11 @@ def still_arriving(path: Path | str, img: Image, size_at_read: int) -> MediaErro
     """The error for a photo cut short whose file changed size while it was coloured: a copy
     in progress (a sync, a download, a card still being read), not a damaged scan; it was
     written coloured in part, and a rerun took it for done. None otherwise."""
-    if img.missing is None or file_size(path) == size_at_read:
+    if img.missing is None or (now := file_size(path)) == size_at_read:
         return None
     return MediaError(
         path,
-        f"cut short and still growing while it was coloured ({size_at_read} bytes then, {file_size(path)} now): a copy in progress? Not written: colour it again once it is complete",
+        f"cut short and still growing while it was coloured ({size_at_read} bytes then, {now} now): a copy in progress? Not written: colour it again once it is complete",
     )
 
 

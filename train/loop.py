@@ -45,10 +45,7 @@ from colorcli.imagewrite import write_image
 from colorcli.models import arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig
-from colorcli.train.data import (
-    center_crops,
-    prefetch,
-)
+from colorcli.train.data import center_crops, prefetch
 from colorcli.train.evaluate import contact_sheet, gray_of
 from colorcli.train.gan import Adversary
 from colorcli.train.loading import load_data

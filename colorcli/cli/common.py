@@ -178,23 +178,6 @@ def _escaped(m: re.Match) -> str:
     return _NAMED.get(c) or f"\\x{ord(c):02x}"
 
 
-def is_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder; a name longer than a file name may be is none (pathlib
-    raises there: "unexpected OSError: File name too long")."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def is_there(path: Path) -> bool:
-    """Whether ``path`` exists; a name longer than a file name may be does not."""
-    try:
-        return path.exists()
-    except OSError:
-        return False
-
-
 def fail(message: str, code: int = EXIT_FAILED) -> None:
     click.echo(f"error: {shown(message)}", err=True)
     sys.exit(code)
@@ -278,12 +261,11 @@ def _one_line_errors(fn: Callable, *args: Any, **kwargs: Any) -> Any:
             fail(
                 f"out of memory on the GPU ({'. '.join(first)}); try a smaller --batch-size or --size, or --device cpu"
             )
+        named = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
         if out_of_space(e):  # a full disk, met where no typed error was made of it
-            where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
-            fail(f"{where}{NO_SPACE}; {_rerun_hint()}")
+            fail(f"{named}{NO_SPACE}; {_rerun_hint()}")
         if getattr(e, "errno", None) == errno.ENAMETOOLONG:  # a name typed or pasted too long
-            where = f"{shown(str(e.filename))}: " if getattr(e, "filename", None) else ""
-            fail(f"{where}{NAME_TOO_LONG}")
+            fail(f"{named}{NAME_TOO_LONG}")
         if os.environ.get("COLORCLI_DEBUG"):
             raise
         where = traceback.extract_tb(e.__traceback__)[-1]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from colorcli.atomic import is_folder
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.options import PIPE_FORMATS, VideoOptions
@@ -146,7 +147,7 @@ def _not_a_film(src: Path) -> str | None:
     from colorcli.framefiles import is_sequence
     from colorcli.options import VIDEO_EXTS
 
-    if cc.is_folder(src) or is_sequence(src):
+    if is_folder(src) or is_sequence(src):
         return "numbered frames, or a folder: give them to colorize video alone"
     if src.suffix.lower() not in VIDEO_EXTS:
         return "not a film (`colorize image` takes photos)"
@@ -160,9 +161,9 @@ def _into_folder(src: Path, dst: Path, codec: str | None) -> Path:
     from colorcli.errors import OutputPathError
     from colorcli.framefiles import is_sequence
 
-    if str(dst) == "-" or not cc.is_folder(dst):
+    if str(dst) == "-" or not is_folder(dst):
         return dst
-    if str(src) == "-" or cc.is_folder(src) or is_sequence(src):
+    if str(src) == "-" or is_folder(src) or is_sequence(src):
         raise OutputPathError(
             f"{dst} is a folder: give the film's file name in it ({dst / 'film.mkv'}), or a frame pattern ({dst / '%06d.tif'})"
         )

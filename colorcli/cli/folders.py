@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from colorcli.atomic import exists, is_folder
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.cli.photos import megapixels_option
@@ -278,7 +279,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     from colorcli.guide import SIDECAR
 
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    if not cc.is_folder(dst):
+    if not is_folder(dst):
         raise OutputPathError(
             f"{dst}: not a folder: with several {kind}s, DST is the folder they go into"
         )
@@ -293,7 +294,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     for job in _jobs_into([s for s in srcs if s not in layers], dst, refuse, codec):
         if isinstance(job, tuple):
             summary.failed.append(job)
-        elif cc.is_there(job.dst) and not overwrite:
+        elif exists(job.dst) and not overwrite:
             plan.existing.append(job)
         else:
             plan.jobs.append(job)
@@ -301,7 +302,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
         for held in (plan.jobs, plan.existing):  # a disk that ignores case: names apart
             if was in held:
                 held.remove(was)
-        (plan.existing if cc.is_there(new.dst) and not overwrite else plan.jobs).append(new)
+        (plan.existing if exists(new.dst) and not overwrite else plan.jobs).append(new)
         plan.apart.append(new)
     _say_apart(plan)
     _say_outdated(plan)
@@ -323,26 +324,31 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
     from colorcli.archiveplan import job_in
     from colorcli.errors import OutputPathError, missing
 
+    real = {src: src.resolve() for src in srcs if exists(src)}  # those there, resolved once
+    inputs = {r: src for src, r in real.items()}
     seen: dict[Path, Path] = {}  # output -> the input written there
-    inputs = {src.resolve(): src for src in srcs if cc.is_there(src)}
     for src in srcs:
-        if cc.is_there(src) and src.resolve() in seen.values():
-            continue  # one file given twice (a.jpg ./a.jpg)
-        if not cc.is_there(src):
+        if src not in real:
             yield src, missing(src).reason
-        elif (why := refuse(src)) is not None:
+            continue
+        if real[src] in seen.values():
+            continue  # one file given twice (a.jpg ./a.jpg)
+        if (why := refuse(src)) is not None:
             yield src, why
-        elif (job := job_in(src, folder, codec)).dst.resolve() == src.resolve():
+            continue
+        job = job_in(src, folder, codec)
+        out = job.dst.resolve()
+        if out == real[src]:
             yield (
                 src,
                 "its output would be the input itself (DST is its own folder): refusing to overwrite an original",
             )
-        elif job.dst.resolve() in inputs:  # out/x.jpg given too: an original, not an output
+        elif out in inputs:  # out/x.jpg given too: an original, not an output
             yield (
                 src,
-                f"its output would be {inputs[job.dst.resolve()]}, another input: refusing to overwrite an original",
+                f"its output would be {inputs[out]}, another input: refusing to overwrite an original",
             )
-        elif (other := seen.setdefault(job.dst.resolve(), src.resolve())) != src.resolve():
+        elif (other := seen.setdefault(out, real[src])) != real[src]:
             raise OutputPathError(
                 f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
             )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from colorcli.atomic import is_folder
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
 from colorcli.options import (
@@ -108,9 +109,9 @@ def _output_for(src: Path, dst: Path, overwrite: bool) -> tuple[Path, bool]:
     from colorcli.errors import MediaError, OutputPathError
     from colorcli.options import DOCUMENT_EXTS, IMAGE_FORMATS, WRITABLE_NAMES
 
-    if cc.is_folder(src):
+    if is_folder(src):
         raise MediaError(src, "a folder, not a photo (`colorize dir` takes folders)")
-    if cc.is_folder(dst):  # as cp takes a folder: the photo under its own name there
+    if is_folder(dst):  # as cp takes a folder: the photo under its own name there
         from colorcli.archiveplan import named_in
 
         dst = named_in(src, dst)
@@ -185,7 +186,7 @@ def _not_a_photo(src: Path) -> str | None:
     """Why ``colorize image`` does not take ``src`` among several, or None."""
     from colorcli.options import VIDEO_EXTS
 
-    if cc.is_folder(src):
+    if is_folder(src):
         return "a folder, not a photo (`colorize dir` takes folders)"
     if src.suffix.lower() in VIDEO_EXTS:
         return "a film, not a photo (`colorize video` takes films)"
