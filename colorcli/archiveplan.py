@@ -242,12 +242,19 @@ def job_in(src: Path, folder: Path, codec: str | None = None) -> Job:
     return _job_for(src, Path(src.name), folder, "png", kin=True)
 
 
-def _place(plan: Plan, job: Job, overwrite: bool) -> None:
-    """``job`` into the plan's list: to do, done already, or a damaged film's."""
-    if job.fmt == "video" and exists(job.damaged_dst) and not overwrite:
-        plan.damaged.append(job)
-    else:
-        (plan.existing if exists(job.dst) and not overwrite else plan.jobs).append(job)
+def settle(plan: Plan, jobs: list[Job], folder: Path, overwrite: bool) -> None:
+    """Each of ``jobs`` into the plan's lists (to do, done already, or a film an earlier run
+    found damaged), its output renamed apart where ``folder``'s disk ignores case and another
+    output differs from it in case alone (``Plan.apart``; in the order of the inputs, so that
+    the same twin is renamed on every rerun)."""
+    apart = dict(separate(sorted(jobs, key=lambda j: j.src), folder))
+    for job in jobs:
+        job = apart.get(job, job)
+        if job.fmt == "video" and exists(job.damaged_dst) and not overwrite:
+            plan.damaged.append(job)
+        else:
+            (plan.existing if exists(job.dst) and not overwrite else plan.jobs).append(job)
+    plan.apart += sorted(apart.values(), key=lambda j: j.src)
 
 
 PROGRESS_EVERY = 256  # files looked at between two calls of plan_dir's progress
@@ -278,7 +285,7 @@ def plan_dir(
     def unreadable(e: OSError) -> None:
         plan.unsearched.append((Path(e.filename), f"cannot be read ({e.strerror or e})"))
 
-    seen = 0
+    seen, found = 0, []
     for root, dirs, files in os.walk(in_abs, onerror=unreadable):
         root_p = Path(root)
         for d in sorted(dirs):
@@ -327,25 +334,18 @@ def plan_dir(
             job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1, codec=codec)
             if job.fmt == "video" and job.dst.suffix != rel.suffix and ext in VIDEO_CONTAINERS:
                 plan.rewrapped[ext] += 1  # for the codec asked
-            _place(plan, job, overwrite)
+            found.append(job)
         plan.orphans += [root_p / name for name in sorted(sidecars)]
-    # in the walk's order, whatever is done already: the same twin is renamed on every rerun
-    every = sorted(plan.jobs + plan.existing + plan.damaged, key=lambda j: j.src)
-    for old, new in separate(every, out_abs):
-        for held in (plan.jobs, plan.existing, plan.damaged):
-            if old in held:
-                held.remove(old)
-        _place(plan, new, overwrite)
-        plan.apart.append(new)
+    settle(plan, found, out_abs, overwrite)
     # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
-    seen: dict[Path, Path] = {}
+    written: dict[Path, Path] = {}
     for job in plan.jobs + plan.existing + plan.damaged:
-        if job.dst in seen:
+        if job.dst in written:
             raise OutputPathError(
-                f"{seen[job.dst]} and {job.src} would both be written to {job.dst}; "
+                f"{written[job.dst]} and {job.src} would both be written to {job.dst}; "
                 + ("drop --format or rename one" if fmt else "rename one")
             )
-        seen[job.dst] = job.src
+        written[job.dst] = job.src
     if plan.jobs:
         check_folder_writable(out_abs)
         sweep_stale(j.dst for j in plan.jobs + plan.existing)

@@ -230,6 +230,32 @@ def test_a_damaged_film_in_an_archive_fails_and_is_not_taken_for_done(tmp_path, 
     assert "found by an earlier run" in r.stderr and kept.stat().st_mtime_ns == stamp
 
 
+def test_a_damaged_film_among_several_is_not_coloured_again_on_the_rerun(tmp_path, tiny_ckpt):
+    """`colorize video A B out/` wrote a damaged film's frames beside its name, as dir does,
+    but its rerun took the film for not done and coloured it all again (hours, for a feature);
+    now it is said as dir says it: failed, found by an earlier run, its output left as it is."""
+    full = make_clip(tmp_path / "full.mkv", n=40, size=(96, 128), audio=None)
+    data = full.read_bytes()
+    reel = tmp_path / "reel.mkv"
+    reel.write_bytes(data[: int(len(data) * 0.6)])
+    whole = make_clip(tmp_path / "whole.mkv", n=4, audio=None)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run("video", reel, whole, out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1, r.stderr
+    assert "1 colorized, 0 skipped (already there), 1 failed" in r.stderr
+    kept = out / "reel.damaged.mkv"
+    assert f"{reel}: input is damaged: " in r.stderr and not (out / "reel.mkv").exists()
+    stamp = kept.stat().st_mtime_ns
+    r = run("video", reel, whole, out, "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 1
+    assert "0 colorized, 1 skipped (already there), 1 failed" in r.stderr
+    assert f"  {reel}: input is damaged (found by an earlier run)" in r.stderr
+    assert kept.stat().st_mtime_ns == stamp
+    r = run("video", reel, whole, out, "--model", tiny_ckpt, "-q", "--overwrite")
+    assert "2 colorized" not in r.stderr and "1 colorized" in r.stderr  # tried again: damaged
+
+
 def _slow_archive(root: Path, n: int = 40) -> tuple:
     """Enough work to signal a run part way: photos the network sees at 512 pixels."""
     _photos(root, n, size=(96, 128))

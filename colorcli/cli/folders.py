@@ -84,7 +84,7 @@ def dir_cmd(
     two runs over the same folders share the work.
     """
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    from colorcli.archive import Summary, colorize_jobs, damaged_reason
+    from colorcli.archive import Summary, colorize_jobs
     from colorcli.errors import MediaError
 
     if src.exists() and not src.is_dir():
@@ -117,8 +117,6 @@ def dir_cmd(
             keep_colour=video_opts.keep_colour,
         )
         drawn(jobs, len(plan.jobs), quiet, summary)
-    for job in plan.damaged:
-        summary.failed.append((job.src, damaged_reason(job)))
     report(summary, plan)
 
 
@@ -253,6 +251,11 @@ def draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
 
 
 def report(summary, plan) -> None:
+    """The last lines: what was done and what failed (films an earlier run found damaged
+    among them); exit 1 where any failed or a folder could not be read."""
+    from colorcli.archive import damaged_reason
+
+    summary.failed += [(job.src, damaged_reason(job)) for job in plan.damaged]
     kept = f", {summary.kept} kept in colour" if summary.kept else ""
     line = f"{summary.done} colorized{kept}, {summary.skipped} skipped (already there), {len(summary.failed)} failed"
     if summary.busy:
@@ -273,8 +276,7 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     ``refuse(src)``: why the command does not take a file, or None; ``how``: the rest of
     ``colorize_jobs``'s arguments."""
     from colorcli.archive import Summary, colorize_jobs
-    from colorcli.archiveplan import Plan
-    from colorcli.casefold import separate
+    from colorcli.archiveplan import Plan, settle
     from colorcli.errors import OutputPathError
     from colorcli.guide import SIDECAR
 
@@ -290,20 +292,9 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
         cc.echo(
             f"notice: hint layers among the photos ({layers[0].name}{more}): each guides the photo beside it named so, and is not coloured itself"
         )
-    codec = opts.get("codec")
-    for job in _jobs_into([s for s in srcs if s not in layers], dst, refuse, codec):
-        if isinstance(job, tuple):
-            summary.failed.append(job)
-        elif exists(job.dst) and not overwrite:
-            plan.existing.append(job)
-        else:
-            plan.jobs.append(job)
-    for was, new in separate(sorted(plan.jobs + plan.existing, key=lambda j: j.src), dst):
-        for held in (plan.jobs, plan.existing):  # a disk that ignores case: names apart
-            if was in held:
-                held.remove(was)
-        (plan.existing if exists(new.dst) and not overwrite else plan.jobs).append(new)
-        plan.apart.append(new)
+    jobs = list(_jobs_into([s for s in srcs if s not in layers], dst, refuse, opts.get("codec")))
+    summary.failed += [job for job in jobs if isinstance(job, tuple)]
+    settle(plan, [job for job in jobs if not isinstance(job, tuple)], dst, overwrite)
     _say_apart(plan)
     _say_outdated(plan)
     summary.skipped = len(plan.existing)
