@@ -936,3 +936,32 @@ def test_a_run_folder_inside_the_data_is_not_trained_on(tmp_path):
     assert r.exit_code == 0 and list((data / "run1").glob("val_*.png"))
     r = CliRunner().invoke(main, [*args, "--out", str(data / "run2")])
     assert r.exit_code == 0 and "data: 5 training photos" in r.stderr, r.stderr  # 6: 5 + 1 val
+
+
+def test_a_run_folder_given_as_the_photos_is_refused_in_one_line(tmp_path):
+    """`colorize eval --data RUN` (or `train --data RUN`) scored, or learned from, the run's
+    own contact sheets (gray | ours | truth) as though they were photos."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+
+    data, run = tmp_path / "photos", tmp_path / "run"
+    _write_colour_images(data, 6)
+    args = ["--steps", "2", "--crop", "32", "--load-size", "40", "--width", "4"]
+    args += ["--min-colorfulness", "0", "--val-every", "1", "-q"]
+    r = CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(run), *args])
+    assert r.exit_code == 0 and list(run.glob("val_*.png"))
+    said = f"error: {run}: a training run's folder (its pictures are colorize's own contact sheets, not photos): give the folder of photos\n"
+    r = CliRunner().invoke(main, ["eval", "--data", str(run), "--model", str(run / "last.pt")])
+    assert r.exit_code == 1 and r.stderr == said, r.stderr
+    again = ["train", "--data", str(run), "--out", str(tmp_path / "run2"), *args]
+    r = CliRunner().invoke(main, again)
+    assert r.exit_code == 1 and r.stderr == said, r.stderr
+    again[2:3] = [str(data), "--val", str(run)]
+    r = CliRunner().invoke(main, again)
+    assert r.exit_code == 1 and r.stderr == said, r.stderr
+    r = CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(data), *args])
+    assert r.exit_code == 1 and not (data / "config.json").exists()
+    assert r.stderr == (
+        f"error: --out {data} is the --data folder: the run's checkpoints and contact sheets would lie among the photos; give --out a folder of its own (one inside --data is passed over)\n"
+    )

@@ -40,7 +40,13 @@ def is_run_folder(folder: Path) -> bool:
 
 def _list_images(root: Path) -> list[Path]:
     """The photos under ``root``, passing over NAS thumbnails, trash, and training runs (an
-    --out inside --data: its contact sheets were trained on by the next run)."""
+    --out inside --data: its contact sheets were trained on by the next run); MediaError
+    where ``root`` is itself a run's folder (``eval --data RUN`` scored its sheets)."""
+    if is_run_folder(root):
+        raise MediaError(
+            root,
+            "a training run's folder (its pictures are colorize's own contact sheets, not photos): give the folder of photos",
+        )
     out = []
     for r, dirs, files in os.walk(root):
         dirs[:] = sorted(

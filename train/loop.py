@@ -150,6 +150,7 @@ def _resolve(
     if cfg.out_stride is None:
         cfg = dataclasses.replace(cfg, out_stride=arch_strides(cfg.arch)[0])
     out = Path(cfg.out)
+    _apart_from_photos(out, cfg)
     last = out / "last.pt"
     if not resume:
         if last.exists() and not overwrite:
@@ -170,6 +171,16 @@ def _resolve(
             raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
         cfg = check_resume_config(saved, cfg, int(payload["train"]["step"]), given)
     return cfg, payload
+
+
+def _apart_from_photos(out: Path, cfg: TrainConfig) -> None:
+    """ConfigError where the run folder is the folder of photos itself: its checkpoints and
+    contact sheets would lie among them, the sheets learned from by the next run."""
+    for flag, folder in (("--data", cfg.data), ("--val", cfg.val)):
+        if folder is not None and out.resolve() == Path(folder).resolve():
+            raise ConfigError(
+                f"--out {out} is the {flag} folder: the run's checkpoints and contact sheets would lie among the photos; give --out a folder of its own (one inside {flag} is passed over)"
+            )
 
 
 def _saved_step(last: Path) -> str:
