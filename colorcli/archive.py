@@ -106,39 +106,141 @@ def colorize_jobs(
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
-    pending: list[tuple[Job, Image, Claim, Guide | None]] = []
-    sizes: dict[Path, int] = {}  # each photo's size when read: a copy in progress grows
+    batch = _Batch(colorizer, overwrite, reference)
+    claim: Claim | None = None  # held for the file in hand, until the batch owns it
+    try:
+        for job in jobs:
+            claim, refused = _claim(job, overwrite)
+            if refused is not None:
+                yield refused
+                continue
+            if job.fmt in ("video", "pdf"):
+                yield from batch.flush()
+                if job.fmt == "video":
+                    yield from _colorize_film(colorizer, job, overwrite, video_options)
+                else:
+                    pdf = functools.partial(colorize_pdf, keep_colour=keep_colour)
+                    yield _album(colorizer, job, overwrite, max_pixels, reference, pdf)
+                claim.release()
+                continue
+            read = _read(colorizer, job, max_pixels, batch.sizes)
+            if isinstance(read, FileResult):
+                claim.release()
+                yield read
+                continue
+            image, guide = read
+            apart = _apart(job, image, guide, reference, keep_colour)
+            if apart is not None:  # a file of its own, not one of a batch
+                if apart != "kept":
+                    yield from batch.flush()
+                yield _one_apart(
+                    apart, colorizer, job, image, overwrite, max_pixels, reference, keep_colour
+                )
+                claim.release()
+                continue
+            batch.add(job, image, claim, guide)
+            claim = None
+            if batch.full():
+                yield from batch.flush()
+        yield from batch.flush()
+    finally:  # interrupted (Ctrl-C, SIGTERM, the caller stopped): give back what we hold
+        if claim is not None:
+            claim.release()
+        batch.release()
 
-    def one(im: Image, guide: Guide | None) -> np.ndarray:
-        if reference is not None and guide is None:
-            return colorizer.colorize_like(im.pixels, reference)
-        return colorizer.colorize(im.pixels, guide)
 
-    def flush() -> Iterator[FileResult]:
-        outs = None  # one by one when batching fails, so that only the file at fault fails
-        if reference is None:
+def _read(colorizer, job: Job, max_pixels: int, sizes: dict[Path, int]):
+    """A photo and its sidecar's Guide (or None), its size noted in ``sizes`` (a copy in
+    progress grows); or the failed FileResult of a file that cannot be read."""
+    try:
+        sizes[job.src] = file_size(job.src)
+        image = read_image(job.src, max_pixels=max_pixels)
+        return image, _sidecar_guide(colorizer, job, image, max_pixels)
+    except MediaError as e:
+        return FileResult(job, "failed", _reason(e, job.src))
+    except MemoryError:
+        return FileResult(job, "failed", "out of memory while decoding")
+
+
+def _apart(job: Job, image: Image, guide: Guide | None, reference, keep_colour: bool) -> str | None:
+    """How a photo goes on its own, or None for one of a batch: "album" (a multi-page TIFF:
+    every page, into one), "kept" (in colour, with ``keep_colour``), "animation" (every
+    frame, into one animation)."""
+    if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
+        return "album"
+    if keep_colour and guide is None and reference is None and in_colour(image.pixels):
+        return "kept"
+    if guide is None and is_animation(image.info, job.fmt):
+        return "animation"
+    return None
+
+
+def _one_apart(
+    apart: str,
+    colorizer,
+    job: Job,
+    image: Image,
+    overwrite: bool,
+    max_pixels: int,
+    reference,
+    keep_colour: bool,
+) -> FileResult:
+    """A photo that goes on its own (``_apart``)."""
+    if apart == "album":  # each page in colour kept with --keep-colour
+        keep = keep_colour and reference is None
+        return _colour_album(colorizer, job, image, overwrite, max_pixels, reference, keep)
+    if apart == "kept":
+        return _kept(job, image, overwrite)
+    done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
+    if done.status == "done" and reference is None and in_colour(image.pixels):
+        done = dataclasses.replace(done, notices=(*done.notices, f"{job.src}: {RECOLOURED}"))
+    return done
+
+
+class _Batch:
+    """Photos read and waiting for one pass of the network (each holding its output's
+    claim), then written one by one: a file that fails, fails alone."""
+
+    def __init__(self, colorizer, overwrite: bool, reference) -> None:
+        self.colorizer, self.overwrite, self.reference = colorizer, overwrite, reference
+        self.pending: list[tuple[Job, Image, Claim, Guide | None]] = []
+        self.sizes: dict[Path, int] = {}  # each photo's size when read: a copy in progress grows
+
+    def add(self, job: Job, image: Image, claim: Claim, guide: Guide | None) -> None:
+        """Take ``job`` into the batch, with its output's claim (released once written)."""
+        self.pending.append((job, image, claim, guide))
+
+    def full(self) -> bool:
+        pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _, _ in self.pending)
+        return (
+            len(self.pending) >= self.colorizer.batch_size
+            or pixels >= self.colorizer.max_batch_pixels
+        )
+
+    def release(self) -> None:
+        for _, _, held, _ in self.pending:
+            held.release()
+
+    def _one(self, im: Image, guide: Guide | None) -> np.ndarray:
+        if self.reference is not None and guide is None:
+            return self.colorizer.colorize_like(im.pixels, self.reference)
+        return self.colorizer.colorize(im.pixels, guide)
+
+    def flush(self) -> Iterator[FileResult]:
+        """Colour and write the batch: together, or one by one where that fails, so that
+        only the file at fault fails."""
+        outs = None
+        if self.reference is None and self.pending:
             try:
-                outs = colorizer.colorize_batch(
-                    [im.pixels for _, im, _, _ in pending], [g for *_, g in pending]
+                outs = self.colorizer.colorize_batch(
+                    [im.pixels for _, im, _, _ in self.pending], [g for *_, g in self.pending]
                 )
             except (ColorcliError, ValueError, MemoryError):
                 pass
-        for i, (job, im, claim, guide) in enumerate(pending):
+        for i, (job, im, claim, guide) in enumerate(self.pending):
             try:
-                rgb = im.gray_where_missing(outs[i] if outs is not None else one(im, guide))
-                if (arriving := still_arriving(job.src, im, sizes.pop(job.src, -1))) is not None:
-                    raise arriving
-                # the scan's dpi, EXIF, XMP, text: carried over
-                write_image(job.dst, rgb, im.alpha, job.fmt, overwrite, im.info.bits, im.meta)
-                lost = alpha_note(im.alpha, job.fmt)  # a HEIC's alpha into jpg, say
-                said = (*im.info.notices, lost) if lost else im.info.notices
-                notes = tuple(f"{job.src}: {n}" for n in said)
-                notes += guide.notices if guide else ()
-                if guide is None and reference is None and in_colour(im.pixels):
-                    notes += (f"{job.src}: {RECOLOURED}",)
-                if (why := no_colour_note(im.pixels)) is not None:
-                    notes += (f"{job.src}: {why}",)
-                yield FileResult(job, "done", notices=notes)
+                rgb = im.gray_where_missing(outs[i] if outs is not None else self._one(im, guide))
+                yield self._written(job, im, guide, rgb)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except (ColorcliError, ValueError) as e:
@@ -149,72 +251,23 @@ def colorize_jobs(
                 yield FileResult(job, "failed", _unexpected(e))
             finally:
                 claim.release()
-        pending.clear()
+        self.pending.clear()
 
-    claim: Claim | None = None  # held for the file in hand, until pending owns it
-    try:
-        for job in jobs:
-            claim, refused = _claim(job, overwrite)
-            if refused is not None:
-                yield refused
-                continue
-            if job.fmt == "video":
-                yield from flush()
-                yield from _colorize_film(colorizer, job, overwrite, video_options)
-                claim.release()
-                continue
-            if job.fmt == "pdf":
-                yield from flush()
-                pdf = functools.partial(colorize_pdf, keep_colour=keep_colour)
-                yield _album(colorizer, job, overwrite, max_pixels, reference, pdf)
-                claim.release()
-                continue
-            try:
-                sizes[job.src] = file_size(job.src)
-                image = read_image(job.src, max_pixels=max_pixels)
-                guide = _sidecar_guide(colorizer, job, image, max_pixels)
-            except (MediaError, MemoryError) as e:
-                claim.release()
-                reason = (
-                    _reason(e, job.src)
-                    if isinstance(e, MediaError)
-                    else "out of memory while decoding"
-                )
-                yield FileResult(job, "failed", reason)
-                continue
-            album = image.info.pages > 1 and job.fmt == "tiff" and guide is None
-            if album:  # an album: every page, into one tiff (each page in colour kept)
-                yield from flush()
-                keep = keep_colour and reference is None
-                yield _colour_album(colorizer, job, image, overwrite, max_pixels, reference, keep)
-                claim.release()
-                continue
-            if keep_colour and guide is None and reference is None and in_colour(image.pixels):
-                yield _kept(job, image, overwrite)
-                claim.release()
-                continue
-            if guide is None and is_animation(image.info, job.fmt):
-                yield from flush()  # every frame, into one animation
-                done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
-                if done.status == "done" and reference is None and in_colour(image.pixels):
-                    done = dataclasses.replace(
-                        done, notices=(*done.notices, f"{job.src}: {RECOLOURED}")
-                    )
-                yield done
-                claim.release()
-                continue
-            pending.append((job, image, claim, guide))
-            claim = None
-            batch_pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _, _ in pending)
-            if len(pending) >= colorizer.batch_size or batch_pixels >= colorizer.max_batch_pixels:
-                yield from flush()
-        if pending:
-            yield from flush()
-    finally:  # interrupted (Ctrl-C, SIGTERM, the caller stopped): give back what we hold
-        if claim is not None:
-            claim.release()
-        for _, _, held, _ in pending:
-            held.release()
+    def _written(self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray) -> FileResult:
+        """``rgb`` written as ``job``'s output, with what there is to say of it."""
+        if (arriving := still_arriving(job.src, im, self.sizes.pop(job.src, -1))) is not None:
+            raise arriving
+        # the scan's dpi, EXIF, XMP, text: carried over
+        write_image(job.dst, rgb, im.alpha, job.fmt, self.overwrite, im.info.bits, im.meta)
+        lost = alpha_note(im.alpha, job.fmt)  # a HEIC's alpha into jpg, say
+        said = (*im.info.notices, lost) if lost else im.info.notices
+        notes = tuple(f"{job.src}: {n}" for n in said)
+        notes += guide.notices if guide else ()
+        if guide is None and self.reference is None and in_colour(im.pixels):
+            notes += (f"{job.src}: {RECOLOURED}",)
+        if (why := no_colour_note(im.pixels)) is not None:
+            notes += (f"{job.src}: {why}",)
+        return FileResult(job, "done", notices=notes)
 
 
 RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-colour writes such photos as they are)"
