@@ -257,6 +257,55 @@ def settle(plan: Plan, jobs: list[Job], folder: Path, overwrite: bool) -> None:
     plan.apart += sorted(apart.values(), key=lambda j: j.src)
 
 
+def _folders_entered(plan: Plan, root: Path, dirs: list[str]) -> list[str]:
+    """Of the folders in ``root``, those the walk enters, in order; symbolic links (not
+    followed) said in ``plan.unsearched``, system folders in ``plan.passed_over``, and a
+    film's unfinished segments (an output tree given as input) left alone."""
+    entered = []
+    for d in sorted(dirs):
+        if (root / d).is_symlink():
+            plan.unsearched.append((root / d, "is a symbolic link to a folder (not followed)"))
+        elif system_entry(d, True):
+            plan.passed_over.append(root / d)
+        elif not d.endswith(WORK_MARK):
+            entered.append(d)
+    return entered
+
+
+def _to_colour(plan: Plan, src: Path) -> bool:
+    """Whether ``src`` is a photo, film or document to colour; what it is otherwise said in
+    the plan where a user would look for it (another kind of picture, a system file, a pipe
+    named like a photo)."""
+    ext = src.suffix.lower()
+    if is_temp(src):
+        return False
+    if ext not in PHOTO_EXTS and ext not in VIDEO_EXTS and ext not in DOCUMENT_EXTS:
+        if ext in UNREAD_MEDIA and not src.name.startswith("."):
+            plan.other_kinds[ext] += 1
+        return False
+    if system_entry(src.name, False):
+        plan.passed_over.append(src)
+        return False
+    kind = special_entry(src)
+    if kind is not None:  # opening a pipe would wait for a writer that never comes
+        plan.not_files.append((src, kind))
+        return False
+    return not not_a_film(src)
+
+
+def _one_output_each(jobs: list[Job], fmt: str | None) -> None:
+    """OutputPathError where two inputs map to one output (a.png and a.jpg with --format
+    png): one would overwrite the other."""
+    written: dict[Path, Path] = {}
+    for job in jobs:
+        if job.dst in written:
+            raise OutputPathError(
+                f"{written[job.dst]} and {job.src} would both be written to {job.dst}; "
+                + ("drop --format or rename one" if fmt else "rename one")
+            )
+        written[job.dst] = job.src
+
+
 PROGRESS_EVERY = 256  # files looked at between two calls of plan_dir's progress
 
 
@@ -288,20 +337,7 @@ def plan_dir(
     seen, found = 0, []
     for root, dirs, files in os.walk(in_abs, onerror=unreadable):
         root_p = Path(root)
-        for d in sorted(dirs):
-            if (root_p / d).is_symlink():
-                plan.unsearched.append(
-                    (root_p / d, "is a symbolic link to a folder (not followed)")
-                )
-        plan.passed_over += [root_p / d for d in sorted(dirs) if system_entry(d, True)]
-        # a film's unfinished segments (an output tree given as input) are not films to colour
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not (root_p / d).is_symlink()
-            and not d.endswith(WORK_MARK)
-            and not system_entry(d, True)
-        )
+        dirs[:] = _folders_entered(plan, root_p, dirs)
         sidecars = {name for name in files if name.lower().endswith(SIDECAR)}
         stems = Counter(os.path.splitext(n)[0] for n in files if _is_photo(n))
         for name in sorted(files):
@@ -309,43 +345,20 @@ def plan_dir(
             if progress is not None and seen % PROGRESS_EVERY == 0:
                 progress(seen)
             src = root_p / name
-            ext = src.suffix.lower()
-            if is_temp(src):
-                continue
-            if ext not in PHOTO_EXTS and ext not in VIDEO_EXTS and ext not in DOCUMENT_EXTS:
-                if ext in UNREAD_MEDIA and not name.startswith("."):
-                    plan.other_kinds[ext] += 1
-                continue
-            if system_entry(name, False):
-                plan.passed_over.append(src)
-                continue
-            kind = special_entry(src)
-            if kind is not None:  # opening a pipe would wait for a writer that never comes
-                plan.not_files.append((src, kind))
-                continue
-            if not_a_film(src):
-                continue
-            if name in sidecars:  # hints for a photo, not a photo
+            if not _to_colour(plan, src) or name in sidecars:  # a sidecar: hints, not a photo
                 continue
             sidecars.discard(src.stem + SIDECAR)
             rel = src.relative_to(in_abs)
             if n > 1 and shard_of(rel, n) != k:
                 continue
             job = _job_for(src, rel, out_abs, fmt, kin=stems[src.stem] > 1, codec=codec)
+            ext = src.suffix.lower()
             if job.fmt == "video" and job.dst.suffix != rel.suffix and ext in VIDEO_CONTAINERS:
                 plan.rewrapped[ext] += 1  # for the codec asked
             found.append(job)
         plan.orphans += [root_p / name for name in sorted(sidecars)]
     settle(plan, found, out_abs, overwrite)
-    # two inputs mapping to one output (a.png and a.jpg with --format png) would overwrite
-    written: dict[Path, Path] = {}
-    for job in plan.jobs + plan.existing + plan.damaged:
-        if job.dst in written:
-            raise OutputPathError(
-                f"{written[job.dst]} and {job.src} would both be written to {job.dst}; "
-                + ("drop --format or rename one" if fmt else "rename one")
-            )
-        written[job.dst] = job.src
+    _one_output_each(plan.jobs + plan.existing + plan.damaged, fmt)
     if plan.jobs:
         check_folder_writable(out_abs)
         sweep_stale(j.dst for j in plan.jobs + plan.existing)
