@@ -274,63 +274,8 @@ def probe_image(path: Path | str) -> ImageInfo:
             if not buf:
                 raise MediaError(path, "empty file")
             try:
-                if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
-                    w, h = struct.unpack(">II", buf[16:24])
-                    if buf[12:16] != b"IHDR" or not (0 < w < 1 << 31 and 0 < h < 1 << 31):
-                        # what follows the signature is not a PNG's header: no size to trust
-                        raise MediaError(path, "not a readable image (its PNG header is damaged)")
-                    orientation, frames = _png_head(buf)
-                    return ImageInfo("png", w, h, orientation, frames=frames)
-                if buf[:2] == b"\xff\xd8":
-                    w, h, o = _probe_jpeg(f)
-                    return ImageInfo("jpeg", w, h, o)
-                if buf[:2] == b"BM" and len(buf) >= 30:
-                    return _probe_bmp(buf)
-                if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
-                    chunk = buf[12:16]
-                    o = _webp_orientation(f) if chunk == b"VP8X" else 1
-                    if chunk == b"VP8 ":
-                        w, h = struct.unpack("<HH", buf[26:30])
-                        return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
-                    if chunk == b"VP8L":
-                        bits = int.from_bytes(buf[21:25], "little")
-                        return ImageInfo("webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
-                    if chunk == b"VP8X":
-                        w = int.from_bytes(buf[24:27], "little") + 1
-                        h = int.from_bytes(buf[27:30], "little") + 1
-                        animated = buf[20] & 0x02  # its frames: ANMF chunks
-                        n = riff_count(file_reader(f), b"ANMF") if animated else 1
-                        return ImageInfo("webp", w, h, o, frames=max(n, 1))
-                if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
-                    e = ">" if buf[:4] == b"SDPX" else "<"
-                    w, h = struct.unpack_from(e + "II", buf, 772)
-                    return ImageInfo("dpx", w, h, 1, buf[803] or 10)
-                if buf[:4] in TIFF_SIGNATURES:
-                    return _probe_tiff(f)
-                if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
-                    return _probe_jp2(buf)
-                if is_heif(buf):  # a phone's HEIC, an AVIF
-                    w, h, bits = probe_heif(f)
-                    return ImageInfo("heif", w, h, bits=bits)
-                if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
-                    w, h = struct.unpack_from("<HH", buf, 6)
-                    f.seek(0)
-                    return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
-                if buf.startswith(XCF_SIGNATURE) and len(buf) >= 26:  # GIMP's own
-                    w, h = struct.unpack_from(">II", buf, 14)
-                    return ImageInfo("xcf", w, h)
-                if (pcd := probe_pcd(buf, os.fstat(f.fileno()).st_size)) is not None:
-                    return ImageInfo("pcd", pcd[0], pcd[1])  # a Photo CD image pac
-                if (found := probe_ff_still(buf, path.suffix.lower())) is not None:
-                    fmt, w, h, bits = found  # PSD, PCX, Targa, SGI, Sun raster
-                    return ImageInfo(fmt, w, h, bits=bits)
-                if (
-                    len(buf) > 2
-                    and buf[:1] == b"P"
-                    and buf[1:2] in b"123456"
-                    and buf[2:3].isspace()
-                ):
-                    return _probe_pnm(buf)
+                if (info := _by_signature(path, f, buf)) is not None:
+                    return info
             except (struct.error, ValueError, IndexError) as e:
                 raise MediaError(path, f"not a readable image ({e})") from e
     except IsADirectoryError as e:
@@ -349,6 +294,71 @@ def probe_image(path: Path | str) -> ImageInfo:
         path,
         "not a supported image (jpg, png, tif, bmp, webp, jp2, heic, avif, gif, pnm, psd, xcf, pcx, tga, pcd)",
     )
+
+
+def _by_signature(path: Path, f, buf: bytes) -> ImageInfo | None:
+    """The header of the format whose signature ``buf`` (the file's first 64 KiB, ``f``
+    open on it) starts with, or None where none matches."""
+    if buf[:8] == PNG_SIGNATURE and len(buf) >= 24:
+        w, h = struct.unpack(">II", buf[16:24])
+        if buf[12:16] != b"IHDR" or not (0 < w < 1 << 31 and 0 < h < 1 << 31):
+            # what follows the signature is not a PNG's header: no size to trust
+            raise MediaError(path, "not a readable image (its PNG header is damaged)")
+        orientation, frames = _png_head(buf)
+        return ImageInfo("png", w, h, orientation, frames=frames)
+    if buf[:2] == b"\xff\xd8":
+        w, h, o = _probe_jpeg(f)
+        return ImageInfo("jpeg", w, h, o)
+    if buf[:2] == b"BM" and len(buf) >= 30:
+        return _probe_bmp(buf)
+    if buf[:4] == b"RIFF" and buf[8:12] == b"WEBP" and len(buf) >= 30:
+        return _probe_webp(f, buf)
+    if buf[:4] in (b"SDPX", b"XPDS") and len(buf) >= 804:
+        e = ">" if buf[:4] == b"SDPX" else "<"
+        w, h = struct.unpack_from(e + "II", buf, 772)
+        return ImageInfo("dpx", w, h, 1, buf[803] or 10)
+    if buf[:4] in TIFF_SIGNATURES:
+        return _probe_tiff(f)
+    if buf.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
+        return _probe_jp2(buf)
+    if is_heif(buf):  # a phone's HEIC, an AVIF
+        w, h, bits = probe_heif(f)
+        return ImageInfo("heif", w, h, bits=bits)
+    if buf[:6] in (b"GIF87a", b"GIF89a") and len(buf) >= 13:
+        w, h = struct.unpack_from("<HH", buf, 6)
+        f.seek(0)
+        return ImageInfo("gif", w, h, frames=_gif_frames(f.read(_GIF_READ)))
+    if buf.startswith(XCF_SIGNATURE) and len(buf) >= 26:  # GIMP's own
+        w, h = struct.unpack_from(">II", buf, 14)
+        return ImageInfo("xcf", w, h)
+    if (pcd := probe_pcd(buf, os.fstat(f.fileno()).st_size)) is not None:
+        return ImageInfo("pcd", pcd[0], pcd[1])  # a Photo CD image pac
+    if (found := probe_ff_still(buf, path.suffix.lower())) is not None:
+        fmt, w, h, bits = found  # PSD, PCX, Targa, SGI, Sun raster
+        return ImageInfo(fmt, w, h, bits=bits)
+    if len(buf) > 2 and buf[:1] == b"P" and buf[1:2] in b"123456" and buf[2:3].isspace():
+        return _probe_pnm(buf)
+    return None
+
+
+def _probe_webp(f, buf: bytes) -> ImageInfo | None:
+    """A WebP's size (and, in its extended form, orientation and frames), or None for a
+    first chunk of no known kind."""
+    chunk = buf[12:16]
+    if chunk == b"VP8 ":
+        w, h = struct.unpack("<HH", buf[26:30])
+        return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
+    if chunk == b"VP8L":
+        bits = int.from_bytes(buf[21:25], "little")
+        return ImageInfo("webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    if chunk == b"VP8X":
+        o = _webp_orientation(f)
+        w = int.from_bytes(buf[24:27], "little") + 1
+        h = int.from_bytes(buf[27:30], "little") + 1
+        animated = buf[20] & 0x02  # its frames: ANMF chunks
+        n = riff_count(file_reader(f), b"ANMF") if animated else 1
+        return ImageInfo("webp", w, h, o, frames=max(n, 1))
+    return None
 
 
 __all__ = ["ImageInfo", "probe_image"]
