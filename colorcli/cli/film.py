@@ -49,9 +49,7 @@ def video_cmd(
     until then the finished segments wait beside it, so a rerun of the same command resumes.
     """
     from colorcli.archiveplan import parse_shard
-    from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart
-    from colorcli.framefiles import frames_out
-    from colorcli.video import colorize_video, prepare_video
+    from colorcli.video import prepare_video
 
     if not srcs:  # one argument: click took it for DST, and said SRC was missing
         raise click.UsageError("Missing argument 'DST' (a file, or the folder it goes into).")
@@ -61,8 +59,23 @@ def video_cmd(
         return
     src = srcs[0]
     dst = _into_folder(src, dst, video_opts.codec)
-    piped = str(src) == "-" or str(dst) == "-"
     _no_terminal(str(src) == "-", str(dst) == "-")
+    _after_interrupt(str(src) == "-" or str(dst) == "-", dst, video_opts)
+    job = prepare_video(  # before torch loads
+        sys.stdin.buffer if str(src) == "-" else src,
+        sys.stdout.buffer if str(dst) == "-" else dst,
+        video_opts, overwrite, shard=parse_shard(shard) if shard else None, restart=restart,
+        pipe_format=pipe_format,
+    )  # fmt: skip
+    done = _drawn(job, ob.make_colorizer(opts), quiet)
+    if done is not None:
+        _said_done(done, video_opts.stats, str(dst) == "-", quiet)
+
+
+def _after_interrupt(piped: bool, dst: Path, video_opts) -> None:
+    """What an interrupted run leaves and how to go on, said if one is."""
+    from colorcli.framefiles import frames_out
+
     if piped:
         cc.after_interrupt("a pipe cannot resume: send the film through again")
     elif frames_out(dst):
@@ -71,16 +84,18 @@ def video_cmd(
         cc.after_interrupt("the finished segments are kept: rerun the same command to resume")
     else:
         cc.after_interrupt("rerun to colorize the film again from its start")
-    job = prepare_video(  # before torch loads
-        sys.stdin.buffer if str(src) == "-" else src,
-        sys.stdout.buffer if str(dst) == "-" else dst,
-        video_opts, overwrite, shard=parse_shard(shard) if shard else None, restart=restart,
-        pipe_format=pipe_format,
-    )  # fmt: skip
+
+
+def _drawn(job, colorizer, quiet: bool):
+    """The film coloured under its bars (the scenes' scan, then the frames), its notices
+    said; returns its VideoDone, or None where it ended without one."""
+    from colorcli.events import Frames, Notice, Scanned, VideoDone, VideoStart
+    from colorcli.video import colorize_video
+
     done = None
     with cc.Bar(quiet) as bar:
         task = scan = None
-        for ev in colorize_video(job, ob.make_colorizer(opts)):
+        for ev in colorize_video(job, colorizer):
             if isinstance(ev, Scanned):  # the pass the stills need, before the first frame
                 if scan is None:
                     scan = bar.add("finding scenes", ev.total, "frames")
@@ -104,19 +119,23 @@ def video_cmd(
             elif isinstance(ev, VideoDone):
                 done = ev
                 bar.update(task, completed=ev.frames, elapsed=ev.seconds)
-    if done is None:
-        return
+    return done
+
+
+def _said_done(done, stats: bool, to_stdout: bool, quiet: bool) -> None:
+    """The last line (frames, time, rate, where), and with --stats the film's temporal
+    figures: on stdout, unless the film itself goes there."""
     if not quiet:
         where = f"-> {done.path}" if done.path else "(segments kept for the join)"
         kept = f", {done.kept} of them already in colour, kept as they came" if done.kept else ""
         cc.echo(
             f"{counted(done.frames, 'frame')} in {done.seconds:.1f} s ({done.frames / max(done.seconds, 1e-9):.2f} frames/s{kept}) {where}"
         )
-    if video_opts.stats and done.stats:
+    if stats and done.stats:
         s = done.stats
-        click.echo(  # stdout, unless the film itself goes there
+        click.echo(
             f"stats: flicker {s['flicker']:.3f} (mean |delta ab| where L is steady, Lab units), CDC {s['cdc']:.4f}, scene cuts {s['scene_cuts']}, frames {s['frames']}",
-            err=str(dst) == "-",
+            err=to_stdout,
         )
 
 
