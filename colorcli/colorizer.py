@@ -82,23 +82,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.photo_size = int(size or (self.ckpt.photo_decode or {}).get("size") or self.size)
         self.batch_size = batch_size
         self.max_batch_pixels = MAX_BATCH_PIXELS
-        # 16 bits: float16 (the model converted: CUDA) or bfloat16 (autocast: a CPU's)
-        self.half = self.bf16 = False
-        if model is not None:
-            self.device = next(model.parameters()).device
-        else:
-            self.device = resolve_device(device)
-            low = resolve_precision(self.device, precision)
-            self.half, self.bf16 = low == torch.float16, low == torch.bfloat16
-            model = self.ckpt.build().eval()
-            fold_norms(model, model.norm_sites())  # it colours, it never trains
-            model = model.to(self.device)
-            if self.half:
-                model = model.half()
-            if self.device.type == "cpu":
-                # NHWC activations: the logits reach the (N, Q)-row kernel without a transpose
-                model = model.to(memory_format=torch.channels_last)
-        self.model: ColorNet = model.eval()
+        self.model: ColorNet = self._ready(model, device, precision)
         self.ab_bins = np.ascontiguousarray(self.ckpt.ab_bins, np.float32)
         self._bins_dev = torch.as_tensor(self.ab_bins, device=self.device)
         # how logits become colour: a film's frames, and photos (checkpoint.py)
@@ -121,16 +105,43 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.space = str(self.ckpt.color_space.get("name", "lab"))
         self.chroma_norm = float(self.ckpt.color_space.get("chroma_norm", self.ab_norm))
         # the learned head that spreads hints in the network's features (colorcli.attend)
-        self.attention = None
-        if self.ckpt.hint_attention is not None and self.model.head_kind == "classification":
-            try:
-                self.attention = build_head(self.ckpt.hint_attention).to(self.device)
-            except (KeyError, TypeError, ValueError, RuntimeError) as e:
-                raise CheckpointError(
-                    self.ckpt.source, "damaged checkpoint (its hint attention does not load)"
-                ) from e
+        self.attention = self._hint_head()
         if self.device.type == "cpu":
             self._warm()
+
+    def _ready(self, model: ColorNet | None, device: str, precision: str) -> ColorNet:
+        """The network, on its device in its arithmetic: ``model`` as it is (float32, on its
+        own device), else built from the checkpoint with its norms folded. Sets ``device``,
+        and ``half`` / ``bf16``: 16 bits as float16 (the model converted: CUDA) or bfloat16
+        (autocast: a CPU's)."""
+        self.half = self.bf16 = False
+        if model is not None:
+            self.device = next(model.parameters()).device
+            return model.eval()
+        self.device = resolve_device(device)
+        low = resolve_precision(self.device, precision)
+        self.half, self.bf16 = low == torch.float16, low == torch.bfloat16
+        model = self.ckpt.build().eval()
+        fold_norms(model, model.norm_sites())  # it colours, it never trains
+        model = model.to(self.device)
+        if self.half:
+            model = model.half()
+        if self.device.type == "cpu":
+            # NHWC activations: the logits reach the (N, Q)-row kernel without a transpose
+            model = model.to(memory_format=torch.channels_last)
+        return model.eval()
+
+    def _hint_head(self):
+        """The checkpoint's hint attention head on the device, or None (a model without
+        one, or not a classifier); CheckpointError where it does not load."""
+        if self.ckpt.hint_attention is None or self.model.head_kind != "classification":
+            return None
+        try:
+            return build_head(self.ckpt.hint_attention).to(self.device)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise CheckpointError(
+                self.ckpt.source, "damaged checkpoint (its hint attention does not load)"
+            ) from e
 
     @property
     def device_type(self) -> str:
