@@ -268,75 +268,80 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for label, (w, h) in {"480p": (854, 480), "1080p": (1920, 1080)}.items():
-            src = make_source(tmp / f"{label}.mp4", w, h, args.seconds)
-            # one untimed second first: thread pools, cached kernels and allocator warm up
-            # (about 0.25 s once per process), which a film of any length pays once
-            warm = make_source(tmp / f"{label}-warm.mp4", w, h, 1.0)
-            transcode_floor(warm, tmp / "floor.mp4")
-            for c in (shipped, trivial):
-                for k in {1, auto}:
-                    pipeline(warm, tmp / "warm.mp4", c, keyframes=k)
-            # each repeat times the floor and then every configuration right after it, and a
-            # ratio is taken against that repeat's floor: the machine's drift between repeats
-            # (other tenants, frequency) then cancels; medians over repeats are reported
-            runs = {"a": [(shipped, None), (shipped, 1)], "b": [(trivial, None), (trivial, 1)]}
-            todo = [(key, c, k) for key in "ab" if key not in skip for c, k in runs[key]]
-            floors, fps_runs, ratio_runs = [], {}, {}
-            for _ in range(args.repeat):
-                f = transcode_floor(src, tmp / "floor.mp4")
-                floors.append(f)
-                for key, c, k in todo:
-                    v = pipeline(src, tmp / "ours.mp4", c, keyframes=k)[0]
-                    fps_runs.setdefault((key, k), []).append(v)
-                    ratio_runs.setdefault((key, k), []).append(v / f)
-            floor = median(floors)
-            line = f"{label}: floor {floor:.1f} frames/s"
-            ks = f"keyframes {auto}"
-
-            fig = {kk: (median(v), median(ratio_runs[kk])) for kk, v in fps_runs.items()}
-            if "a" not in skip:
-                (fps, r), (fps1, r1) = fig[("a", None)], fig[("a", 1)]
-                line += f"\n  (a) shipped model, default ({ks}): {fps:.1f} frames/s = {r:.2f} x floor; every frame (keyframes 1): {fps1:.1f} frames/s = {r1:.2f} x floor"
-            if "b" not in skip:
-                (fps_t, r), (fps_t1, r1) = fig[("b", None)], fig[("b", 1)]
-                line += f"\n  (b) trivial model, default ({ks}): {fps_t:.1f} frames/s = {r:.2f} x floor; every frame: {fps_t1:.1f} frames/s = {r1:.2f} x floor"
-            if "c" not in skip and "a" not in skip:
-                fps_n = naive(src, tmp / "naive.mp4", shipped, tmp)
-                line += f"\n  (c) naive route {fps_n:.1f} frames/s: pipeline {fps / fps_n:.1f}x faster at the default, {fps1 / fps_n:.1f}x with every frame through the network"
-            print(line, flush=True)
+            print(rates(tmp, label, w, h, args, shipped, trivial, auto, skip), flush=True)
         if "d" not in skip:
-            w, h = (int(x) for x in args.rss_size.split("x"))
-            rss = {}
-            for secs in (10, 60):
-                src = make_source(tmp / f"rss{secs}.mp4", w, h, secs)
-                out = subprocess.run(
-                    [sys.executable, __file__, "--rss-child", str(src), "--device", args.device],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                rss[secs] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
-            print(
-                f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}",
-                flush=True,
-            )
+            print(peak_rss(tmp, args), flush=True)
         if "f" not in skip:
             segmented_vs_one_encode(tmp, shipped, args.repeat)
         if "e" not in skip:
-            src = (
-                args.real if args.real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)
-            )
-            what = (
-                args.real.name
-                if args.real.exists()
-                else "synthetic 640x272 (run bench/fetch_media.py for real footage)"
-            )
-            _, s0 = pipeline(src, tmp / "s0.mp4", shipped, smooth=0.0, stats=True)
-            _, s1 = pipeline(src, tmp / "s1.mp4", shipped, smooth=DEFAULT_SMOOTH, stats=True)
-            print(
-                f"(e) flicker on {what}: --smooth 0 {s0['flicker']:.3f}, --smooth {DEFAULT_SMOOTH} {s1['flicker']:.3f} ({100 * (1 - s1['flicker'] / s0['flicker']):.0f}% lower); CDC {s0['cdc']:.4f} -> {s1['cdc']:.4f}; scene cuts {s1['scene_cuts']}",
-                flush=True,
-            )
+            print(flicker(tmp, args.real, shipped), flush=True)
+
+
+def rates(tmp: Path, label: str, w: int, h: int, args, shipped, trivial, auto, skip) -> str:
+    """Rows (a), (b), (c) at one size: frames/s and the ratio to the floor, medians."""
+    src = make_source(tmp / f"{label}.mp4", w, h, args.seconds)
+    # one untimed second first: thread pools, cached kernels and allocator warm up (about
+    # 0.25 s once per process), which a film of any length pays once
+    warm = make_source(tmp / f"{label}-warm.mp4", w, h, 1.0)
+    transcode_floor(warm, tmp / "floor.mp4")
+    for c in (shipped, trivial):
+        for k in {1, auto}:
+            pipeline(warm, tmp / "warm.mp4", c, keyframes=k)
+    # each repeat times the floor and then every configuration right after it, and a ratio
+    # is taken against that repeat's floor: the machine's drift between repeats (other
+    # tenants, frequency) then cancels; medians over repeats are reported
+    runs = {"a": [(shipped, None), (shipped, 1)], "b": [(trivial, None), (trivial, 1)]}
+    todo = [(key, c, k) for key in "ab" if key not in skip for c, k in runs[key]]
+    floors, fps_runs, ratio_runs = [], {}, {}
+    for _ in range(args.repeat):
+        f = transcode_floor(src, tmp / "floor.mp4")
+        floors.append(f)
+        for key, c, k in todo:
+            v = pipeline(src, tmp / "ours.mp4", c, keyframes=k)[0]
+            fps_runs.setdefault((key, k), []).append(v)
+            ratio_runs.setdefault((key, k), []).append(v / f)
+    line = f"{label}: floor {median(floors):.1f} frames/s"
+    ks = f"keyframes {auto}"
+    fig = {kk: (median(v), median(ratio_runs[kk])) for kk, v in fps_runs.items()}
+    if "a" not in skip:
+        (fps, r), (fps1, r1) = fig[("a", None)], fig[("a", 1)]
+        line += f"\n  (a) shipped model, default ({ks}): {fps:.1f} frames/s = {r:.2f} x floor; every frame (keyframes 1): {fps1:.1f} frames/s = {r1:.2f} x floor"
+    if "b" not in skip:
+        (fps_t, r), (fps_t1, r1) = fig[("b", None)], fig[("b", 1)]
+        line += f"\n  (b) trivial model, default ({ks}): {fps_t:.1f} frames/s = {r:.2f} x floor; every frame: {fps_t1:.1f} frames/s = {r1:.2f} x floor"
+    if "c" not in skip and "a" not in skip:
+        fps_n = naive(src, tmp / "naive.mp4", shipped, tmp)
+        line += f"\n  (c) naive route {fps_n:.1f} frames/s: pipeline {fps / fps_n:.1f}x faster at the default, {fps1 / fps_n:.1f}x with every frame through the network"
+    return line
+
+
+def peak_rss(tmp: Path, args) -> str:
+    """Row (d): the peak memory of a 10 s and a 60 s clip, each in a process of its own."""
+    w, h = (int(x) for x in args.rss_size.split("x"))
+    rss = {}
+    for secs in (10, 60):
+        src = make_source(tmp / f"rss{secs}.mp4", w, h, secs)
+        out = subprocess.run(
+            [sys.executable, __file__, "--rss-child", str(src), "--device", args.device],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rss[secs] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
+    return f"(d) peak RSS {w}x{h}: 10 s clip {rss[10]:.0f} MB, 60 s clip {rss[60]:.0f} MB, ratio {rss[60] / rss[10]:.3f}"
+
+
+def flicker(tmp: Path, real: Path, shipped) -> str:
+    """Row (e): flicker with and without temporal smoothing, on real footage where fetched."""
+    src = real if real.exists() else make_source(tmp / "flicker.mp4", 640, 272, 10)
+    what = (
+        real.name
+        if real.exists()
+        else "synthetic 640x272 (run bench/fetch_media.py for real footage)"
+    )
+    _, s0 = pipeline(src, tmp / "s0.mp4", shipped, smooth=0.0, stats=True)
+    _, s1 = pipeline(src, tmp / "s1.mp4", shipped, smooth=DEFAULT_SMOOTH, stats=True)
+    return f"(e) flicker on {what}: --smooth 0 {s0['flicker']:.3f}, --smooth {DEFAULT_SMOOTH} {s1['flicker']:.3f} ({100 * (1 - s1['flicker'] / s0['flicker']):.0f}% lower); CDC {s0['cdc']:.4f} -> {s1['cdc']:.4f}; scene cuts {s1['scene_cuts']}"
 
 
 if __name__ == "__main__":
