@@ -38,6 +38,17 @@ def is_run_folder(folder: Path) -> bool:
     )
 
 
+def out_apart_from_photos(out: Path, data: str, val: str | None) -> None:
+    """ConfigError where the run folder is the folder of photos itself (--data or --val):
+    its checkpoints and contact sheets would lie among them, the sheets learned from by the
+    next run."""
+    for flag, folder in (("--data", data), ("--val", val)):
+        if folder is not None and out.resolve() == Path(folder).resolve():
+            raise ConfigError(
+                f"--out {out} is the {flag} folder: the run's checkpoints and contact sheets would lie among the photos; give --out a folder of its own (one inside {flag} is passed over)"
+            )
+
+
 def _list_images(root: Path) -> list[Path]:
     """The photos under ``root``, passing over NAS thumbnails, trash, and training runs (an
     --out inside --data: its contact sheets were trained on by the next run); MediaError

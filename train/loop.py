@@ -45,7 +45,7 @@ from colorcli.imagewrite import write_image
 from colorcli.models import arch_strides, build_model, clean_state_dict
 from colorcli.quality import psnr
 from colorcli.train.config import TrainConfig
-from colorcli.train.data import center_crops, prefetch
+from colorcli.train.data import center_crops, out_apart_from_photos, prefetch
 from colorcli.train.evaluate import contact_sheet, gray_of
 from colorcli.train.gan import Adversary
 from colorcli.train.loading import load_data
@@ -150,7 +150,7 @@ def _resolve(
     if cfg.out_stride is None:
         cfg = dataclasses.replace(cfg, out_stride=arch_strides(cfg.arch)[0])
     out = Path(cfg.out)
-    _apart_from_photos(out, cfg)
+    out_apart_from_photos(out, cfg.data, cfg.val)
     last = out / "last.pt"
     if not resume:
         if last.exists() and not overwrite:
@@ -171,16 +171,6 @@ def _resolve(
             raise ConfigError(f"--resume: {out / 'config.json'} is not a training config")
         cfg = check_resume_config(saved, cfg, int(payload["train"]["step"]), given)
     return cfg, payload
-
-
-def _apart_from_photos(out: Path, cfg: TrainConfig) -> None:
-    """ConfigError where the run folder is the folder of photos itself: its checkpoints and
-    contact sheets would lie among them, the sheets learned from by the next run."""
-    for flag, folder in (("--data", cfg.data), ("--val", cfg.val)):
-        if folder is not None and out.resolve() == Path(folder).resolve():
-            raise ConfigError(
-                f"--out {out} is the {flag} folder: the run's checkpoints and contact sheets would lie among the photos; give --out a folder of its own (one inside {flag} is passed over)"
-            )
 
 
 def _saved_step(last: Path) -> str:
