@@ -18,6 +18,7 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.borders import compose_framed, framed, inner
+from colorcli.cards import is_card
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
@@ -48,6 +49,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
     with it) in place of building one from the checkpoint's weights.
     margins: find a photo's uniform margins and colour only what they frame
     (``colorcli.borders``); False colours the whole picture.
+    cards: a picture (or a film's key frame) that is lettering on a plain ground, and not
+    guided, keeps its neutral tone (``colorcli.cards``); False colours it as any other.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         model: ColorNet | None = None,
         margins: bool = True,
         precision: str = "auto",
+        cards: bool = True,
     ) -> None:
         self.ckpt = (
             checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -73,7 +77,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         if not saturation >= 0:
             raise ConfigError(f"saturation must be >= 0, got {saturation}")
         self.saturation = float(saturation)
-        self.margins = bool(margins)
+        self.margins, self.cards = bool(margins), bool(cards)
         self.size = int(size or self.ckpt.net_size)
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
@@ -291,8 +295,11 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             c = chroma[i, :h, :w]
             if self.space != "lab":  # Lab ab at the lightness of the same (output) pixels
                 c = chroma_to_ab(c, shrink_l(ln, c.shape[:2]), self.space)
-            if attend and guides is not None and guides[i] is not None:
+            guided = guides is not None and guides[i] is not None
+            if attend and guided:
                 c = self._spread(c, ln, guides[i], feats[i : i + 1], logits[i : i + 1])
+            elif self.cards and not guided and is_card(ln):  # a title card: its own tone
+                c = np.zeros_like(c)
             # the one place the saturation is applied: every route composes this ab as it is
             out.append(c if self.saturation == 1.0 else c * np.float32(self.saturation))
         return out

@@ -233,6 +233,13 @@ class ColorizeOptions:
             flag=True,
         ),
     )
+    colour_cards: bool = field(
+        default=False,
+        metadata=opt(
+            "Colour title cards too (lettering on a plain ground: a silent film's intertitles, credits on black, a caption card, a typed page): by default they keep their own neutral tone.",
+            flag=True,
+        ),
+    )
 
 
 SMOOTH = 0.7  # --smooth's default

@@ -300,3 +300,28 @@ def shown_frames(path: Path) -> list[np.ndarray]:
             np.ascontiguousarray(np.rot90(f.to_ndarray(format="rgb24"), int(f.rotation or 0) // 90))
             for f in c.decode(video=0)
         ]
+
+
+def title_card(
+    h: int = 240, w: int = 320, ground: int = 25, ink: int = 225, seed: int = 0
+) -> np.ndarray:
+    """An (h, w) uint8 title card: three lines of lettering and a border on a plain ground,
+    with grain, a little blur and a vignette, as a silent film's intertitle is scanned."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    scale = w / 400
+    for i, words in enumerate(("THE NEXT MORNING", "Mary went down to", "the old mill...")):
+        cv2.putText(
+            mask, words, (int(w * 0.1), int(h * (0.35 + 0.2 * i))), cv2.FONT_HERSHEY_COMPLEX,
+            scale, 255, max(1, round(2 * scale)), cv2.LINE_AA,
+        )  # fmt: skip
+    m = max(2, w // 30)
+    cv2.rectangle(mask, (m, m), (w - m, h - m), 255, max(1, round(scale)))
+    card = ground + (ink - ground) * mask.astype(np.float32) / 255
+    y, x = np.mgrid[0:h, 0:w]
+    card -= 12 * ((y / h - 0.5) ** 2 + (x / w - 0.5) ** 2)  # the lamp's falloff
+    card = cv2.GaussianBlur(card.astype(np.float32), (0, 0), 0.7)
+    card += rng.normal(0, 3, (h, w))
+    return np.clip(card, 0, 255).astype(np.uint8)

@@ -133,4 +133,5 @@ def make_colorizer(values: dict[str, Any]):
         saturation=o.saturation,
         size=o.size,
         margins=not o.colour_margins,
+        cards=not o.colour_cards,
     )

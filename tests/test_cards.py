@@ -1,0 +1,112 @@
+"""Title cards (lettering on a plain ground) keep their neutral tone: found on scans of every
+kind of card, never on pictures, in photos and in a film's scenes, and --colour-cards colours
+them as before."""
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cards import is_card
+from colorcli.cli import main
+from colorcli.kernels import rgb_to_lab
+from tests.media import frame_picture, read_clip, title_card
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _l(gray: np.ndarray) -> np.ndarray:
+    return rgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0]
+
+
+def _chroma(rgb: np.ndarray) -> float:
+    lab = rgb_to_lab(rgb)
+    return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+
+@pytest.mark.parametrize("ground,ink", [(8, 240), (30, 215), (70, 200), (235, 25), (200, 40)])
+@pytest.mark.parametrize("size", [(240, 320), (576, 720), (1080, 1440)])
+def test_a_title_card_is_found_on_any_ground_at_any_size(ground, ink, size):
+    for seed in range(2):
+        assert is_card(_l(title_card(*size, ground=ground, ink=ink, seed=seed)))
+
+
+def test_pictures_are_not_taken_for_cards():
+    """The shipped samples, a plain frame (a fade), one object on a plain ground, pieces
+    scattered over one (birds in a sky), and a card too small to read."""
+    for path in sorted(SAMPLES.glob("*.jpg")):
+        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        assert not is_card(_l(gray)), path.name
+    rng = np.random.default_rng(0)
+    plain = np.full((240, 320), 20, np.uint8)
+    assert not is_card(_l(plain))
+    thing = np.full((240, 320), 230, np.uint8)
+    cv2.ellipse(thing, (160, 120), (90, 20), 30, 0, 360, 40, -1)  # a hammer on a table
+    assert not is_card(_l(thing))
+    birds = np.full((240, 320), 200, np.uint8)
+    for x, y in rng.integers((10, 10), (310, 230), (25, 2)):
+        birds[y : y + 6, x : x + 9] = 50
+    assert not is_card(_l(birds))
+    assert not is_card(_l(title_card(48, 64)))
+
+
+def test_a_card_photo_keeps_its_tone_and_colour_cards_colours_it(tmp_path, tiny_ckpt):
+    card = tmp_path / "card.png"
+    cv2.imwrite(str(card), title_card(240, 320))
+    scene = tmp_path / "scene.png"
+    cv2.imwrite(str(scene), frame_picture(3, 240, 320))
+    for extra, coloured in (((), False), (("--colour-cards",), True)):
+        for src in (card, scene):
+            out = tmp_path / f"{src.stem}{len(extra)}.png"
+            r = run("image", src, out, "--model", tiny_ckpt, "--size", "256", *extra)
+            assert r.exit_code == 0, r.stderr
+            chroma = _chroma(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB))
+            assert chroma > 5 if (coloured or src == scene) else chroma < 0.5, (src, extra)
+
+
+def test_hints_on_a_card_colour_it(tmp_path, hint_ckpt):
+    """A card the user guides is theirs to colour (a tinted intertitle)."""
+    card = tmp_path / "card.png"
+    cv2.imwrite(str(card), title_card(240, 320))
+    out = tmp_path / "out.png"
+    r = run("image", card, out, "--model", hint_ckpt, "--size", "256", "--hint", "50%,50%,#c08040")
+    assert r.exit_code == 0, r.stderr
+    assert _chroma(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)) > 2
+
+
+def _film(path: Path) -> Path:
+    """A scene, a title card for 12 frames, another scene: 36 frames at 25 fps."""
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 320, 240, "yuv420p"
+        for i in range(36):
+            g = title_card(240, 320, seed=i) if 12 <= i < 24 else frame_picture(i, 240, 320)
+            if i >= 24:
+                g = 255 - g
+            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
+            for p in v.encode(f.reformat(format="yuv420p")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+    return path
+
+
+def test_a_films_title_card_keeps_its_tone_between_coloured_scenes(tmp_path, tiny_ckpt):
+    film = _film(tmp_path / "reel.mp4")
+    for extra, coloured in (((), False), (("--colour-cards",), True)):
+        out = tmp_path / f"out{len(extra)}.mp4"
+        r = run("video", film, out, "--model", tiny_ckpt, "--size", "256", "-q", *extra)
+        assert r.exit_code == 0, r.stderr
+        chroma = [_chroma(f) for f in read_clip(out)["frames"]]
+        assert len(chroma) == 36
+        scenes = chroma[:11] + chroma[25:]  # a frame from each cut: the smoother's start
+        assert min(scenes) > 5, chroma
+        card = chroma[13:23]
+        assert min(card) > 5 if coloured else max(card) < 1.0, (extra, card)
