@@ -221,26 +221,32 @@ class _Batch:
         for _, _, held, _ in self.pending:
             held.release()
 
-    def _one(self, im: Image, guide: Guide | None) -> np.ndarray:
+    def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, bool]:
+        """One photo coloured alone, and whether it was left in its tone as a title card."""
         if self.reference is not None and guide is None:
-            return self.colorizer.colorize_like(im.pixels, self.reference)
-        return self.colorizer.colorize(im.pixels, guide)
+            return self.colorizer.colorize_like(im.pixels, self.reference), False
+        rgb = self.colorizer.colorize(im.pixels, guide)
+        return rgb, self.colorizer.last_cards[0]
 
     def flush(self) -> Iterator[FileResult]:
         """Colour and write the batch: together, or one by one where that fails, so that
         only the file at fault fails."""
-        outs = None
+        outs = cards = None
         if self.reference is None and self.pending:
             try:
                 outs = self.colorizer.colorize_batch(
                     [im.pixels for _, im, _, _ in self.pending], [g for *_, g in self.pending]
                 )
+                cards = self.colorizer.last_cards
             except (ColorcliError, ValueError, MemoryError):
                 pass
         for i, (job, im, claim, guide) in enumerate(self.pending):
             try:
-                rgb = im.gray_where_missing(outs[i] if outs is not None else self._one(im, guide))
-                yield self._written(job, im, guide, rgb)
+                if outs is not None:
+                    rgb, card = outs[i], cards[i]
+                else:
+                    rgb, card = self._one(im, guide)
+                yield self._written(job, im, guide, im.gray_where_missing(rgb), card)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except (ColorcliError, ValueError) as e:
@@ -253,8 +259,11 @@ class _Batch:
                 claim.release()
         self.pending.clear()
 
-    def _written(self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray) -> FileResult:
-        """``rgb`` written as ``job``'s output, with what there is to say of it."""
+    def _written(
+        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, card: bool
+    ) -> FileResult:
+        """``rgb`` written as ``job``'s output, with what there is to say of it (``card``: it
+        was left in its tone as a title card)."""
         if (arriving := still_arriving(job.src, im, self.sizes.pop(job.src, -1))) is not None:
             raise arriving
         # the scan's dpi, EXIF, XMP, text: carried over
@@ -265,11 +274,16 @@ class _Batch:
         notes += guide.notices if guide else ()
         if guide is None and self.reference is None and in_colour(im.pixels):
             notes += (f"{job.src}: {RECOLOURED}",)
+        if card:
+            notes += (f"{job.src}: {CARD}",)
         if (why := no_colour_note(im.pixels)) is not None:
             notes += (f"{job.src}: {why}",)
         return FileResult(job, "done", notices=notes)
 
 
+CARD = (
+    "lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)"
+)
 RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-colour writes such photos as they are)"
 
 

@@ -22,10 +22,9 @@ from colorcli.cards import is_card
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
-from colorcli.device import annealed_mean_torch, is_oom, resolve_device, resolve_precision
+from colorcli.device import annealed_mean_torch, is_oom, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
-from colorcli.foldnorm import fold_norms
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
 from colorcli.netrun import NetRunMixin, batch_part
@@ -78,6 +77,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             raise ConfigError(f"saturation must be >= 0, got {saturation}")
         self.saturation = float(saturation)
         self.margins, self.cards = bool(margins), bool(cards)
+        # title cards left in their tone: how many since it was made (photos and a film's
+        # key frames), and which of the last colorize_batch call's images were
+        self.cards_found, self.last_cards = 0, ()
         self.size = int(size or self.ckpt.net_size)
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
@@ -112,28 +114,6 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.attention = self._hint_head()
         if self.device.type == "cpu":
             self._warm()
-
-    def _ready(self, model: ColorNet | None, device: str, precision: str) -> ColorNet:
-        """The network, on its device in its arithmetic: ``model`` as it is (float32, on its
-        own device), else built from the checkpoint with its norms folded. Sets ``device``,
-        and ``half`` / ``bf16``: 16 bits as float16 (the model converted: CUDA) or bfloat16
-        (autocast: a CPU's)."""
-        self.half = self.bf16 = False
-        if model is not None:
-            self.device = next(model.parameters()).device
-            return model.eval()
-        self.device = resolve_device(device)
-        low = resolve_precision(self.device, precision)
-        self.half, self.bf16 = low == torch.float16, low == torch.bfloat16
-        model = self.ckpt.build().eval()
-        fold_norms(model, model.norm_sites())  # it colours, it never trains
-        model = model.to(self.device)
-        if self.half:
-            model = model.half()
-        if self.device.type == "cpu":
-            # NHWC activations: the logits reach the (N, Q)-row kernel without a transpose
-            model = model.to(memory_format=torch.channels_last)
-        return model.eval()
 
     def _hint_head(self):
         """The checkpoint's hint attention head on the device, or None (a model without
@@ -300,6 +280,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 c = self._spread(c, ln, guides[i], feats[i : i + 1], logits[i : i + 1])
             elif self.cards and not guided and is_card(ln):  # a title card: its own tone
                 c = np.zeros_like(c)
+                self.cards_found += 1
             # the one place the saturation is applied: every route composes this ab as it is
             out.append(c if self.saturation == 1.0 else c * np.float32(self.saturation))
         return out
@@ -343,10 +324,11 @@ class Colorizer(NetRunMixin, ExemplarMixin):
 
         images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. guides: per image None or a
         :class:`Guide` at that image's size (a hint model only). Returns (H, W, 3) RGB of the
-        same dtype and size for each. Out of memory for a single image is a DeviceError.
+        same dtype and size for each; ``last_cards`` then says, for each, whether it was left
+        in its tone as a title card. Out of memory for a single image is a DeviceError.
         """
         out: list[np.ndarray] = []
-        at = 0
+        at, cards = 0, []
         for chunk in self._chunks(images):
             gs = list(guides[at : at + len(chunk)]) if guides is not None else [None] * len(chunk)
             at += len(chunk)
@@ -366,7 +348,10 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                     for g, li, ln in zip(gs, l_ins, l_nets, strict=True)
                 ]
                 palettes = [None if g is None else g.palette for g in gs]
+                found = self.cards_found
                 abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True, photo=True)
+                # a card's ab is zero throughout: which of these were (``last_cards``)
+                cards += [found < self.cards_found and not ab.any() for ab in abs_]
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_framed(lf, ab, b, dtype))
@@ -385,19 +370,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                     else f"{len(chunk)} images of {sum(im.shape[0] * im.shape[1] for im in chunk) / 1e6:.0f} megapixels"
                 )
                 raise DeviceError(f"out of memory on the host for {what}") from e
+        self.last_cards = tuple(cards)
         return out
-
-    def _pictures_to_blame(self, chunk: Sequence[np.ndarray]) -> bool:
-        """Whether the network ran out of memory for want of what the full-size pictures
-        took: on the CPU, where both share the host's, and with pictures far larger than
-        its input (else a smaller --size is the cure, as its own message says)."""
-        return self.device.type == "cpu" and self._pictures_large(chunk)
-
-    def _pictures_large(self, chunk: Sequence[np.ndarray]) -> bool:
-        """Whether the pictures are far larger than the network's input (16 times its
-        pixels): theirs is the memory a full-resolution step takes."""
-        pixels = sum(im.shape[0] * im.shape[1] for im in chunk)
-        return pixels > 16 * self.size * self.size * len(chunk)
 
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""

@@ -1,6 +1,7 @@
-"""The network's forward passes for :class:`colorcli.colorizer.Colorizer`: its input's size
-and batch, the forward with out-of-memory back-off, logits decoded to chroma, and a first tiny
-pass that loads what every photo needs.
+"""The network's forward passes for :class:`colorcli.colorizer.Colorizer`: the network made
+ready on its device, its input's size and batch (and whether the pictures or the network took
+the host's memory), the forward with out-of-memory back-off, logits decoded to chroma, and a
+first tiny pass that loads what every photo needs.
 
 A mixin of ``Colorizer``: it uses the colorizer's model, device, bins and settings.
 """
@@ -19,9 +20,11 @@ import torch
 from colorcli.checkpoint import decode_shift
 from colorcli.chroma import net_input
 from colorcli.compose import shrink_l, warm_kernels
-from colorcli.device import annealed_mean_torch, is_oom
+from colorcli.device import annealed_mean_torch, is_oom, resolve_device, resolve_precision
 from colorcli.errors import DeviceError
+from colorcli.foldnorm import fold_norms
 from colorcli.kernels import annealed_mean
+from colorcli.models import ColorNet
 
 # batches of one network input shape that run before cuDNN is asked to run it: cuDNN plans each
 # new shape once, about 2 s in half precision on an H200 (bench/cuda_parity.py --only sizes,
@@ -62,6 +65,40 @@ def batch_part(batch: Any, sl: slice) -> Any:
 
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
+
+    def _ready(self, model: ColorNet | None, device: str, precision: str) -> ColorNet:
+        """The network, on its device in its arithmetic: ``model`` as it is (float32, on its
+        own device), else built from the checkpoint with its norms folded. Sets ``device``,
+        and ``half`` / ``bf16``: 16 bits as float16 (the model converted: CUDA) or bfloat16
+        (autocast: a CPU's)."""
+        self.half = self.bf16 = False
+        if model is not None:
+            self.device = next(model.parameters()).device
+            return model.eval()
+        self.device = resolve_device(device)
+        low = resolve_precision(self.device, precision)
+        self.half, self.bf16 = low == torch.float16, low == torch.bfloat16
+        model = self.ckpt.build().eval()
+        fold_norms(model, model.norm_sites())  # it colours, it never trains
+        model = model.to(self.device)
+        if self.half:
+            model = model.half()
+        if self.device.type == "cpu":
+            # NHWC activations: the logits reach the (N, Q)-row kernel without a transpose
+            model = model.to(memory_format=torch.channels_last)
+        return model.eval()
+
+    def _pictures_to_blame(self, chunk: Sequence[np.ndarray]) -> bool:
+        """Whether the network ran out of memory for want of what the full-size pictures
+        took: on the CPU, where both share the host's, and with pictures far larger than
+        its input (else a smaller --size is the cure, as its own message says)."""
+        return self.device.type == "cpu" and self._pictures_large(chunk)
+
+    def _pictures_large(self, chunk: Sequence[np.ndarray]) -> bool:
+        """Whether the pictures are far larger than the network's input (16 times its
+        pixels): theirs is the memory a full-resolution step takes."""
+        pixels = sum(im.shape[0] * im.shape[1] for im in chunk)
+        return pixels > 16 * self.size * self.size * len(chunk)
 
     def net_shape(self, h: int, w: int, size: int | None = None) -> tuple[int, int]:
         """Network-resolution (h, w) for a full-resolution image: short side == size (the

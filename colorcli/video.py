@@ -49,6 +49,7 @@ from colorcli.videoprobe import (
     probe_video,
     read_as,
 )
+from colorcli.words import counted
 
 _QUEUE_FRAMES = 8  # frames in flight per queue, beyond the batch
 
@@ -219,6 +220,7 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield Notice(
             f"{job.src}: a raw stream without timestamps: its frames are timed at {float(job.info.rate or 25):g} frames/s, and it is coloured in one go (no resume)"
         )
+    cards = getattr(colorizer, "cards_found", 0)
     if job.fmt == "sequence":
         from colorcli.sequence import colorize_to_sequence
 
@@ -229,6 +231,10 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         yield from colorize_segmented(job, colorizer)
     else:
         yield from _continuous(job, colorizer)
+    if (cards := getattr(colorizer, "cards_found", 0) - cards) > 0:
+        yield Notice(
+            f"{job.src}: {counted(cards, 'key frame')} of lettering on a plain ground (title cards) left in their own tone, and the frames carried from them (--colour-cards colours them)"
+        )
 
 
 def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:

@@ -69,6 +69,25 @@ def test_a_card_photo_keeps_its_tone_and_colour_cards_colours_it(tmp_path, tiny_
             assert r.exit_code == 0, r.stderr
             chroma = _chroma(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB))
             assert chroma > 5 if (coloured or src == scene) else chroma < 0.5, (src, extra)
+            said = f"notice: {src}: lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)"
+            assert (said in r.stderr) == (src == card and not coloured), r.stderr
+
+
+def test_an_archive_says_which_photos_were_taken_for_cards(tmp_path, tiny_ckpt):
+    """Batched with pictures, a card is named in a notice and they are coloured."""
+    root, out = tmp_path / "scans", tmp_path / "out"
+    root.mkdir()
+    cv2.imwrite(str(root / "b_card.png"), title_card(240, 320))
+    for i in (0, 2):
+        cv2.imwrite(str(root / f"{'abc'[i]}_scene.png"), frame_picture(i, 240, 320))
+    r = run("dir", root, "-o", out, "--model", tiny_ckpt, "--size", "256", "-q")
+    assert r.exit_code == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if "title card" in line]
+    assert notes == [
+        f"notice: {root / 'b_card.png'}: lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)"
+    ]
+    for name in ("a_scene.png", "c_scene.png"):
+        assert _chroma(cv2.cvtColor(cv2.imread(str(out / name)), cv2.COLOR_BGR2RGB)) > 5
 
 
 def test_hints_on_a_card_colour_it(tmp_path, hint_ckpt):
@@ -110,3 +129,5 @@ def test_a_films_title_card_keeps_its_tone_between_coloured_scenes(tmp_path, tin
         assert min(scenes) > 5, chroma
         card = chroma[13:23]
         assert min(card) > 5 if coloured else max(card) < 1.0, (extra, card)
+        said = "key frames of lettering on a plain ground (title cards) left in their own tone"
+        assert (said in r.stderr) != coloured, r.stderr
