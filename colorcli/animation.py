@@ -25,7 +25,7 @@ from colorcli.filmsample import SAMPLES
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
-from colorcli.photometa import Meta, apply_meta, read_meta
+from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta
 from colorcli.picture import in_srgb
 
 ANIMATED = {"png", "webp"}  # output formats that hold an animation (GIF's 256 colours: no)
@@ -222,7 +222,8 @@ def colorize_animation(
         frames, rgb=colour_frames(colorizer, frames.rgb, reference, progress=step)
     )
     # an APNG's EXIF, text and resolution carried, as a still's are
-    write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, frames.meta), overwrite)
+    meta = coloured_copy(frames.meta)  # and marked as a coloured copy
+    write_whole(dst, lambda: apply_meta(encode_frames(coloured, fmt), fmt, meta), overwrite)
     said = f"an animation of {n} frames: every frame coloured, into an animated {fmt}"
     return n, (said, *frames.notes)
 

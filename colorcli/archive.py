@@ -30,6 +30,7 @@ from colorcli.imagewrite import alpha_note, write_image
 from colorcli.incolour import in_colour, no_colour_note
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
+from colorcli.photometa import coloured_copy
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,8 @@ class _Batch:
         if (arriving := still_arriving(job.src, im, self.sizes.pop(job.src, -1))) is not None:
             raise arriving
         # the scan's dpi, EXIF, XMP, text: carried over
-        write_image(job.dst, rgb, im.alpha, job.fmt, self.overwrite, im.info.bits, im.meta)
+        meta = coloured_copy(im.meta)
+        write_image(job.dst, rgb, im.alpha, job.fmt, self.overwrite, im.info.bits, meta)
         lost = alpha_note(im.alpha, job.fmt)  # a HEIC's alpha into jpg, say
         said = (*im.info.notices, lost) if lost else im.info.notices
         notes = tuple(f"{job.src}: {n}" for n in said)

@@ -11,6 +11,7 @@ import re
 
 import av
 
+from colorcli.provenance import WORDS
 from colorcli.timecode import shift_timecode
 from colorcli.videoprobe import film_rate
 
@@ -37,9 +38,15 @@ def carry_tags(dst, src) -> None:
 
 
 def carry_global_tags(out, inp) -> None:
-    """The input container's tags onto the output's, less those of the old encode."""
+    """The input container's tags onto the output's, less those of the old encode, and the
+    words that say the film was coloured (``colorcli.provenance``) in its 'comment' tag, or
+    in its 'description' where the input has a comment of its own (neither is replaced)."""
     with contextlib.suppress(AttributeError, ValueError, TypeError):
-        out.metadata.update({k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)})
+        tags = {k: v for k, v in inp.metadata.items() if not _STALE_TAG.match(k)}
+        out.metadata.update(tags)
+        free = [k for k in ("comment", "description") if not any(t.lower() == k for t in tags)]
+        if free:
+            out.metadata[free[0]] = WORDS
 
 
 def left_out(s, film: int) -> str:

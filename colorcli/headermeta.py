@@ -1,13 +1,16 @@
 """Metadata in the headers of TIFF (classic and BigTIFF), JPEG 2000 and Photoshop files: the
 resolution and the colour profile (and a Photoshop file's EXIF and XMP), read without the
-pixels; and, in a TIFF we write, its alpha named as what it is. Bytes only.
+pixels; and, in a TIFF or JPEG 2000 we write, its alpha named as what it is and its XMP.
+Bytes only.
 """
 
 from __future__ import annotations
 
 import struct
 
-from colorcli.walkers import file_reader, tiff_layout
+from colorcli.walkers import bytes_reader, file_reader, tiff_layout
+
+XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # the box an XMP packet goes in
 
 
 def first_ifd(buf) -> tuple[str, int]:
@@ -25,6 +28,35 @@ def mark_alpha(tiff: bytes) -> bytes:
     last is an unassociated alpha (ExtraSamples 2). OpenCV writes no ExtraSamples: GIMP then
     asks what the channel is and Photoshop reads it as a mask, not as transparency. Each such
     page's IFD is written again at the end, with the tag, and what pointed to it points there."""
+
+    def extra_samples(e: str, fields: dict, buf: bytearray) -> bytes | None:
+        spp = struct.unpack_from(e + "H", fields[277], 8)[0] if 277 in fields else 0
+        if spp in (2, 4) and 338 not in fields:
+            return struct.pack(e + "HHIH", 338, 3, 1, 2) + bytes(2)
+        return None
+
+    return _with_entry(tiff, extra_samples, every_page=True)
+
+
+def tiff_with_xmp(tiff: bytes, xmp: bytes) -> bytes:
+    """A classic TIFF with ``xmp`` as its first page's XMP (tag 700), replacing any there;
+    as it is where it is not one (a BigTIFF)."""
+
+    def xmp_entry(e: str, fields: dict, buf: bytearray) -> bytes:
+        fields.pop(700, None)
+        buf += bytes(len(buf) % 2)
+        at = len(buf)
+        buf += xmp
+        return struct.pack(e + "HHII", 700, 1, len(xmp), at)
+
+    return _with_entry(tiff, xmp_entry, every_page=False)
+
+
+def _with_entry(tiff: bytes, entry, every_page: bool) -> bytes:
+    """``tiff`` with the IFD entry ``entry(e, fields, buf)`` gives (or None: none) added to
+    its first page (or to every page): each page so changed has its IFD written again at the
+    end, and what pointed to it points there. ``fields``: the page's entries by tag, which
+    ``entry`` may take one out of; ``buf``: the file, which it may append its data to."""
     buf = bytearray(tiff)
     try:
         e, pos = first_ifd(buf)
@@ -36,19 +68,42 @@ def mark_alpha(tiff: bytes) -> bytes:
             after = pos + 2 + 12 * count
             (nxt,) = struct.unpack_from(e + "I", buf, after)
             fields = {struct.unpack_from(e + "H", x)[0]: x for x in entries}
-            spp = struct.unpack_from(e + "H", fields[277], 8)[0] if 277 in fields else 0
-            if spp in (2, 4) and 338 not in fields:
-                entries.append(struct.pack(e + "HHIH", 338, 3, 1, 2) + bytes(2))
+            added = entry(e, fields, buf)
+            if added is not None:
+                entries = [*fields.values(), added]
                 entries.sort(key=lambda x: struct.unpack_from(e + "H", x)[0])
                 buf += bytes(len(buf) % 2)  # an IFD starts on a word boundary
                 struct.pack_into(e + "I", buf, link, len(buf))
                 after = len(buf) + 2 + 12 * len(entries)
                 buf += struct.pack(e + "H", len(entries)) + b"".join(entries)
                 buf += struct.pack(e + "I", nxt)
+            if not every_page:
+                break
             link, pos = after, nxt
-    except (struct.error, ValueError):
+    except (struct.error, ValueError, KeyError):
         return tiff
     return bytes(buf)
+
+
+def jp2_with_xmp(jp2: bytes, xmp: bytes) -> bytes:
+    """A JP2 file with ``xmp`` in an XMP box ('uuid' of the XMP UUID) right after its header
+    box, replacing any there; as it is where no header box is found, or a box runs to the
+    file's end before the codestream."""
+    boxes = list(jp2_boxes(bytes_reader(jp2), 0, None))
+    if not any(kind == b"jp2h" for kind, _, _ in boxes):
+        return jp2
+    out, pos = bytearray(), 0  # the boxes lie end to end from the file's start
+    for kind, body, stop in boxes:
+        if stop is None:
+            if kind != b"jp2c":
+                return jp2
+            break
+        if not (kind == b"uuid" and jp2[body : body + 16] == XMP_UUID):
+            out += jp2[pos:stop]
+        if kind == b"jp2h":
+            out += struct.pack(">I4s", 24 + len(xmp), b"uuid") + XMP_UUID + xmp
+        pos = stop
+    return bytes(out) + jp2[pos:]
 
 
 def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:

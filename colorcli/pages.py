@@ -17,7 +17,7 @@ from colorcli.imageprobe import probe_image
 from colorcli.incolour import in_colour
 from colorcli.pdfobjects import PdfError
 from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
-from colorcli.photometa import Meta, read_meta, tiff_params
+from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta, tiff_params
 from colorcli.tiffmend import point_at_page
 from colorcli.walkers import array_reader, tiff_ifds, tiff_tags
 
@@ -94,7 +94,8 @@ def colorize_pages(
         notes += page.info.notes
     if kept:
         notes.append(f"{kept} of its {len(pages)} pages already in colour kept as they are")
-    write_whole(dst, lambda: encode_pages(coloured, pages[0].meta), overwrite)
+    meta = coloured_copy(pages[0].meta) if kept < len(pages) else pages[0].meta
+    write_whole(dst, lambda: encode_pages(coloured, meta), overwrite)
     return len(coloured), tuple(notes)
 
 
@@ -167,7 +168,8 @@ def colorize_pdf(
 
 
 def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:
-    """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept."""
+    """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept, and
+    ``meta``'s density and XMP (a coloured copy's mark) written in."""
     import cv2
 
     bgr = []
@@ -177,4 +179,5 @@ def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta |
     ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
     if not ok:
         raise ValueError("OpenCV could not encode a multi-page tiff")
-    return mark_alpha(buf.tobytes())
+    data = mark_alpha(buf.tobytes())
+    return apply_meta(data, "tiff", meta) if meta is not None else data

@@ -23,15 +23,25 @@ carried into BMP or DPX.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorcli.headermeta import first_ifd, jp2_boxes, jp2_fields, psd_fields, tiff_fields
+from colorcli.headermeta import (
+    first_ifd,
+    jp2_boxes,
+    jp2_fields,
+    jp2_with_xmp,
+    psd_fields,
+    tiff_fields,
+    tiff_with_xmp,
+)
 from colorcli.heifboxes import heif_meta, is_heif
 from colorcli.imageprobe import JP2_SIGNATURE
+from colorcli.provenance import marked
 from colorcli.walkers import (
     PNG_SIGNATURE,
     TIFF_SIGNATURES,
@@ -56,7 +66,9 @@ class Meta:
     TIFF structure of its EXIF; ``xmp``: the XMP packet; ``jpeg``: other JPEG segments to
     carry as (marker, payload); ``png``: PNG text chunks to carry as (type, data); ``icc``:
     the embedded colour profile (read, followed to sRGB, not written); ``gamma``: a PNG's gAMA
-    where neither an sRGB nor an iCCP chunk overrides it (read, followed, not written)."""
+    where neither an sRGB nor an iCCP chunk overrides it (read, followed, not written);
+    ``coloured``: the copy's colour is a model's, which its XMP then says
+    (``colorcli.provenance``; see ``coloured_copy``)."""
 
     dpi: tuple[float, float] | None = None
     exif: bytes | None = None
@@ -65,9 +77,15 @@ class Meta:
     png: list[tuple[bytes, bytes]] = field(default_factory=list)
     icc: bytes | None = None
     gamma: float | None = None
+    coloured: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.dpi or self.exif or self.xmp or self.jpeg or self.png)
+        return bool(self.dpi or self.exif or self.xmp or self.jpeg or self.png or self.coloured)
+
+
+def coloured_copy(meta: Meta | None) -> Meta:
+    """The metadata of a photo's coloured copy: the input's (or none), marked as coloured."""
+    return dataclasses.replace(meta or Meta(), coloured=True)
 
 
 _JPEG_HEAD = 1 << 20  # bytes of a JPEG read for its segments (EXIF and XMP are each < 64 kB)
@@ -106,16 +124,22 @@ def read_meta(path: Path) -> Meta:
 
 
 def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
-    """``encoded`` (a JPEG, PNG, JPEG 2000 or WebP file's bytes) with ``meta`` written in;
-    other formats as they are."""
+    """``encoded`` (a JPEG, PNG, TIFF, JPEG 2000 or WebP file's bytes) with ``meta`` written in
+    (into a TIFF and a JPEG 2000 its XMP only, besides their density); other formats as they
+    are."""
     if not meta:
         return encoded
+    if meta.coloured:
+        meta = dataclasses.replace(meta, xmp=marked(meta.xmp))
+    if fmt == "tiff" and encoded[:4] in TIFF_SIGNATURES[:2] and meta.xmp:
+        return tiff_with_xmp(encoded, meta.xmp)
+    if fmt == "jp2" and encoded[:12] == JP2_SIGNATURE:
+        encoded = _write_jp2(encoded, meta.dpi) if meta.dpi else encoded
+        return jp2_with_xmp(encoded, meta.xmp) if meta.xmp else encoded
     if fmt == "jpeg" and encoded[:2] == b"\xff\xd8":
         return _write_jpeg(encoded, meta)
     if fmt == "png" and encoded[:8] == PNG_SIGNATURE:
         return _write_png(encoded, meta)
-    if fmt == "jp2" and encoded[:12] == JP2_SIGNATURE and meta.dpi:
-        return _write_jp2(encoded, meta.dpi)
     if fmt == "webp" and encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP":
         return _write_webp(encoded, meta)
     return encoded

@@ -140,6 +140,7 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
     from colorcli.incolour import in_colour, no_colour_note
     from colorcli.options import IMAGE_FORMATS
     from colorcli.pages import colorize_pages
+    from colorcli.photometa import coloured_copy
 
     hints_path, parsed, reference = guidance
     size_at_read = file_size(src)
@@ -179,7 +180,8 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
         if reference is None and colorizer.last_cards[0]:
             cc.echo(f"notice: {src}: {CARD}")
         # the scan's dpi, EXIF, XMP, text: carried over
-        write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=img.meta)
+        meta = coloured_copy(img.meta)  # and marked as a coloured copy
+        write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=meta)
     if not quiet:  # its size as shown (upright), as --hint counts pixels
         h, w = img.pixels.shape[:2]
         cc.echo(f"{src} -> {dst} ({w}x{h}, {time.perf_counter() - t0:.1f} s)")
