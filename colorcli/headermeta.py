@@ -106,10 +106,11 @@ def jp2_with_xmp(jp2: bytes, xmp: bytes) -> bytes:
     return bytes(out) + jp2[pos:]
 
 
-def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
-    """(dpi, ICC profile) of a TIFF file's first IFD (classic or BigTIFF): XResolution /
-    YResolution (RATIONAL) and ResolutionUnit as dpi, and the InterColorProfile; the header,
-    that IFD and those fields are read, not the scan's pixels."""
+def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None, bytes | None]:
+    """(dpi, ICC profile, XMP) of a TIFF file's first IFD (classic or BigTIFF): XResolution /
+    YResolution (RATIONAL) and ResolutionUnit as dpi, the InterColorProfile, and the XMP
+    packet (tag 700: an archive's catalogue record); the header, that IFD and those fields
+    are read, not the scan's pixels."""
     read = file_reader(f)
     found = tiff_layout(read, 0)
     if found is None:
@@ -118,7 +119,7 @@ def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
     size, word = struct.calcsize(lay.count), struct.calcsize(lay.offset)
     (count,) = struct.unpack(lay.count, read(ifd, size))
     entries = read(ifd + size, lay.entry * min(count, 4096))
-    res, unit, icc = {}, 2, None
+    res, unit, icc, xmp = {}, 2, None, None
     for at in range(0, len(entries) - lay.entry + 1, lay.entry):
         tag, typ = struct.unpack_from(lay.e + "HH", entries, at)
         (n,) = struct.unpack_from(lay.offset, entries, at + 4)
@@ -138,10 +139,12 @@ def tiff_fields(f) -> tuple[tuple[float, float] | None, bytes | None]:
             (unit,) = struct.unpack_from(lay.e + "H", field)
         elif tag == 34675 and typ == 7 and 128 <= n < (1 << 24):
             icc = value(n)
+        elif tag == 700 and typ in (1, 7) and 0 < n < (1 << 24):
+            xmp = value(n)
     x, y = res.get(282), res.get(283)
     if unit not in (2, 3) or not x or not y:
-        return None, icc  # no unit (1): an aspect ratio, not a size
-    return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc
+        return None, icc, xmp  # no unit (1): an aspect ratio, not a size
+    return ((x * 2.54, y * 2.54) if unit == 3 else (x, y)), icc, xmp
 
 
 def jp2_boxes(read, start: int, end: int | None):

@@ -108,8 +108,8 @@ def read_meta(path: Path) -> Meta:
             if sig == PNG_SIGNATURE:
                 return _read_png(f)
             if sig[:4] in TIFF_SIGNATURES:
-                dpi, icc = tiff_fields(f)
-                return Meta(dpi=dpi, icc=icc)
+                dpi, icc, xmp = tiff_fields(f)
+                return Meta(dpi=dpi, icc=icc, xmp=xmp)
             if sig[:4] == b"RIFF":
                 return _read_webp(file_reader(f))
             if sig[:4] == b"8BPS":

@@ -140,3 +140,14 @@ def test_a_coloured_film_says_so_and_keeps_the_inputs_comment(tmp_path, tiny_ckp
     with av.open(str(out)) as c:
         tags = {k.lower(): v for k, v in c.metadata.items()}
     assert tags["comment"] == "reel 3 of 7, Smith collection" and tags["description"] == WORDS
+
+
+def test_a_tiff_scans_catalogue_record_goes_into_its_copy(tmp_path, tiny_ckpt):
+    """A TIFF master's XMP (tag 700: what the archive catalogued) was not carried at all."""
+    src = tmp_path / "master.tif"
+    Image.fromarray(gradient_rgb(40, 56)[..., 0]).save(src, tiffinfo={700: SCAN_XMP})
+    for ext in ("tif", "jpg"):
+        out = tmp_path / f"copy.{ext}"
+        assert run("image", src, out, "--model", tiny_ckpt).exit_code == 0
+        xmp = _xmp_of(out)
+        assert b"Jane Archivist" in xmp and _source_types(xmp) == [DIGITAL_SOURCE_TYPE]
