@@ -129,8 +129,10 @@ def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
     are."""
     if not meta:
         return encoded
-    if meta.coloured:
-        meta = dataclasses.replace(meta, xmp=marked(meta.xmp))
+    if meta.coloured:  # the scan's own XMP rather than none where the mark would not fit
+        mark = marked(meta.xmp)
+        fits = fmt != "jpeg" or len(_XMP) + len(mark) + 2 <= 0xFFFF
+        meta = dataclasses.replace(meta, xmp=mark if fits else meta.xmp)
     if fmt == "tiff" and encoded[:4] in TIFF_SIGNATURES[:2] and meta.xmp:
         return tiff_with_xmp(encoded, meta.xmp)
     if fmt == "jp2" and encoded[:12] == JP2_SIGNATURE:

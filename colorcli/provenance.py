@@ -44,6 +44,8 @@ _SOURCE_TYPE = re.compile(
     rb"|<([\w.-]+):DigitalSourceType\b[^>]*>.*?</\2:DigitalSourceType>",
     re.S,
 )
+# the whitespace a writer leaves before the packet's end, to edit it in place: not needed
+_PADDING = re.compile(rb"\s{2,}<\?xpacket end")
 _EARLIER = re.compile(rb"<rdf:Description[^>]*colorcli:Colourised=[^>]*/>", re.S)
 
 
@@ -55,7 +57,8 @@ def marked(xmp: bytes | None) -> bytes:
     if end < 0:
         return xmp
     head = _SOURCE_TYPE.sub(b"", _EARLIER.sub(b"", xmp[:end]))
-    return head + _DESCRIPTION + xmp[end:]
+    tail = _PADDING.sub(b"\n<?xpacket end", xmp[end:])  # room for the mark: a JPEG's is 64 kB
+    return head + _DESCRIPTION + tail
 
 
 __all__ = ["DIGITAL_SOURCE_TYPE", "WORDS", "marked"]

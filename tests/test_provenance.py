@@ -151,3 +151,20 @@ def test_a_tiff_scans_catalogue_record_goes_into_its_copy(tmp_path, tiny_ckpt):
         assert run("image", src, out, "--model", tiny_ckpt).exit_code == 0
         xmp = _xmp_of(out)
         assert b"Jane Archivist" in xmp and _source_types(xmp) == [DIGITAL_SOURCE_TYPE]
+
+
+def test_a_jpegs_xmp_too_full_for_the_mark_is_kept_whole():
+    """A JPEG holds 64 kB of XMP: a scan's record that fills it is carried unmarked, not
+    dropped; the padding a writer leaves makes room for the mark where there is some."""
+    from colorcli.photometa import Meta, _read_jpeg, apply_meta, coloured_copy
+
+    jpeg = cv2.imencode(".jpg", np.zeros((8, 8), np.uint8))[1].tobytes()
+    room = 0xFFFF - 2 - len(b"http://ns.adobe.com/xap/1.0/\x00") - len(SCAN_XMP) - 10
+    full = SCAN_XMP.replace(b"Jane Archivist", b"a" * (room + len(b"Jane Archivist")))
+    out = apply_meta(jpeg, "jpeg", coloured_copy(Meta(xmp=full)))
+    assert _read_jpeg(out).xmp == full
+    padded = SCAN_XMP.replace(b"Jane Archivist", b"a" * 63000).replace(
+        b'<?xpacket end="w"?>', b" " * 2000 + b'<?xpacket end="w"?>'
+    )
+    xmp = _read_jpeg(apply_meta(jpeg, "jpeg", coloured_copy(Meta(xmp=padded)))).xmp
+    assert _source_types(xmp) == [DIGITAL_SOURCE_TYPE] and b"a" * 63000 in xmp
