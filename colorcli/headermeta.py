@@ -169,14 +169,17 @@ def jp2_boxes(read, start: int, end: int | None):
         pos += size
 
 
-def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
-    """(dpi, ICC profile) of a JP2 file: the scan's resolution (its 'resc' capture box, else
-    'resd', as dots per inch) and its colour profile (its 'colr' box, by ICC: methods 2 and
-    3), from the header box."""
-    icc, dpi = None, None
+def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None, bytes | None]:
+    """(dpi, ICC profile, XMP) of a JP2 file: the scan's resolution (its 'resc' capture box,
+    else 'resd', as dots per inch) and its colour profile (its 'colr' box, by ICC: methods 2
+    and 3), from the header box, and the packet of its XMP box (before or after the
+    codestream, whose pixels are passed over unread)."""
+    icc, dpi, xmp = None, None, None
     for kind, body, stop in jp2_boxes(read, 0, None):
-        if kind == b"jp2c" or stop is None:
+        if stop is None:
             break
+        if kind == b"uuid" and stop - body < (1 << 24) and read(body, 16) == XMP_UUID:
+            xmp = read(body + 16, stop - body - 16)
         if kind != b"jp2h":
             continue
         found: dict[bytes, bytes] = {}
@@ -196,7 +199,7 @@ def jp2_fields(read) -> tuple[tuple[float, float] | None, bytes | None]:
                 if vd and hd and vn and hn:  # pixels per metre, as dots per inch
                     dpi = (hn / hd * 10.0**he * 0.0254, vn / vd * 10.0**ve * 0.0254)
                     break
-    return dpi, icc
+    return dpi, icc, xmp
 
 
 _PSD_RESOURCES = 1 << 24  # bytes of a Photoshop file's image resources read (thumbnails aside)

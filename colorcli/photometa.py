@@ -116,8 +116,8 @@ def read_meta(path: Path) -> Meta:
                 dpi, icc, exif, xmp = psd_fields(file_reader(f))
                 return Meta(dpi=dpi, icc=icc, exif=exif, xmp=xmp)
             if sig == JP2_SIGNATURE[:8]:
-                dpi, icc = jp2_fields(file_reader(f))
-                return Meta(dpi=dpi, icc=icc)
+                dpi, icc, xmp = jp2_fields(file_reader(f))
+                return Meta(dpi=dpi, icc=icc, xmp=xmp)
     except (OSError, struct.error, IndexError, ValueError, zlib.error):
         pass
     return Meta()

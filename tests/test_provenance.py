@@ -168,3 +168,17 @@ def test_a_jpegs_xmp_too_full_for_the_mark_is_kept_whole():
     )
     xmp = _read_jpeg(apply_meta(jpeg, "jpeg", coloured_copy(Meta(xmp=padded)))).xmp
     assert _source_types(xmp) == [DIGITAL_SOURCE_TYPE] and b"a" * 63000 in xmp
+
+
+def test_a_jpeg_2000_masters_xmp_goes_into_its_copy(tmp_path, tiny_ckpt):
+    from colorcli.headermeta import jp2_with_xmp
+
+    src = tmp_path / "master.jp2"
+    encoded = cv2.imencode(".jp2", gradient_rgb(40, 56)[..., 0])[1].tobytes()
+    src.write_bytes(jp2_with_xmp(encoded, SCAN_XMP))
+    assert read_meta(src).xmp == SCAN_XMP
+    for ext in ("jp2", "png"):
+        out = tmp_path / f"copy.{ext}"
+        assert run("image", src, out, "--model", tiny_ckpt).exit_code == 0
+        xmp = _xmp_of(out)
+        assert b"Jane Archivist" in xmp and _source_types(xmp) == [DIGITAL_SOURCE_TYPE]
