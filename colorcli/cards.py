@@ -14,12 +14,16 @@ or more and hold ``LETTER_SHARE`` of the ink (rules and a border round the card 
 them; an object does not), be of about one height (``ALIKE`` of their ink within half to
 twice the median height), and stand in lines (``IN_LINE`` of their ink): pieces side by side
 at one height, a gap of about a letter between them, making a band at most ``BAND`` letters
-high and longer than it is high. A hammer on a white table, leaves on a branch against a
-wall, birds in a sky, a caterpillar's stripes: one object, pieces not in lines, or a band as
-high as it is long. A street with its signs is no plain ground.
+high and longer than it is high. Fewer than ``MANY_LETTERS`` in lines (an end card's "FIN",
+or "The End" with its T and h touching) must also be drawn in strokes: the median letter's
+thickest stroke, its holes filled, at most ``STROKE`` of its height. A hammer on a white
+table, leaves on a branch against a wall, birds in a sky, a caterpillar's stripes, eggs in a
+row: one object, pieces not in lines, a band as high as it is long, or solids, not strokes.
+A street with its signs is no plain ground.
 
 ``python bench/cards.py``: of 300 synthetic intertitles (dark and light grounds, five faces,
-grain, dust, scratches, vignettes, JPEG) it finds 213, the rest mostly a word or two; of the
+grain, dust, scratches, vignettes, JPEG) it finds 215, the rest mostly lettering a few pixels
+high at the network's size; of the
 775 training, held-out, outside and sample photos and 125 frames of the four test clips, it
 takes none for a card. About 1.5 ms a picture.
 """
@@ -39,7 +43,9 @@ MID_PER_INK = 3.0  # pixels between ground and ink (the letters' soft edges): at
 ONE_SIDE = 0.9  # of the ink, at least this on the one side of the ground
 GROUND_SPREAD = 40.0  # L*: the ground's 5th to 95th percentile at most (vignetting, uneven light)
 LETTER_HEIGHT = (0.015, 0.4)  # of the picture's height
-MIN_LETTERS = 6
+MIN_LETTERS = 3  # "FIN", "The End" (its T and h touching)
+MANY_LETTERS = 6  # fewer pieces than this must be drawn in strokes:
+STROKE = 0.65  # a letter's thickest stroke at most this of its height (the median letter's)
 MAX_LETTERS = 1500  # more pieces than this: too fine to be read as letters here
 LETTER_SHARE = 0.9
 ALIKE = 0.7
@@ -89,8 +95,16 @@ def _ink(stands: np.ndarray, ground: np.ndarray) -> np.ndarray | None:
 
 def _lettering(ink: np.ndarray) -> bool:
     """Whether the ink's pieces are letters in lines (see the module's docstring)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
+    # each piece's thickest stroke: twice the farthest its ink lies from the ground, its
+    # holes filled (a solid thing the broad median took in part for ground is a ring)
+    solid = _filled(ink)
+    m, whole = cv2.connectedComponents(solid, connectivity=8)
+    peak, owner = np.zeros(m, np.float32), np.zeros(n, np.int64)
+    np.maximum.at(peak, whole.ravel(), cv2.distanceTransform(solid, cv2.DIST_L2, 5).ravel())
+    np.maximum.at(owner, labels.ravel(), whole.ravel())  # the filled piece each piece is in
+    stroke = 2 * peak[owner[1:]]
     big, tall = ink.shape[1], ink.shape[0]
     kept = area >= SPECK
     letter = kept & (h >= LETTER_HEIGHT[0] * tall) & (h <= LETTER_HEIGHT[1] * tall)
@@ -101,7 +115,7 @@ def _lettering(ink: np.ndarray) -> bool:
         return False
     if (area[letter].sum() + area[border].sum()) < LETTER_SHARE * area[kept].sum():
         return False
-    x, y, w, h, area = x[letter], y[letter], w[letter], h[letter], area[letter]
+    x, y, w, h, area, stroke = (v[letter] for v in (x, y, w, h, area, stroke))
     order = np.argsort(h)
     heavy = np.cumsum(area[order])
     median = h[order][np.searchsorted(heavy, heavy[-1] / 2)]  # by ink: specks weigh little
@@ -118,7 +132,19 @@ def _lettering(ink: np.ndarray) -> bool:
         # a line of lettering: one band about a letter high, longer than high
         if len(line) >= 3 and band <= BAND * np.median(h[line]) and extent >= 2 * band:
             lined[line] = True
-    return np.count_nonzero(lined) >= MIN_LETTERS and area[lined].sum() >= IN_LINE * area.sum()
+    if np.count_nonzero(lined) < MIN_LETTERS or area[lined].sum() < IN_LINE * area.sum():
+        return False
+    # a word or two ("FIN", "The End"): drawn in strokes, as eggs or pebbles in a row are not
+    # (more letters than that may run together into solid words, small and bold)
+    few = np.count_nonzero(lined) < MANY_LETTERS
+    return not few or float(np.median(stroke[lined] / h[lined])) <= STROKE
+
+
+def _filled(ink: np.ndarray) -> np.ndarray:
+    """``ink`` with its holes filled: the ground no path along the ground leads out from."""
+    outside = np.pad(1 - ink, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
 def _groups(beside: np.ndarray) -> list[np.ndarray]:

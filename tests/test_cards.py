@@ -38,9 +38,22 @@ def test_a_title_card_is_found_on_any_ground_at_any_size(ground, ink, size):
         assert is_card(_l(title_card(*size, ground=ground, ink=ink, seed=seed)))
 
 
+@pytest.mark.parametrize("words", ["FIN", "The End", "ENDE"])
+def test_a_films_end_card_of_a_word_or_two_is_found(words):
+    """Serif capitals touching (the T and h of "The") make fewer pieces than letters."""
+    for h, w in ((480, 640), (1080, 1440)):
+        ink = np.zeros((h, w), np.uint8)
+        scale = w / 300
+        (tw, th), _ = cv2.getTextSize(words, cv2.FONT_HERSHEY_COMPLEX, scale, round(2 * scale))
+        org = ((w - tw) // 2, (h + th) // 2)
+        cv2.putText(ink, words, org, cv2.FONT_HERSHEY_COMPLEX, scale, 255, round(2 * scale))
+        card = 20 + 0.8 * ink.astype(np.float32) + np.random.default_rng(0).normal(0, 2, (h, w))
+        assert is_card(_l(np.clip(card, 0, 255).astype(np.uint8)))
+
+
 def test_pictures_are_not_taken_for_cards():
-    """The shipped samples, a plain frame (a fade), one object on a plain ground, pieces
-    scattered over one (birds in a sky), and a card too small to read."""
+    """The shipped samples, a plain frame (a fade), one object on a plain ground, eggs in a
+    row on one, pieces scattered over one (birds in a sky), and a card too small to read."""
     for path in sorted(SAMPLES.glob("*.jpg")):
         gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         assert not is_card(_l(gray)), path.name
@@ -50,6 +63,10 @@ def test_pictures_are_not_taken_for_cards():
     thing = np.full((240, 320), 230, np.uint8)
     cv2.ellipse(thing, (160, 120), (90, 20), 30, 0, 360, 40, -1)  # a hammer on a table
     assert not is_card(_l(thing))
+    eggs = np.full((240, 320), 215, np.uint8)  # in a row on a plain table: solid, not strokes
+    for k in range(4):
+        cv2.ellipse(eggs, (70 + 60 * k, 120), (18, 24), 0, 0, 360, 60, -1)
+    assert not is_card(_l(eggs))
     birds = np.full((240, 320), 200, np.uint8)
     for x, y in rng.integers((10, 10), (310, 230), (25, 2)):
         birds[y : y + 6, x : x + 9] = 50
