@@ -250,12 +250,8 @@ class _Batch:
                 yield self._written(job, im, guide, im.gray_where_missing(rgb), card)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
-            except (ColorcliError, ValueError) as e:
-                yield FileResult(job, "failed", _reason(e))
-            except MemoryError:
-                yield FileResult(job, "failed", "out of memory")
-            except Exception as e:  # unforeseen, for this file: the archive goes on
-                yield FileResult(job, "failed", _unexpected(e))
+            except Exception as e:  # this file's trouble: the archive goes on
+                yield _failed(job, e)
             finally:
                 claim.release()
         self.pending.clear()
@@ -342,12 +338,8 @@ def _album(
         return FileResult(job, "done", notices=tuple(f"{job.src}: {n}" for n in said))
     except StopsTheRun:
         raise
-    except (ColorcliError, ValueError) as e:
-        return FileResult(job, "failed", _reason(e))
-    except MemoryError:
-        return FileResult(job, "failed", "out of memory")
-    except Exception as e:  # unforeseen, for this file: the archive goes on
-        return FileResult(job, "failed", _unexpected(e))
+    except Exception as e:  # this file's trouble: the archive goes on
+        return _failed(job, e)
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:
@@ -384,10 +376,8 @@ def _colorize_film(
         yield FileResult(job, "done")
     except StopsTheRun:
         raise
-    except (ColorcliError, ValueError) as e:
-        yield FileResult(job, "failed", _reason(e))
-    except Exception as e:  # unforeseen, for this film: the archive goes on
-        yield FileResult(job, "failed", _unexpected(e))
+    except Exception as e:  # this film's trouble: the archive goes on
+        yield _failed(job, e)
 
 
 def damaged_reason(job: Job) -> str:
@@ -400,6 +390,15 @@ def _reason(e: Exception, src: Path | None = None) -> str:
     if isinstance(e, MediaError):
         return e.reason if src is None or e.path == src else f"{e.path}: {e.reason}"
     return str(e)
+
+
+def _failed(job: Job, e: Exception) -> FileResult:
+    """``job`` failed for ``e``, in one line: ours, out of memory, or an unforeseen error."""
+    if isinstance(e, MemoryError):
+        return FileResult(job, "failed", "out of memory")
+    if isinstance(e, (ColorcliError, ValueError)):
+        return FileResult(job, "failed", _reason(e))
+    return FileResult(job, "failed", _unexpected(e))
 
 
 def _unexpected(e: Exception) -> str:
