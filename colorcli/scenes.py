@@ -21,6 +21,7 @@ from colorcli.imagewrite import write_image
 from colorcli.linearlight import display_coded
 from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
+from colorcli.photometa import coloured_copy
 from colorcli.shown import as_shown, display_of, pixel_shape, quarter_turns
 from colorcli.videoprobe import DIM, film_stream, info_of, open_input
 from colorcli.words import counted
@@ -148,7 +149,8 @@ def write_scene_stills(
                         if reference is None
                         else colorizer.colorize_like(rgb, reference)
                     )
-                    write_image(dst, still, overwrite=overwrite)
+                    # the model's colour, marked so, as every coloured copy is
+                    write_image(dst, still, overwrite=overwrite, meta=coloured_copy(None))
                     written += 1
         except av.error.FFmpegError as e:
             if n == 0:

@@ -182,3 +182,13 @@ def test_a_jpeg_2000_masters_xmp_goes_into_its_copy(tmp_path, tiny_ckpt):
         assert run("image", src, out, "--model", tiny_ckpt).exit_code == 0
         xmp = _xmp_of(out)
         assert b"Jane Archivist" in xmp and _source_types(xmp) == [DIGITAL_SOURCE_TYPE]
+
+
+def test_the_stills_scenes_colours_for_a_colourist_are_marked(tmp_path, tiny_ckpt):
+    from tests.media import make_clip
+
+    film = make_clip(tmp_path / "reel.mp4", n=6, audio=None)
+    out = tmp_path / "stills"
+    assert run("scenes", film, out, "--model", tiny_ckpt, "-q").exit_code == 0
+    stills = sorted(out.glob("*.png"))
+    assert stills and all(_source_types(_xmp_of(p)) == [DIGITAL_SOURCE_TYPE] for p in stills)
