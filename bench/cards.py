@@ -1,14 +1,16 @@
 """How often ``colorcli.cards`` finds a title card, and how often it takes a picture for one.
 
-    python bench/cards.py [--cards 300] [--photos runs/wide-data runs/outside-test samples]
+    python bench/cards.py [--cards 300] [--pages 30] [--photos runs/wide-data runs/outside-test samples]
                           [--clips runs/clips] [--every 5] [--sheet OUT.jpg]
 
 Found: synthetic cards, seeded, made as scans of intertitles are (a dark or light ground, one
 to five lines of lettering in one of five faces, a border or not, the lamp's falloff, uneven
-light, blur, grain, dust, scratches, JPEG at 40 to 90 half the time). Taken for cards: every
+light, blur, grain, dust, scratches, JPEG at 40 to 90 half the time), and synthetic typed pages, looked at as a large photo is
+(``PAGE_SIDE`` on the short side). Taken for cards: every
 photo under --photos (``python train/recipes/gather_wide.py runs/wide-data`` and
 ``bash train/recipes/outside_test.sh`` gather them) and every --every-th frame of the films
-under --clips. Each picture is seen as the network sees it (256 pixels on its short side).
+under --clips. Each picture is seen as the network sees it (256 pixels on its short side),
+and a photo twice that large also as a page.
 --sheet: three cards (the tests' ``title_card``: dark, middle and light grounds) coloured by
 the shipped model with --colour-cards (as before) and as now, one row each.
 """
@@ -26,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from colorcli.cards import is_card  # noqa: E402
+from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.kernels import rgb_to_lab  # noqa: E402
 from colorcli.options import PHOTO_EXTS  # noqa: E402
@@ -88,6 +90,26 @@ def card(i: int, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def page(rng: np.random.Generator) -> np.ndarray:
+    """One synthetic typed page as L* (a letter-size page at 200 dpi: lines of small
+    lettering, paragraphs, paper's uneven light and grain)."""
+    h, w = 2200, 1700
+    paper, ink = rng.uniform(80, 95), rng.uniform(10, 40)
+    mask = np.zeros((h, w), np.uint8)
+    face = FACES[int(rng.integers(len(FACES)))]
+    scale = rng.uniform(0.8, 1.4)
+    step, y = int(40 * scale * rng.uniform(1.1, 1.6)), int(rng.uniform(150, 400))
+    while y < h - 200:
+        text = " ".join(rng.choice(WORDS, int(rng.integers(4, 9))))
+        cv2.putText(mask, text, (150, y), face, scale, 255, max(1, int(2 * scale)), cv2.LINE_AA)
+        y += step * (2 if rng.random() < 0.1 else 1)  # now and then a paragraph
+    img = paper + (ink - paper) * mask.astype(np.float32) / 255
+    yy, xx = np.mgrid[0:h, 0:w]
+    img += rng.uniform(-5, 5) * (xx / w - 0.5) + rng.uniform(-5, 5) * (yy / h - 0.5)
+    grain = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.0)
+    return np.clip(img + grain * rng.uniform(0.5, 3), 0, 100).astype(np.float32)
+
+
 def photos_l(folders: list[Path]):
     """(path, L*) of every photo under the folders that reads."""
     for folder in folders:
@@ -132,6 +154,7 @@ def sheet(out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cards", type=int, default=300)
+    ap.add_argument("--pages", type=int, default=30)
     ap.add_argument(
         "--photos",
         type=Path,
@@ -147,11 +170,13 @@ def main() -> None:
     rng = np.random.default_rng(0)
     found = sum(is_card(as_network_sees(card(i, rng))) for i in range(a.cards))
     print(f"synthetic cards found: {found} of {a.cards}")
+    pages = sum(is_card(page(rng), PAGE_SIDE) for _ in range(a.pages))
+    print(f"synthetic typed pages found (looked at {PAGE_SIDE}): {pages} of {a.pages}")
     for what, pictures in (
         ("photos", photos_l([f for f in a.photos if f.is_dir()])),
         ("film frames", frames_l(a.clips, a.every) if a.clips.is_dir() else iter(())),
     ):
-        seen, taken, ms = 0, [], []
+        seen, taken, ms, large = 0, [], [], 0
         for name, l_full in pictures:
             l_net = as_network_sees(l_full)
             t0 = time.perf_counter()
@@ -159,8 +184,13 @@ def main() -> None:
                 taken.append(name)
             ms.append(1000 * (time.perf_counter() - t0))
             seen += 1
+            if what == "photos" and min(l_full.shape) >= 2 * PROBE_SIDE:  # as a page too
+                large += 1
+                if is_card(l_full, PAGE_SIDE):
+                    taken.append(f"{name} (as a page)")
         cost = f"; {np.median(ms):.2f} ms each (median)" if ms else ""
-        print(f"{what} taken for cards: {len(taken)} of {seen}{cost}")
+        pages = f" ({large} large enough were looked at as pages too)" if large else ""
+        print(f"{what} taken for cards: {len(taken)} of {seen}{pages}{cost}")
         for name in taken:
             print(f"  {name}")
 

@@ -21,12 +21,16 @@ table, leaves on a branch against a wall, birds in a sky, a caterpillar's stripe
 row: one object, pieces not in lines, a band as high as it is long, or solids, not strokes.
 A street with its signs is no plain ground.
 
+A typed or written page's letters are a pixel or two high in the network's copy: a photo at
+least twice ``PROBE_SIDE`` on its short side is looked at again at ``PAGE_SIDE``, where
+letters need ``LETTER_PIXELS`` pixels rather than their share of the height.
+
 ``python bench/cards.py``: of 300 synthetic intertitles (dark and light grounds, five faces,
 grain, dust, scratches, vignettes, JPEG) it finds 248 (``CUT`` and ``STROKE`` were chosen on
 them, so this is no untouched test), the rest mostly lettering a few pixels high at the
-network's size; of the
-775 training, held-out, outside and sample photos and 125 frames of the four test clips, it
-takes none for a card. About 1.5 ms a picture.
+network's size, and 29 of 30 typed pages looked at as pages; of the 775 training, held-out,
+outside and sample photos (450 of them also looked at as pages) and 125 frames of the four
+test clips, it takes none for a card. About 1.5 ms a picture at 256, 8 ms at 768.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import cv2
 import numpy as np
 
 PROBE_SIDE = 256  # short side of the lightness a card is looked for on
+PAGE_SIDE = 768  # ... and a photo at least twice that large, again at this (a typed page)
 MIN_SIDE = 64  # smaller pictures are never cards (too few pixels to read lettering in)
 INK = 20.0  # L*: ink stands this far from the ground at least
 FLAT = 5.0  # L*: ground pixels lie within this of it (the grain averaged out)
@@ -45,6 +50,7 @@ MID_PER_INK = 3.0  # pixels between ground and ink (the letters' soft edges): at
 ONE_SIDE = 0.9  # of the ink, at least this on the one side of the ground
 GROUND_SPREAD = 40.0  # L*: the ground's 5th to 95th percentile at most (vignetting, uneven light)
 LETTER_HEIGHT = (0.015, 0.4)  # of the picture's height
+LETTER_PIXELS = 4  # ... or this many pixels, where fewer than the share (a page looked at large)
 MIN_LETTERS = 3  # "FIN", "The End" (its T and h touching)
 MANY_LETTERS = 6  # fewer pieces than this must be drawn in strokes:
 STROKE = 0.65  # a letter's thickest stroke at most this of its height (the median letter's)
@@ -58,14 +64,15 @@ GRAIN = 0.8  # pixels: the Gaussian that evens out grain before the ink is told 
 RULE = 8.0  # a piece this many times longer than thick is a rule or a piece of a border
 
 
-def is_card(l_net: np.ndarray) -> bool:
+def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
     """Whether ``l_net``, an (h, w) float32 L* map (a picture at the network's size), is
-    lettering on a plain ground."""
+    lettering on a plain ground; looked at shrunk to ``side`` pixels on its short side where
+    larger."""
     h, w = l_net.shape
     if min(h, w) < MIN_SIDE:
         return False
-    if min(h, w) > PROBE_SIDE:
-        k = PROBE_SIDE / min(h, w)
+    if min(h, w) > side:
+        k = side / min(h, w)
         size = (max(1, round(w * k)), max(1, round(h * k)))
         l_net = cv2.resize(l_net, size, interpolation=cv2.INTER_AREA)
     code = np.clip(np.asarray(l_net, np.float32) * 2.55, 0, 255).astype(np.uint8)
@@ -112,7 +119,8 @@ def _lettering(ink: np.ndarray) -> bool:
     stroke = 2 * peak[owner[1:]]
     big, tall = ink.shape[1], ink.shape[0]
     kept = area >= SPECK
-    letter = kept & (h >= LETTER_HEIGHT[0] * tall) & (h <= LETTER_HEIGHT[1] * tall)
+    low = min(LETTER_PIXELS, LETTER_HEIGHT[0] * tall)  # pixels: too few to read a letter in
+    letter = kept & (h >= low) & (h <= LETTER_HEIGHT[1] * tall)
     letter &= w <= 0.5 * big
     border = kept & ~letter & ((h > 0.5 * tall) | (w > 0.5 * big)) & (area < 0.2 * w * h)
     border |= kept & ~letter & (np.maximum(w, h) >= RULE * np.minimum(w, h))  # a rule
@@ -170,4 +178,4 @@ def _groups(beside: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(heads == r) for r in np.unique(heads)]
 
 
-__all__ = ["is_card"]
+__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card"]

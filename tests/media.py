@@ -325,3 +325,23 @@ def title_card(
     card = cv2.GaussianBlur(card.astype(np.float32), (0, 0), 0.7)
     card += rng.normal(0, 3, (h, w))
     return np.clip(card, 0, 255).astype(np.uint8)
+
+
+def typed_page(h: int = 1100, w: int = 850, seed: int = 0) -> np.ndarray:
+    """An (h, w) uint8 typed page: lines of small lettering on paper lit unevenly, with grain
+    (at the network's size its letters are a pixel or two high)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    scale = w / 1400
+    lines = ("Dear Mary, the mill is sold and", "we leave for the city in May.", "Father")
+    for i, y in enumerate(range(h // 8, h - h // 8, max(8, round(50 * scale)))):
+        words = lines[i % 3] if i % 9 != 8 else ""  # now and then a paragraph
+        cv2.putText(
+            mask, words, (w // 12, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 255,
+            max(1, round(1.5 * scale)), cv2.LINE_AA,
+        )  # fmt: skip
+    y, x = np.mgrid[0:h, 0:w]
+    page = 225 - 190 * mask.astype(np.float32) / 255 - 10 * (x / w) + rng.normal(0, 3, (h, w))
+    return np.clip(page, 0, 255).astype(np.uint8)

@@ -148,3 +148,23 @@ def test_a_films_title_card_keeps_its_tone_between_coloured_scenes(tmp_path, tin
         assert min(card) > 5 if coloured else max(card) < 1.0, (extra, card)
         said = "key frames of lettering on a plain ground (title cards) left in their own tone"
         assert (said in r.stderr) != coloured, r.stderr
+
+
+def test_a_typed_page_too_small_to_read_at_the_networks_size_keeps_its_tone(tmp_path, tiny_ckpt):
+    """Its letters are a pixel or two high in the network's copy: it is looked at large."""
+    from tests.media import typed_page
+
+    page = tmp_path / "letter.png"
+    cv2.imwrite(str(page), typed_page())
+    for extra, coloured in (((), False), (("--colour-cards",), True)):
+        out = tmp_path / f"out{len(extra)}.png"
+        r = run("image", page, out, "--model", tiny_ckpt, *extra)
+        assert r.exit_code == 0, r.stderr
+        chroma = _chroma(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB))
+        assert chroma > 5 if coloured else chroma < 0.5
+        assert ("(a title card)" in r.stderr) != coloured
+    big = tmp_path / "scene.png"  # a large picture is not taken for a page
+    cv2.imwrite(str(big), frame_picture(3, 900, 1200))
+    r = run("image", big, tmp_path / "scene_out.png", "--model", tiny_ckpt)
+    assert r.exit_code == 0 and "title card" not in r.stderr
+    assert _chroma(cv2.cvtColor(cv2.imread(str(tmp_path / "scene_out.png")), cv2.COLOR_BGR2RGB)) > 5
