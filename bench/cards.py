@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card  # noqa: E402
+from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card, plain_enough  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.kernels import rgb_to_lab  # noqa: E402
 from colorcli.options import PHOTO_EXTS  # noqa: E402
@@ -51,6 +51,12 @@ def as_network_sees(l_full: np.ndarray, side: int = 256) -> np.ndarray:
     k = side / min(h, w)
     size = (max(1, round(w * k)), max(1, round(h * k)))
     return cv2.resize(l_full, size, interpolation=cv2.INTER_AREA)
+
+
+def looked_as_page(l_full: np.ndarray) -> bool:
+    """As the colorizer looks at a large photo the network-size look did not find: plain
+    enough at the network's size, then lettering at ``PAGE_SIDE``."""
+    return plain_enough(as_network_sees(l_full)) and is_card(l_full, PAGE_SIDE)
 
 
 def card(i: int, rng: np.random.Generator) -> np.ndarray:
@@ -170,7 +176,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     found = sum(is_card(as_network_sees(card(i, rng))) for i in range(a.cards))
     print(f"synthetic cards found: {found} of {a.cards}")
-    pages = sum(is_card(page(rng), PAGE_SIDE) for _ in range(a.pages))
+    pages = sum(looked_as_page(page(rng)) for _ in range(a.pages))
     print(f"synthetic typed pages found (looked at {PAGE_SIDE}): {pages} of {a.pages}")
     for what, pictures in (
         ("photos", photos_l([f for f in a.photos if f.is_dir()])),
@@ -186,7 +192,7 @@ def main() -> None:
             seen += 1
             if what == "photos" and min(l_full.shape) >= 2 * PROBE_SIDE:  # as a page too
                 large += 1
-                if is_card(l_full, PAGE_SIDE):
+                if looked_as_page(l_full):
                     taken.append(f"{name} (as a page)")
         cost = f"; {np.median(ms):.2f} ms each (median)" if ms else ""
         pages = f" ({large} large enough were looked at as pages too)" if large else ""

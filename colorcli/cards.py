@@ -22,7 +22,8 @@ row: one object, pieces not in lines, a band as high as it is long, or solids, n
 A street with its signs is no plain ground.
 
 A typed or written page's letters are a pixel or two high in the network's copy: a photo at
-least twice ``PROBE_SIDE`` on its short side is looked at again at ``PAGE_SIDE``, where
+least twice ``PROBE_SIDE`` on its short side, most of it one even ground at the network's
+size (``plain_enough``: a scene seldom is), is looked at again at ``PAGE_SIDE``, where
 letters need ``LETTER_PIXELS`` pixels rather than their share of the height.
 
 ``python bench/cards.py``: of 300 synthetic intertitles (dark and light grounds, five faces,
@@ -30,7 +31,8 @@ grain, dust, scratches, vignettes, JPEG) it finds 248 (``CUT`` and ``STROKE`` we
 them, so this is no untouched test), the rest mostly lettering a few pixels high at the
 network's size, and 29 of 30 typed pages looked at as pages; of the 775 training, held-out,
 outside and sample photos (450 of them also looked at as pages) and 125 frames of the four
-test clips, it takes none for a card. About 1.5 ms a picture at 256, 8 ms at 768.
+test clips, it takes none for a card. About 1.5 ms a picture at 256; 10 ms for a page's look
+at a 1.5-megapixel photo, which 11 of those 450 are plain enough to get.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ import numpy as np
 
 PROBE_SIDE = 256  # short side of the lightness a card is looked for on
 PAGE_SIDE = 768  # ... and a photo at least twice that large, again at this (a typed page)
+# where at the network's size this much of it is plain ground, its ground this even (L*)
+PAGE_PLAIN, PAGE_SPREAD = 0.75, 20.0
 MIN_SIDE = 64  # smaller pictures are never cards (too few pixels to read lettering in)
 INK = 20.0  # L*: ink stands this far from the ground at least
 FLAT = 5.0  # L*: ground pixels lie within this of it (the grain averaged out)
@@ -68,9 +72,27 @@ def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
     """Whether ``l_net``, an (h, w) float32 L* map (a picture at the network's size), is
     lettering on a plain ground; looked at shrunk to ``side`` pixels on its short side where
     larger."""
-    h, w = l_net.shape
-    if min(h, w) < MIN_SIDE:
+    if min(l_net.shape) < MIN_SIDE:
         return False
+    ground, stands = _ground_and_stands(l_net, side)
+    ink = _ink(stands, ground)
+    return ink is not None and _lettering(ink)
+
+
+def plain_enough(l_net: np.ndarray) -> bool:
+    """Whether most of ``l_net`` (at the network's size) is one even ground, as a page's is:
+    what makes a page's look (``PAGE_SIDE``) worth its time (a photo of a scene is not)."""
+    if min(l_net.shape) < MIN_SIDE:
+        return False
+    ground, stands = _ground_and_stands(l_net, PROBE_SIDE)
+    lo, hi = np.percentile(ground, [5, 95])
+    return bool(np.mean(np.abs(stands) < FLAT) >= PAGE_PLAIN and hi - lo <= PAGE_SPREAD)
+
+
+def _ground_and_stands(l_net: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ground (a median over a fifth of the picture) and how far each pixel stands out of
+    it once the grain is evened out, in L*, of ``l_net`` shrunk to ``side`` where larger."""
+    h, w = l_net.shape
     if min(h, w) > side:
         k = side / min(h, w)
         size = (max(1, round(w * k)), max(1, round(h * k)))
@@ -78,8 +100,7 @@ def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
     code = np.clip(np.asarray(l_net, np.float32) * 2.55, 0, 255).astype(np.uint8)
     ground = cv2.medianBlur(code, (min(code.shape) // 5) | 1).astype(np.float32) / 2.55
     stands = cv2.GaussianBlur(code, (0, 0), GRAIN).astype(np.float32) / 2.55 - ground
-    ink = _ink(stands, ground)
-    return ink is not None and _lettering(ink)
+    return ground, stands
 
 
 def _ink(stands: np.ndarray, ground: np.ndarray) -> np.ndarray | None:
@@ -178,4 +199,4 @@ def _groups(beside: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(heads == r) for r in np.unique(heads)]
 
 
-__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card"]
+__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "plain_enough"]

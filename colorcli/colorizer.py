@@ -18,7 +18,7 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.borders import compose_framed, framed, inner
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card
+from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card, plain_enough
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
@@ -352,7 +352,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True, photo=True)
                 # a card's ab is zero throughout: which of these were (``last_cards``)
                 shown = [found < self.cards_found and not ab.any() for ab in abs_]
-                cards += self._pages(l_ins, g_nets, abs_, shown)
+                cards += self._pages(l_ins, l_nets, g_nets, abs_, shown)
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_framed(lf, ab, b, dtype))
@@ -374,13 +374,14 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         self.last_cards = tuple(cards)
         return out
 
-    def _pages(self, l_ins, g_nets, abs_: list[np.ndarray], cards: list[bool]) -> list[bool]:
+    def _pages(self, l_ins, l_nets, g_nets, abs_: list, cards: list[bool]) -> list[bool]:
         """``cards`` with the pages of lettering found too: a typed or written page whose
         letters are too small to read at the network's size, looked at ``PAGE_SIDE`` pixels
         large where the picture has them; their ab (in ``abs_``) made zero."""
-        for i, (li, g) in enumerate(zip(l_ins, g_nets, strict=True)):
-            large = min(li.shape) >= 2 * PROBE_SIDE
-            if self.cards and g is None and not cards[i] and large and is_card(li, PAGE_SIDE):
+        for i, (li, ln, g) in enumerate(zip(l_ins, l_nets, g_nets, strict=True)):
+            if not self.cards or g is not None or cards[i] or min(li.shape) < 2 * PROBE_SIDE:
+                continue
+            if plain_enough(ln) and is_card(li, PAGE_SIDE):
                 abs_[i] = np.zeros_like(abs_[i])
                 self.cards_found += 1
                 cards[i] = True
