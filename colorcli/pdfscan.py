@@ -22,6 +22,7 @@ from colorcli.icc import to_srgb
 from colorcli.imageio import HARMLESS_WARNINGS
 from colorcli.pdffilters import CARRIERS, unfilter
 from colorcli.pdfobjects import Name, PdfError, PdfFile, Ref, parse, write
+from colorcli.provenance import WORDS
 from colorcli.walkers import png_chunk
 
 _ENCRYPT = re.compile(rb"/Encrypt[ \t\r\n]*(\d+[ \t\r\n]+\d+[ \t\r\n]+R|<<)")
@@ -263,8 +264,27 @@ def updated_pdf(doc: ScannedPdf, coloured: dict[int, tuple[bytes, str, int]]) ->
         offsets[im.num] = (len(out), im.gen)
         out += b"%d %d obj\n" % (im.num, im.gen) + write(d) + b"\nstream\n" + body
         out += b"\nendstream\nendobj\n"
-    _append_xref(doc, out, offsets)
+    _append_xref(doc, out, offsets, _marked_info(doc, out, offsets))
     return bytes(out)
+
+
+def _marked_info(doc: ScannedPdf, out: bytearray, offsets: dict) -> Ref | None:
+    """The document's information dictionary again, appended with the words that say its
+    pictures were coloured (``colorcli.provenance``) beside what it held; its reference, or
+    None where the file's trailer cannot be read (its table is then made anew without it)."""
+    try:
+        _, trailer = _last_xref(doc)
+    except (PdfError, ValueError):
+        return None
+    if not isinstance(trailer, dict):
+        return None
+    size = doc.pdf.get(trailer.get("Size"))
+    num = max(size if isinstance(size, int) else 0, max(offsets, default=0) + 1)
+    old = doc.pdf.get(trailer.get("Info"))
+    info = {**(old if isinstance(old, dict) else {}), "Colourised": WORDS.encode()}
+    offsets[num] = (len(out), 0)
+    out += b"%d 0 obj\n" % num + write(info) + b"\nendobj\n"
+    return Ref(num, 0)
 
 
 def _last_xref(doc: ScannedPdf) -> tuple[int, dict]:
@@ -285,9 +305,12 @@ def _last_xref(doc: ScannedPdf) -> tuple[int, dict]:
     return at, parse(data, mo.end())[0]
 
 
-def _append_xref(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]]) -> None:
+def _append_xref(
+    doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]], info: Ref | None = None
+) -> None:
     """A cross-reference section for the objects appended, of the kind the file's last one
-    is (a table, or a stream), pointing back to it (/Prev)."""
+    is (a table, or a stream), pointing back to it (/Prev); ``info``: the information
+    dictionary it names, where not the file's own."""
     try:
         prev, trailer = _last_xref(doc)
     except (PdfError, ValueError):
@@ -298,6 +321,8 @@ def _append_xref(doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, 
     size = doc.pdf.get(trailer.get("Size"))
     size = max(size if isinstance(size, int) else 0, max(offsets, default=0) + 1)
     keep = {k: trailer[k] for k in ("Root", "Info", "ID") if k in trailer}
+    if info is not None:
+        keep["Info"] = info
     if doc.data.startswith(b"xref", prev):
         table = b"xref\n0 1\n0000000000 65535 f \n"  # the free list's head, as readers expect
         for num in sorted(offsets):

@@ -63,6 +63,12 @@ def test_an_archive_of_scanned_pdfs_is_coloured_into_pdfs(tmp_path, tiny_ckpt, h
         assert np.abs(g[..., 0].astype(int) - g[..., 2]).mean() > 1  # in colour
     update = data[len(src.read_bytes()) :]
     assert bool(re.search(rb"/Type\s*/XRef", update)) == xref_stream
+    # its information dictionary says its pictures were coloured (colorcli.provenance)
+    from colorcli.pdfobjects import PdfFile
+    from colorcli.provenance import WORDS
+
+    info = int(re.findall(rb"/Info\s*(\d+)\s+0\s+R", update)[-1])
+    assert PdfFile(data).object(info)["Colourised"] == WORDS.encode()
 
 
 def test_image_colours_a_pdf_and_its_errors_are_one_line(tmp_path, tiny_ckpt):
