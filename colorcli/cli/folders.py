@@ -318,11 +318,12 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
     real = {src: src.resolve() for src in srcs if exists(src)}  # those there, resolved once
     inputs = {r: src for src, r in real.items()}
     seen: dict[Path, Path] = {}  # output -> the input written there
+    taken: set[Path] = set()  # those inputs (a glob's thousands: no scan of seen for each)
     for src in srcs:
         if src not in real:
             yield src, missing(src).reason
             continue
-        if real[src] in seen.values():
+        if real[src] in taken:
             continue  # one file given twice (a.jpg ./a.jpg)
         if (why := refuse(src)) is not None:
             yield src, why
@@ -344,4 +345,5 @@ def _jobs_into(srcs, folder: Path, refuse, codec: str | None):
                 f"{other} and {src} would both be written as {job.dst}: colour them into folders of their own"
             )
         else:
+            taken.add(real[src])
             yield job
