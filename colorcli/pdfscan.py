@@ -264,27 +264,9 @@ def updated_pdf(doc: ScannedPdf, coloured: dict[int, tuple[bytes, str, int]]) ->
         offsets[im.num] = (len(out), im.gen)
         out += b"%d %d obj\n" % (im.num, im.gen) + write(d) + b"\nstream\n" + body
         out += b"\nendstream\nendobj\n"
-    _append_xref(doc, out, offsets, _marked_info(doc, out, offsets))
+    # its information dictionary says its pictures were coloured (colorcli.provenance)
+    _append_xref(doc, out, offsets, {"Colourised": WORDS.encode()})
     return bytes(out)
-
-
-def _marked_info(doc: ScannedPdf, out: bytearray, offsets: dict) -> Ref | None:
-    """The document's information dictionary again, appended with the words that say its
-    pictures were coloured (``colorcli.provenance``) beside what it held; its reference, or
-    None where the file's trailer cannot be read (its table is then made anew without it)."""
-    try:
-        _, trailer = _last_xref(doc)
-    except (PdfError, ValueError):
-        return None
-    if not isinstance(trailer, dict):
-        return None
-    size = doc.pdf.get(trailer.get("Size"))
-    num = max(size if isinstance(size, int) else 0, max(offsets, default=0) + 1)
-    old = doc.pdf.get(trailer.get("Info"))
-    info = {**(old if isinstance(old, dict) else {}), "Colourised": WORDS.encode()}
-    offsets[num] = (len(out), 0)
-    out += b"%d 0 obj\n" % num + write(info) + b"\nendobj\n"
-    return Ref(num, 0)
 
 
 def _last_xref(doc: ScannedPdf) -> tuple[int, dict]:
@@ -306,11 +288,11 @@ def _last_xref(doc: ScannedPdf) -> tuple[int, dict]:
 
 
 def _append_xref(
-    doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]], info: Ref | None = None
+    doc: ScannedPdf, out: bytearray, offsets: dict[int, tuple[int, int]], info: dict | None = None
 ) -> None:
     """A cross-reference section for the objects appended, of the kind the file's last one
-    is (a table, or a stream), pointing back to it (/Prev); ``info``: the information
-    dictionary it names, where not the file's own."""
+    is (a table, or a stream), pointing back to it (/Prev); ``info``: entries its information
+    dictionary gains beside what it held (appended again as a new object, which it names)."""
     try:
         prev, trailer = _last_xref(doc)
     except (PdfError, ValueError):
@@ -322,7 +304,11 @@ def _append_xref(
     size = max(size if isinstance(size, int) else 0, max(offsets, default=0) + 1)
     keep = {k: trailer[k] for k in ("Root", "Info", "ID") if k in trailer}
     if info is not None:
-        keep["Info"] = info
+        held = doc.pdf.get(trailer.get("Info"))
+        offsets = {**offsets, size: (len(out), 0)}
+        out += b"%d 0 obj\n" % size + write({**(held if isinstance(held, dict) else {}), **info})
+        out += b"\nendobj\n"
+        keep["Info"], size = Ref(size, 0), size + 1
     if doc.data.startswith(b"xref", prev):
         table = b"xref\n0 1\n0000000000 65535 f \n"  # the free list's head, as readers expect
         for num in sorted(offsets):
