@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -124,12 +125,12 @@ def colorize_jobs(
                     yield _album(colorizer, job, overwrite, max_pixels, reference, pdf)
                 claim.release()
                 continue
-            read = _read(colorizer, job, max_pixels, batch.sizes)
+            read = _read(colorizer, job, max_pixels)
             if isinstance(read, FileResult):
                 claim.release()
                 yield read
                 continue
-            image, guide = read
+            image, guide, size = read
             apart = _apart(job, image, guide, reference, keep_colour)
             if apart is not None:  # a file of its own, not one of a batch
                 if apart != "kept":
@@ -139,7 +140,7 @@ def colorize_jobs(
                 )
                 claim.release()
                 continue
-            batch.add(job, image, claim, guide)
+            batch.add(_Waiting(job, image, claim, guide, size))
             claim = None
             if batch.full():
                 yield from batch.flush()
@@ -150,13 +151,13 @@ def colorize_jobs(
         batch.release()
 
 
-def _read(colorizer, job: Job, max_pixels: int, sizes: dict[Path, int]):
-    """A photo and its sidecar's Guide (or None), its size noted in ``sizes`` (a copy in
-    progress grows); or the failed FileResult of a file that cannot be read."""
+def _read(colorizer, job: Job, max_pixels: int):
+    """A photo, its sidecar's Guide (or None) and its file's size before it was read (a
+    copy in progress grows); or the failed FileResult of a file that cannot be read."""
     try:
-        sizes[job.src] = file_size(job.src)
+        size = file_size(job.src)
         image = read_image(job.src, max_pixels=max_pixels)
-        return image, _sidecar_guide(colorizer, job, image, max_pixels)
+        return image, _sidecar_guide(colorizer, job, image, max_pixels), size
     except MediaError as e:
         return FileResult(job, "failed", _reason(e, job.src))
     except MemoryError:
@@ -198,29 +199,39 @@ def _one_apart(
     return done
 
 
+class _Waiting(NamedTuple):
+    """A photo read, waiting for its batch: ``claim`` on its output, ``size``: its file's
+    size before it was read."""
+
+    job: Job
+    image: Image
+    claim: Claim
+    guide: Guide | None
+    size: int
+
+
 class _Batch:
     """Photos read and waiting for one pass of the network (each holding its output's
     claim), then written one by one: a file that fails, fails alone."""
 
     def __init__(self, colorizer, overwrite: bool, reference) -> None:
         self.colorizer, self.overwrite, self.reference = colorizer, overwrite, reference
-        self.pending: list[tuple[Job, Image, Claim, Guide | None]] = []
-        self.sizes: dict[Path, int] = {}  # each photo's size when read: a copy in progress grows
+        self.pending: list[_Waiting] = []
 
-    def add(self, job: Job, image: Image, claim: Claim, guide: Guide | None) -> None:
-        """Take ``job`` into the batch, with its output's claim (released once written)."""
-        self.pending.append((job, image, claim, guide))
+    def add(self, waiting: _Waiting) -> None:
+        """Take a photo into the batch, with its output's claim (released once written)."""
+        self.pending.append(waiting)
 
     def full(self) -> bool:
-        pixels = sum(im.pixels.shape[0] * im.pixels.shape[1] for _, im, _, _ in self.pending)
+        pixels = sum(w.image.pixels.shape[0] * w.image.pixels.shape[1] for w in self.pending)
         return (
             len(self.pending) >= self.colorizer.batch_size
             or pixels >= self.colorizer.max_batch_pixels
         )
 
     def release(self) -> None:
-        for _, _, held, _ in self.pending:
-            held.release()
+        for waiting in self.pending:
+            waiting.claim.release()
 
     def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, bool]:
         """One photo coloured alone, and whether it was left in its tone as a title card."""
@@ -236,18 +247,18 @@ class _Batch:
         if self.reference is None and self.pending:
             try:
                 outs = self.colorizer.colorize_batch(
-                    [im.pixels for _, im, _, _ in self.pending], [g for *_, g in self.pending]
+                    [w.image.pixels for w in self.pending], [w.guide for w in self.pending]
                 )
                 cards = self.colorizer.last_cards
             except (ColorcliError, ValueError, MemoryError):
                 pass
-        for i, (job, im, claim, guide) in enumerate(self.pending):
+        for i, (job, im, claim, guide, size) in enumerate(self.pending):
             try:
                 if outs is not None:
                     rgb, card = outs[i], cards[i]
                 else:
                     rgb, card = self._one(im, guide)
-                yield self._written(job, im, guide, im.gray_where_missing(rgb), card)
+                yield self._written(job, im, guide, im.gray_where_missing(rgb), card, size)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except Exception as e:  # this file's trouble: the archive goes on
@@ -257,11 +268,11 @@ class _Batch:
         self.pending.clear()
 
     def _written(
-        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, card: bool
+        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, card: bool, size: int
     ) -> FileResult:
         """``rgb`` written as ``job``'s output, with what there is to say of it (``card``: it
-        was left in its tone as a title card)."""
-        if (arriving := still_arriving(job.src, im, self.sizes.pop(job.src, -1))) is not None:
+        was left in its tone as a title card; ``size``: its file's before it was read)."""
+        if (arriving := still_arriving(job.src, im, size)) is not None:
             raise arriving
         # the scan's dpi, EXIF, XMP, text: carried over
         meta = coloured_copy(im.meta)
