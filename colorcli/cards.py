@@ -130,14 +130,6 @@ def _lettering(ink: np.ndarray) -> bool:
     """Whether the ink's pieces are letters in lines (see the module's docstring)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
-    # each piece's thickest stroke: twice the farthest its ink lies from the ground, its
-    # holes filled (a solid thing the broad median took in part for ground is a ring)
-    solid = _filled(ink)
-    m, whole = cv2.connectedComponents(solid, connectivity=8)
-    peak, owner = np.zeros(m, np.float32), np.zeros(n, np.int64)
-    np.maximum.at(peak, whole.ravel(), cv2.distanceTransform(solid, cv2.DIST_L2, 5).ravel())
-    np.maximum.at(owner, labels.ravel(), whole.ravel())  # the filled piece each piece is in
-    stroke = 2 * peak[owner[1:]]
     big, tall = ink.shape[1], ink.shape[0]
     kept = area >= SPECK
     low = min(LETTER_PIXELS, LETTER_HEIGHT[0] * tall)  # pixels: too few to read a letter in
@@ -154,7 +146,8 @@ def _lettering(ink: np.ndarray) -> bool:
     letter, kept = letter & ~dust, kept & ~dust
     if (area[letter].sum() + area[border].sum()) < LETTER_SHARE * area[kept].sum():
         return False
-    x, y, w, h, area, stroke = (v[letter] for v in (x, y, w, h, area, stroke))
+    piece = np.flatnonzero(letter) + 1  # each letter's label in ``labels``
+    x, y, w, h, area = (v[letter] for v in (x, y, w, h, area))
     if area[h <= 2 * median].sum() < ALIKE * area.sum():
         return False
     mid_y, tall_one = y + h / 2, float(np.median(h))
@@ -172,8 +165,22 @@ def _lettering(ink: np.ndarray) -> bool:
         return False
     # a word or two ("FIN", "The End"): drawn in strokes, as eggs or pebbles in a row are not
     # (more letters than that may run together into solid words, small and bold)
-    few = np.count_nonzero(lined) < MANY_LETTERS
-    return not few or float(np.median(stroke[lined] / h[lined])) <= STROKE
+    if np.count_nonzero(lined) >= MANY_LETTERS:
+        return True
+    stroke = _strokes(ink, labels, n)[piece[lined]]
+    return float(np.median(stroke / h[lined])) <= STROKE
+
+
+def _strokes(ink: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Each of the ``n`` labels' thickest stroke: twice the farthest its ink lies from the
+    ground, its holes filled (a solid thing the broad median took in part for ground is a
+    ring)."""
+    solid = _filled(ink)
+    m, whole = cv2.connectedComponents(solid, connectivity=8)
+    peak, owner = np.zeros(m, np.float32), np.zeros(n, np.int64)
+    np.maximum.at(peak, whole.ravel(), cv2.distanceTransform(solid, cv2.DIST_L2, 5).ravel())
+    np.maximum.at(owner, labels.ravel(), whole.ravel())  # the filled piece each piece is in
+    return 2 * peak[owner]
 
 
 def _filled(ink: np.ndarray) -> np.ndarray:
