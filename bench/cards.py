@@ -1,4 +1,5 @@
-"""How often ``colorcli.cards`` finds a title card, and how often it takes a picture for one.
+"""How often ``colorcli.cards`` finds a title card or a blank, and how often it takes a picture
+for one.
 
     python bench/cards.py [--cards 300] [--pages 30] [--photos runs/wide-data runs/outside-test samples]
                           [--clips runs/clips] [--every 5] [--sheet OUT.jpg]
@@ -10,7 +11,9 @@ light, blur, grain, dust, scratches, JPEG at 40 to 90 half the time), and synthe
 photo under --photos (``python train/recipes/gather_wide.py runs/wide-data`` and
 ``bash train/recipes/outside_test.sh`` gather them) and every --every-th frame of the films
 under --clips. Each picture is seen as the network sees it (256 pixels on its short side),
-and a photo twice that large also as a page.
+and a photo twice that large also as a page. Blanks: the synthetic cards' grounds (any gray)
+with no lettering, the same light, grain, dust, scratches and JPEG; a photo or frame given
+less than all of its colour is counted taken for one.
 --sheet: three cards (the tests' ``title_card``: dark, middle and light grounds) coloured by
 the shipped model with --colour-cards (as before) and as now, one row each.
 """
@@ -28,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card, plain_enough  # noqa: E402
+from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.kernels import rgb_to_lab  # noqa: E402
 from colorcli.options import PHOTO_EXTS  # noqa: E402
@@ -59,21 +62,25 @@ def looked_as_page(l_full: np.ndarray) -> bool:
     return plain_enough(as_network_sees(l_full)) and is_card(l_full, PAGE_SIDE)
 
 
-def card(i: int, rng: np.random.Generator) -> np.ndarray:
-    """One synthetic intertitle as L* (see the module's docstring)."""
+def card(i: int, rng: np.random.Generator, lines: int | None = None) -> np.ndarray:
+    """One synthetic intertitle as L* (see the module's docstring); with ``lines=0`` a blank
+    (leader, an empty frame: the same ground, light, grain, dust and scratches)."""
     h, w = [(480, 640), (576, 720), (1080, 1440), (360, 480)][i % 4]
     dark = rng.random() < 0.7
     ground = rng.uniform(3, 40) if dark else rng.uniform(70, 95)
     ink = rng.uniform(75, 98) if dark else rng.uniform(5, 30)
     mask = np.zeros((h, w), np.uint8)
-    lines, scale = int(rng.integers(1, 6)), rng.uniform(0.8, 2.2) * w / 640
+    drawn, scale = int(rng.integers(1, 6)), rng.uniform(0.8, 2.2) * w / 640
+    lines = drawn if lines is None else lines
+    if not lines:  # leader is any gray
+        ground = rng.uniform(3, 97)
     for j in range(lines):
         text = " ".join(rng.choice(WORDS, int(rng.integers(1, 5))))
         y = int(h * (0.25 + 0.5 * j / max(1, lines)))
         face = FACES[int(rng.integers(len(FACES)))]
         thick = max(1, int(2 * scale))
         cv2.putText(mask, text, (int(w * 0.08), y), face, scale, 255, thick, cv2.LINE_AA)
-    if rng.random() < 0.5:
+    if lines and rng.random() < 0.5:
         m = int(min(h, w) * rng.uniform(0.03, 0.08))
         cv2.rectangle(mask, (m, m), (w - m, h - m), 255, max(1, int(3 * scale)))
     img = ground + (ink - ground) * mask.astype(np.float32) / 255
@@ -178,17 +185,24 @@ def main() -> None:
     print(f"synthetic cards found: {found} of {a.cards}")
     pages = sum(looked_as_page(page(rng)) for _ in range(a.pages))
     print(f"synthetic typed pages found (looked at {PAGE_SIDE}): {pages} of {a.pages}")
+    shares = [colour_share(as_network_sees(card(i, rng, lines=0))) for i in range(a.cards)]
+    blank = sum(s == 0.0 for s in shares)
+    print(
+        f"synthetic blanks left neutral: {blank} of {a.cards} (the rest given {', '.join(f'{v:.2f}' for v in sorted(shares)[blank:]) or 'nothing'} of it)"
+    )
     for what, pictures in (
         ("photos", photos_l([f for f in a.photos if f.is_dir()])),
         ("film frames", frames_l(a.clips, a.every) if a.clips.is_dir() else iter(())),
     ):
-        seen, taken, ms, large = 0, [], [], 0
+        seen, taken, ms, large, muted = 0, [], [], 0, []
         for name, l_full in pictures:
             l_net = as_network_sees(l_full)
             t0 = time.perf_counter()
             if is_card(l_net):
                 taken.append(name)
             ms.append(1000 * (time.perf_counter() - t0))
+            if (share := colour_share(l_net)) < 1.0:
+                muted.append(f"{name} (as a blank: {share:.2f} of its colour)")
             seen += 1
             if what == "photos" and min(l_full.shape) >= 2 * PROBE_SIDE:  # as a page too
                 large += 1
@@ -197,7 +211,8 @@ def main() -> None:
         cost = f"; {np.median(ms):.2f} ms each (median)" if ms else ""
         pages = f" ({large} large enough were looked at as pages too)" if large else ""
         print(f"{what} taken for cards: {len(taken)} of {seen}{pages}{cost}")
-        for name in taken:
+        print(f"{what} taken for blanks, in whole or part: {len(muted)} of {seen}")
+        for name in taken + muted:
             print(f"  {name}")
 
 

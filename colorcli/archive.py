@@ -22,13 +22,14 @@ import numpy as np
 from colorcli.animation import colorize_animation, encode_frames, is_animation, read_frames
 from colorcli.archiveplan import Job
 from colorcli.atomic import Claim, write_bytes_atomic
+from colorcli.cards import LEFT_IN_TONE
 from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, StopsTheRun, write_failure
 from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, file_size, read_image, still_arriving
 from colorcli.imagewrite import alpha_note, write_image
-from colorcli.incolour import in_colour, no_colour_note
+from colorcli.incolour import RECOLOURED, in_colour, no_colour_note
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 from colorcli.photometa import coloured_copy
@@ -233,32 +234,32 @@ class _Batch:
         for waiting in self.pending:
             waiting.claim.release()
 
-    def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, bool]:
-        """One photo coloured alone, and whether it was left in its tone as a title card."""
+    def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, str | None]:
+        """One photo coloured alone, and whether it was left in its tone ("card", "blank")."""
         if self.reference is not None and guide is None:
-            return self.colorizer.colorize_like(im.pixels, self.reference), False
+            return self.colorizer.colorize_like(im.pixels, self.reference), None
         rgb = self.colorizer.colorize(im.pixels, guide)
-        return rgb, self.colorizer.last_cards[0]
+        return rgb, self.colorizer.last_plain[0]
 
     def flush(self) -> Iterator[FileResult]:
         """Colour and write the batch: together, or one by one where that fails, so that
         only the file at fault fails."""
-        outs = cards = None
+        outs = plain = None
         if self.reference is None and self.pending:
             try:
                 outs = self.colorizer.colorize_batch(
                     [w.image.pixels for w in self.pending], [w.guide for w in self.pending]
                 )
-                cards = self.colorizer.last_cards
+                plain = self.colorizer.last_plain
             except (ColorcliError, ValueError, MemoryError):
                 pass
         for i, (job, im, claim, guide, size) in enumerate(self.pending):
             try:
                 if outs is not None:
-                    rgb, card = outs[i], cards[i]
+                    rgb, kind = outs[i], plain[i]
                 else:
-                    rgb, card = self._one(im, guide)
-                yield self._written(job, im, guide, im.gray_where_missing(rgb), card, size)
+                    rgb, kind = self._one(im, guide)
+                yield self._written(job, im, guide, im.gray_where_missing(rgb), kind, size)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except Exception as e:  # this file's trouble: the archive goes on
@@ -268,10 +269,11 @@ class _Batch:
         self.pending.clear()
 
     def _written(
-        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, card: bool, size: int
+        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, kind, size: int
     ) -> FileResult:
-        """``rgb`` written as ``job``'s output, with what there is to say of it (``card``: it
-        was left in its tone as a title card; ``size``: its file's before it was read)."""
+        """``rgb`` written as ``job``'s output, with what there is to say of it (``kind``: it
+        was left in its tone as a "card" or a "blank"; ``size``: its file's before it was
+        read)."""
         if (arriving := still_arriving(job.src, im, size)) is not None:
             raise arriving
         # the scan's dpi, EXIF, XMP, text: carried over
@@ -283,17 +285,11 @@ class _Batch:
         notes += guide.notices if guide else ()
         if guide is None and self.reference is None and in_colour(im.pixels):
             notes += (f"{job.src}: {RECOLOURED}",)
-        if card:
-            notes += (f"{job.src}: {CARD}",)
+        if kind is not None:
+            notes += (f"{job.src}: {LEFT_IN_TONE[kind]}",)
         if (why := no_colour_note(im.pixels)) is not None:
             notes += (f"{job.src}: {why}",)
         return FileResult(job, "done", notices=notes)
-
-
-CARD = (
-    "lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)"
-)
-RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-colour writes such photos as they are)"
 
 
 def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:

@@ -1,7 +1,20 @@
-"""Title cards found from the lightness alone (a silent film's intertitles, credits on black, a
-caption card, a typed page): lettering on a plain ground, which keeps the neutral tone the
-input gives it. The network never saw one: it painted the plain ground of a dark card in
-blotches of navy and violet, and a white one pale blue.
+"""Plain grounds found from the lightness alone, which keep the neutral tone the input gives
+them: title cards (a silent film's intertitles, credits on black, a caption card, a typed
+page: lettering on a plain ground) and blanks (a plain ground with nothing on it: leader, a
+fade's middle, an empty frame, a blank page). The network never saw one: it painted the plain
+ground of a dark card in blotches of navy and violet, a white one pale blue, and an even gray
+frame as a clear sky (chroma 30 to 40 at middle grays).
+
+A blank is looked at shrunk to ``EVEN_SIDE`` pixels on its short side, through a 3-pixel
+median (a scratch, dust) and a Gaussian of ``EVEN_GRAIN`` (the grain): what is left of its
+lightness once a lamp's falloff is taken out (a quadratic surface fitted to it) spans
+``BLANK[0]`` L* or less from its ``EVEN_Q``-th to its ``100 - EVEN_Q``-th percentile, and all
+of it at most ``FALLOFF[0]``. It gets none of the network's colour; a picture with ``BLANK[1]``
+or more left, or spanning ``FALLOFF[1]`` or more, all of it; one between, a share in
+proportion (the frames of a fade come and go by degrees). Of the 900 photos and clip frames
+``bench/cards.py`` looks at, the evenest of those spanning under ``FALLOFF[1]`` leaves 10.0 L*
+(wood's grain, a meadow's grass); of its 300 synthetic blanks (any gray, the lamp's falloff,
+uneven light, grain up to 7 L*, dust, scratches, JPEG) 95% leave under 3.5, the most 5.8.
 
 A card is looked for on the lightness shrunk to ``PROBE_SIDE`` pixels on its short side. Its
 ground is what a median over a fifth of the picture leaves (the letters are thinner than
@@ -66,6 +79,17 @@ BAND = 2.0  # a line of lettering is at most this many letters high (ascenders, 
 SPECK = 4  # pixels: a piece smaller than this is dust, not a letter
 GRAIN = 0.8  # pixels: the Gaussian that evens out grain before the ink is told from the ground
 RULE = 8.0  # a piece this many times longer than thick is a rule or a piece of a border
+EVEN_SIDE = 64  # short side a picture's spread of lightness is measured at (a blank's)
+EVEN_Q = 2.0  # ... from this percentile to 100 less it
+EVEN_GRAIN = 0.7  # pixels there: the Gaussian that evens out what grain is left
+BLANK = (5.0, 8.0)  # L*: at most this left after the lamp's falloff, blank; this on, a picture
+FALLOFF = (20.0, 30.0)  # L*: a blank spans at most this; a picture spanning this or more never is
+
+# what is said of a picture left in its tone, by kind
+LEFT_IN_TONE = {
+    "card": "lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)",
+    "blank": "nothing on it (an even ground, a blank): left in its own tone (--colour-cards colours it)",
+}
 
 
 def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
@@ -77,6 +101,32 @@ def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
     ground, stands = _ground_and_stands(l_net, side)
     ink = _ink(stands, ground)
     return ink is not None and _lettering(ink)
+
+
+def colour_share(l_net: np.ndarray) -> float:
+    """How much of the network's colour ``l_net`` (an (h, w) float32 L* map) keeps by how
+    much there is in it: 0 for a blank, 1 for any picture, a share for one that is nearly
+    blank (see the module's docstring)."""
+    h, w = l_net.shape
+    k = EVEN_SIDE / min(h, w)
+    small = np.asarray(l_net, np.float32)
+    if k < 1:
+        size = (max(1, round(w * k)), max(1, round(h * k)))
+        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+    small = cv2.medianBlur(small, 3)  # a scratch, a speck of dust
+    small = cv2.GaussianBlur(small, (0, 0), EVEN_GRAIN)
+    q = (EVEN_Q, 100 - EVEN_Q)
+    lo, hi = np.percentile(small, q)
+    y, x = (np.linspace(-0.5, 0.5, n, dtype=np.float32) for n in small.shape)
+    y, x = np.meshgrid(y, x, indexing="ij")
+    lamp = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], -1).reshape(-1, 6)
+    fit = np.linalg.lstsq(lamp, small.ravel(), rcond=None)[0]
+    left_lo, left_hi = np.percentile(small.ravel() - lamp @ fit, q)
+
+    def ramp(v: float, at: tuple[float, float]) -> float:
+        return float(np.clip((v - at[0]) / (at[1] - at[0]), 0.0, 1.0))
+
+    return max(ramp(left_hi - left_lo, BLANK), ramp(hi - lo, FALLOFF))
 
 
 def plain_enough(l_net: np.ndarray) -> bool:

@@ -18,11 +18,11 @@ import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
 from colorcli.borders import compose_framed, framed, inner
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, is_card, plain_enough
+from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
 from colorcli.compose import lightness, shrink_l
-from colorcli.device import annealed_mean_torch, is_oom, resolve_device
+from colorcli.device import annealed_mean_torch, resolve_device
 from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
@@ -48,8 +48,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
     with it) in place of building one from the checkpoint's weights.
     margins: find a photo's uniform margins and colour only what they frame
     (``colorcli.borders``); False colours the whole picture.
-    cards: a picture (or a film's key frame) that is lettering on a plain ground, and not
-    guided, keeps its neutral tone (``colorcli.cards``); False colours it as any other.
+    cards: a picture (or a film's key frame) that is a blank or lettering on a plain ground,
+    and not guided, keeps its neutral tone (``colorcli.cards``); False colours it as any other.
     """
 
     def __init__(
@@ -77,9 +77,11 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             raise ConfigError(f"saturation must be >= 0, got {saturation}")
         self.saturation = float(saturation)
         self.margins, self.cards = bool(margins), bool(cards)
-        # title cards left in their tone: how many since it was made (photos and a film's
-        # key frames), and which of the last colorize_batch call's images were
-        self.cards_found, self.last_cards = 0, ()
+        # title cards and blanks left in their tone: how many since it was made (photos and
+        # a film's key frames), and which of the last colorize_batch call's images were
+        # ("card", "blank" or None for each)
+        self.cards_found, self.blanks_found = 0, 0
+        self.last_plain: tuple[str | None, ...] = ()
         self.size = int(size or self.ckpt.net_size)
         if self.size < 16:
             raise ConfigError(f"size must be >= 16 pixels, got {self.size}")
@@ -278,12 +280,23 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             guided = guides is not None and guides[i] is not None
             if attend and guided:
                 c = self._spread(c, ln, guides[i], feats[i : i + 1], logits[i : i + 1])
-            elif self.cards and not guided and is_card(ln):  # a title card: its own tone
-                c = np.zeros_like(c)
-                self.cards_found += 1
+            elif self.cards and not guided:  # a blank or a title card: its own tone
+                c = self._plain(c, ln)
             # the one place the saturation is applied: every route composes this ab as it is
             out.append(c if self.saturation == 1.0 else c * np.float32(self.saturation))
         return out
+
+    def _plain(self, ab: np.ndarray, l_net: np.ndarray) -> np.ndarray:
+        """``ab`` none of it where ``l_net`` is a blank or a title card (counted in
+        ``blanks_found``, ``cards_found``), a share of it where nearly blank."""
+        share = colour_share(l_net)
+        if share == 0.0:
+            self.blanks_found += 1
+            return np.zeros_like(ab)
+        if is_card(l_net):
+            self.cards_found += 1
+            return np.zeros_like(ab)
+        return ab if share == 1.0 else ab * np.float32(share)
 
     def _spread(
         self,
@@ -324,11 +337,12 @@ class Colorizer(NetRunMixin, ExemplarMixin):
 
         images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. guides: per image None or a
         :class:`Guide` at that image's size (a hint model only). Returns (H, W, 3) RGB of the
-        same dtype and size for each; ``last_cards`` then says, for each, whether it was left
-        in its tone as a title card. Out of memory for a single image is a DeviceError.
+        same dtype and size for each; ``last_plain`` then says, for each, whether it was left
+        in its tone as a title card ("card") or a blank ("blank"), or None. Out of memory for a
+        single image is a DeviceError.
         """
         out: list[np.ndarray] = []
-        at, cards = 0, []
+        at, plain = 0, []
         for chunk in self._chunks(images):
             gs = list(guides[at : at + len(chunk)]) if guides is not None else [None] * len(chunk)
             at += len(chunk)
@@ -348,44 +362,42 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                     for g, li, ln in zip(gs, l_ins, l_nets, strict=True)
                 ]
                 palettes = [None if g is None else g.palette for g in gs]
-                found = self.cards_found
+                found = self.cards_found, self.blanks_found
                 abs_ = self.predict_ab(l_nets, g_nets, palettes, spread=True, photo=True)
-                # a card's ab is zero throughout: which of these were (``last_cards``)
-                shown = [found < self.cards_found and not ab.any() for ab in abs_]
-                cards += self._pages(l_ins, l_nets, g_nets, abs_, shown)
+                which = self._which(found, l_nets, g_nets, abs_)
+                plain += self._pages(l_ins, l_nets, g_nets, abs_, which)
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_framed(lf, ab, b, dtype))
             except (MemoryError, cv2.error, DeviceError) as e:
-                if not is_oom(e) or (
-                    isinstance(e, DeviceError) and not self._pictures_to_blame(chunk)
-                ):
+                if (blamed := self._host_blamed(chunk, e)) is None:
                     raise
-                if not self._pictures_large(chunk):  # the network's input took it: --size
-                    raise DeviceError(
-                        f"out of memory on the host making the network's input at size {self.size}; try a smaller --size"
-                    ) from e
-                what = (
-                    f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"
-                    if len(chunk) == 1
-                    else f"{len(chunk)} images of {sum(im.shape[0] * im.shape[1] for im in chunk) / 1e6:.0f} megapixels"
-                )
-                raise DeviceError(f"out of memory on the host for {what}") from e
-        self.last_cards = tuple(cards)
+                raise blamed from e
+        self.last_plain = tuple(plain)
         return out
 
-    def _pages(self, l_ins, l_nets, g_nets, abs_: list, cards: list[bool]) -> list[bool]:
-        """``cards`` with the pages of lettering found too: a typed or written page whose
+    def _which(self, found: tuple[int, int], l_nets, g_nets, abs_: list) -> list[str | None]:
+        """Which of the pictures just predicted were left in their tone ("card", "blank"),
+        ``found`` the counts of both before: an unguided blank's or card's ab is zero."""
+        if (self.cards_found, self.blanks_found) == found:
+            return [None] * len(abs_)
+        return [
+            None if g is not None or ab.any() else "blank" if colour_share(ln) == 0.0 else "card"
+            for ln, g, ab in zip(l_nets, g_nets, abs_, strict=True)
+        ]
+
+    def _pages(self, l_ins, l_nets, g_nets, abs_: list, plain: list) -> list[str | None]:
+        """``plain`` with the pages of lettering found too: a typed or written page whose
         letters are too small to read at the network's size, looked at ``PAGE_SIDE`` pixels
         large where the picture has them; their ab (in ``abs_``) made zero."""
         for i, (li, ln, g) in enumerate(zip(l_ins, l_nets, g_nets, strict=True)):
-            if not self.cards or g is not None or cards[i] or min(li.shape) < 2 * PROBE_SIDE:
+            if not self.cards or g is not None or plain[i] or min(li.shape) < 2 * PROBE_SIDE:
                 continue
             if plain_enough(ln) and is_card(li, PAGE_SIDE):
                 abs_[i] = np.zeros_like(abs_[i])
                 self.cards_found += 1
-                cards[i] = True
-        return cards
+                plain[i] = "card"
+        return plain
 
     def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""

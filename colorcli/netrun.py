@@ -88,6 +88,22 @@ class NetRunMixin:
             model = model.to(memory_format=torch.channels_last)
         return model.eval()
 
+    def _host_blamed(self, chunk: Sequence[np.ndarray], e: Exception) -> DeviceError | None:
+        """What to say where colouring ``chunk`` failed with ``e``: the host's memory ran out
+        for the pictures or for the network's input, else None (``e`` says it as it is)."""
+        if not is_oom(e) or (isinstance(e, DeviceError) and not self._pictures_to_blame(chunk)):
+            return None
+        if not self._pictures_large(chunk):  # the network's input took it: --size
+            return DeviceError(
+                f"out of memory on the host making the network's input at size {self.size}; try a smaller --size"
+            )
+        what = (
+            f"this {chunk[0].shape[1]}x{chunk[0].shape[0]} image"
+            if len(chunk) == 1
+            else f"{len(chunk)} images of {sum(im.shape[0] * im.shape[1] for im in chunk) / 1e6:.0f} megapixels"
+        )
+        return DeviceError(f"out of memory on the host for {what}")
+
     def _pictures_to_blame(self, chunk: Sequence[np.ndarray]) -> bool:
         """Whether the network ran out of memory for want of what the full-size pictures
         took: on the CPU, where both share the host's, and with pictures far larger than

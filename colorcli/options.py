@@ -236,7 +236,7 @@ class ColorizeOptions:
     colour_cards: bool = field(
         default=False,
         metadata=opt(
-            "Colour title cards too (lettering on a plain ground: a silent film's intertitles, credits on black, a caption card, a typed page): by default they keep their own neutral tone.",
+            "Colour title cards and blanks too (lettering on a plain ground: a silent film's intertitles, credits on black, a caption card, a typed page; an even ground with nothing on it: leader, a fade through gray, an empty frame): by default they keep their own neutral tone.",
             flag=True,
         ),
     )

@@ -327,6 +327,22 @@ def title_card(
     return np.clip(card, 0, 255).astype(np.uint8)
 
 
+def blank_frame(h: int = 240, w: int = 320, ground: int = 128, seed: int = 0) -> np.ndarray:
+    """An (h, w) uint8 blank, as leader or an empty frame is scanned: an even gray with the
+    lamp's falloff (a fifth of the light at the corners), uneven light, grain, dust and a
+    scratch."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / np.array([h, w], np.float32)[:, None, None]
+    g = ground * (1 - 0.4 * ((y - 0.5) ** 2 + (x - 0.5) ** 2)) + 6 * (x - 0.5)
+    g = g + cv2.GaussianBlur(rng.normal(0, 8, (h, w)).astype(np.float32), (0, 0), 0.8)
+    for cx, cy in rng.integers((0, 0), (w, h), (12, 2)):
+        cv2.circle(g, (int(cx), int(cy)), 2, float(rng.choice([0, 255])), -1)
+    g[:, int(rng.integers(w))] = 255.0
+    return np.clip(g, 0, 255).astype(np.uint8)
+
+
 def typed_page(h: int = 1100, w: int = 850, seed: int = 0) -> np.ndarray:
     """An (h, w) uint8 typed page: lines of small lettering on paper lit unevenly, with grain
     (at the network's size its letters are a pixel or two high)."""

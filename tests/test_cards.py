@@ -1,6 +1,6 @@
-"""Title cards (lettering on a plain ground) keep their neutral tone: found on scans of every
-kind of card, never on pictures, in photos and in a film's scenes, and --colour-cards colours
-them as before."""
+"""Title cards (lettering on a plain ground) and blanks (leader, an empty frame) keep their
+neutral tone: found on scans of every kind of card and blank, never on pictures, in photos and
+in a film's scenes, and --colour-cards colours them as before."""
 
 from pathlib import Path
 
@@ -168,3 +168,82 @@ def test_a_typed_page_too_small_to_read_at_the_networks_size_keeps_its_tone(tmp_
     r = run("image", big, tmp_path / "scene_out.png", "--model", tiny_ckpt)
     assert r.exit_code == 0 and "title card" not in r.stderr
     assert _chroma(cv2.cvtColor(cv2.imread(str(tmp_path / "scene_out.png")), cv2.COLOR_BGR2RGB)) > 5
+
+
+@pytest.mark.parametrize("ground", [12, 60, 128, 200, 245])
+@pytest.mark.parametrize("size", [(240, 320), (576, 720), (1080, 1440)])
+def test_a_blank_gets_none_of_the_networks_colour(ground, size):
+    """Leader, an empty frame: any gray, with falloff, grain, dust and a scratch."""
+    from colorcli.cards import colour_share
+    from tests.media import blank_frame
+
+    for seed in range(2):
+        assert colour_share(_l(blank_frame(*size, ground=ground, seed=seed))) == 0.0
+
+
+def test_pictures_keep_all_their_colour_and_a_fade_comes_back_by_degrees():
+    """The samples, a scene, a title card, a meadow's texture at low contrast: all of
+    their colour; a scene faded toward a gray gets less of it the fainter it is."""
+    from colorcli.cards import colour_share
+
+    for path in sorted(SAMPLES.glob("*.jpg")):
+        assert colour_share(_l(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))) == 1.0, path.name
+    assert colour_share(_l(title_card(240, 320))) == 1.0
+    # a meadow's grass: texture a hundredth of the picture across, L* spread 6 (a real one's 7)
+    grass = cv2.GaussianBlur(np.random.default_rng(0).normal(0, 1, (240, 320)), (0, 0), 3)
+    grass = np.clip(120 + 15 * grass / grass.std(), 0, 255).astype(np.uint8)
+    assert colour_share(_l(grass)) == 1.0
+    scene = frame_picture(3, 240, 320).astype(np.float32)
+    shares = [
+        colour_share(_l((128 + k * (scene - 128)).astype(np.uint8)))
+        for k in (0.0, 0.03, 0.1, 0.15, 0.2, 0.3, 1.0)
+    ]
+    assert shares[0] == 0.0 and shares[-1] == 1.0, shares
+    assert all(a <= b for a, b in zip(shares, shares[1:], strict=False)), shares
+    assert any(0.0 < s < 1.0 for s in shares), shares
+
+
+def test_a_blank_photo_keeps_its_tone_and_is_said_so(tmp_path, tiny_ckpt):
+    from tests.media import blank_frame
+
+    root, out = tmp_path / "scans", tmp_path / "out"
+    root.mkdir()
+    cv2.imwrite(str(root / "a_blank.png"), blank_frame(240, 320, ground=150))
+    cv2.imwrite(str(root / "b_scene.png"), frame_picture(3, 240, 320))
+    said = f"notice: {root / 'a_blank.png'}: nothing on it (an even ground, a blank): left in its own tone (--colour-cards colours it)"
+    for extra, coloured in (((), False), (("--colour-cards",), True)):
+        r = run("dir", root, "-o", out, "--model", tiny_ckpt, "--size", "256", "-q", *extra)
+        assert r.exit_code == 0, r.stderr
+        assert (said in r.stderr) != coloured, r.stderr
+        rgb = cv2.cvtColor(cv2.imread(str(out / "a_blank.png")), cv2.COLOR_BGR2RGB)
+        assert _chroma(rgb) > 3 if coloured else _chroma(rgb) < 0.5
+        assert _chroma(cv2.cvtColor(cv2.imread(str(out / "b_scene.png")), cv2.COLOR_BGR2RGB)) > 5
+        one = tmp_path / f"one{len(extra)}.png"
+        r = run("image", root / "a_blank.png", one, "--model", tiny_ckpt, "--size", "256", *extra)
+        assert r.exit_code == 0 and (said in r.stderr) != coloured, r.stderr
+        out = tmp_path / "again"
+
+
+def test_a_films_leader_between_scenes_keeps_its_tone(tmp_path, tiny_ckpt):
+    """Scene, 12 frames of gray leader (grain, dust, a scratch moving), scene."""
+    from tests.media import blank_frame
+
+    film = tmp_path / "reel.mp4"
+    with av.open(str(film), "w") as c:
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 320, 240, "yuv420p"
+        for i in range(36):
+            g = blank_frame(240, 320, 140, seed=i) if 12 <= i < 24 else frame_picture(i, 240, 320)
+            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
+            for p in v.encode(f.reformat(format="yuv420p")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+    for extra, coloured in (((), False), (("--colour-cards",), True)):
+        out = tmp_path / f"out{len(extra)}.mp4"
+        r = run("video", film, out, "--model", tiny_ckpt, "--size", "256", "-q", *extra)
+        assert r.exit_code == 0, r.stderr
+        chroma = [_chroma(f) for f in read_clip(out)["frames"]]
+        assert min(chroma[:11] + chroma[25:]) > 5, chroma
+        leader = chroma[13:23]
+        assert min(leader) > 3 if coloured else max(leader) < 1.0, (extra, leader)

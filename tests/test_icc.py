@@ -101,7 +101,7 @@ def test_a_profile_that_is_not_followed_is_named_and_libpng_stays_quiet(tmp_path
     do not reach the terminal: the profile is read apart, so the decoder never sees it."""
     root = tmp_path / "scans"
     root.mkdir()
-    g = Image.fromarray(np.full((16, 24), 120, np.uint8), "L")
+    g = Image.fromarray(np.tile(np.linspace(40, 200, 24), (16, 1)).astype(np.uint8), "L")
     g.convert("CMYK").save(root / "print.jpg", icc_profile=profiles.profile(b"CMYK", []))
     g.convert("RGB").save(root / "scanner.png", icc_profile=profiles.profile(b"RGB ", []))
     g.save(root / "gamma.png", icc_profile=profiles.gray(profiles.curv(1.8)))

@@ -133,8 +133,8 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
     """One picture (or an animation, or an album of pages) coloured into ``dst``, after
     ``guidance`` (hints layer, points, reference photo)."""
     from colorcli.animation import colorize_animation, is_animation
-    from colorcli.archive import CARD
     from colorcli.atomic import Claim
+    from colorcli.cards import LEFT_IN_TONE
     from colorcli.imageio import file_size, read_image, still_arriving
     from colorcli.imagewrite import alpha_note, write_image
     from colorcli.incolour import in_colour, no_colour_note
@@ -177,8 +177,8 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
             cc.echo(f"notice: {src}: already in colour: recoloured from its lightness alone")
         if (why := no_colour_note(img.pixels)) is not None:
             cc.echo(f"notice: {src}: {why}")
-        if reference is None and colorizer.last_cards[0]:
-            cc.echo(f"notice: {src}: {CARD}")
+        if reference is None and (kind := colorizer.last_plain[0]) is not None:
+            cc.echo(f"notice: {src}: {LEFT_IN_TONE[kind]}")
         # the scan's dpi, EXIF, XMP, text: carried over
         meta = coloured_copy(img.meta)  # and marked as a coloured copy
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=meta)
