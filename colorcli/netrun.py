@@ -24,6 +24,7 @@ from colorcli.device import annealed_mean_torch, is_oom, resolve_device, resolve
 from colorcli.errors import DeviceError
 from colorcli.foldnorm import fold_norms
 from colorcli.kernels import annealed_mean
+from colorcli.levels import lifted
 from colorcli.models import ColorNet
 
 # batches of one network input shape that run before cuDNN is asked to run it: cuDNN plans each
@@ -65,6 +66,8 @@ def batch_part(batch: Any, sl: slice) -> Any:
 
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
+
+    lift: bool = True  # a faded picture's levels lifted for the network (``colorcli.levels``)
 
     def _ready(self, model: ColorNet | None, device: str, precision: str) -> ColorNet:
         """The network, on its device in its arithmetic: ``model`` as it is (float32, on its
@@ -269,7 +272,8 @@ class NetRunMixin:
         for i, l_net in enumerate(l_nets):
             h, w = l_net.shape
             batch[i, 0] = np.pad(
-                (net_input(l_net, self.space) - self.l_cent) / self.l_norm,
+                (net_input(lifted(l_net) if self.lift else l_net, self.space) - self.l_cent)
+                / self.l_norm,
                 ((0, ph - h), (0, pw - w)),
                 mode="edge",
             )

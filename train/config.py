@@ -25,7 +25,7 @@ from colorcli.options import (
 
 LOSSES = ("classification", "regression", "gan")
 # colorize eval --gray (colorcli.train.filmgray makes them)
-GRAY_KINDS = ("plain", "modern", "early-pan", "ortho", "blue", "grainy", "film")
+GRAY_KINDS = ("plain", "modern", "early-pan", "ortho", "blue", "grainy", "faded", "film")
 MAX_BINS = 1024
 STRIDES = (1, 2, 4)
 
@@ -340,7 +340,7 @@ class EvalOptions:
     gray: str = field(
         default="plain",
         metadata=opt(
-            "How the photos are made gray: plain (their own L*), as one film stock (modern, early-pan, ortho: blind to red, blue: 19th-century plates), grainy (heavy grain, blur, a scan's JPEG), or film (a random film per photo, seeded by its name); the gray baseline is that gray.",
+            "How the photos are made gray: plain (their own L*), as one film stock (modern, early-pan, ortho: blind to red, blue: 19th-century plates), grainy (heavy grain, blur, a scan's JPEG), faded (a faded print: blacks lifted to L* 46, whites dulled), or film (a random film per photo, seeded by its name); the gray baseline is that gray.",
             choices=GRAY_KINDS,
         ),
     )

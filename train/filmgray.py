@@ -51,9 +51,11 @@ class FilmLook:
 
 
 def fixed_look(kind: str) -> FilmLook:
-    """The look of an eval kind that is not random: a stock alone, or 'grainy'."""
+    """The look of an eval kind that is not random: a stock alone, 'grainy' or 'faded'."""
     if kind == "grainy":
         return FilmLook(STOCKS["modern"], blur=0.5, grain=5.0, jpeg=75)
+    if kind == "faded":  # a faded print: its blacks lifted to L* 46, its whites dulled to 96
+        return FilmLook(STOCKS["modern"], black=0.15, white=0.9)
     return FilmLook(STOCKS[kind])
 
 
