@@ -4,7 +4,7 @@ from, for the network's eyes only: the output keeps the picture's own lightness.
 The network learned from photos whose lightness runs from near black to near white. A faded
 print (its blacks lifted toward the paper's white), a washed-out scan, a film faded through
 gray or an underexposed negative's print shows it a range it never saw, and it answered with
-confident wrong colours (on the held-out photos made so, 1.1 dB below their own colours seen
+confident wrong colours (on the held-out photos made so, 1.1 to 1.2 dB below their colours seen
 as they were). So where a picture's lightness, from its ``LEVELS_Q``-th to its
 ``100 - LEVELS_Q``-th percentile, does not reach down to ``LEVELS[0]`` or up to ``LEVELS[1]``,
 it is stretched (one gain and offset) until it does, by at most ``MAX_LIFT`` (a blank's grain
