@@ -23,6 +23,7 @@ from colorcli.film import FilmColourer
 from colorcli.filmbars import bars_of
 from colorcli.filmsample import SAMPLES
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
+from colorcli.levels import film_levels
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
 from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta
@@ -159,10 +160,12 @@ def colour_frames(
     colourer = None
     if reference is None:
         step = max(1, n // SAMPLES)
-        bars = bars_of([lightness(f) for f in rgb[::step]]) if colorizer.margins else None
+        lums = [lightness(f) for f in rgb[::step]]
+        bars = bars_of(lums) if colorizer.margins else None
         colourer = FilmColourer(
-            colorizer, RgbRoute(deep=False), 1, smooth, VideoOptions.sigma_l, bars=bars
-        )
+            colorizer, RgbRoute(deep=False), 1, smooth, VideoOptions.sigma_l, bars=bars,
+            levels=film_levels(lums, bars),
+        )  # fmt: skip
 
     def composed(ready: list) -> None:
         for c in ready:

@@ -215,6 +215,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         palettes: Sequence[np.ndarray | None] | None = None,
         spread: bool = False,
         photo: bool = False,
+        levels: tuple[float, float] | None = None,
     ) -> list[np.ndarray]:
         """ab at network-output resolution for a batch of network-size lightness maps.
 
@@ -225,7 +226,9 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         checkpoint has one (else, and for a film's stills, they go into the network: with
         the head, --refs scored 0.1 dB lower on bikes). photo: decoded as photos are (the
         checkpoint's ``photo_decode``: maybe with the mirrored input too), not as a film's
-        frames (whose cost counts twice as much). Returns for each an (h', w', 2)
+        frames (whose cost counts twice as much). levels: a film's (``film_levels``), by which
+        the network sees each map lifted where faded; a photo goes by its own, a film's frame
+        without them as it is (``colorcli.levels``). Returns for each an (h', w', 2)
         float32 ab, h' = ceil(h / output_stride), scaled by the saturation.
 
         Where the GPU runs out of memory outside the forward's own back-off (the batch's
@@ -233,7 +236,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         then a DeviceError.
         """
         try:
-            return self._predict(l_nets, guides, palettes, spread, photo)
+            return self._predict(l_nets, guides, palettes, spread, photo, levels)
         except torch.OutOfMemoryError as e:
             if len(l_nets) == 1:
                 self._free()
@@ -242,7 +245,7 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         return self._in_halves(
             len(l_nets),
             lambda sl: self.predict_ab(
-                l_nets[sl], batch_part(guides, sl), batch_part(palettes, sl), spread, photo
+                l_nets[sl], batch_part(guides, sl), batch_part(palettes, sl), spread, photo, levels
             ),
             lambda first, second: first + second,
         )
@@ -254,9 +257,10 @@ class Colorizer(NetRunMixin, ExemplarMixin):
         palettes: Sequence[np.ndarray | None] | None,
         spread: bool,
         photo: bool = False,
+        levels: tuple[float, float] | None = None,
     ) -> list[np.ndarray]:
         """``predict_ab`` for one batch, as it is."""
-        x = self._batch(l_nets)
+        x = self._batch(l_nets, True if photo else levels or False)
         shape = (len(l_nets), *x.shape[-2:])
         decoding = self._photo_decode if photo else self._film_decode
         attend = spread and self.attention is not None and any(g is not None for g in guides or ())

@@ -37,9 +37,10 @@ class AbPredictor(Protocol):
     output_stride: the network's ab is 1 / output_stride of its input's size (a film's bars).
     margins: a film's bars are looked for (``colorcli.filmbars``) and left gray.
     net_shape(h, w): the (h, w) the network sees for a frame of that size.
-    predict_ab(l_nets, guides, palettes): (h, w) float32 L* maps at network size -> (h', w', 2)
-    float32 ab each, saturation applied; guides and palettes (a hint model: ``takes_hints``)
-    as ``Colorizer.predict_ab`` takes them.
+    predict_ab(l_nets, guides, palettes, levels=...): (h, w) float32 L* maps at network size ->
+    (h', w', 2) float32 ab each, saturation applied; guides and palettes (a hint model:
+    ``takes_hints``) as ``Colorizer.predict_ab`` takes them; ``levels`` (the film's, given only
+    where measured) as it takes them.
     """
 
     batch_size: int
@@ -62,6 +63,7 @@ class AbPredictor(Protocol):
         l_nets: Sequence[np.ndarray],
         guides: Sequence[np.ndarray | None] | None = None,
         palettes: Sequence[np.ndarray | None] | None = None,
+        levels: tuple[float, float] | None = None,
     ) -> list[np.ndarray]: ...
 
 
@@ -142,8 +144,10 @@ class FilmColourer:
         refs: RefGuide | None = None,
         bars: Bars | None = None,
         turns: int = 0,
+        levels: tuple[float, float] | None = None,
     ) -> None:
         self.predictor, self.route, self.every, self.refs = predictor, route, every, refs
+        self.levels = levels  # the film's, by which the network sees a faded film lifted
         self.turns = turns  # quarter turns that show a frame upright (``VideoInfo.turns``)
         self.bars = bars  # the network sees what they frame; they keep no colour
         self.smoother = TemporalSmoother(smooth, sigma_l)
@@ -270,10 +274,11 @@ class FilmColourer:
             l_nets = [_turned(lk, t, s) for lk in l_nets]
             if guides is not None:
                 guides = [None if g is None else _turned(g, t, s, (1, 2)) for g in guides]
+        lift = {} if self.levels is None else {"levels": self.levels}
         if guides is None:
-            out = self.predictor.predict_ab(l_nets)
+            out = self.predictor.predict_ab(l_nets, **lift)
         else:
-            out = self.predictor.predict_ab(l_nets, guides, palettes)
+            out = self.predictor.predict_ab(l_nets, guides, palettes, **lift)
         if not t:
             return out
         return [

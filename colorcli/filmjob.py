@@ -124,6 +124,8 @@ class VideoJob:
     sink: BinaryIO | None = None  # the stream a film leaves on (a pipe)
     refs: RefGuide | None = None  # the --refs stills, once loaded (colorize_video)
     bars: Bars | None = None  # the film's bars, once looked for (colorize_video)
+    # the film's levels (``colorcli.levels.film_levels``), once measured (colorize_video)
+    levels: tuple[float, float] | None = None
     # where the film begins in its file's own time (``VideoInfo.start``): --start and --end
     # count from it (a broadcast capture's first picture may be timed hours in); ``opts``
     # holds them in the file's time, this added

@@ -67,7 +67,7 @@ def batch_part(batch: Any, sl: slice) -> Any:
 class NetRunMixin:
     """Forward passes of ``self.model`` on ``self.device`` (see the module's docstring)."""
 
-    lift: bool = True  # a faded picture's levels lifted for the network (``colorcli.levels``)
+    lift: bool = True  # faded pictures' levels lifted for the network (``colorcli.levels``)
 
     def _ready(self, model: ColorNet | None, device: str, precision: str) -> ColorNet:
         """The network, on its device in its arithmetic: ``model`` as it is (float32, on its
@@ -262,9 +262,11 @@ class NetRunMixin:
         ab = annealed_mean(nhwc.numpy().reshape(-1, q), self.ab_bins, temperature)
         return ab.reshape(n, h2, w2, 2)
 
-    def _batch(self, l_nets: Sequence[np.ndarray]) -> torch.Tensor:
+    def _batch(self, l_nets: Sequence[np.ndarray], lift: bool | tuple = True) -> torch.Tensor:
         """The network's input (N, 1, ph, pw) for lightness maps of any sizes, padded
-        together by edge replication to the input multiple."""
+        together by edge replication to the input multiple. lift: each map's levels lifted by
+        its own (True: photos), by a film's (its (low, high)), or not at all (False)
+        (``colorcli.levels``)."""
         m = self.model.input_multiple
         ph = -(-max(a.shape[0] for a in l_nets) // m) * m
         pw = -(-max(a.shape[1] for a in l_nets) // m) * m
@@ -272,8 +274,7 @@ class NetRunMixin:
         for i, l_net in enumerate(l_nets):
             h, w = l_net.shape
             batch[i, 0] = np.pad(
-                (net_input(lifted(l_net) if self.lift else l_net, self.space) - self.l_cent)
-                / self.l_norm,
+                (net_input(self._lifted(l_net, lift), self.space) - self.l_cent) / self.l_norm,
                 ((0, ph - h), (0, pw - w)),
                 mode="edge",
             )
@@ -283,6 +284,12 @@ class NetRunMixin:
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    def _lifted(self, l_net: np.ndarray, lift: bool | tuple) -> np.ndarray:
+        """``l_net`` as the network sees it (``_batch``'s ``lift``)."""
+        if not self.lift or lift is False:
+            return l_net
+        return lifted(l_net, None if lift is True else lift)
 
     def _out_hw(self, l_net: np.ndarray) -> tuple[int, int]:
         """The network's output size for a network-size lightness map (ceil of / stride)."""

@@ -181,6 +181,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
             job.refs,
             job.bars,
             job.info.turns,
+            job.levels,
         )
 
         def open_writer(s: Segment, c: Claim) -> _SegmentWriter:

@@ -196,6 +196,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
             job.refs,
             job.bars,
             job.info.turns,
+            job.levels,
         )
         try:
             writer.thread.start()

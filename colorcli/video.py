@@ -204,14 +204,17 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         from colorcli.compose import lightness
         from colorcli.filmbars import bars_of
         from colorcli.filmsample import colour_note, sample_pictures
+        from colorcli.levels import film_levels
 
         pictures = sample_pictures(job.src)
         if not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
             yield Notice(f"{note}: {_fate(job)}")
+        lums = [lightness(p.rgb) for p in pictures]
         if colorizer.margins:
-            job = dataclasses.replace(job, bars=bars_of([lightness(p.rgb) for p in pictures]))
+            job = dataclasses.replace(job, bars=bars_of(lums))
             if job.bars is not None:
                 yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
+        job = dataclasses.replace(job, levels=film_levels(lums, job.bars))
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=(yield from film_guide(job, colorizer)))
         for note in job.refs.notices:
@@ -299,7 +302,15 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         stop, depth,
     )  # fmt: skip
     colourer = FilmColourer(
-        colorizer, route, every, opts.smoothing, opts.sigma_l, job.refs, job.bars, info.turns
+        colorizer,
+        route,
+        every,
+        opts.smoothing,
+        opts.sigma_l,
+        job.refs,
+        job.bars,
+        info.turns,
+        job.levels,
     )
     try:
         writer.start(

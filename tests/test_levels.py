@@ -55,8 +55,8 @@ def test_a_faded_copy_gets_its_originals_colours_and_keeps_its_own_lightness(see
     original = compose_rgb8(lum, zero)
     faded = compose_rgb8((50 + 0.45 * (lum - 50)).astype(np.float32), zero)
 
-    def ab(img):
-        return c.predict_ab([c.l_net(lightness(img))])[0]
+    def ab(img):  # as a photo is seen
+        return c.predict_ab([c.l_net(lightness(img))], photo=True)[0]
 
     now = np.abs(ab(faded) - ab(original)).mean()
     c.lift = False
@@ -65,3 +65,52 @@ def test_a_faded_copy_gets_its_originals_colours_and_keeps_its_own_lightness(see
     c.lift = True
     out = c.colorize(faded)
     assert np.abs(lightness(out) - lightness(faded)).mean() < 1.0
+
+
+def _film(path, fade=None, n: int = 16):
+    import av
+
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("ffv1", rate=25)
+        v.width, v.height, v.pix_fmt = 160, 128, "yuv444p"
+        for i in range(n):
+            lum = np.roll(50 + 1.15 * (_scene(128, 160) - 50), 2 * i, axis=1)  # 10 to 90
+            if fade is not None:
+                lum = fade(lum).astype(np.float32)
+            rgb = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+            for p in v.encode(av.VideoFrame.from_ndarray(rgb, "rgb24").reformat(format="yuv444p")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+    return path
+
+
+def test_a_washed_out_film_gets_its_originals_colours_by_its_own_levels(
+    tmp_path, seeing_ckpt, monkeypatch
+):
+    """The film's levels, measured once on pictures sampled through it, lift every frame
+    alike; a film whose levels are full is seen as it is."""
+    from click.testing import CliRunner
+
+    from colorcli.cli import main
+    from colorcli.kernels import rgb_to_lab
+    from colorcli.netrun import NetRunMixin
+    from tests.media import read_clip
+
+    original = _film(tmp_path / "original.mkv")
+    washed = _film(tmp_path / "washed.mkv", lambda v: 50 + 0.45 * (v - 50))
+
+    def ab(src, name):
+        out = tmp_path / name
+        r = CliRunner().invoke(
+            main, ["video", str(src), str(out), "--model", str(seeing_ckpt), "--size", "64", "-q"]
+        )
+        assert r.exit_code == 0, r.output
+        return np.stack([rgb_to_lab(f)[..., 1:] for f in read_clip(out)["frames"]])
+
+    truth = ab(original, "o.mkv")
+    now = np.abs(ab(washed, "w.mkv") - truth).mean()
+    monkeypatch.setattr(NetRunMixin, "lift", False)
+    assert np.array_equal(ab(original, "o_off.mkv"), truth)  # full levels: seen as they are
+    before = np.abs(ab(washed, "w_off.mkv") - truth).mean()
+    assert now < 0.5 * before, (now, before)
