@@ -24,7 +24,7 @@ class BrightnessMinded:
     def net_shape(self, h, w):
         return h, w
 
-    def predict_ab(self, l_nets, guides=None, palettes=None):
+    def predict_ab(self, l_nets, guides=None, palettes=None, levels=None):
         return [
             np.dstack([(lum - 50) / 2, np.zeros_like(lum)]).astype(np.float32) for lum in l_nets
         ]

@@ -1607,13 +1607,13 @@ class Watching:
     def fingerprint(self):
         return self.c.fingerprint()
 
-    def predict_ab(self, l_nets):
+    def predict_ab(self, l_nets, levels=None):
         import cv2
         import numba
 
         self.sizes.append(len(l_nets))
         self.threads.append((numba.get_num_threads(), cv2.getNumThreads()))
-        return self.c.predict_ab(l_nets)
+        return self.c.predict_ab(l_nets, levels=levels)
 
 
 @pytest.mark.parametrize("keyframes,expected", [(1, 20), (4, 5), (None, 5)])
