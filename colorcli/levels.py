@@ -21,10 +21,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-LEVELS = (
-    15.0,
-    85.0,
-)  # L*: the network sees a picture's levels reach at least from one to the other
+# L*: the network sees a picture's levels reach at least from the one to the other
+LEVELS = (15.0, 85.0)
 LEVELS_Q = 1.0  # percentile: a picture's levels run from this one to 100 less it
 MAX_LIFT = 4.0  # the most a picture's levels are stretched
 SIDE = 256  # a film's sampled pictures are measured at most this large on the short side
