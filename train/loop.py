@@ -339,6 +339,11 @@ def _train(cfg, payload, init, out: Path, resume: bool, rank, world, device) -> 
     metrics = open(out / "metrics.jsonl", mode, buffering=1) if main_rank else None
     try:
         yield from _steps(cfg, model, run, images, val_rgb, rank, world, device, metrics)
+        if world > 1:  # every rank done with the group before any tears it down: the
+            # second rank of the two-process gloo test was once aborted at exit ("terminate
+            # called without an active exception") while the first still wrote its last
+            # checkpoint (a clean clone's suite, 2026-12-05; not seen in 12 runs since)
+            torch.distributed.barrier()
     finally:
         if metrics is not None:
             metrics.close()
