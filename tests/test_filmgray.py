@@ -33,6 +33,16 @@ def test_stocks_see_colours_as_films_do():
     assert lum(blue, "blue") > lum(blue, "ortho") and lum(green, "blue") < lum(green, "ortho")
 
 
+def test_a_faded_print_lifts_the_blacks_and_dulls_the_whites_keeping_the_order():
+    from colorcli.train.filmgray import fixed_look
+
+    ramp = np.repeat(np.linspace(0, 255, 64, dtype=np.float32)[None, :, None], 3, 2)
+    seen = film_lightness(ramp.astype(np.uint8).repeat(4, 0), fixed_look("faded"), None)
+    row = seen[0]
+    assert 45 <= row.min() <= 47 and 95 <= row.max() <= 97  # black at L* 46, white at 96
+    assert np.all(np.diff(row) >= 0)  # darker stays darker
+
+
 def test_grain_blur_and_jpeg_are_seeded_and_bounded():
     rgb = _patch((120, 120, 120)).repeat(8, 0).repeat(8, 1)
     look = FilmLook(STOCKS["modern"], grain=5.0, jpeg=60)
@@ -60,7 +70,7 @@ def test_eval_gray_kinds(tmp_path, tiny_ckpt):
     val = tmp_path / "val"
     _write_colour_images(val, 3, seed=4)
     scores = {}
-    for kind in ("plain", "ortho", "grainy"):
+    for kind in ("plain", "ortho", "grainy", "faded"):
         r = CliRunner().invoke(
             main,
             ["eval", "--data", str(val), "--model", str(tiny_ckpt), "--gray", kind, "-q"]
@@ -72,5 +82,6 @@ def test_eval_gray_kinds(tmp_path, tiny_ckpt):
         scores[kind] = rep["gray"]["psnr"]
     # the baseline is the film's gray: its lightness is not the photo's
     assert scores["ortho"] < scores["plain"] - 0.5 and scores["grainy"] < scores["plain"] - 0.5
+    assert scores["faded"] < scores["plain"] - 0.5
     r = CliRunner().invoke(main, ["eval", "--data", str(val), "--gray", "sepia"])
     assert r.exit_code == 2 and "--gray" in r.stderr
