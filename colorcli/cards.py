@@ -53,6 +53,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from colorcli.compose import shrunk_to
+
 PROBE_SIDE = 256  # short side of the lightness a card is looked for on
 PAGE_SIDE = 768  # ... and a photo at least twice that large, again at this (a typed page)
 # where at the network's size this much of it is plain ground, its ground this even (L*)
@@ -107,13 +109,7 @@ def colour_share(l_net: np.ndarray) -> float:
     """How much of the network's colour ``l_net`` (an (h, w) float32 L* map) keeps by how
     much there is in it: 0 for a blank, 1 for any picture, a share for one that is nearly
     blank (see the module's docstring)."""
-    h, w = l_net.shape
-    k = EVEN_SIDE / min(h, w)
-    small = np.asarray(l_net, np.float32)
-    if k < 1:
-        size = (max(1, round(w * k)), max(1, round(h * k)))
-        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
-    small = cv2.medianBlur(small, 3)  # a scratch, a speck of dust
+    small = cv2.medianBlur(shrunk_to(l_net, EVEN_SIDE), 3)  # a scratch, a speck of dust
     small = cv2.GaussianBlur(small, (0, 0), EVEN_GRAIN)
     q = (EVEN_Q, 100 - EVEN_Q)
     lo, hi = np.percentile(small, q)
@@ -142,12 +138,7 @@ def plain_enough(l_net: np.ndarray) -> bool:
 def _ground_and_stands(l_net: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     """The ground (a median over a fifth of the picture) and how far each pixel stands out of
     it once the grain is evened out, in L*, of ``l_net`` shrunk to ``side`` where larger."""
-    h, w = l_net.shape
-    if min(h, w) > side:
-        k = side / min(h, w)
-        size = (max(1, round(w * k)), max(1, round(h * k)))
-        l_net = cv2.resize(l_net, size, interpolation=cv2.INTER_AREA)
-    code = np.clip(np.asarray(l_net, np.float32) * 2.55, 0, 255).astype(np.uint8)
+    code = np.clip(shrunk_to(l_net, side) * 2.55, 0, 255).astype(np.uint8)
     ground = cv2.medianBlur(code, (min(code.shape) // 5) | 1).astype(np.float32) / 2.55
     stands = cv2.GaussianBlur(code, (0, 0), GRAIN).astype(np.float32) / 2.55 - ground
     return ground, stands

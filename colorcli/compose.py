@@ -85,6 +85,18 @@ def shrink_l(l_full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(l_full, (w, h), interpolation=interp)
 
 
+def shrunk_to(l_full: np.ndarray, side: int) -> np.ndarray:
+    """(H, W) L* area-averaged down to ``side`` pixels on its short side, as float32; as it is
+    (as float32) where no larger."""
+    h, w = l_full.shape
+    l_full = np.asarray(l_full, np.float32)
+    if min(h, w) <= side:
+        return l_full
+    k = side / min(h, w)
+    size = (max(1, round(w * k)), max(1, round(h * k)))
+    return cv2.resize(l_full, size, interpolation=cv2.INTER_AREA)
+
+
 def upsample_ab(ab_small: np.ndarray, h: int, w: int) -> np.ndarray:
     """(h', w', 2) float32 ab resized bilinearly to (h, w, 2)."""
     ab = cv2.resize(ab_small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -39,8 +39,8 @@ class AbPredictor(Protocol):
     net_shape(h, w): the (h, w) the network sees for a frame of that size.
     predict_ab(l_nets, guides, palettes, levels=...): (h, w) float32 L* maps at network size ->
     (h', w', 2) float32 ab each, saturation applied; guides and palettes (a hint model:
-    ``takes_hints``) as ``Colorizer.predict_ab`` takes them; ``levels`` (the film's, given only
-    where measured) as it takes them.
+    ``takes_hints``) as ``Colorizer.predict_ab`` takes them; ``levels`` (the film's, None
+    where not measured) as it takes them.
     """
 
     batch_size: int
@@ -274,11 +274,10 @@ class FilmColourer:
             l_nets = [_turned(lk, t, s) for lk in l_nets]
             if guides is not None:
                 guides = [None if g is None else _turned(g, t, s, (1, 2)) for g in guides]
-        lift = {} if self.levels is None else {"levels": self.levels}
         if guides is None:
-            out = self.predictor.predict_ab(l_nets, **lift)
+            out = self.predictor.predict_ab(l_nets, levels=self.levels)
         else:
-            out = self.predictor.predict_ab(l_nets, guides, palettes, **lift)
+            out = self.predictor.predict_ab(l_nets, guides, palettes, levels=self.levels)
         if not t:
             return out
         return [

@@ -17,6 +17,7 @@ import numpy as np
 from colorcli.atomic import commit
 from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Notice
+from colorcli.film import AbPredictor, FilmColourer, Route
 from colorcli.filmbars import Bars
 from colorcli.options import VideoOptions
 from colorcli.refs import RefGuide
@@ -249,6 +250,15 @@ class VideoJob:
         if not self.info.timed:  # without timestamps a segment cannot be found again
             return False
         return self.opts.segment_seconds > 0 or self.shard is not None
+
+    def colourer(self, predictor: AbPredictor, route: Route, every: int) -> FilmColourer:
+        """The film's colourer, keys every ``every`` frames: its smoothing, stills, bars,
+        turns and levels as this job has them."""
+        opts = self.opts
+        return FilmColourer(
+            predictor, route, every, opts.smoothing, opts.sigma_l, self.refs, self.bars,
+            self.info.turns, self.levels,
+        )  # fmt: skip
 
 
 _VOB_PART = re.compile(r"VTS_(\d\d)_([1-9])\.VOB", re.IGNORECASE)

@@ -18,8 +18,9 @@ film's levels leave it as it was).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from colorcli.compose import shrunk_to
 
 # L*: the network sees a picture's levels reach at least from the one to the other
 LEVELS = (15.0, 85.0)
@@ -57,11 +58,7 @@ def film_levels(pictures: list[np.ndarray], bars=None) -> tuple[float, float] | 
         if bars is not None:
             y0, y1, x0, x1 = bars.within(*p.shape, inward=True)
             p = p[y0:y1, x0:x1]
-        if min(p.shape) > SIDE:
-            k = SIDE / min(p.shape)
-            size = (max(1, round(p.shape[1] * k)), max(1, round(p.shape[0] * k)))
-            p = cv2.resize(np.asarray(p, np.float32), size, interpolation=cv2.INTER_AREA)
-        lo, hi = np.percentile(p, [LEVELS_Q, 100 - LEVELS_Q])
+        lo, hi = np.percentile(shrunk_to(p, SIDE), [LEVELS_Q, 100 - LEVELS_Q])
         if hi - lo >= FLAT:
             ends.append((lo, hi))
     if not ends:

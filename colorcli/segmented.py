@@ -26,7 +26,7 @@ from colorcli.atomic import Claim, commit, temp_sibling, write_bytes_atomic
 from colorcli.compose import pick_route
 from colorcli.errors import MediaError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone
-from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.film import AbPredictor, side_threads
 from colorcli.filmjob import no_frames
 from colorcli.filmout import pick_pix_fmt
 from colorcli.filmreader import FilmReader
@@ -172,17 +172,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
         from_top = warm == 0 and job.opts.start is None
         reader.seek_pts = None if from_top else plan.seek_pts(warm)
         reader.first_pts = plan.pts[warm]
-        colourer = FilmColourer(
-            colorizer,
-            route,
-            every,
-            job.opts.smoothing,
-            job.opts.sigma_l,
-            job.refs,
-            job.bars,
-            job.info.turns,
-            job.levels,
-        )
+        colourer = job.colourer(colorizer, route, every)
 
         def open_writer(s: Segment, c: Claim) -> _SegmentWriter:
             meter = TemporalMeter() if job.opts.stats else None

@@ -27,7 +27,7 @@ from colorcli.atomic import Claim, check_folder_writable, sibling_base, write_by
 from colorcli.compose import RgbRoute
 from colorcli.errors import OutputPathError, write_failure
 from colorcli.events import Event, Frames, Notice, VideoDone
-from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.film import AbPredictor, side_threads
 from colorcli.filmjob import no_frames
 from colorcli.filmreader import FilmReader
 from colorcli.framefiles import frame_sequence, is_sequence
@@ -187,17 +187,7 @@ def colorize_to_sequence(job, colorizer: AbPredictor) -> Iterator[Event]:
         )
         reader.seek_pts, reader.first_pts = plan.seek_pts(warm), plan.pts[warm]
         writer = _FrameFiles(job, paths, stop, depth)
-        colourer = FilmColourer(
-            colorizer,
-            route,
-            every,
-            opts.smoothing,
-            opts.sigma_l,
-            job.refs,
-            job.bars,
-            job.info.turns,
-            job.levels,
-        )
+        colourer = job.colourer(colorizer, route, every)
         try:
             writer.thread.start()
             reader.start()

@@ -25,7 +25,7 @@ from colorcli.compose import pick_route
 from colorcli.device import is_oom
 from colorcli.errors import ConfigError, DeviceError, MediaError, OutputPathError, TimesRestart
 from colorcli.events import Event, Frames, Notice, VideoDone, VideoStart
-from colorcli.film import AbPredictor, FilmColourer, side_threads
+from colorcli.film import AbPredictor, side_threads
 from colorcli.filmguide import film_guide
 from colorcli.filmjob import VideoJob, dvd_title_note, from_film_start, no_frames, section_counts
 from colorcli.filmout import check_output, mxf_takes_rate
@@ -301,17 +301,7 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,
     )  # fmt: skip
-    colourer = FilmColourer(
-        colorizer,
-        route,
-        every,
-        opts.smoothing,
-        opts.sigma_l,
-        job.refs,
-        job.bars,
-        info.turns,
-        job.levels,
-    )
+    colourer = job.colourer(colorizer, route, every)
     try:
         writer.start(
             route.new_frame,
