@@ -5,7 +5,9 @@ The network is reached through :class:`AbPredictor`, the one narrow interface a 
 the Colorizer. The network sees every K-th frame and every scene cut (a "key"); the frames after
 a key until the next are carried from it along the optical flow of the lightness
 (``colorcli.propagate``); every frame's ab then goes through the lightness-guided temporal
-smoother, which a scene cut resets.
+smoother, which a scene cut resets. A key seen through a veil (a fade to white or through gray)
+is shown to the network with the veil taken off, and its colours get it back
+(``colorcli.veil``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from colorcli.incolour import ColourScenes
 from colorcli.metrics import SceneCutDetector
 from colorcli.propagate import FlowPropagator
 from colorcli.refs import RefGuide, blend_still, guide_of
+from colorcli.veil import SceneVeils, pale_blank, reveiled, unveiled
 from colorcli.videoprobe import DIM
 
 
@@ -134,6 +137,8 @@ class FilmColourer:
     coloured on its own (after a warm-up) takes the keys a whole run would.
     """
 
+    veils: bool = True  # veiled frames seen unveiled (``colorcli.veil``); off for comparisons
+
     def __init__(
         self,
         predictor: AbPredictor,
@@ -157,6 +162,9 @@ class FilmColourer:
         # per frame: pts, index, payload, L* at network size (its own, and steadied), cut
         self._groups: list[list[tuple[int, int, Any, np.ndarray, np.ndarray, bool]]] = []
         self._kept: list[bool] = []  # per group: its scene is in colour, kept as it came
+        self._after_blank: set[int] = set()  # keys that come out of a pale blank
+        self._pale_blank = False  # the last frame was one
+        self._veils = SceneVeils(levels) if levels is not None and self.veils else None
         # a route that keeps each frame's own pixels (--keep-colour): scenes in colour kept
         keep = getattr(route, "keep", False)
         self.colour_scenes = ColourScenes(DIM) if keep else None
@@ -172,10 +180,10 @@ class FilmColourer:
         if self._net_shape is None:
             self._net_shape = self._frame_net_shape(*arr.shape[:2])
         payload, l_net = self.route.split(arr, self._net_shape)
-        picture = l_net  # inside the bars: they would damp a cut's jump and the light's swings
-        if self.bars is not None:
-            y0, y1, x0, x1 = self.bars.within(*l_net.shape, inward=True)
-            picture = l_net[y0:y1, x0:x1]
+        # inside the bars: they would damp a cut's jump and the light's swings
+        picture = self._picture(l_net)
+        after_blank = self._pale_blank
+        self._pale_blank = self._veils is not None and pale_blank(picture[::4, ::4])
         cut = self.cuts(picture[::2, ::2])  # a histogram needs no full resolution
         steady = self.steady(l_net, cut, picture)
         ready: list[Coloured] = []
@@ -184,6 +192,8 @@ class FilmColourer:
                 ready = self._run()
             self._groups.append([])
             self._kept.append(self._in_colour(arr, cut, picture))
+            if after_blank:
+                self._after_blank.add(index)
         if self.colour_scenes is not None and not self._kept[-1]:
             payload = (payload[0], None)  # coloured anew: its own pixels are not needed
         self._groups[-1].append((pts, index, payload, l_net, steady, cut))
@@ -227,13 +237,40 @@ class FilmColourer:
         if not l_keys:
             return [], []
         if self.refs is None:
-            return self._network(l_keys), [None] * len(l_keys)
+            return self._through_veils(groups), [None] * len(l_keys)
         warps = [self.refs.warp(g[0][1], g[0][3]) for g in groups]
         if not self.predictor.takes_hints:
             return self._network(l_keys), warps
         guides = [None if w is None else guide_of(w[0], w[1], w[0].shape[:2]) for w in warps]
         palettes = [None if w is None else self.refs.palette(w[2]) for w in warps]
         return self._network(l_keys, guides, palettes), warps
+
+    def _through_veils(self, groups: list) -> list[np.ndarray]:
+        """The network's ab for the groups' keys, each seen with its veil taken off and given
+        with it laid on again (``colorcli.veil``: a fade to white or through gray, a flare);
+        as they are where the film's levels were not measured."""
+        l_keys = [g[0][4] for g in groups]
+        veils = [None] * len(l_keys)
+        if self._veils is not None:
+            veils = [
+                self._veils(self._picture(g[0][4]), g[0][5], g[0][1] in self._after_blank)
+                for g in groups
+            ]
+        seen = [lk if v is None else unveiled(lk, v) for lk, v in zip(l_keys, veils, strict=True)]
+        out = self._network(seen)
+        for i, v in enumerate(veils):
+            if v is not None:
+                h, w = out[i].shape[:2]
+                small = cv2.resize(seen[i], (w, h), interpolation=cv2.INTER_AREA)
+                out[i] = reveiled(out[i], small, v)
+        return out
+
+    def _picture(self, l_net: np.ndarray) -> np.ndarray:
+        """What the film's bars frame of a network-size map (all of it without bars)."""
+        if self.bars is None:
+            return l_net
+        y0, y1, x0, x1 = self.bars.within(*l_net.shape, inward=True)
+        return l_net[y0:y1, x0:x1]
 
     def _network(self, l_keys: list[np.ndarray], guides=None, palettes=None) -> list[np.ndarray]:
         """The predictor's ab for the keys; with bars, for what they frame only, gray over the
@@ -343,4 +380,5 @@ class FilmColourer:
                 out.append(Coloured(pts, index, payload, ab))
         self._groups.clear()
         self._kept.clear()
+        self._after_blank.clear()
         return out

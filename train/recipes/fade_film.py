@@ -1,0 +1,106 @@
+"""A real colour clip given a fade out and back in (to white, through gray or to black, in
+linear light, colours and all), made gray and coloured by ``colorize video`` with the veils
+taken off for the network (``colorcli.veil``) and without: the mean PSNR of the output's
+colours on the true lightness over the fade's frames and over the whole clip, the fade's mean
+chroma against the truth's, and flicker.
+
+    python train/recipes/fade_film.py runs/clips/bikes.mp4 [white|gray|black ...]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+
+from colorcli.compose import lightness
+from colorcli.kernels import compose_rgb8, rgb_to_lab
+from colorcli.quality import psnr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from train.recipes.refs_eval import flicker, frames_of, write_gray  # noqa: E402
+
+RUN = "from colorcli.film import FilmColourer; FilmColourer.veils = {}; from colorcli.cli import main; main()"
+VEILS = {"white": 1.0, "gray": 0.2, "black": 0.0}  # the light a fade goes to (linear)
+BLANK = 6  # frames of blank between the fade out and the fade in
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    v = rgb.astype(np.float64) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def _srgb(lin: np.ndarray) -> np.ndarray:
+    v = np.clip(lin, 0.0, 1.0)
+    v = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+    return np.round(v * 255).astype(np.uint8)
+
+
+def with_fades(
+    frames: list[np.ndarray], to: float
+) -> tuple[list[np.ndarray], list[int], list[int]]:
+    """The clip with a fifth from 30% on faded out toward ``to`` and the next fifth faded in
+    from it, a blank between: (frames, the fading frames, the blank ones)."""
+    n = len(frames)
+    a, k = (3 * n) // 10, max(8, n // 5)
+    out = list(frames[:a])
+    for i in range(k):  # out: the picture's share falls from k/(k+1) to 1/(k+1)
+        g = 1 - (i + 1) / (k + 1)
+        out.append(_srgb(g * _linear(frames[a + i]) + (1 - g) * to))
+    out += [_srgb(np.full(frames[0].shape, to))] * BLANK
+    for i in range(k):
+        g = (i + 1) / (k + 1)
+        out.append(_srgb(g * _linear(frames[a + k + i]) + (1 - g) * to))
+    out += list(frames[a + 2 * k :])
+    fading = list(range(a, a + k)) + list(range(a + k + BLANK, a + 2 * k + BLANK))
+    return out, fading, list(range(a + k, a + k + BLANK))
+
+
+def _chroma(rgb: np.ndarray) -> float:
+    lab = rgb_to_lab(rgb)
+    return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+
+def main() -> None:
+    clip = Path(sys.argv[1])
+    frames = frames_of(clip)
+    with av.open(str(clip)) as src:
+        rate = src.streams.video[0].average_rate
+    for kind in sys.argv[2:] or list(VEILS):
+        truth, fade, blanks = with_fades(frames, VEILS[kind])
+        scored = [i for i in range(len(truth)) if i not in blanks]
+        with tempfile.TemporaryDirectory() as tmp:
+            gray = Path(tmp) / "gray.mkv"
+            write_gray(truth, rate, gray)
+            row = []
+            for veils in (False, True):
+                out = Path(tmp) / f"{veils}.mkv"
+                cmd = [sys.executable, "-c", RUN.format(veils), "video", str(gray), str(out)]
+                subprocess.run([*cmd, "--codec", "ffv1", "-q"], check=True)
+                outs = frames_of(out)
+                scores = [
+                    psnr(
+                        compose_rgb8(lightness(t), np.ascontiguousarray(rgb_to_lab(o)[..., 1:])), t
+                    )
+                    for t, o in zip(truth, outs, strict=True)
+                ]
+                in_fade = [scores[i] for i in fade]
+                whole = [scores[i] for i in scored]
+                chroma = np.mean([_chroma(outs[i]) for i in fade])
+                row.append(
+                    f"veils {veils}: fade {np.mean(in_fade):.2f} dB (chroma {chroma:.1f}), "
+                    f"all {np.mean(whole):.2f} dB, flicker {flicker(outs):.3f}"
+                )
+            truth_chroma = np.mean([_chroma(truth[i]) for i in fade])
+            print(
+                f"{clip.name} {kind:<5} truth chroma {truth_chroma:.1f} | " + " | ".join(row),
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
