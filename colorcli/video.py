@@ -215,6 +215,7 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if job.bars is not None:
                 yield Notice(f"{job.src}: {job.bars.describe(job.info.width, job.info.height)}")
         job = dataclasses.replace(job, levels=film_levels(lums, job.bars))
+        del pictures, lums  # not held through the run
     if job.opts.refs is not None or job.opts.reference is not None:
         job = dataclasses.replace(job, refs=(yield from film_guide(job, colorizer)))
         for note in job.refs.notices:
