@@ -49,7 +49,8 @@ def _gray_l_table(dtype: str) -> np.ndarray:
 
 def lightness(image: np.ndarray) -> np.ndarray:
     """L* of an image. image: (H, W) or (H, W, 3) RGB, uint8 / uint16 / float in [0, 1].
-    Returns (H, W) float32 in [0, 100]. Gray of 8 or 16 bits is looked up by code value;
+    Returns (H, W) float32 in [0, 100] (a float NaN read as black, an infinity as black or
+    white). Gray of 8 or 16 bits is looked up by code value;
     the rest is converted a strip at a time (no full-size float RGB or Lab)."""
     if image.ndim == 2 and image.dtype in (np.uint8, np.uint16):
         return _gray_l_table(image.dtype.name)[image]
@@ -60,6 +61,8 @@ def lightness(image: np.ndarray) -> np.ndarray:
     step = _strip_rows(w)
     for r in range(0, h, step):
         part = image[r : r + step]
+        if part.dtype.kind == "f":  # a NaN or an infinity from a float array: black, white
+            part = np.nan_to_num(part, nan=0.0, posinf=1.0, neginf=0.0)
         if part.ndim == 2:
             part = np.repeat(part[..., None], 3, axis=-1)
         out[r : r + step] = rgb_to_l(part)

@@ -349,3 +349,14 @@ def test_half_precision_on_a_cpu_colours_in_bfloat16_close_to_full(tiny_ckpt, mo
     ab_full, ab_half = full.predict_ab(ln), half.predict_ab(ln)
     assert ab_half[0].dtype == np.float32
     assert np.abs(ab_full[0] - ab_half[0]).mean() < 2.0
+
+
+def test_a_float_image_with_nans_and_infinities_comes_out_finite(colorizer):
+    img = np.random.default_rng(0).random((40, 56, 3)).astype(np.float32)
+    img[5:9, 5:9] = np.nan
+    img[20, :] = np.inf
+    img[30, :, 1] = -np.inf
+    out = colorizer.colorize(img)
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    assert out[5:9, 5:9].max() < 0.05  # a NaN is black, an infinity white
+    assert out[20].min() > 0.9
