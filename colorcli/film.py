@@ -183,7 +183,7 @@ class FilmColourer:
         # inside the bars: they would damp a cut's jump and the light's swings
         picture = self._picture(l_net)
         after_blank = self._pale_blank
-        self._pale_blank = self._veils is not None and pale_blank(picture[::4, ::4])
+        self._pale_blank = self._veils is not None and pale_blank(picture)
         cut = self.cuts(picture[::2, ::2])  # a histogram needs no full resolution
         steady = self.steady(l_net, cut, picture)
         ready: list[Coloured] = []

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colorcli.compose import shrunk_to
 from colorcli.levels import FLAT, LEVELS_Q
 
 # the veil's light, as a share of the film's range in linear light: from none to whole
@@ -27,6 +28,7 @@ VEIL_LIGHT = (0.03, 0.08)
 # the frame's share of the film's range: a veil is counted from the first to the second
 VEIL_SHARE = (0.9, 0.75)
 PALE = 15.0  # L*: a blank whose levels stay above this is pale (``pale_blank``)
+LOOK = 64  # the short side at which a picture's levels are read (``ends_of``)
 MIN_SHARE = 0.2  # a frame is unveiled by at most 1 / this (what is left is nearly blank)
 
 
@@ -55,8 +57,10 @@ def _ramp(x: float, frm: float, to: float) -> float:
 
 
 def ends_of(picture: np.ndarray) -> tuple[float, float]:
-    """A picture's levels: its ``LEVELS_Q``-th and ``100 - LEVELS_Q``-th percentiles of L*."""
-    lo, hi = np.percentile(picture, [LEVELS_Q, 100 - LEVELS_Q])
+    """A picture's levels: its ``LEVELS_Q``-th and ``100 - LEVELS_Q``-th percentiles of L*,
+    read at ``LOOK`` pixels on the short side (film grain averaged away: it spread a white
+    leader's levels over 14 L* at 3 L* of grain, and a veiled frame's over its veil)."""
+    lo, hi = np.percentile(shrunk_to(picture, LOOK), [LEVELS_Q, 100 - LEVELS_Q])
     return float(lo), float(hi)
 
 

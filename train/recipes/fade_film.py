@@ -4,11 +4,14 @@ taken off for the network (``colorcli.veil``) and without: the mean PSNR of the 
 colours on the true lightness over the fade's frames and over the whole clip, the fade's mean
 chroma against the truth's, and flicker.
 
-    python train/recipes/fade_film.py runs/clips/bikes.mp4 [white|gray|black ...]
+    python train/recipes/fade_film.py runs/clips/bikes.mp4 [white|gray|black ...] [--grain S]
+
+--grain S: the gray film gets grain (Gaussian, S 8-bit levels, fixed seed) as film has.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -65,17 +68,41 @@ def _chroma(rgb: np.ndarray) -> float:
     return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
 
 
+def grainy(path: Path, rate, sigma: float) -> None:
+    """The gray film at ``path`` rewritten with grain of ``sigma`` 8-bit levels."""
+    grays = [f[..., 0] for f in frames_of(path)]
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=rate)
+        s.width, s.height, s.pix_fmt = grays[0].shape[1], grays[0].shape[0], "gray"
+        for g in grays:
+            g = np.clip(g + rng.normal(0, sigma, g.shape), 0, 255).astype(np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(g, format="gray")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
 def main() -> None:
-    clip = Path(sys.argv[1])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("clip", type=Path)
+    ap.add_argument("kinds", nargs="*", help="white, gray, black (default: all)")
+    ap.add_argument("--grain", type=float, default=0.0)
+    a = ap.parse_args()
+    if unknown := set(a.kinds) - set(VEILS):
+        ap.error(f"no fade {sorted(unknown)}: {', '.join(VEILS)}")
+    clip = a.clip
     frames = frames_of(clip)
     with av.open(str(clip)) as src:
         rate = src.streams.video[0].average_rate
-    for kind in sys.argv[2:] or list(VEILS):
+    for kind in a.kinds or list(VEILS):
         truth, fade, blanks = with_fades(frames, VEILS[kind])
         scored = [i for i in range(len(truth)) if i not in blanks]
         with tempfile.TemporaryDirectory() as tmp:
             gray = Path(tmp) / "gray.mkv"
             write_gray(truth, rate, gray)
+            if a.grain:
+                grainy(gray, rate, a.grain)
             row = []
             for veils in (False, True):
                 out = Path(tmp) / f"{veils}.mkv"
@@ -95,9 +122,11 @@ def main() -> None:
                     f"veils {veils}: fade {np.mean(in_fade):.2f} dB (chroma {chroma:.1f}), "
                     f"all {np.mean(whole):.2f} dB, flicker {flicker(outs):.3f}"
                 )
+            grain = f" grain {a.grain:g}" if a.grain else ""
             truth_chroma = np.mean([_chroma(truth[i]) for i in fade])
             print(
-                f"{clip.name} {kind:<5} truth chroma {truth_chroma:.1f} | " + " | ".join(row),
+                f"{clip.name}{grain} {kind:<5} truth chroma {truth_chroma:.1f} | "
+                + " | ".join(row),
                 flush=True,
             )
 
