@@ -12,7 +12,6 @@ chroma against the truth's, and flicker.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,14 +19,17 @@ from pathlib import Path
 import av
 import numpy as np
 
-from colorcli.compose import lightness
-from colorcli.kernels import compose_rgb8, rgb_to_lab
-from colorcli.quality import psnr
+from colorcli.kernels import rgb_to_lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from train.recipes.refs_eval import flicker, frames_of, write_gray  # noqa: E402
+from train.recipes.refs_eval import (  # noqa: E402
+    colorize_after,
+    colours_scored,
+    flicker,
+    frames_of,
+    write_gray,
+)
 
-RUN = "from colorcli.film import FilmColourer; FilmColourer.veils = {}; from colorcli.cli import main; main()"
 VEILS = {"white": 1.0, "gray": 0.2, "black": 0.0}  # the light a fade goes to (linear)
 BLANK = 6  # frames of blank between the fade out and the fade in
 
@@ -105,16 +107,9 @@ def main() -> None:
                 grainy(gray, rate, a.grain)
             row = []
             for veils in (False, True):
-                out = Path(tmp) / f"{veils}.mkv"
-                cmd = [sys.executable, "-c", RUN.format(veils), "video", str(gray), str(out)]
-                subprocess.run([*cmd, "--codec", "ffv1", "-q"], check=True)
-                outs = frames_of(out)
-                scores = [
-                    psnr(
-                        compose_rgb8(lightness(t), np.ascontiguousarray(rgb_to_lab(o)[..., 1:])), t
-                    )
-                    for t, o in zip(truth, outs, strict=True)
-                ]
+                switch = f"from colorcli.film import FilmColourer; FilmColourer.veils = {veils}"
+                outs = colorize_after(switch, gray, Path(tmp) / f"{veils}.mkv")
+                scores = colours_scored(truth, outs)
                 in_fade = [scores[i] for i in fade]
                 whole = [scores[i] for i in scored]
                 chroma = np.mean([_chroma(outs[i]) for i in fade])

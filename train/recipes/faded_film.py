@@ -7,7 +7,6 @@ mean PSNR of the output's colours on the true lightness, and flicker.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -16,18 +15,16 @@ import av
 import numpy as np
 
 from colorcli.compose import lightness
-from colorcli.kernels import compose_rgb8, rgb_to_lab
-from colorcli.quality import psnr
+from colorcli.kernels import compose_rgb8
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from train.recipes.refs_eval import flicker, frames_of  # noqa: E402
+from train.recipes.refs_eval import colorize_after, colours_scored, flicker, frames_of  # noqa: E402
 
 FADES = {
     "as-is": lambda g: g,
     "faded": lambda g: 255 - (255 - g) * 0.55,
     "washed": lambda g: 128 + (g - 128) * 0.45,
 }
-RUN = "from colorcli.netrun import NetRunMixin; NetRunMixin.lift = {}; from colorcli.cli import main; main()"
 
 
 def made_gray(truth: list[np.ndarray], rate, fade, path: Path) -> None:
@@ -54,14 +51,9 @@ def main() -> None:
             made_gray(truth, rate, FADES[kind], gray)
             row = []
             for lift in (False, True):
-                out = Path(tmp) / f"{kind}_{lift}.mkv"
-                cmd = [sys.executable, "-c", RUN.format(lift), "video", str(gray), str(out)]
-                subprocess.run([*cmd, "--codec", "ffv1", "-q"], check=True)
-                outs = frames_of(out)
-                ab = [np.ascontiguousarray(rgb_to_lab(o)[..., 1:]) for o in outs]
-                p = np.mean(
-                    [psnr(compose_rgb8(lightness(t), a), t) for t, a in zip(truth, ab, strict=True)]
-                )
+                switch = f"from colorcli.netrun import NetRunMixin; NetRunMixin.lift = {lift}"
+                outs = colorize_after(switch, gray, Path(tmp) / f"{kind}_{lift}.mkv")
+                p = np.mean(colours_scored(truth, outs))
                 row.append(f"lift {lift}: {p:.2f} dB flicker {flicker(outs):.3f}")
             print(clip.name, f"{kind:<7}", "  ".join(row), flush=True)
 

@@ -77,6 +77,23 @@ def colorize(gray: Path, out: Path, model: str | None, extra: list[str]) -> list
     return frames_of(out)
 
 
+def colorize_after(prelude: str, gray: Path, out: Path) -> list[np.ndarray]:
+    """``colorize video GRAY OUT`` (FFV1) in a Python that first runs ``prelude`` (a switch
+    set for a before/after), and the output's frames."""
+    code = f"{prelude}; from colorcli.cli import main; main()"
+    cmd = [sys.executable, "-c", code, "video", str(gray), str(out), "--codec", "ffv1", "-q"]
+    subprocess.run([*cmd, "--overwrite"], check=True)
+    return frames_of(out)
+
+
+def colours_scored(truth: list[np.ndarray], outs: list[np.ndarray]) -> list[float]:
+    """Each output frame's colours (its ab) on its true frame's lightness: PSNR against it."""
+    return [
+        psnr(compose_rgb8(lightness(t), np.ascontiguousarray(rgb_to_lab(o)[..., 1:])), t)
+        for t, o in zip(truth, outs, strict=True)
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", type=Path)
