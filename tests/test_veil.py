@@ -166,3 +166,17 @@ def test_a_fade_to_black_keeps_the_networks_colours():
     lums = [base] * 12 + [veiled_l(base, 1 - (k + 1) / 25, 0.0) for k in range(24)]
     chroma, _ = coloured(lums, every=4)
     assert chroma == pytest.approx([np.hypot(20, 20)] * len(lums), rel=0.01)
+
+
+def test_a_new_shot_fading_in_out_of_white_is_seen_through_its_veil():
+    base, other = scene(), scene()[::-1, ::-1].copy()  # the next shot: another picture
+    out_ = [veiled_l(base, 1 - (k + 1) / 13, (k + 1) / 13) for k in range(12)]
+    in_ = [veiled_l(other, (k + 1) / 13, 1 - (k + 1) / 13) for k in range(12)]
+    white = np.full((H, W), 100.0, np.float32)
+    lums = [base] * 8 + out_ + [white] * 4 + in_ + [other] * 8
+    chroma, _ = coloured(lums)
+    clear = np.hypot(20, 20)
+    first_in = 8 + 12 + 4
+    # its first frames, mostly veil, are given little colour; it is whole once the shot is clear
+    assert max(chroma[first_in : first_in + 4]) < clear / 3
+    assert chroma[-1] == pytest.approx(clear, rel=0.01)
