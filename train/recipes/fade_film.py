@@ -7,6 +7,7 @@ chroma against the truth's, and flicker.
     python train/recipes/fade_film.py runs/clips/bikes.mp4 [white|gray|black ...] [--grain S]
 
 --grain S: the gray film gets grain (Gaussian, S 8-bit levels, fixed seed) as film has.
+--strip OUT.jpg: the first fade's truth, before and now, six of its frames a row.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from colorcli.kernels import rgb_to_lab
@@ -85,11 +87,26 @@ def grainy(path: Path, rate, sigma: float) -> None:
             out.mux(p)
 
 
+def write_strip(path: Path, rows: list[list[np.ndarray]], fade: list[int]) -> None:
+    """Six frames spread over the fade, 240 pixels wide, one row per film given."""
+    picks = [fade[round(i * (len(fade) - 1) / 5)] for i in range(6)]
+    h, w = rows[0][0].shape[:2]
+    size = (240, max(1, round(h * 240 / w)))
+    lines = [
+        np.hstack([cv2.resize(r[i], size, interpolation=cv2.INTER_AREA) for i in picks])
+        for r in rows
+    ]
+    cv2.imwrite(
+        str(path), cv2.cvtColor(np.vstack(lines), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("clip", type=Path)
     ap.add_argument("kinds", nargs="*", help="white, gray, black (default: all)")
     ap.add_argument("--grain", type=float, default=0.0)
+    ap.add_argument("--strip", type=Path, help="write the first fade's frames: truth, before, now")
     a = ap.parse_args()
     if unknown := set(a.kinds) - set(VEILS):
         ap.error(f"no fade {sorted(unknown)}: {', '.join(VEILS)}")
@@ -105,11 +122,12 @@ def main() -> None:
             write_gray(truth, rate, gray)
             if a.grain:
                 grainy(gray, rate, a.grain)
-            row = []
+            row, rows = [], [truth]
             for veils in (False, True):
                 switch = f"from colorcli.film import FilmColourer; FilmColourer.veils = {veils}"
                 outs = colorize_after(switch, gray, Path(tmp) / f"{veils}.mkv")
                 scores = colours_scored(truth, outs)
+                rows.append(outs)
                 in_fade = [scores[i] for i in fade]
                 whole = [scores[i] for i in scored]
                 chroma = np.mean([_chroma(outs[i]) for i in fade])
@@ -117,6 +135,9 @@ def main() -> None:
                     f"veils {veils}: fade {np.mean(in_fade):.2f} dB (chroma {chroma:.1f}), "
                     f"all {np.mean(whole):.2f} dB, flicker {flicker(outs):.3f}"
                 )
+            if a.strip is not None:
+                write_strip(a.strip, rows, fade)
+                a.strip = None
             grain = f" grain {a.grain:g}" if a.grain else ""
             truth_chroma = np.mean([_chroma(truth[i]) for i in fade])
             print(
