@@ -23,9 +23,11 @@ import numpy as np
 from colorcli.compose import shrunk_to
 from colorcli.levels import FLAT, LEVELS_Q
 
-# the veil's light, as a share of the film's range in linear light: from none to whole
+# the veil's light, as a share of the range its shot has shown clear (linear light): a veil
+# is counted from none at the first to whole at the second
 VEIL_LIGHT = (0.03, 0.08)
-# the frame's share of the film's range: a veil is counted from the first to the second
+# the frame's range as a share of that range: counted from none at the first to whole at
+# the second (both must hold)
 VEIL_SHARE = (0.9, 0.75)
 PALE = 15.0  # L*: a blank whose levels stay above this is pale (``pale_blank``)
 LOOK = 64  # the short side at which a picture's levels are read (``ends_of``)
