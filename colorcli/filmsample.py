@@ -74,6 +74,24 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
     return out
 
 
+def sample_frames(path: Path, rate: float, count: int = SAMPLES) -> list[Sampled]:
+    """``count`` pictures of a numbered-frame sequence (``colorcli.framefiles``) spread
+    through it, read from their files; a frame that cannot be read is passed over."""
+    from colorcli.framefiles import frame_sequence
+
+    pattern, first, n = frame_sequence(path)
+    out: list[Sampled] = []
+    for k in dict.fromkeys(min(n - 1, int((k + 0.5) * n / count)) for k in range(count)):
+        try:
+            with av.open(ff_url(pattern % (first + k))) as inp:
+                frame = next(inp.decode(video=0), None)
+        except (av.error.FFmpegError, OSError, ValueError):
+            continue
+        if frame is not None:
+            out.append(Sampled(k / rate, _kept(frame.to_ndarray(format="rgb24"))))
+    return out
+
+
 def _kept(rgb: np.ndarray) -> np.ndarray:
     """A sampled picture at most ``SIDE`` pixels on its short side (shrunk by area)."""
     h, w = rgb.shape[:2]
@@ -135,5 +153,6 @@ __all__ = [
     "clock",
     "colour_note",
     "colour_places",
+    "sample_frames",
     "sample_pictures",
 ]

@@ -200,13 +200,16 @@ def _fate(job: VideoJob) -> str:
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
-    if not job.piped and not is_sequence(job.src):
+    if not job.piped:
         from colorcli.compose import lightness
         from colorcli.filmbars import bars_of
-        from colorcli.filmsample import colour_note, sample_pictures
+        from colorcli.filmsample import colour_note, sample_frames, sample_pictures
         from colorcli.levels import film_levels
 
-        pictures = sample_pictures(job.src)
+        if is_sequence(job.src):  # a scan's frames: read from their files
+            pictures = sample_frames(job.src, float(job.info.rate or job.opts.rate))
+        else:
+            pictures = sample_pictures(job.src)
         if not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
             yield Notice(f"{note}: {_fate(job)}")
         lums = [lightness(p.rgb) for p in pictures]

@@ -286,3 +286,31 @@ def test_a_film_named_with_a_colon_is_read_and_written(tmp_path, tiny_ckpt, monk
     assert got["pts"] == want["pts"] and got["audio"] == want["audio"]
     r = run("scenes", "take:2.mp4", "stills:1", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0 and (tmp_path / "stills:1" / "0.png").exists()
+
+
+@pytest.mark.parametrize("how", ["pattern", "folder"])
+def test_a_letterboxed_scan_sequence_has_its_bars_found_as_a_film_does(tmp_path, tiny_ckpt, how):
+    """A film's scans (numbered DPX frames) are sampled through their files as a film file
+    is through its length: bars, colour and levels. Before, a sequence was not sampled: its
+    bars were coloured and its levels not measured."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(16):
+        g = np.zeros((96, 128), np.uint8)
+        g[16:80] = cv2.resize(frame_picture(i, 48, 64), (128, 64))
+        cv2.imwrite(str(folder / f"{1000 + i:06d}.png"), g)
+    src = folder if how == "folder" else folder / "%06d.png"
+    r = CliRunner().invoke(
+        main, ["video", str(src), str(tmp_path / "o.mkv"), "--model", str(tiny_ckpt), "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "bars (16 above, 16 below pixels)" in r.stderr
+
+
+def test_frames_sampled_from_a_sequence_spread_through_it(tmp_path):
+    from colorcli.filmsample import sample_frames
+
+    folder = make_scans(tmp_path / "scans", n=30)
+    got = sample_frames(folder, 24.0, count=5)
+    assert [round(p.seconds * 24) for p in got] == [3, 9, 15, 21, 27]
+    assert all(p.rgb.shape == (48, 64, 3) for p in got)
