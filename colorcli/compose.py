@@ -91,13 +91,18 @@ def shrink_l(l_full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def shrunk_to(l_full: np.ndarray, side: int) -> np.ndarray:
     """(H, W) L* area-averaged down to ``side`` pixels on its short side, as float32; as it is
     (as float32) where no larger."""
-    h, w = l_full.shape
-    l_full = np.asarray(l_full, np.float32)
+    return area_shrunk(np.asarray(l_full, np.float32), side)
+
+
+def area_shrunk(image: np.ndarray, side: int) -> np.ndarray:
+    """An (H, W) or (H, W, C) picture area-averaged down to ``side`` pixels on its short
+    side, of its own type; as it is where no larger."""
+    h, w = image.shape[:2]
     if min(h, w) <= side:
-        return l_full
+        return image
     k = side / min(h, w)
     size = (max(1, round(w * k)), max(1, round(h * k)))
-    return cv2.resize(l_full, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def upsample_ab(ab_small: np.ndarray, h: int, w: int) -> np.ndarray:

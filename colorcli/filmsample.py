@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
+from colorcli.compose import area_shrunk
 from colorcli.ffurl import ff_url
 from colorcli.videoprobe import film_stream
 
@@ -68,7 +68,9 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
                     continue
                 seen.add(frame.pts)
                 when = last - start if last is not None else at
-                out.append(Sampled(max(0.0, when), _kept(frame.to_ndarray(format="rgb24"))))
+                out.append(
+                    Sampled(max(0.0, when), area_shrunk(frame.to_ndarray(format="rgb24"), SIDE))
+                )
     except (av.error.FFmpegError, OSError, IndexError, ValueError):
         return out
     return out
@@ -81,26 +83,15 @@ def sample_frames(path: Path, rate: float, count: int = SAMPLES) -> list[Sampled
 
     pattern, first, n = frame_sequence(path)
     out: list[Sampled] = []
-    for k in dict.fromkeys(min(n - 1, int((k + 0.5) * n / count)) for k in range(count)):
+    for k in dict.fromkeys(min(n - 1, int((i + 0.5) * n / count)) for i in range(count)):
         try:
             with av.open(ff_url(pattern % (first + k))) as inp:
                 frame = next(inp.decode(video=0), None)
         except (av.error.FFmpegError, OSError, ValueError):
             continue
         if frame is not None:
-            out.append(Sampled(k / rate, _kept(frame.to_ndarray(format="rgb24"))))
+            out.append(Sampled(k / rate, area_shrunk(frame.to_ndarray(format="rgb24"), SIDE)))
     return out
-
-
-def _kept(rgb: np.ndarray) -> np.ndarray:
-    """A sampled picture at most ``SIDE`` pixels on its short side (shrunk by area)."""
-    h, w = rgb.shape[:2]
-    if min(h, w) <= SIDE:
-        return rgb
-    k = SIDE / min(h, w)
-    return cv2.resize(
-        rgb, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA
-    )
 
 
 def _picture_at(frames, vs, at: float, seen: set | None):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from colorcli.compose import shrunk_to
+from colorcli.kernels.lab import _f_np, _finv_np
 from colorcli.levels import FLAT, LEVELS_Q
 
 # the veil's light, as a share of the range its shot has shown clear (linear light): a veil
@@ -44,14 +45,12 @@ class Veil:
 
 def _y(l_star: np.ndarray | float) -> np.ndarray:
     """Relative luminance of L*."""
-    fy = (np.asarray(l_star, np.float64) + 16.0) / 116.0
-    return np.where(fy > 6 / 29, fy**3, 3 * (6 / 29) ** 2 * (fy - 4 / 29))
+    return _finv_np((np.asarray(l_star, np.float64) + 16.0) / 116.0)
 
 
 def _l(y: np.ndarray) -> np.ndarray:
     """L* of relative luminance."""
-    y = np.asarray(y, np.float64)
-    return np.where(y > (6 / 29) ** 3, 116.0 * np.cbrt(y) - 16.0, y * (29 / 3) ** 3)
+    return 116.0 * _f_np(np.asarray(y, np.float64)) - 16.0
 
 
 def _ramp(x: float, frm: float, to: float) -> float:
@@ -97,9 +96,8 @@ def reveiled(ab: np.ndarray, l_seen: np.ndarray, veil: Veil) -> np.ndarray:
     added, back to Lab."""
     fy = (l_seen.astype(np.float64) + 16.0) / 116.0
     f = np.stack([fy + ab[..., 0] / 500.0, fy, fy - ab[..., 1] / 200.0], axis=-1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29))
-    xyz = veil.share * np.maximum(xyz, 0.0) + veil.light  # relative to the white: a gray
-    g = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    xyz = veil.share * np.maximum(_finv_np(f), 0.0) + veil.light  # relative to white: a gray
+    g = _f_np(xyz)
     out = np.stack([500.0 * (g[..., 0] - g[..., 1]), 200.0 * (g[..., 1] - g[..., 2])], -1)
     return out.astype(np.float32)
 
