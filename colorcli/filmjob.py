@@ -20,6 +20,7 @@ from colorcli.events import Notice
 from colorcli.film import AbPredictor, FilmColourer, Route
 from colorcli.filmbars import Bars
 from colorcli.options import VideoOptions
+from colorcli.packets import bytes_skipped
 from colorcli.refs import RefGuide
 from colorcli.videoprobe import VideoInfo
 
@@ -30,11 +31,12 @@ GRID_SHARE = 0.98  # of a film's frame gaps on one grid step's multiples: a cons
 
 def missing_frames(
     pts: Sequence[int], info: VideoInfo, end: float | None = None, last_shown: int | None = None
-) -> int:
-    """Frames missing from a film without a count, read from the pts of those it holds: the
-    gaps of a film on one regular grid (a constant frame rate, where a gap of k steps lacks
-    k - 1 frames) and the time from the end of its last frame to the end of its duration, in
-    steps (one step of slack). A film off any grid (variable frame rate) lacks only that tail.
+) -> tuple[int, int]:
+    """Frames missing from a film without a count, read from the pts of those it holds, as
+    (holes, tail): the gaps of a film on one regular grid (a constant frame rate, where a gap
+    of k steps lacks k - 1 frames) and the time from the end of its last frame to the end of
+    its duration, in steps (one step of slack). A film off any grid (variable frame rate)
+    lacks only that tail.
     ``last_shown``: how long its last picture is shown, where its packet says (a variable-rate
     film held on its last picture for seconds is not cut off: it was called damaged).
     Where the duration is the container's (``info.shared_duration``), the sound may run past
@@ -42,7 +44,7 @@ def missing_frames(
     the end of the duration (a cut-off file ends early in every stream)."""
     t = np.unique(np.asarray(pts, dtype=np.int64))
     if t.size < 2:
-        return 0
+        return 0, 0
     gaps = np.diff(t)
     step = float(np.median(gaps))
     k = gaps / step
@@ -58,7 +60,7 @@ def missing_frames(
             last = max(last, end)
         left = info.start + info.duration - last
         tail = max(0, round(left / seconds))
-    return holes + (tail if tail > 1 else 0)
+    return holes, (tail if tail > 1 else 0)
 
 
 def from_film_start(src: Path, info: VideoInfo, opts: VideoOptions) -> VideoOptions:
@@ -200,6 +202,7 @@ class VideoJob:
         discarded: int = 0,
         end: float | None = None,
         last_shown: int | None = None,
+        bad_packets: int = 0,
     ) -> tuple[int, int]:
         """(frames lost, frames the file should hold) once the film is read; none lost for
         a --start/--end section.
@@ -213,7 +216,8 @@ class VideoJob:
         some did decode, as many lost frames after them may go uncounted). ``discarded``:
         frames the container counts but marks as not shown (an MP4's edit list), never lost.
         ``end``: seconds where the file's packets end; ``last_shown``: the last picture's own
-        duration (see :func:`missing_frames`)."""
+        duration (see :func:`missing_frames`). Holes in a film's even times count as lost
+        only where the film shows damage (``holes_lost``)."""
         if self.opts.start is not None or self.opts.end is not None:
             lost = 0
         elif self.info.frames:
@@ -222,8 +226,22 @@ class VideoJob:
             held = pts[leading:]  # the film from its first keyframe on
             # two frames of one time (recordings joined) are one place in the film
             places = len(np.unique(np.asarray(held, dtype=np.int64)))
-            lost = missing_frames(held, self.info, end, last_shown) + max(0, places - decoded)
+            holes, tail = missing_frames(held, self.info, end, last_shown)
+            if holes and not self.holes_lost(bad_packets):
+                holes = 0
+            lost = holes + tail + max(0, places - decoded)
         return lost, (self.promised if lost == 0 else decoded + lost)
+
+    def holes_lost(self, bad_packets: int) -> bool:
+        """Whether the holes in a film's even times are frames lost to damage: where packets
+        did not decode, or its demuxer passed over bytes (``bytes_skipped``). Else they are
+        the film's own timing: frames left out where the picture did not change (FFmpeg's
+        mpdecimate, a capture that drops repeats, a screen recording), and the film is kept
+        as timed. A film on a pipe cannot be read again, nor another container than
+        Matroska told apart: there every hole counts."""
+        if bad_packets or self.source is not None:
+            return True
+        return bytes_skipped(self.src) is not False
 
     def rescaled_notice(self, frames: int) -> str:
         """What to say of ``frames`` frames of another size, scaled to the film's."""

@@ -1,9 +1,11 @@
 """A film's packets read in order: the demuxer carried past its "try again" answers and past
-empty packets, where the packets end, decode times that step back (recordings joined), and an
-AVI's empty chunks. No decoding, no pictures."""
+empty packets, where the packets end, decode times that step back (recordings joined), an
+AVI's empty chunks, and bytes a Matroska demuxer passed over (damage). No decoding, no
+pictures."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +100,84 @@ class EmptyChunks:
         elif packet.dts > self._last + 1:
             self.count += packet.dts - self._last - 1
         self._last = max(packet.dts, self._last if self._last is not None else packet.dts)
+
+
+# bytes between the end of one Matroska block and the start of the next beyond which the
+# demuxer is taken to have passed over damage: a cluster's and a block's headers (with a
+# CRC-32) take under 30; on files damaged at random places (zeros, noise, a cut: x264,
+# FFV1, MJPEG, VP8) whose frames then had holes, the smallest bytes passed over were 345
+SKIP_BYTES = 256
+
+
+def bytes_skipped(path: Path) -> bool | None:
+    """Whether reading a Matroska or WebM file passed over bytes between its blocks (where
+    its demuxer resyncs past damage), or failed, or met a packet its demuxer marks as
+    corrupt; None for another container, or a file that does not open (nothing said). The
+    packets of a laced block (several sound frames in one block, as mkvmerge writes them)
+    share its position: their sizes are added."""
+    try:
+        c = av.open(str(path))
+    except (av.error.FFmpegError, OSError):
+        return None
+    with c:
+        if "matroska" not in c.format.name:
+            return None
+        if _segment_cut(path):
+            return True
+        at, end = -1, 0
+        try:
+            for p in demux(c):
+                if p.is_corrupt:
+                    return True
+                if p.pos is None or p.pos < 0 or not p.size:
+                    continue
+                if p.pos == at:  # the next frame of a laced block
+                    end += p.size
+                    continue
+                if at >= 0 and p.pos - end > SKIP_BYTES:
+                    return True
+                at, end = p.pos, p.pos + p.size
+        except av.error.FFmpegError:
+            return True
+    return False
+
+
+def _vint(data: bytes, i: int, keep_marker: bool) -> tuple[int, int] | None:
+    """An EBML variable-length number at ``data[i]``: (value, the index after it); an ID keeps
+    its length marker, a size does not (all ones: unknown, -1). None where it does not fit."""
+    if i >= len(data) or not data[i]:
+        return None
+    n = 9 - data[i].bit_length()
+    if i + n > len(data):
+        return None
+    v = int.from_bytes(data[i : i + n], "big")
+    if keep_marker:
+        return v, i + n
+    v &= (1 << (7 * n)) - 1
+    return (-1 if v == (1 << (7 * n)) - 1 else v), i + n
+
+
+def _segment_cut(path: Path) -> bool:
+    """Whether a Matroska file is shorter than its Segment says it is (bytes cut out of it,
+    or its end lost): the Segment's size is written when the file is finished; a live
+    recording's is unknown, and says nothing."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return False
+    ebml = _vint(head, 0, True)
+    if ebml is None or ebml[0] != 0x1A45DFA3:
+        return False
+    length = _vint(head, ebml[1], False)
+    if length is None or length[0] < 0:
+        return False
+    seg = _vint(head, length[1] + length[0], True)
+    if seg is None or seg[0] != 0x18538067:
+        return False
+    seg_size = _vint(head, seg[1], False)
+    return seg_size is not None and seg_size[0] >= 0 and size < seg_size[1] + seg_size[0]
 
 
 def steps_back(packet: av.Packet, last: int | None) -> bool:

@@ -348,7 +348,7 @@ def _join(job, plan: Plan, work: WorkFolder, tally: _Tally, t0: float) -> Iterat
         )
         leading = plan.keyframes[0] if plan.keyframes else 0  # frames before the first key
         lost, promised = job.account(
-            written, plan.pts, leading, plan.discarded, plan.end, plan.last_duration
+            written, plan.pts, leading, plan.discarded, plan.end, plan.last_duration, bad
         )
         final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
         job.commit(tmp, final)

@@ -259,8 +259,9 @@ def _continuous(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             if reader.decoded == 0:
                 raise no_frames(job.src, opts)
             lost, promised = job.account(
-                reader.decoded, reader.seen, 0, reader.discarded, reader.end, reader.last_shown
-            )
+                reader.decoded, reader.seen, 0, reader.discarded, reader.end, reader.last_shown,
+                reader.bad_packets,
+            )  # fmt: skip
             final = job.damaged_dst if lost and job.damaged_dst is not None else job.dst
             shape = None
             if job.sink is None:

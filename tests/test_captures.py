@@ -1,6 +1,8 @@
 """Films as capture programs and old cameras write them: an AVI whose capture dropped frames
-(empty chunks) is whole, and one cut short is still damaged."""
+(empty chunks) is whole, and one cut short is still damaged; a Matroska film whose frames
+were left out where the picture did not change is whole, and one damaged inside still is."""
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from colorcli.cli import main
+from colorcli.packets import bytes_skipped
 from tests.media import make_clip, read_clip
 
 # an AVI at 25 fps whose frames 3 and 7 came too late: the capture left an empty chunk each
@@ -93,3 +96,90 @@ def test_an_ogg_vlc_wrote_is_whole(tmp_path, tiny_ckpt):
     assert "damaged" not in r.stderr and "(None)" not in r.stderr, r.stderr
     assert "data stream 0 (of a kind FFmpeg does not name) dropped" in r.stderr
     assert len(read_clip(dst)["pts"]) == 25
+
+
+# a 25 fps film in milliseconds with frames 10 to 19 left out (FFmpeg's mpdecimate, a capture
+# that drops repeats): Matroska keeps no frame count, the times show the holes
+HOLED = [i * 40 for i in range(30) if not 10 <= i < 20]
+
+
+def _holed(path, audio=None):
+    return make_clip(path, n=len(HOLED), pts=HOLED, time_base=Fraction(1, 1000), audio=audio)
+
+
+def _damaged_inside(tmp_path, how: str = "zeros") -> Path:
+    """A whole 25 fps Matroska film damaged in the middle: a run of its bytes zeroed (a bad
+    sector: its demuxer passes over them) or cut out (a copy that skipped a block: the file
+    is shorter than its Segment says). The frames there are lost."""
+    src = make_clip(tmp_path / "whole.mkv", n=60, size=(96, 128), audio=None, gop=12)
+    data = bytearray(src.read_bytes())
+    a, b = int(len(data) * 0.4), int(len(data) * (0.42 if how == "zeros" else 0.45))
+    if how == "zeros":
+        data[a:b] = bytes(b - a)
+    else:
+        del data[a:b]
+    out = tmp_path / f"{how}.mkv"
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize(
+    "made,segments", [("ffmpeg", "0"), ("ffmpeg", "0.3"), ("mkvmerge", "0"), ("mkvmerge", "0.3")]
+)
+def test_a_matroska_film_with_frames_left_out_is_whole(tmp_path, tiny_ckpt, made, segments):
+    """It was called damaged ('20 frames colorized, 10 of 30 lost') and `colorize dir` set
+    it aside as .damaged, though every frame it holds decodes: the holes are its timing, and
+    the coloured film keeps them. As FFmpeg writes it, and as mkvmerge does (its sound laced:
+    tests/data/SOURCES.md)."""
+    if made == "mkvmerge":
+        src = Path(__file__).parent / "data" / "mkvmerge_holed.mkv"
+    else:
+        src = _holed(tmp_path / "decimated.mkv", audio="aac")
+    dst = tmp_path / "out.mkv"
+    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    assert r.exit_code == 0, r.stderr
+    assert "damaged" not in r.stderr, r.stderr
+    out = read_clip(dst)
+    got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 1000).astype(int)
+    assert list(got) == HOLED
+
+
+def test_an_archive_with_a_decimated_film_goes_through(tmp_path, tiny_ckpt):
+    root = tmp_path / "reels"
+    root.mkdir()
+    _holed(root / "reel1.mkv")
+    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
+    assert r.exit_code == 0, r.stderr
+    assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
+    assert (tmp_path / "out" / "reel1.mkv").is_file()
+
+
+@pytest.mark.parametrize("how,segments", [("zeros", "0"), ("zeros", "0.3"), ("cut", "0")])
+def test_a_matroska_film_damaged_inside_is_still_damaged(tmp_path, tiny_ckpt, how, segments):
+    src = _damaged_inside(tmp_path, how)
+    r = run(
+        "video",
+        src,
+        tmp_path / "out.mkv",
+        "--model",
+        tiny_ckpt,
+        "-q",
+        "--segment-seconds",
+        segments,
+    )
+    assert r.exit_code == 0, r.stderr
+    assert re.search(r"input is damaged: \d+ frames colorized, \d+ of 60 lost", r.stderr), r.stderr
+
+
+def test_bytes_passed_over_tell_damage_from_timing(tmp_path):
+    """What tells the two apart: a damaged file's demuxer passes over bytes between blocks,
+    or the file is shorter than its Segment says; a whole one's blocks follow each other.
+    Another container: None."""
+    assert bytes_skipped(_holed(tmp_path / "holed.mkv", audio="aac")) is False
+    # mkvmerge laces its sound: 8 frames to a block, each packet at the block's position
+    assert bytes_skipped(Path(__file__).parent / "data" / "mkvmerge_holed.mkv") is False
+    assert bytes_skipped(_damaged_inside(tmp_path, "zeros")) is True
+    assert bytes_skipped(_damaged_inside(tmp_path, "cut")) is True
+    assert bytes_skipped(make_clip(tmp_path / "c.mp4", n=4)) is None
+    (tmp_path / "junk.mkv").write_bytes(b"not a film")
+    assert bytes_skipped(tmp_path / "junk.mkv") is None
