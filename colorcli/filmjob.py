@@ -20,7 +20,7 @@ from colorcli.events import Notice
 from colorcli.film import AbPredictor, FilmColourer, Route
 from colorcli.filmbars import Bars
 from colorcli.options import VideoOptions
-from colorcli.packets import bytes_skipped
+from colorcli.packets import shows_damage
 from colorcli.refs import RefGuide
 from colorcli.videoprobe import VideoInfo
 
@@ -234,14 +234,14 @@ class VideoJob:
 
     def holes_lost(self, bad_packets: int) -> bool:
         """Whether the holes in a film's even times are frames lost to damage: where packets
-        did not decode, or its demuxer passed over bytes (``bytes_skipped``). Else they are
-        the film's own timing: frames left out where the picture did not change (FFmpeg's
+        did not decode, or its file shows damage (``shows_damage``). Else they are the
+        film's own timing: frames left out where the picture did not change (FFmpeg's
         mpdecimate, a capture that drops repeats, a screen recording), and the film is kept
-        as timed. A film on a pipe cannot be read again, nor another container than
-        Matroska told apart: there every hole counts."""
+        as timed. A film on a pipe cannot be read again, nor other containers than Matroska
+        and MPEG-TS told apart: there every hole counts."""
         if bad_packets or self.source is not None:
             return True
-        return bytes_skipped(self.src) is not False
+        return shows_damage(self.src) is not False
 
     def rescaled_notice(self, frames: int) -> str:
         """What to say of ``frames`` frames of another size, scaled to the film's."""

@@ -1,7 +1,6 @@
 """A film's packets read in order: the demuxer carried past its "try again" answers and past
 empty packets, where the packets end, decode times that step back (recordings joined), an
-AVI's empty chunks, and bytes a Matroska demuxer passed over (damage). No decoding, no
-pictures."""
+AVI's empty chunks, and what shows a file damaged. No decoding, no pictures."""
 
 from __future__ import annotations
 
@@ -109,27 +108,30 @@ class EmptyChunks:
 SKIP_BYTES = 256
 
 
-def bytes_skipped(path: Path) -> bool | None:
-    """Whether reading a Matroska or WebM file passed over bytes between its blocks (where
-    its demuxer resyncs past damage), or failed, or met a packet its demuxer marks as
-    corrupt; None for another container, or a file that does not open (nothing said). The
-    packets of a laced block (several sound frames in one block, as mkvmerge writes them)
-    share its position: their sizes are added."""
+def shows_damage(path: Path) -> bool | None:
+    """Whether reading a film's file shows damage: a packet its demuxer marks as corrupt
+    (an MPEG-TS continuity error), a read that fails, or, in Matroska and WebM, bytes its
+    demuxer passed over between blocks (resyncing past damage) or a file shorter than its
+    Segment says (bytes cut out). None for another container, or a file that does not open
+    (nothing said). The packets of a laced block (several sound frames in one block, as
+    mkvmerge writes them) share its position: their sizes are added."""
     try:
         c = av.open(str(path))
     except (av.error.FFmpegError, OSError):
         return None
     with c:
-        if "matroska" not in c.format.name:
+        name = c.format.name
+        matroska = "matroska" in name
+        if not (matroska or name == "mpegts"):
             return None
-        if _segment_cut(path):
+        if matroska and _segment_cut(path):
             return True
         at, end = -1, 0
         try:
             for p in demux(c):
                 if p.is_corrupt:
                     return True
-                if p.pos is None or p.pos < 0 or not p.size:
+                if not matroska or p.pos is None or p.pos < 0 or not p.size:
                     continue
                 if p.pos == at:  # the next frame of a laced block
                     end += p.size

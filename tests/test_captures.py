@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from colorcli.cli import main
-from colorcli.packets import bytes_skipped
+from colorcli.packets import shows_damage
 from tests.media import make_clip, read_clip
 
 # an AVI at 25 fps whose frames 3 and 7 came too late: the capture left an empty chunk each
@@ -124,15 +124,21 @@ def _damaged_inside(tmp_path, how: str = "zeros") -> Path:
 
 
 @pytest.mark.parametrize(
-    "made,segments", [("ffmpeg", "0"), ("ffmpeg", "0.3"), ("mkvmerge", "0"), ("mkvmerge", "0.3")]
+    "made,segments",
+    [("ffmpeg", "0"), ("ffmpeg", "0.3"), ("mkvmerge", "0"), ("mkvmerge", "0.3"), ("ts", "0.3")],
 )
-def test_a_matroska_film_with_frames_left_out_is_whole(tmp_path, tiny_ckpt, made, segments):
+def test_a_film_with_frames_left_out_is_whole(tmp_path, tiny_ckpt, made, segments):
     """It was called damaged ('20 frames colorized, 10 of 30 lost') and `colorize dir` set
     it aside as .damaged, though every frame it holds decodes: the holes are its timing, and
     the coloured film keeps them. As FFmpeg writes it, and as mkvmerge does (its sound laced:
     tests/data/SOURCES.md)."""
     if made == "mkvmerge":
         src = Path(__file__).parent / "data" / "mkvmerge_holed.mkv"
+    elif made == "ts":
+        src = make_clip(
+            tmp_path / "decimated.ts", n=len(HOLED), pts=[t * 90 for t in HOLED],
+            time_base=Fraction(1, 90000), audio="mp2",
+        )  # fmt: skip
     else:
         src = _holed(tmp_path / "decimated.mkv", audio="aac")
     dst = tmp_path / "out.mkv"
@@ -141,7 +147,7 @@ def test_a_matroska_film_with_frames_left_out_is_whole(tmp_path, tiny_ckpt, made
     assert "damaged" not in r.stderr, r.stderr
     out = read_clip(dst)
     got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 1000).astype(int)
-    assert list(got) == HOLED
+    assert list(got - got[0]) == HOLED  # from the film's first picture (a TS's is 1.4 s in)
 
 
 def test_an_archive_with_a_decimated_film_goes_through(tmp_path, tiny_ckpt):
@@ -175,11 +181,18 @@ def test_bytes_passed_over_tell_damage_from_timing(tmp_path):
     """What tells the two apart: a damaged file's demuxer passes over bytes between blocks,
     or the file is shorter than its Segment says; a whole one's blocks follow each other.
     Another container: None."""
-    assert bytes_skipped(_holed(tmp_path / "holed.mkv", audio="aac")) is False
+    assert shows_damage(_holed(tmp_path / "holed.mkv", audio="aac")) is False
     # mkvmerge laces its sound: 8 frames to a block, each packet at the block's position
-    assert bytes_skipped(Path(__file__).parent / "data" / "mkvmerge_holed.mkv") is False
-    assert bytes_skipped(_damaged_inside(tmp_path, "zeros")) is True
-    assert bytes_skipped(_damaged_inside(tmp_path, "cut")) is True
-    assert bytes_skipped(make_clip(tmp_path / "c.mp4", n=4)) is None
+    assert shows_damage(Path(__file__).parent / "data" / "mkvmerge_holed.mkv") is False
+    assert shows_damage(_damaged_inside(tmp_path, "zeros")) is True
+    assert shows_damage(_damaged_inside(tmp_path, "cut")) is True
+    assert shows_damage(make_clip(tmp_path / "c.mp4", n=4)) is None
+    # a transport stream: its demuxer marks the packets a continuity error broke
+    ts = make_clip(tmp_path / "w.ts", n=60, size=(96, 128), audio="mp2", gop=12)
+    assert shows_damage(ts) is False
+    data = bytearray(ts.read_bytes())
+    del data[len(data) // 2 : len(data) // 2 + 2000]
+    (tmp_path / "cut.ts").write_bytes(bytes(data))
+    assert shows_damage(tmp_path / "cut.ts") is True
     (tmp_path / "junk.mkv").write_bytes(b"not a film")
-    assert bytes_skipped(tmp_path / "junk.mkv") is None
+    assert shows_damage(tmp_path / "junk.mkv") is None
