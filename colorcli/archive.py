@@ -29,7 +29,8 @@ from colorcli.events import Event, VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, file_size, read_image, still_arriving
 from colorcli.imagewrite import alpha_note, write_image
-from colorcli.incolour import RECOLOURED, in_colour, no_colour_note
+from colorcli.incolour import RECOLOURED, no_colour_note
+from colorcli.mounts import photo_in_colour
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 from colorcli.photometa import coloured_copy
@@ -171,7 +172,7 @@ def _apart(job: Job, image: Image, guide: Guide | None, reference, keep_colour: 
     frame, into one animation)."""
     if image.info.pages > 1 and job.fmt == "tiff" and guide is None:
         return "album"
-    if keep_colour and guide is None and reference is None and in_colour(image.pixels):
+    if keep_colour and guide is None and reference is None and photo_in_colour(image.pixels):
         return "kept"
     if guide is None and is_animation(image.info, job.fmt):
         return "animation"
@@ -195,7 +196,7 @@ def _one_apart(
     if apart == "kept":
         return _kept(job, image, overwrite)
     done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
-    if done.status == "done" and reference is None and in_colour(image.pixels):
+    if done.status == "done" and reference is None and photo_in_colour(image.pixels):
         done = dataclasses.replace(done, notices=(*done.notices, f"{job.src}: {RECOLOURED}"))
     return done
 
@@ -283,7 +284,7 @@ class _Batch:
         said = (*im.info.notices, lost) if lost else im.info.notices
         notes = tuple(f"{job.src}: {n}" for n in said)
         notes += guide.notices if guide else ()
-        if guide is None and self.reference is None and in_colour(im.pixels):
+        if guide is None and self.reference is None and photo_in_colour(im.pixels):
             notes += (f"{job.src}: {RECOLOURED}",)
         if kind is not None:
             notes += (f"{job.src}: {LEFT_IN_TONE[kind]}",)
@@ -329,7 +330,7 @@ def _colour_album(
             pages = read_pages(job.src, max_pixels)
         except (ColorcliError, ValueError) as e:
             return FileResult(job, "failed", _reason(e))
-        if all(in_colour(page.pixels) for page in pages):
+        if all(photo_in_colour(page.pixels) for page in pages):
             return _kept(job, image, overwrite)
     how = functools.partial(colorize_pages, keep_colour=keep, pages=pages)
     return _album(colorizer, job, overwrite, max_pixels, reference, how)

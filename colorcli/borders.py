@@ -1,6 +1,7 @@
 """Uniform margins around a photo (a print's white border, the scanner bed around it, a
-frame grab's black bars) found, so the network colours only what they frame and they keep the
-neutral tone the input gives them. A film's frames are not looked at for them.
+frame grab's black bars) found, so the network colours only what they frame and they keep
+what the scan shows there (their own tone; in a colour scan, its colours: a card mount's,
+writing in ink on a border). A film's frames are not looked at for them.
 
 A scanned print with its white border made the network see a frame it never trained on: it
 tinted the border (blue at the top, yellow at the bottom) and coloured the photo itself
@@ -146,16 +147,17 @@ def _straight(depth: np.ndarray, n: int) -> tuple[float, float] | None:
     return (float(a), float(b)) if abs(b) <= MAX_SLANT else None
 
 
-def content_box(l_full: np.ndarray) -> Box | None:
+def content_box(l_full: np.ndarray, within: Box | None = None) -> Box | None:
     """The part of the picture that its uniform margins frame, or None where it has none.
 
     l_full: (H, W) float32 L*. A margin counts only beside another of the same lightness (see
     the module's note); each is cut at the first line of the content, or, slanted, the box
     holds all of the content and ``Box.margin`` says which of its pixels are still margin.
     Margins within margins (a print's black line inside its white border, a print's border
-    on a scanner's bed) are cut too, up to ``NESTED`` deep.
+    on a scanner's bed) are cut too, up to ``NESTED`` deep; ``within``: a box already cut
+    (a print's mount, ``colorcli.mounts``), looked inside (and returned where nothing is).
     """
-    box = None
+    box = within
     for _ in range(NESTED):
         at = (0, 0) if box is None else (box.y0, box.x0)
         inside = _one_box(_filled(inner(l_full, box), box))
@@ -290,10 +292,13 @@ def _exact(lines: np.ndarray, n: int, f: float, level: float) -> int:
     return k
 
 
-def framed(l_full: np.ndarray, guide: Guide | None = None) -> tuple[Box | None, Guide | None]:
-    """The part of a picture the network is to colour (``content_box``) and its guide there;
-    (None, guide) where nothing is cut, also where a hint lies on a margin."""
-    box = content_box(l_full)
+def framed(
+    l_full: np.ndarray, guide: Guide | None = None, within: Box | None = None
+) -> tuple[Box | None, Guide | None]:
+    """The part of a picture the network is to colour (``content_box``, inside ``within``)
+    and its guide there; (None, guide) where nothing is cut, also where a hint lies on a
+    margin."""
+    box = content_box(l_full, within)
     if box is None or guide is None:
         return box, guide
     inner = crop_guide(guide, box.y0, box.y1, box.x0, box.x1)
@@ -334,4 +339,25 @@ def compose_framed(
     return out
 
 
-__all__ = ["Box", "compose_framed", "content_box", "framed", "inner"]
+def keep_margins(out: np.ndarray, image: np.ndarray, box: Box) -> None:
+    """Put a colour scan's own pixels back on ``out`` (in place) where ``box`` leaves margin
+    (outside it, and its slanted margin's corners): a card mount's colour, a stamp or a
+    caption in ink on a border, as the scan shows them (``compose_framed`` gives them their
+    lightness alone). image: (H, W, 3 or 4), of ``out``'s size; a gray one is left."""
+    if image.ndim != 3 or image.shape[2] < 3:
+        return
+    h, w = out.shape[:2]
+    src = image[..., :3]
+    for rows, cols in (
+        (slice(0, box.y0), slice(0, w)),
+        (slice(box.y1, h), slice(0, w)),
+        (box.rows, slice(0, box.x0)),
+        (box.rows, slice(box.x1, w)),
+    ):
+        out[rows, cols] = src[rows, cols]
+    if box.margin is not None and box.margin.any():
+        inside = out[box.rows, box.cols]
+        inside[box.margin] = src[box.rows, box.cols][box.margin]
+
+
+__all__ = ["Box", "compose_framed", "content_box", "framed", "inner", "keep_margins"]

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from colorcli.attend import build_head, pixel_features, spread_with
-from colorcli.borders import compose_framed, framed, inner
+from colorcli.borders import compose_framed, framed, inner, keep_margins
 from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough
 from colorcli.checkpoint import Checkpoint, file_digest, load_checkpoint
 from colorcli.chroma import chroma_to_ab
@@ -27,6 +27,7 @@ from colorcli.errors import CheckpointError, ConfigError, DeviceError
 from colorcli.exemplar import ExemplarMixin
 from colorcli.guide import Guide, guide_net
 from colorcli.models import ColorNet
+from colorcli.mounts import mount_box
 from colorcli.netrun import NetRunMixin, batch_part
 
 # full-resolution pixels colorized together on the host: a batch of huge scans goes one by one
@@ -352,9 +353,13 @@ class Colorizer(NetRunMixin, ExemplarMixin):
             at += len(chunk)
             try:
                 l_fulls = [lightness(im) for im in chunk]
+                mounts = [
+                    mount_box(im, lf) if self.margins else None
+                    for im, lf in zip(chunk, l_fulls, strict=True)
+                ]
                 cuts = [
-                    framed(lf, g) if self.margins else (None, g)
-                    for lf, g in zip(l_fulls, gs, strict=True)
+                    framed(lf, g, m) if self.margins else (None, g)
+                    for lf, g, m in zip(l_fulls, gs, mounts, strict=True)
                 ]
                 boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
                 l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
@@ -373,6 +378,8 @@ class Colorizer(NetRunMixin, ExemplarMixin):
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
                     out.append(compose_framed(lf, ab, b, dtype))
+                    if b is not None:  # a colour scan's margins, a print's mount: as scanned
+                        keep_margins(out[-1], im, b)
             except (MemoryError, cv2.error, DeviceError) as e:
                 if (blamed := self._host_blamed(chunk, e)) is None:
                     raise

@@ -14,7 +14,7 @@ from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
-from colorcli.incolour import in_colour
+from colorcli.mounts import photo_in_colour
 from colorcli.pdfobjects import PdfError
 from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta, tiff_params
@@ -101,7 +101,7 @@ def colorize_pages(
 
 def _keeps(keep_colour: bool, reference: np.ndarray | None, pixels: np.ndarray) -> bool:
     """Whether a page or picture is kept as it is (--keep-colour, no reference: one in colour)."""
-    return keep_colour and reference is None and in_colour(pixels)
+    return keep_colour and reference is None and photo_in_colour(pixels)
 
 
 def _colour(colorizer, pixels: np.ndarray, reference: np.ndarray | None) -> np.ndarray:

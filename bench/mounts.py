@@ -1,0 +1,144 @@
+"""Prints on card mounts (``colorcli/mounts.py``): does the card keep the colours the scan
+shows, does the print colour as it does alone, and is the mount found?
+
+    python bench/mounts.py [--data runs/wide-data/val] [--model M.pt] [--false DIR ...]
+
+Each held-out photo (colourfulness 15 and up) made black and white and mounted on a card of
+one of six colours in turn (cream, ivory, brown, black, gray-green, maroon: Lab below, with
+a little texture), wider below, a studio's name in gilt under the print, saved as JPEG
+(quality 92). For the colorizer as it is and as it was before mounts were looked for (the
+same colorizer with ``mount_box`` and ``keep_margins`` made to find and keep nothing): the
+print's PSNR against the truth, the card's mean Lab distance (CIE76) from the scan's; the
+print coloured alone; how many mounts are found to within 3 pixels (a black card by
+``colorcli.borders`` on lightness, as before). ``--false``: folders of photos (colour, and
+each made gray) on which a mount is counted as a false find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import colorcli.colorizer as cz  # noqa: E402
+from colorcli.borders import content_box  # noqa: E402
+from colorcli.colorizer import Colorizer  # noqa: E402
+from colorcli.compose import lightness  # noqa: E402
+from colorcli.imageio import read_image  # noqa: E402
+from colorcli.kernels import compose_rgb8, lab_to_rgb, rgb_to_lab  # noqa: E402
+from colorcli.mounts import mount_box  # noqa: E402
+from colorcli.options import PHOTO_EXTS  # noqa: E402
+from colorcli.quality import colorfulness, psnr  # noqa: E402
+from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
+
+CARDS = {
+    "cream": (82, 2, 14),
+    "ivory": (90, 0, 8),
+    "brown": (28, 8, 16),
+    "black": (12, 1, 2),
+    "gray-green": (55, -4, 6),
+    "maroon": (30, 25, 10),
+}
+
+
+def gray(rgb: np.ndarray) -> np.ndarray:
+    lum = lightness(rgb)
+    return compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+
+
+def mounted(truth: np.ndarray, lab, seed: int):
+    """The photo in black and white on a card of colour ``lab``, and where it lies."""
+    rng = np.random.default_rng(seed)
+    h, w = truth.shape[:2]
+    top, side = int(h * rng.uniform(0.06, 0.15)), int(w * rng.uniform(0.05, 0.12))
+    bottom = int(h * rng.uniform(0.15, 0.3))
+    card = np.zeros((h + top + bottom, w + 2 * side, 3), np.float32)
+    card[:] = lab
+    card[..., 0] += rng.normal(0, 1.0, card.shape[:2])
+    out = (lab_to_rgb(card) * 255).clip(0, 255).astype(np.uint8)
+    out[top : top + h, side : side + w] = gray(truth)
+    at = (side + w // 6, top + h + bottom // 2)
+    cv2.putText(out, "PHOTOGRAPHER", at, 0, max(0.4, w / 600), (170, 140, 60), max(1, w // 300))
+    _, enc = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
+    out = np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1])
+    return out, (top, top + h, side, side + w)
+
+
+def cards(c: Colorizer, data: Path) -> None:
+    found_now = (cz.mount_box, cz.keep_margins)
+    before = (lambda im, lf: None, lambda *a: None)
+    rows: dict[str, list] = {"before": [], "now": [], "print alone": []}
+    found: dict[str, list[bool]] = {}
+    photos = [
+        im for im in (_load_rgb8(p, None) for p in eval_paths(data)) if colorfulness(im) >= 15
+    ]
+    for i, truth in enumerate(photos):
+        name = list(CARDS)[i % len(CARDS)]
+        card, (y0, y1, x0, x1) = mounted(truth, CARDS[name], i)
+        on_card = np.ones(card.shape[:2], bool)
+        on_card[y0:y1, x0:x1] = False
+        for label, (find, keep) in (("before", before), ("now", found_now)):
+            cz.mount_box, cz.keep_margins = find, keep
+            out = c.colorize(card)
+            off = np.linalg.norm(rgb_to_lab(out)[on_card] - rgb_to_lab(card)[on_card], axis=-1)
+            rows[label].append((psnr(out[y0:y1, x0:x1], truth), float(off.mean())))
+        cz.mount_box, cz.keep_margins = found_now
+        rows["print alone"].append((psnr(c.colorize(card[y0:y1, x0:x1]), truth), 0.0))
+        lum = lightness(card)
+        box = content_box(lum) if name == "black" else mount_box(card, lum)
+        near = (
+            box is not None
+            and max(abs(box.y0 - y0), abs(box.y1 - y1), abs(box.x0 - x0), abs(box.x1 - x1)) <= 3
+        )
+        found.setdefault(name, []).append(near)
+    print(f"{len(photos)} photos of {data}, each on a card")
+    for label, v in rows.items():
+        a = np.asarray(v)
+        print(
+            f"  {label:<12} print {a[:, 0].mean():6.2f} dB   card off by {a[:, 1].mean():5.2f} (Lab)"
+        )
+    print(
+        "  mount found to within 3 px: "
+        + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in found.items())
+    )
+
+
+def false_finds(folders: list[Path]) -> None:
+    n = hits = 0
+    for folder in folders:
+        for p in sorted(folder.rglob("*")):
+            if p.suffix.lower() not in PHOTO_EXTS:
+                continue
+            try:
+                im = read_image(p).pixels
+            except Exception:  # noqa: BLE001 - a folder's odd file is passed over
+                continue
+            if im.ndim != 3 or im.dtype != np.uint8:
+                continue
+            im = np.ascontiguousarray(im[..., :3])
+            n += 1
+            for pic in (im, gray(im)):
+                if mount_box(pic, lightness(pic)) is not None:
+                    hits += 1
+                    print(f"  a mount found in {p}")
+    print(f"{n} photos (in colour and made gray): {hits} taken for a mounted print")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--false", type=Path, nargs="*", default=[])
+    args = ap.parse_args()
+    cards(Colorizer(args.model, device="cpu"), args.data)
+    if args.false:
+        false_finds(args.false)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""A black-and-white print's mount found in a colour scan (a cabinet card's or a carte de
+visite's card, an album page's coloured paper), so that the network colours the print alone
+and the mount keeps the colours the scan shows. No model, no files.
+
+A scan of a print on its mount is in colour where the mount is: the network saw the card as
+part of the photo and painted it (a cream card pale blue, a brown one navy, a gray-green one
+blue with a green blot across the print), a studio's gilt name gray, and a brown card made
+the whole scan count as a colour photograph (recoloured; `--keep-colour` left the print
+black and white). A mount is the picture's outer ring of nearly one colour, of any lightness
+and hue (``RING_SHARE`` of it within ``RING_DELTA`` of its median), around a print whose
+edges are straight lines: ``colorcli.borders`` finds them on the picture's distance in Lab
+from that colour (the mount near 0, as a black margin is), with lettering on the card
+allowed as on a print's border. It counts only where what it frames is black and white or
+toned (``colorcli.incolour``): a colour photograph of a thing on a plain ground is left as
+it was. A ring that is near white or near black and neutral is ``colorcli.borders``'s own
+(paper, a scanner's lid, black bars), found on the lightness alone as before; a mount on a
+scanner's bed is looked for inside the bed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from colorcli.borders import LEVEL, MID_LEVELS, PROBE_SIDE, Box, content_box
+from colorcli.compose import area_shrunk, lightness
+from colorcli.incolour import in_colour
+from colorcli.kernels import rgb_to_lab
+
+RING = 2  # lines of the probe, from each edge, that a mount's colour is read from
+RING_DELTA = 6.0  # Lab distance (CIE76) from the ring's median within which it is one colour
+RING_SHARE = 0.9  # of the ring, at least this within RING_DELTA
+NEUTRAL = 4.0  # chroma under which a near-white or near-black ring is borders.py's
+_STRIP = 1 << 18  # pixels of the picture made Lab at a time
+# lettering on a card: the pieces of what is unlike the card under this share of the
+# largest piece's area (the print's)
+APART = 0.1
+
+
+def _colours(picture: np.ndarray) -> np.ndarray:
+    """A picture's colour channels: (H, W) gray as it is, (H, W, 3 or 4) without alpha."""
+    return picture if picture.ndim == 2 else picture[..., :3]
+
+
+def _three(picture: np.ndarray) -> np.ndarray:
+    """(H, W) gray as (H, W, 3); RGB as it is."""
+    return np.repeat(picture[..., None], 3, axis=2) if picture.ndim == 2 else picture
+
+
+def _ring(lab: np.ndarray) -> np.ndarray:
+    """The outer ``RING`` lines of (h, w, 3) ``lab``, all around, as (n, 3)."""
+    k = RING
+    return np.concatenate(
+        [lab[:k].reshape(-1, 3), lab[-k:].reshape(-1, 3), lab[k:-k, :k].reshape(-1, 3),
+         lab[k:-k, -k:].reshape(-1, 3)]
+    )  # fmt: skip
+
+
+def _mount_colour(rgb: np.ndarray) -> np.ndarray | None:
+    """The Lab colour of a mount around ``rgb`` (its outer ring's median), or None where its
+    ring is not one colour, or is borders.py's (neutral, near white or near black)."""
+    small = _three(area_shrunk(np.ascontiguousarray(_colours(rgb)), PROBE_SIDE))
+    if min(small.shape[:2]) <= 4 * RING:
+        return None
+    ring = _ring(rgb_to_lab(small))
+    colour = np.median(ring, axis=0)
+    if np.mean(np.linalg.norm(ring - colour, axis=1) <= RING_DELTA) < RING_SHARE:
+        return None
+    neutral = float(np.hypot(colour[1], colour[2])) < NEUTRAL
+    if neutral and not MID_LEVELS[0] < colour[0] < MID_LEVELS[1]:
+        return None
+    return colour.astype(np.float32)
+
+
+def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """(H, W) float32: each pixel's Lab distance from ``colour``, a strip of rows at a time."""
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.float32)
+    step = max(1, _STRIP // max(1, w))
+    for r in range(0, h, step):
+        lab = rgb_to_lab(np.ascontiguousarray(_three(_colours(rgb[r : r + step]))))
+        out[r : r + step] = np.linalg.norm(lab - colour, axis=-1)
+    return out
+
+
+def _solid(dist: np.ndarray) -> np.ndarray:
+    """``dist`` with what is unlike the mount apart from the print made like it: a studio's
+    name and address on the card, a pencilled caption, a stamp. On the probe, the pixels
+    unlike the mount fall into pieces; those under ``APART`` of the largest's area (the
+    print's) are lettering, set apart from the print by the card around them."""
+    h, w = dist.shape
+    unlike = (dist > LEVEL).astype(np.float32)
+    small = (area_shrunk(unlike, PROBE_SIDE) >= 0.5).astype(np.uint8)
+    # thin strokes gone, and the thin bridges a JPEG's ringing lays between lettering and print
+    small = cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
+    if n <= 2:  # the print alone (or nothing)
+        return dist
+    area = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(n, bool)
+    keep[1:] = area >= APART * area.max()
+    near = cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8))
+    near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return np.where(near, dist, np.float32(0.0))
+
+
+def mount_box(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
+    """The box of a print on its mount (see the module's note), in ``rgb``'s pixels, or
+    None. rgb: (H, W) gray or (H, W, 3 or 4), uint8, uint16 or float in [0, 1]; l_full:
+    its L* (H, W).
+    Where the picture's own ring is no mount, looked for inside the neutral margins
+    ``colorcli.borders`` finds (a card on a scanner's bed)."""
+    if rgb.ndim == 3 and rgb.shape[2] < 3:
+        return None
+    box = _on_mount(rgb)
+    if box is not None:
+        return box
+    bed = content_box(l_full)
+    if bed is None or bed.margin is not None:
+        return None
+    box = _on_mount(rgb[bed.rows, bed.cols])
+    if box is None:
+        return None
+    return Box(bed.y0 + box.y0, bed.y0 + box.y1, bed.x0 + box.x0, bed.x0 + box.x1)
+
+
+def _on_mount(rgb: np.ndarray) -> Box | None:
+    """``mount_box`` of a picture whose outer ring is the mount, or None."""
+    colour = _mount_colour(rgb)
+    if colour is None:
+        return None
+    box = content_box(_solid(_distance(rgb, colour)))
+    if box is None or box.margin is not None:  # a card scanned askew: left as it was
+        return None
+    if in_colour(np.ascontiguousarray(_colours(rgb[box.rows, box.cols]))):
+        return None  # a colour photograph of a thing on a plain ground
+    return box
+
+
+def photo_in_colour(rgb: np.ndarray) -> bool:
+    """Whether a picture is a colour photograph (``colorcli.incolour.in_colour``), a
+    black-and-white print on a coloured mount not being one (``mount_box``)."""
+    if not in_colour(rgb):
+        return False
+    return mount_box(rgb, lightness(rgb)) is None
+
+
+__all__ = ["mount_box", "photo_in_colour"]

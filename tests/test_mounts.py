@@ -1,0 +1,121 @@
+"""A black-and-white print on its card mount, scanned in colour (a cabinet card, a carte de
+visite, an album page): the print is coloured as it is alone, the card keeps the colours the
+scan shows, lettering and all, and the scan does not count as a colour photograph."""
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from colorcli.cli import main
+from colorcli.colorizer import Colorizer
+from colorcli.compose import lightness
+from colorcli.kernels import lab_to_rgb, rgb_to_lab
+from colorcli.mounts import mount_box, photo_in_colour
+from tests.conftest import gradient_rgb
+
+# Lab of cards as archives hold them
+CARDS = {
+    "cream": (82, 2, 14),
+    "brown": (28, 8, 16),
+    "gray-green": (55, -4, 6),
+    "maroon": (30, 25, 10),
+    "mid gray": (50, 0, 0),
+}
+GILT = (170, 140, 60)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _print(h: int, w: int) -> np.ndarray:
+    """A black-and-white print: texture everywhere, in shades of gray."""
+    g = np.clip(lightness(gradient_rgb(h, w)) * 2.55, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, -1)
+
+
+def _card(photo: np.ndarray, lab, seed: int = 0, jpeg: bool = True):
+    """``photo`` on a card of colour ``lab`` (a little texture), wider below, a studio's
+    name in gilt under it; the card as a scan saved as JPEG, and where the print lies."""
+    rng = np.random.default_rng(seed)
+    h, w = photo.shape[:2]
+    top, side, bottom = h // 8, w // 10, h // 4
+    card = np.zeros((h + top + bottom, w + 2 * side, 3), np.float32)
+    card[:] = lab
+    card[..., 0] += rng.normal(0, 1.0, card.shape[:2])
+    out = (lab_to_rgb(card) * 255).clip(0, 255).astype(np.uint8)
+    out[top : top + h, side : side + w] = photo
+    scale = w / 500
+    cv2.putText(out, "PHOTOGRAPHER", (side + w // 8, top + h + bottom // 2), 0, scale, GILT, 2)
+    if jpeg:
+        _, enc = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
+        out = np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1])
+    return out, (top, top + h, side, side + w)
+
+
+@pytest.mark.parametrize("card", CARDS)
+@pytest.mark.parametrize("size", [(150, 200), (600, 480)])
+def test_a_print_on_its_card_is_found(card, size):
+    scan, (y0, y1, x0, x1) = _card(_print(*size), CARDS[card])
+    box = mount_box(scan, lightness(scan))
+    assert box is not None
+    assert max(abs(box.y0 - y0), abs(box.y1 - y1), abs(box.x0 - x0), abs(box.x1 - x1)) <= 2
+    # the same card scanned in gray: its mount is found too (and kept gray)
+    gray = np.ascontiguousarray(scan[..., 1])
+    assert mount_box(gray, lightness(gray)) is not None
+
+
+def test_what_is_no_mount_is_left():
+    """A colour photograph of a thing on a plain ground, a photo without a plain ring, and
+    a white print border (colorcli.borders's own) are not mounts."""
+    thing = gradient_rgb(120, 160)  # in colour
+    scan, _ = _card(thing, CARDS["brown"])
+    assert mount_box(scan, lightness(scan)) is None
+    photo = gradient_rgb(200, 260)
+    assert mount_box(photo, lightness(photo)) is None
+    white, _ = _card(_print(120, 160), (96, 0, 0))
+    assert mount_box(white, lightness(white)) is None
+
+
+def test_the_card_keeps_its_colours_and_the_print_colours_as_alone(tiny_ckpt):
+    c = Colorizer(tiny_ckpt, device="cpu")
+    photo = _print(240, 320)
+    scan, (y0, y1, x0, x1) = _card(photo, CARDS["maroon"], jpeg=False)
+    out = c.colorize(scan)
+    card = np.ones(scan.shape[:2], bool)
+    card[y0:y1, x0:x1] = False
+    assert np.array_equal(out[card], scan[card])  # the card, its gilt lettering, as scanned
+    alone = c.colorize(photo)
+    d = np.abs(rgb_to_lab(out[y0:y1, x0:x1])[..., 1:] - rgb_to_lab(alone)[..., 1:]).mean()
+    assert d < 0.5, d
+
+
+def test_a_print_on_a_brown_card_is_no_colour_photograph(tmp_path, tiny_ckpt):
+    """It was called 'already in colour: recoloured from its lightness alone', and with
+    --keep-colour written as it was, its print left black and white."""
+    scan, _ = _card(_print(240, 320), CARDS["brown"])
+    assert not photo_in_colour(scan)
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "card.png"), scan[..., ::-1])
+    r = run(
+        "dir", tmp_path / "in", "-o", tmp_path / "out", "--keep-colour", "--model", tiny_ckpt, "-q"
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "already in colour" not in r.stderr and "as they are" not in r.stderr, r.stderr
+    assert "1 colorized" in r.stderr
+    out = cv2.imread(str(tmp_path / "out" / "card.png"))[..., ::-1]
+    assert not np.array_equal(out, scan)  # coloured, not copied
+    assert photo_in_colour(gradient_rgb(200, 260))  # a colour photograph still is one
+
+
+def test_a_colour_scans_margins_keep_what_the_scan_shows(tiny_ckpt):
+    """A red date stamp on a print's white border, scanned in colour: the border was given
+    its lightness alone (the stamp came out gray); now it is as the scan shows it."""
+    photo = _print(200, 260)
+    scan = np.full((260, 320, 3), 238, np.uint8)
+    scan[30:230, 30:290] = photo
+    scan[240:252, 40:120] = (200, 30, 30)  # the stamp
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
+    assert np.array_equal(out[240:252, 40:120], scan[240:252, 40:120])
+    assert np.array_equal(out[:30], scan[:30])
