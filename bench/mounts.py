@@ -1,5 +1,6 @@
-"""Prints on card mounts (``colorcli/mounts.py``): does the card keep the colours the scan
-shows, does the print colour as it does alone, and is the mount found?
+"""Prints on card mounts (``colorcli/mounts.py``) and album pages (``colorcli/albumpages.py``):
+does the card or page keep the colours the scan shows, does each print colour as it does
+alone, and are the prints found?
 
     python bench/mounts.py [--data runs/wide-data/val] [--model M.pt] [--false DIR ...]
 
@@ -10,8 +11,11 @@ a little texture), wider below, a studio's name in gilt under the print, saved a
 same colorizer with ``mount_box`` and ``keep_margins`` made to find and keep nothing): the
 print's PSNR against the truth, the card's mean Lab distance (CIE76) from the scan's; the
 print coloured alone; how many mounts are found to within 3 pixels (a black card by
-``colorcli.borders`` on lightness, as before). ``--false``: folders of photos (colour, and
-each made gray) on which a mount is counted as a false find.
+``colorcli.borders`` on lightness, as before). Album pages: the same photos four to a page
+(each scaled to 300 pixels wide, on black, white, cream, brown or gray-green paper, a
+caption in white or dark ink under each), before (the page coloured whole, as it was) and
+now; how many pages are split into their four prints. ``--false``: folders of photos
+(colour, and each made gray) on which a mount or an album page is counted as a false find.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import colorcli.colorizer as cz  # noqa: E402
+import colorcli.photobatch as cz  # noqa: E402
+from colorcli.albumpages import page_prints  # noqa: E402
 from colorcli.borders import content_box  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.compose import lightness  # noqa: E402
@@ -108,6 +113,74 @@ def cards(c: Colorizer, data: Path) -> None:
     )
 
 
+PAPERS = {
+    "black": (12, 1, 2),
+    "white": (94, 0, 2),
+    "cream": (84, 2, 12),
+    "brown": (30, 8, 14),
+    "gray-green": (55, -4, 6),
+}
+
+
+def album_page(photos: list[np.ndarray], lab, seed: int):
+    """Four photos in black and white on a page of colour ``lab``, a caption under each;
+    the page as a JPEG scan, and where each lies."""
+    rng = np.random.default_rng(seed)
+    small = [
+        cv2.resize(p, (300, round(300 * p.shape[0] / p.shape[1])), interpolation=cv2.INTER_AREA)
+        for p in photos
+    ]
+    small = [p[:260] for p in small]
+    H, W = 40 + 300 + 320 + 20, 760
+    page = np.zeros((H, W, 3), np.float32)
+    page[:] = lab
+    page[..., 0] += rng.normal(0, 1.0, (H, W))
+    out = (lab_to_rgb(page) * 255).clip(0, 255).astype(np.uint8)
+    ink = (235, 235, 235) if lab[0] < 50 else (40, 40, 60)
+    places = []
+    for k, p in enumerate(small):
+        y, x = (40 if k < 2 else 360), (50 if k % 2 == 0 else 410)
+        out[y : y + p.shape[0], x : x + p.shape[1]] = gray(p)
+        cv2.putText(out, f"Summer {1950 + k}", (x + 60, y + p.shape[0] + 22), 0, 0.55, ink, 1)
+        places.append((y, y + p.shape[0], x, x + p.shape[1], p))
+    _, enc = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1]), places
+
+
+def pages(c: Colorizer, data: Path) -> None:
+    photos = [
+        im for im in (_load_rgb8(p, None) for p in eval_paths(data)) if colorfulness(im) >= 15
+    ]
+    found_now = cz.page_prints
+    rows: dict[str, list] = {"before": [], "now": [], "prints alone": []}
+    split = 0
+    n = len(photos) // 4
+    for i in range(n):
+        name = list(PAPERS)[i % len(PAPERS)]
+        page, places = album_page(photos[4 * i : 4 * i + 4], PAPERS[name], i)
+        on_page = np.ones(page.shape[:2], bool)
+        for y0, y1, x0, x1, _ in places:
+            on_page[y0:y1, x0:x1] = False
+        prints = page_prints(page)
+        split += prints is not None and len(prints) == 4
+        for label, find in (("before", lambda im: None), ("now", found_now)):
+            cz.page_prints = find
+            out = c.colorize(page)
+            off = np.linalg.norm(rgb_to_lab(out)[on_page] - rgb_to_lab(page)[on_page], axis=-1)
+            scores = [psnr(out[y0:y1, x0:x1], p) for y0, y1, x0, x1, p in places]
+            rows[label].append((float(np.mean(scores)), float(off.mean())))
+        cz.page_prints = found_now
+        alone = [psnr(c.colorize(page[y0:y1, x0:x1]), p) for y0, y1, x0, x1, p in places]
+        rows["prints alone"].append((float(np.mean(alone)), 0.0))
+    print(f"{n} album pages of four of those photos")
+    for label, v in rows.items():
+        a = np.asarray(v)
+        print(
+            f"  {label:<12} prints {a[:, 0].mean():6.2f} dB   page off by {a[:, 1].mean():5.2f} (Lab)"
+        )
+    print(f"  split into their four prints: {split} of {n}")
+
+
 def false_finds(folders: list[Path]) -> None:
     n = hits = 0
     for folder in folders:
@@ -123,10 +196,10 @@ def false_finds(folders: list[Path]) -> None:
             im = np.ascontiguousarray(im[..., :3])
             n += 1
             for pic in (im, gray(im)):
-                if mount_box(pic, lightness(pic)) is not None:
+                if mount_box(pic, lightness(pic)) is not None or page_prints(pic) is not None:
                     hits += 1
-                    print(f"  a mount found in {p}")
-    print(f"{n} photos (in colour and made gray): {hits} taken for a mounted print")
+                    print(f"  a mount or an album page found in {p}")
+    print(f"{n} photos (in colour and made gray): {hits} taken for mounted prints")
 
 
 def main() -> None:
@@ -135,7 +208,9 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--false", type=Path, nargs="*", default=[])
     args = ap.parse_args()
-    cards(Colorizer(args.model, device="cpu"), args.data)
+    c = Colorizer(args.model, device="cpu")
+    cards(c, args.data)
+    pages(c, args.data)
     if args.false:
         false_finds(args.false)
 

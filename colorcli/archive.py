@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from colorcli.albumpages import photo_in_colour
 from colorcli.animation import colorize_animation, encode_frames, is_animation, read_frames
 from colorcli.archiveplan import Job
 from colorcli.atomic import Claim, write_bytes_atomic
@@ -30,7 +31,6 @@ from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, file_size, read_image, still_arriving
 from colorcli.imagewrite import alpha_note, write_image
 from colorcli.incolour import RECOLOURED, no_colour_note
-from colorcli.mounts import photo_in_colour
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 from colorcli.photometa import coloured_copy

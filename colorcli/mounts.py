@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from colorcli.borders import LEVEL, MID_LEVELS, PROBE_SIDE, Box, content_box
-from colorcli.compose import area_shrunk, lightness
+from colorcli.compose import area_shrunk
 from colorcli.incolour import in_colour
 from colorcli.kernels import rgb_to_lab
 
@@ -56,23 +56,30 @@ def _ring(lab: np.ndarray) -> np.ndarray:
     )  # fmt: skip
 
 
-def _mount_colour(rgb: np.ndarray) -> np.ndarray | None:
-    """The Lab colour of a mount around ``rgb`` (its outer ring's median), or None where its
-    ring is not one colour, or is borders.py's (neutral, near white or near black)."""
+def probe_lab(rgb: np.ndarray) -> np.ndarray | None:
+    """(h, w, 3) Lab of ``rgb`` shrunk to ``PROBE_SIDE`` on its short side, or None where it
+    is too small to have a ring and something inside it."""
     small = _three(area_shrunk(np.ascontiguousarray(_colours(rgb)), PROBE_SIDE))
     if min(small.shape[:2]) <= 4 * RING:
         return None
-    ring = _ring(rgb_to_lab(small))
+    return rgb_to_lab(np.ascontiguousarray(small))
+
+
+def ring_colour(lab: np.ndarray, neutral: bool = False) -> np.ndarray | None:
+    """The Lab colour of a mount around a picture (``lab``: its ``probe_lab``): its outer
+    ring's median; None where its ring is not one colour, or is borders.py's (neutral, near
+    white or near black) unless ``neutral``."""
+    ring = _ring(lab)
     colour = np.median(ring, axis=0)
     if np.mean(np.linalg.norm(ring - colour, axis=1) <= RING_DELTA) < RING_SHARE:
         return None
-    neutral = float(np.hypot(colour[1], colour[2])) < NEUTRAL
-    if neutral and not MID_LEVELS[0] < colour[0] < MID_LEVELS[1]:
+    grey = float(np.hypot(colour[1], colour[2])) < NEUTRAL
+    if grey and not neutral and not MID_LEVELS[0] < colour[0] < MID_LEVELS[1]:
         return None
     return colour.astype(np.float32)
 
 
-def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
+def distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """(H, W) float32: each pixel's Lab distance from ``colour``, a strip of rows at a time."""
     h, w = rgb.shape[:2]
     out = np.empty((h, w), np.float32)
@@ -83,23 +90,30 @@ def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     return out
 
 
-def _solid(dist: np.ndarray) -> np.ndarray:
-    """``dist`` with what is unlike the mount apart from the print made like it: a studio's
-    name and address on the card, a pencilled caption, a stamp. On the probe, the pixels
-    unlike the mount fall into pieces; those under ``APART`` of the largest's area (the
-    print's) are lettering, set apart from the print by the card around them."""
-    h, w = dist.shape
+def pieces(dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What is unlike the mount (``dist`` over ``LEVEL``), on the probe, in pieces: their
+    labels (h', w') and ``cv2.connectedComponentsWithStats``'s stats (row 0: the mount).
+    Thin strokes are taken off first, and the thin bridges a JPEG's ringing lays between
+    lettering and a print."""
     unlike = (dist > LEVEL).astype(np.float32)
     small = (area_shrunk(unlike, PROBE_SIDE) >= 0.5).astype(np.uint8)
-    # thin strokes gone, and the thin bridges a JPEG's ringing lays between lettering and print
     small = cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
-    if n <= 2:  # the print alone (or nothing)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
+    return labels, stats
+
+
+def solid(dist: np.ndarray) -> np.ndarray:
+    """``dist`` with what is unlike the mount apart from the print made like it: a studio's
+    name and address on the card, a pencilled caption, a stamp: the ``pieces`` under
+    ``APART`` of the largest's area (the print's), set apart from it by the card."""
+    labels, stats = pieces(dist)
+    if len(stats) <= 2:  # the print alone (or nothing)
         return dist
     area = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.zeros(n, bool)
+    keep = np.zeros(len(stats), bool)
     keep[1:] = area >= APART * area.max()
     near = cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8))
+    h, w = dist.shape
     near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     return np.where(near, dist, np.float32(0.0))
 
@@ -126,23 +140,26 @@ def mount_box(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
 
 def _on_mount(rgb: np.ndarray) -> Box | None:
     """``mount_box`` of a picture whose outer ring is the mount, or None."""
-    colour = _mount_colour(rgb)
+    lab = probe_lab(rgb)
+    colour = None if lab is None else ring_colour(lab)
     if colour is None:
         return None
-    box = content_box(_solid(_distance(rgb, colour)))
-    if box is None or box.margin is not None:  # a card scanned askew: left as it was
+    _, stats = pieces(np.linalg.norm(lab - colour, axis=-1))
+    if len(stats) < 2:  # nothing on the card (a blank, an empty bed)
         return None
-    if in_colour(np.ascontiguousarray(_colours(rgb[box.rows, box.cols]))):
-        return None  # a colour photograph of a thing on a plain ground
+    box = content_box(solid(distance(rgb, colour)))
+    if box is None or in_colour(framed_pixels(rgb, box)):
+        return None  # no print, or a colour photograph of a thing on a plain ground
     return box
 
 
-def photo_in_colour(rgb: np.ndarray) -> bool:
-    """Whether a picture is a colour photograph (``colorcli.incolour.in_colour``), a
-    black-and-white print on a coloured mount not being one (``mount_box``)."""
-    if not in_colour(rgb):
-        return False
-    return mount_box(rgb, lightness(rgb)) is None
+def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:
+    """The pixels ``box`` frames (those of a slanted margin's corners left out), as a
+    picture ``colorcli.incolour`` can read: (h, w, 3), or (1, n, 3) where corners are left."""
+    inside = _three(_colours(rgb[box.rows, box.cols]))
+    if box.margin is None:
+        return np.ascontiguousarray(inside)
+    return np.ascontiguousarray(inside[~box.margin][None])
 
 
-__all__ = ["mount_box", "photo_in_colour"]
+__all__ = ["distance", "framed_pixels", "mount_box", "pieces", "probe_lab", "ring_colour", "solid"]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from colorcli.albumpages import photo_in_colour
 from colorcli.atomic import write_bytes_atomic
 from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
-from colorcli.mounts import photo_in_colour
 from colorcli.pdfobjects import PdfError
 from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta, tiff_params

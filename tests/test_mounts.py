@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from colorcli.albumpages import page_prints, photo_in_colour
 from colorcli.cli import main
 from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
 from colorcli.kernels import lab_to_rgb, rgb_to_lab
-from colorcli.mounts import mount_box, photo_in_colour
+from colorcli.mounts import mount_box
 from tests.conftest import gradient_rgb
 
 # Lab of cards as archives hold them
@@ -119,3 +120,65 @@ def test_a_colour_scans_margins_keep_what_the_scan_shows(tiny_ckpt):
     out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
     assert np.array_equal(out[240:252, 40:120], scan[240:252, 40:120])
     assert np.array_equal(out[:30], scan[:30])
+
+
+def _album(prints: list[np.ndarray], lab, ink=(235, 235, 235)):
+    """Prints side by side on a page of colour ``lab``, a caption under each; the page (no
+    JPEG) and where each print lies."""
+    h = max(p.shape[0] for p in prints)
+    W = sum(p.shape[1] for p in prints) + 40 * (len(prints) + 1)
+    page = np.zeros((h + 110, W, 3), np.float32)
+    page[:] = lab
+    page[..., 0] += np.random.default_rng(1).normal(0, 1.0, page.shape[:2])
+    out = (lab_to_rgb(page) * 255).clip(0, 255).astype(np.uint8)
+    places, x = [], 40
+    for p in prints:
+        out[40 : 40 + p.shape[0], x : x + p.shape[1]] = p
+        cv2.putText(out, "Summer 1952", (x + 10, 40 + p.shape[0] + 30), 0, 0.5, ink, 1)
+        places.append((40, 40 + p.shape[0], x, x + p.shape[1]))
+        x += p.shape[1] + 40
+    return out, places
+
+
+@pytest.mark.parametrize("paper", [(12, 1, 2), (84, 2, 12), (30, 8, 14)])
+def test_an_album_pages_prints_are_coloured_alone_and_the_page_kept(tiny_ckpt, paper):
+    """Three prints on black, cream or brown paper, captioned: the page was coloured as one
+    photo (the paper between the prints painted). Each print is now coloured as it is
+    alone, and the paper and captions are as scanned."""
+    prints = [_print(160, 200), _print(200, 150)[::-1], _print(140, 180)[:, ::-1]]
+    page, places = _album(prints, paper)
+    assert len(page_prints(page)) == 3
+    c = Colorizer(tiny_ckpt, device="cpu")
+    out = c.colorize(page)
+    paper_px = np.ones(page.shape[:2], bool)
+    for y0, y1, x0, x1 in places:
+        paper_px[y0:y1, x0:x1] = False
+    assert np.array_equal(out[paper_px], page[paper_px])
+    for (y0, y1, x0, x1), p in zip(places, prints, strict=True):
+        alone = c.colorize(np.ascontiguousarray(p))
+        d = np.abs(rgb_to_lab(out[y0:y1, x0:x1])[..., 1:] - rgb_to_lab(alone)[..., 1:]).mean()
+        assert d < 0.5, d
+    assert not photo_in_colour(page)
+    assert c.last_plain == (None,)
+
+
+def test_what_is_no_album_page_is_left():
+    """One print on a page is a mount's (or a margin's) job; colour photos on a page, and a
+    photo, are not album pages."""
+    assert page_prints(_album([_print(160, 200)], (30, 8, 14))[0]) is None
+    colour, _ = _album([gradient_rgb(160, 200), gradient_rgb(150, 200)], (30, 8, 14))
+    assert page_prints(colour) is None
+    assert page_prints(gradient_rgb(300, 400)) is None
+
+
+def test_a_card_scanned_askew_keeps_its_corners(tiny_ckpt):
+    scan, _ = _card(_print(300, 400), CARDS["brown"], jpeg=False)
+    h, w = scan.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0)
+    scan = cv2.warpAffine(scan, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    box = mount_box(scan, lightness(scan))
+    assert box is not None and box.margin is not None  # slanted: its corners are card
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
+    inside = out[box.rows, box.cols]
+    assert np.array_equal(inside[box.margin], scan[box.rows, box.cols][box.margin])
+    assert np.array_equal(out[: box.y0], scan[: box.y0])

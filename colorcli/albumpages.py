@@ -1,0 +1,132 @@
+"""Several black-and-white prints on one album page, scanned whole: each print found and
+coloured alone, the page kept as the scan shows it. No model, no files: the colouring is
+the caller's.
+
+A page of four prints on black, cream or brown paper was coloured as one photo: the network
+painted the page between them (purple and blue patches on black paper, pale blue on cream)
+and coloured each print beside the others. A page is a picture whose outer ring is one
+colour (``colorcli.mounts.ring_colour``, black and white paper included), on which at least
+two pieces unlike the paper (``colorcli.mounts.pieces``), each at least ``PIECE`` of the
+page, are prints: each, with ``PAD`` probe lines of paper around it, holds a box with
+straight edges (``colorcli.borders.content_box`` on its distance from the paper, captions
+beside it set apart as on a card), in black and white or toned. Anything else, and the
+picture is coloured whole as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from colorcli.borders import content_box
+from colorcli.compose import lightness
+from colorcli.incolour import in_colour
+from colorcli.mounts import (
+    distance,
+    framed_pixels,
+    mount_box,
+    pieces,
+    probe_lab,
+    ring_colour,
+    solid,
+)  # fmt: skip
+
+PIECE = 0.02  # of the page's area (on the probe): the smallest print
+PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
+
+Crop = tuple[slice, slice]
+
+
+def page_prints(rgb: np.ndarray) -> list[Crop] | None:
+    """The crops (rows, columns) of the prints on an album page, each with a little of the
+    page around it, or None (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4),
+    uint8, uint16 or float in [0, 1]."""
+    if rgb.ndim == 3 and rgb.shape[2] < 3:
+        return None
+    lab = probe_lab(rgb)
+    colour = None if lab is None else ring_colour(lab, neutral=True)
+    if colour is None:
+        return None
+    labels, stats = pieces(np.linalg.norm(lab - colour, axis=-1))
+    sh, sw = labels.shape
+    big = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] >= PIECE * sh * sw]
+    if len(big) < 2:
+        return None
+    h, w = rgb.shape[:2]
+    fy, fx = h / sh, w / sw
+    crops = []
+    for x, y, cw, ch, _ in big:
+        rows = slice(max(0, int((y - PAD) * fy)), min(h, int(np.ceil((y + ch + PAD) * fy))))
+        cols = slice(max(0, int((x - PAD) * fx)), min(w, int(np.ceil((x + cw + PAD) * fx))))
+        crop = rgb[rows, cols]
+        box = content_box(solid(distance(crop, colour)))
+        if box is None or in_colour(framed_pixels(crop, box)):
+            return None
+        crops.append((rows, cols))
+    return None if _overlap(crops) else crops
+
+
+def photo_in_colour(rgb: np.ndarray) -> bool:
+    """Whether a picture is a colour photograph (``colorcli.incolour.in_colour``); a
+    black-and-white print on a coloured card (``colorcli.mounts.mount_box``) or prints on
+    an album page are not."""
+    if not in_colour(rgb):
+        return False
+    return mount_box(rgb, lightness(rgb)) is None and page_prints(rgb) is None
+
+
+def _overlap(crops: list[Crop]) -> bool:
+    """Whether any two crops share pixels (prints too close for their paper to be read)."""
+    for i, (r, c) in enumerate(crops):
+        for r2, c2 in crops[i + 1 :]:
+            if r.start < r2.stop and r2.start < r.stop and c.start < c2.stop and c2.start < c.stop:
+                return True
+    return False
+
+
+def colour_pages(
+    colour: Callable[[list[np.ndarray], list], list[np.ndarray]],
+    images: Sequence[np.ndarray],
+    guides: Sequence,
+    prints: Sequence[list[Crop] | None],
+) -> tuple[list[np.ndarray], list[int | None]]:
+    """``colour`` (a list of pictures and their guides in, coloured ones out) applied to
+    ``images``, each album page's ``prints`` coloured alone (in one call with the rest) and
+    put on a copy of the page as scanned. Returns the coloured pictures, and for each the
+    index of its item in the call (None for a page split into prints)."""
+    items, gs, where = [], [], []
+    for i, (im, g, crops) in enumerate(zip(images, guides, prints, strict=True)):
+        if crops is None:
+            items.append(im)
+            gs.append(g)
+            where.append((i, None))
+            continue
+        for crop in crops:
+            items.append(np.ascontiguousarray(im[crop]))
+            gs.append(None)
+            where.append((i, crop))
+    done = colour(items, gs)
+    out: list[np.ndarray | None] = [None] * len(images)
+    for (i, crop), res in zip(where, done, strict=True):
+        if crop is None:
+            out[i] = res
+            continue
+        if out[i] is None:
+            out[i] = _page_copy(images[i], res.dtype)
+        out[i][crop] = res
+    index = {i: k for k, (i, crop) in enumerate(where) if crop is None}
+    return out, [index.get(i) for i in range(len(images))]
+
+
+def _page_copy(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The page as scanned, as an (H, W, 3) picture of ``dtype`` (the coloured prints')."""
+    rgb = image if image.ndim == 3 else image[..., None]
+    rgb = np.broadcast_to(rgb[..., :3], image.shape[:2] + (3,))
+    if dtype.kind == "f" and image.dtype.kind in "ui":
+        return rgb.astype(dtype) / np.iinfo(image.dtype).max
+    return np.array(rgb, dtype=dtype)
+
+
+__all__ = ["colour_pages", "page_prints", "photo_in_colour"]
