@@ -10,8 +10,8 @@ a little texture), wider below, a studio's name in gilt under the print, saved a
 (quality 92). For the colorizer as it is and as it was before mounts were looked for (the
 same colorizer with ``mount_box`` and ``keep_margins`` made to find and keep nothing): the
 print's PSNR against the truth, the card's mean Lab distance (CIE76) from the scan's; the
-print coloured alone; how many mounts are found to within 3 pixels (a black card by
-``colorcli.borders`` on lightness, as before). Album pages: the same photos four to a page
+print coloured alone; how many mounts are found to within 3 pixels (by ``mount_box``, or
+where it finds none, as margins by ``colorcli.borders`` on lightness). Album pages: the same photos four to a page
 (each scaled to 300 pixels wide, on black, white, cream, brown or gray-green paper, a
 caption in white or dark ink under each), before (the page coloured whole, as it was) and
 now; how many pages are split into their four prints. ``--false``: folders of photos
@@ -95,7 +95,7 @@ def cards(c: Colorizer, data: Path) -> None:
         cz.mount_box, cz.keep_margins = found_now
         rows["print alone"].append((psnr(c.colorize(card[y0:y1, x0:x1]), truth), 0.0))
         lum = lightness(card)
-        box = content_box(lum) if name == "black" else mount_box(card, lum)
+        box = mount_box(card, lum) or content_box(lum)  # the card, or borders.py's margins
         near = (
             box is not None
             and max(abs(box.y0 - y0), abs(box.y1 - y1), abs(box.x0 - x0), abs(box.x1 - x1)) <= 3

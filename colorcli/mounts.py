@@ -73,8 +73,7 @@ def ring_colour(lab: np.ndarray, neutral: bool = False) -> np.ndarray | None:
     colour = np.median(ring, axis=0)
     if np.mean(np.linalg.norm(ring - colour, axis=1) <= RING_DELTA) < RING_SHARE:
         return None
-    grey = float(np.hypot(colour[1], colour[2])) < NEUTRAL
-    if grey and not neutral and not MID_LEVELS[0] < colour[0] < MID_LEVELS[1]:
+    if not neutral and _neutral(colour):
         return None
     return colour.astype(np.float32)
 
@@ -126,22 +125,29 @@ def mount_box(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
     ``colorcli.borders`` finds (a card on a scanner's bed)."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
-    box = _on_mount(rgb)
-    if box is not None:
+    found, bed = _on_mount(rgb), None
+    if found is None:
+        bed = content_box(l_full)
+        if bed is None or bed.margin is not None:
+            return None
+        found = _on_mount(rgb[bed.rows, bed.cols])
+        if found is None:
+            return None
+    box, paper = found
+    if paper:  # white or black: borders.py's, found on lightness as before, where it can
+        margins = content_box(l_full)
+        if margins is not None and _all_round(margins, l_full.shape):
+            return None
+    if bed is None:
         return box
-    bed = content_box(l_full)
-    if bed is None or bed.margin is not None:
-        return None
-    box = _on_mount(rgb[bed.rows, bed.cols])
-    if box is None:
-        return None
     return Box(bed.y0 + box.y0, bed.y0 + box.y1, bed.x0 + box.x0, bed.x0 + box.x1)
 
 
-def _on_mount(rgb: np.ndarray) -> Box | None:
-    """``mount_box`` of a picture whose outer ring is the mount, or None."""
+def _on_mount(rgb: np.ndarray) -> tuple[Box, bool] | None:
+    """``mount_box`` of a picture whose outer ring is the mount, and whether the mount is
+    white or black paper (a print's border running all round it); or None."""
     lab = probe_lab(rgb)
-    colour = None if lab is None else ring_colour(lab)
+    colour = None if lab is None else ring_colour(lab, neutral=True)
     if colour is None:
         return None
     _, stats = pieces(np.linalg.norm(lab - colour, axis=-1))
@@ -150,7 +156,22 @@ def _on_mount(rgb: np.ndarray) -> Box | None:
     box = content_box(solid(distance(rgb, colour)))
     if box is None or in_colour(framed_pixels(rgb, box)):
         return None  # no print, or a colour photograph of a thing on a plain ground
-    return box
+    paper = _neutral(colour)
+    if paper and not _all_round(box, rgb.shape[:2]):
+        return None  # white or black paper: borders.py's, unless a border runs all round
+    return box, paper
+
+
+def _neutral(colour: np.ndarray) -> bool:
+    """Whether a mount's colour is near white or near black and neutral (paper, a bed)."""
+    grey = float(np.hypot(colour[1], colour[2])) < NEUTRAL
+    return grey and not MID_LEVELS[0] < colour[0] < MID_LEVELS[1]
+
+
+def _all_round(box: Box, shape: tuple[int, int]) -> bool:
+    """Whether ``box`` leaves a margin on every side of a picture of ``shape``."""
+    h, w = shape
+    return box.y0 > 0 and box.x0 > 0 and box.y1 < h and box.x1 < w
 
 
 def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from colorcli.albumpages import page_prints, photo_in_colour
+from colorcli.borders import content_box
 from colorcli.cli import main
 from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
@@ -182,3 +183,18 @@ def test_a_card_scanned_askew_keeps_its_corners(tiny_ckpt):
     inside = out[box.rows, box.cols]
     assert np.array_equal(inside[box.margin], scan[box.rows, box.cols][box.margin])
     assert np.array_equal(out[: box.y0], scan[: box.y0])
+
+
+@pytest.mark.parametrize("ink", [(40, 60, 160), (90, 90, 90)])
+def test_a_caption_across_a_prints_white_border_is_kept(tiny_ckpt, ink):
+    """A caption in blue ink or pencil across most of a print's bottom border: that side
+    was not found (the lettering crossed more than half of it), and the border and caption
+    went to the network. The print is now found all round, the caption kept as written."""
+    scan = np.full((410, 460, 3), 238, np.uint8)
+    scan += np.random.default_rng(0).integers(0, 3, scan.shape).astype(np.uint8)
+    scan[30:330, 30:430] = _print(300, 400)
+    cv2.putText(scan, "Grandma and Tom, Brighton, 1952", (40, 375), 3, 0.9, ink, 2)
+    box = content_box(lightness(scan), mount_box(scan, lightness(scan)))
+    assert (box.y0, box.y1, box.x0, box.x1) == (30, 330, 30, 430)
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
+    assert np.array_equal(out[330:], scan[330:])
