@@ -3,6 +3,7 @@ does the card or page keep the colours the scan shows, does each print colour as
 alone, and are the prints found?
 
     python bench/mounts.py [--data runs/wide-data/val] [--model M.pt] [--false DIR ...]
+                           [--sheet OUT.jpg]
 
 Each held-out photo (colourfulness 15 and up) made black and white and mounted on a card of
 one of six colours in turn (cream, ivory, brown, black, gray-green, maroon: Lab below, with
@@ -202,13 +203,50 @@ def false_finds(folders: list[Path]) -> None:
     print(f"{n} photos (in colour and made gray): {hits} taken for mounted prints")
 
 
+def sheet(c: Colorizer, path: Path) -> None:
+    """Two scans made from the samples (chelsea on a brown cabinet card; chelsea, coffee,
+    astronaut and aitzgorri on a black album page), each as scanned, coloured as before
+    (mounts and pages not looked for) and now, side by side, written to ``path``."""
+    root = Path(__file__).resolve().parents[1] / "samples"
+    pics = [
+        read_image(root / f"{n}_bw.jpg").rgb
+        for n in ("chelsea", "coffee", "astronaut", "aitzgorri")
+    ]
+    card, _ = mounted(pics[0], CARDS["brown"], 3)
+    page, _ = album_page(pics, PAPERS["black"], 0)
+    rows = []
+    for scan in (card, page):
+        saved = (cz.mount_box, cz.keep_margins, cz.page_prints)
+        cz.mount_box, cz.keep_margins, cz.page_prints = (
+            (lambda im, lf: None),
+            (lambda *a: None),
+            (lambda im: None),
+        )
+        before = c.colorize(scan)
+        cz.mount_box, cz.keep_margins, cz.page_prints = saved
+        now = c.colorize(scan)
+        gap = np.full((scan.shape[0], 8, 3), 255, np.uint8)
+        row = np.hstack([scan, gap, before, gap, now])
+        rows.append(
+            cv2.resize(
+                row, (900, round(row.shape[0] * 900 / row.shape[1])), interpolation=cv2.INTER_AREA
+            )
+        )
+    out = np.vstack([rows[0], np.full((8, 900, 3), 255, np.uint8), rows[1]])
+    cv2.imwrite(str(path), cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--false", type=Path, nargs="*", default=[])
+    ap.add_argument("--sheet", type=Path, default=None, help="also write the picture here")
     args = ap.parse_args()
     c = Colorizer(args.model, device="cpu")
+    if args.sheet is not None:
+        sheet(c, args.sheet)
     cards(c, args.data)
     pages(c, args.data)
     if args.false:
