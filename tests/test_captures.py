@@ -29,14 +29,14 @@ def _capture(path):
     )  # fmt: skip
 
 
-def _whole(src, tmp_path, tiny_ckpt, segments) -> list[int]:
-    """The frames' times (in 25ths of a second) of ``src`` coloured, not called damaged."""
+def _whole(src, tmp_path, tiny_ckpt, segments, ticks: int = 25) -> list[int]:
+    """The frames' times (in ``ticks`` a second) of ``src`` coloured, not called damaged."""
     dst = tmp_path / "out.mkv"
     r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
     assert r.exit_code == 0, r.stderr
     assert "damaged" not in r.stderr, r.stderr
     out = read_clip(dst)
-    got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 25).astype(int)
+    got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * ticks).astype(int)
     return list(got)
 
 
@@ -60,14 +60,16 @@ def test_an_avi_mencoder_wrote_is_whole(tmp_path, tiny_ckpt, segments):
     assert _whole(src, tmp_path, tiny_ckpt, segments) == [1, *range(3, 16)]
 
 
-def test_an_archive_of_captures_with_dropped_frames_goes_through(tmp_path, tiny_ckpt):
+@pytest.mark.parametrize("name", ["tape1.avi", "reel1.mkv"])
+def test_an_archive_of_films_with_frames_left_out_goes_through(tmp_path, tiny_ckpt, name):
+    """A capture's AVI with dropped frames; a decimated Matroska film (below)."""
     root = tmp_path / "tapes"
     root.mkdir()
-    _capture(root / "tape1.avi")
+    (_capture if name.endswith(".avi") else _holed)(root / name)
     r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
     assert r.exit_code == 0, r.stderr
     assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
-    assert (tmp_path / "out" / "tape1.avi").is_file()
+    assert (tmp_path / "out" / name).is_file()
 
 
 @pytest.mark.parametrize("segments", ["0", "0.3"])
@@ -141,38 +143,14 @@ def test_a_film_with_frames_left_out_is_whole(tmp_path, tiny_ckpt, made, segment
         )  # fmt: skip
     else:
         src = _holed(tmp_path / "decimated.mkv", audio="aac")
-    dst = tmp_path / "out.mkv"
-    r = run("video", src, dst, "--model", tiny_ckpt, "-q", "--segment-seconds", segments)
-    assert r.exit_code == 0, r.stderr
-    assert "damaged" not in r.stderr, r.stderr
-    out = read_clip(dst)
-    got = np.round(np.asarray(out["pts"], float) * float(out["time_base"]) * 1000).astype(int)
-    assert list(got - got[0]) == HOLED  # from the film's first picture (a TS's is 1.4 s in)
-
-
-def test_an_archive_with_a_decimated_film_goes_through(tmp_path, tiny_ckpt):
-    root = tmp_path / "reels"
-    root.mkdir()
-    _holed(root / "reel1.mkv")
-    r = run("dir", root, "-o", tmp_path / "out", "--model", tiny_ckpt, "-q")
-    assert r.exit_code == 0, r.stderr
-    assert "1 colorized, 0 skipped (already there), 0 failed" in r.stderr, r.stderr
-    assert (tmp_path / "out" / "reel1.mkv").is_file()
+    got = _whole(src, tmp_path, tiny_ckpt, segments, ticks=1000)
+    assert [t - got[0] for t in got] == HOLED  # from the film's first picture (a TS's: 1.4 s)
 
 
 @pytest.mark.parametrize("how,segments", [("zeros", "0"), ("zeros", "0.3"), ("cut", "0")])
 def test_a_matroska_film_damaged_inside_is_still_damaged(tmp_path, tiny_ckpt, how, segments):
-    src = _damaged_inside(tmp_path, how)
-    r = run(
-        "video",
-        src,
-        tmp_path / "out.mkv",
-        "--model",
-        tiny_ckpt,
-        "-q",
-        "--segment-seconds",
-        segments,
-    )
+    args = ("--model", tiny_ckpt, "-q", "--segment-seconds", segments)
+    r = run("video", _damaged_inside(tmp_path, how), tmp_path / "out.mkv", *args)
     assert r.exit_code == 0, r.stderr
     assert re.search(r"input is damaged: \d+ frames colorized, \d+ of 60 lost", r.stderr), r.stderr
 
