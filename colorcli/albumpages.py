@@ -9,8 +9,9 @@ colour (``colorcli.mounts.ring_colour``, black and white paper included), on whi
 two pieces unlike the paper (``colorcli.mounts.pieces``), each at least ``PIECE`` of the
 page, are prints: each, with ``PAD`` probe lines of paper around it, holds a box with
 straight edges (``colorcli.borders.content_box`` on its distance from the paper, captions
-beside it set apart as on a card), in black and white or toned. Anything else, and the
-picture is coloured whole as before.
+beside it set apart as on a card), in black and white or toned. The network sees each
+print's box (with its own white border, if any, then found as a margin); everything outside
+the boxes is as scanned. Anything else, and the picture is coloured whole as before.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ PIECE = 0.02  # of the page's area (on the probe): the smallest print
 PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
 
 Crop = tuple[slice, slice]
+Print = tuple[slice, slice, np.ndarray | None]  # a print's rows, columns, paper inside
 
 
-def page_prints(rgb: np.ndarray) -> list[Crop] | None:
-    """The crops (rows, columns) of the prints on an album page, each with a little of the
-    page around it, or None (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4),
-    uint8, uint16 or float in [0, 1]."""
+def page_prints(rgb: np.ndarray) -> list[Print] | None:
+    """The prints on an album page, each as the rows and columns of its box and the page's
+    pixels inside that box (a print glued askew: its box's corners; None: none), or None
+    (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4), uint8, uint16 or float in
+    [0, 1]."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
     lab = probe_lab(rgb)
@@ -56,16 +59,18 @@ def page_prints(rgb: np.ndarray) -> list[Crop] | None:
         return None
     h, w = rgb.shape[:2]
     fy, fx = h / sh, w / sw
-    crops = []
+    prints = []
     for x, y, cw, ch, _ in big:
-        rows = slice(max(0, int((y - PAD) * fy)), min(h, int(np.ceil((y + ch + PAD) * fy))))
-        cols = slice(max(0, int((x - PAD) * fx)), min(w, int(np.ceil((x + cw + PAD) * fx))))
+        y0, x0 = max(0, int((y - PAD) * fy)), max(0, int((x - PAD) * fx))
+        rows = slice(y0, min(h, int(np.ceil((y + ch + PAD) * fy))))
+        cols = slice(x0, min(w, int(np.ceil((x + cw + PAD) * fx))))
         crop = rgb[rows, cols]
         box = content_box(solid(distance(crop, colour)))
         if box is None or in_colour(framed_pixels(crop, box)):
             return None
-        crops.append((rows, cols))
-    return None if _overlap(crops) else crops
+        at = (slice(y0 + box.y0, y0 + box.y1), slice(x0 + box.x0, x0 + box.x1))
+        prints.append((*at, box.margin))
+    return None if _overlap([p[:2] for p in prints]) else prints
 
 
 def photo_in_colour(rgb: np.ndarray) -> bool:
@@ -90,33 +95,39 @@ def colour_pages(
     colour: Callable[[list[np.ndarray], list], list[np.ndarray]],
     images: Sequence[np.ndarray],
     guides: Sequence,
-    prints: Sequence[list[Crop] | None],
+    prints: Sequence[list[Print] | None],
 ) -> tuple[list[np.ndarray], list[int | None]]:
     """``colour`` (a list of pictures and their guides in, coloured ones out) applied to
     ``images``, each album page's ``prints`` coloured alone (in one call with the rest) and
-    put on a copy of the page as scanned. Returns the coloured pictures, and for each the
-    index of its item in the call (None for a page split into prints)."""
+    put on a copy of the page as scanned (the paper inside an askew print's box left as it
+    is). Returns the coloured pictures, and for each the index of its item in the call
+    (None for a page split into prints)."""
     items, gs, where = [], [], []
-    for i, (im, g, crops) in enumerate(zip(images, guides, prints, strict=True)):
-        if crops is None:
+    for i, (im, g, found) in enumerate(zip(images, guides, prints, strict=True)):
+        if found is None:
             items.append(im)
             gs.append(g)
             where.append((i, None))
             continue
-        for crop in crops:
-            items.append(np.ascontiguousarray(im[crop]))
+        for rows, cols, paper in found:
+            items.append(np.ascontiguousarray(im[rows, cols]))
             gs.append(None)
-            where.append((i, crop))
+            where.append((i, (rows, cols, paper)))
     done = colour(items, gs)
     out: list[np.ndarray | None] = [None] * len(images)
-    for (i, crop), res in zip(where, done, strict=True):
-        if crop is None:
+    for (i, print_), res in zip(where, done, strict=True):
+        if print_ is None:
             out[i] = res
             continue
         if out[i] is None:
             out[i] = _page_copy(images[i], res.dtype)
-        out[i][crop] = res
-    index = {i: k for k, (i, crop) in enumerate(where) if crop is None}
+        rows, cols, paper = print_
+        if paper is None:
+            out[i][rows, cols] = res
+        else:
+            region = out[i][rows, cols]
+            region[~paper] = res[~paper]
+    index = {i: k for k, (i, print_) in enumerate(where) if print_ is None}
     return out, [index.get(i) for i in range(len(images))]
 
 

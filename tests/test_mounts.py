@@ -198,3 +198,29 @@ def test_a_caption_across_a_prints_white_border_is_kept(tiny_ckpt, ink):
     assert (box.y0, box.y1, box.x0, box.x1) == (30, 330, 30, 430)
     out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
     assert np.array_equal(out[330:], scan[330:])
+
+
+def test_prints_with_deckled_white_borders_on_a_black_page(tiny_ckpt):
+    """Prints of the 1950s: a white border with a scalloped (deckled) outer edge, on black
+    paper. Each is found, and what lies outside its box is as scanned."""
+    page = np.full((420, 700, 3), 14, np.uint8)
+    boxes = []
+    for x in (40, 370):
+        y0, y1, x0, x1 = 30, 370, x, x + 290
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        wave = lambda t: (4 * (0.5 + 0.5 * np.cos(2 * np.pi * t / 14))).astype(int)  # noqa: E731
+        inside = (yy - y0 >= wave(xx)) & (y1 - 1 - yy >= wave(xx))
+        inside &= (xx - x0 >= wave(yy)) & (x1 - 1 - xx >= wave(yy))
+        page[y0:y1, x0:x1][inside] = 240
+        page[y0 + 14 : y1 - 14, x0 + 14 : x1 - 14] = _print(312, 262)
+        boxes.append((y0, y1, x0, x1))
+    found = page_prints(page)
+    assert found is not None and len(found) == 2
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(page)
+    paper = np.ones(page.shape[:2], bool)
+    for rows, cols, _ in found:
+        paper[rows, cols] = False
+    assert np.array_equal(out[paper], page[paper])
+    got = sorted((r.start, r.stop, c.start, c.stop) for r, c, _ in found)
+    off = np.abs(np.asarray(got) - np.asarray(boxes))
+    assert off.max() <= 5, off
