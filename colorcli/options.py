@@ -229,7 +229,7 @@ class ColorizeOptions:
     colour_margins: bool = field(
         default=False,
         metadata=opt(
-            "Colour a photo's uniform margins too (a print's border, the scanner bed, black bars), and a film's bars: by default they keep their own neutral tone and the network sees only what they frame.",
+            "Colour a photo's uniform margins too (a print's border, the scanner bed, black bars, a print's card mount; an album page is then coloured as one photo), and a film's bars: by default they stay as the scan shows them and the network sees only what they frame.",
             flag=True,
         ),
     )

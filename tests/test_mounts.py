@@ -224,3 +224,14 @@ def test_prints_with_deckled_white_borders_on_a_black_page(tiny_ckpt):
     got = sorted((r.start, r.stop, c.start, c.stop) for r, c, _ in found)
     off = np.abs(np.asarray(got) - np.asarray(boxes))
     assert off.max() <= 5, off
+
+
+def test_colour_margins_colours_the_card_and_the_page_whole(tiny_ckpt):
+    """--colour-margins (Colorizer(margins=False)): the network sees the whole scan, as
+    before, card and page included."""
+    c = Colorizer(tiny_ckpt, device="cpu", margins=False)
+    scan, (y0, y1, x0, x1) = _card(_print(240, 320), CARDS["maroon"], jpeg=False)
+    out = c.colorize(scan)
+    assert not np.array_equal(out[:y0], scan[:y0])
+    page, _ = _album([_print(160, 200), _print(150, 180)], (30, 8, 14))
+    assert not np.array_equal(c.colorize(page)[:30], page[:30])
