@@ -9,12 +9,14 @@ the whole scan count as a colour photograph (recoloured; `--keep-colour` left th
 black and white). A mount is the picture's outer ring of nearly one colour, of any lightness
 and hue (``RING_SHARE`` of it within ``RING_DELTA`` of its median), around a print whose
 edges are straight lines: ``colorcli.borders`` finds them on the picture's distance in Lab
-from that colour (the mount near 0, as a black margin is), with lettering on the card
-allowed as on a print's border. It counts only where what it frames is black and white or
-toned (``colorcli.incolour``): a colour photograph of a thing on a plain ground is left as
-it was. A ring that is near white or near black and neutral is ``colorcli.borders``'s own
-(paper, a scanner's lid, black bars), found on the lightness alone as before; a mount on a
-scanner's bed is looked for inside the bed.
+from that colour (the mount near 0, as a black margin is), lettering on the card set apart
+(``solid``). It counts only where what it frames is black and white or toned
+(``colorcli.incolour``): a colour photograph of a thing on a plain ground is left as it
+was. A ring that is near white or near black and neutral (paper, a scanner's lid, black
+bars) is ``colorcli.borders``'s own, found on the lightness alone as before, except where
+that finds no margin on some side and this finds one all round (a caption across most of a
+print's white border); a mount on a scanner's bed is looked for inside the bed. Gray scans
+are looked at the same way (a mid-gray card is kept gray).
 """
 
 from __future__ import annotations
