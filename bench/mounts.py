@@ -9,7 +9,8 @@ Each held-out photo (colourfulness 15 and up) made black and white and mounted o
 one of six colours in turn (cream, ivory, brown, black, gray-green, maroon: Lab below, with
 a little texture), wider below, a studio's name in gilt under the print, saved as JPEG
 (quality 92). For the colorizer as it is and as it was before mounts were looked for (the
-same colorizer with ``mount_box`` and ``keep_margins`` made to find and keep nothing): the
+same colorizer framing with ``colorcli.borders`` alone and composing every margin neutral,
+``BEFORE``): the
 print's PSNR against the truth, the card's mean Lab distance (CIE76) from the scan's; the
 print coloured alone; how many mounts are found to within 3 pixels (by ``mount_box``, or
 where it finds none, as margins by ``colorcli.borders`` on lightness). Album pages: the same photos four to a page
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import colorcli.photobatch as cz  # noqa: E402
 from colorcli.albumpages import page_prints  # noqa: E402
-from colorcli.borders import content_box  # noqa: E402
+from colorcli.borders import compose_framed, content_box  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.compose import lightness  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
@@ -75,9 +76,17 @@ def mounted(truth: np.ndarray, lab, seed: int):
     return out, (top, top + h, side, side + w)
 
 
+def _as_before(lf, ab, box, dtype, image=None):
+    """``compose_framed`` as it was: every margin neutral, whatever the scan shows there."""
+    return compose_framed(lf, ab, box, dtype)
+
+
+# the photo batch's framing, composing and album pages as they were before mounts and pages
+BEFORE = (lambda im, lf: content_box(lf), _as_before, lambda im: None)
+
+
 def cards(c: Colorizer, data: Path) -> None:
-    found_now = (cz.mount_box, cz.keep_margins)
-    before = (lambda im, lf: None, lambda *a: None)
+    found_now = (cz.framing, cz.compose_framed, cz.page_prints)
     rows: dict[str, list] = {"before": [], "now": [], "print alone": []}
     found: dict[str, list[bool]] = {}
     photos = [
@@ -88,12 +97,12 @@ def cards(c: Colorizer, data: Path) -> None:
         card, (y0, y1, x0, x1) = mounted(truth, CARDS[name], i)
         on_card = np.ones(card.shape[:2], bool)
         on_card[y0:y1, x0:x1] = False
-        for label, (find, keep) in (("before", before), ("now", found_now)):
-            cz.mount_box, cz.keep_margins = find, keep
+        for label, how in (("before", BEFORE), ("now", found_now)):
+            cz.framing, cz.compose_framed, cz.page_prints = how
             out = c.colorize(card)
             off = np.linalg.norm(rgb_to_lab(out)[on_card] - rgb_to_lab(card)[on_card], axis=-1)
             rows[label].append((psnr(out[y0:y1, x0:x1], truth), float(off.mean())))
-        cz.mount_box, cz.keep_margins = found_now
+        cz.framing, cz.compose_framed, cz.page_prints = found_now
         rows["print alone"].append((psnr(c.colorize(card[y0:y1, x0:x1]), truth), 0.0))
         lum = lightness(card)
         box = mount_box(card, lum) or content_box(lum)  # the card, or borders.py's margins
@@ -216,14 +225,10 @@ def sheet(c: Colorizer, path: Path) -> None:
     page, _ = album_page(pics, PAPERS["black"], 0)
     rows = []
     for scan in (card, page):
-        saved = (cz.mount_box, cz.keep_margins, cz.page_prints)
-        cz.mount_box, cz.keep_margins, cz.page_prints = (
-            (lambda im, lf: None),
-            (lambda *a: None),
-            (lambda im: None),
-        )
+        saved = (cz.framing, cz.compose_framed, cz.page_prints)
+        cz.framing, cz.compose_framed, cz.page_prints = BEFORE
         before = c.colorize(scan)
-        cz.mount_box, cz.keep_margins, cz.page_prints = saved
+        cz.framing, cz.compose_framed, cz.page_prints = saved
         now = c.colorize(scan)
         gap = np.full((scan.shape[0], 8, 3), 255, np.uint8)
         row = np.hstack([scan, gap, before, gap, now])

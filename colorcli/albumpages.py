@@ -21,18 +21,9 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from colorcli.borders import content_box
 from colorcli.compose import lightness
 from colorcli.incolour import in_colour
-from colorcli.mounts import (
-    distance,
-    framed_pixels,
-    mount_box,
-    pieces,
-    probe_lab,
-    ring_colour,
-    solid,
-)  # fmt: skip
+from colorcli.mounts import mount_box, pieces, print_on, probe_lab, ring_colour
 
 PIECE = 0.02  # of the page's area (on the probe): the smallest print
 PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
@@ -64,9 +55,8 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
         y0, x0 = max(0, int((y - PAD) * fy)), max(0, int((x - PAD) * fx))
         rows = slice(y0, min(h, int(np.ceil((y + ch + PAD) * fy))))
         cols = slice(x0, min(w, int(np.ceil((x + cw + PAD) * fx))))
-        crop = rgb[rows, cols]
-        box = content_box(solid(distance(crop, colour)))
-        if box is None or in_colour(framed_pixels(crop, box)):
+        box = print_on(rgb[rows, cols], colour)
+        if box is None:
             return None
         at = (slice(y0 + box.y0, y0 + box.y1), slice(x0 + box.x0, x0 + box.x1))
         prints.append((*at, box.margin))

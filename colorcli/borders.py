@@ -292,13 +292,10 @@ def _exact(lines: np.ndarray, n: int, f: float, level: float) -> int:
     return k
 
 
-def framed(
-    l_full: np.ndarray, guide: Guide | None = None, within: Box | None = None
-) -> tuple[Box | None, Guide | None]:
-    """The part of a picture the network is to colour (``content_box``, inside ``within``)
-    and its guide there; (None, guide) where nothing is cut, also where a hint lies on a
-    margin."""
-    box = content_box(l_full, within)
+def framed(box: Box | None, guide: Guide | None = None) -> tuple[Box | None, Guide | None]:
+    """The part of a picture the network is to colour (``box``: ``content_box``, or
+    ``colorcli.mounts.framing``) and its guide there; (None, guide) where nothing is cut,
+    also where a hint lies on a margin."""
     if box is None or guide is None:
         return box, guide
     inner = crop_guide(guide, box.y0, box.y1, box.x0, box.x1)
@@ -311,13 +308,20 @@ def inner(l_full: np.ndarray, box: Box | None) -> np.ndarray:
 
 
 def compose_framed(
-    l_full: np.ndarray, ab_small: np.ndarray, box: Box | None, dtype: np.dtype = np.uint8
+    l_full: np.ndarray,
+    ab_small: np.ndarray,
+    box: Box | None,
+    dtype: np.dtype = np.uint8,
+    image: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``compose_rgb`` with ``ab_small`` over the box and no colour on its margins (their
-    own lightness, neutral): the margins' strips and the box are each composed once."""
+    """``compose_rgb`` with ``ab_small`` over the box; its margins (outside it, and a slanted
+    margin's corners in it) as ``image`` shows them where that is a colour scan (a card
+    mount's colour, a stamp or a caption in ink on a border), else with no colour (their own
+    lightness, neutral). The margins' strips and the box are each made once."""
     if box is None:
         return compose_rgb(l_full, ab_small, dtype)
     h, w = l_full.shape
+    scan = image[..., :3] if image is not None and image.ndim == 3 and image.shape[2] >= 3 else None
     none = np.zeros((1, 1, 2), np.float32)
     l_box = inner(l_full, box)
     coloured = compose_rgb(l_box, ab_small, dtype)
@@ -330,34 +334,19 @@ def compose_framed(
     )
     for rows, cols in strips:
         part = l_full[rows, cols]
-        if part.size:
+        if not part.size:
+            continue
+        if scan is not None:
+            out[rows, cols] = scan[rows, cols]
+        else:
             out[rows, cols] = compose_rgb(np.ascontiguousarray(part), none, dtype)
     if box.margin is not None and box.margin.any():  # a slanted margin's corners in the box
-        corners = l_box[box.margin][None, :]
-        coloured[box.margin] = compose_rgb(corners, none, dtype)[0]
+        if scan is not None:
+            coloured[box.margin] = scan[box.rows, box.cols][box.margin]
+        else:
+            coloured[box.margin] = compose_rgb(l_box[box.margin][None, :], none, dtype)[0]
     out[box.rows, box.cols] = coloured
     return out
 
 
-def keep_margins(out: np.ndarray, image: np.ndarray, box: Box) -> None:
-    """Put a colour scan's own pixels back on ``out`` (in place) where ``box`` leaves margin
-    (outside it, and its slanted margin's corners): a card mount's colour, a stamp or a
-    caption in ink on a border, as the scan shows them (``compose_framed`` gives them their
-    lightness alone). image: (H, W, 3 or 4), of ``out``'s size; a gray one is left."""
-    if image.ndim != 3 or image.shape[2] < 3:
-        return
-    h, w = out.shape[:2]
-    src = image[..., :3]
-    for rows, cols in (
-        (slice(0, box.y0), slice(0, w)),
-        (slice(box.y1, h), slice(0, w)),
-        (box.rows, slice(0, box.x0)),
-        (box.rows, slice(box.x1, w)),
-    ):
-        out[rows, cols] = src[rows, cols]
-    if box.margin is not None and box.margin.any():
-        inside = out[box.rows, box.cols]
-        inside[box.margin] = src[box.rows, box.cols][box.margin]
-
-
-__all__ = ["Box", "compose_framed", "content_box", "framed", "inner", "keep_margins"]
+__all__ = ["Box", "compose_framed", "content_box", "framed", "inner"]

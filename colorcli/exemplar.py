@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 
 from colorcli.attend import attend
-from colorcli.borders import compose_framed, content_box, inner, keep_margins
+from colorcli.borders import compose_framed, content_box, inner
 from colorcli.compose import lightness, shrink_l
 from colorcli.kernels import rgb_to_lab
-from colorcli.mounts import mount_box
+from colorcli.mounts import framing
 
 # how many times its share of the reference one of its regions may colour of the photo: a view
 # twice as close shows a thing over 4 times the area. Without the cap a reference of other
@@ -108,7 +108,7 @@ class ExemplarMixin:
         reference = self._framed_reference(reference)
         l_full = lightness(image)
         # a print's border or mount: the reference colours what it frames
-        box = content_box(l_full, mount_box(image, l_full)) if self.margins else None
+        box = framing(image, l_full) if self.margins else None
         l_in = inner(l_full, box)
         l_net = self.l_net(l_in)
         ab_ref, trust, agree = reference_colours(reference, l_in, l_net.shape)
@@ -122,10 +122,7 @@ class ExemplarMixin:
             ab = self.predict_ab([l_net])[0]
         ab = blend_still(ab, ab_ref, trust, self.saturation)
         dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.float32
-        out = compose_framed(l_full, ab, box, dtype)
-        if box is not None:
-            keep_margins(out, image, box)
-        return out
+        return compose_framed(l_full, ab, box, dtype, image)
 
 
 def _identity(picture: np.ndarray) -> tuple:

@@ -21,6 +21,9 @@ are looked at the same way (a mid-gray card is kept gray).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -125,11 +128,26 @@ def mount_box(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
     its L* (H, W).
     Where the picture's own ring is no mount, looked for inside the neutral margins
     ``colorcli.borders`` finds (a card on a scanner's bed)."""
+    return _mount(rgb, functools.cache(lambda: content_box(l_full)), l_full.shape)
+
+
+def framing(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
+    """The part of a picture the network is to colour: inside its mount (``mount_box``)
+    what the margins there frame, else what its margins frame (``content_box``), each
+    looked for once; None where nothing is cut."""
+    margins = functools.cache(lambda: content_box(l_full))
+    mount = _mount(rgb, margins, l_full.shape)
+    return margins() if mount is None else content_box(l_full, mount)
+
+
+def _mount(rgb: np.ndarray, margins: Callable[[], Box | None], shape) -> Box | None:
+    """``mount_box``, ``margins`` giving the picture's own (``content_box`` of its L*,
+    looked for once where it is wanted)."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
     found, bed = _on_mount(rgb), None
     if found is None:
-        bed = content_box(l_full)
+        bed = margins()
         if bed is None or bed.margin is not None:
             return None
         found = _on_mount(rgb[bed.rows, bed.cols])
@@ -137,8 +155,8 @@ def mount_box(rgb: np.ndarray, l_full: np.ndarray) -> Box | None:
             return None
     box, paper = found
     if paper:  # white or black: borders.py's, found on lightness as before, where it can
-        margins = content_box(l_full)
-        if margins is not None and _all_round(margins, l_full.shape):
+        own = margins()
+        if own is not None and _all_round(own, shape):
             return None
     if bed is None:
         return box
@@ -155,13 +173,24 @@ def _on_mount(rgb: np.ndarray) -> tuple[Box, bool] | None:
     _, stats = pieces(np.linalg.norm(lab - colour, axis=-1))
     if len(stats) < 2:  # nothing on the card (a blank, an empty bed)
         return None
-    box = content_box(solid(distance(rgb, colour)))
-    if box is None or in_colour(framed_pixels(rgb, box)):
-        return None  # no print, or a colour photograph of a thing on a plain ground
+    box = print_on(rgb, colour)
+    if box is None:
+        return None
     paper = _neutral(colour)
     if paper and not _all_round(box, rgb.shape[:2]):
         return None  # white or black paper: borders.py's, unless a border runs all round
     return box, paper
+
+
+def print_on(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
+    """The box of the black-and-white (or toned) print with straight edges that a ground of
+    Lab ``colour`` frames in ``rgb`` (lettering on the ground set apart: ``solid``), or
+    None: no such box, or what it frames is a colour photograph (a thing on a plain
+    ground)."""
+    box = content_box(solid(distance(rgb, colour)))
+    if box is None or in_colour(framed_pixels(rgb, box)):
+        return None
+    return box
 
 
 def _neutral(colour: np.ndarray) -> bool:
@@ -185,4 +214,7 @@ def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:
     return np.ascontiguousarray(inside[~box.margin][None])
 
 
-__all__ = ["distance", "framed_pixels", "mount_box", "pieces", "probe_lab", "ring_colour", "solid"]
+__all__ = [
+    "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_on", "probe_lab",
+    "ring_colour", "solid",
+]  # fmt: skip

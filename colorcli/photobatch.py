@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 
 from colorcli.albumpages import colour_pages, page_prints
-from colorcli.borders import compose_framed, framed, inner, keep_margins
+from colorcli.borders import compose_framed, framed, inner
 from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough
 from colorcli.compose import lightness
 from colorcli.errors import DeviceError
 from colorcli.guide import Guide, guide_net
-from colorcli.mounts import mount_box
+from colorcli.mounts import framing
 
 
 def _prints(image: np.ndarray) -> list | None:
@@ -90,13 +90,9 @@ class PhotoBatchMixin:
             at += len(chunk)
             try:
                 l_fulls = [lightness(im) for im in chunk]
-                mounts = [
-                    mount_box(im, lf) if self.margins else None
-                    for im, lf in zip(chunk, l_fulls, strict=True)
-                ]
                 cuts = [
-                    framed(lf, g, m) if self.margins else (None, g)
-                    for lf, g, m in zip(l_fulls, gs, mounts, strict=True)
+                    framed(framing(im, lf), g) if self.margins else (None, g)
+                    for im, lf, g in zip(chunk, l_fulls, gs, strict=True)
                 ]
                 boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
                 l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
@@ -114,9 +110,8 @@ class PhotoBatchMixin:
                 plain += self._pages(l_ins, l_nets, g_nets, abs_, which)
                 for im, lf, ab, b in zip(chunk, l_fulls, abs_, boxes, strict=True):
                     dtype = im.dtype if im.dtype in (np.uint8, np.uint16) else np.float32
-                    out.append(compose_framed(lf, ab, b, dtype))
-                    if b is not None:  # a colour scan's margins, a print's mount: as scanned
-                        keep_margins(out[-1], im, b)
+                    # a colour scan's margins, a print's mount: as scanned
+                    out.append(compose_framed(lf, ab, b, dtype, im))
             except (MemoryError, cv2.error, DeviceError) as e:
                 if (blamed := self._host_blamed(chunk, e)) is None:
                     raise
