@@ -123,8 +123,8 @@ def page(rng: np.random.Generator) -> np.ndarray:
     return np.clip(img + grain * rng.uniform(0.5, 3), 0, 100).astype(np.float32)
 
 
-def photos_l(folders: list[Path]):
-    """(path, L*) of every photo under the folders that reads."""
+def readable_photos(folders: list[Path]):
+    """(path, pixels) of every photo under the folders that reads."""
     for folder in folders:
         for p in sorted(folder.rglob("*")):
             if p.suffix.lower() not in PHOTO_EXTS:
@@ -133,11 +133,17 @@ def photos_l(folders: list[Path]):
                 px = read_image(p).pixels
             except Exception:  # noqa: BLE001 (a bench: what does not read is passed over)
                 continue
-            if px.ndim == 2:
-                px = np.repeat(px[..., None], 3, -1)
-            if px.dtype != np.uint8:
-                px = (px / 257).astype(np.uint8)
-            yield str(p), rgb_to_lab(px)[..., 0]
+            yield p, px
+
+
+def photos_l(folders: list[Path]):
+    """(path, L*) of every photo under the folders that reads."""
+    for p, px in readable_photos(folders):
+        if px.ndim == 2:
+            px = np.repeat(px[..., None], 3, -1)
+        if px.dtype != np.uint8:
+            px = (px / 257).astype(np.uint8)
+        yield str(p), rgb_to_lab(px)[..., 0]
 
 
 def frames_l(folder: Path, every: int):

@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import colorcli.photobatch as cz  # noqa: E402
+from bench.cards import readable_photos  # noqa: E402
 from colorcli.albumpages import page_prints  # noqa: E402
 from colorcli.borders import compose_framed, content_box  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
@@ -39,7 +40,6 @@ from colorcli.compose import lightness  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.kernels import compose_rgb8, lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorcli.mounts import mount_box  # noqa: E402
-from colorcli.options import PHOTO_EXTS  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
 from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
 
@@ -193,22 +193,15 @@ def pages(c: Colorizer, data: Path) -> None:
 
 def false_finds(folders: list[Path]) -> None:
     n = hits = 0
-    for folder in folders:
-        for p in sorted(folder.rglob("*")):
-            if p.suffix.lower() not in PHOTO_EXTS:
-                continue
-            try:
-                im = read_image(p).pixels
-            except Exception:  # noqa: BLE001 - a folder's odd file is passed over
-                continue
-            if im.ndim != 3 or im.dtype != np.uint8:
-                continue
-            im = np.ascontiguousarray(im[..., :3])
-            n += 1
-            for pic in (im, gray(im)):
-                if mount_box(pic, lightness(pic)) is not None or page_prints(pic) is not None:
-                    hits += 1
-                    print(f"  a mount or an album page found in {p}")
+    for p, im in readable_photos(folders):
+        if im.ndim != 3 or im.dtype != np.uint8:
+            continue
+        im = np.ascontiguousarray(im[..., :3])
+        n += 1
+        for pic in (im, gray(im)):
+            if mount_box(pic, lightness(pic)) is not None or page_prints(pic) is not None:
+                hits += 1
+                print(f"  a mount or an album page found in {p}")
     print(f"{n} photos (in colour and made gray): {hits} taken for mounted prints")
 
 
