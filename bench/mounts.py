@@ -16,7 +16,10 @@ print coloured alone; how many mounts are found to within 3 pixels (by ``mount_b
 where it finds none, as margins by ``colorcli.borders`` on lightness). Album pages: the same photos four to a page
 (each scaled to 300 pixels wide, on black, white, cream, brown or gray-green paper, a
 caption in white or dark ink under each), before (the page coloured whole, as it was) and
-now; how many pages are split into their four prints. ``--false``: folders of photos
+now; how many pages are split into their four prints. Mixed pages: the same, one or two of
+the four left in colour, coloured with --keep-colour (before, such a page was a colour
+photograph, kept whole): are the prints found and told apart, is each colour print kept as
+scanned, what the black-and-white ones score. ``--false``: folders of photos
 (colour, and each made gray) on which a mount or an album page is counted as a false find.
 """
 
@@ -38,6 +41,7 @@ from colorcli.borders import compose_framed, content_box  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.compose import lightness  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
+from colorcli.incolour import in_colour  # noqa: E402
 from colorcli.kernels import compose_rgb8, lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorcli.mounts import mount_box  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
@@ -132,9 +136,9 @@ PAPERS = {
 }
 
 
-def album_page(photos: list[np.ndarray], lab, seed: int):
-    """Four photos in black and white on a page of colour ``lab``, a caption under each;
-    the page as a JPEG scan, and where each lies."""
+def album_page(photos: list[np.ndarray], lab, seed: int, colour: tuple[int, ...] = ()):
+    """Four photos in black and white (those numbered in ``colour`` in colour) on a page of
+    colour ``lab``, a caption under each; the page as a JPEG scan, and where each lies."""
     rng = np.random.default_rng(seed)
     small = [
         cv2.resize(p, (300, round(300 * p.shape[0] / p.shape[1])), interpolation=cv2.INTER_AREA)
@@ -150,7 +154,7 @@ def album_page(photos: list[np.ndarray], lab, seed: int):
     places = []
     for k, p in enumerate(small):
         y, x = (40 if k < 2 else 360), (50 if k % 2 == 0 else 410)
-        out[y : y + p.shape[0], x : x + p.shape[1]] = gray(p)
+        out[y : y + p.shape[0], x : x + p.shape[1]] = p if k in colour else gray(p)
         cv2.putText(out, f"Summer {1950 + k}", (x + 60, y + p.shape[0] + 22), 0, 0.55, ink, 1)
         places.append((y, y + p.shape[0], x, x + p.shape[1], p))
     _, enc = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -189,6 +193,47 @@ def pages(c: Colorizer, data: Path) -> None:
             f"  {label:<12} prints {a[:, 0].mean():6.2f} dB   page off by {a[:, 1].mean():5.2f} (Lab)"
         )
     print(f"  split into their four prints: {split} of {n}")
+
+
+def mixed_pages(c: Colorizer, data: Path) -> None:
+    """Album pages of four photos, one or two of them in colour: before, such a page was a
+    colour photograph (--keep-colour kept it whole, its black-and-white prints gray). A
+    print counts as in colour where it does alone (``in_colour``: a photo of faint colours
+    is coloured again, on a page as alone)."""
+    photos = [
+        im for im in (_load_rgb8(p, None) for p in eval_paths(data)) if colorfulness(im) >= 15
+    ]
+    n = len(photos) // 4
+    split = told = kept = 0
+    kept_off, bw_gray, bw_now = [], [], []
+    for i in range(n):
+        colour = (i % 4,) if i % 2 == 0 else (i % 4, (i + 2) % 4)
+        lab = PAPERS[list(PAPERS)[i % len(PAPERS)]]
+        page, places = album_page(photos[4 * i : 4 * i + 4], lab, i, colour)
+        prints = page_prints(page) or []
+        split += len(prints) == 4
+        flags = {(p[0].start // 100, p[1].start // 100): p[3] for p in prints}
+        alone = [in_colour(page[y0:y1, x0:x1]) for y0, y1, x0, x1, _ in places]
+        wanted = zip(alone, places, strict=True)
+        told += flags == {(y0 // 100, x0 // 100): a for a, (y0, _, x0, *_) in wanted}
+        out = c.colorize(page, keep_colour=True)
+        for k, (y0, y1, x0, x1, p) in enumerate(places):
+            if alone[k]:
+                d = rgb_to_lab(out[y0:y1, x0:x1]) - rgb_to_lab(page[y0:y1, x0:x1])
+                kept_off.append(float(np.linalg.norm(d, axis=-1).mean()))
+            elif k not in colour:
+                bw_gray.append(psnr(page[y0:y1, x0:x1], p))
+                bw_now.append(psnr(out[y0:y1, x0:x1], p))
+            kept += k in colour and alone[k]
+    print(f"{n} album pages of four, one or two of them in colour, with --keep-colour")
+    print(
+        f"  split into their four prints: {split} of {n}; prints told apart as alone: {told} of {n}"
+    )
+    print(
+        f"  {len(kept_off)} colour prints in colour alone, off the scan by {np.mean(kept_off):.2f} (Lab)"
+    )
+    print(f"  black-and-white prints: before {np.mean(bw_gray):.2f} dB (the page kept whole)")
+    print(f"                          now    {np.mean(bw_now):.2f} dB")
 
 
 def false_finds(folders: list[Path]) -> None:
@@ -247,6 +292,7 @@ def main() -> None:
         sheet(c, args.sheet)
     cards(c, args.data)
     pages(c, args.data)
+    mixed_pages(c, args.data)
     if args.false:
         false_finds(args.false)
 

@@ -9,9 +9,14 @@ colour (``colorcli.mounts.ring_colour``, black and white paper included), on whi
 two pieces unlike the paper (``colorcli.mounts.pieces``), each at least ``PIECE`` of the
 page, are prints: each, with ``PAD`` probe lines of paper around it, holds a box with
 straight edges (``colorcli.borders.content_box`` on its distance from the paper, captions
-beside it set apart as on a card), in black and white or toned. The network sees each
-print's box (with its own white border, if any, then found as a margin); everything outside
-the boxes is as scanned. Anything else, and the picture is coloured whole as before.
+beside it set apart as on a card), at least one of them in black and white or toned. The
+network sees each print's box (with its own white border, if any, then found as a margin);
+everything outside the boxes is as scanned. Anything else, and the picture is coloured whole
+as before.
+
+A family album of the 1960s and 70s holds colour prints beside black-and-white ones: a print
+already in colour is found as one of the page's prints and, with ``keep`` (``--keep-colour``),
+kept as scanned; without it, recoloured as a colour photo is.
 """
 
 from __future__ import annotations
@@ -23,19 +28,24 @@ import numpy as np
 
 from colorcli.compose import lightness
 from colorcli.incolour import in_colour
-from colorcli.mounts import mount_box, pieces, print_on, probe_lab, ring_colour
+from colorcli.mounts import any_print_on, mount_box, pieces, probe_lab, ring_colour
 
 PIECE = 0.02  # of the page's area (on the probe): the smallest print
 PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
 
 Crop = tuple[slice, slice]
-Print = tuple[slice, slice, np.ndarray | None]  # a print's rows, columns, paper inside
+# a print's rows, columns, the paper inside its box and whether it is a colour photograph
+Print = tuple[slice, slice, np.ndarray | None, bool]
+# what is said of an album page holding prints already in colour, with the counts
+KEPT_PRINTS = "{k} of its {n} prints already in colour kept as they are"
+RECOLOURED_PRINTS = "{k} of its {n} prints already in colour: recoloured from their lightness alone"
+KEEP_THEM = " (--keep-colour keeps them as they are)"
 
 
 def page_prints(rgb: np.ndarray) -> list[Print] | None:
-    """The prints on an album page, each as the rows and columns of its box and the page's
-    pixels inside that box (a print glued askew: its box's corners; None: none), or None
-    (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4), uint8, uint16 or float in
+    """The prints on an album page, each as the rows and columns of its box, the page's
+    pixels inside that box (a print glued askew: its box's corners; None: none) and whether
+    the print is in colour, or None (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4), uint8, uint16 or float in
     [0, 1]."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
@@ -55,11 +65,14 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
         y0, x0 = max(0, int((y - PAD) * fy)), max(0, int((x - PAD) * fx))
         rows = slice(y0, min(h, int(np.ceil((y + ch + PAD) * fy))))
         cols = slice(x0, min(w, int(np.ceil((x + cw + PAD) * fx))))
-        box = print_on(rgb[rows, cols], colour)
-        if box is None:
+        found = any_print_on(rgb[rows, cols], colour)
+        if found is None:
             return None
+        box, in_colour_ = found
         at = (slice(y0 + box.y0, y0 + box.y1), slice(x0 + box.x0, x0 + box.x1))
-        prints.append((*at, box.margin))
+        prints.append((*at, box.margin, in_colour_))
+    if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
+        return None
     return None if _overlap([p[:2] for p in prints]) else prints
 
 
@@ -86,12 +99,14 @@ def colour_pages(
     images: Sequence[np.ndarray],
     guides: Sequence,
     prints: Sequence[list[Print] | None],
+    keep: bool = False,
 ) -> tuple[list[np.ndarray], list[int | None]]:
     """``colour`` (a list of pictures and their guides in, coloured ones out) applied to
     ``images``, each album page's ``prints`` coloured alone (in one call with the rest) and
     put on a copy of the page as scanned (the paper inside an askew print's box left as it
-    is). Returns the coloured pictures, and for each the index of its item in the call
-    (None for a page split into prints)."""
+    is); with ``keep``, a print already in colour stays as scanned too. Returns the coloured
+    pictures, and for each the index of its item in the call (None for a page split into
+    prints)."""
     items, gs, where = [], [], []
     for i, (im, g, found) in enumerate(zip(images, guides, prints, strict=True)):
         if found is None:
@@ -99,7 +114,9 @@ def colour_pages(
             gs.append(g)
             where.append((i, None))
             continue
-        for rows, cols, paper in found:
+        for rows, cols, paper, in_colour_ in found:
+            if keep and in_colour_:
+                continue
             items.append(np.ascontiguousarray(im[rows, cols]))
             gs.append(None)
             where.append((i, (rows, cols, paper)))
@@ -121,6 +138,17 @@ def colour_pages(
     return out, [index.get(i) for i in range(len(images))]
 
 
+def page_notice(prints: list[Print] | None, keep: bool | None) -> str | None:
+    """What is said of an album page (``page_prints``) that holds prints already in colour,
+    kept with ``keep`` or recoloured (None: recoloured where --keep-colour is no option);
+    None for any other picture."""
+    k = sum(p[3] for p in prints or ())
+    if not k:
+        return None
+    said = (KEPT_PRINTS if keep else RECOLOURED_PRINTS).format(k=k, n=len(prints))
+    return said + KEEP_THEM if keep is False else said
+
+
 def _page_copy(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """The page as scanned, as an (H, W, 3) picture of ``dtype`` (the coloured prints')."""
     rgb = image if image.ndim == 3 else image[..., None]
@@ -130,4 +158,4 @@ def _page_copy(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.array(rgb, dtype=dtype)
 
 
-__all__ = ["colour_pages", "page_prints", "photo_in_colour"]
+__all__ = ["colour_pages", "page_notice", "page_prints", "photo_in_colour"]

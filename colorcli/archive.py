@@ -110,7 +110,7 @@ def colorize_jobs(
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
-    batch = _Batch(colorizer, overwrite, reference)
+    batch = _Batch(colorizer, overwrite, reference, keep_colour)
     claim: Claim | None = None  # held for the file in hand, until the batch owns it
     try:
         for job in jobs:
@@ -216,8 +216,9 @@ class _Batch:
     """Photos read and waiting for one pass of the network (each holding its output's
     claim), then written one by one: a file that fails, fails alone."""
 
-    def __init__(self, colorizer, overwrite: bool, reference) -> None:
+    def __init__(self, colorizer, overwrite: bool, reference, keep_colour: bool) -> None:
         self.colorizer, self.overwrite, self.reference = colorizer, overwrite, reference
+        self.keep_colour = keep_colour  # an album page's prints already in colour kept
         self.pending: list[_Waiting] = []
 
     def add(self, waiting: _Waiting) -> None:
@@ -235,32 +236,36 @@ class _Batch:
         for waiting in self.pending:
             waiting.claim.release()
 
-    def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, str | None]:
-        """One photo coloured alone, and whether it was left in its tone ("card", "blank")."""
+    def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, str | None, str | None]:
+        """One photo coloured alone, whether it was left in its tone ("card", "blank") and
+        what there is to say of an album page's prints in colour."""
         if self.reference is not None and guide is None:
-            return self.colorizer.colorize_like(im.pixels, self.reference), None
-        rgb = self.colorizer.colorize(im.pixels, guide)
-        return rgb, self.colorizer.last_plain[0]
+            return self.colorizer.colorize_like(im.pixels, self.reference), None, None
+        rgb = self.colorizer.colorize(im.pixels, guide, self.keep_colour)
+        return rgb, self.colorizer.last_plain[0], self.colorizer.last_pages[0]
 
     def flush(self) -> Iterator[FileResult]:
         """Colour and write the batch: together, or one by one where that fails, so that
         only the file at fault fails."""
-        outs = plain = None
+        outs = plain = said = None
         if self.reference is None and self.pending:
             try:
                 outs = self.colorizer.colorize_batch(
-                    [w.image.pixels for w in self.pending], [w.guide for w in self.pending]
+                    [w.image.pixels for w in self.pending],
+                    [w.guide for w in self.pending],
+                    self.keep_colour,
                 )
-                plain = self.colorizer.last_plain
+                plain, said = self.colorizer.last_plain, self.colorizer.last_pages
             except (ColorcliError, ValueError, MemoryError):
                 pass
         for i, (job, im, claim, guide, size) in enumerate(self.pending):
             try:
                 if outs is not None:
-                    rgb, kind = outs[i], plain[i]
+                    rgb, kind, page = outs[i], plain[i], said[i]
                 else:
-                    rgb, kind = self._one(im, guide)
-                yield self._written(job, im, guide, im.gray_where_missing(rgb), kind, size)
+                    rgb, kind, page = self._one(im, guide)
+                rgb = im.gray_where_missing(rgb)
+                yield self._written(job, im, guide, rgb, (kind, page), size)
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except Exception as e:  # this file's trouble: the archive goes on
@@ -270,11 +275,12 @@ class _Batch:
         self.pending.clear()
 
     def _written(
-        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, kind, size: int
+        self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, said, size: int
     ) -> FileResult:
-        """``rgb`` written as ``job``'s output, with what there is to say of it (``kind``: it
-        was left in its tone as a "card" or a "blank"; ``size``: its file's before it was
-        read)."""
+        """``rgb`` written as ``job``'s output, with what there is to say of it (``said``:
+        whether it was left in its tone as a "card" or a "blank", and what of an album
+        page's prints in colour; ``size``: its file's before it was read)."""
+        kind, page = said
         if (arriving := still_arriving(job.src, im, size)) is not None:
             raise arriving
         # the scan's dpi, EXIF, XMP, text: carried over
@@ -288,6 +294,8 @@ class _Batch:
             notes += (f"{job.src}: {RECOLOURED}",)
         if kind is not None:
             notes += (f"{job.src}: {LEFT_IN_TONE[kind]}",)
+        if page is not None:
+            notes += (f"{job.src}: {page}",)
         if (why := no_colour_note(im.pixels)) is not None:
             notes += (f"{job.src}: {why}",)
         return FileResult(job, "done", notices=notes)

@@ -18,8 +18,10 @@ import numpy as np
 from colorcli.kernels import rgb_to_lab
 
 IN_COLOUR = 4.0  # ab spread from which a picture counts as a colour photograph
-# what is said of a colour photograph coloured again
-RECOLOURED = "already in colour: recoloured from its lightness alone (--keep-colour writes such photos as they are)"
+# what is said of a colour photograph coloured again (where --keep-colour is not an option,
+# and where it is)
+RECOLOURED_ALONE = "already in colour: recoloured from its lightness alone"
+RECOLOURED = f"{RECOLOURED_ALONE} (--keep-colour writes such photos as they are)"
 _BANDS = 16  # bands of L*
 SIDE = 256  # short side it is measured at (area averaging: grain and JPEG noise shrink)
 

@@ -187,10 +187,18 @@ def print_on(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
     Lab ``colour`` frames in ``rgb`` (lettering on the ground set apart: ``solid``), or
     None: no such box, or what it frames is a colour photograph (a thing on a plain
     ground)."""
+    found = any_print_on(rgb, colour)
+    return None if found is None or found[1] else found[0]
+
+
+def any_print_on(rgb: np.ndarray, colour: np.ndarray) -> tuple[Box, bool] | None:
+    """The box of the print with straight edges that a ground of Lab ``colour`` frames in
+    ``rgb``, and whether what it frames is in colour (``colorcli.incolour``); None where
+    there is no such box."""
     box = content_box(solid(distance(rgb, colour)))
-    if box is None or in_colour(framed_pixels(rgb, box)):
+    if box is None:
         return None
-    return box
+    return box, in_colour(framed_pixels(rgb, box))
 
 
 def _neutral(colour: np.ndarray) -> bool:
@@ -215,6 +223,6 @@ def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:
 
 
 __all__ = [
-    "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_on", "probe_lab",
-    "ring_colour", "solid",
+    "any_print_on", "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_on",
+    "probe_lab", "ring_colour", "solid",
 ]  # fmt: skip

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from colorcli.albumpages import colour_pages, page_prints
+from colorcli.albumpages import colour_pages, page_notice, page_prints
 from colorcli.borders import compose_framed, framed, inner
 from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough
 from colorcli.compose import lightness
@@ -35,6 +35,8 @@ def _prints(image: np.ndarray) -> list | None:
 class PhotoBatchMixin:
     """``colorize_batch`` and ``colorize`` for ``Colorizer``."""
 
+    last_pages: tuple[str | None, ...] = ()  # see colorize_batch
+
     def _chunks(self, images: Sequence[np.ndarray]) -> list[Sequence[np.ndarray]]:
         """Runs of at most ``batch_size`` images and ``max_batch_pixels`` full-resolution
         pixels (an image over that goes alone), so memory does not grow with the batch."""
@@ -50,7 +52,10 @@ class PhotoBatchMixin:
         return chunks
 
     def colorize_batch(
-        self, images: Sequence[np.ndarray], guides: Sequence[Guide | None] | None = None
+        self,
+        images: Sequence[np.ndarray],
+        guides: Sequence[Guide | None] | None = None,
+        keep_colour: bool | None = False,
     ) -> list[np.ndarray]:
         """Colorize several images (any sizes) in batches (see ``_chunks``).
 
@@ -59,13 +64,17 @@ class PhotoBatchMixin:
         same dtype and size for each; ``last_plain`` then says, for each, whether it was left
         in its tone as a title card ("card") or a blank ("blank"), or None. Out of memory for a
         single image is a DeviceError. An album page of several prints (unguided) has each
-        print coloured alone and the page kept as scanned (``colorcli.albumpages``).
+        print coloured alone and the page kept as scanned (``colorcli.albumpages``), a print
+        on it already in colour kept too with ``keep_colour`` (None: recoloured, where
+        keeping is no option); ``last_pages`` then says, for each image, what there is to say
+        of such prints (``page_notice``), or None.
         """
         gs = list(guides) if guides is not None else [None] * len(images)
         prints = [
             _prints(im) if self.margins and g is None else None
             for im, g in zip(images, gs, strict=True)
         ]
+        self.last_pages = tuple(page_notice(p, keep_colour) for p in prints)
         if not any(p is not None for p in prints):
             return self._colorize_batch(images, gs)
         plain: list = []
@@ -75,7 +84,7 @@ class PhotoBatchMixin:
             plain.extend(self.last_plain)
             return done
 
-        out, index = colour_pages(colour, images, gs, prints)
+        out, index = colour_pages(colour, images, gs, prints, bool(keep_colour))
         self.last_plain = tuple(None if k is None else plain[k] for k in index)
         return out
 
@@ -142,9 +151,11 @@ class PhotoBatchMixin:
                 plain[i] = "card"
         return plain
 
-    def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
+    def colorize(
+        self, image: np.ndarray, guide: Guide | None = None, keep_colour: bool | None = False
+    ) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""
-        return self.colorize_batch([image], [guide])[0]
+        return self.colorize_batch([image], [guide], keep_colour)[0]
 
 
 __all__ = ["PhotoBatchMixin"]

@@ -172,6 +172,63 @@ def test_what_is_no_album_page_is_left():
     assert page_prints(gradient_rgb(300, 400)) is None
 
 
+def _mixed_page(tmp_path):
+    """A page of two black-and-white prints and a colour print between them, on cream
+    paper, written as in/page.png; the page and where its colour print lies."""
+    page, places = _album([_print(160, 200), gradient_rgb(150, 200), _print(140, 180)], (84, 2, 12))
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "page.png"), page[..., ::-1])
+    return page, places
+
+
+def test_a_colour_print_among_black_and_white_ones_is_found_as_a_print():
+    """A family album of the 1960s holds colour prints beside black-and-white ones: the page
+    was taken for a colour photograph (--keep-colour left it all as scanned, its
+    black-and-white prints too) or coloured whole (the paper painted)."""
+    page, places = _album([_print(160, 200), gradient_rgb(150, 200), _print(140, 180)], (12, 1, 2))
+    found = sorted(page_prints(page), key=lambda p: p[1].start)
+    assert [p[3] for p in found] == [False, True, False]
+    for (rows, cols, _, _), place in zip(found, places, strict=True):
+        got = (rows.start, rows.stop, cols.start, cols.stop)
+        assert np.abs(np.subtract(got, place)).max() <= 3, (got, place)
+    assert not photo_in_colour(page)
+
+
+def test_keep_colour_keeps_an_album_pages_colour_print_as_scanned(tmp_path, tiny_ckpt):
+    page, places = _mixed_page(tmp_path)
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--keep-colour", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert "page.png: 1 of its 3 prints already in colour kept as they are" in r.stderr
+    assert "recoloured" not in r.stderr, r.stderr
+    out = cv2.imread(str(tmp_path / "out" / "page.png"))[..., ::-1]
+    on_page = np.ones(page.shape[:2], bool)
+    for y0, y1, x0, x1 in places:
+        on_page[y0:y1, x0:x1] = False
+    assert np.array_equal(out[on_page], page[on_page])  # paper and captions
+    y0, y1, x0, x1 = places[1]
+    assert np.array_equal(out[y0:y1, x0:x1], page[y0:y1, x0:x1])  # the colour print
+    for y0, y1, x0, x1 in places[::2]:  # the black-and-white ones coloured
+        assert np.abs(rgb_to_lab(out[y0:y1, x0:x1])[..., 1:]).mean() > 1.0
+
+
+def test_without_keep_colour_an_album_pages_colour_print_is_recoloured_and_said(
+    tmp_path, tiny_ckpt
+):
+    page, places = _mixed_page(tmp_path)
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    said = "1 of its 3 prints already in colour: recoloured from their lightness alone"
+    assert f"{said} (--keep-colour keeps them as they are)" in r.stderr, r.stderr
+    assert "already in colour: recoloured from its lightness alone" not in r.stderr
+    out = cv2.imread(str(tmp_path / "out" / "page.png"))[..., ::-1]
+    y0, y1, x0, x1 = places[1]
+    assert not np.array_equal(out[y0:y1, x0:x1], page[y0:y1, x0:x1])
+    # colorize image has no --keep-colour: the notice does not name it
+    r = run("image", tmp_path / "in" / "page.png", tmp_path / "one.png", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert said in r.stderr and "--keep-colour" not in r.stderr, r.stderr
+
+
 def test_a_card_scanned_askew_keeps_its_corners(tiny_ckpt):
     scan, _ = _card(_print(300, 400), CARDS["brown"], jpeg=False)
     h, w = scan.shape[:2]
@@ -218,10 +275,10 @@ def test_prints_with_deckled_white_borders_on_a_black_page(tiny_ckpt):
     assert found is not None and len(found) == 2
     out = Colorizer(tiny_ckpt, device="cpu").colorize(page)
     paper = np.ones(page.shape[:2], bool)
-    for rows, cols, _ in found:
+    for rows, cols, *_ in found:
         paper[rows, cols] = False
     assert np.array_equal(out[paper], page[paper])
-    got = sorted((r.start, r.stop, c.start, c.stop) for r, c, _ in found)
+    got = sorted((r.start, r.stop, c.start, c.stop) for r, c, *_ in found)
     off = np.abs(np.asarray(got) - np.asarray(boxes))
     assert off.max() <= 5, off
 

@@ -132,12 +132,13 @@ def _output_for(src: Path, dst: Path, overwrite: bool) -> tuple[Path, bool]:
 def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet, opts) -> None:
     """One picture (or an animation, or an album of pages) coloured into ``dst``, after
     ``guidance`` (hints layer, points, reference photo)."""
+    from colorcli.albumpages import photo_in_colour
     from colorcli.animation import colorize_animation, is_animation
     from colorcli.atomic import Claim
     from colorcli.cards import LEFT_IN_TONE
     from colorcli.imageio import file_size, read_image, still_arriving
     from colorcli.imagewrite import alpha_note, write_image
-    from colorcli.incolour import in_colour, no_colour_note
+    from colorcli.incolour import RECOLOURED_ALONE, no_colour_note
     from colorcli.options import IMAGE_FORMATS
     from colorcli.pages import colorize_pages
     from colorcli.photometa import coloured_copy
@@ -160,25 +161,27 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
                 _many(how, "frames", colorizer, src, dst, reference, overwrite, quiet)
             return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
-            pages = functools.partial(colorize_pages, max_pixels=max_pixels)
+            pages = functools.partial(colorize_pages, max_pixels=max_pixels, keep_colour=None)
             _many(pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
             return
         if reference is not None:
             rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
-            rgb = colorizer.colorize(img.pixels, guide)
+            rgb = colorizer.colorize(img.pixels, guide, keep_colour=None)
         rgb = img.gray_where_missing(rgb)
         if (arriving := still_arriving(src, img, size_at_read)) is not None:
             raise arriving
         lost = alpha_note(img.alpha, IMAGE_FORMATS[dst.suffix.lower()])
         for note in (*img.info.notices, lost) if lost else img.info.notices:
             cc.echo(f"notice: {src}: {note}")
-        if guide is None and reference is None and in_colour(img.pixels):
-            cc.echo(f"notice: {src}: already in colour: recoloured from its lightness alone")
+        if guide is None and reference is None and photo_in_colour(img.pixels):
+            cc.echo(f"notice: {src}: {RECOLOURED_ALONE}")
         if (why := no_colour_note(img.pixels)) is not None:
             cc.echo(f"notice: {src}: {why}")
         if reference is None and (kind := colorizer.last_plain[0]) is not None:
             cc.echo(f"notice: {src}: {LEFT_IN_TONE[kind]}")
+        if reference is None and (page := colorizer.last_pages[0]) is not None:
+            cc.echo(f"notice: {src}: {page}")
         # the scan's dpi, EXIF, XMP, text: carried over
         meta = coloured_copy(img.meta)  # and marked as a coloured copy
         write_image(dst, rgb, img.alpha, overwrite=overwrite, bits=img.info.bits, meta=meta)
@@ -207,7 +210,7 @@ def _pdf(
 
     with Claim(dst):
         colorizer = ob.make_colorizer(opts)
-        how = functools.partial(colorize_pdf, max_pixels=max_pixels)
+        how = functools.partial(colorize_pdf, max_pixels=max_pixels, keep_colour=None)
         _many(how, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
 
 
