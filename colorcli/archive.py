@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -22,11 +20,17 @@ import numpy as np
 from colorcli.albumpages import photo_in_colour
 from colorcli.animation import colorize_animation, encode_frames, is_animation, read_frames
 from colorcli.archiveplan import Job
+from colorcli.archiveresults import (
+    FileResult,
+    FilmUpdate,
+    failed_result,
+    failure_reason,
+)
 from colorcli.atomic import Claim, write_bytes_atomic
 from colorcli.cards import LEFT_IN_TONE
 from colorcli.compose import lightness
 from colorcli.errors import ColorcliError, MediaError, StopsTheRun, write_failure
-from colorcli.events import Event, VideoDone
+from colorcli.events import VideoDone
 from colorcli.guide import Guide, guide_from_layer
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, file_size, read_image, still_arriving
 from colorcli.imagewrite import alpha_note, write_image
@@ -34,47 +38,6 @@ from colorcli.incolour import RECOLOURED, no_colour_note
 from colorcli.options import VideoOptions
 from colorcli.pages import colorize_pages, colorize_pdf, read_pages
 from colorcli.photometa import coloured_copy
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """One file handled: status "done", "kept" (a colour photograph written as it is, with
-    ``keep_colour``), "failed" (with a one-line reason) or "busy" (another live run holds its
-    output) or "skipped" (another run finished it meanwhile)."""
-
-    job: Job
-    status: str
-    error: str | None = None
-    notices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FilmUpdate:
-    """An event of the film now being coloured (progress, notices)."""
-
-    job: Job
-    event: Event
-
-
-@dataclass
-class Summary:
-    done: int = 0
-    kept: int = 0
-    skipped: int = 0
-    busy: int = 0
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-
-    def add(self, r: FileResult) -> None:
-        if r.status == "done":
-            self.done += 1
-        elif r.status == "kept":
-            self.kept += 1
-        elif r.status == "skipped":
-            self.skipped += 1
-        elif r.status == "busy":
-            self.busy += 1
-        else:
-            self.failed.append((r.job.src, r.error or "failed"))
 
 
 def _claim(job: Job, overwrite: bool) -> tuple[Claim | None, FileResult | None]:
@@ -161,7 +124,7 @@ def _read(colorizer, job: Job, max_pixels: int):
         image = read_image(job.src, max_pixels=max_pixels)
         return image, _sidecar_guide(colorizer, job, image, max_pixels), size
     except MediaError as e:
-        return FileResult(job, "failed", _reason(e, job.src))
+        return FileResult(job, "failed", failure_reason(e, job.src))
     except MemoryError:
         return FileResult(job, "failed", "out of memory while decoding")
 
@@ -269,7 +232,7 @@ class _Batch:
             except StopsTheRun:
                 raise  # every file after would fail alike: the run stops, to resume later
             except Exception as e:  # this file's trouble: the archive goes on
-                yield _failed(job, e)
+                yield failed_result(job, e)
             finally:
                 claim.release()
         self.pending.clear()
@@ -321,7 +284,7 @@ def _kept(job: Job, image: Image, overwrite: bool) -> FileResult:
     except StopsTheRun:
         raise
     except (ColorcliError, ValueError) as e:
-        return FileResult(job, "failed", _reason(e))
+        return FileResult(job, "failed", failure_reason(e))
     # what reading it found (a page left out, damage) is said only where it was decoded
     notes = () if copied or animated else tuple(f"{job.src}: {n}" for n in image.info.notices)
     return FileResult(job, "kept", notices=(*notes, f"{job.src}: already in colour: kept as it is"))
@@ -337,7 +300,7 @@ def _colour_album(
         try:
             pages = read_pages(job.src, max_pixels)
         except (ColorcliError, ValueError) as e:
-            return FileResult(job, "failed", _reason(e))
+            return FileResult(job, "failed", failure_reason(e))
         if all(photo_in_colour(page.pixels) for page in pages):
             return _kept(job, image, overwrite)
     how = functools.partial(colorize_pages, keep_colour=keep, pages=pages)
@@ -355,7 +318,7 @@ def _album(
     except StopsTheRun:
         raise
     except Exception as e:  # this file's trouble: the archive goes on
-        return _failed(job, e)
+        return failed_result(job, e)
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:
@@ -393,29 +356,4 @@ def _colorize_film(
     except StopsTheRun:
         raise
     except Exception as e:  # this film's trouble: the archive goes on
-        yield _failed(job, e)
-
-
-def damaged_reason(job: Job) -> str:
-    """The line for a film an earlier run found damaged (and does not redo)."""
-    return f"input is damaged (found by an earlier run); the frames that decode are coloured in {job.damaged_dst}; remove it to try again"
-
-
-def _reason(e: Exception, src: Path | None = None) -> str:
-    """One line; a problem with a file other than ``src`` (a sidecar) names that file."""
-    if isinstance(e, MediaError):
-        return e.reason if src is None or e.path == src else f"{e.path}: {e.reason}"
-    return str(e)
-
-
-def _failed(job: Job, e: Exception) -> FileResult:
-    """``job`` failed for ``e``, in one line: ours, out of memory, or an unforeseen error."""
-    if isinstance(e, MemoryError):
-        return FileResult(job, "failed", "out of memory")
-    if isinstance(e, (ColorcliError, ValueError)):
-        return FileResult(job, "failed", _reason(e))
-    return FileResult(job, "failed", _unexpected(e))
-
-
-def _unexpected(e: Exception) -> str:
-    return f"unexpected {type(e).__name__}: {e} (please report it)"
+        yield failed_result(job, e)

@@ -84,7 +84,8 @@ def dir_cmd(
     two runs over the same folders share the work.
     """
     cc.after_interrupt("rerun the same command to resume (finished files are skipped)")
-    from colorcli.archive import Summary, colorize_jobs
+    from colorcli.archive import colorize_jobs
+    from colorcli.archiveresults import Summary
     from colorcli.errors import MediaError
 
     if src.exists() and not src.is_dir():
@@ -219,7 +220,7 @@ def drawn(jobs, total: int, quiet: bool, summary) -> None:
 
 def draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
     """One bar for the files, and one for the frames of the film being coloured."""
-    from colorcli.archive import FilmUpdate
+    from colorcli.archiveresults import FilmUpdate
     from colorcli.events import Frames, Notice, VideoStart
 
     with cc.Bar(quiet) as bar:
@@ -253,7 +254,7 @@ def draw_jobs(jobs, total: int, quiet: bool, summary) -> None:
 def report(summary, plan) -> None:
     """The last lines: what was done and what failed (films an earlier run found damaged
     among them); exit 1 where any failed or a folder could not be read."""
-    from colorcli.archive import damaged_reason
+    from colorcli.archiveresults import damaged_reason
 
     summary.failed += [(job.src, damaged_reason(job)) for job in plan.damaged]
     kept = f", {summary.kept} kept in colour" if summary.kept else ""
@@ -275,8 +276,9 @@ def several(srcs, dst: Path, refuse, kind: str, overwrite, quiet, opts, how: dic
     file that fails named and the others coloured, a summary (exit 1 where any failed).
     ``refuse(src)``: why the command does not take a file, or None; ``how``: the rest of
     ``colorize_jobs``'s arguments."""
-    from colorcli.archive import Summary, colorize_jobs
+    from colorcli.archive import colorize_jobs
     from colorcli.archiveplan import Plan, settle
+    from colorcli.archiveresults import Summary
     from colorcli.errors import OutputPathError
     from colorcli.guide import SIDECAR
 
