@@ -34,7 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import colorcli.albumpages as ap  # noqa: E402
 import colorcli.photobatch as cz  # noqa: E402
+import colorcli.photocorners as pc  # noqa: E402
 from bench.cards import readable_photos  # noqa: E402
 from colorcli.albumpages import page_prints  # noqa: E402
 from colorcli.borders import compose_framed, content_box  # noqa: E402
@@ -236,6 +238,75 @@ def mixed_pages(c: Colorizer, data: Path) -> None:
     print(f"                          now    {np.mean(bw_now):.2f} dB")
 
 
+CORNERS = {"black": (22, 20, 24), "gold": (176, 142, 64)}
+
+
+def with_corners(page: np.ndarray, box, leg: int, colour) -> np.ndarray:
+    """Photo corners of ``leg`` pixels drawn over the corners of ``box`` (y0, y1, x0, x1),
+    reaching 3 pixels past the print as glued ones do; returns their mask."""
+    y0, y1, x0, x1 = box
+    yy, xx = np.mgrid[0 : page.shape[0], 0 : page.shape[1]]
+    mask = np.zeros(page.shape[:2], bool)
+    for cy, cx, sy, sx in ((y0 - 3, x0 - 3, 1, 1), (y0 - 3, x1 + 2, 1, -1),
+                           (y1 + 2, x0 - 3, -1, 1), (y1 + 2, x1 + 2, -1, -1)):  # fmt: skip
+        dy, dx = (yy - cy) * sy, (xx - cx) * sx
+        mask |= (dy >= 0) & (dx >= 0) & (dy + dx < leg)
+    page[mask] = colour
+    return mask
+
+
+def corners(c: Colorizer, data: Path) -> None:
+    """Album pages of four black-and-white prints held by black or gold photo corners (legs
+    a tenth of a print's short side), every other page's prints with a white border 12
+    pixels wide: before (corners not looked for) and now, the corners' and borders' mean
+    Lab distance from the scan and the prints' PSNR (corners and borders left out)."""
+    photos = [
+        im for im in (_load_rgb8(p, None) for p in eval_paths(data)) if colorfulness(im) >= 15
+    ]
+    n = len(photos) // 4
+    rows: dict[str, list] = {"before": [], "now": []}
+    for i in range(n):
+        b = 12 if i % 2 else 0  # white borders on every other page
+        group = [
+            cv2.resize(p, (300 - 2 * b, round((300 - 2 * b) * p.shape[0] / p.shape[1])))
+            for p in photos[4 * i : 4 * i + 4]
+        ]
+        white = (242, 242, 242)
+        group = [cv2.copyMakeBorder(p[: 260 - 2 * b], b, b, b, b, 0, value=white) for p in group]
+        page, places = album_page(group, PAPERS[list(PAPERS)[i % len(PAPERS)]], i)
+        held = np.zeros(page.shape[:2], bool)
+        colour = CORNERS["black" if i % 3 else "gold"]
+        for y0, y1, x0, x1, _ in places:
+            held |= with_corners(page, (y0, y1, x0, x1), min(y1 - y0, x1 - x0) // 10, colour)
+        for label, find in (("before", lambda im: []), ("now", pc.find_corners)):
+            cz.find_corners = ap.find_corners = find
+            out = c.colorize(page)
+            off = np.linalg.norm(rgb_to_lab(out)[held] - rgb_to_lab(page)[held], axis=-1)
+            scores, border_off = [], []
+            for y0, y1, x0, x1, p in places:
+                inner = (slice(y0 + b, y1 - b), slice(x0 + b, x1 - b))
+                keep = ~held[inner]
+                scores.append(
+                    psnr(out[inner][keep], p[b : p.shape[0] - b, b : p.shape[1] - b][keep])
+                )
+                if b:
+                    ring = np.zeros(page.shape[:2], bool)
+                    ring[y0:y1, x0:x1] = True
+                    ring[inner] = False
+                    ring &= ~held
+                    d = rgb_to_lab(out)[ring] - rgb_to_lab(page)[ring]
+                    border_off.append(float(np.linalg.norm(d, axis=-1).mean()))
+            rows[label].append((off.mean(), np.mean(scores), np.mean(border_off) if b else np.nan))
+        cz.find_corners = ap.find_corners = pc.find_corners
+    print(f"{n} album pages of four prints held by photo corners (black or gold)")
+    for label, v in rows.items():
+        a = np.asarray(v, dtype=float)
+        print(
+            f"  {label:<7} corners off by {a[:, 0].mean():5.2f} (Lab)   prints {a[:, 1].mean():6.2f} dB"
+            f"   white borders off by {np.nanmean(a[:, 2]):5.2f} (Lab)"
+        )
+
+
 def false_finds(folders: list[Path]) -> None:
     n = hits = 0
     for p, im in readable_photos(folders):
@@ -293,6 +364,7 @@ def main() -> None:
     cards(c, args.data)
     pages(c, args.data)
     mixed_pages(c, args.data)
+    corners(c, args.data)
     if args.false:
         false_finds(args.false)
 

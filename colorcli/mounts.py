@@ -187,18 +187,16 @@ def print_on(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
     Lab ``colour`` frames in ``rgb`` (lettering on the ground set apart: ``solid``), or
     None: no such box, or what it frames is a colour photograph (a thing on a plain
     ground)."""
-    found = any_print_on(rgb, colour)
-    return None if found is None or found[1] else found[0]
-
-
-def any_print_on(rgb: np.ndarray, colour: np.ndarray) -> tuple[Box, bool] | None:
-    """The box of the print with straight edges that a ground of Lab ``colour`` frames in
-    ``rgb``, and whether what it frames is in colour (``colorcli.incolour``); None where
-    there is no such box."""
-    box = content_box(solid(distance(rgb, colour)))
-    if box is None:
+    box = print_box(rgb, colour)
+    if box is None or in_colour(framed_pixels(rgb, box)):
         return None
-    return box, in_colour(framed_pixels(rgb, box))
+    return box
+
+
+def print_box(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
+    """The box with straight edges of what a ground of Lab ``colour`` frames in ``rgb``
+    (a print, of any colours), or None."""
+    return content_box(solid(distance(rgb, colour)))
 
 
 def _neutral(colour: np.ndarray) -> bool:
@@ -223,6 +221,6 @@ def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:
 
 
 __all__ = [
-    "any_print_on", "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_on",
+    "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_box", "print_on",
     "probe_lab", "ring_colour", "solid",
 ]  # fmt: skip

@@ -21,15 +21,21 @@ from colorcli.compose import lightness
 from colorcli.errors import DeviceError
 from colorcli.guide import Guide, guide_net
 from colorcli.mounts import framing
+from colorcli.photocorners import find_corners
 
 
 def _prints(image: np.ndarray) -> list | None:
-    """``page_prints``, or None where looking for them ran out of memory (the picture is
-    then coloured whole, where running out again is said of it)."""
+    """``page_prints``; a print held by photo corners, scanned to its edges, as the one print
+    of its picture (``colorcli.photocorners``); or None: neither, or looking for them ran out
+    of memory (the picture is then coloured whole, where running out again is said of it)."""
     try:
-        return page_prints(image)
+        if (prints := page_prints(image)) is not None:
+            return prints
+        if find_corners(image):
+            return [(slice(0, image.shape[0]), slice(0, image.shape[1]), None, False)]
     except (MemoryError, cv2.error):
-        return None
+        pass
+    return None
 
 
 class PhotoBatchMixin:
