@@ -19,8 +19,11 @@ caption in white or dark ink under each), before (the page coloured whole, as it
 now; how many pages are split into their four prints. Mixed pages: the same, one or two of
 the four left in colour, coloured with --keep-colour (before, such a page was a colour
 photograph, kept whole): are the prints found and told apart, is each colour print kept as
-scanned, what the black-and-white ones score. ``--false``: folders of photos
-(colour, and each made gray) on which a mount or an album page is counted as a false find.
+scanned, what the black-and-white ones score. Photo corners: the same photos four to a page, held by black or gold corners, every other
+page's prints with a white border: the corners' and borders' distance from the scan, the
+prints' PSNR, before (corners not looked for) and now. ``--false``: folders of photos
+(colour, and each made gray) on which a mount, an album page or photo corners are counted as
+a false find.
 """
 
 from __future__ import annotations
@@ -315,10 +318,13 @@ def false_finds(folders: list[Path]) -> None:
         im = np.ascontiguousarray(im[..., :3])
         n += 1
         for pic in (im, gray(im)):
-            if mount_box(pic, lightness(pic)) is not None or page_prints(pic) is not None:
+            found = mount_box(pic, lightness(pic)) is not None or page_prints(pic) is not None
+            if found or pc.find_corners(pic):
                 hits += 1
-                print(f"  a mount or an album page found in {p}")
-    print(f"{n} photos (in colour and made gray): {hits} taken for mounted prints")
+                print(f"  a mount, an album page or photo corners found in {p}")
+    print(
+        f"{n} photos (in colour and made gray): {hits} taken for mounted prints or held by corners"
+    )
 
 
 def sheet(c: Colorizer, path: Path) -> None:
