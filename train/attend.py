@@ -74,18 +74,39 @@ def _sampled(colorizer, rgb: np.ndarray, rng: np.random.Generator, count: int):
     )
 
 
-def photo_pixels(colorizer, rgb: np.ndarray, rng: np.random.Generator) -> PhotoPixels:
+def _halves(rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's two halves across its long side (no pixel in both), in random order."""
+    h, w = rgb.shape[:2]
+    one, two = (rgb[:, : w // 2], rgb[:, w // 2 :]) if w >= h else (rgb[: h // 2], rgb[h // 2 :])
+    pair = (np.ascontiguousarray(one), np.ascontiguousarray(two))
+    return pair if rng.random() < 0.5 else pair[::-1]
+
+
+def photo_pixels(
+    colorizer, rgb: np.ndarray, rng: np.random.Generator, halves: float = 0.0
+) -> PhotoPixels:
     """Sample one (H, W, 3) uint8 photo's pixels (``QUERIES`` + ``CANDIDATES``, without
-    replacement where it has that many), and ``CANDIDATES`` of another view of it."""
+    replacement where it has that many), and ``CANDIDATES`` of another view of it; with
+    ``halves``, that share of photos is one half of it and its view the other half (another
+    shot of one scene: the same light and place, other things in part)."""
+    if halves > 0 and rng.random() < halves:
+        rgb, other = _halves(rgb, rng)
+    else:
+        other = _view(rgb, rng)
     main = _sampled(colorizer, rgb, rng, QUERIES + CANDIDATES)
-    view = _sampled(colorizer, _view(rgb, rng), rng, CANDIDATES)
+    view = _sampled(colorizer, other, rng, CANDIDATES)
     return PhotoPixels(*main, *view[:3])
 
 
 def gather_pixels(
-    colorizer, paths: Sequence[Path], seed: int = 0, min_colorfulness: float = 15.0
+    colorizer,
+    paths: Sequence[Path],
+    seed: int = 0,
+    min_colorfulness: float = 15.0,
+    halves: float = 0.0,
 ) -> Iterator[PhotoPixels | str]:
-    """Each readable, colourful photo's pixels, or a line saying why one was skipped."""
+    """Each readable, colourful photo's pixels (``photo_pixels``), or a line saying why one
+    was skipped."""
     rng = np.random.default_rng(seed)
     for p in paths:
         try:
@@ -96,7 +117,7 @@ def gather_pixels(
         if colorfulness(rgb) < min_colorfulness:
             yield f"{p}: colourfulness below {min_colorfulness}"
             continue
-        yield photo_pixels(colorizer, rgb, rng)
+        yield photo_pixels(colorizer, rgb, rng, halves)
 
 
 def _batch(

@@ -47,6 +47,12 @@ def main() -> None:
         default=OTHERS,
         help="share of those steps whose keys also (or only) come from another photo",
     )
+    ap.add_argument(
+        "--halves",
+        type=float,
+        default=0.0,
+        help="share of photos sampled as one half, their view the other half",
+    )
     ap.add_argument("--pooled-loss", action="store_true", help="one squared error over all photos")
     ap.add_argument("--cache", type=Path, help="keep the sampled pixels here (reused if present)")
     a = ap.parse_args()
@@ -58,7 +64,7 @@ def main() -> None:
         photos = [PhotoPixels(*t) for t in torch.load(a.cache, weights_only=True)]
     else:
         photos = []
-        for item in gather_pixels(colorizer, paths, seed=a.seed):
+        for item in gather_pixels(colorizer, paths, seed=a.seed, halves=a.halves):
             if isinstance(item, str):
                 print("skipped", item, file=sys.stderr)
             else:
