@@ -47,8 +47,8 @@ KEEP_THEM = " (--keep-colour keeps them as they are)"
 def page_prints(rgb: np.ndarray) -> list[Print] | None:
     """The prints on an album page, each as the rows and columns of its box, the page's
     pixels inside that box (a print glued askew: its box's corners; None: none) and whether
-    the print is in colour, or None (see the module's note). rgb: (H, W) gray or (H, W, 3 or 4), uint8, uint16 or float in
-    [0, 1]."""
+    the print is in colour, or None (see the module's note). rgb: (H, W) gray or (H, W, 3
+    or 4), uint8, uint16 or float in [0, 1]."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
     lab = probe_lab(rgb)
@@ -130,9 +130,8 @@ def colour_pages(
     put on a copy of the page as scanned (the paper inside an askew print's box left as it
     is); with ``keep``, a print already in colour stays as scanned too. A print's photo
     corners (``colorcli.photocorners``) stay as scanned, and the network sees the print
-    without them. Returns the coloured
-    pictures, and for each the index of its item in the call (None for a page split into
-    prints)."""
+    without them. Returns the coloured pictures, and for each the index of its item in the
+    call (None for a page split into prints)."""
     items, gs, where = [], [], []
     for i, (im, g, found) in enumerate(zip(images, guides, prints, strict=True)):
         if found is None:

@@ -82,8 +82,7 @@ def colorize_pages(
     on its own, after ``reference`` if given; what a page lacks stays gray. ``keep_colour``:
     a page already in colour (``incolour``) is written as it is (None: recoloured, where
     keeping is no option: an album page's prints in colour are said without naming it).
-    ``pages``: its pages, where
-    already read. MediaError names a file at fault."""
+    ``pages``: its pages, where already read. MediaError names a file at fault."""
     coloured, notes, kept = [], [], 0
     pages = read_pages(src, max_pixels) if pages is None else pages
     for num, page in enumerate(pages, 1):
@@ -139,11 +138,10 @@ def colorize_pdf(
     keep_colour: bool | None = False,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every photo or scan in the PDF ``src`` into the PDF ``dst`` (its own bytes with
-        the coloured pictures appended as an update; written whole, then renamed); returns how
-        many were coloured and what the user is to be told. A PDF with none is copied as it is,
-        with a notice. ``keep_colour``: a picture already in colour is left as it is (None: as
-    ``colorize_pages``). MediaError
-        names a file that cannot be read or written."""
+    the coloured pictures appended as an update; written whole, then renamed); returns how
+    many were coloured and what the user is to be told. A PDF with none is copied as it is,
+    with a notice. ``keep_colour``: a picture already in colour is left as it is (None: as
+    ``colorize_pages``). MediaError names a file that cannot be read or written."""
     try:
         doc = read_scanned_pdf(src.read_bytes(), max_pixels)
     except PdfError as e:

@@ -229,6 +229,23 @@ def test_without_keep_colour_an_album_pages_colour_print_is_recoloured_and_said(
     assert said in r.stderr and "--keep-colour" not in r.stderr, r.stderr
 
 
+def test_a_mixed_page_in_a_multi_page_tiff_is_said_by_its_page(tmp_path, tiny_ckpt):
+    from PIL import Image
+
+    from colorcli.pages import read_pages
+
+    page, places = _album([_print(160, 200), gradient_rgb(150, 200), _print(140, 180)], (84, 2, 12))
+    (tmp_path / "in").mkdir()
+    first, second = Image.fromarray(_print(150, 200)), Image.fromarray(page)
+    first.save(tmp_path / "in" / "album.tif", save_all=True, append_images=[second])
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--keep-colour", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert "page 2: 1 of its 3 prints already in colour kept as they are" in r.stderr, r.stderr
+    got = read_pages(tmp_path / "out" / "album.tif")[1].pixels
+    y0, y1, x0, x1 = places[1]
+    assert np.array_equal(got[y0:y1, x0:x1], page[y0:y1, x0:x1])
+
+
 def test_a_card_scanned_askew_keeps_its_corners(tiny_ckpt):
     scan, _ = _card(_print(300, 400), CARDS["brown"], jpeg=False)
     h, w = scan.shape[:2]
