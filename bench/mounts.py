@@ -17,9 +17,9 @@ where it finds none, as margins by ``colorcli.borders`` on lightness). Album pag
 (each scaled to 300 pixels wide, on black, white, cream, brown or gray-green paper, a
 caption in white or dark ink under each), before (the page coloured whole, as it was) and
 now; how many pages are split into their four prints. Mixed pages: the same, one or two of
-the four left in colour, coloured with --keep-colour (before, such a page was a colour
-photograph, kept whole): are the prints found and told apart, is each colour print kept as
-scanned, what the black-and-white ones score. Photo corners: the same photos four to a page, held by black or gold corners, every other
+the four left in colour (before, such a page was a colour photograph, kept whole with
+--keep-colour, recoloured whole without): are the prints found and told apart, is each
+colour print kept as scanned, what the black-and-white ones score. Photo corners: the same photos four to a page, held by black or gold corners, every other
 page's prints with a white border: the corners' and borders' distance from the scan, the
 prints' PSNR, before (corners not looked for) and now. ``--false``: folders of photos
 (colour, and each made gray) on which a mount, an album page or photo corners are counted as
@@ -202,7 +202,8 @@ def pages(c: Colorizer, data: Path) -> None:
 
 def mixed_pages(c: Colorizer, data: Path) -> None:
     """Album pages of four photos, one or two of them in colour: before, such a page was a
-    colour photograph (--keep-colour kept it whole, its black-and-white prints gray). A
+    colour photograph (--keep-colour kept it whole, its black-and-white prints gray; without
+    it, it was coloured whole, its colour prints recoloured). A
     print counts as in colour where it does alone (``in_colour``: a photo of faint colours
     is coloured again, on a page as alone)."""
     photos = [
@@ -221,7 +222,7 @@ def mixed_pages(c: Colorizer, data: Path) -> None:
         alone = [in_colour(page[y0:y1, x0:x1]) for y0, y1, x0, x1, _ in places]
         wanted = zip(alone, places, strict=True)
         told += flags == {(y0 // 100, x0 // 100): a for a, (y0, _, x0, *_) in wanted}
-        out = c.colorize(page, keep_colour=True)
+        out = c.colorize(page)
         for k, (y0, y1, x0, x1, p) in enumerate(places):
             if alone[k]:
                 d = rgb_to_lab(out[y0:y1, x0:x1]) - rgb_to_lab(page[y0:y1, x0:x1])
@@ -230,14 +231,16 @@ def mixed_pages(c: Colorizer, data: Path) -> None:
                 bw_gray.append(psnr(page[y0:y1, x0:x1], p))
                 bw_now.append(psnr(out[y0:y1, x0:x1], p))
             kept += k in colour and alone[k]
-    print(f"{n} album pages of four, one or two of them in colour, with --keep-colour")
+    print(f"{n} album pages of four, one or two of them in colour")
     print(
         f"  split into their four prints: {split} of {n}; prints told apart as alone: {told} of {n}"
     )
     print(
         f"  {len(kept_off)} colour prints in colour alone, off the scan by {np.mean(kept_off):.2f} (Lab)"
     )
-    print(f"  black-and-white prints: before {np.mean(bw_gray):.2f} dB (the page kept whole)")
+    print(
+        f"  black-and-white prints: before {np.mean(bw_gray):.2f} dB (--keep-colour kept the page whole)"
+    )
     print(f"                          now    {np.mean(bw_now):.2f} dB")
 
 

@@ -14,9 +14,10 @@ network sees each print's box (with its own white border, if any, then found as 
 everything outside the boxes is as scanned. Anything else, and the picture is coloured whole
 as before.
 
-A family album of the 1960s and 70s holds colour prints beside black-and-white ones: a print
-already in colour is found as one of the page's prints and, with ``keep`` (``--keep-colour``),
-kept as scanned; without it, recoloured as a colour photo is.
+A family album of the 1960s and 70s holds colour prints beside black-and-white ones, and a
+museum's scan puts a colour target beside the print: a print (or target) already in colour is
+found as one of the page's pieces and kept as scanned, its colours being real; only the
+black-and-white ones are coloured.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ Crop = tuple[slice, slice]
 Print = tuple[slice, slice, np.ndarray | None, bool]
 # what is said of an album page holding prints already in colour, with the counts
 KEPT_PRINTS = "{k} of its {n} prints already in colour kept as they are"
-RECOLOURED_PRINTS = "{k} of its {n} prints already in colour: recoloured from their lightness alone"
-KEEP_THEM = " (--keep-colour keeps them as they are)"
 
 
 def page_prints(rgb: np.ndarray) -> list[Print] | None:
@@ -123,12 +122,11 @@ def colour_pages(
     images: Sequence[np.ndarray],
     guides: Sequence,
     prints: Sequence[list[Print] | None],
-    keep: bool = False,
 ) -> tuple[list[np.ndarray], list[int | None]]:
     """``colour`` (a list of pictures and their guides in, coloured ones out) applied to
     ``images``, each album page's ``prints`` coloured alone (in one call with the rest) and
     put on a copy of the page as scanned (the paper inside an askew print's box left as it
-    is); with ``keep``, a print already in colour stays as scanned too. A print's photo
+    is); a print already in colour stays as scanned too. A print's photo
     corners (``colorcli.photocorners``) stay as scanned, and the network sees the print
     without them. Returns the coloured pictures, and for each the index of its item in the
     call (None for a page split into prints)."""
@@ -140,7 +138,7 @@ def colour_pages(
             where.append((i, None))
             continue
         for rows, cols, paper, in_colour_ in found:
-            if keep and in_colour_:
+            if in_colour_:
                 continue
             crop = np.ascontiguousarray(im[rows, cols])
             corners = find_corners(crop)  # photo corners: as scanned, unseen by the network
@@ -168,15 +166,11 @@ def colour_pages(
     return out, [index.get(i) for i in range(len(images))]
 
 
-def page_notice(prints: list[Print] | None, keep: bool | None) -> str | None:
-    """What is said of an album page (``page_prints``) that holds prints already in colour,
-    kept with ``keep`` or recoloured (None: recoloured where --keep-colour is no option);
-    None for any other picture."""
+def page_notice(prints: list[Print] | None) -> str | None:
+    """What is said of an album page (``page_prints``) that holds prints already in colour
+    (kept as scanned); None for any other picture."""
     k = sum(p[3] for p in prints or ())
-    if not k:
-        return None
-    said = (KEPT_PRINTS if keep else RECOLOURED_PRINTS).format(k=k, n=len(prints))
-    return said + KEEP_THEM if keep is False else said
+    return KEPT_PRINTS.format(k=k, n=len(prints)) if k else None
 
 
 def _page_copy(image: np.ndarray, dtype: np.dtype) -> np.ndarray:

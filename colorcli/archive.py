@@ -73,7 +73,7 @@ def colorize_jobs(
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
-    batch = _Batch(colorizer, overwrite, reference, keep_colour)
+    batch = _Batch(colorizer, overwrite, reference)
     claim: Claim | None = None  # held for the file in hand, until the batch owns it
     try:
         for job in jobs:
@@ -179,9 +179,8 @@ class _Batch:
     """Photos read and waiting for one pass of the network (each holding its output's
     claim), then written one by one: a file that fails, fails alone."""
 
-    def __init__(self, colorizer, overwrite: bool, reference, keep_colour: bool) -> None:
+    def __init__(self, colorizer, overwrite: bool, reference) -> None:
         self.colorizer, self.overwrite, self.reference = colorizer, overwrite, reference
-        self.keep_colour = keep_colour  # an album page's prints already in colour kept
         self.pending: list[_Waiting] = []
 
     def add(self, waiting: _Waiting) -> None:
@@ -204,7 +203,7 @@ class _Batch:
         what there is to say of an album page's prints in colour."""
         if self.reference is not None and guide is None:
             return self.colorizer.colorize_like(im.pixels, self.reference), None, None
-        rgb = self.colorizer.colorize(im.pixels, guide, self.keep_colour)
+        rgb = self.colorizer.colorize(im.pixels, guide)
         return rgb, self.colorizer.last_plain[0], self.colorizer.last_pages[0]
 
     def flush(self) -> Iterator[FileResult]:
@@ -216,7 +215,6 @@ class _Batch:
                 outs = self.colorizer.colorize_batch(
                     [w.image.pixels for w in self.pending],
                     [w.guide for w in self.pending],
-                    self.keep_colour,
                 )
                 plain, said = self.colorizer.last_plain, self.colorizer.last_pages
             except (ColorcliError, ValueError, MemoryError):

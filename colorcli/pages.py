@@ -73,16 +73,15 @@ def colorize_pages(
     overwrite: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: np.ndarray | None = None,
-    keep_colour: bool | None = False,
+    keep_colour: bool = False,
     pages: list[Image] | None = None,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every page of ``src`` into the multi-page TIFF ``dst`` (written whole, then
     renamed: never half an album under its name); returns the page count and what the user
     is to be told (a page cut short, pages left out: ``read_pages``). Each page is coloured
     on its own, after ``reference`` if given; what a page lacks stays gray. ``keep_colour``:
-    a page already in colour (``incolour``) is written as it is (None: recoloured, where
-    keeping is no option: an album page's prints in colour are said without naming it).
-    ``pages``: its pages, where already read. MediaError names a file at fault."""
+    a page already in colour (``incolour``) is written as it is. ``pages``: its pages, where
+    already read. MediaError names a file at fault."""
     coloured, notes, kept = [], [], 0
     pages = read_pages(src, max_pixels) if pages is None else pages
     for num, page in enumerate(pages, 1):
@@ -90,7 +89,7 @@ def colorize_pages(
             coloured.append((page.pixels, page.alpha))
             kept += 1
         else:
-            rgb, said = _colour(colorizer, page.pixels, reference, keep_colour)
+            rgb, said = _colour(colorizer, page.pixels, reference)
             coloured.append((page.gray_where_missing(rgb), page.alpha))
             notes += [f"page {num}: {said}"] if said else []
         notes += page.info.notes
@@ -101,19 +100,19 @@ def colorize_pages(
     return len(coloured), tuple(notes)
 
 
-def _keeps(keep_colour: bool | None, reference: np.ndarray | None, pixels: np.ndarray) -> bool:
+def _keeps(keep_colour: bool, reference: np.ndarray | None, pixels: np.ndarray) -> bool:
     """Whether a page or picture is kept as it is (--keep-colour, no reference: one in colour)."""
-    return bool(keep_colour) and reference is None and photo_in_colour(pixels)
+    return keep_colour and reference is None and photo_in_colour(pixels)
 
 
 def _colour(
-    colorizer, pixels: np.ndarray, reference: np.ndarray | None, keep_colour: bool | None
+    colorizer, pixels: np.ndarray, reference: np.ndarray | None
 ) -> tuple[np.ndarray, str | None]:
     """A page or picture coloured, after ``reference`` where one is given, and what there is
     to say of the prints in colour on it, where it is an album page (``page_notice``)."""
     if reference is not None:
         return colorizer.colorize_like(pixels, reference), None
-    rgb = colorizer.colorize(pixels, keep_colour=keep_colour)
+    rgb = colorizer.colorize(pixels)
     return rgb, colorizer.last_pages[0]
 
 
@@ -135,13 +134,13 @@ def colorize_pdf(
     overwrite: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: np.ndarray | None = None,
-    keep_colour: bool | None = False,
+    keep_colour: bool = False,
 ) -> tuple[int, tuple[str, ...]]:
     """Colour every photo or scan in the PDF ``src`` into the PDF ``dst`` (its own bytes with
     the coloured pictures appended as an update; written whole, then renamed); returns how
     many were coloured and what the user is to be told. A PDF with none is copied as it is,
-    with a notice. ``keep_colour``: a picture already in colour is left as it is (None: as
-    ``colorize_pages``). MediaError names a file that cannot be read or written."""
+    with a notice. ``keep_colour``: a picture already in colour is left as it is. MediaError
+    names a file that cannot be read or written."""
     try:
         doc = read_scanned_pdf(src.read_bytes(), max_pixels)
     except PdfError as e:
@@ -154,7 +153,7 @@ def colorize_pdf(
         if _keeps(keep_colour, reference, pixels):
             kept += 1
             continue
-        rgb, said = _colour(colorizer, pixels, reference, keep_colour)
+        rgb, said = _colour(colorizer, pixels, reference)
         coloured[im.num] = encode_picture(rgb, im.lossy)
         pages_said += [f"picture {im.num}: {said}"] if said else []
     left = [im.why for im in doc.images if im.why is not None and im.why != "a mask"]

@@ -61,7 +61,6 @@ class PhotoBatchMixin:
         self,
         images: Sequence[np.ndarray],
         guides: Sequence[Guide | None] | None = None,
-        keep_colour: bool | None = False,
     ) -> list[np.ndarray]:
         """Colorize several images (any sizes) in batches (see ``_chunks``).
 
@@ -71,16 +70,15 @@ class PhotoBatchMixin:
         in its tone as a title card ("card") or a blank ("blank"), or None. Out of memory for a
         single image is a DeviceError. An album page of several prints (unguided) has each
         print coloured alone and the page kept as scanned (``colorcli.albumpages``), a print
-        on it already in colour kept too with ``keep_colour`` (None: recoloured, where
-        keeping is no option); ``last_pages`` then says, for each image, what there is to say
-        of such prints (``page_notice``), or None.
+        on it already in colour kept as scanned too; ``last_pages`` then says, for each image,
+        what there is to say of such prints (``page_notice``), or None.
         """
         gs = list(guides) if guides is not None else [None] * len(images)
         prints = [
             _prints(im) if self.margins and g is None else None
             for im, g in zip(images, gs, strict=True)
         ]
-        self.last_pages = tuple(page_notice(p, keep_colour) for p in prints)
+        self.last_pages = tuple(page_notice(p) for p in prints)
         if not any(p is not None for p in prints):
             return self._colorize_batch(images, gs)
         plain: list = []
@@ -90,7 +88,7 @@ class PhotoBatchMixin:
             plain.extend(self.last_plain)
             return done
 
-        out, index = colour_pages(colour, images, gs, prints, bool(keep_colour))
+        out, index = colour_pages(colour, images, gs, prints)
         self.last_plain = tuple(None if k is None else plain[k] for k in index)
         return out
 
@@ -157,11 +155,9 @@ class PhotoBatchMixin:
                 plain[i] = "card"
         return plain
 
-    def colorize(
-        self, image: np.ndarray, guide: Guide | None = None, keep_colour: bool | None = False
-    ) -> np.ndarray:
+    def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""
-        return self.colorize_batch([image], [guide], keep_colour)[0]
+        return self.colorize_batch([image], [guide])[0]
 
 
 __all__ = ["PhotoBatchMixin"]

@@ -194,9 +194,12 @@ def test_a_colour_print_among_black_and_white_ones_is_found_as_a_print():
     assert not photo_in_colour(page)
 
 
-def test_keep_colour_keeps_an_album_pages_colour_print_as_scanned(tmp_path, tiny_ckpt):
+@pytest.mark.parametrize("keep", [True, False])
+def test_an_album_pages_colour_print_is_kept_as_scanned(tmp_path, tiny_ckpt, keep):
+    """Its colours are real: kept with or without --keep-colour (which keeps whole files)."""
     page, places = _mixed_page(tmp_path)
-    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--keep-colour", "--model", tiny_ckpt)
+    flag = ["--keep-colour"] if keep else []
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", *flag, "--model", tiny_ckpt)
     assert r.exit_code == 0, r.stderr
     assert "page.png: 1 of its 3 prints already in colour kept as they are" in r.stderr
     assert "recoloured" not in r.stderr, r.stderr
@@ -211,25 +214,40 @@ def test_keep_colour_keeps_an_album_pages_colour_print_as_scanned(tmp_path, tiny
         assert np.abs(rgb_to_lab(out[y0:y1, x0:x1])[..., 1:]).mean() > 1.0
 
 
-def test_without_keep_colour_an_album_pages_colour_print_is_recoloured_and_said(
-    tmp_path, tiny_ckpt
-):
+def test_colorize_image_says_an_album_pages_colour_prints_are_kept(tmp_path, tiny_ckpt):
     page, places = _mixed_page(tmp_path)
-    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt)
-    assert r.exit_code == 0, r.stderr
-    said = "1 of its 3 prints already in colour: recoloured from their lightness alone"
-    assert f"{said} (--keep-colour keeps them as they are)" in r.stderr, r.stderr
-    assert "already in colour: recoloured from its lightness alone" not in r.stderr
-    out = cv2.imread(str(tmp_path / "out" / "page.png"))[..., ::-1]
-    y0, y1, x0, x1 = places[1]
-    assert not np.array_equal(out[y0:y1, x0:x1], page[y0:y1, x0:x1])
-    # colorize image has no --keep-colour: the notice does not name it
     r = run("image", tmp_path / "in" / "page.png", tmp_path / "one.png", "--model", tiny_ckpt)
     assert r.exit_code == 0, r.stderr
-    assert said in r.stderr and "--keep-colour" not in r.stderr, r.stderr
+    assert "1 of its 3 prints already in colour kept as they are" in r.stderr, r.stderr
+    assert "recoloured" not in r.stderr, r.stderr
+    out = cv2.imread(str(tmp_path / "one.png"))[..., ::-1]
+    y0, y1, x0, x1 = places[1]
+    assert np.array_equal(out[y0:y1, x0:x1], page[y0:y1, x0:x1])
+
+
+@pytest.mark.parametrize("ground", [30, 238])
+def test_a_colour_target_beside_a_print_is_kept_as_scanned(tiny_ckpt, ground):
+    """A museum's scan: the print on a black or white ground, a colour target (patches of
+    known colours, the calibration of the scan) beside it. The target was painted with the
+    rest (its patches off by 35 Lab), and it made the scan a colour photograph."""
+    rng = np.random.default_rng(0)
+    target = np.full((190, 282, 3), 15, np.uint8)
+    for i in range(4):
+        for j in range(6):
+            target[6 + 46 * i : 46 + 46 * i, 6 + 46 * j : 46 + 46 * j] = rng.integers(30, 230, 3)
+    scan = np.full((520, 420, 3), ground, np.uint8)
+    scan[30:270, 40:380] = _print(240, 340)
+    scan[300:490, 40:322] = target
+    assert not photo_in_colour(scan)
+    c = Colorizer(tiny_ckpt, device="cpu")
+    out = c.colorize(scan)
+    assert np.array_equal(out[300:490, 40:322], target)
+    assert np.abs(rgb_to_lab(out[40:260, 50:370])[..., 1:]).mean() > 1.0  # the print coloured
+    assert c.last_pages == ("1 of its 2 prints already in colour kept as they are",)
 
 
 def test_a_mixed_page_in_a_multi_page_tiff_is_said_by_its_page(tmp_path, tiny_ckpt):
+    """A page of a multi-page TIFF: its colour print kept, said by the page's number."""
     from PIL import Image
 
     from colorcli.pages import read_pages
@@ -238,7 +256,7 @@ def test_a_mixed_page_in_a_multi_page_tiff_is_said_by_its_page(tmp_path, tiny_ck
     (tmp_path / "in").mkdir()
     first, second = Image.fromarray(_print(150, 200)), Image.fromarray(page)
     first.save(tmp_path / "in" / "album.tif", save_all=True, append_images=[second])
-    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--keep-colour", "--model", tiny_ckpt)
+    r = run("dir", tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_ckpt)
     assert r.exit_code == 0, r.stderr
     assert "page 2: 1 of its 3 prints already in colour kept as they are" in r.stderr, r.stderr
     got = read_pages(tmp_path / "out" / "album.tif")[1].pixels

@@ -161,13 +161,13 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
                 _many(how, "frames", colorizer, src, dst, reference, overwrite, quiet)
             return
         if img.info.pages > 1 and IMAGE_FORMATS[dst.suffix.lower()] == "tiff" and guide is None:
-            pages = functools.partial(colorize_pages, max_pixels=max_pixels, keep_colour=None)
+            pages = functools.partial(colorize_pages, max_pixels=max_pixels)
             _many(pages, "pages", colorizer, src, dst, reference, overwrite, quiet)
             return
         if reference is not None:
             rgb = colorizer.colorize_like(img.pixels, cc.read_reference(reference))
         else:
-            rgb = colorizer.colorize(img.pixels, guide, keep_colour=None)
+            rgb = colorizer.colorize(img.pixels, guide)
         rgb = img.gray_where_missing(rgb)
         if (arriving := still_arriving(src, img, size_at_read)) is not None:
             raise arriving
@@ -210,7 +210,7 @@ def _pdf(
 
     with Claim(dst):
         colorizer = ob.make_colorizer(opts)
-        how = functools.partial(colorize_pdf, max_pixels=max_pixels, keep_colour=None)
+        how = functools.partial(colorize_pdf, max_pixels=max_pixels)
         _many(how, "pictures coloured", colorizer, src, dst, reference, overwrite, quiet)
 
 
