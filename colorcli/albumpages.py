@@ -27,10 +27,9 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from colorcli.borders import Box
 from colorcli.compose import lightness
 from colorcli.incolour import in_colour
-from colorcli.mounts import framed_pixels, mount_box, pieces, print_box, probe_lab, ring_colour
+from colorcli.mounts import mount_box, pieces, print_in, probe_lab, ring_colour
 from colorcli.photocorners import corner_mask, filled, find_corners
 
 PIECE = 0.02  # of the page's area (on the probe): the smallest print
@@ -66,7 +65,7 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
         y0, x0 = max(0, int((y - PAD) * fy)), max(0, int((x - PAD) * fx))
         rows = slice(y0, min(h, int(np.ceil((y + ch + PAD) * fy))))
         cols = slice(x0, min(w, int(np.ceil((x + cw + PAD) * fx))))
-        found = _print_in(rgb[rows, cols], colour)
+        found = print_in(rgb[rows, cols], colour)
         if found is None:
             return None
         box, in_colour_ = found
@@ -75,28 +74,6 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
     if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
         return None
     return None if _overlap([p[:2] for p in prints]) else prints
-
-
-def _print_in(rgb: np.ndarray, colour: np.ndarray) -> tuple[Box, bool] | None:
-    """The box of the print a ground of Lab ``colour`` frames in ``rgb`` and whether the
-    print is in colour, or None. Where photo corners (``colorcli.photocorners``) glued over
-    its corners reach past it onto the page, the box is cut to the print's own edges (a
-    line of page inside it would hide a white border from ``colorcli.borders``), and the
-    corners are no part of its colours (gold ones made a print count as in colour)."""
-    box = print_box(rgb, colour)
-    if box is None:
-        return None
-    crop = rgb[box.rows, box.cols]
-    if corners := find_corners(crop):
-        tight = print_box(filled(crop, corners), colour)
-        if tight is not None:
-            t = tight
-            box = Box(box.y0 + t.y0, box.y0 + t.y1, box.x0 + t.x0, box.x0 + t.x1, t.margin)
-            crop = rgb[box.rows, box.cols]
-            corners = find_corners(crop)
-        crop = filled(crop, corners) if corners else crop
-    whole = Box(0, crop.shape[0], 0, crop.shape[1], box.margin)
-    return box, in_colour(framed_pixels(crop, whole))
 
 
 def photo_in_colour(rgb: np.ndarray) -> bool:

@@ -31,6 +31,7 @@ from colorcli.borders import LEVEL, MID_LEVELS, PROBE_SIDE, Box, content_box
 from colorcli.compose import area_shrunk
 from colorcli.incolour import in_colour
 from colorcli.kernels import rgb_to_lab
+from colorcli.photocorners import filled, find_corners
 
 RING = 2  # lines of the probe, from each edge, that a mount's colour is read from
 RING_DELTA = 6.0  # Lab distance (CIE76) from the ring's median within which it is one colour
@@ -187,10 +188,30 @@ def print_on(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
     Lab ``colour`` frames in ``rgb`` (lettering on the ground set apart: ``solid``), or
     None: no such box, or what it frames is a colour photograph (a thing on a plain
     ground)."""
+    found = print_in(rgb, colour)
+    return None if found is None or found[1] else found[0]
+
+
+def print_in(rgb: np.ndarray, colour: np.ndarray) -> tuple[Box, bool] | None:
+    """The box of the print a ground of Lab ``colour`` frames in ``rgb`` and whether the
+    print is in colour, or None. Where photo corners (``colorcli.photocorners``) glued over
+    its corners reach past it onto the page, the box is cut to the print's own edges (a
+    line of page inside it would hide a white border from ``colorcli.borders``), and the
+    corners are no part of its colours (gold ones made a print count as in colour)."""
     box = print_box(rgb, colour)
-    if box is None or in_colour(framed_pixels(rgb, box)):
+    if box is None:
         return None
-    return box
+    crop = rgb[box.rows, box.cols]
+    if corners := find_corners(crop):
+        tight = print_box(filled(crop, corners), colour)
+        if tight is not None:
+            t = tight
+            box = Box(box.y0 + t.y0, box.y0 + t.y1, box.x0 + t.x0, box.x0 + t.x1, t.margin)
+            crop = rgb[box.rows, box.cols]
+            corners = find_corners(crop)
+        crop = filled(crop, corners) if corners else crop
+    whole = Box(0, crop.shape[0], 0, crop.shape[1], box.margin)
+    return box, in_colour(framed_pixels(crop, whole))
 
 
 def print_box(rgb: np.ndarray, colour: np.ndarray) -> Box | None:
@@ -221,6 +242,6 @@ def framed_pixels(rgb: np.ndarray, box: Box) -> np.ndarray:
 
 
 __all__ = [
-    "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_box", "print_on",
-    "probe_lab", "ring_colour", "solid",
+    "distance", "framed_pixels", "framing", "mount_box", "pieces", "print_box", "print_in",
+    "print_on", "probe_lab", "ring_colour", "solid",
 ]  # fmt: skip

@@ -21,7 +21,7 @@ from colorcli.compose import lightness
 from colorcli.errors import DeviceError
 from colorcli.guide import Guide, guide_net
 from colorcli.mounts import framing
-from colorcli.photocorners import find_corners
+from colorcli.photocorners import find_corners, held_by_corners
 
 
 def _prints(image: np.ndarray) -> list | None:
@@ -109,6 +109,12 @@ class PhotoBatchMixin:
                 ]
                 boxes, gs = [c[0] for c in cuts], [c[1] for c in cuts]
                 l_ins = [inner(lf, b) for lf, b in zip(l_fulls, boxes, strict=True)]
+                # a print on its mount held by photo corners: kept as scanned, unseen
+                held = [
+                    held_by_corners(im, b, li) if self.margins else (b, li)
+                    for im, b, li in zip(chunk, boxes, l_ins, strict=True)
+                ]
+                boxes, l_ins = [h[0] for h in held], [h[1] for h in held]
                 # a photo the user guides keeps the size the hint attention was fitted at
                 sizes = [self.photo_size if g is None or g.empty else self.size for g in gs]
                 l_nets = [self.l_net(li, z) for li, z in zip(l_ins, sizes, strict=True)]

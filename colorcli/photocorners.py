@@ -15,9 +15,12 @@ past its edge, along rows and columns (``filled``), and the triangles are kept a
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 
+from colorcli.borders import Box
 from colorcli.compose import lightness
 
 LEVEL = 6.0  # L*: a photo corner's pixels within this of its median
@@ -31,6 +34,8 @@ EDGE = 2 * LEVEL  # L*: a pixel past the edge this far from the corner's is unli
 SAME = 10.0  # L*: the corners of one picture differ by at most this
 SIZES = 1.6  # and their legs by at most this factor
 MIN_CORNERS = 2
+SKIP = 0.01  # of the short side: lines and columns at a corner's edges that may be other
+# (the box's edge a line or two past the corner's tip)
 PROBE = 384  # short side, at most, at which corners are looked for (then measured at full size)
 
 Corner = tuple[
@@ -44,15 +49,19 @@ def _oriented(l_full: np.ndarray, which: int, side: int) -> np.ndarray:
     return sq[:, :side] if which % 2 == 0 else sq[:, -side:][:, ::-1]
 
 
-def _leg(sq: np.ndarray, lo: int) -> tuple[int, float] | None:
-    """The leg of the uniform triangle at (0, 0) of ``sq`` and its lightness, or None."""
+def _leg(sq: np.ndarray, lo: int, skip: int) -> tuple[int, float] | None:
+    """The leg of the uniform triangle at (0, 0) of ``sq`` and its lightness, or None; its
+    first ``skip`` lines and columns are not read (a box cut a line or two past the corner's
+    tip leaves them of the ground)."""
     side = sq.shape[0]
     d = np.add.outer(np.arange(side), np.arange(side))
     within = d < side
-    level = float(np.median(sq[d < lo]))
+    within[:skip], within[:, :skip] = False, False
+    level = float(np.median(sq[within & (d < lo)]))
     like = (np.abs(sq - level) <= LEVEL) & within
     count = np.bincount(d[within], minlength=side)[:side]
-    share = np.bincount(d[within], like[within], minlength=side)[:side] / count
+    share = np.bincount(d[within], like[within], minlength=side)[:side] / np.maximum(count, 1)
+    share[count == 0] = 1.0
     run = np.flatnonzero(share < LIKE)
     leg = int(run[0]) if len(run) else side
     if leg < lo or leg + PAST >= side:
@@ -100,12 +109,13 @@ def _corners(square, shape: tuple[int, int], sides: dict | None) -> list[tuple[i
     ``sides[which]`` (None: the largest leg's) of a picture of ``shape``."""
     short = min(shape)
     lo, hi = max(MIN_LEG, int(LEGS[0] * short)), int(LEGS[1] * short)
+    skip = max(2, int(SKIP * short))
     found = []
     for which in range(4) if sides is None else sides:
         side = min(short, hi + PAST + 2 if sides is None else sides[which])
         if side <= lo + PAST:
             continue
-        got = _leg(square(which, side), lo)
+        got = _leg(square(which, side), lo, skip)
         if got is not None and got[0] <= hi:
             found.append((which, *got))
     return found
@@ -117,10 +127,12 @@ def _like_them(image: np.ndarray, corners: list[Corner], level: float) -> list[C
     where the print beyond is as dark or light as the corner."""
     leg = int(np.median([c[1] for c in corners]))
     y, x = _triangle(leg)
+    skip = max(2, int(SKIP * min(image.shape[:2])))  # as _corners reads them
+    read = (y >= skip) & (x >= skip)
     taken = {which for which, _ in corners}
     more = []
     for which in sorted(set(range(4)) - taken):
-        values = lightness(np.ascontiguousarray(_oriented(image, which, leg)))[y, x]
+        values = lightness(np.ascontiguousarray(_oriented(image, which, leg)))[y, x][read]
         if np.mean(np.abs(values - level) <= LEVEL) >= LIKE:
             more.append((which, leg))
     return more
@@ -160,4 +172,20 @@ def filled(image: np.ndarray, corners: list[Corner]) -> np.ndarray:
     return out
 
 
-__all__ = ["corner_mask", "filled", "find_corners"]
+def held_by_corners(
+    image: np.ndarray, box: Box | None, l_in: np.ndarray
+) -> tuple[Box | None, np.ndarray]:
+    """A print that margins or a mount frame (``box``, ``l_in`` the lightness in it), with
+    the photo corners inside the box found: they become margin of the box (kept as
+    scanned), and the lightness the network sees is filled where they lie (``filled``)."""
+    if box is None:
+        return box, l_in
+    corners = find_corners(image[box.rows, box.cols])
+    if not corners:
+        return box, l_in
+    held = corner_mask(l_in.shape, corners)
+    margin = held if box.margin is None else box.margin | held
+    return dataclasses.replace(box, margin=margin), filled(l_in, corners)
+
+
+__all__ = ["corner_mask", "filled", "find_corners", "held_by_corners"]

@@ -10,7 +10,7 @@ from colorcli.colorizer import Colorizer
 from colorcli.kernels import rgb_to_lab
 from colorcli.photocorners import corner_mask, filled, find_corners
 from tests.conftest import gradient_rgb
-from tests.test_mounts import _album, _print
+from tests.test_mounts import _album, _card, _print
 
 BLACK, GOLD = (22, 20, 24), (176, 142, 64)
 
@@ -103,3 +103,20 @@ def test_a_print_scanned_to_its_edges_keeps_its_corners(tiny_ckpt):
     out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
     assert np.array_equal(out[held], scan[held])
     assert np.abs(rgb_to_lab(out)[..., 1:][~held]).mean() > 1.0
+
+
+@pytest.mark.parametrize("card", [(96, 0, 1), (82, 2, 14), (28, 8, 16)])
+@pytest.mark.parametrize("colour", [BLACK, GOLD])
+def test_a_print_on_its_card_keeps_its_corners(tiny_ckpt, card, colour):
+    """One print on a white, cream or brown card (or album page), held by black or gold
+    corners: they were painted with the print, and gold ones made the card a colour photo's
+    ground (the print was then coloured with its card)."""
+    scan, box = _card(_print(240, 320), card, jpeg=False)
+    held = _corners(scan, box, 30, colour)
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(scan)
+    off = np.linalg.norm(rgb_to_lab(out)[held] - rgb_to_lab(scan)[held], axis=-1)
+    assert np.median(off) < 0.5 and off.mean() < 4.0, (np.median(off), off.mean())
+    y0, y1, x0, x1 = box
+    card_px = np.ones(scan.shape[:2], bool)
+    card_px[y0 - 4 : y1 + 4, x0 - 4 : x1 + 4] = False  # the corners' tips reach 3 past it
+    assert np.array_equal(out[card_px], scan[card_px])
