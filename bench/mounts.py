@@ -38,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import colorcli.albumpages as ap  # noqa: E402
+import colorcli.mounts as mt  # noqa: E402
 import colorcli.photobatch as cz  # noqa: E402
 import colorcli.photocorners as pc  # noqa: E402
 from bench.cards import readable_photos  # noqa: E402
@@ -244,6 +245,7 @@ def mixed_pages(c: Colorizer, data: Path) -> None:
     print(f"                          now    {np.mean(bw_now):.2f} dB")
 
 
+FIND_CORNERS = pc.find_corners
 CORNERS = {"black": (22, 20, 24), "gold": (176, 142, 64)}
 
 
@@ -284,8 +286,9 @@ def corners(c: Colorizer, data: Path) -> None:
         colour = CORNERS["black" if i % 3 else "gold"]
         for y0, y1, x0, x1, _ in places:
             held |= with_corners(page, (y0, y1, x0, x1), min(y1 - y0, x1 - x0) // 10, colour)
-        for label, find in (("before", lambda im: []), ("now", pc.find_corners)):
-            cz.find_corners = ap.find_corners = find
+        for label, find in (("before", lambda im: []), ("now", FIND_CORNERS)):
+            for module in (pc, cz, ap, mt):  # wherever it is called from
+                module.find_corners = find
             out = c.colorize(page)
             off = np.linalg.norm(rgb_to_lab(out)[held] - rgb_to_lab(page)[held], axis=-1)
             scores, border_off = [], []
@@ -303,7 +306,8 @@ def corners(c: Colorizer, data: Path) -> None:
                     d = rgb_to_lab(out)[ring] - rgb_to_lab(page)[ring]
                     border_off.append(float(np.linalg.norm(d, axis=-1).mean()))
             rows[label].append((off.mean(), np.mean(scores), np.mean(border_off) if b else np.nan))
-        cz.find_corners = ap.find_corners = pc.find_corners
+        for module in (pc, cz, ap, mt):
+            module.find_corners = FIND_CORNERS
     print(f"{n} album pages of four prints held by photo corners (black or gold)")
     for label, v in rows.items():
         a = np.asarray(v, dtype=float)
