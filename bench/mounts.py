@@ -19,7 +19,9 @@ caption in white or dark ink under each), before (the page coloured whole, as it
 now; how many pages are split into their four prints. Mixed pages: the same, one or two of
 the four left in colour (before, such a page was a colour photograph, kept whole with
 --keep-colour, recoloured whole without): are the prints found and told apart, is each
-colour print kept as scanned, what the black-and-white ones score. Photo corners: the same photos four to a page, held by black or gold corners, every other
+colour print kept as scanned, what the black-and-white ones score. Targets: each photo as a museum scans
+a print, a gray scale and a colour target beside it, before (coloured whole) and now.
+Photo corners: the same photos four to a page, held by black or gold corners, every other
 page's prints with a white border: the corners' and borders' distance from the scan, the
 prints' PSNR, before (corners not looked for) and now. ``--false``: folders of photos
 (colour, and each made gray) on which a mount, an album page or photo corners are counted as
@@ -219,7 +221,7 @@ def mixed_pages(c: Colorizer, data: Path) -> None:
         page, places = album_page(photos[4 * i : 4 * i + 4], lab, i, colour)
         prints = page_prints(page) or []
         split += len(prints) == 4
-        flags = {(p[0].start // 100, p[1].start // 100): p[3] for p in prints}
+        flags = {(p[0].start // 100, p[1].start // 100): p[3] == "colour" for p in prints}
         alone = [in_colour(page[y0:y1, x0:x1]) for y0, y1, x0, x1, _ in places]
         wanted = zip(alone, places, strict=True)
         told += flags == {(y0 // 100, x0 // 100): a for a, (y0, _, x0, *_) in wanted}
@@ -317,6 +319,68 @@ def corners(c: Colorizer, data: Path) -> None:
         )
 
 
+def targets(c: Colorizer, data: Path) -> None:
+    """Each held-out photo in black and white on a black or white ground, a gray scale (20
+    numbered steps) under it and a colour target (24 patches) beside that, as a museum
+    scans a print: before (no album page looked for: the scan was coloured whole, or kept
+    whole with --keep-colour, being in colour) and now, the print's PSNR, the gray scale's
+    chroma and the target's mean Lab distance from the scan."""
+    photos = [
+        im for im in (_load_rgb8(p, None) for p in eval_paths(data)) if colorfulness(im) >= 15
+    ]
+    rng = np.random.default_rng(0)
+    wedge = np.zeros((40, 400, 3), np.uint8)
+    for k in range(20):
+        wedge[:, 20 * k : 20 * k + 20] = 245 - 12 * k
+        ink = (255,) * 3 if k > 9 else (0,) * 3
+        cv2.putText(wedge, str(k), (20 * k + 3, 26), 0, 0.35, ink, 1)
+    rows: dict[str, list] = {"before": [], "now": []}
+    found_now, split = cz.page_prints, 0
+    for i, photo in enumerate(photos):
+        p = cv2.resize(photo, (500, round(500 * photo.shape[0] / photo.shape[1])))[:400]
+        target = np.full((94, 142, 3), 15, np.uint8)
+        for r in range(4):
+            for q in range(6):
+                target[4 + 23 * r : 23 + 23 * r, 4 + 23 * q : 23 + 23 * q] = rng.integers(
+                    30, 230, 3
+                )
+        scan = np.full((p.shape[0] + 170, 620, 3), 18 if i % 2 else 238, np.uint8)
+        scan[30 : 30 + p.shape[0], 40:540] = gray(p)
+        y = 60 + p.shape[0]
+        scan[y : y + 40, 40:440] = wedge
+        scan[y : y + 94, 460:602] = target
+        _, enc = cv2.imencode(".jpg", scan[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
+        scan = np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1])
+        split += found_now(scan) is not None
+        for label, find in (("before", lambda im: None), ("now", found_now)):
+            cz.page_prints = find
+            out = c.colorize(scan)
+            lab_out, lab_in = rgb_to_lab(out), rgb_to_lab(scan)
+            chroma = np.hypot(*lab_out[y : y + 40, 40:440][..., 1:].reshape(-1, 2).T)
+            off = np.linalg.norm(
+                lab_out[y : y + 94, 460:602] - lab_in[y : y + 94, 460:602], axis=-1
+            )
+            rows[label].append(
+                (
+                    psnr(out[30 : 30 + p.shape[0], 40:540], p),
+                    chroma.mean(),
+                    chroma.max(),
+                    off.mean(),
+                )
+            )
+        cz.page_prints = found_now
+    print(
+        f"{len(photos)} scans of a print with a gray scale and a colour target (black or white ground)"
+    )
+    for label, v in rows.items():
+        a = np.asarray(v, dtype=float)
+        print(
+            f"  {label:<7} print {a[:, 0].mean():6.2f} dB   gray scale chroma {a[:, 1].mean():5.2f}"
+            f" (max {a[:, 2].max():4.1f})   target off by {a[:, 3].mean():5.2f} (Lab)"
+        )
+    print(f"  found as a print beside other pieces: {split} of {len(photos)}")
+
+
 def false_finds(folders: list[Path]) -> None:
     n = hits = 0
     for p, im in readable_photos(folders):
@@ -378,6 +442,7 @@ def main() -> None:
     pages(c, args.data)
     mixed_pages(c, args.data)
     corners(c, args.data)
+    targets(c, args.data)
     if args.false:
         false_finds(args.false)
 

@@ -16,8 +16,8 @@ as before.
 
 A family album of the 1960s and 70s holds colour prints beside black-and-white ones, and a
 museum's scan puts a colour target beside the print: a print (or target) already in colour is
-found as one of the page's pieces and kept as scanned, its colours being real; only the
-black-and-white ones are coloured.
+found as one of the page's pieces and kept as scanned, its colours being real, and so is a
+gray scale (``colorcli.targets``); only the black-and-white prints are coloured.
 """
 
 from __future__ import annotations
@@ -31,22 +31,24 @@ from colorcli.compose import lightness
 from colorcli.incolour import in_colour
 from colorcli.mounts import mount_box, pieces, print_in, probe_lab, ring_colour
 from colorcli.photocorners import corner_mask, filled, find_corners
+from colorcli.targets import gray_scale
 
 PIECE = 0.02  # of the page's area (on the probe): the smallest print
 PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
 
 Crop = tuple[slice, slice]
-# a print's rows, columns, the paper inside its box and whether it is a colour photograph
-Print = tuple[slice, slice, np.ndarray | None, bool]
+# a print's rows, columns, the paper inside its box, and why it is kept as scanned: "colour"
+# (a colour photograph), "scale" (a gray scale, ``colorcli.targets``) or None (coloured)
+Print = tuple[slice, slice, np.ndarray | None, str | None]
 # what is said of an album page holding prints already in colour, with the counts
 KEPT_PRINTS = "{k} of its {n} prints already in colour kept as they are"
 
 
 def page_prints(rgb: np.ndarray) -> list[Print] | None:
     """The prints on an album page, each as the rows and columns of its box, the page's
-    pixels inside that box (a print glued askew: its box's corners; None: none) and whether
-    the print is in colour, or None (see the module's note). rgb: (H, W) gray or (H, W, 3
-    or 4), uint8, uint16 or float in [0, 1]."""
+    pixels inside that box (a print glued askew: its box's corners; None: none) and why the
+    print is kept as scanned (``Print``), or None (see the module's note). rgb: (H, W) gray
+    or (H, W, 3 or 4), uint8, uint16 or float in [0, 1]."""
     if rgb.ndim == 3 and rgb.shape[2] < 3:
         return None
     lab = probe_lab(rgb)
@@ -70,7 +72,8 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
             return None
         box, in_colour_ = found
         at = (slice(y0 + box.y0, y0 + box.y1), slice(x0 + box.x0, x0 + box.x1))
-        prints.append((*at, box.margin, in_colour_))
+        kept = "colour" if in_colour_ else "scale" if gray_scale(rgb[at]) else None
+        prints.append((*at, box.margin, kept))
     if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
         return None
     return None if _overlap([p[:2] for p in prints]) else prints
@@ -114,8 +117,8 @@ def colour_pages(
             gs.append(g)
             where.append((i, None))
             continue
-        for rows, cols, paper, in_colour_ in found:
-            if in_colour_:
+        for rows, cols, paper, kept in found:
+            if kept:
                 continue
             crop = np.ascontiguousarray(im[rows, cols])
             corners = find_corners(crop)  # photo corners: as scanned, unseen by the network
@@ -146,7 +149,7 @@ def colour_pages(
 def page_notice(prints: list[Print] | None) -> str | None:
     """What is said of an album page (``page_prints``) that holds prints already in colour
     (kept as scanned); None for any other picture."""
-    k = sum(p[3] for p in prints or ())
+    k = sum(p[3] == "colour" for p in prints or ())
     return KEPT_PRINTS.format(k=k, n=len(prints)) if k else None
 
 

@@ -187,7 +187,7 @@ def test_a_colour_print_among_black_and_white_ones_is_found_as_a_print():
     black-and-white prints too) or coloured whole (the paper painted)."""
     page, places = _album([_print(160, 200), gradient_rgb(150, 200), _print(140, 180)], (12, 1, 2))
     found = sorted(page_prints(page), key=lambda p: p[1].start)
-    assert [p[3] for p in found] == [False, True, False]
+    assert [p[3] for p in found] == [None, "colour", None]
     for (rows, cols, _, _), place in zip(found, places, strict=True):
         got = (rows.start, rows.stop, cols.start, cols.stop)
         assert np.abs(np.subtract(got, place)).max() <= 3, (got, place)
@@ -327,3 +327,25 @@ def test_colour_margins_colours_the_card_and_the_page_whole(tiny_ckpt):
     assert not np.array_equal(out[:y0], scan[:y0])
     page, _ = _album([_print(160, 200), _print(150, 180)], (30, 8, 14))
     assert not np.array_equal(c.colorize(page)[:30], page[:30])
+
+
+def test_a_gray_scale_beside_a_print_stays_neutral(tiny_ckpt):
+    """A step wedge scanned beside the print (numbers on its patches) came out blue."""
+    from colorcli.targets import gray_scale
+
+    wedge = np.zeros((50, 600, 3), np.uint8)
+    for k in range(20):
+        wedge[:, 30 * k : 30 * k + 30] = 245 - 12 * k
+        ink = (255,) * 3 if k > 9 else (0,) * 3
+        cv2.putText(wedge, str(k), (30 * k + 5, 35), 0, 0.5, ink, 1)
+    scan = np.full((420, 680, 3), 20, np.uint8)
+    scan[30:330, 40:640] = _print(300, 600)
+    scan[350:400, 40:640] = wedge
+    assert gray_scale(wedge) and not gray_scale(_print(60, 300))
+    ramp = np.repeat(np.linspace(250, 5, 600).astype(np.uint8)[None, :, None], 50, 0)
+    assert not gray_scale(np.repeat(ramp, 3, 2))  # a smooth ramp has no steps
+    c = Colorizer(tiny_ckpt, device="cpu")
+    out = c.colorize(scan)
+    assert np.array_equal(out[350:400, 40:640], wedge)
+    assert np.abs(rgb_to_lab(out[40:320, 50:630])[..., 1:]).mean() > 1.0
+    assert c.last_pages == (None,)  # nothing in colour to speak of
