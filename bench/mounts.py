@@ -53,6 +53,7 @@ from colorcli.incolour import in_colour  # noqa: E402
 from colorcli.kernels import compose_rgb8, lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorcli.mounts import mount_box  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
+from colorcli.targets import gray_scale  # noqa: E402
 from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
 
 CARDS = {
@@ -382,7 +383,7 @@ def targets(c: Colorizer, data: Path) -> None:
 
 
 def false_finds(folders: list[Path]) -> None:
-    n = hits = 0
+    n = hits = scales = 0
     for p, im in readable_photos(folders):
         if im.ndim != 3 or im.dtype != np.uint8:
             continue
@@ -393,9 +394,15 @@ def false_finds(folders: list[Path]) -> None:
             if found or pc.find_corners(pic):
                 hits += 1
                 print(f"  a mount, an album page or photo corners found in {p}")
+        h, w = im.shape[:2]  # bands of it as long as a gray scale, made gray
+        for band in (im[: h // 4], im[:, : w // 4], im[h // 3 : h // 3 + h // 4], im):
+            if gray_scale(gray(np.ascontiguousarray(band))):
+                scales += 1
+                print(f"  a gray scale found in {p}")
     print(
         f"{n} photos (in colour and made gray): {hits} taken for mounted prints or held by corners"
     )
+    print(f"  {4 * n} bands of them made gray: {scales} taken for a gray scale")
 
 
 def sheet(c: Colorizer, path: Path) -> None:
