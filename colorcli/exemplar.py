@@ -18,6 +18,7 @@ from colorcli.borders import compose_framed, content_box, inner
 from colorcli.compose import lightness, shrink_l
 from colorcli.kernels import rgb_to_lab
 from colorcli.mounts import framing
+from colorcli.photocorners import held_by_corners
 
 # how many times its share of the reference one of its regions may colour of the photo: a view
 # twice as close shows a thing over 4 times the area. Without the cap a reference of other
@@ -110,6 +111,8 @@ class ExemplarMixin:
         # a print's border or mount: the reference colours what it frames
         box = framing(image, l_full) if self.margins else None
         l_in = inner(l_full, box)
+        if self.margins:  # photo corners on the mount: as scanned
+            box, l_in = held_by_corners(image, box, l_in)
         l_net = self.l_net(l_in)
         ab_ref, trust, agree = reference_colours(reference, l_in, l_net.shape)
         if self.attention is not None:

@@ -120,3 +120,10 @@ def test_a_print_on_its_card_keeps_its_corners(tiny_ckpt, card, colour):
     card_px = np.ones(scan.shape[:2], bool)
     card_px[y0 - 4 : y1 + 4, x0 - 4 : x1 + 4] = False  # the corners' tips reach 3 past it
     assert np.array_equal(out[card_px], scan[card_px])
+
+
+def test_a_print_coloured_after_a_reference_keeps_its_corners(tiny_ckpt):
+    scan, box = _card(_print(240, 320), (82, 2, 14), jpeg=False)
+    held = _corners(scan, box, 30, BLACK)
+    out = Colorizer(tiny_ckpt, device="cpu").colorize_like(scan, gradient_rgb(200, 300))
+    assert np.array_equal(out[held], scan[held])
