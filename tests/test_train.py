@@ -965,3 +965,21 @@ def test_a_run_folder_given_as_the_photos_is_refused_in_one_line(tmp_path):
     assert r.stderr == (
         f"error: --out {data} is the --data folder: the run's checkpoints and contact sheets would lie among the photos; give --out a folder of its own (one inside --data is passed over)\n"
     )
+
+
+def test_a_plain_eval_feeds_no_colour_of_the_truth(tmp_path):
+    """Fed the truth, whatever a colorizer keeps as scanned (a colour scan's margins, a
+    colour print on an album page) would score as its colours: a colorizer that gives back
+    what it is given must score as the gray baseline."""
+    from colorcli.train.evaluate import evaluate
+
+    class Echo:
+        def colorize(self, image, guide=None):
+            rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+            return rgb.copy()
+
+    _write_colour_images(tmp_path, 2)
+    paths = sorted(tmp_path.iterdir())
+    for record in evaluate(Echo(), paths):
+        assert abs(record["psnr"] - record["gray_psnr"]) < 0.05, record
+        assert record["colorfulness"] < 1.0, record

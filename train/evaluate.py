@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from colorcli.compose import compose_rgb
 from colorcli.errors import ColorcliError, MediaError
 from colorcli.imageio import read_image
 from colorcli.kernels import compose_rgb8, rgb_to_l
@@ -41,6 +42,22 @@ def gray_of(truth: np.ndarray) -> np.ndarray:
     """The gray baseline of an (H, W, 3) uint8 photo: its lightness alone (a = b = 0)."""
     lum = rgb_to_l(truth)
     return compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
+
+
+def plain_input(truth: np.ndarray) -> np.ndarray:
+    """What a plain eval colours: the photo's own L* as a 16-bit gray picture (within 0.01
+    L*). None of the truth's colour goes in: fed the truth, what the colorizer keeps as
+    scanned (a colour scan's margins, a colour print on an album page) would score as its
+    colours."""
+    lum = rgb_to_l(truth)
+    return compose_rgb(lum, np.zeros((1, 1, 2), np.float32), np.uint16)[..., 0]
+
+
+def _as_8bit(rgb: np.ndarray) -> np.ndarray:
+    """A colorizer's output (uint8, or uint16 from a 16-bit input) as 8-bit RGB."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    return np.round(rgb.astype(np.float32) / 257.0).astype(np.uint8)
 
 
 def made_gray(truth: np.ndarray, gray_kind: str = "plain", name: str = "") -> np.ndarray:
@@ -115,9 +132,9 @@ def evaluate(
             }
             continue
         made = made_gray(truth, gray_kind=gray, name=p.name)
-        # plain: the photo itself goes in (its exact L*, as users colour a colour scan)
-        source = truth if gray == "plain" else made
-        ours = colorizer.colorize(source)
+        # plain: the photo's own L*, in 16 bits (8 would round it)
+        source = plain_input(truth) if gray == "plain" else made
+        ours = _as_8bit(colorizer.colorize(source))
         record = {
             "path": str(p),
             "size": [int(truth.shape[1]), int(truth.shape[0])],
@@ -129,7 +146,7 @@ def evaluate(
         }
         if hints:
             sim = simulate_hints(truth, hints, p.name)
-            hinted = colorizer.colorize(source, sim.guide)
+            hinted = _as_8bit(colorizer.colorize(source, sim.guide))
             record.update(_scores("hinted_", hinted, truth))
             record.update(_scores("spread_", spread_hints(truth, sim), truth))
             record["_images"] = (made, ours, hinted, truth)
