@@ -32,7 +32,7 @@ def _prints(image: np.ndarray) -> list | None:
         if (prints := page_prints(image)) is not None:
             return prints
         if find_corners(image):
-            return [(slice(0, image.shape[0]), slice(0, image.shape[1]), None, False)]
+            return [(slice(0, image.shape[0]), slice(0, image.shape[1]), None, None)]
     except (MemoryError, cv2.error):
         pass
     return None
@@ -58,9 +58,7 @@ class PhotoBatchMixin:
         return chunks
 
     def colorize_batch(
-        self,
-        images: Sequence[np.ndarray],
-        guides: Sequence[Guide | None] | None = None,
+        self, images: Sequence[np.ndarray], guides: Sequence[Guide | None] | None = None
     ) -> list[np.ndarray]:
         """Colorize several images (any sizes) in batches (see ``_chunks``).
 
