@@ -19,7 +19,8 @@ caption in white or dark ink under each), before (the page coloured whole, as it
 now; how many pages are split into their four prints. Mixed pages: the same, one or two of
 the four left in colour (before, such a page was a colour photograph, kept whole with
 --keep-colour, recoloured whole without): are the prints found and told apart, is each
-colour print kept as scanned, what the black-and-white ones score. Targets: each photo as a museum scans
+colour print kept as scanned, what the black-and-white ones score. Contact sheets: the photos as strips of five frames
+on their film base, before (each strip coloured whole) and now. Targets: each photo as a museum scans
 a print, a gray scale and a colour target beside it, before (coloured whole) and now.
 Photo corners: the same photos four to a page, held by black or gold corners, every other
 page's prints with a white border: the corners' and borders' distance from the scan, the
@@ -382,6 +383,50 @@ def targets(c: Colorizer, data: Path) -> None:
     print(f"  found as a print beside other pieces: {split} of {len(photos)}")
 
 
+def contact_sheets(c: Colorizer, data: Path) -> None:
+    """The held-out photos as a contact sheet: strips of five frames (216 x 144, made gray) on
+    their film base, each frame's number under it, on white paper; before (strips coloured
+    whole) and now, the frames' PSNR, each frame coloured alone, and the paper's and film
+    base's mean Lab distance from the scan."""
+    photos = [p for p in (_load_rgb8(q, None) for q in eval_paths(data)) if min(p.shape[:2]) >= 200]
+    rows_n = len(photos) // 5
+    fw, fh = 216, 144
+    sheet = np.full((80 + rows_n * (fh + 40), 80 + 5 * (fw + 8), 3), 240, np.uint8)
+    base, places = np.zeros(sheet.shape[:2], bool), []
+    for r in range(rows_n):
+        y = 40 + r * (fh + 40)
+        sheet[y - 14 : y + fh + 14, 30 : 42 + 5 * (fw + 8)] = 20
+        base[y - 14 : y + fh + 14, 30 : 42 + 5 * (fw + 8)] = True
+        for k in range(5):
+            x = 40 + k * (fw + 8)
+            p = cv2.resize(photos[5 * r + k], (fw, fh), interpolation=cv2.INTER_AREA)
+            sheet[y : y + fh, x : x + fw] = gray(p)
+            base[y : y + fh, x : x + fw] = False
+            cv2.putText(
+                sheet, f"{5 * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
+            )
+            places.append((y, y + fh, x, x + fw, p))
+    paper = ~base
+    for y0, y1, x0, x1, _ in places:
+        paper[y0:y1, x0:x1] = False
+    print(f"a contact sheet of {rows_n} strips of 5 held-out photos")
+    found_now = ap.strip_frames
+    for label, find in (("before", lambda im: None), ("now", found_now)):
+        ap.strip_frames = find
+        out = c.colorize(sheet)
+        score = np.mean([psnr(out[y0:y1, x0:x1], p) for y0, y1, x0, x1, p in places])
+        off = [
+            np.linalg.norm(rgb_to_lab(out)[m] - rgb_to_lab(sheet)[m], axis=-1).mean()
+            for m in (paper, base)
+        ]
+        print(
+            f"  {label:<7} frames {score:6.2f} dB   paper off by {off[0]:5.2f}   film base off by {off[1]:5.2f} (Lab)"
+        )
+    ap.strip_frames = found_now
+    alone = np.mean([psnr(c.colorize(sheet[y0:y1, x0:x1]), p) for y0, y1, x0, x1, p in places])
+    print(f"  frames coloured alone {alone:6.2f} dB")
+
+
 def false_finds(folders: list[Path]) -> None:
     n = hits = scales = 0
     for p, im in readable_photos(folders):
@@ -450,6 +495,7 @@ def main() -> None:
     mixed_pages(c, args.data)
     corners(c, args.data)
     targets(c, args.data)
+    contact_sheets(c, args.data)
     if args.false:
         false_finds(args.false)
 

@@ -17,7 +17,9 @@ as before.
 A family album of the 1960s and 70s holds colour prints beside black-and-white ones, and a
 museum's scan puts a colour target beside the print: a print (or target) already in colour is
 found as one of the page's pieces and kept as scanned, its colours being real, and so is a
-gray scale (``colorcli.targets``); only the black-and-white prints are coloured.
+gray scale (``colorcli.targets``); only the black-and-white prints are coloured. A strip of
+film frames (a contact sheet's row, ``colorcli.filmstrips``) is cut into its frames' pictures,
+each coloured alone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import cv2
 import numpy as np
 
 from colorcli.compose import lightness
+from colorcli.filmstrips import strip_frames
 from colorcli.incolour import in_colour
 from colorcli.mounts import mount_box, pieces, print_in, probe_lab, ring_colour
 from colorcli.photocorners import corner_mask, filled, find_corners
@@ -73,10 +76,20 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
         box, in_colour_ = found
         at = (slice(y0 + box.y0, y0 + box.y1), slice(x0 + box.x0, x0 + box.x1))
         kept = "colour" if in_colour_ else "scale" if gray_scale(rgb[at]) else None
-        prints.append((*at, box.margin, kept))
+        frames = None if kept else strip_frames(rgb[at])  # a contact sheet's strip
+        if frames is None:
+            prints.append((*at, box.margin, kept))
+            continue
+        for r, c in frames:
+            prints.append((_within(at[0], r), _within(at[1], c), None, None))
     if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
         return None
     return None if _overlap([p[:2] for p in prints]) else prints
+
+
+def _within(outer: slice, inner: slice) -> slice:
+    """``inner`` (of a crop) as a slice of the picture ``outer`` cut the crop from."""
+    return slice(outer.start + inner.start, outer.start + inner.stop)
 
 
 def photo_in_colour(rgb: np.ndarray) -> bool:
