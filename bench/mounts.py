@@ -423,6 +423,8 @@ def contact_sheets(c: Colorizer, data: Path) -> None:
             f"  {label:<7} frames {score:6.2f} dB   paper off by {off[0]:5.2f}   film base off by {off[1]:5.2f} (Lab)"
         )
     ap.strip_frames = found_now
+    pieces = page_prints(sheet) or []
+    print(f"  strips cut into their frames: {(len(pieces) - rows_n) // 4} of {rows_n}")
     alone = np.mean([psnr(c.colorize(sheet[y0:y1, x0:x1]), p) for y0, y1, x0, x1, p in places])
     print(f"  frames coloured alone {alone:6.2f} dB")
 
