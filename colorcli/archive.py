@@ -20,12 +20,7 @@ import numpy as np
 from colorcli.albumpages import photo_in_colour
 from colorcli.animation import colorize_animation, encode_frames, is_animation, read_frames
 from colorcli.archiveplan import Job
-from colorcli.archiveresults import (
-    FileResult,
-    FilmUpdate,
-    failed_result,
-    failure_reason,
-)
+from colorcli.archiveresults import FileResult, FilmUpdate, failed_result, failure_reason
 from colorcli.atomic import Claim, write_bytes_atomic
 from colorcli.cards import LEFT_IN_TONE
 from colorcli.compose import lightness
@@ -213,8 +208,7 @@ class _Batch:
         if self.reference is None and self.pending:
             try:
                 outs = self.colorizer.colorize_batch(
-                    [w.image.pixels for w in self.pending],
-                    [w.guide for w in self.pending],
+                    [w.image.pixels for w in self.pending], [w.guide for w in self.pending]
                 )
                 plain, said = self.colorizer.last_plain, self.colorizer.last_pages
             except (ColorcliError, ValueError, MemoryError):
