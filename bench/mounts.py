@@ -49,6 +49,7 @@ from colorcli.albumpages import page_prints  # noqa: E402
 from colorcli.borders import compose_framed, content_box  # noqa: E402
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.compose import lightness  # noqa: E402
+from colorcli.filmstrips import strip_frames  # noqa: E402
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.incolour import in_colour  # noqa: E402
 from colorcli.kernels import compose_rgb8, lab_to_rgb, rgb_to_lab  # noqa: E402
@@ -383,41 +384,49 @@ def targets(c: Colorizer, data: Path) -> None:
     print(f"  found as a print beside other pieces: {split} of {len(photos)}")
 
 
-def contact_sheets(c: Colorizer, data: Path) -> None:
+def contact_sheets(c: Colorizer, data: Path, perforated: bool = False) -> None:
     """The held-out photos as a contact sheet: strips of five frames (216 x 144, made gray) on
-    their film base, each frame's number under it, on white paper; before (strips coloured
-    whole) and now, the frames' PSNR, each frame coloured alone, and the paper's and film
-    base's mean Lab distance from the scan."""
+    their film base, each frame's number under it, on white paper (``perforated``: 35 mm
+    film's perforations in the base above and below the frames, its edge print among them);
+    before (strips coloured whole) and now, the frames' PSNR, each frame coloured alone, and
+    the paper's and film base's mean Lab distance from the scan."""
     photos = [p for p in (_load_rgb8(q, None) for q in eval_paths(data)) if min(p.shape[:2]) >= 200]
     rows_n = len(photos) // 5
-    fw, fh = 216, 144
-    sheet = np.full((80 + rows_n * (fh + 40), 80 + 5 * (fw + 8), 3), 240, np.uint8)
+    fw, fh, m = 216, 144, 33 if perforated else 14
+    sheet = np.full((80 + rows_n * (fh + 2 * m + 12), 80 + 5 * (fw + 8), 3), 240, np.uint8)
     base, places = np.zeros(sheet.shape[:2], bool), []
     for r in range(rows_n):
-        y = 40 + r * (fh + 40)
-        sheet[y - 14 : y + fh + 14, 30 : 42 + 5 * (fw + 8)] = 20
-        base[y - 14 : y + fh + 14, 30 : 42 + 5 * (fw + 8)] = True
+        y, x1 = 26 + m + r * (fh + 2 * m + 12), 42 + 5 * (fw + 8)
+        sheet[y - m : y + fh + m, 30:x1] = 20
+        base[y - m : y + fh + m, 30:x1] = True
+        for x in np.arange(34, x1 - 17, 28.5).astype(int) if perforated else ():
+            for y0 in (y - m + 10, y + fh + m - 22):  # a perforation: 17 x 12 of clear base
+                sheet[y0 : y0 + 12, x : x + 17] = 235
+        if perforated:
+            cv2.putText(sheet, "KODAK 5063 TX  12", (80, y + fh + m - 1), 0, 0.3, (150,) * 3, 1)
         for k in range(5):
             x = 40 + k * (fw + 8)
             p = cv2.resize(photos[5 * r + k], (fw, fh), interpolation=cv2.INTER_AREA)
             sheet[y : y + fh, x : x + fw] = gray(p)
             base[y : y + fh, x : x + fw] = False
-            cv2.putText(
-                sheet, f"{5 * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
-            )
+            if not perforated:
+                cv2.putText(
+                    sheet, f"{5 * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
+                )
             places.append((y, y + fh, x, x + fw, p))
     paper = ~base
     for y0, y1, x0, x1, _ in places:
         paper[y0:y1, x0:x1] = False
-    print(f"a contact sheet of {rows_n} strips of 5 held-out photos")
+    kind = "35 mm strips (perforated)" if perforated else "strips"
+    print(f"a contact sheet of {rows_n} {kind} of 5 held-out photos")
     found_now = ap.strip_frames
     for label, find in (("before", lambda im: None), ("now", found_now)):
         ap.strip_frames = find
         out = c.colorize(sheet)
         score = np.mean([psnr(out[y0:y1, x0:x1], p) for y0, y1, x0, x1, p in places])
         off = [
-            np.linalg.norm(rgb_to_lab(out)[m] - rgb_to_lab(sheet)[m], axis=-1).mean()
-            for m in (paper, base)
+            np.linalg.norm(rgb_to_lab(out)[mask] - rgb_to_lab(sheet)[mask], axis=-1).mean()
+            for mask in (paper, base)
         ]
         print(
             f"  {label:<7} frames {score:6.2f} dB   paper off by {off[0]:5.2f}   film base off by {off[1]:5.2f} (Lab)"
@@ -430,7 +439,7 @@ def contact_sheets(c: Colorizer, data: Path) -> None:
 
 
 def false_finds(folders: list[Path]) -> None:
-    n = hits = scales = 0
+    n = hits = scales = strips = 0
     for p, im in readable_photos(folders):
         if im.ndim != 3 or im.dtype != np.uint8:
             continue
@@ -441,6 +450,9 @@ def false_finds(folders: list[Path]) -> None:
             if found or pc.find_corners(pic):
                 hits += 1
                 print(f"  a mount, an album page or photo corners found in {p}")
+            if strip_frames(pic) is not None:
+                strips += 1
+                print(f"  a strip of film frames found in {p}")
         h, w = im.shape[:2]  # bands of it as long as a gray scale, made gray
         for band in (im[: h // 4], im[:, : w // 4], im[h // 3 : h // 3 + h // 4], im):
             if gray_scale(gray(np.ascontiguousarray(band))):
@@ -449,6 +461,7 @@ def false_finds(folders: list[Path]) -> None:
     print(
         f"{n} photos (in colour and made gray): {hits} taken for mounted prints or held by corners"
     )
+    print(f"  {2 * n} of them as prints: {strips} taken for a strip of film frames")
     print(f"  {4 * n} bands of them made gray: {scales} taken for a gray scale")
 
 
@@ -498,6 +511,7 @@ def main() -> None:
     corners(c, args.data)
     targets(c, args.data)
     contact_sheets(c, args.data)
+    contact_sheets(c, args.data, perforated=True)
     if args.false:
         false_finds(args.false)
 

@@ -37,6 +37,46 @@ def test_a_strips_frames_are_found():
     assert strip_frames(_print(120, 480)) is None  # a print is no strip
 
 
+def _strip(frames: int = 5, fw: int = 120, fh: int = 80, margin: int = 12, perforated=False):
+    """One strip of gray textured frames on black film base (``perforated``: 35 mm film's
+    clear perforations in the base above and below), its second frame a night scene whose
+    black ground meets the base on its left and right; the strip and each frame's columns."""
+    gap = 8
+    strip = np.full((fh + 2 * margin, frames * (fw + gap) + gap, 3), 18, np.uint8)
+    if perforated:
+        for x in np.arange(3, strip.shape[1] - 10, fw / 8).astype(int):
+            for y in (margin // 3, fh + margin + margin // 3):
+                strip[y : y + margin // 3, x : x + fw // 14] = 235
+    cols = []
+    for k in range(frames):
+        x = gap + k * (fw + gap)
+        frame = _print(fh, fw)
+        if k == 1:  # a night: black all round a lit window
+            frame[:] = 18
+            frame[fh // 3 : fh // 3 + fh // 3, fw // 3 : fw // 3 + fw // 3] = _print(
+                fh // 3, fw // 3
+            )
+        strip[margin : margin + fh, x : x + fw] = frame
+        cols.append((x, x + fw))
+    return strip, cols
+
+
+def test_frames_found_where_a_frame_is_black_at_its_edges_and_on_perforated_film():
+    """A frame whose black ground meets the base widened its gaps: the strip was coloured
+    whole. Perforations beside the gaps hid lines of them."""
+    for perforated in (False, True):
+        strip, cols = _strip(perforated=perforated)
+        found = strip_frames(strip)
+        assert found is not None and len(found) == len(cols), (perforated, found)
+        for k, ((_, c), (x0, x1)) in enumerate(zip(found, cols, strict=True)):
+            if k != 1:  # the night's black edge columns may stay with the base
+                assert abs(c.start - x0) <= 1 and abs(c.stop - x1) <= 1, (perforated, k, c)
+            else:
+                assert x0 - 1 <= c.start and c.stop <= x1 + 1, (perforated, c)
+        rows = found[0][0]
+        assert abs(rows.start - 12) <= 1 and abs(rows.stop - 92) <= 1, rows
+
+
 def test_a_contact_sheets_frames_are_coloured_alone(tiny_ckpt):
     sheet, places = _sheet()
     prints = page_prints(sheet)
