@@ -384,21 +384,23 @@ def targets(c: Colorizer, data: Path) -> None:
     print(f"  found as a print beside other pieces: {split} of {len(photos)}")
 
 
-def contact_sheets(c: Colorizer, data: Path, perforated: bool = False) -> None:
+def contact_sheets(c: Colorizer, data: Path, perforated: bool = False, tilt: float = 0.0) -> None:
     """The held-out photos as a contact sheet: strips of five frames (216 x 144, made gray) on
     their film base, each frame's number under it, on white paper (``perforated``: 35 mm
-    film's perforations in the base above and below the frames, its edge print among them);
-    before (strips coloured whole) and now, the frames' PSNR, each frame coloured alone, and
-    the paper's and film base's mean Lab distance from the scan."""
+    film's perforations in the base above and below the frames, its edge print among them;
+    ``tilt``: the sheet scanned askew by that many degrees); before (strips coloured whole)
+    and now, the frames' PSNR, each frame coloured alone, and the paper's and film base's
+    mean Lab distance from the scan."""
     photos = [p for p in (_load_rgb8(q, None) for q in eval_paths(data)) if min(p.shape[:2]) >= 200]
     rows_n = len(photos) // 5
     fw, fh, m = 216, 144, 33 if perforated else 14
     sheet = np.full((80 + rows_n * (fh + 2 * m + 12), 80 + 5 * (fw + 8), 3), 240, np.uint8)
-    base, places = np.zeros(sheet.shape[:2], bool), []
+    truth = sheet.copy()
+    which = np.zeros(sheet.shape[:2], np.int16)  # 0 paper, -1 film base, k + 1 frame k
     for r in range(rows_n):
         y, x1 = 26 + m + r * (fh + 2 * m + 12), 42 + 5 * (fw + 8)
         sheet[y - m : y + fh + m, 30:x1] = 20
-        base[y - m : y + fh + m, 30:x1] = True
+        which[y - m : y + fh + m, 30:x1] = -1
         for x in np.arange(34, x1 - 17, 28.5).astype(int) if perforated else ():
             for y0 in (y - m + 10, y + fh + m - 22):  # a perforation: 17 x 12 of clear base
                 sheet[y0 : y0 + 12, x : x + 17] = 235
@@ -408,25 +410,33 @@ def contact_sheets(c: Colorizer, data: Path, perforated: bool = False) -> None:
             x = 40 + k * (fw + 8)
             p = cv2.resize(photos[5 * r + k], (fw, fh), interpolation=cv2.INTER_AREA)
             sheet[y : y + fh, x : x + fw] = gray(p)
-            base[y : y + fh, x : x + fw] = False
+            truth[y : y + fh, x : x + fw] = p
+            which[y : y + fh, x : x + fw] = 5 * r + k + 1
             if not perforated:
                 cv2.putText(
                     sheet, f"{5 * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
                 )
-            places.append((y, y + fh, x, x + fw, p))
-    paper = ~base
-    for y0, y1, x0, x1, _ in places:
-        paper[y0:y1, x0:x1] = False
+    if tilt:
+        h, w = which.shape
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+        sheet, truth = (
+            cv2.warpAffine(im, turn, (w, h), borderValue=(240, 240, 240)) for im in (sheet, truth)
+        )
+        which = cv2.warpAffine(which, turn, (w, h), flags=cv2.INTER_NEAREST)
+    frames = [which == k + 1 for k in range(5 * rows_n)]
     kind = "35 mm strips (perforated)" if perforated else "strips"
-    print(f"a contact sheet of {rows_n} {kind} of 5 held-out photos")
+    print(
+        f"a contact sheet of {rows_n} {kind} of 5 held-out photos"
+        + f", {tilt} degrees askew" * bool(tilt)
+    )
     found_now = ap.strip_frames
     for label, find in (("before", lambda im: None), ("now", found_now)):
         ap.strip_frames = find
         out = c.colorize(sheet)
-        score = np.mean([psnr(out[y0:y1, x0:x1], p) for y0, y1, x0, x1, p in places])
+        score = np.mean([psnr(out[f], truth[f]) for f in frames])
         off = [
             np.linalg.norm(rgb_to_lab(out)[mask] - rgb_to_lab(sheet)[mask], axis=-1).mean()
-            for mask in (paper, base)
+            for mask in (which == 0, which == -1)
         ]
         print(
             f"  {label:<7} frames {score:6.2f} dB   paper off by {off[0]:5.2f}   film base off by {off[1]:5.2f} (Lab)"
@@ -434,8 +444,13 @@ def contact_sheets(c: Colorizer, data: Path, perforated: bool = False) -> None:
     ap.strip_frames = found_now
     pieces = page_prints(sheet) or []
     print(f"  strips cut into their frames: {(len(pieces) - rows_n) // 4} of {rows_n}")
-    alone = np.mean([psnr(c.colorize(sheet[y0:y1, x0:x1]), p) for y0, y1, x0, x1, p in places])
-    print(f"  frames coloured alone {alone:6.2f} dB")
+    alone = []
+    for f in frames:
+        ys, xs = np.nonzero(f)
+        box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+        done = c.colorize(np.ascontiguousarray(sheet[box]))
+        alone.append(psnr(done[f[box]], truth[box][f[box]]))
+    print(f"  frames coloured alone {np.mean(alone):6.2f} dB")
 
 
 def false_finds(folders: list[Path]) -> None:
@@ -512,6 +527,8 @@ def main() -> None:
     targets(c, args.data)
     contact_sheets(c, args.data)
     contact_sheets(c, args.data, perforated=True)
+    contact_sheets(c, args.data, tilt=1.0)
+    contact_sheets(c, args.data, perforated=True, tilt=2.0)
     if args.false:
         false_finds(args.false)
 

@@ -80,8 +80,8 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
         if frames is None:
             prints.append((*at, box.margin, kept))
             continue
-        for r, c in frames:
-            prints.append((_within(at[0], r), _within(at[1], c), None, None))
+        for r, c, outside in frames:  # a strip askew: the pixels outside its frame as scanned
+            prints.append((_within(at[0], r), _within(at[1], c), outside, None))
     if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
         return None
     return None if _overlap([p[:2] for p in prints]) else prints

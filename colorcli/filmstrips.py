@@ -8,11 +8,14 @@ into at least ``FRAMES`` frames of one size (within ``SAME``). A frame whose own
 it with black (a night, a dark ground) widens a gap or adds one: then the frames are where
 the gaps' edges repeat at one pitch (``_on_pitch``). Each frame is then cut to its picture (the
 longest run of lines across it that are not film base; where that is too short, the lines the
-other frames' pictures take), and everything else is kept as scanned.
+other frames' pictures take), and everything else is kept as scanned. A strip laid or
+scanned askew (up to ``TILT`` degrees, measured on its long edges) is read turned straight (``_turned``): its frames are
+then boxes with the pixels outside each frame kept as scanned.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from colorcli.borders import MID_LEVELS
@@ -28,31 +31,151 @@ MIDDLE = 0.2  # of a strip's width, each side: where its perforations lie, not i
 TOL = 1  # pixels: a gap's edge this near where the pitch puts it is there
 ROWS = 0.02  # of a strip's width: frames' pictures this near each other lie on the same rows
 TRIM = 0.03  # of a frame's length: film base cut off each side of its picture, at most
+TILT = 3.0  # degrees: a strip askew by up to this is read turned straight
+TILT_STEP = 0.25  # degrees: a strip less askew than this is read as it lies
 RUNS = 64  # more runs of film base than this across a strip: no strip (noise)
 
 
-def strip_frames(rgb: np.ndarray) -> list[tuple[slice, slice]] | None:
-    """The pictures of a strip of film's frames (see the module's note) as the rows and
-    columns of each, or None. rgb: (H, W) gray or (H, W, 3) RGB, uint8, uint16 or float."""
+# a frame: its rows and columns in the print, and the pixels of that box outside the frame
+# (a strip askew: kept as scanned) or None
+Frame = tuple[slice, slice, np.ndarray | None]
+
+
+def strip_frames(rgb: np.ndarray) -> list[Frame] | None:
+    """The pictures of a strip of film's frames (see the module's note), or None. rgb:
+    (H, W) gray or (H, W, 3) RGB, uint8, uint16 or float."""
     l_full = lightness(rgb)
     if min(l_full.shape) < 8:
         return None
     for transposed in (False, True):  # frames side by side, then one above another
         lum = l_full.T if transposed else l_full
-        h = lum.shape[0]  # the gaps read across the middle: 35 mm film's perforations are not
-        for gap, base in _gaps(lum[round(h * MIDDLE) : h - round(h * MIDDLE)]):
-            spans = _between_gaps(gap) or _on_pitch(gap)
-            frames = None if spans is None else _pictures(lum, spans, base)
-            if frames is not None:
-                return [(c, r) for r, c in frames] if transposed else frames
+        frames = _straight(lum)
+        if frames is not None:
+            return [(c, r, None) for r, c in frames] if transposed else [(*f, None) for f in frames]
+    long_ways = l_full if l_full.shape[1] >= l_full.shape[0] else l_full.T
+    found = _turned(long_ways)
+    if found is None or long_ways is l_full:
+        return found
+    return [(c, r, None if m is None else m.T) for r, c, m in found]
+
+
+def _straight(lum: np.ndarray) -> list[tuple[slice, slice]] | None:
+    """The frames of a strip lying along the rows of ``lum`` (see the module's note)."""
+    h = lum.shape[0]  # the gaps read across the middle: 35 mm film's perforations are not
+    for gap, base in _gaps(lum[round(h * MIDDLE) : h - round(h * MIDDLE)]):
+        spans = _between_gaps(gap) or _on_pitch(gap)
+        frames = None if spans is None else _pictures(lum, spans, base)
+        if frames is not None:
+            return frames
     return None
+
+
+def _turn(lum: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """``lum`` turned by ``degrees`` about its centre (its edges' lines carried out), and the
+    affine matrix that did it."""
+    h, w = lum.shape
+    m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), degrees, 1.0)
+    turned = cv2.warpAffine(lum, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return turned, m
+
+
+def _edge_tilt(lum: np.ndarray) -> float | None:
+    """How far a strip lies askew, in degrees, from its frames' long edges: for black base,
+    then white, each column's last line of the base's tone (``LEVEL`` of the median of the
+    darkest, or lightest, pixels) above the middle and first below it, a straight line
+    fitted to each (``_slope``: gaps and a frame's own black are off it); the slope of the
+    one more columns lie on, where it is between ``TILT_STEP`` and ``TILT``; else None."""
+    h, w = lum.shape
+    cols, mid = np.arange(w // 10, w - w // 10), h // 2
+    if len(cols) < 16 or mid < 4:
+        return None
+    for side in (lum < MID_LEVELS[0], lum > MID_LEVELS[1]):
+        if not side.any():
+            continue
+        tone = (np.abs(lum - float(np.median(lum[side]))) <= LEVEL)[:, cols]
+        above, below = tone[:mid], tone[mid:]
+        top = mid - np.argmax(above[::-1], axis=0)  # the line after the last base line
+        bottom = mid + np.argmax(below, axis=0)
+        seen = above.any(axis=0) & below.any(axis=0) & (top < mid) & (bottom > mid)
+        if seen.sum() < len(cols) // 4:
+            continue
+        fits = [_slope(cols[seen], e[seen]) for e in (top, bottom)]
+        slope, on = max(fits, key=lambda f: f[1])
+        degrees = float(np.degrees(np.arctan(slope)))
+        if on and TILT_STEP <= abs(degrees) <= TILT:
+            return degrees
+    return None
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """The slope of the straight line most of (x, y) lie on and how many lie within 2 of
+    it: the median of the slopes between pairs of up to 200 of them (robust to a third of
+    them off it), then a line fitted to those within 2; (0, 0) where fewer than a third do."""
+    pick = np.linspace(0, len(x) - 1, min(len(x), 200)).astype(np.intp)
+    px, py = x[pick].astype(np.float64), y[pick].astype(np.float64)
+    dx, dy = px[None, :] - px[:, None], py[None, :] - py[:, None]
+    a = float(np.median(dy[dx > 0] / dx[dx > 0]))
+    b = float(np.median(y - a * x))
+    near = np.abs(y - (a * x + b)) <= 2
+    if near.sum() < len(x) / 3:
+        return 0.0, 0
+    return float(np.polyfit(x[near], y[near], 1)[0]), int(near.sum())
+
+
+def _turned(lum: np.ndarray) -> list[Frame] | None:
+    """The frames of a strip askew along the rows of ``lum`` (``_edge_tilt``): found on
+    ``lum`` turned straight, each as its box in ``lum`` and the pixels of the box outside
+    it. None where it is not askew, no frames are found, or two frames' boxes meet."""
+    degrees = _edge_tilt(lum)
+    if degrees is None:
+        return None
+    turned, m = _turn(lum, degrees)
+    frames = _straight(turned)
+    if frames is None:
+        return None
+    back = cv2.invertAffineTransform(m)
+    found = [_box_of(back, rows, cols, lum.shape) for rows, cols in frames]
+    boxes = [(r, c) for r, c, _ in found]
+    return None if any(_meet(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]) else found
+
+
+def _box_of(back: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) -> Frame:
+    """A frame found on the turned strip as its box in the strip as it lies, and the pixels
+    of the box outside the frame."""
+    corners = np.array(
+        [
+            [cols.start, rows.start],
+            [cols.stop, rows.start],
+            [cols.stop, rows.stop],
+            [cols.start, rows.stop],
+        ],
+        np.float64,
+    )
+    quad = corners @ back[:, :2].T + back[:, 2]
+    y0, x0 = (max(0, int(np.floor(v))) for v in quad.min(axis=0)[::-1])
+    y1, x1 = (int(np.ceil(v)) for v in quad.max(axis=0)[::-1])
+    y1, x1 = min(shape[0], y1), min(shape[1], x1)
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(inside, np.rint(quad - (x0, y0)).astype(np.int32), 1)
+    return slice(y0, y1), slice(x0, x1), inside == 0
+
+
+def _meet(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
+    """Whether two boxes share pixels."""
+    return (
+        a[0].start < b[0].stop
+        and b[0].start < a[0].stop
+        and a[1].start < b[1].stop
+        and b[1].start < a[1].stop
+    )
 
 
 def _pictures(lum: np.ndarray, spans: list, base: float) -> list[tuple[slice, slice]] | None:
     """Each frame's picture: its rows (``_picture``; a frame whose picture is not found,
     black where it meets the base, takes the median of the others'; most pictures, at least
-    ``FRAMES``, on the same rows within ``ROWS``: one film), then its columns within those rows (a perforation in the base beside a gap hid a line of the gap: up to ``TRIM``
-    cut off each side); None where no picture is found."""
+    ``FRAMES``, on the same rows within ``ROWS``: one film), then its columns within those
+    rows (a perforation in the base beside a gap hid a line of the gap: up to ``TRIM`` cut
+    off each side); None where no picture is found."""
     across = [_picture(lum[:, a:b], base) for a, b in spans]
     found = [s for s in across if s is not None]
     if not found:
@@ -90,13 +213,14 @@ def _apart(points: list[int]) -> np.ndarray:
     return np.array(kept)
 
 
-def _chain(points: np.ndarray, pitch: int) -> tuple[int, int]:
-    """The most points on one lattice of ``pitch`` (within ``TOL``) and a point on it."""
+def _chain(points: np.ndarray, pitch: int) -> tuple[np.ndarray, np.ndarray]:
+    """The most points on one lattice of ``pitch`` (within ``TOL``, and half a pixel more a
+    step for the whole pixels of the pitch), as their steps from the first and the points."""
     d = points[None, :] - points[:, None]
-    on = np.abs(d - np.rint(d / pitch) * pitch) <= TOL
-    seen = on.sum(axis=1)
-    i = int(np.argmax(seen))
-    return int(seen[i]), int(points[i])
+    k = np.rint(d / pitch)
+    on = np.abs(d - k * pitch) <= TOL + 0.5 * np.abs(k)
+    i = int(np.argmax(on.sum(axis=1)))
+    return k[i][on[i]], points[on[i]].astype(np.float64)
 
 
 def _on_pitch(gap: np.ndarray) -> list[tuple[int, int]] | None:
@@ -121,18 +245,24 @@ def _on_pitch(gap: np.ndarray) -> list[tuple[int, int]] | None:
 
 
 def _lattice(gap: np.ndarray, starts: np.ndarray, ends: np.ndarray, pitch: int) -> tuple:
-    """The frames of one pitch: starting where most starts lie on it, as long as the ends
-    lying on it make them; at least ``FRAMES``, each gap between two all film base and at
-    most ``GAP`` of a frame, and more than half of their edges seen. (frames, edges seen),
-    or (None, 0)."""
-    (seen_s, s0), (seen_e, e0) = _chain(starts, pitch), _chain(ends, pitch)
-    size = (e0 - s0) % pitch
-    if pitch - size < 2 * TOL + 1 or pitch - size > GAP * size:
+    """The frames of one pitch: the starts and the ends on it (``_chain``), the pitch then
+    fitted to them (one pitch, a start and an end); at least ``FRAMES`` frames, each gap
+    between two all film base and at most ``GAP`` of a frame, and more than half of their
+    edges seen. (frames, edges seen), or (None, 0)."""
+    (ks, xs), (ke, xe) = _chain(starts, pitch), _chain(ends, pitch)
+    dk = np.concatenate([ks - ks.mean(), ke - ke.mean()])
+    dx = np.concatenate([xs - xs.mean(), xe - xe.mean()])
+    step = float(dk @ dx / (dk @ dk)) if dk @ dk > 0 else float(pitch)
+    first, end = xs.mean() - step * ks.mean(), xe.mean() - step * ke.mean()
+    size = (end - first) % step
+    if step - size < 2 * TOL + 1 or step - size > GAP * size:
         return None, 0
     n = len(gap)
-    frames = [(a, a + size) for a in range(s0 % pitch, n - size + 1, pitch)]
+    k0 = int(np.ceil((-TOL - first) / step))
+    at = [first + k * step for k in range(k0, k0 + int(n / step) + 2)]
+    frames = [(max(0, round(a)), min(n, round(a + size))) for a in at if a + size <= n + TOL]
     inner = [gap[b + TOL : a - TOL] for (_, b), (a, _) in zip(frames[:-1], frames[1:], strict=True)]
-    seen = seen_s + seen_e
+    seen = len(ks) + len(ke)
     if len(frames) < FRAMES or seen <= len(frames) or not all(g.all() for g in inner):
         return None, 0
     return frames, seen
@@ -187,4 +317,4 @@ def _picture(frame: np.ndarray, base: float) -> slice | None:
     return slice(a, b) if b - a >= LEAST * frame.shape[1] else None
 
 
-__all__ = ["strip_frames"]
+__all__ = ["Frame", "strip_frames"]

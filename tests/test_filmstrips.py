@@ -2,6 +2,7 @@
 coloured as one picture (its frames lending each other their colours, its base painted);
 now each frame's picture is coloured alone and the base and paper are as scanned."""
 
+import cv2
 import numpy as np
 
 from colorcli.albumpages import page_prints
@@ -31,7 +32,8 @@ def test_a_strips_frames_are_found():
     sheet, places = _sheet()
     found = strip_frames(sheet[30 - 12 : 110 + 12, 16:540])
     assert found is not None and len(found) == 4
-    for (rows, cols), (y0, y1, x0, x1) in zip(found, places[:4], strict=True):
+    for (rows, cols, outside), (y0, y1, x0, x1) in zip(found, places[:4], strict=True):
+        assert outside is None
         got = (rows.start + 18, rows.stop + 18, cols.start + 16, cols.stop + 16)
         assert np.abs(np.subtract(got, (y0, y1, x0, x1))).max() <= 1, (got, (y0, y1, x0, x1))
     assert strip_frames(_print(120, 480)) is None  # a print is no strip
@@ -68,7 +70,7 @@ def test_frames_found_where_a_frame_is_black_at_its_edges_and_on_perforated_film
         strip, cols = _strip(perforated=perforated)
         found = strip_frames(strip)
         assert found is not None and len(found) == len(cols), (perforated, found)
-        for k, ((_, c), (x0, x1)) in enumerate(zip(found, cols, strict=True)):
+        for k, ((_, c, _), (x0, x1)) in enumerate(zip(found, cols, strict=True)):
             if k != 1:  # the night's black edge columns may stay with the base
                 assert abs(c.start - x0) <= 1 and abs(c.stop - x1) <= 1, (perforated, k, c)
             else:
@@ -90,3 +92,29 @@ def test_a_contact_sheets_frames_are_coloured_alone(tiny_ckpt):
         d = np.abs(rgb_to_lab(out[y0:y1, x0:x1])[..., 1:] - rgb_to_lab(alone)[..., 1:]).mean()
         assert d < 0.5, d
     assert np.array_equal(out[~pictures], sheet[~pictures])  # the base and the paper
+
+
+def test_a_strip_askew_is_read_turned_straight():
+    """A strip laid or scanned a degree or two askew: its gaps are no lines of the picture,
+    and it was coloured whole. Now each frame is its box with the pixels outside the frame
+    kept as scanned."""
+    strip, cols = _strip()
+    h, w = strip.shape[:2]
+    paper = np.full((h + 80, w + 80, 3), 240, np.uint8)
+    paper[40 : 40 + h, 40 : 40 + w] = strip
+    for degrees in (1.5, -2.0):
+        turn = cv2.getRotationMatrix2D((paper.shape[1] / 2, paper.shape[0] / 2), degrees, 1.0)
+        askew = cv2.warpAffine(paper, turn, paper.shape[1::-1], borderValue=(240, 240, 240))
+        ys, xs = np.nonzero(askew.min(axis=2) < 200)
+        y0, x0 = ys.min(), xs.min()
+        found = strip_frames(askew[y0 : ys.max() + 1, x0 : xs.max() + 1])
+        assert found is not None and len(found) == len(cols), (degrees, found)
+        for (rows, cs, outside), (a, b) in zip(found, cols, strict=True):
+            assert outside is not None and outside.shape == (
+                rows.stop - rows.start,
+                cs.stop - cs.start,
+            )
+            centre = turn @ np.array([40 + (a + b) / 2, 40 + h / 2, 1.0])
+            got = ((cs.start + cs.stop) / 2 + x0, (rows.start + rows.stop) / 2 + y0)
+            assert np.abs(np.subtract(got, centre)).max() <= 3, (degrees, got, centre)
+            assert 0.01 < outside.mean() < 0.2  # the corners of its box, not the frame
