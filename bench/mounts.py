@@ -384,21 +384,24 @@ def targets(c: Colorizer, data: Path) -> None:
     print(f"  found as a print beside other pieces: {split} of {len(photos)}")
 
 
-def contact_sheets(c: Colorizer, data: Path, perforated: bool = False, tilt: float = 0.0) -> None:
+def contact_sheets(
+    c: Colorizer, data: Path, perforated: bool = False, tilt: float = 0.0, square: bool = False
+) -> None:
     """The held-out photos as a contact sheet: strips of five frames (216 x 144, made gray) on
     their film base, each frame's number under it, on white paper (``perforated``: 35 mm
     film's perforations in the base above and below the frames, its edge print among them;
-    ``tilt``: the sheet scanned askew by that many degrees); before (strips coloured whole)
-    and now, the frames' PSNR, each frame coloured alone, and the paper's and film base's
-    mean Lab distance from the scan."""
+    ``tilt``: the sheet scanned askew by that many degrees; ``square``: 120 film, strips of
+    three square frames, 200 x 200, wider gaps); before (strips coloured whole) and now, the
+    frames' PSNR, each frame coloured alone, and the paper's and film base's mean Lab
+    distance from the scan."""
     photos = [p for p in (_load_rgb8(q, None) for q in eval_paths(data)) if min(p.shape[:2]) >= 200]
-    rows_n = len(photos) // 5
-    fw, fh, m = 216, 144, 33 if perforated else 14
-    sheet = np.full((80 + rows_n * (fh + 2 * m + 12), 80 + 5 * (fw + 8), 3), 240, np.uint8)
+    n, fw, fh, g = (3, 200, 200, 14) if square else (5, 216, 144, 8)
+    m, rows_n = 33 if perforated else 12 if square else 14, len(photos) // n
+    sheet = np.full((80 + rows_n * (fh + 2 * m + 12), 80 + n * (fw + g), 3), 240, np.uint8)
     truth = sheet.copy()
     which = np.zeros(sheet.shape[:2], np.int16)  # 0 paper, -1 film base, k + 1 frame k
     for r in range(rows_n):
-        y, x1 = 26 + m + r * (fh + 2 * m + 12), 42 + 5 * (fw + 8)
+        y, x1 = 26 + m + r * (fh + 2 * m + 12), 50 + n * (fw + g) - g
         sheet[y - m : y + fh + m, 30:x1] = 20
         which[y - m : y + fh + m, 30:x1] = -1
         for x in np.arange(34, x1 - 17, 28.5).astype(int) if perforated else ():
@@ -406,15 +409,19 @@ def contact_sheets(c: Colorizer, data: Path, perforated: bool = False, tilt: flo
                 sheet[y0 : y0 + 12, x : x + 17] = 235
         if perforated:
             cv2.putText(sheet, "KODAK 5063 TX  12", (80, y + fh + m - 1), 0, 0.3, (150,) * 3, 1)
-        for k in range(5):
-            x = 40 + k * (fw + 8)
-            p = cv2.resize(photos[5 * r + k], (fw, fh), interpolation=cv2.INTER_AREA)
+        for k in range(n):
+            x, photo = 40 + k * (fw + g), photos[n * r + k]
+            if square:  # its middle square
+                h, w = photo.shape[:2]
+                e = min(h, w)
+                photo = photo[(h - e) // 2 : (h - e) // 2 + e, (w - e) // 2 : (w - e) // 2 + e]
+            p = cv2.resize(photo, (fw, fh), interpolation=cv2.INTER_AREA)
             sheet[y : y + fh, x : x + fw] = gray(p)
             truth[y : y + fh, x : x + fw] = p
-            which[y : y + fh, x : x + fw] = 5 * r + k + 1
+            which[y : y + fh, x : x + fw] = n * r + k + 1
             if not perforated:
                 cv2.putText(
-                    sheet, f"{5 * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
+                    sheet, f"{n * r + k + 1}", (x + fw // 2, y + fh + 11), 0, 0.35, (200,) * 3, 1
                 )
     if tilt:
         h, w = which.shape
@@ -423,12 +430,10 @@ def contact_sheets(c: Colorizer, data: Path, perforated: bool = False, tilt: flo
             cv2.warpAffine(im, turn, (w, h), borderValue=(240, 240, 240)) for im in (sheet, truth)
         )
         which = cv2.warpAffine(which, turn, (w, h), flags=cv2.INTER_NEAREST)
-    frames = [which == k + 1 for k in range(5 * rows_n)]
-    kind = "35 mm strips (perforated)" if perforated else "strips"
-    print(
-        f"a contact sheet of {rows_n} {kind} of 5 held-out photos"
-        + f", {tilt} degrees askew" * bool(tilt)
-    )
+    frames = [which == k + 1 for k in range(n * rows_n)]
+    kind = "35 mm strips (perforated)" if perforated else "120 strips" if square else "strips"
+    askew = f", {tilt} degrees askew" if tilt else ""
+    print(f"a contact sheet of {rows_n} {kind} of {n} held-out photos{askew}")
     found_now = ap.strip_frames
     for label, find in (("before", lambda im: None), ("now", found_now)):
         ap.strip_frames = find
@@ -443,7 +448,7 @@ def contact_sheets(c: Colorizer, data: Path, perforated: bool = False, tilt: flo
         )
     ap.strip_frames = found_now
     pieces = page_prints(sheet) or []
-    print(f"  strips cut into their frames: {(len(pieces) - rows_n) // 4} of {rows_n}")
+    print(f"  strips cut into their frames: {(len(pieces) - rows_n) // (n - 1)} of {rows_n}")
     alone = []
     for f in frames:
         ys, xs = np.nonzero(f)
@@ -529,6 +534,7 @@ def main() -> None:
     contact_sheets(c, args.data, perforated=True)
     contact_sheets(c, args.data, tilt=1.0)
     contact_sheets(c, args.data, perforated=True, tilt=2.0)
+    contact_sheets(c, args.data, square=True)
     if args.false:
         false_finds(args.false)
 

@@ -9,8 +9,9 @@ it with black (a night, a dark ground) widens a gap or adds one: then the frames
 the gaps' edges repeat at one pitch (``_on_pitch``). Each frame is then cut to its picture (the
 longest run of lines across it that are not film base; where that is too short, the lines the
 other frames' pictures take), and everything else is kept as scanned. A strip laid or
-scanned askew (up to ``TILT`` degrees, measured on its long edges) is read turned straight (``_turned``): its frames are
-then boxes with the pixels outside each frame kept as scanned.
+scanned askew (up to ``TILT`` degrees, measured on its frames' long edges) is read turned
+straight (``_turned``): its frames are then boxes with the pixels outside each frame kept as
+scanned.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TOL = 1  # pixels: a gap's edge this near where the pitch puts it is there
 ROWS = 0.02  # of a strip's width: frames' pictures this near each other lie on the same rows
 TRIM = 0.03  # of a frame's length: film base cut off each side of its picture, at most
 TILT = 3.0  # degrees: a strip askew by up to this is read turned straight
-TILT_STEP = 0.25  # degrees: a strip less askew than this is read as it lies
+STRAIGHT = 0.25  # degrees: a strip less askew than this is read as it lies
 RUNS = 64  # more runs of film base than this across a strip: no strip (noise)
 
 
@@ -63,8 +64,10 @@ def _straight(lum: np.ndarray) -> list[tuple[slice, slice]] | None:
     """The frames of a strip lying along the rows of ``lum`` (see the module's note)."""
     h = lum.shape[0]  # the gaps read across the middle: 35 mm film's perforations are not
     for gap, base in _gaps(lum[round(h * MIDDLE) : h - round(h * MIDDLE)]):
-        spans = _between_gaps(gap) or _on_pitch(gap)
-        frames = None if spans is None else _pictures(lum, spans, base)
+        spans, alike = _between_gaps(gap), 0  # gaps all alike: more than half alike will do
+        if spans is None:
+            spans, alike = _on_pitch(gap), FRAMES
+        frames = None if spans is None else _pictures(lum, spans, base, alike)
         if frames is not None:
             return frames
     return None
@@ -84,7 +87,7 @@ def _edge_tilt(lum: np.ndarray) -> float | None:
     then white, each column's last line of the base's tone (``LEVEL`` of the median of the
     darkest, or lightest, pixels) above the middle and first below it, a straight line
     fitted to each (``_slope``: gaps and a frame's own black are off it); the slope of the
-    one more columns lie on, where it is between ``TILT_STEP`` and ``TILT``; else None."""
+    one more columns lie on, where it is between ``STRAIGHT`` and ``TILT``; else None."""
     h, w = lum.shape
     cols, mid = np.arange(w // 10, w - w // 10), h // 2
     if len(cols) < 16 or mid < 4:
@@ -102,7 +105,7 @@ def _edge_tilt(lum: np.ndarray) -> float | None:
         fits = [_slope(cols[seen], e[seen]) for e in (top, bottom)]
         slope, on = max(fits, key=lambda f: f[1])
         degrees = float(np.degrees(np.arctan(slope)))
-        if on and TILT_STEP <= abs(degrees) <= TILT:
+        if on and STRAIGHT <= abs(degrees) <= TILT:
             return degrees
     return None
 
@@ -170,10 +173,13 @@ def _meet(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
     )
 
 
-def _pictures(lum: np.ndarray, spans: list, base: float) -> list[tuple[slice, slice]] | None:
+def _pictures(
+    lum: np.ndarray, spans: list, base: float, alike: int = 0
+) -> list[tuple[slice, slice]] | None:
     """Each frame's picture: its rows (``_picture``; a frame whose picture is not found,
-    black where it meets the base, takes the median of the others'; most pictures, at least
-    ``FRAMES``, on the same rows within ``ROWS``: one film), then its columns within those
+    black where it meets the base, takes the median of the others'; more than half of the
+    pictures, and at least ``alike``, on the same rows within ``ROWS``: one film), then its
+    columns within those
     rows (a perforation in the base beside a gap hid a line of the gap: up to ``TRIM`` cut
     off each side); None where no picture is found."""
     across = [_picture(lum[:, a:b], base) for a, b in spans]
@@ -182,10 +188,8 @@ def _pictures(lum: np.ndarray, spans: list, base: float) -> list[tuple[slice, sl
         return None
     rows = slice(int(np.median([s.start for s in found])), int(np.median([s.stop for s in found])))
     near = max(2.0, ROWS * lum.shape[0])
-    alike = sum(
-        abs(s.start - rows.start) <= near and abs(s.stop - rows.stop) <= near for s in found
-    )
-    if alike < max(FRAMES, len(spans) // 2 + 1):  # one film: most pictures on the same rows
+    same = sum(abs(s.start - rows.start) <= near and abs(s.stop - rows.stop) <= near for s in found)
+    if same < max(alike, len(spans) // 2 + 1):  # one film: most pictures on the same rows
         return None
     frames = []
     for s, (a, b) in zip(across, spans, strict=True):
