@@ -118,3 +118,19 @@ def test_a_strip_askew_is_read_turned_straight():
             got = ((cs.start + cs.stop) / 2 + x0, (rows.start + rows.stop) / 2 + y0)
             assert np.abs(np.subtract(got, centre)).max() <= 3, (degrees, got, centre)
             assert 0.01 < outside.mean() < 0.2  # the corners of its box, not the frame
+
+
+def test_a_contact_sheet_askew_keeps_all_but_its_frames_as_scanned(tiny_ckpt):
+    sheet, _ = _sheet()
+    h, w = sheet.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 1.5, 1.0)
+    askew = cv2.warpAffine(sheet, turn, (w, h), borderValue=(240, 240, 240))
+    prints = page_prints(askew)
+    assert prints is not None and len(prints) == 12  # 3 strips of 4 frames
+    coloured = np.zeros((h, w), bool)
+    for rows, cols, outside, _ in prints:
+        assert outside is not None
+        coloured[rows, cols] |= ~outside
+    out = Colorizer(tiny_ckpt, device="cpu").colorize(askew)
+    assert np.array_equal(out[~coloured], askew[~coloured])  # the base and the paper
+    assert 0.2 < coloured.mean() < 0.6
