@@ -179,9 +179,8 @@ def _pictures(
     """Each frame's picture: its rows (``_picture``; a frame whose picture is not found,
     black where it meets the base, takes the median of the others'; more than half of the
     pictures, and at least ``alike``, on the same rows within ``ROWS``: one film), then its
-    columns within those
-    rows (a perforation in the base beside a gap hid a line of the gap: up to ``TRIM`` cut
-    off each side); None where no picture is found."""
+    columns within those rows (a perforation in the base beside a gap hid a line of the gap:
+    up to ``TRIM`` cut off each side); None where no picture is found."""
     across = [_picture(lum[:, a:b], base) for a, b in spans]
     found = [s for s in across if s is not None]
     if not found:
