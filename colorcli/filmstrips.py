@@ -27,6 +27,7 @@ ACROSS = 0.9  # of a line's pixels, at least this share within LEVEL: a uniform 
 FRAMES = 3  # frames, at least
 SAME = 0.15  # the frames' lengths within this share of their median
 LEAST = 0.3  # of a frame's length: its picture across it, at least
+SHORTEST = 0.3  # of a strip's width: a frame's length, at least (a half frame is 0.5)
 GAP = 0.25  # of a frame's length: the base between two frames, at most (and all alike)
 MIDDLE = 0.2  # of a strip's width, each side: where its perforations lie, not its gaps
 TOL = 1  # pixels: a gap's edge this near where the pitch puts it is there
@@ -67,6 +68,8 @@ def _straight(lum: np.ndarray) -> list[tuple[slice, slice]] | None:
         spans, alike = _between_gaps(gap), 0  # gaps all alike: more than half alike will do
         if spans is None:
             spans, alike = _on_pitch(gap), FRAMES
+        if spans is not None and min(b - a for a, b in spans) < SHORTEST * lum.shape[0]:
+            continue  # slivers between lines of one tone (a fence, stripes): no frames
         frames = None if spans is None else _pictures(lum, spans, base, alike)
         if frames is not None:
             return frames

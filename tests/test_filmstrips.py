@@ -134,3 +134,11 @@ def test_a_contact_sheet_askew_keeps_all_but_its_frames_as_scanned(tiny_ckpt):
     out = Colorizer(tiny_ckpt, device="cpu").colorize(askew)
     assert np.array_equal(out[~coloured], askew[~coloured])  # the base and the paper
     assert 0.2 < coloured.mean() < 0.6
+
+
+def test_stripes_are_no_strip_of_frames():
+    """Lines of one tone at a narrow pitch (a fence, stripes) cut a print into slivers that
+    were taken for fifty frames, each coloured alone."""
+    stripes = np.zeros((100, 1000, 3), np.uint8)
+    stripes[:, ::20] = 255
+    assert strip_frames(stripes) is None
