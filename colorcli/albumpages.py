@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from colorcli.borders import overlapping
 from colorcli.compose import lightness
 from colorcli.filmstrips import strip_frames
 from colorcli.incolour import in_colour
@@ -39,7 +40,6 @@ from colorcli.targets import gray_scale
 PIECE = 0.02  # of the page's area (on the probe): the smallest print
 PAD = 3  # lines of the probe: the paper kept around each print for its margins to be found
 
-Crop = tuple[slice, slice]
 # a print's rows, columns, the paper inside its box, and why it is kept as scanned: "colour"
 # (a colour photograph), "scale" (a gray scale, ``colorcli.targets``) or None (coloured)
 Print = tuple[slice, slice, np.ndarray | None, str | None]
@@ -84,7 +84,8 @@ def page_prints(rgb: np.ndarray) -> list[Print] | None:
             prints.append((_within(at[0], r), _within(at[1], c), outside, None))
     if all(p[3] for p in prints):  # colour photos on a page: a colour photograph
         return None
-    return None if _overlap([p[:2] for p in prints]) else prints
+    # prints whose boxes share pixels: too close for their paper to be read
+    return None if overlapping([p[:2] for p in prints]) else prints
 
 
 def _within(outer: slice, inner: slice) -> slice:
@@ -99,15 +100,6 @@ def photo_in_colour(rgb: np.ndarray) -> bool:
     if not in_colour(rgb):
         return False
     return mount_box(rgb, lightness(rgb)) is None and page_prints(rgb) is None
-
-
-def _overlap(crops: list[Crop]) -> bool:
-    """Whether any two crops share pixels (prints too close for their paper to be read)."""
-    for i, (r, c) in enumerate(crops):
-        for r2, c2 in crops[i + 1 :]:
-            if r.start < r2.stop and r2.start < r.stop and c.start < c2.stop and c2.start < c.stop:
-                return True
-    return False
 
 
 def colour_pages(

@@ -349,4 +349,13 @@ def compose_framed(
     return out
 
 
-__all__ = ["Box", "compose_framed", "content_box", "framed", "inner"]
+def overlapping(crops: list[tuple[slice, slice]]) -> bool:
+    """Whether any two crops (rows, columns) of one picture share pixels."""
+    for i, (r, c) in enumerate(crops):
+        for r2, c2 in crops[i + 1 :]:
+            if r.start < r2.stop and r2.start < r.stop and c.start < c2.stop and c2.start < c.stop:
+                return True
+    return False
+
+
+__all__ = ["Box", "compose_framed", "content_box", "framed", "inner", "overlapping"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from colorcli.borders import MID_LEVELS
+from colorcli.borders import MID_LEVELS, overlapping
 from colorcli.compose import lightness
 
 LEVEL = 8.0  # L*: a line's pixels within this of its median: a uniform line
@@ -141,8 +141,7 @@ def _turned(lum: np.ndarray) -> list[Frame] | None:
         return None
     back = cv2.invertAffineTransform(m)
     found = [_box_of(back, rows, cols, lum.shape) for rows, cols in frames]
-    boxes = [(r, c) for r, c, _ in found]
-    return None if any(_meet(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]) else found
+    return None if overlapping([(r, c) for r, c, _ in found]) else found
 
 
 def _box_of(back: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) -> Frame:
@@ -164,16 +163,6 @@ def _box_of(back: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) 
     inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillConvexPoly(inside, np.rint(quad - (x0, y0)).astype(np.int32), 1)
     return slice(y0, y1), slice(x0, x1), inside == 0
-
-
-def _meet(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
-    """Whether two boxes share pixels."""
-    return (
-        a[0].start < b[0].stop
-        and b[0].start < a[0].stop
-        and a[1].start < b[1].stop
-        and b[1].start < a[1].stop
-    )
 
 
 def _pictures(
