@@ -203,9 +203,8 @@ def print_in(rgb: np.ndarray, colour: np.ndarray) -> tuple[Box, bool] | None:
         return None
     crop = rgb[box.rows, box.cols]
     if corners := find_corners(crop):
-        tight = print_box(filled(crop, corners), colour)
-        if tight is not None:
-            t = tight
+        t = print_box(filled(crop, corners), colour)
+        if t is not None:  # the box cut to the print's own edges
             box = Box(box.y0 + t.y0, box.y0 + t.y1, box.x0 + t.x0, box.x0 + t.x1, t.margin)
             crop = rgb[box.rows, box.cols]
             corners = find_corners(crop)
