@@ -13,7 +13,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from colorcli.attend import attend
+from colorcli.attend import attend, reference_tokens
 from colorcli.borders import compose_framed, content_box, inner
 from colorcli.compose import lightness, shrink_l
 from colorcli.kernels import rgb_to_lab
@@ -82,8 +82,8 @@ class ExemplarMixin:
         return framed
 
     def _keys_of(self, reference: np.ndarray) -> tuple:
-        """The reference's pixels as the hint attention's keys (``attend``), kept for the next
-        call with the same picture: ``dir --reference`` asks once per photo."""
+        """The reference's pixels as the hint attention's keys (``reference_tokens``), kept
+        for the next call with the same picture: ``dir --reference`` asks once per photo."""
         key = _identity(reference)
         if self._ref_keys is not None and self._ref_keys[0] == key:
             return self._ref_keys[1]
@@ -92,7 +92,8 @@ class ExemplarMixin:
         k_feats, _ = self.pixel_features(self.l_net(ref_l))
         hk, wk = k_feats.shape[:2]
         k_ab = rgb_to_lab(cv2.resize(ref, (wk, hk), interpolation=cv2.INTER_AREA))[..., 1:]
-        keys = (k_feats, shrink_l(ref_l, (hk, wk)), k_ab, np.ones((hk, wk), np.float32))
+        pixels = (k_feats, shrink_l(ref_l, (hk, wk)), k_ab, np.ones((hk, wk), np.float32))
+        keys = reference_tokens(self.attention, pixels)
         self._ref_keys = (key, keys)
         return keys
 

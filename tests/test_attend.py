@@ -129,6 +129,34 @@ def test_a_painted_layer_is_pooled_to_the_limit_keeping_its_weighted_mean():
     assert len(few[2]) == int((mask > 0).sum())
 
 
+def test_a_references_keys_do_not_average_unlike_colours():
+    """Another photo's keys (``reference_tokens``): as many as the square cells, but each of
+    one colour where cells straddle the edges of stripes 3 pixels wide; together they hold
+    the photo's colours in the same amounts."""
+    from colorcli.attend import reference_tokens
+
+    h, w = 48, 64
+    a, b = np.array([40.0, 30.0]), np.array([-20.0, -35.0])
+    k_ab = np.where((np.arange(w) // 3 % 2 == 0)[None, :, None], a, b) * np.ones((h, 1, 1))
+    k_ab = k_ab.astype(np.float32)
+    keys = (
+        torch.zeros(h, w, 3),
+        np.full((h, w), 50.0, np.float32),
+        k_ab,
+        np.ones((h, w), np.float32),
+    )
+    head = _head(3)
+    cells = hint_tokens(head.embed(keys[0]).detach(), positions(keys[1]), k_ab, keys[3])[2].numpy()
+    off = lambda ab: np.minimum(np.abs(ab - a).max(1), np.abs(ab - b).max(1))  # noqa: E731
+    assert off(cells).max() > 20  # square cells mix the stripes' colours
+    toks = reference_tokens(head, keys)
+    assert 0.5 * len(cells) <= len(toks.ab) <= len(cells)
+    assert off(toks.ab.numpy()).max() < 1.0
+    n = toks.logw.exp().numpy() * (h * w) / len(toks.ab)  # pixels per key
+    assert np.isclose(n.sum(), h * w)
+    assert np.allclose((toks.ab.numpy() * n[:, None]).sum(0), k_ab.reshape(-1, 2).sum(0), rtol=1e-3)
+
+
 def test_the_checkpoint_carries_the_head_and_hints_follow_it(tmp_path, hint_ckpt):
     ckpt = load_checkpoint(hint_ckpt)
     colorizer = Colorizer(ckpt, device="cpu")
