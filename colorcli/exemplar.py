@@ -114,7 +114,7 @@ class ExemplarMixin:
         l_in = inner(l_full, box)
         if self.margins:  # photo corners on the mount: as scanned
             box, l_in = held_by_corners(image, box, l_in)
-        l_net = self.l_net(l_in)
+        l_net = self.photo_l_net(l_in)
         ab_ref, trust, agree = reference_colours(reference, l_in, l_net.shape)
         if self.attention is not None:
             ab, null = self.match_reference(l_net, reference)

@@ -23,6 +23,7 @@ from colorcli.compose import shrink_l, warm_kernels
 from colorcli.device import annealed_mean_torch, is_oom, resolve_device, resolve_precision
 from colorcli.errors import DeviceError
 from colorcli.foldnorm import fold_norms
+from colorcli.halftone import seen_by_network
 from colorcli.kernels import annealed_mean
 from colorcli.levels import lifted
 from colorcli.models import ColorNet
@@ -134,6 +135,12 @@ class NetRunMixin:
     def l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
         """(H, W) float32 L* -> the network's (h, w) float32 L* (``net_shape``)."""
         return shrink_l(l_full, self.net_shape(*l_full.shape, size))
+
+    def photo_l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
+        """``l_net`` of a photo: a halftone print's screen taken out where the network's input
+        would show its dots (``colorcli.halftone``)."""
+        shape = self.net_shape(*l_full.shape, size)
+        return shrink_l(seen_by_network(l_full, l_full.shape[0] / shape[0]), shape)
 
     def _warm(self) -> None:
         """Load the kernels every photo needs and start the network's runtime (oneDNN's

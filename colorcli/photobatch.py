@@ -115,7 +115,7 @@ class PhotoBatchMixin:
                 boxes, l_ins = [h[0] for h in held], [h[1] for h in held]
                 # a photo the user guides keeps the size the hint attention was fitted at
                 sizes = [self.photo_size if g is None or g.empty else self.size for g in gs]
-                l_nets = [self.l_net(li, z) for li, z in zip(l_ins, sizes, strict=True)]
+                l_nets = [self.photo_l_net(li, z) for li, z in zip(l_ins, sizes, strict=True)]
                 g_nets = [
                     None if g is None or g.empty else guide_net(g, li.shape, ln.shape)
                     for g, li, ln in zip(gs, l_ins, l_nets, strict=True)
