@@ -11,6 +11,8 @@ colours were 23.5 and 23.8 ab units from the truth, further than gray's 20.4
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -43,12 +45,25 @@ COARSE = 5.0
 RESOLVED = (2.0, 4.0)
 
 
-def _spectrum(tile: np.ndarray) -> np.ndarray:
-    """Power spectrum of a square (Hann window, mean removed), zero frequency centred."""
-    n = tile.shape[0]
+@functools.lru_cache(maxsize=4)
+def _geometry(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """For squares of side n: the Hann window, each frequency's radius (cycles a pixel, zero
+    centred), its ring (radius in whole cycles a square) and the flat indices of each ring
+    looked at."""
     win = np.outer(np.hanning(n), np.hanning(n)).astype(np.float32)
-    t = (tile - tile.mean()) * win
-    return np.fft.fftshift(np.abs(np.fft.fft2(t)) ** 2)
+    f = (np.arange(n, dtype=np.float32) - n // 2) / n
+    r = np.hypot(f[None, :], f[:, None])
+    ring = np.minimum((r * n).round().astype(np.int32), n)
+    seen = (r >= LOWEST) & (r <= BAND[1] * 1.1)
+    rings = [np.flatnonzero(ring == k) for k in range(n + 1)]
+    return win, r, ring, [idx if seen.flat[idx].any() else idx[:0] for idx in rings]
+
+
+def _spectrum(tile: np.ndarray, win: np.ndarray) -> np.ndarray:
+    """Power spectrum of a square (windowed, mean removed), zero frequency centred."""
+    t = np.ascontiguousarray((tile - tile.mean()) * win, np.float32)
+    spec = cv2.dft(t, flags=cv2.DFT_COMPLEX_OUTPUT)
+    return np.fft.fftshift(spec[..., 0] ** 2 + spec[..., 1] ** 2)
 
 
 def _tile_period(tile: np.ndarray) -> float | None:
@@ -56,18 +71,14 @@ def _tile_period(tile: np.ndarray) -> float | None:
     n = tile.shape[0]
     if float(tile.std()) < FLAT:
         return None
-    p = _spectrum(tile)
-    f = (np.arange(n) - n // 2) / n
-    fy, fx = np.meshgrid(f, f, indexing="ij")
-    r = np.hypot(fx, fy)
-    # how far each frequency stands above the spectrum's median at its radius
-    ring = np.minimum((r * n).round().astype(int), n)
-    floor = np.zeros(n + 1)
-    for k in np.unique(ring[(r >= LOWEST) & (r <= BAND[1] * 1.1)]):
-        floor[k] = np.median(p[ring == k])
-    # (a drawn pattern's rings are empty between its peaks: a millionth of its power at least)
+    win, r, ring, rings = _geometry(n)
+    p = _spectrum(tile, win)
+    # how far each frequency stands above the spectrum's median at its radius (a drawn
+    # pattern's rings are empty between its peaks: a millionth of its power at least)
+    flat = p.ravel()
+    floor = np.array([np.median(flat[idx]) if len(idx) else 0.0 for idx in rings])
     floor = np.maximum(floor, 1e-6 * float(p.sum()) + 1e-12)
-    peaky = np.where((r >= LOWEST) & (r <= BAND[1]), p / floor[ring], 0.0)
+    peaky = np.where((r >= LOWEST) & (r <= BAND[1]), p / floor[ring], 0.0).astype(np.float32)
     # the sharpest peak may be a harmonic of the screen's lattice (its (1, 1) the first, which
     # can stand higher than the fundamental): the fundamental is the lowest of the lattice's
     # frequencies it is a harmonic of, (1, 0), (1, 1) or (2, 1) times it, that stands out too.
@@ -154,6 +165,8 @@ def seen_by_network(l_full: np.ndarray, shrink: float) -> np.ndarray:
     """A picture's L* as the network should see it: descreened where it is a halftone print
     whose screen the low-pass helps the network with (``COARSE``, ``RESOLVED``; ``shrink``:
     the picture's size over the network's input's), as it is otherwise."""
+    if not RESOLVED[0] * shrink <= 1 / BAND[0] or COARSE / shrink >= RESOLVED[1]:
+        return l_full  # no screen that is found would be taken out: not looked for
     period = screen_period(l_full)
     if period is None or period < COARSE or not RESOLVED[0] <= period / shrink < RESOLVED[1]:
         return l_full
