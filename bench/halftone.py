@@ -36,34 +36,9 @@ from colorcli.halftone import screen_period  # noqa: E402
 from colorcli.kernels import compose_rgb8, rgb_to_lab  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
 from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
+from tests.media import halftone_print  # noqa: E402
 
 PERIODS = (3.0, 4.5, 6.0, 8.0)
-INK, PAPER = 20, 235  # 8-bit levels of ink and paper (L* about 8 and 92)
-
-
-def screened(
-    gray8: np.ndarray, period: float, angle: float, blur: float, grain: float, jpeg: int | None
-) -> np.ndarray:
-    """A gray picture printed with a clustered-dot screen and scanned: (H, W, 3) uint8."""
-    h, w = gray8.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    a = np.deg2rad(angle)
-    u = (xx * np.cos(a) + yy * np.sin(a)) / period
-    v = (-xx * np.sin(a) + yy * np.cos(a)) / period
-    spot = (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v)) / 4 + 0.5
-    # the share of ink that reflects what the photo did (a printer's tone curve): linear light
-    y, y_ink, y_paper = (((v / 255.0) ** 2.2) for v in (gray8.astype(np.float32), INK, PAPER))
-    cover = np.clip((y_paper - y) / (y_paper - y_ink), 0.0, 1.0)
-    out = np.where(cover > spot, float(INK), float(PAPER)).astype(np.float32)
-    out = cv2.GaussianBlur(out, (0, 0), blur)
-    if grain:
-        out += np.random.default_rng(0).normal(0, grain, out.shape).astype(np.float32)
-    out8 = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    if jpeg is not None:
-        out8 = cv2.imdecode(cv2.imencode(".jpg", out8, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], 0)
-    return np.dstack([out8] * 3)
-
-
 KINDS = {  # name: (angle, blur, grain, jpeg)
     "clean, 45 deg": (45.0, 0.6, 0.0, None),
     "scanned, 15 deg": (15.0, 1.0, 3.0, 85),
@@ -88,7 +63,7 @@ def quality(c: Colorizer, photos: list[np.ndarray]) -> None:
             found = 0
             for im in photos:
                 g = cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)
-                scan = screened(g, period, angle, blur, grain, jpeg)
+                scan = halftone_print(g, period, angle, blur, grain, jpeg)
                 lum = lightness(scan)
                 truth_ab = rgb_to_lab(im)[..., 1:]
                 truth = compose_rgb8(lum, truth_ab.astype(np.float32))

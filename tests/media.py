@@ -1,4 +1,4 @@
-"""Synthetic video clips made with PyAV for the tests and the benchmark."""
+"""Synthetic media for the tests and the benchmark: video clips made with PyAV, pictures."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 import av.filter
+import cv2
 import numpy as np
 
 
@@ -361,3 +362,34 @@ def typed_page(h: int = 1100, w: int = 850, seed: int = 0) -> np.ndarray:
     y, x = np.mgrid[0:h, 0:w]
     page = 225 - 190 * mask.astype(np.float32) / 255 - 10 * (x / w) + rng.normal(0, 3, (h, w))
     return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def halftone_print(
+    gray8: np.ndarray,
+    period: float,
+    angle: float,
+    blur: float = 0.6,
+    grain: float = 0.0,
+    jpeg: int | None = None,
+) -> np.ndarray:
+    """A gray picture printed with a clustered-dot screen (round dots on a square lattice of
+    ``period`` pixels turned ``angle`` degrees, ink and paper at 8-bit levels 20 and 235, as
+    much ink as keeps the picture's tone in linear light) and scanned (a Gaussian ``blur``,
+    ``grain`` levels of noise, JPEG of quality ``jpeg``): (H, W, 3) uint8."""
+    h, w = gray8.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = np.deg2rad(angle)
+    u = (xx * np.cos(a) + yy * np.sin(a)) / period
+    v = (-xx * np.sin(a) + yy * np.cos(a)) / period
+    spot = (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v)) / 4 + 0.5
+    # the share of ink that reflects what the photo did (a printer's tone curve): linear light
+    y, y_ink, y_paper = (((v / 255.0) ** 2.2) for v in (gray8.astype(np.float32), 20, 235))
+    cover = np.clip((y_paper - y) / (y_paper - y_ink), 0.0, 1.0)
+    out = np.where(cover > spot, 20.0, 235.0).astype(np.float32)
+    out = cv2.GaussianBlur(out, (0, 0), blur) if blur else out
+    if grain:
+        out += np.random.default_rng(0).normal(0, grain, out.shape).astype(np.float32)
+    out8 = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    if jpeg is not None:
+        out8 = cv2.imdecode(cv2.imencode(".jpg", out8, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], 0)
+    return np.dstack([out8] * 3)

@@ -12,6 +12,7 @@ from colorcli.compose import lightness
 from colorcli.halftone import descreened, screen_period, seen_by_network
 from colorcli.kernels import rgb_to_lab
 from tests.conftest import gradient_rgb
+from tests.media import halftone_print
 
 
 def _scene(h: int = 384, w: int = 512) -> np.ndarray:
@@ -21,24 +22,9 @@ def _scene(h: int = 384, w: int = 512) -> np.ndarray:
     return np.clip(g, 0, 255).astype(np.uint8)
 
 
-def _screen(gray8: np.ndarray, period: float, angle: float, blur: float = 0.7) -> np.ndarray:
-    """Printed with round dots on a square lattice and scanned: (H, W, 3) uint8."""
-    h, w = gray8.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    a = np.deg2rad(angle)
-    u = (xx * np.cos(a) + yy * np.sin(a)) / period
-    v = (-xx * np.sin(a) + yy * np.cos(a)) / period
-    spot = (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v)) / 4 + 0.5
-    y, y_ink, y_paper = (((v / 255.0) ** 2.2) for v in (gray8.astype(np.float32), 20, 235))
-    cover = np.clip((y_paper - y) / (y_paper - y_ink), 0.0, 1.0)  # as a printer's tone curve
-    out = np.where(cover > spot, 20.0, 235.0).astype(np.float32)
-    out = np.clip(cv2.GaussianBlur(out, (0, 0), blur) + 0.5, 0, 255).astype(np.uint8)
-    return np.dstack([out] * 3)
-
-
 @pytest.mark.parametrize("period,angle", [(3.0, 45.0), (4.5, 15.0), (6.0, 45.0), (9.0, 30.0)])
 def test_a_screen_is_found_at_its_period_at_any_angle(period, angle):
-    found = screen_period(lightness(_screen(_scene(), period, angle)))
+    found = screen_period(lightness(halftone_print(_scene(), period, angle)))
     assert found is not None and abs(found - period) < 0.05 * period
 
 
@@ -60,7 +46,7 @@ def test_no_screen_is_found_in_pictures_without_one(name):
         "stripes": lambda: 128 + 100 * np.sin(2 * np.pi * x / 5.0),  # one direction only
         "checks": lambda: ((x // 16 + y // 16) % 2) * 200 + 20,
         "jpeg": lambda: _jpeg(gradient_rgb(h, w), 30)[..., 0],  # its 8 x 8 blocks
-        "tiny": lambda: _screen(_scene(100, 100), 4.0, 45.0)[..., 0],
+        "tiny": lambda: halftone_print(_scene(100, 100), 4.0, 45.0)[..., 0],
         "flat": lambda: np.full((h, w), 235.0),
         # a pattern of the picture's own in one part of it (a building's windows)
         "window grid in a corner": lambda: np.where(
@@ -73,7 +59,7 @@ def test_no_screen_is_found_in_pictures_without_one(name):
 
 def test_descreening_leaves_the_picture_without_its_dots():
     gray = _scene()
-    lum = lightness(_screen(gray, 6.0, 45.0))
+    lum = lightness(halftone_print(gray, 6.0, 45.0))
     flat = descreened(lum, 6.0)
     truth = lightness(np.dstack([gray] * 3))
     inner = (slice(20, -20), slice(20, -20))
@@ -91,14 +77,16 @@ def test_descreening_leaves_the_picture_without_its_dots():
 def test_a_screen_is_taken_out_only_where_the_networks_input_shows_it_coarse(shrink, descreens):
     """Period 6: 6, 2.4 and 1.5 pixels of the network's input. Finer than 2 its own area
     averaging takes the dots; coarser than 4 the picture is too small beside its screen."""
-    lum = lightness(_screen(_scene(), 6.0, 45.0))
+    lum = lightness(halftone_print(_scene(), 6.0, 45.0))
     assert (not np.array_equal(seen_by_network(lum, shrink), lum)) == descreens
 
 
 def test_a_halftone_print_is_coloured_as_its_continuous_tone_and_keeps_its_dots(seeing_ckpt):
     c = Colorizer(seeing_ckpt, device="cpu")
     gray = _scene(256, 384)
-    scan = _screen(gray, 9.0, 45.0)  # the network's input (64 pixels high) would show its dots
+    scan = halftone_print(
+        gray, 9.0, 45.0
+    )  # the network's input (64 pixels high) would show its dots
     out = c.colorize(scan)
     assert np.abs(lightness(out) - lightness(scan)).max() < 1.5  # the dots kept
     ab_print = rgb_to_lab(out)[..., 1:]
