@@ -139,8 +139,8 @@ class NetRunMixin:
     def photo_l_net(self, l_full: np.ndarray, size: int | None = None) -> np.ndarray:
         """``l_net`` of a photo: a halftone print's screen taken out where the network's input
         would show its dots (``colorcli.halftone``)."""
-        shape = self.net_shape(*l_full.shape, size)
-        return shrink_l(seen_by_network(l_full, l_full.shape[0] / shape[0]), shape)
+        shrink = l_full.shape[0] / self.net_shape(*l_full.shape, size)[0]
+        return self.l_net(seen_by_network(l_full, shrink), size)
 
     def _warm(self) -> None:
         """Load the kernels every photo needs and start the network's runtime (oneDNN's
