@@ -185,20 +185,25 @@ def cluster_tokens(
     s_xy = float(F.softplus(head.w_xy) * 10.0) ** 0.5
     s_l = float(F.softplus(head.w_l) * 10.0) ** 0.5
     x = torch.cat([e, p[:, :2] * s_xy, p[:, 2:] * s_l, c * (s_l / 100.0)], 1)
-    ones = torch.ones(len(x), device=dev)
     for _ in range(rounds):
-        n = torch.zeros(int(label.max()) + 1, device=dev).index_add_(0, label, ones)
-        centre = torch.zeros(len(n), x.shape[1], device=dev).index_add_(0, label, x) / n[:, None]
+        centre = _cluster_means(label, x)[1]
         near = [
             torch.cdist(x[i : i + QUERY_CHUNK], centre).argmin(1)
             for i in range(0, len(x), QUERY_CHUNK)
         ]
         label = torch.unique(torch.cat(near), return_inverse=True)[1]  # emptied clusters go
-    n = torch.zeros(int(label.max()) + 1, device=dev).index_add_(0, label, ones)
-    vals = torch.cat([e, p, c], 1)
-    mean = torch.zeros(len(n), vals.shape[1], device=dev).index_add_(0, label, vals) / n[:, None]
+    n, mean = _cluster_means(label, torch.cat([e, p, c], 1))
     k = e.shape[1]
     return Tokens(mean[:, :k], mean[:, k : k + 3], mean[:, k + 3 :], (n / n.mean()).log())
+
+
+def _cluster_means(label: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each cluster's count of rows and the mean of its rows of ``values`` (N, D); label (N,)
+    numbers the clusters from 0 with none empty."""
+    k = int(label.max()) + 1
+    n = torch.zeros(k, device=values.device).index_add_(0, label, torch.ones_like(values[:, 0]))
+    total = torch.zeros(k, values.shape[1], device=values.device).index_add_(0, label, values)
+    return n, total / n[:, None]
 
 
 def reference_tokens(

@@ -16,6 +16,8 @@ import functools
 import cv2
 import numpy as np
 
+from colorcli.kernels.lab import lightness_of, luminance_of
+
 TILE = 256  # side of the squares whose spectra are read (smaller pictures: their short side)
 GRID = 3  # squares read across and down (up to GRID * GRID)
 # periods (pixels) of a screen that is found: below 2.4 the dots are all but gone in the scan,
@@ -46,17 +48,20 @@ RESOLVED = (2.0, 4.0)
 
 
 @functools.lru_cache(maxsize=4)
-def _geometry(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+def _geometry(
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """For squares of side n: the Hann window, each frequency's radius (cycles a pixel, zero
-    centred), its ring (radius in whole cycles a square) and the flat indices of each ring
-    looked at."""
+    centred), its ring (radius in whole cycles a square), the flat indices of each ring
+    looked at, and the frequencies a peak is looked for at."""
     win = np.outer(np.hanning(n), np.hanning(n)).astype(np.float32)
     f = (np.arange(n, dtype=np.float32) - n // 2) / n
     r = np.hypot(f[None, :], f[:, None])
     ring = np.minimum((r * n).round().astype(np.int32), n)
     seen = (r >= LOWEST) & (r <= BAND[1] * 1.1)
     rings = [np.flatnonzero(ring == k) for k in range(n + 1)]
-    return win, r, ring, [idx if seen.flat[idx].any() else idx[:0] for idx in rings]
+    looked = (r >= LOWEST) & (r <= BAND[1])
+    return win, r, ring, [idx if seen.flat[idx].any() else idx[:0] for idx in rings], looked
 
 
 def _spectrum(tile: np.ndarray, win: np.ndarray) -> np.ndarray:
@@ -67,18 +72,17 @@ def _spectrum(tile: np.ndarray, win: np.ndarray) -> np.ndarray:
 
 
 def _tile_period(tile: np.ndarray) -> float | None:
-    """The period (pixels) of a square screen in one square of the picture, or None."""
+    """The period (pixels) of a square screen in one square of the picture (not flat), or
+    None."""
     n = tile.shape[0]
-    if float(tile.std()) < FLAT:
-        return None
-    win, r, ring, rings = _geometry(n)
+    win, r, ring, rings, looked = _geometry(n)
     p = _spectrum(tile, win)
     # how far each frequency stands above the spectrum's median at its radius (a drawn
     # pattern's rings are empty between its peaks: a millionth of its power at least)
     flat = p.ravel()
     floor = np.array([np.median(flat[idx]) if len(idx) else 0.0 for idx in rings])
     floor = np.maximum(floor, 1e-6 * float(p.sum()) + 1e-12)
-    peaky = np.where((r >= LOWEST) & (r <= BAND[1]), p / floor[ring], 0.0).astype(np.float32)
+    peaky = np.where(looked, p / floor[ring], 0.0).astype(np.float32)
     # the sharpest peak may be a harmonic of the screen's lattice (its (1, 1) the first, which
     # can stand higher than the fundamental): the fundamental is the lowest of the lattice's
     # frequencies it is a harmonic of, (1, 0), (1, 1) or (2, 1) times it, that stands out too.
@@ -146,7 +150,7 @@ def descreened(l_full: np.ndarray, period: float) -> np.ndarray:
     up kept less and less, none from ``CUT[1]`` (a raised cosine), the edges mirrored so the
     picture's wrap-around makes no false edge."""
     lum = np.asarray(l_full, np.float32)
-    y = np.where(lum > 8.0, ((lum + 16.0) / 116.0) ** 3, lum / 903.3).astype(np.float32)
+    y = luminance_of(lum).astype(np.float32)
     h, w = lum.shape
     pad = int(np.ceil(4 * period))
     ph, pw = cv2.getOptimalDFTSize(h + 2 * pad), cv2.getOptimalDFTSize(w + 2 * pad)
@@ -158,7 +162,7 @@ def descreened(l_full: np.ndarray, period: float) -> np.ndarray:
     spec *= (0.5 + 0.5 * np.cos(np.pi * t))[..., None]
     y = np.maximum(cv2.idft(spec, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT), 0.0)
     y = y[pad : pad + h, pad : pad + w]
-    return np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y).astype(np.float32)
+    return lightness_of(y).astype(np.float32)
 
 
 def seen_by_network(l_full: np.ndarray, shrink: float) -> np.ndarray:

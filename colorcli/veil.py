@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from colorcli.compose import shrunk_to
-from colorcli.kernels.lab import _f_np, _finv_np
+from colorcli.kernels.lab import _f_np, _finv_np, lightness_of, luminance_of
 from colorcli.levels import FLAT, LEVELS_Q
 
 # the veil's light, as a share of the range its shot has shown clear (linear light): a veil
@@ -43,16 +43,6 @@ class Veil:
     light: float
 
 
-def _y(l_star: np.ndarray | float) -> np.ndarray:
-    """Relative luminance of L*."""
-    return _finv_np((np.asarray(l_star, np.float64) + 16.0) / 116.0)
-
-
-def _l(y: np.ndarray) -> np.ndarray:
-    """L* of relative luminance."""
-    return 116.0 * _f_np(np.asarray(y, np.float64)) - 16.0
-
-
 def _ramp(x: float, frm: float, to: float) -> float:
     return float(np.clip((x - frm) / (to - frm), 0.0, 1.0))
 
@@ -72,11 +62,11 @@ def veil_of(ends: tuple[float, float], levels: tuple[float, float]) -> Veil | No
     smoothly."""
     lo, hi = ends
     # a picture whose whites outshine the film's spans more than the film's middle picture
-    y_lo, y_hi = _y(levels[0]), _y(max(levels[1], hi))
+    y_lo, y_hi = luminance_of(levels[0]), luminance_of(max(levels[1], hi))
     if y_hi - y_lo <= 1e-6:
         return None
-    share = float((_y(hi) - _y(lo)) / (y_hi - y_lo))
-    light = float(_y(lo) - share * y_lo)
+    share = float((luminance_of(hi) - luminance_of(lo)) / (y_hi - y_lo))
+    light = float(luminance_of(lo) - share * y_lo)
     weight = _ramp(light / (y_hi - y_lo), *VEIL_LIGHT) * _ramp(share, *VEIL_SHARE)
     if weight <= 0.0:
         return None
@@ -86,8 +76,8 @@ def veil_of(ends: tuple[float, float], levels: tuple[float, float]) -> Veil | No
 
 def unveiled(l_net: np.ndarray, veil: Veil) -> np.ndarray:
     """``l_net`` (L*) with the veil taken off: the picture the network sees."""
-    y = (_y(l_net) - veil.light) / veil.share
-    return np.clip(_l(np.clip(y, 0.0, 1.0)), 0.0, 100.0).astype(np.float32)
+    y = (luminance_of(l_net) - veil.light) / veil.share
+    return np.clip(lightness_of(np.clip(y, 0.0, 1.0)), 0.0, 100.0).astype(np.float32)
 
 
 def reveiled(ab: np.ndarray, l_seen: np.ndarray, veil: Veil) -> np.ndarray:

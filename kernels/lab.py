@@ -216,6 +216,16 @@ def _finv_np(t: np.ndarray) -> np.ndarray:
     return np.where(t > 6.0 / 29.0, t**3, (t - 4.0 / 29.0) / _KAPPA)
 
 
+def luminance_of(l_star: np.ndarray | float) -> np.ndarray:
+    """Relative luminance (linear light, 0-1) of L* (float64)."""
+    return _finv_np((np.asarray(l_star, np.float64) + 16.0) / 116.0)
+
+
+def lightness_of(y: np.ndarray | float) -> np.ndarray:
+    """L* of relative luminance (float64)."""
+    return 116.0 * _f_np(np.asarray(y, np.float64)) - 16.0
+
+
 def _as_linear_np(rgb: np.ndarray) -> np.ndarray:
     if rgb.dtype == np.uint8:
         return _LUT_U8[rgb].astype(np.float64)
