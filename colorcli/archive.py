@@ -68,6 +68,7 @@ def colorize_jobs(
     Yields one FileResult per file (and FilmUpdates while a film is coloured). A file that
     cannot be read, colorized or written yields a "failed" result and the rest go on.
     """
+    keep_colour = keep_colour and not colorizer.negative  # a negative is never kept so
     batch = _Batch(colorizer, overwrite, reference)
     claim: Claim | None = None  # held for the file in hand, until the batch owns it
     try:
@@ -154,7 +155,7 @@ def _one_apart(
     if apart == "kept":
         return _kept(job, image, overwrite)
     done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
-    if done.status == "done" and reference is None and photo_in_colour(image.pixels):
+    if done.status == "done" and reference is None and _in_colour(colorizer, image):
         done = dataclasses.replace(done, notices=(*done.notices, f"{job.src}: {RECOLOURED}"))
     return done
 
@@ -245,7 +246,7 @@ class _Batch:
         said = (*im.info.notices, lost) if lost else im.info.notices
         notes = tuple(f"{job.src}: {n}" for n in said)
         notes += guide.notices if guide else ()
-        if guide is None and self.reference is None and photo_in_colour(im.pixels):
+        if guide is None and self.reference is None and _in_colour(self.colorizer, im):
             notes += (f"{job.src}: {RECOLOURED}",)
         if kind is not None:
             notes += (f"{job.src}: {LEFT_IN_TONE[kind]}",)
@@ -311,6 +312,11 @@ def _album(
         raise
     except Exception as e:  # this file's trouble: the archive goes on
         return failed_result(job, e)
+
+
+def _in_colour(colorizer, image: Image) -> bool:
+    """Whether a photo was in colour as read (a colour negative's mask is no colour)."""
+    return not colorizer.negative and photo_in_colour(image.pixels)
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:

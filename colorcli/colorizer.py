@@ -49,6 +49,8 @@ class Colorizer(PhotoBatchMixin, NetRunMixin, ExemplarMixin):
     (``colorcli.borders``); False colours the whole picture.
     cards: a picture (or a film's key frame) that is a blank or lettering on a plain ground,
     and not guided, keeps its neutral tone (``colorcli.cards``); False colours it as any other.
+    negative: every photo given is a scanned negative, coloured as the print it makes
+    (``colorcli.negative``); the output is that print in colour.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Colorizer(PhotoBatchMixin, NetRunMixin, ExemplarMixin):
         margins: bool = True,
         precision: str = "auto",
         cards: bool = True,
+        negative: bool = False,
     ) -> None:
         self.ckpt = (
             checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -76,6 +79,7 @@ class Colorizer(PhotoBatchMixin, NetRunMixin, ExemplarMixin):
             raise ConfigError(f"saturation must be >= 0, got {saturation}")
         self.saturation = float(saturation)
         self.margins, self.cards = bool(margins), bool(cards)
+        self.negative = bool(negative)
         # title cards and blanks left in their tone: how many since it was made (photos and
         # a film's key frames), and which of the last colorize_batch call's images were
         # ("card", "blank" or None for each)

@@ -108,6 +108,7 @@ class ExemplarMixin:
         from colorcli.refs import blend_still, guide_of, reference_colours
 
         reference = self._framed_reference(reference)
+        image = self.prints_of([image])[0]  # a scanned negative: its print
         l_full = lightness(image)
         # a print's border or mount: the reference colours what it frames
         box = framing(image, l_full) if self.margins else None

@@ -240,8 +240,17 @@ class ColorizeOptions:
             flag=True,
         ),
     )
+    negative: bool = field(
+        default=False,
+        metadata=opt(
+            "The photos are scanned negatives (black-and-white, or colour with its orange mask): each is coloured as the print it makes, its film base black and its densest part white.",
+            flag=True,
+        ),
+    )
 
 
+# commands whose inputs are never negatives: films, colour photos to score
+NOT_NEGATIVES = ("negative",)
 SMOOTH = 0.7  # --smooth's default
 REFS_SMOOTH = 0.85  # --smooth's default with --refs
 

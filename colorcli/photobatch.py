@@ -21,6 +21,7 @@ from colorcli.compose import lightness
 from colorcli.errors import DeviceError
 from colorcli.guide import Guide, guide_net
 from colorcli.mounts import framing
+from colorcli.negative import positive
 from colorcli.photocorners import find_corners, held_by_corners
 
 
@@ -42,6 +43,12 @@ class PhotoBatchMixin:
     """``colorize_batch`` and ``colorize`` for ``Colorizer``."""
 
     last_pages: tuple[str | None, ...] = ()  # see colorize_batch
+    negative: bool = False  # photos are scanned negatives (``Colorizer``'s setting)
+
+    def prints_of(self, images: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
+        """The pictures as given, or, where the colorizer takes negatives (``negative``),
+        the prints they make (``colorcli.negative.positive``: gray, of their type)."""
+        return [positive(im) for im in images] if self.negative else images
 
     def _chunks(self, images: Sequence[np.ndarray]) -> list[Sequence[np.ndarray]]:
         """Runs of at most ``batch_size`` images and ``max_batch_pixels`` full-resolution
@@ -71,6 +78,7 @@ class PhotoBatchMixin:
         on it already in colour kept as scanned too; ``last_pages`` then says, for each image,
         what there is to say of such prints (``page_notice``), or None.
         """
+        images = self.prints_of(images)
         gs = list(guides) if guides is not None else [None] * len(images)
         prints = [
             _prints(im) if self.margins and g is None else None

@@ -10,7 +10,7 @@ import click
 from colorcli.atomic import is_folder
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
-from colorcli.options import PIPE_FORMATS, VideoOptions
+from colorcli.options import NOT_NEGATIVES, PIPE_FORMATS, VideoOptions
 from colorcli.words import counted
 
 
@@ -35,7 +35,7 @@ from colorcli.words import counted
     show_default=True,
     help="Container of a film written to a pipe (DST '-').",
 )
-@ob.colorize_options()
+@ob.colorize_options(exclude=NOT_NEGATIVES)
 @cc.handle_errors
 def video_cmd(
     srcs: tuple[Path, ...], dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool,
@@ -222,7 +222,7 @@ def _no_terminal(film_in: bool, film_out: bool) -> None:
     default=None,
     help="Colour the stills after this colour photo of similar content (the same place, the same actor), then carry them with colorize video --refs.",
 )
-@ob.colorize_options(exclude=("batch_size",))
+@ob.colorize_options(exclude=("batch_size", *NOT_NEGATIVES))
 @cc.handle_errors
 def scenes_cmd(
     src: Path, out: Path, rate: float, reference, overwrite: bool, quiet: bool, **opts

@@ -134,4 +134,5 @@ def make_colorizer(values: dict[str, Any]):
         size=o.size,
         margins=not o.colour_margins,
         cards=not o.colour_cards,
+        negative=o.negative,
     )

@@ -11,6 +11,7 @@ import click
 
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
+from colorcli.options import NOT_NEGATIVES
 from colorcli.train.config import EvalOptions, TrainConfig
 from colorcli.words import counted
 
@@ -131,7 +132,7 @@ def train_cmd(resume: bool, overwrite: bool, quiet: bool, **opts) -> None:
 
 @cc.main.command("eval")
 @ob.options_from(EvalOptions)
-@ob.colorize_options()
+@ob.colorize_options(exclude=NOT_NEGATIVES)
 @cc.handle_errors
 def eval_cmd(overwrite: bool, quiet: bool, **opts) -> None:
     """Measure a model on held-out colour photos: PSNR, SSIM and colourfulness of its

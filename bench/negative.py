@@ -1,0 +1,104 @@
+"""Scanned negatives (``--negative``, ``colorcli/negative.py``): how close the print comes to
+the photo the negative was made of, and what the colours score.
+
+    python bench/negative.py [--data runs/wide-data/val] [--model M.pt] [--short 512]
+
+Each held-out photo (colourfulness 15 and up) made gray, photographed on simulated film
+(``tests/filmneg.py``: an S-shaped curve, not the straight line the print assumes) and scanned,
+in five ways. For each: the mean L* distance of the picture the network is shown from the
+photo's own lightness (the scan as it is, a plain inversion of its code values, the print)
+and the PSNR of the coloured result against the photo (the scan coloured as it is, the plain
+inversion coloured, ``--negative``, and the photo's own gray coloured: the best a print could
+give). Medians of the time to print one scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from colorcli.colorizer import Colorizer  # noqa: E402
+from colorcli.compose import lightness  # noqa: E402
+from colorcli.negative import positive  # noqa: E402
+from colorcli.quality import colorfulness, psnr  # noqa: E402
+from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
+from tests.filmneg import negative_scan  # noqa: E402
+
+KINDS = {
+    "black-and-white": {},
+    "1 stop under, grain": {"exposure": 0.5, "grain": 0.03},
+    "1 stop over, 16-bit": {"exposure": 2.0, "bits": 16},
+    "colour (orange mask)": {"mask": (0.2, 0.5, 0.8)},
+    "in a black holder": {"holder": -1},  # 3% of the short side
+}
+
+
+def _inverted(scan: np.ndarray) -> np.ndarray:
+    """The scan's code values turned over (what a plain "invert" does)."""
+    return (np.iinfo(scan.dtype).max - scan).astype(scan.dtype)
+
+
+def _rgb8(picture: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 of a coloured result of any type."""
+    if picture.dtype == np.uint16:
+        picture = ((picture.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return picture
+
+
+def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> list[float]:
+    """The row of one kind of scan: L* distances (as is, inverted, print), PSNR (as is,
+    inverted, --negative, the photo's gray) and the time to print, in ms."""
+    rows, spent = [], []
+    for k, im in enumerate(photos):
+        gray = cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)
+        kw = dict(how, seed=k)
+        if kw.get("holder") == -1:
+            kw["holder"] = max(1, round(0.03 * min(gray.shape)))
+        scan = negative_scan(gray, **kw)
+        t = time.perf_counter()
+        printed = positive(scan)
+        spent.append(1000 * (time.perf_counter() - t))
+        inner = (slice(kw.get("holder") or None, -kw.get("holder", 0) or None),) * 2
+        truth = lightness(gray)[inner]
+        shown = (scan, _inverted(scan), printed)
+        dists = [float(np.abs(lightness(p)[inner] - truth).mean()) for p in shown]
+        outs = (
+            plain.colorize(scan),
+            plain.colorize(_inverted(scan)),
+            negative.colorize(scan),
+            plain.colorize(gray),
+        )
+        rows.append(dists + [psnr(_rgb8(o)[inner], im[inner]) for o in outs])
+    return [*np.mean(rows, axis=0), float(np.median(spent))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--short", type=int, default=512)
+    a = ap.parse_args()
+    plain = Colorizer(a.model, device="cpu")
+    negative = Colorizer(a.model, device="cpu", negative=True)
+    photos = [_load_rgb8(p, a.short) for p in eval_paths(a.data)]
+    photos = [im for im in photos if colorfulness(im) >= 15]
+    print(f"{len(photos)} photos from {a.data}, short side {a.short}")
+    print(f"{'':<22}{'L* distance':^24}{'PSNR of the colours (dB)':^44}")
+    head = ("as is", "invert", "print", "as is", "invert", "--negative", "photo", "ms")
+    print(f"{'scan':<22}" + "".join(f"{h:>8}" for h in head[:3]) + "".join(
+        f"{h:>11}" for h in head[3:]))  # fmt: skip
+    for name, how in KINDS.items():
+        r = one_kind(plain, negative, photos, how)
+        cells = "".join(f"{v:>8.1f}" for v in r[:3]) + "".join(f"{v:>11.2f}" for v in r[3:7])
+        print(f"{name:<22}{cells}{r[7]:>11.0f}")
+
+
+if __name__ == "__main__":
+    main()
