@@ -47,8 +47,8 @@ def _middle_sample(image: np.ndarray) -> np.ndarray:
     """The middle of the picture (``MIDDLE`` of each side), every n-th pixel: at most about
     ``SAMPLE`` pixels, as (N,) or (N, 3) linear light."""
     h, w = image.shape[:2]
-    mh, mw = max(1, round(h * (1 - MIDDLE) / 2)), max(1, round(w * (1 - MIDDLE) / 2))
-    mid = image[mh : max(mh + 1, h - mh), mw : max(mw + 1, w - mw)]
+    mh, mw = int(h * (1 - MIDDLE) / 2), int(w * (1 - MIDDLE) / 2)
+    mid = image[mh : h - mh, mw : w - mw]
     step = max(1, int(np.ceil(np.sqrt(mid.shape[0] * mid.shape[1] / SAMPLE))))
     lin = _linear(mid[::step, ::step])
     return lin.reshape(-1, 3) if lin.ndim == 3 else lin.reshape(-1)

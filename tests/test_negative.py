@@ -62,6 +62,13 @@ def test_a_blank_negative_prints_black_and_a_fully_dense_one_white():
     assert np.isfinite(lightness(positive(dense))).all()
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7, 3), (3, 2), (2, 500, 3)])
+def test_a_picture_of_a_few_pixels_prints_too(shape):
+    scan = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
+    out = positive(scan)
+    assert out.shape == shape[:2] and out.dtype == np.uint8
+
+
 def test_the_holder_and_sprocket_holes_at_the_edges_leave_the_print_alone():
     gray = _scene()
     plain = lightness(positive(negative_scan(gray)))
