@@ -76,7 +76,8 @@ class PhotoBatchMixin:
         single image is a DeviceError. An album page of several prints (unguided) has each
         print coloured alone and the page kept as scanned (``colorcli.albumpages``), a print
         on it already in colour kept as scanned too; ``last_pages`` then says, for each image,
-        what there is to say of such prints (``page_notice``), or None.
+        what there is to say of such prints (``page_notice``), or None. With ``negative``
+        each image is a scanned negative, coloured as its print (``prints_of``).
         """
         images = self.prints_of(images)
         gs = list(guides) if guides is not None else [None] * len(images)

@@ -119,6 +119,22 @@ def test_dir_negative_colours_a_colour_negative_even_with_keep_colour(tmp_path, 
     assert np.abs(lightness(out) - lightness(positive(scan))).mean() < 1.0
 
 
+def test_dir_negative_names_a_film_among_the_scans_as_not_printed(tmp_path, tiny_ckpt):
+    from tests.media import make_clip
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    _write(src / "neg.png", negative_scan(_scene()))
+    make_clip(src / "reel.mp4", n=6, size=(48, 64), audio=None)
+    r = CliRunner().invoke(
+        main, ["dir", str(src), "-o", str(tmp_path / "out"), "--negative", "--model", str(tiny_ckpt), "-q"]
+    )  # fmt: skip
+    assert r.exit_code == 1, r.output
+    assert "reel.mp4: a film: --negative prints photos only" in r.output
+    assert "1 colorized" in r.output and "1 failed" in r.output
+    assert (tmp_path / "out" / "neg.png").exists() and not (tmp_path / "out" / "reel.mp4").exists()
+
+
 @pytest.mark.parametrize("command", ["video", "scenes", "eval"])
 def test_commands_for_films_and_colour_photos_take_no_negative(tmp_path, command):
     args = {
