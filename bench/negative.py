@@ -2,6 +2,7 @@
 the photo the negative was made of, and what the colours score.
 
     python bench/negative.py [--data runs/wide-data/val] [--model M.pt] [--short 512]
+                             [--film CLIP.mp4]
 
 Each held-out photo (colourfulness 15 and up) made gray, photographed on simulated film
 (``tests/filmneg.py``: an S-shaped curve, not the straight line the print assumes) and scanned,
@@ -10,6 +11,10 @@ photo's own lightness (the scan as it is, a plain inversion of its code values, 
 and the PSNR of the coloured result against the photo (the scan coloured as it is, the plain
 inversion coloured, ``--negative``, and the photo's own gray coloured: the best a print could
 give). Medians of the time to print one scan.
+
+``--film``: a colour clip made gray and filmed as negatives (x264, CRF 12), coloured as it is
+and by ``colorize video --negative``, against its gray film coloured: mean PSNR against the
+clip and the time of each run (one run each, model loading included).
 """
 
 from __future__ import annotations
@@ -79,12 +84,69 @@ def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> 
     return [*np.mean(rows, axis=0), float(np.median(spent))]
 
 
+def _write(path: Path, frames: list[np.ndarray], rate) -> None:
+    import av
+
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=rate)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        s.options = {"crf": "12"}
+        for f in frames:
+            rgb = np.dstack([f] * 3) if f.ndim == 2 else f
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+def film(clip: Path, model: str | None) -> None:
+    """The clip filmed as negatives and coloured with --negative, beside its gray film."""
+    import subprocess
+    import tempfile
+
+    import av
+
+    from tests.media import shown_frames
+
+    with av.open(str(clip)) as c:
+        rate = c.streams.video[0].average_rate
+    truth = shown_frames(clip)
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in truth]
+    with tempfile.TemporaryDirectory() as tmp:
+        negatives = [negative_scan(g, seed=k) for k, g in enumerate(gray)]
+        runs = {"gray film": (gray, []), "negative film as it is": (negatives, []),
+                "negative film, --negative": (negatives, ["--negative"])}  # fmt: skip
+        for name, (frames, flags) in runs.items():
+            src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
+            _write(src, frames, rate)
+            cmd = [
+                sys.executable,
+                "-m",
+                "colorcli",
+                "video",
+                str(src),
+                str(dst),
+                "-q",
+                "--overwrite",
+            ]
+            cmd += ["--model", model] if model else []
+            t = time.perf_counter()
+            subprocess.run([*cmd, *flags], check=True)
+            spent = time.perf_counter() - t
+            score = np.mean([psnr(o, f) for o, f in zip(shown_frames(dst), truth, strict=True)])
+            print(f"{clip.name}, {name:<28}{score:>7.2f} dB {spent:>7.1f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--short", type=int, default=512)
+    ap.add_argument("--film", type=Path, default=None)
     a = ap.parse_args()
+    if a.film is not None:
+        film(a.film, a.model)
+        return
     plain = Colorizer(a.model, device="cpu")
     negative = Colorizer(a.model, device="cpu", negative=True)
     photos = [_load_rgb8(p, a.short) for p in eval_paths(a.data)]

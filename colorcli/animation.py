@@ -24,7 +24,7 @@ from colorcli.filmbars import bars_of
 from colorcli.filmsample import SAMPLES
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
 from colorcli.levels import film_levels
-from colorcli.negative import print_curve, print_of
+from colorcli.negative import Printer, film_curve
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
 from colorcli.pages import write_whole
 from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta
@@ -160,10 +160,10 @@ def colour_frames(
     out: list[np.ndarray | None] = [None] * n
     colourer = None
     if reference is None:
-        if colorizer.negative and n:  # scanned negatives: one print curve for every frame
-            base, dense = print_curve(rgb[0])
-            rgb[:] = [print_of(f, base, dense) for f in rgb]
         step = max(1, n // SAMPLES)
+        if colorizer.negative and n:  # scanned negatives: one print for every frame
+            printer = Printer(film_curve(rgb[::step]))
+            rgb[:] = [printer(f) for f in rgb]
         lums = [lightness(f) for f in rgb[::step]]
         bars = bars_of(lums) if colorizer.margins else None
         colourer = FilmColourer(

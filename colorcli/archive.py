@@ -334,17 +334,11 @@ def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide 
     )
 
 
-NEGATIVE_FILM = "a film: --negative prints photos only; colour films in a run without it"
-
-
 def _colorize_film(
     colorizer, job: Job, overwrite: bool, options: VideoOptions | None
 ) -> Iterator[FileResult | FilmUpdate]:
     from colorcli.video import colorize_video, prepare_video
 
-    if colorizer.negative:  # nothing prints a film's frames yet
-        yield FileResult(job, "failed", NEGATIVE_FILM)
-        return
     try:
         film = prepare_video(job.src, job.dst, options, overwrite, damaged_dst=job.damaged_dst)
         for ev in colorize_video(film, colorizer):

@@ -149,6 +149,8 @@ class Colorizer(PhotoBatchMixin, NetRunMixin, ExemplarMixin):
             "temperature": self.temperature,
             "saturation": self.saturation,
             "size": self.size,
+            # only where given: work begun before the option was there still resumes
+            **({"negative": True} if self.negative else {}),
         }
 
     @property

@@ -305,11 +305,16 @@ def untagged_matrix(height: int) -> str:
     return "bt709" if height >= 720 else "bt601"
 
 
-def pick_route(cc, deep: bool, out_pix_fmt: str, keep: bool = False) -> RgbRoute | Yuv420Route:
+def pick_route(
+    cc, deep: bool, out_pix_fmt: str, keep: bool = False, rgb: bool = False
+) -> RgbRoute | Yuv420Route:
     """8-bit 4:2:0 in and out (the common case) stays in Y'CbCr; everything else is RGB, and so
-    is a film whose scenes in colour are kept (``keep``: their frames written as decoded)."""
+    is a film whose scenes in colour are kept (``keep``: their frames written as decoded) and
+    one asked for in RGB (``rgb``: a negative's frames are printed from it)."""
     if keep:
         return RgbRoute(deep, keep=True)
+    if rgb:
+        return RgbRoute(deep)
     if not deep and cc.pix_fmt in ("yuv420p", "yuvj420p") and out_pix_fmt == "yuv420p":
         return Yuv420Route.for_stream(cc)
     return RgbRoute(deep)

@@ -19,6 +19,7 @@ from colorcli.errors import ConfigError, MediaError
 from colorcli.events import Notice
 from colorcli.film import AbPredictor, FilmColourer, Route
 from colorcli.filmbars import Bars
+from colorcli.negative import PrintedRoute
 from colorcli.options import VideoOptions
 from colorcli.packets import shows_damage
 from colorcli.refs import RefGuide
@@ -129,6 +130,9 @@ class VideoJob:
     bars: Bars | None = None  # the film's bars, once looked for (colorize_video)
     # the film's levels (``colorcli.levels.film_levels``), once measured (colorize_video)
     levels: tuple[float, float] | None = None
+    # a film of scanned negatives: what prints its frames (``colorcli.negative.Printer``,
+    # one curve read off pictures sampled through it), once made (colorize_video)
+    printer: Any = None
     # where the film begins in its file's own time (``VideoInfo.start``): --start and --end
     # count from it (a broadcast capture's first picture may be timed hours in); ``opts``
     # holds them in the file's time, this added
@@ -273,10 +277,17 @@ class VideoJob:
         """The film's colourer, keys every ``every`` frames: its smoothing, stills, bars,
         turns and levels as this job has them."""
         opts = self.opts
+        if self.printer is not None:
+            route = PrintedRoute(route, self.printer)
         return FilmColourer(
             predictor, route, every, opts.smoothing, opts.sigma_l, self.refs, self.bars,
             self.info.turns, self.levels,
         )  # fmt: skip
+
+    @property
+    def negative(self) -> bool:
+        """Its frames are scanned negatives, printed before they are coloured."""
+        return self.printer is not None
 
 
 _VOB_PART = re.compile(r"VTS_(\d\d)_([1-9])\.VOB", re.IGNORECASE)

@@ -162,7 +162,7 @@ def _stretch(job, colorizer, plan, work, todo, every, tally, t0) -> Iterator[Eve
         stop = threading.Event()
         deep = job.info.bit_depth > 8
         pix_fmt = pick_pix_fmt(job.opts.codec, job.info.width, job.info.height, deep)[0]
-        route = pick_route(vin.codec_context, deep, pix_fmt, job.opts.keep_colour)
+        route = pick_route(vin.codec_context, deep, pix_fmt, job.opts.keep_colour, job.negative)
         depth = colorizer.batch_size * every + _QUEUE_FRAMES
         reader = FilmReader(
             job.src, inp, job.info, route.decode_format, route.luma_only, job.opts, {}, stop, depth

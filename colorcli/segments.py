@@ -251,7 +251,8 @@ def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     elif changed & INPUT_KEYS:
         said.append("the input has changed since")
     words = {"--refs": "other stills (--refs)", "--reference": "another --reference photo",
-             "--model": "another model"}  # fmt: skip
+             "--model": "another model",
+             "--negative": "--negative given to one run and not the other"}  # fmt: skip
     for k in sorted(changed - INPUT_KEYS):
         said.append(words.get(k) or f"{k} {before.get(k)} (now {now.get(k)})")
     return said

@@ -174,6 +174,22 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         ) from e
 
 
+def printed(job: VideoJob, pictures: list) -> VideoJob:
+    """The job of a film of scanned negatives: printed by one curve read off ``pictures``
+    (sampled through it); a negative has no scenes in colour to keep. ConfigError where that
+    cannot be done yet."""
+    from colorcli.negative import Printer, film_curve
+
+    if job.opts.refs is not None or job.opts.reference is not None:
+        raise ConfigError("--negative does not go with --refs or --reference yet")
+    if not pictures:
+        raise MediaError(job.src, "no picture could be sampled to read its negative's base from")
+    opts = dataclasses.replace(job.opts, keep_colour=False)
+    return dataclasses.replace(
+        job, opts=opts, printer=Printer(film_curve([p.rgb for p in pictures]))
+    )
+
+
 def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iterator[Event]:
     """A film whose times restart (recordings joined into one file), coloured as one: read
     from a copy of its packets beside the output whose later parts follow on
@@ -200,6 +216,10 @@ def _fate(job: VideoJob) -> str:
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
+    if job.piped and getattr(colorizer, "negative", False):
+        raise ConfigError(
+            "--negative needs the film as files, not a pipe: its base is read from pictures sampled through it first"
+        )
     if not job.piped:
         from colorcli.compose import lightness
         from colorcli.filmbars import bars_of
@@ -210,7 +230,10 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             pictures = sample_frames(job.src, float(job.info.rate or job.opts.rate))
         else:
             pictures = sample_pictures(job.src)
-        if not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
+        if getattr(colorizer, "negative", False):  # its prints are what is seen from here on
+            job = printed(job, pictures)
+            pictures = [dataclasses.replace(p, rgb=job.printer(p.rgb)) for p in pictures]
+        elif not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
             yield Notice(f"{note}: {_fate(job)}")
         lums = [lightness(p.rgb) for p in pictures]
         if colorizer.margins:
@@ -301,7 +324,9 @@ def _run(job: VideoJob, colorizer: AbPredictor, inp, tmp: Path, threads: int, me
     vin = film_stream(inp)
     vin.thread_type = "AUTO"
     writer = FilmWriter(job.dst, tmp, job.fmt, inp, info, opts, stop, depth)
-    route = pick_route(vin.codec_context, info.bit_depth > 8, writer.pix_fmt, opts.keep_colour)
+    route = pick_route(
+        vin.codec_context, info.bit_depth > 8, writer.pix_fmt, opts.keep_colour, job.negative
+    )
     reader = FilmReader(
         job.src, inp, info, route.decode_format, route.luma_only, opts, writer.passthrough,
         stop, depth,

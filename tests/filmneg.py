@@ -46,3 +46,24 @@ def negative_scan(
     if holder:
         out[:holder], out[-holder:], out[:, :holder], out[:, -holder:] = 0, 0, 0, 0
     return out
+
+
+def negative_clip(path, n: int = 12, size: tuple[int, int] = (96, 128), rate: int = 25):
+    """A film of negatives (x264, 4:2:0): ``tests.media.frame_picture``'s moving gradient,
+    each frame ``negative_scan``'s picture of it; returns ``path``."""
+    import av
+
+    from tests.media import frame_picture
+
+    h, w = size
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=rate)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"crf": "12"}
+        for i in range(n):
+            rgb = np.dstack([negative_scan(frame_picture(i, h, w))] * 3)
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path

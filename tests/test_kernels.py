@@ -278,3 +278,25 @@ def test_temporal_smooth_parity_and_limits(rng):
     np.testing.assert_allclose(out, 0.7 * ab_prev + 0.3 * ab, atol=1e-4)
     with pytest.raises(ValueError, match="strength"):
         temporal_smooth(ab, lum, ab_prev, lum_prev, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_print_rgb_parity_and_limits(rng, dtype):
+    from colorcli.kernels.printing import print_rgb, print_rgb_np
+
+    codes = int(np.iinfo(dtype).max) + 1
+    rgb = rng.integers(0, codes, (37, 53, 3)).astype(dtype)
+    rgb[0, 0], rgb[0, 1] = 0, codes - 1
+    luts = (rng.uniform(0, 0.6, (3, codes)) * np.linspace(0, 1, codes)).astype(np.float32)
+    luts[:, -1] = 1.0  # a sum over 1: the table's last step
+    table = np.linspace(codes - 1, 0, 4096).round().astype(dtype)  # darker as more light passes
+    a = print_rgb(rgb, luts, table)
+    np.testing.assert_array_equal(a, print_rgb_np(rgb, luts, table))
+    assert a[0, 0] == table[0] and a[0, 1] == table[-1]
+    out = np.zeros((37, 53), dtype)
+    assert print_rgb(rgb, luts, table, out=out) is out
+    np.testing.assert_array_equal(out, a)
+    with pytest.raises(ValueError, match="luts"):
+        print_rgb(rgb, luts[:, :10], table)
+    with pytest.raises(ValueError, match="expected"):
+        print_rgb(rgb[..., 0], luts, table)

@@ -14,7 +14,7 @@ from colorcli.colorizer import Colorizer
 from colorcli.compose import lightness
 from colorcli.negative import positive
 from tests.conftest import gradient_rgb
-from tests.filmneg import negative_scan
+from tests.filmneg import negative_clip, negative_scan
 
 
 def _scene(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:
@@ -79,11 +79,21 @@ def test_the_holder_and_sprocket_holes_at_the_edges_leave_the_print_alone():
     assert np.abs(framed[middle] - plain[middle]).mean() < 1.0
 
 
-def test_a_large_scan_is_printed_a_strip_at_a_time_with_one_curve(monkeypatch):
-    scan = negative_scan(_scene(), mask=(0.2, 0.5, 0.8))
+def test_a_float_scan_is_printed_a_strip_at_a_time_with_one_curve(monkeypatch):
+    scan = negative_scan(_scene(), mask=(0.2, 0.5, 0.8)).astype(np.float32) / 255
     whole = positive(scan)
     monkeypatch.setattr(neg, "STRIP", 1000)  # a few rows at a time
     assert np.array_equal(positive(scan), whole)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_the_tables_print_as_the_formula_does(bits):
+    scan = negative_scan(_scene(), mask=(0.2, 0.5, 0.8), bits=bits, grain=0.02)
+    top = float(np.iinfo(scan.dtype).max)
+    printer = neg.Printer(neg.print_curve(scan))
+    by_table = printer(scan).astype(np.float64) / top
+    by_formula = printer(scan.astype(np.float32) / np.float32(top)).astype(np.float64)
+    assert np.abs(by_table - by_formula).max() < 0.75 / 255  # rounding, and the steps
 
 
 def _write(path, pixels: np.ndarray) -> None:
@@ -119,26 +129,75 @@ def test_dir_negative_colours_a_colour_negative_even_with_keep_colour(tmp_path, 
     assert np.abs(lightness(out) - lightness(positive(scan))).mean() < 1.0
 
 
-def test_dir_negative_names_a_film_among_the_scans_as_not_printed(tmp_path, tiny_ckpt):
-    from tests.media import make_clip
+def _film_lightness(path) -> list[np.ndarray]:
+    from tests.media import shown_frames
 
+    return [lightness(f) for f in shown_frames(path)]
+
+
+def test_video_negative_colours_the_films_print_by_one_curve(tmp_path, seeing_ckpt):
+    from tests.media import shown_frames
+
+    src = negative_clip(tmp_path / "neg.mp4")
+    frames = shown_frames(src)
+    printer = neg.Printer(neg.film_curve(frames))
+    r = CliRunner().invoke(
+        main,
+        ["video", str(src), str(tmp_path / "out.mp4"), "--negative", "--model", str(seeing_ckpt), "-q"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = _film_lightness(tmp_path / "out.mp4")
+    assert len(out) == len(frames)
+    for f, lo in zip(frames, out, strict=True):  # each frame's print (4:2:0 coding aside)
+        assert np.abs(lo - lightness(printer(f))).mean() < 2.5
+        assert np.abs(lo - lightness(f)).mean() > 20
+
+
+def test_dir_negative_colours_a_film_among_the_scans_as_prints_too(tmp_path, tiny_ckpt):
     src = tmp_path / "scans"
     src.mkdir()
     _write(src / "neg.png", negative_scan(_scene()))
-    make_clip(src / "reel.mp4", n=6, size=(48, 64), audio=None)
+    negative_clip(src / "reel.mp4", n=6)
     r = CliRunner().invoke(
         main, ["dir", str(src), "-o", str(tmp_path / "out"), "--negative", "--model", str(tiny_ckpt), "-q"]
     )  # fmt: skip
-    assert r.exit_code == 1, r.output
-    assert "reel.mp4: a film: --negative prints photos only" in r.output
-    assert "1 colorized" in r.output and "1 failed" in r.output
-    assert (tmp_path / "out" / "neg.png").exists() and not (tmp_path / "out" / "reel.mp4").exists()
+    assert r.exit_code == 0, r.output
+    printed = _film_lightness(tmp_path / "out" / "reel.mp4")[0]
+    assert np.abs(printed - _film_lightness(src / "reel.mp4")[0]).mean() > 20  # not as scanned
 
 
-@pytest.mark.parametrize("command", ["video", "scenes", "eval"])
-def test_commands_for_films_and_colour_photos_take_no_negative(tmp_path, command):
+@pytest.mark.parametrize("how", ["pipe", "refs", "reference"])
+def test_video_negative_says_what_it_does_not_take_yet(tmp_path, tiny_ckpt, how):
+    src = negative_clip(tmp_path / "neg.mp4", n=6)
+    stills = tmp_path / "stills"
+    stills.mkdir()
+    cv2.imwrite(str(stills / "0.png"), gradient_rgb(96, 128))
     args = {
-        "video": ["video", "in.mp4", "out.mp4"],
+        "pipe": [str(src), "-", "--pipe-format", "matroska"],
+        "refs": [str(src), str(tmp_path / "out.mp4"), "--refs", str(stills)],
+        "reference": [str(src), str(tmp_path / "out.mp4"), "--reference", str(stills / "0.png")],
+    }[how]
+    r = CliRunner().invoke(main, ["video", *args, "--negative", "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 1, r.output
+    said = {
+        "pipe": "--negative needs the film as files, not a pipe",
+        "refs": "--negative does not go with --refs or --reference yet",
+        "reference": "--negative does not go with --refs or --reference yet",
+    }[how]
+    assert said in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_film_begun_without_negative_is_not_resumed_with_it():
+    from colorcli.segments import differences
+
+    said = differences({"--negative": True}, {})
+    assert said == ["--negative given to one run and not the other"]
+
+
+@pytest.mark.parametrize("command", ["scenes", "eval"])
+def test_film_stills_and_scoring_take_no_negative(tmp_path, command):
+    args = {
         "scenes": ["scenes", "in.mp4", "stills"],
         "eval": ["eval", "--data", str(tmp_path)],
     }[command]
@@ -152,11 +211,12 @@ def test_the_frames_of_a_negative_animation_share_one_print_curve(seeing_ckpt):
     frames = [negative_scan(gray), negative_scan(gray)]
     frames[1][:, : gray.shape[1] // 2] = 5  # half of the second frame overexposed: dense
     c = Colorizer(seeing_ckpt, device="cpu", negative=True)
-    out = colour_frames(c, [np.dstack([f] * 3) for f in frames], smooth=0.0)
+    rgb = [np.dstack([f] * 3) for f in frames]
+    expected = neg.Printer(neg.film_curve(rgb))(rgb[0])
+    out = colour_frames(c, rgb, smooth=0.0)
     right = (slice(20, -20), slice(gray.shape[1] // 2 + 20, -20))
-    first = lightness(positive(frames[0]))[right]
-    for o in out:  # the first frame's print, where the frames agree
-        assert np.abs(lightness(o)[right] - first).mean() < 1.0
+    for o in out:  # one print where the frames agree
+        assert np.abs(lightness(o)[right] - lightness(expected)[right]).mean() < 1.0
 
 
 def test_a_negative_after_a_reference_keeps_the_prints_lightness(seeing_ckpt):

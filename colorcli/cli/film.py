@@ -35,7 +35,7 @@ from colorcli.words import counted
     show_default=True,
     help="Container of a film written to a pipe (DST '-').",
 )
-@ob.colorize_options(exclude=NOT_NEGATIVES)
+@ob.colorize_options()
 @cc.handle_errors
 def video_cmd(
     srcs: tuple[Path, ...], dst: Path, shard, restart: bool, pipe_format: str, overwrite: bool,
