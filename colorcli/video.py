@@ -174,14 +174,23 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         ) from e
 
 
+def negative_refused(piped: bool, opts: VideoOptions) -> None:
+    """ConfigError where a film of negatives cannot be coloured as asked yet: from or to a
+    pipe (its base is read off pictures sampled through the file first), with stills."""
+    if piped:
+        raise ConfigError(
+            "--negative needs the film as files, not a pipe: its base is read from pictures sampled through it first"
+        )
+    if opts.refs is not None or opts.reference is not None:
+        raise ConfigError("--negative does not go with --refs or --reference yet")
+
+
 def printed(job: VideoJob, pictures: list) -> VideoJob:
     """The job of a film of scanned negatives: printed by one curve read off ``pictures``
-    (sampled through it); a negative has no scenes in colour to keep. ConfigError where that
-    cannot be done yet."""
+    (sampled through it); a negative has no scenes in colour to keep. MediaError where no
+    picture could be sampled."""
     from colorcli.negative import Printer, film_curve
 
-    if job.opts.refs is not None or job.opts.reference is not None:
-        raise ConfigError("--negative does not go with --refs or --reference yet")
     if not pictures:
         raise MediaError(job.src, "no picture could be sampled to read its negative's base from")
     opts = dataclasses.replace(job.opts, keep_colour=False)
@@ -216,10 +225,8 @@ def _fate(job: VideoJob) -> str:
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
-    if job.piped and getattr(colorizer, "negative", False):
-        raise ConfigError(
-            "--negative needs the film as files, not a pipe: its base is read from pictures sampled through it first"
-        )
+    if getattr(colorizer, "negative", False):
+        negative_refused(job.piped, job.opts)
     if not job.piped:
         from colorcli.compose import lightness
         from colorcli.filmbars import bars_of

@@ -58,6 +58,10 @@ def video_cmd(
         _several(srcs, dst, video_opts, shard, restart, overwrite, quiet, opts)
         return
     src = srcs[0]
+    if opts.get("negative"):  # said before any work (the film's job says it too)
+        from colorcli.video import negative_refused
+
+        negative_refused(str(src) == "-" or str(dst) == "-", video_opts)
     dst = _into_folder(src, dst, video_opts.codec)
     _no_terminal(str(src) == "-", str(dst) == "-")
     _after_interrupt(str(src) == "-" or str(dst) == "-", dst, video_opts)
