@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colorcli.kernels.lab import luminance_of
+
 # sRGB's colorants adapted to D50 (the ICC connection space), the rows of XYZ = M @ linear RGB
 _SRGB_D50 = np.array(
     [
@@ -56,8 +58,7 @@ def parse(icc: bytes) -> Profile | None:
                 return None
             curve = _curve(tags[b"kTRC"])
             if pcs == b"Lab ":  # the curve gives L* / 100: luminance from it
-                lab = curve * 100.0
-                curve = np.where(lab > 8.0, ((lab + 16.0) / 116.0) ** 3, lab / 903.3)
+                curve = luminance_of(curve * 100.0)
             return Profile(space, (curve,))
         names = (b"rTRC", b"gTRC", b"bTRC"), (b"rXYZ", b"gXYZ", b"bXYZ")
         if not all(n in tags for group in names for n in group):
