@@ -308,3 +308,30 @@ def test_a_reference_that_shows_other_things_is_trusted_less():
     assert trust[0] == 1.0 and reference_trust(0.005) == 1.0
     assert all(a >= b for a, b in zip(trust, trust[1:], strict=False))
     assert trust[-1] == OTHER_THINGS_FLOOR and 0.25 <= reference_trust(0.1) < 1.0
+
+
+def test_where_a_references_pixel_lies_counts_as_much_as_the_two_are_framed_alike():
+    """Two keys alike in everything but their place: the one where the pixel is takes more of
+    its attention the more the reference agrees with the photo (one framing), less where the
+    two agree nowhere (another framing); ``framing_xy`` grows from its floor to its top."""
+    from colorcli.attend import attend
+    from colorcli.exemplar import FRAMING_XY, framing_xy
+
+    h, w = 8, 8
+    feats = torch.zeros(h, w, 3)
+    l_out = np.full((h, w), 50.0, np.float32)
+    k_ab = np.zeros((h, w, 2), np.float32)
+    k_ab[:, : w // 2] = (40.0, 0.0)  # the left half's colour, the right's (0, 40)
+    k_ab[:, w // 2 :] = (0.0, 40.0)
+    mask = np.ones((h, w), np.float32)
+    zero = np.zeros((h, w, 2), np.float32)
+
+    def left_share(agreement: float) -> float:
+        keys = (feats, l_out, k_ab, mask)
+        ab, _ = attend(_head(3), feats, zero, l_out, keys, None, framing_xy(agreement))
+        return float(ab[:, 0, 0].mean() / 40.0)  # the left edge's pixels: red by place only
+
+    assert framing_xy(0.0) == FRAMING_XY[0] and framing_xy(1.0) == FRAMING_XY[1]
+    assert framing_xy(2.0) == FRAMING_XY[1] and framing_xy(0.5) == sum(FRAMING_XY) / 2
+    shares = [left_share(a) for a in (0.0, 0.5, 1.0)]
+    assert shares[0] < shares[1] < shares[2] and shares[0] > 0.5
