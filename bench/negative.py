@@ -34,7 +34,7 @@ from colorcli.compose import lightness  # noqa: E402
 from colorcli.negative import positive  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
 from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
-from tests.filmneg import negative_scan  # noqa: E402
+from tests.filmneg import negative_scan, write_film  # noqa: E402
 
 KINDS = {
     "black-and-white": {},
@@ -84,21 +84,6 @@ def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> 
     return [*np.mean(rows, axis=0), float(np.median(spent))]
 
 
-def _write(path: Path, frames: list[np.ndarray], rate) -> None:
-    import av
-
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=rate)
-        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        s.options = {"crf": "12"}
-        for f in frames:
-            rgb = np.dstack([f] * 3) if f.ndim == 2 else f
-            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
-
-
 def film(clip: Path, model: str | None) -> None:
     """The clip filmed as negatives and coloured with --negative, beside its gray film."""
     import subprocess
@@ -118,7 +103,7 @@ def film(clip: Path, model: str | None) -> None:
                 "negative film, --negative": (negatives, ["--negative"])}  # fmt: skip
         for name, (frames, flags) in runs.items():
             src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
-            _write(src, frames, rate)
+            write_film(src, frames, rate)
             cmd = [
                 sys.executable,
                 "-m",

@@ -48,22 +48,27 @@ def negative_scan(
     return out
 
 
-def negative_clip(path, n: int = 12, size: tuple[int, int] = (96, 128), rate: int = 25):
-    """A film of negatives (x264, 4:2:0): ``tests.media.frame_picture``'s moving gradient,
-    each frame ``negative_scan``'s picture of it; returns ``path``."""
+def write_film(path, frames: list[np.ndarray], rate=25) -> None:
+    """Gray (H, W) or RGB (H, W, 3) uint8 frames as an x264 film (4:2:0, CRF 12)."""
     import av
 
-    from tests.media import frame_picture
-
-    h, w = size
     with av.open(str(path), "w") as out:
         s = out.add_stream("libx264", rate=rate)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
         s.options = {"crf": "12"}
-        for i in range(n):
-            rgb = np.dstack([negative_scan(frame_picture(i, h, w))] * 3)
+        for f in frames:
+            rgb = np.dstack([f] * 3) if f.ndim == 2 else f
             for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(p)
         for p in s.encode():
             out.mux(p)
+
+
+def negative_clip(path, n: int = 12, size: tuple[int, int] = (96, 128), rate: int = 25):
+    """A film of negatives (``write_film``): ``tests.media.frame_picture``'s moving gradient,
+    each frame ``negative_scan``'s picture of it; returns ``path``."""
+    from tests.media import frame_picture
+
+    h, w = size
+    write_film(path, [negative_scan(frame_picture(i, h, w)) for i in range(n)], rate)
     return path
