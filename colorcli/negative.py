@@ -125,7 +125,7 @@ class Printer:
     def _tables_for(self, dtype: np.dtype, rgb: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Gray: the print of every code value. RGB: each channel's share of the luminance of
         the transmittance at every code value (3, codes), and the print of the transmittance
-        in as many steps."""
+        from 0 to 1 in ``STEPS`` steps."""
         key = f"{np.dtype(dtype).str}{rgb}"
         if key not in self._tables:
             codes = np.arange(int(_scale(np.dtype(dtype))) + 1, dtype=dtype)
