@@ -2,7 +2,7 @@
 the photo the negative was made of, and what the colours score.
 
     python bench/negative.py [--data runs/wide-data/val] [--model M.pt] [--short 512]
-                             [--film CLIP.mp4]
+                             [--film CLIP.mp4] [--sheet OUT.jpg]
 
 Each held-out photo (colourfulness 15 and up) made gray, photographed on simulated film
 (``tests/filmneg.py``: an S-shaped curve, not the straight line the print assumes) and scanned,
@@ -15,6 +15,9 @@ give). Medians of the time to print one scan.
 ``--film``: a colour clip made gray and filmed as negatives (x264, CRF 12), coloured as it is
 and by ``colorize video --negative``, against its gray film coloured: mean PSNR against the
 clip and the time of each run (one run each, model loading included).
+
+``--sheet``: the samples chelsea (a black-and-white negative) and aitzgorri (a colour one, its
+orange mask) as scanned | inverted and coloured | coloured with ``--negative``.
 """
 
 from __future__ import annotations
@@ -122,13 +125,37 @@ def film(clip: Path, model: str | None) -> None:
             print(f"{clip.name}, {name:<28}{score:>7.2f} dB {spent:>7.1f} s")
 
 
+def sheet(out: Path, model: str | None) -> None:
+    """Two samples filmed as negatives: as scanned | inverted, coloured | --negative."""
+    plain = Colorizer(model, device="cpu")
+    negative = Colorizer(model, device="cpu", negative=True)
+    root = Path(__file__).resolve().parents[1] / "samples"
+    rows = []
+    for name, how in (("chelsea_bw.jpg", {}), ("aitzgorri_bw.jpg", {"mask": (0.2, 0.5, 0.8)})):
+        gray = cv2.imread(str(root / name), cv2.IMREAD_GRAYSCALE)
+        scan = negative_scan(gray, **how)
+        scan_rgb = np.dstack([scan] * 3) if scan.ndim == 2 else scan
+        row = [scan_rgb, plain.colorize(_inverted(scan_rgb)), negative.colorize(scan)]
+        height = 240
+        rows.append(np.hstack([cv2.resize(r, (round(r.shape[1] * height / r.shape[0]), height),
+                                          interpolation=cv2.INTER_AREA) for r in row]))  # fmt: skip
+    width = min(r.shape[1] for r in rows)
+    picture = np.vstack([r[:, :width] for r in rows])
+    cv2.imwrite(str(out), picture[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"{out}: {picture.shape[1]}x{picture.shape[0]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("runs/wide-data/val"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--short", type=int, default=512)
     ap.add_argument("--film", type=Path, default=None)
+    ap.add_argument("--sheet", type=Path, default=None)
     a = ap.parse_args()
+    if a.sheet is not None:
+        sheet(a.sheet, a.model)
+        return
     if a.film is not None:
         film(a.film, a.model)
         return
