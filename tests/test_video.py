@@ -1432,7 +1432,7 @@ def _segments_done(dst):
     return len(list(work.glob("seg-*.json")))
 
 
-@procs.each_stop_signal
+@procs.first_stop_signals
 def test_a_signal_mid_film_keeps_the_finished_segments_and_the_rerun_resumes(
     tmp_path, tiny_ckpt, sig, code, line
 ):
