@@ -93,11 +93,12 @@ def _within(outer: slice, inner: slice) -> slice:
     return slice(outer.start + inner.start, outer.start + inner.stop)
 
 
-def photo_in_colour(rgb: np.ndarray) -> bool:
+def photo_in_colour(rgb: np.ndarray, negative: bool = False) -> bool:
     """Whether a picture is a colour photograph (``colorcli.incolour.in_colour``); a
-    black-and-white print on a coloured card (``colorcli.mounts.mount_box``) or prints on
-    an album page are not."""
-    if not in_colour(rgb):
+    black-and-white print on a coloured card (``colorcli.mounts.mount_box``), prints on an
+    album page and a scanned negative (``negative``: a colour negative's mask is no colour)
+    are not."""
+    if negative or not in_colour(rgb):
         return False
     return mount_box(rgb, lightness(rgb)) is None and page_prints(rgb) is None
 

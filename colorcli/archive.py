@@ -155,7 +155,11 @@ def _one_apart(
     if apart == "kept":
         return _kept(job, image, overwrite)
     done = _album(colorizer, job, overwrite, max_pixels, reference, colorize_animation)
-    if done.status == "done" and reference is None and _in_colour(colorizer, image):
+    if (
+        done.status == "done"
+        and reference is None
+        and photo_in_colour(image.pixels, colorizer.negative)
+    ):
         done = dataclasses.replace(done, notices=(*done.notices, f"{job.src}: {RECOLOURED}"))
     return done
 
@@ -246,7 +250,11 @@ class _Batch:
         said = (*im.info.notices, lost) if lost else im.info.notices
         notes = tuple(f"{job.src}: {n}" for n in said)
         notes += guide.notices if guide else ()
-        if guide is None and self.reference is None and _in_colour(self.colorizer, im):
+        if (
+            guide is None
+            and self.reference is None
+            and photo_in_colour(im.pixels, self.colorizer.negative)
+        ):
             notes += (f"{job.src}: {RECOLOURED}",)
         if kind is not None:
             notes += (f"{job.src}: {LEFT_IN_TONE[kind]}",)
@@ -312,11 +320,6 @@ def _album(
         raise
     except Exception as e:  # this file's trouble: the archive goes on
         return failed_result(job, e)
-
-
-def _in_colour(colorizer, image: Image) -> bool:
-    """Whether a photo was in colour as read (a colour negative's mask is no colour)."""
-    return not colorizer.negative and photo_in_colour(image.pixels)
 
 
 def _sidecar_guide(colorizer, job: Job, image: Image, max_pixels: int) -> Guide | None:

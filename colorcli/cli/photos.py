@@ -174,12 +174,7 @@ def _one_photo(src: Path, dst: Path, guidance, max_pixels: int, overwrite, quiet
         lost = alpha_note(img.alpha, IMAGE_FORMATS[dst.suffix.lower()])
         for note in (*img.info.notices, lost) if lost else img.info.notices:
             cc.echo(f"notice: {src}: {note}")
-        if (
-            guide is None
-            and reference is None
-            and not colorizer.negative
-            and photo_in_colour(img.pixels)
-        ):
+        if guide is None and reference is None and photo_in_colour(img.pixels, colorizer.negative):
             cc.echo(f"notice: {src}: {RECOLOURED_ALONE}")
         if (why := no_colour_note(img.pixels)) is not None:
             cc.echo(f"notice: {src}: {why}")
