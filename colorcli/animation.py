@@ -163,7 +163,8 @@ def colour_frames(
         step = max(1, n // SAMPLES)
         if colorizer.negative and n:  # scanned negatives: one print for every frame
             printer = Printer(film_curve(rgb[::step]))
-            rgb[:] = [printer(f) for f in rgb]
+            for i, f in enumerate(rgb):  # one at a time: the animation is not held twice
+                rgb[i] = printer(f)
         lums = [lightness(f) for f in rgb[::step]]
         bars = bars_of(lums) if colorizer.margins else None
         colourer = FilmColourer(
