@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from colorcli.icc import srgb_decode, srgb_encode
+from colorcli.kernels.lab import LUMINANCE
 from colorcli.kernels.printing import print_rgb
 
 # the print's black over its white: a paper of density 2 (a scene range of 100:1)
@@ -35,7 +36,7 @@ SAMPLE = 1 << 20  # pixels looked at to read the base and range
 STRIP = 1 << 20  # pixels converted at a time (floats)
 STEPS = 1 << 16  # steps of transmittance the print of RGB is looked up in
 _TINY = 1e-6
-_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance
+_WEIGHTS = LUMINANCE.astype(np.float32)
 
 
 def _scale(dtype: np.dtype) -> float:

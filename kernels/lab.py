@@ -37,6 +37,7 @@ _RGB2XYZ = np.array(
     dtype=np.float64,
 )
 _XYZ2RGB = np.linalg.inv(_RGB2XYZ)
+LUMINANCE = _RGB2XYZ[1]  # relative luminance of linear sRGB (R, G, B): the Y row
 _EPS = (6.0 / 29.0) ** 3
 _KAPPA = 1.0 / (3.0 * (6.0 / 29.0) ** 2)
 _GAMUT_TOL = 1e-6
