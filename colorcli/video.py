@@ -225,7 +225,8 @@ def _fate(job: VideoJob) -> str:
 
 def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
-    if getattr(colorizer, "negative", False):
+    negative = getattr(colorizer, "negative", False)
+    if negative:
         negative_refused(job.piped, job.opts)
     if not job.piped:
         from colorcli.compose import lightness
@@ -237,7 +238,7 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
             pictures = sample_frames(job.src, float(job.info.rate or job.opts.rate))
         else:
             pictures = sample_pictures(job.src)
-        if getattr(colorizer, "negative", False):  # its prints are what is seen from here on
+        if negative:  # its prints are what is seen from here on
             job = printed(job, pictures)
             pictures = [dataclasses.replace(p, rgb=job.printer(p.rgb)) for p in pictures]
         elif not job.info.in_colour and (note := colour_note(job.src, pictures)) is not None:
