@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from colorcli.colorizer import Colorizer  # noqa: E402
 from colorcli.compose import lightness  # noqa: E402
+from colorcli.imagewrite import eight_bit  # noqa: E402
 from colorcli.negative import positive  # noqa: E402
 from colorcli.quality import colorfulness, psnr  # noqa: E402
 from colorcli.train.evaluate import _load_rgb8, eval_paths  # noqa: E402
@@ -51,13 +52,6 @@ KINDS = {
 def _inverted(scan: np.ndarray) -> np.ndarray:
     """The scan's code values turned over (what a plain "invert" does)."""
     return (np.iinfo(scan.dtype).max - scan).astype(scan.dtype)
-
-
-def _rgb8(picture: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 of a coloured result of any type."""
-    if picture.dtype == np.uint16:
-        picture = ((picture.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    return picture
 
 
 def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> list[float]:
@@ -83,7 +77,7 @@ def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> 
             negative.colorize(scan),
             plain.colorize(gray),
         )
-        rows.append(dists + [psnr(_rgb8(o)[inner], im[inner]) for o in outs])
+        rows.append(dists + [psnr(eight_bit(o)[inner], im[inner]) for o in outs])
     return [*np.mean(rows, axis=0), float(np.median(spent))]
 
 

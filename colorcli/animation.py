@@ -23,6 +23,7 @@ from colorcli.film import FilmColourer
 from colorcli.filmbars import bars_of
 from colorcli.filmsample import SAMPLES
 from colorcli.imageprobe import ANIMATION_PIXELS, ImageInfo, gif_delays, probe_image
+from colorcli.imagewrite import eight_bit
 from colorcli.levels import film_levels
 from colorcli.negative import Printer, film_curve
 from colorcli.options import IMAGE_FORMATS, SMOOTH, VideoOptions
@@ -137,8 +138,7 @@ def _split(decoded: list, path: Path) -> tuple[list[np.ndarray], list[np.ndarray
 
 def _eight_bit(frame: np.ndarray) -> np.ndarray:
     """A decoded frame as (H, W, 3 or 4) uint8 BGR(A)."""
-    if frame.dtype == np.uint16:
-        frame = ((frame.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    frame = eight_bit(frame)
     if frame.ndim == 2:
         frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     return frame

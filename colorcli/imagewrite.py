@@ -26,6 +26,13 @@ def alpha_note(alpha: np.ndarray | None, fmt: str) -> str | None:
     return f"its transparency is not kept in {fmt} (--format png keeps it)"
 
 
+def eight_bit(pixels: np.ndarray) -> np.ndarray:
+    """16-bit pixels as 8-bit, each rounded to the nearest level; 8-bit ones as they are."""
+    if pixels.dtype != np.uint16:
+        return pixels
+    return ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
 def _encode_dpx(rgb: np.ndarray, bits: int) -> bytes:
     """(H, W, 3) RGB as DPX: 10-bit where the source was (film scans), else 16 or 8."""
     from fractions import Fraction
@@ -63,10 +70,9 @@ def encode_image(
         return _encode_dpx(rgb, bits)
 
     if rgb.dtype == np.uint16 and fmt not in SIXTEEN_BIT:
-        rgb = (rgb.astype(np.uint32) * 255 + 32767) // 65535
-        rgb = rgb.astype(np.uint8)
+        rgb = eight_bit(rgb)
         if alpha is not None:
-            alpha = ((alpha.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+            alpha = eight_bit(alpha)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
     if alpha is not None and fmt in ALPHA:
         bgr = np.dstack([bgr, alpha.astype(bgr.dtype)])
