@@ -80,10 +80,12 @@ class HintAttention(nn.Module):
         k_pos: torch.Tensor,
         k_logw: torch.Tensor,
         xy_scale: float = 1.0,
+        temperature: float = 1.0,
     ) -> torch.Tensor:
         """(B, N, 1 + K): each pixel's attention to the null key (its model's colour) and to
         each hint, summing to 1 (arguments as ``forward``; ``xy_scale`` times the learned
-        weight of the distance in (x, y))."""
+        weight of the distance in (x, y); every logit, the null key's too, over
+        ``temperature``)."""
         d_emb = torch.cdist(q_emb, k_emb).square()
         d_xy = torch.cdist(q_pos[..., :2], k_pos[..., :2]).square()
         d_l = (q_pos[..., 2:] - k_pos[..., 2].unsqueeze(1)).square()
@@ -91,7 +93,7 @@ class HintAttention(nn.Module):
         logits = -d_emb - w_xy * d_xy - F.softplus(self.w_l) * 10.0 * d_l
         logits = logits + k_logw.unsqueeze(1)
         null = self.null.expand(*logits.shape[:2], 1)
-        return torch.softmax(torch.cat([null, logits], dim=-1), dim=-1)
+        return torch.softmax(torch.cat([null, logits], dim=-1) / temperature, dim=-1)
 
 
 def pixel_features(feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -234,6 +236,7 @@ def attend(
     keys: tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray] | Tokens,
     capacity: float | None = None,
     xy_scale: float = 1.0,
+    temperature: float = 1.0,
 ) -> tuple[np.ndarray, float]:
     """One image's ab from the colours of ``keys``, pixels of it or of another photo.
 
@@ -245,7 +248,7 @@ def attend(
     share of that photo each key may colour of this one (what it lends beyond that goes to
     the null key): a small bright patch of the reference cannot paint a large one here.
     xy_scale: the weight of where a key lies, times the head's (another photo of another
-    framing: less).
+    framing: less). temperature: below 1 each pixel's attention goes more to its likest keys.
     Returns (h, w, 2) float32 ab and the mean attention of the pixels to the null key (how
     much of the image finds nothing like it among the keys).
     """
@@ -267,7 +270,13 @@ def attend(
 
         def weights(sl: slice) -> torch.Tensor:
             return head.weights(
-                q_emb[None, sl], q_pos[None, sl], k_emb[None], k_pos[None], k_logw[None], xy_scale
+                q_emb[None, sl],
+                q_pos[None, sl],
+                k_emb[None],
+                k_pos[None],
+                k_logw[None],
+                xy_scale,
+                temperature,
             )[0]
 
         scale = torch.ones(len(k_abs), device=dev)

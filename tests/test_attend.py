@@ -335,3 +335,40 @@ def test_where_a_references_pixel_lies_counts_as_much_as_the_two_are_framed_alik
     assert framing_xy(2.0) == FRAMING_XY[1] and framing_xy(0.5) == sum(FRAMING_XY) / 2
     shares = [left_share(a) for a in (0.0, 0.5, 1.0)]
     assert shares[0] < shares[1] < shares[2] and shares[0] > 0.5
+
+
+def test_below_one_the_temperature_gives_each_pixel_more_of_its_likest_key():
+    """Two keys of other colours, the pixels' features nearer one: the colder the attention,
+    the more of that key's colour they take; temperature 1 is the head's own attention."""
+    from colorcli.attend import attend
+
+    h, w = 6, 6
+    q = torch.zeros(h, w, 3)
+    q[..., 0] = 0.6  # nearer the first key's features (1, 0, 0) than the second's (0, 1, 0)
+    k_feats = torch.zeros(h, w, 3)
+    k_feats[:, : w // 2, 0] = 1.0
+    k_feats[:, w // 2 :, 1] = 1.0
+    k_ab = np.zeros((h, w, 2), np.float32)
+    k_ab[:, : w // 2] = (40.0, 0.0)
+    k_ab[:, w // 2 :] = (0.0, 40.0)
+    l_out = np.full((h, w), 50.0, np.float32)
+    keys = (k_feats, l_out, k_ab, np.ones((h, w), np.float32))
+    zero = np.zeros((h, w, 2), np.float32)
+    head = _head(3)
+    with torch.no_grad():  # an embedding that tells the two apart, no weight on the place
+        head.mlp[0].weight.zero_()
+        head.mlp[0].weight[:2, :2] = torch.eye(2) * 3
+        head.mlp[0].bias.zero_()
+        head.mlp[2].weight.zero_()
+        head.mlp[2].weight[:2, :2] = torch.eye(2)
+        head.w_xy.fill_(-30.0)
+
+    def first_share(temperature: float) -> float:
+        ab, _ = attend(head, q, zero, l_out, keys, None, 1.0, temperature)
+        return float(ab[..., 0].mean() / (ab[..., 0].mean() + ab[..., 1].mean()))
+
+    plain, _ = attend(head, q, zero, l_out, keys)
+    same, _ = attend(head, q, zero, l_out, keys, None, 1.0, 1.0)
+    assert np.array_equal(plain, same)
+    shares = [first_share(t) for t in (2.0, 1.0, 0.8, 0.5)]
+    assert 0.5 < shares[0] < shares[1] < shares[2] < shares[3]
