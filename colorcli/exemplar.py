@@ -134,18 +134,22 @@ class ExemplarMixin:
         self._ref_keys = (key, keys)
         return keys
 
-    def colorize_like(self, image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def colorize_like(
+        self, image: np.ndarray, reference: np.ndarray, printed: bool = False
+    ) -> np.ndarray:
         """Colorize ``image`` after a colour photo of similar content (``colorcli.refs``):
         the reference's colours where its lightness matches (warped along the flow, or where
         they are); elsewhere, with the hint attention, the colours of the reference's pixels
         that look alike in the network's features (``match_reference``), without it the
         model's (a hint model also guided by the reading and its palette). reference:
-        (h, w, 3) uint8 / uint16 RGB, any size."""
+        (h, w, 3) uint8 / uint16 RGB, any size. A colorizer of negatives prints ``image``
+        first unless ``printed`` (a film's frame, printed by the film's curve)."""
         from colorcli.guide import palette_of
         from colorcli.refs import blend_still, guide_of, reference_colours
 
         reference = self._framed_reference(reference)
-        image = self.prints_of([image])[0]  # a scanned negative: its print
+        if not printed:  # a scanned negative: its print
+            image = self.prints_of([image])[0]
         l_full = lightness(image)
         # a print's border or mount: the reference colours what it frames
         box = framing(image, l_full) if self.margins else None

@@ -48,7 +48,16 @@ def film_guide(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, 
         if kept is not None and kept[2] is not None:
             return RefGuide(kept[2], kept[0], palettes, notes)
         made_by = reference_pass(
-            job.src, job.opts.rate, net_hw, colorizer, ref, palettes, notes, until, job.info.turns
+            job.src,
+            job.opts.rate,
+            net_hw,
+            colorizer,
+            ref,
+            palettes,
+            notes,
+            until,
+            job.info.turns,
+            job.printer,
         )
         guide = yield from _scanned(made_by, reads)
         made = {n: s.source for n, s in guide.stills.items()}
@@ -59,7 +68,7 @@ def film_guide(job: VideoJob, colorizer: AbPredictor) -> Generator[Event, None, 
     if kept is not None:
         starts, counted = kept[:2]
     else:
-        found_by = scene_pass(job.src, job.opts.rate, net_hw, until)
+        found_by = scene_pass(job.src, job.opts.rate, net_hw, until, job.printer)
         starts, counted = yield from _scanned(found_by, reads)
     scenes = (starts, counted, until is None)
     frame = (job.info.width, job.info.height, float(job.info.sar or 1))

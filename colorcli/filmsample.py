@@ -76,6 +76,14 @@ def sample_pictures(path: Path, count: int = SAMPLES) -> list[Sampled]:
     return out
 
 
+def sample_film(path: Path, rate: float) -> list[Sampled]:
+    """``SAMPLES`` pictures of a film: from a numbered-frame sequence's files
+    (``sample_frames``; ``rate`` times them), else from the file (``sample_pictures``)."""
+    from colorcli.framefiles import is_sequence
+
+    return sample_frames(path, rate) if is_sequence(path) else sample_pictures(path)
+
+
 def sample_frames(path: Path, rate: float, count: int = SAMPLES) -> list[Sampled]:
     """``count`` pictures of a numbered-frame sequence (``colorcli.framefiles``) spread
     through it, read from their files; a frame that cannot be read is passed over."""
@@ -145,5 +153,6 @@ __all__ = [
     "colour_note",
     "colour_places",
     "sample_frames",
+    "sample_film",
     "sample_pictures",
 ]

@@ -149,6 +149,16 @@ class Printer:
         return (np.rint(coded) if dtype.kind in "ui" else coded).astype(dtype)
 
 
+def film_printer(src: Any, pictures: Sequence[np.ndarray]) -> Printer:
+    """The ``Printer`` of a film of scanned negatives (``film_curve`` of ``pictures``, sampled
+    through it). MediaError naming ``src`` where none could be sampled."""
+    from colorcli.errors import MediaError
+
+    if not len(pictures):
+        raise MediaError(src, "no picture could be sampled to read its negative's base from")
+    return Printer(film_curve(pictures))
+
+
 def positive(image: np.ndarray) -> np.ndarray:
     """The print a scanned negative makes (``Printer``, its own ``print_curve``): (H, W) gray
     of the image's type. image: (H, W) gray or (H, W, 3) RGB, uint8 / uint16 / float in
@@ -179,6 +189,7 @@ __all__ = [
     "PrintedRoute",
     "Printer",
     "film_curve",
+    "film_printer",
     "positive",
     "print_curve",
 ]

@@ -249,7 +249,7 @@ class ColorizeOptions:
     )
 
 
-# commands whose inputs are never negatives: films, colour photos to score
+# commands whose inputs are never negatives: colour photos to score (colorize eval)
 NOT_NEGATIVES = ("negative",)
 SMOOTH = 0.7  # --smooth's default
 REFS_SMOOTH = 0.85  # --smooth's default with --refs

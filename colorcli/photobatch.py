@@ -65,7 +65,10 @@ class PhotoBatchMixin:
         return chunks
 
     def colorize_batch(
-        self, images: Sequence[np.ndarray], guides: Sequence[Guide | None] | None = None
+        self,
+        images: Sequence[np.ndarray],
+        guides: Sequence[Guide | None] | None = None,
+        printed: bool = False,
     ) -> list[np.ndarray]:
         """Colorize several images (any sizes) in batches (see ``_chunks``).
 
@@ -77,9 +80,10 @@ class PhotoBatchMixin:
         print coloured alone and the page kept as scanned (``colorcli.albumpages``), a print
         on it already in colour kept as scanned too; ``last_pages`` then says, for each image,
         what there is to say of such prints (``page_notice``), or None. With ``negative``
-        each image is a scanned negative, coloured as its print (``prints_of``).
+        each image is a scanned negative, coloured as its print (``prints_of``), unless
+        ``printed``: the images are prints already (a film's frames, by the film's curve).
         """
-        images = self.prints_of(images)
+        images = images if printed else self.prints_of(images)
         gs = list(guides) if guides is not None else [None] * len(images)
         prints = [
             _prints(im) if self.margins and g is None else None
@@ -168,9 +172,11 @@ class PhotoBatchMixin:
                 plain[i] = "card"
         return plain
 
-    def colorize(self, image: np.ndarray, guide: Guide | None = None) -> np.ndarray:
+    def colorize(
+        self, image: np.ndarray, guide: Guide | None = None, printed: bool = False
+    ) -> np.ndarray:
         """Colorize one image; see :meth:`colorize_batch`."""
-        return self.colorize_batch([image], [guide])[0]
+        return self.colorize_batch([image], [guide], printed)[0]
 
 
 __all__ = ["PhotoBatchMixin"]

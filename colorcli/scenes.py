@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import av
@@ -40,12 +40,15 @@ def scene_frames(
     fmt: str = "rgb24",
     until: float | None = None,
     shown: bool = False,
+    printer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Iterator[tuple[int, np.ndarray, bool, float]]:
     """(number from 0, the frame as ``fmt`` pixels, whether it starts a scene, the spread of
     its lightness: its standard deviation as the detector sees it) for each frame of
     ``inp``'s video, through the film's own cut detector on the lightness it sees; up to the
     first frame timed at ``until`` seconds or later, if given. ``shown``: the pixels as the
-    film is shown (``as_shown``), not as stored. A decoding error is left to the caller."""
+    film is shown (``as_shown``), not as stored. ``printer``: a film of scanned negatives'
+    (``colorcli.negative.Printer``; ``fmt`` RGB): each frame is its print, gray, as the
+    film's run sees it. A decoding error is left to the caller."""
     stream = film_stream(inp)
     stream.thread_type = "AUTO"
     sar = pixel_shape(stream)
@@ -55,6 +58,8 @@ def scene_frames(
         if until is not None and frame.time is not None and frame.time >= until:
             return
         px = display_coded(frame).to_ndarray(format=fmt)
+        if printer is not None:
+            px = printer(px)
         small = cut_view(lightness(px), net_hw)  # as stored, as the film's detector sees it
         cut = cuts(small)
         if shown:
@@ -120,6 +125,8 @@ def write_scene_stills(
     ``Colorizer.colorize_like``), as the film is shown (``as_shown``: upright, its pixels
     square; ``--refs`` takes it so).
 
+    A colorizer of scanned negatives (``negative``): each frame is printed by one curve read
+    off pictures sampled through the film, as ``colorize video --negative`` prints it.
     A still already there is kept (a colourist may have recoloured it) unless ``overwrite``.
     Yields VideoStart, Frames (decoded frames), Notice and a VideoDone whose ``frames`` is the
     number of stills written.
@@ -134,7 +141,9 @@ def write_scene_stills(
         check_folder_writable(out_dir)  # made once the film is known to be one
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
-        frames = scene_frames(inp, net_hw, shown=True)
+        printer = _printer(src, rate) if getattr(colorizer, "negative", False) else None
+        frames = scene_frames(inp, net_hw, shown=True, printer=printer)
+        printed = printer is not None
         try:
             for i, stills in scene_stills(frames, lookahead_frames(info.rate, rate)):
                 n = i + 1
@@ -145,9 +154,9 @@ def write_scene_stills(
                         kept += 1
                         continue
                     still = (
-                        colorizer.colorize(rgb)
+                        colorizer.colorize(rgb, printed=printed)
                         if reference is None
-                        else colorizer.colorize_like(rgb, reference)
+                        else colorizer.colorize_like(rgb, reference, printed)
                     )
                     # the model's colour, marked so, as every coloured copy is
                     write_image(dst, still, overwrite=overwrite, meta=coloured_copy(None))
@@ -163,6 +172,15 @@ def write_scene_stills(
             f"{counted(kept, 'still')} already in {out_dir} {'was' if kept == 1 else 'were'} kept (--overwrite replaces them)"
         )
     yield VideoDone(written, time.perf_counter() - t0, 0, n, 0, str(out_dir))
+
+
+def _printer(src: Path, rate: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The printer of a film of scanned negatives: one curve read off pictures sampled
+    through it (``colorcli.negative.film_printer``)."""
+    from colorcli.filmsample import sample_film
+    from colorcli.negative import film_printer
+
+    return film_printer(src, [p.rgb for p in sample_film(src, rate)])
 
 
 __all__ = [

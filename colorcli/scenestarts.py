@@ -39,11 +39,16 @@ TICK = 25  # frames read between progress reports
 
 
 def scene_pass(
-    src: Path, rate: float, net_hw: tuple[int, int], until: float | None = None
+    src: Path,
+    rate: float,
+    net_hw: tuple[int, int],
+    until: float | None = None,
+    printer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Generator[int, None, tuple[list[int], int]]:
     """First frame of each scene (0 first) and the frames counted, from one decoding pass with
-    the film's own cut detector on the lightness it sees; up to ``until`` seconds if given.
-    Yields how many frames it read since it last yielded (every ``TICK``)."""
+    the film's own cut detector on the lightness it sees (a film of negatives: its prints,
+    ``printer``); up to ``until`` seconds if given. Yields how many frames it read since it
+    last yielded (every ``TICK``)."""
     starts = [0]
 
     def note(frame: tuple[int, np.ndarray, bool, float]) -> None:
@@ -51,7 +56,8 @@ def scene_pass(
             starts.append(frame[0])
 
     with contextlib.closing(open_input(src, rate)) as inp:
-        n = yield from _read(scene_frames(inp, net_hw, "gray", until), note)
+        fmt = "gray" if printer is None else "rgb24"
+        n = yield from _read(scene_frames(inp, net_hw, fmt, until, printer=printer), note)
     return starts, n
 
 
@@ -72,26 +78,28 @@ def reference_pass(
     notices: Sequence[str] = (),
     until: float | None = None,
     turns: int = 0,
+    printer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Generator[int, None, RefGuide]:
     """``video --reference``: one decoding pass (up to ``until`` seconds, if given) that
     colours a frame of each scene (its first, or where that is dim its clearest:
     ``scene_stills``) after the colour photo ``reference`` (``colorizer.colorize_like``) and
     keeps it at the network's size ``net_hw``, as the still that guides its scene (what
     ``--refs`` would carry). Each is coloured as the film is shown (``turns``: quarter turns
-    counterclockwise, ``VideoInfo.turns``) and kept as stored. Yields frames read, as
-    :func:`scene_pass` does."""
+    counterclockwise, ``VideoInfo.turns``) and kept as stored; a film of negatives as its
+    prints (``printer``). Yields frames read, as :func:`scene_pass` does."""
     starts, stills = [], {}
     h, w = net_hw
 
     def frames(inp) -> Iterator[tuple[int, np.ndarray, bool, float]]:
-        for frame in scene_frames(inp, net_hw, until=until):
+        for frame in scene_frames(inp, net_hw, until=until, printer=printer):
             if frame[2]:
                 starts.append(frame[0])
             yield frame
 
     def colour(item: tuple[int, list[tuple[int, np.ndarray]]]) -> None:
         for k, rgb in item[1]:
-            still = colorizer.colorize_like(np.ascontiguousarray(np.rot90(rgb, turns)), reference)
+            upright = np.ascontiguousarray(np.rot90(rgb, turns))
+            still = colorizer.colorize_like(upright, reference, printer is not None)
             still = np.ascontiguousarray(np.rot90(still, -turns))
             stills[k] = cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)
 

@@ -44,7 +44,6 @@ from colorcli.videoprobe import (
     PIPE_OUT,
     film_stream,
     info_of,
-    is_sequence,
     open_input,
     probe_video,
     read_as,
@@ -174,29 +173,24 @@ def colorize_video(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
         ) from e
 
 
-def negative_refused(piped: bool, opts: VideoOptions) -> None:
-    """ConfigError where a film of negatives cannot be coloured as asked yet: from or to a
-    pipe (its base is read off pictures sampled through the file first), with stills."""
+def negative_refused(piped: bool) -> None:
+    """ConfigError where a film of negatives cannot be coloured: from or to a pipe (its base
+    is read off pictures sampled through the file first)."""
     if piped:
         raise ConfigError(
             "--negative needs the film as files, not a pipe: its base is read from pictures sampled through it first"
         )
-    if opts.refs is not None or opts.reference is not None:
-        raise ConfigError("--negative does not go with --refs or --reference yet")
 
 
 def printed(job: VideoJob, pictures: list) -> VideoJob:
     """The job of a film of scanned negatives: printed by one curve read off ``pictures``
     (sampled through it); a negative has no scenes in colour to keep. MediaError where no
     picture could be sampled."""
-    from colorcli.negative import Printer, film_curve
+    from colorcli.negative import film_printer
 
-    if not pictures:
-        raise MediaError(job.src, "no picture could be sampled to read its negative's base from")
     opts = dataclasses.replace(job.opts, keep_colour=False)
-    return dataclasses.replace(
-        job, opts=opts, printer=Printer(film_curve([p.rgb for p in pictures]))
-    )
+    printer = film_printer(job.src, [p.rgb for p in pictures])
+    return dataclasses.replace(job, opts=opts, printer=printer)
 
 
 def _joined_film(job: VideoJob, colorizer: AbPredictor, e: TimesRestart) -> Iterator[Event]:
@@ -227,17 +221,14 @@ def _film(job: VideoJob, colorizer: AbPredictor) -> Iterator[Event]:
     """The film's work, by its route: numbered frames, segments, or one encode."""
     negative = getattr(colorizer, "negative", False)
     if negative:
-        negative_refused(job.piped, job.opts)
+        negative_refused(job.piped)
     if not job.piped:
         from colorcli.compose import lightness
         from colorcli.filmbars import bars_of
-        from colorcli.filmsample import colour_note, sample_frames, sample_pictures
+        from colorcli.filmsample import colour_note, sample_film
         from colorcli.levels import film_levels
 
-        if is_sequence(job.src):  # a scan's frames: read from their files
-            pictures = sample_frames(job.src, float(job.info.rate or job.opts.rate))
-        else:
-            pictures = sample_pictures(job.src)
+        pictures = sample_film(job.src, float(job.info.rate or job.opts.rate))
         if negative:  # its prints are what is seen from here on
             job = printed(job, pictures)
             pictures = [dataclasses.replace(p, rgb=job.printer(p.rgb)) for p in pictures]

@@ -166,26 +166,89 @@ def test_dir_negative_colours_a_film_among_the_scans_as_prints_too(tmp_path, tin
     assert np.abs(printed - _film_lightness(src / "reel.mp4")[0]).mean() > 20  # not as scanned
 
 
-@pytest.mark.parametrize("how", ["pipe", "refs", "reference"])
-def test_video_negative_says_what_it_does_not_take_yet(tmp_path, tiny_ckpt, how):
+def test_video_negative_needs_the_film_as_files(tmp_path, tiny_ckpt):
     src = negative_clip(tmp_path / "neg.mp4", n=6)
-    stills = tmp_path / "stills"
-    stills.mkdir()
-    cv2.imwrite(str(stills / "0.png"), gradient_rgb(96, 128))
-    args = {
-        "pipe": [str(src), "-", "--pipe-format", "matroska"],
-        "refs": [str(src), str(tmp_path / "out.mp4"), "--refs", str(stills)],
-        "reference": [str(src), str(tmp_path / "out.mp4"), "--reference", str(stills / "0.png")],
-    }[how]
-    r = CliRunner().invoke(main, ["video", *args, "--negative", "--model", str(tiny_ckpt), "-q"])
+    args = [str(src), "-", "--pipe-format", "matroska", "--negative"]
+    r = CliRunner().invoke(main, ["video", *args, "--model", str(tiny_ckpt), "-q"])
     assert r.exit_code == 1, r.output
-    said = {
-        "pipe": "--negative needs the film as files, not a pipe",
-        "refs": "--negative does not go with --refs or --reference yet",
-        "reference": "--negative does not go with --refs or --reference yet",
-    }[how]
-    assert said in r.output and "Traceback" not in r.output
-    assert not (tmp_path / "out.mp4").exists()
+    assert "--negative needs the film as files, not a pipe" in r.output
+    assert "Traceback" not in r.output
+
+
+AB = (-15.0, 10.0)  # a colourist's colour: a mild green, far from the tiny models' warm one
+
+
+def _negative_film_with_a_cut(tmp_path):
+    """A film of negatives of two scenes (frames 0-14 and 15-29); its scans' frames."""
+    from tests.filmneg import write_film
+    from tests.media import make_clip, read_clip, shown_frames
+
+    pos = make_clip(tmp_path / "pos.mp4", n=30, size=(64, 96), cut_at=15, audio=None)
+    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in read_clip(pos)["frames"]]
+    src = tmp_path / "neg.mp4"
+    write_film(src, [negative_scan(g) for g in grays])
+    return src, shown_frames(src)
+
+
+def _mean_ab(rgb: np.ndarray) -> np.ndarray:
+    from colorcli.kernels import rgb_to_lab
+
+    return rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(axis=0)
+
+
+def test_scenes_and_refs_of_a_film_of_negatives_work_on_its_prints(tmp_path, tiny_ckpt):
+    """colorize scenes --negative: a still for each scene (cuts found on the prints), each the
+    print by the film's one curve; recoloured, video --negative --refs carries it through its
+    scene, the output's lightness the print's."""
+    from colorcli.kernels import compose_rgb8, rgb_to_lab
+
+    src, frames = _negative_film_with_a_cut(tmp_path)
+    printer = neg.Printer(neg.film_curve(frames))
+    stills = tmp_path / "stills"
+    model = ["--model", str(tiny_ckpt), "-q"]
+    r = CliRunner().invoke(main, ["scenes", str(src), str(stills), "--negative", *model])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in stills.iterdir()) == ["0.png", "15.png"]
+    for k in (0, 15):
+        still = cv2.imread(str(stills / f"{k}.png"))[..., ::-1]
+        assert np.abs(lightness(still) - lightness(printer(frames[k]))).mean() < 2.5
+        assert np.abs(lightness(still) - lightness(frames[k])).mean() > 20
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    lum = rgb_to_lab(cv2.imread(str(stills / "0.png"))[..., ::-1])[..., 0]
+    ab = np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()
+    cv2.imwrite(str(refs / "0.png"), compose_rgb8(lum, ab)[..., ::-1])  # the colourist's
+    dst = tmp_path / "out.mkv"
+    args = ["video", str(src), str(dst), "--negative", "--refs", str(refs), "--codec", "ffv1"]
+    r = CliRunner().invoke(main, [*args, *model])
+    assert r.exit_code == 0, r.output
+    from tests.media import shown_frames
+
+    out = shown_frames(dst)
+    assert len(out) == 30
+    for i, (f, o) in enumerate(zip(frames, out, strict=True)):
+        assert np.abs(lightness(o) - lightness(printer(f))).mean() < 2.5, i
+        l_print = rgb_to_lab(np.dstack([printer(f)] * 3))[..., 0]
+        want = _mean_ab(compose_rgb8(l_print, np.broadcast_to(np.float32(AB), lum.shape + (2,))))
+        off = float(np.hypot(*(_mean_ab(o) - want)))
+        assert off < 6 if i < 15 else off > 10, (i, off)  # the still's scene only
+
+
+def test_video_negative_after_a_reference_keeps_the_prints_lightness(tmp_path, tiny_ckpt):
+    src, frames = _negative_film_with_a_cut(tmp_path)
+    printer = neg.Printer(neg.film_curve(frames))
+    ref = tmp_path / "ref.png"
+    cv2.imwrite(str(ref), gradient_rgb(64, 96, 3))
+    dst = tmp_path / "out.mkv"
+    args = ["video", str(src), str(dst), "--negative", "--reference", str(ref), "--codec", "ffv1"]
+    r = CliRunner().invoke(main, [*args, "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    from tests.media import shown_frames
+
+    out = shown_frames(dst)
+    assert len(out) == 30
+    for f, o in zip(frames, out, strict=True):
+        assert np.abs(lightness(o) - lightness(printer(f))).mean() < 2.5
 
 
 def test_a_film_begun_without_negative_is_not_resumed_with_it():
@@ -195,13 +258,8 @@ def test_a_film_begun_without_negative_is_not_resumed_with_it():
     assert said == ["--negative given to one run and not the other"]
 
 
-@pytest.mark.parametrize("command", ["scenes", "eval"])
-def test_film_stills_and_scoring_take_no_negative(tmp_path, command):
-    args = {
-        "scenes": ["scenes", "in.mp4", "stills"],
-        "eval": ["eval", "--data", str(tmp_path)],
-    }[command]
-    r = CliRunner().invoke(main, [*args, "--negative"])
+def test_scoring_takes_no_negative(tmp_path):
+    r = CliRunner().invoke(main, ["eval", "--data", str(tmp_path), "--negative"])
     assert r.exit_code == 2
     assert "No such option '--negative'" in r.output
 

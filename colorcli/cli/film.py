@@ -10,7 +10,7 @@ import click
 from colorcli.atomic import is_folder
 from colorcli.cli import common as cc
 from colorcli.cli import optionbuild as ob
-from colorcli.options import NOT_NEGATIVES, PIPE_FORMATS, VideoOptions
+from colorcli.options import PIPE_FORMATS, VideoOptions
 from colorcli.words import counted
 
 
@@ -61,7 +61,7 @@ def video_cmd(
     if opts.get("negative"):  # said before any work (the film's job says it too)
         from colorcli.video import negative_refused
 
-        negative_refused(str(src) == "-" or str(dst) == "-", video_opts)
+        negative_refused(str(src) == "-" or str(dst) == "-")
     dst = _into_folder(src, dst, video_opts.codec)
     _no_terminal(str(src) == "-", str(dst) == "-")
     _after_interrupt(str(src) == "-" or str(dst) == "-", dst, video_opts)
@@ -226,7 +226,7 @@ def _no_terminal(film_in: bool, film_out: bool) -> None:
     default=None,
     help="Colour the stills after this colour photo of similar content (the same place, the same actor), then carry them with colorize video --refs.",
 )
-@ob.colorize_options(exclude=("batch_size", *NOT_NEGATIVES))
+@ob.colorize_options(exclude=("batch_size",))
 @cc.handle_errors
 def scenes_cmd(
     src: Path, out: Path, rate: float, reference, overwrite: bool, quiet: bool, **opts
