@@ -14,7 +14,9 @@ give). Medians of the time to print one scan.
 
 ``--film``: a colour clip made gray and filmed as negatives (x264, CRF 12), coloured as it is
 and by ``colorize video --negative``, against its gray film coloured: mean PSNR against the
-clip and the time of each run (one run each, model loading included).
+clip and the time of each run (one run each, model loading included). Then both guided by
+``--refs``, the true colour of the first frame of each scene (found on the gray film) as the
+stills: PSNR over the frames that are not stills, as ``train/recipes/refs_eval.py`` scores.
 
 ``--sheet``: the samples chelsea (a black-and-white negative) and aitzgorri (a colour one, its
 orange mask) as scanned | inverted and coloured | coloured with ``--negative``.
@@ -82,12 +84,13 @@ def one_kind(plain: Colorizer, negative: Colorizer, photos: list, how: dict) -> 
 
 
 def film(clip: Path, model: str | None) -> None:
-    """The clip filmed as negatives and coloured with --negative, beside its gray film."""
-    import subprocess
+    """The clip filmed as negatives and coloured with --negative, beside its gray film;
+    then both guided by the true colour of each scene's first frame (--refs)."""
     import tempfile
 
     import av
 
+    from colorcli.scenestarts import scene_starts
     from tests.media import shown_frames
 
     with av.open(str(clip)) as c:
@@ -96,27 +99,40 @@ def film(clip: Path, model: str | None) -> None:
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in truth]
     with tempfile.TemporaryDirectory() as tmp:
         negatives = [negative_scan(g, seed=k) for k, g in enumerate(gray)]
+        refs = Path(tmp) / "refs"
+        refs.mkdir()
+        write_film(Path(tmp) / "in.mp4", gray, rate)
+        net_hw = Colorizer(model, device="cpu").net_shape(*gray[0].shape)
+        starts = scene_starts(Path(tmp) / "in.mp4", float(rate), net_hw)[0]
+        for k in starts:
+            cv2.imwrite(str(refs / f"{k}.png"), truth[k][..., ::-1])
+        guided = ["--refs", str(refs)]
         runs = {"gray film": (gray, []), "negative film as it is": (negatives, []),
-                "negative film, --negative": (negatives, ["--negative"])}  # fmt: skip
+                "negative film, --negative": (negatives, ["--negative"]),
+                "gray film, --refs": (gray, guided),
+                "negative film, --negative --refs": (negatives, ["--negative", *guided])}  # fmt: skip
+        print(f"{clip.name}: {len(truth)} frames, stills at {starts}")
         for name, (frames, flags) in runs.items():
-            src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
-            write_film(src, frames, rate)
-            cmd = [
-                sys.executable,
-                "-m",
-                "colorcli",
-                "video",
-                str(src),
-                str(dst),
-                "-q",
-                "--overwrite",
-            ]
-            cmd += ["--model", model] if model else []
-            t = time.perf_counter()
-            subprocess.run([*cmd, *flags], check=True)
-            spent = time.perf_counter() - t
-            score = np.mean([psnr(o, f) for o, f in zip(shown_frames(dst), truth, strict=True)])
-            print(f"{clip.name}, {name:<28}{score:>7.2f} dB {spent:>7.1f} s")
+            out, spent = _coloured(Path(tmp), frames, rate, model, flags)
+            scored = [k for k in range(len(truth)) if not flags or k not in starts]
+            score = np.mean([psnr(out[k], truth[k]) for k in scored])
+            print(f"{clip.name}, {name:<34}{score:>7.2f} dB {spent:>7.1f} s")
+
+
+def _coloured(tmp: Path, frames: list, rate, model: str | None, flags: list[str]) -> tuple:
+    """``frames`` written as a film and coloured by ``colorize video`` with ``flags``: the
+    output's frames and the run's time (model loading included)."""
+    import subprocess
+
+    from tests.media import shown_frames
+
+    src, dst = tmp / "in.mp4", tmp / "out.mp4"
+    write_film(src, frames, rate)
+    cmd = [sys.executable, "-m", "colorcli", "video", str(src), str(dst), "-q", "--overwrite"]
+    cmd += ["--model", model] if model else []
+    t = time.perf_counter()
+    subprocess.run([*cmd, *flags], check=True)
+    return shown_frames(dst), time.perf_counter() - t
 
 
 def sheet(out: Path, model: str | None) -> None:
