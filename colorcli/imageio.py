@@ -48,7 +48,8 @@ def _to_supported_depth(a: np.ndarray, path: Path) -> tuple[np.ndarray, str | No
     """8 and 16 bits as they are; floating-point and 32-bit integer samples to 16 bits, with
     the value that stands for white found from the samples (``white_of``), colour and alpha
     each their own. Returns the pixels and, where white is not the format's own (1.0 for
-    floats), the notice that says how they were read."""
+    floats) or some samples are not numbers (NaN: read as black), the notice that says how
+    they were read."""
     if a.dtype in (np.uint8, np.uint16):
         return a, None
     if a.dtype.kind not in "fiu":
@@ -67,7 +68,18 @@ def _to_supported_depth(a: np.ndarray, path: Path) -> tuple[np.ndarray, str | No
                 "floating-point" if a.dtype.kind == "f" else f"{a.dtype.itemsize * 8}-bit integer"
             )
             note = f"its {kind} samples run up to {hi:g}: read with {white:g} as white"
+        if i == 0 and a.dtype.kind == "f" and (nan := _nan_share(part)):
+            share = f"{nan:.2g}%" if nan >= 0.01 else "under 0.01%"
+            said = f"{share} of its samples are not numbers (NaN): read as black"
+            note = said if note is None else f"{note}; {said}"
     return (out[0] if len(out) == 1 else np.concatenate(out, axis=-1)), note
+
+
+def _nan_share(v: np.ndarray) -> float:
+    """The percentage of floating-point samples that are NaN (0 where none), in rows so that
+    a large scan makes no full-size mask."""
+    n = sum(int(np.isnan(v[r : r + 256]).sum()) for r in range(0, v.shape[0], 256))
+    return 100.0 * n / max(1, v.size)
 
 
 def white_of(v: np.ndarray) -> tuple[float, float]:

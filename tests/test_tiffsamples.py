@@ -407,3 +407,25 @@ def test_a_float_scan_of_0_to_255_is_coloured_from_its_own_picture(tmp_path, tin
     out = read_image(tmp_path / "out" / "scan.tif").pixels
     want = lightness(picture.astype(np.uint8))
     assert np.abs(lightness(out) - want).mean() < 1.0
+
+
+def test_a_float_scan_with_samples_that_are_not_numbers_says_so(tmp_path, tiny_ckpt):
+    """NaN samples (a stitched or processed scan's holes) are read as black, and said: one
+    notice giving their share; a float scan without any says nothing of them."""
+    picture = gradient_rgb(48, 64, seed=5).astype(np.float32) / 255.0
+    holed = picture.copy()
+    holed[:12] = np.nan  # a quarter of the rows
+    (tmp_path / "in").mkdir()
+    write_tiff(tmp_path / "in" / "holed.tif", holed, sample_format=3)
+    write_tiff(tmp_path / "in" / "whole.tif", picture, sample_format=3)
+    r = CliRunner().invoke(
+        main, ["dir", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+               "--model", str(tiny_ckpt), "--device", "cpu"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    said = [line for line in r.output.splitlines() if "not numbers" in line]
+    assert len(said) == 1 and said[0].endswith(
+        "holed.tif: 25% of its samples are not numbers (NaN): read as black"
+    )
+    out = read_image(tmp_path / "out" / "holed.tif").pixels
+    assert out[:12].max() == 0 and out[12:].max() > 0
