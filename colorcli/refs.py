@@ -24,6 +24,10 @@ from colorcli.propagate import dense_flow, to_u8
 
 STILL_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 FLOW_TOLERANCE = 2.0  # network pixels of forward-backward disagreement at 0.6 trust
+# the optical flow that carries a still onto a frame (both ways, at each key frame): about 30%
+# of a --refs run at 640x272; the FAST preset cost bigbuckbunny's --refs 30.08 -> 29.86 dB
+# (train/recipes/refs_eval.py), so MEDIUM stays
+STILL_FLOW = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 PICK_TOLERANCE = 2.0  # L* units: which reading of the still a pixel takes
 # frames from the still at which its trust has fallen to 1/e. The trust does not fall with the
 # lightness's disagreement: on the validation clip any reading of a still beat the model's own
@@ -154,7 +158,7 @@ class RefGuide:
         for n in sorted(self.stills):
             self._by_scene.setdefault(self.scene(n), []).append(n)
         self.palette_of = palette_of
-        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.dis = cv2.DISOpticalFlow_create(STILL_FLOW)
         self.notices = list(notices)  # what a user should hear of the stills (``colourless``)
         # keeps the pass that found ``starts`` (and made the stills) in a run's work folder,
         # once it is open (colorcli.scenestarts); None where there is nothing to keep
