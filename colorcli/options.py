@@ -243,7 +243,7 @@ class ColorizeOptions:
     negative: bool = field(
         default=False,
         metadata=opt(
-            "The photos are scanned negatives (black-and-white, or colour with its orange mask): each is coloured as the print it makes, its film base black and its densest part white.",
+            "The pictures are scanned negatives (black-and-white, or colour with its orange mask): each is coloured as the print it makes, its film base black and its densest part white; a film's frames all by one print.",
             flag=True,
         ),
     )
