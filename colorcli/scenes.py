@@ -23,7 +23,7 @@ from colorcli.metrics import SceneCutDetector
 from colorcli.packets import demux
 from colorcli.photometa import coloured_copy
 from colorcli.shown import as_shown, display_of, pixel_shape, quarter_turns
-from colorcli.videoprobe import DIM, film_stream, info_of, open_input
+from colorcli.videoprobe import DIM, film_stream, info_of, open_input, with_frame_count
 from colorcli.words import counted
 
 STILL_LOOKAHEAD = 1.0  # seconds: how far into a scene that starts dim its still is looked for
@@ -137,7 +137,9 @@ def write_scene_stills(
     t0 = time.perf_counter()
     written = kept = n = 0
     with contextlib.closing(open_input(src, rate)) as inp:
-        info = info_of(inp, src, peek=False)
+        info = with_frame_count(
+            info_of(inp, src, peek=False), src, rate
+        )  # a frame folder's: counted
         check_folder_writable(out_dir)  # made once the film is known to be one
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)

@@ -167,11 +167,16 @@ def probe_video(path: Path | str, rate: float = 24.0) -> VideoInfo:
     numbered-frame sequence is a film of its frames at ``rate``."""
     path = Path(path)
     with open_input(path, rate) as c:
-        info = info_of(c, path)
-    if is_sequence(path):
-        count = frame_sequence(path)[2]
-        info = dataclasses.replace(info, frames=count, duration=count / rate)
-    return info
+        return with_frame_count(info_of(c, path), path, rate)
+
+
+def with_frame_count(info: VideoInfo, path: Path, rate: float) -> VideoInfo:
+    """``info`` of a numbered-frame sequence with its frames counted (its files) and timed at
+    ``rate``; of a film file as it is."""
+    if not is_sequence(path):
+        return info
+    count = frame_sequence(path)[2]
+    return dataclasses.replace(info, frames=count, duration=count / rate)
 
 
 def film_stream(c: av.container.InputContainer) -> av.video.stream.VideoStream:

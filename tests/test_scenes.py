@@ -130,3 +130,22 @@ def test_scene_stills_choice():
     assert chosen(spreads, firsts) == [0, 4, 8, 9]
     assert chosen(spreads[:9], firsts[:9]) == [0, 4, 8]  # the film ends while it looks
     assert chosen(spreads[:9], firsts[:9], fail=True) == [0, 4, 8, "error"]
+
+
+def test_scenes_of_a_frame_folder_knows_how_many_frames_it_will_read(tmp_path, tiny_ckpt):
+    """A scan's numbered frames: a still for each scene, and the pass's progress out of the
+    folder's frame count (a two-hour film's frames have an ETA), not an unknown total."""
+    from colorcli.colorizer import Colorizer
+    from colorcli.events import VideoStart
+    from colorcli.scenes import write_scene_stills
+
+    frames = read_clip(make_clip(tmp_path / "in.mp4", n=20, cut_at=8, audio=None))["frames"]
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        Image.fromarray(f).save(folder / f"reel1_{i:05d}.png")
+    out = tmp_path / "stills"
+    events = list(write_scene_stills(folder, out, Colorizer(tiny_ckpt, device="cpu")))
+    starts = [e for e in events if isinstance(e, VideoStart)]
+    assert len(starts) == 1 and starts[0].total == 20
+    assert sorted(p.name for p in out.iterdir()) == ["0.png", "8.png"]
