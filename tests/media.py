@@ -393,3 +393,34 @@ def halftone_print(
     if jpeg is not None:
         out8 = cv2.imdecode(cv2.imencode(".jpg", out8, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], 0)
     return np.dstack([out8] * 3)
+
+
+STILL_AB = (
+    -15.0,
+    10.0,
+)  # a colourist's colour in the tests: a mild green, far from the tiny models' warm one
+
+
+def in_still_colour(lum: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB: the lightness ``lum`` (L*) in ``STILL_AB``, as far as it can show
+    it."""
+    from colorcli.kernels import compose_rgb8
+
+    return compose_rgb8(lum, np.broadcast_to(np.float32(STILL_AB), lum.shape + (2,)).copy())
+
+
+def mean_ab(rgb: np.ndarray) -> np.ndarray:
+    """A picture's mean (a*, b*)."""
+    from colorcli.kernels import rgb_to_lab
+
+    return rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(axis=0)
+
+
+def write_still(frame_rgb: np.ndarray, path) -> None:
+    """A still a colourist painted: ``frame_rgb``'s lightness in ``STILL_AB``, saved to
+    ``path`` (its format by its name)."""
+    from PIL import Image
+
+    from colorcli.kernels import rgb_to_lab
+
+    Image.fromarray(in_still_colour(rgb_to_lab(frame_rgb)[..., 0])).save(path)

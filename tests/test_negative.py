@@ -175,9 +175,6 @@ def test_video_negative_needs_the_film_as_files(tmp_path, tiny_ckpt):
     assert "Traceback" not in r.output
 
 
-AB = (-15.0, 10.0)  # a colourist's colour: a mild green, far from the tiny models' warm one
-
-
 def _negative_film_with_a_cut(tmp_path):
     """A film of negatives of two scenes (frames 0-14 and 15-29); its scans' frames."""
     from tests.filmneg import write_film
@@ -190,17 +187,12 @@ def _negative_film_with_a_cut(tmp_path):
     return src, shown_frames(src)
 
 
-def _mean_ab(rgb: np.ndarray) -> np.ndarray:
-    from colorcli.kernels import rgb_to_lab
-
-    return rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(axis=0)
-
-
 def test_scenes_and_refs_of_a_film_of_negatives_work_on_its_prints(tmp_path, tiny_ckpt):
     """colorize scenes --negative: a still for each scene (cuts found on the prints), each the
     print by the film's one curve; recoloured, video --negative --refs carries it through its
     scene, the output's lightness the print's."""
-    from colorcli.kernels import compose_rgb8, rgb_to_lab
+    from colorcli.kernels import rgb_to_lab
+    from tests.media import in_still_colour, mean_ab, write_still
 
     src, frames = _negative_film_with_a_cut(tmp_path)
     printer = neg.Printer(neg.film_curve(frames))
@@ -215,9 +207,7 @@ def test_scenes_and_refs_of_a_film_of_negatives_work_on_its_prints(tmp_path, tin
         assert np.abs(lightness(still) - lightness(frames[k])).mean() > 20
     refs = tmp_path / "refs"
     refs.mkdir()
-    lum = rgb_to_lab(cv2.imread(str(stills / "0.png"))[..., ::-1])[..., 0]
-    ab = np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()
-    cv2.imwrite(str(refs / "0.png"), compose_rgb8(lum, ab)[..., ::-1])  # the colourist's
+    write_still(cv2.imread(str(stills / "0.png"))[..., ::-1], refs / "0.png")  # recoloured
     dst = tmp_path / "out.mkv"
     args = ["video", str(src), str(dst), "--negative", "--refs", str(refs), "--codec", "ffv1"]
     r = CliRunner().invoke(main, [*args, *model])
@@ -229,8 +219,8 @@ def test_scenes_and_refs_of_a_film_of_negatives_work_on_its_prints(tmp_path, tin
     for i, (f, o) in enumerate(zip(frames, out, strict=True)):
         assert np.abs(lightness(o) - lightness(printer(f))).mean() < 2.5, i
         l_print = rgb_to_lab(np.dstack([printer(f)] * 3))[..., 0]
-        want = _mean_ab(compose_rgb8(l_print, np.broadcast_to(np.float32(AB), lum.shape + (2,))))
-        off = float(np.hypot(*(_mean_ab(o) - want)))
+        want = mean_ab(in_still_colour(l_print))
+        off = float(np.hypot(*(mean_ab(o) - want)))
         assert off < 6 if i < 15 else off > 10, (i, off)  # the still's scene only
 
 

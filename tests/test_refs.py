@@ -9,15 +9,7 @@ from PIL import Image
 from colorcli.cli import main
 from colorcli.kernels import compose_rgb8, rgb_to_lab
 from colorcli.refs import find_stills
-from tests.media import make_clip, read_clip
-
-AB = (-15.0, 10.0)  # the still's colour: a mild green, far from the tiny models' warm one
-
-
-def _still(frame_rgb: np.ndarray, path) -> None:
-    lum = rgb_to_lab(frame_rgb)[..., 0]
-    ab = np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()
-    Image.fromarray(compose_rgb8(lum, ab)).save(path)
+from tests.media import in_still_colour, make_clip, mean_ab, read_clip, write_still
 
 
 @pytest.mark.parametrize("model", ["tiny_ckpt", "hint_ckpt"])
@@ -28,7 +20,7 @@ def test_a_still_colours_its_scene_and_only_its_scene(tmp_path, request, model, 
     frames = read_clip(src)["frames"]
     refs = tmp_path / "refs"
     refs.mkdir()
-    _still(frames[5], refs / "5.png")  # mid-scene: carried backward to 0 and forward to 19
+    write_still(frames[5], refs / "5.png")  # mid-scene: carried backward to 0 and forward to 19
     dst = tmp_path / "out.mkv"
     args = ["video", str(src), str(dst), "--model", str(ckpt), "--refs", str(refs), "-q"]
     r = CliRunner().invoke(main, [*args, "--codec", "ffv1", "--segment-seconds", segments])
@@ -36,14 +28,11 @@ def test_a_still_colours_its_scene_and_only_its_scene(tmp_path, request, model, 
     out = read_clip(dst)["frames"]
     assert len(out) == 40
 
-    def mean_ab(rgb):
-        return rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(axis=0)
-
     offs = []
     for i in range(40):
         # the still's colour as each frame's own lightness can show it
         lum = rgb_to_lab(frames[i])[..., 0]
-        want = mean_ab(compose_rgb8(lum, np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy()))
+        want = mean_ab(in_still_colour(lum))
         offs.append(float(np.hypot(*(mean_ab(out[i]) - want))))
     # the still's scene, before and after it, within chroma subsampling and the trust's fall
     assert np.mean(offs[:20]) < 4 and max(offs[:20]) < 8, offs[:20]
@@ -57,10 +46,10 @@ def test_stills_error_paths(tmp_path, tiny_ckpt):
     for d in (empty, late, bad, twice):
         d.mkdir()
     (empty / "notes.txt").write_text("no stills here")
-    _still(frames[0], late / "10.png")
+    write_still(frames[0], late / "10.png")
     (bad / "3.png").write_bytes(b"not a picture")
-    _still(frames[0], twice / "4.png")
-    _still(frames[0], twice / "4.jpg")
+    write_still(frames[0], twice / "4.png")
+    write_still(frames[0], twice / "4.jpg")
     cases = [
         (tmp_path / "missing", 2, "does not exist"),
         (empty, 1, "no stills named <N>.png"),
@@ -87,9 +76,9 @@ def test_a_recoloured_still_is_a_new_command_for_resume(tmp_path):
 
     refs = tmp_path / "refs"
     refs.mkdir()
-    _still(np.full((8, 8, 3), 128, np.uint8), refs / "0.png")
+    write_still(np.full((8, 8, 3), 128, np.uint8), refs / "0.png")
     before = refs_identity(str(refs))
-    _still(np.full((8, 8, 3), 90, np.uint8), refs / "0.png")
+    write_still(np.full((8, 8, 3), 90, np.uint8), refs / "0.png")
     import os
 
     st = (refs / "0.png").stat()
@@ -105,7 +94,7 @@ def test_a_reference_photo_colours_a_film(tmp_path, request, model):
     src = make_clip(tmp_path / "in.mp4", n=30, size=(64, 96), cut_at=15, audio=None)
     frames = read_clip(src)["frames"]
     ref = tmp_path / "ref.png"
-    _still(frames[8], ref)
+    write_still(frames[8], ref)
     auto, guided = tmp_path / "auto.mkv", tmp_path / "guided.mkv"
     base = ["--model", str(ckpt), "--codec", "ffv1", "-q"]
     for dst, extra in ((auto, []), (guided, ["--reference", str(ref)])):
@@ -114,7 +103,7 @@ def test_a_reference_photo_colours_a_film(tmp_path, request, model):
 
     def off(rgb, i):
         lum = rgb_to_lab(frames[i])[..., 0]
-        want = compose_rgb8(lum, np.broadcast_to(np.float32(AB), lum.shape + (2,)).copy())
+        want = in_still_colour(lum)
         return float(
             np.hypot(*(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(want)[..., 1:]).reshape(-1, 2).mean(0))
         )
@@ -132,7 +121,7 @@ def test_reference_error_paths(tmp_path, tiny_ckpt):
     bad.write_bytes(b"not a picture")
     refs = tmp_path / "refs"
     refs.mkdir()
-    _still(read_clip(src)["frames"][0], refs / "0.png")
+    write_still(read_clip(src)["frames"][0], refs / "0.png")
     dst = tmp_path / "out.mkv"
     cases = [
         (["--reference", str(bad)], 1, "bad.png"),
@@ -161,7 +150,7 @@ def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_c
     lum = rgb_to_lab(frames[0])[..., 0]
     flat = compose_rgb8(lum, np.zeros(lum.shape + (2,), np.float32))
     Image.fromarray(flat).save(gray / "0.png")
-    _still(frames[0], colour / "0.png")
+    write_still(frames[0], colour / "0.png")
     base = ["video", str(src), "--model", str(tiny_ckpt), "--codec", "ffv1", "-q"]
     for n, extra in enumerate((["--refs", str(gray)], ["--reference", str(gray / "0.png")])):
         r = CliRunner().invoke(main, [*base[:2], str(tmp_path / f"g{n}.mkv"), *base[2:], *extra])
@@ -174,7 +163,7 @@ def test_a_gray_still_or_reference_is_said_to_guide_toward_gray(tmp_path, tiny_c
     assert "not used" not in r.output
     # a still saved under another name by an editor: unused, and said so (it went unsaid)
     for name in ("3 copy.png", "frame_4.jpg", "._0.png"):
-        _still(frames[0], colour / name)
+        write_still(frames[0], colour / name)
     r = CliRunner().invoke(
         main, [*base[:2], str(tmp_path / "d.mkv"), *base[2:], "--refs", str(colour)]
     )
@@ -192,11 +181,11 @@ def test_a_still_of_another_shape_than_the_frames_is_said(tmp_path, tiny_ckpt):
     frame = read_clip(src)["frames"][0]
     stills = tmp_path / "stills"
     stills.mkdir()
-    _still(frame, stills / "0.png")  # 64x48 stored
+    write_still(frame, stills / "0.png")  # 64x48 stored
     shown = np.asarray(Image.fromarray(frame).resize((85, 48)))  # as shown: 64 x 4/3 wide
-    _still(shown, stills / "2.png")
-    _still(np.asarray(Image.fromarray(frame).resize((128, 96))), stills / "3.png")
-    _still(frame[:, :32], stills / "4.png")  # cropped: half the width
+    write_still(shown, stills / "2.png")
+    write_still(np.asarray(Image.fromarray(frame).resize((128, 96))), stills / "3.png")
+    write_still(frame[:, :32], stills / "4.png")  # cropped: half the width
     r = CliRunner().invoke(
         main,
         ["video", str(src), str(tmp_path / "o.mkv"), "--model", str(tiny_ckpt), "-q",
@@ -215,9 +204,9 @@ def test_another_reference_photo_is_a_new_command_for_resume(tmp_path):
     from colorcli.refs import file_identity
 
     ref = tmp_path / "ref.png"
-    _still(np.full((8, 8, 3), 128, np.uint8), ref)
+    write_still(np.full((8, 8, 3), 128, np.uint8), ref)
     before = file_identity(str(ref))
-    _still(np.full((8, 8, 3), 90, np.uint8), ref)
+    write_still(np.full((8, 8, 3), 90, np.uint8), ref)
     import os
 
     st = ref.stat()
@@ -295,7 +284,7 @@ def test_the_scene_pass_stops_after_end_and_is_made_once_for_all_shards(
     src = make_clip(tmp_path / "in.mp4", n=75, size=(64, 96), cut_at=40, audio=None)  # 3 s
     refs = tmp_path / "refs"
     refs.mkdir()
-    _still(read_clip(src)["frames"][50], refs / "50.png")
+    write_still(read_clip(src)["frames"][50], refs / "50.png")
     base = ["video", str(src), "--model", str(tiny_ckpt), "--refs", str(refs), "-q"]
     r = CliRunner().invoke(main, [*base, str(tmp_path / "trial.mkv"), "--end", "0.4"])
     assert r.exit_code == 0, r.output
@@ -325,7 +314,7 @@ def test_a_reference_films_stills_are_made_once_and_colour_as_one_run(tmp_path, 
 
     src = make_clip(tmp_path / "in.mp4", n=50, size=(64, 96), cut_at=25, audio=None)
     ref = tmp_path / "ref.png"
-    _still(read_clip(src)["frames"][8], ref)
+    write_still(read_clip(src)["frames"][8], ref)
     base = ["video", str(src), "--model", str(hint_ckpt), "--reference", str(ref), "-q"]
     base += ["--codec", "ffv1", "--segment-seconds", "1"]
     whole, sharded = tmp_path / "whole.mkv", tmp_path / "sharded.mkv"
@@ -362,7 +351,7 @@ def test_the_pass_before_the_first_frame_reports_its_progress(tmp_path, tiny_ckp
     src = make_clip(tmp_path / "in.mp4", n=60, size=(48, 64), cut_at=30, audio=None)
     refs = tmp_path / "refs"
     refs.mkdir()
-    _still(read_clip(src)["frames"][3], refs / "3.png")
+    write_still(read_clip(src)["frames"][3], refs / "3.png")
     job = prepare_video(src, tmp_path / "out.mkv", VideoOptions(refs=str(refs)), True)
     events = list(colorize_video(job, Colorizer(tiny_ckpt, device="cpu", batch_size=4)))
     kinds = [type(ev) for ev in events]
