@@ -68,18 +68,12 @@ def _to_supported_depth(a: np.ndarray, path: Path) -> tuple[np.ndarray, str | No
                 "floating-point" if a.dtype.kind == "f" else f"{a.dtype.itemsize * 8}-bit integer"
             )
             note = f"its {kind} samples run up to {hi:g}: read with {white:g} as white"
-        if i == 0 and a.dtype.kind == "f" and (nan := _nan_share(part)):
+        if i == 0 and a.dtype.kind == "f" and (nans := np.count_nonzero(np.isnan(part))):
+            nan = 100.0 * nans / part.size
             share = f"{nan:.2g}%" if nan >= 0.01 else "under 0.01%"
             said = f"{share} of its samples are not numbers (NaN): read as black"
             note = said if note is None else f"{note}; {said}"
     return (out[0] if len(out) == 1 else np.concatenate(out, axis=-1)), note
-
-
-def _nan_share(v: np.ndarray) -> float:
-    """The percentage of floating-point samples that are NaN (0 where none), in rows so that
-    a large scan makes no full-size mask."""
-    n = sum(int(np.isnan(v[r : r + 256]).sum()) for r in range(0, v.shape[0], 256))
-    return 100.0 * n / max(1, v.size)
 
 
 def white_of(v: np.ndarray) -> tuple[float, float]:
