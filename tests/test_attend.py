@@ -37,6 +37,17 @@ def _two_halves(h: int = 16, w: int = 24) -> tuple[torch.Tensor, np.ndarray]:
     return feats, np.full((h, w), 50.0, np.float32)
 
 
+def _telling_apart(head: HintAttention, scale: float) -> HintAttention:
+    """``head`` with an embedding of the features' first two alone, ``scale`` times each."""
+    with torch.no_grad():
+        head.mlp[0].weight.zero_()
+        head.mlp[0].weight[:2, :2] = torch.eye(2) * scale
+        head.mlp[0].bias.zero_()
+        head.mlp[2].weight.zero_()
+        head.mlp[2].weight[:2, :2] = torch.eye(2)
+    return head
+
+
 def _guide_at(h: int, w: int, points: dict[tuple[int, int], tuple[float, float]]) -> np.ndarray:
     g = np.zeros((3, h, w), np.float32)
     for (y, x), ab in points.items():
@@ -53,13 +64,7 @@ def test_no_hint_keeps_the_models_colours():
 
 def test_each_pixel_takes_the_hint_whose_features_it_shares():
     feats, l_out = _two_halves()
-    head = _head(3)
-    with torch.no_grad():  # an embedding that keeps the halves far apart
-        head.mlp[0].weight.zero_()
-        head.mlp[0].weight[:2, :2] = torch.eye(2) * 10
-        head.mlp[0].bias.zero_()
-        head.mlp[2].weight.zero_()
-        head.mlp[2].weight[:2, :2] = torch.eye(2)
+    head = _telling_apart(_head(3), 10.0)  # an embedding that keeps the halves far apart
     red, blue = (40.0, 30.0), (5.0, -40.0)
     g = _guide_at(16, 24, {(8, 2): red, (8, 21): blue})
     out = spread_with(head, feats, np.zeros((16, 24, 2), np.float32), l_out, g)
@@ -345,22 +350,14 @@ def test_below_one_the_temperature_gives_each_pixel_more_of_its_likest_key():
     h, w = 6, 6
     q = torch.zeros(h, w, 3)
     q[..., 0] = 0.6  # nearer the first key's features (1, 0, 0) than the second's (0, 1, 0)
-    k_feats = torch.zeros(h, w, 3)
-    k_feats[:, : w // 2, 0] = 1.0
-    k_feats[:, w // 2 :, 1] = 1.0
+    k_feats, l_out = _two_halves(h, w)  # the keys: one kind left, the other right
     k_ab = np.zeros((h, w, 2), np.float32)
     k_ab[:, : w // 2] = (40.0, 0.0)
     k_ab[:, w // 2 :] = (0.0, 40.0)
-    l_out = np.full((h, w), 50.0, np.float32)
     keys = (k_feats, l_out, k_ab, np.ones((h, w), np.float32))
     zero = np.zeros((h, w, 2), np.float32)
-    head = _head(3)
-    with torch.no_grad():  # an embedding that tells the two apart, no weight on the place
-        head.mlp[0].weight.zero_()
-        head.mlp[0].weight[:2, :2] = torch.eye(2) * 3
-        head.mlp[0].bias.zero_()
-        head.mlp[2].weight.zero_()
-        head.mlp[2].weight[:2, :2] = torch.eye(2)
+    head = _telling_apart(_head(3), 3.0)  # the two told apart; no weight on the place
+    with torch.no_grad():
         head.w_xy.fill_(-30.0)
 
     def first_share(temperature: float) -> float:
