@@ -137,9 +137,8 @@ def write_scene_stills(
     t0 = time.perf_counter()
     written = kept = n = 0
     with contextlib.closing(open_input(src, rate)) as inp:
-        info = with_frame_count(
-            info_of(inp, src, peek=False), src, rate
-        )  # a frame folder's: counted
+        # (a folder of numbered frames: counted from its files)
+        info = with_frame_count(info_of(inp, src, peek=False), src, rate)
         check_folder_writable(out_dir)  # made once the film is known to be one
         yield VideoStart(info, info.frames)
         net_hw = colorizer.net_shape(info.height, info.width)
