@@ -74,6 +74,7 @@ MIN_LETTERS = 3  # "FIN", "The End" (its T and h touching)
 MANY_LETTERS = 6  # fewer pieces than this must be drawn in strokes:
 STROKE = 0.65  # a letter's thickest stroke at most this of its height (the median letter's)
 MAX_LETTERS = 1500  # more pieces than this: too fine to be read as letters here
+NEIGHBOURS = 1000  # pieces looked at after each, by height on the page, for one beside it
 LETTER_SHARE = 0.9
 ALIKE = 0.7
 IN_LINE = 0.7
@@ -191,12 +192,8 @@ def _lettering(ink: np.ndarray) -> bool:
     x, y, w, h, area = (v[letter] for v in (x, y, w, h, area))
     if area[h <= 2 * median].sum() < ALIKE * area.sum():
         return False
-    mid_y, tall_one = y + h / 2, float(np.median(h))
-    gap = np.maximum(x[None, :] - (x + w)[:, None], x[:, None] - (x + w)[None, :])
-    beside = (np.abs(mid_y[:, None] - mid_y[None, :]) < 0.35 * tall_one) & (gap < 1.2 * tall_one)
-    np.fill_diagonal(beside, False)
     lined = np.zeros(len(x), bool)
-    for line in _groups(beside):
+    for line in _groups(len(x), _beside(x, w, y + h / 2, float(np.median(h)))):
         top, bottom = y[line].min(), (y + h)[line].max()
         band, extent = bottom - top, (x + w)[line].max() - x[line].min()
         # a line of lettering: one band about a letter high, longer than high
@@ -231,9 +228,27 @@ def _filled(ink: np.ndarray) -> np.ndarray:
     return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
-def _groups(beside: np.ndarray) -> list[np.ndarray]:
-    """The pieces' groups of ``beside`` (each piece with those beside it, and theirs)."""
-    root = np.arange(len(beside))
+def _beside(x: np.ndarray, w: np.ndarray, mid_y: np.ndarray, tall: float) -> np.ndarray:
+    """(E, 2) pairs of pieces side by side: their middles within 0.35 of a letter's height
+    ``tall`` of each other, a gap under 1.2 of it between them. Looked for along the pieces
+    sorted by height on the page, each against the next ones until none is near enough (a
+    page's thousands of letters: no table of every pair), at most ``NEIGHBOURS`` on."""
+    order = np.argsort(mid_y, kind="stable")
+    ys, x0, x1 = mid_y[order], x[order], (x + w)[order]
+    pairs = []
+    for k in range(1, min(len(order), NEIGHBOURS + 1)):
+        near = ys[k:] - ys[:-k] < 0.35 * tall
+        if not near.any():
+            break
+        gap = np.maximum(x0[k:] - x1[:-k], x0[:-k] - x1[k:])
+        i = np.flatnonzero(near & (gap < 1.2 * tall))
+        pairs.append(np.stack([order[i], order[i + k]], 1))
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), np.intp)
+
+
+def _groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
+    """The ``n`` pieces' groups (each piece with those paired with it, and theirs)."""
+    root = np.arange(n)
 
     def find(i: int) -> int:
         while root[i] != i:
@@ -241,10 +256,10 @@ def _groups(beside: np.ndarray) -> list[np.ndarray]:
             i = int(root[i])
         return i
 
-    for i, j in np.argwhere(np.triu(beside)):
+    for i, j in pairs:
         root[find(int(i))] = find(int(j))
-    heads = np.array([find(i) for i in range(len(beside))])
-    return [np.flatnonzero(heads == r) for r in np.unique(heads)]
+    heads = np.unique([find(i) for i in range(n)], return_inverse=True)[1]
+    return np.split(np.argsort(heads, kind="stable"), np.cumsum(np.bincount(heads))[:-1])
 
 
 __all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "plain_enough"]
