@@ -6,8 +6,9 @@ for one.
 
 Found: synthetic cards, seeded, made as scans of intertitles are (a dark or light ground, one
 to five lines of lettering in one of five faces, a border or not, the lamp's falloff, uneven
-light, blur, grain, dust, scratches, JPEG at 40 to 90 half the time), and synthetic typed pages, looked at as a large photo is
-(``PAGE_SIDE`` on the short side). Taken for cards: every
+light, blur, grain, dust, scratches, JPEG at 40 to 90 half the time), synthetic typed pages
+and densely typed ones (--dense: full lines, one to three columns), looked at as a large photo
+is (``colorcli.cards.is_page``). Taken for cards: every
 photo under --photos (``python train/recipes/gather_wide.py runs/wide-data`` and
 ``bash train/recipes/outside_test.sh`` gather them) and every --every-th frame of the films
 under --clips. Each picture is seen as the network sees it (256 pixels on its short side),
@@ -31,7 +32,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough  # noqa: E402
+from colorcli.cards import (  # noqa: E402
+    DENSE_SIDE,
+    PAGE_SIDE,
+    PROBE_SIDE,
+    colour_share,
+    is_card,
+    is_page,
+)
 from colorcli.imageio import read_image  # noqa: E402
 from colorcli.kernels import rgb_to_lab  # noqa: E402
 from colorcli.options import PHOTO_EXTS  # noqa: E402
@@ -57,9 +65,9 @@ def as_network_sees(l_full: np.ndarray, side: int = 256) -> np.ndarray:
 
 
 def looked_as_page(l_full: np.ndarray) -> bool:
-    """As the colorizer looks at a large photo the network-size look did not find: plain
-    enough at the network's size, then lettering at ``PAGE_SIDE``."""
-    return plain_enough(as_network_sees(l_full)) and is_card(l_full, PAGE_SIDE)
+    """As the colorizer looks at a large photo the network-size look did not find
+    (``is_page``: plain enough at the network's size, then lettering looked at larger)."""
+    return is_page(l_full, as_network_sees(l_full))
 
 
 def card(i: int, rng: np.random.Generator, lines: int | None = None) -> np.ndarray:
@@ -123,6 +131,42 @@ def page(rng: np.random.Generator) -> np.ndarray:
     return np.clip(img + grain * rng.uniform(0.5, 3), 0, 100).astype(np.float32)
 
 
+def dense_page(rng: np.random.Generator) -> np.ndarray:
+    """One synthetic densely typed page as L* (letter size at 200 dpi): full lines of 8 to
+    13 point lettering across one to three columns, single to double spaced, the paper's
+    uneven light and grain, JPEG half the time."""
+    h, w = 2200, 1700
+    paper, ink = rng.uniform(70, 95), rng.uniform(5, 40)
+    mask = np.zeros((h, w), np.uint8)
+    face = FACES[int(rng.integers(len(FACES) - 1))]  # no script for a body of text
+    scale, cols = rng.uniform(0.5, 0.9), int(rng.choice([1, 1, 2, 3]))
+    margin, gutter = int(rng.uniform(60, 200)), 40
+    width = (w - 2 * margin - gutter * (cols - 1)) // cols
+    tall = cv2.getTextSize("Mg", face, scale, 1)[0][1]
+    step, thick = int(tall * rng.uniform(1.5, 2.2)), max(1, round(1.6 * scale))
+    for c in range(cols):
+        x0 = margin + c * (width + gutter)
+        for y in range(margin + tall, h - margin, step):
+            x = x0
+            while True:
+                word = str(rng.choice(WORDS))
+                wide = cv2.getTextSize(word, face, scale, thick)[0][0]
+                if x + wide > x0 + width:
+                    break
+                cv2.putText(mask, word, (x, y), face, scale, 255, thick, cv2.LINE_AA)
+                x += wide + int(0.6 * tall)
+    img = paper + (ink - paper) * mask.astype(np.float32) / 255
+    yy, xx = np.mgrid[0:h, 0:w]
+    img += rng.uniform(-5, 5) * (xx / w - 0.5) + rng.uniform(-5, 5) * (yy / h - 0.5)
+    grain = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.0)
+    img = np.clip(img + grain * rng.uniform(0.5, 3), 0, 100).astype(np.float32)
+    if rng.random() < 0.5:
+        q = int(rng.integers(40, 90))
+        _, buf = cv2.imencode(".jpg", (img * 2.55).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, q])
+        img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE).astype(np.float32) / 2.55
+    return img
+
+
 def readable_photos(folders: list[Path]):
     """(path, pixels) of every photo under the folders that reads."""
     for folder in folders:
@@ -174,6 +218,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cards", type=int, default=300)
     ap.add_argument("--pages", type=int, default=30)
+    ap.add_argument("--dense", type=int, default=30)
     ap.add_argument(
         "--photos",
         type=Path,
@@ -196,11 +241,20 @@ def main() -> None:
     print(
         f"synthetic blanks left neutral: {blank} of {a.cards} (the rest given {', '.join(f'{v:.2f}' for v in sorted(shares)[blank:]) or 'nothing'} of it)"
     )
+    dense_rng, ms = np.random.default_rng(1), []  # a stream of its own: the rows above unchanged
+    for _ in range(a.dense):
+        l_full = dense_page(dense_rng)
+        t0 = time.perf_counter()
+        ms.append((looked_as_page(l_full), 1000 * (time.perf_counter() - t0)))
+    if ms:
+        print(
+            f"synthetic dense pages found (looked at {PAGE_SIDE}, then {DENSE_SIDE}): {sum(f for f, _ in ms)} of {a.dense}; {np.median([t for _, t in ms]):.0f} ms each (median)"
+        )
     for what, pictures in (
         ("photos", photos_l([f for f in a.photos if f.is_dir()])),
         ("film frames", frames_l(a.clips, a.every) if a.clips.is_dir() else iter(())),
     ):
-        seen, taken, ms, large, muted = 0, [], [], 0, []
+        seen, taken, ms, large, muted, page_ms = 0, [], [], 0, [], []
         for name, l_full in pictures:
             l_net = as_network_sees(l_full)
             t0 = time.perf_counter()
@@ -212,10 +266,15 @@ def main() -> None:
             seen += 1
             if what == "photos" and min(l_full.shape) >= 2 * PROBE_SIDE:  # as a page too
                 large += 1
+                t0 = time.perf_counter()
                 if looked_as_page(l_full):
                     taken.append(f"{name} (as a page)")
+                page_ms.append(1000 * (time.perf_counter() - t0))
         cost = f"; {np.median(ms):.2f} ms each (median)" if ms else ""
-        pages = f" ({large} large enough were looked at as pages too)" if large else ""
+        pages = ""
+        if large:
+            slow = sum(t > 20 for t in page_ms)  # the plain ones, given a look at letters
+            pages = f" ({large} large enough were looked at as pages too: {np.median(page_ms):.0f} ms each (median), {slow} over 20 ms, the slowest {max(page_ms):.0f} ms)"
         print(f"{what} taken for cards: {len(taken)} of {seen}{pages}{cost}")
         print(f"{what} taken for blanks, in whole or part: {len(muted)} of {seen}")
         for name in taken + muted:

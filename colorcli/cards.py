@@ -37,15 +37,21 @@ A street with its signs is no plain ground.
 A typed or written page's letters are a pixel or two high in the network's copy: a photo at
 least twice ``PROBE_SIDE`` on its short side, most of it one even ground at the network's
 size (``plain_enough``: a scene seldom is), is looked at again at ``PAGE_SIDE``, where
-letters need ``LETTER_PIXELS`` pixels rather than their share of the height.
+letters need ``LETTER_PIXELS`` pixels rather than their share of the height. A densely typed
+page (full lines, single spaced, in columns) is plain on less of it there (its lines are gray
+bands) and holds thousands of letters: at ``DENSE_PLAIN`` it is looked at again at
+``DENSE_SIDE``, reading up to ``MAX_PAGE_LETTERS`` (before, none of 30 such pages was found,
+and each was coloured as a photo, pale blue).
 
 ``python bench/cards.py``: of 300 synthetic intertitles (dark and light grounds, five faces,
 grain, dust, scratches, vignettes, JPEG) it finds 248 (``CUT`` and ``STROKE`` were chosen on
 them, so this is no untouched test), the rest mostly lettering a few pixels high at the
-network's size, and 29 of 30 typed pages looked at as pages; of the 775 training, held-out,
-outside and sample photos (450 of them also looked at as pages) and 125 frames of the four
-test clips, it takes none for a card. About 1.5 ms a picture at 256; 10 ms for a page's look
-at a 1.5-megapixel photo, which 11 of those 450 are plain enough to get.
+network's size, 30 of 30 typed pages and 29 of 30 densely typed ones looked at as pages
+(164 ms each, median); of the 775 training, held-out, outside and sample photos (450 of
+them also looked at as pages) and 125 frames of the four test clips, it takes none for a
+card. About 1.5 ms a picture at 256; 10 ms for a page's look at a 1.5-megapixel photo,
+which 11 of those 450 are plain enough to get, and 28 the dense look (18 ms median, 324 at
+most).
 """
 
 from __future__ import annotations
@@ -59,6 +65,10 @@ PROBE_SIDE = 256  # short side of the lightness a card is looked for on
 PAGE_SIDE = 768  # ... and a photo at least twice that large, again at this (a typed page)
 # where at the network's size this much of it is plain ground, its ground this even (L*)
 PAGE_PLAIN, PAGE_SPREAD = 0.75, 20.0
+# a densely typed page (full lines, single spacing, columns: thousands of letters) is plain
+# on less of it at the network's size; looked at again at DENSE_SIDE, where its letters are
+# letters and not runs of ink, reading up to MAX_PAGE_LETTERS of them
+DENSE_PLAIN, DENSE_SIDE, MAX_PAGE_LETTERS = 0.4, 1536, 20000
 MIN_SIDE = 64  # smaller pictures are never cards (too few pixels to read lettering in)
 INK = 20.0  # L*: ink stands this far from the ground at least
 FLAT = 5.0  # L*: ground pixels lie within this of it (the grain averaged out)
@@ -95,15 +105,15 @@ LEFT_IN_TONE = {
 }
 
 
-def is_card(l_net: np.ndarray, side: int = PROBE_SIDE) -> bool:
+def is_card(l_net: np.ndarray, side: int = PROBE_SIDE, letters: int = MAX_LETTERS) -> bool:
     """Whether ``l_net``, an (h, w) float32 L* map (a picture at the network's size), is
     lettering on a plain ground; looked at shrunk to ``side`` pixels on its short side where
-    larger."""
+    larger, reading at most ``letters`` pieces as letters."""
     if min(l_net.shape) < MIN_SIDE:
         return False
     ground, stands = _ground_and_stands(l_net, side)
     ink = _ink(stands, ground)
-    return ink is not None and _lettering(ink)
+    return ink is not None and _lettering(ink, letters)
 
 
 def colour_share(l_net: np.ndarray) -> float:
@@ -126,23 +136,44 @@ def colour_share(l_net: np.ndarray) -> float:
     return max(ramp(left_hi - left_lo, BLANK), ramp(hi - lo, FALLOFF))
 
 
-def plain_enough(l_net: np.ndarray) -> bool:
-    """Whether most of ``l_net`` (at the network's size) is one even ground, as a page's is:
-    what makes a page's look (``PAGE_SIDE``) worth its time (a photo of a scene is not)."""
+def plain_enough(l_net: np.ndarray, share: float = PAGE_PLAIN) -> bool:
+    """Whether ``share`` of ``l_net`` (at the network's size) or more is one even ground, as
+    a page's is: what makes a page's look (``PAGE_SIDE``; ``DENSE_SIDE`` at ``DENSE_PLAIN``)
+    worth its time (a photo of a scene is not)."""
     if min(l_net.shape) < MIN_SIDE:
         return False
     ground, stands = _ground_and_stands(l_net, PROBE_SIDE)
     lo, hi = np.percentile(ground, [5, 95])
-    return bool(np.mean(np.abs(stands) < FLAT) >= PAGE_PLAIN and hi - lo <= PAGE_SPREAD)
+    return bool(np.mean(np.abs(stands) < FLAT) >= share and hi - lo <= PAGE_SPREAD)
+
+
+def is_page(l_full: np.ndarray, l_net: np.ndarray) -> bool:
+    """Whether a photo (``l_full``, its (H, W) float32 L*; ``l_net``, the same at the
+    network's size) is a typed or written page whose letters are too small to read at the
+    network's size: looked at ``PAGE_SIDE`` pixels large where most of it is plain ground
+    there, and at ``DENSE_SIDE`` where half of it is (a densely typed page)."""
+    if plain_enough(l_net) and is_card(l_full, PAGE_SIDE):
+        return True
+    return plain_enough(l_net, DENSE_PLAIN) and is_card(l_full, DENSE_SIDE, MAX_PAGE_LETTERS)
 
 
 def _ground_and_stands(l_net: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     """The ground (a median over a fifth of the picture) and how far each pixel stands out of
-    it once the grain is evened out, in L*, of ``l_net`` shrunk to ``side`` where larger."""
-    code = np.clip(shrunk_to(l_net, side) * 2.55, 0, 255).astype(np.uint8)
-    ground = cv2.medianBlur(code, (min(code.shape) // 5) | 1).astype(np.float32) / 2.55
+    it once the grain is evened out, in L*, of ``l_net`` shrunk to ``side`` where larger. The
+    ground of a look finer than ``PAGE_SIDE`` is taken at that size and enlarged: it is
+    smooth, and the median's time grows with its width (3.4 s at 1536)."""
+    code = _coded(shrunk_to(l_net, side))
+    coarse = code if min(code.shape) <= PAGE_SIDE else _coded(shrunk_to(l_net, PAGE_SIDE))
+    ground = cv2.medianBlur(coarse, (min(coarse.shape) // 5) | 1).astype(np.float32) / 2.55
+    if ground.shape != code.shape:
+        ground = cv2.resize(ground, code.shape[::-1], interpolation=cv2.INTER_LINEAR)
     stands = cv2.GaussianBlur(code, (0, 0), GRAIN).astype(np.float32) / 2.55 - ground
     return ground, stands
+
+
+def _coded(lum: np.ndarray) -> np.ndarray:
+    """L* as 8-bit codes (2.55 a unit)."""
+    return np.clip(lum * 2.55, 0, 255).astype(np.uint8)
 
 
 def _ink(stands: np.ndarray, ground: np.ndarray) -> np.ndarray | None:
@@ -168,7 +199,7 @@ def _ink(stands: np.ndarray, ground: np.ndarray) -> np.ndarray | None:
     return (stands * side > max(INK, CUT * contrast)).astype(np.uint8)
 
 
-def _lettering(ink: np.ndarray) -> bool:
+def _lettering(ink: np.ndarray, most: int = MAX_LETTERS) -> bool:
     """Whether the ink's pieces are letters in lines (see the module's docstring)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
@@ -179,7 +210,7 @@ def _lettering(ink: np.ndarray) -> bool:
     letter &= w <= 0.5 * big
     border = kept & ~letter & ((h > 0.5 * tall) | (w > 0.5 * big)) & (area < 0.2 * w * h)
     border |= kept & ~letter & (np.maximum(w, h) >= RULE * np.minimum(w, h))  # a rule
-    if not MIN_LETTERS <= np.count_nonzero(letter) <= MAX_LETTERS:
+    if not MIN_LETTERS <= np.count_nonzero(letter) <= most:
         return False
     order = np.argsort(h[letter])
     heavy = np.cumsum(area[letter][order])
@@ -262,4 +293,4 @@ def _groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
     return np.split(np.argsort(heads, kind="stable"), np.cumsum(np.bincount(heads))[:-1])
 
 
-__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "plain_enough"]
+__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "is_page", "plain_enough"]

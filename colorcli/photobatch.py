@@ -16,7 +16,7 @@ import numpy as np
 
 from colorcli.albumpages import colour_pages, page_notice, page_prints
 from colorcli.borders import compose_framed, framed, inner
-from colorcli.cards import PAGE_SIDE, PROBE_SIDE, colour_share, is_card, plain_enough
+from colorcli.cards import PROBE_SIDE, colour_share, is_page
 from colorcli.compose import lightness
 from colorcli.errors import DeviceError
 from colorcli.guide import Guide, guide_net
@@ -161,12 +161,12 @@ class PhotoBatchMixin:
 
     def _pages(self, l_ins, l_nets, g_nets, abs_: list, plain: list) -> list[str | None]:
         """``plain`` with the pages of lettering found too: a typed or written page whose
-        letters are too small to read at the network's size, looked at ``PAGE_SIDE`` pixels
-        large where the picture has them; their ab (in ``abs_``) made zero."""
+        letters are too small to read at the network's size, looked at larger where the
+        picture has the pixels (``is_page``); their ab (in ``abs_``) made zero."""
         for i, (li, ln, g) in enumerate(zip(l_ins, l_nets, g_nets, strict=True)):
             if not self.cards or g is not None or plain[i] or min(li.shape) < 2 * PROBE_SIDE:
                 continue
-            if plain_enough(ln) and is_card(li, PAGE_SIDE):
+            if is_page(li, ln):
                 abs_[i] = np.zeros_like(abs_[i])
                 self.cards_found += 1
                 plain[i] = "card"

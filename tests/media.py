@@ -364,6 +364,35 @@ def typed_page(h: int = 1100, w: int = 850, seed: int = 0) -> np.ndarray:
     return np.clip(page, 0, 255).astype(np.uint8)
 
 
+def dense_page(h: int = 1400, w: int = 1100, columns: int = 2, seed: int = 0) -> np.ndarray:
+    """An (h, w) uint8 densely typed page: full lines of small lettering, single spaced, in
+    ``columns`` columns, on paper lit unevenly, with grain (thousands of letters; at the
+    network's size its lines are gray bands, not plain paper between letters)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    words = "the mill was sold in May and we left for the city with Father".split()
+    margin, gutter, scale = w // 16, w // 30, 0.45
+    width = (w - 2 * margin - gutter * (columns - 1)) // columns
+    for c in range(columns):
+        x0 = margin + c * (width + gutter)
+        for y in range(margin + 12, h - margin, 22):
+            x = x0
+            while True:
+                word = str(rng.choice(words))
+                wide = cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+                if x + wide > x0 + width:
+                    break
+                cv2.putText(
+                    mask, word, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, 1, cv2.LINE_AA
+                )
+                x += wide + 7
+    y, x = np.mgrid[0:h, 0:w]
+    page = 220 - 180 * mask.astype(np.float32) / 255 - 8 * (y / h) + rng.normal(0, 3, (h, w))
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
 def halftone_print(
     gray8: np.ndarray,
     period: float,

@@ -170,6 +170,20 @@ def test_a_typed_page_too_small_to_read_at_the_networks_size_keeps_its_tone(tmp_
     assert _chroma(cv2.cvtColor(cv2.imread(str(tmp_path / "scene_out.png")), cv2.COLOR_BGR2RGB)) > 5
 
 
+@pytest.mark.parametrize("columns", [1, 3])
+def test_a_densely_typed_page_keeps_its_tone(tmp_path, tiny_ckpt, columns):
+    """Full lines, single spaced: thousands of letters, and little plain paper at the
+    network's size (it was coloured as a photo, pale blue)."""
+    from tests.media import dense_page
+
+    page = tmp_path / "page.png"
+    cv2.imwrite(str(page), dense_page(columns=columns))
+    r = run("image", page, tmp_path / "out.png", "--model", tiny_ckpt)
+    assert r.exit_code == 0, r.stderr
+    assert _chroma(cv2.cvtColor(cv2.imread(str(tmp_path / "out.png")), cv2.COLOR_BGR2RGB)) < 0.5
+    assert f"notice: {page}: lettering on a plain ground (a title card)" in r.stderr
+
+
 @pytest.mark.parametrize("ground", [12, 60, 128, 200, 245])
 @pytest.mark.parametrize("size", [(240, 320), (576, 720), (1080, 1440)])
 def test_a_blank_gets_none_of_the_networks_colour(ground, size):
