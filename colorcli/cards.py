@@ -151,7 +151,7 @@ def is_page(l_full: np.ndarray, l_net: np.ndarray) -> bool:
     """Whether a photo (``l_full``, its (H, W) float32 L*; ``l_net``, the same at the
     network's size) is a typed or written page whose letters are too small to read at the
     network's size: looked at ``PAGE_SIDE`` pixels large where most of it is plain ground
-    there, and at ``DENSE_SIDE`` where half of it is (a densely typed page)."""
+    there, and at ``DENSE_SIDE`` where two fifths of it are (a densely typed page)."""
     if plain_enough(l_net) and is_card(l_full, PAGE_SIDE):
         return True
     return plain_enough(l_net, DENSE_PLAIN) and is_card(l_full, DENSE_SIDE, MAX_PAGE_LETTERS)
