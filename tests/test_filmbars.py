@@ -90,6 +90,44 @@ def test_blank_pictures_do_not_count():
     assert bars_of(blank + pics) == Bars(0.0, 1.0, 20 / 160, 140 / 160)
 
 
+def _scene(h: int, w: int, seed: int) -> np.ndarray:
+    """One of a film's scenes, unlike the others: (h, w) L*, blobs of light and shade."""
+    import cv2
+
+    field = np.random.default_rng(seed).uniform(0, 1, (h // 8 + 1, w // 8 + 1)).astype(np.float32)
+    return 15 + 70 * cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+def _perforated(pic: np.ndarray, side: int, seed: int) -> np.ndarray:
+    """``pic`` with a scan's overscan down its left: the film's dark base with bright
+    perforations, the same in every picture (a scan steadied on them), and the scan's noise."""
+    h, w = pic.shape
+    out = np.empty((h, w + side), np.float32)
+    out[:, side:] = pic
+    out[:, :side] = 12.0
+    for y in range(4, h, 24):
+        out[y : y + 12, side // 4 : 3 * side // 4] = 92.0
+    noise = np.random.default_rng(seed).normal(0, 0.5, (h, side))
+    out[:, :side] += noise.astype(np.float32)
+    return out
+
+
+def test_perforations_standing_still_beside_changing_pictures_are_a_bar():
+    pics = [_perforated(_scene(96, 128, s), 20, s) for s in range(8)]
+    assert bars_of(pics) == Bars(0.0, 1.0, 20 / 148, 1.0)
+
+
+def test_the_still_parts_of_one_still_shot_are_no_bar():
+    """A locked-off shot: the left of it never changes, and little of the rest does."""
+    base = _scene(96, 148, 0)
+    pics = []
+    for s in range(8):
+        p = base.copy()
+        p[40:60, 60 + 8 * s : 76 + 8 * s] = 95.0  # someone walks across
+        pics.append(p)
+    assert bars_of(pics) is None
+
+
 def test_within_rounds_to_the_stride_outward_or_inward():
     b = Bars(15 / 120, 105 / 120, 0.0, 1.0)
     assert b.within(60, 80, 2) == (6, 54, 0, 80)  # 7.5 and 52.5 rounded outward
@@ -149,6 +187,32 @@ def test_a_films_bars_keep_their_tone_and_the_picture_is_coloured_to_its_edges(
     assert r.exit_code == 0, r.output
     assert "bars" not in r.stderr
     assert _chroma_by_column(tmp_path / "whole.mp4")[:8].mean() > 3.0  # the network tints them
+
+
+def test_a_scans_perforations_keep_their_tone(tmp_path, tiny_ckpt):
+    """A film scanned with its perforations down the left (steadied on them): they keep the
+    base's own tone (the network tinted them), and the picture is coloured."""
+    from colorcli.cli import main
+
+    src, h, side = tmp_path / "scan.mp4", 96, 16
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 128 + side, h, "yuv420p"
+        v.codec_context.options = {"preset": "ultrafast", "crf": "12"}
+        for i in range(12):
+            g = np.clip(_perforated(_scene(h, 128, i), side, i) * 2.55, 0, 255).astype(np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    dst = tmp_path / "out.mp4"
+    r = CliRunner().invoke(main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q"])
+    assert r.exit_code == 0, r.output
+    assert f"bars ({side} left pixels) keep their own tone" in r.stderr
+    col = _chroma_by_column(dst)
+    # (x264 rings a code or two into the bright holes beside the picture's strong colour)
+    assert col[: side // 2].mean() < 0.5, col.round(1)
+    assert col[side + 4 :].min() > 3.0, col.round(1)
 
 
 def test_a_letterboxed_film_is_coloured_to_its_last_column(tmp_path, tiny_ckpt):
