@@ -199,7 +199,7 @@ class _Batch:
             waiting.claim.release()
 
     def _one(self, im: Image, guide: Guide | None) -> tuple[np.ndarray, str | None, str | None]:
-        """One photo coloured alone, whether it was left in its tone ("card", "blank") and
+        """One photo coloured alone, whether it was left in its tone ("card", "page", "blank") and
         what there is to say of an album page's prints in colour."""
         if self.reference is not None and guide is None:
             return self.colorizer.colorize_like(im.pixels, self.reference), None, None
@@ -238,7 +238,7 @@ class _Batch:
         self, job: Job, im: Image, guide: Guide | None, rgb: np.ndarray, said, size: int
     ) -> FileResult:
         """``rgb`` written as ``job``'s output, with what there is to say of it (``said``:
-        whether it was left in its tone as a "card" or a "blank", and what of an album
+        whether it was left in its tone as a "card", a "page" or a "blank", and what of an album
         page's prints in colour; ``size``: its file's before it was read)."""
         kind, page = said
         if (arriving := still_arriving(job.src, im, size)) is not None:

@@ -101,6 +101,7 @@ FALLOFF = (20.0, 30.0)  # L*: a blank spans at most this; a picture spanning thi
 # what is said of a picture left in its tone, by kind
 LEFT_IN_TONE = {
     "card": "lettering on a plain ground (a title card): left in its own tone (--colour-cards colours it)",
+    "page": "lettering on a plain ground (a typed or written page): left in its own tone (--colour-cards colours it)",
     "blank": "nothing on it (an even ground, a blank): left in its own tone (--colour-cards colours it)",
 }
 

@@ -82,7 +82,7 @@ class Colorizer(PhotoBatchMixin, NetRunMixin, ExemplarMixin):
         self.negative = bool(negative)
         # title cards and blanks left in their tone: how many since it was made (photos and
         # a film's key frames), and which of the last colorize_batch call's images were
-        # ("card", "blank" or None for each)
+        # ("card", "page", "blank" or None for each)
         self.cards_found, self.blanks_found = 0, 0
         self.last_plain: tuple[str | None, ...] = ()
         self.size = int(size or self.ckpt.net_size)

@@ -75,11 +75,12 @@ class PhotoBatchMixin:
         images: (H, W) gray or (H, W, 3) RGB, uint8 or uint16. guides: per image None or a
         :class:`Guide` at that image's size (a hint model only). Returns (H, W, 3) RGB of the
         same dtype and size for each; ``last_plain`` then says, for each, whether it was left
-        in its tone as a title card ("card") or a blank ("blank"), or None. Out of memory for a
-        single image is a DeviceError. An album page of several prints (unguided) has each
-        print coloured alone and the page kept as scanned (``colorcli.albumpages``), a print
-        on it already in colour kept as scanned too; ``last_pages`` then says, for each image,
-        what there is to say of such prints (``page_notice``), or None. With ``negative``
+        in its tone as a title card ("card"), a typed page ("page") or a blank ("blank"), or
+        None. Out of memory for a single image is a DeviceError. An album page of several
+        prints (unguided) has each print coloured alone and the page kept as scanned
+        (``colorcli.albumpages``), a print on it already in colour kept as scanned too;
+        ``last_pages`` then says, for each image, what there is to say of such prints
+        (``page_notice``), or None. With ``negative``
         each image is a scanned negative, coloured as its print (``prints_of``), unless
         ``printed``: the images are prints already (a film's frames, by the film's curve).
         """
@@ -169,7 +170,7 @@ class PhotoBatchMixin:
             if is_page(li, ln):
                 abs_[i] = np.zeros_like(abs_[i])
                 self.cards_found += 1
-                plain[i] = "card"
+                plain[i] = "page"
         return plain
 
     def colorize(

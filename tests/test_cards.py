@@ -162,7 +162,7 @@ def test_a_typed_page_too_small_to_read_at_the_networks_size_keeps_its_tone(tmp_
         assert r.exit_code == 0, r.stderr
         chroma = _chroma(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB))
         assert chroma > 5 if coloured else chroma < 0.5
-        assert ("(a title card)" in r.stderr) != coloured
+        assert ("(a typed or written page)" in r.stderr) != coloured
     big = tmp_path / "scene.png"  # a large picture is not taken for a page
     cv2.imwrite(str(big), frame_picture(3, 900, 1200))
     r = run("image", big, tmp_path / "scene_out.png", "--model", tiny_ckpt)
@@ -181,7 +181,7 @@ def test_a_densely_typed_page_keeps_its_tone(tmp_path, tiny_ckpt, columns):
     r = run("image", page, tmp_path / "out.png", "--model", tiny_ckpt)
     assert r.exit_code == 0, r.stderr
     assert _chroma(cv2.cvtColor(cv2.imread(str(tmp_path / "out.png")), cv2.COLOR_BGR2RGB)) < 0.5
-    assert f"notice: {page}: lettering on a plain ground (a title card)" in r.stderr
+    assert f"notice: {page}: lettering on a plain ground (a typed or written page)" in r.stderr
 
 
 @pytest.mark.parametrize("ground", [12, 60, 128, 200, 245])
