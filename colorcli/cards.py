@@ -36,7 +36,7 @@ A street with its signs is no plain ground.
 
 A typed or written page's letters are a pixel or two high in the network's copy: a photo at
 least twice ``PROBE_SIDE`` on its short side, most of it one even ground at the network's
-size (``plain_enough``: a scene seldom is), is looked at again at ``PAGE_SIDE``, where
+size (``plain_share``: a scene seldom is), is looked at again at ``PAGE_SIDE``, where
 letters need ``LETTER_PIXELS`` pixels rather than their share of the height. A densely typed
 page (full lines, single spaced, in columns) is plain on less of it there (its lines are gray
 bands) and holds thousands of letters: at ``DENSE_PLAIN`` it is looked at again at
@@ -137,15 +137,16 @@ def colour_share(l_net: np.ndarray) -> float:
     return max(ramp(left_hi - left_lo, BLANK), ramp(hi - lo, FALLOFF))
 
 
-def plain_enough(l_net: np.ndarray, share: float = PAGE_PLAIN) -> bool:
-    """Whether ``share`` of ``l_net`` (at the network's size) or more is one even ground, as
-    a page's is: what makes a page's look (``PAGE_SIDE``; ``DENSE_SIDE`` at ``DENSE_PLAIN``)
-    worth its time (a photo of a scene is not)."""
+def plain_share(l_net: np.ndarray) -> float:
+    """How much of ``l_net`` (at the network's size) is one even ground, as a page's is (0
+    where its ground is not even): what makes a page's look (``PAGE_SIDE`` from
+    ``PAGE_PLAIN``, ``DENSE_SIDE`` from ``DENSE_PLAIN``) worth its time (a photo of a scene
+    seldom is)."""
     if min(l_net.shape) < MIN_SIDE:
-        return False
+        return 0.0
     ground, stands = _ground_and_stands(l_net, PROBE_SIDE)
     lo, hi = np.percentile(ground, [5, 95])
-    return bool(np.mean(np.abs(stands) < FLAT) >= share and hi - lo <= PAGE_SPREAD)
+    return float(np.mean(np.abs(stands) < FLAT)) if hi - lo <= PAGE_SPREAD else 0.0
 
 
 def is_page(l_full: np.ndarray, l_net: np.ndarray) -> bool:
@@ -153,9 +154,10 @@ def is_page(l_full: np.ndarray, l_net: np.ndarray) -> bool:
     network's size) is a typed or written page whose letters are too small to read at the
     network's size: looked at ``PAGE_SIDE`` pixels large where most of it is plain ground
     there, and at ``DENSE_SIDE`` where two fifths of it are (a densely typed page)."""
-    if plain_enough(l_net) and is_card(l_full, PAGE_SIDE):
+    plain = plain_share(l_net)
+    if plain >= PAGE_PLAIN and is_card(l_full, PAGE_SIDE):
         return True
-    return plain_enough(l_net, DENSE_PLAIN) and is_card(l_full, DENSE_SIDE, MAX_PAGE_LETTERS)
+    return plain >= DENSE_PLAIN and is_card(l_full, DENSE_SIDE, MAX_PAGE_LETTERS)
 
 
 def _ground_and_stands(l_net: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -294,4 +296,4 @@ def _groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
     return np.split(np.argsort(heads, kind="stable"), np.cumsum(np.bincount(heads))[:-1])
 
 
-__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "is_page", "plain_enough"]
+__all__ = ["PAGE_SIDE", "PROBE_SIDE", "is_card", "is_page", "plain_share"]
