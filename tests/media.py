@@ -424,10 +424,8 @@ def halftone_print(
     return np.dstack([out8] * 3)
 
 
-STILL_AB = (
-    -15.0,
-    10.0,
-)  # a colourist's colour in the tests: a mild green, far from the tiny models' warm one
+# a colourist's colour in the tests: a mild green, far from the tiny models' warm one
+STILL_AB = (-15.0, 10.0)
 
 
 def in_still_colour(lum: np.ndarray) -> np.ndarray:

@@ -134,24 +134,30 @@ def test_within_rounds_to_the_stride_outward_or_inward():
     assert b.within(60, 80, 2, inward=True) == (8, 52, 0, 80)
 
 
-def _barred_clip(
-    path: Path, n: int = 8, h: int = 48, w: int = 64, side: int = 16, top: int = 0
-) -> Path:
+def _gray_clip(path: Path, grays: list[np.ndarray]) -> Path:
+    """An H.264 film of (H, W) uint8 gray pictures."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = w + 2 * side, h + 2 * top, "yuv420p"
+        v.height, v.width = grays[0].shape
+        v.pix_fmt = "yuv420p"
         v.codec_context.options = {"preset": "ultrafast", "crf": "12"}
-        for i in range(n):
-            g = np.full((h + 2 * top, w + 2 * side), 24, np.uint8)  # a dark gray bar
-            g[top : top + h, side : side + w] = np.clip(
-                lightness(gradient_rgb(h, w, i)) * 2.55, 0, 255
-            )
-            f = av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")
-            for p in v.encode(f):
+        for g in grays:
+            for p in v.encode(av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")):
                 out.mux(p)
         for p in v.encode():
             out.mux(p)
     return path
+
+
+def _barred_clip(
+    path: Path, n: int = 8, h: int = 48, w: int = 64, side: int = 16, top: int = 0
+) -> Path:
+    grays = []
+    for i in range(n):
+        g = np.full((h + 2 * top, w + 2 * side), 24, np.uint8)  # a dark gray bar
+        g[top : top + h, side : side + w] = np.clip(lightness(gradient_rgb(h, w, i)) * 2.55, 0, 255)
+        grays.append(g)
+    return _gray_clip(path, grays)
 
 
 def _chroma(path: Path) -> np.ndarray:
@@ -194,17 +200,11 @@ def test_a_scans_perforations_keep_their_tone(tmp_path, tiny_ckpt):
     base's own tone (the network tinted them), and the picture is coloured."""
     from colorcli.cli import main
 
-    src, h, side = tmp_path / "scan.mp4", 96, 16
-    with av.open(str(src), "w") as out:
-        v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 128 + side, h, "yuv420p"
-        v.codec_context.options = {"preset": "ultrafast", "crf": "12"}
-        for i in range(12):
-            g = np.clip(_perforated(_scene(h, 128, i), side, i) * 2.55, 0, 255).astype(np.uint8)
-            for p in v.encode(av.VideoFrame.from_ndarray(np.repeat(g[..., None], 3, -1), "rgb24")):
-                out.mux(p)
-        for p in v.encode():
-            out.mux(p)
+    side = 16
+    scans = [_perforated(_scene(96, 128, i), side, i) for i in range(12)]
+    src = _gray_clip(
+        tmp_path / "scan.mp4", [np.clip(s * 2.55, 0, 255).astype(np.uint8) for s in scans]
+    )
     dst = tmp_path / "out.mp4"
     r = CliRunner().invoke(main, ["video", str(src), str(dst), "--model", str(tiny_ckpt), "-q"])
     assert r.exit_code == 0, r.output
