@@ -18,6 +18,7 @@ import numpy as np
 from colorcli.kernels import (
     add_half_res,
     compose_rgb8,
+    compose_rows_rgb8,
     lab_to_rgb,
     lab_to_ycbcr,
     luma_l_table,
@@ -129,6 +130,13 @@ class _AbRows:
         self.hi = np.minimum(self.lo + 1, hs - 1)
         self.frac = (y - self.lo).astype(np.float32)[:, None, None]
 
+    def compose8(self, lum: np.ndarray, r0: int, r1: int) -> np.ndarray:
+        """8-bit sRGB of rows r0:r1 (their L* ``lum``), the ab rows blended as they are
+        composed (``compose_rows_rgb8``): a 12-megapixel scan's rows took 1.6 s built first."""
+        if self.whole is not None:
+            return compose_rgb8(lum, self.whole[r0:r1], 1.0)
+        return compose_rows_rgb8(lum, self.wide, self.lo[r0:r1], self.hi[r0:r1], self.frac[r0:r1])
+
     def rows(self, r0: int, r1: int) -> np.ndarray:
         if self.whole is not None:
             return self.whole[r0:r1]
@@ -148,10 +156,11 @@ def compose_rgb(l_full: np.ndarray, ab_small: np.ndarray, dtype: np.dtype = np.u
     out = np.empty((h, w, 3), dtype if dtype in (np.uint8, np.uint16) else np.float32)
     ab_rows, step = _AbRows(ab_small, h, w), _strip_rows(w)
     for r in range(0, h, step):
-        lum, ab = l_full[r : r + step], ab_rows.rows(r, min(h, r + step))
+        lum, r1 = l_full[r : r + step], min(h, r + step)
         if dtype == np.uint8:
-            out[r : r + step] = compose_rgb8(lum, ab, 1.0)
+            out[r:r1] = ab_rows.compose8(lum, r, r1)
             continue
+        ab = ab_rows.rows(r, r1)
         rgb = lab_to_rgb(np.concatenate([lum[..., None], ab], axis=-1))
         if dtype == np.uint16:
             out[r : r + step] = np.rint(rgb * 65535.0)

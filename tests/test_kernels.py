@@ -159,6 +159,31 @@ def test_compose_rgb8_parity_and_lightness(rng):
     assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1
 
 
+def test_compose_rows_rgb8_parity_and_blend(rng):
+    from colorcli.kernels import compose_rgb8, compose_rows_rgb8, compose_rows_rgb8_np
+
+    lum = rng.uniform(0, 100, (37, 23)).astype(np.float32)
+    wide = rng.normal(0, 35, (9, 23, 2)).astype(np.float32)
+    lo = rng.integers(0, 9, 37)
+    hi = np.minimum(lo + 1, 8)
+    frac = rng.uniform(0, 1, 37).astype(np.float32)
+    for sat in (0.0, 0.6, 1.0):
+        a = compose_rows_rgb8(lum, wide, lo, hi, frac, sat)
+        b = compose_rows_rgb8_np(lum, wide, lo, hi, frac, sat)
+        assert a.dtype == np.uint8 and a.shape == (37, 23, 3)
+        assert np.abs(a.astype(int) - b).max() <= 1
+    # each row is the compose of its blended ab
+    ab = wide[lo] + (wide[hi] - wide[lo]) * frac[:, None, None]
+    assert (
+        np.abs(compose_rows_rgb8(lum, wide, lo, hi, frac).astype(int) - compose_rgb8(lum, ab)).max()
+        <= 1
+    )
+    with pytest.raises(ValueError, match="outside"):
+        compose_rows_rgb8(lum, wide, lo + 9, hi, frac)
+    with pytest.raises(ValueError, match="expected"):
+        compose_rows_rgb8(lum, wide[:, :5], lo, hi, frac)
+
+
 @pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
 @pytest.mark.parametrize("full_range", [False, True])
 def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
