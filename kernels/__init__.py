@@ -23,7 +23,12 @@ from colorcli.kernels.lab import (
     rgb_to_lab_np,
 )
 from colorcli.kernels.luma import add_half_res, add_half_res_np
-from colorcli.kernels.rows import compose_rows_rgb8, compose_rows_rgb8_np
+from colorcli.kernels.rows import (
+    compose_rows_rgb8,
+    compose_rows_rgb8_np,
+    compose_rows_rgb16,
+    compose_rows_rgb16_np,
+)
 from colorcli.kernels.temporal import temporal_smooth, temporal_smooth_np
 from colorcli.kernels.ycbcr import (
     lab_to_ycbcr,
@@ -45,6 +50,8 @@ __all__ = [
     "compose_rgb8_np",
     "compose_rows_rgb8",
     "compose_rows_rgb8_np",
+    "compose_rows_rgb16",
+    "compose_rows_rgb16_np",
     "rgb_to_l",
     "rgb_to_l_np",
     "ab_histogram_np",

@@ -1,12 +1,20 @@
 """Composing a picture whose ab is given at fewer rows: each row's ab blended on the fly from
-the two rows about it, so the full-size ab is never built (a large scan's compose)."""
+the two rows about it, so the full-size ab is never built (a large scan's compose), into 8-
+or 16-bit sRGB."""
 
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-from colorcli.kernels.lab import _SRGB8, _XYZ2RGB, _fit_gamut_nb, compose_rgb8_np
+from colorcli.kernels.lab import (
+    _SRGB8,
+    _XYZ2RGB,
+    _encode_srgb_nb,
+    _fit_gamut_nb,
+    compose_rgb8_np,
+    lab_to_rgb_np,
+)
 from colorcli.kernels.parallel import parallel_njit
 
 
@@ -25,6 +33,22 @@ def _compose_rows_rgb8_nb(lum, wide, lo, hi, frac, saturation, minv, srgb8, out)
             out[y, x, 0] = srgb8[int(min(max(r, 0.0), 1.0) * top + 0.5)]
             out[y, x, 1] = srgb8[int(min(max(g, 0.0), 1.0) * top + 0.5)]
             out[y, x, 2] = srgb8[int(min(max(bl, 0.0), 1.0) * top + 0.5)]
+
+
+@parallel_njit(fastmath=True, cache=True, nogil=True)
+def _compose_rows_rgb16_nb(lum, wide, lo, hi, frac, saturation, minv, out):
+    h, w = lum.shape
+    for y in nb.prange(h):
+        r0, r1, f = lo[y], hi[y], np.float64(frac[y])
+        for x in range(w):
+            a0, b0 = np.float64(wide[r0, x, 0]), np.float64(wide[r0, x, 1])
+            a = (a0 + (np.float64(wide[r1, x, 0]) - a0) * f) * saturation
+            b = (b0 + (np.float64(wide[r1, x, 1]) - b0) * f) * saturation
+            fy = (min(max(np.float64(lum[y, x]), 0.0), 100.0) + 16.0) / 116.0
+            r, g, bl = _fit_gamut_nb(fy, a, b, minv)
+            out[y, x, 0] = int(_encode_srgb_nb(min(max(r, 0.0), 1.0)) * 65535.0 + 0.5)
+            out[y, x, 1] = int(_encode_srgb_nb(min(max(g, 0.0), 1.0)) * 65535.0 + 0.5)
+            out[y, x, 2] = int(_encode_srgb_nb(min(max(bl, 0.0), 1.0)) * 65535.0 + 0.5)
 
 
 def _check_rows(lum, wide, lo, hi, frac):
@@ -73,3 +97,35 @@ def compose_rows_rgb8_np(
     lum, wide, lo, hi, frac = _check_rows(lum, wide, lo, hi, frac)
     ab = wide[lo] + (wide[hi] - wide[lo]) * frac[:, None, None]
     return compose_rgb8_np(lum, ab, saturation)
+
+
+def compose_rows_rgb16(
+    lum: np.ndarray,
+    wide: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    frac: np.ndarray,
+    saturation: float = 1.0,
+) -> np.ndarray:
+    """As :func:`compose_rows_rgb8`, into 16-bit sRGB: (h, w, 3) uint16, each code the
+    rounding of the exact sRGB encoding times 65535 (a 48-megapixel 16-bit scan's compose
+    took 7.2 s with the rows built and the float RGB rounded after)."""
+    lum, wide, lo, hi, frac = _check_rows(lum, wide, lo, hi, frac)
+    out = np.empty(lum.shape + (3,), np.uint16)
+    _compose_rows_rgb16_nb(lum, wide, lo, hi, frac, float(saturation), _XYZ2RGB, out)
+    return out
+
+
+def compose_rows_rgb16_np(
+    lum: np.ndarray,
+    wide: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    frac: np.ndarray,
+    saturation: float = 1.0,
+) -> np.ndarray:
+    """Plain-numpy twin of :func:`compose_rows_rgb16`."""
+    lum, wide, lo, hi, frac = _check_rows(lum, wide, lo, hi, frac)
+    ab = (wide[lo] + (wide[hi] - wide[lo]) * frac[:, None, None]) * np.float32(saturation)
+    rgb = lab_to_rgb_np(np.concatenate([lum[..., None], ab], axis=-1))
+    return np.rint(rgb.astype(np.float64) * 65535.0).astype(np.uint16)

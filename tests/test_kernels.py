@@ -184,6 +184,22 @@ def test_compose_rows_rgb8_parity_and_blend(rng):
         compose_rows_rgb8(lum, wide[:, :5], lo, hi, frac)
 
 
+def test_compose_rows_rgb16_parity_and_lightness(rng):
+    from colorcli.kernels import compose_rows_rgb16, compose_rows_rgb16_np
+
+    lum = rng.uniform(0, 100, (31, 19)).astype(np.float32)
+    wide = rng.normal(0, 35, (7, 19, 2)).astype(np.float32)
+    lo = rng.integers(0, 7, 31)
+    hi = np.minimum(lo + 1, 6)
+    frac = rng.uniform(0, 1, 31).astype(np.float32)
+    for sat in (0.0, 0.6, 1.0):
+        a = compose_rows_rgb16(lum, wide, lo, hi, frac, sat)
+        b = compose_rows_rgb16_np(lum, wide, lo, hi, frac, sat)
+        assert a.dtype == np.uint16 and a.shape == (31, 19, 3)
+        assert np.abs(a.astype(int) - b).max() <= 1
+        assert np.abs(rgb_to_lab(a.astype(np.float32) / 65535.0)[..., 0] - lum).max() <= 0.05
+
+
 @pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
 @pytest.mark.parametrize("full_range", [False, True])
 def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
