@@ -23,7 +23,7 @@ def first_ifd(buf) -> tuple[str, int]:
     return e, struct.unpack_from(e + "I", buf, 4)[0]
 
 
-def mark_alpha(tiff: bytes) -> bytes:
+def mark_alpha(tiff: bytes | bytearray) -> bytes | bytearray:
     """A classic TIFF whose pages of 2 or 4 samples (gray or RGB, and alpha) say that the
     last is an unassociated alpha (ExtraSamples 2). OpenCV writes no ExtraSamples: GIMP then
     asks what the channel is and Photoshop reads it as a mask, not as transparency. Each such
@@ -38,7 +38,7 @@ def mark_alpha(tiff: bytes) -> bytes:
     return _with_entry(tiff, extra_samples, every_page=True)
 
 
-def tiff_with_xmp(tiff: bytes, xmp: bytes) -> bytes:
+def tiff_with_xmp(tiff: bytes | bytearray, xmp: bytes) -> bytes | bytearray:
     """A classic TIFF with ``xmp`` as its first page's XMP (tag 700), replacing any there;
     as it is where it is not one (a BigTIFF)."""
 
@@ -52,7 +52,7 @@ def tiff_with_xmp(tiff: bytes, xmp: bytes) -> bytes:
     return _with_entry(tiff, xmp_entry, every_page=False)
 
 
-def _with_entry(tiff: bytes, entry, every_page: bool) -> bytes:
+def _with_entry(tiff: bytes | bytearray, entry, every_page: bool) -> bytes | bytearray:
     """``tiff`` with the IFD entry ``entry(e, fields, buf)`` gives (or None: none) added to
     its first page (or to every page): each page so changed has its IFD written again at the
     end, and what pointed to it points there. ``fields``: the page's entries by tag, which
@@ -82,7 +82,7 @@ def _with_entry(tiff: bytes, entry, every_page: bool) -> bytes:
             link, pos = after, nxt
     except (struct.error, ValueError, KeyError):
         return tiff
-    return bytes(buf)
+    return buf  # not bytes(buf): a 600 MB file would be copied once more
 
 
 def jp2_with_xmp(jp2: bytes, xmp: bytes) -> bytes:

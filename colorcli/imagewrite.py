@@ -61,7 +61,7 @@ def encode_image(
     quality: int = 95,
     bits: int = 8,
     meta: Meta | None = None,
-) -> bytes:
+) -> bytes | bytearray:
     """Encode (H, W, 3) RGB (+ (H, W) alpha) as ``fmt`` bytes.
 
     16-bit is kept for png, tiff, dpx and jp2 and reduced to 8-bit elsewhere (dpx keeps 10
@@ -95,7 +95,14 @@ def encode_image(
         buf, ok = np.frombuffer(_small_jp2(bgr), np.uint8), True
     if not ok:
         raise ValueError(f"OpenCV could not encode {fmt}")
-    data = mark_alpha(buf.tobytes()) if fmt == "tiff" and bgr.shape[-1] == 4 else buf.tobytes()
+    # each copy of a large scan let go as soon as the next is made: a 100-megapixel 16-bit
+    # TIFF held its pixels, their BGR copy and the file four times over (4.2 GB at the peak)
+    four = bgr.shape[-1] == 4
+    del bgr
+    data: bytes | bytearray = buf.tobytes()
+    del buf
+    if fmt == "tiff" and four:
+        data = mark_alpha(data)
     return apply_meta(data, fmt, meta) if meta is not None else data
 
 

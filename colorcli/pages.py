@@ -175,7 +175,9 @@ def colorize_pdf(
     return len(coloured), tuple(notes)
 
 
-def encode_pages(pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None) -> bytes:
+def encode_pages(
+    pages: list[tuple[np.ndarray, np.ndarray | None]], meta: Meta | None
+) -> bytes | bytearray:
     """(RGB, alpha) pages as one multi-page TIFF, each at its own depth, alpha kept, and
     ``meta``'s density and XMP (a coloured copy's mark) written in."""
     import cv2

@@ -123,7 +123,7 @@ def read_meta(path: Path) -> Meta:
     return Meta()
 
 
-def apply_meta(encoded: bytes, fmt: str, meta: Meta) -> bytes:
+def apply_meta(encoded: bytes | bytearray, fmt: str, meta: Meta) -> bytes | bytearray:
     """``encoded`` (a JPEG, PNG, TIFF, JPEG 2000 or WebP file's bytes) with ``meta`` written in
     (into a TIFF and a JPEG 2000 its XMP only, besides their density); other formats as they
     are."""
