@@ -7,6 +7,7 @@ same signature that the parity tests compare against.
 
 from colorcli.kernels.bins import ab_gamut_bins
 from colorcli.kernels.decode import annealed_mean, annealed_mean_np
+from colorcli.kernels.distance import lab_distance, lab_distance_np
 from colorcli.kernels.encode import ab_histogram, ab_histogram_np, soft_encode, soft_encode_np
 from colorcli.kernels.lab import (
     AB_NORM,
@@ -57,6 +58,8 @@ __all__ = [
     "ab_histogram_np",
     "annealed_mean",
     "annealed_mean_np",
+    "lab_distance",
+    "lab_distance_np",
     "lab_to_rgb",
     "lab_to_rgb_np",
     "lab_to_ycbcr",

@@ -200,6 +200,20 @@ def test_compose_rows_rgb16_parity_and_lightness(rng):
         assert np.abs(rgb_to_lab(a.astype(np.float32) / 65535.0)[..., 0] - lum).max() <= 0.05
 
 
+def test_lab_distance_parity_and_meaning(rng):
+    from colorcli.kernels import lab_distance, lab_distance_np
+
+    rgb = rng.integers(0, 256, (33, 21, 3), dtype=np.uint8)
+    colour = np.array([62.0, 8.0, -20.0], np.float32)
+    a, b = lab_distance(rgb, colour), lab_distance_np(rgb, colour)
+    assert a.dtype == np.float32 and a.shape == (33, 21)
+    np.testing.assert_allclose(a, b, atol=2e-3)
+    np.testing.assert_allclose(a, np.linalg.norm(rgb_to_lab(rgb) - colour, axis=-1), atol=2e-3)
+    assert lab_distance(np.full((1, 1, 3), 255, np.uint8), [100.0, 0.0, 0.0])[0, 0] < 0.01
+    with pytest.raises(ValueError, match="uint8"):
+        lab_distance(rgb.astype(np.uint16), colour)
+
+
 @pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
 @pytest.mark.parametrize("full_range", [False, True])
 def test_lab_to_ycbcr_parity_and_round_trip(rng, matrix, full_range):
