@@ -58,12 +58,26 @@ def main() -> None:
         ]
     lum = lab[:, 0].copy()
     ab_pred = (rng.standard_normal((n, 2)) * 15).astype(np.float32)
+    # a picture 256 wide, its ab at a fifth of the rows (as a scan's network output is)
+    h = n // 256
+    y = np.clip((np.arange(h) + 0.5) * (h // 5) / h - 0.5, 0, h // 5 - 1)
+    lo = np.floor(y).astype(np.intp)
+    rows = (
+        lum[: h * 256].reshape(h, 256),
+        ab_pred[: h // 5 * 256].reshape(h // 5, 256, 2),
+        lo,
+        np.minimum(lo + 1, h // 5 - 1),
+        (y - lo).astype(np.float32),
+    )
     cases += [
         ("rgb_to_lab     uint8", K.rgb_to_lab, K.rgb_to_lab_np, (rgb_u8,)),
         ("rgb_to_l       uint8", K.rgb_to_l, K.rgb_to_l_np, (rgb_u8,)),
         ("lab_to_rgb     float32", K.lab_to_rgb, K.lab_to_rgb_np, (lab,)),
         ("compose_rgb8   L+ab", K.compose_rgb8, K.compose_rgb8_np, (lum, ab_pred)),
         ("lab_to_ycbcr   L+ab", K.lab_to_ycbcr, K.lab_to_ycbcr_np, (lum, ab_pred)),
+        ("compose_rows_rgb8", K.compose_rows_rgb8, K.compose_rows_rgb8_np, rows),
+        ("compose_rows_rgb16", K.compose_rows_rgb16, K.compose_rows_rgb16_np, rows),
+        ("lab_distance   uint8", K.lab_distance, K.lab_distance_np, (rgb_u8, lab[0])),
         (
             "add_half_res   luma",
             K.add_half_res,
