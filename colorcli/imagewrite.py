@@ -87,7 +87,7 @@ def encode_image(
     elif fmt == "webp":
         params = [cv2.IMWRITE_WEBP_QUALITY, quality]
     elif fmt == "tiff":
-        params = tiff_params(meta) + _tiff_packing(bgr)
+        params = tiff_params(meta) + tiff_packing(bgr)
     elif fmt == "jp2":  # lossless, as archives keep their masters
         params = [cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 1000]
     ok, buf = cv2.imencode(FORMAT_EXT[fmt], bgr, params)
@@ -106,7 +106,7 @@ def encode_image(
     return apply_meta(data, fmt, meta) if meta is not None else data
 
 
-def _tiff_packing(bgr: np.ndarray) -> list[int]:
+def tiff_packing(bgr: np.ndarray) -> list[int]:
     """OpenCV's option for an uncompressed TIFF where LZW does not pay on a sample of the
     picture's middle rows (``TIFF_LZW_PAYS``); none (LZW) otherwise."""
     import cv2

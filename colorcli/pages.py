@@ -15,6 +15,7 @@ from colorcli.errors import MediaError, write_failure
 from colorcli.headermeta import mark_alpha
 from colorcli.imageio import DEFAULT_MAX_PIXELS, Image, decode_bytes, follow_profile, read_image
 from colorcli.imageprobe import probe_image
+from colorcli.imagewrite import tiff_packing
 from colorcli.pdfobjects import PdfError
 from colorcli.pdfscan import encode_picture, pictures, read_scanned_pdf, updated_pdf
 from colorcli.photometa import Meta, apply_meta, coloured_copy, read_meta, tiff_params
@@ -186,7 +187,8 @@ def encode_pages(
     for rgb, alpha in pages:
         page = np.ascontiguousarray(rgb[..., ::-1])
         bgr.append(page if alpha is None else np.dstack([page, alpha.astype(page.dtype)]))
-    ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta))
+    # compressed where LZW pays on the first page (OpenCV takes one setting for all)
+    ok, buf = cv2.imencodemulti(".tif", bgr, tiff_params(meta) + tiff_packing(bgr[0]))
     if not ok:
         raise ValueError("OpenCV could not encode a multi-page tiff")
     data = mark_alpha(buf.tobytes())

@@ -33,3 +33,13 @@ def test_a_grainy_16_bit_tiff_is_written_uncompressed_and_a_smooth_one_with_lzw(
     for written, truth in ((data, grainy), (smooth, ramp)):
         back = cv2.imdecode(np.frombuffer(written, np.uint8), cv2.IMREAD_UNCHANGED)[..., ::-1]
         assert np.array_equal(back, truth)
+
+
+def test_a_multi_page_tiff_goes_by_its_first_page():
+    from colorcli.pages import encode_pages
+
+    rng = np.random.default_rng(1)
+    grainy = [(rng.integers(0, 65536, (120, 90, 3), dtype=np.uint16), None) for _ in range(2)]
+    assert _compression(encode_pages(grainy, None)) == 1
+    ramp = np.broadcast_to(np.linspace(0, 255, 90, dtype=np.uint8)[None, :, None], (120, 90, 3))
+    assert _compression(encode_pages([(np.ascontiguousarray(ramp), None)] * 2, None)) == 5
