@@ -159,45 +159,44 @@ def test_compose_rgb8_parity_and_lightness(rng):
     assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1
 
 
-def test_compose_rows_rgb8_parity_and_blend(rng):
-    from colorcli.kernels import compose_rgb8, compose_rows_rgb8, compose_rows_rgb8_np
-
-    lum = rng.uniform(0, 100, (37, 23)).astype(np.float32)
-    wide = rng.normal(0, 35, (9, 23, 2)).astype(np.float32)
-    lo = rng.integers(0, 9, 37)
-    hi = np.minimum(lo + 1, 8)
-    frac = rng.uniform(0, 1, 37).astype(np.float32)
-    for sat in (0.0, 0.6, 1.0):
-        a = compose_rows_rgb8(lum, wide, lo, hi, frac, sat)
-        b = compose_rows_rgb8_np(lum, wide, lo, hi, frac, sat)
-        assert a.dtype == np.uint8 and a.shape == (37, 23, 3)
-        assert np.abs(a.astype(int) - b).max() <= 1
-    # each row is the compose of its blended ab
-    ab = wide[lo] + (wide[hi] - wide[lo]) * frac[:, None, None]
-    assert (
-        np.abs(compose_rows_rgb8(lum, wide, lo, hi, frac).astype(int) - compose_rgb8(lum, ab)).max()
-        <= 1
+def _rows_case(rng, h: int = 37, w: int = 23, hs: int = 9):
+    """L* (h, w), ab rows (hs, w, 2) and each row's two rows and fraction."""
+    lo = rng.integers(0, hs, h)
+    return (
+        rng.uniform(0, 100, (h, w)).astype(np.float32),
+        rng.normal(0, 35, (hs, w, 2)).astype(np.float32),
+        lo,
+        np.minimum(lo + 1, hs - 1),
+        rng.uniform(0, 1, h).astype(np.float32),
     )
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_compose_rows_parity_and_lightness(rng, bits):
+    from colorcli import kernels as K
+
+    fast, twin = getattr(K, f"compose_rows_rgb{bits}"), getattr(K, f"compose_rows_rgb{bits}_np")
+    case = _rows_case(rng)
+    top = 2**bits - 1
+    for sat in (0.0, 0.6, 1.0):
+        a, b = fast(*case, sat), twin(*case, sat)
+        assert a.dtype == (np.uint8 if bits == 8 else np.uint16) and a.shape == (37, 23, 3)
+        assert np.abs(a.astype(int) - b).max() <= 1
+        got = rgb_to_lab(a.astype(np.float32) / top)[..., 0]
+        assert np.abs(got - case[0]).max() <= (1.0 if bits == 8 else 0.05)
+
+
+def test_compose_rows_is_the_compose_of_the_blended_rows(rng):
+    from colorcli.kernels import compose_rgb8, compose_rows_rgb8
+
+    lum, wide, lo, hi, frac = _rows_case(rng)
+    ab = wide[lo] + (wide[hi] - wide[lo]) * frac[:, None, None]
+    got = compose_rows_rgb8(lum, wide, lo, hi, frac).astype(int)
+    assert np.abs(got - compose_rgb8(lum, ab)).max() <= 1
     with pytest.raises(ValueError, match="outside"):
         compose_rows_rgb8(lum, wide, lo + 9, hi, frac)
     with pytest.raises(ValueError, match="expected"):
         compose_rows_rgb8(lum, wide[:, :5], lo, hi, frac)
-
-
-def test_compose_rows_rgb16_parity_and_lightness(rng):
-    from colorcli.kernels import compose_rows_rgb16, compose_rows_rgb16_np
-
-    lum = rng.uniform(0, 100, (31, 19)).astype(np.float32)
-    wide = rng.normal(0, 35, (7, 19, 2)).astype(np.float32)
-    lo = rng.integers(0, 7, 31)
-    hi = np.minimum(lo + 1, 6)
-    frac = rng.uniform(0, 1, 31).astype(np.float32)
-    for sat in (0.0, 0.6, 1.0):
-        a = compose_rows_rgb16(lum, wide, lo, hi, frac, sat)
-        b = compose_rows_rgb16_np(lum, wide, lo, hi, frac, sat)
-        assert a.dtype == np.uint16 and a.shape == (31, 19, 3)
-        assert np.abs(a.astype(int) - b).max() <= 1
-        assert np.abs(rgb_to_lab(a.astype(np.float32) / 65535.0)[..., 0] - lum).max() <= 0.05
 
 
 def test_lab_distance_parity_and_meaning(rng):
