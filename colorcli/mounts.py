@@ -87,7 +87,7 @@ def ring_colour(lab: np.ndarray, neutral: bool = False) -> np.ndarray | None:
 def distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """(H, W) float32: each pixel's Lab distance from ``colour``: a gray picture of 8 or 16
     bits by code value (a 12-megapixel scan: 0.47 s converted), 8-bit RGB straight from its
-    codes (``lab_distance``; a 24-megapixel scan 1.0 s -> 0.1 s), the rest a strip of rows at
+    codes (``lab_distance``; 24.6 megapixels 1.23 s -> 0.50 s), the rest a strip of rows at
     a time."""
     if rgb.ndim == 2 and rgb.dtype in (np.uint8, np.uint16):
         codes = np.arange(np.iinfo(rgb.dtype).max + 1, dtype=rgb.dtype)
