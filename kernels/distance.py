@@ -6,7 +6,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from colorcli.kernels.lab import _LUT_U8, _RGB2XYZ, WHITE_D65, _f_nb, rgb_to_lab_np
+from colorcli.kernels.lab import _LUT_U8, _RGB2XYZ, _lab_of_lin_nb, rgb_to_lab_np
 from colorcli.kernels.parallel import parallel_njit
 
 
@@ -14,14 +14,8 @@ from colorcli.kernels.parallel import parallel_njit
 def _lab_distance_u8_nb(rgb, lut, m, colour, out):
     n = rgb.shape[0]
     for i in nb.prange(n):
-        r, g, b = lut[rgb[i, 0]], lut[rgb[i, 1]], lut[rgb[i, 2]]
-        x = (m[0, 0] * r + m[0, 1] * g + m[0, 2] * b) / WHITE_D65[0]
-        y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
-        z = (m[2, 0] * r + m[2, 1] * g + m[2, 2] * b) / WHITE_D65[2]
-        fx, fy, fz = _f_nb(x), _f_nb(y), _f_nb(z)
-        dl = 116.0 * fy - 16.0 - colour[0]
-        da = 500.0 * (fx - fy) - colour[1]
-        db = 200.0 * (fy - fz) - colour[2]
+        lum, a, b = _lab_of_lin_nb(lut[rgb[i, 0]], lut[rgb[i, 1]], lut[rgb[i, 2]], m)
+        dl, da, db = lum - colour[0], a - colour[1], b - colour[2]
         out[i] = np.sqrt(dl * dl + da * da + db * db)
 
 

@@ -64,16 +64,23 @@ def _finv_nb(t):
 
 
 @nb.njit(inline="always", fastmath=True)
-def _lin_to_lab_nb(r, g, b, m, out, i):
+def _lab_of_lin_nb(r, g, b, m):
+    """L*, a*, b* of linear sRGB (r, g, b); ``m`` the RGB -> XYZ matrix."""
     x = (m[0, 0] * r + m[0, 1] * g + m[0, 2] * b) / WHITE_D65[0]
     y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
     z = (m[2, 0] * r + m[2, 1] * g + m[2, 2] * b) / WHITE_D65[2]
     fx = _f_nb(x)
     fy = _f_nb(y)
     fz = _f_nb(z)
-    out[i, 0] = 116.0 * fy - 16.0
-    out[i, 1] = 500.0 * (fx - fy)
-    out[i, 2] = 200.0 * (fy - fz)
+    return 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)
+
+
+@nb.njit(inline="always", fastmath=True)
+def _lin_to_lab_nb(r, g, b, m, out, i):
+    lum, a, bb = _lab_of_lin_nb(r, g, b, m)
+    out[i, 0] = lum
+    out[i, 1] = a
+    out[i, 2] = bb
 
 
 @parallel_njit(fastmath=True, cache=True, nogil=True)
